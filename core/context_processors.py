@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+NAVIGATION = (
+    ("Dashboard", "dashboard"),
+    ("Services", "portfolio:service_list"),
+    ("Value streams", "valuestreams:valuestream_list"),
+    ("Customers", "portfolio:customer_list"),
+    ("Suppliers and contracts", "portfolio:supplier_list"),
+    ("Applications", "portfolio:application_list"),
+    ("Costs", "portfolio:costs"),
+    ("Maturity", "maturity:overview"),
+    ("Reports", "portfolio:reports"),
+)
+
+
+def portico(request):
+    # Sections appear in the navigation once their app provides the page.
+    navigation = []
+    for label, url_name in NAVIGATION:
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        current = request.path == url or (url != "/" and request.path.startswith(url))
+        navigation.append((label, url, current))
+    return {"navigation": navigation, "reporting_currency": settings.PORTICO_CURRENCY}

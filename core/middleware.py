@@ -1,0 +1,29 @@
+from django.utils.cache import patch_vary_headers
+
+from core.choices import Channel
+from core.context import change_context
+
+
+class ChangeContextMiddleware:
+    """Attribute changes made while handling a request to its user: channel web, or admin.
+    API views set their own channel (api or sync) around the write."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        channel = Channel.ADMIN if request.path.startswith("/admin/") else Channel.WEB
+        with change_context(user=getattr(request, "user", None), channel=channel):
+            return self.get_response(request)
+
+
+class VaryOnHtmxMiddleware:
+    """A page and its htmx partial share a URL: caches must keep them apart."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_vary_headers(response, ("HX-Request",))
+        return response

@@ -1,0 +1,95 @@
+import json
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+from core.choices import ChangeAction, Channel
+from core.permissions import RestrictedQuerySet
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class ChangeLoggedModel(TimestampedModel):
+    """Opt a model into the change log by inheriting from this class.
+
+    The values loaded from the database are remembered, so a save records what changed
+    (and a save that changes nothing records nothing).
+    """
+
+    objects = RestrictedQuerySet.as_manager()
+
+    # Fields left out of change records: bookkeeping, not portfolio data.
+    changelog_exclude = ("created_at", "updated_at")
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_snapshot = instance.changelog_snapshot()
+        return instance
+
+    def changelog_snapshot(self) -> dict:
+        data = {}
+        for field in self._meta.concrete_fields:
+            if field.name in self.changelog_exclude or field.attname not in self.__dict__:
+                continue
+            data[field.attname] = field.value_from_object(self)
+        return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+class SyncedModel(ChangeLoggedModel):
+    """A record a CMDB can own: keyed by (source, external_id) when it comes from one."""
+
+    source = models.CharField(max_length=100, blank=True, default="")
+    external_id = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="%(app_label)s_%(class)s_unique_external_id",
+            )
+        ]
+
+
+class ObjectChange(models.Model):
+    time = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user_name = models.CharField(max_length=150, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    source = models.CharField(max_length=100, blank=True)
+    request_id = models.UUIDField(db_index=True)
+    action = models.CharField(max_length=10, choices=ChangeAction.choices)
+    # PROTECT: a content type referenced by history must not vanish with its history.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-time", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-time"])]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.object_repr}"
+
+    @property
+    def changed_fields(self) -> list[tuple[str, object, object]]:
+        before, after = self.before or {}, self.after or {}
+        keys = sorted(set(before) | set(after))
+        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]

@@ -1,0 +1,49 @@
+"""The roles of Portico and the model permissions each one holds.
+
+The groups are created by a data migration; their permissions are set from ROLE_PERMISSIONS
+after every migrate, so a model added later gets its rights by one line here.
+Object-level rights (owners and delegates) come on top, from core.permissions.
+"""
+
+from django.apps import apps as global_apps
+
+PORTFOLIO_MANAGER = "Portfolio manager"
+SERVICE_OWNER = "Service owner"
+VALUE_STREAM_OWNER = "Value-stream owner"
+FINANCE = "Finance"
+VIEWER = "Viewer"
+ROLES = (PORTFOLIO_MANAGER, SERVICE_OWNER, VALUE_STREAM_OWNER, FINANCE, VIEWER)
+
+ALL = ("view", "add", "change", "delete")
+PORTFOLIO_APPS = ("portfolio", "valuestreams", "maturity")
+
+# role -> list of (app_label, model_name or "*", actions)
+ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
+    PORTFOLIO_MANAGER: [(app, "*", ALL) for app in PORTFOLIO_APPS]
+    + [("core", "objectchange", ("view",))],
+    SERVICE_OWNER: [(app, "*", ("view",)) for app in PORTFOLIO_APPS]
+    + [("portfolio", "service", ("add",))],
+    VALUE_STREAM_OWNER: [(app, "*", ("view",)) for app in PORTFOLIO_APPS]
+    + [("valuestreams", "valuestream", ("add",))],
+    FINANCE: [(app, "*", ("view",)) for app in PORTFOLIO_APPS],
+    VIEWER: [(app, "*", ("view",)) for app in PORTFOLIO_APPS],
+}
+
+
+def sync_role_permissions(*, using: str = "default") -> None:
+    """Give each role exactly the permissions ROLE_PERMISSIONS names (idempotent)."""
+    Group = global_apps.get_model("auth", "Group")
+    Permission = global_apps.get_model("auth", "Permission")
+    for role, grants in ROLE_PERMISSIONS.items():
+        group = Group.objects.using(using).filter(name=role).first()
+        if group is None:  # the roles migration has not run yet
+            continue
+        wanted = set()
+        for app_label, model_name, actions in grants:
+            perms = Permission.objects.using(using).filter(content_type__app_label=app_label)
+            if model_name != "*":
+                perms = perms.filter(content_type__model=model_name)
+            for perm in perms.select_related("content_type"):
+                if perm.codename.split("_", 1)[0] in actions:
+                    wanted.add(perm.pk)
+        group.permissions.set(wanted)

@@ -1,0 +1,84 @@
+"""Strict parsing of configuration from the environment.
+
+Every variable Portico reads goes through one of these functions, so a bad value stops
+start-up with an ImproperlyConfigured that names the variable, and ``VARIABLES`` lists
+everything read (a test checks it against ``.env.example`` and docker-compose.yml).
+"""
+
+import os
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+VARIABLES: set[str] = set()
+_MISSING = object()
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str, default):
+    VARIABLES.add(name)
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        if default is _MISSING:
+            raise ImproperlyConfigured(f"{name} is required but not set.")
+        return None
+    return value.strip()
+
+
+def string(name: str, default=_MISSING) -> str | None:
+    value = _raw(name, default)
+    return default if value is None else value
+
+
+def boolean(name: str, default=_MISSING) -> bool:
+    value = _raw(name, default)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+
+
+def integer(name: str, default=_MISSING, *, minimum: int | None = None) -> int:
+    value = _raw(name, default)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
+    return number
+
+
+def string_list(name: str, default=_MISSING) -> list[str]:
+    value = _raw(name, default)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def url(name: str, default=_MISSING, *, schemes: tuple[str, ...]) -> str | None:
+    value = _raw(name, default)
+    if value is None:
+        return default
+    scheme = urlsplit(value).scheme
+    if scheme not in schemes:
+        raise ImproperlyConfigured(
+            f"{name} must be a URL starting with one of {', '.join(s + '://' for s in schemes)}"
+            f" (got scheme {scheme or 'none'!r})."
+        )
+    return value
+
+
+def choice(name: str, default=_MISSING, *, choices: tuple[str, ...]) -> str:
+    value = _raw(name, default)
+    if value is None:
+        return default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
