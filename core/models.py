@@ -55,13 +55,15 @@ class SyncedModel(ChangeLoggedModel):
 
     class Meta:
         abstract = True
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "external_id"],
-                condition=~models.Q(external_id=""),
-                name="%(app_label)s_%(class)s_unique_external_id",
-            )
-        ]
+
+
+def unique_external_id(model_name: str) -> models.UniqueConstraint:
+    """The constraint every SyncedModel lists: one record per (source, external id)."""
+    return models.UniqueConstraint(
+        fields=["source", "external_id"],
+        condition=~models.Q(external_id=""),
+        name=f"{model_name}_unique_external_id",
+    )
 
 
 class ObjectChange(models.Model):
@@ -93,3 +95,16 @@ class ObjectChange(models.Model):
         before, after = self.before or {}, self.after or {}
         keys = sorted(set(before) | set(after))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+class RetirableModel(models.Model):
+    """Something referenced by cost or history is retired, never deleted."""
+
+    retired_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None

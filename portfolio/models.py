@@ -1,1 +1,506 @@
-from django.db import models  # noqa: F401
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.functional import cached_property
+
+from core.models import RetirableModel, SyncedModel, unique_external_id
+from core.money import CurrencyField, MoneyField
+from portfolio.choices import (
+    ApplicationLifecycle,
+    Aspect,
+    Comparator,
+    Criticality,
+    CustomerKind,
+    Dimension,
+    MeasurementStatus,
+    MeasurementWindow,
+    OutcomeStatus,
+    ServiceKind,
+    ServiceLifecycle,
+    TimeDisposition,
+)
+
+WEIGHT = {"max_digits": 12, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
+
+
+class Service(SyncedModel):
+    """A supported facility: a facility the provider makes available, and its support."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    summary = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=ServiceKind.choices)
+    lifecycle = models.CharField(
+        max_length=10, choices=ServiceLifecycle.choices, default=ServiceLifecycle.PIPELINE
+    )
+    pipeline_on = models.DateField(null=True, blank=True)
+    live_on = models.DateField(null=True, blank=True)
+    retired_on = models.DateField(null=True, blank=True)
+    # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_services",
+    )
+    delegates = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="delegated_services"
+    )
+    criticality = models.CharField(
+        max_length=10, choices=Criticality.choices, default=Criticality.MEDIUM
+    )
+
+    ownership_lookups = ("owner", "delegates")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            unique_external_id("service"),
+            models.CheckConstraint(
+                condition=~Q(lifecycle=ServiceLifecycle.LIVE) | Q(owner__isnull=False),
+                name="service_live_needs_owner",
+                violation_error_message="A service needs an accountable owner before it goes live.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("portfolio:service_detail", args=[self.slug])
+
+    @property
+    def is_retired(self) -> bool:
+        return self.lifecycle == ServiceLifecycle.RETIRED
+
+    def clean(self):
+        if self.lifecycle == ServiceLifecycle.LIVE and self.owner_id is None:
+            raise ValidationError(
+                {"owner": "A service needs an accountable owner before it goes live."}
+            )
+
+
+class SpecificationItem(SyncedModel):
+    """One statement of a supported facility's specification, in one of its four quadrants."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="items")
+    aspect = models.CharField(max_length=10, choices=Aspect.choices)
+    dimension = models.CharField(max_length=15, choices=Dimension.choices)
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    # Functioning items are measurable: metric, comparator, target, unit and window.
+    metric = models.CharField(max_length=200, blank=True)
+    comparator = models.CharField(max_length=10, choices=Comparator.choices, blank=True)
+    target = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    unit = models.CharField(max_length=50, blank=True)
+    window = models.CharField(max_length=10, choices=MeasurementWindow.choices, blank=True)
+    actual_value = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    actual_on = models.DateField(null=True, blank=True)
+
+    ownership_lookups = ("service__owner", "service__delegates")
+    MEASURE_FIELDS = ("metric", "comparator", "target", "unit", "window")
+
+    class Meta:
+        ordering = ["service", "aspect", "dimension", "position", "id"]
+        indexes = [models.Index(fields=["service", "aspect", "dimension", "position"])]
+        constraints = [
+            unique_external_id("specificationitem"),
+            models.CheckConstraint(
+                condition=Q(dimension=Dimension.FUNCTIONALITY)
+                | (
+                    ~Q(metric="")
+                    & ~Q(comparator="")
+                    & Q(target__isnull=False)
+                    & ~Q(unit="")
+                    & ~Q(window="")
+                ),
+                name="specificationitem_functioning_is_measurable",
+                violation_error_message=(
+                    "A functioning item needs a metric, comparator, target, unit and window."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def quadrant(self) -> str:
+        return f"{self.aspect}_{self.dimension}"
+
+    @property
+    def is_functioning(self) -> bool:
+        return self.dimension == Dimension.FUNCTIONING
+
+    @property
+    def measurement_status(self) -> str | None:
+        if not self.is_functioning:
+            return None
+        if self.actual_value is None or self.target is None:
+            return MeasurementStatus.NOT_MEASURED
+        if self.comparator == Comparator.AT_LEAST:
+            met = self.actual_value >= self.target
+        else:
+            met = self.actual_value <= self.target
+        return MeasurementStatus.MET if met else MeasurementStatus.MISSED
+
+    def clean(self):
+        errors = {}
+        if self.is_functioning:
+            for name in self.MEASURE_FIELDS:
+                if getattr(self, name) in (None, ""):
+                    errors[name] = "A functioning item is measurable: this field is required."
+        if self.actual_value is not None and self.actual_on is None:
+            errors["actual_on"] = "Give the date the actual value was measured."
+        if errors:
+            raise ValidationError(errors)
+
+
+class ServiceDependency(SyncedModel):
+    """The consumer service depends on (is underpinned by) the provider service."""
+
+    consumer = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="provider_links")
+    provider = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="consumer_links")
+    # The share of the provider's cost this consumer carries, relative to its other consumers.
+    weight = models.DecimalField(default=Decimal(1), **WEIGHT)
+    note = models.CharField(max_length=500, blank=True)
+
+    ownership_lookups = ("consumer__owner", "consumer__delegates")
+
+    class Meta:
+        verbose_name_plural = "service dependencies"
+        ordering = ["consumer", "provider"]
+        constraints = [
+            unique_external_id("servicedependency"),
+            models.UniqueConstraint(fields=["consumer", "provider"], name="dependency_unique_pair"),
+            models.CheckConstraint(
+                condition=~Q(consumer=models.F("provider")),
+                name="dependency_not_on_itself",
+                violation_error_message="A service cannot depend on itself.",
+            ),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="dependency_weight_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.consumer} → {self.provider}"
+
+    def clean(self):
+        if self.consumer_id and self.consumer_id == self.provider_id:
+            raise ValidationError({"provider": "A service cannot depend on itself."})
+
+
+class Customer(SyncedModel, RetirableModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField(max_length=10, choices=CustomerKind.choices)
+    segment = models.CharField(max_length=100, blank=True)
+    relationship_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="managed_customers",
+    )
+
+    ownership_lookups = ("relationship_manager",)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [unique_external_id("customer")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("portfolio:customer_detail", args=[self.slug])
+
+
+class Subscription(SyncedModel, RetirableModel):
+    """The customer consumes the service: how much, at what price."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="subscriptions")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="subscriptions")
+    units = models.DecimalField(
+        max_digits=18, decimal_places=4, default=Decimal(1), validators=[MinValueValidator(0)]
+    )
+    unit_name = models.CharField(max_length=50, default="user")
+    price_per_unit = models.DecimalField(
+        max_digits=18, decimal_places=4, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    annual_charge = MoneyField(null=True, blank=True, validators=[MinValueValidator(0)])
+    currency = CurrencyField()
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    ownership_lookups = ("customer__relationship_manager", "service__owner", "service__delegates")
+
+    class Meta:
+        ordering = ["customer", "service"]
+        constraints = [
+            unique_external_id("subscription"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="subscription_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} · {self.service}"
+
+    @property
+    def annual_revenue(self) -> Decimal:
+        """The annual charge when agreed as one sum; otherwise units × price per unit × 12
+        (prices per unit are monthly)."""
+        if self.annual_charge is not None:
+            return self.annual_charge
+        if self.price_per_unit is not None:
+            return self.units * self.price_per_unit * 12
+        return Decimal(0)
+
+    def clean(self):
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The end date cannot be before the start date."})
+        if self.annual_charge is None and self.price_per_unit is None:
+            raise ValidationError({"price_per_unit": "Give a price per unit or an annual charge."})
+
+
+class Outcome(SyncedModel):
+    """A Successful Customer Outcome: what the customer really wants, with its measure."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="outcomes"
+    )
+    statement = models.TextField(help_text="The outcome in the customer's own words.")
+    metric = models.CharField(max_length=200, blank=True)
+    target = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    unit = models.CharField(max_length=50, blank=True)
+    specification_item = models.ForeignKey(
+        SpecificationItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outcomes",
+    )
+    status = models.CharField(
+        max_length=15, choices=OutcomeStatus.choices, default=OutcomeStatus.PROPOSED
+    )
+
+    ownership_lookups = (
+        "subscription__customer__relationship_manager",
+        "subscription__service__owner",
+        "subscription__service__delegates",
+    )
+
+    class Meta:
+        ordering = ["subscription", "id"]
+        constraints = [unique_external_id("outcome")]
+
+    def __str__(self):
+        return self.statement[:80]
+
+    @property
+    def is_measurable(self) -> bool:
+        """An SCO without a measure is not yet an SCO."""
+        return bool(self.metric) and self.target is not None and bool(self.unit)
+
+    def clean(self):
+        if (
+            self.specification_item_id
+            and self.subscription_id
+            and self.specification_item.service_id != self.subscription.service_id
+        ):
+            raise ValidationError(
+                {"specification_item": "Choose an item of the subscribed service."}
+            )
+
+
+class Supplier(SyncedModel, RetirableModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    website = models.URLField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="managed_suppliers",
+    )
+
+    ownership_lookups = ("owner",)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [unique_external_id("supplier")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("portfolio:supplier_detail", args=[self.slug])
+
+
+class Contract(SyncedModel, RetirableModel):
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="contracts")
+    reference = models.CharField(max_length=100)
+    title = models.CharField(max_length=200)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    notice_period_days = models.PositiveIntegerField(default=90)
+    renewal_date = models.DateField(null=True, blank=True)
+    auto_renewal = models.BooleanField(default=False)
+    annual_value = MoneyField(validators=[MinValueValidator(0)])
+    currency = CurrencyField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="managed_contracts",
+    )
+
+    ownership_lookups = ("owner", "supplier__owner")
+
+    class Meta:
+        ordering = ["supplier", "reference"]
+        constraints = [
+            unique_external_id("contract"),
+            models.UniqueConstraint(fields=["supplier", "reference"], name="contract_unique_ref"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="contract_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("portfolio:contract_detail", args=[self.pk])
+
+    @cached_property
+    def notice_deadline(self):
+        """The last day to give notice before the contract renews or ends."""
+        from datetime import timedelta
+
+        decisive = self.renewal_date or self.end_date
+        if decisive is None:
+            return None
+        return decisive - timedelta(days=self.notice_period_days)
+
+    def clean(self):
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The end date cannot be before the start date."})
+
+
+class Application(SyncedModel, RetirableModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_applications",
+    )
+    lifecycle = models.CharField(
+        max_length=10, choices=ApplicationLifecycle.choices, default=ApplicationLifecycle.ACTIVE
+    )
+    disposition = models.CharField(max_length=10, choices=TimeDisposition.choices, blank=True)
+    criticality = models.CharField(
+        max_length=10, choices=Criticality.choices, default=Criticality.MEDIUM
+    )
+    vendor = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
+    )
+
+    ownership_lookups = ("owner",)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [unique_external_id("application")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("portfolio:application_detail", args=[self.slug])
+
+
+class ContractCoverage(SyncedModel):
+    """A contract underpins a service or an application; its value is shared by weight."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="coverages")
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.CASCADE, related_name="coverages"
+    )
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.CASCADE, related_name="coverages"
+    )
+    weight = models.DecimalField(default=Decimal(1), **WEIGHT)
+
+    ownership_lookups = ("contract__owner", "contract__supplier__owner")
+
+    class Meta:
+        ordering = ["contract", "id"]
+        constraints = [
+            unique_external_id("contractcoverage"),
+            models.CheckConstraint(
+                condition=(Q(service__isnull=False) & Q(application__isnull=True))
+                | (Q(service__isnull=True) & Q(application__isnull=False)),
+                name="coverage_exactly_one_target",
+                violation_error_message="A coverage names either a service or an application.",
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "service"],
+                condition=Q(service__isnull=False),
+                name="coverage_unique_service",
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "application"],
+                condition=Q(application__isnull=False),
+                name="coverage_unique_application",
+            ),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="coverage_weight_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.contract} → {self.service or self.application}"
+
+    @property
+    def target(self):
+        return self.service or self.application
+
+    def clean(self):
+        if (self.service_id is None) == (self.application_id is None):
+            raise ValidationError("Choose either a service or an application, not both.")
+
+
+class ApplicationSupport(SyncedModel):
+    """The application supports the service; its cost is shared among services by weight."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="supports")
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="application_supports"
+    )
+    weight = models.DecimalField(default=Decimal(1), **WEIGHT)
+
+    ownership_lookups = ("application__owner", "service__owner", "service__delegates")
+
+    class Meta:
+        ordering = ["application", "service"]
+        constraints = [
+            unique_external_id("applicationsupport"),
+            models.UniqueConstraint(fields=["application", "service"], name="support_unique_pair"),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="support_weight_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.application} → {self.service}"
