@@ -3,14 +3,15 @@ from django.urls import NoReverseMatch, reverse
 
 NAVIGATION = (
     ("Dashboard", "dashboard"),
+    ("My services", "portfolio:my_services"),
     ("Services", "portfolio:service_list"),
     ("Value streams", "valuestreams:valuestream_list"),
     ("Customers", "portfolio:customer_list"),
     ("Suppliers and contracts", "portfolio:supplier_list"),
     ("Applications", "portfolio:application_list"),
-    ("Costs", "portfolio:costs"),
+    ("Costs", "finance:overview"),
     ("Maturity", "maturity:overview"),
-    ("Reports", "portfolio:reports"),
+    ("Reports", "finance:report_list"),
 )
 
 

@@ -15,7 +15,7 @@ VIEWER = "Viewer"
 ROLES = (PORTFOLIO_MANAGER, SERVICE_OWNER, VALUE_STREAM_OWNER, FINANCE, VIEWER)
 
 ALL = ("view", "add", "change", "delete")
-PORTFOLIO_APPS = ("portfolio", "valuestreams", "maturity")
+PORTFOLIO_APPS = ("portfolio", "finance", "valuestreams", "maturity")
 
 # role -> list of (app_label, model_name or "*", actions)
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
@@ -25,7 +25,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     + [("portfolio", "service", ("add",))],
     VALUE_STREAM_OWNER: [(app, "*", ("view",)) for app in PORTFOLIO_APPS]
     + [("valuestreams", "valuestream", ("add",))],
-    FINANCE: [(app, "*", ("view",)) for app in PORTFOLIO_APPS],
+    FINANCE: [(app, "*", ("view",)) for app in PORTFOLIO_APPS] + [("finance", "*", ALL)],
     VIEWER: [(app, "*", ("view",)) for app in PORTFOLIO_APPS],
 }
 

@@ -7,14 +7,14 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core import changelog, dashboard, health
+from core import changelog, health, panels
 from core.permissions import can
 
 
 @login_required
 def dashboard_view(request):
-    panels = [(panel, panel.context(request)) for panel in dashboard.panels()]
-    return render(request, "core/dashboard.html", {"panels": panels})
+    context = {"panels": panels.render_context("dashboard", request)}
+    return render(request, "core/dashboard.html", context)
 
 
 @login_required

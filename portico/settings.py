@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "axes",
     "core",
     "portfolio",
+    "finance",
     "valuestreams",
     "maturity",
 ]

@@ -4,5 +4,8 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("core.urls")),
     path("", include("portfolio.urls")),
+    path("", include("finance.urls")),
+    path("value-streams/", include("valuestreams.urls")),
+    path("maturity/", include("maturity.urls")),
     path("admin/", admin.site.urls),
 ]

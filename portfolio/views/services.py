@@ -5,6 +5,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
+from core import panels
 from core.generic import (
     ObjectDeleteView,
     ObjectDetailView,
@@ -42,7 +43,8 @@ class ServiceDetailView(ObjectDetailView):
         return selectors.with_completeness(Service.objects.select_related("owner"))
 
     def get_extra_context(self, service):
-        return service_page_context(service, can(self.request.user, "change", service))
+        context = service_page_context(service, can(self.request.user, "change", service))
+        return {**context, "panels": service_panels(self.request, service)}
 
 
 def service_page_context(service, can_change: bool) -> dict:
@@ -62,6 +64,10 @@ def service_page_context(service, can_change: bool) -> dict:
         ),
         "dependency_form": DependencyForm() if can_change else None,
     }
+
+
+def service_panels(request, service) -> list:
+    return panels.render_context("service", request, service)
 
 
 def quadrants_of(service, *, can_change: bool, form=None, form_quadrant: str = "") -> list[dict]:
