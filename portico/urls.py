@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("finance.urls")),
     path("value-streams/", include("valuestreams.urls")),
     path("maturity/", include("maturity.urls")),
+    path("api/v1/", include("portico.api_urls")),
     path("admin/", admin.site.urls),
 ]
