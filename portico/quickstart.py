@@ -118,7 +118,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--prepare-only", action="store_true", help="set up, migrate and load demo data, then exit"
     )
-    parser.add_argument("--address", default=os.environ.get("PORTICO_ADDRESS", "127.0.0.1:8000"))
+    parser.add_argument("--address", default=os.environ.get("PORTICO_ADDRESS") or "127.0.0.1:8000")
     args = parser.parse_args(argv)
     folder = data_dir()
     server = configure_environment(folder)  # noqa: F841  (kept alive until exit; stops at exit)

@@ -101,6 +101,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": _broker_folder,
         "data_folder_out": _broker_folder,
         "processed_folder": _broker_folder,
+        "control_folder": _broker_folder,
         "store_processed": False,
     }
 CELERY_TASK_SERIALIZER = "json"
