@@ -58,7 +58,12 @@ def test_changelog_web_edit_is_attributed_to_the_user(client, portfolio_manager)
     client.force_login(portfolio_manager)
     response = client.post(
         reverse("portfolio:service_add"),
-        {"name": "Claims", "kind": "customer_facing", "lifecycle": "pipeline", "criticality": "high"},
+        {
+            "name": "Claims",
+            "kind": "customer_facing",
+            "lifecycle": "pipeline",
+            "criticality": "high",
+        },
     )
     assert response.status_code == 302
     change = ObjectChange.objects.get(action=ChangeAction.CREATE)
