@@ -51,7 +51,9 @@ class ObjectListView(LoginRequiredMixin, View):
 
     def get(self, request, *args, **kwargs):
         filterset = self.filterset_class(request.GET or None, self.get_queryset(), request=request)
-        rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+        # No filter given: every row. A bad filter: none, with the errors beside the fields.
+        valid = filterset.is_valid() or not filterset.is_bound
+        rows = filterset.qs if valid else filterset.queryset.none()
         table = self.table_class(rows, request=request)
         export = request.GET.get("export")
         if export in ("csv", "xlsx"):

@@ -47,3 +47,11 @@ def sync_role_permissions(*, using: str = "default") -> None:
                 if perm.codename.split("_", 1)[0] in actions:
                     wanted.add(perm.pk)
         group.permissions.set(wanted)
+
+
+def ensure_roles() -> None:
+    """Create any missing role group and give every role its permissions (idempotent)."""
+    Group = global_apps.get_model("auth", "Group")
+    for role in ROLES:
+        Group.objects.get_or_create(name=role)
+    sync_role_permissions()

@@ -1,5 +1,51 @@
 from django.apps import AppConfig
 
 
+def contracts_to_act_on(request) -> dict:
+    """Dashboard: live contracts whose notice deadline falls within the horizon."""
+    from django.utils import timezone
+
+    from core.permissions import can
+    from portfolio import selectors
+    from portfolio.models import Contract
+
+    contracts = []
+    if can(request.user, "view", Contract):
+        contracts = selectors.contracts_near_notice(days=selectors.NOTICE_HORIZON_DAYS)
+    today = timezone.localdate()
+    for contract in contracts:
+        contract.days_left = (contract.notice_deadline - today).days
+    return {"contracts": contracts, "horizon_days": selectors.NOTICE_HORIZON_DAYS}
+
+
+def my_services_summary(request) -> dict:
+    """Dashboard: how many services the signed-in user is accountable for, how many incomplete."""
+    from portfolio import selectors
+
+    return selectors.service_summary_for(request.user)
+
+
 class PortfolioConfig(AppConfig):
     name = "portfolio"
+
+    def ready(self):
+        from core import panels
+
+        panels.register(
+            "dashboard",
+            panels.Panel(
+                "My services",
+                "portfolio/inc/dashboard_my_services.html",
+                my_services_summary,
+                order=10,
+            ),
+        )
+        panels.register(
+            "dashboard",
+            panels.Panel(
+                "Contracts to act on",
+                "portfolio/inc/dashboard_contracts.html",
+                contracts_to_act_on,
+                order=20,
+            ),
+        )

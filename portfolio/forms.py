@@ -1,8 +1,22 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth import get_user_model
 
 from core.forms import PorticoModelForm
-from portfolio.models import Service, ServiceDependency, SpecificationItem
+from portfolio.models import (
+    Application,
+    ApplicationSupport,
+    Contract,
+    ContractCoverage,
+    Customer,
+    Outcome,
+    Service,
+    ServiceDependency,
+    SpecificationItem,
+    Subscription,
+    Supplier,
+)
 
 
 def active_users():
@@ -57,3 +71,223 @@ class DependencyForm(PorticoModelForm):
     class Meta:
         model = ServiceDependency
         fields = ["provider", "weight", "note"]
+
+
+# --- Customers, suppliers and contracts, applications -----------------------------------------
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def service_picker(**kwargs) -> forms.ModelChoiceField:
+    """A service chosen by slug in a text box with suggestions (portfolio:service_options),
+    so a page never renders thousands of <option>s."""
+    return forms.ModelChoiceField(
+        queryset=Service.objects.all(),
+        to_field_name="slug",
+        widget=forms.TextInput(attrs={"list": "service-options", "autocomplete": "off"}),
+        help_text="The slug of the service (type to search).",
+        error_messages={"invalid_choice": "No service has this slug."},
+        **kwargs,
+    )
+
+
+def application_picker(**kwargs) -> forms.ModelChoiceField:
+    """An application chosen by slug, with suggestions from portfolio:application_options."""
+    return forms.ModelChoiceField(
+        queryset=Application.objects.all(),
+        to_field_name="slug",
+        widget=forms.TextInput(attrs={"list": "application-options", "autocomplete": "off"}),
+        help_text="The slug of the application (type to search).",
+        error_messages={"invalid_choice": "No application has this slug."},
+        **kwargs,
+    )
+
+
+class PlainDecimalsMixin:
+    """Show stored decimals as people write them (40, 7.5), not as 40.0000 and 7.5000."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            value = self.initial.get(name)
+            if isinstance(field, forms.DecimalField) and isinstance(value, Decimal):
+                self.initial[name] = format(value.normalize(), "f")
+
+
+class CustomerForm(PorticoModelForm):
+    class Meta:
+        model = Customer
+        fields = ["name", "kind", "segment", "relationship_manager"]
+        help_texts = {
+            "segment": "A grouping of your own, such as Retail or Commercial.",
+            "relationship_manager": "Who looks after this customer relationship.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["relationship_manager"].queryset = active_users()
+
+
+class SubscriptionForm(PlainDecimalsMixin, PorticoModelForm):
+    service = service_picker()
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "service",
+            "units",
+            "unit_name",
+            "price_per_unit",
+            "annual_charge",
+            "currency",
+            "start_date",
+            "end_date",
+        ]
+        widgets = {"start_date": DATE, "end_date": DATE}
+        help_texts = {
+            "price_per_unit": "Per unit and month.",
+            "annual_charge": "When agreed as one sum a year; it takes precedence over the price.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Another service makes another subscription: end this one and add a new one.
+            self.fields["service"].disabled = True
+            self.fields["service"].help_text = ""
+            self.initial["service"] = self.instance.service.slug
+
+
+class OutcomeForm(PlainDecimalsMixin, PorticoModelForm):
+    class Meta:
+        model = Outcome
+        fields = ["statement", "metric", "target", "unit", "specification_item", "status"]
+        labels = {"specification_item": "Specification item"}
+        help_texts = {
+            "metric": "What is measured. An outcome without a measure is not yet an SCO.",
+            "specification_item": "Optional: the item of the subscribed service it relies on.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the items of the subscribed service: a handful, so a plain select.
+        self.fields["specification_item"].queryset = SpecificationItem.objects.filter(
+            service_id=self.instance.subscription.service_id
+        ).order_by("aspect", "dimension", "position", "id")
+
+
+class SupplierForm(PorticoModelForm):
+    website = forms.URLField(required=False, assume_scheme="https")
+
+    class Meta:
+        model = Supplier
+        fields = ["name", "website", "owner"]
+        help_texts = {"owner": "Who manages this supplier relationship."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = active_users()
+
+
+class ContractForm(PorticoModelForm):
+    supplier = forms.ModelChoiceField(queryset=Supplier.objects.all(), to_field_name="slug")
+
+    class Meta:
+        model = Contract
+        fields = [
+            "supplier",
+            "reference",
+            "title",
+            "start_date",
+            "end_date",
+            "renewal_date",
+            "notice_period_days",
+            "auto_renewal",
+            "annual_value",
+            "currency",
+            "owner",
+        ]
+        widgets = {"start_date": DATE, "end_date": DATE, "renewal_date": DATE}
+        help_texts = {
+            "renewal_date": "When it renews (or ends) unless notice is given.",
+            "notice_period_days": "Days before the renewal (or end) date that notice is due.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        suppliers = Supplier.objects.filter(retired_at__isnull=True)
+        if self.user is not None and not self.user.has_perm("portfolio.change_contract"):
+            # An owner may not move a contract to a supplier someone else manages.
+            suppliers = Supplier.objects.restrict(self.user, "change")
+        if self.instance.supplier_id:
+            suppliers = suppliers | Supplier.objects.filter(pk=self.instance.supplier_id)
+        self.fields["supplier"].queryset = suppliers.order_by("name")
+        self.fields["owner"].queryset = active_users()
+
+
+class CoverageForm(PlainDecimalsMixin, PorticoModelForm):
+    service = service_picker(required=False)
+    application = application_picker(required=False)
+
+    class Meta:
+        model = ContractCoverage
+        fields = ["service", "application", "weight"]
+        help_texts = {"weight": "Its share of the contract value, relative to the others."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in ("service", "application"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = ""
+                target = getattr(self.instance, name)
+                self.initial[name] = target.slug if target else None
+            unused = "application" if self.instance.service_id else "service"
+            del self.fields[unused]
+
+
+class ApplicationForm(PorticoModelForm):
+    vendor = forms.ModelChoiceField(
+        queryset=Supplier.objects.all(), to_field_name="slug", required=False
+    )
+
+    class Meta:
+        model = Application
+        fields = [
+            "name",
+            "description",
+            "owner",
+            "lifecycle",
+            "disposition",
+            "criticality",
+            "vendor",
+        ]
+        labels = {"disposition": "TIME disposition"}
+        help_texts = {
+            "disposition": "Tolerate, Invest, Migrate or Eliminate.",
+            "vendor": "The supplier of the application, if bought.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = active_users()
+        vendors = Supplier.objects.filter(retired_at__isnull=True)
+        if self.instance.vendor_id:
+            vendors = vendors | Supplier.objects.filter(pk=self.instance.vendor_id)
+        self.fields["vendor"].queryset = vendors.order_by("name")
+
+
+class ApplicationSupportForm(PlainDecimalsMixin, PorticoModelForm):
+    service = service_picker()
+
+    class Meta:
+        model = ApplicationSupport
+        fields = ["service", "weight"]
+        help_texts = {"weight": "Its share of the application's cost, relative to the others."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["service"].disabled = True
+            self.fields["service"].help_text = ""
+            self.initial["service"] = self.instance.service.slug

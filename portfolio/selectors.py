@@ -1,13 +1,31 @@
 """Reusable reads of the service portfolio."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.money import reporting_currency
 from portfolio.choices import Aspect, Dimension
-from portfolio.models import Contract, Service, ServiceDependency, SpecificationItem
+from portfolio.models import Contract, Service, ServiceDependency, SpecificationItem, Subscription
 
 QUADRANTS = (
     (Aspect.FACILITY, Dimension.FUNCTIONALITY),
@@ -93,3 +111,120 @@ def contracts_near_notice(*, days: int = 90, today=None) -> list[Contract]:
     )
     due = [c for c in candidates if c.notice_deadline and today <= c.notice_deadline <= horizon]
     return sorted(due, key=lambda c: c.notice_deadline)
+
+
+# --- Customers, suppliers and contracts, applications -----------------------------------------
+
+# A contract whose notice deadline falls this many days ahead or fewer needs a decision now.
+NOTICE_HORIZON_DAYS = 90
+
+
+def notice_deadline_expression():
+    """The contract's last day to give notice, in the database: the renewal date (or, without
+    one, the end date) less the notice period. Matches ``Contract.notice_deadline``."""
+    return Func(
+        Coalesce(F("renewal_date"), F("end_date")),
+        F("notice_period_days"),
+        template="(%(expressions)s)",
+        arg_joiner=" - ",  # PostgreSQL: date - integer is a date
+        output_field=DateField(),
+    )
+
+
+def with_notice_deadline(contracts: QuerySet) -> QuerySet:
+    return contracts.annotate(notice_deadline=notice_deadline_expression())
+
+
+def notice_due_q(*, days: int = NOTICE_HORIZON_DAYS, today=None) -> Q:
+    """Live contracts whose notice deadline (annotated) falls within ``days`` from today: the
+    same set ``contracts_near_notice`` returns."""
+    today = today or timezone.localdate()
+    return Q(
+        retired_at__isnull=True,
+        notice_deadline__gte=today,
+        notice_deadline__lte=today + timedelta(days=days),
+    )
+
+
+def _current_subscriptions(today) -> Q:
+    return Q(retired_at__isnull=True) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+
+
+def subscription_revenue_expression():
+    """A subscription's annual revenue, as ``Subscription.annual_revenue`` computes it."""
+    money = DecimalField(max_digits=30, decimal_places=4)
+    return Coalesce(
+        F("annual_charge"),
+        F("units") * F("price_per_unit") * Value(12),
+        Value(Decimal(0)),
+        output_field=money,
+    )
+
+
+def customers_with_revenue(customers: QuerySet, *, today=None) -> QuerySet:
+    """Annotate each customer with its current subscriptions: ``subscription_count`` and
+    ``annual_revenue`` (only subscriptions in the reporting currency: sums never mix
+    currencies; ``other_currency_count`` says how many were left out)."""
+    today = today or timezone.localdate()
+    current = _current_subscriptions(today)
+    in_reporting = Q(currency=reporting_currency())
+    subscriptions = Subscription.objects.filter(current, customer=OuterRef("pk")).order_by()
+
+    def per_customer(aggregate, condition=None):
+        return Subquery(
+            subscriptions.filter(condition or Q())
+            .values("customer")
+            .annotate(result=aggregate)
+            .values("result")
+        )
+
+    money = DecimalField(max_digits=30, decimal_places=4)
+    return customers.annotate(
+        subscription_count=Coalesce(per_customer(Count("pk")), Value(0)),
+        annual_revenue=Coalesce(
+            per_customer(Sum(subscription_revenue_expression()), in_reporting),
+            Value(0),
+            output_field=money,
+        ),
+        other_currency_count=Coalesce(per_customer(Count("pk"), ~in_reporting), Value(0)),
+    )
+
+
+def suppliers_with_value(suppliers: QuerySet) -> QuerySet:
+    """Annotate each supplier with its live contracts: ``contract_count`` and
+    ``annual_value`` (reporting currency only, as for customer revenue)."""
+    in_reporting = Q(currency=reporting_currency())
+    contracts = Contract.objects.filter(retired_at__isnull=True, supplier=OuterRef("pk")).order_by()
+
+    def per_supplier(aggregate, condition=None):
+        return Subquery(
+            contracts.filter(condition or Q())
+            .values("supplier")
+            .annotate(result=aggregate)
+            .values("result")
+        )
+
+    money = DecimalField(max_digits=30, decimal_places=2)
+    return suppliers.annotate(
+        contract_count=Coalesce(per_supplier(Count("pk")), Value(0)),
+        annual_value=Coalesce(
+            per_supplier(Sum("annual_value"), in_reporting), Value(0), output_field=money
+        ),
+        other_currency_count=Coalesce(per_supplier(Count("pk"), ~in_reporting), Value(0)),
+    )
+
+
+def totals_by_currency(amounts) -> list[tuple[str, object]]:
+    """Sum (currency, Decimal amount) pairs per currency, reporting currency first."""
+    totals: dict[str, Decimal] = {}
+    for currency, amount in amounts:
+        totals[currency] = totals.get(currency, Decimal(0)) + amount
+    first = reporting_currency()
+    return sorted(totals.items(), key=lambda pair: (pair[0] != first, pair[0]))
+
+
+def service_summary_for(user) -> dict:
+    """How many services ``user`` owns or is a delegate for, and how many are incomplete."""
+    return services_owned_by(user).aggregate(
+        total=Count("pk"), incomplete=Count("pk", filter=Q(is_complete=False))
+    )

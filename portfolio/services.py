@@ -7,8 +7,20 @@ from django.utils.text import slugify
 
 from core import roles
 from core.services import delete_or_retire
-from portfolio.choices import Dimension, ServiceLifecycle
-from portfolio.models import Service, ServiceDependency, SpecificationItem
+from portfolio.choices import ApplicationLifecycle, Dimension, ServiceLifecycle
+from portfolio.models import (
+    Application,
+    ApplicationSupport,
+    Contract,
+    ContractCoverage,
+    Customer,
+    Outcome,
+    Service,
+    ServiceDependency,
+    SpecificationItem,
+    Subscription,
+    Supplier,
+)
 
 LIFECYCLE_DATE_FIELD = {
     ServiceLifecycle.PIPELINE: "pipeline_on",
@@ -135,3 +147,229 @@ def save_dependency(*, dependency: ServiceDependency) -> ServiceDependency:
     dependency.full_clean(validate_unique=False)
     dependency.save()
     return dependency
+
+
+# --- Customers, suppliers, contracts, applications --------------------------------------------
+
+# Slugs that would clash with a fixed address next to the record pages (…/new/, …/options/).
+RESERVED_SLUGS = frozenset({"new", "options", "mine"})
+
+
+def _record_slug(model, name: str, *, instance_pk=None) -> str:
+    slug = unique_slug(model, name, instance_pk=instance_pk)
+    if slug in RESERVED_SLUGS:
+        slug = unique_slug(model, f"{name} {model._meta.verbose_name}", instance_pk=instance_pk)
+    return slug
+
+
+def _retire(obj) -> None:
+    obj.retired_at = obj.retired_at or timezone.now()
+    obj.save()
+
+
+def save_customer(*, customer: Customer) -> Customer:
+    """Create or update a customer; a new one gets a unique slug from its name."""
+    if not customer.slug:
+        customer.slug = _record_slug(Customer, customer.name, instance_pk=customer.pk)
+    customer.full_clean()
+    customer.save()
+    return customer
+
+
+def retire_customer(customer: Customer) -> None:
+    """A retired customer consumes nothing any more: its current subscriptions end with it."""
+    now = timezone.now()
+    for subscription in customer.subscriptions.filter(retired_at__isnull=True):
+        subscription.retired_at = now
+        subscription.save()
+    customer.retired_at = customer.retired_at or now
+    customer.save()
+
+
+def remove_customer(*, customer: Customer) -> str:
+    """Delete a customer nothing refers to; retire one with subscriptions or other links."""
+    return delete_or_retire(customer, retire=retire_customer)
+
+
+def save_subscription(*, subscription: Subscription) -> Subscription:
+    """Create or update a subscription.
+
+    Its revenue needs a price: a monthly price per unit or an annual charge. It cannot end
+    before it starts; a new one cannot be for a retired service or customer; and it keeps
+    its service once outcomes are tied to that service's specification items.
+    """
+    errors = {}
+    if subscription.price_per_unit is None and subscription.annual_charge is None:
+        errors["price_per_unit"] = "Give a price per unit or an annual charge."
+    if (
+        subscription.end_date
+        and subscription.start_date
+        and subscription.end_date < subscription.start_date
+    ):
+        errors["end_date"] = "The end date cannot be before the start date."
+    if subscription.pk is None:
+        if subscription.service_id and subscription.service.is_retired:
+            errors["service"] = "This service is retired: it takes no new subscriptions."
+        if subscription.customer_id and subscription.customer.is_retired:
+            errors["customer"] = "This customer is retired: it takes no new subscriptions."
+    else:
+        previous_service = (
+            Subscription.objects.filter(pk=subscription.pk).values_list("service_id", flat=True)
+        ).first()
+        if (
+            previous_service != subscription.service_id
+            and subscription.outcomes.filter(specification_item__isnull=False).exists()
+        ):
+            errors["service"] = (
+                "Outcomes refer to items of the subscribed service: the service cannot change."
+            )
+    if errors:
+        raise ValidationError(errors)
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+def remove_subscription(*, subscription: Subscription) -> str:
+    """Delete a subscription nothing refers to; one with outcomes (or cost, or other links)
+    is ended (retired), so its Successful Customer Outcomes stay on record."""
+    return delete_or_retire(subscription)
+
+
+def save_outcome(*, outcome: Outcome) -> Outcome:
+    """Create or update a Successful Customer Outcome.
+
+    The statement is the customer's; its measure (metric, target, unit) may come later, and
+    until it does the outcome is shown as not yet an SCO. A specification item it refers to
+    must belong to the subscribed service.
+    """
+    if not (outcome.statement or "").strip():
+        raise ValidationError({"statement": "Write the outcome in the customer's own words."})
+    if (
+        outcome.specification_item_id
+        and outcome.specification_item.service_id != outcome.subscription.service_id
+    ):
+        raise ValidationError({"specification_item": "Choose an item of the subscribed service."})
+    outcome.full_clean()
+    outcome.save()
+    return outcome
+
+
+def remove_outcome(*, outcome: Outcome) -> None:
+    outcome.delete()
+
+
+def save_supplier(*, supplier: Supplier) -> Supplier:
+    if not supplier.slug:
+        supplier.slug = _record_slug(Supplier, supplier.name, instance_pk=supplier.pk)
+    supplier.full_clean()
+    supplier.save()
+    return supplier
+
+
+def remove_supplier(*, supplier: Supplier) -> str:
+    """Delete a supplier nothing refers to; retire one with contracts or applications (they
+    keep running until they are retired on their own)."""
+    return delete_or_retire(supplier, retire=_retire)
+
+
+def save_contract(*, contract: Contract) -> Contract:
+    """Create or update a contract: a reference unique per supplier, ending after it starts."""
+    errors = {}
+    if contract.end_date and contract.start_date and contract.end_date < contract.start_date:
+        errors["end_date"] = "The end date cannot be before the start date."
+    if (
+        contract.renewal_date
+        and contract.start_date
+        and contract.renewal_date < contract.start_date
+    ):
+        errors["renewal_date"] = "The renewal date cannot be before the start date."
+    if (
+        contract.supplier_id
+        and contract.reference
+        and Contract.objects.filter(supplier_id=contract.supplier_id, reference=contract.reference)
+        .exclude(pk=contract.pk)
+        .exists()
+    ):
+        errors["reference"] = "This supplier already has a contract with this reference."
+    if errors:
+        raise ValidationError(errors)
+    contract.full_clean()
+    contract.save()
+    return contract
+
+
+def remove_contract(*, contract: Contract) -> str:
+    """Delete a contract nothing refers to (its coverages go with it); retire it otherwise."""
+    return delete_or_retire(contract, parts=(ContractCoverage,), retire=_retire)
+
+
+def save_coverage(*, coverage: ContractCoverage) -> ContractCoverage:
+    """A contract covers exactly one service or one application, each at most once."""
+    if coverage.service_id and coverage.application_id:
+        raise ValidationError(
+            {"application": "Choose either a service or an application, not both."}
+        )
+    if not coverage.service_id and not coverage.application_id:
+        raise ValidationError({"service": "Choose a service or an application."})
+    if coverage.service_id:
+        field, duplicates = "service", {"service_id": coverage.service_id}
+    else:
+        field, duplicates = "application", {"application_id": coverage.application_id}
+    if (
+        ContractCoverage.objects.filter(contract_id=coverage.contract_id, **duplicates)
+        .exclude(pk=coverage.pk)
+        .exists()
+    ):
+        raise ValidationError({field: f"This contract already covers this {field}."})
+    coverage.full_clean(validate_unique=False)
+    coverage.save()
+    return coverage
+
+
+def remove_coverage(*, coverage: ContractCoverage) -> None:
+    coverage.delete()
+
+
+def save_application(*, application: Application) -> Application:
+    """Create or update an application; retiring it through its lifecycle retires it."""
+    if not application.slug:
+        application.slug = _record_slug(Application, application.name, instance_pk=application.pk)
+    if application.lifecycle == ApplicationLifecycle.RETIRED:
+        application.retired_at = application.retired_at or timezone.now()
+    else:
+        application.retired_at = None
+    application.full_clean()
+    application.save()
+    return application
+
+
+def retire_application(application: Application) -> None:
+    application.lifecycle = ApplicationLifecycle.RETIRED
+    application.retired_at = application.retired_at or timezone.now()
+    application.save()
+
+
+def remove_application(*, application: Application) -> str:
+    """Delete an application nothing refers to (the services it supports are its own links);
+    retire it when a contract covers it or cost and history refer to it."""
+    return delete_or_retire(application, parts=(ApplicationSupport,), retire=retire_application)
+
+
+def save_application_support(*, support: ApplicationSupport) -> ApplicationSupport:
+    """The application supports a service at most once."""
+    if (
+        ApplicationSupport.objects.filter(
+            application_id=support.application_id, service_id=support.service_id
+        )
+        .exclude(pk=support.pk)
+        .exists()
+    ):
+        raise ValidationError({"service": "This application already supports this service."})
+    support.full_clean(validate_unique=False)
+    support.save()
+    return support
+
+
+def remove_application_support(*, support: ApplicationSupport) -> None:
+    support.delete()

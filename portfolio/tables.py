@@ -1,14 +1,22 @@
-import django_tables2 as tables
-from django.utils.html import format_html
+from datetime import timedelta
 
-from portfolio.models import Service
+import django_tables2 as tables
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.html import format_html
+from django.utils.text import format_lazy
+
+from core.money import reporting_currency, to_cents
+from portfolio import selectors
+from portfolio.models import Application, Contract, Customer, Service, Supplier
 
 
 class CompletenessColumn(tables.BooleanColumn):
     def render(self, value, record, bound_column):
         if value:
-            return format_html('<span class="badge ok">Complete</span>')
-        return format_html('<span class="badge warn">Incomplete</span>')
+            return format_html('<span class="badge ok">{}</span>', "Complete")
+        return format_html('<span class="badge warn">{}</span>', "Incomplete")
 
     def value(self, value, **kwargs):
         return "complete" if value else "incomplete"
@@ -23,4 +31,176 @@ class ServiceTable(tables.Table):
     class Meta:
         model = Service
         fields = ("name", "kind", "lifecycle", "criticality", "owner", "is_complete", "updated_at")
+        order_by = ("name",)
+
+
+# --- Customers, suppliers and contracts, applications -----------------------------------------
+
+NUMBER = {"td": {"class": "num"}, "th": {"class": "num"}}
+
+
+def in_reporting_currency(label: str):
+    return format_lazy("{} ({})", label, lazy(reporting_currency, str)())
+
+
+class MoneyColumn(tables.Column):
+    """An amount shown to the cent (core.money.to_cents); exported as a number."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", NUMBER)
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return intcomma(f"{to_cents(value):.2f}")
+
+    def value(self, value):
+        return to_cents(value)
+
+
+class CountColumn(tables.Column):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", NUMBER)
+        super().__init__(*args, **kwargs)
+
+    def value(self, value):
+        return value
+
+
+class DayColumn(tables.Column):
+    """A date shown as YYYY-MM-DD and exported as a date (a real date in XLSX)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"style": "white-space:nowrap"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return value.isoformat()
+
+    def value(self, value):
+        return value
+
+
+class YesNoColumn(tables.BooleanColumn):
+    def render(self, value, record, bound_column):
+        return "yes" if value else "no"
+
+    def value(self, value):
+        return bool(value)
+
+
+class StatusColumn(tables.Column):
+    """Retired or in use, from ``retired_at``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("accessor", "retired_at")
+        kwargs.setdefault("verbose_name", "Status")
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return format_html('<span class="badge">{}</span>', "Retired") if value else ""
+
+    def value(self, value):
+        return "retired" if value else "in use"
+
+
+class CustomerTable(tables.Table):
+    name = tables.Column(linkify=True)
+    relationship_manager = tables.Column(
+        accessor="relationship_manager__username", verbose_name="Relationship manager", default="—"
+    )
+    subscription_count = CountColumn(verbose_name="Subscriptions")
+    annual_revenue = MoneyColumn(verbose_name=in_reporting_currency("Annual revenue"))
+    status = StatusColumn(order_by=("retired_at",))
+
+    class Meta:
+        model = Customer
+        fields = (
+            "name",
+            "kind",
+            "segment",
+            "relationship_manager",
+            "subscription_count",
+            "annual_revenue",
+        )
+        order_by = ("name",)
+
+
+class SupplierTable(tables.Table):
+    name = tables.Column(linkify=True)
+    website = tables.Column(default="")
+    owner = tables.Column(accessor="owner__username", verbose_name="Owner", default="—")
+    contract_count = CountColumn(verbose_name="Live contracts")
+    annual_value = MoneyColumn(verbose_name=in_reporting_currency("Annual value"))
+    status = StatusColumn(order_by=("retired_at",))
+
+    class Meta:
+        model = Supplier
+        fields = ("name", "website", "owner", "contract_count", "annual_value")
+        order_by = ("name",)
+
+
+class NoticeDeadlineColumn(DayColumn):
+    """The notice deadline, flagged when it falls within the horizon or has passed."""
+
+    def render(self, value, record):
+        if record.retired_at:
+            return value.isoformat()
+        today = timezone.localdate()
+        if value < today:
+            return format_html('{} <span class="badge">passed</span>', value.isoformat())
+        if value <= today + timedelta(days=selectors.NOTICE_HORIZON_DAYS):
+            return format_html('{} <span class="badge warn">act now</span>', value.isoformat())
+        return value.isoformat()
+
+
+class ContractTable(tables.Table):
+    reference = tables.Column(linkify=True)
+    title = tables.Column(linkify=True)
+    supplier = tables.Column(linkify=True, order_by=("supplier__name",))
+    owner = tables.Column(accessor="owner__username", verbose_name="Owner", default="—")
+    end_date = DayColumn(verbose_name="End", default="")
+    renewal_date = DayColumn(verbose_name="Renewal", default="")
+    notice_deadline = NoticeDeadlineColumn(verbose_name="Notice by", default="")
+    auto_renewal = YesNoColumn(verbose_name="Auto-renews")
+    annual_value = MoneyColumn(verbose_name="Annual value")
+    currency = tables.Column()
+    status = StatusColumn(order_by=("retired_at",))
+
+    class Meta:
+        model = Contract
+        fields = (
+            "reference",
+            "title",
+            "supplier",
+            "owner",
+            "end_date",
+            "renewal_date",
+            "notice_deadline",
+            "auto_renewal",
+            "annual_value",
+            "currency",
+        )
+        order_by = ("notice_deadline",)
+
+
+class ApplicationTable(tables.Table):
+    name = tables.Column(linkify=True)
+    disposition = tables.Column(verbose_name="TIME", default="—")
+    vendor = tables.Column(linkify=True, default="—", order_by=("vendor__name",))
+    owner = tables.Column(accessor="owner__username", verbose_name="Owner", default="—")
+    support_count = CountColumn(verbose_name="Services supported")
+    status = StatusColumn(order_by=("retired_at",))
+
+    class Meta:
+        model = Application
+        fields = (
+            "name",
+            "lifecycle",
+            "disposition",
+            "criticality",
+            "vendor",
+            "owner",
+            "support_count",
+        )
         order_by = ("name",)

@@ -10,11 +10,33 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _collected_static_files():
-    """Tests serve static files as production does: collected, hashed, through WhiteNoise."""
+def _test_settings(tmp_path_factory):
+    """Settings for the whole run, before anything uses them.
+
+    Static files are collected into a folder of this run (WhiteNoise serves them) under their
+    plain names, so live_server (browser tests) finds them too; the hashed manifest storage is
+    proven by the deployment tests. Passwords use a fast hasher: Argon2 is slow on purpose,
+    and one test checks that it is what production uses.
+    """
+    from django.conf import settings
     from django.core.management import call_command
 
+    settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("collectstatic", "--noinput", verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """A reused test database may have lost the roles to a transactional test's flush."""
+    from core.roles import ensure_roles
+
+    with django_db_blocker.unblock():
+        ensure_roles()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from core import health, roles
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, UserFactory
 
 
 @pytest.mark.django_db
@@ -13,8 +13,13 @@ def test_roles_exist_after_migrate():
 
 
 @pytest.mark.django_db
-def test_passwords_are_hashed_with_argon2(viewer):
-    assert identify_hasher(viewer.password).algorithm == "argon2"
+def test_passwords_are_hashed_with_argon2(settings):
+    from portico import settings as configured
+
+    settings.PASSWORD_HASHERS = configured.PASSWORD_HASHERS  # tests use a fast one otherwise
+    user = UserFactory(username="hashed")
+    assert identify_hasher(user.password).algorithm == "argon2"
+    assert user.check_password(TEST_PASSWORD)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,211 @@
+"""The supplier and contracts portfolio: suppliers, their contracts, and what each contract
+covers (services or applications), edited in place on the contract page."""
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count, F
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
+from core.permissions import can
+from portfolio import selectors, services
+from portfolio.filtersets import ContractFilterSet, SupplierFilterSet
+from portfolio.forms import ContractForm, CoverageForm, SupplierForm
+from portfolio.models import Contract, ContractCoverage, Supplier
+from portfolio.tables import ContractTable, SupplierTable
+from portfolio.views.customers import back_to, child_form_page, plain_number, require, save_with
+
+# --- Suppliers ---------------------------------------------------------------------------------
+
+
+class SupplierListView(ObjectListView):
+    model = Supplier
+    filterset_class = SupplierFilterSet
+    table_class = SupplierTable
+    template_name = "portfolio/supplier_list.html"
+    title = "Suppliers and contracts"
+    add_url_name = "portfolio:supplier_add"
+    export_name = "suppliers"
+
+    def get_queryset(self):
+        return selectors.suppliers_with_value(super().get_queryset().select_related("owner"))
+
+
+class SupplierDetailView(ObjectDetailView):
+    model = Supplier
+    lookup_field = lookup_url_kwarg = "slug"
+    template_name = "portfolio/supplier_detail.html"
+
+    def get_queryset(self):
+        return Supplier.objects.select_related("owner")
+
+    def get_extra_context(self, supplier):
+        contracts = list(
+            selectors.with_notice_deadline(
+                supplier.contracts.select_related("owner").annotate(
+                    coverage_count=Count("coverages")
+                )
+            ).order_by(F("retired_at").asc(nulls_first=True), "reference")
+        )
+        live = [c for c in contracts if not c.is_retired]
+        return {
+            "contracts": contracts,
+            "value_totals": selectors.totals_by_currency(
+                (c.currency, c.annual_value) for c in live
+            ),
+            "applications": list(supplier.applications.select_related("owner")),
+            "can_add_contract": can(self.request.user, "add", Contract),
+            **notice_flags(),
+        }
+
+
+def notice_flags() -> dict:
+    today = timezone.localdate()
+    return {
+        "today": today,
+        "notice_horizon": today + timedelta(days=selectors.NOTICE_HORIZON_DAYS),
+        "notice_horizon_days": selectors.NOTICE_HORIZON_DAYS,
+    }
+
+
+class SupplierEditView(ObjectEditView):
+    model = Supplier
+    form_class = SupplierForm
+    lookup_field = lookup_url_kwarg = "slug"
+
+    def save(self, form):
+        return services.save_supplier(supplier=form.save(commit=False))
+
+
+class SupplierDeleteView(ObjectDeleteView):
+    model = Supplier
+    lookup_field = lookup_url_kwarg = "slug"
+    list_url_name = "portfolio:supplier_list"
+
+    def delete(self, obj):
+        return services.remove_supplier(supplier=obj)
+
+
+# --- Contracts ---------------------------------------------------------------------------------
+
+
+class ContractListView(ObjectListView):
+    model = Contract
+    filterset_class = ContractFilterSet
+    table_class = ContractTable
+    template_name = "portfolio/contract_list.html"
+    add_url_name = "portfolio:contract_add"
+    export_name = "contracts"
+
+    def get_queryset(self):
+        return selectors.with_notice_deadline(
+            super().get_queryset().select_related("supplier", "owner")
+        )
+
+    def get_extra_context(self):
+        return {"notice_horizon_days": selectors.NOTICE_HORIZON_DAYS}
+
+
+class ContractDetailView(ObjectDetailView):
+    model = Contract
+    template_name = "portfolio/contract_detail.html"
+
+    def get_queryset(self):
+        return Contract.objects.select_related("supplier", "supplier__owner", "owner")
+
+    def get_extra_context(self, contract):
+        return {**coverages_context(self.request, contract), **notice_flags()}
+
+
+class ContractEditView(ObjectEditView):
+    model = Contract
+    form_class = ContractForm
+
+    def get_form(self, obj, data=None):
+        initial = {}
+        if obj.pk is None and data is None and self.request.GET.get("supplier"):
+            initial["supplier"] = self.request.GET["supplier"]
+        return self.form_class(data, instance=obj, user=self.request.user, initial=initial)
+
+    def save(self, form):
+        return services.save_contract(contract=form.save(commit=False))
+
+
+class ContractDeleteView(ObjectDeleteView):
+    model = Contract
+    list_url_name = "portfolio:contract_list"
+
+    def delete(self, obj):
+        return services.remove_contract(contract=obj)
+
+
+# --- Coverages: what a contract underpins, in place on the contract page ---------------------
+
+
+def coverages_context(request, contract, *, form=None) -> dict:
+    """The contract's coverages, with the open form (add, or edit of ``form.instance``)."""
+    coverages = list(
+        contract.coverages.select_related("service", "application").order_by(
+            "service__name", "application__name", "id"
+        )
+    )
+    can_change = can(request.user, "change", contract)
+    total_weight = sum((c.weight for c in coverages), start=0)
+    for coverage in coverages:
+        # Coverages are owned through their contract: the same people may edit them.
+        coverage.can_change = can_change
+        coverage.weight_text = plain_number(coverage.weight)
+        coverage.share_percent = 100 * coverage.weight / total_weight if total_weight else None
+        coverage.form = form if form is not None and form.instance.pk == coverage.pk else None
+    return {
+        "object": contract,
+        "coverages": coverages,
+        "can_change_coverages": can_change,
+        "coverage_form": form if form is not None and form.instance.pk is None else None,
+    }
+
+
+def coverages_response(request, contract, *, form=None, status: int = 200):
+    if not request.htmx:
+        return back_to(contract, "coverages")
+    context = coverages_context(request, contract, form=form)
+    return render(request, "portfolio/contract_detail.html#coverages", context, status=status)
+
+
+@login_required
+def coverage_form_view(request, contract_pk: int, pk: int | None = None):
+    """Add a service or application the contract covers, or change a coverage's weight."""
+    contract = get_object_or_404(Contract.objects.select_related("supplier"), pk=contract_pk)
+    if pk is None:
+        require(request, "change", contract)
+        coverage = ContractCoverage(contract=contract)
+    else:
+        coverage = get_object_or_404(
+            ContractCoverage.objects.select_related("service", "application"),
+            pk=pk,
+            contract=contract,
+        )
+        require(request, "change", coverage)
+    data = request.POST if request.method == "POST" else None
+    form = CoverageForm(data, instance=coverage, user=request.user)
+    if data is not None and save_with(form, lambda obj: services.save_coverage(coverage=obj)):
+        return coverages_response(request, contract)
+    status = 422 if data is not None else 200
+    if not request.htmx:
+        return child_form_page(request, form=form, parent=contract, status=status)
+    return coverages_response(request, contract, form=form, status=status)
+
+
+@login_required
+@require_POST
+def coverage_remove(request, contract_pk: int, pk: int):
+    contract = get_object_or_404(Contract, pk=contract_pk)
+    coverage = get_object_or_404(ContractCoverage, pk=pk, contract=contract)
+    require(request, "delete", coverage)
+    with transaction.atomic():
+        services.remove_coverage(coverage=coverage)
+    return coverages_response(request, contract)

@@ -1,0 +1,396 @@
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from finance.choices import CostCategory
+from finance.models import CostItem, Period
+from portfolio import services
+from portfolio.models import Application, ApplicationSupport
+from tests.factories import UserFactory
+from tests.factories.portfolio import (
+    ApplicationFactory,
+    ApplicationSupportFactory,
+    ContractCoverageFactory,
+    ServiceFactory,
+    SupplierFactory,
+)
+from tests.permissions import assert_permission_matrix
+from tests.portfolio.helpers import (
+    HTMX,
+    assert_each_may,
+    csv_rows,
+    is_partial,
+    queries_for,
+    xlsx_rows,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def application(service_owner):
+    """An application owned by ``service_owner``."""
+    return ApplicationFactory(name="Claims engine", owner=service_owner)
+
+
+@pytest.fixture
+def support(application):
+    return ApplicationSupportFactory(
+        application=application, service=ServiceFactory(name="Online claims")
+    )
+
+
+APPLICATION_DATA = {
+    "name": "Policy core",
+    "description": "",
+    "owner": "",
+    "lifecycle": "active",
+    "disposition": "invest",
+    "criticality": "high",
+    "vendor": "",
+}
+
+
+def application_state():
+    return list(
+        Application.objects.values_list("pk", "name", "disposition", "retired_at").order_by("pk")
+    )
+
+
+def support_state():
+    return list(ApplicationSupport.objects.values_list("pk", "service", "weight").order_by("pk"))
+
+
+# --- Business rules --------------------------------------------------------------------------
+
+
+def test_save_application_gives_a_unique_slug_and_retires_with_its_lifecycle():
+    first = services.save_application(application=Application(name="Claims engine"))
+    second = services.save_application(application=Application(name="Claims engine"))
+    assert (first.slug, second.slug) == ("claims-engine", "claims-engine-2")
+    second.lifecycle = "retired"
+    assert services.save_application(application=second).is_retired
+    second.lifecycle = "phase_out"
+    assert not services.save_application(application=second).is_retired
+
+
+def test_save_application_support_refuses_duplicates(support):
+    again = ApplicationSupport(application=support.application, service=support.service)
+    with pytest.raises(ValidationError) as raised:
+        services.save_application_support(support=again)
+    assert raised.value.message_dict == {
+        "service": ["This application already supports this service."]
+    }
+    support.weight = Decimal(4)
+    services.save_application_support(support=support)  # saving itself is no duplicate
+    assert ApplicationSupport.objects.get().weight == 4
+
+
+def test_remove_application_deletes_it_with_its_supports(support):
+    assert services.remove_application(application=support.application) == "deleted"
+    assert not ApplicationSupport.objects.exists()
+
+
+def test_remove_application_a_contract_covers_retires_it(application):
+    ContractCoverageFactory(application=application)
+    assert services.remove_application(application=application) == "retired"
+    application.refresh_from_db()
+    assert application.is_retired and application.lifecycle == "retired"
+
+
+# --- Permissions -----------------------------------------------------------------------------
+
+
+def test_application_pages_readable_by_every_role(
+    client, application, service_owner, other_owner, viewer, portfolio_manager
+):
+    for url in (reverse("portfolio:application_list"), application.get_absolute_url()):
+        assert_permission_matrix(
+            client,
+            method="get",
+            url=url,
+            expected={
+                None: 302,
+                viewer: 200,
+                service_owner: 200,
+                other_owner: 200,
+                portfolio_manager: 200,
+            },
+        )
+    client.force_login(UserFactory(username="no-role"))
+    assert client.get(application.get_absolute_url()).status_code == 403
+
+
+def test_application_create_edit_remove_permission_matrix(
+    client, application, service_owner, other_owner, viewer, portfolio_manager
+):
+    refused = {None: 302, viewer: 403, other_owner: 403}
+    add_url = reverse("portfolio:application_add")
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=add_url,
+        expected={**refused, service_owner: 403, portfolio_manager: 200},
+    )
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=add_url,
+        data=APPLICATION_DATA,
+        expected={**refused, service_owner: 403, portfolio_manager: 200},
+        unchanged=application_state,
+        **HTMX,
+    )
+    assert Application.objects.filter(slug="policy-core").exists()
+    edit_url = reverse("portfolio:application_edit", args=[application.slug])
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=edit_url,
+        expected={**refused, service_owner: 200, portfolio_manager: 200},
+    )
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=edit_url,
+        data={
+            **APPLICATION_DATA,
+            "name": "Claims engine",
+            "disposition": "migrate",
+            "owner": service_owner.pk,
+        },
+        expected={**refused, service_owner: 200, portfolio_manager: 200},
+        unchanged=application_state,
+        **HTMX,
+    )
+    application.refresh_from_db()
+    assert application.disposition == "migrate"
+    remove_url = reverse("portfolio:application_delete", args=[application.slug])
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=remove_url,
+        expected={**refused, service_owner: 200, portfolio_manager: 200},
+    )
+    assert_permission_matrix(
+        client, method="post", url=remove_url, expected=refused, unchanged=application_state
+    )
+    assert_each_may(
+        client,
+        [service_owner, portfolio_manager],
+        method="post",
+        make_url=lambda: reverse(
+            "portfolio:application_delete", args=[ApplicationFactory(owner=service_owner).slug]
+        ),
+    )
+    assert Application.objects.count() == 2
+
+
+def test_support_add_edit_remove_permission_matrix(
+    client, application, support, service_owner, other_owner, viewer, portfolio_manager
+):
+    refused = {None: 302, viewer: 403, other_owner: 403}
+    allowed = {service_owner: 200, portfolio_manager: 200}
+    add_url = reverse("portfolio:support_add", args=[application.slug])
+    edit_url = reverse("portfolio:support_edit", args=[application.slug, support.pk])
+    for url in (add_url, edit_url):
+        assert_permission_matrix(client, method="get", url=url, expected={**refused, **allowed})
+    new_services = iter([ServiceFactory(), ServiceFactory()])
+    for user, status in {**refused, **allowed}.items():
+        slug = next(new_services).slug if status == 200 else support.service.slug
+        assert_permission_matrix(
+            client,
+            method="post",
+            url=add_url,
+            data={"service": slug, "weight": "2"},
+            expected={user: status},
+            unchanged=support_state,
+            **HTMX,
+        )
+    assert application.supports.count() == 3
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=edit_url,
+        data={"weight": "5"},
+        expected={**refused, **allowed},
+        unchanged=support_state,
+        **HTMX,
+    )
+    support.refresh_from_db()
+    assert support.weight == 5
+    remove_url = reverse("portfolio:support_remove", args=[application.slug, support.pk])
+    assert_permission_matrix(
+        client, method="post", url=remove_url, expected=refused, unchanged=support_state
+    )
+    assert_each_may(
+        client,
+        [service_owner, portfolio_manager],
+        method="post",
+        make_url=lambda: reverse(
+            "portfolio:support_remove",
+            args=[application.slug, ApplicationSupportFactory(application=application).pk],
+        ),
+    )
+    assert application.supports.count() == 3
+
+
+def test_owner_of_a_supported_service_may_change_that_support(client, support, other_owner):
+    support.service.owner = other_owner
+    support.service.save()
+    client.force_login(other_owner)
+    edit_url = reverse("portfolio:support_edit", args=[support.application.slug, support.pk])
+    assert client.post(edit_url, {"weight": "2"}, **HTMX).status_code == 200
+    add_url = reverse("portfolio:support_add", args=[support.application.slug])
+    assert client.get(add_url).status_code == 403
+
+
+# --- The pages ------------------------------------------------------------------------------
+
+
+def test_application_list_query_count_does_not_grow(
+    client, portfolio_manager, service_owner, django_assert_num_queries
+):
+    client.force_login(portfolio_manager)
+    url = reverse("portfolio:application_list")
+    vendor = SupplierFactory()
+    ApplicationSupportFactory(application=ApplicationFactory(owner=service_owner, vendor=vendor))
+    one = queries_for(client, url)
+    one_partial = queries_for(client, url, htmx=True)
+    vendors = [vendor, SupplierFactory()]
+    for n in range(30):
+        application = ApplicationFactory(owner=service_owner, vendor=vendors[n % 2])
+        ApplicationSupportFactory.create_batch(2, application=application)
+    with django_assert_num_queries(one):
+        response = client.get(url)
+    assert response.content.decode().count("<tr") == 32  # the header and 31 applications
+    with django_assert_num_queries(one_partial):
+        client.get(url, {"sort": "-support_count"}, **HTMX)
+    assert one <= 12
+
+
+def test_application_list_filters(client, viewer, service_owner):
+    vendor = SupplierFactory(name="Policysoft")
+    ApplicationFactory(
+        name="Policy core",
+        vendor=vendor,
+        disposition="migrate",
+        criticality="critical",
+        owner=service_owner,
+    )
+    ApplicationFactory(name="Old intranet", lifecycle="phase_out", disposition="eliminate")
+    client.force_login(viewer)
+    url = reverse("portfolio:application_list")
+
+    def names(**params):
+        body = client.get(url, params).content.decode()
+        return [n for n in ("Policy core", "Old intranet") if n in body]
+
+    assert names() == ["Policy core", "Old intranet"]
+    assert names(lifecycle="phase_out") == ["Old intranet"]
+    assert names(disposition="migrate") == ["Policy core"]
+    assert names(criticality="critical") == ["Policy core"]
+    assert names(vendor="policysoft") == ["Policy core"]
+    assert names(owner=service_owner.username) == ["Policy core"]
+    assert names(q="intranet") == ["Old intranet"]
+
+
+def test_application_list_htmx_partial_and_exports(client, viewer, application, support):
+    ApplicationSupportFactory(application=application)
+    client.force_login(viewer)
+    url = reverse("portfolio:application_list")
+    partial = client.get(url, {"q": "claims"}, **HTMX)
+    assert is_partial(partial) and "Claims engine" in partial.content.decode()
+
+    rows = csv_rows(client.get(url, {"export": "csv"}))
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert record["Name"] == "Claims engine"
+    assert record["Services supported"] == "2"
+    assert record["Lifecycle"] == "Active"
+
+    sheet = xlsx_rows(client.get(url, {"export": "xlsx", "q": "claims"}))
+    record = dict(zip(sheet[0], sheet[1], strict=True))
+    assert len(sheet) == 2
+    assert record["Services supported"] == 2
+
+
+def test_application_options_suggest_matching_live_applications(client, viewer, application):
+    ApplicationFactory(name="Claims archive", lifecycle="retired")
+    ApplicationFactory(name="Payroll")
+    client.force_login(viewer)
+    response = client.get(reverse("portfolio:application_options"), {"q": "claims"})
+    body = response.content.decode()
+    assert f'<option value="{application.slug}">Claims engine</option>' in body
+    assert "Claims archive" not in body and "Payroll" not in body
+    assert (
+        client.get(reverse("portfolio:application_options")).content.decode().count("<option") == 2
+    )
+
+
+def test_application_options_query_count_does_not_grow(client, viewer, django_assert_num_queries):
+    client.force_login(viewer)
+    url = reverse("portfolio:application_options")
+    ApplicationFactory()
+    one = queries_for(client, url)
+    ApplicationFactory.create_batch(30)
+    with django_assert_num_queries(one):
+        response = client.get(url)
+    assert response.content.decode().count("<option") == 20
+
+
+def test_support_added_in_place_with_htmx(client, service_owner, application):
+    service = ServiceFactory(name="Policy self-service")
+    client.force_login(service_owner)
+    url = reverse("portfolio:support_add", args=[application.slug])
+
+    form = client.get(url, **HTMX)
+    assert is_partial(form)
+    assert 'list="service-options"' in form.content.decode()
+    assert "<option" not in form.content.decode()
+
+    response = client.post(url, {"service": service.slug, "weight": "3"}, **HTMX)
+    assert response.status_code == 200 and is_partial(response)
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="supports"')
+    assert "Policy self-service" in body and "100.0 %" in body
+    assert application.supports.get().weight == 3
+
+
+def test_support_bad_input_answers_422_and_saves_nothing(client, service_owner, support):
+    client.force_login(service_owner)
+    url = reverse("portfolio:support_add", args=[support.application.slug])
+    duplicate = client.post(url, {"service": support.service.slug, "weight": "1"}, **HTMX)
+    assert duplicate.status_code == 422 and is_partial(duplicate)
+    assert "This application already supports this service." in duplicate.content.decode()
+    unknown = client.post(url, {"service": "nothing-like-it", "weight": "1"})
+    assert unknown.status_code == 422 and not is_partial(unknown)
+    assert "No service has this slug." in unknown.content.decode()
+    assert ApplicationSupport.objects.count() == 1
+
+
+def test_application_create_bad_input_answers_422(client, portfolio_manager):
+    client.force_login(portfolio_manager)
+    data = {**APPLICATION_DATA, "name": "", "disposition": "keep"}
+    response = client.post(reverse("portfolio:application_add"), data, **HTMX)
+    assert response.status_code == 422 and is_partial(response)
+    body = response.content.decode()
+    assert 'id="id_name_error"' in body and 'id="id_disposition_error"' in body
+    assert not Application.objects.exists()
+
+
+def test_application_remove_retires_one_with_cost(client, portfolio_manager, application):
+    CostItem.objects.create(
+        description="Licence",
+        period=Period.objects.create(year=2025, month=2),
+        amount=Decimal(50),
+        category=CostCategory.VENDOR,
+        application=application,
+    )
+    client.force_login(portfolio_manager)
+    response = client.post(reverse("portfolio:application_delete", args=[application.slug]))
+    assert response.url == application.get_absolute_url()
+    application.refresh_from_db()
+    assert application.is_retired
+    assert "Retired" in client.get(application.get_absolute_url()).content.decode()

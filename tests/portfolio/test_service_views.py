@@ -1,0 +1,287 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from portfolio import services
+from portfolio.models import Service, ServiceDependency, SpecificationItem
+from tests.permissions import assert_permission_matrix
+
+
+@pytest.fixture
+def service(service_owner):
+    return services.save_service(
+        service=Service(name="Online claims", kind="customer_facing", owner=service_owner)
+    )
+
+
+@pytest.fixture
+def item(service):
+    return services.add_specification_item(
+        item=SpecificationItem(
+            service=service, aspect="facility", dimension="functionality", title="Register"
+        )
+    )
+
+
+def item_count():
+    return SpecificationItem.objects.count()
+
+
+def service_state():
+    return list(Service.objects.values_list("name", "summary", "lifecycle").order_by("pk"))
+
+
+@pytest.mark.django_db
+def test_service_pages_readable_by_every_signed_in_user(
+    client, service, viewer, other_owner, portfolio_manager
+):
+    for url in (
+        reverse("portfolio:service_list"),
+        service.get_absolute_url(),
+        reverse("portfolio:my_services"),
+    ):
+        assert_permission_matrix(
+            client,
+            method="get",
+            url=url,
+            expected={None: 302, viewer: 200, other_owner: 200, portfolio_manager: 200},
+        )
+
+
+@pytest.mark.django_db
+def test_service_edit_permission_matrix(
+    client, service, service_owner, other_owner, viewer, portfolio_manager
+):
+    url = reverse("portfolio:service_edit", args=[service.slug])
+    data = {"name": "Renamed", "kind": "customer_facing", "lifecycle": "pipeline"}
+    data["criticality"] = "high"
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=url,
+        data=data,
+        expected={None: 302, viewer: 403, other_owner: 403},
+        unchanged=service_state,
+    )
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=url,
+        expected={service_owner: 200, portfolio_manager: 200},
+    )
+    client.force_login(service_owner)
+    assert client.post(url, data).status_code == 302
+    assert Service.objects.get(pk=service.pk).name == "Renamed"
+
+
+@pytest.mark.django_db
+def test_service_create_and_remove_permission_matrix(
+    client, service, service_owner, other_owner, viewer, portfolio_manager
+):
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=reverse("portfolio:service_add"),
+        expected={None: 302, viewer: 403, service_owner: 200, portfolio_manager: 200},
+    )
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=reverse("portfolio:service_delete", args=[service.slug]),
+        expected={None: 302, viewer: 403, other_owner: 403},
+        unchanged=service_state,
+    )
+    client.force_login(service_owner)
+    response = client.post(reverse("portfolio:service_delete", args=[service.slug]))
+    assert response.status_code == 302
+    assert not Service.objects.filter(pk=service.pk).exists()
+
+
+@pytest.mark.django_db
+def test_item_edits_permission_matrix(client, service, item, other_owner, viewer):
+    add_url = reverse("portfolio:item_add", args=[service.slug, "facility", "functionality"])
+    for url, data in (
+        (add_url, {"title": "Another"}),
+        (reverse("portfolio:item_edit", args=[service.slug, item.pk]), {"title": "Changed"}),
+        (reverse("portfolio:item_up", args=[service.slug, item.pk]), {}),
+        (reverse("portfolio:item_remove", args=[service.slug, item.pk]), {}),
+        (
+            reverse("portfolio:dependency_add", args=[service.slug]),
+            {"provider": service.slug, "weight": "1"},
+        ),
+    ):
+        assert_permission_matrix(
+            client,
+            method="post",
+            url=url,
+            data=data,
+            expected={None: 302, viewer: 403, other_owner: 403},
+            unchanged=lambda: (
+                list(SpecificationItem.objects.values_list("title", "position"))
+                + list(ServiceDependency.objects.values_list("pk"))
+            ),
+        )
+
+
+@pytest.mark.django_db
+def test_delegate_may_edit_items(client, service, viewer):
+    service.delegates.add(viewer)
+    client.force_login(viewer)
+    url = reverse("portfolio:item_add", args=[service.slug, "support", "functionality"])
+    response = client.post(url, {"title": "Phone line"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert service.items.filter(title="Phone line").exists()
+
+
+@pytest.mark.django_db
+def test_item_add_with_htmx_returns_the_quadrant_partial(client, service, service_owner):
+    client.force_login(service_owner)
+    url = reverse("portfolio:item_add", args=[service.slug, "facility", "functioning"])
+    response = client.post(
+        url,
+        {
+            "title": "Claims registered quickly",
+            "metric": "registration time",
+            "comparator": "at_most",
+            "target": "10",
+            "unit": "minutes",
+            "window": "month",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="quadrant-facility_functioning"')
+    assert "Claims registered quickly" in body and "<html" not in body
+    assert service.items.get().target == Decimal(10)
+
+
+@pytest.mark.django_db
+def test_item_with_bad_target_answers_422_with_error_and_saves_nothing(
+    client, service, service_owner
+):
+    client.force_login(service_owner)
+    url = reverse("portfolio:item_add", args=[service.slug, "facility", "functioning"])
+    data = {"title": "Fast", "metric": "latency", "comparator": "at_most", "target": "fast"}
+    data.update(unit="ms", window="day")
+    response = client.post(url, data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "Enter a number." in response.content.decode()
+    assert 'id="quadrant-facility_functioning"' in response.content.decode()
+    assert item_count() == 0
+    # Without JavaScript, the same post shows the form on a page of its own.
+    response = client.post(url, data)
+    assert response.status_code == 422 and b"<html" in response.content
+    assert item_count() == 0
+
+
+@pytest.mark.django_db
+def test_item_move_and_remove_work_without_javascript(client, service, item, service_owner):
+    second = services.add_specification_item(
+        item=SpecificationItem(
+            service=service, aspect="facility", dimension="functionality", title="Second"
+        )
+    )
+    client.force_login(service_owner)
+    response = client.post(reverse("portfolio:item_up", args=[service.slug, second.pk]))
+    assert response.status_code == 302
+    assert list(service.items.order_by("position").values_list("title", flat=True)) == [
+        "Second",
+        "Register",
+    ]
+    client.post(reverse("portfolio:item_remove", args=[service.slug, item.pk]))
+    assert list(service.items.values_list("title", flat=True)) == ["Second"]
+
+
+@pytest.mark.django_db
+def test_dependency_add_and_cycle_warning(client, service, service_owner, portfolio_manager):
+    hosting = services.save_service(service=Service(name="Hosting", kind="supporting"))
+    client.force_login(service_owner)
+    url = reverse("portfolio:dependency_add", args=[service.slug])
+    response = client.post(url, {"provider": "hosting", "weight": "2"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert ServiceDependency.objects.get().weight == 2
+    response = client.post(url, {"provider": service.slug, "weight": "1"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422 and "cannot depend on itself" in response.content.decode()
+    response = client.post(url, {"provider": "nope", "weight": "1"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422 and "No service has this slug" in response.content.decode()
+
+    services.save_dependency(dependency=ServiceDependency(consumer=hosting, provider=service))
+    client.force_login(portfolio_manager)
+    assert "dependency cycle" in client.get(service.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_service_list_filters_search_and_htmx_partial(client, service, viewer):
+    services.save_service(service=Service(name="Hosting", kind="supporting"))
+    client.force_login(viewer)
+    url = reverse("portfolio:service_list")
+    page = client.get(url, {"kind": "supporting"}).content.decode()
+    assert "Hosting" in page and "Online claims" not in page
+    partial = client.get(url, {"q": "claims"}, HTTP_HX_REQUEST="true")
+    body = partial.content.decode()
+    assert body.lstrip().startswith('<div id="object-table">') and "Online claims" in body
+    assert "Hosting" not in body
+    assert partial["Vary"].count("HX-Request") == 1
+    assert "Online claims" in client.get(url, {"complete": "false"}).content.decode()
+    assert "Online claims" not in client.get(url, {"complete": "true"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_service_list_exports_csv_and_xlsx(client, service, viewer):
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(viewer)
+    csv = client.get(reverse("portfolio:service_list"), {"export": "csv"})
+    assert csv["Content-Type"].startswith("text/csv")
+    assert csv.content.decode().splitlines()[1].startswith("Online claims,Customer-facing")
+    xlsx = client.get(reverse("portfolio:service_list"), {"export": "xlsx", "q": "online"})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet["A1"].value == "Name" and sheet["A2"].value == "Online claims"
+
+
+def make_services(count: int, owner):
+    for n in range(count):
+        service = services.save_service(
+            service=Service(name=f"Service {n}", kind="supporting", owner=owner)
+        )
+        service.delegates.add(owner)
+
+
+@pytest.mark.django_db
+def test_service_list_query_count_does_not_grow(client, viewer, django_assert_max_num_queries):
+    client.force_login(viewer)
+    url = reverse("portfolio:service_list")
+    make_services(1, viewer)
+    with django_assert_max_num_queries(12) as one:
+        client.get(url)
+    make_services(30, viewer)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        client.get(url)
+
+
+@pytest.mark.django_db
+def test_service_page_query_count_does_not_grow(
+    client, service, portfolio_manager, django_assert_max_num_queries
+):
+    client.force_login(portfolio_manager)
+    others = []
+    for n in range(12):
+        other = services.save_service(service=Service(name=f"Provider {n}", kind="supporting"))
+        others.append(other)
+    services.save_dependency(dependency=ServiceDependency(consumer=service, provider=others[0]))
+    with django_assert_max_num_queries(40) as few:
+        client.get(service.get_absolute_url())
+    for other in others[1:]:
+        services.save_dependency(dependency=ServiceDependency(consumer=service, provider=other))
+        services.save_dependency(dependency=ServiceDependency(consumer=other, provider=others[0]))
+        services.add_specification_item(
+            item=SpecificationItem(
+                service=service, aspect="support", dimension="functionality", title=other.name
+            )
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(service.get_absolute_url())
