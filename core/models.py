@@ -108,3 +108,39 @@ class RetirableModel(models.Model):
     @property
     def is_retired(self) -> bool:
         return self.retired_at is not None
+
+
+class ApiToken(models.Model):
+    """A per-user API token (core.api.tokens): only a digest of its secret is stored.
+
+    Read-only unless created with write rights; it never grants more than its user has.
+    """
+
+    # CASCADE: a token is a credential of its user and means nothing without them.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True, help_text="What the token is for.")
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    write = models.BooleanField(default=False, help_text="May change data, not only read it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name or 'token'} (ptk_{self.prefix}_…)"
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired and self.user.is_active

@@ -2,12 +2,17 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from core import changelog, health, panels
+from core.api.forms import ApiTokenForm
+from core.api.tokens import issue_token, revoke_token
+from core.generic import partial_or_page
+from core.models import ApiToken
 from core.permissions import can
 
 
@@ -54,3 +59,52 @@ def healthz(request):
         },
         status=200 if ok else 503,
     )
+
+
+# --- Profile and API tokens --------------------------------------------------------------------
+
+
+def _profile(request, *, form=None, new_token=None, new_secret="", status=200):
+    context = {
+        "roles": list(request.user.groups.order_by("name").values_list("name", flat=True)),
+        "tokens": list(ApiToken.objects.filter(user=request.user).select_related("user")),
+        "form": form or ApiTokenForm(),
+        "new_token": new_token,
+        "new_secret": new_secret,
+    }
+    template = partial_or_page(request, "core/profile.html", "tokens")
+    return render(request, template, context, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def profile_view(request):
+    return _profile(request)
+
+
+@never_cache
+@login_required
+@require_POST
+def token_create(request):
+    """Create a token and show its secret, this once (the page is never cached)."""
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _profile(request, form=form, status=422)
+    token, secret = issue_token(
+        user=request.user,
+        name=form.cleaned_data["name"],
+        write=form.cleaned_data["write"],
+        expires_in_days=form.cleaned_data["expires_in_days"],
+    )
+    return _profile(request, new_token=token, new_secret=secret, status=201)
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk: int):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    revoke_token(token=token)
+    if request.htmx:
+        return _profile(request)
+    return HttpResponseRedirect(reverse("profile") + "#api-tokens")

@@ -1,3 +1,9 @@
+"""The versioned API (/api/v1/): every registered resource (each app's api/resources.py), the
+sync endpoints, the change feed, the OpenAPI schema and its docs. See docs/api.md."""
+
+from core.api import views
+from core.api.resources import autodiscover
+
 app_name = "api"
 
-urlpatterns = []
+urlpatterns = views.urlpatterns(autodiscover())

@@ -1,0 +1,31 @@
+"""Authentication by API token (``Authorization: Bearer ptk_…``); the browser's session works
+too (rest_framework.authentication.SessionAuthentication, listed after this class)."""
+
+from rest_framework import authentication, exceptions
+
+from core.api.tokens import find_token, mark_used
+
+KEYWORDS = ("bearer", "token")
+
+
+class TokenAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].decode("latin-1").lower() not in KEYWORDS:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Give the token as: Authorization: Bearer <token>."
+            )
+        try:
+            text = header[1].decode()
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("The token is not valid.") from None
+        token = find_token(text)
+        if token is None:
+            raise exceptions.AuthenticationFailed("The token is not valid, expired or revoked.")
+        mark_used(token)
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'

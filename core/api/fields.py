@@ -1,0 +1,499 @@
+"""Fast per-field validation and representation, compiled once from the model's fields.
+
+One ``FieldSpec`` per API field knows how to turn a JSON value into the Python value the
+database stores (types, choices, lengths, required, decimals, the field's validators), how
+to show a stored value in JSON, how the change log records it, and its OpenAPI schema. The
+single-object endpoints and the bulk sync engine use the same specs, so a value is accepted
+or refused the same way by both, and the schema describes exactly what they accept.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core import validators as django_validators
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+MAX_ID = 2**63 - 1
+USERNAME_MAX = 150
+
+VALUE, USER, RECORD, USERS = "value", "user", "record", "users"
+
+
+class FieldInvalid(Exception):
+    """A value refused, with the reasons (sentences a person can act on)."""
+
+    def __init__(self, *messages: str):
+        super().__init__(*messages)
+        self.messages = list(messages)
+
+
+def _run_validators(validators, value):
+    for validator in validators:
+        try:
+            validator(value)
+        except DjangoValidationError as exc:
+            raise FieldInvalid(*exc.messages) from None
+
+
+# Django's own length and range validators are replaced by the checks below (cheaper, same rule).
+_NATIVE = (
+    django_validators.MaxLengthValidator,
+    django_validators.DecimalValidator,
+    django_validators.ProhibitNullCharactersValidator,
+)
+
+
+def _extra_validators(model_field):
+    return [v for v in model_field.validators if not isinstance(v, _NATIVE)]
+
+
+# --- Input converters ------------------------------------------------------------------------
+
+
+def string_converter(model_field, *, max_length=None, blank=False, null=False, choices=None):
+    max_length = max_length if max_length is not None else getattr(model_field, "max_length", None)
+    validators = _extra_validators(model_field) if model_field is not None else []
+    allowed = frozenset(choices or ())
+    choice_list = ", ".join(sorted(c for c in allowed if c))
+
+    def convert(value):
+        if value is None:
+            if null:
+                return None
+            raise FieldInvalid("This field may not be null.")
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise FieldInvalid("Expected a string.")
+        value = str(value).strip()
+        if "\x00" in value:
+            raise FieldInvalid("Null characters are not allowed.")
+        if not value:
+            if blank:
+                return ""
+            raise FieldInvalid("This field may not be blank.")
+        if max_length and len(value) > max_length:
+            raise FieldInvalid(f"Ensure this field has no more than {max_length} characters.")
+        if allowed and value not in allowed:
+            raise FieldInvalid(f"“{value[:50]}” is not a valid choice: use one of {choice_list}.")
+        if validators:
+            _run_validators(validators, value)
+        return value
+
+    return convert
+
+
+_INTEGER = re.compile(r"\s*-?\d{1,20}(\.0*)?\s*")
+
+
+def integer_converter(model_field, *, null=False):
+    low, high = connection.ops.integer_field_range(model_field.get_internal_type())
+    validators = _extra_validators(model_field)
+
+    def convert(value):
+        if value is None:
+            if null:
+                return None
+            raise FieldInvalid("This field may not be null.")
+        if isinstance(value, bool):
+            raise FieldInvalid("Expected an integer.")
+        if isinstance(value, int):
+            number = value
+        elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral():
+            number = int(value)
+        elif isinstance(value, str) and _INTEGER.fullmatch(value):
+            number = int(value.strip().split(".")[0])
+        else:
+            raise FieldInvalid("Expected an integer.")
+        if low is not None and number < low:
+            raise FieldInvalid(f"Ensure this value is greater than or equal to {low}.")
+        if high is not None and number > high:
+            raise FieldInvalid(f"Ensure this value is less than or equal to {high}.")
+        if validators:
+            _run_validators(validators, number)
+        return number
+
+    return convert
+
+
+def decimal_converter(model_field, *, null=False):
+    max_digits, places = model_field.max_digits, model_field.decimal_places
+    whole = max_digits - places
+    quantum = Decimal(1).scaleb(-places)
+    validators = _extra_validators(model_field)
+
+    def convert(value):
+        if value is None:
+            if null:
+                return None
+            raise FieldInvalid("This field may not be null.")
+        if isinstance(value, bool):
+            raise FieldInvalid("Expected a decimal number.")
+        if isinstance(value, Decimal):
+            number = value
+        elif isinstance(value, int):
+            number = Decimal(value)
+        elif isinstance(value, float):
+            number = Decimal(repr(value))
+        elif isinstance(value, str):
+            try:
+                number = Decimal(value.strip())
+            except InvalidOperation:
+                raise FieldInvalid("Expected a decimal number.") from None
+        else:
+            raise FieldInvalid("Expected a decimal number.")
+        if not number.is_finite():
+            raise FieldInvalid("Expected a finite decimal number.")
+        # Trailing zeros carry no information: 1.50000 is 1.5, within 4 decimal places.
+        _sign, digits, exponent = number.normalize().as_tuple()
+        decimals = max(0, -exponent)
+        if decimals > places:
+            raise FieldInvalid(f"Ensure that there are no more than {places} decimal places.")
+        whole_digits = len(digits) + exponent if digits != (0,) else 0
+        if whole_digits > whole:
+            raise FieldInvalid(
+                f"Ensure that there are no more than {whole} digits before the decimal point."
+            )
+        number = number.quantize(quantum)
+        if validators:
+            _run_validators(validators, number)
+        return number
+
+    return convert
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def date_converter(model_field, *, null=False):
+    validators = _extra_validators(model_field)
+
+    def convert(value):
+        if value is None:
+            if null:
+                return None
+            raise FieldInvalid("This field may not be null.")
+        if not isinstance(value, str) or not _DATE.fullmatch(value.strip()):
+            raise FieldInvalid("Expected a date as YYYY-MM-DD.")
+        try:
+            day = datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            raise FieldInvalid("This is not a valid date.") from None
+        if validators:
+            _run_validators(validators, day)
+        return day
+
+    return convert
+
+
+def datetime_converter(model_field, *, null=False):
+    def convert(value):
+        if value is None:
+            if null:
+                return None
+            raise FieldInvalid("This field may not be null.")
+        if not isinstance(value, str):
+            raise FieldInvalid("Expected a date and time in ISO 8601.")
+        moment = parse_iso_datetime(value)
+        if moment is None:
+            raise FieldInvalid("Expected a date and time in ISO 8601.")
+        return moment
+
+    return convert
+
+
+def parse_iso_datetime(value: str) -> datetime.datetime | None:
+    """ISO 8601 date and time (or a bare date, meaning its midnight); naive ones are in the
+    site's time zone. None when the text is no such thing."""
+    value = value.strip()
+    try:
+        moment = parse_datetime(value)
+        if moment is None and _DATE.fullmatch(value):
+            moment = datetime.datetime.combine(datetime.date.fromisoformat(value), datetime.time())
+    except (ValueError, OverflowError):
+        return None
+    if moment is None:
+        return None
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        # In UTC: the database takes offsets of at most 15:59, Python up to 23:59.
+        return moment.astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def boolean_converter(model_field, *, null=False):
+    def convert(value):
+        if value is None:
+            if null:
+                return None
+            raise FieldInvalid("This field may not be null.")
+        if not isinstance(value, bool):
+            raise FieldInvalid("Expected true or false.")
+        return value
+
+    return convert
+
+
+def username_converter(*, null):
+    def convert(value):
+        if value is None:
+            if null:
+                return None
+            raise FieldInvalid("This field may not be null.")
+        if not isinstance(value, str) or not value.strip():
+            raise FieldInvalid("Expected a username.")
+        value = value.strip()
+        if len(value) > USERNAME_MAX or "\x00" in value:
+            raise FieldInvalid("No user has this username.")
+        return value
+
+    return convert
+
+
+REF_KEYS = frozenset({"id", "source", "external_id"})
+
+
+@dataclass(frozen=True)
+class RefKey:
+    """A reference as sent: by id, or by (source, external id); source None means "the
+    payload's own"."""
+
+    id: int | None = None
+    source: str | None = None
+    external_id: str | None = None
+
+
+def _valid_id(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise FieldInvalid("Expected a record id (a positive integer).")
+    return value
+
+
+def reference_converter(*, null):
+    def convert(value):
+        if value is None:
+            if null:
+                return None
+            raise FieldInvalid("This field may not be null.")
+        if isinstance(value, int) and not isinstance(value, bool):
+            return RefKey(id=_valid_id(value))
+        if not isinstance(value, dict):
+            raise FieldInvalid('Expected a record id or {"external_id": "…", "source": "…"}.')
+        unknown = set(value) - REF_KEYS
+        if unknown:
+            raise FieldInvalid(f"Unknown key(s) in reference: {', '.join(sorted(unknown))}.")
+        ref_id = _valid_id(value["id"]) if "id" in value else None
+        external_id = value.get("external_id")
+        source = value.get("source")
+        if external_id is not None and (
+            not isinstance(external_id, str) or not external_id.strip() or len(external_id) > 200
+        ):
+            raise FieldInvalid("external_id must be a non-empty string of up to 200 characters.")
+        if source is not None and (not isinstance(source, str) or len(source) > 100):
+            raise FieldInvalid("source must be a string of up to 100 characters.")
+        if ref_id is None and external_id is None:
+            raise FieldInvalid("Give the record's id or its external_id.")
+        if "\x00" in (external_id or "") + (source or ""):
+            raise FieldInvalid("Null characters are not allowed.")
+        return RefKey(
+            id=ref_id,
+            source=source.strip() if source is not None else None,
+            external_id=external_id.strip() if external_id is not None else None,
+        )
+
+    return convert
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+def json_value(value):
+    """A stored value as the API shows it: decimals as strings, instants in UTC."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        text = value.astimezone(datetime.UTC).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+_encoder = DjangoJSONEncoder()
+
+
+def snapshot_value(value):
+    """A value as ChangeLoggedModel.changelog_snapshot records it (DjangoJSONEncoder)."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    return _encoder.default(value)
+
+
+# --- Specs ----------------------------------------------------------------------------------
+
+
+@dataclass
+class FieldSpec:
+    name: str
+    kind: str = VALUE
+    model_field: Any = None
+    attname: str = ""
+    read_only: bool = False
+    required: bool = False
+    nullable: bool = False
+    convert: Any = None
+    related_model: Any = None
+    schema: dict = field(default_factory=dict)  # OpenAPI, as the API shows it
+    input_schema: dict | None = None  # OpenAPI, as the API accepts it (when different)
+    help_text: str = ""
+
+    @property
+    def is_reference(self) -> bool:
+        return self.kind in (USER, RECORD)
+
+
+def is_user_model(model) -> bool:
+    return model._meta.label == settings.AUTH_USER_MODEL or model._meta.label_lower == (
+        settings.AUTH_USER_MODEL.lower()
+    )
+
+
+def _string_schema(model_field, choices_name: str | None) -> dict:
+    schema: dict = {"type": "string"}
+    if model_field.choices:
+        schema = {"$ref": f"#/components/schemas/{choices_name}"}
+        return schema
+    if model_field.max_length:
+        schema["maxLength"] = model_field.max_length
+    if isinstance(model_field, models.SlugField):
+        schema["pattern"] = r"^[-a-zA-Z0-9_]+$"
+    elif isinstance(model_field, models.URLField) and not model_field.blank:
+        schema["format"] = "uri"
+    for validator in model_field.validators:
+        if isinstance(validator, django_validators.RegexValidator) and not isinstance(
+            validator, django_validators.URLValidator
+        ):
+            schema["pattern"] = validator.regex.pattern.replace(r"\Z", "$").replace(r"\A", "^")
+    if not model_field.blank:
+        schema["minLength"] = 1
+    return schema
+
+
+def _decimal_pattern(model_field) -> str:
+    whole = model_field.max_digits - model_field.decimal_places
+    return rf"^-?\d{{0,{whole}}}(?:\.\d{{0,{model_field.decimal_places}}})?$"
+
+
+def enum_name(model, model_field) -> str:
+    """The schema component of a field's choices: ServiceKind, ApplicationLifecycle, …"""
+    words = model_field.name.replace("_", " ").title().replace(" ", "")
+    return f"{model.__name__}{words}"
+
+
+def spec_for_model_field(model, model_field, *, read_only=False, optional=False) -> FieldSpec:
+    """The spec of one model field (a ForeignKey becomes a reference)."""
+    null = model_field.null
+    has_default = model_field.has_default() or getattr(model_field, "auto_now_add", False)
+    required = not (read_only or optional or null or model_field.blank or has_default)
+    description = str(model_field.help_text or "")
+    common = {
+        "name": model_field.name,
+        "model_field": model_field,
+        "attname": model_field.attname,
+        "read_only": read_only,
+        "required": required,
+        "nullable": null,
+        "help_text": description,
+    }
+    nullable = {"nullable": True} if null else {}
+    if isinstance(model_field, models.ForeignKey):
+        target = model_field.related_model
+        if is_user_model(target):
+            return FieldSpec(
+                kind=USER,
+                convert=username_converter(null=null),
+                related_model=target,
+                schema={"type": "string", **nullable, "description": "A username."},
+                **common,
+            )
+        return FieldSpec(
+            kind=RECORD,
+            convert=reference_converter(null=null),
+            related_model=target,
+            schema={"allOf": [{"$ref": "#/components/schemas/RecordRef"}], **nullable},
+            input_schema={
+                "oneOf": [
+                    {"type": "integer", "minimum": 1, "format": "int64"},
+                    {"$ref": "#/components/schemas/ReferenceKey"},
+                ],
+                **nullable,
+            },
+            **common,
+        )
+    if isinstance(model_field, models.BooleanField):
+        convert, schema = boolean_converter(model_field, null=null), {"type": "boolean"}
+    elif isinstance(model_field, models.DecimalField):
+        convert = decimal_converter(model_field, null=null)
+        schema = {"type": "string", "format": "decimal", "pattern": _decimal_pattern(model_field)}
+    elif isinstance(model_field, models.DateTimeField):
+        convert, schema = datetime_converter(model_field, null=null), {"type": "string"}
+        schema["format"] = "date-time"
+    elif isinstance(model_field, models.DateField):
+        convert, schema = date_converter(model_field, null=null), {"type": "string"}
+        schema["format"] = "date"
+    elif isinstance(model_field, models.IntegerField | models.AutoField):
+        low, high = connection.ops.integer_field_range(model_field.get_internal_type())
+        convert = integer_converter(model_field, null=null)
+        schema = {"type": "integer"}
+        for validator in model_field.validators:
+            if isinstance(validator, django_validators.MinValueValidator):
+                low = max(low, validator.limit_value) if low is not None else validator.limit_value
+        if low is not None:
+            schema["minimum"] = low
+        if high is not None:
+            schema["maximum"] = high
+        if model_field.get_internal_type() in ("BigIntegerField", "BigAutoField"):
+            schema["format"] = "int64"
+    elif isinstance(model_field, models.CharField | models.TextField):
+        choices = [value for value, _ in model_field.flatchoices] if model_field.choices else None
+        convert = string_converter(model_field, blank=model_field.blank, null=null, choices=choices)
+        schema = _string_schema(model_field, enum_name(model, model_field))
+    else:
+        raise TypeError(
+            f"{model.__name__}.{model_field.name}: the API has no conversion for "
+            f"{type(model_field).__name__}; declare it read-only or add one in core.api.fields."
+        )
+    if null:
+        schema = {**schema, "nullable": True}
+        if "$ref" in schema:
+            schema = {"allOf": [{"$ref": schema.pop("$ref")}], **schema}
+    if description:
+        schema["description"] = description
+    return FieldSpec(convert=convert, schema=schema, **common)
+
+
+def choice_components(model, model_fields) -> dict[str, dict]:
+    """The enum components the specs of ``model_fields`` refer to."""
+    components = {}
+    for model_field in model_fields:
+        if getattr(model_field, "choices", None) and not isinstance(model_field, models.ForeignKey):
+            values = [value for value, _ in model_field.flatchoices]
+            if model_field.blank and "" not in values:
+                values.append("")
+            labels = "; ".join(f"`{v}`: {label}" for v, label in model_field.flatchoices)
+            components[enum_name(model, model_field)] = {
+                "type": "string",
+                "enum": values,
+                "description": labels,
+            }
+    return components

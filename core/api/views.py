@@ -1,0 +1,391 @@
+"""The API's views, generated per resource from its declaration (core.api.resources):
+``/api/v1/<resource>/`` (list, create), ``/api/v1/<resource>/<id>/`` (read, replace, change,
+delete; ETag and If-Match), ``/api/v1/sync/<resource>/`` (bulk sync), and the change feed,
+schema and docs beside them."""
+
+import hashlib
+import json
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.urls import path, re_path, reverse
+from drf_spectacular.utils import extend_schema_view
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import schema, writes
+from core.api.errors import Forbidden, Invalid, PreconditionFailed, not_found_view
+from core.api.fields import MAX_ID, json_value, parse_iso_datetime
+from core.api.pagination import PARAMETERS as PAGE_PARAMETERS
+from core.api.pagination import KeysetPage
+from core.api.permissions import TokenRights
+from core.api.sync import MODES, UPSERT, sync
+from core.choices import ChangeAction
+from core.models import ObjectChange
+from core.permissions import can, perm_name
+
+LIST_PARAMETERS = frozenset({"updated_since", "source", "external_id", *PAGE_PARAMETERS})
+ENVELOPE = frozenset({"source", "mode", "items", "allow_mass_retire"})
+
+
+class JSONOnly(BaseContentNegotiation):
+    """The API speaks JSON whatever the Accept header says (never a 406)."""
+
+    def select_parser(self, request, parsers):
+        for parser in parsers:
+            if request.content_type.split(";")[0].strip().lower() == parser.media_type:
+                return parser
+        return None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type
+
+
+class ApiView(APIView):
+    permission_classes = [TokenRights]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOnly
+
+
+def etag_of(data: dict) -> str:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+
+def _tags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+def check_if_match(request, current_etag: str) -> None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return
+    tags = _tags(header)
+    if "*" not in tags and current_etag not in tags:
+        raise PreconditionFailed(errors={"If-Match": ["The record has changed since."]})
+
+
+def require_view_right(user, model) -> None:
+    if not user.has_perm(perm_name(model, "view")):
+        raise Forbidden(f"You may not see {model._meta.verbose_name_plural}.")
+
+
+class ResourceView(ApiView):
+    resource = None
+
+    def represent(self, request, pk) -> dict | None:
+        rows = self.resource.representation.rows(
+            self.resource.base_queryset(request.user).filter(pk=pk)
+        )
+        return rows[0] if rows else None
+
+    def respond(self, data: dict, status_code=200, **headers) -> Response:
+        return Response(data, status=status_code, headers={"ETag": etag_of(data), **headers})
+
+
+class ResourceListView(ResourceView):
+    def get(self, request):
+        resource = self.resource
+        require_view_right(request.user, resource.model)
+        params = request.query_params
+        filters = set(resource.filterset.base_filters) if resource.filterset else set()
+        unknown = set(params) - LIST_PARAMETERS - filters
+        if unknown:
+            raise Invalid(errors={name: ["Unknown query parameter."] for name in sorted(unknown)})
+        rows = queryset = resource.base_queryset(request.user)
+        if resource.filterset and filters & set(params):
+            filter_data = params.copy()
+            for name in LIST_PARAMETERS:
+                filter_data.pop(name, None)
+            filterset = resource.filterset(filter_data, queryset=queryset, request=request)
+            if not filterset.is_valid():
+                raise Invalid(errors={k: list(v) for k, v in filterset.errors.items()})
+            queryset = filterset.qs
+        since = params.get("updated_since")
+        if since is not None:
+            moment = parse_iso_datetime(since)
+            if moment is None:
+                raise Invalid(errors={"updated_since": ["Give a date and time in ISO 8601."]})
+            queryset = queryset.filter(updated_at__gte=moment)
+        for name in ("source", "external_id"):
+            if name in params and resource.is_synced:
+                if "\x00" in params[name]:
+                    raise Invalid(errors={name: ["Null characters are not allowed."]})
+                queryset = queryset.filter(**{name: params[name]})
+        page = KeysetPage(
+            request, queryset, time_field="updated_at", time_key="updated_at", rows=rows
+        )
+        return Response(page.paginate(resource.representation.rows(page.queryset)))
+
+    def post(self, request):
+        resource = self.resource
+        instance = resource.model()
+        instance = writes.save(
+            resource, user=request.user, data=request.data, instance=instance, partial=False
+        )
+        data = self.represent(request, instance.pk)
+        location = reverse(f"api:{resource.name}-detail", args=[instance.pk])
+        return self.respond(data, status.HTTP_201_CREATED, Location=location)
+
+
+class ResourceDetailView(ResourceView):
+    def _check_pk(self, pk: int) -> None:
+        if pk > MAX_ID:
+            raise NotFound()
+
+    def get(self, request, id):
+        self._check_pk(id)
+        require_view_right(request.user, self.resource.model)
+        data = self.represent(request, id)
+        if data is None:
+            raise NotFound()
+        etag = etag_of(data)
+        if_none_match = request.headers.get("If-None-Match")
+        if if_none_match and (etag in _tags(if_none_match) or "*" in _tags(if_none_match)):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(data, headers={"ETag": etag})
+
+    def _locked(self, request, id, action: str):
+        """The record, locked until the write commits; refused (403) before it is compared
+        with If-Match (412)."""
+        self._check_pk(id)
+        require_view_right(request.user, self.resource.model)
+        instance = self.resource.model._base_manager.select_for_update().filter(pk=id).first()
+        current = self.represent(request, id) if instance is not None else None
+        if current is None:
+            raise NotFound()
+        if not can(request.user, action, instance):
+            raise Forbidden(f"You may not {action} this {self.resource.verbose_name}.")
+        check_if_match(request, etag_of(current))
+        return instance
+
+    def _update(self, request, id, *, partial: bool):
+        with transaction.atomic():
+            instance = self._locked(request, id, "change")
+            writes.save(
+                self.resource,
+                user=request.user,
+                data=request.data,
+                instance=instance,
+                partial=partial,
+            )
+            data = self.represent(request, id)
+        return self.respond(data)
+
+    def put(self, request, id):
+        return self._update(request, id, partial=False)
+
+    def patch(self, request, id):
+        return self._update(request, id, partial=True)
+
+    def delete(self, request, id):
+        with transaction.atomic():
+            instance = self._locked(request, id, "delete")
+            outcome = writes.remove(self.resource, user=request.user, instance=instance)
+            data = self.represent(request, id) if outcome == "retired" else None
+        if data is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.respond(data)
+
+
+class SyncView(ResourceView):
+    def post(self, request):
+        data = request.data
+        if not isinstance(data, dict):
+            raise Invalid(errors={"non_field_errors": ["Expected a JSON object."]})
+        errors = {name: ["Unknown field."] for name in sorted(set(data) - ENVELOPE)}
+        source = data.get("source")
+        if not isinstance(source, str) or not source.strip() or len(source) > 100:
+            errors["source"] = ["Name the source: a non-empty string of up to 100 characters."]
+        elif "\x00" in source:
+            errors["source"] = ["Null characters are not allowed."]
+        mode = data.get("mode", UPSERT)
+        if mode not in MODES:
+            errors["mode"] = [f"Use one of: {', '.join(MODES)}."]
+        allow = data.get("allow_mass_retire", False)
+        if not isinstance(allow, bool):
+            errors["allow_mass_retire"] = ["Expected true or false."]
+        items = data.get("items")
+        if not isinstance(items, list):
+            errors["items"] = ["Give the items as a list."]
+        if errors:
+            raise Invalid(errors=errors)
+        result = sync(
+            self.resource,
+            user=request.user,
+            source=source.strip(),
+            mode=mode,
+            items=items,
+            allow_mass_retire=allow,
+        )
+        return Response(result)
+
+
+class ChangesView(ApiView):
+    """Every change to the API's resources, oldest first, so a CMDB can mirror them."""
+
+    PARAMETERS = frozenset({"since", "resource", "source", *PAGE_PARAMETERS})
+
+    def get(self, request):
+        from core.api.resources import registry
+
+        params = request.query_params
+        unknown = set(params) - self.PARAMETERS
+        if unknown:
+            raise Invalid(errors={name: ["Unknown query parameter."] for name in sorted(unknown)})
+        resources = [r for r in registry if request.user.has_perm(perm_name(r.model, "view"))]
+        wanted = params.get("resource")
+        if wanted is not None:
+            if registry.get(wanted) is None:
+                raise Invalid(errors={"resource": ["No such resource."]})
+            resources = [r for r in resources if r.name == wanted]
+        types = ContentType.objects.get_for_models(*[r.model for r in resources])
+        by_type = {types[r.model].pk: r for r in resources}
+        queryset = ObjectChange.objects.filter(content_type_id__in=list(by_type))
+        since = params.get("since")
+        if since is not None:
+            moment = parse_iso_datetime(since)
+            if moment is None:
+                raise Invalid(errors={"since": ["Give a date and time in ISO 8601."]})
+            queryset = queryset.filter(time__gte=moment)
+        if "source" in params:
+            if "\x00" in params["source"]:
+                raise Invalid(errors={"source": ["Null characters are not allowed."]})
+            source = params["source"]
+            queryset = queryset.filter(after__source=source) | queryset.filter(
+                after__isnull=True, before__source=source
+            )
+        page = KeysetPage(
+            request, queryset, time_field="time", time_key="time", rows=ObjectChange.objects.all()
+        )
+        rows = [
+            change_row(row, by_type)
+            for row in page.queryset.values_list(
+                "id",
+                "time",
+                "action",
+                "content_type_id",
+                "object_id",
+                "object_repr",
+                "channel",
+                "source",
+                "user_name",
+                "before",
+                "after",
+            )
+        ]
+        return Response(page.paginate(rows))
+
+
+def change_row(row, by_type) -> dict:
+    pk, time, action, type_id, object_id, display, channel, source, user, before, after = row
+    resource = by_type[type_id]
+    key = after or before or {}
+    record = {"id": int(object_id) if object_id.isdigit() else 0}
+    if resource.is_synced:
+        record["source"] = key.get("source", "")
+        record["external_id"] = key.get("external_id", "")
+    return {
+        "id": pk,
+        "time": json_value(time),
+        "resource": resource.name,
+        "record": record,
+        "display": display,
+        "action": action,
+        "event": change_event(resource, action, before, after),
+        "channel": channel,
+        "sync_source": source,
+        "user": user,
+        "before": before,
+        "after": after,
+    }
+
+
+def _retired(resource, snapshot: dict | None) -> bool:
+    if not snapshot:
+        return False
+    if snapshot.get("retired_at"):
+        return True
+    return bool(resource.retired_when and resource.retired_when(snapshot))
+
+
+def change_event(resource, action: str, before, after) -> str:
+    if action == ChangeAction.CREATE:
+        return "created"
+    if action == ChangeAction.DELETE:
+        return "deleted"
+    was, now = _retired(resource, before), _retired(resource, after)
+    if now and not was:
+        return "retired"
+    if was and not now:
+        return "restored"
+    return "updated"
+
+
+class RootView(ApiView):
+    def get(self, request):
+        from core.api.resources import registry
+
+        absolute = request.build_absolute_uri
+        return Response(
+            {
+                "resources": {
+                    r.name: {
+                        "list": absolute(reverse(f"api:{r.name}-list")),
+                        "sync": absolute(reverse(f"api:sync-{r.name}")),
+                    }
+                    for r in registry
+                },
+                "changes": absolute(reverse("api:changes")),
+                "schema": absolute(reverse("api:schema")),
+                "docs": absolute(reverse("api:docs")),
+            }
+        )
+
+
+def views_for(resource):
+    """The three view classes of one resource, with their OpenAPI description."""
+    camel = resource.component
+    list_view = extend_schema_view(
+        get=schema.list_schema(resource), post=schema.create_schema(resource)
+    )(type(f"{camel}ListView", (ResourceListView,), {"resource": resource}))
+    detail_view = extend_schema_view(
+        get=schema.retrieve_schema(resource),
+        put=schema.update_schema(resource, partial=False),
+        patch=schema.update_schema(resource, partial=True),
+        delete=schema.destroy_schema(resource),
+    )(type(f"{camel}DetailView", (ResourceDetailView,), {"resource": resource}))
+    sync_view = extend_schema_view(post=schema.sync_schema(resource))(
+        type(f"{camel}SyncView", (SyncView,), {"resource": resource})
+    )
+    return list_view, detail_view, sync_view
+
+
+def urlpatterns(registry) -> list:
+    patterns = [
+        path("", extend_schema_view(get=schema.root_schema())(RootView).as_view(), name="root"),
+        path(
+            "changes/",
+            extend_schema_view(get=schema.changes_schema())(ChangesView).as_view(),
+            name="changes",
+        ),
+        path("schema/", SpectacularAPIView.as_view(), name="schema"),
+        path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    ]
+    for resource in registry:
+        list_view, detail_view, sync_view = views_for(resource)
+        patterns += [
+            path(f"{resource.name}/", list_view.as_view(), name=f"{resource.name}-list"),
+            path(
+                f"{resource.name}/<int:id>/", detail_view.as_view(), name=f"{resource.name}-detail"
+            ),
+            path(f"sync/{resource.name}/", sync_view.as_view(), name=f"sync-{resource.name}"),
+        ]
+    patterns.append(re_path(r"^.*$", not_found_view))
+    return patterns

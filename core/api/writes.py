@@ -1,0 +1,125 @@
+"""Single-object writes (POST, PUT, PATCH, DELETE): read the body with the same field specs as
+the sync engine, resolve its references, check the rights with core.permissions, then call the
+resource's services.py function in a transaction, under the change-log channel ``api``."""
+
+from collections import defaultdict
+
+from django.db import transaction
+
+from core import context
+from core.api.errors import Forbidden, Invalid
+from core.api.fields import RECORD, USER
+from core.api.items import missing_required, parse_item
+from core.api.references import Resolver
+from core.choices import Channel
+from core.permissions import can
+
+
+def default_save(instance, user):
+    instance.full_clean()
+    instance.save()
+    return instance
+
+
+def default_remove(instance) -> str:
+    from core.services import delete_or_retire
+
+    return delete_or_retire(instance)
+
+
+def apply_body(resource, *, user, data, instance, partial: bool):
+    """Set the body's values on ``instance``; raise Invalid naming every bad field."""
+    values, refs, given, errors = parse_item(resource, data)
+    if not partial and isinstance(data, dict):
+        errors.update(missing_required(resource, given))
+    if not isinstance(data, dict):
+        raise Invalid(errors=errors)
+    default_source = values.get("source", getattr(instance, "source", ""))
+    resolver = Resolver(user=user)
+    wanted = defaultdict(set)
+    usernames = set()
+    for name, ref in refs.items():
+        spec = resource.writable[name]
+        if ref is None:
+            continue
+        if spec.kind == RECORD:
+            wanted[spec.related_model].add(ref)
+        elif spec.kind == USER:
+            usernames.add(ref)
+    found, problems = {}, {}
+    for model, keys in wanted.items():
+        found[model], problems[model] = resolver.resolve(model, keys, default_source=default_source)
+    users, user_problems = resolver.resolve_users(usernames)
+    for name, ref in refs.items():
+        spec = resource.writable[name]
+        if ref is None:
+            values[spec.attname] = None
+        elif spec.kind == RECORD:
+            if ref in found[spec.related_model]:
+                values[spec.attname] = found[spec.related_model][ref]
+            else:
+                errors[name] = [problems[spec.related_model][ref]]
+        elif ref in users:
+            values[spec.attname] = users[ref]
+        else:
+            errors[name] = [user_problems[ref]]
+    if errors:
+        raise Invalid(errors=errors)
+    before_parents = {p: getattr(instance, resource.writable[p].attname) for p in resource.parents}
+    for attname, value in values.items():
+        setattr(instance, attname, value)
+    return before_parents
+
+
+def check_write_rights(resource, *, user, instance, before_parents: dict) -> None:
+    """Adding needs the model's add right or the change right on a parent record (an item of
+    one's own service); changing needs the change right on the record, and moving it to
+    another parent the change right there too."""
+    name = resource.verbose_name
+    parents = [
+        getattr(instance, p)
+        for p in resource.parents
+        if getattr(instance, resource.writable[p].attname) is not None
+    ]
+    if instance.pk is None:
+        if can(user, "add", resource.model):
+            return
+        if any(can(user, "change", parent) for parent in parents):
+            return
+        raise Forbidden(f"You may not add this {name}.")
+    if not can(user, "change", instance):
+        raise Forbidden(f"You may not change this {name}.")
+    moved = any(
+        getattr(instance, resource.writable[p].attname) != before_parents.get(p)
+        for p in resource.parents
+    )
+    if (
+        moved
+        and not can(user, "change", resource.model)
+        and not any(can(user, "change", parent) for parent in parents)
+    ):
+        raise Forbidden(f"You may not move this {name} there.")
+
+
+def save(resource, *, user, data, instance, partial: bool):
+    """Validate and save one record through the resource's services.py function."""
+    name = resource.verbose_name
+    if instance.pk is not None and not can(user, "change", instance):
+        raise Forbidden(f"You may not change this {name}.")
+    if instance.pk is None and not resource.parents and not can(user, "add", resource.model):
+        raise Forbidden(f"You may not add a {name}.")
+    with transaction.atomic(), context.change_context(user=user, channel=Channel.API):
+        before_parents = apply_body(
+            resource, user=user, data=data, instance=instance, partial=partial
+        )
+        check_write_rights(resource, user=user, instance=instance, before_parents=before_parents)
+        saver = resource.save or default_save
+        return saver(instance, user)
+
+
+def remove(resource, *, user, instance) -> str:
+    if not can(user, "delete", instance):
+        raise Forbidden(f"You may not delete this {resource.verbose_name}.")
+    with transaction.atomic(), context.change_context(user=user, channel=Channel.API):
+        remover = resource.remove or default_remove
+        return remover(instance) or "deleted"
