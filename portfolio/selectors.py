@@ -3,22 +3,25 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.contrib.postgres.aggregates import BitOr
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     DateField,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
     Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -39,34 +42,55 @@ def quadrant_key(aspect: str, dimension: str) -> str:
     return f"{aspect}_{dimension}"
 
 
+QUADRANT_BITS = {quadrant: 1 << n for n, quadrant in enumerate(QUADRANTS)}
+ALL_QUADRANTS = sum(QUADRANT_BITS.values())
+
+
 def with_completeness(services: QuerySet) -> QuerySet:
-    """Annotate each service with whether each quadrant is filled, and ``is_complete``.
+    """Annotate each service with ``quadrant_mask`` (a bit per filled quadrant) and
+    ``is_complete``.
 
     Complete means: all four quadrants filled and an owner set. Every functioning item is
-    measurable by construction (a database constraint), so it needs no check here.
+    measurable by construction (a database constraint), so it needs no check here. One
+    correlated subquery per row keeps a page of the list independent of the portfolio's size.
     """
-    annotations = {
-        f"has_{quadrant_key(aspect, dimension)}": Exists(
-            SpecificationItem.objects.filter(
-                service=OuterRef("pk"), aspect=aspect, dimension=dimension
-            )
-        )
-        for aspect, dimension in QUADRANTS
-    }
-    complete = Q(owner__isnull=False)
-    for name in annotations:
-        complete &= Q(**{name: True})
-    return services.annotate(**annotations).annotate(
-        is_complete=ExpressionWrapper(complete, output_field=BooleanField())
+    bit_per_item = Case(
+        *(
+            When(aspect=aspect, dimension=dimension, then=Value(bit))
+            for (aspect, dimension), bit in QUADRANT_BITS.items()
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
     )
+    mask = (
+        SpecificationItem.objects.filter(service=OuterRef("pk"))
+        .order_by()
+        .values("service")
+        .annotate(mask=BitOr(bit_per_item))
+        .values("mask")
+    )
+    return services.annotate(
+        quadrant_mask=Coalesce(Subquery(mask, output_field=IntegerField()), Value(0))
+    ).annotate(
+        is_complete=ExpressionWrapper(
+            Q(quadrant_mask=ALL_QUADRANTS, owner__isnull=False), output_field=BooleanField()
+        )
+    )
+
+
+def filled_quadrants(service) -> list[tuple[str, str]]:
+    """The quadrants of an annotated service that have at least one item."""
+    return [q for q, bit in QUADRANT_BITS.items() if service.quadrant_mask & bit]
 
 
 def missing_parts(service) -> list[str]:
     """What keeps an annotated service from being fully specified, in plain words."""
-    missing = []
-    for aspect, dimension in QUADRANTS:
-        if not getattr(service, f"has_{quadrant_key(aspect, dimension)}"):
-            missing.append(f"{aspect} {dimension}")
+    filled = filled_quadrants(service)
+    missing = [
+        f"{aspect} {dimension}"
+        for aspect, dimension in QUADRANTS
+        if (aspect, dimension) not in filled
+    ]
     if service.owner_id is None:
         missing.append("an owner")
     return missing
@@ -78,27 +102,24 @@ def services_owned_by(user) -> QuerySet:
     ).order_by("is_complete", "name")
 
 
-def dependency_cycle(service: Service) -> list[int]:
-    """The ids of a cycle of dependencies through ``service`` (empty when there is none).
+def in_dependency_cycle(service: Service) -> bool:
+    """Whether ``service`` can reach itself along its dependencies.
 
-    Cycles are allowed (services may support each other) but shown as a warning.
+    Cycles are allowed (services may support each other) but shown as a warning. UNION (not
+    UNION ALL) visits each service once, so dense portfolios stay cheap.
     """
     table = ServiceDependency._meta.db_table
     sql = f"""
-        WITH RECURSIVE walk(service_id, path) AS (
-            SELECT provider_id, ARRAY[consumer_id, provider_id]
-              FROM {table} WHERE consumer_id = %s
-            UNION ALL
-            SELECT d.provider_id, w.path || d.provider_id
-              FROM walk w JOIN {table} d ON d.consumer_id = w.service_id
-             WHERE NOT d.provider_id = ANY(w.path[2:]) AND w.service_id <> %s
+        WITH RECURSIVE reach(service_id) AS (
+            SELECT provider_id FROM {table} WHERE consumer_id = %s
+            UNION
+            SELECT d.provider_id FROM reach r JOIN {table} d ON d.consumer_id = r.service_id
         )
-        SELECT path FROM walk WHERE service_id = %s LIMIT 1
+        SELECT EXISTS (SELECT 1 FROM reach WHERE service_id = %s)
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [service.pk, service.pk, service.pk])
-        row = cursor.fetchone()
-    return list(row[0]) if row else []
+        cursor.execute(sql, [service.pk, service.pk])
+        return cursor.fetchone()[0]
 
 
 def contracts_near_notice(*, days: int = 90, today=None) -> list[Contract]:

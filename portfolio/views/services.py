@@ -54,7 +54,7 @@ def service_page_context(service, can_change: bool) -> dict:
         "delegates": list(service.delegates.all()),
         "providers": list(service.provider_links.select_related("provider", "provider__owner")),
         "consumers": list(service.consumer_links.select_related("consumer", "consumer__owner")),
-        "cycle": selectors.dependency_cycle(service),
+        "in_cycle": selectors.in_dependency_cycle(service),
         "subscriptions": list(
             service.subscriptions.select_related("customer").prefetch_related("outcomes")
         ),

@@ -1,0 +1,152 @@
+"""The service list and the service page on a generated portfolio of 10,000 services."""
+
+import time
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from core import roles
+from core.choices import Channel
+from core.context import change_context
+from portfolio.choices import (
+    Comparator,
+    Criticality,
+    Dimension,
+    MeasurementWindow,
+    ServiceKind,
+    ServiceLifecycle,
+)
+from portfolio.generate import GENERATED, generate_portfolio
+from portfolio.models import Service, ServiceDependency, SpecificationItem
+from portfolio.selectors import QUADRANTS
+from portfolio.services import add_specification_item, save_dependency, save_service
+
+TITLE = "Service portfolio"
+DESCRIPTION = (
+    "A generated portfolio (`manage.py generate_portfolio`, seed 1) of 10,000 services with 5 "
+    "specification items each and 3 end-to-end dependencies per service, plus one service "
+    "with 20 items (5 per quadrant) and 50 dependencies (30 providers, 20 consumers). Pages "
+    "are requested as a Portfolio manager, who sees every service and every edit control. "
+    "Query counts are taken at 100 services and at the full size: they must not grow with "
+    "the data."
+)
+
+SMALL_SERVICES = 100
+FULL_SERVICES = 10_000
+ITEMS_PER_SERVICE = 5
+DEPENDENCIES_PER_SERVICE = 3
+SEED = 1
+TARGET_MS = 150
+GENERATION_TARGET_S = 60
+RUNS = 60
+
+SHOWCASE_SLUG = "benchmark-showcase"
+SHOWCASE_ITEMS_PER_QUADRANT = 5
+SHOWCASE_PROVIDERS = 30
+SHOWCASE_CONSUMERS = 20
+
+
+def run(bench) -> None:
+    full_size = max(SMALL_SERVICES, round(FULL_SERVICES * bench.scale))
+    client = bench.client(portfolio_manager())
+    query_counts: dict[str, dict[str, int]] = {}
+    for size in dict.fromkeys((SMALL_SERVICES, full_size)):
+        started = time.perf_counter()
+        counts = generate_portfolio(
+            services=size,
+            items_per_service=ITEMS_PER_SERVICE,
+            dependencies=size * DEPENDENCIES_PER_SERVICE,
+            seed=SEED,
+            clear=True,
+        )
+        seconds = time.perf_counter() - started
+        if size == full_size:
+            bench.figure(
+                f"Generating {counts['services']:,} services, "
+                f"{counts['specification items']:,} items, "
+                f"{counts['service dependencies']:,} dependencies",
+                f"{seconds:.1f} s",
+                target=f"< {GENERATION_TARGET_S} s",
+                met=seconds < GENERATION_TARGET_S,
+            )
+        pages = measured_pages(create_showcase())
+        for label, url in pages:
+            count = bench.count_queries(lambda url=url: client.get(url))
+            query_counts.setdefault(label, {})[f"{size:,} services"] = count
+
+    for label, url in pages:
+        bench.timed(label, lambda url=url: client.get(url), runs=RUNS, target_ms=TARGET_MS)
+    for label, counts in query_counts.items():
+        bench.query_counts(label, counts)
+
+
+def measured_pages(showcase: Service) -> list[tuple[str, str]]:
+    services = reverse("portfolio:service_list")
+    return [
+        # The first page as the pager links to it.
+        ("Service list, first page, unfiltered (page=1)", f"{services}?page=1"),
+        (
+            "Service list, first page, kind=customer_facing & lifecycle=live",
+            f"{services}?kind=customer_facing&lifecycle=live",
+        ),
+        ("Service list, first page, search q=claims", f"{services}?q=claims"),
+        ("Service page with 20 items and 50 dependencies", showcase.get_absolute_url()),
+    ]
+
+
+def portfolio_manager():
+    user, _ = get_user_model().objects.get_or_create(
+        username="benchmark-manager", defaults={"first_name": "Benchmark", "last_name": "Manager"}
+    )
+    user.groups.add(Group.objects.get(name=roles.PORTFOLIO_MANAGER))
+    return user
+
+
+def create_showcase() -> Service:
+    """One live customer-facing service with 20 items and 50 dependencies, made through the
+    services functions; keyed as generated data so the next --clear removes it too."""
+    generated = Service.objects.filter(source=GENERATED).order_by("pk")
+    providers = list(generated.filter(kind=ServiceKind.SUPPORTING)[:SHOWCASE_PROVIDERS])
+    consumers = list(generated.exclude(kind=ServiceKind.SUPPORTING)[:SHOWCASE_CONSUMERS])
+    if len(providers) < SHOWCASE_PROVIDERS or len(consumers) < SHOWCASE_CONSUMERS:
+        raise RuntimeError("Too few generated services for the showcase service.")
+    owner = generated.exclude(owner=None).values_list("owner", flat=True).first()
+
+    with change_context(channel=Channel.COMMAND, source=GENERATED):
+        showcase = save_service(
+            service=Service(
+                source=GENERATED,
+                external_id=SHOWCASE_SLUG,
+                name="Benchmark Showcase",
+                slug=SHOWCASE_SLUG,
+                summary="The service the service-page benchmark opens.",
+                kind=ServiceKind.CUSTOMER_FACING,
+                lifecycle=ServiceLifecycle.LIVE,
+                criticality=Criticality.HIGH,
+                owner_id=owner,
+            )
+        )
+        for aspect, dimension in QUADRANTS:
+            for n in range(1, SHOWCASE_ITEMS_PER_QUADRANT + 1):
+                item = SpecificationItem(
+                    service=showcase,
+                    aspect=aspect,
+                    dimension=dimension,
+                    title=f"{aspect.capitalize()} {dimension} {n}",
+                    description="Benchmark item.",
+                )
+                if dimension == Dimension.FUNCTIONING:
+                    item.metric, item.comparator = "Availability", Comparator.AT_LEAST
+                    item.target, item.unit = Decimal("99.9"), "%"
+                    item.window = MeasurementWindow.MONTH
+                    if n % 2:
+                        item.actual_value = Decimal("99.8") + Decimal(n) / 100
+                        item.actual_on = showcase.live_on
+                add_specification_item(item=item)
+        for provider in providers:
+            save_dependency(dependency=ServiceDependency(consumer=showcase, provider=provider))
+        for consumer in consumers:
+            save_dependency(dependency=ServiceDependency(consumer=consumer, provider=showcase))
+    return showcase

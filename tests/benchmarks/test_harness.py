@@ -1,0 +1,113 @@
+"""The benchmark harness finds, runs and reports benchmarks; no timing is asserted here."""
+
+import datetime
+from io import StringIO
+
+import pytest
+
+from benchmarks import harness
+from benchmarks import portfolio as portfolio_benchmark
+
+
+def test_discover_finds_benchmark_modules_not_machinery():
+    found = harness.discover()
+
+    assert "portfolio" in found
+    assert "harness" not in found
+    assert all(callable(module.run) for module in found.values())
+    assert harness.title_of("portfolio", found["portfolio"]) == "Service portfolio"
+
+
+def test_select_all_by_default_or_the_ones_named():
+    found = harness.discover()
+
+    assert [name for name, _ in harness.select([], found)] == list(found)
+    assert [name for name, _ in harness.select(["portfolio", "portfolio"], found)] == ["portfolio"]
+    with pytest.raises(harness.BenchmarkError, match="No benchmark named nothing-here"):
+        harness.select(["nothing-here"], found)
+
+
+def test_timing_median_and_p90():
+    timing = harness.Timing("page", tuple(float(ms) for ms in range(1, 11)), target_ms=5)
+
+    assert timing.median_ms == 5.5
+    assert timing.p90_ms == pytest.approx(9.1)
+    assert timing.met is False
+    assert harness.Timing("page", (4.0, 4.0, 9.0), target_ms=5).met is True
+    assert harness.Timing("page", (4.0,)).met is None
+
+
+def test_bench_records_figures_and_query_counts_in_markdown():
+    out = StringIO()
+    bench = harness.Bench("portfolio", "Service portfolio", stdout=out)
+
+    bench.figure("Generation", "9.1 s", target="< 60 s", met=True)
+    bench.query_counts("Service list", {"100 services": 12, "10,000 services": 12})
+    bench.query_counts("Service page", {"100 services": 20, "10,000 services": 31})
+    bench.note("A note.")
+    text = bench.markdown(machine="Some CPU", ran_on=datetime.date(2025, 1, 2), seconds=3)
+
+    assert "## Service portfolio (`benchmarks/portfolio.py`)" in text
+    assert "Run on 2025-01-02 in 3 s. Machine: Some CPU." in text
+    assert "| Generation | 9.1 s | < 60 s | yes |" in text
+    assert "| Service list: queries | 12 at 100 services, 12 at 10,000 services |" in text
+    assert "| Service page: queries | 20 at 100 services, 31 at 10,000 services" in text
+    assert "| **no** |" in text
+    assert [figure.label for figure in bench.missed] == ["Service page: queries"]
+    assert "TARGET MISSED" in out.getvalue()
+
+
+def test_replace_section_appends_then_replaces_in_place():
+    document = harness.replace_section("", "portfolio", "## Portfolio\n\nfirst")
+    document = harness.replace_section(document, "api", "## API\n\nfirst")
+    assert document.startswith(harness.DOCS_HEADER)
+
+    replaced = harness.replace_section(document, "portfolio", "## Portfolio\n\nsecond")
+
+    assert "first" in replaced.split("<!-- benchmark:api -->")[1]
+    assert "second" in replaced and replaced.count("## Portfolio") == 1
+    assert replaced.index("benchmark:portfolio") < replaced.index("benchmark:api")
+    assert harness.replace_section(replaced, "portfolio", "## Portfolio\n\nsecond") == replaced
+
+
+def test_write_sections_keeps_other_sections(tmp_path):
+    path = tmp_path / "benchmarks.md"
+    harness.write_sections({"api": "## API\n\nold", "portfolio": "## P\n\nold"}, path)
+    harness.write_sections({"portfolio": "## P\n\nnew"}, path)
+
+    text = path.read_text()
+    assert "## API\n\nold" in text and "## P\n\nnew" in text and "## P\n\nold" not in text
+
+
+def test_main_lists_benchmarks():
+    out = StringIO()
+
+    assert harness.main(["--list"], stdout=out) == 0
+
+    assert "portfolio: Service portfolio" in out.getvalue()
+
+
+def test_main_rejects_an_unknown_benchmark():
+    out = StringIO()
+
+    assert harness.main(["nothing-here"], stdout=out) == 2
+
+    assert "No benchmark named nothing-here" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_portfolio_benchmark_runs_on_tiny_data(monkeypatch):
+    """A smoke test of the benchmark's own code, at a few dozen services and two runs."""
+    monkeypatch.setattr(portfolio_benchmark, "SMALL_SERVICES", 60)
+    monkeypatch.setattr(portfolio_benchmark, "RUNS", 2)
+    bench = harness.Bench("portfolio", "Service portfolio", scale=0.008, stdout=StringIO())
+
+    portfolio_benchmark.run(bench)
+
+    labels = [figure.label for figure in bench.figures]
+    assert labels[0].startswith("Generating 80 services, 400 items, 240 dependencies")
+    timed = [f for f in bench.figures if f.value.startswith("median ")]
+    assert len(timed) == 4
+    counts = [f for f in bench.figures if f.label.endswith(": queries")]
+    assert [f.value.count(" at ") for f in counts] == [2, 2, 2, 2]
+    assert all(f.met for f in counts), [f.value for f in counts]
