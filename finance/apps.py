@@ -1,6 +1,26 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 
 class FinanceConfig(AppConfig):
     name = "finance"
     verbose_name = "Finance"
+
+    def ready(self):
+        if not 1 <= settings.PORTICO_FISCAL_YEAR_START_MONTH <= 12:
+            raise ImproperlyConfigured(
+                "PORTICO_FISCAL_YEAR_START_MONTH must be a month from 1 to 12, not "
+                f"{settings.PORTICO_FISCAL_YEAR_START_MONTH!r}."
+            )
+        from core import panels
+        from finance import signals
+        from finance.panels import service_tco_context
+
+        signals.connect()
+        panels.register(
+            "service",
+            panels.Panel(
+                "Total cost of ownership", "finance/inc/service_tco.html", service_tco_context, 50
+            ),
+        )

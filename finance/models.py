@@ -1,1 +1,534 @@
-from django.db import models  # noqa: F401
+"""Cost data, the periods it is booked in, and the stored results of the TCO roll-up.
+
+Inputs (cost items, pools and their allocations, exchange rates) are edited by people and
+synced from ledgers; results (TcoResult, TcoUnallocated, TcoFlow) are only ever written by
+finance.services.recompute_tco, per period and version.
+"""
+
+import calendar
+import datetime
+import functools
+import operator
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from core.models import ChangeLoggedModel, RetirableModel, SyncedModel, unique_external_id
+from core.money import CurrencyField, MoneyField
+from core.permissions import RestrictedQuerySet
+from finance.choices import (
+    CostCategory,
+    Expenditure,
+    NodeKind,
+    PeriodStatus,
+    PoolType,
+    RunOutcome,
+    RunTrigger,
+    UnallocatedReason,
+)
+
+WEIGHT = {"max_digits": 12, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
+LABEL_FORMAT = "YYYY-MM"
+
+
+def month_serial(year: int, month: int) -> int:
+    """Months since the start of year 0: consecutive months have consecutive serials."""
+    return year * 12 + month - 1
+
+
+def serial_label(serial: int) -> str:
+    return f"{serial // 12:04d}-{serial % 12 + 1:02d}"
+
+
+def parse_label(label: str) -> tuple[int, int]:
+    """``"2025-03"`` → ``(2025, 3)``; anything else is refused with the expected form."""
+    try:
+        year_text, month_text = label.strip().split("-")
+        if len(year_text) != 4 or len(month_text) != 2:
+            raise ValueError
+        year, month = int(year_text), int(month_text)
+    except ValueError:
+        raise ValidationError(
+            f"A period is written {LABEL_FORMAT}, such as 2025-03, not {label!r}."
+        ) from None
+    if not 1 <= month <= 12 or year < 1900:
+        raise ValidationError(f"{label!r} is not a calendar month ({LABEL_FORMAT}).")
+    return year, month
+
+
+class Period(ChangeLoggedModel):
+    """A calendar month of the ledger. Closing it freezes its results; a restatement computes
+    a new version beside the frozen one."""
+
+    year = models.PositiveSmallIntegerField(validators=[MinValueValidator(1900)])
+    month = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    serial = models.PositiveIntegerField(unique=True, editable=False)
+    status = models.CharField(
+        max_length=10, choices=PeriodStatus.choices, default=PeriodStatus.OPEN
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # SET_NULL: the closing is history; the account may go, the date and status stay.
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    current_version = models.PositiveIntegerField(default=1)
+    # The "dirty" marker: set when cost data or an edge changed, cleared by the recomputation.
+    recompute_requested_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    changelog_exclude = ("created_at", "updated_at", "recompute_requested_at")
+
+    class Meta:
+        ordering = ["-serial"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month"], name="period_unique_month"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="period_month_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(serial=F("year") * 12 + F("month") - 1),
+                name="period_serial_matches_month",
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def save(self, *args, **kwargs):
+        self.serial = month_serial(self.year, self.month)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("finance:period_detail", args=[self.label])
+
+    @property
+    def label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == PeriodStatus.CLOSED
+
+    @property
+    def first_day(self) -> datetime.date:
+        return datetime.date(self.year, self.month, 1)
+
+    @property
+    def last_day(self) -> datetime.date:
+        return datetime.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    @property
+    def mid_month(self) -> datetime.date:
+        """The day that decides whether a contract or subscription counts for the month."""
+        return datetime.date(self.year, self.month, 15)
+
+    @property
+    def fiscal_year(self) -> int:
+        return fiscal_year_of(self.year, self.month)
+
+    @property
+    def fiscal_month(self) -> int:
+        """1 for the first month of the fiscal year, 12 for its last."""
+        return (self.month - fiscal_start_month()) % 12 + 1
+
+    @property
+    def fiscal_quarter(self) -> int:
+        return (self.fiscal_month - 1) // 3 + 1
+
+    def clean(self):
+        if self.month and not 1 <= self.month <= 12:
+            raise ValidationError({"month": "A month is a number from 1 to 12."})
+
+
+def fiscal_start_month() -> int:
+    return settings.PORTICO_FISCAL_YEAR_START_MONTH
+
+
+def fiscal_year_of(year: int, month: int) -> int:
+    """A fiscal year is named after the calendar year it ends in (January start: the same)."""
+    start = fiscal_start_month()
+    if start == 1:
+        return year
+    return year + 1 if month >= start else year
+
+
+class CostPool(SyncedModel, RetirableModel):
+    """Shared cost (a data centre, a service desk) allocated to services by weight."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    pool_type = models.CharField(max_length=30, choices=PoolType.choices, blank=True)
+    # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_cost_pools",
+    )
+
+    ownership_lookups = ("owner",)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [unique_external_id("costpool")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("finance:pool_detail", args=[self.slug])
+
+
+class PoolAllocation(SyncedModel):
+    """The pool's cost is shared among its services in proportion to these weights."""
+
+    pool = models.ForeignKey(CostPool, on_delete=models.CASCADE, related_name="allocations")
+    # CASCADE: an edge means nothing without its service (services are retired, not deleted).
+    service = models.ForeignKey(
+        "portfolio.Service", on_delete=models.CASCADE, related_name="pool_allocations"
+    )
+    weight = models.DecimalField(default=Decimal(1), **WEIGHT)
+
+    ownership_lookups = ("pool__owner",)
+
+    class Meta:
+        ordering = ["pool", "service"]
+        constraints = [
+            unique_external_id("poolallocation"),
+            models.UniqueConstraint(fields=["pool", "service"], name="allocation_unique_pair"),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="allocation_weight_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.pool} → {self.service}"
+
+    def get_absolute_url(self):
+        return self.pool.get_absolute_url()
+
+
+TARGET_FIELDS = ("service", "application", "contract", "pool")
+
+
+def _exactly_one_target() -> Q:
+    return functools.reduce(
+        operator.or_,
+        (
+            Q(**{f"{name}__isnull": name != chosen for name in TARGET_FIELDS})
+            for chosen in TARGET_FIELDS
+        ),
+    )
+
+
+class CostItem(SyncedModel):
+    """An amount of money booked in a period against exactly one service, application,
+    contract or cost pool."""
+
+    description = models.CharField(max_length=200)
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="cost_items")
+    amount = MoneyField(validators=[MinValueValidator(Decimal(0))])
+    currency = CurrencyField()
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    expenditure = models.CharField(
+        max_length=5, choices=Expenditure.choices, default=Expenditure.OPEX
+    )
+    spread_months = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text="Capex is spread evenly over this many months, starting with its period.",
+    )
+    pool_type = models.CharField(
+        max_length=30, choices=PoolType.choices, blank=True, verbose_name="cost pool type"
+    )
+    # PROTECT on every target: cost history must not vanish; the target is retired instead.
+    service = models.ForeignKey(
+        "portfolio.Service",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cost_items",
+    )
+    application = models.ForeignKey(
+        "portfolio.Application",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cost_items",
+    )
+    contract = models.ForeignKey(
+        "portfolio.Contract",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cost_items",
+    )
+    pool = models.ForeignKey(
+        CostPool, null=True, blank=True, on_delete=models.PROTECT, related_name="cost_items"
+    )
+
+    class Meta:
+        ordering = ["-period__serial", "description", "id"]
+        constraints = [
+            unique_external_id("costitem"),
+            models.CheckConstraint(
+                condition=_exactly_one_target(),
+                name="costitem_exactly_one_target",
+                violation_error_message=(
+                    "A cost item targets exactly one service, application, contract or pool."
+                ),
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="costitem_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(spread_months__gte=1), name="costitem_spread_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(expenditure=Expenditure.CAPEX) | Q(spread_months=1),
+                name="costitem_opex_not_spread",
+                violation_error_message="Only capex is spread over several months.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.description} ({self.period})"
+
+    def get_absolute_url(self):
+        return reverse("finance:costitem_edit", args=[self.pk])
+
+    @property
+    def target(self):
+        for name in TARGET_FIELDS:
+            if getattr(self, f"{name}_id") is not None:
+                return getattr(self, name)
+        return None
+
+    @property
+    def target_kind(self) -> str:
+        for name in TARGET_FIELDS:
+            if getattr(self, f"{name}_id") is not None:
+                return name
+        return ""
+
+    def clean(self):
+        chosen = [name for name in TARGET_FIELDS if getattr(self, f"{name}_id") is not None]
+        if len(chosen) != 1:
+            message = "Choose exactly one target: a service, an application, a contract or a pool."
+            raise ValidationError(dict.fromkeys(chosen or ["service"], message))
+        if self.expenditure == Expenditure.OPEX and self.spread_months != 1:
+            raise ValidationError({"spread_months": "Only capex is spread over several months."})
+
+
+class ExchangeRate(SyncedModel):
+    """How much one unit of ``currency`` is worth in the reporting currency in a period."""
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="exchange_rates")
+    currency = CurrencyField(default=None)
+    rate = models.DecimalField(
+        max_digits=20,
+        decimal_places=10,
+        validators=[MinValueValidator(Decimal("0.0000000001"))],
+        help_text="Units of the reporting currency for one unit of this currency.",
+    )
+
+    class Meta:
+        ordering = ["-period__serial", "currency"]
+        constraints = [
+            unique_external_id("exchangerate"),
+            models.UniqueConstraint(fields=["period", "currency"], name="rate_unique_currency"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="rate_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.currency} {self.period}: {self.rate.normalize()}"
+
+    def get_absolute_url(self):
+        return reverse("finance:rate_edit", args=[self.pk])
+
+    def clean(self):
+        if self.currency and self.currency == settings.PORTICO_CURRENCY:
+            raise ValidationError(
+                {"currency": "The reporting currency needs no rate: it converts at 1."}
+            )
+
+
+# --- Results: written only by the roll-up ---------------------------------------------------
+
+
+class TcoRun(models.Model):
+    """One computation of a period's results: when, why, how long, and how it ended."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="runs")
+    version = models.PositiveIntegerField()
+    trigger = models.CharField(max_length=15, choices=RunTrigger.choices)
+    outcome = models.CharField(
+        max_length=10, choices=RunOutcome.choices, default=RunOutcome.RUNNING
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration = models.DurationField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    input_total = MoneyField(null=True, blank=True)
+    kept_total = MoneyField(null=True, blank=True)
+    unallocated_total = MoneyField(null=True, blank=True)
+    # Cost (and revenue) whose currency had no rate: {"cost": {"USD": "1200.00"}, ...}.
+    unconverted = models.JSONField(default=dict, blank=True)
+    # The input by what it is recorded against and category, for the flow chart:
+    # {"application": {"development": "1200.00"}}.
+    inputs_by_kind = models.JSONField(default=dict, blank=True)
+    services_count = models.PositiveIntegerField(default=0)
+    cost_groups_count = models.PositiveIntegerField(default=0)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["period", "-started_at"])]
+
+    def __str__(self):
+        return f"{self.period} v{self.version} {self.get_outcome_display().lower()}"
+
+    def get_absolute_url(self):
+        return reverse("finance:run_list") + f"?period={self.period.label}"
+
+
+class TcoResult(models.Model):
+    """The figures of one service in one period and version (upserted by the roll-up)."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="results")
+    version = models.PositiveIntegerField()
+    # PROTECT: frozen figures must keep their service; services are retired, not deleted.
+    service = models.ForeignKey(
+        "portfolio.Service", on_delete=models.PROTECT, related_name="tco_results"
+    )
+    run = models.ForeignKey(
+        TcoRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="results"
+    )
+    direct = MoneyField(default=Decimal(0))
+    received_applications = MoneyField(default=Decimal(0))
+    received_contracts = MoneyField(default=Decimal(0))
+    received_pools = MoneyField(default=Decimal(0))
+    received_services = MoneyField(default=Decimal(0))
+    passed_on = MoneyField(default=Decimal(0))
+    tco = MoneyField(default=Decimal(0))
+    kept = MoneyField(default=Decimal(0))
+    unallocated = MoneyField(default=Decimal(0))
+    tco_development = MoneyField(default=Decimal(0))
+    tco_infrastructure = MoneyField(default=Decimal(0))
+    tco_maintenance = MoneyField(default=Decimal(0))
+    tco_vendor = MoneyField(default=Decimal(0))
+    tco_support = MoneyField(default=Decimal(0))
+    tco_opex = MoneyField(default=Decimal(0))
+    tco_capex = MoneyField(default=Decimal(0))
+    revenue = MoneyField(default=Decimal(0))
+    consumed_units = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0))
+    unit_name = models.CharField(max_length=50, blank=True)
+    unit_cost = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    recovery_ratio = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    margin = MoneyField(default=Decimal(0))
+    # Every figure by category and opex/capex, in cents: {"tco": {"vendor": {"opex": 12}}}.
+    breakdown = models.JSONField(default=dict)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "version", "service"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "version", "service"], name="result_unique_service"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.service} {self.period} v{self.version}"
+
+    @property
+    def received(self) -> Decimal:
+        return (
+            self.received_applications
+            + self.received_contracts
+            + self.received_pools
+            + self.received_services
+        )
+
+    @property
+    def by_category(self) -> list[tuple[str, str, Decimal]]:
+        return [
+            (value, label, getattr(self, f"tco_{value}")) for value, label in CostCategory.choices
+        ]
+
+
+class TcoUnallocated(models.Model):
+    """Cost that reached no service in a period and version, with its source and reason."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="unallocated")
+    version = models.PositiveIntegerField()
+    run = models.ForeignKey(
+        TcoRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="unallocated"
+    )
+    source_kind = models.CharField(max_length=15, choices=NodeKind.choices)
+    source_id = models.BigIntegerField()
+    source_label = models.CharField(max_length=300)
+    reason = models.CharField(max_length=20, choices=UnallocatedReason.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    # In the reporting currency; null when no rate converts it (see the original amount).
+    amount = MoneyField(null=True, blank=True)
+    original_currency = models.CharField(max_length=3, blank=True)
+    original_amount = MoneyField(null=True, blank=True)
+    breakdown = models.JSONField(default=dict)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "version", "reason", "source_kind", "source_label"]
+        indexes = [models.Index(fields=["period", "version"])]
+
+    def __str__(self):
+        return f"{self.source_label}: {self.get_reason_display()}"
+
+
+class TcoFlow(models.Model):
+    """Cost that passed along one edge in a period and version: what the flow chart draws."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="flows")
+    version = models.PositiveIntegerField()
+    source_kind = models.CharField(max_length=15, choices=NodeKind.choices)
+    source_id = models.BigIntegerField()
+    target_kind = models.CharField(max_length=15, choices=NodeKind.choices)
+    target_id = models.BigIntegerField()
+    amount = MoneyField()
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "version", "-amount"]
+        indexes = [models.Index(fields=["period", "version"])]
+
+    def __str__(self):
+        return f"{self.source_kind} {self.source_id} → {self.target_kind} {self.target_id}"
+
+
+RESULT_MONEY_FIGURES = (
+    "direct",
+    "received_applications",
+    "received_contracts",
+    "received_pools",
+    "received_services",
+    "passed_on",
+    "tco",
+    "kept",
+    "unallocated",
+)

@@ -1,0 +1,205 @@
+"""The TCO roll-up of one period on a generated portfolio, at a quarter, half and full size."""
+
+import os
+import resource
+import statistics
+import time
+import tracemalloc
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection, reset_queries
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core import roles
+from finance import services
+from finance.models import CostItem, Period, TcoResult
+from portfolio.generate import generate_portfolio
+
+TITLE = "Total cost of ownership"
+DESCRIPTION = (
+    "`manage.py generate_portfolio` (seed 1) at full size: 5,000 services with 20,000 "
+    "end-to-end dependencies (some services support each other in cycles), 2,000 "
+    "applications, 500 contracts, 50 cost pools and 200,000 cost items in one period (a tenth "
+    "of them capex, a tenth in USD, GBP or a currency without a rate). The full roll-up "
+    "(`finance.services.recompute_tco`: set-based inputs, the exact allocation, rounding, "
+    "upsert of the results) is timed three times after a first run, beside a plain SQL "
+    "`GROUP BY` sum of the same cost items in the same run, at a quarter, half and full size. "
+    "Peak memory is measured on a separate run with tracemalloc (Python allocations), and the "
+    "process's peak resident size is reported too."
+)
+
+FULL = {
+    "services": 5_000,
+    "dependencies": 20_000,
+    "applications": 2_000,
+    "contracts": 500,
+    "cost_pools": 50,
+    "cost_items": 200_000,
+}
+FRACTIONS = (0.25, 0.5, 1.0)
+PERIOD = "2030-01"
+SEED = 1
+ROLLUP_RUNS = 3
+GROUP_BY_RUNS = 7
+TARGET_SECONDS = 10
+TARGET_RATIO = 50
+TARGET_MEMORY_MB = 1024
+# Linear growth allows 4x from a quarter to the full size; the margin absorbs noise.
+GROWTH_TOLERANCE = 1.25
+
+GROUP_BY_SQL = """
+    SELECT service_id, application_id, contract_id, pool_id, category, expenditure,
+           SUM(amount)
+      FROM {items}
+     WHERE period_id = %s
+     GROUP BY service_id, application_id, contract_id, pool_id, category, expenditure
+"""
+
+
+def run(bench) -> None:
+    rollups: dict[float, float] = {}
+    group_bys: dict[float, float] = {}
+    query_counts: dict[str, int] = {}
+    page_queries: dict[str, int] = {}
+    client = bench.client(finance_user())
+    loads = []
+    for fraction in FRACTIONS:
+        sizes = {
+            name: max(1, round(value * fraction * bench.scale)) for name, value in FULL.items()
+        }
+        label = f"{sizes['services']:,} services, {sizes['cost_items']:,} cost items"
+        started = time.perf_counter()
+        generate_portfolio(
+            services=sizes["services"],
+            items_per_service=1,
+            dependencies=sizes["dependencies"],
+            seed=SEED,
+            clear=True,
+            applications=sizes["applications"],
+            contracts=sizes["contracts"],
+            cost_pools=sizes["cost_pools"],
+            cost_items=sizes["cost_items"],
+            cost_period=PERIOD,
+        )
+        generated = time.perf_counter() - started
+        period = Period.objects.get(year=int(PERIOD[:4]), month=int(PERIOD[5:]))
+        services.recompute_tco(period=period)  # the first run inserts; the timed ones upsert
+
+        with CaptureQueriesContext(connection) as captured:
+            services.recompute_tco(period=period)
+        query_counts[label] = len(captured)
+
+        walls, cpus = [], []
+        for _ in range(ROLLUP_RUNS):
+            loads.append(os.getloadavg()[0])
+            wall, cpu = time.perf_counter(), time.process_time()
+            services.recompute_tco(period=period)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        group_by = plain_group_by(period)
+        rollups[fraction], group_bys[fraction] = statistics.median(walls), group_by
+        ratio = rollups[fraction] / group_by
+        bench.figure(
+            f"Roll-up, {label} ({fraction:g} of full size)",
+            f"median {rollups[fraction]:.2f} s wall, {statistics.median(cpus):.2f} s CPU in "
+            f"Python; GROUP BY sum {group_by * 1000:.0f} ms; {ratio:.1f}× "
+            f"(generated in {generated:.0f} s)",
+            target=f"< {TARGET_SECONDS} s and ≤ {TARGET_RATIO}×" if fraction == 1 else "",
+            met=(rollups[fraction] < TARGET_SECONDS and ratio <= TARGET_RATIO)
+            if fraction == 1
+            else None,
+        )
+        url = reverse("finance:overview") + f"?period={PERIOD}"
+        page_queries[label] = bench.count_queries(lambda url=url: client.get(url))
+        if fraction == 1:
+            bench.figure(
+                "Roll-up / plain GROUP BY sum, full size",
+                f"{rollups[1.0] / group_bys[1.0]:.1f}×",
+                target=f"≤ {TARGET_RATIO}×",
+                met=rollups[1.0] / group_bys[1.0] <= TARGET_RATIO,
+            )
+            measure_memory(bench, period)
+            bench.timed(
+                "Fund services page, full size", lambda url=url: client.get(url), runs=5, warmup=1
+            )
+            busiest = (
+                TcoResult.objects.filter(period=period, passed_on=0)
+                .order_by("-tco")
+                .select_related("service")
+                .first()
+            )
+            if busiest is not None:
+                lineage = (
+                    reverse("finance:service_lineage", args=[busiest.service.slug])
+                    + f"?period={PERIOD}"
+                )
+                bench.timed(
+                    f"Lineage drill-down of the costliest service ({busiest.service.name})",
+                    lambda lineage=lineage: client.get(lineage),
+                    runs=3,
+                    warmup=1,
+                )
+
+    quarter, half, full = (rollups[f] for f in FRACTIONS)
+    bench.figure(
+        "Roll-up at a quarter, half and full size",
+        f"{quarter:.2f} s, {half:.2f} s, {full:.2f} s "
+        f"(×{half / quarter:.1f}, ×{full / quarter:.1f})",
+        target="no worse than linear (×2, ×4)",
+        met=half / quarter <= 2 * GROWTH_TOLERANCE and full / quarter <= 4 * GROWTH_TOLERANCE,
+    )
+    bench.query_counts("Roll-up (queries per run)", query_counts)
+    bench.query_counts("Fund services page", page_queries)
+    bench.note(
+        f"Load average while the roll-ups ran: {min(loads):.1f} to {max(loads):.1f} on "
+        f"{os.cpu_count()} cores. Other work on the machine slows wall-clock times; the CPU "
+        "time is the roll-up's own Python work, the rest of the wall time is PostgreSQL "
+        "(the grouping query, COPY and the upsert) and waiting for a core."
+    )
+    reset_queries()
+
+
+def plain_group_by(period: Period) -> float:
+    """The median time of a plain GROUP BY sum of the period's cost items."""
+    sql = GROUP_BY_SQL.format(items=CostItem._meta.db_table)
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(GROUP_BY_RUNS):
+            started = time.perf_counter()
+            cursor.execute(sql, [period.pk])
+            cursor.fetchall()
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def measure_memory(bench, period: Period) -> None:
+    tracemalloc.start()
+    try:
+        services.recompute_tco(period=period)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    peak_mb = peak / 1024**2
+    bench.figure(
+        "Peak memory of the full roll-up (tracemalloc)",
+        f"{peak_mb:.0f} MB",
+        target=f"< {TARGET_MEMORY_MB / 1024:g} GB",
+        met=peak_mb < TARGET_MEMORY_MB,
+    )
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    bench.figure(
+        "Peak resident size of the benchmark process (generation included)",
+        f"{rss_mb:.0f} MB",
+        target=f"< {TARGET_MEMORY_MB / 1024:g} GB",
+        met=rss_mb < TARGET_MEMORY_MB,
+    )
+
+
+def finance_user():
+    user, _ = get_user_model().objects.get_or_create(
+        username="benchmark-finance", defaults={"first_name": "Benchmark", "last_name": "Finance"}
+    )
+    user.groups.add(Group.objects.get(name=roles.FINANCE))
+    return user

@@ -1,0 +1,336 @@
+"""The flow chart (Sankey) of one period, laid out on the server and drawn as SVG: no
+JavaScript and no chart library.
+
+Columns, left to right: cost categories; contracts; applications, cost pools and cost
+recorded on services; services that pass their cost on, by depth of dependency; services
+that keep their cost (and what stayed unallocated). Each column shows its largest nodes;
+the rest are merged into one "other" node, so a portfolio of thousands still draws.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from finance import tco
+from finance.choices import CostCategory
+
+WIDTH = 1100
+HEIGHT = 600
+MIN_LABELLED_HEIGHT = 8
+NODE_WIDTH = 12
+GAP = 6
+LABEL_ROOM = 150
+TOP_PER_COLUMN = 10
+COLOURS = {
+    "category": "#607d8b",
+    tco.CONTRACT: "#8e24aa",
+    tco.APPLICATION: "#1e88e5",
+    tco.POOL: "#00897b",
+    "direct": "#6d4c41",
+    "passing": "#fb8c00",
+    "keeping": "#43a047",
+    "unallocated": "#c62828",
+}
+
+
+@dataclass
+class Node:
+    key: tuple
+    label: str
+    column: int
+    colour: str
+    url: str = ""
+    inflow: Decimal = Decimal(0)
+    outflow: Decimal = Decimal(0)
+    x: float = 0
+    y: float = 0
+    height: float = 0
+    members: int = 1
+    last: bool = False
+    short_label: str = ""
+
+    @property
+    def value(self) -> Decimal:
+        return max(self.inflow, self.outflow)
+
+    @property
+    def label_x(self) -> float:
+        return self.x - 4 if self.last else self.x + NODE_WIDTH + 4
+
+    @property
+    def label_anchor(self) -> str:
+        return "end" if self.last else "start"
+
+    @property
+    def label_y(self) -> float:
+        return self.y + self.height / 2
+
+
+LAST = 99  # the column of services that keep their cost: always the right-most
+
+
+@dataclass
+class Link:
+    source: tuple
+    target: tuple
+    amount: Decimal
+    path: str = ""
+    colour: str = ""
+    title: str = ""
+    source_label: str = ""
+    target_label: str = ""
+
+
+@dataclass
+class Sankey:
+    nodes: dict[tuple, Node] = field(default_factory=dict)
+    links: list[Link] = field(default_factory=list)
+    width: int = WIDTH
+    height: int = HEIGHT
+    node_width: int = NODE_WIDTH
+    hidden_cycle_flows: int = 0
+
+    def add_node(self, key, label, column, colour, url="") -> Node:
+        node = self.nodes.get(key)
+        if node is None:
+            node = self.nodes[key] = Node(key, label, column, colour, url)
+        return node
+
+    def add_link(self, source, target, amount: Decimal) -> None:
+        if amount > 0 and source in self.nodes and target in self.nodes and source != target:
+            self.links.append(Link(source, target, amount))
+
+    @property
+    def node_list(self) -> list[Node]:
+        return sorted(self.nodes.values(), key=lambda n: (n.column, n.y))
+
+
+def build(
+    *,
+    inputs_by_kind: dict,
+    results: list,
+    flows: list[tuple[str, int, str, int, Decimal]],
+    unallocated: list[tuple[str, int, Decimal]],
+    services: dict[int, tuple[str, str]],
+) -> Sankey:
+    """``inputs_by_kind``: {kind: {category: amount}} of the input cost; ``results``: the
+    period's TcoResult rows; ``flows``: (source kind, id, target kind, id, amount);
+    ``unallocated``: (source kind, id, amount); ``services``: id → (name, url)."""
+    chart = Sankey()
+    for category, label in CostCategory.choices:
+        chart.add_node(("category", category), label, 0, COLOURS["category"])
+    groups = {
+        tco.CONTRACT: ("Contracts", 1),
+        tco.APPLICATION: ("Applications", 2),
+        tco.POOL: ("Cost pools", 2),
+        tco.SERVICE: ("Recorded on services", 2),
+    }
+    for kind, (label, column) in groups.items():
+        colour = COLOURS["direct"] if kind == tco.SERVICE else COLOURS[kind]
+        chart.add_node(("group", kind), label, column, colour)
+    for kind, by_category in inputs_by_kind.items():
+        for category, amount in by_category.items():
+            chart.add_link(("category", category), ("group", kind), Decimal(amount))
+
+    # Services: those that pass cost on, by depth; those that keep it, last.
+    service_flows = [
+        (source_id, target_id, amount)
+        for source_kind, source_id, target_kind, target_id, amount in flows
+        if source_kind == tco.SERVICE and target_kind == tco.SERVICE
+    ]
+    passing = {r.service_id for r in results if r.passed_on > 0}
+    successors: dict = defaultdict(list)
+    for source_id, target_id, _ in service_flows:
+        successors[source_id].append(target_id)
+    component_of, level = _levels(sorted(passing), successors)
+    for r in results:
+        if r.tco <= 0 and r.unallocated <= 0:
+            continue
+        name, url = services.get(r.service_id, (str(r.service_id), ""))
+        if r.service_id in passing:
+            chart.add_node(
+                ("service", r.service_id), name, 3 + level[r.service_id], COLOURS["passing"], url
+            )
+        else:
+            chart.add_node(("service", r.service_id), name, LAST, COLOURS["keeping"], url)
+    chart.add_node(("unallocated",), "Unallocated", LAST, COLOURS["unallocated"])
+
+    for r in results:
+        key = ("service", r.service_id)
+        for kind, amount in (
+            (tco.APPLICATION, r.received_applications),
+            (tco.CONTRACT, r.received_contracts),
+            (tco.POOL, r.received_pools),
+            (tco.SERVICE, r.direct),
+        ):
+            chart.add_link(("group", kind), key, amount)
+        if r.unallocated > 0:
+            chart.add_link(key, ("unallocated",), r.unallocated)
+    contract_to_applications = sum(
+        (
+            amount
+            for s_kind, _, t_kind, _, amount in flows
+            if s_kind == tco.CONTRACT and t_kind == tco.APPLICATION
+        ),
+        Decimal(0),
+    )
+    chart.add_link(("group", tco.CONTRACT), ("group", tco.APPLICATION), contract_to_applications)
+    for source_id, target_id, amount in service_flows:
+        if component_of.get(source_id) is not None and component_of.get(
+            source_id
+        ) == component_of.get(target_id):
+            chart.hidden_cycle_flows += 1
+            continue
+        chart.add_link(("service", source_id), ("service", target_id), amount)
+    unallocated_by_kind: dict[str, Decimal] = defaultdict(Decimal)
+    for kind, _, amount in unallocated:
+        if kind != tco.SERVICE:
+            unallocated_by_kind[kind] += amount
+    for kind, amount in unallocated_by_kind.items():
+        chart.add_link(("group", kind), ("unallocated",), amount)
+
+    _merge_small(chart)
+    _layout(chart)
+    return chart
+
+
+def _levels(passing: list[int], successors: dict) -> tuple[dict, dict]:
+    """Depth of each passing service in the dependency order (cycles share one depth): a
+    component's depth is one more than the deepest component that passes cost to it. The
+    components come in topological order, so one pass over the edges settles it."""
+    members = set(passing)
+    graph = {
+        (tco.SERVICE, pk): [(tco.SERVICE, t) for t in successors.get(pk, ()) if t in members]
+        for pk in passing
+    }
+    components = tco.strongly_connected_components([(tco.SERVICE, pk) for pk in passing], graph)
+    component_of = {pk: number for number, component in enumerate(components)
+                    for _, pk in component}  # fmt: skip
+    depth = [0] * len(components)
+    for number, component in enumerate(components):
+        for node in component:
+            for _, target in graph[node]:
+                other = component_of[target]
+                if other != number and depth[other] < depth[number] + 1:
+                    depth[other] = depth[number] + 1
+    level = {pk: depth[number] for pk, number in component_of.items()}
+    return component_of, level
+
+
+def _merge_small(chart: Sankey) -> None:
+    """Keep the largest nodes of each service column; merge the rest into one."""
+    for link in chart.links:
+        chart.nodes[link.source].outflow += link.amount
+        chart.nodes[link.target].inflow += link.amount
+    by_column: dict[int, list[Node]] = defaultdict(list)
+    for node in chart.nodes.values():
+        if node.key[0] == "service":
+            by_column[node.column].append(node)
+    replace: dict[tuple, tuple] = {}
+    for column, nodes in by_column.items():
+        if len(nodes) <= TOP_PER_COLUMN + 1:
+            continue
+        nodes.sort(key=lambda n: (-n.value, n.label))
+        rest = nodes[TOP_PER_COLUMN:]
+        key = ("other", column)
+        colour = rest[0].colour
+        merged = chart.add_node(key, "", column, colour)
+        merged.members = len(rest)
+        merged.label = f"{len(rest)} other services"
+        for node in rest:
+            replace[node.key] = key
+            del chart.nodes[node.key]
+    links: dict[tuple, Decimal] = defaultdict(Decimal)
+    for link in chart.links:
+        source = replace.get(link.source, link.source)
+        target = replace.get(link.target, link.target)
+        if source != target:
+            links[(source, target)] += link.amount
+    chart.links = [Link(source, target, amount) for (source, target), amount in links.items()]
+    for node in chart.nodes.values():
+        node.inflow = node.outflow = Decimal(0)
+    for link in chart.links:
+        chart.nodes[link.source].outflow += link.amount
+        chart.nodes[link.target].inflow += link.amount
+    for key in [k for k, n in chart.nodes.items() if n.value == 0]:
+        del chart.nodes[key]
+
+
+def _layout(chart: Sankey) -> None:
+    columns = sorted({node.column for node in chart.nodes.values()})
+    renumber = {column: index for index, column in enumerate(columns)}
+    count = len(columns)
+    last_index = count - 1
+    by_column: dict[int, list[Node]] = defaultdict(list)
+    for node in chart.nodes.values():
+        node.column = renumber[node.column]
+        node.last = node.column == last_index and count > 1
+        by_column[node.column].append(node)
+    usable = WIDTH - 2 * LABEL_ROOM
+    step = usable / max(count - 1, 1)
+    totals = [float(sum((n.value for n in by_column[i]), Decimal(0))) for i in range(count)] or [
+        1.0
+    ]
+    most_nodes = max((len(by_column[i]) for i in range(count)), default=1)
+    scale = (HEIGHT - GAP * most_nodes) / max(max(totals), 1e-9)
+    max_chars = max(int(step / 6.5), 8)
+
+    def place(nodes: list[Node], index: int) -> None:
+        y = 0.0
+        for node in nodes:
+            node.x = LABEL_ROOM + index * step - (NODE_WIDTH if index == last_index else 0)
+            node.height = max(float(node.value) * scale, 1.0)
+            node.y = y
+            y += node.height + GAP
+
+    def settled_last(node: Node) -> bool:
+        return node.key[0] in ("other", "unallocated")
+
+    for index in range(count):
+        by_column[index].sort(key=lambda n: (settled_last(n), -n.value, n.label))
+        place(by_column[index], index)
+    # Two sweeps of barycentre ordering: a node sits near the middle of what feeds it.
+    sources: dict[tuple, list[tuple[tuple, Decimal]]] = defaultdict(list)
+    for link in chart.links:
+        sources[link.target].append((link.source, link.amount))
+    for _ in range(2):
+        for index in range(1, count):
+
+            def centre(node: Node, index: int = index) -> float:
+                feeds = [
+                    (chart.nodes[key], float(amount))
+                    for key, amount in sources.get(node.key, ())
+                    if chart.nodes[key].column < index
+                ]
+                weight = sum(amount for _, amount in feeds)
+                if not weight:
+                    return float("inf")
+                return sum((n.y + n.height / 2) * amount for n, amount in feeds) / weight
+
+            by_column[index].sort(key=lambda n: (settled_last(n), centre(n), -n.value, n.label))
+            place(by_column[index], index)
+    for node in chart.nodes.values():
+        label = node.label if node.height >= MIN_LABELLED_HEIGHT else ""
+        node.short_label = label if len(label) <= max_chars else label[: max_chars - 1] + "…"
+    outgoing_offset: dict[tuple, float] = defaultdict(float)
+    incoming_offset: dict[tuple, float] = defaultdict(float)
+    chart.links.sort(key=lambda link: (chart.nodes[link.source].y, chart.nodes[link.target].y))
+    for link in chart.links:
+        source, target = chart.nodes[link.source], chart.nodes[link.target]
+        thickness = max(float(link.amount) * scale, 0.5)
+        x0 = source.x + NODE_WIDTH
+        x1 = target.x
+        y0 = source.y + outgoing_offset[link.source]
+        y1 = target.y + incoming_offset[link.target]
+        outgoing_offset[link.source] += thickness
+        incoming_offset[link.target] += thickness
+        middle = (x0 + x1) / 2
+        link.path = (
+            f"M{x0:.1f},{y0:.1f} C{middle:.1f},{y0:.1f} {middle:.1f},{y1:.1f} {x1:.1f},{y1:.1f} "
+            f"L{x1:.1f},{y1 + thickness:.1f} C{middle:.1f},{y1 + thickness:.1f} "
+            f"{middle:.1f},{y0 + thickness:.1f} {x0:.1f},{y0 + thickness:.1f} Z"
+        )
+        link.colour = source.colour
+        link.title = f"{source.label} → {target.label}: {link.amount:,.2f}"
+        link.source_label, link.target_label = source.label, target.label
+    chart.height = int(max((n.y + n.height for n in chart.nodes.values()), default=0)) + 4

@@ -1,0 +1,172 @@
+import django_filters
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from core.filtersets import SearchFilterSet
+from finance.choices import (
+    CostCategory,
+    Expenditure,
+    NodeKind,
+    PeriodStatus,
+    PoolType,
+    RunOutcome,
+    RunTrigger,
+)
+from finance.models import (
+    LABEL_FORMAT,
+    CostItem,
+    CostPool,
+    ExchangeRate,
+    Period,
+    TcoResult,
+    TcoRun,
+    parse_label,
+)
+from portfolio.choices import ServiceKind
+from portfolio.models import Customer, Subscription
+from valuestreams.models import Stage, ValueStream
+
+
+class PeriodLabelFilter(django_filters.CharFilter):
+    """A period written YYYY-MM, on ``field_name`` (a foreign key to Period)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", "Period")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, queryset, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        try:
+            year, month = parse_label(value)
+        except ValidationError:
+            return queryset.none()
+        prefix = f"{self.field_name}__" if self.field_name else ""
+        return queryset.filter(**{f"{prefix}year": year, f"{prefix}month": month})
+
+
+def _period_placeholder(filterset, name="period"):
+    if name in filterset.form.fields:
+        filterset.form.fields[name].widget.attrs.setdefault("placeholder", LABEL_FORMAT)
+
+
+class CostItemFilterSet(SearchFilterSet):
+    search_fields = ("description", "external_id", "source")
+
+    period = PeriodLabelFilter(field_name="period")
+    category = django_filters.ChoiceFilter(choices=CostCategory.choices)
+    expenditure = django_filters.ChoiceFilter(choices=Expenditure.choices)
+    target = django_filters.ChoiceFilter(
+        choices=NodeKind.choices, method="filter_target", label="Target"
+    )
+    currency = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = CostItem
+        fields = ["q", "period", "category", "expenditure", "target", "currency"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _period_placeholder(self)
+
+    def filter_target(self, queryset, name, value):
+        return queryset.filter(**{f"{value}__isnull": False}) if value else queryset
+
+
+class CostPoolFilterSet(SearchFilterSet):
+    search_fields = ("name", "description", "slug", "external_id")
+
+    pool_type = django_filters.ChoiceFilter(choices=PoolType.choices)
+    retired = django_filters.BooleanFilter(
+        field_name="retired_at", lookup_expr="isnull", exclude=True, label="Retired"
+    )
+
+    class Meta:
+        model = CostPool
+        fields = ["q", "pool_type", "retired"]
+
+
+class ExchangeRateFilterSet(SearchFilterSet):
+    search_fields = ("currency", "external_id")
+
+    period = PeriodLabelFilter(field_name="period")
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["q", "period"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _period_placeholder(self)
+
+
+class PeriodFilterSet(SearchFilterSet):
+    status = django_filters.ChoiceFilter(choices=PeriodStatus.choices)
+    year = django_filters.NumberFilter()
+
+    class Meta:
+        model = Period
+        fields = ["status", "year"]
+
+    def search(self, queryset, name, value):
+        return queryset
+
+
+class TcoRunFilterSet(SearchFilterSet):
+    search_fields = ("error", "note")
+
+    period = PeriodLabelFilter(field_name="period")
+    outcome = django_filters.ChoiceFilter(choices=RunOutcome.choices)
+    trigger = django_filters.ChoiceFilter(choices=RunTrigger.choices)
+
+    class Meta:
+        model = TcoRun
+        fields = ["q", "period", "outcome", "trigger"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _period_placeholder(self)
+
+
+class FundServicesFilterSet(SearchFilterSet):
+    """The filters of the Fund services page, over one period's results."""
+
+    search_fields = ("service__name", "service__slug")
+
+    kind = django_filters.ChoiceFilter(field_name="service__kind", choices=ServiceKind.choices)
+    owner = django_filters.ModelChoiceFilter(
+        field_name="service__owner",
+        queryset=get_user_model().objects.filter(owned_services__isnull=False).distinct(),
+        to_field_name="username",
+    )
+    customer = django_filters.ModelChoiceFilter(
+        queryset=Customer.objects.all(),
+        to_field_name="slug",
+        method="filter_customer",
+        label="Customer",
+    )
+
+    value_stream = django_filters.ModelChoiceFilter(
+        queryset=ValueStream.objects.all(),
+        to_field_name="slug",
+        method="filter_value_stream",
+        label="Value stream",
+    )
+
+    class Meta:
+        model = TcoResult
+        fields = ["q", "kind", "owner", "customer", "value_stream"]
+
+    def filter_customer(self, queryset, name, value):
+        if not value:
+            return queryset
+        subscribed = Subscription.objects.filter(customer=value).values("service_id")
+        return queryset.filter(service_id__in=subscribed)
+
+    def filter_value_stream(self, queryset, name, value):
+        """The services that underpin a stage of the value stream."""
+        if not value:
+            return queryset
+        underpinning = Stage.services.through.objects.filter(stage__value_stream=value)
+        return queryset.filter(service_id__in=underpinning.values("service_id"))

@@ -1,0 +1,192 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from core.forms import PorticoModelForm
+from finance.models import (
+    LABEL_FORMAT,
+    TARGET_FIELDS,
+    CostItem,
+    CostPool,
+    ExchangeRate,
+    PoolAllocation,
+    parse_label,
+)
+from portfolio.models import Application, Contract, Service
+
+
+class PeriodLabelField(forms.CharField):
+    """A period written YYYY-MM; the form's save makes it when it does not exist yet."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 7)
+        kwargs.setdefault("help_text", f"The calendar month, {LABEL_FORMAT}.")
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"placeholder": LABEL_FORMAT, "pattern": r"\d{4}-\d{2}"})
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value:
+            parse_label(value)
+        return value
+
+
+def slug_choice(queryset, noun: str) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        queryset=queryset,
+        to_field_name="slug",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text=f"The slug of the {noun}.",
+        error_messages={"invalid_choice": f"No {noun} has this slug."},
+    )
+
+
+class CostItemForm(PorticoModelForm):
+    period_label = PeriodLabelField(label="Period")
+    service = slug_choice(Service.objects.all(), "service")
+    application = slug_choice(Application.objects.all(), "application")
+
+    class Meta:
+        model = CostItem
+        fields = [
+            "description",
+            "period_label",
+            "amount",
+            "currency",
+            "category",
+            "expenditure",
+            "spread_months",
+            "pool_type",
+            "service",
+            "application",
+            "contract",
+            "pool",
+            "source",
+            "external_id",
+        ]
+        help_texts = {
+            "service": "Exactly one target: a service, an application, a contract or a pool.",
+            "source": "Where the line comes from (a ledger), with its key there.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["period_label"] = self.instance.period.label
+            if self.instance.service_id:
+                self.initial["service"] = self.instance.service.slug
+            if self.instance.application_id:
+                self.initial["application"] = self.instance.application.slug
+        self.fields["contract"].queryset = Contract.objects.select_related("supplier")
+        self.fields["pool"].queryset = CostPool.objects.filter(retired_at__isnull=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = [name for name in TARGET_FIELDS if cleaned.get(name)]
+        if not chosen and not any(name in self.errors for name in TARGET_FIELDS):
+            self.add_error(
+                "service",
+                "Choose what the cost is for: a service, an application, a contract or a pool.",
+            )
+        for name in chosen[1:]:
+            self.add_error(name, f"Choose one target only: this item is already for a {chosen[0]}.")
+        if cleaned.get("expenditure") == "opex" and (cleaned.get("spread_months") or 1) != 1:
+            self.add_error("spread_months", "Only capex is spread over several months.")
+        return cleaned
+
+    def _post_clean(self):
+        # The period is made from its label in save(); validate the rest of the model here.
+        label = self.cleaned_data.get("period_label")
+        if label:
+            from finance.models import Period
+
+            year, month = parse_label(label)
+            self.instance.period = Period.objects.filter(year=year, month=month).first() or Period(
+                year=year, month=month
+            )
+        super()._post_clean()
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        exclude.add("period")
+        return exclude
+
+
+class CostPoolForm(PorticoModelForm):
+    class Meta:
+        model = CostPool
+        fields = ["name", "description", "pool_type", "owner", "source", "external_id"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )
+
+
+class PoolAllocationForm(PorticoModelForm):
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.exclude(lifecycle="retired"),
+        to_field_name="slug",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text="The slug of the service that carries a share of the pool.",
+        error_messages={"invalid_choice": "No live service has this slug."},
+    )
+
+    class Meta:
+        model = PoolAllocation
+        fields = ["service", "weight"]
+        help_texts = {"weight": "Its share relative to the pool's other services."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["service"] = self.instance.service.slug
+
+
+class ExchangeRateForm(PorticoModelForm):
+    period_label = PeriodLabelField(label="Period")
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["period_label", "currency", "rate", "source", "external_id"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["period_label"] = self.instance.period.label
+
+    def _post_clean(self):
+        label = self.cleaned_data.get("period_label")
+        if label:
+            from finance.models import Period
+
+            year, month = parse_label(label)
+            self.instance.period = Period.objects.filter(year=year, month=month).first() or Period(
+                year=year, month=month
+            )
+        super()._post_clean()
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        exclude.add("period")
+        return exclude
+
+
+class PeriodForm(forms.Form):
+    label = PeriodLabelField(label="Period")
+
+
+class RestateForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the closed figures are computed again (shown beside the new version).",
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Say why the period is restated.")
+        return reason

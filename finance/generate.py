@@ -1,0 +1,395 @@
+"""Synthetic cost data for benchmarks and load tests, a generator of
+``manage.py generate_portfolio`` (registered with portfolio.generate; see its docstring):
+
+    python manage.py generate_portfolio --services 5000 --dependencies 20000 \\
+        --applications 2000 --contracts 500 --cost-pools 50 --cost-items 200000 --clear
+
+One period (``--cost-period``, default 2030-01, far from real and demo months) gets the cost
+items; applications support services, contracts cover services or applications, pools are
+allocated to services. A few applications support nothing and a few items are in a currency
+without a rate, so the unallocated paths are exercised too. Cost items are written with
+PostgreSQL's COPY (200,000 rows in seconds); with ``--history`` they go through the bulk
+writer instead, which records their change records.
+"""
+
+import datetime
+import random
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from finance.choices import CostCategory, Expenditure, PoolType
+from finance.models import (
+    CostItem,
+    CostPool,
+    ExchangeRate,
+    Period,
+    PoolAllocation,
+    TcoFlow,
+    TcoResult,
+    TcoRun,
+    TcoUnallocated,
+    parse_label,
+)
+from portfolio.choices import ApplicationLifecycle
+from portfolio.generate import (
+    GENERATED,
+    GenerationError,
+    GenerationRun,
+    Option,
+    delete_rows,
+    register,
+)
+from portfolio.models import (
+    Application,
+    ApplicationSupport,
+    Contract,
+    ContractCoverage,
+    Service,
+    Supplier,
+)
+
+WEIGHTS = tuple(Decimal(w) for w in ("0.5", "1", "1", "1", "2", "3"))
+CATEGORIES = tuple(CostCategory.values)
+POOL_TYPES = tuple(PoolType.values)
+# (currency, share of the items, rate to the reporting currency or None: no rate)
+CURRENCIES = (("", 90), ("USD", 8), ("GBP", 1.9), ("CHF", 0.1))
+RATES = {"USD": Decimal("0.9213"), "GBP": Decimal("1.1702")}
+SUPPLIERS_PER_CONTRACT = 5
+COST_ITEM_COLUMNS = (
+    "created_at", "updated_at", "source", "external_id", "description", "period_id", "amount",
+    "currency", "category", "expenditure", "spread_months", "pool_type", "service_id",
+    "application_id", "contract_id", "pool_id",
+)  # fmt: skip
+
+
+def generated_periods():
+    """Periods whose cost items all come from the generator."""
+    return (
+        Period.objects.filter(cost_items__source=GENERATED)
+        .exclude(pk__in=CostItem.objects.exclude(source=GENERATED).values("period_id"))
+        .distinct()
+    )
+
+
+def delete(queryset) -> int:
+    """delete_rows, counting an empty selection (which runs no query) as 0 rows."""
+    return delete_rows(queryset) or 0
+
+
+def clear_costs() -> dict[str, int]:
+    periods = list(generated_periods().values_list("pk", flat=True))
+    generated_services = Service.objects.filter(source=GENERATED).values("pk")
+    in_periods = Q(period_id__in=periods)
+    removed = {
+        "TCO results": delete(
+            TcoResult.objects.filter(in_periods | Q(service__in=generated_services))
+        ),
+        "TCO flows": delete(TcoFlow.objects.filter(in_periods)),
+        "unallocated rows": delete(TcoUnallocated.objects.filter(in_periods)),
+        "TCO runs": delete(TcoRun.objects.filter(in_periods)),
+        "cost items": delete(CostItem.objects.filter(source=GENERATED)),
+        "exchange rates": delete(ExchangeRate.objects.filter(Q(source=GENERATED) | in_periods)),
+        "pool allocations": delete(
+            PoolAllocation.objects.filter(Q(source=GENERATED) | Q(service__in=generated_services))
+        ),
+        "cost pools": delete(CostPool.objects.filter(source=GENERATED)),
+        "contract coverages": delete(
+            ContractCoverage.objects.filter(Q(source=GENERATED) | Q(service__in=generated_services))
+        ),
+        "contracts": delete(Contract.objects.filter(source=GENERATED)),
+        "suppliers": delete(Supplier.objects.filter(source=GENERATED)),
+        "application supports": delete(
+            ApplicationSupport.objects.filter(
+                Q(source=GENERATED) | Q(service__in=generated_services)
+            )
+        ),
+        "applications": delete(Application.objects.filter(source=GENERATED)),
+    }
+    removed["periods"] = delete(Period.objects.filter(pk__in=periods))
+    return removed
+
+
+@register(
+    "costs",
+    order=50,
+    clear=clear_costs,
+    options=[
+        Option("applications", int, 0, "applications, each supporting 1-3 services"),
+        Option("contracts", int, 0, "contracts, each covering 1-3 services or applications"),
+        Option("cost_pools", int, 0, "cost pools, each allocated to 5-40 services"),
+        Option("cost_items", int, 0, "cost items in the cost period"),
+        Option("cost_period", str, "2030-01", "the period (YYYY-MM) of the cost items"),
+    ],
+)
+def generate_costs(run: GenerationRun) -> dict[str, int]:
+    options = run.options
+    wanted = [options[name] for name in ("applications", "contracts", "cost_pools", "cost_items")]
+    if not any(wanted):
+        return {}
+    service_ids = run.shared.get("service_ids") or []
+    if not service_ids:
+        raise GenerationError("Cost data needs services: generate some (--services).")
+    try:
+        year, month = parse_label(options["cost_period"])
+    except ValidationError as exc:
+        raise GenerationError(f"cost_period: {' '.join(exc.messages)}") from None
+    if (
+        Period.objects.filter(year=year, month=month)
+        .exclude(pk__in=generated_periods().values("pk"))
+        .filter(Q(cost_items__isnull=False) | Q(results__isnull=False))
+        .exists()
+    ):
+        raise GenerationError(
+            f"The period {options['cost_period']} holds real data: choose another --cost-period."
+        )
+    period, _ = Period.objects.get_or_create(year=year, month=month)
+    live = live_services(service_ids)
+    made: dict[str, int] = {}
+
+    applications = build_applications(run.rng("applications"), options["applications"])
+    run.bulk_create(Application, applications)
+    supports = build_supports(run.rng("supports"), applications, live)
+    run.bulk_create(ApplicationSupport, supports)
+    made.update(applications=len(applications), **{"application supports": len(supports)})
+
+    suppliers, contracts = build_contracts(run.rng("contracts"), options["contracts"], period)
+    run.bulk_create(Supplier, suppliers)
+    for contract in contracts:
+        contract.supplier_id = contract.supplier.pk
+    run.bulk_create(Contract, contracts)
+    coverages = build_coverages(run.rng("coverages"), contracts, live, applications)
+    run.bulk_create(ContractCoverage, coverages)
+    made.update(suppliers=len(suppliers), contracts=len(contracts))
+    made["contract coverages"] = len(coverages)
+
+    pools = build_pools(run.rng("pools"), options["cost_pools"])
+    run.bulk_create(CostPool, pools)
+    allocations = build_allocations(run.rng("allocations"), pools, live)
+    run.bulk_create(PoolAllocation, allocations)
+    made.update({"cost pools": len(pools), "pool allocations": len(allocations)})
+
+    rates = [
+        ExchangeRate(
+            source=GENERATED,
+            external_id=f"rate-{currency}-{period.label}",
+            period=period,
+            currency=currency,
+            rate=rate,
+        )
+        for currency, rate in RATES.items()
+        if not ExchangeRate.objects.filter(period=period, currency=currency).exists()
+    ]
+    run.bulk_create(ExchangeRate, rates)
+    made["exchange rates"] = len(rates)
+
+    targets = {
+        "service": service_ids,
+        "application": [a.pk for a in applications],
+        "contract": [c.pk for c in contracts],
+        "pool": [p.pk for p in pools],
+    }
+    count = write_cost_items(run, run.rng("cost items"), options["cost_items"], period, targets)
+    made["cost items"] = count
+    with connection.cursor() as cursor:
+        for model in (
+            CostItem,
+            Application,
+            ApplicationSupport,
+            Contract,
+            ContractCoverage,
+            CostPool,
+            PoolAllocation,
+        ):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    run.shared["cost_period_id"] = period.pk
+    return made
+
+
+def live_services(service_ids: list[int]) -> list[int]:
+    return list(
+        Service.objects.filter(pk__in=service_ids)
+        .exclude(lifecycle="retired")
+        .values_list("pk", flat=True)
+        .order_by("pk")
+    )
+
+
+def build_applications(rng: random.Random, count: int) -> list[Application]:
+    width = max(5, len(str(count)))
+    lifecycles = (
+        (ApplicationLifecycle.ACTIVE, 80),
+        (ApplicationLifecycle.PHASE_OUT, 10),
+        (ApplicationLifecycle.PLAN, 8),
+        (ApplicationLifecycle.RETIRED, 2),
+    )
+    values, weights = zip(*lifecycles, strict=True)
+    return [
+        Application(
+            source=GENERATED,
+            external_id=f"application-{n:0{width}d}",
+            name=f"Generated Application {n:0{width}d}",
+            slug=f"generated-application-{n:0{width}d}",
+            lifecycle=rng.choices(values, weights)[0],
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+def build_supports(rng, applications, live: list[int]) -> list[ApplicationSupport]:
+    """Each application supports one to three live services; one in fifty supports none
+    (its cost stays unallocated)."""
+    rows = []
+    number = 0
+    for application in applications:
+        if rng.random() < 0.02 or not live:
+            continue
+        for service_id in rng.sample(live, min(len(live), rng.randint(1, 3))):
+            number += 1
+            rows.append(
+                ApplicationSupport(
+                    source=GENERATED,
+                    external_id=f"support-{number:07d}",
+                    application_id=application.pk,
+                    service_id=service_id,
+                    weight=rng.choice(WEIGHTS),
+                )
+            )
+    return rows
+
+
+def build_contracts(rng, count: int, period: Period):
+    suppliers = [
+        Supplier(
+            source=GENERATED,
+            external_id=f"supplier-{n:05d}",
+            name=f"Generated Supplier {n:05d}",
+            slug=f"generated-supplier-{n:05d}",
+        )
+        for n in range(1, (count + SUPPLIERS_PER_CONTRACT - 1) // SUPPLIERS_PER_CONTRACT + 1)
+    ]
+    start = period.first_day - datetime.timedelta(days=rng.randrange(30, 900))
+    contracts = []
+    for n in range(1, count + 1):
+        begins = start + datetime.timedelta(days=rng.randrange(0, 300))
+        contracts.append(
+            Contract(
+                source=GENERATED,
+                external_id=f"contract-{n:05d}",
+                supplier=suppliers[(n - 1) // SUPPLIERS_PER_CONTRACT],
+                reference=f"GEN-{n:05d}",
+                title=f"Generated contract {n:05d}",
+                start_date=min(begins, period.first_day),
+                end_date=period.last_day + datetime.timedelta(days=rng.randrange(30, 1500)),
+                annual_value=Decimal(rng.randrange(12_000_00, 2_400_000_00)) / 100,
+                currency="EUR",
+            )
+        )
+    return suppliers, contracts
+
+
+def build_coverages(rng, contracts, live: list[int], applications) -> list[ContractCoverage]:
+    rows = []
+    number = 0
+    application_ids = [a.pk for a in applications]
+    for contract in contracts:
+        for _ in range(rng.randint(1, 3)):
+            number += 1
+            on_application = application_ids and rng.random() < 0.4
+            rows.append(
+                ContractCoverage(
+                    source=GENERATED,
+                    external_id=f"coverage-{number:07d}",
+                    contract_id=contract.pk,
+                    application_id=rng.choice(application_ids) if on_application else None,
+                    service_id=None if on_application else rng.choice(live),
+                    weight=rng.choice(WEIGHTS),
+                )
+            )
+    # A contract covers each target once.
+    seen, unique = set(), []
+    for row in rows:
+        key = (row.contract_id, row.service_id, row.application_id)
+        if key not in seen:
+            seen.add(key)
+            unique.append(row)
+    return unique
+
+
+def build_pools(rng, count: int) -> list[CostPool]:
+    return [
+        CostPool(
+            source=GENERATED,
+            external_id=f"pool-{n:04d}",
+            name=f"Generated Cost Pool {n:04d}",
+            slug=f"generated-cost-pool-{n:04d}",
+            pool_type=rng.choice(POOL_TYPES),
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+def build_allocations(rng, pools, live: list[int]) -> list[PoolAllocation]:
+    rows = []
+    number = 0
+    for pool in pools:
+        for service_id in rng.sample(live, min(len(live), rng.randint(5, 40))):
+            number += 1
+            rows.append(
+                PoolAllocation(
+                    source=GENERATED,
+                    external_id=f"allocation-{number:06d}",
+                    pool_id=pool.pk,
+                    service_id=service_id,
+                    weight=rng.choice(WEIGHTS),
+                )
+            )
+    return rows
+
+
+def cost_item_rows(rng, count: int, period: Period, targets: dict[str, list[int]]):
+    """The cost items as tuples in COST_ITEM_COLUMNS order."""
+    kinds = [(kind, share) for kind, share in (
+        ("service", 30), ("application", 40), ("contract", 10), ("pool", 20)
+    ) if targets[kind]]  # fmt: skip
+    kind_values, kind_weights = zip(*kinds, strict=True)
+    currencies, currency_weights = zip(*CURRENCIES, strict=True)
+    from django.conf import settings
+
+    reporting = settings.PORTICO_CURRENCY
+    now = timezone.now()
+    width = max(7, len(str(count)))
+    for n in range(1, count + 1):
+        kind = rng.choices(kind_values, kind_weights)[0]
+        capex = rng.random() < 0.1
+        ids = dict.fromkeys(("service", "application", "contract", "pool"))
+        ids[kind] = rng.choice(targets[kind])
+        yield (
+            now, now, GENERATED, f"cost-{n:0{width}d}", f"Generated cost line {n}", period.pk,
+            Decimal(rng.randrange(1_00, 50_000_00)) / 100,
+            rng.choices(currencies, currency_weights)[0] or reporting,
+            rng.choice(CATEGORIES),
+            Expenditure.CAPEX if capex else Expenditure.OPEX,
+            rng.choice((12, 24, 36, 60)) if capex else 1,
+            rng.choice(POOL_TYPES) if rng.random() < 0.5 else "",
+            ids["service"], ids["application"], ids["contract"], ids["pool"],
+        )  # fmt: skip
+
+
+def write_cost_items(run, rng, count: int, period: Period, targets) -> int:
+    if not count:
+        return 0
+    rows = cost_item_rows(rng, count, period, targets)
+    if run.history:
+        items = [CostItem(**dict(zip(COST_ITEM_COLUMNS, row, strict=True))) for row in rows]
+        run.bulk_create(CostItem, items)
+        return len(items)
+    columns = ", ".join(COST_ITEM_COLUMNS)
+    table = CostItem._meta.db_table
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    return count

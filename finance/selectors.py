@@ -1,0 +1,571 @@
+"""Reusable reads of cost data and of the stored TCO results."""
+
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from finance import tco
+from finance.choices import NodeKind, PeriodStatus, UnallocatedReason
+from finance.models import (
+    CostItem,
+    CostPool,
+    Period,
+    TcoResult,
+    TcoRun,
+    TcoUnallocated,
+)
+from portfolio.models import (
+    Application,
+    ApplicationSupport,
+    Contract,
+    ContractCoverage,
+    Service,
+    Subscription,
+)
+
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+
+
+def periods_with_results() -> QuerySet:
+    return Period.objects.filter(results__isnull=False).distinct().order_by("-serial")
+
+
+def default_period() -> Period | None:
+    """The period a page shows unless told: the latest one with results."""
+    return periods_with_results().first()
+
+
+def previous_period(period: Period) -> Period | None:
+    return Period.objects.filter(serial=period.serial - 1).first()
+
+
+def results_for(*, period: Period, version: int | None = None) -> QuerySet:
+    return TcoResult.objects.filter(
+        period=period, version=version or period.current_version
+    ).select_related("service", "service__owner")
+
+
+def services_with_tco(*, period: Period, version: int | None = None) -> QuerySet:
+    """Each service's result in ``period``, with its TCO in the previous month
+    (``previous_tco``, None when there is none) for the change."""
+    previous = previous_period(period)
+    queryset = results_for(period=period, version=version)
+    if previous is None:
+        return queryset.annotate(previous_tco=Subquery(TcoResult.objects.none().values("tco")))
+    earlier = TcoResult.objects.filter(
+        period=previous, version=previous.current_version, service=OuterRef("service")
+    ).values("tco")[:1]
+    return queryset.annotate(previous_tco=Subquery(earlier, output_field=MONEY))
+
+
+def period_totals(*, period: Period, version: int | None = None) -> dict:
+    version = version or period.current_version
+    totals = TcoResult.objects.filter(period=period, version=version).aggregate(
+        kept=Coalesce(Sum("kept"), Decimal(0), output_field=MONEY),
+        revenue=Coalesce(Sum("revenue"), Decimal(0), output_field=MONEY),
+        **{
+            f"kept_{category}": Coalesce(
+                Sum(f"tco_{category}", filter=Q(passed_on=0)), Decimal(0), output_field=MONEY
+            )
+            for category in tco.CATEGORIES
+        },
+    )
+    totals["unallocated"] = TcoUnallocated.objects.filter(
+        period=period, version=version, amount__isnull=False
+    ).aggregate(total=Coalesce(Sum("amount"), Decimal(0), output_field=MONEY))["total"]
+    totals["input"] = totals["kept"] + totals["unallocated"]
+    totals["margin"] = totals["revenue"] - totals["kept"]
+    totals["run"] = (
+        TcoRun.objects.filter(period=period, version=version, outcome="succeeded")
+        .order_by("-started_at")
+        .first()
+    )
+    return totals
+
+
+def unallocated_for(*, period: Period, version: int | None = None) -> list[TcoUnallocated]:
+    return list(
+        TcoUnallocated.objects.filter(
+            period=period, version=version or period.current_version
+        ).order_by("reason", "-amount", "source_label")
+    )
+
+
+def version_differences(*, period: Period, old: int, new: int) -> dict:
+    """What a restatement changed: per service (only those that moved) and in total."""
+    rows = {}
+    for result in TcoResult.objects.filter(period=period, version__in=(old, new)).select_related(
+        "service"
+    ):
+        entry = rows.setdefault(
+            result.service_id, {"service": result.service, "old": None, "new": None}
+        )
+        entry["old" if result.version == old else "new"] = result
+    changed = []
+    for entry in rows.values():
+        old_tco = entry["old"].tco if entry["old"] else Decimal(0)
+        new_tco = entry["new"].tco if entry["new"] else Decimal(0)
+        old_kept = entry["old"].kept if entry["old"] else Decimal(0)
+        new_kept = entry["new"].kept if entry["new"] else Decimal(0)
+        old_revenue = entry["old"].revenue if entry["old"] else Decimal(0)
+        new_revenue = entry["new"].revenue if entry["new"] else Decimal(0)
+        if (old_tco, old_kept, old_revenue) == (new_tco, new_kept, new_revenue):
+            continue
+        changed.append(
+            {
+                **entry,
+                "old_tco": old_tco,
+                "new_tco": new_tco,
+                "tco_change": new_tco - old_tco,
+                "kept_change": new_kept - old_kept,
+                "revenue_change": new_revenue - old_revenue,
+            }
+        )
+    changed.sort(key=lambda row: (-abs(row["tco_change"]), row["service"].name))
+    old_totals = period_totals(period=period, version=old)
+    new_totals = period_totals(period=period, version=new)
+    return {
+        "old": old,
+        "new": new,
+        "rows": changed,
+        "input_change": new_totals["input"] - old_totals["input"],
+        "kept_change": new_totals["kept"] - old_totals["kept"],
+        "unallocated_change": new_totals["unallocated"] - old_totals["unallocated"],
+        "old_totals": old_totals,
+        "new_totals": new_totals,
+    }
+
+
+# --- Lineage: computed on demand, never stored per pair ------------------------------------
+
+ITEMS_SQL = """
+    SELECT ci.id, ci.description, ci.service_id, ci.application_id, ci.contract_id, ci.pool_id,
+           ci.category, ci.expenditure, ci.currency, ci.amount, ci.spread_months, ci.period_id,
+           ROUND(ci.amount * 100)::bigint / ci.spread_months
+           + CASE WHEN %(serial)s - p.serial
+                       < MOD(ROUND(ci.amount * 100)::bigint, ci.spread_months)
+                  THEN 1 ELSE 0 END AS cents
+      FROM {items} ci
+      JOIN {periods} p ON p.id = ci.period_id
+     WHERE p.serial <= %(serial)s AND p.serial + ci.spread_months > %(serial)s
+       AND (ci.service_id = ANY(%(services)s) OR ci.application_id = ANY(%(applications)s)
+            OR ci.contract_id = ANY(%(contracts)s) OR ci.pool_id = ANY(%(pools)s))
+"""
+
+
+@dataclass
+class LineageLine:
+    kind: str  # "item" or "contract value"
+    label: str
+    node: tco.Node
+    node_label: str
+    category: str
+    expenditure: str
+    original: Decimal
+    currency: str
+    contribution: Decimal
+    item_id: int | None = None
+    converted: bool = True
+
+
+@dataclass
+class LineageEdge:
+    source: tco.Node
+    target: tco.Node
+    source_label: str
+    target_label: str
+    weight: Decimal
+    flow: Decimal
+    contribution: Decimal
+
+
+def lineage(*, service: Service, period: Period, limit: int = 50) -> dict:
+    """Where ``service``'s fully-loaded TCO in ``period`` came from: the cost items (and
+    contract values) and the edges, each with the part of it that reaches this service.
+
+    Computed from today's data; for a closed period the frozen figure may differ, and the
+    result says so.
+    """
+    from finance.services import load_inputs, monthly_share_cents
+
+    target = (tco.SERVICE, service.pk)
+    loaded = load_inputs(period=period)
+    factor = tco.absorption(loaded.inputs, target)
+    upstream = set(factor)
+    restricted = tco.Inputs(
+        nodes=loaded.inputs.nodes,
+        costs={node: vector for node, vector in loaded.inputs.costs.items() if node in upstream},
+        edges=[edge for edge in loaded.inputs.edges if edge.source in upstream],
+    )
+    allocation = tco.allocate(restricted)
+    gross = sum(allocation.gross.get(target, tco.zeros()), Decimal(0))
+    by_kind: dict[str, list[int]] = {kind: [] for kind in NodeKind.values}
+    for kind, pk in upstream:
+        by_kind[kind].append(pk)
+    labels = node_labels(upstream)
+
+    lines: list[LineageLine] = []
+    reporting = settings.PORTICO_CURRENCY
+    rates = {(period_id, currency): rate for period_id, currency, rate in _rates_for(period)}
+    with localcontext() as ctx:
+        ctx.prec = tco.PRECISION
+        with connection.cursor() as cursor:
+            cursor.execute(
+                ITEMS_SQL.format(items=CostItem._meta.db_table, periods=Period._meta.db_table),
+                {
+                    "serial": period.serial,
+                    "services": by_kind[tco.SERVICE],
+                    "applications": by_kind[tco.APPLICATION],
+                    "contracts": by_kind[tco.CONTRACT],
+                    "pools": by_kind[tco.POOL],
+                },
+            )
+            for row in cursor.fetchall():
+                (
+                    pk,
+                    description,
+                    s_id,
+                    a_id,
+                    c_id,
+                    p_id,
+                    category,
+                    expenditure,
+                    currency,
+                    amount,
+                    spread,
+                    period_id,
+                    cents,
+                ) = row
+                node = _node(s_id, a_id, c_id, p_id)
+                rate = Decimal(1) if currency == reporting else rates.get((period_id, currency))
+                share = Decimal(cents) / 100
+                contribution = share * rate * factor[node] if rate is not None else Decimal(0)
+                label = description if spread == 1 else f"{description} (1/{spread} of {amount})"
+                lines.append(
+                    LineageLine(
+                        "item",
+                        label,
+                        node,
+                        labels.get(node, ""),
+                        category,
+                        expenditure,
+                        share,
+                        currency,
+                        contribution,
+                        pk,
+                        rate is not None,
+                    )
+                )
+        for contract in Contract.objects.filter(pk__in=by_kind[tco.CONTRACT]):
+            node = (tco.CONTRACT, contract.pk)
+            mid = period.mid_month
+            in_term = (
+                contract.start_date <= mid
+                and (contract.end_date is None or contract.end_date >= mid)
+                and (contract.retired_at is None or contract.retired_at.date() >= mid)
+            )
+            if not in_term:
+                continue
+            share = Decimal(monthly_share_cents(int(contract.annual_value * 100), period.month))
+            share /= 100
+            rate = (
+                Decimal(1)
+                if contract.currency == reporting
+                else rates.get((period.pk, contract.currency))
+            )
+            contribution = share * rate * factor[node] if rate is not None else Decimal(0)
+            lines.append(
+                LineageLine(
+                    "contract value",
+                    f"A twelfth of {contract.annual_value} a year",
+                    node,
+                    labels.get(node, ""),
+                    "vendor",
+                    "opex",
+                    share,
+                    contract.currency,
+                    contribution,
+                    None,
+                    rate is not None,
+                )
+            )
+        edges = []
+        for edge in restricted.edges:
+            flow = allocation.flows.get((edge.source, edge.target))
+            reach = factor.get(edge.target)
+            if not flow or not reach:
+                continue
+            edges.append(
+                LineageEdge(
+                    edge.source,
+                    edge.target,
+                    labels.get(edge.source, ""),
+                    labels.get(edge.target, ""),
+                    edge.weight,
+                    flow,
+                    flow * reach,
+                )
+            )
+        traced = sum((line.contribution for line in lines), Decimal(0))
+    lines.sort(key=lambda line: (-line.contribution, line.label))
+    edges.sort(key=lambda edge: (-edge.contribution, edge.source_label))
+    stored = TcoResult.objects.filter(
+        period=period, version=period.current_version, service=service
+    ).first()
+    recomputed = tco.round_half_even_cents(gross)
+    return {
+        "service": service,
+        "period": period,
+        "lines": lines[:limit],
+        "line_count": len(lines),
+        "edges": edges[:limit],
+        "edge_count": len(edges),
+        "traced": Decimal(tco.round_half_even_cents(traced)).scaleb(-2),
+        "gross": Decimal(recomputed).scaleb(-2),
+        "stored": stored,
+        "differs": stored is not None and stored.tco != Decimal(recomputed).scaleb(-2),
+        "unconverted": [line for line in lines if not line.converted],
+    }
+
+
+def _rates_for(period: Period):
+    from finance.models import ExchangeRate
+
+    return ExchangeRate.objects.filter(period__serial__lte=period.serial).values_list(
+        "period_id", "currency", "rate"
+    )
+
+
+def _node(service_id, application_id, contract_id, pool_id) -> tco.Node:
+    if service_id is not None:
+        return (tco.SERVICE, service_id)
+    if application_id is not None:
+        return (tco.APPLICATION, application_id)
+    if contract_id is not None:
+        return (tco.CONTRACT, contract_id)
+    return (tco.POOL, pool_id)
+
+
+def node_labels(nodes) -> dict[tco.Node, str]:
+    wanted: dict[str, list[int]] = {kind: [] for kind in NodeKind.values}
+    for kind, pk in nodes:
+        wanted[kind].append(pk)
+    labels: dict[tco.Node, str] = {}
+    for pk, name in Service.objects.filter(pk__in=wanted[tco.SERVICE]).values_list("pk", "name"):
+        labels[(tco.SERVICE, pk)] = name
+    for pk, name in Application.objects.filter(pk__in=wanted[tco.APPLICATION]).values_list(
+        "pk", "name"
+    ):
+        labels[(tco.APPLICATION, pk)] = name
+    for pk, ref, title in Contract.objects.filter(pk__in=wanted[tco.CONTRACT]).values_list(
+        "pk", "reference", "title"
+    ):
+        labels[(tco.CONTRACT, pk)] = f"{ref} {title}"
+    for pk, name in CostPool.objects.filter(pk__in=wanted[tco.POOL]).values_list("pk", "name"):
+        labels[(tco.POOL, pk)] = name
+    return labels
+
+
+# --- Cost completeness of one service ------------------------------------------------------
+
+
+def cost_completeness(*, service: Service, period: Period | None) -> dict:
+    """Whether the cost picture of ``service`` in ``period`` is complete, check by check:
+    read-only information for the service page."""
+    checks = []
+    if period is None:
+        return {"period": None, "checks": [], "complete": False}
+    result = TcoResult.objects.filter(
+        period=period, version=period.current_version, service=service
+    ).first()
+    checks.append(
+        {
+            "label": f"Cost reaches the service in {period}",
+            "ok": result is not None and result.tco > 0,
+            "detail": "" if result is not None and result.tco > 0 else "No cost at all.",
+        }
+    )
+    supports = list(
+        ApplicationSupport.objects.filter(service=service, application__retired_at__isnull=True)
+        .exclude(application__lifecycle="retired")
+        .values_list("application_id", "application__name")
+    )
+    application_ids = [pk for pk, _ in supports]
+    with_cost = set(
+        CostItem.objects.filter(application_id__in=application_ids, period=period).values_list(
+            "application_id", flat=True
+        )
+    ) | set(
+        ContractCoverage.objects.filter(application_id__in=application_ids).values_list(
+            "application_id", flat=True
+        )
+    )
+    missing = [name for pk, name in supports if pk not in with_cost]
+    checks.append(
+        {
+            "label": "Every supporting application has cost",
+            "ok": not missing,
+            "detail": ("No cost this period: " + ", ".join(missing)) if missing else "",
+        }
+    )
+    mid = period.mid_month
+    contracts = list(
+        Contract.objects.filter(coverages__service=service)
+        .distinct()
+        .values_list("reference", "annual_value", "start_date", "end_date")
+    )
+    idle = [
+        reference
+        for reference, value, start, end in contracts
+        if not value or start > mid or (end is not None and end < mid)
+    ]
+    checks.append(
+        {
+            "label": "Every underpinning contract brings a value this month",
+            "ok": not idle,
+            "detail": ("No value or out of term: " + ", ".join(idle)) if idle else "",
+        }
+    )
+    related = Q(source_kind=tco.SERVICE, source_id=service.pk) | Q(
+        source_kind=tco.APPLICATION, source_id__in=application_ids
+    )
+    no_rate = TcoUnallocated.objects.filter(
+        related,
+        period=period,
+        version=period.current_version,
+        reason=UnallocatedReason.NO_RATE,
+    ).values_list("original_currency", flat=True)
+    currencies = sorted(set(no_rate))
+    checks.append(
+        {
+            "label": "Every currency has a rate",
+            "ok": not currencies,
+            "detail": ("Missing: " + ", ".join(currencies)) if currencies else "",
+        }
+    )
+    if service.kind != "supporting":
+        has_revenue = Subscription.objects.filter(service=service, retired_at__isnull=True).exists()
+        checks.append(
+            {
+                "label": "Revenue or charge is recorded",
+                "ok": has_revenue,
+                "detail": "" if has_revenue else "No subscription: no revenue to compare.",
+            }
+        )
+    return {
+        "period": period,
+        "checks": checks,
+        "complete": all(check["ok"] for check in checks),
+    }
+
+
+def service_panel(*, request, service: Service) -> dict:
+    """The TCO panel of a service page: the period asked for (``?tco_period=``) or the
+    latest with a result for this service."""
+    periods = list(
+        Period.objects.filter(results__service=service).distinct().order_by("-serial")[:24]
+    )
+    wanted = request.GET.get("tco_period", "") if request is not None else ""
+    period = next((p for p in periods if p.label == wanted), periods[0] if periods else None)
+    result = previous = None
+    versions = []
+    if period is not None:
+        result = TcoResult.objects.filter(
+            period=period, version=period.current_version, service=service
+        ).first()
+        before = previous_period(period)
+        if before is not None:
+            previous = TcoResult.objects.filter(
+                period=before, version=before.current_version, service=service
+            ).first()
+        versions = list(
+            TcoResult.objects.filter(period=period, service=service)
+            .order_by("version")
+            .values_list("version", "tco")
+        )
+    rows = []
+    if result is not None:
+        for category, label in tco_categories():
+            cells = result.breakdown.get("tco", {}).get(category, {})
+            rows.append(
+                {
+                    "label": label,
+                    "opex": Decimal(cells.get("opex", 0)) / 100,
+                    "capex": Decimal(cells.get("capex", 0)) / 100,
+                    "total": getattr(result, f"tco_{category}"),
+                }
+            )
+    return {
+        "periods": periods,
+        "period": period,
+        "result": result,
+        "previous": previous,
+        "change": (result.tco - previous.tco) if result and previous else None,
+        "rows": rows,
+        "versions": versions if len(versions) > 1 else [],
+        "completeness": cost_completeness(service=service, period=period),
+        "closed": period is not None and period.status == PeriodStatus.CLOSED,
+    }
+
+
+def tco_categories():
+    from finance.choices import CostCategory
+
+    return CostCategory.choices
+
+
+def sankey(*, period: Period, version: int | None = None):
+    """The period's flow chart, laid out (finance.charts)."""
+    from django.urls import reverse
+
+    from finance import charts
+    from finance.models import TcoFlow
+
+    version = version or period.current_version
+    run = (
+        TcoRun.objects.filter(period=period, version=version, outcome="succeeded")
+        .order_by("-started_at")
+        .first()
+    )
+    results = list(
+        TcoResult.objects.filter(period=period, version=version).only(
+            "service_id",
+            "direct",
+            "received_applications",
+            "received_contracts",
+            "received_pools",
+            "received_services",
+            "passed_on",
+            "tco",
+            "kept",
+            "unallocated",
+        )
+    )
+    flows = list(
+        TcoFlow.objects.filter(period=period, version=version).values_list(
+            "source_kind", "source_id", "target_kind", "target_id", "amount"
+        )
+    )
+    unallocated = list(
+        TcoUnallocated.objects.filter(
+            period=period, version=version, amount__isnull=False
+        ).values_list("source_kind", "source_id", "amount")
+    )
+    pattern = reverse("portfolio:service_detail", args=["slug-placeholder"])
+    services = {
+        pk: (name, pattern.replace("slug-placeholder", slug))
+        for pk, name, slug in Service.objects.filter(
+            pk__in=[r.service_id for r in results]
+        ).values_list("pk", "name", "slug")
+    }
+    return charts.build(
+        inputs_by_kind=run.inputs_by_kind if run else {},
+        results=results,
+        flows=flows,
+        unallocated=unallocated,
+        services=services,
+    )

@@ -1,0 +1,117 @@
+"""A change to cost data or to any edge schedules a recomputation of the open periods it
+affects (finance.services.request_recompute: after commit, bursts coalesced)."""
+
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from finance import services
+from finance.models import CostItem, CostPool, ExchangeRate, PoolAllocation
+from portfolio.models import (
+    Application,
+    ApplicationSupport,
+    Contract,
+    ContractCoverage,
+    Service,
+    ServiceDependency,
+    Subscription,
+)
+
+# Models whose every change may move cost between services in every open period.
+EDGE_MODELS = (PoolAllocation, ApplicationSupport, ContractCoverage, ServiceDependency, CostPool)
+# Models that matter only through some fields (a new summary changes no figure).
+RELEVANT_FIELDS = {
+    Service: ("lifecycle",),
+    Application: ("lifecycle", "retired_at"),
+    Contract: ("annual_value", "currency", "start_date", "end_date", "retired_at"),
+    Subscription: (
+        "service_id",
+        "units",
+        "unit_name",
+        "price_per_unit",
+        "annual_charge",
+        "currency",
+        "start_date",
+        "end_date",
+        "retired_at",
+    ),
+}
+
+
+def remember_loaded_values(sender, instance, raw=False, **kwargs):
+    """Keep the values loaded from the database: the change log's post_save handler moves
+    its snapshot on to the new values before ours runs."""
+    instance._finance_before = getattr(instance, "_loaded_snapshot", None)
+
+
+def _before(instance) -> dict | None:
+    return getattr(instance, "_finance_before", None)
+
+
+def _changed(instance, names, created: bool) -> bool:
+    if created:
+        return True
+    before = _before(instance)
+    if before is None:
+        return True
+    after = instance.changelog_snapshot()
+    return any(before.get(name) != after.get(name) for name in names)
+
+
+def cost_item_changed(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    services.request_recompute(period_id=instance.period_id, months=instance.spread_months)
+    before = _before(instance) or {}
+    if before.get("period_id") and (
+        before.get("period_id") != instance.period_id
+        or before.get("spread_months") != instance.spread_months
+    ):
+        services.request_recompute(
+            period_id=before["period_id"], months=before.get("spread_months") or 1
+        )
+
+
+def rate_changed(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    # Capex of this period is converted at this period's rate in every later month too.
+    services.request_recompute(period_id=instance.period_id, months=None)
+    before = _before(instance) or {}
+    if before.get("period_id") and before["period_id"] != instance.period_id:
+        services.request_recompute(period_id=before["period_id"], months=None)
+
+
+def edge_changed(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    services.request_recompute(all_periods=True)
+
+
+def portfolio_record_saved(sender, instance, created=False, raw=False, **kwargs):
+    if raw or not _changed(instance, RELEVANT_FIELDS[sender], created):
+        return
+    services.request_recompute(all_periods=True)
+
+
+def portfolio_record_deleted(sender, instance, **kwargs):
+    services.request_recompute(all_periods=True)
+
+
+def connect() -> None:
+    uid = "finance-recompute"
+    for model in (CostItem, ExchangeRate, *RELEVANT_FIELDS):
+        name = model._meta.label_lower
+        pre_save.connect(remember_loaded_values, sender=model, dispatch_uid=f"{uid}-{name}-pre")
+    post_save.connect(cost_item_changed, sender=CostItem, dispatch_uid=f"{uid}-costitem-save")
+    post_delete.connect(cost_item_changed, sender=CostItem, dispatch_uid=f"{uid}-costitem-del")
+    post_save.connect(rate_changed, sender=ExchangeRate, dispatch_uid=f"{uid}-rate-save")
+    post_delete.connect(rate_changed, sender=ExchangeRate, dispatch_uid=f"{uid}-rate-del")
+    for model in EDGE_MODELS:
+        name = model._meta.label_lower
+        post_save.connect(edge_changed, sender=model, dispatch_uid=f"{uid}-{name}-save")
+        post_delete.connect(edge_changed, sender=model, dispatch_uid=f"{uid}-{name}-del")
+    for model in RELEVANT_FIELDS:
+        name = model._meta.label_lower
+        post_save.connect(portfolio_record_saved, sender=model, dispatch_uid=f"{uid}-{name}-save")
+        post_delete.connect(
+            portfolio_record_deleted, sender=model, dispatch_uid=f"{uid}-{name}-del"
+        )

@@ -1,0 +1,165 @@
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from finance.models import CostItem, CostPool, ExchangeRate, Period, TcoRun
+
+
+class MoneyColumn(tables.Column):
+    attrs = {"td": {"class": "num"}, "th": {"class": "num"}}
+
+    def render(self, value):
+        return f"{value:,.2f}"
+
+    def value(self, value):
+        return value
+
+
+class CostItemTable(tables.Table):
+    description = tables.Column(linkify=lambda record: record.get_absolute_url())
+    period = tables.Column(accessor="period__serial", verbose_name="Period")
+    target = tables.Column(accessor="pk", verbose_name="For", orderable=False)
+    amount = MoneyColumn()
+    currency = tables.Column()
+
+    class Meta:
+        model = CostItem
+        fields = (
+            "description",
+            "period",
+            "target",
+            "category",
+            "expenditure",
+            "spread_months",
+            "amount",
+            "currency",
+            "source",
+        )
+        order_by = ("-period", "description")
+
+    def render_period(self, record):
+        return record.period.label
+
+    def value_period(self, record):
+        return record.period.label
+
+    def render_target(self, record):
+        target = record.target
+        if target is None:
+            return "—"
+        kind = record._meta.get_field(record.target_kind).verbose_name
+        url = target.get_absolute_url() if hasattr(target, "get_absolute_url") else ""
+        if url:
+            return format_html('{}: <a href="{}">{}</a>', kind.capitalize(), url, target)
+        return f"{kind.capitalize()}: {target}"
+
+    def value_target(self, record):
+        return f"{record.target_kind}: {record.target}"
+
+
+class CostPoolTable(tables.Table):
+    name = tables.Column(linkify=True)
+    owner = tables.Column(accessor="owner__username", default="—")
+    allocations = tables.Column(accessor="allocation_count", verbose_name="Services")
+    retired_at = tables.DateTimeColumn(format="Y-m-d", verbose_name="Retired", default="")
+
+    class Meta:
+        model = CostPool
+        fields = ("name", "pool_type", "owner", "allocations", "retired_at")
+        order_by = ("name",)
+
+
+class ExchangeRateTable(tables.Table):
+    period = tables.Column(accessor="period__serial", verbose_name="Period")
+    currency = tables.Column(linkify=lambda record: record.get_absolute_url())
+    rate = tables.Column(attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+
+    class Meta:
+        model = ExchangeRate
+        fields = ("period", "currency", "rate", "source")
+        order_by = ("-period", "currency")
+
+    def render_period(self, record):
+        return record.period.label
+
+    def value_period(self, record):
+        return record.period.label
+
+    def render_rate(self, value):
+        return value.normalize()
+
+
+class PeriodTable(tables.Table):
+    serial = tables.Column(verbose_name="Period", linkify=lambda record: record.get_absolute_url())
+    fiscal = tables.Column(accessor="pk", verbose_name="Fiscal", orderable=False)
+    current_version = tables.Column(verbose_name="Version")
+    closed_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Closed", default="")
+    pending = tables.Column(
+        accessor="recompute_requested_at", verbose_name="Recomputation", default=""
+    )
+
+    class Meta:
+        model = Period
+        fields = ("serial", "fiscal", "status", "current_version", "closed_at", "pending")
+        order_by = ("-serial",)
+
+    def render_serial(self, record):
+        return record.label
+
+    def value_serial(self, record):
+        return record.label
+
+    def render_fiscal(self, record):
+        return f"FY{record.fiscal_year} Q{record.fiscal_quarter} M{record.fiscal_month}"
+
+    def value_fiscal(self, record):
+        return f"FY{record.fiscal_year}"
+
+    def render_pending(self, value):
+        return format_html('<span class="badge warn">waiting since {}</span>', f"{value:%H:%M:%S}")
+
+
+class TcoRunTable(tables.Table):
+    period = tables.Column(accessor="period__serial", verbose_name="Period")
+    started_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="Started")
+    duration = tables.Column()
+    input_total = MoneyColumn(verbose_name="Input")
+    kept_total = MoneyColumn(verbose_name="Kept")
+    unallocated_total = MoneyColumn(verbose_name="Unallocated")
+    requested_by = tables.Column(accessor="requested_by__username", default="")
+
+    class Meta:
+        model = TcoRun
+        fields = (
+            "period",
+            "version",
+            "trigger",
+            "started_at",
+            "duration",
+            "outcome",
+            "services_count",
+            "input_total",
+            "kept_total",
+            "unallocated_total",
+            "requested_by",
+            "note",
+            "error",
+        )
+        order_by = ("-started_at",)
+
+    def render_period(self, record):
+        url = reverse("finance:period_detail", args=[record.period.label])
+        return format_html('<a href="{}">{}</a>', url, record.period.label)
+
+    def value_period(self, record):
+        return record.period.label
+
+    def render_duration(self, value):
+        return f"{value.total_seconds():.2f} s"
+
+    def render_outcome(self, record):
+        css = {"succeeded": "ok", "failed": "bad"}.get(record.outcome, "warn")
+        return format_html('<span class="badge {}">{}</span>', css, record.get_outcome_display())
+
+    def value_outcome(self, record):
+        return record.outcome

@@ -1,0 +1,642 @@
+"""The allocation engine: pure Python over aggregated inputs, no database.
+
+The rules (also in docs/tco.md, and tested in tests/finance/test_tco_engine.py):
+
+* Cost flows along weighted edges: contract → service or application, application → service,
+  pool → service, provider service → consumer service.
+* A source's cost is split among its outgoing edges in proportion to their weights. Edges of
+  weight zero and edges to retired targets carry nothing.
+* A service with no outgoing edge keeps its cost. An application, contract or pool with no
+  outgoing edge that carries something leaves its cost unallocated, with the reason.
+* Services that support each other in a cycle are solved as simultaneous equations (the
+  reciprocal method): each strongly connected component of the dependency graph, taken in
+  topological order, is solved exactly (Gaussian elimination over fractions). A cycle from
+  which no edge leads out can pass its cost to nobody: that cost is unallocated.
+* Every amount keeps its category and opex/capex split: flows scale all ten cells alike.
+
+Arithmetic is Decimal with PRECISION significant digits (far below a millionth of a cent
+for any ledger); rounding to the cent happens once, in ``round_allocation``, by largest
+remainder so that the input total equals kept plus unallocated to the cent.
+"""
+
+import functools
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from fractions import Fraction
+from typing import NamedTuple
+
+from finance.choices import CostCategory, Expenditure, NodeKind, UnallocatedReason
+
+PRECISION = 60
+# Components up to this many services are solved over exact fractions; larger ones (rare:
+# a cycle through dozens of services) over Decimal at PRECISION digits, with pivoting.
+FRACTION_LIMIT = 60
+
+CATEGORIES = tuple(CostCategory.values)
+EXPENDITURES = (Expenditure.OPEX.value, Expenditure.CAPEX.value)
+CELLS = tuple((category, expenditure) for category in CATEGORIES for expenditure in EXPENDITURES)
+CELL_INDEX = {cell: index for index, cell in enumerate(CELLS)}
+NCELLS = len(CELLS)
+ZERO = Decimal(0)
+
+SERVICE = NodeKind.SERVICE.value
+APPLICATION = NodeKind.APPLICATION.value
+CONTRACT = NodeKind.CONTRACT.value
+POOL = NodeKind.POOL.value
+# Cost flows contracts → applications → (pools) → services: this order is topological for
+# every edge that does not join two services.
+KIND_ORDER = (CONTRACT, APPLICATION, POOL, SERVICE)
+ALLOWED_EDGES = {
+    (CONTRACT, SERVICE),
+    (CONTRACT, APPLICATION),
+    (APPLICATION, SERVICE),
+    (POOL, SERVICE),
+    (SERVICE, SERVICE),
+}
+
+Node = tuple[str, int]
+Vector = list[Decimal]
+
+
+def zeros() -> Vector:
+    return [ZERO] * NCELLS
+
+
+def add_into(total: Vector, addend: Vector) -> None:
+    for i in range(NCELLS):
+        if addend[i]:
+            total[i] += addend[i]
+
+
+def scaled(vector: Vector, factor: Decimal) -> Vector:
+    return [value * factor if value else ZERO for value in vector]
+
+
+class Edge(NamedTuple):
+    source: Node
+    target: Node
+    weight: Decimal
+
+
+@dataclass
+class Inputs:
+    """What the engine needs: the nodes (and whether each is retired), the cost recorded
+    against each node by cell, in the reporting currency, and the weighted edges."""
+
+    nodes: dict[Node, bool]
+    costs: dict[Node, Vector]
+    edges: list[Edge]
+
+    def validate(self) -> None:
+        for node in self.costs:
+            if node not in self.nodes:
+                raise ValueError(f"Cost recorded against unknown {node[0]} {node[1]}")
+        for edge in self.edges:
+            if (edge.source[0], edge.target[0]) not in ALLOWED_EDGES:
+                raise ValueError(f"No cost flows from a {edge.source[0]} to a {edge.target[0]}")
+            if edge.source not in self.nodes or edge.target not in self.nodes:
+                raise ValueError(f"Edge {edge.source} → {edge.target} names an unknown node")
+            if edge.weight < 0:
+                raise ValueError(f"Edge {edge.source} → {edge.target} has a negative weight")
+            if edge.source == edge.target:
+                raise ValueError(f"{edge.source} cannot depend on itself")
+        for node, vector in self.costs.items():
+            if any(value < 0 for value in vector):
+                raise ValueError(f"Negative cost recorded against {node[0]} {node[1]}")
+
+
+class Share(NamedTuple):
+    """One live edge of a source: its target and its share of the source's cost, as a
+    Decimal and (for the exact solution of a cycle) as weight over total weight."""
+
+    target: Node
+    share: Decimal
+    weight: Decimal
+    total: Decimal
+
+    @property
+    def exact(self) -> Fraction:
+        return Fraction(self.weight) / Fraction(self.total)
+
+
+@dataclass
+class Graph:
+    """The live edges (positive weight, target not retired) with each edge's share, the
+    reason each non-service source without one is unallocated, and the services'
+    strongly connected components in topological order."""
+
+    shares: dict[Node, list["Share"]]
+    dead_end_reason: dict[Node, str]
+    components: list[list[Node]]
+    closed: set[Node]
+
+    @classmethod
+    def build(cls, inputs: Inputs) -> "Graph":
+        outgoing: dict[Node, list[Edge]] = defaultdict(list)
+        for edge in inputs.edges:
+            outgoing[edge.source].append(edge)
+        shares: dict[Node, list[Share]] = {}
+        dead_end_reason: dict[Node, str] = {}
+        for node in sorted(inputs.nodes):
+            edges = sorted(outgoing.get(node, ()), key=lambda e: e.target)
+            live = [e for e in edges if e.weight > 0 and not inputs.nodes[e.target]]
+            if live:
+                total = sum((e.weight for e in live), ZERO)
+                shares[node] = [Share(e.target, e.weight / total, e.weight, total) for e in live]
+            elif node[0] != SERVICE:
+                if not edges:
+                    dead_end_reason[node] = UnallocatedReason.NO_TARGET.value
+                elif any(not inputs.nodes[e.target] for e in edges):
+                    dead_end_reason[node] = UnallocatedReason.ZERO_WEIGHT.value
+                else:
+                    dead_end_reason[node] = UnallocatedReason.RETIRED_TARGETS.value
+        services = sorted(node for node in inputs.nodes if node[0] == SERVICE)
+        successors = {node: [share.target for share in shares.get(node, ())] for node in services}
+        components = strongly_connected_components(services, successors)
+        closed = set()
+        for component in components:
+            if len(component) < 2:
+                continue
+            members = set(component)
+            if all(share.target in members for node in component for share in shares.get(node, ())):
+                closed.update(component)
+        return cls(shares, dead_end_reason, components, closed)
+
+    def passes_on(self, node: Node) -> bool:
+        return node in self.shares and node not in self.closed
+
+
+def strongly_connected_components(
+    nodes: list[Node], successors: dict[Node, list[Node]]
+) -> list[list[Node]]:
+    """Tarjan's algorithm, iterative; components in topological order (sources first),
+    each sorted, so the result depends only on the graph."""
+    index_of: dict[Node, int] = {}
+    lowlink: dict[Node, int] = {}
+    on_stack: set[Node] = set()
+    stack: list[Node] = []
+    found: list[list[Node]] = []
+    counter = 0
+    for root in nodes:
+        if root in index_of:
+            continue
+        work = [(root, iter(successors.get(root, ())))]
+        index_of[root] = lowlink[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index_of:
+                    index_of[child] = lowlink[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(successors.get(child, ()))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    lowlink[node] = min(lowlink[node], index_of[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                lowlink[parent] = min(lowlink[parent], lowlink[node])
+            if lowlink[node] == index_of[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                found.append(sorted(component))
+    found.reverse()  # Tarjan finds sinks first
+    return found
+
+
+def solve_linear(matrix: list[list], rhs: list[list]) -> list[list]:
+    """Solve ``matrix · x = rhs`` (several right-hand sides) by Gaussian elimination with
+    partial pivoting. Works on Fractions (exact) and on Decimals alike."""
+    size = len(matrix)
+    width = len(rhs[0]) if rhs else 0
+    a = [list(row) + list(r) for row, r in zip(matrix, rhs, strict=True)]
+    for col in range(size):
+        pivot = max(range(col, size), key=lambda r: abs(a[r][col]))
+        if a[pivot][col] == 0:
+            raise ZeroDivisionError("singular system")
+        a[col], a[pivot] = a[pivot], a[col]
+        pivot_row = a[col]
+        inverse = 1 / pivot_row[col]
+        for r in range(size):
+            if r == col:
+                continue
+            factor = a[r][col]
+            if factor == 0:
+                continue
+            factor = factor * inverse
+            row = a[r]
+            for c in range(col, size + width):
+                if pivot_row[c]:
+                    row[c] -= factor * pivot_row[c]
+    return [[a[r][size + c] / a[r][r] for c in range(width)] for r in range(size)]
+
+
+def _to_decimal(value) -> Decimal:
+    if isinstance(value, Fraction):
+        return Decimal(value.numerator) / Decimal(value.denominator)
+    return +value
+
+
+def solve_component(
+    members: list[Node], coefficient, rhs: list[list[Decimal]]
+) -> list[list[Decimal]]:
+    """Solve ``(I − C) x = rhs`` for a component, where ``coefficient(i, j)`` gives the
+    Share that is C[i][j] (None for zero). Exact over fractions up to FRACTION_LIMIT
+    members."""
+    size = len(members)
+    exact = size <= FRACTION_LIMIT
+    one = Fraction(1) if exact else Decimal(1)
+    matrix = []
+    for i in range(size):
+        row = []
+        for j in range(size):
+            share = coefficient(i, j)
+            if share is None:
+                c = Fraction(0) if exact else ZERO
+            else:
+                c = share.exact if exact else share.share
+            row.append((one if i == j else 0) - c)
+        matrix.append(row)
+    converted = [[Fraction(v) if exact else v for v in row] for row in rhs]
+    solution = solve_linear(matrix, converted)
+    return [[_to_decimal(v) for v in row] for row in solution]
+
+
+@dataclass
+class Allocation:
+    """Exact (unrounded) results: every vector has NCELLS cells in the reporting currency."""
+
+    input_total: Decimal = ZERO
+    direct: dict[Node, Vector] = field(default_factory=dict)
+    # node → road (the source's kind) → vector
+    received: dict[Node, dict[str, Vector]] = field(default_factory=dict)
+    gross: dict[Node, Vector] = field(default_factory=dict)
+    passed_on: dict[Node, Vector] = field(default_factory=dict)
+    kept: dict[Node, Vector] = field(default_factory=dict)
+    unallocated: dict[tuple[Node, str], Vector] = field(default_factory=dict)
+    flows: dict[tuple[Node, Node], Decimal] = field(default_factory=dict)
+    components: list[list[Node]] = field(default_factory=list)
+    closed: set[Node] = field(default_factory=set)
+
+
+def allocate(inputs: Inputs) -> Allocation:
+    """Run the allocation rules over ``inputs``; deterministic for the same inputs."""
+    inputs.validate()
+    graph = Graph.build(inputs)
+    result = Allocation(components=graph.components, closed=set(graph.closed))
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        for node in sorted(inputs.costs):
+            vector = list(inputs.costs[node])
+            result.direct[node] = vector
+            result.input_total += sum(vector, ZERO)
+        inflow: dict[Node, Vector] = defaultdict(zeros)
+        for node, vector in result.direct.items():
+            add_into(inflow[node], vector)
+
+        def send(source: Node, vector: Vector) -> None:
+            for target, share, _, _ in graph.shares[source]:
+                part = scaled(vector, share)
+                add_into(inflow[target], part)
+                roads = result.received.setdefault(target, {})
+                add_into(roads.setdefault(source[0], zeros()), part)
+                result.flows[(source, target)] = sum(part, ZERO)
+
+        for kind in (CONTRACT, APPLICATION, POOL):
+            for node in sorted(n for n in inputs.nodes if n[0] == kind):
+                vector = inflow.get(node)
+                if vector is None or not any(vector):
+                    continue
+                result.gross[node] = vector
+                if node in graph.shares:
+                    result.passed_on[node] = list(vector)
+                    send(node, vector)
+                else:
+                    key = (node, graph.dead_end_reason[node])
+                    result.unallocated[key] = list(vector)
+
+        for component in graph.components:
+            if len(component) == 1 or component[0] in graph.closed:
+                for node in component:
+                    vector = inflow.get(node)
+                    if vector is None or not any(vector):
+                        continue
+                    result.gross[node] = vector
+                    if node in graph.closed:
+                        key = (node, UnallocatedReason.CLOSED_CYCLE.value)
+                        result.unallocated[key] = list(vector)
+                    elif node in graph.shares:
+                        result.passed_on[node] = list(vector)
+                        send(node, vector)
+                    else:
+                        result.kept[node] = list(vector)
+                continue
+            _solve_cycle(component, graph, inflow, result, send)
+    return result
+
+
+def _solve_cycle(component, graph, inflow, result, send) -> None:
+    """Reciprocal method: gross_i = inflow_i + Σ_j share(j→i) · gross_j within the cycle."""
+    position = {node: i for i, node in enumerate(component)}
+    inside: dict[tuple[int, int], Share] = {}
+    for node in component:
+        for share in graph.shares.get(node, ()):
+            if share.target in position:
+                inside[(position[share.target], position[node])] = share
+    rhs = [list(inflow.get(node) or zeros()) for node in component]
+    gross = solve_component(component, lambda i, j: inside.get((i, j)), rhs)
+    for node, vector in zip(component, gross, strict=True):
+        if not any(vector):
+            continue
+        # A negative of the order of 10^-PRECISION is arithmetic noise, not cost.
+        vector = [value if value > 0 else ZERO for value in vector]
+        result.gross[node] = vector
+        if node in graph.shares:
+            result.passed_on[node] = list(vector)
+            send(node, vector)
+        else:
+            result.kept[node] = list(vector)
+
+
+# --- Rounding ------------------------------------------------------------------------------
+
+
+def to_cents_exact(value: Decimal) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return value * 100
+
+
+def round_half_even_cents(value: Decimal) -> int:
+    return int(to_cents_exact(value).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def precise(function):
+    """Run ``function`` with the engine's Decimal precision."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@precise
+def apportion(values: list[Decimal], total: int) -> list[int]:
+    """Round ``values`` (in currency units, none negative) to whole cents that add up to
+    ``total`` cents: each gets its floor, and the cents left over go one by one to the largest
+    remainders (ties: the earlier value). Deterministic; no value goes below zero."""
+    return _apportion(values, total)
+
+
+def _apportion(values: list[Decimal], total: int) -> list[int]:
+    count = len(values)
+    if not count:
+        if total:
+            raise ValueError(f"{total} cents to share among nothing")
+        return []
+    present = [i for i, value in enumerate(values) if value > 0]
+    if len(present) <= 1:
+        floors = [0] * count
+        floors[present[0] if present else 0] = total
+        if total < 0:
+            raise ValueError("cannot take cents from values that are all zero")
+        return floors
+    floors, remainders = [], []
+    for value in values:
+        if value > 0:
+            cents = value.scaleb(2)
+            floor = int(cents)  # truncation is the floor of a positive number
+            floors.append(floor)
+            remainders.append(cents - floor)
+        else:
+            floors.append(0)
+            remainders.append(ZERO)
+    left = total - sum(floors)
+    if left > 0:
+        # Largest remainder first; the sort is stable, so ties keep the earlier value first.
+        order = sorted(range(count), key=remainders.__getitem__, reverse=True)
+        rounds, extra = divmod(left, count)
+        for rank, i in enumerate(order):
+            floors[i] += rounds + (1 if rank < extra else 0)
+    elif left < 0:
+        order = sorted(range(count), key=lambda i: (remainders[i], -floors[i], i))
+        while left < 0:
+            taken = False
+            for i in order:
+                if left == 0:
+                    break
+                if floors[i] > 0:
+                    floors[i] -= 1
+                    left += 1
+                    taken = True
+            if not taken:
+                raise ValueError("cannot take cents from values that are all zero")
+    return floors
+
+
+FIGURES = (
+    "direct",
+    "received_applications",
+    "received_contracts",
+    "received_pools",
+    "received_services",
+    "passed_on",
+    "tco",
+    "kept",
+    "unallocated",
+)
+ROAD_FIGURE = {
+    APPLICATION: "received_applications",
+    CONTRACT: "received_contracts",
+    POOL: "received_pools",
+    SERVICE: "received_services",
+}
+
+
+@dataclass
+class Rounded:
+    """Cents. ``services`` maps a service node to figure → list of NCELLS cents."""
+
+    input_total: int
+    services: dict[Node, dict[str, list[int]]]
+    unallocated: dict[tuple[Node, str], list[int]]
+    flows: dict[tuple[Node, Node], int]
+
+    @property
+    def kept_total(self) -> int:
+        return sum(sum(figures["kept"]) for figures in self.services.values())
+
+    @property
+    def unallocated_total(self) -> int:
+        return sum(sum(cells) for cells in self.unallocated.values())
+
+
+@precise
+def round_allocation(allocation: Allocation) -> Rounded:
+    """To the cent, preserving totals (largest remainder at every level).
+
+    1. The input total is rounded half to even. The rows that hold money at the end — what
+       each service keeps and each unallocated (source, reason) — are apportioned to it by
+       largest remainder, so input = kept + unallocated to the cent; then each row's ten
+       cells (category × opex/capex) are apportioned to the row's total the same way.
+    2. What a service passes on is rounded half to even as a row and apportioned to its
+       cells. The TCO of each cell is kept + passed on + unallocated (one of the three is
+       non-zero), and its parts (direct and each road received) are apportioned to it, so
+       direct + received = TCO = kept + passed on + unallocated on every row and cell.
+    """
+    total = round_half_even_cents(allocation.input_total)
+    rows: list[tuple] = [("kept", node) for node in sorted(allocation.kept)] + [
+        ("unallocated", key) for key in sorted(allocation.unallocated)
+    ]
+    vectors = [
+        allocation.kept[key] if what == "kept" else allocation.unallocated[key]
+        for what, key in rows
+    ]
+    row_totals = _apportion([sum(vector, ZERO) for vector in vectors], total)
+    kept: dict[Node, list[int]] = {}
+    unallocated: dict[tuple[Node, str], list[int]] = {}
+    for (what, key), vector, row_total in zip(rows, vectors, row_totals, strict=True):
+        cells = _apportion(vector, row_total)
+        if what == "kept":
+            kept[key] = cells
+        else:
+            unallocated[key] = cells
+
+    services: dict[Node, dict[str, list[int]]] = {}
+    touched = {
+        node
+        for node in (*allocation.gross, *allocation.direct, *allocation.received)
+        if node[0] == SERVICE
+    }
+    for node in sorted(touched):
+        figures = {name: [0] * NCELLS for name in FIGURES}
+        passed = allocation.passed_on.get(node)
+        own_unallocated = unallocated.get((node, UnallocatedReason.CLOSED_CYCLE.value))
+        roads = allocation.received.get(node, {})
+        direct = allocation.direct.get(node)
+        passed_cells = (
+            _apportion(passed, round_half_even_cents(sum(passed, ZERO))) if passed else None
+        )
+        for cell in range(NCELLS):
+            kept_cents = kept[node][cell] if node in kept else 0
+            passed_cents = passed_cells[cell] if passed_cells else 0
+            unallocated_cents = own_unallocated[cell] if own_unallocated else 0
+            tco = kept_cents + passed_cents + unallocated_cents
+            figures["passed_on"][cell] = passed_cents
+            figures["kept"][cell] = kept_cents
+            figures["unallocated"][cell] = unallocated_cents
+            figures["tco"][cell] = tco
+            if not tco:
+                continue
+            parts = [direct[cell] if direct else ZERO] + [
+                roads[kind][cell] if kind in roads else ZERO for kind in ROAD_FIGURE
+            ]
+            present = [index for index, value in enumerate(parts) if value]
+            if len(present) == 1:
+                split = [0] * len(parts)
+                split[present[0]] = tco
+            else:
+                split = _apportion(parts, tco)
+            figures["direct"][cell] = split[0]
+            for offset, kind in enumerate(ROAD_FIGURE, start=1):
+                figures[ROAD_FIGURE[kind]][cell] = split[offset]
+        services[node] = figures
+    flows = {edge: round_half_even_cents(amount) for edge, amount in allocation.flows.items()}
+    return Rounded(total, services, unallocated, flows)
+
+
+# --- Lineage: where one service's figure came from, computed on demand ----------------------
+
+
+def absorption(inputs: Inputs, target: Node) -> dict[Node, Decimal]:
+    """For every node, how much of one unit of cost entering it ends up in ``target``'s
+    fully-loaded TCO (1 for the target itself, more when a cycle brings part of it back).
+
+    ``gross(target) = Σ_node factor(node) · direct(node)``, so a cost item's contribution
+    to the target is its amount times the factor of the node it is recorded against.
+    """
+    graph = Graph.build(inputs)
+    factor: dict[Node, Decimal] = {}
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+
+        def downstream(node: Node, skip: set | None = None) -> Decimal:
+            if not graph.passes_on(node):
+                return ZERO
+            total = ZERO
+            for child, share, _, _ in graph.shares[node]:
+                if skip and child in skip:
+                    continue
+                value = factor.get(child)
+                if value:
+                    total += share * value
+            return total
+
+        for component in reversed(graph.components):
+            members = set(component)
+            if len(component) == 1 or component[0] in graph.closed:
+                for node in component:
+                    own = Decimal(1) if node == target else ZERO
+                    value = own + (ZERO if node in graph.closed else downstream(node))
+                    if value:
+                        factor[node] = value
+                continue
+            position = {node: i for i, node in enumerate(component)}
+            inside = {}
+            for node in component:
+                for share in graph.shares.get(node, ()):
+                    if share.target in position:
+                        inside[(position[node], position[share.target])] = share
+            rhs = [
+                [(Decimal(1) if node == target else ZERO) + downstream(node, members)]
+                for node in component
+            ]
+            if not any(row[0] for row in rhs):
+                continue
+            solution = solve_component(
+                component, lambda i, j, inside=inside: inside.get((i, j)), rhs
+            )
+            for node, (value,) in zip(component, solution, strict=True):
+                if value > 0:
+                    factor[node] = value
+        for kind in (POOL, APPLICATION, CONTRACT):
+            for node in sorted((n for n in inputs.nodes if n[0] == kind), reverse=True):
+                value = (Decimal(1) if node == target else ZERO) + downstream(node)
+                if value:
+                    factor[node] = value
+    return factor
+
+
+def ancestors(edges: Iterable[Edge], target: Node) -> set[Node]:
+    """Every node from which an edge path leads to ``target`` (and the target itself)."""
+    incoming: dict[Node, list[Node]] = defaultdict(list)
+    for edge in edges:
+        incoming[edge.target].append(edge.source)
+    seen = {target}
+    frontier = [target]
+    while frontier:
+        node = frontier.pop()
+        for source in incoming.get(node, ()):
+            if source not in seen:
+                seen.add(source)
+                frontier.append(source)
+    return seen

@@ -1,0 +1,618 @@
+"""Thin views: the Fund services page, lineage drill-down, cost data, periods and runs."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, F
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from core.generic import (
+    ObjectDeleteView,
+    ObjectEditView,
+    ObjectListView,
+    partial_or_page,
+    redirect_after_write,
+)
+from core.permissions import can
+from finance import selectors, services
+from finance.choices import PeriodStatus
+from finance.filtersets import (
+    CostItemFilterSet,
+    CostPoolFilterSet,
+    ExchangeRateFilterSet,
+    FundServicesFilterSet,
+    PeriodFilterSet,
+    TcoRunFilterSet,
+)
+from finance.forms import (
+    CostItemForm,
+    CostPoolForm,
+    ExchangeRateForm,
+    PeriodForm,
+    PoolAllocationForm,
+    RestateForm,
+)
+from finance.models import (
+    CostItem,
+    CostPool,
+    ExchangeRate,
+    Period,
+    PoolAllocation,
+    TcoResult,
+    TcoRun,
+    parse_label,
+)
+from finance.tables import (
+    CostItemTable,
+    CostPoolTable,
+    ExchangeRateTable,
+    PeriodTable,
+    TcoRunTable,
+)
+from portfolio.models import Service
+
+SORTS = {
+    "tco": ("-tco", "service__name"),
+    "name": ("service__name",),
+    "kept": ("-kept", "service__name"),
+    "revenue": ("-revenue", "service__name"),
+    "margin": ("margin", "service__name"),
+    "recovery": (F("recovery_ratio").asc(nulls_last=True), "service__name"),
+}
+
+
+def _require(user, action: str, model) -> None:
+    if not can(user, action, model):
+        raise PermissionDenied
+
+
+def _period_from(request, *, default=None) -> Period | None:
+    label = request.GET.get("period", "").strip()
+    if not label:
+        return default
+    try:
+        year, month = parse_label(label)
+    except ValidationError:
+        raise Http404("No such period") from None
+    return get_object_or_404(Period, year=year, month=month)
+
+
+def _version_from(request, period: Period) -> int:
+    try:
+        version = int(request.GET.get("version") or period.current_version)
+    except ValueError:
+        raise Http404("No such version") from None
+    if not 1 <= version <= period.current_version:
+        raise Http404("No such version")
+    return version
+
+
+# --- Fund services ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def overview(request):
+    """Fund services: per service TCO by category, revenue, margin and the change from the
+    previous month; the flow chart; what stayed unallocated and why."""
+    _require(request.user, "view", TcoResult)
+    period = _period_from(request, default=selectors.default_period())
+    context = {"period": period, "periods": list(selectors.periods_with_results()[:36])}
+    if period is None:
+        return render(request, "finance/overview.html", context)
+    version = _version_from(request, period)
+    filterset = FundServicesFilterSet(
+        request.GET,
+        selectors.services_with_tco(period=period, version=version),
+        request=request,
+    )
+    rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    sort = request.GET.get("sort", "tco")
+    rows = rows.order_by(*SORTS.get(sort, SORTS["tco"]))
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    widest = max((row.tco for row in page.object_list), default=0) or 1
+    for row in page.object_list:
+        row.bars = [
+            (
+                value,
+                label,
+                getattr(row, f"tco_{value}") / widest * 100,
+                getattr(row, f"tco_{value}"),
+            )
+            for value, label in selectors.tco_categories()
+        ]
+        row.change = row.tco - row.previous_tco if row.previous_tco is not None else None
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("sort", None)
+    context.update(
+        {
+            "version": version,
+            "filterset": filterset,
+            "page": page,
+            "sort": sort,
+            "query": query.urlencode(),
+            "categories": selectors.tco_categories(),
+            "totals": selectors.period_totals(period=period, version=version),
+            "unallocated": selectors.unallocated_for(period=period, version=version),
+            "previous": selectors.previous_period(period),
+        }
+    )
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "finance/overview.html#services", context)
+    context["chart"] = selectors.sankey(period=period, version=version)
+    return render(request, "finance/overview.html", context)
+
+
+@login_required
+@require_GET
+def service_lineage(request, slug: str):
+    """Where a service's TCO in a period came from: computed now, on demand."""
+    _require(request.user, "view", TcoResult)
+    service = get_object_or_404(Service, slug=slug)
+    if not can(request.user, "view", service):
+        raise PermissionDenied
+    period = _period_from(request, default=selectors.default_period())
+    if period is None:
+        raise Http404("No period has results yet")
+    lineage = selectors.lineage(service=service, period=period)
+    if request.GET.get("format") == "json" or "application/json" in request.headers.get(
+        "Accept", ""
+    ):
+        return JsonResponse(lineage_json(lineage))
+    template = partial_or_page(request, "finance/lineage.html", "lineage")
+    return render(request, template, {"lineage": lineage, "object": service, "period": period})
+
+
+def lineage_json(lineage: dict) -> dict:
+    def node(value):
+        return {"kind": value[0], "id": value[1]}
+
+    return {
+        "service": lineage["service"].slug,
+        "period": lineage["period"].label,
+        "tco": str(lineage["gross"]),
+        "stored_tco": str(lineage["stored"].tco) if lineage["stored"] else None,
+        "items": [
+            {
+                "kind": line.kind,
+                "id": line.item_id,
+                "label": line.label,
+                "recorded_against": {**node(line.node), "label": line.node_label},
+                "category": line.category,
+                "expenditure": line.expenditure,
+                "amount": str(line.original),
+                "currency": line.currency,
+                "converted": line.converted,
+                "contribution": str(round(line.contribution, 2)),
+            }
+            for line in lineage["lines"]
+        ],
+        "item_count": lineage["line_count"],
+        "edges": [
+            {
+                "source": {**node(edge.source), "label": edge.source_label},
+                "target": {**node(edge.target), "label": edge.target_label},
+                "weight": str(edge.weight),
+                "flow": str(round(edge.flow, 2)),
+                "contribution": str(round(edge.contribution, 2)),
+            }
+            for edge in lineage["edges"]
+        ],
+        "edge_count": lineage["edge_count"],
+    }
+
+
+# --- Cost items ------------------------------------------------------------------------------
+
+
+class CostItemListView(ObjectListView):
+    model = CostItem
+    filterset_class = CostItemFilterSet
+    table_class = CostItemTable
+    add_url_name = "finance:costitem_add"
+    export_name = "cost-items"
+    title = "Cost items"
+    template_name = "finance/cost_list.html"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("period", "service", "application", "contract", "pool")
+        )
+
+    def get_extra_context(self):
+        return {"section": "items"}
+
+
+class CostItemEditView(ObjectEditView):
+    model = CostItem
+    form_class = CostItemForm
+
+    def get_queryset(self):
+        return CostItem.objects.select_related("period", "service", "application")
+
+    def save(self, form):
+        item = form.save(commit=False)
+        item.period = services.period_for(form.cleaned_data["period_label"], create=True)
+        return services.save_cost_item(item=item)
+
+    def get_success_url(self, obj):
+        return reverse("finance:costitem_list")
+
+    def render_form(self, obj, form, status=200):
+        if obj.pk and obj.period.is_closed:
+            messages.warning(
+                self.request,
+                f"{obj.period} is closed: its figures stay frozen until it is restated.",
+            )
+        return super().render_form(obj, form, status)
+
+
+class CostItemDeleteView(ObjectDeleteView):
+    model = CostItem
+    list_url_name = "finance:costitem_list"
+
+    def delete(self, obj):
+        return services.remove_cost_item(item=obj)
+
+
+# --- Cost pools and their allocations ------------------------------------------------------
+
+
+class CostPoolListView(ObjectListView):
+    model = CostPool
+    filterset_class = CostPoolFilterSet
+    table_class = CostPoolTable
+    add_url_name = "finance:pool_add"
+    export_name = "cost-pools"
+    title = "Cost pools"
+    template_name = "finance/cost_list.html"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("owner")
+            .annotate(allocation_count=Count("allocations"))
+        )
+
+    def get_extra_context(self):
+        return {"section": "pools"}
+
+
+@login_required
+@require_GET
+def pool_detail(request, slug: str):
+    pool = get_object_or_404(CostPool.objects.select_related("owner"), slug=slug)
+    if not can(request.user, "view", pool):
+        raise PermissionDenied
+    return render(request, "finance/pool_detail.html", pool_context(request, pool))
+
+
+def pool_context(request, pool, *, form=None) -> dict:
+    allocations = list(pool.allocations.select_related("service").order_by("service__name"))
+    total = sum((a.weight for a in allocations), 0) or 1
+    for allocation in allocations:
+        allocation.share = allocation.weight / total * 100
+    can_change = can(request.user, "change", pool)
+    return {
+        "object": pool,
+        "allocations": allocations,
+        "can_change": can_change,
+        "can_delete": can(request.user, "delete", pool),
+        "can_allocate": can(request.user, "add", PoolAllocation),
+        "form": form if form is not None else PoolAllocationForm(user=request.user),
+        "recent_items": list(
+            pool.cost_items.select_related("period").order_by("-period__serial", "-id")[:10]
+        ),
+    }
+
+
+class CostPoolEditView(ObjectEditView):
+    model = CostPool
+    form_class = CostPoolForm
+    lookup_field = lookup_url_kwarg = "slug"
+
+    def save(self, form):
+        return services.save_pool(pool=form.save(commit=False))
+
+
+class CostPoolDeleteView(ObjectDeleteView):
+    model = CostPool
+    lookup_field = lookup_url_kwarg = "slug"
+    list_url_name = "finance:pool_list"
+
+    def delete(self, obj):
+        return services.remove_pool(pool=obj)
+
+
+def _allocations_response(request, pool, *, form=None, status=200):
+    if not request.htmx:
+        if form is not None and status != 200:
+            return render(
+                request,
+                "generic/object_edit.html",
+                {
+                    "form": form,
+                    "model_meta": PoolAllocation._meta,
+                    "cancel_url": pool.get_absolute_url(),
+                },
+                status=status,
+            )
+        return HttpResponseRedirect(pool.get_absolute_url() + "#allocations")
+    return render(
+        request,
+        "finance/pool_detail.html#allocations",
+        pool_context(request, pool, form=form),
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def allocation_add(request, slug: str):
+    pool = get_object_or_404(CostPool, slug=slug)
+    _require(request.user, "add", PoolAllocation)
+    form = PoolAllocationForm(request.POST, user=request.user)
+    if form.is_valid():
+        allocation = form.save(commit=False)
+        allocation.pool = pool
+        try:
+            with transaction.atomic():
+                services.save_allocation(allocation=allocation)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return _allocations_response(request, pool)
+    return _allocations_response(request, pool, form=form, status=422)
+
+
+@login_required
+def allocation_edit(request, pk: int):
+    allocation = get_object_or_404(PoolAllocation.objects.select_related("pool", "service"), pk=pk)
+    if not can(request.user, "change", allocation):
+        raise PermissionDenied
+    pool = allocation.pool
+    if request.method == "POST":
+        form = PoolAllocationForm(request.POST, instance=allocation, user=request.user)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    services.save_allocation(allocation=form.save(commit=False))
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect_after_write(request, pool.get_absolute_url() + "#allocations")
+        status = 422
+    else:
+        form = PoolAllocationForm(instance=allocation, user=request.user)
+        status = 200
+    return render(
+        request,
+        "generic/object_edit.html",
+        {
+            "form": form,
+            "object": allocation,
+            "model_meta": PoolAllocation._meta,
+            "cancel_url": pool.get_absolute_url(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def allocation_remove(request, pk: int):
+    allocation = get_object_or_404(PoolAllocation.objects.select_related("pool"), pk=pk)
+    if not can(request.user, "delete", allocation):
+        raise PermissionDenied
+    pool = allocation.pool
+    with transaction.atomic():
+        allocation.delete()
+    return _allocations_response(request, pool)
+
+
+# --- Exchange rates --------------------------------------------------------------------------
+
+
+class ExchangeRateListView(ObjectListView):
+    model = ExchangeRate
+    filterset_class = ExchangeRateFilterSet
+    table_class = ExchangeRateTable
+    add_url_name = "finance:rate_add"
+    export_name = "exchange-rates"
+    title = "Exchange rates"
+    template_name = "finance/cost_list.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("period")
+
+    def get_extra_context(self):
+        return {"section": "rates"}
+
+
+class ExchangeRateEditView(ObjectEditView):
+    model = ExchangeRate
+    form_class = ExchangeRateForm
+
+    def save(self, form):
+        rate = form.save(commit=False)
+        rate.period = services.period_for(form.cleaned_data["period_label"], create=True)
+        return services.save_rate(rate=rate)
+
+    def get_success_url(self, obj):
+        return reverse("finance:rate_list")
+
+
+class ExchangeRateDeleteView(ObjectDeleteView):
+    model = ExchangeRate
+    list_url_name = "finance:rate_list"
+
+    def delete(self, obj):
+        obj.delete()
+        return "deleted"
+
+
+# --- Periods and runs ------------------------------------------------------------------------
+
+
+class PeriodListView(ObjectListView):
+    model = Period
+    filterset_class = PeriodFilterSet
+    table_class = PeriodTable
+    title = "Periods"
+    template_name = "finance/cost_list.html"
+    export_name = "periods"
+
+    def get_extra_context(self):
+        return {
+            "section": "periods",
+            "period_form": PeriodForm() if can(self.request.user, "add", Period) else None,
+        }
+
+
+@login_required
+@require_POST
+def period_add(request):
+    _require(request.user, "add", Period)
+    form = PeriodForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                period = services.create_period(label=form.cleaned_data["label"])
+        except ValidationError as exc:
+            form.add_error("label", exc.messages[0])
+        else:
+            messages.success(request, f"Opened period {period}.")
+            return redirect_after_write(request, period.get_absolute_url())
+    return render(
+        request,
+        "generic/object_edit.html",
+        {"form": form, "model_meta": Period._meta, "cancel_url": reverse("finance:period_list")},
+        status=422,
+    )
+
+
+def _period_or_404(label: str) -> Period:
+    try:
+        year, month = parse_label(label)
+    except ValidationError:
+        raise Http404("No such period") from None
+    return get_object_or_404(Period, year=year, month=month)
+
+
+@login_required
+def period_detail(request, label: str, *, restate_form=None, status=200):
+    period = _period_or_404(label)
+    if not can(request.user, "view", period):
+        raise PermissionDenied
+    versions = []
+    for version in range(period.current_version, 0, -1):
+        totals = selectors.period_totals(period=period, version=version)
+        versions.append({"number": version, **totals})
+    differences = None
+    if period.current_version > 1:
+        wanted = request.GET.get("compare")
+        old = int(wanted) if wanted and wanted.isdigit() else period.current_version - 1
+        old = min(max(old, 1), period.current_version - 1)
+        differences = selectors.version_differences(
+            period=period, old=old, new=period.current_version
+        )
+    runs = list(
+        TcoRun.objects.filter(period=period)
+        .select_related("requested_by")
+        .order_by("-started_at")[:10]
+    )
+    can_change = can(request.user, "change", period)
+    return render(
+        request,
+        "finance/period_detail.html",
+        {
+            "object": period,
+            "versions": versions,
+            "differences": differences,
+            "runs": runs,
+            "can_change": can_change,
+            "restate_form": restate_form or (RestateForm() if can_change else None),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def period_close(request, label: str):
+    period = _period_or_404(label)
+    if not can(request.user, "change", period):
+        raise PermissionDenied
+    try:
+        services.close_period(period=period, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Closed {period}: its figures are frozen.")
+    return redirect_after_write(request, period.get_absolute_url())
+
+
+@login_required
+@require_POST
+def period_restate(request, label: str):
+    period = _period_or_404(label)
+    if not can(request.user, "change", period):
+        raise PermissionDenied
+    form = RestateForm(request.POST)
+    if form.is_valid():
+        try:
+            run = services.restate_period(
+                period=period, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Restated {period} as version {run.version}.")
+            return redirect_after_write(request, period.get_absolute_url())
+    return period_detail(request, label, restate_form=form, status=422)
+
+
+@login_required
+@require_POST
+def period_recompute(request, label: str):
+    period = _period_or_404(label)
+    if not can(request.user, "change", period):
+        raise PermissionDenied
+    if period.status == PeriodStatus.CLOSED:
+        messages.error(request, f"{period} is closed: restate it to compute it again.")
+    else:
+        try:
+            run = services.recompute_tco(period=period, user=request.user)
+        except Exception as exc:  # recorded on the run; say so rather than answer 500
+            messages.error(request, f"The roll-up of {period} failed: {exc}")
+        else:
+            messages.success(
+                request,
+                f"Recomputed {period} in {run.duration.total_seconds():.2f} s: "
+                f"{run.services_count} services.",
+            )
+    return redirect_after_write(request, period.get_absolute_url())
+
+
+class TcoRunListView(ObjectListView):
+    model = TcoRun
+    filterset_class = TcoRunFilterSet
+    table_class = TcoRunTable
+    title = "Roll-up runs"
+    template_name = "finance/cost_list.html"
+    export_name = "tco-runs"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("period", "requested_by")
+
+    def get_extra_context(self):
+        return {"section": "runs"}

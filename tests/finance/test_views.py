@@ -1,0 +1,465 @@
+"""The finance pages: Fund services, lineage, cost data, periods and runs."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from finance import services
+from finance.choices import PeriodStatus, RunTrigger
+from finance.models import CostItem, CostPool, ExchangeRate, Period, PoolAllocation, TcoRun
+from portfolio.choices import ServiceKind
+from tests.factories import UserFactory
+from tests.factories.finance import (
+    CostItemFactory,
+    CostPoolFactory,
+    ExchangeRateFactory,
+    PeriodFactory,
+    PoolAllocationFactory,
+)
+from tests.factories.portfolio import (
+    ApplicationFactory,
+    CustomerFactory,
+    ServiceDependencyFactory,
+    ServiceFactory,
+    SubscriptionFactory,
+)
+from tests.factories.valuestreams import StageFactory, ValueStreamFactory
+from tests.permissions import assert_permission_matrix
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def nobody(db):
+    """A signed-in user with no role at all."""
+    return UserFactory(username="nobody")
+
+
+@pytest.fixture
+def rolled_up(service_owner):
+    """March 2025 rolled up: a platform passing cost to two customer-facing services, an
+    application that supports nothing, and February for the change."""
+    february = PeriodFactory(year=2025, month=2)
+    march = PeriodFactory(year=2025, month=3)
+    claims = ServiceFactory(name="Claims", kind=ServiceKind.CUSTOMER_FACING, owner=service_owner)
+    quotes = ServiceFactory(name="Quotes", kind=ServiceKind.CUSTOMER_FACING)
+    platform = ServiceFactory(name="Platform", kind=ServiceKind.SUPPORTING)
+    ServiceDependencyFactory(provider=platform, consumer=claims, weight=1)
+    ServiceDependencyFactory(provider=platform, consumer=quotes, weight=3)
+    orphan = ApplicationFactory(name="Orphan app")
+    CostItemFactory(period=march, service=platform, amount=Decimal("400.00"))
+    CostItemFactory(period=march, application=orphan, amount=Decimal("25.00"))
+    CostItemFactory(period=february, service=claims, amount=Decimal("50.00"))
+    customer = CustomerFactory(name="Retail", slug="retail")
+    SubscriptionFactory(customer=customer, service=claims)
+    for period in (february, march):
+        services.recompute_tco(period=period)
+    return {"march": march, "claims": claims, "quotes": quotes, "platform": platform}
+
+
+def test_overview_shows_services_flow_and_unallocated(client, viewer, rolled_up):
+    client.force_login(viewer)
+    response = client.get(reverse("finance:overview"), {"period": "2025-03"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Fund services · 2025-03" in page
+    assert "Claims" in page and "Quotes" in page and "Platform" in page
+    assert "<svg" in page and "Recorded on services" in page
+    assert "Orphan app" in page and "Allocated to nothing" in page
+    rows = {row.service.name: row for row in response.context["page"].object_list}
+    assert rows["Claims"].kept == Decimal("100.00")
+    assert rows["Claims"].change == Decimal("50.00")  # 50.00 in February
+    assert rows["Quotes"].kept == Decimal("300.00")
+    assert response.context["totals"]["input"] == Decimal("425.00")
+
+
+def test_overview_defaults_to_the_latest_period(client, viewer, rolled_up):
+    client.force_login(viewer)
+    response = client.get(reverse("finance:overview"))
+    assert response.context["period"] == rolled_up["march"]
+
+
+def test_overview_filters_by_kind_owner_and_customer(client, viewer, rolled_up, service_owner):
+    client.force_login(viewer)
+    url = reverse("finance:overview")
+
+    def names(**params):
+        response = client.get(url, {"period": "2025-03", **params})
+        return sorted(row.service.name for row in response.context["page"].object_list)
+
+    assert names(kind="supporting") == ["Platform"]
+    assert names(owner=service_owner.username) == ["Claims"]
+    assert names(customer="retail") == ["Claims"]
+    assert names(q="quo") == ["Quotes"]
+    stage = StageFactory(value_stream=ValueStreamFactory(slug="settle-a-claim"))
+    stage.services.add(rolled_up["claims"], rolled_up["platform"])
+    assert names(value_stream="settle-a-claim") == ["Claims", "Platform"]
+
+
+def test_overview_htmx_filter_answers_the_table_partial(client, viewer, rolled_up):
+    client.force_login(viewer)
+    response = client.get(
+        reverse("finance:overview"),
+        {"period": "2025-03", "kind": "customer_facing"},
+        HTTP_HX_REQUEST="true",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.lstrip().startswith('<div id="services">')
+    assert "<svg" not in page
+
+
+def test_overview_without_results_explains_what_to_do(client, viewer):
+    client.force_login(viewer)
+    response = client.get(reverse("finance:overview"))
+    assert response.status_code == 200
+    assert "No period has results yet" in response.content.decode()
+
+
+def test_overview_unknown_period_is_404(client, viewer, rolled_up):
+    client.force_login(viewer)
+    assert client.get(reverse("finance:overview"), {"period": "2031-01"}).status_code == 404
+    assert client.get(reverse("finance:overview"), {"period": "March"}).status_code == 404
+
+
+def test_overview_query_count_does_not_grow(client, viewer, django_assert_max_num_queries):
+    march = PeriodFactory(year=2025, month=3)
+    client.force_login(viewer)
+    url = reverse("finance:overview")
+
+    def add_services(count):
+        for _ in range(count):
+            CostItemFactory(period=march, service=ServiceFactory(owner=viewer))
+
+    add_services(1)
+    services.recompute_tco(period=march)
+    with django_assert_max_num_queries(25) as one:
+        assert client.get(url).status_code == 200
+    add_services(30)
+    services.recompute_tco(period=march)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+def test_overview_permission_matrix(client, viewer, nobody, finance_user, other_owner, rolled_up):
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=reverse("finance:overview"),
+        expected={None: 302, nobody: 403, viewer: 200, finance_user: 200, other_owner: 200},
+    )
+
+
+def test_lineage_traces_a_service_in_html_and_json(client, viewer, rolled_up):
+    client.force_login(viewer)
+    url = reverse("finance:service_lineage", args=[rolled_up["quotes"].slug])
+    response = client.get(url, {"period": "2025-03"}, HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.lstrip().startswith('<div id="lineage">')
+    assert "Platform" in page and "300.00" in page
+
+    data = json.loads(client.get(url, {"period": "2025-03", "format": "json"}).content)
+    assert data["tco"] == data["stored_tco"] == "300.00"
+    assert [item["contribution"] for item in data["items"]] == ["300.00"]
+    assert data["edges"][0]["source"]["label"] == "Platform"
+
+
+def test_lineage_permission_matrix(client, viewer, nobody, rolled_up):
+    url = reverse("finance:service_lineage", args=[rolled_up["claims"].slug]) + "?period=2025-03"
+    assert_permission_matrix(
+        client, method="get", url=url, expected={None: 302, nobody: 403, viewer: 200}
+    )
+
+
+def test_service_page_has_the_tco_panel_with_completeness(client, viewer, rolled_up):
+    client.force_login(viewer)
+    response = client.get(rolled_up["claims"].get_absolute_url())
+    page = response.content.decode()
+    assert "Total cost of ownership" in page
+    assert "Fully-loaded TCO, 2025-03" in page
+    assert "Cost completeness, 2025-03" in page
+    assert reverse("finance:service_lineage", args=[rolled_up["claims"].slug]) in page
+
+
+# --- Cost items -------------------------------------------------------------------------------
+
+
+def test_cost_item_list_query_count_does_not_grow(client, viewer, django_assert_max_num_queries):
+    client.force_login(viewer)
+    url = reverse("finance:costitem_list") + "?q="
+    period = PeriodFactory(year=2025, month=3)
+    CostItemFactory(period=period)
+    with django_assert_max_num_queries(20) as one:
+        assert client.get(url).status_code == 200
+    pool = CostPoolFactory()
+    application = ApplicationFactory()
+    for number in range(20):
+        target = [{"pool": pool}, {"application": application}, {}][number % 3]
+        CostItemFactory(period=period, **target)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["table"].rows) == 21
+
+
+def test_cost_item_list_filters_by_period_and_target(client, viewer):
+    client.force_login(viewer)
+    march, april = PeriodFactory(year=2025, month=3), PeriodFactory(year=2025, month=4)
+    CostItemFactory(period=march, description="March line")
+    CostItemFactory(period=april, description="April line", pool=CostPoolFactory())
+    url = reverse("finance:costitem_list")
+
+    def descriptions(**params):
+        response = client.get(url, params)
+        return [row.record.description for row in response.context["table"].rows]
+
+    assert descriptions(period="2025-03") == ["March line"]
+    assert descriptions(target="pool") == ["April line"]
+
+
+def test_cost_item_add_permission_matrix(
+    client, nobody, viewer, service_owner, finance_user, portfolio_manager
+):
+    service = ServiceFactory(owner=service_owner)
+    url = reverse("finance:costitem_add")
+    data = {
+        "description": "Licences",
+        "period_label": "2025-03",
+        "amount": "120.00",
+        "currency": "EUR",
+        "category": "vendor",
+        "expenditure": "opex",
+        "spread_months": "1",
+        "service": service.slug,
+    }
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=url,
+        data=data,
+        expected={None: 302, nobody: 403, viewer: 403, service_owner: 403},
+        unchanged=lambda: CostItem.objects.count(),
+    )
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=url,
+        data=data,
+        expected={finance_user: 302, portfolio_manager: 302},
+    )
+    item = CostItem.objects.first()
+    assert (item.service, item.period.label, item.amount) == (service, "2025-03", Decimal(120))
+    assert CostItem.objects.count() == 2
+
+
+def test_cost_item_form_needs_exactly_one_target(client, finance_user):
+    client.force_login(finance_user)
+    service, pool = ServiceFactory(), CostPoolFactory()
+    data = {
+        "description": "Two places",
+        "period_label": "2025-03",
+        "amount": "1.00",
+        "currency": "EUR",
+        "category": "vendor",
+        "expenditure": "opex",
+        "spread_months": "1",
+        "service": service.slug,
+        "pool": pool.pk,
+    }
+    response = client.post(reverse("finance:costitem_add"), data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "Choose one target only" in response.content.decode()
+    data.pop("service"), data.pop("pool")
+    response = client.post(reverse("finance:costitem_add"), data)
+    assert response.status_code == 422
+    assert "Choose what the cost is for" in response.content.decode()
+    data.update(pool=pool.pk, expenditure="opex", spread_months="12")
+    response = client.post(reverse("finance:costitem_add"), data)
+    assert "Only capex is spread" in response.content.decode()
+    data.update(period_label="03/2025", spread_months="1")
+    response = client.post(reverse("finance:costitem_add"), data)
+    assert "2025-03" in response.content.decode() and response.status_code == 422
+    assert not CostItem.objects.exists()
+
+
+def test_cost_item_edit_in_a_closed_period_warns(client, finance_user):
+    item = CostItemFactory(period=PeriodFactory(year=2025, month=3, status=PeriodStatus.CLOSED))
+    client.force_login(finance_user)
+    response = client.get(reverse("finance:costitem_edit", args=[item.pk]))
+    assert "closed: its figures stay frozen" in response.content.decode()
+
+
+def test_cost_item_delete(client, finance_user, viewer):
+    item = CostItemFactory()
+    url = reverse("finance:costitem_delete", args=[item.pk])
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=url,
+        expected={viewer: 403},
+        unchanged=lambda: CostItem.objects.count(),
+    )
+    client.force_login(finance_user)
+    assert client.post(url).status_code == 302
+    assert not CostItem.objects.exists()
+
+
+# --- Pools and allocations ----------------------------------------------------------------------
+
+
+def test_pool_list_query_count_does_not_grow(client, viewer, django_assert_max_num_queries):
+    client.force_login(viewer)
+    url = reverse("finance:pool_list") + "?q="
+    PoolAllocationFactory()
+    with django_assert_max_num_queries(20) as one:
+        assert client.get(url).status_code == 200
+    for _ in range(15):
+        PoolAllocationFactory(pool=CostPoolFactory(owner=viewer))
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["table"].rows) == 16
+
+
+def test_pool_allocation_added_in_place_and_bad_slug_refused(client, finance_user, viewer):
+    pool = CostPoolFactory(slug="data-centre")
+    ServiceFactory(slug="hosting")
+    url = reverse("finance:allocation_add", args=[pool.slug])
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=url,
+        data={"service": "hosting", "weight": "2"},
+        expected={None: 302, viewer: 403},
+        unchanged=lambda: PoolAllocation.objects.count(),
+    )
+    client.force_login(finance_user)
+    response = client.post(url, {"service": "hosting", "weight": "2"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response.content.decode().lstrip().startswith('<section id="allocations">')
+    assert PoolAllocation.objects.get().weight == 2
+    response = client.post(url, {"service": "nowhere", "weight": "1"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "No live service has this slug" in response.content.decode()
+    response = client.post(url, {"service": "hosting", "weight": "1"}, HTTP_HX_REQUEST="true")
+    assert "already allocated" in response.content.decode()
+
+
+def test_pool_detail_and_removal_retires_a_pool_with_cost(client, finance_user):
+    pool = CostPoolFactory(name="Service desk", slug="service-desk")
+    CostItemFactory(pool=pool)
+    client.force_login(finance_user)
+    assert "Service desk" in client.get(pool.get_absolute_url()).content.decode()
+    client.post(reverse("finance:pool_delete", args=[pool.slug]))
+    pool.refresh_from_db()
+    assert pool.is_retired
+    empty = CostPoolFactory(slug="empty")
+    client.post(reverse("finance:pool_delete", args=[empty.slug]))
+    assert not CostPool.objects.filter(slug="empty").exists()
+
+
+def test_pool_create_makes_a_slug(client, finance_user):
+    client.force_login(finance_user)
+    response = client.post(reverse("finance:pool_add"), {"name": "Data centre", "pool_type": ""})
+    assert response.status_code == 302
+    assert CostPool.objects.get().slug == "data-centre"
+
+
+# --- Rates -------------------------------------------------------------------------------------
+
+
+def test_rate_add_refuses_the_reporting_currency_and_duplicates(client, finance_user):
+    client.force_login(finance_user)
+    url = reverse("finance:rate_add")
+    response = client.post(url, {"period_label": "2025-03", "currency": "EUR", "rate": "1"})
+    assert response.status_code == 422
+    assert "needs no rate" in response.content.decode()
+    assert (
+        client.post(url, {"period_label": "2025-03", "currency": "USD", "rate": "0.91"}).status_code
+        == 302
+    )
+    response = client.post(url, {"period_label": "2025-03", "currency": "USD", "rate": "0.92"})
+    assert "already has a rate" in response.content.decode()
+    assert ExchangeRate.objects.get().rate == Decimal("0.91")
+
+
+def test_rate_list_query_count_does_not_grow(client, viewer, django_assert_max_num_queries):
+    client.force_login(viewer)
+    url = reverse("finance:rate_list") + "?q="
+    ExchangeRateFactory(period=PeriodFactory(year=2025, month=1))
+    with django_assert_max_num_queries(20) as one:
+        assert client.get(url).status_code == 200
+    for month in range(2, 12):
+        ExchangeRateFactory(period=PeriodFactory(year=2025, month=month), currency="GBP")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+# --- Periods and runs ---------------------------------------------------------------------------
+
+
+def test_period_close_restate_and_recompute(client, finance_user, viewer, rolled_up):
+    march = rolled_up["march"]
+    close = reverse("finance:period_close", args=["2025-03"])
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=close,
+        expected={None: 302, viewer: 403},
+        unchanged=lambda: Period.objects.get(pk=march.pk).status,
+    )
+    client.force_login(finance_user)
+    assert client.post(close).status_code == 302
+    march.refresh_from_db()
+    assert march.is_closed and march.closed_by == finance_user
+
+    CostItemFactory(period=march, service=rolled_up["claims"], amount=Decimal("10.00"))
+    restate = reverse("finance:period_restate", args=["2025-03"])
+    assert client.post(restate, {"reason": " "}).status_code == 422
+    assert client.post(restate, {"reason": "Late invoice"}).status_code == 302
+    page = client.get(march.get_absolute_url()).content.decode()
+    assert "What version 2 changed against version 1" in page
+    assert "Late invoice" in page
+
+    open_period = PeriodFactory(year=2025, month=4)
+    client.post(reverse("finance:period_recompute", args=["2025-04"]))
+    assert TcoRun.objects.filter(period=open_period, trigger=RunTrigger.MANUAL).exists()
+
+
+def test_period_add(client, finance_user):
+    client.force_login(finance_user)
+    response = client.post(reverse("finance:period_add"), {"label": "2026-01"})
+    assert response.status_code == 302
+    assert Period.objects.get().label == "2026-01"
+    response = client.post(reverse("finance:period_add"), {"label": "2026-01"})
+    assert response.status_code == 422
+    assert "exists already" in response.content.decode()
+
+
+def test_run_list_query_count_does_not_grow(client, viewer, django_assert_max_num_queries):
+    client.force_login(viewer)
+    url = reverse("finance:run_list") + "?q="
+    period = PeriodFactory(year=2025, month=3)
+    services.recompute_tco(period=period)
+    with django_assert_max_num_queries(20) as one:
+        assert client.get(url).status_code == 200
+    for month in range(4, 12):
+        services.recompute_tco(period=PeriodFactory(year=2025, month=month))
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["table"].rows) == 9
+
+
+def test_period_list_shows_fiscal_year(client, viewer, settings):
+    settings.PORTICO_FISCAL_YEAR_START_MONTH = 4
+    PeriodFactory(year=2025, month=4)
+    client.force_login(viewer)
+    assert "FY2026 Q1 M1" in client.get(reverse("finance:period_list") + "?q=").content.decode()
+
+
+def test_list_pages_without_a_query_list_their_rows(client, viewer):
+    """The lists show every row before any filter is touched (no query string at all)."""
+    client.force_login(viewer)
+    CostItemFactory(description="Visible line")
+    assert "Visible line" in client.get(reverse("finance:costitem_list")).content.decode()
