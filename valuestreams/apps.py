@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class ValueStreamsConfig(AppConfig):
     name = "valuestreams"
     verbose_name = "Value streams"
+
+    def ready(self):
+        from core import panels
+        from valuestreams.views import service_panel_context
+
+        panels.register(
+            "service",
+            panels.Panel(
+                "Value streams",
+                "valuestreams/inc/service_panel.html",
+                service_panel_context,
+                order=20,
+            ),
+        )

@@ -1,1 +1,376 @@
-from django.db import models  # noqa: F401
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Greatest, Least
+from django.urls import reverse
+
+from core.models import RetirableModel, SyncedModel, unique_external_id
+from valuestreams.choices import (
+    Effort,
+    Experience,
+    ImprovementStatus,
+    ProcessLayer,
+    StreamState,
+    TimeUnit,
+    ValueClass,
+)
+from valuestreams.validators import validate_activity_name
+
+MINUTES = {"max_digits": 14, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
+MEASURE = {"max_digits": 18, "decimal_places": 4}
+PERCENT_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
+
+# URL segments under /value-streams/ that a value stream's slug must not take.
+RESERVED_SLUGS = frozenset({"new", "processes", "improvements", "ownership"})
+
+
+class ValueStream(SyncedModel, RetirableModel):
+    """The activities that deliver a good or service to a customer, with an accountable owner."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_value_streams",
+        help_text="The value-stream owner: accountable end to end, from request to result.",
+    )
+    customer = models.ForeignKey(
+        "portfolio.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="value_streams",
+    )
+    segment = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The customer segment served, when it is not one customer of the portfolio.",
+    )
+    experience = models.CharField(
+        max_length=10, choices=Experience.choices, default=Experience.CUSTOMER
+    )
+    trigger = models.TextField(
+        blank=True, help_text="The customer-relevant request that starts the value stream."
+    )
+    result = models.TextField(
+        blank=True, help_text="The customer-relevant response that ends the value stream."
+    )
+    state = models.CharField(
+        max_length=10, choices=StreamState.choices, default=StreamState.CURRENT, editable=False
+    )
+    # PROTECT: a current state with future-state variants is retired, not deleted.
+    current_state = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="future_states",
+        editable=False,
+    )
+
+    ownership_lookups = ("owner",)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            unique_external_id("valuestream"),
+            models.CheckConstraint(
+                condition=(Q(state=StreamState.CURRENT) & Q(current_state__isnull=True))
+                | (Q(state=StreamState.FUTURE) & Q(current_state__isnull=False)),
+                name="valuestream_future_has_current",
+                violation_error_message="A future state names the current state it improves.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(current_state=F("pk")),
+                name="valuestream_not_own_current_state",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("valuestreams:valuestream_detail", args=[self.slug])
+
+    @property
+    def is_future_state(self) -> bool:
+        return self.state == StreamState.FUTURE
+
+    @property
+    def served(self) -> str:
+        """Who the stream serves: the customer, else the segment."""
+        return str(self.customer) if self.customer_id else self.segment
+
+    def clean(self):
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": f"“{self.slug}” is reserved: choose another slug."})
+        if self.state == StreamState.FUTURE:
+            if self.current_state_id is None:
+                raise ValidationError("A future state names the current state it improves.")
+            if self.current_state.state != StreamState.CURRENT:
+                raise ValidationError("A future state improves a current state, not another plan.")
+
+
+class Stage(SyncedModel):
+    """One step of a value stream, with its flow measures and what underpins it."""
+
+    value_stream = models.ForeignKey(ValueStream, on_delete=models.CASCADE, related_name="stages")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(
+        max_length=200,
+        validators=[validate_activity_name],
+        help_text="An activity, starting with a verb: “Register the claim”.",
+    )
+    responsible_party = models.CharField(max_length=200, blank=True)
+    process_time_minutes = models.DecimalField(
+        default=Decimal(0), help_text="Hands-on time, in minutes.", **MINUTES
+    )
+    process_time_unit = models.CharField(
+        max_length=10, choices=TimeUnit.choices, default=TimeUnit.MINUTES
+    )
+    lead_time_minutes = models.DecimalField(
+        default=Decimal(0), help_text="Elapsed time including waiting, in minutes.", **MINUTES
+    )
+    lead_time_unit = models.CharField(
+        max_length=10, choices=TimeUnit.choices, default=TimeUnit.MINUTES
+    )
+    complete_accurate = models.DecimalField(
+        "%C&A",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(100),
+        validators=PERCENT_VALIDATORS,
+        help_text="Share of this stage's output the next stage can use as received (0–100).",
+    )
+    value_class = models.CharField(
+        "value classification",
+        max_length=15,
+        choices=ValueClass.choices,
+        default=ValueClass.VALUE_ADDING,
+    )
+    moment_of_truth = models.BooleanField(
+        default=False, help_text="The customer touches the business here, or it touches them."
+    )
+    services = models.ManyToManyField("portfolio.Service", blank=True, related_name="stages")
+    applications = models.ManyToManyField(
+        "portfolio.Application", blank=True, related_name="stages"
+    )
+
+    ownership_lookups = ("value_stream__owner",)
+
+    class Meta:
+        ordering = ["value_stream", "position", "id"]
+        indexes = [models.Index(fields=["value_stream", "position"])]
+        constraints = [
+            unique_external_id("stage"),
+            models.CheckConstraint(
+                condition=Q(complete_accurate__gte=0) & Q(complete_accurate__lte=100),
+                name="stage_complete_accurate_percent",
+                violation_error_message="%C&A is a percentage from 0 to 100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(process_time_minutes__gte=0) & Q(lead_time_minutes__gte=0),
+                name="stage_times_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(process_time_minutes__lte=F("lead_time_minutes")),
+                name="stage_process_within_lead_time",
+                violation_error_message="Process time cannot be longer than lead time.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("valuestreams:valuestream_detail", args=[self.value_stream.slug]) + (
+            f"#stage-{self.pk}"
+        )
+
+    @property
+    def process_time(self) -> Decimal:
+        """The process time in the unit it was entered in."""
+        return self.process_time_minutes / TimeUnit(self.process_time_unit).minutes
+
+    @property
+    def lead_time(self) -> Decimal:
+        """The lead time in the unit it was entered in."""
+        return self.lead_time_minutes / TimeUnit(self.lead_time_unit).minutes
+
+    def clean(self):
+        if (
+            self.process_time_minutes is not None
+            and self.lead_time_minutes is not None
+            and self.process_time_minutes > self.lead_time_minutes
+        ):
+            raise ValidationError({"process_time": "Process time cannot be longer than lead time."})
+
+
+class Process(SyncedModel):
+    """A business process in the CEMM sense; its layer follows from its Moments of Truth and
+    its connections (valuestreams.services.recompute_process_layers), never typed in."""
+
+    name = models.CharField(
+        max_length=200,
+        validators=[validate_activity_name],
+        help_text="What happens, named with a verb: “Settle a claim”.",
+    )
+    value_stream = models.ForeignKey(
+        ValueStream,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="processes",
+        help_text="The value stream whose customer this process serves.",
+    )
+    description = models.TextField(blank=True)
+    trigger = models.TextField(
+        blank=True, help_text="The customer-relevant request that starts the process."
+    )
+    result = models.TextField(
+        blank=True, help_text="The customer-relevant response that ends the process."
+    )
+    activities = models.JSONField(
+        default=list, blank=True, help_text="What happens in the process, in order."
+    )
+    stages = models.ManyToManyField(
+        Stage,
+        blank=True,
+        related_name="processes",
+        help_text="The value stream's stages this process carries out.",
+    )
+    layer = models.PositiveSmallIntegerField(
+        choices=ProcessLayer.choices, default=ProcessLayer.DISTANT, editable=False
+    )
+
+    ownership_lookups = ("value_stream__owner",)
+
+    class Meta:
+        verbose_name_plural = "processes"
+        ordering = ["layer", "name", "id"]
+        constraints = [
+            unique_external_id("process"),
+            models.CheckConstraint(
+                condition=Q(layer__gte=1) & Q(layer__lte=4), name="process_layer_1_to_4"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("valuestreams:process_detail", args=[self.pk])
+
+
+class ProcessConnection(SyncedModel):
+    """Two processes hand work to each other; for layering, a connection has no direction."""
+
+    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="connections_out")
+    connected_to = models.ForeignKey(
+        Process, on_delete=models.CASCADE, related_name="connections_in"
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    ownership_lookups = ("process__value_stream__owner", "connected_to__value_stream__owner")
+
+    class Meta:
+        ordering = ["process", "connected_to"]
+        constraints = [
+            unique_external_id("processconnection"),
+            models.UniqueConstraint(
+                Least("process", "connected_to"),
+                Greatest("process", "connected_to"),
+                name="processconnection_unique_pair",
+                violation_error_message="These two processes are already connected.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(process=F("connected_to")),
+                name="processconnection_not_to_itself",
+                violation_error_message="A process cannot be connected to itself.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.process} ↔ {self.connected_to}"
+
+
+class Improvement(SyncedModel):
+    """A suggestion in a value stream's continual-improvement log."""
+
+    # PROTECT: the log is the stream's memory; a stream with improvements is retired instead.
+    value_stream = models.ForeignKey(
+        ValueStream, on_delete=models.PROTECT, related_name="improvements"
+    )
+    # SET_NULL: an improvement outlives its stage, not least when it removed the stage itself.
+    stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="improvements"
+    )
+    # PROTECT: a service named in the log is retired, not deleted.
+    service = models.ForeignKey(
+        "portfolio.Service",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="improvements",
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    suggested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="suggested_improvements"
+    )
+    suggested_on = models.DateField()
+    benefit_metric = models.CharField(
+        "benefit metric", max_length=200, help_text="What improves, e.g. “lead time of Assess”."
+    )
+    benefit_from = models.DecimalField("from", **MEASURE)
+    benefit_to = models.DecimalField("to", **MEASURE)
+    benefit_unit = models.CharField("unit", max_length=50)
+    effort = models.CharField(max_length=10, choices=Effort.choices, default=Effort.MEDIUM)
+    status = models.CharField(
+        max_length=15, choices=ImprovementStatus.choices, default=ImprovementStatus.PROPOSED
+    )
+    measured_before = models.DecimalField(null=True, blank=True, **MEASURE)
+    measured_after = models.DecimalField(null=True, blank=True, **MEASURE)
+
+    ownership_lookups = ("value_stream__owner",)
+
+    class Meta:
+        ordering = ["value_stream", "-suggested_on", "-id"]
+        indexes = [models.Index(fields=["status"])]
+        constraints = [
+            unique_external_id("improvement"),
+            models.CheckConstraint(
+                condition=~Q(status=ImprovementStatus.DONE)
+                | (Q(measured_before__isnull=False) & Q(measured_after__isnull=False)),
+                name="improvement_done_is_measured",
+                violation_error_message="A done improvement records its measure before and after.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("valuestreams:improvement_board") + f"#improvement-{self.pk}"
+
+    def clean(self):
+        errors = {}
+        if self.status == ImprovementStatus.DONE:
+            for name in ("measured_before", "measured_after"):
+                if getattr(self, name) is None:
+                    errors[name] = "A done improvement records the measured result here."
+        if (
+            self.stage_id
+            and self.value_stream_id
+            and self.stage.value_stream_id != (self.value_stream_id)
+        ):
+            errors["stage"] = "Choose a stage of this value stream."
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,181 @@
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from tests.factories import UserFactory
+from tests.factories.valuestreams import StageFactory, ValueStreamFactory
+from valuestreams import selectors, services
+from valuestreams.choices import TimeUnit
+from valuestreams.models import Stage, ValueStream
+from valuestreams.templatetags.valuestreams_tags import difference, duration, percent
+
+
+def stage(pt, lt, ca="100", moment=False):
+    """An unsaved stage: the measures need no database."""
+    return Stage(
+        process_time_minutes=Decimal(pt),
+        lead_time_minutes=Decimal(lt),
+        complete_accurate=Decimal(ca),
+        moment_of_truth=moment,
+    )
+
+
+def test_normalise_duration_converts_each_unit_to_minutes():
+    assert services.normalise_duration(value=Decimal(45), unit=TimeUnit.MINUTES) == 45
+    assert services.normalise_duration(value=Decimal("1.5"), unit=TimeUnit.HOURS) == 90
+    # A day is a working day of 8 hours.
+    assert services.normalise_duration(value=Decimal(2), unit=TimeUnit.DAYS) == 960
+
+
+def test_normalise_duration_refuses_negative_times_and_unknown_units():
+    with pytest.raises(ValidationError):
+        services.normalise_duration(value=Decimal(-1), unit=TimeUnit.HOURS)
+    with pytest.raises(ValidationError):
+        services.normalise_duration(value=Decimal(1), unit="weeks")
+
+
+def test_stage_times_read_back_in_the_unit_entered():
+    s = Stage(
+        process_time_minutes=Decimal(90),
+        process_time_unit=TimeUnit.HOURS,
+        lead_time_minutes=Decimal(1440),
+        lead_time_unit=TimeUnit.DAYS,
+    )
+    assert s.process_time == Decimal("1.5")
+    assert s.lead_time == 3
+
+
+def test_flow_measures_of_an_empty_stream():
+    measures = selectors.flow_measures([])
+    assert measures.stage_count == 0
+    assert measures.lead_time == 0 and measures.process_time == 0
+    assert measures.activity_ratio is None
+    assert measures.rolled_complete_accurate is None
+    assert measures.moments_of_truth == 0
+
+
+def test_flow_measures_sum_times_and_multiply_complete_accurate():
+    measures = selectors.flow_measures(
+        [stage(30, 120, "90", moment=True), stage(60, 480, "80"), stage(10, 360, "50", True)]
+    )
+    assert measures.lead_time == 960
+    assert measures.process_time == 100
+    assert measures.activity_ratio == Decimal(100) / Decimal(960) * 100
+    assert measures.rolled_complete_accurate == Decimal("36.0")  # 0.9 × 0.8 × 0.5
+    assert measures.moments_of_truth == 2
+
+
+def test_flow_measures_with_zero_lead_time_have_no_activity_ratio():
+    measures = selectors.flow_measures([stage(0, 0), stage(0, 0)])
+    assert measures.lead_time == 0
+    assert measures.activity_ratio is None
+    assert measures.rolled_complete_accurate == 100
+
+
+def test_flow_measures_with_a_stage_at_zero_complete_accurate_roll_to_zero():
+    measures = selectors.flow_measures([stage(1, 2, "95"), stage(1, 2, "0")])
+    assert measures.rolled_complete_accurate == 0
+
+
+@pytest.mark.django_db
+def test_database_measures_match_the_python_ones():
+    owner = UserFactory()
+    stream = ValueStreamFactory(owner=owner)
+    StageFactory(
+        value_stream=stream,
+        process_time_minutes=30,
+        lead_time_minutes=120,
+        complete_accurate=Decimal("90"),
+        moment_of_truth=True,
+    )
+    StageFactory(
+        value_stream=stream,
+        process_time_minutes=60,
+        lead_time_minutes=480,
+        complete_accurate=Decimal("80"),
+    )
+    zero = ValueStreamFactory(owner=owner)
+    StageFactory(value_stream=zero, complete_accurate=Decimal("0"))
+    empty = ValueStreamFactory(owner=owner)
+
+    annotated = {s.pk: s for s in selectors.with_measures(ValueStream.objects.all())}
+    python = selectors.measures_of(stream)
+
+    row = annotated[stream.pk]
+    assert row.stage_count == 2 and row.moment_of_truth_count == 1
+    assert row.total_lead_time == python.lead_time == 600
+    assert row.total_process_time == python.process_time == 90
+    assert row.activity_ratio.quantize(Decimal("0.0001")) == python.activity_ratio.quantize(
+        Decimal("0.0001")
+    )
+    assert row.rolled_complete_accurate.quantize(Decimal("0.0001")) == Decimal("72.0000")
+    assert annotated[zero.pk].rolled_complete_accurate == 0
+    assert annotated[empty.pk].stage_count == 0
+    assert annotated[empty.pk].total_lead_time == 0
+    assert annotated[empty.pk].activity_ratio is None
+    assert annotated[empty.pk].rolled_complete_accurate is None
+
+
+def test_differences_say_which_way_each_measure_moved():
+    current = selectors.flow_measures([stage(60, 960, "80", True), stage(30, 480, "90")])
+    future = selectors.flow_measures([stage(45, 240, "95", True)])
+    rows = {row.label: row for row in selectors.measure_differences(current=current, future=future)}
+    assert rows["Total lead time"].change == 240 - 1440
+    assert rows["Total lead time"].verdict == "better"
+    assert rows["Activity ratio"].verdict == "better"
+    assert rows["Rolled %C&A"].change == Decimal("95") - Decimal("72.0")
+    assert rows["Stages"].change == -1 and rows["Stages"].verdict == ""
+    assert rows["Moments of Truth"].change == 0
+
+
+def test_differences_against_an_empty_current_state_have_no_ratio_change():
+    future = selectors.flow_measures([stage(10, 20)])
+    rows = {
+        row.label: row
+        for row in selectors.measure_differences(current=selectors.flow_measures([]), future=future)
+    }
+    assert rows["Activity ratio"].change is None and rows["Activity ratio"].verdict == ""
+
+
+def test_durations_show_in_the_largest_whole_unit():
+    assert duration(Decimal(45)) == "45 min"
+    assert duration(Decimal(90)) == "1.5 h"
+    assert duration(Decimal(1200)) == "2.5 d"
+    assert duration(Decimal(0)) == "0 min"
+    assert duration(None) == "—"
+    assert percent(Decimal("37.8541")) == "37.9%"
+    assert percent(None) == "—"
+    assert difference(Decimal(-1200), "duration") == "−2.5 d"
+    assert difference(Decimal("12.25"), "percent") == "+12.2 pp"  # half to even
+    assert difference(-1, "count") == "−1"
+
+
+@pytest.mark.django_db
+def test_stream_costs_come_from_the_latest_tco_results_of_the_services_beneath(client):
+    from finance.models import TcoResult
+    from tests.factories.finance import PeriodFactory
+    from tests.factories.portfolio import ServiceFactory
+
+    owner = UserFactory(role="Value-stream owner")
+    stream = ValueStreamFactory(owner=owner)
+    platform, portal, unpriced = ServiceFactory(), ServiceFactory(), ServiceFactory()
+    both = StageFactory(value_stream=stream, services=[platform, portal])
+    one = StageFactory(value_stream=stream, services=[platform, unpriced])
+    none = StageFactory(value_stream=stream)
+    stages = selectors.stages_of(stream)
+
+    assert selectors.stream_costs(stages).period is None  # no TCO computed yet
+
+    older, latest = PeriodFactory(year=2025, month=2), PeriodFactory(year=2025, month=3)
+    TcoResult.objects.create(period=older, version=1, service=platform, tco=Decimal("999"))
+    TcoResult.objects.create(period=latest, version=1, service=platform, tco=Decimal("100.10"))
+    TcoResult.objects.create(period=latest, version=1, service=portal, tco=Decimal("50"))
+    costs = selectors.stream_costs(stages)
+    assert costs.period == latest
+    assert costs.per_stage == {both.pk: Decimal("150.10"), one.pk: Decimal("100.10"), none.pk: None}
+    assert costs.total == Decimal("150.10")  # the platform counted once
+
+    client.force_login(owner)
+    body = client.get(stream.get_absolute_url()).content.decode()
+    assert "150.10 EUR" in body and "2025-03" in body

@@ -1,0 +1,712 @@
+"""The value-stream pages: who may do what, the htmx stage editing, and query counts."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import UserFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.valuestreams import (
+    ImprovementFactory,
+    ProcessConnectionFactory,
+    ProcessFactory,
+    StageFactory,
+    ValueStreamFactory,
+)
+from tests.permissions import assert_permission_matrix
+from valuestreams.models import Improvement, Process, ProcessConnection, Stage, ValueStream
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def nobody(db):
+    """Signed in, without any role."""
+    return UserFactory(username="nobody")
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(username="stream-owner", role="Value-stream owner")
+
+
+@pytest.fixture
+def stream(owner):
+    stream = ValueStreamFactory(name="Settle a claim", owner=owner)
+    StageFactory(value_stream=stream, name="Report the claim", moment_of_truth=True)
+    StageFactory(value_stream=stream, name="Pay the claim")
+    return stream
+
+
+@pytest.fixture
+def other_stream(value_stream_owner):
+    """Owned by the fixture value_stream_owner: the owner of another object."""
+    return ValueStreamFactory(name="Renew a policy", owner=value_stream_owner)
+
+
+def stage_data(prefix="new", **overrides):
+    data = {
+        "name": "Assess the damage",
+        "responsible_party": "Loss adjuster",
+        "process_time": "1.5",
+        "process_time_unit": "hours",
+        "lead_time": "2",
+        "lead_time_unit": "days",
+        "complete_accurate": "80",
+        "value_class": "value_adding",
+    }
+    data.update(overrides)
+    return {f"{prefix}-{key}": value for key, value in data.items()}
+
+
+def snapshot(model):
+    return lambda: sorted(model.objects.values_list("pk", "updated_at"))
+
+
+def assert_allowed(client, user, *, method: str, url: str, data=None, status=302, **extra):
+    """A request the matrix cannot check (its redirect after a write looks like a refusal)."""
+    client.force_login(user)
+    response = getattr(client, method)(url, data=data or {}, **extra)
+    client.logout()
+    assert response.status_code == status, f"{user.username}: {response.status_code}"
+    return response
+
+
+# --- Permission matrices -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_value_stream_list_and_page_permissions(
+    client, stream, other_stream, nobody, viewer, value_stream_owner, owner, portfolio_manager
+):
+    readers = {viewer: 200, value_stream_owner: 200, owner: 200, portfolio_manager: 200}
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=reverse("valuestreams:valuestream_list"),
+        expected={None: 302, nobody: 200, **readers},
+    )
+    for url in (
+        stream.get_absolute_url(),
+        reverse("valuestreams:valuestream_map_svg", args=[stream.slug]),
+    ):
+        assert_permission_matrix(
+            client, method="get", url=url, expected={None: 302, nobody: 403, **readers}
+        )
+
+
+@pytest.mark.django_db
+def test_value_stream_add_permissions(
+    client, nobody, viewer, service_owner, value_stream_owner, portfolio_manager
+):
+    url = reverse("valuestreams:valuestream_add")
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=url,
+        expected={
+            None: 302,
+            nobody: 403,
+            viewer: 403,
+            service_owner: 403,
+            value_stream_owner: 200,
+            portfolio_manager: 200,
+        },
+    )
+    data = {"name": "Renew a policy", "owner": value_stream_owner.pk, "experience": "customer"}
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=url,
+        data=data,
+        expected={None: 302, nobody: 403, viewer: 403, service_owner: 403},
+        unchanged=snapshot(ValueStream),
+    )
+    client.force_login(value_stream_owner)
+    response = client.post(url, data)
+    created = ValueStream.objects.get()
+    assert response.status_code == 302 and response.url == created.get_absolute_url()
+    assert created.owner == value_stream_owner and created.slug == "renew-a-policy"
+
+
+@pytest.mark.django_db
+def test_value_stream_edit_and_remove_permissions(
+    client, stream, nobody, viewer, value_stream_owner, owner, portfolio_manager
+):
+    refused = {None: 302, nobody: 403, viewer: 403, value_stream_owner: 403}
+    edit = reverse("valuestreams:valuestream_edit", args=[stream.slug])
+    assert_permission_matrix(
+        client, method="get", url=edit, expected={**refused, owner: 200, portfolio_manager: 200}
+    )
+    data = {"name": "Settle a motor claim", "owner": owner.pk, "experience": "customer"}
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=edit,
+        data=data,
+        expected=refused,
+        unchanged=snapshot(ValueStream),
+    )
+    assert_allowed(client, owner, method="post", url=edit, data=data)
+    stream.refresh_from_db()
+    assert stream.name == "Settle a motor claim"
+    remove = reverse("valuestreams:valuestream_delete", args=[stream.slug])
+    assert_permission_matrix(
+        client, method="post", url=remove, expected=refused, unchanged=snapshot(ValueStream)
+    )
+    assert_allowed(client, owner, method="post", url=remove)
+    assert not ValueStream.objects.filter(pk=stream.pk).exists()
+
+
+@pytest.mark.django_db
+def test_future_state_permissions(
+    client, stream, nobody, viewer, value_stream_owner, owner, portfolio_manager
+):
+    url = reverse("valuestreams:future_state_create", args=[stream.slug])
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=url,
+        expected={None: 302, nobody: 403, viewer: 403, value_stream_owner: 403},
+        unchanged=snapshot(ValueStream),
+    )
+    assert_allowed(client, owner, method="post", url=url)
+    future = ValueStream.objects.get(state="future")
+    assert future.current_state == stream and future.stages.count() == 2
+    assert_permission_matrix(client, method="get", url=url, expected={owner: 405})
+
+
+@pytest.mark.django_db
+def test_stage_edit_permissions(
+    client, stream, nobody, viewer, value_stream_owner, owner, portfolio_manager
+):
+    stage = stream.stages.get(name="Pay the claim")
+    refused = {None: 302, nobody: 403, viewer: 403, value_stream_owner: 403}
+    add = reverse("valuestreams:stage_add", args=[stream.slug])
+    assert_permission_matrix(
+        client, method="get", url=add, expected={**refused, owner: 200, portfolio_manager: 200}
+    )
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=add,
+        data=stage_data(),
+        expected=refused,
+        unchanged=snapshot(Stage),
+    )
+    for user in (owner, portfolio_manager):
+        assert_allowed(client, user, method="post", url=add, data=stage_data())
+    assert stream.stages.filter(name="Assess the damage").count() == 2
+    edit = reverse("valuestreams:stage_edit", args=[stream.slug, stage.pk])
+    assert_permission_matrix(
+        client, method="get", url=edit, expected={**refused, owner: 200, portfolio_manager: 200}
+    )
+    data = stage_data(f"stage-{stage.pk}", name="Pay the claimant")
+    assert_permission_matrix(
+        client, method="post", url=edit, data=data, expected=refused, unchanged=snapshot(Stage)
+    )
+    assert_allowed(client, owner, method="post", url=edit, data=data)
+    for name in ("stage_up", "stage_down"):
+        url = reverse(f"valuestreams:{name}", args=[stream.slug, stage.pk])
+        assert_permission_matrix(
+            client, method="post", url=url, expected=refused, unchanged=snapshot(Stage)
+        )
+        for user in (owner, portfolio_manager):
+            assert_allowed(client, user, method="post", url=url)
+    remove = reverse("valuestreams:stage_remove", args=[stream.slug, stage.pk])
+    assert_permission_matrix(
+        client, method="post", url=remove, expected=refused, unchanged=snapshot(Stage)
+    )
+    assert_allowed(client, portfolio_manager, method="post", url=remove)
+    assert not Stage.objects.filter(pk=stage.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_stage_is_edited_only_through_its_own_stream(client, stream, other_stream, owner):
+    foreign = StageFactory(value_stream=other_stream)
+    client.force_login(owner)
+    url = reverse("valuestreams:stage_edit", args=[stream.slug, foreign.pk])
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_process_permissions(
+    client, stream, other_stream, nobody, viewer, value_stream_owner, owner, portfolio_manager
+):
+    process = ProcessFactory(name="Settle claims", value_stream=stream)
+    other = ProcessFactory(name="Renew policies", value_stream=other_stream)
+    connection = ProcessConnectionFactory(process=process, connected_to=other)
+    readers = {viewer: 200, value_stream_owner: 200, owner: 200, portfolio_manager: 200}
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=reverse("valuestreams:process_list"),
+        expected={None: 302, nobody: 200, **readers},
+    )
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=process.get_absolute_url(),
+        expected={None: 302, nobody: 403, **readers},
+    )
+    add = reverse("valuestreams:process_add")
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=add,
+        expected={None: 302, nobody: 403, viewer: 403, owner: 200, portfolio_manager: 200},
+    )
+    # A value-stream owner adds processes to their own stream only.
+    client.force_login(value_stream_owner)
+    response = client.post(add, {"name": "Pay a claim", "value_stream": stream.pk})
+    assert response.status_code == 422 and not Process.objects.filter(name="Pay a claim")
+    response = client.post(add, {"name": "Pay a claim", "value_stream": other_stream.pk})
+    assert response.status_code == 302 and Process.objects.filter(name="Pay a claim").exists()
+
+    refused = {None: 302, nobody: 403, viewer: 403, value_stream_owner: 403}
+    edit = reverse("valuestreams:process_edit", args=[process.pk])
+    assert_permission_matrix(
+        client, method="get", url=edit, expected={**refused, owner: 200, portfolio_manager: 200}
+    )
+    data = {"name": "Settle motor claims", "value_stream": stream.pk, "connected_to": [other.pk]}
+    assert_permission_matrix(
+        client, method="post", url=edit, data=data, expected=refused, unchanged=snapshot(Process)
+    )
+    assert_allowed(client, owner, method="post", url=edit, data=data)
+    disconnect = reverse("valuestreams:connection_remove", args=[process.pk, connection.pk])
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=disconnect,
+        expected=refused,
+        unchanged=snapshot(ProcessConnection),
+    )
+    assert_allowed(client, owner, method="post", url=disconnect)
+    assert not ProcessConnection.objects.exists()
+    remove = reverse("valuestreams:process_delete", args=[process.pk])
+    assert_permission_matrix(
+        client, method="post", url=remove, expected=refused, unchanged=snapshot(Process)
+    )
+    assert_allowed(client, owner, method="post", url=remove)
+    assert not Process.objects.filter(pk=process.pk).exists()
+
+
+@pytest.mark.django_db
+def test_improvement_permissions(
+    client, stream, nobody, viewer, value_stream_owner, owner, portfolio_manager, finance_user
+):
+    board = reverse("valuestreams:improvement_board")
+    readers = {viewer: 200, value_stream_owner: 200, owner: 200, portfolio_manager: 200}
+    # The board publicises improvements: anyone signed in reads it, with or without a role.
+    assert_permission_matrix(
+        client, method="get", url=board, expected={None: 302, nobody: 200, **readers}
+    )
+    add = reverse("valuestreams:improvement_add")
+    assert_permission_matrix(
+        client, method="get", url=add, expected={None: 302, nobody: 403, **readers}
+    )
+    # Anyone signed in with a role may suggest.
+    client.force_login(viewer)
+    response = client.post(
+        add,
+        {
+            "value_stream": stream.pk,
+            "title": "Pay by instant transfer",
+            "benefit_metric": "Lead time of Pay the claim",
+            "benefit_from": "2",
+            "benefit_to": "0.1",
+            "benefit_unit": "days",
+            "effort": "medium",
+        },
+    )
+    assert response.status_code == 302
+    suggestion = Improvement.objects.get()
+    assert suggestion.suggested_by == viewer and suggestion.status == "proposed"
+
+    edit = reverse("valuestreams:improvement_edit", args=[suggestion.pk])
+    others = {None: 302, nobody: 403, value_stream_owner: 403, finance_user: 403}
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=edit,
+        expected={**others, viewer: 200, owner: 200, portfolio_manager: 200},
+    )
+    status = reverse("valuestreams:improvement_status", args=[suggestion.pk])
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=status,
+        data={"status": "accepted"},
+        expected={**others, viewer: 403},
+        unchanged=snapshot(Improvement),
+    )
+    assert_allowed(client, owner, method="post", url=status, data={"status": "accepted"})
+    # Accepted, it is no longer the suggester's to edit.
+    assert_permission_matrix(
+        client, method="get", url=edit, expected={viewer: 403, portfolio_manager: 200}
+    )
+    remove = reverse("valuestreams:improvement_delete", args=[suggestion.pk])
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=remove,
+        expected={**others, viewer: 403},
+        unchanged=snapshot(Improvement),
+    )
+    assert_allowed(client, portfolio_manager, method="post", url=remove)
+    assert not Improvement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_suggester_may_withdraw_a_proposal_but_not_decide_it(client, stream, viewer):
+    mine = ImprovementFactory(value_stream=stream, suggested_by=viewer)
+    client.force_login(viewer)
+    page = client.get(reverse("valuestreams:improvement_edit", args=[mine.pk]))
+    assert "status" not in page.context["form"].fields
+    response = client.post(reverse("valuestreams:improvement_delete", args=[mine.pk]))
+    assert response.status_code == 302 and not Improvement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_ownership_report_permissions(client, nobody, viewer, portfolio_manager):
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=reverse("valuestreams:ownership_report"),
+        expected={None: 302, nobody: 403, viewer: 200, portfolio_manager: 200},
+    )
+
+
+# --- Stages in place, with htmx ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_adding_a_stage_with_htmx_returns_the_stages_map_and_totals(client, stream, owner):
+    client.force_login(owner)
+    service = ServiceFactory(name="Claims platform")
+    data = stage_data(services=[service.pk], moment_of_truth="on")
+    response = client.post(reverse("valuestreams:stage_add", args=[stream.slug]), data, **HTMX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.startswith('\n<section id="stages"') or body.lstrip().startswith(
+        '<section id="stages"'
+    )
+    assert '<section id="map" class="vsm-map" hx-swap-oob="true"' in body
+    assert '<aside id="totals" class="vsm-totals" hx-swap-oob="true"' in body
+    assert "<html" not in body
+    stage = stream.stages.get(name="Assess the damage")
+    assert stage == stream.stages.order_by("position").last() and stage.moment_of_truth
+    assert stage.process_time_minutes == 90 and stage.lead_time_minutes == 960
+    assert (stage.process_time_unit, stage.lead_time_unit) == ("hours", "days")
+    assert list(stage.services.all()) == [service]
+    assert ">3. Assess the damage</text>" in body  # drawn on the map
+    assert 'data-measure="moments">2<' in body
+    assert 'id="id_new-name"' in body and 'value="Assess the damage"' not in body  # a fresh form
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["120", "-5"])
+def test_a_bad_complete_accurate_shows_an_error_beside_the_field_and_saves_nothing(
+    client, stream, owner, value
+):
+    client.force_login(owner)
+    before = snapshot(Stage)()
+    url = reverse("valuestreams:stage_add", args=[stream.slug])
+    response = client.post(url, stage_data(complete_accurate=value), **HTMX)
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert 'id="id_new-complete_accurate-error"' in body
+    assert "%C&amp;A is a percentage from 0 to 100" in body
+    assert "hx-swap-oob" not in body
+    assert snapshot(Stage)() == before
+    # Without JavaScript: the whole page, with the form and its error.
+    response = client.post(url, stage_data(complete_accurate=value))
+    assert response.status_code == 422 and b"<html" in response.content
+    assert b'id="id_new-complete_accurate-error"' in response.content
+
+
+@pytest.mark.django_db
+def test_a_stage_name_must_start_with_a_verb(client, stream, owner):
+    client.force_login(owner)
+    url = reverse("valuestreams:stage_add", args=[stream.slug])
+    response = client.post(url, stage_data(name="The damage assessment"), **HTMX)
+    assert response.status_code == 422
+    assert b'id="id_new-name-error"' in response.content
+    assert "instead of “The”" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_process_time_longer_than_lead_time_is_an_error_beside_process_time(client, stream, owner):
+    client.force_login(owner)
+    url = reverse("valuestreams:stage_add", args=[stream.slug])
+    data = stage_data(process_time="3", process_time_unit="days", lead_time="1")
+    response = client.post(url, data, **HTMX)
+    assert response.status_code == 422
+    assert b'id="id_new-process_time-error"' in response.content
+
+
+@pytest.mark.django_db
+def test_editing_a_stage_in_place_keeps_its_units(client, stream, owner):
+    client.force_login(owner)
+    stage = stream.stages.get(name="Pay the claim")
+    stage.process_time_minutes, stage.process_time_unit = Decimal(90), "hours"
+    stage.save()
+    url = reverse("valuestreams:stage_edit", args=[stream.slug, stage.pk])
+    form = client.get(url, **HTMX)
+    assert form.status_code == 200
+    assert f'id="id_stage-{stage.pk}-process_time"' in form.content.decode()
+    assert form.context["edit_form"]["process_time"].value() == Decimal("1.5")
+    response = client.post(
+        url, stage_data(f"stage-{stage.pk}", name="Pay the claimant", lead_time="3"), **HTMX
+    )
+    assert response.status_code == 200 and b"hx-swap-oob" in response.content
+    stage.refresh_from_db()
+    assert stage.name == "Pay the claimant" and stage.lead_time_minutes == 1440
+
+
+@pytest.mark.django_db
+def test_reordering_and_removing_stages_with_htmx(client, stream, owner):
+    client.force_login(owner)
+    pay = stream.stages.get(name="Pay the claim")
+    response = client.post(reverse("valuestreams:stage_up", args=[stream.slug, pay.pk]), **HTMX)
+    assert response.status_code == 200
+    assert list(stream.stages.order_by("position").values_list("name", flat=True)) == [
+        "Pay the claim",
+        "Report the claim",
+    ]
+    assert ">1. Pay the claim</text>" in response.content.decode()
+    response = client.post(reverse("valuestreams:stage_remove", args=[stream.slug, pay.pk]), **HTMX)
+    assert response.status_code == 200
+    assert list(stream.stages.values_list("name", flat=True)) == ["Report the claim"]
+
+
+@pytest.mark.django_db
+def test_map_downloads_as_a_standalone_svg(client, stream, viewer):
+    client.force_login(viewer)
+    response = client.get(reverse("valuestreams:valuestream_map_svg", args=[stream.slug]))
+    assert response["Content-Type"] == "image/svg+xml; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="settle-a-claim-map.svg"'
+    body = response.content.decode()
+    assert body.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    assert 'xmlns="http://www.w3.org/2000/svg"' in body
+    assert "Report the claim" in body and ">MoT</text>" in body
+    import xml.dom.minidom
+
+    xml.dom.minidom.parseString(response.content)  # well-formed
+
+
+@pytest.mark.django_db
+def test_future_state_page_shows_both_maps_and_the_differences(client, stream, owner):
+    from valuestreams import services
+
+    future = services.create_future_state(current=stream)
+    future.stages.get(name="Pay the claim").delete()
+    client.force_login(owner)
+    response = client.get(future.get_absolute_url())
+    body = response.content.decode()
+    assert f'id="map-svg-{stream.pk}"' in body and f'id="map-svg-{future.pk}"' in body
+    assert "Against the current state" in body
+    rows = {row.label: row for row in response.context["differences"]}
+    assert rows["Stages"].change == -1
+
+
+@pytest.mark.django_db
+def test_improvement_board_moves_an_item_with_htmx_and_asks_for_measures_when_done(
+    client, stream, owner
+):
+    item = ImprovementFactory(value_stream=stream)
+    client.force_login(owner)
+    url = reverse("valuestreams:improvement_status", args=[item.pk])
+    response = client.post(url, {"status": "done"}, **HTMX)
+    assert response.status_code == 422
+    assert "A done improvement records the measured result here." in response.content.decode()
+    item.refresh_from_db()
+    assert item.status == "proposed"
+    response = client.post(
+        url, {"status": "done", "measured_before": "5", "measured_after": "2.5"}, **HTMX
+    )
+    assert response.status_code == 200 and b'id="board"' in response.content
+    item.refresh_from_db()
+    assert item.status == "done" and item.measured_after == Decimal("2.5")
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+def add_streams(count: int, owner):
+    for _ in range(count):
+        stream = ValueStreamFactory(owner=owner)
+        StageFactory(value_stream=stream, moment_of_truth=True)
+        StageFactory(value_stream=stream)
+
+
+@pytest.mark.django_db
+def test_value_stream_list_query_count_does_not_grow(client, owner, django_assert_max_num_queries):
+    client.force_login(owner)
+    url = reverse("valuestreams:valuestream_list")
+    add_streams(1, owner)
+    with django_assert_max_num_queries(12) as one:
+        response = client.get(url)
+    assert response.context["table"].rows[0].get_cell("stage_count") == 2
+    add_streams(25, owner)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["table"].page.object_list) == 26
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        client.get(url, **HTMX)
+
+
+@pytest.mark.django_db
+def test_value_stream_page_query_count_does_not_grow_with_stages(
+    client, owner, django_assert_max_num_queries
+):
+    services = [ServiceFactory() for _ in range(5)]
+    stream = ValueStreamFactory(owner=owner)
+    StageFactory(value_stream=stream, services=services[:1])
+    ImprovementFactory(value_stream=stream)
+    ProcessFactory(value_stream=stream)
+    client.force_login(owner)
+    with django_assert_max_num_queries(30) as one:
+        client.get(stream.get_absolute_url())
+    for n in range(30):
+        StageFactory(value_stream=stream, services=services, moment_of_truth=n % 3 == 0)
+        ImprovementFactory(value_stream=stream)
+        ProcessFactory(value_stream=stream)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(stream.get_absolute_url())
+    assert len(response.context["map"].stages) == 31
+
+
+@pytest.mark.django_db
+def test_stage_edit_response_query_count_does_not_grow_with_stages(
+    client, stream, owner, django_assert_max_num_queries
+):
+    client.force_login(owner)
+    for stage in stream.stages.all():  # with services, so the costs are looked up from the start
+        stage.services.add(ServiceFactory())
+    stage = stream.stages.order_by("position").last()
+    url = reverse("valuestreams:stage_edit", args=[stream.slug, stage.pk])
+    with django_assert_max_num_queries(40) as few:
+        response = client.post(url, stage_data(f"stage-{stage.pk}"), **HTMX)
+    assert response.status_code == 200
+    for _ in range(20):
+        StageFactory(value_stream=stream, services=[ServiceFactory()])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.post(url, stage_data(f"stage-{stage.pk}"), **HTMX)
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_future_state_page_query_count_does_not_grow_with_stages(
+    client, stream, owner, django_assert_max_num_queries
+):
+    from valuestreams import services as vs
+
+    for stage in stream.stages.all():  # with services, so the costs are looked up from the start
+        stage.services.add(ServiceFactory())
+    future = vs.create_future_state(current=stream)
+    client.force_login(owner)
+    with django_assert_max_num_queries(35) as few:
+        client.get(future.get_absolute_url())
+    for _ in range(15):
+        StageFactory(value_stream=stream, services=[ServiceFactory()])
+        StageFactory(value_stream=future, services=[ServiceFactory()])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(future.get_absolute_url())
+
+
+@pytest.mark.django_db
+def test_process_list_query_count_does_not_grow(
+    client, stream, viewer, django_assert_max_num_queries
+):
+    client.force_login(viewer)
+    url = reverse("valuestreams:process_list")
+    ProcessFactory(value_stream=stream, activities=["Take the call"])
+    with django_assert_max_num_queries(15) as one:
+        client.get(url)
+    for n in range(20):
+        first = ProcessFactory(value_stream=stream, trigger="", activities=[f"Do {n}", "Log"])
+        ProcessConnectionFactory(process=first, connected_to=ProcessFactory(value_stream=stream))
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["checks"]["purpose"]) == 20
+    assert len(response.context["checks"]["duplicates"]) == 1
+
+
+@pytest.mark.django_db
+def test_process_page_query_count_does_not_grow(
+    client, stream, viewer, django_assert_max_num_queries
+):
+    process = ProcessFactory(value_stream=stream, stages=list(stream.stages.all()))
+    client.force_login(viewer)
+    with django_assert_max_num_queries(15) as few:
+        client.get(process.get_absolute_url())
+    for _ in range(10):
+        ProcessConnectionFactory(process=process, connected_to=ProcessFactory())
+        ProcessConnectionFactory(process=ProcessFactory(), connected_to=process)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(process.get_absolute_url())
+    assert len(response.context["connections"]) == 20
+
+
+@pytest.mark.django_db
+def test_improvement_board_query_count_does_not_grow(
+    client, stream, owner, django_assert_max_num_queries
+):
+    client.force_login(owner)
+    url = reverse("valuestreams:improvement_board")
+    ImprovementFactory(value_stream=stream, stage=stream.stages.first())
+    with django_assert_max_num_queries(12) as one:
+        client.get(url)
+    for n in range(20):
+        ImprovementFactory(
+            value_stream=ValueStreamFactory(owner=owner),
+            service=ServiceFactory(),
+            status=["proposed", "accepted", "in_progress", "rejected"][n % 4],
+        )
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(url)
+    assert sum(len(column.items) for column in response.context["columns"]) == 21
+
+
+@pytest.mark.django_db
+def test_the_add_stage_form_opens_in_place_or_on_the_page(client, stream, owner):
+    client.force_login(owner)
+    page = client.get(stream.get_absolute_url()).content.decode()
+    assert 'id="add-stage-button"' in page and 'id="id_new-name"' not in page
+    url = reverse("valuestreams:stage_add", args=[stream.slug])
+    partial = client.get(url, **HTMX)
+    assert partial.status_code == 200 and b"<html" not in partial.content
+    assert b'id="id_new-name"' in partial.content and b"hx-swap-oob" not in partial.content
+    whole = client.get(url)
+    assert whole.status_code == 200 and b"<html" in whole.content
+    assert b'id="id_new-name"' in whole.content
+
+
+@pytest.mark.django_db
+def test_the_board_shows_every_improvement_to_anyone_signed_in(client, stream, nobody):
+    ImprovementFactory(value_stream=stream, title="Pay claims instantly")
+    client.force_login(nobody)
+    response = client.get(reverse("valuestreams:improvement_board"))
+    assert response.status_code == 200
+    assert "Pay claims instantly" in response.content.decode()
+    assert "Suggest an improvement" not in response.content.decode()  # no role: cannot suggest
+    assert 'action="/value-streams/improvements/' not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_value_stream_list_filters_and_exports_what_it_shows(client, stream, owner, viewer):
+    retired = ValueStreamFactory(name="Sell by post", owner=owner)
+    retired.retired_at = retired.created_at
+    retired.save()
+    client.force_login(viewer)
+    url = reverse("valuestreams:valuestream_list")
+    names = [row.record.name for row in client.get(url).context["table"].rows]
+    assert names == ["Sell by post", "Settle a claim"]
+    active = client.get(url, {"status": "active"}).context["table"].rows
+    assert [row.record.name for row in active] == ["Settle a claim"]
+    lines = client.get(url, {"status": "active", "export": "csv"}).content.decode().splitlines()
+    assert lines[0].startswith("Name,State,Experience,Owner,Serves,Stages,Lead time")
+    # Two stages of 2 hours' lead time and 30 minutes' work each, 90 % complete and accurate.
+    assert lines[1].endswith(",2,4 h,1 h,25%,81%,1")

@@ -1,0 +1,50 @@
+import django_filters
+from django.contrib.auth import get_user_model
+
+from core.filtersets import SearchFilterSet
+from portfolio.models import Customer
+from valuestreams.choices import Experience, ProcessLayer, StreamState
+from valuestreams.models import Process, ValueStream
+
+
+class ValueStreamFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "segment", "trigger", "result", "external_id")
+
+    experience = django_filters.ChoiceFilter(choices=Experience.choices)
+    state = django_filters.ChoiceFilter(choices=StreamState.choices)
+    owner = django_filters.ModelChoiceFilter(
+        queryset=get_user_model()
+        .objects.filter(owned_value_streams__isnull=False)
+        .distinct()
+        .order_by("username"),
+        to_field_name="username",
+    )
+    customer = django_filters.ModelChoiceFilter(
+        queryset=Customer.objects.order_by("name"), to_field_name="slug"
+    )
+    status = django_filters.ChoiceFilter(
+        choices=(("active", "Active"), ("retired", "Retired")),
+        method="filter_status",
+        label="Status",
+        empty_label="Active and retired",
+    )
+
+    class Meta:
+        model = ValueStream
+        fields = ["q", "experience", "state", "owner", "customer", "status"]
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(retired_at__isnull=value == "active")
+
+
+class ProcessFilterSet(SearchFilterSet):
+    search_fields = ("name", "description", "trigger", "result", "external_id")
+
+    layer = django_filters.ChoiceFilter(choices=ProcessLayer.choices)
+    value_stream = django_filters.ModelChoiceFilter(
+        queryset=ValueStream.objects.order_by("name"), to_field_name="slug"
+    )
+
+    class Meta:
+        model = Process
+        fields = ["q", "layer", "value_stream"]

@@ -1,0 +1,289 @@
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from core.forms import PorticoModelForm as BaseModelForm
+from core.permissions import can
+from portfolio.choices import ServiceLifecycle
+from portfolio.models import Application, Customer, Service
+from valuestreams import services
+from valuestreams.choices import ImprovementStatus
+from valuestreams.models import Improvement, Process, Stage, ValueStream
+
+
+class PorticoModelForm(BaseModelForm):
+    """Text areas three lines high unless a field asks for more (Django's default is ten)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if (
+                isinstance(field.widget, forms.Textarea)
+                and str(field.widget.attrs.get("rows")) == "10"
+            ):
+                field.widget.attrs["rows"] = 3
+
+
+def active_users():
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class ValueStreamForm(PorticoModelForm):
+    class Meta:
+        model = ValueStream
+        fields = [
+            "name",
+            "owner",
+            "customer",
+            "segment",
+            "experience",
+            "trigger",
+            "result",
+            "description",
+        ]
+        help_texts = {"customer": "The customer of the portfolio it serves, or give a segment."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = active_users()
+        self.fields["customer"].queryset = Customer.objects.filter(
+            Q(retired_at__isnull=True) | Q(pk=self.instance.customer_id)
+        ).order_by("name")
+        if self.instance.pk is None and self.user is not None:
+            self.fields["owner"].initial = self.user.pk
+
+
+class StageForm(PorticoModelForm):
+    """A stage with its times entered in a unit of the user's choice; stored in minutes."""
+
+    process_time = forms.DecimalField(
+        max_digits=14, decimal_places=4, help_text="Hands-on time of the stage."
+    )
+    lead_time = forms.DecimalField(
+        max_digits=14, decimal_places=4, help_text="Elapsed time, including waiting."
+    )
+
+    class Meta:
+        model = Stage
+        fields = [
+            "name",
+            "responsible_party",
+            "process_time",
+            "process_time_unit",
+            "lead_time",
+            "lead_time_unit",
+            "complete_accurate",
+            "value_class",
+            "moment_of_truth",
+            "services",
+            "applications",
+        ]
+        labels = {"process_time_unit": "Process time unit", "lead_time_unit": "Lead time unit"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Order the fields as declared in Meta (the two time values are declared on the form).
+        self.order_fields(self._meta.fields)
+        stage = self.instance
+        if stage.pk:
+            self.fields["process_time"].initial = stage.process_time.normalize()
+            self.fields["lead_time"].initial = stage.lead_time.normalize()
+            in_use = [s.pk for s in stage.services.all()]
+            apps_in_use = [a.pk for a in stage.applications.all()]
+        else:
+            in_use, apps_in_use = [], []
+        self.fields["services"].queryset = Service.objects.filter(
+            ~Q(lifecycle=ServiceLifecycle.RETIRED) | Q(pk__in=in_use)
+        ).order_by("name")
+        self.fields["applications"].queryset = Application.objects.filter(
+            Q(retired_at__isnull=True) | Q(pk__in=apps_in_use)
+        ).order_by("name")
+        for name in ("services", "applications"):
+            self.fields[name].widget.attrs["size"] = 6
+        self.fields["complete_accurate"].error_messages.update(
+            {
+                "min_value": "%C&A is a percentage from 0 to 100: it cannot be below 0.",
+                "max_value": "%C&A is a percentage from 0 to 100: it cannot be above 100.",
+            }
+        )
+        for name in ("process_time", "lead_time", "complete_accurate"):
+            self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal"})
+
+    def clean_complete_accurate(self):
+        value = self.cleaned_data["complete_accurate"]
+        if value is not None and not Decimal(0) <= value <= Decimal(100):
+            raise ValidationError("%C&A is a percentage from 0 to 100.")
+        return value
+
+    def _clean_time(self, name: str, label: str):
+        value = self.cleaned_data[name]
+        if value is not None and value < 0:
+            raise ValidationError(f"{label} cannot be negative.")
+        return value
+
+    def clean_process_time(self):
+        return self._clean_time("process_time", "Process time")
+
+    def clean_lead_time(self):
+        return self._clean_time("lead_time", "Lead time")
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("process_time", "lead_time"):
+            value, unit = cleaned.get(name), cleaned.get(f"{name}_unit")
+            if value is not None and unit:
+                setattr(
+                    self.instance,
+                    f"{name}_minutes",
+                    services.normalise_duration(value=value, unit=unit),
+                )
+        return cleaned
+
+
+class ProcessForm(PorticoModelForm):
+    activities_text = forms.CharField(
+        label="Activities",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One activity per line, in order.",
+    )
+    connected_to = forms.ModelMultipleChoiceField(
+        queryset=Process.objects.none(),
+        required=False,
+        help_text="Processes this one hands work to or receives work from.",
+    )
+
+    class Meta:
+        model = Process
+        fields = [
+            "name",
+            "value_stream",
+            "description",
+            "trigger",
+            "result",
+            "activities_text",
+            "stages",
+            "connected_to",
+        ]
+        help_texts = {
+            "stages": "The stages of its value stream it carries out; those that are Moments "
+            "of Truth decide its layer with its connections.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields(self._meta.fields)
+        process = self.instance
+        streams = ValueStream.objects.filter(retired_at__isnull=True)
+        if self.user is not None and not can(self.user, "add", Process):
+            streams = ValueStream.objects.restrict(self.user, "change").filter(
+                retired_at__isnull=True
+            )
+            self.fields["value_stream"].required = True
+            self.fields["value_stream"].help_text = "A value stream you own."
+        self.fields["value_stream"].queryset = streams.order_by("name")
+        self.fields["stages"].queryset = (
+            Stage.objects.filter(value_stream__in=streams)
+            .select_related("value_stream")
+            .order_by("value_stream__name", "position")
+        )
+        self.fields["stages"].label_from_instance = lambda s: (
+            f"{s.value_stream.name} · {s.name}"
+            + (" (Moment of Truth)" if s.moment_of_truth else "")
+        )
+        self.fields["stages"].widget.attrs["size"] = 8
+        self.fields["connected_to"].queryset = Process.objects.exclude(pk=process.pk).order_by(
+            "name"
+        )
+        if process.pk:
+            self.fields["activities_text"].initial = "\n".join(process.activities)
+            self.fields["connected_to"].initial = [
+                *process.connections_out.values_list("connected_to_id", flat=True),
+                *process.connections_in.values_list("process_id", flat=True),
+            ]
+
+    def clean_activities_text(self):
+        return services.parse_activities(self.cleaned_data["activities_text"])
+
+    def clean(self):
+        cleaned = super().clean()
+        stream = cleaned.get("value_stream")
+        stages = cleaned.get("stages")
+        if stages:
+            foreign = [s.name for s in stages if stream is None or s.value_stream_id != stream.pk]
+            if foreign:
+                self.add_error(
+                    "stages",
+                    "Choose stages of the process's own value stream (not "
+                    + ", ".join(foreign)
+                    + ").",
+                )
+        self.instance.activities = cleaned.get("activities_text") or []
+        return cleaned
+
+
+class ImprovementForm(PorticoModelForm):
+    """The whole item for deciders; a suggester editing their proposal sees no status."""
+
+    class Meta:
+        model = Improvement
+        fields = [
+            "value_stream",
+            "stage",
+            "service",
+            "title",
+            "description",
+            "benefit_metric",
+            "benefit_from",
+            "benefit_to",
+            "benefit_unit",
+            "effort",
+            "status",
+            "measured_before",
+            "measured_after",
+        ]
+        help_texts = {
+            "benefit_from": "The measure today.",
+            "benefit_to": "The measure expected after the improvement.",
+            "measured_before": "For done items: the measure before the change.",
+            "measured_after": "For done items: the measure after the change.",
+        }
+
+    def __init__(self, *args, may_decide: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_decide:
+            for name in ("status", "measured_before", "measured_after"):
+                del self.fields[name]
+        streams = ValueStream.objects.filter(retired_at__isnull=True)
+        if self.user is not None:
+            streams = ValueStream.objects.restrict(self.user, "view").filter(
+                retired_at__isnull=True
+            )
+        self.fields["value_stream"].queryset = streams.order_by("name")
+        stages = Stage.objects.select_related("value_stream").order_by(
+            "value_stream__name", "position"
+        )
+        if self.instance.value_stream_id:
+            stages = stages.filter(value_stream_id=self.instance.value_stream_id)
+        self.fields["stage"].queryset = stages
+        self.fields["stage"].label_from_instance = lambda s: f"{s.value_stream.name} · {s.name}"
+        self.fields["service"].queryset = Service.objects.exclude(
+            lifecycle=ServiceLifecycle.RETIRED
+        ).order_by("name")
+
+
+class ImprovementStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ImprovementStatus.choices)
+    measured_before = forms.DecimalField(max_digits=18, decimal_places=4, required=False)
+    measured_after = forms.DecimalField(max_digits=18, decimal_places=4, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") == ImprovementStatus.DONE:
+            for name in ("measured_before", "measured_after"):
+                if cleaned.get(name) is None and not self.errors.get(name):
+                    self.add_error(name, "A done improvement records the measured result here.")
+        return cleaned

@@ -1,0 +1,86 @@
+import django_tables2 as tables
+from django.utils.html import format_html
+
+from valuestreams.models import Process, ValueStream
+from valuestreams.templatetags.valuestreams_tags import duration, percent
+
+
+class DurationColumn(tables.Column):
+    """Minutes shown, and exported, as people read them: “2.5 d”, “3 h”."""
+
+    def render(self, value):
+        return duration(value)
+
+
+class PercentColumn(tables.Column):
+    def render(self, value):
+        return percent(value)
+
+
+class ValueStreamTable(tables.Table):
+    name = tables.Column(linkify=True)
+    state = tables.Column(verbose_name="State")
+    owner = tables.Column(accessor="owner__username", verbose_name="Owner")
+    served = tables.Column(accessor="served", verbose_name="Serves", orderable=False, default="—")
+    stage_count = tables.Column(verbose_name="Stages", attrs={"td": {"class": "num"}})
+    total_lead_time = DurationColumn(verbose_name="Lead time", attrs={"td": {"class": "num"}})
+    total_process_time = DurationColumn(verbose_name="Process time", attrs={"td": {"class": "num"}})
+    activity_ratio = PercentColumn(verbose_name="Activity ratio", attrs={"td": {"class": "num"}})
+    rolled_complete_accurate = PercentColumn(
+        verbose_name="Rolled %C&A", attrs={"td": {"class": "num"}}
+    )
+    moment_of_truth_count = tables.Column(
+        verbose_name="Moments of Truth", attrs={"td": {"class": "num"}}
+    )
+
+    class Meta:
+        model = ValueStream
+        fields = (
+            "name",
+            "state",
+            "experience",
+            "owner",
+            "served",
+            "stage_count",
+            "total_lead_time",
+            "total_process_time",
+            "activity_ratio",
+            "rolled_complete_accurate",
+            "moment_of_truth_count",
+        )
+        order_by = ("name",)
+
+    def render_name(self, value, record):
+        if record.retired_at:
+            return format_html(
+                '<a href="{}">{}</a> <span class="badge">Retired</span>',
+                record.get_absolute_url(),
+                value,
+            )
+        return format_html('<a href="{}">{}</a>', record.get_absolute_url(), value)
+
+    def value_name(self, value):
+        return value
+
+
+class ProcessTable(tables.Table):
+    name = tables.Column(linkify=True)
+    layer = tables.Column(verbose_name="Layer")
+    value_stream = tables.Column(linkify=True, default="—")
+    moment_count = tables.Column(verbose_name="Moments of Truth", attrs={"td": {"class": "num"}})
+
+    class Meta:
+        model = Process
+        fields = ("name", "layer", "value_stream", "moment_count", "trigger", "result")
+        order_by = ("layer", "name")
+
+    def render_layer(self, value, record):
+        return format_html(
+            '<span class="badge layer-{}" title="{}">{}</span>',
+            value,
+            record.get_layer_display(),
+            value,
+        )
+
+    def value_layer(self, value):
+        return value
