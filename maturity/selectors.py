@@ -1,0 +1,567 @@
+"""Reusable reads of the maturity app: latest levels, customer relationships and their
+mismatches, assessment history, and the customer–process–cost balance read from the portfolio."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from finance.choices import NodeKind, PeriodStatus
+from finance.models import CostItem, Period, PoolAllocation, TcoResult, TcoUnallocated
+from maturity import services
+from maturity.choices import BalanceElement, MismatchDirection, PartyKind
+from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
+from maturity.questionnaire import LEVELS
+from portfolio.choices import ApplicationLifecycle, ServiceKind, ServiceLifecycle
+from portfolio.models import (
+    ApplicationSupport,
+    ContractCoverage,
+    Customer,
+    Outcome,
+    Service,
+    ServiceDependency,
+    Subscription,
+)
+from valuestreams.choices import StreamState, ValueClass
+from valuestreams.models import Stage, ValueStream
+
+# --- Levels and history ------------------------------------------------------------------------
+
+
+def latest_assessments(*, party_ids=None) -> dict[int, Assessment]:
+    """The latest assessment of each party (by date, then by entry), keyed by party id."""
+    rows = Assessment.objects.select_related("party", "party__customer")
+    if party_ids is not None:
+        rows = rows.filter(party_id__in=party_ids)
+    rows = rows.order_by("party_id", "-assessed_on", "-id").distinct("party_id")
+    return {assessment.party_id: assessment for assessment in rows}
+
+
+def party_history(party: Party) -> list[Assessment]:
+    """Every assessment of ``party``, oldest first (the trend reads left to right)."""
+    return list(party.assessments.select_related("assessor").order_by("assessed_on", "id"))
+
+
+@dataclass(frozen=True)
+class Trend:
+    level: int
+    previous_level: int | None
+    previous_on: datetime.date | None
+
+    @property
+    def change(self) -> int:
+        return 0 if self.previous_level is None else self.level - self.previous_level
+
+    @property
+    def word(self) -> str:
+        if self.previous_level is None:
+            return "first assessment"
+        if self.change > 0:
+            return "rising"
+        if self.change < 0:
+            return "falling"
+        return "steady"
+
+
+def trend_of(history: list[Assessment]) -> Trend | None:
+    """The latest level against the one before it (``history`` oldest first)."""
+    if not history:
+        return None
+    latest = history[-1]
+    previous = history[-2] if len(history) > 1 else None
+    return Trend(
+        level=latest.level,
+        previous_level=previous.level if previous else None,
+        previous_on=previous.assessed_on if previous else None,
+    )
+
+
+def provider_parties() -> list[Party]:
+    """The organisation (when assessed) and its units, the organisation first."""
+    return list(
+        Party.objects.filter(kind=PartyKind.PROVIDER, retired_at__isnull=True).order_by("unit_name")
+    )
+
+
+def organisation() -> Party | None:
+    return Party.objects.filter(kind=PartyKind.PROVIDER, unit_name="").first()
+
+
+def units_for_choice() -> QuerySet:
+    return Party.objects.filter(kind=PartyKind.PROVIDER, retired_at__isnull=True).exclude(
+        unit_name=""
+    )
+
+
+# --- Customer relationships and mismatches ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    direction: str
+    gap: int
+    explanation: str
+
+    @property
+    def label(self) -> str:
+        return MismatchDirection(self.direction).label
+
+
+@dataclass
+class Relationship:
+    """A customer and the provider (unit) serving it, each at its latest level."""
+
+    customer: Customer
+    party: Party | None
+    assessment: Assessment | None
+    provider: Party | None
+    provider_assessment: Assessment | None
+    # True when the serving unit has no assessment and the organisation's level stands for it.
+    provider_is_fallback: bool = False
+    mismatch: Mismatch | None = None
+    current_subscriptions: int = 0
+
+    @property
+    def level(self) -> int | None:
+        return self.assessment.level if self.assessment else None
+
+    @property
+    def provider_level(self) -> int | None:
+        return self.provider_assessment.level if self.provider_assessment else None
+
+    @property
+    def serving_unit(self) -> Party | None:
+        return self.party.served_by if self.party else None
+
+    @property
+    def wants(self) -> str:
+        return LEVELS[self.level].customer_wants if self.level else ""
+
+
+def _current_subscriptions(today: datetime.date) -> Q:
+    return Q(
+        subscriptions__retired_at__isnull=True,
+        subscriptions__start_date__lte=today,
+    ) & (Q(subscriptions__end_date__isnull=True) | Q(subscriptions__end_date__gte=today))
+
+
+def _relate(customer: Customer, latest: dict[int, Assessment], org: Party | None):
+    party = getattr(customer, "maturity_party", None)
+    assessment = latest.get(party.pk) if party else None
+    unit = party.served_by if party else None
+    provider = unit if unit is not None and not unit.is_retired else org
+    provider_assessment = latest.get(provider.pk) if provider else None
+    fallback = False
+    if provider_assessment is None and provider is not org and org is not None:
+        provider_assessment, fallback = latest.get(org.pk), True
+    relationship = Relationship(
+        customer=customer,
+        party=party,
+        assessment=assessment,
+        provider=provider,
+        provider_assessment=provider_assessment,
+        provider_is_fallback=fallback and provider_assessment is not None,
+        current_subscriptions=getattr(customer, "current_subscription_count", 0),
+    )
+    if assessment is not None and provider_assessment is not None:
+        direction = services.mismatch_direction(
+            provider_level=provider_assessment.level, customer_level=assessment.level
+        )
+        if direction:
+            relationship.mismatch = Mismatch(
+                direction=direction,
+                gap=abs(provider_assessment.level - assessment.level),
+                explanation=services.mismatch_explanation(
+                    direction=direction,
+                    provider=str(provider),
+                    provider_level=provider_assessment.level,
+                    customer=str(customer),
+                    customer_level=assessment.level,
+                ),
+            )
+    return relationship
+
+
+def _customers(today: datetime.date) -> QuerySet:
+    return (
+        Customer.objects.filter(retired_at__isnull=True)
+        .select_related("maturity_party", "maturity_party__served_by", "relationship_manager")
+        .annotate(
+            current_subscription_count=Count(
+                "subscriptions", filter=_current_subscriptions(today), distinct=True
+            )
+        )
+        .order_by("name")
+    )
+
+
+def customer_relationships(
+    *, today: datetime.date | None = None, latest: dict[int, Assessment] | None = None
+) -> list[Relationship]:
+    """Every customer in the portfolio with its level, its provider's level and any mismatch.
+
+    Three queries, however many customers and assessments there are (two when the caller
+    passes the ``latest_assessments()`` it already read).
+    """
+    today = today or timezone.localdate()
+    customers = list(_customers(today))
+    if latest is None:
+        latest = latest_assessments()
+    org = organisation()
+    return [_relate(customer, latest, org) for customer in customers]
+
+
+def customers_served_by(provider: Party) -> list[Relationship]:
+    """The relationships in which ``provider`` (the organisation or a unit) serves."""
+    return [r for r in customer_relationships() if r.provider and r.provider.pk == provider.pk]
+
+
+def mismatches(*, today: datetime.date | None = None) -> list[Relationship]:
+    """The customer relationships whose two sides are too far apart, widest gap first."""
+    found = [r for r in customer_relationships(today=today) if r.mismatch]
+    return sorted(found, key=lambda r: (-r.mismatch.gap, r.customer.name))
+
+
+def relationship_for_customer(customer: Customer) -> Relationship | None:
+    """One customer's relationship, read with a fixed handful of queries (None for a customer
+    that has none any more: a retired one)."""
+    today = timezone.localdate()
+    customer = _customers(today).filter(pk=customer.pk).first()
+    if customer is None:
+        return None
+    party = getattr(customer, "maturity_party", None)
+    org = organisation()
+    ids = [p.pk for p in (party, party.served_by if party else None, org) if p is not None]
+    return _relate(customer, latest_assessments(party_ids=ids), org)
+
+
+def mismatch_for_customer(customer: Customer) -> Mismatch | None:
+    """The mismatch between ``customer`` and the provider serving it, or None."""
+    relationship = relationship_for_customer(customer)
+    return relationship.mismatch if relationship else None
+
+
+def customers_by_level(relationships: list[Relationship]) -> list[tuple[int | None, list]]:
+    """Relationships grouped by customer level, 5 down to 1, then those not yet assessed."""
+    groups: dict[int | None, list[Relationship]] = {5: [], 4: [], 3: [], 2: [], 1: [], None: []}
+    for relationship in relationships:
+        groups[relationship.level].append(relationship)
+    return list(groups.items())
+
+
+# --- The customer–process–cost balance ---------------------------------------------------------
+
+
+@dataclass
+class Shortfall:
+    """A record that pulls a balance score down, why, and the records that explain it."""
+
+    record: object
+    reasons: list[str]
+    related: list[tuple[str, str]] = field(default_factory=list)  # (label, url)
+
+
+@dataclass
+class ElementEvidence:
+    element: str
+    considered: int
+    meeting: int
+    shortfalls: list[Shortfall] = field(default_factory=list)
+    # What is counted, for the page ("live customer-facing services", ...).
+    population: str = ""
+    # The finance period the cost evidence was read from (cost optimisation only).
+    period: object = None
+
+    @property
+    def label(self) -> str:
+        return BalanceElement(self.element).label
+
+    @property
+    def score(self) -> int:
+        return services.share_score(meeting=self.meeting, considered=self.considered)
+
+    @property
+    def strength(self) -> str:
+        return services.strength(self.score)
+
+
+@dataclass
+class Balance:
+    elements: list[ElementEvidence]
+
+    def element(self, element: str) -> ElementEvidence:
+        return next(e for e in self.elements if e.element == element)
+
+    def score(self, element: str) -> int:
+        return self.element(element).score
+
+    @property
+    def scores(self) -> dict[str, int]:
+        return {e.element: e.score for e in self.elements}
+
+    @property
+    def danger(self) -> str | None:
+        return services.danger_zone(self.scores)
+
+    @property
+    def danger_label(self) -> str:
+        return BalanceElement(self.danger).label if self.danger else ""
+
+    @property
+    def consequence(self) -> str:
+        return services.DANGER_CONSEQUENCES[self.danger] if self.danger else ""
+
+
+def live_customer_facing() -> QuerySet:
+    return Service.objects.filter(
+        kind=ServiceKind.CUSTOMER_FACING, lifecycle=ServiceLifecycle.LIVE
+    ).order_by("name")
+
+
+def customer_focus_evidence(*, today: datetime.date) -> ElementEvidence:
+    """Live customer-facing services with a current customer and a measurable SCO."""
+    current = Subscription.objects.filter(
+        service=OuterRef("pk"),
+        retired_at__isnull=True,
+        customer__retired_at__isnull=True,
+        start_date__lte=today,
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+    measurable = Outcome.objects.filter(
+        subscription__service=OuterRef("pk"),
+        subscription__retired_at__isnull=True,
+        subscription__customer__retired_at__isnull=True,
+        subscription__start_date__lte=today,
+        target__isnull=False,
+    ).filter(Q(subscription__end_date__isnull=True) | Q(subscription__end_date__gte=today))
+    measurable = measurable.exclude(metric="").exclude(unit="")
+    rows = live_customer_facing().annotate(
+        has_customer=Exists(current), has_measurable_outcome=Exists(measurable)
+    )
+    evidence = ElementEvidence(
+        BalanceElement.CUSTOMER_FOCUS, 0, 0, population="live customer-facing services"
+    )
+    for service in rows:
+        evidence.considered += 1
+        reasons = []
+        if not service.has_customer:
+            reasons.append("no current customer")
+        if not service.has_measurable_outcome:
+            reasons.append("no measurable Successful Customer Outcome")
+        if reasons:
+            evidence.shortfalls.append(Shortfall(service, reasons))
+        else:
+            evidence.meeting += 1
+    return evidence
+
+
+def stage_measures_incomplete() -> Q:
+    """A stage is not yet measured while its lead time is zero (no real stage takes no time),
+    or its process time is zero and it is not waste: only waiting, classified as waste, has
+    no hands-on time. (%C&A always holds a value, 100 until measured otherwise.)"""
+    return Q(lead_time_minutes__lte=0) | (
+        Q(process_time_minutes__lte=0) & ~Q(value_class=ValueClass.WASTE)
+    )
+
+
+def process_orientation_evidence() -> ElementEvidence:
+    """Live customer-facing services that underpin a mapped value stream (a current state,
+    not retired, with stages) whose stages all have complete measures. Four queries."""
+    services = list(live_customer_facing())
+    links = list(
+        Stage.services.through.objects.filter(
+            service_id__in=[s.pk for s in services],
+            stage__value_stream__state=StreamState.CURRENT,
+            stage__value_stream__retired_at__isnull=True,
+        )
+        .values_list("service_id", "stage__value_stream_id")
+        .distinct()
+    )
+    stream_ids = {stream_id for _, stream_id in links}
+    streams = {stream.pk: stream for stream in ValueStream.objects.filter(pk__in=stream_ids)}
+    unmeasured: dict[int, list] = {pk: [] for pk in stream_ids}
+    for stage in (
+        Stage.objects.filter(value_stream_id__in=stream_ids)
+        .filter(stage_measures_incomplete())
+        .select_related("value_stream")
+        .order_by("position", "id")
+    ):
+        unmeasured[stage.value_stream_id].append(stage)
+    streams_of: dict[int, list] = {}
+    for service_id, stream_id in links:
+        streams_of.setdefault(service_id, []).append(streams[stream_id])
+    evidence = ElementEvidence(
+        BalanceElement.PROCESS_ORIENTATION, 0, 0, population="live customer-facing services"
+    )
+    for service in services:
+        evidence.considered += 1
+        underpinned = sorted(streams_of.get(service.pk, []), key=lambda v: v.name)
+        if any(not unmeasured[stream.pk] for stream in underpinned):
+            evidence.meeting += 1
+            continue
+        if not underpinned:
+            evidence.shortfalls.append(Shortfall(service, ["underpins no mapped value stream"]))
+            continue
+        related = [
+            (f"{stream.name}: {stage.name}", stage.get_absolute_url())
+            for stream in underpinned
+            for stage in unmeasured[stream.pk]
+        ]
+        evidence.shortfalls.append(
+            Shortfall(
+                service,
+                ["the value streams it underpins have stages without process time or lead time"],
+                related,
+            )
+        )
+    return evidence
+
+
+def tco_reporting_period() -> Period | None:
+    """The period the cost evidence is read from: the latest closed period with results,
+    else the latest period with results at all."""
+    with_results = Period.objects.filter(
+        Exists(TcoResult.objects.filter(period=OuterRef("pk"), version=OuterRef("current_version")))
+    )
+    return (
+        with_results.filter(status=PeriodStatus.CLOSED).order_by("-serial").first()
+        or with_results.order_by("-serial").first()
+    )
+
+
+def _cost_edges() -> list[tuple[tuple[str, int], tuple[str, int]]]:
+    """Every road cost takes towards a service: (source node, target node). Zero weights
+    count: a source whose only roads carry nothing leaves its cost unallocated."""
+    edges = [
+        ((NodeKind.APPLICATION, a), (NodeKind.SERVICE, s))
+        for a, s in ApplicationSupport.objects.values_list("application_id", "service_id")
+    ]
+    for contract_id, service_id, application_id in ContractCoverage.objects.values_list(
+        "contract_id", "service_id", "application_id"
+    ):
+        target = (
+            (NodeKind.SERVICE, service_id)
+            if service_id is not None
+            else (NodeKind.APPLICATION, application_id)
+        )
+        edges.append(((NodeKind.CONTRACT, contract_id), target))
+    edges += [
+        ((NodeKind.POOL, p), (NodeKind.SERVICE, s))
+        for p, s in PoolAllocation.objects.values_list("pool_id", "service_id")
+    ]
+    edges += [
+        ((NodeKind.SERVICE, provider), (NodeKind.SERVICE, consumer))
+        for provider, consumer in ServiceDependency.objects.values_list(
+            "provider_id", "consumer_id"
+        )
+    ]
+    return edges
+
+
+def applications_without_cost(period: Period) -> dict[int, list[str]]:
+    """Per service, the names of its supporting applications (not retired) that bring no cost
+    in ``period``: no cost item booked against them and no contract covering them. The same
+    check as the service page's cost completeness (finance.selectors.cost_completeness), for
+    every service in two queries."""
+    supports = list(
+        ApplicationSupport.objects.filter(application__retired_at__isnull=True)
+        .exclude(application__lifecycle=ApplicationLifecycle.RETIRED)
+        .values_list("service_id", "application_id", "application__name")
+    )
+    application_ids = {application_id for _, application_id, _ in supports}
+    with_cost = set(
+        CostItem.objects.filter(application_id__in=application_ids, period=period).values_list(
+            "application_id", flat=True
+        )
+    ) | set(
+        ContractCoverage.objects.filter(application_id__in=application_ids).values_list(
+            "application_id", flat=True
+        )
+    )
+    missing: dict[int, list[str]] = {}
+    for service_id, application_id, name in sorted(supports, key=lambda row: row[2]):
+        if application_id not in with_cost:
+            missing.setdefault(service_id, []).append(name)
+    return missing
+
+
+def cost_optimisation_evidence() -> ElementEvidence:
+    """Live services whose TCO in the reporting period is complete (computed, above zero, and
+    every supporting application brings its cost) and free of unallocated inputs (no cost left
+    unallocated at the service itself or anywhere upstream of it: the applications, contracts,
+    pools and services its cost comes from)."""
+    services = list(Service.objects.filter(lifecycle=ServiceLifecycle.LIVE).order_by("name"))
+    evidence = ElementEvidence(BalanceElement.COST_OPTIMISATION, 0, 0, population="live services")
+    period = tco_reporting_period()
+    evidence.period = period
+    if period is None:
+        for service in services:
+            evidence.considered += 1
+            evidence.shortfalls.append(Shortfall(service, ["no TCO computed for any period"]))
+        return evidence
+    version = period.current_version
+    tco = dict(
+        TcoResult.objects.filter(period=period, version=version).values_list("service_id", "tco")
+    )
+    stuck: dict[tuple[str, int], list[str]] = {}
+    for row in TcoUnallocated.objects.filter(period=period, version=version):
+        stuck.setdefault((row.source_kind, row.source_id), []).append(
+            f"{row.source_label} ({row.get_reason_display().lower()})"
+        )
+    # Spread each stuck source downstream along the roads of cost, to every node it feeds.
+    downstream: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    for source, target in _cost_edges():
+        downstream.setdefault(source, []).append(target)
+    reached: dict[tuple[str, int], set[str]] = {}
+    for source, labels in stuck.items():
+        queue, seen = [source], {source}
+        while queue:
+            node = queue.pop()
+            reached.setdefault(node, set()).update(labels)
+            for target in downstream.get(node, ()):
+                if target not in seen:
+                    seen.add(target)
+                    queue.append(target)
+    costless = applications_without_cost(period)
+    for service in services:
+        evidence.considered += 1
+        reasons = []
+        amount = tco.get(service.pk)
+        if amount is None:
+            reasons.append(f"no TCO in {period}")
+        elif amount <= 0:
+            reasons.append(f"a TCO of zero in {period}: no cost reaches it")
+        if service.pk in costless:
+            reasons.append(
+                f"supporting applications without cost in {period}: "
+                + ", ".join(costless[service.pk])
+            )
+        unallocated = sorted(reached.get((NodeKind.SERVICE, service.pk), ()))
+        if unallocated:
+            reasons.append("unallocated input cost: " + "; ".join(unallocated))
+        if reasons:
+            evidence.shortfalls.append(Shortfall(service, reasons))
+        else:
+            evidence.meeting += 1
+    return evidence
+
+
+def balance(*, today: datetime.date | None = None) -> Balance:
+    """The three balance elements as the portfolio shows them today."""
+    today = today or timezone.localdate()
+    return Balance(
+        [
+            customer_focus_evidence(today=today),
+            process_orientation_evidence(),
+            cost_optimisation_evidence(),
+        ]
+    )
+
+
+def latest_self_assessment() -> BalanceSelfAssessment | None:
+    return BalanceSelfAssessment.objects.select_related("assessor").first()
+
+
+def snapshot_history(*, limit: int = 13) -> list[BalanceSnapshot]:
+    """The latest snapshots, oldest first."""
+    return list(reversed(BalanceSnapshot.objects.order_by("-taken_on")[:limit]))

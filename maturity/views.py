@@ -1,0 +1,477 @@
+"""The Maturity pages: thin views over maturity.selectors (reads) and maturity.services (writes)."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from core.generic import (
+    ObjectDeleteView,
+    ObjectEditView,
+    partial_or_page,
+    redirect_after_write,
+)
+from core.permissions import can
+from maturity import charts, selectors, services
+from maturity.choices import Answer, BalanceElement, PartyKind
+from maturity.forms import AssessmentForm, ProviderUnitForm, SelfAssessmentForm, ServingUnitForm
+from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
+from maturity.questionnaire import LEVELS, statements_by_level
+from portfolio.models import Customer
+
+
+def require_view(request) -> None:
+    if not can(request.user, "view", Assessment):
+        raise PermissionDenied
+
+
+def add_service_errors(form, exc: ValidationError) -> None:
+    """Put a services.py error beside the field it names, else above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+# --- Who is assessed ---------------------------------------------------------------------------
+
+
+@dataclass
+class Subject:
+    """The party a page is about; ``party`` is None until its first assessment is recorded."""
+
+    kind: str
+    party: Party | None
+    customer: Customer | None
+    label: str
+    url: str
+    assess_url: str
+
+    def ensure_party(self) -> Party:
+        """The party to record against, created with its first assessment (inside a write)."""
+        if self.party is not None:
+            return self.party
+        if self.customer is not None:
+            return services.party_for_customer(customer=self.customer)
+        return services.organisation_party()
+
+
+def subject_for(*, unit_pk: int | None = None, customer_slug: str | None = None) -> Subject:
+    if customer_slug is not None:
+        customer = get_object_or_404(Customer, slug=customer_slug)
+        party = Party.objects.filter(customer=customer).select_related("served_by").first()
+        return Subject(
+            PartyKind.CUSTOMER,
+            party,
+            customer,
+            str(customer),
+            reverse("maturity:customer", args=[customer.slug]),
+            reverse("maturity:assess_customer", args=[customer.slug]),
+        )
+    if unit_pk is not None:
+        units = Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
+        unit = get_object_or_404(units, pk=unit_pk)
+        return Subject(
+            PartyKind.PROVIDER,
+            unit,
+            None,
+            str(unit),
+            unit.get_absolute_url(),
+            reverse("maturity:assess_unit", args=[unit.pk]),
+        )
+    org = selectors.organisation()
+    return Subject(
+        PartyKind.PROVIDER,
+        org,
+        None,
+        str(org) if org else "The provider (whole organisation)",
+        reverse("maturity:provider"),
+        reverse("maturity:assess_provider"),
+    )
+
+
+def may_assess_subject(user, subject: Subject) -> bool:
+    if subject.customer is not None:
+        return services.may_assess_customer(user, subject.customer)
+    return services.may_assess(user, subject.party)
+
+
+# --- The Maturity page -------------------------------------------------------------------------
+
+
+def balance_context(balance, *, history=(), belief=None) -> dict:
+    today = timezone.localdate()
+    return {
+        "balance": balance,
+        "triangle": charts.triangle(
+            scores=balance.scores,
+            # Today's snapshot is the evidence drawn in full; the outlines are the days before.
+            history=[snapshot.scores for snapshot in history if snapshot.taken_on < today],
+            belief=belief.scores if belief else None,
+            weak_below=services.WEAK_BELOW,
+            strong_from=services.STRONG_FROM,
+        ),
+        "snapshots": list(history),
+        "self_assessment": belief,
+        "beliefs": belief.scores if belief else {},
+        "strong_from": services.STRONG_FROM,
+        "weak_below": services.WEAK_BELOW,
+        "belief_gap_flag": services.BELIEF_GAP_FLAG,
+        "belief_gap_flag_negative": -services.BELIEF_GAP_FLAG,
+    }
+
+
+@login_required
+@require_GET
+def overview(request):
+    require_view(request)
+    latest = selectors.latest_assessments()
+    relationships = selectors.customer_relationships(latest=latest)
+    org = selectors.organisation()
+    history = selectors.party_history(org) if org else []
+    units = [(unit, latest.get(unit.pk)) for unit in selectors.provider_parties() if unit.unit_name]
+    context = {
+        "organisation": org,
+        "history": history,
+        "trend": selectors.trend_of(history),
+        "level_chart": charts.level_chart([(a.assessed_on, a.level) for a in history]),
+        "levels": LEVELS,
+        "units": units,
+        "relationships": relationships,
+        "by_level": selectors.customers_by_level(relationships),
+        "mismatches": sorted(
+            (r for r in relationships if r.mismatch),
+            key=lambda r: (-r.mismatch.gap, r.customer.name),
+        ),
+        "can_assess_provider": services.may_assess(request.user, org),
+        # Portfolio managers assess every customer; others only those they manage.
+        "can_assess_all": can(request.user, "add", Assessment),
+        "can_add_unit": can(request.user, "add", Party),
+        **balance_context(
+            selectors.balance(),
+            history=selectors.snapshot_history(),
+            belief=selectors.latest_self_assessment(),
+        ),
+    }
+    return render(request, "maturity/overview.html", context)
+
+
+@login_required
+@require_GET
+def balance_view(request):
+    require_view(request)
+    context = balance_context(
+        selectors.balance(),
+        history=selectors.snapshot_history(limit=25),
+        belief=selectors.latest_self_assessment(),
+    )
+    context["self_assessments"] = list(
+        BalanceSelfAssessment.objects.select_related("assessor")[:12]
+    )
+    context["can_self_assess"] = can(request.user, "add", BalanceSelfAssessment)
+    return render(request, "maturity/balance.html", context)
+
+
+# --- A party's page: level, trend, answers, history --------------------------------------------
+
+
+def answered_levels(assessment: Assessment | None, kind: str) -> list:
+    if assessment is None:
+        return []
+    labels = dict(Answer.choices)
+    return [
+        (
+            LEVELS[level],
+            [(s, labels.get(assessment.answers.get(s.code))) for s in statements],
+        )
+        for level, statements in statements_by_level(kind).items()
+    ]
+
+
+def party_page(request, subject: Subject, *, serving_form=None, status=200):
+    require_view(request)
+    party = subject.party
+    history = selectors.party_history(party) if party else []
+    latest = history[-1] if history else None
+    relationship = (
+        selectors.relationship_for_customer(subject.customer) if subject.customer else None
+    )
+    may_assess = may_assess_subject(request.user, subject)
+    context = {
+        "subject": subject,
+        "party": party,
+        "history": history,
+        "recent_first": list(reversed(history)),
+        "latest": latest,
+        "trend": selectors.trend_of(history),
+        "level_chart": charts.level_chart([(a.assessed_on, a.level) for a in history]),
+        "profile": LEVELS[latest.level] if latest else None,
+        "answered_levels": answered_levels(latest, subject.kind),
+        "relationship": relationship,
+        "served": (
+            selectors.customers_served_by(party) if party is not None and party.is_provider else []
+        ),
+        "can_assess": may_assess and not (party and party.is_retired),
+        # All assessments of a party share their owners: one check covers them all.
+        "can_change": bool(latest) and can(request.user, "change", latest),
+        "can_delete": bool(latest) and can(request.user, "delete", latest),
+        "can_edit_unit": bool(party and party.unit_name) and can(request.user, "change", party),
+        "serving_form": serving_form
+        or (
+            ServingUnitForm(initial={"served_by": party.served_by_id if party else None})
+            if subject.customer is not None and may_assess
+            else None
+        ),
+    }
+    template = "maturity/party.html"
+    if serving_form is not None and request.htmx:
+        template = "maturity/party.html#relationship"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_GET
+def provider_view(request):
+    return party_page(request, subject_for())
+
+
+@login_required
+@require_GET
+def unit_view(request, pk: int):
+    return party_page(request, subject_for(unit_pk=pk))
+
+
+@login_required
+@require_GET
+def customer_view(request, slug: str):
+    return party_page(request, subject_for(customer_slug=slug))
+
+
+# --- Recording and editing assessments ---------------------------------------------------------
+
+
+def render_assessment_form(request, *, subject, form, action, assessment=None, status=200):
+    context = {
+        "subject": subject,
+        "form": form,
+        "action": action,
+        "assessment": assessment,
+        "levels": LEVELS,
+    }
+    template = partial_or_page(request, "maturity/assessment_form.html", "form")
+    return render(request, template, context, status=status)
+
+
+def _assess(request, subject: Subject):
+    require_view(request)
+    if not may_assess_subject(request.user, subject) or (
+        subject.party is not None and subject.party.is_retired
+    ):
+        raise PermissionDenied
+    if request.method != "POST":
+        form = AssessmentForm(kind=subject.kind)
+        return render_assessment_form(
+            request, subject=subject, form=form, action=subject.assess_url
+        )
+    form = AssessmentForm(request.POST, kind=subject.kind)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                assessment = services.record_assessment(
+                    party=subject.ensure_party(),
+                    assessed_on=form.cleaned_data["assessed_on"],
+                    answers=form.answers,
+                    override_level=form.cleaned_data["override_level"],
+                    override_reason=form.cleaned_data["override_reason"],
+                    note=form.cleaned_data["note"],
+                    assessor=request.user,
+                )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Recorded level {assessment.level} for {assessment.party}.")
+            return redirect_after_write(request, assessment.party.get_absolute_url())
+    return render_assessment_form(
+        request, subject=subject, form=form, action=subject.assess_url, status=422
+    )
+
+
+@login_required
+def assess_provider(request):
+    return _assess(request, subject_for())
+
+
+@login_required
+def assess_unit(request, pk: int):
+    return _assess(request, subject_for(unit_pk=pk))
+
+
+@login_required
+def assess_customer(request, slug: str):
+    return _assess(request, subject_for(customer_slug=slug))
+
+
+def editable_assessment(request, pk: int, action: str) -> Assessment:
+    assessment = get_object_or_404(
+        Assessment.objects.select_related("party", "party__customer"), pk=pk
+    )
+    if not can(request.user, action, assessment):
+        raise PermissionDenied
+    return assessment
+
+
+def subject_of(party: Party) -> Subject:
+    if party.kind == PartyKind.CUSTOMER:
+        return subject_for(customer_slug=party.customer.slug)
+    if party.unit_name:
+        return subject_for(unit_pk=party.pk)
+    return subject_for()
+
+
+@login_required
+def assessment_edit(request, pk: int):
+    assessment = editable_assessment(request, pk, "change")
+    subject = subject_of(assessment.party)
+    action = reverse("maturity:assessment_edit", args=[assessment.pk])
+    if request.method != "POST":
+        form = AssessmentForm(kind=subject.kind, assessment=assessment)
+        return render_assessment_form(
+            request, subject=subject, form=form, action=action, assessment=assessment
+        )
+    form = AssessmentForm(request.POST, kind=subject.kind, assessment=assessment)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                services.update_assessment(
+                    assessment=assessment,
+                    assessed_on=form.cleaned_data["assessed_on"],
+                    answers=form.answers,
+                    override_level=form.cleaned_data["override_level"],
+                    override_reason=form.cleaned_data["override_reason"],
+                    note=form.cleaned_data["note"],
+                )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Saved the assessment of {assessment.party}.")
+            return redirect_after_write(request, assessment.party.get_absolute_url())
+    return render_assessment_form(
+        request, subject=subject, form=form, action=action, assessment=assessment, status=422
+    )
+
+
+@login_required
+def assessment_remove(request, pk: int):
+    assessment = editable_assessment(request, pk, "delete")
+    if request.method != "POST":
+        return render(request, "maturity/assessment_remove.html", {"object": assessment})
+    party = assessment.party
+    with transaction.atomic():
+        services.remove_assessment(assessment=assessment)
+    messages.success(request, f"Removed the assessment of {party} of {assessment.assessed_on}.")
+    return redirect_after_write(request, party.get_absolute_url())
+
+
+# --- Who serves a customer ---------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def serving_unit(request, slug: str):
+    subject = subject_for(customer_slug=slug)
+    if not services.may_assess_customer(request.user, subject.customer):
+        raise PermissionDenied
+    form = ServingUnitForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                services.set_serving_unit(
+                    customer=subject.customer, unit=form.cleaned_data["served_by"]
+                )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Saved who serves {subject.customer}.")
+            return redirect_after_write(request, subject.url)
+    if not request.htmx:
+        return render(
+            request,
+            "generic/object_edit.html",
+            {"form": form, "model_meta": Party._meta, "cancel_url": subject.url},
+            status=422,
+        )
+    return party_page(request, subject, serving_form=form, status=422)
+
+
+# --- Provider units and the self-assessment: the generic views --------------------------------
+
+
+class ProviderUnitEditView(ObjectEditView):
+    model = Party
+    form_class = ProviderUnitForm
+
+    def get_queryset(self):
+        return Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
+
+    def get_object(self):
+        obj = super().get_object()
+        if obj.pk is None:
+            obj.kind = PartyKind.PROVIDER
+        return obj
+
+    def save(self, form):
+        return services.save_provider_unit(unit=form.save(commit=False))
+
+
+class ProviderUnitDeleteView(ObjectDeleteView):
+    model = Party
+    list_url_name = "maturity:overview"
+
+    def get_queryset(self):
+        return Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
+
+    def delete(self, obj):
+        return services.remove_provider_unit(unit=obj)
+
+
+class SelfAssessmentView(ObjectEditView):
+    model = BalanceSelfAssessment
+    form_class = SelfAssessmentForm
+
+    def save(self, form):
+        data = form.cleaned_data
+        return services.record_self_assessment(
+            assessed_on=data["assessed_on"],
+            customer_focus=data["customer_focus"],
+            process_orientation=data["process_orientation"],
+            cost_optimisation=data["cost_optimisation"],
+            note=data["note"],
+            assessor=self.request.user,
+        )
+
+
+# --- The dashboard panel -----------------------------------------------------------------------
+
+
+def dashboard_panel(request) -> dict:
+    """Mismatched customer relationships, and the danger zone of the latest balance snapshot."""
+    if not can(request.user, "view", Assessment):
+        return {"visible": False}
+    snapshot = BalanceSnapshot.objects.first()
+    danger = None
+    if snapshot is not None:
+        danger = services.danger_zone(snapshot.scores)
+    return {
+        "visible": True,
+        "mismatches": selectors.mismatches(),
+        "snapshot": snapshot,
+        "danger_label": BalanceElement(danger).label if danger else "",
+        "consequence": services.DANGER_CONSEQUENCES[danger] if danger else "",
+    }

@@ -1,0 +1,76 @@
+"""Factories of the maturity app: parties, assessments, self-assessments and snapshots.
+
+``AssessmentFactory(party=..., level=3)`` stores an assessment whose answers give level 3 by
+the level rule (the rule itself is tested through maturity.services).
+"""
+
+import datetime
+
+import factory
+
+from maturity.choices import PartyKind
+from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
+from maturity.questionnaire import answers_for_level
+from tests.factories.portfolio import CustomerFactory
+
+
+class ProviderUnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Party
+
+    kind = PartyKind.PROVIDER
+    unit_name = factory.Sequence(lambda n: f"Unit {n}")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    """The provider as a whole (there is one)."""
+
+    class Meta:
+        model = Party
+        django_get_or_create = ("kind", "unit_name")
+
+    kind = PartyKind.PROVIDER
+    unit_name = ""
+
+
+class CustomerPartyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Party
+
+    kind = PartyKind.CUSTOMER
+    customer = factory.SubFactory(CustomerFactory)
+    served_by = None
+
+
+class AssessmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assessment
+
+    party = factory.SubFactory(CustomerPartyFactory)
+    assessed_on = datetime.date(2025, 1, 15)
+    level = 3
+    computed_level = factory.SelfAttribute("level")
+    override_level = None
+    override_reason = ""
+    answers = factory.LazyAttribute(lambda o: answers_for_level(o.party.kind, o.computed_level))
+    assessor = None
+
+
+class SelfAssessmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BalanceSelfAssessment
+
+    assessed_on = datetime.date(2025, 1, 15)
+    customer_focus = 70
+    process_orientation = 70
+    cost_optimisation = 70
+
+
+class BalanceSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BalanceSnapshot
+
+    taken_on = factory.Sequence(lambda n: datetime.date(2024, 1, 1) + datetime.timedelta(days=n))
+    customer_focus = 50
+    process_orientation = 50
+    cost_optimisation = 50
