@@ -203,7 +203,7 @@ def delete_rows(queryset) -> int:
     """Delete the rows in one statement, without loading them or sending signals: generated
     data has no history worth a change record, and 10,000 one-by-one deletes take minutes.
     Rows referring to them must be deleted first (foreign keys are checked at commit)."""
-    return queryset._raw_delete(queryset.db)
+    return queryset._raw_delete(queryset.db) or 0  # None when nothing matched
 
 
 # --- Generating and clearing ------------------------------------------------------------------

@@ -7,7 +7,13 @@ from core.choices import Channel
 from core.context import change_context
 
 # Each app adds its part of the one fictional organisation in <app>/demo.py: load(*, stdout).
-DEMO_MODULES = ("core.demo", "portfolio.demo", "valuestreams.demo", "maturity.demo")
+DEMO_MODULES = (
+    "core.demo",
+    "portfolio.demo",
+    "finance.demo",
+    "valuestreams.demo",
+    "maturity.demo",
+)
 
 
 class Command(BaseCommand):
