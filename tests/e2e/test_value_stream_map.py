@@ -115,13 +115,13 @@ def test_a_bad_complete_accurate_shows_an_error_beside_the_field_and_saves_nothi
     form.locator("#id_new-complete_accurate").fill(value)
     form.get_by_role("button", name="Add stage").click()
 
-    error = page.locator("#id_new-complete_accurate-error")
+    error = page.locator("#id_new-complete_accurate_error")
     expect(error).to_be_visible()
     expect(error).to_contain_text("%C&A is a percentage from 0 to 100")
     # Beside the field: in the same label as the input.
     label = page.locator("label[for='id_new-complete_accurate']")
     expect(label.locator("#id_new-complete_accurate")).to_have_value(value)
-    expect(label.locator("#id_new-complete_accurate-error")).to_have_count(1)
+    expect(label.locator("#id_new-complete_accurate_error")).to_have_count(1)
     expect(page.locator('#totals [data-measure="stages"]')).to_have_text("2")
     assert still_same_document(page)
     assert Stage.objects.filter(value_stream=stream).count() == 2

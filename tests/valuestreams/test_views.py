@@ -416,14 +416,14 @@ def test_a_bad_complete_accurate_shows_an_error_beside_the_field_and_saves_nothi
     response = client.post(url, stage_data(complete_accurate=value), **HTMX)
     assert response.status_code == 422
     body = response.content.decode()
-    assert 'id="id_new-complete_accurate-error"' in body
+    assert 'id="id_new-complete_accurate_error"' in body
     assert "%C&amp;A is a percentage from 0 to 100" in body
     assert "hx-swap-oob" not in body
     assert snapshot(Stage)() == before
     # Without JavaScript: the whole page, with the form and its error.
     response = client.post(url, stage_data(complete_accurate=value))
     assert response.status_code == 422 and b"<html" in response.content
-    assert b'id="id_new-complete_accurate-error"' in response.content
+    assert b'id="id_new-complete_accurate_error"' in response.content
 
 
 @pytest.mark.django_db
@@ -432,7 +432,7 @@ def test_a_stage_name_must_start_with_a_verb(client, stream, owner):
     url = reverse("valuestreams:stage_add", args=[stream.slug])
     response = client.post(url, stage_data(name="The damage assessment"), **HTMX)
     assert response.status_code == 422
-    assert b'id="id_new-name-error"' in response.content
+    assert b'id="id_new-name_error"' in response.content
     assert "instead of “The”" in response.content.decode()
 
 
@@ -443,7 +443,7 @@ def test_process_time_longer_than_lead_time_is_an_error_beside_process_time(clie
     data = stage_data(process_time="3", process_time_unit="days", lead_time="1")
     response = client.post(url, data, **HTMX)
     assert response.status_code == 422
-    assert b'id="id_new-process_time-error"' in response.content
+    assert b'id="id_new-process_time_error"' in response.content
 
 
 @pytest.mark.django_db
