@@ -122,18 +122,6 @@ def in_dependency_cycle(service: Service) -> bool:
         return cursor.fetchone()[0]
 
 
-def contracts_near_notice(*, days: int = 90, today=None) -> list[Contract]:
-    """Live contracts whose notice deadline falls within ``days`` from today."""
-    today = today or timezone.localdate()
-    horizon = today + timedelta(days=days)
-    candidates = Contract.objects.filter(retired_at__isnull=True).select_related("supplier")
-    candidates = candidates.filter(
-        Q(renewal_date__gte=today) | Q(renewal_date__isnull=True, end_date__gte=today)
-    )
-    due = [c for c in candidates if c.notice_deadline and today <= c.notice_deadline <= horizon]
-    return sorted(due, key=lambda c: c.notice_deadline)
-
-
 # --- Customers, suppliers and contracts, applications -----------------------------------------
 
 # A contract whose notice deadline falls this many days ahead or fewer needs a decision now.
@@ -165,6 +153,12 @@ def notice_due_q(*, days: int = NOTICE_HORIZON_DAYS, today=None) -> Q:
         notice_deadline__gte=today,
         notice_deadline__lte=today + timedelta(days=days),
     )
+
+
+def contracts_near_notice(*, days: int = NOTICE_HORIZON_DAYS, today=None) -> list[Contract]:
+    """Live contracts whose notice deadline falls within ``days`` from today, soonest first."""
+    contracts = with_notice_deadline(Contract.objects.select_related("supplier"))
+    return list(contracts.filter(notice_due_q(days=days, today=today)).order_by("notice_deadline"))
 
 
 def _current_subscriptions(today) -> Q:
