@@ -348,7 +348,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def test_database_url(db) -> str:
+def served_database_url(db) -> str:
     """DATABASE_URL of the test database, for the other processes (which only SELECT 1)."""
     url = urlsplit(os.environ["DATABASE_URL"])
     return url._replace(path="/" + connection.settings_dict["NAME"]).geturl()
@@ -356,11 +356,11 @@ def test_database_url(db) -> str:
 
 @pytest.mark.parametrize("behind_tls_proxy", ["true", "false"])
 def test_web_healthcheck_passes_host_validation_and_ssl_redirect(
-    test_database_url, behind_tls_proxy
+    served_database_url, behind_tls_proxy
 ):
     port = free_port()
     environment = production_environment(
-        DATABASE_URL=test_database_url, BEHIND_TLS_PROXY=behind_tls_proxy
+        DATABASE_URL=served_database_url, BEHIND_TLS_PROXY=behind_tls_proxy
     )
     script = python_healthcheck("web")
     assert "127.0.0.1:8000" in script
@@ -399,12 +399,12 @@ def test_web_healthcheck_passes_host_validation_and_ssl_redirect(
         server.wait(timeout=30)
 
 
-def test_beat_healthcheck_checks_database_and_broker(test_database_url):
+def test_beat_healthcheck_checks_database_and_broker(served_database_url):
     check = [sys.executable, "-c", python_healthcheck("beat")]
     result = subprocess.run(
         check,
         cwd=ROOT,
-        env=production_environment(DATABASE_URL=test_database_url),
+        env=production_environment(DATABASE_URL=served_database_url),
         capture_output=True,
         text=True,
         timeout=60,
@@ -414,7 +414,7 @@ def test_beat_healthcheck_checks_database_and_broker(test_database_url):
         check,
         cwd=ROOT,
         env=production_environment(
-            DATABASE_URL=test_database_url, REDIS_URL="redis://127.0.0.1:1/0"
+            DATABASE_URL=served_database_url, REDIS_URL="redis://127.0.0.1:1/0"
         ),
         capture_output=True,
         text=True,
