@@ -242,6 +242,40 @@ def boolean_converter(model_field, *, null=False):
     return convert
 
 
+def _plain_json(value, path="value"):
+    """A JSON value as jsonb stores it: numbers read as Decimal become int or float, and
+    text PostgreSQL cannot store is refused."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise FieldInvalid("Numbers must be finite.")
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise FieldInvalid("Null characters are not allowed.")
+        return value
+    if isinstance(value, list):
+        return [_plain_json(item) for item in value]
+    if isinstance(value, dict):
+        return {_plain_json(key): _plain_json(item) for key, item in value.items()}
+    return value
+
+
+def json_converter(model_field, *, null=False):
+    validators = _extra_validators(model_field)
+
+    def convert(value):
+        if value is None:
+            if null:
+                return None
+            raise FieldInvalid("This field may not be null.")
+        value = _plain_json(value)
+        if validators:
+            _run_validators(validators, value)
+        return value
+
+    return convert
+
+
 def username_converter(*, null):
     def convert(value):
         if value is None:
@@ -317,8 +351,8 @@ def reference_converter(*, null):
 
 def json_value(value):
     """A stored value as the API shows it: decimals as strings, instants in UTC."""
-    if value is None or isinstance(value, str | bool | int):
-        return value
+    if value is None or isinstance(value, str | bool | int | float | list | dict):
+        return value  # JSON fields are shown as stored
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime.datetime):
@@ -334,7 +368,7 @@ _encoder = DjangoJSONEncoder()
 
 def snapshot_value(value):
     """A value as ChangeLoggedModel.changelog_snapshot records it (DjangoJSONEncoder)."""
-    if value is None or isinstance(value, str | bool | int | float):
+    if value is None or isinstance(value, str | bool | int | float | list | dict):
         return value
     return _encoder.default(value)
 
@@ -464,6 +498,10 @@ def spec_for_model_field(model, model_field, *, read_only=False, optional=False)
             schema["maximum"] = high
         if model_field.get_internal_type() in ("BigIntegerField", "BigAutoField"):
             schema["format"] = "int64"
+    elif isinstance(model_field, models.JSONField):
+        # Any JSON; a resource describes the shape it accepts with ``schemas`` (the model's
+        # validators and clean() hold it).
+        convert, schema = json_converter(model_field, null=null), {}
     elif isinstance(model_field, models.CharField | models.TextField):
         choices = [value for value, _ in model_field.flatchoices] if model_field.choices else None
         convert = string_converter(model_field, blank=model_field.blank, null=null, choices=choices)

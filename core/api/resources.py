@@ -45,6 +45,8 @@ class Resource:
     read_only:  of ``fields``, those shown but never written through the API
     computed:   annotations of ``queryset`` shown read-only: name -> OpenAPI schema
     user_lists: many-to-many fields to users, shown read-only as lists of usernames
+    schemas:    OpenAPI schemas of fields the model does not describe well enough (a JSON
+                field's shape): name -> schema, replacing the generated one
     key:        link resources only: the references that identify a record (its pair);
                 other resources are keyed by (source, external_id)
     filterset:  the FilterSet the HTML list uses (its filters become query parameters)
@@ -70,6 +72,7 @@ class Resource:
     read_only: Sequence[str] = ()
     computed: dict = field(default_factory=dict)
     user_lists: Sequence[str] = ()
+    schemas: dict = field(default_factory=dict)
     key: Sequence[str] = ()
     filterset: type | None = None
     queryset: Callable | None = None
@@ -156,6 +159,8 @@ class Resource:
                 continue
             specs.append(api_fields.spec_for_model_field(self.model, model_field, read_only=True))
         for spec in specs:
+            if spec.name in self.schemas:
+                spec.schema = {**self.schemas[spec.name]}
             if spec.read_only:
                 spec.schema = {**spec.schema, "readOnly": True}
         return specs

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
+from psycopg.types.json import Jsonb
 
 from core import context
 from core.api.errors import Conflict, Forbidden, Invalid, PayloadTooLarge, django_errors
@@ -595,7 +596,16 @@ class Engine:
             f'INSERT INTO "{self.table}" ({quoted}) SELECT * FROM unnest({arrays}) '
             f'ON CONFLICT ("id") DO UPDATE SET {updates}'
         )
-        cursor.execute(sql, [[row[c] for row in rows] for c in columns])
+        json_columns = {f.attname for f in self.concrete if isinstance(f, models.JSONField)}
+        cursor.execute(
+            sql,
+            [
+                [None if row[c] is None else Jsonb(row[c]) for row in rows]
+                if c in json_columns
+                else [row[c] for row in rows]
+                for c in columns
+            ],
+        )
 
     def _instance(self, row: dict):
         """A model instance of a row, for ``clean()`` and ``str()`` (positional: faster)."""
