@@ -36,6 +36,8 @@ PRODUCTION = {
     "SECURE_SSL_REDIRECT": "true",
     "SECURE_COOKIES": "true",
     "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "SECURE_HSTS_PRELOAD": "true",
     "SECRET_KEY": "production-like-check-" + "abcdefghijklmnopqrstuvwxyz0123456789",
     "ALLOWED_HOSTS": "portico.example.org",
 }
