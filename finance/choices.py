@@ -62,3 +62,30 @@ class UnallocatedReason(models.TextChoices):
     RETIRED_TARGETS = "retired_targets", "Only retired targets"
     ZERO_WEIGHT = "zero_weight", "Every weight is zero"
     CLOSED_CYCLE = "closed_cycle", "Dependency cycle with no consumer outside it"
+
+
+class ReportPeriodSelector(models.TextChoices):
+    """Which period a scheduled report covers; quarters and years follow the fiscal year."""
+
+    LAST_MONTH = "last_month", "Last closed month"
+    LAST_QUARTER = "last_quarter", "Last closed quarter"
+    LAST_YEAR = "last_year", "Last closed fiscal year"
+
+
+class ReportFormat(models.TextChoices):
+    XLSX = "xlsx", "XLSX workbook"
+    CSV = "csv", "CSV table"
+    PDF = "pdf", "PDF summary"
+
+
+class ReportOutcome(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Failed"
+
+
+class ReportTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    MANUAL = "manual", "Requested in the browser"
+    COMMAND = "command", "Command line"

@@ -2,7 +2,8 @@
 services, applications, contracts and cost pools; a data-centre and a service-desk pool
 (and an innovation-lab pool allocated to nothing, so something stays unallocated); USD and
 GBP items with their exchange rates and one CHF item without a rate; nine closed months
-(one of them restated after a late invoice) and three open ones, all rolled up.
+(one of them restated after a late invoice) and three open ones, all rolled up; and two
+scheduled reports to finance (a monthly TCO pack and a quarterly summary).
 
 Records have source "demo" and stable external ids and are created only when missing, so a
 second load creates and changes nothing. Portfolio records are looked up by their demo keys;
@@ -16,13 +17,22 @@ from decimal import Decimal
 from django.conf import settings
 
 from finance import services
-from finance.choices import CostCategory, Expenditure, PoolType, RunOutcome, RunTrigger
+from finance.choices import (
+    CostCategory,
+    Expenditure,
+    PoolType,
+    ReportFormat,
+    ReportPeriodSelector,
+    RunOutcome,
+    RunTrigger,
+)
 from finance.models import (
     CostItem,
     CostPool,
     ExchangeRate,
     Period,
     PoolAllocation,
+    ReportDefinition,
     TcoRun,
     month_serial,
     serial_label,
@@ -464,6 +474,62 @@ class FinanceDemo:
         services.discard_scheduled_recompute()
 
 
+# Two scheduled reports to finance: (name, period, formats, scope, recipients, schedule).
+def demo_reports() -> list[tuple]:
+    from finance.models import fiscal_start_month
+
+    # The first month of each fiscal quarter: the quarter before it has just ended.
+    quarter_starts = sorted((fiscal_start_month() - 1 + 3 * n) % 12 + 1 for n in range(4))
+    return [
+        (
+            "Monthly TCO pack",
+            ReportPeriodSelector.LAST_MONTH,
+            [ReportFormat.XLSX, ReportFormat.CSV, ReportFormat.PDF],
+            {},
+            ["finance@example.org", "fiona@example.org"],
+            {"minute": "0", "hour": "7", "day_of_month": "3", "month_of_year": "*"},
+        ),
+        (
+            "Quarterly customer-facing summary",
+            ReportPeriodSelector.LAST_QUARTER,
+            [ReportFormat.PDF, ReportFormat.XLSX],
+            {"kind": "customer_facing"},
+            ["cfo@example.org", "demo@example.org"],
+            {
+                "minute": "30",
+                "hour": "8",
+                "day_of_month": "10",
+                "month_of_year": ",".join(map(str, quarter_starts)),
+            },
+        ),
+    ]
+
+
+def load_reports() -> int:
+    """The demo's scheduled reports, each created once (an edited one is left as it is)."""
+    from django.contrib.auth import get_user_model
+
+    author = get_user_model().objects.filter(username="fiona").first()
+    made = 0
+    for name, selector, formats, scope, recipients, schedule in demo_reports():
+        if ReportDefinition.objects.filter(name=name).exists():
+            continue
+        services.save_report_definition(
+            definition=ReportDefinition(
+                name=name,
+                period_selector=selector,
+                formats=formats,
+                scope=scope,
+                recipients=recipients,
+                day_of_week="*",
+                **schedule,
+            ),
+            user=author,
+        )
+        made += 1
+    return made
+
+
 def load(*, stdout) -> None:
     from django.utils import timezone
 
@@ -472,6 +538,9 @@ def load(*, stdout) -> None:
         stdout.write("Demo finance: skipped, the demo portfolio is not there.")
         return
     demo.load()
+    reports = load_reports()
+    if reports:
+        demo.created["scheduled reports"] = reports
     made = ", ".join(f"{n} {what}" for what, n in demo.created.items()) or "nothing new"
     first, last = demo_months(demo.today)[0], demo_months(demo.today)[-1]
     stdout.write(f"Demo finance ({serial_label(first)} to {serial_label(last)}): {made}.")

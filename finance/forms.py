@@ -1,15 +1,23 @@
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from core.forms import PorticoModelForm
+from finance.choices import ReportFormat
+from finance.filtersets import FundServicesFilterSet
 from finance.models import (
     LABEL_FORMAT,
+    SCHEDULE_FIELDS,
     TARGET_FIELDS,
     CostItem,
     CostPool,
     ExchangeRate,
     PoolAllocation,
+    ReportDefinition,
+    TcoResult,
     parse_label,
 )
 from portfolio.models import Application, Contract, Service
@@ -190,3 +198,106 @@ class RestateForm(forms.Form):
         if not reason:
             raise ValidationError("Say why the period is restated.")
         return reason
+
+
+# --- Scheduled reports -----------------------------------------------------------------------
+
+SCOPE_PREFIX = "scope_"
+RECIPIENT_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+class RecipientsField(forms.CharField):
+    """E-mail addresses, one a line or separated by commas; the model names each bad one."""
+
+    widget = forms.Textarea
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        return [part for part in RECIPIENT_SEPARATORS.split(value or "") if part]
+
+
+class ReportDefinitionForm(PorticoModelForm):
+    """A report, its scope (the Fund services page's own filters, as fields ``scope_*``) and
+    its schedule."""
+
+    formats = forms.MultipleChoiceField(
+        choices=ReportFormat.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one format: xlsx, csv or pdf."},
+    )
+    recipients = RecipientsField(
+        help_text="E-mail addresses, one a line or separated by commas.",
+        error_messages={"required": "Name at least one recipient."},
+    )
+
+    class Meta:
+        model = ReportDefinition
+        fields = [
+            "name",
+            "period_selector",
+            "formats",
+            "recipients",
+            "minute",
+            "hour",
+            "day_of_month",
+            "month_of_year",
+            "day_of_week",
+            "enabled",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipients"].widget.attrs["rows"] = 3
+        filters = FundServicesFilterSet(queryset=TcoResult.objects.none()).form.fields
+        scope = self.instance.scope or {}
+        position = list(self.fields).index("recipients") + 1
+        items = list(self.fields.items())
+        added = []
+        for name, field in filters.items():
+            field.required = False
+            field.label = f"Scope: {str(field.label).lower()}"
+            field.help_text = "Empty: every service. As on the Fund services page."
+            added.append((SCOPE_PREFIX + name, field))
+            if name in scope:
+                self.initial[SCOPE_PREFIX + name] = scope[name]
+        self.fields = dict(items[:position] + added + items[position:])
+        for name, label in SCHEDULE_FIELDS:
+            self.fields[name].label = f"Schedule: {label}"
+        self.scope_names = [name for name, _ in added]
+
+    def clean(self):
+        cleaned = super().clean()
+        scope = {}
+        for name in self.scope_names:
+            value = cleaned.get(name)
+            if isinstance(value, models.Model):
+                value = getattr(value, self.fields[name].to_field_name or "pk")
+            if value not in (None, ""):
+                scope[name.removeprefix(SCOPE_PREFIX)] = str(value)
+        self.instance.scope = scope
+        return cleaned
+
+
+class RunReportForm(forms.Form):
+    period = forms.CharField(
+        required=False,
+        max_length=10,
+        help_text="Empty: the period the report names. Or YYYY-MM, YYYY-Qn (fiscal) or FYyyyy.",
+    )
+    resend = forms.BooleanField(
+        required=False,
+        label="Send the e-mail again if this period was already sent",
+    )
+
+    def clean_period(self):
+        from finance.services import parse_report_period
+
+        value = self.cleaned_data["period"].strip()
+        if value:
+            try:
+                return parse_report_period(value).key
+            except ValidationError as exc:
+                raise ValidationError(exc.message_dict["period"]) from None
+        return value

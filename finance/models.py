@@ -12,6 +12,7 @@ import operator
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -27,6 +28,10 @@ from finance.choices import (
     NodeKind,
     PeriodStatus,
     PoolType,
+    ReportFormat,
+    ReportOutcome,
+    ReportPeriodSelector,
+    ReportTrigger,
     RunOutcome,
     RunTrigger,
     UnallocatedReason,
@@ -532,3 +537,217 @@ RESULT_MONEY_FIGURES = (
     "kept",
     "unallocated",
 )
+
+
+# --- Scheduled reports ------------------------------------------------------------------------
+
+# The five fields of a cron-like schedule: (field, its name in messages, celery's keyword).
+SCHEDULE_FIELDS = (
+    ("minute", "minute"),
+    ("hour", "hour"),
+    ("day_of_month", "day of the month"),
+    ("month_of_year", "month"),
+    ("day_of_week", "day of the week"),
+)
+
+
+def _schedule_field(default: str, help_text: str) -> models.CharField:
+    return models.CharField(max_length=240, default=default, help_text=help_text)
+
+
+class ReportDefinition(ChangeLoggedModel):
+    """A finance report: which period, which services, which files, to whom, and when.
+
+    Its schedule lives in django-celery-beat (a CrontabSchedule and a PeriodicTask kept in step
+    by finance.services.save_report_definition), so beat's database scheduler runs it.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    period_selector = models.CharField(
+        "period",
+        max_length=15,
+        choices=ReportPeriodSelector.choices,
+        default=ReportPeriodSelector.LAST_MONTH,
+        help_text="Quarters and years follow the fiscal year.",
+    )
+    # The Fund services page's filters (finance.filtersets.FundServicesFilterSet), as the
+    # query values that page takes: {"kind": "supporting", "owner": "alice"}. Empty: all.
+    scope = models.JSONField(default=dict, blank=True)
+    formats = ArrayField(
+        models.CharField(max_length=4, choices=ReportFormat.choices), default=list, blank=True
+    )
+    recipients = ArrayField(models.CharField(max_length=254), default=list, blank=True)
+    minute = _schedule_field("0", "0-59, or cron syntax such as */15.")
+    hour = _schedule_field("7", "0-23.")
+    day_of_month = _schedule_field("3", "1-31, or * for every day.")
+    month_of_year = _schedule_field("*", "1-12, or * for every month.")
+    day_of_week = _schedule_field("*", "0-6 (Sunday is 0) or mon-fri, or * for every day.")
+    enabled = models.BooleanField(
+        default=True, help_text="Run on the schedule (a report can be run by hand either way)."
+    )
+    # SET_NULL: beat's entry is managed by the services; losing it must not lose the report.
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="finance_report",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    changelog_exclude = ("created_at", "updated_at", "periodic_task")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(formats=[]),
+                name="report_has_a_format",
+                violation_error_message="Choose at least one format.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("finance:report_detail", args=[self.pk])
+
+    @property
+    def cron(self) -> str:
+        return " ".join(getattr(self, name) for name, _ in SCHEDULE_FIELDS)
+
+    def clean(self):
+        from django.core.validators import validate_email
+        from django_celery_beat import validators
+
+        errors: dict[str, list[str]] = {}
+        unknown = [value for value in self.formats if value not in ReportFormat.values]
+        if unknown:
+            errors["formats"] = [
+                f"Unknown format: {', '.join(map(repr, unknown))}. "
+                f"Choose from {', '.join(ReportFormat.values)}."
+            ]
+        elif not self.formats:
+            errors["formats"] = ["Choose at least one format: xlsx, csv or pdf."]
+        bad = []
+        for address in self.recipients:
+            try:
+                validate_email(address)
+            except ValidationError:
+                bad.append(address)
+        if bad:
+            noun = "Not an e-mail address" if len(bad) == 1 else "Not e-mail addresses"
+            errors["recipients"] = [f"{noun}: {', '.join(repr(b) for b in bad)}."]
+        elif not self.recipients:
+            errors["recipients"] = ["Name at least one recipient."]
+        # The validators django-celery-beat puts on CrontabSchedule, then celery's own parser
+        # for what only the whole schedule shows.
+        checks = {
+            "minute": validators.minute_validator,
+            "hour": validators.hour_validator,
+            "day_of_month": validators.day_of_month_validator,
+            "month_of_year": validators.month_of_year_validator,
+            "day_of_week": validators.day_of_week_validator,
+        }
+        for name, label in SCHEDULE_FIELDS:
+            value = (getattr(self, name) or "").strip()
+            setattr(self, name, value)
+            if not value:
+                errors[name] = [f"The schedule needs a {label}: a value or *."]
+                continue
+            try:
+                checks[name](value)
+            except ValidationError as exc:
+                detail = "; ".join(exc.messages)
+                errors[name] = [f"{value!r} is not a valid {label} for the schedule: {detail}."]
+        if not any(name in errors for name, _ in SCHEDULE_FIELDS):
+            from celery.schedules import crontab
+
+            try:
+                crontab(**{name: getattr(self, name) for name, _ in SCHEDULE_FIELDS})
+            except ValueError as exc:
+                errors.setdefault("minute", []).append(f"The schedule {self.cron!r}: {exc}")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ReportRun(models.Model):
+    """One report for one period: rendered, stored and e-mailed. A rerun for the same period
+    updates this row and its files in place."""
+
+    # CASCADE: a run (and its files) is part of its report; what was e-mailed stays sent.
+    definition = models.ForeignKey(ReportDefinition, on_delete=models.CASCADE, related_name="runs")
+    period_key = models.CharField(max_length=10)  # 2025-03, 2025-Q1 or FY2025
+    first_month = models.CharField(max_length=7, blank=True)
+    last_month = models.CharField(max_length=7, blank=True)
+    trigger = models.CharField(max_length=10, choices=ReportTrigger.choices)
+    outcome = models.CharField(
+        max_length=10, choices=ReportOutcome.choices, default=ReportOutcome.RUNNING
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    emailed_to = ArrayField(models.CharField(max_length=254), default=list, blank=True)
+    email_count = models.PositiveIntegerField(default=0)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["definition", "period_key"], name="report_run_unique_period"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.definition} {self.period_key}"
+
+    def get_absolute_url(self):
+        return self.definition.get_absolute_url() + "#runs"
+
+    @property
+    def months_label(self) -> str:
+        if not self.first_month or self.first_month == self.last_month:
+            return self.first_month
+        return f"{self.first_month} to {self.last_month}"
+
+
+class ReportFile(models.Model):
+    """A rendered file of a run, kept in the database: web and workers share only it."""
+
+    run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="files")
+    format = models.CharField(max_length=4, choices=ReportFormat.choices)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+    rendered_at = models.DateTimeField()
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["run", "format"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "format"], name="report_file_unique_format")
+        ]
+
+    def __str__(self):
+        return self.filename
+
+    def get_absolute_url(self):
+        return reverse("finance:report_download", args=[self.pk])

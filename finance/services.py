@@ -3,7 +3,9 @@
 import datetime
 import json
 import logging
+import re
 import time
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, localcontext
@@ -13,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from core.services import delete_or_retire
 from finance import tco
@@ -20,21 +23,33 @@ from finance.choices import (
     CostCategory,
     Expenditure,
     PeriodStatus,
+    ReportFormat,
+    ReportOutcome,
+    ReportPeriodSelector,
+    ReportTrigger,
     RunOutcome,
     RunTrigger,
     UnallocatedReason,
 )
 from finance.models import (
+    SCHEDULE_FIELDS,
     CostItem,
     CostPool,
     ExchangeRate,
     Period,
     PoolAllocation,
+    ReportDefinition,
+    ReportFile,
+    ReportRun,
     TcoFlow,
     TcoResult,
     TcoRun,
     TcoUnallocated,
+    fiscal_start_month,
+    fiscal_year_of,
+    month_serial,
     parse_label,
+    serial_label,
 )
 from finance.selectors import node_labels
 from portfolio.choices import ApplicationLifecycle, ServiceLifecycle
@@ -780,3 +795,353 @@ def create_period(*, label: str) -> Period:
     if Period.objects.filter(year=year, month=month).exists():
         raise ValidationError({"label": f"The period {label} exists already."})
     return period_for(label, create=True)
+
+
+# --- Scheduled reports -----------------------------------------------------------------------
+
+REPORT_TASK = "finance.tasks.run_report"
+QUARTER_KEY = re.compile(r"^(\d{4})-Q([1-4])$")
+YEAR_KEY = re.compile(r"^FY(\d{4})$")
+PERIOD_KEY_FORMS = "YYYY-MM (a month), YYYY-Qn (a fiscal quarter) or FYyyyy (a fiscal year)"
+
+
+@dataclass(frozen=True)
+class ReportSpan:
+    """The months a report covers: one month, a fiscal quarter or a fiscal year."""
+
+    kind: str  # "month", "quarter" or "year"
+    first: int  # month serial (finance.models.month_serial)
+    last: int
+
+    @property
+    def serials(self) -> list[int]:
+        return list(range(self.first, self.last + 1))
+
+    @property
+    def first_label(self) -> str:
+        return serial_label(self.first)
+
+    @property
+    def last_label(self) -> str:
+        return serial_label(self.last)
+
+    @property
+    def fiscal_year(self) -> int:
+        return fiscal_year_of(self.first // 12, self.first % 12 + 1)
+
+    @property
+    def key(self) -> str:
+        if self.kind == "month":
+            return self.first_label
+        if self.kind == "quarter":
+            quarter = (self.first % 12 + 1 - fiscal_start_month()) % 12 // 3 + 1
+            return f"{self.fiscal_year}-Q{quarter}"
+        return f"FY{self.fiscal_year}"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "month":
+            return self.first_label
+        if self.kind == "quarter":
+            year, quarter = self.key.split("-")
+            name = f"{quarter} of fiscal year {year}"
+        else:
+            name = f"Fiscal year {self.fiscal_year}"
+        return f"{name} ({self.first_label} to {self.last_label})"
+
+
+SELECTOR_SPAN = {
+    ReportPeriodSelector.LAST_MONTH.value: "month",
+    ReportPeriodSelector.LAST_QUARTER.value: "quarter",
+    ReportPeriodSelector.LAST_YEAR.value: "year",
+}
+SPAN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def span_containing(kind: str, serial: int) -> ReportSpan:
+    """The month, fiscal quarter or fiscal year that month ``serial`` belongs to."""
+    fiscal_index = (serial % 12 + 1 - fiscal_start_month()) % 12
+    if kind == "month":
+        first = serial
+    elif kind == "quarter":
+        first = serial - fiscal_index % 3
+    else:
+        first = serial - fiscal_index
+    return ReportSpan(kind, first, first + SPAN_MONTHS[kind] - 1)
+
+
+def parse_report_period(text: str) -> ReportSpan:
+    """``2025-03``, ``2025-Q1`` (quarter 1 of fiscal year 2025) or ``FY2025``."""
+    value = (text or "").strip().upper()
+    if quarter := QUARTER_KEY.match(value):
+        year, number = int(quarter[1]), int(quarter[2])
+        start = fiscal_start_month()
+        first = month_serial(year - (1 if start != 1 else 0), start) + 3 * (number - 1)
+        return ReportSpan("quarter", first, first + 2)
+    if fiscal := YEAR_KEY.match(value):
+        start = fiscal_start_month()
+        first = month_serial(int(fiscal[1]) - (1 if start != 1 else 0), start)
+        return ReportSpan("year", first, first + 11)
+    try:
+        year, month = parse_label(value)
+    except ValidationError:
+        raise ValidationError(
+            {"period": f"A report period is written {PERIOD_KEY_FORMS}, not {text!r}."}
+        ) from None
+    serial = month_serial(year, month)
+    return ReportSpan("month", serial, serial)
+
+
+def resolve_report_period(
+    *, selector: str, today: datetime.date | None = None, closed: set[int] | None = None
+) -> ReportSpan:
+    """The latest month, fiscal quarter or fiscal year whose every month is closed with
+    results. When there is none yet: the latest one that has ended, so the run that finds it
+    incomplete is recorded against it."""
+    from finance.selectors import closed_months_with_results
+
+    kind = SELECTOR_SPAN[selector]
+    closed = closed_months_with_results() if closed is None else closed
+    if closed:
+        span = span_containing(kind, max(closed))
+        while span.last >= min(closed):
+            if all(serial in closed for serial in span.serials):
+                return span
+            span = span_containing(kind, span.first - 1)
+    today = today or timezone.localdate()
+    current = span_containing(kind, month_serial(today.year, today.month))
+    return span_containing(kind, current.first - 1)
+
+
+def report_periods(span: ReportSpan) -> tuple[list[Period], str]:
+    """The periods of ``span`` and, when any month is not closed with results, why the
+    report cannot be made (empty when it can)."""
+    from finance.selectors import closed_months_with_results
+
+    periods = {
+        p.serial: p for p in Period.objects.filter(serial__gte=span.first, serial__lte=span.last)
+    }
+    closed = closed_months_with_results()
+    missing = [serial_label(s) for s in span.serials if s not in periods]
+    still_open = [
+        serial_label(s) for s in span.serials if s in periods and not periods[s].is_closed
+    ]
+    empty = [
+        serial_label(s)
+        for s in span.serials
+        if s in periods and periods[s].is_closed and s not in closed
+    ]
+    problems = []
+    if missing:
+        problems.append(f"no period for {', '.join(missing)}")
+    if still_open:
+        problems.append(f"{', '.join(still_open)} not closed yet")
+    if empty:
+        problems.append(f"no results in {', '.join(empty)}")
+    if problems:
+        return [], (
+            f"{span.label} has no closed results: {'; '.join(problems)}. The report is made "
+            "once every month of it is closed."
+        )
+    return [periods[s] for s in span.serials], ""
+
+
+def clean_report_scope(scope: dict | None) -> dict:
+    """Keep only the Fund services filters that are set; refuse a value they reject."""
+    from finance.filtersets import FundServicesFilterSet
+    from finance.selectors import scoped_results
+
+    names = set(FundServicesFilterSet.base_filters)
+    scope = {key: str(value).strip() for key, value in (scope or {}).items() if value}
+    unknown = sorted(set(scope) - names)
+    if unknown:
+        raise ValidationError(
+            {"scope": f"Unknown filter: {', '.join(unknown)}. Use {', '.join(sorted(names))}."}
+        )
+    scope = {key: value for key, value in scope.items() if value}
+    scoped_results(periods=[], scope=scope)
+    return scope
+
+
+def save_report_definition(*, definition: ReportDefinition, user=None) -> ReportDefinition:
+    """Validate and save a report, and keep its beat schedule in step."""
+    definition.scope = clean_report_scope(definition.scope)
+    definition.formats = [f for f in ReportFormat.values if f in set(definition.formats)]
+    definition.recipients = list(dict.fromkeys(a.strip() for a in definition.recipients if a))
+    if definition.pk is None and getattr(user, "is_authenticated", False):
+        definition.created_by = user
+    definition.full_clean()
+    definition.save()
+    sync_report_schedule(definition=definition)
+    return definition
+
+
+def sync_report_schedule(*, definition: ReportDefinition) -> PeriodicTask:
+    """Create or update the report's CrontabSchedule and PeriodicTask (enabled with it), in
+    the server's time zone; a crontab no entry uses any more is removed."""
+    values = {name: getattr(definition, name) for name, _ in SCHEDULE_FIELDS}
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    crontab = CrontabSchedule.objects.filter(**values, timezone=zone).order_by("pk").first()
+    if crontab is None:
+        crontab = CrontabSchedule.objects.create(**values, timezone=zone)
+    task = definition.periodic_task or PeriodicTask()
+    previous_crontab = task.crontab_id
+    task.name = f"finance report {definition.pk}: {definition.name}"[:200]
+    task.task = REPORT_TASK
+    task.crontab = crontab
+    task.interval = task.solar = task.clocked = None
+    task.args = json.dumps([definition.pk])
+    task.kwargs = "{}"
+    task.enabled = definition.enabled
+    task.description = f"Renders and e-mails the finance report “{definition.name}”."
+    task.save()
+    if definition.periodic_task_id != task.pk:
+        ReportDefinition.objects.filter(pk=definition.pk).update(periodic_task=task)
+        definition.periodic_task = task
+    if previous_crontab and previous_crontab != crontab.pk:
+        _drop_unused_crontab(previous_crontab)
+    return task
+
+
+def _drop_unused_crontab(crontab_id: int) -> None:
+    CrontabSchedule.objects.filter(pk=crontab_id, periodictask__isnull=True).delete()
+
+
+def delete_report_definition(*, definition: ReportDefinition) -> str:
+    """Delete a report with its runs, files and beat entry."""
+    task = definition.periodic_task
+    definition.delete()
+    if task is not None:
+        crontab_id = task.crontab_id
+        task.delete()
+        if crontab_id:
+            _drop_unused_crontab(crontab_id)
+    return "deleted"
+
+
+def queue_report_run(
+    *, definition: ReportDefinition, resend: bool = False, period: str = "", user=None
+) -> None:
+    """Run a report in the background (after commit); ``period`` is checked now."""
+    from finance.tasks import run_report as task
+
+    key = parse_report_period(period).key if period else None
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    transaction.on_commit(
+        lambda: task.apply_async(
+            args=[definition.pk],
+            kwargs={
+                "resend": resend,
+                "period": key,
+                "trigger": ReportTrigger.MANUAL,
+                "user_id": user_id,
+            },
+        )
+    )
+
+
+def run_report(
+    definition: ReportDefinition,
+    *,
+    resend: bool = False,
+    period: str | None = None,
+    trigger: str = ReportTrigger.SCHEDULE,
+    user=None,
+    today: datetime.date | None = None,
+) -> ReportRun:
+    """Render, store and e-mail a report for one period (``period`` as in
+    parse_report_period; by default the one its selector names).
+
+    One run per report and period: a rerun regenerates the files in place. The e-mail (one
+    message, every file attached, to every recipient) goes once per period unless
+    ``resend``. A period that is not closed with results gives a skipped run with the reason.
+    """
+    from finance import reports
+
+    span = (
+        parse_report_period(period)
+        if period
+        else resolve_report_period(selector=definition.period_selector, today=today)
+    )
+    requested_by = user if getattr(user, "is_authenticated", False) else None
+    with transaction.atomic():
+        run, _ = ReportRun.objects.get_or_create(
+            definition=definition,
+            period_key=span.key,
+            defaults={"trigger": trigger, "started_at": timezone.now()},
+        )
+        run.trigger = trigger
+        run.started_at = timezone.now()
+        run.finished_at = None
+        run.outcome = ReportOutcome.RUNNING
+        run.first_month, run.last_month = span.first_label, span.last_label
+        run.error = run.note = ""
+        run.requested_by = requested_by
+        run.save(update_fields=[*RUN_START_FIELDS, *RUN_END_FIELDS])
+    run.delivery_failed = False
+
+    periods, reason = report_periods(span)
+    if reason:
+        return _finish_run(run, ReportOutcome.SKIPPED, error=reason)
+    try:
+        data = reports.gather(definition=definition, span=span, periods=periods)
+        rendered = [reports.render(data, fmt) for fmt in definition.formats]
+        with transaction.atomic():
+            now = timezone.now()
+            for item in rendered:
+                ReportFile.objects.update_or_create(
+                    run=run,
+                    format=item.format,
+                    defaults={
+                        "filename": item.filename,
+                        "content_type": item.content_type,
+                        "content": item.content,
+                        "size": len(item.content),
+                        "rendered_at": now,
+                    },
+                )
+            run.files.exclude(format__in=definition.formats).delete()
+    except Exception as exc:
+        logger.exception("Report %s for %s failed", definition.pk, span.key)
+        return _finish_run(run, ReportOutcome.FAILED, error=f"{type(exc).__name__}: {exc}")
+
+    with transaction.atomic():
+        # Locked while sending: two runs of one period cannot both send it.
+        locked = ReportRun.objects.select_for_update().get(pk=run.pk)
+        if locked.emailed_at is not None and not resend:
+            run.emailed_at, run.emailed_to = locked.emailed_at, locked.emailed_to
+            run.email_count = locked.email_count
+            when = timezone.localtime(locked.emailed_at).strftime("%Y-%m-%d %H:%M")
+            run.note = (
+                f"Files made again; not e-mailed again (sent {when} to "
+                f"{', '.join(locked.emailed_to)})."
+            )[:500]
+            return _finish_run(run, ReportOutcome.SUCCEEDED)
+        try:
+            reports.email(data, rendered, recipients=definition.recipients)
+        except Exception as exc:
+            run.delivery_failed = True
+            return _finish_run(
+                run, ReportOutcome.FAILED, error=f"The e-mail could not be sent: {exc}"
+            )
+        run.emailed_at = timezone.now()
+        run.emailed_to = list(definition.recipients)
+        run.email_count = locked.email_count + 1
+        run.note = f"E-mailed to {len(run.emailed_to)} recipient(s)" + (
+            f" (time {run.email_count})." if run.email_count > 1 else "."
+        )
+        return _finish_run(run, ReportOutcome.SUCCEEDED, emailed=True)
+
+
+RUN_START_FIELDS = ("trigger", "started_at", "first_month", "last_month", "requested_by")
+RUN_END_FIELDS = ("outcome", "error", "note", "finished_at")
+RUN_EMAIL_FIELDS = ("emailed_at", "emailed_to", "email_count")
+
+
+def _finish_run(run: ReportRun, outcome: str, *, error: str = "", emailed=False) -> ReportRun:
+    """Record how the run ended; the e-mail fields only by the run that sent it."""
+    run.outcome = outcome
+    run.error = error[:5000]
+    run.finished_at = timezone.now()
+    run.save(update_fields=[*RUN_END_FIELDS, *(RUN_EMAIL_FIELDS if emailed else ())])
+    return run

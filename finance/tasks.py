@@ -2,13 +2,14 @@
 are gone, and attribute what they change to the task channel."""
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.db import OperationalError
 
 from core.choices import Channel
 from core.context import change_context
 from finance import services
-from finance.choices import RunTrigger
-from finance.models import Period
+from finance.choices import ReportTrigger, RunTrigger
+from finance.models import Period, ReportDefinition
 
 
 @shared_task(
@@ -39,3 +40,34 @@ def recompute_period(period_id: int, trigger: str = RunTrigger.MANUAL) -> int | 
         return None
     with change_context(channel=Channel.TASK):
         return services.recompute_tco(period=period, trigger=trigger).pk
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def run_report(
+    self,
+    definition_id: int,
+    resend: bool = False,
+    period: str | None = None,
+    trigger: str = ReportTrigger.SCHEDULE,
+    user_id: int | None = None,
+) -> int | None:
+    """Render, store and e-mail a finance report (beat calls it with the report's id); the
+    run's id, or None when the report is gone or its schedule is switched off. A failed
+    delivery is retried with backoff: the next attempt sends what was not sent."""
+    definition = ReportDefinition.objects.filter(pk=definition_id).first()
+    if definition is None or (trigger == ReportTrigger.SCHEDULE and not definition.enabled):
+        return None
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    with change_context(user=user, channel=Channel.TASK):
+        run = services.run_report(
+            definition, resend=resend, period=period, trigger=trigger, user=user
+        )
+    if run.delivery_failed and self.request.retries < self.max_retries:
+        raise self.retry(countdown=min(60 * 2**self.request.retries, 3600))
+    return run.pk

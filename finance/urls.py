@@ -34,4 +34,11 @@ urlpatterns = [
     path("costs/periods/<str:label>/restate/", views.period_restate, name="period_restate"),
     path("costs/periods/<str:label>/recompute/", views.period_recompute, name="period_recompute"),
     path("costs/runs/", views.TcoRunListView.as_view(), name="run_list"),
+    path("reports/", views.report_list, name="report_list"),
+    path("reports/new/", views.ReportEditView.as_view(), name="report_add"),
+    path("reports/<int:pk>/", views.report_detail, name="report_detail"),
+    path("reports/<int:pk>/edit/", views.ReportEditView.as_view(), name="report_edit"),
+    path("reports/<int:pk>/remove/", views.ReportDeleteView.as_view(), name="report_delete"),
+    path("reports/<int:pk>/run/", views.report_run, name="report_run"),
+    path("reports/files/<int:pk>/", views.report_download, name="report_download"),
 ]

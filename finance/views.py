@@ -1,14 +1,16 @@
 """Thin views: the Fund services page, lineage drill-down, cost data, periods and runs."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, F
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.db.models import Count, F, Prefetch
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from core.generic import (
@@ -19,7 +21,7 @@ from core.generic import (
     redirect_after_write,
 )
 from core.permissions import can
-from finance import selectors, services
+from finance import reports, selectors, services
 from finance.choices import PeriodStatus
 from finance.filtersets import (
     CostItemFilterSet,
@@ -35,7 +37,9 @@ from finance.forms import (
     ExchangeRateForm,
     PeriodForm,
     PoolAllocationForm,
+    ReportDefinitionForm,
     RestateForm,
+    RunReportForm,
 )
 from finance.models import (
     CostItem,
@@ -43,6 +47,9 @@ from finance.models import (
     ExchangeRate,
     Period,
     PoolAllocation,
+    ReportDefinition,
+    ReportFile,
+    ReportRun,
     TcoResult,
     TcoRun,
     parse_label,
@@ -616,3 +623,137 @@ class TcoRunListView(ObjectListView):
 
     def get_extra_context(self):
         return {"section": "runs"}
+
+
+# --- Scheduled reports -----------------------------------------------------------------------
+
+
+def _last_runs(definitions) -> dict[int, ReportRun]:
+    runs = (
+        ReportRun.objects.filter(definition__in=definitions)
+        .order_by("definition_id", "-started_at", "-id")
+        .distinct("definition_id")
+    )
+    return {run.definition_id: run for run in runs}
+
+
+def _with_files(runs):
+    return runs.select_related("definition", "requested_by").prefetch_related(
+        Prefetch("files", queryset=ReportFile.objects.defer("content").order_by("format"))
+    )
+
+
+@login_required
+@require_GET
+def report_list(request):
+    """The report definitions with their schedule and last run, and the latest runs."""
+    _require(request.user, "view", ReportDefinition)
+    definitions = list(
+        ReportDefinition.objects.select_related("periodic_task__crontab", "created_by")
+    )
+    last = _last_runs(definitions)
+    for definition in definitions:
+        definition.last_run = last.get(definition.pk)
+    runs = _with_files(ReportRun.objects.all())[:REPORT_RUNS_SHOWN]
+    return render(
+        request,
+        "finance/report_list.html",
+        {
+            "definitions": definitions,
+            "runs": list(runs),
+            "can_add": can(request.user, "add", ReportDefinition),
+            "can_download": can(request.user, "view", ReportFile),
+            "time_zone": settings.TIME_ZONE,
+        },
+    )
+
+
+REPORT_RUNS_SHOWN = 30
+
+
+@login_required
+def report_detail(request, pk: int, *, run_form=None, status=200):
+    definition = get_object_or_404(
+        ReportDefinition.objects.select_related("periodic_task__crontab", "created_by"), pk=pk
+    )
+    if not can(request.user, "view", definition):
+        raise PermissionDenied
+    can_run = can(request.user, "change", definition)
+    runs = list(_with_files(definition.runs.all()))
+    span = services.resolve_report_period(selector=definition.period_selector)
+    return render(
+        request,
+        "finance/report_detail.html",
+        {
+            "object": definition,
+            "runs": runs,
+            "scope": reports.describe_scope(definition.scope),
+            "next_span": span,
+            "next_emailed": any(r.period_key == span.key and r.emailed_at for r in runs),
+            "can_change": can_run,
+            "can_delete": can(request.user, "delete", definition),
+            "can_download": can(request.user, "view", ReportFile),
+            "run_form": run_form or (RunReportForm() if can_run else None),
+            "time_zone": settings.TIME_ZONE,
+        },
+        status=status,
+    )
+
+
+class ReportEditView(ObjectEditView):
+    model = ReportDefinition
+    form_class = ReportDefinitionForm
+
+    def save(self, form):
+        return services.save_report_definition(
+            definition=form.save(commit=False), user=self.request.user
+        )
+
+
+class ReportDeleteView(ObjectDeleteView):
+    model = ReportDefinition
+    list_url_name = "finance:report_list"
+
+    def delete(self, obj):
+        return services.delete_report_definition(definition=obj)
+
+
+@login_required
+@require_POST
+def report_run(request, pk: int):
+    """Run now, in the background; the page lists the run when it is done."""
+    definition = get_object_or_404(ReportDefinition, pk=pk)
+    if not can(request.user, "change", definition):
+        raise PermissionDenied
+    form = RunReportForm(request.POST)
+    if not form.is_valid():
+        return report_detail(request, pk, run_form=form, status=422)
+    period = form.cleaned_data["period"]
+    with transaction.atomic():
+        services.queue_report_run(
+            definition=definition,
+            resend=form.cleaned_data["resend"],
+            period=period,
+            user=request.user,
+        )
+    what = period or "its period"
+    messages.success(
+        request,
+        f"“{definition}” for {what} is running in the background: its files appear below "
+        "when it is done (reload the page).",
+    )
+    return redirect_after_write(request, definition.get_absolute_url() + "#runs")
+
+
+@login_required
+@require_GET
+def report_download(request, pk: int):
+    report_file = get_object_or_404(ReportFile.objects.select_related("run__definition"), pk=pk)
+    if not can(request.user, "view", report_file):
+        raise PermissionDenied
+    response = HttpResponse(bytes(report_file.content), content_type=report_file.content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=report_file.filename
+    )
+    response["Content-Length"] = str(report_file.size)
+    return response

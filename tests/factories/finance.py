@@ -5,8 +5,24 @@ from decimal import Decimal
 import factory
 from django.utils.text import slugify
 
-from finance.choices import CostCategory, Expenditure
-from finance.models import CostItem, CostPool, ExchangeRate, Period, PoolAllocation
+from finance.choices import (
+    CostCategory,
+    Expenditure,
+    NodeKind,
+    ReportFormat,
+    ReportPeriodSelector,
+    UnallocatedReason,
+)
+from finance.models import (
+    CostItem,
+    CostPool,
+    ExchangeRate,
+    Period,
+    PoolAllocation,
+    ReportDefinition,
+    TcoResult,
+    TcoUnallocated,
+)
 from tests.factories.portfolio import ServiceFactory
 
 
@@ -69,3 +85,65 @@ class ExchangeRateFactory(factory.django.DjangoModelFactory):
     period = factory.SubFactory(PeriodFactory)
     currency = "USD"
     rate = Decimal("0.9")
+
+
+class TcoResultFactory(factory.django.DjangoModelFactory):
+    """A stored result (as the roll-up writes them), 100.00 kept by a new service."""
+
+    class Meta:
+        model = TcoResult
+
+    period = factory.SubFactory(PeriodFactory)
+    version = 1
+    service = factory.SubFactory(ServiceFactory)
+    direct = Decimal("100.00")
+    tco = Decimal("100.00")
+    kept = Decimal("100.00")
+    tco_development = Decimal("100.00")
+    tco_opex = Decimal("100.00")
+    breakdown = factory.LazyFunction(
+        lambda: {"tco": {"development": {"opex": 10000}}, "kept": {"development": {"opex": 10000}}}
+    )
+
+
+class TcoUnallocatedFactory(factory.django.DjangoModelFactory):
+    """50.00 of a cost pool that is allocated to nothing."""
+
+    class Meta:
+        model = TcoUnallocated
+
+    period = factory.SubFactory(PeriodFactory)
+    version = 1
+    source_kind = NodeKind.POOL
+    source_id = factory.Sequence(lambda n: n + 1)
+    source_label = factory.Sequence(lambda n: f"Cost pool {n}")
+    reason = UnallocatedReason.NO_TARGET
+    detail = "It supports, covers or is allocated to nothing."
+    amount = Decimal("50.00")
+    breakdown = factory.LazyFunction(lambda: {"infrastructure": {"opex": 5000}})
+
+
+class ReportDefinitionFactory(factory.django.DjangoModelFactory):
+    """A monthly report in every format to two recipients, saved through the services, so
+    its beat schedule exists too."""
+
+    class Meta:
+        model = ReportDefinition
+
+    name = factory.Sequence(lambda n: f"Finance report {n}")
+    period_selector = ReportPeriodSelector.LAST_MONTH
+    scope = factory.LazyFunction(dict)
+    formats = factory.LazyFunction(lambda: list(ReportFormat.values))
+    recipients = factory.LazyFunction(lambda: ["cfo@example.org", "controller@example.org"])
+    minute = "0"
+    hour = "7"
+    day_of_month = "3"
+    month_of_year = "*"
+    day_of_week = "*"
+    enabled = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from finance.services import save_report_definition
+
+        return save_report_definition(definition=model_class(*args, **kwargs))

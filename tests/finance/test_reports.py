@@ -1,0 +1,758 @@
+"""Scheduled finance reports: definitions and their beat schedule, the files of a run (opened
+again: openpyxl, csv, pdftotext), delivery through a real SMTP server (aiosmtpd), once per
+period unless asked, the pages, the command, the demo, and a run by a real Celery worker."""
+
+import csv
+import datetime
+import email
+import email.policy
+import io
+import json
+import shutil
+import socket
+import subprocess
+import time
+import zoneinfo
+from decimal import Decimal
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from openpyxl import load_workbook
+
+from finance import demo, reports, selectors, services, tasks
+from finance.choices import ReportOutcome, ReportPeriodSelector, ReportTrigger
+from finance.models import ReportDefinition, ReportFile, ReportRun, TcoResult
+from maturity.choices import MismatchDirection
+from portfolio.choices import ServiceKind
+from tests.factories import UserFactory
+from tests.factories.finance import CostItemFactory, PeriodFactory, ReportDefinitionFactory
+from tests.factories.maturity import AssessmentFactory, CustomerPartyFactory, OrganisationFactory
+from tests.factories.portfolio import (
+    ApplicationFactory,
+    CustomerFactory,
+    ServiceDependencyFactory,
+    ServiceFactory,
+    SubscriptionFactory,
+)
+from tests.finance import test_worker
+from tests.permissions import assert_permission_matrix
+
+XLSX_SHEETS = ["TCO by service", "Reconciliation", "Lineage", "Maturity mismatches"]
+HEADER_ROW = reports.HEADER_ROW
+WORKER_SECONDS = 120
+
+
+# --- A real SMTP server ----------------------------------------------------------------------
+
+
+class Inbox:
+    """aiosmtpd handler: keeps every message it is given."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(
+            {"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message}
+        )
+        return "250 Message accepted for delivery"
+
+    def attachments(self, index: int = -1) -> dict[str, tuple[str, bytes]]:
+        message = self.messages[index]["message"]
+        return {
+            part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
+            for part in message.iter_attachments()
+        }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(settings):
+    """A local SMTP server on a free port, and Django's SMTP backend pointed at it."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+
+
+# --- Data: a closed quarter with dependencies, revenue, unallocated cost and a mismatch -------
+
+
+@pytest.fixture
+def quarter(service_owner):
+    """January to March 2025, closed. A platform passes its cost to Claims and Quotes; an
+    application supports nothing (unallocated); Retail subscribes to Claims and is two levels
+    ahead of the organisation (a mismatch)."""
+    months = [PeriodFactory(year=2025, month=m) for m in (1, 2, 3)]
+    claims = ServiceFactory(
+        name="Claims", slug="claims", kind=ServiceKind.CUSTOMER_FACING, owner=service_owner
+    )
+    quotes = ServiceFactory(name="Quotes", slug="quotes", kind=ServiceKind.CUSTOMER_FACING)
+    platform = ServiceFactory(name="Platform", slug="platform", kind=ServiceKind.SUPPORTING)
+    ServiceDependencyFactory(provider=platform, consumer=claims, weight=1)
+    ServiceDependencyFactory(provider=platform, consumer=quotes, weight=2)
+    orphan = ApplicationFactory(name="Orphan app")
+    for number, period in enumerate(months):
+        CostItemFactory(period=period, service=platform, amount=Decimal("300.01") + number)
+        CostItemFactory(period=period, service=claims, amount=Decimal("99.99"), category="support")
+        CostItemFactory(period=period, application=orphan, amount=Decimal("25.00"))
+    retail = CustomerFactory(name="Retail", slug="retail")
+    SubscriptionFactory(customer=retail, service=claims)
+    AssessmentFactory(party=OrganisationFactory(), level=2)
+    AssessmentFactory(party=CustomerPartyFactory(customer=retail), level=4)
+    for period in months:
+        services.close_period(period=period)
+    for period in months:
+        period.refresh_from_db()
+    return {"months": months, "claims": claims, "quotes": quotes, "platform": platform}
+
+
+def run(definition, **kwargs):
+    run = services.run_report(definition, **kwargs)
+    assert run.outcome == ReportOutcome.SUCCEEDED, run.error
+    return run
+
+
+def number(value) -> Decimal:
+    """A spreadsheet number back as an exact amount (to the cent)."""
+    assert isinstance(value, int | float), f"{value!r} is not a number"
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def sheet_rows(sheet, first_row: int):
+    return [row for row in sheet.iter_rows(min_row=first_row, values_only=True) if row[0]]
+
+
+# --- The files and their delivery ------------------------------------------------------------
+
+
+def test_run_emails_one_message_with_every_file_to_every_recipient(smtp, quarter):
+    definition = ReportDefinitionFactory(name="Monthly TCO pack")
+
+    report = run(definition)
+
+    assert report.period_key == "2025-03"  # the last closed month
+    assert len(smtp.messages) == 1
+    sent = smtp.messages[0]
+    assert sorted(sent["to"]) == ["cfo@example.org", "controller@example.org"]
+    assert sent["message"]["Subject"] == "Monthly TCO pack · 2025-03"
+    attachments = smtp.attachments()
+    assert attachments.keys() == {
+        "monthly-tco-pack-2025-03.xlsx",
+        "monthly-tco-pack-2025-03.csv",
+        "monthly-tco-pack-2025-03.pdf",
+    }
+    assert attachments["monthly-tco-pack-2025-03.pdf"][0] == "application/pdf"
+    stored = {f.format: bytes(f.content) for f in report.files.all()}
+    assert stored["xlsx"] == attachments["monthly-tco-pack-2025-03.xlsx"][1]
+    assert report.emailed_to == ["cfo@example.org", "controller@example.org"]
+    assert report.email_count == 1 and report.emailed_at is not None
+
+
+def test_xlsx_has_numeric_cells_and_reconciles_to_the_cent(smtp, quarter):
+    march = quarter["months"][2]
+    definition = ReportDefinitionFactory(name="Pack", formats=["xlsx"])
+    run(definition)
+    workbook = load_workbook(io.BytesIO(smtp.attachments()["pack-2025-03.xlsx"][1]))
+
+    assert workbook.sheetnames == XLSX_SHEETS
+    tco_sheet = workbook["TCO by service"]
+    headers = [cell.value for cell in tco_sheet[HEADER_ROW]]
+    assert headers[:4] == ["Service", "Slug", "Owner", "Kind"]
+    assert {"Development", "Support", "Opex", "Capex", "TCO", "Kept", "Margin"} <= set(headers)
+    rows = {row[0]: dict(zip(headers, row, strict=True)) for row in sheet_rows(tco_sheet, 5)}
+    stored = {r.service.name: r for r in TcoResult.objects.filter(period=march)}
+    assert set(rows) == {"Claims", "Quotes", "Platform", "Total"}
+    for name, result in stored.items():
+        assert number(rows[name]["TCO"]) == result.tco
+        assert number(rows[name]["Kept"]) == result.kept
+        assert number(rows[name]["Passed on"]) == result.passed_on
+        assert number(rows[name]["Support"]) == result.tco_support
+    tco_column = headers.index("TCO") + 1
+    assert tco_sheet.cell(row=HEADER_ROW + 1, column=tco_column).number_format == "#,##0.00"
+    assert rows["Claims"]["Owner"] == "owner"
+    assert "Retail" in rows["Claims"]["Maturity mismatch"]
+    assert rows["Quotes"]["Maturity mismatch"] is None
+
+    totals = selectors.period_totals(period=march)
+    reconciliation = workbook["Reconciliation"]
+    lines = {row[0]: row for row in sheet_rows(reconciliation, 6)}
+    total = lines["Total"]
+    assert (number(total[1]), number(total[2]), number(total[3])) == (
+        totals["input"],
+        totals["kept"],
+        totals["unallocated"],
+    )
+    assert number(total[1]) == number(total[2]) + number(total[3])
+    assert number(total[4]) == 0
+    categories = [lines[label] for label in ("Development", "Infrastructure", "Maintenance",
+                                              "Vendor", "Support")]  # fmt: skip
+    assert sum(number(line[1]) for line in categories) == totals["input"]
+    assert sum(number(line[2]) for line in categories) == totals["kept"]
+    assert sum(number(line[3]) for line in categories) == totals["unallocated"]
+    for line in categories:
+        assert number(line[1]) == number(line[2]) + number(line[3])
+    assert number(lines["Support"][2]) == Decimal("99.99")
+    reasons = [row for row in reconciliation.iter_rows(values_only=True) if row[0] == "Orphan app"]
+    assert reasons and reasons[0][2] == "Allocated to nothing" and number(reasons[0][4]) == 25
+
+    lineage = list(workbook["Lineage"].iter_rows(min_row=6, values_only=True))
+    claims_lines = [row for row in lineage if row[0] == "Claims"]
+    assert any(row[2] == "Edge" and row[3] == "Platform" for row in claims_lines)
+    assert any(row[2] == "Cost item" and row[4] == "Platform" for row in claims_lines)
+
+    mismatches = workbook["Maturity mismatches"]
+    mismatch = next(row for row in mismatches.iter_rows(min_row=6, values_only=True))
+    assert mismatch[0] == "Retail" and mismatch[1] == 4 and mismatch[3] == 2
+    assert mismatch[4] == MismatchDirection.PROVIDER_BEHIND.label
+    assert mismatch[6] == "Claims"
+    assert "behind its customer" in mismatch[7]  # maturity.services' explanation
+
+
+def test_csv_is_the_per_service_table(smtp, quarter):
+    march = quarter["months"][2]
+    definition = ReportDefinitionFactory(name="Table", formats=["csv"])
+    run(definition)
+    content_type, content = smtp.attachments()["table-2025-03.csv"]
+
+    assert content_type == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
+    by_tco = TcoResult.objects.filter(period=march).order_by("-tco", "service__name")
+    assert [row["Service"] for row in rows] == [r.service.name for r in by_tco]
+    assert rows[0]["Service"] == "Platform"  # fully loaded: it carries all its own cost
+    for row in rows:
+        result = TcoResult.objects.get(period=march, service__name=row["Service"])
+        assert Decimal(row["TCO"]) == result.tco
+        assert Decimal(row["Revenue"]) == result.revenue
+
+
+def test_pdf_is_a_readable_summary_with_a_chart(smtp, quarter):
+    march = quarter["months"][2]
+    definition = ReportDefinitionFactory(name="Summary", formats=["pdf"])
+    run(definition)
+    content = smtp.attachments()["summary-2025-03.pdf"][1]
+    assert shutil.which("pdftotext"), "pdftotext is missing: apt-get install poppler-utils"
+
+    assert content.startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
+    ).stdout.decode()
+    totals = selectors.period_totals(period=march)
+    assert "Summary" in text and "2025-03" in text
+    assert f"{totals['input']:,.2f}" in text and f"{totals['kept']:,.2f}" in text
+    assert "Allocated to nothing" in text
+    assert "Provider behind its customer" in text and "Retail" in text
+    html = reports.render_to_string(
+        "finance/report_pdf.html",
+        {
+            "data": reports.gather(
+                definition=definition,
+                span=services.parse_report_period("2025-03"),
+                periods=[march],
+            ),
+            "chart": reports.chart(selectors.report_services(periods=[march], scope={})),
+            "top_rows": [],
+        },
+    )
+    assert "<svg" in html and html.count("<rect") >= 3  # the bar chart the PDF draws
+
+
+def test_rerun_sends_no_second_mail_unless_asked(smtp, quarter):
+    definition = ReportDefinitionFactory()
+    first = run(definition)
+    file_ids = sorted(first.files.values_list("pk", flat=True))
+
+    again = run(definition)
+
+    assert len(smtp.messages) == 1
+    assert again.pk == first.pk and ReportRun.objects.count() == 1
+    assert sorted(again.files.values_list("pk", flat=True)) == file_ids  # regenerated in place
+    assert "not e-mailed again" in again.note
+    assert again.email_count == 1
+
+    resent = run(definition, resend=True)
+
+    assert len(smtp.messages) == 2
+    assert resent.pk == first.pk and resent.email_count == 2
+    assert ReportFile.objects.count() == 3
+
+
+def test_quarter_sums_its_closed_months(smtp, quarter):
+    definition = ReportDefinitionFactory(
+        name="Quarter", period_selector=ReportPeriodSelector.LAST_QUARTER, formats=["xlsx"]
+    )
+
+    report = run(definition)
+
+    assert (report.period_key, report.first_month, report.last_month) == (
+        "2025-Q1",
+        "2025-01",
+        "2025-03",
+    )
+    workbook = load_workbook(io.BytesIO(smtp.attachments()["quarter-2025-q1.xlsx"][1]))
+    headers = [cell.value for cell in workbook["TCO by service"][HEADER_ROW]]
+    rows = {
+        row[0]: dict(zip(headers, row, strict=True))
+        for row in sheet_rows(workbook["TCO by service"], 5)
+    }
+    for name in ("Claims", "Quotes", "Platform"):
+        results = TcoResult.objects.filter(service__name=name, period__in=quarter["months"])
+        assert results.count() == 3
+        assert number(rows[name]["TCO"]) == sum(r.tco for r in results)
+    input_total = sum(selectors.period_totals(period=p)["input"] for p in quarter["months"])
+    total = next(r for r in sheet_rows(workbook["Reconciliation"], 6) if r[0] == "Total")
+    assert number(total[1]) == input_total == number(total[2]) + number(total[3])
+
+
+def test_scope_uses_the_fund_services_filters(smtp, quarter):
+    definition = ReportDefinitionFactory(
+        name="Supporting", formats=["csv"], scope={"kind": "supporting"}
+    )
+    run(definition)
+    content = smtp.attachments()["supporting-2025-03.csv"][1].decode()
+    assert [row["Service"] for row in csv.DictReader(io.StringIO(content))] == ["Platform"]
+    body = smtp.messages[0]["message"].get_body(preferencelist=("plain",)).get_content()
+    assert "Scope: Service kind Supporting (1 service)" in body
+    assert reports.describe_scope({"kind": "supporting", "owner": "owner"}) == [
+        ("Service kind", "Supporting"),
+        ("Service owner", "owner"),
+    ]
+
+    with pytest.raises(ValidationError) as refused:
+        ReportDefinitionFactory(name="Nobody's", scope={"owner": "no-such-user"})
+    assert "owner" in " ".join(refused.value.message_dict["scope"]).lower()
+    with pytest.raises(ValidationError) as refused:
+        ReportDefinitionFactory(name="Odd", scope={"colour": "blue"})
+    assert "Unknown filter: colour" in refused.value.message_dict["scope"][0]
+
+
+def test_period_without_closed_results_is_a_skipped_run_with_the_reason(smtp, quarter):
+    PeriodFactory(year=2025, month=4)  # open
+    definition = ReportDefinitionFactory()
+
+    report = services.run_report(definition, period="2025-04")
+
+    assert report.outcome == ReportOutcome.SKIPPED
+    assert "2025-04 not closed yet" in report.error
+    assert not report.files.exists() and smtp.messages == []
+
+    report = services.run_report(definition, period="2025-Q2")
+    assert report.outcome == ReportOutcome.SKIPPED
+    assert "no period for 2025-05, 2025-06" in report.error
+
+
+def test_no_closed_month_at_all_is_skipped_against_the_last_ended_month(smtp, db):
+    definition = ReportDefinitionFactory()
+
+    report = services.run_report(definition, today=datetime.date(2025, 7, 9))
+
+    assert (report.period_key, report.outcome) == ("2025-06", ReportOutcome.SKIPPED)
+    assert "has no closed results" in report.error
+
+
+def test_failed_delivery_is_recorded_and_sent_on_the_next_run(settings, quarter):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    settings.EMAIL_TIMEOUT = 5
+    definition = ReportDefinitionFactory()
+
+    report = services.run_report(definition)
+
+    assert report.outcome == ReportOutcome.FAILED
+    assert report.error.startswith("The e-mail could not be sent:")
+    assert report.files.count() == 3 and report.emailed_at is None
+
+
+# --- Periods: months, fiscal quarters and years -----------------------------------------------
+
+
+def test_period_keys_follow_the_fiscal_year(settings):
+    settings.PORTICO_FISCAL_YEAR_START_MONTH = 4
+    first = services.parse_report_period("2025-Q1")
+    assert (first.first_label, first.last_label, first.key) == ("2024-04", "2024-06", "2025-Q1")
+    year = services.parse_report_period("fy2025")
+    assert (year.first_label, year.last_label, year.key) == ("2024-04", "2025-03", "FY2025")
+    assert services.parse_report_period("2025-02").key == "2025-02"
+    assert services.span_containing("quarter", year.last).key == "2025-Q4"
+    with pytest.raises(ValidationError) as refused:
+        services.parse_report_period("2025-Q5")
+    assert "YYYY-Qn" in refused.value.message_dict["period"][0]
+
+
+def test_last_closed_span_is_the_latest_complete_one(settings):
+    settings.PORTICO_FISCAL_YEAR_START_MONTH = 4
+    closed = {services.parse_report_period(label).first for label in
+              ("2024-04", "2024-05", "2024-06", "2024-07", "2024-08")}  # fmt: skip
+    resolve = services.resolve_report_period
+    assert resolve(selector="last_month", closed=closed).key == "2024-08"
+    assert resolve(selector="last_quarter", closed=closed).key == "2025-Q1"
+    # No complete fiscal year yet: the one that ended last, to be skipped with the reason.
+    assert (
+        resolve(selector="last_year", closed=closed, today=datetime.date(2024, 9, 1)).key
+        == "FY2024"
+    )
+
+
+# --- Definitions: validation and the beat schedule --------------------------------------------
+
+
+def test_bad_recipients_are_each_named(db):
+    with pytest.raises(ValidationError) as refused:
+        ReportDefinitionFactory(recipients=["ok@example.org", "bob@", "not an address"])
+    message = refused.value.message_dict["recipients"][0]
+    assert "'bob@'" in message and "'not an address'" in message
+    assert "ok@example.org" not in message
+    with pytest.raises(ValidationError) as refused:
+        ReportDefinitionFactory(recipients=[])
+    assert refused.value.message_dict["recipients"] == ["Name at least one recipient."]
+    assert (
+        not ReportDefinition.objects.exists()
+        and not PeriodicTask.objects.filter(task=services.REPORT_TASK).exists()
+    )
+
+
+def test_bad_schedule_fields_are_named_by_celery_beat_parsing(db):
+    with pytest.raises(ValidationError) as refused:
+        ReportDefinitionFactory(minute="61", hour="abc", day_of_week="funday")
+    errors = refused.value.message_dict
+    assert set(errors) == {"minute", "hour", "day_of_week"}
+    assert "'61' is not a valid minute" in errors["minute"][0]
+    assert "0-59" in errors["minute"][0]
+    assert "'abc' is not a valid hour" in errors["hour"][0]
+    assert "'funday' is not a valid day of the week" in errors["day_of_week"][0]
+    with pytest.raises(ValidationError) as refused:
+        ReportDefinitionFactory(formats=[])
+    assert "at least one format" in refused.value.message_dict["formats"][0]
+
+
+def test_periodic_task_follows_the_definition(db):
+    definition = ReportDefinitionFactory(name="Pack", minute="15", hour="6", day_of_week="mon-fri")
+    task = PeriodicTask.objects.get(pk=definition.periodic_task_id)
+
+    assert task.task == "finance.tasks.run_report" == tasks.run_report.name
+    assert json.loads(task.args) == [definition.pk] and json.loads(task.kwargs) == {}
+    assert task.enabled
+    crontab = task.crontab
+    assert (crontab.minute, crontab.hour, crontab.day_of_month, crontab.month_of_year,
+            crontab.day_of_week) == ("15", "6", "3", "*", "mon-fri")  # fmt: skip
+    assert str(crontab.timezone) == settings.TIME_ZONE
+
+    definition.hour, definition.enabled, definition.name = "18", False, "Evening pack"
+    services.save_report_definition(definition=definition)
+    task.refresh_from_db()
+    assert task.crontab.hour == "18" and not task.enabled and "Evening pack" in task.name
+    assert not CrontabSchedule.objects.filter(pk=crontab.pk).exists()  # unused: removed
+    assert PeriodicTask.objects.filter(task=services.REPORT_TASK).count() == 1
+
+    services.delete_report_definition(definition=definition)
+    assert not PeriodicTask.objects.filter(pk=task.pk).exists()
+    assert not CrontabSchedule.objects.filter(pk=task.crontab_id).exists()
+
+
+def test_scheduled_task_skips_a_switched_off_report_but_runs_on_request(
+    smtp, quarter, celery_eager
+):
+    definition = ReportDefinitionFactory(enabled=False)
+
+    assert tasks.run_report.delay(definition.pk).get() is None
+    assert not ReportRun.objects.exists()
+    run_id = tasks.run_report.delay(definition.pk, trigger=ReportTrigger.MANUAL).get()
+    assert ReportRun.objects.get(pk=run_id).outcome == ReportOutcome.SUCCEEDED
+    assert tasks.run_report.delay(definition.pk + 1000).get() is None
+
+
+# --- A real Celery worker runs what beat would send -------------------------------------------
+
+worker = test_worker.worker
+
+
+@pytest.fixture
+def smtp_for_worker(smtp, monkeypatch):
+    """The worker subprocess reads its SMTP settings from the environment."""
+    monkeypatch.setenv("EMAIL_BACKEND", "smtp")
+    monkeypatch.setenv("EMAIL_HOST", "127.0.0.1")
+    monkeypatch.setenv("EMAIL_PORT", str(smtp.port))
+    monkeypatch.setenv("EMAIL_USE_TLS", "false")
+    monkeypatch.setenv("EMAIL_USE_SSL", "false")
+    return smtp
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_runs_the_beat_entry_and_mails_the_report(smtp_for_worker, quarter, worker):
+    from portico.celery import app
+
+    queue, log = worker
+    definition = ReportDefinitionFactory(name="Worker pack")
+    entry = PeriodicTask.objects.get(pk=definition.periodic_task_id)
+
+    # What beat sends when the crontab is due: the entry's task, args and kwargs.
+    app.send_task(entry.task, args=json.loads(entry.args), kwargs=json.loads(entry.kwargs),
+                  queue=queue)  # fmt: skip
+
+    deadline = time.monotonic() + WORKER_SECONDS
+    report = None
+    while time.monotonic() < deadline:
+        report = ReportRun.objects.exclude(outcome=ReportOutcome.RUNNING).first()
+        if report is not None and smtp_for_worker.messages:
+            break
+        time.sleep(0.25)
+    assert report is not None, f"the worker recorded no run:\n{log.read_text()}"
+    assert (report.outcome, report.trigger, report.period_key) == (
+        ReportOutcome.SUCCEEDED,
+        ReportTrigger.SCHEDULE,
+        "2025-03",
+    ), report.error
+    assert len(smtp_for_worker.messages) == 1
+    assert "worker-pack-2025-03.xlsx" in smtp_for_worker.attachments()
+
+
+# --- The command -------------------------------------------------------------------------------
+
+
+def test_command_runs_a_report_by_name_or_id(smtp, quarter):
+    definition = ReportDefinitionFactory(name="Monthly TCO pack", formats=["csv"])
+    out = io.StringIO()
+
+    call_command("run_finance_report", "Monthly TCO pack", "--period", "2025-02", stdout=out)
+
+    assert "Monthly TCO pack 2025-02: succeeded" in out.getvalue()
+    assert "monthly-tco-pack-2025-02.csv" in out.getvalue()
+    call_command("run_finance_report", str(definition.pk), "--period", "2025-02", stdout=out)
+    assert len(smtp.messages) == 1 and "not e-mailed again" in out.getvalue()
+    call_command("run_finance_report", str(definition.pk), "--period", "2025-02", "--resend",
+                 stdout=out)  # fmt: skip
+    assert len(smtp.messages) == 2
+    assert ReportRun.objects.get().trigger == ReportTrigger.COMMAND
+    with pytest.raises(CommandError, match="No report has the name 'Weekly'"):
+        call_command("run_finance_report", "Weekly")
+    with pytest.raises(CommandError, match="YYYY-Qn"):
+        call_command("run_finance_report", "Monthly TCO pack", "--period", "March")
+    with pytest.raises(CommandError, match="2025-05 has no closed results"):
+        call_command("run_finance_report", "Monthly TCO pack", "--period", "2025-05")
+
+
+# --- The demo ----------------------------------------------------------------------------------
+
+
+def test_demo_reports_are_scheduled_once(db):
+    assert demo.load_reports() == 2
+    assert demo.load_reports() == 0
+    definitions = list(ReportDefinition.objects.order_by("name"))
+    assert [d.get_period_selector_display() for d in definitions] == [
+        "Last closed month",
+        "Last closed quarter",
+    ]
+    assert all(d.recipients and all(a.endswith("@example.org") for a in d.recipients)
+               for d in definitions)  # fmt: skip
+    assert PeriodicTask.objects.filter(task=services.REPORT_TASK, enabled=True).count() == 2
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def nobody(db):
+    return UserFactory(username="nobody")
+
+
+def form_data(**overrides):
+    data = {
+        "name": "Browser pack",
+        "period_selector": "last_month",
+        "formats": ["xlsx", "pdf"],
+        "recipients": "cfo@example.org\ncontroller@example.org",
+        "scope_kind": "",
+        "scope_owner": "",
+        "scope_customer": "",
+        "scope_value_stream": "",
+        "scope_q": "",
+        "minute": "0",
+        "hour": "7",
+        "day_of_month": "3",
+        "month_of_year": "*",
+        "day_of_week": "*",
+        "enabled": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_report_pages_permission_matrix(
+    client, nobody, viewer, service_owner, finance_user, portfolio_manager
+):
+    definition = ReportDefinitionFactory()
+    count = ReportDefinition.objects.count
+    read = {None: 302, nobody: 403, viewer: 200, finance_user: 200, portfolio_manager: 200}
+    write = {None: 302, nobody: 403, viewer: 403, service_owner: 403, finance_user: 200,
+             portfolio_manager: 200}  # fmt: skip
+    assert_permission_matrix(client, method="get", url=reverse("finance:report_list"),
+                             expected=read)  # fmt: skip
+    assert_permission_matrix(client, method="get", url=definition.get_absolute_url(),
+                             expected=read)  # fmt: skip
+    assert_permission_matrix(client, method="get", url=reverse("finance:report_add"),
+                             expected=write)  # fmt: skip
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=reverse("finance:report_edit", args=[definition.pk]),
+        expected=write,
+    )
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=reverse("finance:report_add"),
+        data=form_data(),
+        expected={None: 302, nobody: 403, viewer: 403, service_owner: 403},
+        unchanged=count,
+    )
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=reverse("finance:report_run", args=[definition.pk]),
+        expected={None: 302, nobody: 403, viewer: 403, service_owner: 403},
+        unchanged=ReportRun.objects.count,
+    )
+    assert_permission_matrix(
+        client,
+        method="post",
+        url=reverse("finance:report_delete", args=[definition.pk]),
+        expected={None: 302, nobody: 403, viewer: 403, service_owner: 403},
+        unchanged=count,
+    )
+    client.force_login(portfolio_manager)
+    assert client.post(reverse("finance:report_delete", args=[definition.pk])).status_code == 302
+    assert not ReportDefinition.objects.exists()
+
+
+def test_download_permission_matrix_type_and_filename(
+    client, smtp, quarter, nobody, viewer, finance_user, portfolio_manager
+):
+    report = run(ReportDefinitionFactory(name="Pack"))
+    xlsx = report.files.get(format="xlsx")
+    url = reverse("finance:report_download", args=[xlsx.pk])
+
+    assert_permission_matrix(
+        client,
+        method="get",
+        url=url,
+        expected={None: 302, nobody: 403, viewer: 200, finance_user: 200, portfolio_manager: 200},
+    )
+    client.force_login(finance_user)
+    response = client.get(url)
+    assert response["Content-Type"] == reports.XLSX_TYPE
+    assert response["Content-Disposition"] == 'attachment; filename="pack-2025-03.xlsx"'
+    assert load_workbook(io.BytesIO(response.content)).sheetnames == XLSX_SHEETS
+    pdf = client.get(reverse("finance:report_download", args=[report.files.get(format="pdf").pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert client.get(reverse("finance:report_download", args=[999999])).status_code == 404
+
+
+def test_create_refuses_bad_input_beside_the_field_then_saves(client, finance_user, quarter):
+    client.force_login(finance_user)
+    url = reverse("finance:report_add")
+
+    response = client.post(
+        url, form_data(recipients="cfo@example.org, bob@", minute="75"), HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'id="id_recipients_error"' in page and "Not an e-mail address: &#x27;bob@&#x27;" in page
+    assert 'id="id_minute_error"' in page and "&#x27;75&#x27; is not a valid minute" in page
+    assert "<html" not in page  # the form partial only
+    assert not ReportDefinition.objects.exists()
+
+    response = client.post(url, form_data(scope_kind="customer_facing", scope_owner="owner"))
+
+    definition = ReportDefinition.objects.get()
+    assert response.status_code == 302 and response.url == definition.get_absolute_url()
+    assert definition.scope == {"kind": "customer_facing", "owner": "owner"}
+    assert definition.recipients == ["cfo@example.org", "controller@example.org"]
+    assert definition.formats == ["xlsx", "pdf"] and definition.created_by == finance_user
+    assert definition.periodic_task.crontab.hour == "7"
+    edit = client.get(reverse("finance:report_edit", args=[definition.pk])).content.decode()
+    assert 'value="customer_facing" selected' in edit
+    assert "cfo@example.org\ncontroller@example.org</textarea>" in edit
+
+
+def test_run_now_queues_the_task_and_offers_to_send_again(
+    client, smtp, quarter, finance_user, celery_eager, django_capture_on_commit_callbacks
+):
+    definition = ReportDefinitionFactory(name="Pack")
+    client.force_login(finance_user)
+    url = reverse("finance:report_run", args=[definition.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"period": ""})
+    assert response.status_code == 302
+    report = ReportRun.objects.get()
+    assert (report.trigger, report.requested_by, len(smtp.messages)) == (
+        ReportTrigger.MANUAL,
+        finance_user,
+        1,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"period": "2025-03"})
+    assert len(smtp.messages) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"period": "2025-03", "resend": "on"})
+    assert len(smtp.messages) == 2
+
+    response = client.post(url, {"period": "last March"})
+    assert response.status_code == 422
+    assert "YYYY-Qn" in response.content.decode()
+
+    page = client.get(definition.get_absolute_url()).content.decode()
+    assert "Send the e-mail again" in page and "2 times" in page
+    for report_file in report.files.all():
+        assert reverse("finance:report_download", args=[report_file.pk]) in page
+
+
+def test_report_list_shows_definitions_and_runs_in_few_queries(
+    client, smtp, quarter, finance_user, django_assert_max_num_queries
+):
+    for name in ("One", "Two", "Three"):
+        run(ReportDefinitionFactory(name=name))
+    client.force_login(finance_user)
+
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("finance:report_list"))
+
+    page = response.content.decode()
+    for name in ("One", "Two", "Three"):
+        assert f">{name}</a>" in page
+    assert page.count("/reports/files/") == 9
+    assert "Last closed month" in page and "0 7 3 * *" in page
+
+
+def test_definition_history_is_recorded(client, finance_user):
+    client.force_login(finance_user)
+    client.post(reverse("finance:report_add"), form_data())
+    definition = ReportDefinition.objects.get()
+    from core.changelog import history_for
+
+    assert [change.action for change in history_for(definition)] == ["create"]
+    assert history_for(definition).get().user == finance_user
+
+
+def test_crontab_time_zone_is_the_server_time_zone(db, settings):
+    definition = ReportDefinitionFactory()
+    assert definition.periodic_task.crontab.timezone == zoneinfo.ZoneInfo(settings.TIME_ZONE)
