@@ -1,8 +1,11 @@
 """A change to cost data or to any edge schedules a recomputation of the open periods it
-affects (finance.services.request_recompute: after commit, bursts coalesced)."""
+affects (finance.services.request_recompute: after commit, bursts coalesced). Saves and
+deletes send the model signals; the API's bulk sync, which writes with SQL, sends
+core.api.sync.rows_synced with the rows it wrote, and the same rules apply to them."""
 
 from django.db.models.signals import post_delete, post_save, pre_save
 
+from core.api.sync import rows_synced
 from finance import services
 from finance.models import CostItem, CostPool, ExchangeRate, PoolAllocation
 from portfolio.models import (
@@ -96,6 +99,30 @@ def portfolio_record_deleted(sender, instance, **kwargs):
     services.request_recompute(all_periods=True)
 
 
+def rows_written(sender, changes, **kwargs):
+    """The sync engine wrote these rows (before, after; by attname): the rules above, for a
+    batch. Every request joins the transaction's one pending recomputation."""
+    rows = [row for pair in changes for row in pair if row is not None]
+    if sender is CostItem:
+        # An item moved to another month or spread changes the months before and after.
+        for span in {(row["period_id"], row["spread_months"]) for row in rows}:
+            services.request_recompute(period_id=span[0], months=span[1])
+    elif sender is ExchangeRate:
+        # Capex of a period converts at its rate in every later month too.
+        for period_id in {row["period_id"] for row in rows}:
+            services.request_recompute(period_id=period_id, months=None)
+    elif sender in EDGE_MODELS:
+        if changes:
+            services.request_recompute(all_periods=True)
+    elif sender in RELEVANT_FIELDS:
+        names = RELEVANT_FIELDS[sender]
+        if any(
+            before is None or after is None or any(before[n] != after[n] for n in names)
+            for before, after in changes
+        ):
+            services.request_recompute(all_periods=True)
+
+
 def connect() -> None:
     uid = "finance-recompute"
     for model in (CostItem, ExchangeRate, *RELEVANT_FIELDS):
@@ -115,3 +142,4 @@ def connect() -> None:
         post_delete.connect(
             portfolio_record_deleted, sender=model, dispatch_uid=f"{uid}-{name}-del"
         )
+    rows_synced.connect(rows_written, dispatch_uid=f"{uid}-sync")

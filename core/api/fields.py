@@ -297,12 +297,15 @@ REF_KEYS = frozenset({"id", "source", "external_id"})
 
 @dataclass(frozen=True)
 class RefKey:
-    """A reference as sent: by id, or by (source, external id); source None means "the
-    payload's own"."""
+    """A reference as sent: by id, by (source, external id) (source None means "the
+    payload's own"), or by the natural key of a record that has one (``natural``: the values
+    of its fields, such as a period's ``(2026, 10)``; ``label`` as it was written)."""
 
     id: int | None = None
     source: str | None = None
     external_id: str | None = None
+    natural: tuple | None = None
+    label: str | None = None
 
 
 def _valid_id(value) -> int:
@@ -342,6 +345,52 @@ def reference_converter(*, null):
             source=source.strip() if source is not None else None,
             external_id=external_id.strip() if external_id is not None else None,
         )
+
+    return convert
+
+
+def natural_reference_converter(natural_key, *, null):
+    """A reference to a record named by its natural key (core.api.resources.NaturalKey): its
+    id, its key as text (``"2026-10"``), or ``{"id": …}`` / ``{"<key>": "…"}`` (both: they
+    must agree)."""
+    key_name = natural_key.name
+    allowed = frozenset({"id", key_name})
+    expected = (
+        f'Expected a record id, its {key_name} ("{natural_key.example}") or {{"{key_name}": "…"}}.'
+    )
+
+    def parse(text):
+        if not isinstance(text, str) or "\x00" in text or len(text) > 100:
+            raise FieldInvalid(f"{key_name} must be a string such as {natural_key.example}.")
+        try:
+            values = natural_key.parse(text.strip())
+        except (ValueError, DjangoValidationError) as exc:
+            messages = getattr(exc, "messages", None) or [str(exc)]
+            raise FieldInvalid(*messages) from None
+        return tuple(values), natural_key.format(*values)
+
+    def convert(value):
+        if value is None:
+            if null:
+                return None
+            raise FieldInvalid("This field may not be null.")
+        if isinstance(value, int) and not isinstance(value, bool):
+            return RefKey(id=_valid_id(value))
+        if isinstance(value, str):
+            values, label = parse(value)
+            return RefKey(natural=values, label=label)
+        if not isinstance(value, dict):
+            raise FieldInvalid(expected)
+        unknown = set(value) - allowed
+        if unknown:
+            raise FieldInvalid(f"Unknown key(s) in reference: {', '.join(sorted(unknown))}.")
+        ref_id = _valid_id(value["id"]) if "id" in value else None
+        values = label = None
+        if key_name in value:
+            values, label = parse(value[key_name])
+        if ref_id is None and values is None:
+            raise FieldInvalid(f"Give the record's id or its {key_name}.")
+        return RefKey(id=ref_id, natural=values, label=label)
 
     return convert
 
@@ -387,6 +436,7 @@ class FieldSpec:
     nullable: bool = False
     convert: Any = None
     related_model: Any = None
+    natural_key: Any = None  # a reference to a record named by its natural key (a period)
     schema: dict = field(default_factory=dict)  # OpenAPI, as the API shows it
     input_schema: dict | None = None  # OpenAPI, as the API accepts it (when different)
     help_text: str = ""

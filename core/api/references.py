@@ -30,11 +30,17 @@ class Resolver:
             return model._base_manager.all()
         return manager.restrict(self.user, "view")
 
-    def resolve(self, model, keys, *, default_source: str) -> tuple[dict, dict]:
-        """Map each RefKey in ``keys`` to a primary key; return (found, errors)."""
+    def resolve(self, model, keys, *, default_source: str, natural_key=None) -> tuple[dict, dict]:
+        """Map each RefKey in ``keys`` to a primary key; return (found, errors).
+
+        With ``natural_key`` (core.api.resources.NaturalKey), references by that key are
+        resolved too, with one more query; the records it names that do not exist are made
+        by its ``create`` (then read), or refused without one."""
         keys = set(keys)
         if not keys:
             return {}, {}
+        if natural_key is not None and any(k.natural is not None for k in keys):
+            return self._resolve_natural(model, keys, natural_key)
         synced = _is_synced(model)
         ids = {k.id for k in keys if k.id is not None}
         by_source: dict[str, set[str]] = defaultdict(set)
@@ -77,6 +83,49 @@ class Resolver:
                     )
                 else:
                     found[k] = pk
+        return found, errors
+
+    def _natural_rows(self, model, natural_key, wanted: set) -> dict[tuple, int]:
+        fields = list(natural_key.fields)
+        condition = Q(pk__in=[])
+        for values in wanted:
+            condition |= Q(**dict(zip(fields, values, strict=True)))
+        by_key = {}
+        for row in self._visible(model).filter(condition).values(*self._attnames(model)):
+            self._rows[model][row["id"]] = row
+            by_key[tuple(row[f] for f in fields)] = row["id"]
+        return by_key
+
+    def _resolve_natural(self, model, keys, natural_key) -> tuple[dict, dict]:
+        """References by id, by natural key, or both (which must agree)."""
+        by_id = {k.id for k in keys if k.id is not None}
+        wanted = {k.natural for k in keys if k.natural is not None}
+        found_ids, id_errors = (
+            self.resolve(model, {RefKey(id=pk) for pk in by_id}, default_source="")
+            if by_id
+            else ({}, {})
+        )
+        by_key = self._natural_rows(model, natural_key, wanted)
+        missing = wanted - set(by_key)
+        if missing and natural_key.create is not None:
+            natural_key.create(sorted(missing))
+            by_key.update(self._natural_rows(model, natural_key, missing))
+        found, errors = {}, {}
+        name = model._meta.verbose_name
+        for k in keys:
+            if k.id is not None and RefKey(id=k.id) in id_errors:
+                errors[k] = id_errors[RefKey(id=k.id)]
+                continue
+            if k.natural is None:
+                found[k] = found_ids[RefKey(id=k.id)]
+                continue
+            pk = by_key.get(k.natural)
+            if pk is None:
+                errors[k] = f"No {name} has the {natural_key.name} “{k.label}”."
+            elif k.id is not None and k.id != pk:
+                errors[k] = f"The {name} with id {k.id} has another {natural_key.name}."
+            else:
+                found[k] = pk
         return found, errors
 
     def ensure(self, model, pks) -> None:

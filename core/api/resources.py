@@ -21,6 +21,7 @@ resource".
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import FieldDoesNotExist
@@ -29,11 +30,97 @@ from django.db.models import OuterRef
 from django.utils.module_loading import autodiscover_modules
 
 from core.api import fields as api_fields
-from core.api.fields import RECORD, USER, USERS, VALUE, FieldSpec, json_value
-from core.models import RetirableModel, SyncedModel
+from core.api.fields import (
+    RECORD,
+    USER,
+    USERS,
+    VALUE,
+    FieldSpec,
+    json_value,
+    natural_reference_converter,
+)
+from core.models import ChangeLoggedModel, RetirableModel, SyncedModel
 
 STANDARD_READ_ONLY = ("created_at", "updated_at")
 SYNCED_RECORD = "synced_record"
+NATURAL_RECORD = "natural_record"
+
+
+@dataclass(frozen=True)
+class NaturalKey:
+    """How a record that has no (source, external_id) is named in references: a period by
+    its label ``"2026-10"``. Declared on the resource of its model (``natural_key=``); every
+    reference to that model, in any resource, then takes the key as well as the id (``12``,
+    ``"2026-10"``, ``{"id": 12}``, ``{"label": "2026-10"}``) and shows both
+    (``{"id": 12, "label": "2026-10"}``).
+
+    name:    the key's name in a reference (``label``)
+    fields:  the model fields it is made of, which are unique together (``year``, ``month``)
+    parse:   ``parse(text) -> values`` of ``fields``; raises ValueError or ValidationError
+             saying what is wrong with the text
+    format:  ``format(*values) -> text``
+    example: the key of an example record, for messages and the schema
+    pattern: the regular expression of the text, for the schema
+    create:  ``create(list of values)`` makes the named records that do not exist yet (a
+             period is opened by the first cost booked in it, as in the browser), in a
+             constant number of queries; without it a key naming no record is refused
+    """
+
+    name: str
+    fields: Sequence[str]
+    parse: Callable
+    format: Callable
+    example: str
+    pattern: str = ""
+    create: Callable | None = None
+
+    @property
+    def text_schema(self) -> dict:
+        schema: dict = {"type": "string", "example": self.example}
+        if self.pattern:
+            schema["pattern"] = self.pattern
+        return schema
+
+
+@dataclass(frozen=True)
+class QueryParameter:
+    """A query parameter of an extra address: ``convert(text) -> value`` raises
+    core.api.fields.FieldInvalid to refuse it; ``default`` when it is not given."""
+
+    name: str
+    schema: dict
+    description: str
+    convert: Callable
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A read-only address beside each record: ``GET /api/v1/<resource>/<id>/<name>/`` (the
+    lineage of a TCO result).
+
+    name:        the last part of the address, also the operation's and the schema
+                 component's name (``lineage``: ``get_tco_result_lineage``,
+                 ``TcoResultLineage``)
+    answer:      ``answer(instance, **parameters) -> dict``, JSON-ready, from a selector
+    schema:      the OpenAPI schema of the answer
+    summary, description: for the schema
+    parameters:  the query parameters it takes (QueryParameter); others are refused
+    queryset:    a function that refines the queryset the record is read from
+                 (``select_related``)
+    """
+
+    name: str
+    answer: Callable
+    schema: dict
+    summary: str
+    description: str = ""
+    parameters: Sequence[QueryParameter] = ()
+    queryset: Callable | None = None
+
+    @property
+    def camel(self) -> str:
+        return self.name.replace("-", " ").replace("_", " ").title().replace(" ", "")
 
 
 @dataclass
@@ -64,6 +151,14 @@ class Resource:
     parents:    references whose owners may add records (an item of *their* service)
     slug_from:  the field a generated slug is made from when a new record has none
     reserved_slugs: slugs a generated one must avoid (fixed addresses beside the pages)
+    required:   of ``fields``, those a new record must be given although the model has a
+                default for them (an exchange rate's currency)
+    writes:     False for a resource that is only read (results computed by Portico): its
+                list and detail answer GET only (other methods 405), it has no sync address,
+                and the schema lists only its reads; every field is read-only
+    natural_key: how other resources refer to this resource's records when the model is not
+                a SyncedModel (NaturalKey: a period by its label)
+    extras:     read-only addresses beside each record (Extra: a result's lineage)
     """
 
     name: str
@@ -84,6 +179,10 @@ class Resource:
     parents: Sequence[str] = ()
     slug_from: str = ""
     reserved_slugs: frozenset = frozenset()
+    required: Sequence[str] = ()
+    writes: bool = True
+    natural_key: NaturalKey | None = None
+    extras: Sequence[Extra] = ()
     description: str = ""
 
     # --- derived, computed once -------------------------------------------------------------
@@ -108,6 +207,16 @@ class Resource:
     def component(self) -> str:
         return self.model.__name__
 
+    @property
+    def has_timestamps(self) -> bool:
+        """Lists are in delta order (updated_at, id) when the model has ``updated_at``; else
+        in id order, without ``updated_since``."""
+        return any(f.name == "updated_at" for f in self.model._meta.concrete_fields)
+
+    @property
+    def is_change_logged(self) -> bool:
+        return issubclass(self.model, ChangeLoggedModel)
+
     @cached_property
     def specs(self) -> list[FieldSpec]:
         """Every field the API shows, in order, with how to read and write it."""
@@ -130,14 +239,19 @@ class Resource:
             ]
         for name in names:
             model_field = opts.get_field(name)
-            specs.append(
-                api_fields.spec_for_model_field(
-                    self.model,
-                    model_field,
-                    read_only=name in self.read_only,
-                    optional=name == "slug" and bool(self.slug_from),
-                )
+            spec = api_fields.spec_for_model_field(
+                self.model,
+                model_field,
+                read_only=name in self.read_only or not self.writes,
+                optional=name == "slug" and bool(self.slug_from),
             )
+            if name in self.required and not spec.read_only:
+                spec.required = True
+            if spec.kind == RECORD:
+                natural_key = natural_key_of(spec.related_model)
+                if natural_key is not None:
+                    use_natural_key(spec, natural_key)
+            specs.append(spec)
         for name, schema in self.computed.items():
             specs.append(FieldSpec(name=name, attname=name, read_only=True, schema={**schema}))
         for name in self.user_lists:
@@ -168,6 +282,15 @@ class Resource:
     @cached_property
     def writable(self) -> dict[str, FieldSpec]:
         return {spec.name: spec for spec in self.specs if not spec.read_only}
+
+    @cached_property
+    def natural_keys(self) -> dict:
+        """Referenced model -> its NaturalKey, for the references that take one."""
+        return {
+            spec.related_model: spec.natural_key
+            for spec in self.specs
+            if spec.kind == RECORD and spec.natural_key is not None
+        }
 
     @cached_property
     def read_only_names(self) -> frozenset:
@@ -201,6 +324,7 @@ class Representation:
         columns: list[str] = []
         plan = []
         user_lists = []
+        self.natural: dict[str, NaturalKey] = {}
         for spec in resource.specs:
             if spec.kind == USERS:
                 user_lists.append(spec)
@@ -210,6 +334,11 @@ class Representation:
                 columns.append(f"{spec.name}__username")
             elif spec.kind == RECORD:
                 columns.append(spec.attname)
+                if spec.natural_key is not None:
+                    columns += [f"{spec.name}__{name}" for name in spec.natural_key.fields]
+                    plan.append((spec.name, NATURAL_RECORD, start))
+                    self.natural[spec.name] = spec.natural_key
+                    continue
                 if issubclass(spec.related_model, SyncedModel):
                     columns += [f"{spec.name}__source", f"{spec.name}__external_id"]
                     plan.append((spec.name, SYNCED_RECORD, start))
@@ -249,6 +378,16 @@ class Representation:
                         if value is None
                         else {"id": value, "source": row[start + 1], "external_id": row[start + 2]}
                     )
+                elif kind == NATURAL_RECORD:
+                    key = self.natural[name]
+                    data[name] = (
+                        None
+                        if value is None
+                        else {
+                            "id": value,
+                            key.name: key.format(*row[start + 1 : start + 1 + len(key.fields)]),
+                        }
+                    )
                 elif kind == RECORD:
                     data[name] = None if value is None else {"id": value}
                 else:  # USER: a username; USERS: a list of them
@@ -275,6 +414,19 @@ class Registry:
     def register(self, resource: Resource) -> Resource:
         if resource.name in self._resources and self._resources[resource.name] is not resource:
             raise ValueError(f"An API resource named {resource.name!r} is already registered.")
+        if resource.natural_key is not None:
+            # References are compiled once: one declared after its users would be missed.
+            late = [
+                r.name
+                for r in self._resources.values()
+                if "specs" in r.__dict__
+                and any(s.related_model is resource.model for s in r.specs if s.kind == RECORD)
+            ]
+            if late:
+                raise ValueError(
+                    f"Register {resource.name!r} (it has a natural key) before using "
+                    f"{', '.join(late)}."
+                )
         self._resources[resource.name] = resource
         return resource
 
@@ -295,6 +447,42 @@ class Registry:
 
 
 registry = Registry()
+
+
+def natural_key_of(model) -> NaturalKey | None:
+    """The natural key the resource of ``model`` declares, if any."""
+    resource = registry.for_model(model)
+    return resource.natural_key if resource is not None else None
+
+
+def reference_component(model) -> str:
+    """The schema component of a reference to a record named by its natural key."""
+    return f"{model.__name__}Ref"
+
+
+def key_component(model) -> str:
+    return f"{model.__name__}Key"
+
+
+def use_natural_key(spec: FieldSpec, natural_key: NaturalKey) -> None:
+    """Make a reference spec take and show the natural key of the record it refers to."""
+    spec.natural_key = natural_key
+    spec.convert = natural_reference_converter(natural_key, null=spec.nullable)
+    nullable = {"nullable": True} if spec.nullable else {}
+    spec.schema = {
+        "allOf": [{"$ref": f"#/components/schemas/{reference_component(spec.related_model)}"}],
+        **nullable,
+    }
+    spec.input_schema = {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "format": "int64"},
+            natural_key.text_schema,
+            {"$ref": f"#/components/schemas/{key_component(spec.related_model)}"},
+        ],
+        **nullable,
+    }
+    if spec.help_text:
+        spec.schema["description"] = spec.input_schema["description"] = spec.help_text
 
 
 def register(resource: Resource) -> Resource:

@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 
 from core.api import pagination
 from core.api.fields import choice_components
-from core.api.resources import registry
+from core.api.resources import key_component, reference_component, registry
 from core.api.sync import MAX_ITEMS, MODES
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -198,6 +198,34 @@ def _properties(resource, *, writable: bool) -> dict:
     return props
 
 
+def natural_key_components(resource) -> dict:
+    """A reference to a record named by its natural key, as shown and as sent by key."""
+    key = resource.natural_key
+    model = resource.model
+    return {
+        reference_component(model): {
+            "type": "object",
+            "description": f"A reference to a {resource.verbose_name}: its id and its {key.name}.",
+            "required": ["id", key.name],
+            "properties": {
+                "id": {"type": "integer", "format": "int64"},
+                key.name: key.text_schema,
+            },
+        },
+        key_component(model): {
+            "type": "object",
+            "description": (
+                f"A {resource.verbose_name} by id or by its {key.name} (both: they must agree)."
+            ),
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "integer", "format": "int64", "minimum": 1},
+                key.name: key.text_schema,
+            },
+        },
+    }
+
+
 def resource_components(resource) -> dict:
     name = resource.component
     output = {
@@ -207,6 +235,29 @@ def resource_components(resource) -> dict:
     }
     if resource.description:
         output["description"] = resource.description
+    page = {
+        "type": "object",
+        "required": ["next", "results"],
+        "properties": {
+            "next": {"type": "string", "format": "uri", "nullable": True},
+            "results": {"type": "array", "items": ref(name)},
+        },
+    }
+    model_fields = [s.model_field for s in resource.specs if s.model_field is not None]
+    components = {name: output, f"{name}Page": page}
+    components.update(choice_components(resource.model, model_fields))
+    if resource.natural_key is not None:
+        components.update(natural_key_components(resource))
+    for extra in resource.extras:
+        components[f"{name}{extra.camel}"] = extra.schema
+    if resource.writes:
+        components.update(write_components(resource))
+    return components
+
+
+def write_components(resource) -> dict:
+    """The bodies a writable resource accepts: one record, a patch, a sync batch."""
+    name = resource.component
     write_props = _properties(resource, writable=True)
     required = [spec.name for spec in resource.writable.values() if spec.required]
     write = {"type": "object", "additionalProperties": False, "properties": write_props}
@@ -245,25 +296,12 @@ def resource_components(resource) -> dict:
             "items": {"type": "array", "maxItems": MAX_ITEMS, "items": ref(f"{name}SyncItem")},
         },
     }
-    page = {
-        "type": "object",
-        "required": ["next", "results"],
-        "properties": {
-            "next": {"type": "string", "format": "uri", "nullable": True},
-            "results": {"type": "array", "items": ref(name)},
-        },
-    }
-    components = {
-        name: output,
+    return {
         f"{name}Write": write,
         f"Patched{name}Write": patched,
         f"{name}SyncItem": item,
         f"{name}SyncRequest": sync_request,
-        f"{name}Page": page,
     }
-    model_fields = [s.model_field for s in resource.specs if s.model_field is not None]
-    components.update(choice_components(resource.model, model_fields))
-    return components
 
 
 def add_components(result, generator, request, public):
@@ -325,16 +363,23 @@ PAGE_PARAMETERS = [
         description=f"Records per page (default {pagination.DEFAULT_PAGE_SIZE}).",
     ),
 ]
-LIST_PARAMETERS = [
-    OpenApiParameter(
-        "updated_since",
-        {"type": "string", "format": "date-time"},
-        description="Only records changed at or after this instant (ISO 8601).",
-    ),
+UPDATED_SINCE = OpenApiParameter(
+    "updated_since",
+    {"type": "string", "format": "date-time"},
+    description="Only records changed at or after this instant (ISO 8601).",
+)
+KEY_PARAMETERS = [
     OpenApiParameter("source", str, description="Only records of this source."),
     OpenApiParameter("external_id", str, description="Only the record with this external id."),
-    *PAGE_PARAMETERS,
 ]
+
+
+def list_parameters(resource) -> list[OpenApiParameter]:
+    return [
+        *([UPDATED_SINCE] if resource.has_timestamps else []),
+        *(KEY_PARAMETERS if resource.is_synced else []),
+        *PAGE_PARAMETERS,
+    ]
 
 
 def filter_parameters(filterset) -> list[OpenApiParameter]:
@@ -365,10 +410,10 @@ def list_schema(resource):
         operation_id=f"list_{resource.name.replace('-', '_')}",
         summary=f"List {resource.model._meta.verbose_name_plural}",
         description=(
-            "Ordered by (updated_at, id); follow `next` for the following page. "
-            "Filters are those of the browser list."
+            ("Ordered by (updated_at, id)" if resource.has_timestamps else "Ordered by id")
+            + "; follow `next` for the following page. Filters are those of the browser list."
         ),
-        parameters=[*filter_parameters(resource.filterset), *LIST_PARAMETERS],
+        parameters=[*filter_parameters(resource.filterset), *list_parameters(resource)],
         responses={200: ref(f"{name}Page"), **errors(400, 401, 403)},
         tags=[resource.name],
     )
@@ -432,6 +477,26 @@ def destroy_schema(resource):
     )
 
 
+def extra_schema(resource, extra):
+    return extend_schema(
+        operation_id=f"get_{_singular(resource)}_{extra.name.replace('-', '_')}",
+        summary=extra.summary,
+        description=extra.description,
+        parameters=[
+            ID,
+            *(
+                OpenApiParameter(p.name, p.schema, description=p.description)
+                for p in extra.parameters
+            ),
+        ],
+        responses={
+            200: ref(f"{resource.component}{extra.camel}"),
+            **errors(400, 401, 403, 404),
+        },
+        tags=[resource.name],
+    )
+
+
 def sync_schema(resource):
     return extend_schema(
         operation_id=f"sync_{resource.name.replace('-', '_')}",
@@ -459,7 +524,7 @@ def changes_schema():
             ),
             OpenApiParameter(
                 "resource",
-                {"type": "string", "enum": sorted(r.name for r in registry)},
+                {"type": "string", "enum": sorted(r.name for r in registry if r.is_change_logged)},
                 description="Only changes of this resource.",
             ),
             OpenApiParameter("source", str, description="Only changes of records of this source."),

@@ -12,7 +12,10 @@ A batch is validated and written in bulk, never object by object:
    runs on new and changed rows only;
 5. permissions are checked in bulk (core.permissions: model rights, else ownership);
 6. new and changed rows are written by one ``INSERT … ON CONFLICT (id) DO UPDATE`` per batch,
-   and their change records by one ``COPY`` into the change log, all in one transaction.
+   and their change records by one ``COPY`` into the change log, all in one transaction;
+7. ``rows_synced`` is sent with the rows written, still inside that transaction: rows
+   written with SQL send no ``post_save`` or ``post_delete``, so what other apps do after a
+   change (finance schedules a TCO recomputation) listens to this signal as well.
 
 An item identical to its stored row writes nothing and logs nothing. Any invalid item fails
 the whole batch (400, every bad item listed by index and field) and nothing is written.
@@ -27,6 +30,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, models, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 from psycopg.types.json import Jsonb
@@ -49,6 +53,15 @@ MODES = (UPSERT, FULL)
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 RETIRED, DELETED = "retired", "deleted"
+
+# Sent by a sync batch that wrote rows with SQL, inside its transaction before it commits
+# (a receiver defers its own side effects with transaction.on_commit, and a batch that is
+# rolled back takes them with it). Arguments: ``sender`` the model, ``resource``, ``source``,
+# and ``changes``: a list of (before, after) rows by attname (``period_id``), before None
+# for a created row, after None for a deleted one. Records retired or deleted through model
+# methods (a resource's ``retire``, or a delete that cascades) send the model's own signals
+# instead and are not in ``changes``.
+rows_synced = Signal()
 
 
 @dataclass(eq=False)
@@ -87,6 +100,8 @@ class Batch:
         self.entries: list[Entry] = []
         self.errors: dict[str, list[str]] = {}
         self._bad: set[int] = set()
+        # (before, after) of every row written with SQL, for ``rows_synced``
+        self.changes: list[tuple[dict | None, dict | None]] = []
 
     def error(self, entry: Entry, field_name: str, message: str) -> None:
         path = f"items.{entry.index}.{field_name}" if field_name else f"items.{entry.index}"
@@ -145,6 +160,8 @@ class Engine:
         self.defaulted = [
             f for f in self.concrete if f.attname not in ("id", "created_at", "updated_at")
         ]
+        if not resource.writes:
+            raise ImproperlyConfigured(f"API resource {resource.name} is read-only: no sync.")
         if not (resource.is_link or resource.is_synced):
             raise ImproperlyConfigured(
                 f"API resource {resource.name}: a sync needs a key, (source, external_id) "
@@ -192,6 +209,10 @@ class Engine:
             retirees = self._retirees(batch, allow_mass_retire) if mode == FULL else []
             self._write(batch, now)
             retirements = self._retire(batch, retirees, now) if retirees else []
+            if batch.changes:
+                rows_synced.send(
+                    sender=self.model, resource=self.resource, source=source, changes=batch.changes
+                )
             return self._result(batch, source, mode, retirements)
 
     def _lock(self, source: str) -> None:
@@ -245,7 +266,10 @@ class Engine:
         found, errors = {}, {}
         for model, keys in wanted.items():
             model_found, model_errors = batch.resolver.resolve(
-                model, keys, default_source=batch.source
+                model,
+                keys,
+                default_source=batch.source,
+                natural_key=self.resource.natural_keys.get(model),
             )
             found[model], errors[model] = model_found, model_errors
         users_found, users_errors = batch.resolver.resolve_users(usernames)
@@ -559,6 +583,7 @@ class Engine:
             for entry in (*new, *changed):
                 entry.row["updated_at"] = now
             self._upsert(cursor, [e.row for e in (*new, *changed)])
+            batch.changes += [(entry.existing, entry.row) for entry in (*new, *changed)]
             ctx = context.current()
             changes = [
                 self._change(ctx, entry.instance, ChangeAction.CREATE, None, entry.row, now)
@@ -655,6 +680,7 @@ class Engine:
                 changes = []
                 for row in retirees:
                     after = {**row, "retired_at": now, "updated_at": now}
+                    batch.changes.append((row, after))
                     instance = self._instance(after)
                     changes.append(
                         self._change(ctx, instance, ChangeAction.UPDATE, row, after, now)
@@ -670,6 +696,7 @@ class Engine:
                 ctx = context.current()
                 changes = []
                 for row in retirees:
+                    batch.changes.append((row, None))
                     instance = self._instance(row)
                     for spec in self.records:
                         related = resolver.instance(spec.related_model, row.get(spec.attname))

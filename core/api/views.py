@@ -1,7 +1,8 @@
 """The API's views, generated per resource from its declaration (core.api.resources):
 ``/api/v1/<resource>/`` (list, create), ``/api/v1/<resource>/<id>/`` (read, replace, change,
-delete; ETag and If-Match), ``/api/v1/sync/<resource>/`` (bulk sync), and the change feed,
-schema and docs beside them."""
+delete; ETag and If-Match), ``/api/v1/sync/<resource>/`` (bulk sync), the resource's extra
+read-only addresses (``/api/v1/<resource>/<id>/<extra>/``), and the change feed, schema and
+docs beside them. A read-only resource (``writes=False``) gets only the reads."""
 
 import hashlib
 import json
@@ -20,7 +21,7 @@ from rest_framework.views import APIView
 
 from core.api import schema, writes
 from core.api.errors import Forbidden, Invalid, PreconditionFailed, not_found_view
-from core.api.fields import MAX_ID, json_value, parse_iso_datetime
+from core.api.fields import MAX_ID, FieldInvalid, json_value, parse_iso_datetime
 from core.api.pagination import PARAMETERS as PAGE_PARAMETERS
 from core.api.pagination import KeysetPage
 from core.api.permissions import TokenRights
@@ -29,8 +30,17 @@ from core.choices import ChangeAction
 from core.models import ObjectChange
 from core.permissions import can, perm_name
 
-LIST_PARAMETERS = frozenset({"updated_since", "source", "external_id", *PAGE_PARAMETERS})
 ENVELOPE = frozenset({"source", "mode", "items", "allow_mass_retire"})
+
+
+def list_parameters(resource) -> frozenset:
+    """The query parameters every list of ``resource`` takes, besides its filters."""
+    names = set(PAGE_PARAMETERS)
+    if resource.has_timestamps:
+        names.add("updated_since")
+    if resource.is_synced:
+        names |= {"source", "external_id"}
+    return frozenset(names)
 
 
 class JSONOnly(BaseContentNegotiation):
@@ -95,13 +105,14 @@ class ResourceListView(ResourceView):
         require_view_right(request.user, resource.model)
         params = request.query_params
         filters = set(resource.filterset.base_filters) if resource.filterset else set()
-        unknown = set(params) - LIST_PARAMETERS - filters
+        standard = list_parameters(resource)
+        unknown = set(params) - standard - filters
         if unknown:
             raise Invalid(errors={name: ["Unknown query parameter."] for name in sorted(unknown)})
         rows = queryset = resource.base_queryset(request.user)
         if resource.filterset and filters & set(params):
             filter_data = params.copy()
-            for name in LIST_PARAMETERS:
+            for name in standard:
                 filter_data.pop(name, None)
             filterset = resource.filterset(filter_data, queryset=queryset, request=request)
             if not filterset.is_valid():
@@ -118,11 +129,14 @@ class ResourceListView(ResourceView):
                 if "\x00" in params[name]:
                     raise Invalid(errors={name: ["Null characters are not allowed."]})
                 queryset = queryset.filter(**{name: params[name]})
+        time_field = "updated_at" if resource.has_timestamps else None
         page = KeysetPage(
-            request, queryset, time_field="updated_at", time_key="updated_at", rows=rows
+            request, queryset, time_field=time_field, time_key="updated_at", rows=rows
         )
         return Response(page.paginate(resource.representation.rows(page.queryset)))
 
+
+class WritableResourceListView(ResourceListView):
     def post(self, request):
         resource = self.resource
         instance = resource.model()
@@ -151,12 +165,16 @@ class ResourceDetailView(ResourceView):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         return Response(data, headers={"ETag": etag})
 
+
+class WritableResourceDetailView(ResourceDetailView):
     def _locked(self, request, id, action: str):
         """The record, locked until the write commits; refused (403) before it is compared
         with If-Match (412)."""
         self._check_pk(id)
         require_view_right(request.user, self.resource.model)
-        instance = self.resource.model._base_manager.select_for_update().filter(pk=id).first()
+        # Only the record's own row: a default ordering may join a nullable relation.
+        rows = self.resource.model._base_manager.select_for_update(of=("self",))
+        instance = rows.filter(pk=id).first()
         current = self.represent(request, id) if instance is not None else None
         if current is None:
             raise NotFound()
@@ -192,6 +210,43 @@ class ResourceDetailView(ResourceView):
         if data is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return self.respond(data)
+
+
+class ExtraView(ResourceView):
+    """``GET /api/v1/<resource>/<id>/<extra>/``: an answer about one record (Extra)."""
+
+    extra = None
+
+    def get(self, request, id):
+        resource, extra = self.resource, self.extra
+        if id > MAX_ID:
+            raise NotFound()
+        require_view_right(request.user, resource.model)
+        params = request.query_params
+        accepted = {parameter.name: parameter for parameter in extra.parameters}
+        errors = {
+            name: ["Unknown query parameter."] for name in sorted(set(params) - set(accepted))
+        }
+        values = {}
+        for name, parameter in accepted.items():
+            if name not in params:
+                values[name] = parameter.default
+                continue
+            try:
+                values[name] = parameter.convert(params[name])
+            except FieldInvalid as exc:
+                errors[name] = exc.messages
+        if errors:
+            raise Invalid(errors=errors)
+        queryset = resource.model._base_manager.filter(
+            pk__in=resource.base_queryset(request.user).filter(pk=id).values("pk")
+        )
+        if extra.queryset is not None:
+            queryset = extra.queryset(queryset)
+        instance = queryset.first()
+        if instance is None:
+            raise NotFound()
+        return Response(extra.answer(instance, **values))
 
 
 class SyncView(ResourceView):
@@ -239,10 +294,11 @@ class ChangesView(ApiView):
         unknown = set(params) - self.PARAMETERS
         if unknown:
             raise Invalid(errors={name: ["Unknown query parameter."] for name in sorted(unknown)})
-        resources = [r for r in registry if request.user.has_perm(perm_name(r.model, "view"))]
+        logged = [r for r in registry if r.is_change_logged]
+        resources = [r for r in logged if request.user.has_perm(perm_name(r.model, "view"))]
         wanted = params.get("resource")
         if wanted is not None:
-            if registry.get(wanted) is None:
+            if registry.get(wanted) is None or not registry[wanted].is_change_logged:
                 raise Invalid(errors={"resource": ["No such resource."]})
             resources = [r for r in resources if r.name == wanted]
         types = ContentType.objects.get_for_models(*[r.model for r in resources])
@@ -338,7 +394,7 @@ class RootView(ApiView):
                 "resources": {
                     r.name: {
                         "list": absolute(reverse(f"api:{r.name}-list")),
-                        "sync": absolute(reverse(f"api:sync-{r.name}")),
+                        **({"sync": absolute(reverse(f"api:sync-{r.name}"))} if r.writes else {}),
                     }
                     for r in registry
                 },
@@ -350,21 +406,46 @@ class RootView(ApiView):
 
 
 def views_for(resource):
-    """The three view classes of one resource, with their OpenAPI description."""
+    """The view classes of one resource, with their OpenAPI description: list, detail and
+    sync (None for a read-only resource)."""
     camel = resource.component
+    if not resource.writes:
+        list_view = extend_schema_view(get=schema.list_schema(resource))(
+            type(f"{camel}ListView", (ResourceListView,), {"resource": resource})
+        )
+        detail_view = extend_schema_view(get=schema.retrieve_schema(resource))(
+            type(f"{camel}DetailView", (ResourceDetailView,), {"resource": resource})
+        )
+        return list_view, detail_view, None
     list_view = extend_schema_view(
         get=schema.list_schema(resource), post=schema.create_schema(resource)
-    )(type(f"{camel}ListView", (ResourceListView,), {"resource": resource}))
+    )(type(f"{camel}ListView", (WritableResourceListView,), {"resource": resource}))
     detail_view = extend_schema_view(
         get=schema.retrieve_schema(resource),
         put=schema.update_schema(resource, partial=False),
         patch=schema.update_schema(resource, partial=True),
         delete=schema.destroy_schema(resource),
-    )(type(f"{camel}DetailView", (ResourceDetailView,), {"resource": resource}))
+    )(type(f"{camel}DetailView", (WritableResourceDetailView,), {"resource": resource}))
     sync_view = extend_schema_view(post=schema.sync_schema(resource))(
         type(f"{camel}SyncView", (SyncView,), {"resource": resource})
     )
     return list_view, detail_view, sync_view
+
+
+def extra_views(resource) -> list:
+    return [
+        (
+            extra,
+            extend_schema_view(get=schema.extra_schema(resource, extra))(
+                type(
+                    f"{resource.component}{extra.camel}View",
+                    (ExtraView,),
+                    {"resource": resource, "extra": extra},
+                )
+            ),
+        )
+        for extra in resource.extras
+    ]
 
 
 def urlpatterns(registry) -> list:
@@ -385,7 +466,18 @@ def urlpatterns(registry) -> list:
             path(
                 f"{resource.name}/<int:id>/", detail_view.as_view(), name=f"{resource.name}-detail"
             ),
-            path(f"sync/{resource.name}/", sync_view.as_view(), name=f"sync-{resource.name}"),
         ]
+        for extra, view in extra_views(resource):
+            patterns.append(
+                path(
+                    f"{resource.name}/<int:id>/{extra.name}/",
+                    view.as_view(),
+                    name=f"{resource.name}-{extra.name}",
+                )
+            )
+        if sync_view is not None:
+            patterns.append(
+                path(f"sync/{resource.name}/", sync_view.as_view(), name=f"sync-{resource.name}")
+            )
     patterns.append(re_path(r"^.*$", not_found_view))
     return patterns

@@ -48,7 +48,12 @@ def apply_body(resource, *, user, data, instance, partial: bool):
             usernames.add(ref)
     found, problems = {}, {}
     for model, keys in wanted.items():
-        found[model], problems[model] = resolver.resolve(model, keys, default_source=default_source)
+        found[model], problems[model] = resolver.resolve(
+            model,
+            keys,
+            default_source=default_source,
+            natural_key=resource.natural_keys.get(model),
+        )
     users, user_problems = resolver.resolve_users(usernames)
     for name, ref in refs.items():
         spec = resource.writable[name]

@@ -78,6 +78,10 @@ def test_schema_describes_every_resource_and_refuses_unknown_properties(served_s
         name = resource.component
         assert f"/api/v1/{resource.name}/" in paths
         assert f"/api/v1/{resource.name}/{{id}}/" in paths
+        if not resource.writes:  # read-only: its reads alone
+            assert f"/api/v1/sync/{resource.name}/" not in paths
+            assert set(paths[f"/api/v1/{resource.name}/{{id}}/"]) == {"get"}
+            continue
         assert f"/api/v1/sync/{resource.name}/" in paths
         for body in (
             f"{name}Write",

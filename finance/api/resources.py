@@ -1,0 +1,309 @@
+"""The finance API resources: one declaration each (see core.api.resources).
+
+Cost pools, their allocations, cost items and exchange rates are read and written like the
+portfolio's records (single writes through finance.services, bulk sync with the rules of
+finance.api.bulk). Periods are read-only and named by their label (``"2026-10"``) wherever a
+record refers to one; a label with no period yet opens it, as in the browser. TCO results
+and the unallocated lines are read-only: only the roll-up writes them; a result's lineage is
+computed on demand.
+"""
+
+from django.conf import settings
+from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Q, Value
+from django.db.models.functions import Cast, Concat, LPad
+
+from core.api.resources import Extra, NaturalKey, Resource, register
+from finance import filtersets, services
+from finance.api import bulk, lineage
+from finance.api import filtersets as api_filtersets
+from finance.models import (
+    CostItem,
+    CostPool,
+    ExchangeRate,
+    Period,
+    PoolAllocation,
+    TcoResult,
+    TcoUnallocated,
+    parse_label,
+)
+
+
+def deleted(remove):
+    """A remove function that returns nothing deletes: say so."""
+
+    def remover(instance) -> str:
+        remove(instance)
+        return "deleted"
+
+    return remover
+
+
+def label_of(prefix: str = ""):
+    """A period's label, ``YYYY-MM``, computed by the database."""
+
+    def padded(name: str, width: int):
+        return LPad(Cast(f"{prefix}{name}", CharField()), width, Value("0"))
+
+    return Concat(padded("year", 4), Value("-"), padded("month", 2), output_field=CharField())
+
+
+def current_version():
+    return ExpressionWrapper(Q(version=F("period__current_version")), BooleanField())
+
+
+PERIOD_LABEL = NaturalKey(
+    "label",
+    fields=("year", "month"),
+    parse=parse_label,
+    format=lambda year, month: f"{year:04d}-{month:02d}",
+    example="2026-10",
+    pattern=r"^\d{4}-\d{2}$",
+    create=bulk.open_periods,
+)
+
+# Registered first: the other resources refer to periods by their label.
+register(
+    Resource(
+        "periods",
+        model=Period,
+        fields=(
+            "year",
+            "month",
+            "status",
+            "current_version",
+            "closed_at",
+            "closed_by",
+            "recompute_requested_at",
+        ),
+        computed={
+            "label": {"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-10"},
+        },
+        schemas={
+            "current_version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "The version of the figures shown; a restatement adds one.",
+            },
+            "recompute_requested_at": {
+                "type": "string",
+                "format": "date-time",
+                "nullable": True,
+                "description": (
+                    "Set while the period's figures wait for a recomputation after a change."
+                ),
+            },
+        },
+        queryset=lambda qs: qs.annotate(label=label_of()),
+        filterset=api_filtersets.PeriodFilterSet,
+        writes=False,
+        natural_key=PERIOD_LABEL,
+        description=(
+            "A calendar month of the ledger. Opened by the first cost item or rate booked in "
+            "it; closed and restated in the browser."
+        ),
+    )
+)
+
+register(
+    Resource(
+        "cost-pools",
+        model=CostPool,
+        fields=("name", "slug", "description", "pool_type", "owner"),
+        filterset=filtersets.CostPoolFilterSet,
+        save=lambda pool, user: services.save_pool(pool=pool),
+        remove=lambda pool: services.remove_pool(pool=pool),
+        slug_from="name",
+        description="Shared cost (a data centre, a service desk) allocated to services by weight.",
+    )
+)
+
+register(
+    Resource(
+        "pool-allocations",
+        model=PoolAllocation,
+        fields=("pool", "service", "weight"),
+        key=("pool", "service"),
+        filterset=api_filtersets.PoolAllocationFilterSet,
+        save=lambda allocation, user: services.save_allocation(allocation=allocation),
+        remove=deleted(lambda allocation: allocation.delete()),
+        description="The pool's cost is shared among its services in proportion to the weights.",
+    )
+)
+
+register(
+    Resource(
+        "cost-items",
+        model=CostItem,
+        fields=(
+            "description",
+            "period",
+            "amount",
+            "currency",
+            "category",
+            "expenditure",
+            "spread_months",
+            "pool_type",
+            "service",
+            "application",
+            "contract",
+            "pool",
+        ),
+        filterset=filtersets.CostItemFilterSet,
+        save=lambda item, user: services.save_cost_item(item=item),
+        remove=lambda item: services.remove_cost_item(item=item),
+        prepare=bulk.prepare_cost_items,
+        description=(
+            "An amount booked in a period against exactly one service, application, contract "
+            "or cost pool. Opex is booked in its own month; capex is spread over "
+            "`spread_months` months from its period."
+        ),
+    )
+)
+
+register(
+    Resource(
+        "exchange-rates",
+        model=ExchangeRate,
+        fields=("period", "currency", "rate"),
+        required=("currency",),
+        filterset=filtersets.ExchangeRateFilterSet,
+        save=lambda rate, user: services.save_rate(rate=rate),
+        remove=deleted(lambda rate: rate.delete()),
+        prepare=bulk.prepare_rates,
+        description=(
+            "What one unit of a currency is worth in the reporting currency in a period; "
+            "cost booked in that period converts at it."
+        ),
+    )
+)
+
+RESULT_FIGURES = (
+    "direct",
+    "received_applications",
+    "received_contracts",
+    "received_pools",
+    "received_services",
+    "passed_on",
+    "tco",
+    "kept",
+    "unallocated",
+    "tco_development",
+    "tco_infrastructure",
+    "tco_maintenance",
+    "tco_vendor",
+    "tco_support",
+    "tco_opex",
+    "tco_capex",
+    "revenue",
+    "consumed_units",
+    "unit_name",
+    "unit_cost",
+    "recovery_ratio",
+    "margin",
+)
+CELLS = {
+    "type": "object",
+    "description": 'Cents by category, then opex/capex: {"vendor": {"opex": 1200}}.',
+    "additionalProperties": {
+        "type": "object",
+        "additionalProperties": {"type": "integer"},
+    },
+}
+CURRENT = {
+    "type": "boolean",
+    "description": "The period's current version: the figures the browser shows.",
+}
+CURRENCY = {"type": "string", "description": "The reporting currency the amounts are in."}
+
+
+def annotate_results(queryset):
+    return queryset.annotate(
+        current=current_version(),
+        computed_at=F("run__finished_at"),
+        currency=Value(settings.PORTICO_CURRENCY, output_field=CharField()),
+    )
+
+
+register(
+    Resource(
+        "tco-results",
+        model=TcoResult,
+        fields=("period", "version", "service", *RESULT_FIGURES, "breakdown"),
+        computed={
+            "current": CURRENT,
+            "computed_at": {
+                "type": "string",
+                "format": "date-time",
+                "nullable": True,
+                "description": "When the run that wrote these figures finished.",
+            },
+            "currency": CURRENCY,
+        },
+        schemas={
+            "breakdown": {
+                "type": "object",
+                "description": (
+                    "Every figure (tco, kept, direct, received_…, passed_on, unallocated) that "
+                    "is not zero, by category and opex/capex, in cents."
+                ),
+                "additionalProperties": CELLS,
+            }
+        },
+        queryset=annotate_results,
+        filterset=api_filtersets.TcoResultFilterSet,
+        writes=False,
+        extras=(
+            Extra(
+                "lineage",
+                answer=lambda result, limit: lineage.result_lineage(result, limit=limit),
+                schema=lineage.SCHEMA,
+                summary="Where a TCO result comes from: cost lines and edges",
+                description=(
+                    "Computed now from today's data (finance.selectors.lineage): every cost "
+                    "line and edge upstream of the service, with the part of it that reaches "
+                    "the service."
+                ),
+                parameters=(lineage.LIMIT,),
+                queryset=lambda qs: qs.select_related("period", "service"),
+            ),
+        ),
+        description=(
+            "The figures of one service in one period and version, as the roll-up computed "
+            "them (docs/tco.md): the TCO by road and by category, what it keeps and passes on, "
+            "revenue, unit cost, recovery ratio and margin."
+        ),
+    )
+)
+
+register(
+    Resource(
+        "tco-unallocated",
+        model=TcoUnallocated,
+        fields=(
+            "period",
+            "version",
+            "source_kind",
+            "source_id",
+            "source_label",
+            "reason",
+            "detail",
+            "amount",
+            "original_currency",
+            "original_amount",
+            "breakdown",
+        ),
+        computed={"current": CURRENT, "currency": CURRENCY},
+        schemas={"breakdown": CELLS},
+        queryset=lambda qs: qs.annotate(
+            current=current_version(),
+            currency=Value(settings.PORTICO_CURRENCY, output_field=CharField()),
+        ),
+        filterset=api_filtersets.TcoUnallocatedFilterSet,
+        writes=False,
+        description=(
+            "Cost that reached no service in a period and version, with its source and the "
+            "reason. `amount` is in the reporting currency, or null when no rate converts it "
+            "(then see `original_amount` in `original_currency`)."
+        ),
+    )
+)
