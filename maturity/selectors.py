@@ -4,7 +4,7 @@ mismatches, assessment history, and the customer–process–cost balance read f
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from finance.choices import NodeKind, PeriodStatus
@@ -36,6 +36,17 @@ def latest_assessments(*, party_ids=None) -> dict[int, Assessment]:
         rows = rows.filter(party_id__in=party_ids)
     rows = rows.order_by("party_id", "-assessed_on", "-id").distinct("party_id")
     return {assessment.party_id: assessment for assessment in rows}
+
+
+def with_latest_level(parties: QuerySet) -> QuerySet:
+    """Parties annotated with the level in force of their latest assessment (by date, then by
+    entry, as ``latest_assessments``) and its date: ``latest_level``, ``latest_assessed_on``
+    (None before the first)."""
+    latest = Assessment.objects.filter(party=OuterRef("pk")).order_by("-assessed_on", "-id")
+    return parties.annotate(
+        latest_level=Subquery(latest.values("level")[:1]),
+        latest_assessed_on=Subquery(latest.values("assessed_on")[:1]),
+    )
 
 
 def party_history(party: Party) -> list[Assessment]:

@@ -6,6 +6,7 @@ docs/maturity.md states each rule in plain words; keep the two in step.
 
 import datetime
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -56,27 +57,99 @@ def level_from_answers(*, kind: str, answers: Mapping[str, int]) -> int:
     return max(recognised, default=MaturityLevel.TECHNOLOGY)
 
 
-def clean_answers(*, kind: str, answers: Mapping[str, object]) -> dict[str, int]:
-    """Every statement of the party's questionnaire answered with 0, 1 or 2, nothing else."""
-    codes = [statement.code for statement in statements_for(kind)]
+ANSWER_MISSING = "Not answered: answer with 0 (No), 1 (Partly) or 2 (Yes) points."
+ANSWER_POINTS = "Answer with 0 (No), 1 (Partly) or 2 (Yes) points."
+OVERRIDE_NEEDS_REASON = "Give the reason for overriding the level of the answers."
+
+
+def answer_errors(*, kind: str, answers: object) -> dict[str, str]:
+    """Why each answer of one questionnaire is refused, by statement code: every statement of
+    the party's questionnaire answered with 0, 1 or 2 points, and no other code. The key ""
+    stands for the answers as a whole (not an object of code → points)."""
+    if not isinstance(answers, Mapping):
+        return {"": "Give the answers as an object: statement code → 0, 1 or 2 points."}
     errors = {}
-    cleaned = {}
+    codes = [statement.code for statement in statements_for(kind)]
     for code in codes:
         value = answers.get(code)
-        try:
-            points = int(value)
-        except (TypeError, ValueError):
-            points = None
-        if points not in Answer.values or isinstance(value, bool):
-            errors[code] = "Answer No, Partly or Yes."
-        else:
-            cleaned[code] = points
-    unknown = sorted(set(answers) - set(codes))
+        if isinstance(value, bool) or value not in Answer.values:
+            errors[code] = ANSWER_MISSING if value is None else ANSWER_POINTS
+    known = set(codes)
+    for code in answers:
+        if code not in known:
+            errors[str(code)] = (
+                f"Not a statement of the {PartyKind(kind).label.lower()} questionnaire."
+            )
+    return errors
+
+
+def clean_answers(*, kind: str, answers: Mapping[str, object]) -> dict[str, int]:
+    """Every statement of the party's questionnaire answered with 0, 1 or 2, nothing else.
+
+    Errors are named as a form of the questionnaire names its fields: by statement code, and
+    codes of no statement together under ``answers``. ``rate`` names them ``answers.<code>``.
+    """
+    codes = {statement.code for statement in statements_for(kind)}
+    problems = answer_errors(kind=kind, answers=answers)
+    errors = {code: message for code, message in problems.items() if code in codes}
+    unknown = sorted(code for code in problems if code not in codes)
     if unknown:
-        errors["answers"] = f"Not statements of this questionnaire: {', '.join(unknown)}."
+        errors["answers"] = (
+            problems[""]
+            if "" in problems
+            else f"Not statements of this questionnaire: {', '.join(unknown)}."
+        )
     if errors:
         raise ValidationError(errors)
-    return cleaned
+    return {s.code: int(answers[s.code]) for s in statements_for(kind)}
+
+
+@dataclass(frozen=True)
+class Rating:
+    """What one questionnaire rates: the answers kept, the level they give, any override."""
+
+    answers: dict[str, int]
+    computed_level: int
+    override_level: int | None
+    override_reason: str
+
+    @property
+    def level(self) -> int:
+        """The level in force: the override, else the level of the answers."""
+        return self.override_level or self.computed_level
+
+
+def rate(*, kind: str, answers: object, override_level: int | None, override_reason: str) -> Rating:
+    """The level rule and the override rule on one questionnaire, without touching the
+    database (the single write and the bulk sync both call it).
+
+    Raises ValidationError naming every bad field: ``answers.<statement code>`` for each bad,
+    missing or unknown answer (``answers`` when they are not an object), ``override_level``,
+    and ``override_reason`` for an override without its reason. Choosing the level the answers
+    give is no override; without an override no reason is kept.
+    """
+    errors = {
+        f"answers.{code}" if code else "answers": message
+        for code, message in answer_errors(kind=kind, answers=answers).items()
+    }
+    if override_level is not None and override_level not in MaturityLevel.values:
+        errors["override_level"] = "Choose a level from 1 to 5."
+    if errors:
+        raise ValidationError(errors)
+    cleaned = {statement.code: int(answers[statement.code]) for statement in statements_for(kind)}
+    computed = level_from_answers(kind=kind, answers=cleaned)
+    override_reason = override_reason.strip()
+    if override_level == computed:
+        # Agreeing with the rule is not an override.
+        override_level = None
+    if override_level is not None and not override_reason:
+        raise ValidationError({"override_reason": OVERRIDE_NEEDS_REASON})
+    return Rating(
+        answers=cleaned,
+        computed_level=computed,
+        override_level=override_level,
+        override_reason=override_reason if override_level is not None else "",
+    )
 
 
 # --- The mismatch rule -------------------------------------------------------------------------
@@ -238,12 +311,20 @@ def remove_provider_unit(*, unit: Party) -> str:
     return delete_or_retire(unit, retire=_retire_unit)
 
 
+def serving_unit_error(unit: Party) -> str | None:
+    """Why ``unit`` cannot be named as the one serving a customer, or None."""
+    if not unit.is_provider or unit.is_organisation:
+        return "Choose a unit of the provider."
+    if unit.is_retired:
+        return f"{unit} is retired."
+    return None
+
+
 def set_serving_unit(*, customer: Customer, unit: Party | None) -> Party:
     """Name the provider unit that serves ``customer`` (None: the whole organisation)."""
-    if unit is not None and (not unit.is_provider or unit.is_organisation):
-        raise ValidationError({"served_by": "Choose a unit of the provider."})
-    if unit is not None and unit.is_retired:
-        raise ValidationError({"served_by": f"{unit} is retired."})
+    problem = serving_unit_error(unit) if unit is not None else None
+    if problem:
+        raise ValidationError({"served_by": problem})
     party = party_for_customer(customer=customer)
     party.served_by = unit
     party.full_clean()
@@ -251,7 +332,93 @@ def set_serving_unit(*, customer: Customer, unit: Party | None) -> Party:
     return party
 
 
+PARTY_KIND_FIXED = "A party keeps its kind: add a party of the other kind instead."
+PARTY_CUSTOMER_FIXED = "A customer's party stays with its customer."
+PARTY_UNIT_FIXED = "A unit keeps a name, and the provider as a whole has none."
+UNIT_NAME_TAKEN = "The provider already has a unit of this name."
+
+
+def organisation_taken(pk: int) -> str:
+    return f"The provider as a whole is party {pk} already."
+
+
+def customer_taken(pk: int) -> str:
+    return f"This customer has a party already: party {pk}."
+
+
+@transaction.atomic
+def save_party(*, party: Party) -> Party:
+    """Create or change any party: the provider as a whole (no unit name), one of its units,
+    or a customer's party (naming the unit that serves it).
+
+    A party keeps its kind, a customer's party its customer, and a unit stays a unit. There is
+    one provider as a whole, unit names are unique, and a customer has one party. A customer
+    newly placed with a unit is placed with a unit of the provider that is not retired.
+    ``maturity.api.bulk.prepare_parties`` is the same rule for a sync batch.
+    """
+    stored = (
+        Party.objects.filter(pk=party.pk).values("kind", "customer_id", "unit_name", "served_by_id")
+    ).first()
+    if stored is not None:
+        if party.kind != stored["kind"]:
+            raise ValidationError({"kind": PARTY_KIND_FIXED})
+        if party.customer_id != stored["customer_id"]:
+            raise ValidationError({"customer": PARTY_CUSTOMER_FIXED})
+        if party.is_provider and bool(party.unit_name) != bool(stored["unit_name"]):
+            raise ValidationError({"unit_name": PARTY_UNIT_FIXED})
+    errors = {}
+    others = Party.objects.exclude(pk=party.pk)
+    if party.is_provider:
+        clash = (
+            others.filter(kind=PartyKind.PROVIDER, unit_name=party.unit_name)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if clash is not None:
+            errors["unit_name"] = UNIT_NAME_TAKEN if party.unit_name else organisation_taken(clash)
+    elif party.customer_id is not None:
+        clash = others.filter(customer_id=party.customer_id).values_list("pk", flat=True).first()
+        if clash is not None:
+            errors["customer"] = customer_taken(clash)
+        placed = stored is None or party.served_by_id != stored["served_by_id"]
+        if party.served_by_id is not None and placed:
+            problem = serving_unit_error(party.served_by)
+            if problem:
+                errors["served_by"] = problem
+    if errors:
+        raise ValidationError(errors)
+    party.full_clean()
+    party.save()
+    return party
+
+
+def remove_party(*, party: Party) -> str:
+    """Delete a party nothing refers to; retire one with assessments (or, a unit, customers).
+    A retired unit hands its customers to the provider as a whole."""
+    if party.is_provider and not party.is_organisation:
+        return remove_provider_unit(unit=party)
+    return delete_or_retire(party)
+
+
+def retire_party(party: Party) -> None:
+    """A party its source no longer sends (a full sync) is retired: no longer assessed, its
+    history kept; a unit hands its customers to the provider as a whole."""
+    if party.is_provider and not party.is_organisation:
+        _retire_unit(party)
+    elif party.retired_at is None:
+        party.retired_at = timezone.now()
+        party.save()
+
+
 # --- Assessments -------------------------------------------------------------------------------
+
+PARTY_OF_ASSESSMENT_FIXED = (
+    "An assessment stays with its party: record a new one for the other party."
+)
+
+
+def retired_party_error(party) -> str:
+    return f"{party} is retired and is no longer assessed."
 
 
 def _apply(
@@ -264,30 +431,28 @@ def _apply(
     note: str,
 ) -> Assessment:
     party = assessment.party
+    errors = {}
     if party.is_retired:
-        raise ValidationError(f"{party} is retired and is no longer assessed.")
+        errors["party"] = [retired_party_error(party)]
     if assessed_on > timezone.localdate():
-        raise ValidationError({"assessed_on": "An assessment cannot be dated in the future."})
-    cleaned = clean_answers(kind=party.kind, answers=answers)
-    computed = level_from_answers(kind=party.kind, answers=cleaned)
-    override_reason = override_reason.strip()
-    if override_level is not None and override_level not in MaturityLevel.values:
-        raise ValidationError({"override_level": "Choose a level from 1 to 5."})
-    if override_level == computed:
-        # Agreeing with the rule is not an override.
-        override_level = None
-    if override_level is not None and not override_reason:
-        raise ValidationError(
-            {"override_reason": "Give the reason for overriding the level of the answers."}
+        errors["assessed_on"] = ["An assessment cannot be dated in the future."]
+    try:
+        rating = rate(
+            kind=party.kind,
+            answers=answers,
+            override_level=override_level,
+            override_reason=override_reason,
         )
-    if override_level is None:
-        override_reason = ""
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
     assessment.assessed_on = assessed_on
-    assessment.answers = cleaned
-    assessment.computed_level = computed
-    assessment.override_level = override_level
-    assessment.override_reason = override_reason
-    assessment.level = override_level or computed
+    assessment.answers = rating.answers
+    assessment.computed_level = rating.computed_level
+    assessment.override_level = rating.override_level
+    assessment.override_reason = rating.override_reason
+    assessment.level = rating.level
     assessment.note = note.strip()
     assessment.full_clean()
     assessment.save()
@@ -332,6 +497,12 @@ def update_assessment(
     override_reason: str = "",
     note: str = "",
 ) -> Assessment:
+    """Change an assessment; it stays with its party."""
+    stored_party = (
+        Assessment.objects.filter(pk=assessment.pk).values_list("party_id", flat=True).first()
+    )
+    if stored_party is not None and stored_party != assessment.party_id:
+        raise ValidationError({"party": PARTY_OF_ASSESSMENT_FIXED})
     return _apply(
         assessment,
         assessed_on=assessed_on,
@@ -351,6 +522,20 @@ def remove_assessment(*, assessment: Assessment) -> None:
 # --- The balance ------------------------------------------------------------------------------
 
 
+SELF_ASSESSMENT_IN_FUTURE = "A self-assessment cannot be dated in the future."
+
+
+@transaction.atomic
+def save_self_assessment(*, self_assessment: BalanceSelfAssessment) -> BalanceSelfAssessment:
+    """Create or change a self-assessment: dated today or before, three scores from 0 to 100."""
+    if self_assessment.assessed_on and self_assessment.assessed_on > timezone.localdate():
+        raise ValidationError({"assessed_on": SELF_ASSESSMENT_IN_FUTURE})
+    self_assessment.note = self_assessment.note.strip()
+    self_assessment.full_clean()
+    self_assessment.save()
+    return self_assessment
+
+
 @transaction.atomic
 def record_self_assessment(
     *,
@@ -363,21 +548,24 @@ def record_self_assessment(
     source: str = "",
     external_id: str = "",
 ) -> BalanceSelfAssessment:
-    if assessed_on > timezone.localdate():
-        raise ValidationError({"assessed_on": "A self-assessment cannot be dated in the future."})
-    self_assessment = BalanceSelfAssessment(
-        assessed_on=assessed_on,
-        customer_focus=customer_focus,
-        process_orientation=process_orientation,
-        cost_optimisation=cost_optimisation,
-        note=note.strip(),
-        assessor=assessor,
-        source=source,
-        external_id=external_id,
+    return save_self_assessment(
+        self_assessment=BalanceSelfAssessment(
+            assessed_on=assessed_on,
+            customer_focus=customer_focus,
+            process_orientation=process_orientation,
+            cost_optimisation=cost_optimisation,
+            note=note,
+            assessor=assessor,
+            source=source,
+            external_id=external_id,
+        )
     )
-    self_assessment.full_clean()
-    self_assessment.save()
-    return self_assessment
+
+
+@transaction.atomic
+def remove_self_assessment(*, self_assessment: BalanceSelfAssessment) -> None:
+    """A self-assessment recorded in error is deleted; the change log keeps what it said."""
+    self_assessment.delete()
 
 
 @transaction.atomic

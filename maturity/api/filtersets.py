@@ -1,0 +1,70 @@
+"""Filters of the maturity resources. The Maturity pages show parties and assessments on the
+pages of who is assessed, not as lists of their own, so these FilterSets are the API's."""
+
+import django_filters
+
+from core.filtersets import SearchFilterSet
+from maturity.choices import MaturityLevel, PartyKind
+from maturity.models import Assessment, BalanceSelfAssessment, Party
+from portfolio.api.filtersets import id_filter
+from portfolio.filtersets import RetiredFilter
+
+# As text, so the schema lists them as the strings a query string carries.
+LEVELS = [(str(value), label) for value, label in MaturityLevel.choices]
+
+
+class PartyFilterSet(SearchFilterSet):
+    search_fields = ("unit_name", "customer__name", "external_id")
+
+    kind = django_filters.ChoiceFilter(choices=PartyKind.choices)
+    customer = id_filter("customer", "Customer id")
+    served_by = id_filter("served_by", "Serving unit's party id")
+    retired = RetiredFilter()
+
+    class Meta:
+        model = Party
+        fields = ["q", "kind", "customer", "served_by", "retired"]
+
+
+class AssessmentFilterSet(SearchFilterSet):
+    search_fields = (
+        "note",
+        "override_reason",
+        "party__unit_name",
+        "party__customer__name",
+        "external_id",
+    )
+
+    party = id_filter("party", "Party id")
+    kind = django_filters.ChoiceFilter(
+        field_name="party__kind", choices=PartyKind.choices, label="Kind of party"
+    )
+    level = django_filters.ChoiceFilter(choices=LEVELS, label="Level in force")
+    overridden = django_filters.BooleanFilter(
+        field_name="override_level", lookup_expr="isnull", exclude=True, label="Overridden"
+    )
+    assessed_from = django_filters.DateFilter(
+        field_name="assessed_on", lookup_expr="gte", label="Assessed on or after"
+    )
+    assessed_until = django_filters.DateFilter(
+        field_name="assessed_on", lookup_expr="lte", label="Assessed on or before"
+    )
+
+    class Meta:
+        model = Assessment
+        fields = ["q", "party", "kind", "level", "overridden", "assessed_from", "assessed_until"]
+
+
+class BalanceSelfAssessmentFilterSet(SearchFilterSet):
+    search_fields = ("note", "external_id")
+
+    assessed_from = django_filters.DateFilter(
+        field_name="assessed_on", lookup_expr="gte", label="Assessed on or after"
+    )
+    assessed_until = django_filters.DateFilter(
+        field_name="assessed_on", lookup_expr="lte", label="Assessed on or before"
+    )
+
+    class Meta:
+        model = BalanceSelfAssessment
+        fields = ["q", "assessed_from", "assessed_until"]

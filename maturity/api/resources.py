@@ -1,0 +1,183 @@
+"""The maturity app's API resources: one declaration each (see core.api.resources).
+
+Balance snapshots are not a resource: they are read from the portfolio by a daily task and
+recomputed, never written, and keep no change log, so nothing could sync or follow them.
+"""
+
+from core.api.resources import Resource, register
+from maturity import selectors, services
+from maturity.api import bulk
+from maturity.api import filtersets as api_filtersets
+from maturity.choices import PartyKind
+from maturity.models import Assessment, BalanceSelfAssessment, Party
+from maturity.questionnaire import statements_for
+
+LEVEL = {"type": "integer", "minimum": 1, "maximum": 5}
+SCORE = {"type": "integer", "minimum": 0, "maximum": 100}
+
+
+def questionnaire_schema(kind: str) -> dict:
+    """The answers of one kind of party: each of its statements, by code, with its points."""
+    statements = statements_for(kind)
+    return {
+        "type": "object",
+        "title": f"{PartyKind(kind).label} answers",
+        "properties": {
+            s.code: {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 2,
+                "description": f"Level {s.level}: {s.text}",
+            }
+            for s in statements
+        },
+        "required": [s.code for s in statements],
+        "additionalProperties": False,
+    }
+
+
+ANSWERS = {
+    "description": (
+        "The questionnaire: statement code → points, 0 (No), 1 (Partly) or 2 (Yes). Every "
+        "statement of the party's questionnaire is answered, a provider's (p1a … p5b) or a "
+        "customer's (c1a … c5b), and no other code; the answers are replaced as a whole. A "
+        "refused answer is named `answers.<code>`."
+    ),
+    "oneOf": [
+        questionnaire_schema(PartyKind.PROVIDER),
+        questionnaire_schema(PartyKind.CUSTOMER),
+    ],
+}
+
+
+register(
+    Resource(
+        "parties",
+        model=Party,
+        fields=("kind", "customer", "unit_name", "served_by"),
+        computed={
+            "latest_level": {
+                **LEVEL,
+                "nullable": True,
+                "description": (
+                    "The level in force of its latest assessment (by date, then by entry); "
+                    "null before the first."
+                ),
+            },
+            "latest_assessed_on": {
+                "type": "string",
+                "format": "date",
+                "nullable": True,
+                "description": "The date of its latest assessment.",
+            },
+        },
+        filterset=api_filtersets.PartyFilterSet,
+        queryset=selectors.with_latest_level,
+        save=lambda party, user: services.save_party(party=party),
+        remove=lambda party: services.remove_party(party=party),
+        retire=services.retire_party,
+        prepare=bulk.prepare_parties,
+        parents=("customer",),
+        description=(
+            "Who is assessed: the provider as a whole (kind provider, no unit name), one of its "
+            "units, or a customer, served by a unit (none: by the provider as a whole)."
+        ),
+    )
+)
+
+
+def save_assessment(assessment: Assessment, user) -> Assessment:
+    values = {
+        "assessed_on": assessment.assessed_on,
+        "answers": assessment.answers,
+        "override_level": assessment.override_level,
+        "override_reason": assessment.override_reason,
+        "note": assessment.note,
+    }
+    if assessment.pk is None:
+        return services.record_assessment(
+            party=assessment.party,
+            assessor=user,
+            source=assessment.source,
+            external_id=assessment.external_id,
+            **values,
+        )
+    return services.update_assessment(assessment=assessment, **values)
+
+
+register(
+    Resource(
+        "assessments",
+        model=Assessment,
+        fields=(
+            "party",
+            "assessed_on",
+            "answers",
+            "computed_level",
+            "override_level",
+            "override_reason",
+            "level",
+            "assessor",
+            "note",
+        ),
+        read_only=("computed_level", "level", "assessor"),
+        schemas={
+            "answers": ANSWERS,
+            "computed_level": {**LEVEL, "description": "The level the answers give."},
+            "override_level": {
+                **LEVEL,
+                "nullable": True,
+                "description": (
+                    "The assessor's level instead of the answers' one; needs override_reason. "
+                    "The level the answers give is no override."
+                ),
+            },
+            "level": {**LEVEL, "description": "The level in force: the override, else computed."},
+        },
+        filterset=api_filtersets.AssessmentFilterSet,
+        save=save_assessment,
+        remove=lambda assessment: services.remove_assessment(assessment=assessment),
+        prepare=bulk.prepare_assessments,
+        parents=("party",),
+        description=(
+            "One dated rating of a party on the Value Maturity Model, from its answers to the "
+            "questionnaire of its kind; the assessor is the user who records it."
+        ),
+    )
+)
+
+
+def save_self_assessment(self_assessment: BalanceSelfAssessment, user) -> BalanceSelfAssessment:
+    if self_assessment.pk is None:
+        self_assessment.assessor = user
+    return services.save_self_assessment(self_assessment=self_assessment)
+
+
+register(
+    Resource(
+        "balance-self-assessments",
+        model=BalanceSelfAssessment,
+        fields=(
+            "assessed_on",
+            "customer_focus",
+            "process_orientation",
+            "cost_optimisation",
+            "note",
+            "assessor",
+        ),
+        read_only=("assessor",),
+        schemas={
+            "customer_focus": SCORE,
+            "process_orientation": SCORE,
+            "cost_optimisation": SCORE,
+        },
+        filterset=api_filtersets.BalanceSelfAssessmentFilterSet,
+        save=save_self_assessment,
+        remove=lambda obj: services.remove_self_assessment(self_assessment=obj),
+        prepare=bulk.prepare_self_assessments,
+        description=(
+            "What the organisation believes of its customer–process–cost balance: three "
+            "scores from 0 to 100; the latest is shown beside the evidence."
+        ),
+    )
+)
