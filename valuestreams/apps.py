@@ -7,6 +7,9 @@ class ValueStreamsConfig(AppConfig):
 
     def ready(self):
         from core import panels
+        from valuestreams import signals
+
+        signals.connect()
         from valuestreams.views import service_panel_context
 
         panels.register(

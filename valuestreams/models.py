@@ -18,10 +18,11 @@ from valuestreams.choices import (
     TimeUnit,
     ValueClass,
 )
-from valuestreams.validators import validate_activity_name
+from valuestreams.validators import validate_activities, validate_activity_name
 
 MINUTES = {"max_digits": 14, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
 MEASURE = {"max_digits": 18, "decimal_places": 4}
+TIME_PLACES = Decimal("0.0001")  # a time keeps four decimals in the unit it is entered in
 PERCENT_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
 
 # URL segments under /value-streams/ that a value stream's slug must not take.
@@ -158,9 +159,11 @@ class Stage(SyncedModel):
     moment_of_truth = models.BooleanField(
         default=False, help_text="The customer touches the business here, or it touches them."
     )
-    services = models.ManyToManyField("portfolio.Service", blank=True, related_name="stages")
+    services = models.ManyToManyField(
+        "portfolio.Service", blank=True, related_name="stages", through="StageService"
+    )
     applications = models.ManyToManyField(
-        "portfolio.Application", blank=True, related_name="stages"
+        "portfolio.Application", blank=True, related_name="stages", through="StageApplication"
     )
 
     ownership_lookups = ("value_stream__owner",)
@@ -205,12 +208,84 @@ class Stage(SyncedModel):
         return self.lead_time_minutes / TimeUnit(self.lead_time_unit).minutes
 
     def clean(self):
+        errors = {}
+        for name, label in (("process_time", "process time"), ("lead_time", "lead time")):
+            minutes, unit = getattr(self, f"{name}_minutes"), getattr(self, f"{name}_unit")
+            if minutes is None or unit not in TimeUnit.values:
+                continue
+            in_unit = minutes / TimeUnit(unit).minutes
+            if in_unit != in_unit.quantize(TIME_PLACES):
+                # The unit is how people enter and read the time: a time it cannot show
+                # exactly could not be edited in it again.
+                errors[f"{name}_unit"] = (
+                    f"A {label} of {minutes.normalize():f} minutes is "
+                    f"{in_unit.quantize(Decimal('0.000001')).normalize():f}… "
+                    f"{TimeUnit(unit).label}, and a time keeps at most four decimals in its "
+                    "unit: give it in a smaller unit."
+                )
         if (
             self.process_time_minutes is not None
             and self.lead_time_minutes is not None
             and self.process_time_minutes > self.lead_time_minutes
         ):
-            raise ValidationError({"process_time": "Process time cannot be longer than lead time."})
+            errors["process_time"] = "Process time cannot be longer than lead time."
+        if errors:
+            raise ValidationError(errors)
+
+
+class StageService(SyncedModel):
+    """A service underpins a stage of a value stream (the stage depends on it)."""
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="service_links")
+    service = models.ForeignKey(
+        "portfolio.Service", on_delete=models.CASCADE, related_name="stage_links"
+    )
+
+    ownership_lookups = ("stage__value_stream__owner",)
+
+    class Meta:
+        # The table of the many-to-many field it replaced, with its rows.
+        db_table = "valuestreams_stage_services"
+        verbose_name = "stage service"
+        # No default ordering, as the table had none: reads that take distinct pairs from it
+        # (valuestreams.selectors, maturity.selectors, finance.filtersets) rely on that.
+        constraints = [
+            unique_external_id("stageservice"),
+            models.UniqueConstraint(
+                fields=["stage", "service"],
+                name="stageservice_unique_pair",
+                violation_error_message="This service already underpins this stage.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.stage} ← {self.service}"
+
+
+class StageApplication(SyncedModel):
+    """An application supports a stage of a value stream."""
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="application_links")
+    application = models.ForeignKey(
+        "portfolio.Application", on_delete=models.CASCADE, related_name="stage_links"
+    )
+
+    ownership_lookups = ("stage__value_stream__owner",)
+
+    class Meta:
+        db_table = "valuestreams_stage_applications"
+        verbose_name = "stage application"
+        constraints = [
+            unique_external_id("stageapplication"),
+            models.UniqueConstraint(
+                fields=["stage", "application"],
+                name="stageapplication_unique_pair",
+                violation_error_message="This application already supports this stage.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.stage} ← {self.application}"
 
 
 class Process(SyncedModel):
@@ -238,7 +313,10 @@ class Process(SyncedModel):
         blank=True, help_text="The customer-relevant response that ends the process."
     )
     activities = models.JSONField(
-        default=list, blank=True, help_text="What happens in the process, in order."
+        default=list,
+        blank=True,
+        validators=[validate_activities],
+        help_text="What happens in the process, in order.",
     )
     stages = models.ManyToManyField(
         Stage,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from core import roles
 from core.permissions import can
 from core.services import delete_or_retire
+from portfolio.choices import ServiceLifecycle
 from portfolio.services import unique_slug
 from valuestreams.choices import ImprovementStatus, ProcessLayer, StreamState, TimeUnit
 from valuestreams.models import (
@@ -23,6 +24,8 @@ from valuestreams.models import (
     Process,
     ProcessConnection,
     Stage,
+    StageApplication,
+    StageService,
     ValueStream,
 )
 
@@ -97,7 +100,9 @@ def create_future_state(*, current: ValueStream, name: str = "", owner=None) -> 
         current_state=current,
     )
     save_value_stream(value_stream=future)
-    stages = current.stages.prefetch_related("services", "applications").order_by("position", "id")
+    stages = current.stages.prefetch_related("service_links", "application_links").order_by(
+        "position", "id"
+    )
     for stage in stages:
         copy = Stage(
             value_stream=future,
@@ -113,8 +118,11 @@ def create_future_state(*, current: ValueStream, name: str = "", owner=None) -> 
             moment_of_truth=stage.moment_of_truth,
         )
         copy.save()
-        copy.services.set(stage.services.all())
-        copy.applications.set(stage.applications.all())
+        set_stage_links(
+            stage=copy,
+            services=[link.service_id for link in stage.service_links.all()],
+            applications=[link.application_id for link in stage.application_links.all()],
+        )
     return future
 
 
@@ -148,21 +156,82 @@ def add_stage(*, stage: Stage, services=None, applications=None) -> Stage:
 
 
 def save_stage(*, stage: Stage, services=None, applications=None) -> Stage:
-    """Save a stage and what underpins it; a changed Moment of Truth re-layers the processes."""
-    was_moment = (
-        Stage.objects.filter(pk=stage.pk).values_list("moment_of_truth", flat=True).first()
+    """Save a stage and what underpins it; a changed Moment of Truth re-layers the processes.
+    A stage stays in the value stream it was added to."""
+    stored = (
+        Stage.objects.filter(pk=stage.pk).values("moment_of_truth", "value_stream_id").first()
         if stage.pk
-        else False
+        else None
     )
+    if stored and stored["value_stream_id"] != stage.value_stream_id:
+        raise ValidationError(
+            {"value_stream": "A stage stays in its value stream: add a stage to the other one."}
+        )
+    was_moment = bool(stored and stored["moment_of_truth"])
     _validate(stage, covered=("process_time_minutes", "lead_time_minutes", "complete_accurate"))
     stage.save()
-    if services is not None:
-        stage.services.set(services)
-    if applications is not None:
-        stage.applications.set(applications)
-    if bool(was_moment) != stage.moment_of_truth:
+    set_stage_links(stage=stage, services=services, applications=applications)
+    if was_moment != stage.moment_of_truth:
         recompute_process_layers()
     return stage
+
+
+def _set_links(stage: Stage, model, target: str, wanted) -> None:
+    """Link ``stage`` to exactly the ``wanted`` records (or ids), one change-logged row each."""
+    wanted = {getattr(item, "pk", item) for item in wanted}
+    have = {getattr(link, f"{target}_id"): link for link in model.objects.filter(stage=stage)}
+    for target_id, link in have.items():
+        if target_id not in wanted:
+            link.delete()
+    for target_id in sorted(wanted - set(have)):
+        model.objects.create(stage=stage, **{f"{target}_id": target_id})
+
+
+def set_stage_links(*, stage: Stage, services=None, applications=None) -> None:
+    """The services that underpin ``stage`` and the applications that support it; None leaves
+    them as they are. Each link added or removed is in the change log (and the API's feed)."""
+    if services is not None:
+        _set_links(stage, StageService, "service", services)
+    if applications is not None:
+        _set_links(stage, StageApplication, "application", applications)
+
+
+def save_stage_service(*, link: StageService) -> StageService:
+    """Say that a service underpins a stage; a retired service underpins no new stage."""
+    stored_service = (
+        StageService.objects.filter(pk=link.pk).values_list("service_id", flat=True).first()
+    )
+    if (
+        link.service_id
+        and link.service_id != stored_service
+        and link.service.lifecycle == ServiceLifecycle.RETIRED
+    ):
+        raise ValidationError({"service": "This service is retired: it underpins no new stage."})
+    _validate(link)
+    link.save()
+    return link
+
+
+def save_stage_application(*, link: StageApplication) -> StageApplication:
+    """Say that an application supports a stage; a retired application supports no new one."""
+    stored_application = (
+        StageApplication.objects.filter(pk=link.pk).values_list("application_id", flat=True).first()
+    )
+    if (
+        link.application_id
+        and link.application_id != stored_application
+        and link.application.retired_at is not None
+    ):
+        raise ValidationError(
+            {"application": "This application is retired: it supports no new stage."}
+        )
+    _validate(link)
+    link.save()
+    return link
+
+
+def remove_stage_link(*, link: StageService | StageApplication) -> None:
+    link.delete()
 
 
 def move_stage(*, stage: Stage, offset: int) -> None:
@@ -331,6 +400,21 @@ def set_connections(*, process: Process, connected_to) -> None:
             connection.delete()
     for other_id in sorted(wanted - set(have)):
         ProcessConnection.objects.create(process=process, connected_to_id=other_id)
+
+
+def save_connection(*, connection: ProcessConnection) -> ProcessConnection:
+    """Create or change a connection (each pair once, in either direction); re-layer."""
+    if connection.process_id == connection.connected_to_id:
+        raise ValidationError({"connected_to": "A process cannot be connected to itself."})
+    pair = Q(process_id=connection.process_id, connected_to_id=connection.connected_to_id) | Q(
+        process_id=connection.connected_to_id, connected_to_id=connection.process_id
+    )
+    if ProcessConnection.objects.filter(pair).exclude(pk=connection.pk).exists():
+        raise ValidationError({"connected_to": "These two processes are already connected."})
+    _validate(connection)
+    connection.save()
+    recompute_process_layers()
+    return connection
 
 
 def connect_processes(*, process: Process, other: Process, note: str = "") -> ProcessConnection:

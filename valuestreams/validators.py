@@ -113,3 +113,27 @@ def validate_activity_name(name: str) -> None:
             code="not_an_activity",
             params={"word": word},
         )
+
+
+ACTIVITY_MAX_LENGTH = 500
+
+
+def validate_activities(value) -> None:
+    """A process's activities: a list of texts, in order (one activity each)."""
+    if not isinstance(value, list):
+        raise ValidationError(
+            "Give the activities as a list of texts, in order.", code="not_a_list"
+        )
+    for index, activity in enumerate(value):
+        if not isinstance(activity, str):
+            raise ValidationError(
+                "Activity %(index)s is not a text: give each activity as a string.",
+                code="not_a_text",
+                params={"index": index},
+            )
+        if len(activity) > ACTIVITY_MAX_LENGTH:
+            raise ValidationError(
+                "Activity %(index)s is longer than %(max)s characters.",
+                code="too_long",
+                params={"index": index, "max": ACTIVITY_MAX_LENGTH},
+            )

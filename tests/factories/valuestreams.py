@@ -19,7 +19,15 @@ from valuestreams.choices import (
     TimeUnit,
     ValueClass,
 )
-from valuestreams.models import Improvement, Process, ProcessConnection, Stage, ValueStream
+from valuestreams.models import (
+    Improvement,
+    Process,
+    ProcessConnection,
+    Stage,
+    StageApplication,
+    StageService,
+    ValueStream,
+)
 
 
 class ValueStreamFactory(factory.django.DjangoModelFactory):
@@ -70,6 +78,24 @@ class StageFactory(factory.django.DjangoModelFactory):
     def services(self, create, extracted, **kwargs):
         if create and extracted:
             self.services.set(extracted)
+
+
+class StageServiceFactory(factory.django.DjangoModelFactory):
+    """A service underpinning a stage (each made with its own stream and owner)."""
+
+    class Meta:
+        model = StageService
+
+    stage = factory.SubFactory(StageFactory)
+    service = factory.SubFactory("tests.factories.portfolio.ServiceFactory")
+
+
+class StageApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StageApplication
+
+    stage = factory.SubFactory(StageFactory)
+    application = factory.SubFactory("tests.factories.portfolio.ApplicationFactory")
 
 
 class ProcessFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,418 @@
+"""The value streams' API resources: one declaration each (see core.api.resources)."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import (
+    Abs,
+    Cast,
+    Coalesce,
+    Exp,
+    Floor,
+    Greatest,
+    Ln,
+    NullIf,
+    Round,
+)
+from django.db.models.lookups import Exact, GreaterThan
+
+from core.api.resources import Resource, register
+from valuestreams import filtersets, services
+from valuestreams.api import bulk
+from valuestreams.api import filtersets as api_filtersets
+from valuestreams.choices import Effort
+from valuestreams.models import (
+    RESERVED_SLUGS,
+    Improvement,
+    Process,
+    ProcessConnection,
+    Stage,
+    StageApplication,
+    StageService,
+    ValueStream,
+)
+
+HUNDRED = Decimal(100)
+
+
+def deleted(remove):
+    """A remove function that returns nothing deletes: say so."""
+
+    def remover(instance) -> str:
+        remove(instance)
+        return "deleted"
+
+    return remover
+
+
+def exact(expression, places: int, digits: int = 30):
+    return Cast(expression, DecimalField(max_digits=digits, decimal_places=places))
+
+
+# --- Value streams: the flow totals, one correlated subquery each -------------------------------
+
+
+def _over_stages(aggregate, output):
+    return Subquery(
+        Stage.objects.filter(value_stream=OuterRef("pk"))
+        .order_by()
+        .values("value_stream")
+        .annotate(result=aggregate)
+        .values("result"),
+        output_field=output,
+    )
+
+
+def with_flow_totals(streams):
+    """The figures of selectors.flow_measures, computed by the database per stream: times in
+    minutes (four decimals, as stored), ratios in percent rounded to four decimals."""
+    number = DecimalField(max_digits=30, decimal_places=10)
+    zero = Value(Decimal(0), output_field=number)
+    lowest = Subquery(
+        Stage.objects.filter(value_stream=OuterRef("pk"))
+        .order_by("complete_accurate")
+        .values("complete_accurate")[:1]
+    )
+    # The product of the stages' %C&A: exp(Σ ln(%C&A / 100)) × 100, and 0 when one is at 0 %.
+    product = _over_stages(
+        Exp(
+            Sum(
+                Ln(NullIf(F("complete_accurate"), Value(Decimal(0))) / Value(HUNDRED)),
+                output_field=number,
+            )
+        )
+        * Value(HUNDRED),
+        number,
+    )
+    return streams.annotate(
+        stage_count=Coalesce(_over_stages(Count("id"), IntegerField()), 0),
+        total_lead_time=exact(
+            Coalesce(_over_stages(Sum("lead_time_minutes"), number), zero), 4, 18
+        ),
+        total_process_time=exact(
+            Coalesce(_over_stages(Sum("process_time_minutes"), number), zero), 4, 18
+        ),
+        moment_of_truth_count=Coalesce(
+            _over_stages(Count("id", filter=F("moment_of_truth")), IntegerField()), 0
+        ),
+    ).annotate(
+        activity_ratio=exact(
+            Case(
+                When(
+                    GreaterThan(F("total_lead_time"), 0),
+                    then=F("total_process_time") * Value(HUNDRED) / F("total_lead_time"),
+                ),
+                default=None,
+                output_field=number,
+            ),
+            4,
+        ),
+        rolled_complete_accurate=exact(
+            Case(
+                When(GreaterThan(lowest, 0), then=product),
+                When(stage_count__gt=0, then=zero),
+                default=None,
+                output_field=number,
+            ),
+            4,
+        ),
+    )
+
+
+DECIMAL_TEXT = {"type": "string", "format": "decimal"}
+
+register(
+    Resource(
+        "value-streams",
+        model=ValueStream,
+        fields=(
+            "name",
+            "slug",
+            "description",
+            "owner",
+            "customer",
+            "segment",
+            "experience",
+            "trigger",
+            "result",
+            "state",
+            "current_state",
+        ),
+        read_only=("state", "current_state"),
+        computed={
+            "stage_count": {"type": "integer", "description": "How many stages it has."},
+            "total_lead_time": {
+                **DECIMAL_TEXT,
+                "description": "The stages' lead times added up, in minutes.",
+            },
+            "total_process_time": {
+                **DECIMAL_TEXT,
+                "description": "The stages' process times added up, in minutes.",
+            },
+            "activity_ratio": {
+                **DECIMAL_TEXT,
+                "nullable": True,
+                "description": "Total process time over total lead time, in percent (four "
+                "decimals); null without lead time.",
+            },
+            "rolled_complete_accurate": {
+                **DECIMAL_TEXT,
+                "nullable": True,
+                "description": "The product of the stages' %C&A, in percent (four decimals); "
+                "null without stages.",
+            },
+            "moment_of_truth_count": {
+                "type": "integer",
+                "description": "How many of its stages are Moments of Truth.",
+            },
+        },
+        filterset=filtersets.ValueStreamFilterSet,
+        queryset=with_flow_totals,
+        save=lambda obj, user: services.save_value_stream(value_stream=obj, user=user),
+        remove=lambda obj: services.remove_value_stream(value_stream=obj),
+        slug_from="name",
+        reserved_slugs=RESERVED_SLUGS,
+        description="The activities that deliver a good or service to a customer, with an "
+        "accountable owner. A future state (state `future`) names the current state it "
+        "improves; future states are made in the browser, from their current state.",
+    )
+)
+
+
+# --- Stages -------------------------------------------------------------------------------------
+
+# The model reports these rules under the names of the stage form's fields.
+FORM_TO_API = {"process_time": "process_time_minutes", "lead_time": "lead_time_minutes"}
+
+
+def save_stage(stage, user):
+    try:
+        if stage.pk is None:
+            return services.add_stage(stage=stage)
+        return services.save_stage(stage=stage)
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError(
+            {FORM_TO_API.get(name, name): errors for name, errors in exc.error_dict.items()}
+        ) from None
+
+
+register(
+    Resource(
+        "stages",
+        model=Stage,
+        fields=(
+            "value_stream",
+            "position",
+            "name",
+            "responsible_party",
+            "process_time_minutes",
+            "process_time_unit",
+            "lead_time_minutes",
+            "lead_time_unit",
+            "complete_accurate",
+            "value_class",
+            "moment_of_truth",
+        ),
+        read_only=("position",),
+        schemas={
+            "process_time_minutes": {
+                "type": "string",
+                "format": "decimal",
+                "pattern": r"^-?\d{0,10}(?:\.\d{0,4})?$",
+                "description": "Hands-on time, in minutes: the time itself. Its unit says how "
+                "people enter and read it, so it must be exact to four decimals in that unit.",
+            },
+            "lead_time_minutes": {
+                "type": "string",
+                "format": "decimal",
+                "pattern": r"^-?\d{0,10}(?:\.\d{0,4})?$",
+                "description": "Elapsed time including waiting, in minutes (the time itself; "
+                "exact to four decimals in its unit). At least the process time.",
+            },
+        },
+        filterset=api_filtersets.StageFilterSet,
+        save=save_stage,
+        remove=deleted(lambda obj: services.remove_stage(stage=obj)),
+        prepare=bulk.prepare_stages,
+        parents=("value_stream",),
+        description="One step of a value stream, with its flow measures. Times are written "
+        "and read in minutes; `*_unit` is the unit people see them in. A new stage goes to "
+        "the end of its stream (`position`); stages are reordered in the browser.",
+    )
+)
+
+register(
+    Resource(
+        "stage-services",
+        model=StageService,
+        fields=("stage", "service"),
+        key=("stage", "service"),
+        filterset=api_filtersets.StageServiceFilterSet,
+        save=lambda obj, user: services.save_stage_service(link=obj),
+        remove=deleted(lambda obj: services.remove_stage_link(link=obj)),
+        prepare=bulk.prepare_stage_services,
+        parents=("stage",),
+        description="The service underpins the stage: the stage depends on it.",
+    )
+)
+
+register(
+    Resource(
+        "stage-applications",
+        model=StageApplication,
+        fields=("stage", "application"),
+        key=("stage", "application"),
+        filterset=api_filtersets.StageApplicationFilterSet,
+        save=lambda obj, user: services.save_stage_application(link=obj),
+        remove=deleted(lambda obj: services.remove_stage_link(link=obj)),
+        prepare=bulk.prepare_stage_applications,
+        parents=("stage",),
+        description="The application supports the stage.",
+    )
+)
+
+
+# --- Processes ----------------------------------------------------------------------------------
+
+register(
+    Resource(
+        "processes",
+        model=Process,
+        fields=("name", "value_stream", "description", "trigger", "result", "activities", "layer"),
+        read_only=("layer",),
+        schemas={
+            "activities": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": 500},
+                "description": "What happens in the process, in order (blank ones are dropped).",
+            },
+            "layer": {
+                "type": "integer",
+                "enum": [1, 2, 3, 4],
+                "description": "The CEMM layer, computed from the Moments of Truth of its "
+                "stages and its connections: 1 the whole customer journey, 2 some Moments of "
+                "Truth, 3 supports a process with Moments of Truth, 4 no direct link.",
+            },
+        },
+        filterset=filtersets.ProcessFilterSet,
+        save=lambda obj, user: services.save_process(process=obj),
+        remove=deleted(lambda obj: services.remove_process(process=obj)),
+        prepare=bulk.prepare_processes,
+        parents=("value_stream",),
+        description="A business process in the CEMM sense. Its stages are chosen in the "
+        "browser; its layer is computed.",
+    )
+)
+
+register(
+    Resource(
+        "process-connections",
+        model=ProcessConnection,
+        fields=("process", "connected_to", "note"),
+        key=("process", "connected_to"),
+        filterset=api_filtersets.ProcessConnectionFilterSet,
+        save=lambda obj, user: services.save_connection(connection=obj),
+        remove=deleted(lambda obj: services.disconnect_processes(connection=obj)),
+        prepare=bulk.prepare_connections,
+        parents=("process", "connected_to"),
+        description="Two processes hand work to each other (each pair once, in either direction).",
+    )
+)
+
+
+# --- Improvements: the priority as selectors.priority_score computes it -------------------------
+
+
+def with_priority(improvements):
+    """Expected benefit (percent) over effort points, to one decimal, half to even."""
+    number = DecimalField(max_digits=40, decimal_places=20)
+    largest = Greatest(Abs("benefit_from"), Abs("benefit_to"))
+    benefit = Case(
+        When(GreaterThan(largest, 0), then=Abs(F("benefit_to") - F("benefit_from")) / largest),
+        default=Value(Decimal(0)),
+        output_field=number,
+    ) * Value(HUNDRED)
+    points = Case(
+        *(When(effort=effort, then=Value(Decimal(effort.points))) for effort in Effort),
+        output_field=number,
+    )
+    tenths = benefit / points * Value(Decimal(10))
+    # PostgreSQL's round() takes halves away from zero; Decimal.quantize takes them to the
+    # even neighbour (the score is never negative).
+    rounded = Case(
+        When(
+            Exact(tenths - Floor(tenths), Value(Decimal("0.5"))),
+            then=Round(tenths / Value(Decimal(2))) * Value(Decimal(2)),
+        ),
+        default=Round(tenths),
+        output_field=number,
+    )
+    return improvements.annotate(priority=exact(rounded / Value(Decimal(10)), 1, 8))
+
+
+def save_improvement(improvement, user):
+    stored = (
+        Improvement.objects.filter(pk=improvement.pk).values(*bulk.MEASURES).first()
+        if improvement.pk
+        else None
+    )
+    row = {"status": improvement.status}
+    row.update({name: getattr(improvement, name) for name in bulk.MEASURES})
+    errors = bulk.measure_errors(row, stored)
+    if errors:
+        raise ValidationError(errors)
+    return services.save_improvement(improvement=improvement)
+
+
+register(
+    Resource(
+        "improvements",
+        model=Improvement,
+        fields=(
+            "value_stream",
+            "stage",
+            "service",
+            "title",
+            "description",
+            "suggested_by",
+            "suggested_on",
+            "benefit_metric",
+            "benefit_from",
+            "benefit_to",
+            "benefit_unit",
+            "effort",
+            "status",
+            "measured_before",
+            "measured_after",
+        ),
+        computed={
+            "priority": {
+                **DECIMAL_TEXT,
+                "description": "Expected benefit in percent over effort points (small 1, "
+                "medium 2, large 3, very large 5), to one decimal.",
+            }
+        },
+        filterset=api_filtersets.ImprovementFilterSet,
+        queryset=with_priority,
+        save=save_improvement,
+        remove=deleted(lambda obj: services.remove_improvement(improvement=obj)),
+        prepare=bulk.prepare_improvements,
+        parents=("value_stream",),
+        description="A suggestion in a value stream's improvement log. Measured results "
+        "belong to done items only.",
+    )
+)
