@@ -10,6 +10,9 @@ from django.utils import timezone
 from core.api.resources import autodiscover
 from portfolio.models import Service
 from tests.api.helpers import service_item, sync
+from tests.api.test_finance_resources import FACTORIES as FINANCE
+from tests.api.test_maturity_resources import LIST_FACTORIES as MATURITY
+from tests.api.test_valuestream_resources import FACTORIES as VALUE_STREAMS
 from tests.factories.portfolio import (
     ApplicationFactory,
     ApplicationSupportFactory,
@@ -32,7 +35,7 @@ def live_service():
     return ServiceFactory(lifecycle="live", owner=owner)
 
 
-FACTORIES = {
+PORTFOLIO = {
     "services": live_service,
     "specification-items": lambda: SpecificationItemFactory(functioning=True),
     "service-dependencies": ServiceDependencyFactory,
@@ -45,10 +48,13 @@ FACTORIES = {
     "applications": ApplicationFactory,
     "application-supports": ApplicationSupportFactory,
 }
+# Every resource, with a function making one record of it: the tests below and the
+# Schemathesis run (test_schema.py) go through each.
+FACTORIES = {**PORTFOLIO, **FINANCE, **MATURITY, **VALUE_STREAMS}
 
 
-def test_every_portfolio_resource_is_listed():
-    assert {r.name for r in autodiscover()} >= set(FACTORIES)
+def test_every_resource_has_a_factory():
+    assert {r.name for r in autodiscover()} == set(FACTORIES)
 
 
 @pytest.mark.parametrize("resource", sorted(FACTORIES))
