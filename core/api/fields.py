@@ -559,7 +559,7 @@ def spec_for_model_field(model, model_field, *, read_only=False, optional=False)
     else:
         raise TypeError(
             f"{model.__name__}.{model_field.name}: the API has no conversion for "
-            f"{type(model_field).__name__}; declare it read-only or add one in core.api.fields."
+            f"{type(model_field).__name__}: add one in core.api.fields."
         )
     if null:
         schema = {**schema, "nullable": True}
