@@ -22,6 +22,7 @@ from django.urls import reverse
 from core.models import ChangeLoggedModel, RetirableModel, SyncedModel, unique_external_id
 from core.money import CurrencyField, MoneyField
 from core.permissions import RestrictedQuerySet
+from core.slugs import validate_not_reserved
 from finance.choices import (
     CostCategory,
     Expenditure,
@@ -171,7 +172,7 @@ class CostPool(SyncedModel, RetirableModel):
     """Shared cost (a data centre, a service desk) allocated to services by weight."""
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     description = models.TextField(blank=True)
     pool_type = models.CharField(max_length=30, choices=PoolType.choices, blank=True)
     # PROTECT: accountability is handed over on purpose, never lost with a deleted account.

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from core.services import delete_or_retire
+from core.slugs import unique_slug
 from finance import tco
 from finance.choices import (
     CostCategory,
@@ -754,8 +755,6 @@ def remove_cost_item(*, item: CostItem) -> str:
 
 def save_pool(*, pool: CostPool) -> CostPool:
     if not pool.slug:
-        from portfolio.services import unique_slug
-
         pool.slug = unique_slug(CostPool, pool.name, instance_pk=pool.pk)
     pool.full_clean()
     pool.save()

@@ -10,6 +10,7 @@ from django.utils.functional import cached_property
 
 from core.models import RetirableModel, SyncedModel, unique_external_id
 from core.money import CurrencyField, MoneyField
+from core.slugs import validate_not_reserved
 from portfolio.choices import (
     ApplicationLifecycle,
     Aspect,
@@ -32,7 +33,7 @@ class Service(SyncedModel):
     """A supported facility: a facility the provider makes available, and its support."""
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     summary = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=ServiceKind.choices)
     lifecycle = models.CharField(
@@ -198,7 +199,7 @@ class ServiceDependency(SyncedModel):
 
 class Customer(SyncedModel, RetirableModel):
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     kind = models.CharField(max_length=10, choices=CustomerKind.choices)
     segment = models.CharField(max_length=100, blank=True)
     relationship_manager = models.ForeignKey(
@@ -323,7 +324,7 @@ class Outcome(SyncedModel):
 
 class Supplier(SyncedModel, RetirableModel):
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     website = models.URLField(blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -401,7 +402,7 @@ class Contract(SyncedModel, RetirableModel):
 
 class Application(SyncedModel, RetirableModel):
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     description = models.TextField(blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -3,10 +3,10 @@
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.text import slugify
 
 from core import roles
 from core.services import delete_or_retire
+from core.slugs import unique_slug
 from portfolio.choices import ApplicationLifecycle, Dimension, ServiceLifecycle
 from portfolio.models import (
     Application,
@@ -27,14 +27,6 @@ LIFECYCLE_DATE_FIELD = {
     ServiceLifecycle.LIVE: "live_on",
     ServiceLifecycle.RETIRED: "retired_on",
 }
-
-
-def unique_slug(model, name: str, *, instance_pk=None, field: str = "slug") -> str:
-    base = slugify(name)[:180] or model._meta.model_name
-    slug, n = base, 2
-    while model._base_manager.filter(**{field: slug}).exclude(pk=instance_pk).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 def save_service(*, service: Service, user=None, delegates=None) -> Service:
@@ -151,16 +143,6 @@ def save_dependency(*, dependency: ServiceDependency) -> ServiceDependency:
 
 # --- Customers, suppliers, contracts, applications --------------------------------------------
 
-# Slugs that would clash with a fixed address next to the record pages (…/new/, …/options/).
-RESERVED_SLUGS = frozenset({"new", "options", "mine"})
-
-
-def _record_slug(model, name: str, *, instance_pk=None) -> str:
-    slug = unique_slug(model, name, instance_pk=instance_pk)
-    if slug in RESERVED_SLUGS:
-        slug = unique_slug(model, f"{name} {model._meta.verbose_name}", instance_pk=instance_pk)
-    return slug
-
 
 def _retire(obj) -> None:
     obj.retired_at = obj.retired_at or timezone.now()
@@ -170,7 +152,7 @@ def _retire(obj) -> None:
 def save_customer(*, customer: Customer) -> Customer:
     """Create or update a customer; a new one gets a unique slug from its name."""
     if not customer.slug:
-        customer.slug = _record_slug(Customer, customer.name, instance_pk=customer.pk)
+        customer.slug = unique_slug(Customer, customer.name, instance_pk=customer.pk)
     customer.full_clean()
     customer.save()
     return customer
@@ -261,7 +243,7 @@ def remove_outcome(*, outcome: Outcome) -> None:
 
 def save_supplier(*, supplier: Supplier) -> Supplier:
     if not supplier.slug:
-        supplier.slug = _record_slug(Supplier, supplier.name, instance_pk=supplier.pk)
+        supplier.slug = unique_slug(Supplier, supplier.name, instance_pk=supplier.pk)
     supplier.full_clean()
     supplier.save()
     return supplier
@@ -334,7 +316,7 @@ def remove_coverage(*, coverage: ContractCoverage) -> None:
 def save_application(*, application: Application) -> Application:
     """Create or update an application; retiring it through its lifecycle retires it."""
     if not application.slug:
-        application.slug = _record_slug(Application, application.name, instance_pk=application.pk)
+        application.slug = unique_slug(Application, application.name, instance_pk=application.pk)
     if application.lifecycle == ApplicationLifecycle.RETIRED:
         application.retired_at = application.retired_at or timezone.now()
     else:

@@ -9,6 +9,7 @@ from django.db.models.functions import Greatest, Least
 from django.urls import reverse
 
 from core.models import RetirableModel, SyncedModel, unique_external_id
+from core.slugs import validate_not_reserved
 from valuestreams.choices import (
     Effort,
     Experience,
@@ -26,14 +27,13 @@ TIME_PLACES = Decimal("0.0001")  # a time keeps four decimals in the unit it is 
 PERCENT_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
 
 # URL segments under /value-streams/ that a value stream's slug must not take.
-RESERVED_SLUGS = frozenset({"new", "processes", "improvements", "ownership"})
 
 
 class ValueStream(SyncedModel, RetirableModel):
     """The activities that deliver a good or service to a customer, with an accountable owner."""
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     description = models.TextField(blank=True)
     # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
     owner = models.ForeignKey(
@@ -110,8 +110,6 @@ class ValueStream(SyncedModel, RetirableModel):
         return str(self.customer) if self.customer_id else self.segment
 
     def clean(self):
-        if self.slug in RESERVED_SLUGS:
-            raise ValidationError({"slug": f"“{self.slug}” is reserved: choose another slug."})
         if self.state == StreamState.FUTURE:
             if self.current_state_id is None:
                 raise ValidationError("A future state names the current state it improves.")

@@ -15,11 +15,10 @@ from django.utils import timezone
 from core import roles
 from core.permissions import can
 from core.services import delete_or_retire
+from core.slugs import unique_slug
 from portfolio.choices import ServiceLifecycle
-from portfolio.services import unique_slug
 from valuestreams.choices import ImprovementStatus, ProcessLayer, StreamState, TimeUnit
 from valuestreams.models import (
-    RESERVED_SLUGS,
     Improvement,
     Process,
     ProcessConnection,
@@ -56,20 +55,13 @@ def normalise_duration(*, value: Decimal, unit: str) -> Decimal:
 # --- Value streams -----------------------------------------------------------------------------
 
 
-def stream_slug(name: str, *, instance_pk=None) -> str:
-    slug = unique_slug(ValueStream, name, instance_pk=instance_pk)
-    if slug in RESERVED_SLUGS:
-        slug = unique_slug(ValueStream, f"{name} stream", instance_pk=instance_pk)
-    return slug
-
-
 def save_value_stream(*, value_stream: ValueStream, user=None) -> ValueStream:
     """Create or update a value stream.
 
     A value-stream owner who creates a stream without naming an owner becomes its owner.
     """
     if not value_stream.slug:
-        value_stream.slug = stream_slug(value_stream.name, instance_pk=value_stream.pk)
+        value_stream.slug = unique_slug(ValueStream, value_stream.name, instance_pk=value_stream.pk)
     if (
         value_stream.pk is None
         and value_stream.owner_id is None

@@ -150,7 +150,6 @@ class Resource:
                 service is retired by its lifecycle)
     parents:    references whose owners may add records (an item of *their* service)
     slug_from:  the field a generated slug is made from when a new record has none
-    reserved_slugs: slugs a generated one must avoid (fixed addresses beside the pages)
     required:   of ``fields``, those a new record must be given although the model has a
                 default for them (an exchange rate's currency)
     writes:     False for a resource that is only read (results computed by Portico): its
@@ -178,7 +177,6 @@ class Resource:
     retired_when: Callable | None = None
     parents: Sequence[str] = ()
     slug_from: str = ""
-    reserved_slugs: frozenset = frozenset()
     required: Sequence[str] = ()
     writes: bool = True
     natural_key: NaturalKey | None = None

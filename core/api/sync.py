@@ -32,7 +32,6 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
-from django.utils.text import slugify
 from psycopg.types.json import Jsonb
 
 from core import context
@@ -43,6 +42,7 @@ from core.api.references import Resolver
 from core.choices import ChangeAction, Channel
 from core.models import ObjectChange, RetirableModel
 from core.permissions import perm_name
+from core.slugs import slug_base
 
 MAX_ITEMS = 5000
 # A full sync that would retire more than this share of the source's records is refused
@@ -400,10 +400,7 @@ class Engine:
         bases = {}
         for entry in wanting:
             name = str(entry.row.get(resource.slug_from) or "")
-            base = slugify(name)[:180] or self.model._meta.model_name
-            if base in resource.reserved_slugs:
-                base = slugify(f"{name} {self.model._meta.verbose_name}")[:180]
-            bases[entry.index] = base
+            bases[entry.index] = slug_base(self.model, name)
         taken = set(given)
         exact = set(manager.filter(slug__in=set(bases.values())).values_list("slug", flat=True))
         clashing = {base for base in bases.values() if base in exact}

@@ -123,7 +123,6 @@ register(
         remove=lambda obj: services.remove_customer(customer=obj),
         retire=services.retire_customer,
         slug_from="name",
-        reserved_slugs=services.RESERVED_SLUGS,
     )
 )
 
@@ -181,7 +180,6 @@ register(
         save=lambda obj, user: services.save_supplier(supplier=obj),
         remove=lambda obj: services.remove_supplier(supplier=obj),
         slug_from="name",
-        reserved_slugs=services.RESERVED_SLUGS,
     )
 )
 
@@ -255,7 +253,6 @@ register(
         retired_when=bulk.application_is_retired,
         prepare=bulk.prepare_applications,
         slug_from="name",
-        reserved_slugs=services.RESERVED_SLUGS,
     )
 )
 

@@ -94,7 +94,9 @@ def test_value_stream_round_trip_with_owner_customer_and_etag(pm_api, value_stre
     assert refused.status_code == 400
     assert refused.json()["errors"] == {"state": ["This field is read-only."]}
     reserved = pm_api.patch(url, {"slug": "new"})
-    assert reserved.json()["errors"] == {"slug": ["“new” is reserved: choose another slug."]}
+    assert reserved.json()["errors"] == {
+        "slug": ["“new” is the address of a page: choose another slug."]
+    }
 
 
 def test_value_stream_flow_totals_are_the_selectors_figures(pm_api, stream):

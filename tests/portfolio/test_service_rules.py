@@ -153,8 +153,9 @@ def test_service_owner_creating_a_service_becomes_its_owner(service_owner, portf
         service=Service(name="Unowned", kind="internal"), user=portfolio_manager
     )
     assert mine.owner == service_owner and theirs.owner is None
-    assert mine.slug == "mine"
-    assert new_service("Mine").slug == "mine-2"
+    # /services/mine/ is the "My services" page: the slug steps aside.
+    assert mine.slug == "mine-service"
+    assert new_service("Mine").slug == "mine-service-2"
 
 
 @pytest.mark.django_db

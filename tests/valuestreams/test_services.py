@@ -31,7 +31,7 @@ def test_save_value_stream_makes_a_slug_that_avoids_reserved_words(value_stream_
     first = services.save_value_stream(
         value_stream=ValueStream(name="Processes", owner=value_stream_owner)
     )
-    assert first.slug == "processes-stream"
+    assert first.slug == "processes-value-stream"
     second = services.save_value_stream(
         value_stream=ValueStream(name="Settle a claim", owner=value_stream_owner)
     )

@@ -34,7 +34,6 @@ from valuestreams.api import bulk
 from valuestreams.api import filtersets as api_filtersets
 from valuestreams.choices import Effort
 from valuestreams.models import (
-    RESERVED_SLUGS,
     Improvement,
     Process,
     ProcessConnection,
@@ -183,7 +182,6 @@ register(
         save=lambda obj, user: services.save_value_stream(value_stream=obj, user=user),
         remove=lambda obj: services.remove_value_stream(value_stream=obj),
         slug_from="name",
-        reserved_slugs=RESERVED_SLUGS,
         description="The activities that deliver a good or service to a customer, with an "
         "accountable owner. A future state (state `future`) names the current state it "
         "improves; future states are made in the browser, from their current state.",
