@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from core.exports import XLSX_TYPE
 from finance import selectors
-from finance.choices import ReportFormat
+from finance.choices import CostCategory, Expenditure, ReportFormat
 
 # Lineage is traced on demand from today's data, service by service: bounded.
 LINEAGE_SERVICES = 20
@@ -159,8 +159,8 @@ def _lineage_rows(rows: list[dict], periods: list) -> tuple[list[dict], str]:
                         "row": "Cost item" if line.kind == "item" else "Contract value",
                         "source": line.label,
                         "via": line.node_label,
-                        "category": line.category,
-                        "expenditure": line.expenditure,
+                        "category": CostCategory(line.category).label,
+                        "expenditure": Expenditure(line.expenditure).label,
                         "amount": line.original,
                         "currency": line.currency,
                         "contribution": line.contribution.quantize(CENT),
@@ -296,7 +296,15 @@ def _title(sheet, data: ReportData, what: str) -> None:
     )
 
 
-HEADER_ROW = 4  # below the title, the subtitle and a blank row
+HEADER_ROW = 4  # below the title, the subtitle and a note
+# The columns that add up across services. TCO (and its categories, opex, capex, received and
+# passed on) is fully loaded: a supporting service's cost is in its own TCO and again in its
+# consumers', so a sum of it counts cost twice and matches nothing in the ledger.
+TOTALLED = ("Direct", "Kept", "Revenue", "Margin")
+TOTAL_NOTE = (
+    "TCO is fully loaded: a service that others depend on passes its TCO on to them, so only "
+    f"{', '.join(TOTALLED[:-1]).lower()} and {TOTALLED[-1].lower()} add up and have a total."
+)
 
 
 def _tco_sheet(sheet, data: ReportData) -> None:
@@ -308,10 +316,11 @@ def _tco_sheet(sheet, data: ReportData) -> None:
         for column, (_, value_of, kind) in enumerate(TCO_COLUMNS, start=1):
             _put(sheet, row_number, column, value_of(row), kind)
     if data.rows:
+        sheet.cell(row=3, column=1, value=TOTAL_NOTE)
         total_row = row_number + 1
         sheet.cell(row=total_row, column=1, value="Total").font = BOLD
-        for column, (header, value_of, kind) in enumerate(TCO_COLUMNS, start=1):
-            if kind == "money" and header != "Unit cost":
+        for column, (header, value_of, _kind) in enumerate(TCO_COLUMNS, start=1):
+            if header in TOTALLED:
                 total = sum((value_of(row) for row in data.rows), Decimal(0))
                 _put(sheet, total_row, column, total, "money").font = BOLD
     else:

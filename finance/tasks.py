@@ -69,5 +69,9 @@ def run_report(
             definition, resend=resend, period=period, trigger=trigger, user=user
         )
     if run.delivery_failed and self.request.retries < self.max_retries:
-        raise self.retry(countdown=min(60 * 2**self.request.retries, 3600))
+        # The retry sends this run's period, even if another one closes meanwhile.
+        raise self.retry(
+            kwargs={**(self.request.kwargs or {}), "period": run.period_key},
+            countdown=min(60 * 2**self.request.retries, 3600),
+        )
     return run.pk

@@ -186,6 +186,10 @@ def test_xlsx_has_numeric_cells_and_reconciles_to_the_cent(smtp, quarter):
         assert number(rows[name]["Kept"]) == result.kept
         assert number(rows[name]["Passed on"]) == result.passed_on
         assert number(rows[name]["Support"]) == result.tco_support
+    # Only what adds up across services is totalled: TCO is fully loaded (Platform's cost is
+    # in Claims' and Quotes' TCO too), kept is not.
+    assert rows["Total"]["TCO"] is None and rows["Total"]["Passed on"] is None
+    assert number(rows["Total"]["Kept"]) == sum(r.kept for r in stored.values())
     tco_column = headers.index("TCO") + 1
     assert tco_sheet.cell(row=HEADER_ROW + 1, column=tco_column).number_format == "#,##0.00"
     assert rows["Claims"]["Owner"] == "owner"
@@ -201,6 +205,8 @@ def test_xlsx_has_numeric_cells_and_reconciles_to_the_cent(smtp, quarter):
         totals["kept"],
         totals["unallocated"],
     )
+    # The ledger: March's cost items (302.01 + 99.99 + 25.00), every cent in the report.
+    assert number(total[1]) == Decimal("427.00")
     assert number(total[1]) == number(total[2]) + number(total[3])
     assert number(total[4]) == 0
     categories = [lines[label] for label in ("Development", "Infrastructure", "Maintenance",
@@ -368,9 +374,8 @@ def test_no_closed_month_at_all_is_skipped_against_the_last_ended_month(smtp, db
     assert "has no closed results" in report.error
 
 
-def test_failed_delivery_is_recorded_and_sent_on_the_next_run(settings, quarter):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+def test_failed_delivery_is_recorded_and_sent_on_the_next_run(smtp, settings, quarter):
+    settings.EMAIL_PORT = free_port()  # nobody listens
     settings.EMAIL_TIMEOUT = 5
     definition = ReportDefinitionFactory()
 
@@ -379,6 +384,13 @@ def test_failed_delivery_is_recorded_and_sent_on_the_next_run(settings, quarter)
     assert report.outcome == ReportOutcome.FAILED
     assert report.error.startswith("The e-mail could not be sent:")
     assert report.files.count() == 3 and report.emailed_at is None
+
+    settings.EMAIL_PORT = smtp.port
+    again = run(definition)
+
+    assert again.pk == report.pk and len(smtp.messages) == 1
+    assert again.email_count == 1 and again.emailed_at is not None
+    assert run(definition).email_count == 1 and len(smtp.messages) == 1
 
 
 # --- Periods: months, fiscal quarters and years -----------------------------------------------
