@@ -335,8 +335,9 @@ def _reconciliation_sheet(sheet, data: ReportData) -> None:
         row=3,
         column=1,
         value=(
-            "Input = kept + unallocated, to the cent, for the whole organisation whatever the "
-            "report's scope."
+            "Input (the cost the roll-up read from the ledger) = kept + unallocated, to the "
+            "cent, for the whole organisation whatever the report's scope. By category, input "
+            "is what was kept and left unallocated of that category."
         ),
     )
     _header(sheet, 5, ["Category", "Input", "Kept", "Unallocated", "Input − kept − unallocated"])

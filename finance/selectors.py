@@ -77,13 +77,17 @@ def period_totals(*, period: Period, version: int | None = None) -> dict:
     totals["unallocated"] = TcoUnallocated.objects.filter(
         period=period, version=version, amount__isnull=False
     ).aggregate(total=Coalesce(Sum("amount"), Decimal(0), output_field=MONEY))["total"]
-    totals["input"] = totals["kept"] + totals["unallocated"]
     totals["margin"] = totals["revenue"] - totals["kept"]
-    totals["run"] = (
+    run = (
         TcoRun.objects.filter(period=period, version=version, outcome="succeeded")
         .order_by("-started_at")
         .first()
     )
+    totals["run"] = run
+    # The input as the roll-up read it from the ledger, so that "input = kept + unallocated"
+    # is a check of the results, not a definition.
+    allocated = totals["kept"] + totals["unallocated"]
+    totals["input"] = allocated if run is None or run.input_total is None else run.input_total
     return totals
 
 
@@ -680,7 +684,7 @@ def report_services(*, periods: list[Period], scope: dict) -> list[dict]:
 
 def report_totals(*, periods: list[Period]) -> dict:
     """``period_totals`` of each month and their sum (organisation-wide, whatever a report's
-    scope): input = kept + unallocated, to the cent, month by month and in total."""
+    scope): the ledger's input against kept + unallocated, month by month and in total."""
     months = []
     total = dict.fromkeys(("input", "kept", "unallocated", "revenue", "margin"), Decimal(0))
     for period in sorted(periods, key=lambda p: p.serial):

@@ -1079,10 +1079,10 @@ def run_report(
         run.save(update_fields=[*RUN_START_FIELDS, *RUN_END_FIELDS])
     run.delivery_failed = False
 
-    periods, reason = report_periods(span)
-    if reason:
-        return _finish_run(run, ReportOutcome.SKIPPED, error=reason)
     try:
+        periods, reason = report_periods(span)
+        if reason:
+            return _finish_run(run, ReportOutcome.SKIPPED, error=reason)
         data = reports.gather(definition=definition, span=span, periods=periods)
         rendered = [reports.render(data, fmt) for fmt in definition.formats]
         with transaction.atomic():

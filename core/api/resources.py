@@ -405,6 +405,16 @@ class Representation:
         )
 
 
+def deleted(remove: Callable) -> Callable:
+    """A ``remove`` for a services.py function that always deletes (and returns nothing)."""
+
+    def remover(instance) -> str:
+        remove(instance)
+        return "deleted"
+
+    return remover
+
+
 class Registry:
     def __init__(self):
         self._resources: dict[str, Resource] = {}

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Cast, Concat, LPad
 
-from core.api.resources import Extra, NaturalKey, Resource, register
+from core.api.resources import Extra, NaturalKey, Resource, deleted, register
 from finance import filtersets, services
 from finance.api import bulk, lineage
 from finance.api import filtersets as api_filtersets
@@ -26,16 +26,6 @@ from finance.models import (
     TcoUnallocated,
     parse_label,
 )
-
-
-def deleted(remove):
-    """A remove function that returns nothing deletes: say so."""
-
-    def remover(instance) -> str:
-        remove(instance)
-        return "deleted"
-
-    return remover
 
 
 def label_of(prefix: str = ""):

@@ -1,6 +1,6 @@
 """The portfolio's API resources: one declaration each (see core.api.resources)."""
 
-from core.api.resources import Resource, register
+from core.api.resources import Resource, deleted, register
 from portfolio import filtersets, selectors, services
 from portfolio.api import bulk
 from portfolio.api import filtersets as api_filtersets
@@ -17,16 +17,6 @@ from portfolio.models import (
     Subscription,
     Supplier,
 )
-
-
-def deleted(remove):
-    """A remove function that returns nothing deletes: say so."""
-
-    def remover(instance) -> str:
-        remove(instance)
-        return "deleted"
-
-    return remover
 
 
 def save_item(item, user):

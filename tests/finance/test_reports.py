@@ -20,6 +20,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from openpyxl import load_workbook
@@ -231,6 +232,23 @@ def test_xlsx_has_numeric_cells_and_reconciles_to_the_cent(smtp, quarter):
     assert mismatch[4] == MismatchDirection.PROVIDER_BEHIND.label
     assert mismatch[6] == "Claims"
     assert "behind its customer" in mismatch[7]  # maturity.services' explanation
+
+
+def test_reconciliation_shows_a_result_that_lost_a_cent(smtp, quarter):
+    """Input is the ledger's, as the roll-up read it, not kept + unallocated by definition:
+    a stored result that no longer adds up shows as a difference."""
+    march = quarter["months"][2]
+    TcoResult.objects.filter(period=march, service=quarter["claims"]).update(
+        kept=F("kept") - Decimal("0.01")
+    )
+    definition = ReportDefinitionFactory(
+        period_selector=ReportPeriodSelector.LAST_MONTH, formats=["xlsx"]
+    )
+    made = run(definition, period="2025-03")
+    workbook = load_workbook(io.BytesIO(made.files.get(format="xlsx").content))
+    total = {row[0]: row for row in sheet_rows(workbook["Reconciliation"], 6)}["Total"]
+    assert number(total[1]) == Decimal("427.00")
+    assert number(total[4]) == Decimal("0.01")
 
 
 def test_csv_is_the_per_service_table(smtp, quarter):
@@ -553,8 +571,11 @@ def test_command_runs_a_report_by_name_or_id(smtp, quarter):
                  stdout=out)  # fmt: skip
     assert len(smtp.messages) == 2
     assert ReportRun.objects.get().trigger == ReportTrigger.COMMAND
-    with pytest.raises(CommandError, match="No report has the name 'Weekly'"):
+    with pytest.raises(CommandError, match="No report has the name or id 'Weekly'"):
         call_command("run_finance_report", "Weekly")
+    named_like_an_id = ReportDefinitionFactory(name=str(definition.pk + 1000), formats=["csv"])
+    call_command("run_finance_report", named_like_an_id.name, "--period", "2025-02", stdout=out)
+    assert ReportRun.objects.filter(definition=named_like_an_id).exists()
     with pytest.raises(CommandError, match="YYYY-Qn"):
         call_command("run_finance_report", "Monthly TCO pack", "--period", "March")
     with pytest.raises(CommandError, match="2025-05 has no closed results"):

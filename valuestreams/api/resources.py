@@ -28,7 +28,7 @@ from django.db.models.functions import (
 )
 from django.db.models.lookups import Exact, GreaterThan
 
-from core.api.resources import Resource, register
+from core.api.resources import Resource, deleted, register
 from valuestreams import filtersets, services
 from valuestreams.api import bulk
 from valuestreams.api import filtersets as api_filtersets
@@ -44,16 +44,6 @@ from valuestreams.models import (
 )
 
 HUNDRED = Decimal(100)
-
-
-def deleted(remove):
-    """A remove function that returns nothing deletes: say so."""
-
-    def remover(instance) -> str:
-        remove(instance)
-        return "deleted"
-
-    return remover
 
 
 def exact(expression, places: int, digits: int = 30):

@@ -30,10 +30,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, report, period, resend, **options):
-        lookup = {"pk": int(report)} if report.isdigit() else {"name": report}
-        definition = ReportDefinition.objects.filter(**lookup).first()
+        # A name first: a report may be called "2025".
+        definition = ReportDefinition.objects.filter(name=report).first()
+        if definition is None and report.isdigit():
+            definition = ReportDefinition.objects.filter(pk=int(report)).first()
         if definition is None:
-            raise CommandError(f"No report has the {next(iter(lookup))} {report!r}.")
+            raise CommandError(f"No report has the name or id {report!r}.")
         with change_context(channel=Channel.COMMAND):
             try:
                 run = services.run_report(
