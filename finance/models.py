@@ -527,19 +527,6 @@ class TcoFlow(models.Model):
         return f"{self.source_kind} {self.source_id} → {self.target_kind} {self.target_id}"
 
 
-RESULT_MONEY_FIGURES = (
-    "direct",
-    "received_applications",
-    "received_contracts",
-    "received_pools",
-    "received_services",
-    "passed_on",
-    "tco",
-    "kept",
-    "unallocated",
-)
-
-
 # --- Scheduled reports ------------------------------------------------------------------------
 
 # The five fields of a cron-like schedule: (field, its name in messages, celery's keyword).

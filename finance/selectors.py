@@ -538,18 +538,7 @@ def sankey(*, period: Period, version: int | None = None):
         .first()
     )
     results = list(
-        TcoResult.objects.filter(period=period, version=version).only(
-            "service_id",
-            "direct",
-            "received_applications",
-            "received_contracts",
-            "received_pools",
-            "received_services",
-            "passed_on",
-            "tco",
-            "kept",
-            "unallocated",
-        )
+        TcoResult.objects.filter(period=period, version=version).only("service_id", *tco.FIGURES)
     )
     flows = list(
         TcoFlow.objects.filter(period=period, version=version).values_list(
@@ -579,26 +568,9 @@ def sankey(*, period: Period, version: int | None = None):
 
 # --- Scheduled reports: the figures of one or more closed months ----------------------------
 
-REPORT_MONEY = (
-    "tco_development",
-    "tco_infrastructure",
-    "tco_maintenance",
-    "tco_vendor",
-    "tco_support",
-    "tco_opex",
-    "tco_capex",
-    "direct",
-    "received_applications",
-    "received_contracts",
-    "received_pools",
-    "received_services",
-    "passed_on",
-    "tco",
-    "kept",
-    "unallocated",
-    "revenue",
-    "margin",
-)
+# A result's TCO split by category and by opex/capex (its tco_* fields).
+RESULT_SPLITS = (*(f"tco_{category}" for category in tco.CATEGORIES), "tco_opex", "tco_capex")
+REPORT_MONEY = (*RESULT_SPLITS, *tco.FIGURES, "revenue", "margin")
 
 
 def closed_months_with_results() -> set[int]:
@@ -613,11 +585,16 @@ def closed_months_with_results() -> set[int]:
     )
 
 
-def _current_results(periods: list[Period]) -> QuerySet:
+def _current_versions(periods: list[Period]) -> Q:
+    """Rows of the current version of each of ``periods`` (results or unallocated lines)."""
     condition = Q(pk__in=[])
     for period in periods:
         condition |= Q(period=period, version=period.current_version)
-    return TcoResult.objects.filter(condition)
+    return condition
+
+
+def _current_results(periods: list[Period]) -> QuerySet:
+    return TcoResult.objects.filter(_current_versions(periods))
 
 
 def scoped_results(*, periods: list[Period], scope: dict) -> QuerySet:
@@ -703,12 +680,9 @@ def reconciliation_by_category(*, periods: list[Period]) -> list[dict]:
     for breakdown in _current_results(periods).values_list("breakdown", flat=True):
         for category, cells in breakdown.get("kept", {}).items():
             kept[category] += sum(cells.values())
-    condition = Q(pk__in=[])
-    for period in periods:
-        condition |= Q(period=period, version=period.current_version)
-    for breakdown in TcoUnallocated.objects.filter(condition, amount__isnull=False).values_list(
-        "breakdown", flat=True
-    ):
+    for breakdown in TcoUnallocated.objects.filter(
+        _current_versions(periods), amount__isnull=False
+    ).values_list("breakdown", flat=True):
         for category, cells in breakdown.items():
             unallocated[category] += sum(cells.values())
     rows = []
@@ -728,11 +702,8 @@ def reconciliation_by_category(*, periods: list[Period]) -> list[dict]:
 def report_unallocated(*, periods: list[Period]) -> list[dict]:
     """What reached no service over ``periods``, by source and reason, the months it
     happened in, summed (cost without a rate in its own currency)."""
-    condition = Q(pk__in=[])
-    for period in periods:
-        condition |= Q(period=period, version=period.current_version)
     grouped: dict[tuple, dict] = {}
-    rows = TcoUnallocated.objects.filter(condition).select_related("period")
+    rows = TcoUnallocated.objects.filter(_current_versions(periods)).select_related("period")
     for row in rows.order_by("period__serial", "id"):
         key = (row.source_kind, row.source_id, row.reason, row.original_currency)
         entry = grouped.get(key)

@@ -548,6 +548,12 @@ def spec_for_model_field(model, model_field, *, read_only=False, optional=False)
             schema["maximum"] = high
         if model_field.get_internal_type() in ("BigIntegerField", "BigAutoField"):
             schema["format"] = "int64"
+        if model_field.choices:
+            schema["enum"] = [value for value, _ in model_field.flatchoices] + (
+                [None] if null else []
+            )
+            labels = "; ".join(f"`{v}`: {label}" for v, label in model_field.flatchoices)
+            description = f"{description} {labels}".strip()
     elif isinstance(model_field, models.JSONField):
         # Any JSON; a resource describes the shape it accepts with ``schemas`` (the model's
         # validators and clean() hold it).
@@ -574,7 +580,10 @@ def choice_components(model, model_fields) -> dict[str, dict]:
     """The enum components the specs of ``model_fields`` refer to."""
     components = {}
     for model_field in model_fields:
-        if getattr(model_field, "choices", None) and not isinstance(model_field, models.ForeignKey):
+        # Text choices are components; integer ones are inline enums (see spec_for_model_field).
+        if getattr(model_field, "choices", None) and isinstance(
+            model_field, models.CharField | models.TextField
+        ):
             values = [value for value, _ in model_field.flatchoices]
             if model_field.blank and "" not in values:
                 values.append("")

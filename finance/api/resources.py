@@ -13,7 +13,7 @@ from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Q, V
 from django.db.models.functions import Cast, Concat, LPad
 
 from core.api.resources import Extra, NaturalKey, Resource, deleted, register
-from finance import filtersets, services
+from finance import filtersets, selectors, services, tco
 from finance.api import bulk, lineage
 from finance.api import filtersets as api_filtersets
 from finance.models import (
@@ -168,22 +168,8 @@ register(
 )
 
 RESULT_FIGURES = (
-    "direct",
-    "received_applications",
-    "received_contracts",
-    "received_pools",
-    "received_services",
-    "passed_on",
-    "tco",
-    "kept",
-    "unallocated",
-    "tco_development",
-    "tco_infrastructure",
-    "tco_maintenance",
-    "tco_vendor",
-    "tco_support",
-    "tco_opex",
-    "tco_capex",
+    *tco.FIGURES,
+    *selectors.RESULT_SPLITS,
     "revenue",
     "consumed_units",
     "unit_name",
