@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.utils import timezone
 
-from core import roles
+from core import changelog, roles
+from core.choices import ChangeAction
 from core.services import delete_or_retire
 from core.slugs import unique_slug
 from portfolio.choices import ApplicationLifecycle, Dimension, ServiceLifecycle
@@ -57,8 +58,21 @@ def save_service(*, service: Service, user=None, delegates=None) -> Service:
     service.full_clean()
     service.save()
     if delegates is not None:
-        service.delegates.set(delegates)
+        _set_delegates(service, delegates)
     return service
+
+
+def _set_delegates(service: Service, delegates) -> None:
+    """Set the delegates, with one change record of the whole set (usernames) if it moved."""
+    before = sorted(service.delegates.values_list("username", flat=True))
+    service.delegates.set(delegates)
+    after = sorted(service.delegates.values_list("username", flat=True))
+    changelog.record(
+        service,
+        action=ChangeAction.UPDATE,
+        before={"delegates": before},
+        after={"delegates": after},
+    )
 
 
 def retire_service(service: Service) -> None:

@@ -13,3 +13,11 @@ def plain_number(value):
     if not isinstance(value, Decimal):
         value = Decimal(str(value))
     return format(value.normalize(), "f")
+
+
+@register.filter
+def change_value(value):
+    """A value from the change log as people read it: a list (of usernames) joined."""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
+    return value

@@ -6,6 +6,7 @@ from core.choices import ChangeAction, Channel
 from core.context import change_context
 from core.models import ObjectChange
 from portfolio.models import Service
+from tests.factories import UserFactory
 
 
 @pytest.mark.django_db
@@ -81,3 +82,26 @@ def test_history_view_shows_changes_to_readers_only(client, viewer):
     assert response.status_code == 200
     assert b"Created" in response.content and b"Payments" in response.content
     assert client.get(reverse("object_history", args=["auth", "group", 1])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_delegate_changes_are_recorded_and_shown_by_username(client, portfolio_manager, viewer):
+    from portfolio import services
+
+    alice = UserFactory(username="alice")
+    bob = UserFactory(username="bob")
+    with change_context(user=portfolio_manager, channel=Channel.WEB):
+        service = services.save_service(
+            service=Service(name="Payments", kind="supporting"), delegates=[alice]
+        )
+        services.save_service(service=service, delegates=[bob, alice])
+        services.save_service(service=service, delegates=[alice, bob])  # the same set
+
+    updates = ObjectChange.objects.filter(action=ChangeAction.UPDATE).order_by("id")
+    assert [c.changed_fields for c in updates] == [
+        [("delegates", [], ["alice"])],
+        [("delegates", ["alice"], ["alice", "bob"])],
+    ]
+    client.force_login(viewer)
+    page = client.get(reverse("object_history", args=["portfolio", "service", service.pk]))
+    assert "<ins>alice, bob</ins>" in page.content.decode()
