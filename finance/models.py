@@ -537,6 +537,14 @@ SCHEDULE_FIELDS = (
     ("month_of_year", "month"),
     ("day_of_week", "day of the week"),
 )
+# What each schedule field takes, for the message that refuses a value.
+SCHEDULE_VALUES = {
+    "minute": "0-59",
+    "hour": "0-23",
+    "day_of_month": "1-31",
+    "month_of_year": "1-12",
+    "day_of_week": "0-6 (0 is Sunday) or sun-sat",
+}
 
 
 def _schedule_field(default: str, help_text: str) -> models.CharField:
@@ -654,16 +662,20 @@ class ReportDefinition(ChangeLoggedModel):
                 continue
             try:
                 checks[name](value)
-            except ValidationError as exc:
-                detail = "; ".join(exc.messages)
-                errors[name] = [f"{value!r} is not a valid {label} for the schedule: {detail}."]
+            except ValidationError:
+                errors[name] = [
+                    f"“{value}” is not a valid {label}: use {SCHEDULE_VALUES[name]}, a list "
+                    "(1,15), a range (1-5), a step (*/2) or * for every one."
+                ]
         if not any(name in errors for name, _ in SCHEDULE_FIELDS):
             from celery.schedules import crontab
 
             try:
                 crontab(**{name: getattr(self, name) for name, _ in SCHEDULE_FIELDS})
             except ValueError as exc:
-                errors.setdefault("minute", []).append(f"The schedule {self.cron!r}: {exc}")
+                # What only the whole schedule shows: a day the months chosen never have.
+                reason = str(exc).removeprefix("Invalid crontab: ").rstrip(".")
+                errors["day_of_month"] = [f"This schedule would never run: {reason}."]
         if errors:
             raise ValidationError(errors)
 

@@ -200,13 +200,18 @@ def render(data: ReportData, fmt: str) -> RenderedFile:
     return RenderedFile(fmt, filename(data, fmt), CONTENT_TYPES[fmt], renderer(data))
 
 
+def _person(user) -> str:
+    """A user as the pages show them: the full name, else the username."""
+    return (user.get_full_name() or user.username) if user else ""
+
+
 # --- The per-service table: the XLSX's first sheet and the CSV -------------------------------
 
 # (header, key, kind): kind "text", "money" (2 places), "ratio" or "number".
 TCO_COLUMNS = (
     ("Service", lambda r: r["service"].name, "text"),
     ("Slug", lambda r: r["service"].slug, "text"),
-    ("Owner", lambda r: r["service"].owner.username if r["service"].owner else "", "text"),
+    ("Owner", lambda r: _person(r["service"].owner), "text"),
     ("Kind", lambda r: r["service"].get_kind_display(), "text"),
     *(
         (label, lambda r, c=category: r[f"tco_{c}"], "money")

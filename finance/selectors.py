@@ -287,7 +287,7 @@ def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -
             lines.append(
                 LineageLine(
                     "contract value",
-                    f"A twelfth of {contract.annual_value} a year",
+                    f"A twelfth of {contract.annual_value:,.2f} {contract.currency} a year",
                     node,
                     labels.get(node, ""),
                     "vendor",
@@ -332,8 +332,9 @@ def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -
         "edge_count": len(edges),
         "traced": Decimal(tco.round_half_even_cents(traced)).scaleb(-2),
         "gross": Decimal(recomputed).scaleb(-2),
+        "exact": gross,
         "stored": stored,
-        "differs": stored is not None and stored.tco != Decimal(recomputed).scaleb(-2),
+        "differs": stored is not None and not tco.agrees_to_the_cent(stored.tco, gross),
         "unconverted": [line for line in lines if not line.converted],
     }
 

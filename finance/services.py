@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
@@ -1126,7 +1127,8 @@ def run_report(
         run.emailed_at = timezone.now()
         run.emailed_to = list(definition.recipients)
         run.email_count = locked.email_count + 1
-        run.note = f"E-mailed to {len(run.emailed_to)} recipient(s)" + (
+        count = len(run.emailed_to)
+        run.note = f"E-mailed to {count} recipient{pluralize(count)}" + (
             f" (time {run.email_count})." if run.email_count > 1 else "."
         )
         return _finish_run(run, ReportOutcome.SUCCEEDED, emailed=True)

@@ -20,6 +20,7 @@ remainder so that the input total equals kept plus unallocated to the cent.
 """
 
 import functools
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -385,6 +386,13 @@ def to_cents_exact(value: Decimal) -> Decimal:
 
 def round_half_even_cents(value: Decimal) -> int:
     return int(to_cents_exact(value).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def agrees_to_the_cent(stored: Decimal, exact: Decimal) -> bool:
+    """Whether a stored amount is ``exact`` rounded: largest remainder moves each figure by
+    less than a cent, up or down, so either cent around the exact value agrees."""
+    cents = to_cents_exact(exact)
+    return math.floor(cents) <= stored * 100 <= math.ceil(cents)
 
 
 def precise(function):

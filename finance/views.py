@@ -736,7 +736,7 @@ def report_run(request, pk: int):
             period=period,
             user=request.user,
         )
-    what = period or "its period"
+    what = period or services.resolve_report_period(selector=definition.period_selector).key
     messages.success(
         request,
         f"“{definition}” for {what} is running in the background: its files appear below "

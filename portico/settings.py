@@ -250,6 +250,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # WeasyPrint and its font subsetter narrate every PDF at INFO.
+    "loggers": {
+        name: {"level": "WARNING" if LOG_LEVEL in ("DEBUG", "INFO") else LOG_LEVEL}
+        for name in ("weasyprint", "fontTools")
+    },
 }
 
 DJANGO_TABLES2_TEMPLATE = "inc/table.html"

@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.dispatch import Signal
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -202,7 +203,8 @@ class Engine:
             if batch.errors:
                 bad = len({path.split(".")[1] for path in batch.errors if path.count(".") >= 1})
                 raise Invalid(
-                    f"{bad} of {len(items)} items are invalid; nothing was written.",
+                    f"{bad} of {len(items)} item{pluralize(len(items))} "
+                    f"{'is' if bad == 1 else 'are'} invalid; nothing was written.",
                     errors=batch.errors,
                 )
             self._check_rights(batch)

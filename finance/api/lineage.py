@@ -105,7 +105,7 @@ def result_lineage(result, *, limit: int = DEFAULT_LIMIT) -> dict:
         "stored_tco": str(result.tco),
         "tco": str(found["gross"]),
         "traced": str(found["traced"]),
-        "differs": result.tco != found["gross"],
+        "differs": not tco.agrees_to_the_cent(result.tco, found["exact"]),
         "item_count": found["line_count"],
         "edge_count": found["edge_count"],
         "items": [
@@ -164,9 +164,11 @@ SCHEMA = {
         "Where a service's TCO in a period comes from, computed now from today's data: each "
         "cost line (a cost item's share of the month, or a twelfth of a contract's annual "
         "value) and each edge, with the part of it that reaches the service (`contribution`, "
-        "in the reporting currency). The contributions add up to `tco`; `stored_tco` is the "
-        "result's own figure, which differs (`differs`) when the data changed since it was "
-        "computed or the period is closed."
+        "in the reporting currency). The contributions add up to `tco`, the figure traced now; "
+        "`stored_tco` is the result's own, rounded so that totals add up to the cent. "
+        "`differs` is true when the two are further apart than that rounding: the data "
+        "changed since the result was computed (a closed period keeps its figures until it "
+        "is restated)."
     ),
     "required": [
         "result", "service", "period", "version", "current_version", "currency",

@@ -66,6 +66,12 @@ def served_schema(client) -> dict:
     return yaml.safe_load(response.content)
 
 
+def test_schema_is_served_as_json_on_request(client, served_schema):
+    response = client.get("/api/v1/schema/", {"format": "json"})
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    assert response.json() == served_schema
+
+
 def test_schema_validates_without_warnings(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))

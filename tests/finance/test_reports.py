@@ -193,7 +193,7 @@ def test_xlsx_has_numeric_cells_and_reconciles_to_the_cent(smtp, quarter):
     assert number(rows["Total"]["Kept"]) == sum(r.kept for r in stored.values())
     tco_column = headers.index("TCO") + 1
     assert tco_sheet.cell(row=HEADER_ROW + 1, column=tco_column).number_format == "#,##0.00"
-    assert rows["Claims"]["Owner"] == "owner"
+    assert rows["Claims"]["Owner"] == quarter["claims"].owner.get_full_name()
     assert "Retail" in rows["Claims"]["Maturity mismatch"]
     assert rows["Quotes"]["Maturity mismatch"] is None
 
@@ -464,10 +464,19 @@ def test_bad_schedule_fields_are_named_by_celery_beat_parsing(db):
         ReportDefinitionFactory(minute="61", hour="abc", day_of_week="funday")
     errors = refused.value.message_dict
     assert set(errors) == {"minute", "hour", "day_of_week"}
-    assert "'61' is not a valid minute" in errors["minute"][0]
-    assert "0-59" in errors["minute"][0]
-    assert "'abc' is not a valid hour" in errors["hour"][0]
-    assert "'funday' is not a valid day of the week" in errors["day_of_week"][0]
+    assert errors["minute"] == [
+        "“61” is not a valid minute: use 0-59, a list (1,15), a range (1-5), a step (*/2) or * "
+        "for every one."
+    ]
+    assert "“abc” is not a valid hour: use 0-23" in errors["hour"][0]
+    assert "“funday” is not a valid day of the week: use 0-6" in errors["day_of_week"][0]
+    with pytest.raises(ValidationError) as refused:
+        ReportDefinitionFactory(minute="0", hour="6", day_of_month="31", month_of_year="2")
+    assert refused.value.message_dict == {
+        "day_of_month": [
+            "This schedule would never run: day_of_month '31' never occurs in month_of_year '2'."
+        ]
+    }
     with pytest.raises(ValidationError) as refused:
         ReportDefinitionFactory(formats=[])
     assert "at least one format" in refused.value.message_dict["formats"][0]
@@ -709,7 +718,7 @@ def test_create_refuses_bad_input_beside_the_field_then_saves(client, finance_us
     assert response.status_code == 422
     page = response.content.decode()
     assert 'id="id_recipients_error"' in page and "Not an e-mail address: &#x27;bob@&#x27;" in page
-    assert 'id="id_minute_error"' in page and "&#x27;75&#x27; is not a valid minute" in page
+    assert 'id="id_minute_error"' in page and "“75” is not a valid minute" in page
     assert "<html" not in page  # the form partial only
     assert not ReportDefinition.objects.exists()
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from finance import services
+from finance import selectors, services
 from finance.choices import PeriodStatus, RunTrigger
 from finance.models import CostItem, CostPool, ExchangeRate, Period, PoolAllocation, TcoRun
 from portfolio.choices import ServiceKind
@@ -463,3 +463,22 @@ def test_list_pages_without_a_query_list_their_rows(client, viewer):
     client.force_login(viewer)
     CostItemFactory(description="Visible line")
     assert "Visible line" in client.get(reverse("finance:costitem_list")).content.decode()
+
+
+def test_lineage_does_not_mistake_the_rounding_cent_for_a_change(client, viewer):
+    """100.00 shared by three: stored 33.34, 33.33, 33.33 (largest remainder); traced, each
+    is 33.333…: all three agree with what is stored. A real change shows."""
+    period = PeriodFactory(year=2025, month=4)
+    pool = CostPoolFactory(name="Desk")
+    shares = [ServiceFactory(name=f"Share {n}") for n in range(3)]
+    for service in shares:
+        PoolAllocationFactory(pool=pool, service=service, weight=1)
+    item = CostItemFactory(period=period, pool=pool, amount=Decimal("100.00"))
+    services.recompute_tco(period=period)
+    stored = sorted(r.tco for r in period.results.all())
+    assert stored == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
+    assert not any(
+        selectors.lineage(service=service, period=period)["differs"] for service in shares
+    )
+    CostItem.objects.filter(pk=item.pk).update(amount=Decimal("100.06"))
+    assert all(selectors.lineage(service=service, period=period)["differs"] for service in shares)
