@@ -2,6 +2,7 @@
 again: openpyxl, csv, pdftotext), delivery through a real SMTP server (aiosmtpd), once per
 period unless asked, the pages, the command, the demo, and a run by a real Celery worker."""
 
+import asyncio
 import csv
 import datetime
 import email
@@ -11,15 +12,18 @@ import json
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import zoneinfo
 from decimal import Decimal
 
 import pytest
 from aiosmtpd.controller import Controller
+from celery.exceptions import Retry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import F
 from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
@@ -56,8 +60,19 @@ class Inbox:
 
     def __init__(self):
         self.messages = []
+        self.refuse = 0  # how many of the next messages to turn away ("try again later")
+        self.refused = 0
+        self.hold = None  # an Event: messages wait for it
+        self.holding = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hold is not None:  # keep the sender waiting until the test lets it go
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.hold.wait, 60)
+        if self.refuse:
+            self.refuse -= 1
+            self.refused += 1
+            return "451 4.3.0 Try again later"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(
             {"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message}
@@ -409,6 +424,63 @@ def test_failed_delivery_is_recorded_and_sent_on_the_next_run(smtp, settings, qu
     assert again.pk == report.pk and len(smtp.messages) == 1
     assert again.email_count == 1 and again.emailed_at is not None
     assert run(definition).email_count == 1 and len(smtp.messages) == 1
+
+
+def test_the_task_retries_a_refused_delivery_for_the_same_period(smtp, quarter, celery_eager):
+    """The SMTP server turns the message away; the task asks Celery to retry it, naming the
+    period, so a month closed meanwhile does not take its place."""
+    smtp.refuse = 1
+    definition = ReportDefinitionFactory()
+
+    with pytest.raises(Retry) as retry:
+        tasks.run_report.apply(args=[definition.pk]).get()
+    assert smtp.refused == 1 and not smtp.messages
+    assert ReportRun.objects.get().outcome == ReportOutcome.FAILED
+    assert retry.value.sig.kwargs["period"] == "2025-03"
+
+    april = PeriodFactory(year=2025, month=4)
+    services.close_period(period=april)  # the report's own period would now be April
+    made = ReportRun.objects.get(pk=retry.value.sig.apply().get())  # what the worker does
+
+    assert made.period_key == "2025-03" and made.email_count == 1 and len(smtp.messages) == 1
+    assert made.outcome == ReportOutcome.SUCCEEDED and made.error == ""
+    assert not ReportRun.objects.filter(period_key="2025-04").exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_runs_of_one_period_at_once_send_one_e_mail(smtp, quarter):
+    """The second run waits for the first, which is still sending, then finds the period
+    e-mailed."""
+    smtp.hold = threading.Event()
+    definition = ReportDefinitionFactory()
+    made = []
+
+    def run_in_a_thread():
+        try:
+            made.append(services.run_report(definition))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run_in_a_thread)
+    first.start()
+    assert smtp.holding.wait(60), "the first run never reached the SMTP server"
+    second = threading.Thread(target=run_in_a_thread)
+    second.start()
+    with connection.cursor() as cursor:
+        for _ in range(600):  # until the second run waits for the first one's lock
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the second run never waited for the first")
+    smtp.hold.set()
+    first.join(120)
+    second.join(120)
+
+    assert len(made) == 2 and all(r.outcome == ReportOutcome.SUCCEEDED for r in made)
+    assert len(smtp.messages) == 1
+    assert ReportRun.objects.get().email_count == 1
 
 
 # --- Periods: months, fiscal quarters and years -----------------------------------------------
