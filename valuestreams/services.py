@@ -13,7 +13,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from core import roles
-from core.permissions import can
+from core.permissions import can, perm_name
 from core.services import delete_or_retire
 from core.slugs import unique_slug
 from portfolio.choices import ServiceLifecycle
@@ -461,6 +461,20 @@ def may_edit_improvement(user, improvement: Improvement, action: str = "change")
         user.is_authenticated
         and improvement.suggested_by_id == user.pk
         and improvement.status == ImprovementStatus.PROPOSED
+    )
+
+
+def suggester_may_write(user, action: str, before: dict | None, after: dict | None) -> bool:
+    """may_suggest_improvement and may_edit_improvement for the API, on an improvement's rows
+    before and after a write (None for a new or a removed one): someone who can see value
+    streams suggests improvements in their own name, and edits or withdraws their own while
+    they are proposed. Deciders need no such rule: their rights are the model's."""
+    if not user.is_authenticated or not user.has_perm(perm_name(ValueStream, "view")):
+        return False
+    return all(
+        row["suggested_by_id"] == user.pk and row["status"] == ImprovementStatus.PROPOSED
+        for row in (before, after)
+        if row is not None
     )
 
 

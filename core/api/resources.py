@@ -158,6 +158,11 @@ class Resource:
     natural_key: how other resources refer to this resource's records when the model is not
                 a SyncedModel (NaturalKey: a period by its label)
     extras:     read-only addresses beside each record (Extra: a result's lineage)
+    also_allowed: ``also_allowed(user, action, before, after) -> bool``, a services.py rule
+                that allows a write ("add", "change", "delete") the role and ownership
+                rights refuse, judged on the record's rows (by attname) before and after it
+                (None for a new or a deleted record); it must not query the database per
+                record (a suggester edits their own improvement while it is proposed)
     """
 
     name: str
@@ -181,6 +186,7 @@ class Resource:
     writes: bool = True
     natural_key: NaturalKey | None = None
     extras: Sequence[Extra] = ()
+    also_allowed: Callable | None = None
     description: str = ""
 
     # --- derived, computed once -------------------------------------------------------------

@@ -489,6 +489,13 @@ class Engine:
                 if entry.index not in allowed_by_parent:
                     verb = "add" if entry.is_new else "move"
                     denied[f"items.{entry.index}"] = [f"You may not {verb} this {name}."]
+        if denied and resource.also_allowed is not None:
+            for entry in (*new, *changed):
+                action = "add" if entry.is_new else "change"
+                if f"items.{entry.index}" in denied and resource.also_allowed(
+                    user, action, entry.existing, entry.row
+                ):
+                    del denied[f"items.{entry.index}"]
         if denied:
             raise Forbidden(
                 f"You may not write {len(denied)} of these items; nothing was written.",

@@ -178,7 +178,10 @@ class WritableResourceDetailView(ResourceDetailView):
         current = self.represent(request, id) if instance is not None else None
         if current is None:
             raise NotFound()
-        if not can(request.user, action, instance):
+        row = writes.row_of(instance)
+        if not can(request.user, action, instance) and not writes.also_allowed(
+            self.resource, request.user, action, row, row if action == "change" else None
+        ):
             raise Forbidden(f"You may not {action} this {self.resource.verbose_name}.")
         check_if_match(request, etag_of(current))
         return instance

@@ -76,10 +76,30 @@ def apply_body(resource, *, user, data, instance, partial: bool):
     return before_parents
 
 
-def check_write_rights(resource, *, user, instance, before_parents: dict) -> None:
+def row_of(instance) -> dict:
+    """A record's stored fields by attname, as the sync engine's rows have them."""
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def also_allowed(resource, user, action: str, before: dict | None, after: dict | None) -> bool:
+    """The resource's own rule for writes the role and ownership rights do not allow."""
+    return resource.also_allowed is not None and resource.also_allowed(user, action, before, after)
+
+
+def check_write_rights(resource, *, user, instance, before_parents: dict, before_row=None) -> None:
     """Adding needs the model's add right or the change right on a parent record (an item of
     one's own service); changing needs the change right on the record, and moving it to
-    another parent the change right there too."""
+    another parent the change right there too. What these refuse, the resource's
+    ``also_allowed`` may still allow, judging the record before and after the write."""
+    try:
+        _check_role_rights(resource, user=user, instance=instance, before_parents=before_parents)
+    except Forbidden:
+        action = "add" if instance.pk is None else "change"
+        if not also_allowed(resource, user, action, before_row, row_of(instance)):
+            raise
+
+
+def _check_role_rights(resource, *, user, instance, before_parents: dict) -> None:
     name = resource.verbose_name
     parents = [
         getattr(instance, p)
@@ -109,21 +129,39 @@ def check_write_rights(resource, *, user, instance, before_parents: dict) -> Non
 def save(resource, *, user, data, instance, partial: bool):
     """Validate and save one record through the resource's services.py function."""
     name = resource.verbose_name
-    if instance.pk is not None and not can(user, "change", instance):
+    before_row = row_of(instance) if instance.pk is not None else None
+    if (
+        instance.pk is not None
+        and not can(user, "change", instance)
+        and not also_allowed(resource, user, "change", before_row, before_row)
+    ):
         raise Forbidden(f"You may not change this {name}.")
-    if instance.pk is None and not resource.parents and not can(user, "add", resource.model):
+    if (
+        instance.pk is None
+        and not resource.parents
+        and resource.also_allowed is None
+        and not can(user, "add", resource.model)
+    ):
         raise Forbidden(f"You may not add a {name}.")
     with transaction.atomic(), context.change_context(user=user, channel=Channel.API):
         before_parents = apply_body(
             resource, user=user, data=data, instance=instance, partial=partial
         )
-        check_write_rights(resource, user=user, instance=instance, before_parents=before_parents)
+        check_write_rights(
+            resource,
+            user=user,
+            instance=instance,
+            before_parents=before_parents,
+            before_row=before_row,
+        )
         saver = resource.save or default_save
         return saver(instance, user)
 
 
 def remove(resource, *, user, instance) -> str:
-    if not can(user, "delete", instance):
+    if not can(user, "delete", instance) and not also_allowed(
+        resource, user, "delete", row_of(instance), None
+    ):
         raise Forbidden(f"You may not delete this {resource.verbose_name}.")
     with transaction.atomic(), context.change_context(user=user, channel=Channel.API):
         remover = resource.remove or default_remove

@@ -600,3 +600,49 @@ def test_deleting_through_the_api_uses_the_services(pm_api, stream):
     assert pm_api.delete(f"/api/v1/improvements/{improvement.pk}/").status_code == 204
     assert not Improvement.objects.exists()
     assert not ProcessConnection.objects.exists()
+
+
+def test_anyone_who_sees_a_stream_suggests_and_edits_their_own_while_proposed(
+    stream, viewer, other_owner, api_for, vso_api
+):
+    """The browser's rule, through the API: a viewer suggests in their own name, edits and
+    withdraws their suggestion while it is proposed, and touches nothing else."""
+    mine = api_for(viewer)
+    suggestion = {
+        "value_stream": stream.pk,
+        "title": "Pre-fill the claim form",
+        "suggested_by": viewer.username,
+        "suggested_on": "2025-03-01",
+        "benefit_metric": "Lead time",
+        "benefit_from": "5",
+        "benefit_to": "2",
+        "benefit_unit": "days",
+    }
+    created = mine.post("/api/v1/improvements/", suggestion)
+    assert created.status_code == 201, created.json()
+    url = f"/api/v1/improvements/{created.json()['id']}/"
+    assert mine.patch(url, {"title": "Pre-fill the form"}).status_code == 200
+    refused = {
+        "in another's name": mine.post(
+            "/api/v1/improvements/", {**suggestion, "suggested_by": other_owner.username}
+        ),
+        "not proposed": mine.post("/api/v1/improvements/", {**suggestion, "status": "accepted"}),
+        "deciding": mine.patch(url, {"status": "accepted"}),
+        "handing it on": mine.patch(url, {"suggested_by": other_owner.username}),
+    }
+    assert {why: r.status_code for why, r in refused.items()} == dict.fromkeys(refused, 403)
+    others = ImprovementFactory(value_stream=stream, suggested_by=other_owner)
+    assert mine.patch(f"/api/v1/improvements/{others.pk}/", {"title": "x"}).status_code == 403
+    assert vso_api.patch(url, {"status": "accepted"}).status_code == 200  # the owner decides
+    assert mine.patch(url, {"title": "Too late"}).status_code == 403
+    assert mine.delete(url).status_code == 403
+    assert api_for(viewer, write=False).post("/api/v1/improvements/", suggestion).status_code == 403
+
+    batch = [{**suggestion, "external_id": f"s-{n}", "title": f"Idea {n}"} for n in range(3)]
+    assert outcomes(sync(mine, "improvements", batch)) == ["created"] * 3
+    again = sync(mine, "improvements", [batch[0], {**batch[1], "title": "Better"}])
+    assert outcomes(again) == ["unchanged", "updated"]
+    stolen = sync(mine, "improvements", [{**batch[2], "suggested_by": other_owner.username}])
+    assert stolen.status_code == 403 and list(stolen.json()["errors"]) == ["items.0"]
+    withdrawn = mine.delete(f"/api/v1/improvements/{Improvement.objects.get(title='Idea 0').pk}/")
+    assert withdrawn.status_code in (200, 204)

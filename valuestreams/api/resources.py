@@ -398,6 +398,7 @@ register(
         queryset=with_priority,
         save=save_improvement,
         remove=deleted(lambda obj: services.remove_improvement(improvement=obj)),
+        also_allowed=services.suggester_may_write,
         prepare=bulk.prepare_improvements,
         parents=("value_stream",),
         description="A suggestion in a value stream's improvement log. Measured results "
