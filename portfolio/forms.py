@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from core.forms import PorticoModelForm
+from core.templatetags.portico import plain_number
 from portfolio.models import (
     Application,
     ApplicationSupport,
@@ -21,6 +22,29 @@ from portfolio.models import (
 
 def active_users():
     return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+def slug_picker(model, options_id: str, **kwargs) -> forms.ModelChoiceField:
+    """A ``model`` row chosen by slug in a text box with suggestions (the datalist
+    ``options_id``, filled by the portfolio:service_options or application_options view), so a
+    page never renders thousands of <option>s."""
+    noun = model._meta.verbose_name
+    kwargs.setdefault("help_text", f"The slug of the {noun} (type to search).")
+    return forms.ModelChoiceField(
+        queryset=model.objects.all(),
+        to_field_name="slug",
+        widget=forms.TextInput(attrs={"list": options_id, "autocomplete": "off"}),
+        error_messages={"invalid_choice": f"No {noun} has this slug."},
+        **kwargs,
+    )
+
+
+def service_picker(**kwargs) -> forms.ModelChoiceField:
+    return slug_picker(Service, "service-options", **kwargs)
+
+
+def application_picker(**kwargs) -> forms.ModelChoiceField:
+    return slug_picker(Application, "application-options", **kwargs)
 
 
 class ServiceForm(PorticoModelForm):
@@ -60,12 +84,8 @@ class SpecificationItemForm(PorticoModelForm):
 
 
 class DependencyForm(PorticoModelForm):
-    provider = forms.ModelChoiceField(
-        queryset=Service.objects.all(),
-        to_field_name="slug",
-        widget=forms.TextInput(attrs={"list": "service-options", "autocomplete": "off"}),
-        help_text="The slug of the service this one depends on (type to search).",
-        error_messages={"invalid_choice": "No service has this slug."},
+    provider = service_picker(
+        help_text="The slug of the service this one depends on (type to search)."
     )
 
     class Meta:
@@ -78,31 +98,6 @@ class DependencyForm(PorticoModelForm):
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def service_picker(**kwargs) -> forms.ModelChoiceField:
-    """A service chosen by slug in a text box with suggestions (portfolio:service_options),
-    so a page never renders thousands of <option>s."""
-    return forms.ModelChoiceField(
-        queryset=Service.objects.all(),
-        to_field_name="slug",
-        widget=forms.TextInput(attrs={"list": "service-options", "autocomplete": "off"}),
-        help_text="The slug of the service (type to search).",
-        error_messages={"invalid_choice": "No service has this slug."},
-        **kwargs,
-    )
-
-
-def application_picker(**kwargs) -> forms.ModelChoiceField:
-    """An application chosen by slug, with suggestions from portfolio:application_options."""
-    return forms.ModelChoiceField(
-        queryset=Application.objects.all(),
-        to_field_name="slug",
-        widget=forms.TextInput(attrs={"list": "application-options", "autocomplete": "off"}),
-        help_text="The slug of the application (type to search).",
-        error_messages={"invalid_choice": "No application has this slug."},
-        **kwargs,
-    )
-
-
 class PlainDecimalsMixin:
     """Show stored decimals as people write them (40, 7.5), not as 40.0000 and 7.5000."""
 
@@ -111,7 +106,7 @@ class PlainDecimalsMixin:
         for name, field in self.fields.items():
             value = self.initial.get(name)
             if isinstance(field, forms.DecimalField) and isinstance(value, Decimal):
-                self.initial[name] = format(value.normalize(), "f")
+                self.initial[name] = plain_number(value)
 
 
 class CustomerForm(PorticoModelForm):

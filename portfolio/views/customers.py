@@ -4,13 +4,10 @@ Subscriptions and outcomes are edited in place on the customer page (htmx partia
 templates/portfolio/customer_detail.html); every action also works as a plain page.
 """
 
-from decimal import Decimal
+from functools import partial
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import F, Prefetch
-from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -22,59 +19,13 @@ from portfolio.filtersets import CustomerFilterSet
 from portfolio.forms import CustomerForm, OutcomeForm, SubscriptionForm
 from portfolio.models import Customer, Outcome, Subscription
 from portfolio.tables import CustomerTable
-
-# --- Helpers shared by the pages whose child rows are edited in place --------------------------
-
-
-def require(request, action: str, obj) -> None:
-    """403 unless the signed-in user may ``action`` ``obj``."""
-    if not can(request.user, action, obj):
-        raise PermissionDenied
-
-
-def add_service_errors(form, exc: ValidationError) -> None:
-    """Put a services error beside the fields it names (above the form for the others)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-def save_with(form, save) -> bool:
-    """Validate ``form`` and hand its unsaved instance to ``save`` in one transaction."""
-    if not form.is_valid():
-        return False
-    try:
-        with transaction.atomic():
-            save(form.save(commit=False))
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-        return False
-    return True
-
-
-def child_form_page(request, *, form, parent, status: int = 200):
-    """A child row's form on a page of its own: the page without JavaScript."""
-    context = {
-        "form": form,
-        "model_meta": form._meta.model._meta,
-        "parent": parent,
-        "cancel_url": parent.get_absolute_url(),
-    }
-    return render(request, "portfolio/child_form.html", context, status=status)
-
-
-def plain_number(value: Decimal | None) -> str:
-    """A stored decimal as people write it: 90, 99.5, 0.25 (never 9E+1 or 90.0000)."""
-    if value is None:
-        return ""
-    return format(value.normalize(), "f")
-
-
-def back_to(parent, anchor: str) -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"{parent.get_absolute_url()}#{anchor}")
-
+from portfolio.views.rows import (
+    allowed_pks,
+    back_to,
+    child_row_form,
+    remove_child_row,
+    row_to_edit,
+)
 
 # --- Customers ---------------------------------------------------------------------------------
 
@@ -141,11 +92,11 @@ def subscriptions_context(
         .order_by(F("retired_at").asc(nulls_first=True), "service__name", "start_date", "id")
     )
     mine = Subscription.objects.filter(customer=customer)
-    changeable = set(mine.restrict(user, "change").values_list("pk", flat=True))
-    deletable = set(mine.restrict(user, "delete").values_list("pk", flat=True))
+    changeable = allowed_pks(mine, user, "change")
+    deletable = allowed_pks(mine, user, "delete")
     mine_outcomes = Outcome.objects.filter(subscription__customer=customer)
-    outcome_changeable = set(mine_outcomes.restrict(user, "change").values_list("pk", flat=True))
-    outcome_deletable = set(mine_outcomes.restrict(user, "delete").values_list("pk", flat=True))
+    outcome_changeable = allowed_pks(mine_outcomes, user, "change")
+    outcome_deletable = allowed_pks(mine_outcomes, user, "delete")
     today = timezone.localdate()
     for subscription in subscriptions:
         subscription.can_change = subscription.pk in changeable
@@ -158,11 +109,8 @@ def subscriptions_context(
         if form_for is not None and subscription.pk == form_for.pk:
             subscription.form = subscription_form
             subscription.outcome_form = outcome_form
-        subscription.units_text = plain_number(subscription.units)
-        subscription.price_text = plain_number(subscription.price_per_unit)
         subscription.outcome_list = list(subscription.outcomes.all())
         for outcome in subscription.outcome_list:
-            outcome.target_text = plain_number(outcome.target)
             outcome.can_change = outcome.pk in outcome_changeable
             outcome.can_delete = outcome.pk in outcome_deletable
     return {
@@ -206,25 +154,31 @@ def subscription_response(request, customer, subscription, *, status: int = 200,
 def subscription_form_view(request, slug: str, pk: int | None = None):
     """Add a subscription to the customer, or edit one of its subscriptions."""
     customer = customer_by_slug(slug)
-    if pk is None:
-        require(request, "change", customer)
-        subscription = Subscription(customer=customer)
-    else:
-        subscription = get_object_or_404(
-            Subscription.objects.select_related("service"), pk=pk, customer=customer
+    subscription = row_to_edit(
+        request,
+        Subscription.objects.select_related("service"),
+        pk,
+        parent=customer,
+        customer=customer,
+    )
+
+    def section(form=None, status: int = 200):
+        if form is None:  # saved: back to the subscription
+            anchor = f"subscription-{subscription.pk}"
+            return subscriptions_response(request, customer, anchor=anchor)
+        form_for = subscription if pk else None
+        return subscriptions_response(
+            request, customer, status=status, subscription_form=form, form_for=form_for
         )
-        require(request, "change", subscription)
-    data = request.POST if request.method == "POST" else None
-    form = SubscriptionForm(data, instance=subscription, user=request.user)
-    if data is not None and save_with(
-        form, lambda obj: services.save_subscription(subscription=obj)
-    ):
-        return subscriptions_response(request, customer, anchor=f"subscription-{form.instance.pk}")
-    status = 422 if data is not None else 200
-    if not request.htmx:
-        return child_form_page(request, form=form, parent=customer, status=status)
-    forms = {"subscription_form": form, "form_for": subscription if pk else None}
-    return subscriptions_response(request, customer, status=status, **forms)
+
+    return child_row_form(
+        request,
+        form_class=SubscriptionForm,
+        row=subscription,
+        parent=customer,
+        save=lambda obj: services.save_subscription(subscription=obj),
+        section=section,
+    )
 
 
 @login_required
@@ -232,11 +186,12 @@ def subscription_form_view(request, slug: str, pk: int | None = None):
 def subscription_remove(request, slug: str, pk: int):
     """Delete a subscription; one with outcomes or other references is ended (retired)."""
     customer = customer_by_slug(slug)
-    subscription = get_object_or_404(Subscription, pk=pk, customer=customer)
-    require(request, "delete", subscription)
-    with transaction.atomic():
-        services.remove_subscription(subscription=subscription)
-    return subscriptions_response(request, customer)
+    return remove_child_row(
+        request,
+        get_object_or_404(Subscription, pk=pk, customer=customer),
+        remove=lambda obj: services.remove_subscription(subscription=obj),
+        section=partial(subscriptions_response, request, customer),
+    )
 
 
 @login_required
@@ -247,24 +202,28 @@ def outcome_form_view(request, slug: str, pk: int | None = None, subscription_pk
         subscription = get_object_or_404(
             Subscription.objects.select_related("service"), pk=subscription_pk, customer=customer
         )
-        require(request, "change", subscription)
-        outcome = Outcome(subscription=subscription)
+        outcome = row_to_edit(
+            request, Outcome.objects.all(), None, parent=subscription, subscription=subscription
+        )
     else:
-        outcome = get_object_or_404(
+        outcome = row_to_edit(
+            request,
             Outcome.objects.select_related("subscription__service"),
-            pk=pk,
+            pk,
+            parent=customer,
             subscription__customer=customer,
         )
         subscription = outcome.subscription
-        require(request, "change", outcome)
-    data = request.POST if request.method == "POST" else None
-    form = OutcomeForm(data, instance=outcome, user=request.user)
-    if data is not None and save_with(form, lambda obj: services.save_outcome(outcome=obj)):
-        return subscription_response(request, customer, subscription)
-    status = 422 if data is not None else 200
-    if not request.htmx:
-        return child_form_page(request, form=form, parent=customer, status=status)
-    return subscription_response(request, customer, subscription, status=status, outcome_form=form)
+    return child_row_form(
+        request,
+        form_class=OutcomeForm,
+        row=outcome,
+        parent=customer,
+        save=lambda obj: services.save_outcome(outcome=obj),
+        section=lambda form=None, status=200: subscription_response(
+            request, customer, subscription, status=status, outcome_form=form
+        ),
+    )
 
 
 @login_required
@@ -274,8 +233,9 @@ def outcome_remove(request, slug: str, pk: int):
     outcome = get_object_or_404(
         Outcome.objects.select_related("subscription"), pk=pk, subscription__customer=customer
     )
-    require(request, "delete", outcome)
-    subscription = outcome.subscription
-    with transaction.atomic():
-        services.remove_outcome(outcome=outcome)
-    return subscription_response(request, customer, subscription)
+    return remove_child_row(
+        request,
+        outcome,
+        remove=lambda obj: services.remove_outcome(outcome=obj),
+        section=partial(subscription_response, request, customer, outcome.subscription),
+    )

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
@@ -119,19 +120,25 @@ def my_services(request):
     return render(request, "portfolio/my_services.html", {"services": owned})
 
 
+OPTIONS_LIMIT = 20
+
+
+def slug_options(request, queryset, *, field: str):
+    """Suggestions for a slug picker (forms.slug_picker): a datalist of the first matching
+    live rows the user may see, by name or slug; the term is in ``field`` or ``q``."""
+    term = request.GET.get(field, request.GET.get("q", "")).strip()
+    matches = queryset.restrict(request.user, "view").exclude(lifecycle="retired")
+    if term:
+        matches = matches.filter(Q(name__icontains=term) | Q(slug__icontains=term))
+    options = matches.order_by("name").values("slug", "name")[:OPTIONS_LIMIT]
+    return render(request, "portfolio/inc/slug_options.html", {"options": options})
+
+
 @login_required
 @require_GET
 def service_options(request):
-    """Suggestions for a service field: a datalist of up to 20 matching slugs."""
-    term = request.GET.get("provider", request.GET.get("q", "")).strip()
-    matches = Service.objects.restrict(request.user, "view").exclude(lifecycle="retired")
-    if term:
-        matches = matches.filter(name__icontains=term) | matches.filter(slug__icontains=term)
-    return render(
-        request,
-        "portfolio/inc/service_options.html",
-        {"options": matches.order_by("name").values("slug", "name")[:20]},
-    )
+    """Suggestions for a service field."""
+    return slug_options(request, Service.objects.all(), field="provider")
 
 
 # --- Specification items: edited in place in the 2×2 grid -----------------------------------

@@ -2,9 +2,9 @@
 covers (services or applications), edited in place on the contract page."""
 
 from datetime import timedelta
+from functools import partial
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import Count, F
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -17,7 +17,7 @@ from portfolio.filtersets import ContractFilterSet, SupplierFilterSet
 from portfolio.forms import ContractForm, CoverageForm, SupplierForm
 from portfolio.models import Contract, ContractCoverage, Supplier
 from portfolio.tables import ContractTable, SupplierTable
-from portfolio.views.customers import back_to, child_form_page, plain_number, require, save_with
+from portfolio.views.rows import back_to, child_row_form, remove_child_row, row_to_edit
 
 # --- Suppliers ---------------------------------------------------------------------------------
 
@@ -158,7 +158,6 @@ def coverages_context(request, contract, *, form=None) -> dict:
     for coverage in coverages:
         # Coverages are owned through their contract: the same people may edit them.
         coverage.can_change = can_change
-        coverage.weight_text = plain_number(coverage.weight)
         coverage.share_percent = 100 * coverage.weight / total_weight if total_weight else None
         coverage.form = form if form is not None and form.instance.pk == coverage.pk else None
     return {
@@ -180,32 +179,30 @@ def coverages_response(request, contract, *, form=None, status: int = 200):
 def coverage_form_view(request, contract_pk: int, pk: int | None = None):
     """Add a service or application the contract covers, or change a coverage's weight."""
     contract = get_object_or_404(Contract.objects.select_related("supplier"), pk=contract_pk)
-    if pk is None:
-        require(request, "change", contract)
-        coverage = ContractCoverage(contract=contract)
-    else:
-        coverage = get_object_or_404(
-            ContractCoverage.objects.select_related("service", "application"),
-            pk=pk,
-            contract=contract,
-        )
-        require(request, "change", coverage)
-    data = request.POST if request.method == "POST" else None
-    form = CoverageForm(data, instance=coverage, user=request.user)
-    if data is not None and save_with(form, lambda obj: services.save_coverage(coverage=obj)):
-        return coverages_response(request, contract)
-    status = 422 if data is not None else 200
-    if not request.htmx:
-        return child_form_page(request, form=form, parent=contract, status=status)
-    return coverages_response(request, contract, form=form, status=status)
+    coverage = row_to_edit(
+        request,
+        ContractCoverage.objects.select_related("service", "application"),
+        pk,
+        parent=contract,
+        contract=contract,
+    )
+    return child_row_form(
+        request,
+        form_class=CoverageForm,
+        row=coverage,
+        parent=contract,
+        save=lambda obj: services.save_coverage(coverage=obj),
+        section=partial(coverages_response, request, contract),
+    )
 
 
 @login_required
 @require_POST
 def coverage_remove(request, contract_pk: int, pk: int):
     contract = get_object_or_404(Contract, pk=contract_pk)
-    coverage = get_object_or_404(ContractCoverage, pk=pk, contract=contract)
-    require(request, "delete", coverage)
-    with transaction.atomic():
-        services.remove_coverage(coverage=coverage)
-    return coverages_response(request, contract)
+    return remove_child_row(
+        request,
+        get_object_or_404(ContractCoverage, pk=pk, contract=contract),
+        remove=lambda obj: services.remove_coverage(coverage=obj),
+        section=partial(coverages_response, request, contract),
+    )

@@ -7,6 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from tests.factories import UserFactory
+from tests.permissions import assert_permission_matrix
+
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -46,3 +49,25 @@ def is_partial(response) -> bool:
     """An htmx partial: a fragment of the page, not a whole document."""
     body = response.content.decode()
     return "<html" not in body and "<body" not in body
+
+
+def assert_readable_by_every_role(client, urls, users, *, detail_url: str) -> None:
+    """Each of ``users`` (one of every role) may read each of ``urls``, the anonymous are sent
+    to log in, and a signed-in user with no role is refused ``detail_url``. Leaves that user
+    signed in."""
+    for url in urls:
+        assert_permission_matrix(
+            client,
+            method="get",
+            url=url,
+            expected={None: 302, **dict.fromkeys(users, 200)},
+        )
+    client.force_login(UserFactory(username="no-role"))
+    assert client.get(detail_url).status_code == 403
+
+
+def assert_remove_matrix(client, *, url: str, refused, unchanged, allowed, make_url) -> None:
+    """A removal posted by each of ``refused`` gets its status and changes nothing
+    (``unchanged``); each of ``allowed`` removes a fresh row (``make_url()`` builds its URL)."""
+    assert_permission_matrix(client, method="post", url=url, expected=refused, unchanged=unchanged)
+    assert_each_may(client, allowed, method="post", make_url=make_url)

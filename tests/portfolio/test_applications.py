@@ -8,7 +8,6 @@ from finance.choices import CostCategory
 from finance.models import CostItem, Period
 from portfolio import services
 from portfolio.models import Application, ApplicationSupport
-from tests.factories import UserFactory
 from tests.factories.portfolio import (
     ApplicationFactory,
     ApplicationSupportFactory,
@@ -19,7 +18,8 @@ from tests.factories.portfolio import (
 from tests.permissions import assert_permission_matrix
 from tests.portfolio.helpers import (
     HTMX,
-    assert_each_may,
+    assert_readable_by_every_role,
+    assert_remove_matrix,
     csv_rows,
     is_partial,
     queries_for,
@@ -106,21 +106,12 @@ def test_remove_application_a_contract_covers_retires_it(application):
 def test_application_pages_readable_by_every_role(
     client, application, service_owner, other_owner, viewer, portfolio_manager
 ):
-    for url in (reverse("portfolio:application_list"), application.get_absolute_url()):
-        assert_permission_matrix(
-            client,
-            method="get",
-            url=url,
-            expected={
-                None: 302,
-                viewer: 200,
-                service_owner: 200,
-                other_owner: 200,
-                portfolio_manager: 200,
-            },
-        )
-    client.force_login(UserFactory(username="no-role"))
-    assert client.get(application.get_absolute_url()).status_code == 403
+    assert_readable_by_every_role(
+        client,
+        (reverse("portfolio:application_list"), application.get_absolute_url()),
+        [viewer, service_owner, other_owner, portfolio_manager],
+        detail_url=application.get_absolute_url(),
+    )
 
 
 def test_application_create_edit_remove_permission_matrix(
@@ -174,13 +165,12 @@ def test_application_create_edit_remove_permission_matrix(
         url=remove_url,
         expected={**refused, service_owner: 200, portfolio_manager: 200},
     )
-    assert_permission_matrix(
-        client, method="post", url=remove_url, expected=refused, unchanged=application_state
-    )
-    assert_each_may(
+    assert_remove_matrix(
         client,
-        [service_owner, portfolio_manager],
-        method="post",
+        url=remove_url,
+        refused=refused,
+        unchanged=application_state,
+        allowed=[service_owner, portfolio_manager],
         make_url=lambda: reverse(
             "portfolio:application_delete", args=[ApplicationFactory(owner=service_owner).slug]
         ),
@@ -222,13 +212,12 @@ def test_support_add_edit_remove_permission_matrix(
     support.refresh_from_db()
     assert support.weight == 5
     remove_url = reverse("portfolio:support_remove", args=[application.slug, support.pk])
-    assert_permission_matrix(
-        client, method="post", url=remove_url, expected=refused, unchanged=support_state
-    )
-    assert_each_may(
+    assert_remove_matrix(
         client,
-        [service_owner, portfolio_manager],
-        method="post",
+        url=remove_url,
+        refused=refused,
+        unchanged=support_state,
+        allowed=[service_owner, portfolio_manager],
         make_url=lambda: reverse(
             "portfolio:support_remove",
             args=[application.slug, ApplicationSupportFactory(application=application).pk],

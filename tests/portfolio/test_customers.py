@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from portfolio import selectors, services
 from portfolio.models import Customer, Outcome, Subscription
-from tests.factories import UserFactory
 from tests.factories.portfolio import (
     CustomerFactory,
     OutcomeFactory,
@@ -18,7 +17,8 @@ from tests.factories.portfolio import (
 from tests.permissions import assert_permission_matrix
 from tests.portfolio.helpers import (
     HTMX,
-    assert_each_may,
+    assert_readable_by_every_role,
+    assert_remove_matrix,
     csv_rows,
     is_partial,
     queries_for,
@@ -246,22 +246,12 @@ def test_remove_subscription_with_outcomes_ends_it(outcome, subscription):
 def test_customer_pages_readable_by_every_role(
     client, customer, service_owner, other_owner, viewer, portfolio_manager
 ):
-    nobody = UserFactory(username="no-role")
-    for url in (reverse("portfolio:customer_list"), customer.get_absolute_url()):
-        assert_permission_matrix(
-            client,
-            method="get",
-            url=url,
-            expected={
-                None: 302,
-                viewer: 200,
-                service_owner: 200,
-                other_owner: 200,
-                portfolio_manager: 200,
-            },
-        )
-    client.force_login(nobody)
-    assert client.get(customer.get_absolute_url()).status_code == 403
+    assert_readable_by_every_role(
+        client,
+        (reverse("portfolio:customer_list"), customer.get_absolute_url()),
+        [viewer, service_owner, other_owner, portfolio_manager],
+        detail_url=customer.get_absolute_url(),
+    )
     assert "Fleet operators" not in client.get(reverse("portfolio:customer_list")).content.decode()
 
 
@@ -327,13 +317,12 @@ def test_customer_remove_permission_matrix(
         url=url,
         expected={**refused, service_owner: 200, portfolio_manager: 200},
     )
-    assert_permission_matrix(
-        client, method="post", url=url, expected=refused, unchanged=customer_state
-    )
-    assert_each_may(
+    assert_remove_matrix(
         client,
-        [service_owner, portfolio_manager],
-        method="post",
+        url=url,
+        refused=refused,
+        unchanged=customer_state,
+        allowed=[service_owner, portfolio_manager],
         make_url=lambda: reverse(
             "portfolio:customer_delete",
             args=[CustomerFactory(relationship_manager=service_owner).slug],
@@ -395,19 +384,18 @@ def test_subscription_remove_permission_matrix(
 ):
     url = reverse("portfolio:subscription_remove", args=[customer.slug, subscription.pk])
     refused = {None: 302, viewer: 403, other_owner: 403}
-    assert_permission_matrix(
-        client, method="post", url=url, expected=refused, unchanged=subscription_state
-    )
-    assert client.get(url).status_code == 302  # to the login page: nothing happens on a GET
-    assert_each_may(
+    assert_remove_matrix(
         client,
-        [service_owner, portfolio_manager],
-        method="post",
+        url=url,
+        refused=refused,
+        unchanged=subscription_state,
+        allowed=[service_owner, portfolio_manager],
         make_url=lambda: reverse(
             "portfolio:subscription_remove",
             args=[customer.slug, SubscriptionFactory(customer=customer).pk],
         ),
     )
+    assert client.get(url).status_code == 302  # to the login page: nothing happens on a GET
     assert list(Subscription.objects.all()) == [subscription]
 
 
@@ -435,13 +423,12 @@ def test_outcome_add_edit_remove_permission_matrix(
         )
     assert subscription.outcomes.count() == 3
     remove_url = reverse("portfolio:outcome_remove", args=[customer.slug, outcome.pk])
-    assert_permission_matrix(
-        client, method="post", url=remove_url, expected=refused, unchanged=outcome_state
-    )
-    assert_each_may(
+    assert_remove_matrix(
         client,
-        [service_owner, portfolio_manager],
-        method="post",
+        url=remove_url,
+        refused=refused,
+        unchanged=outcome_state,
+        allowed=[service_owner, portfolio_manager],
         make_url=lambda: reverse(
             "portfolio:outcome_remove",
             args=[customer.slug, OutcomeFactory(subscription=subscription).pk],

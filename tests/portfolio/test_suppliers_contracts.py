@@ -21,7 +21,8 @@ from tests.factories.portfolio import (
 from tests.permissions import assert_permission_matrix
 from tests.portfolio.helpers import (
     HTMX,
-    assert_each_may,
+    assert_readable_by_every_role,
+    assert_remove_matrix,
     csv_rows,
     is_partial,
     queries_for,
@@ -190,26 +191,17 @@ def test_supplier_value_counts_live_contracts_in_reporting_currency(supplier):
 def test_supplier_and_contract_pages_readable_by_every_role(
     client, contract, service_owner, other_owner, viewer, portfolio_manager
 ):
-    for url in (
-        reverse("portfolio:supplier_list"),
-        reverse("portfolio:contract_list"),
-        contract.supplier.get_absolute_url(),
-        contract.get_absolute_url(),
-    ):
-        assert_permission_matrix(
-            client,
-            method="get",
-            url=url,
-            expected={
-                None: 302,
-                viewer: 200,
-                service_owner: 200,
-                other_owner: 200,
-                portfolio_manager: 200,
-            },
-        )
-    client.force_login(UserFactory(username="no-role"))
-    assert client.get(contract.get_absolute_url()).status_code == 403
+    assert_readable_by_every_role(
+        client,
+        (
+            reverse("portfolio:supplier_list"),
+            reverse("portfolio:contract_list"),
+            contract.supplier.get_absolute_url(),
+            contract.get_absolute_url(),
+        ),
+        [viewer, service_owner, other_owner, portfolio_manager],
+        detail_url=contract.get_absolute_url(),
+    )
 
 
 def test_supplier_create_edit_remove_permission_matrix(
@@ -261,13 +253,12 @@ def test_supplier_create_edit_remove_permission_matrix(
         url=remove_url,
         expected={**refused, service_owner: 200, portfolio_manager: 200},
     )
-    assert_permission_matrix(
-        client, method="post", url=remove_url, expected=refused, unchanged=supplier_state
-    )
-    assert_each_may(
+    assert_remove_matrix(
         client,
-        [service_owner, portfolio_manager],
-        method="post",
+        url=remove_url,
+        refused=refused,
+        unchanged=supplier_state,
+        allowed=[service_owner, portfolio_manager],
         make_url=lambda: reverse(
             "portfolio:supplier_delete", args=[SupplierFactory(owner=service_owner).slug]
         ),
@@ -342,13 +333,12 @@ def test_contract_create_and_remove_permission_matrix(
         url=remove_url,
         expected={**refused, service_owner: 200, portfolio_manager: 200},
     )
-    assert_permission_matrix(
-        client, method="post", url=remove_url, expected=refused, unchanged=contract_state
-    )
-    assert_each_may(
+    assert_remove_matrix(
         client,
-        [service_owner, portfolio_manager],
-        method="post",
+        url=remove_url,
+        refused=refused,
+        unchanged=contract_state,
+        allowed=[service_owner, portfolio_manager],
         make_url=lambda: reverse(
             "portfolio:contract_delete", args=[ContractFactory(supplier=contract.supplier).pk]
         ),
@@ -391,13 +381,12 @@ def test_coverage_add_edit_remove_permission_matrix(
     coverage.refresh_from_db()
     assert coverage.weight == Decimal("3.5")
     remove_url = reverse("portfolio:coverage_remove", args=[contract.pk, coverage.pk])
-    assert_permission_matrix(
-        client, method="post", url=remove_url, expected=refused, unchanged=coverage_state
-    )
-    assert_each_may(
+    assert_remove_matrix(
         client,
-        [service_owner, portfolio_manager],
-        method="post",
+        url=remove_url,
+        refused=refused,
+        unchanged=coverage_state,
+        allowed=[service_owner, portfolio_manager],
         make_url=lambda: reverse(
             "portfolio:coverage_remove",
             args=[contract.pk, ContractCoverageFactory(contract=contract).pk],
