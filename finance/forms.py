@@ -15,6 +15,7 @@ from finance.models import (
     CostItem,
     CostPool,
     ExchangeRate,
+    Period,
     PoolAllocation,
     ReportDefinition,
     TcoResult,
@@ -39,6 +40,33 @@ class PeriodLabelField(forms.CharField):
         return value
 
 
+class PeriodLabelFormMixin:
+    """A model form whose object belongs to a period, given as ``period_label``.
+
+    The form validates the object against the period of that label (an unsaved one when it
+    does not exist yet); the view's save makes it (services.period_for).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["period_label"] = self.instance.period.label
+
+    def _post_clean(self):
+        label = self.cleaned_data.get("period_label")
+        if label:
+            year, month = parse_label(label)
+            self.instance.period = Period.objects.filter(year=year, month=month).first() or Period(
+                year=year, month=month
+            )
+        super()._post_clean()
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        exclude.add("period")
+        return exclude
+
+
 def slug_choice(queryset, noun: str) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
         queryset=queryset,
@@ -50,7 +78,7 @@ def slug_choice(queryset, noun: str) -> forms.ModelChoiceField:
     )
 
 
-class CostItemForm(PorticoModelForm):
+class CostItemForm(PeriodLabelFormMixin, PorticoModelForm):
     period_label = PeriodLabelField(label="Period")
     service = slug_choice(Service.objects.all(), "service")
     application = slug_choice(Application.objects.all(), "application")
@@ -81,7 +109,6 @@ class CostItemForm(PorticoModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.initial["period_label"] = self.instance.period.label
             if self.instance.service_id:
                 self.initial["service"] = self.instance.service.slug
             if self.instance.application_id:
@@ -102,23 +129,6 @@ class CostItemForm(PorticoModelForm):
         if cleaned.get("expenditure") == "opex" and (cleaned.get("spread_months") or 1) != 1:
             self.add_error("spread_months", "Only capex is spread over several months.")
         return cleaned
-
-    def _post_clean(self):
-        # The period is made from its label in save(); validate the rest of the model here.
-        label = self.cleaned_data.get("period_label")
-        if label:
-            from finance.models import Period
-
-            year, month = parse_label(label)
-            self.instance.period = Period.objects.filter(year=year, month=month).first() or Period(
-                year=year, month=month
-            )
-        super()._post_clean()
-
-    def _get_validation_exclusions(self):
-        exclude = super()._get_validation_exclusions()
-        exclude.add("period")
-        return exclude
 
 
 class CostPoolForm(PorticoModelForm):
@@ -153,33 +163,12 @@ class PoolAllocationForm(PorticoModelForm):
             self.initial["service"] = self.instance.service.slug
 
 
-class ExchangeRateForm(PorticoModelForm):
+class ExchangeRateForm(PeriodLabelFormMixin, PorticoModelForm):
     period_label = PeriodLabelField(label="Period")
 
     class Meta:
         model = ExchangeRate
         fields = ["period_label", "currency", "rate", "source", "external_id"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["period_label"] = self.instance.period.label
-
-    def _post_clean(self):
-        label = self.cleaned_data.get("period_label")
-        if label:
-            from finance.models import Period
-
-            year, month = parse_label(label)
-            self.instance.period = Period.objects.filter(year=year, month=month).first() or Period(
-                year=year, month=month
-            )
-        super()._post_clean()
-
-    def _get_validation_exclusions(self):
-        exclude = super()._get_validation_exclusions()
-        exclude.add("period")
-        return exclude
 
 
 class PeriodForm(forms.Form):

@@ -5,7 +5,7 @@ from decimal import Decimal, localcontext
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from finance import tco
@@ -14,6 +14,8 @@ from finance.models import (
     CostItem,
     CostPool,
     Period,
+    ReportFile,
+    ReportRun,
     TcoResult,
     TcoRun,
     TcoUnallocated,
@@ -99,8 +101,29 @@ def unallocated_for(*, period: Period, version: int | None = None) -> list[TcoUn
     )
 
 
-def version_differences(*, period: Period, old: int, new: int) -> dict:
-    """What a restatement changed: per service (only those that moved) and in total."""
+def period_versions(
+    *, period: Period, compare: int | None = None
+) -> tuple[list[dict], dict | None]:
+    """The totals of each version of ``period``, newest first, and what the current version
+    changed against version ``compare`` (default: the one before; None when there is one
+    version only). Each version's totals are read once."""
+    totals = {
+        version: period_totals(period=period, version=version)
+        for version in range(period.current_version, 0, -1)
+    }
+    versions = [{"number": version, **values} for version, values in totals.items()]
+    if period.current_version == 1:
+        return versions, None
+    new = period.current_version
+    old = min(max(compare or new - 1, 1), new - 1)
+    return versions, version_differences(period=period, old=old, new=new, totals=totals)
+
+
+def version_differences(
+    *, period: Period, old: int, new: int, totals: dict[int, dict] | None = None
+) -> dict:
+    """What a restatement changed: per service (only those that moved) and in total.
+    ``totals`` are the versions' period_totals when the caller has them already."""
     rows = {}
     for result in TcoResult.objects.filter(period=period, version__in=(old, new)).select_related(
         "service"
@@ -130,8 +153,9 @@ def version_differences(*, period: Period, old: int, new: int) -> dict:
             }
         )
     changed.sort(key=lambda row: (-abs(row["tco_change"]), row["service"].name))
-    old_totals = period_totals(period=period, version=old)
-    new_totals = period_totals(period=period, version=new)
+    totals = totals or {}
+    old_totals = totals.get(old) or period_totals(period=period, version=old)
+    new_totals = totals.get(new) or period_totals(period=period, version=new)
     return {
         "old": old,
         "new": new,
@@ -246,7 +270,7 @@ def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -
                     period_id,
                     cents,
                 ) = row
-                node = _node(s_id, a_id, c_id, p_id)
+                node = node_for(s_id, a_id, c_id, p_id)
                 rate = Decimal(1) if currency == reporting else rates.get((period_id, currency))
                 share = Decimal(cents) / 100
                 contribution = share * rate * factor[node] if rate is not None else Decimal(0)
@@ -347,7 +371,8 @@ def _rates_for(period: Period):
     )
 
 
-def _node(service_id, application_id, contract_id, pool_id) -> tco.Node:
+def node_for(service_id, application_id, contract_id, pool_id) -> tco.Node:
+    """The node a cost item (or a row of one) is recorded against: its one target."""
     if service_id is not None:
         return (tco.SERVICE, service_id)
     if application_id is not None:
@@ -765,3 +790,32 @@ def report_mismatches(*, service_ids) -> tuple[dict[int, list], list[dict]]:
         key=lambda r: (-r["relationship"].mismatch.gap, r["relationship"].customer.name)
     )
     return by_service, relationships
+
+
+# --- Scheduled reports ---------------------------------------------------------------------
+
+
+def last_report_runs(definitions) -> dict[int, ReportRun]:
+    """The latest run of each of ``definitions``, by definition id, in one query."""
+    runs = (
+        ReportRun.objects.filter(definition__in=definitions)
+        .order_by("definition_id", "-started_at", "-id")
+        .distinct("definition_id")
+    )
+    return {run.definition_id: run for run in runs}
+
+
+def report_runs_with_files(runs: QuerySet) -> QuerySet:
+    """``runs`` with their definition, requester and files (without the files' content)."""
+    return runs.select_related("definition", "requested_by").prefetch_related(
+        Prefetch("files", queryset=ReportFile.objects.defer("content").order_by("format"))
+    )
+
+
+def report_already_emailed(*, definition, period_key: str) -> bool:
+    """Whether the report for ``period_key`` went out already: a run (there is one per
+    report and period) then files the report again without e-mailing it unless asked to
+    resend (services.run_report)."""
+    return ReportRun.objects.filter(
+        definition=definition, period_key=period_key, emailed_at__isnull=False
+    ).exists()

@@ -53,7 +53,7 @@ from finance.models import (
     parse_label,
     serial_label,
 )
-from finance.selectors import node_labels
+from finance.selectors import node_for, node_labels
 from portfolio.choices import ApplicationLifecycle, ServiceLifecycle
 from portfolio.models import (
     Application,
@@ -234,16 +234,6 @@ class LoadedInputs:
     cost_groups: int = 0
 
 
-def _node_for(service_id, application_id, contract_id, pool_id) -> tco.Node:
-    if service_id is not None:
-        return (tco.SERVICE, service_id)
-    if application_id is not None:
-        return (tco.APPLICATION, application_id)
-    if contract_id is not None:
-        return (tco.CONTRACT, contract_id)
-    return (tco.POOL, pool_id)
-
-
 # Each item's share of this month in whole cents (capex: the odd cents go to its first
 # months), converted at the rate of the item's own period, summed exactly (numeric) by
 # target, category and opex/capex. Items whose currency has no rate are summed apart, in
@@ -361,7 +351,7 @@ def load_inputs(*, period: Period) -> LoadedInputs:
     with localcontext() as ctx:
         ctx.prec = tco.PRECISION
         for s_id, a_id, c_id, p_id, category, expenditure, currency, period_id, cents in groups:
-            node = _node_for(s_id, a_id, c_id, p_id)
+            node = node_for(s_id, a_id, c_id, p_id)
             if currency:
                 key = (node, currency, labels[period_id])
                 loaded.unconverted[key] = loaded.unconverted.get(key, Decimal(0)) + Decimal(

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, F, Prefetch
+from django.db.models import Count, F
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -22,7 +22,6 @@ from core.generic import (
 )
 from core.permissions import can
 from finance import reports, selectors, services
-from finance.choices import PeriodStatus
 from finance.filtersets import (
     CostItemFilterSet,
     CostPoolFilterSet,
@@ -78,15 +77,17 @@ def _require(user, action: str, model) -> None:
         raise PermissionDenied
 
 
-def _period_from(request, *, default=None) -> Period | None:
-    label = request.GET.get("period", "").strip()
-    if not label:
-        return default
+def _period_or_404(label: str) -> Period:
     try:
         year, month = parse_label(label)
     except ValidationError:
         raise Http404("No such period") from None
     return get_object_or_404(Period, year=year, month=month)
+
+
+def _period_from(request, *, default=None) -> Period | None:
+    label = request.GET.get("period", "").strip()
+    return _period_or_404(label) if label else default
 
 
 def _version_from(request, period: Period) -> int:
@@ -238,20 +239,34 @@ class CostItemListView(ObjectListView):
         return {"section": "items"}
 
 
-class CostItemEditView(ObjectEditView):
+class PeriodLabelEditView(ObjectEditView):
+    """Edit an object of a period given by label (forms.PeriodLabelFormMixin): the period is
+    made when it does not exist yet, then ``save_in_period`` saves through services."""
+
+    list_url_name = ""
+
+    def save(self, form):
+        obj = form.save(commit=False)
+        obj.period = services.period_for(form.cleaned_data["period_label"], create=True)
+        return self.save_in_period(obj)
+
+    def save_in_period(self, obj):
+        raise NotImplementedError
+
+    def get_success_url(self, obj):
+        return reverse(self.list_url_name)
+
+
+class CostItemEditView(PeriodLabelEditView):
     model = CostItem
     form_class = CostItemForm
+    list_url_name = "finance:costitem_list"
 
     def get_queryset(self):
         return CostItem.objects.select_related("period", "service", "application")
 
-    def save(self, form):
-        item = form.save(commit=False)
-        item.period = services.period_for(form.cleaned_data["period_label"], create=True)
-        return services.save_cost_item(item=item)
-
-    def get_success_url(self, obj):
-        return reverse("finance:costitem_list")
+    def save_in_period(self, obj):
+        return services.save_cost_item(item=obj)
 
     def render_form(self, obj, form, status=200):
         if obj.pk and obj.period.is_closed:
@@ -445,17 +460,13 @@ class ExchangeRateListView(ObjectListView):
         return {"section": "rates"}
 
 
-class ExchangeRateEditView(ObjectEditView):
+class ExchangeRateEditView(PeriodLabelEditView):
     model = ExchangeRate
     form_class = ExchangeRateForm
+    list_url_name = "finance:rate_list"
 
-    def save(self, form):
-        rate = form.save(commit=False)
-        rate.period = services.period_for(form.cleaned_data["period_label"], create=True)
-        return services.save_rate(rate=rate)
-
-    def get_success_url(self, obj):
-        return reverse("finance:rate_list")
+    def save_in_period(self, obj):
+        return services.save_rate(rate=obj)
 
 
 class ExchangeRateDeleteView(ObjectDeleteView):
@@ -507,31 +518,15 @@ def period_add(request):
     )
 
 
-def _period_or_404(label: str) -> Period:
-    try:
-        year, month = parse_label(label)
-    except ValidationError:
-        raise Http404("No such period") from None
-    return get_object_or_404(Period, year=year, month=month)
-
-
 @login_required
 def period_detail(request, label: str, *, restate_form=None, status=200):
     period = _period_or_404(label)
     if not can(request.user, "view", period):
         raise PermissionDenied
-    versions = []
-    for version in range(period.current_version, 0, -1):
-        totals = selectors.period_totals(period=period, version=version)
-        versions.append({"number": version, **totals})
-    differences = None
-    if period.current_version > 1:
-        wanted = request.GET.get("compare")
-        old = int(wanted) if wanted and wanted.isdigit() else period.current_version - 1
-        old = min(max(old, 1), period.current_version - 1)
-        differences = selectors.version_differences(
-            period=period, old=old, new=period.current_version
-        )
+    wanted = request.GET.get("compare", "")
+    versions, differences = selectors.period_versions(
+        period=period, compare=int(wanted) if wanted.isdigit() else None
+    )
     runs = list(
         TcoRun.objects.filter(period=period)
         .select_related("requested_by")
@@ -594,19 +589,18 @@ def period_recompute(request, label: str):
     period = _period_or_404(label)
     if not can(request.user, "change", period):
         raise PermissionDenied
-    if period.status == PeriodStatus.CLOSED:
-        messages.error(request, f"{period} is closed: restate it to compute it again.")
+    try:
+        run = services.recompute_tco(period=period, user=request.user)
+    except ValidationError as exc:  # closed: its figures are frozen
+        messages.error(request, " ".join(exc.messages))
+    except Exception as exc:  # recorded on the run; say so rather than answer 500
+        messages.error(request, f"The roll-up of {period} failed: {exc}")
     else:
-        try:
-            run = services.recompute_tco(period=period, user=request.user)
-        except Exception as exc:  # recorded on the run; say so rather than answer 500
-            messages.error(request, f"The roll-up of {period} failed: {exc}")
-        else:
-            messages.success(
-                request,
-                f"Recomputed {period} in {run.duration.total_seconds():.2f} s: "
-                f"{run.services_count} services.",
-            )
+        messages.success(
+            request,
+            f"Recomputed {period} in {run.duration.total_seconds():.2f} s: "
+            f"{run.services_count} services.",
+        )
     return redirect_after_write(request, period.get_absolute_url())
 
 
@@ -628,21 +622,6 @@ class TcoRunListView(ObjectListView):
 # --- Scheduled reports -----------------------------------------------------------------------
 
 
-def _last_runs(definitions) -> dict[int, ReportRun]:
-    runs = (
-        ReportRun.objects.filter(definition__in=definitions)
-        .order_by("definition_id", "-started_at", "-id")
-        .distinct("definition_id")
-    )
-    return {run.definition_id: run for run in runs}
-
-
-def _with_files(runs):
-    return runs.select_related("definition", "requested_by").prefetch_related(
-        Prefetch("files", queryset=ReportFile.objects.defer("content").order_by("format"))
-    )
-
-
 @login_required
 @require_GET
 def report_list(request):
@@ -651,10 +630,10 @@ def report_list(request):
     definitions = list(
         ReportDefinition.objects.select_related("periodic_task__crontab", "created_by")
     )
-    last = _last_runs(definitions)
+    last = selectors.last_report_runs(definitions)
     for definition in definitions:
         definition.last_run = last.get(definition.pk)
-    runs = _with_files(ReportRun.objects.all())[:REPORT_RUNS_SHOWN]
+    runs = selectors.report_runs_with_files(ReportRun.objects.all())[:REPORT_RUNS_SHOWN]
     return render(
         request,
         "finance/report_list.html",
@@ -679,7 +658,7 @@ def report_detail(request, pk: int, *, run_form=None, status=200):
     if not can(request.user, "view", definition):
         raise PermissionDenied
     can_run = can(request.user, "change", definition)
-    runs = list(_with_files(definition.runs.all()))
+    runs = list(selectors.report_runs_with_files(definition.runs.all()))
     span = services.resolve_report_period(selector=definition.period_selector)
     return render(
         request,
@@ -689,7 +668,9 @@ def report_detail(request, pk: int, *, run_form=None, status=200):
             "runs": runs,
             "scope": reports.describe_scope(definition.scope),
             "next_span": span,
-            "next_emailed": any(r.period_key == span.key and r.emailed_at for r in runs),
+            "next_emailed": selectors.report_already_emailed(
+                definition=definition, period_key=span.key
+            ),
             "can_change": can_run,
             "can_delete": can(request.user, "delete", definition),
             "can_download": can(request.user, "view", ReportFile),

@@ -1,10 +1,14 @@
-"""Factories of cost data: periods, cost items, pools and their allocations, rates."""
+"""Factories of cost data: periods, cost items, pools and their allocations, rates; and the
+fixtures that watch the recomputations changes schedule (import them where needed)."""
 
 from decimal import Decimal
 
 import factory
+import pytest
+from django.db import connection
 from django.utils.text import slugify
 
+from finance import services, tasks
 from finance.choices import (
     CostCategory,
     Expenditure,
@@ -147,3 +151,31 @@ class ReportDefinitionFactory(factory.django.DjangoModelFactory):
         from finance.services import save_report_definition
 
         return save_report_definition(definition=model_class(*args, **kwargs))
+
+
+# --- Scheduled recomputations ----------------------------------------------------------------
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """The recomputation tasks sent to the broker (nothing is really sent)."""
+    sent = []
+    monkeypatch.setattr(
+        tasks.recompute_dirty_periods, "apply_async", lambda *args, **kwargs: sent.append(kwargs)
+    )
+    return sent
+
+
+@pytest.fixture
+def settle(enqueued):
+    """Run what the set-up scheduled (the test's transaction never commits), then start
+    clean: no period dirty, nothing enqueued."""
+
+    def run():
+        for _savepoints, callback, _robust in list(connection.run_on_commit):
+            if isinstance(callback, services.PendingRecompute) and not callback.done:
+                callback()
+        Period.objects.update(recompute_requested_at=None)
+        enqueued.clear()
+
+    return run

@@ -840,6 +840,17 @@ def test_run_now_queues_the_task_and_offers_to_send_again(
         assert reverse("finance:report_download", args=[report_file.pk]) in page
 
 
+def test_report_page_says_when_the_next_period_was_already_e_mailed(
+    client, smtp, quarter, finance_user
+):
+    definition = ReportDefinitionFactory(name="Pack")
+    client.force_login(finance_user)
+    assert "(already e-mailed)" not in client.get(definition.get_absolute_url()).content.decode()
+    run(definition)
+    assert len(smtp.messages) == 1
+    assert "(already e-mailed)" in client.get(definition.get_absolute_url()).content.decode()
+
+
 def test_report_list_shows_definitions_and_runs_in_few_queries(
     client, smtp, quarter, finance_user, django_assert_max_num_queries
 ):

@@ -5,7 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -21,31 +21,6 @@ from tests.factories.finance import (
 from tests.factories.portfolio import ServiceDependencyFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def enqueued(monkeypatch):
-    """The recomputation tasks sent to the broker (nothing is really sent)."""
-    sent = []
-    monkeypatch.setattr(
-        tasks.recompute_dirty_periods, "apply_async", lambda *args, **kwargs: sent.append(kwargs)
-    )
-    return sent
-
-
-@pytest.fixture
-def settle(enqueued):
-    """Run what the set-up scheduled (the test's transaction never commits), then start
-    clean: no period dirty, nothing enqueued."""
-
-    def run():
-        for _savepoints, callback, _robust in list(connection.run_on_commit):
-            if isinstance(callback, services.PendingRecompute) and not callback.done:
-                callback()
-        Period.objects.update(recompute_requested_at=None)
-        enqueued.clear()
-
-    return run
 
 
 @pytest.fixture

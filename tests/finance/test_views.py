@@ -346,6 +346,28 @@ def test_pool_allocation_added_in_place_and_bad_slug_refused(client, finance_use
     assert "already allocated" in response.content.decode()
 
 
+def test_pool_allocation_edited_and_removed(client, finance_user, viewer):
+    pool = CostPoolFactory(slug="data-centre")
+    allocation = PoolAllocationFactory(pool=pool, service=ServiceFactory(slug="hosting"), weight=1)
+    edit = reverse("finance:allocation_edit", args=[allocation.pk])
+    remove = reverse("finance:allocation_remove", args=[allocation.pk])
+    client.force_login(viewer)
+    assert client.post(edit, {"service": "hosting", "weight": "3"}).status_code == 403
+    assert client.post(remove).status_code == 403
+    assert PoolAllocation.objects.get().weight == 1
+
+    client.force_login(finance_user)
+    assert 'value="hosting"' in client.get(edit).content.decode()
+    assert client.post(edit, {"service": "hosting", "weight": "-1"}).status_code == 422
+    response = client.post(edit, {"service": "hosting", "weight": "3"})
+    assert response.status_code == 302 and response.url.endswith("#allocations")
+    assert PoolAllocation.objects.get().weight == 3
+    response = client.post(remove, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response.content.decode().lstrip().startswith('<section id="allocations">')
+    assert not PoolAllocation.objects.exists()
+
+
 def test_pool_detail_and_removal_retires_a_pool_with_cost(client, finance_user):
     pool = CostPoolFactory(name="Service desk", slug="service-desk")
     CostItemFactory(pool=pool)
@@ -425,6 +447,33 @@ def test_period_close_restate_and_recompute(client, finance_user, viewer, rolled
     open_period = PeriodFactory(year=2025, month=4)
     client.post(reverse("finance:period_recompute", args=["2025-04"]))
     assert TcoRun.objects.filter(period=open_period, trigger=RunTrigger.MANUAL).exists()
+
+
+def test_recompute_of_a_closed_period_says_restate_and_runs_nothing(
+    client, finance_user, rolled_up
+):
+    march = rolled_up["march"]
+    services.close_period(period=march)
+    runs = TcoRun.objects.count()
+    client.force_login(finance_user)
+    response = client.post(reverse("finance:period_recompute", args=["2025-03"]), follow=True)
+    assert "is closed: its results are frozen" in response.content.decode()
+    assert TcoRun.objects.count() == runs
+
+
+def test_period_detail_compares_the_chosen_version(client, viewer, rolled_up):
+    march = rolled_up["march"]
+    services.close_period(period=march)
+    for reason in ("Late invoice", "Another late invoice"):
+        CostItemFactory(period=march, service=rolled_up["claims"], amount=Decimal("10.00"))
+        services.restate_period(period=march, reason=reason)
+    client.force_login(viewer)
+    page = client.get(march.get_absolute_url()).content.decode()
+    assert "What version 3 changed against version 2" in page
+    page = client.get(march.get_absolute_url() + "?compare=1").content.decode()
+    assert "What version 3 changed against version 1" in page
+    page = client.get(march.get_absolute_url() + "?compare=7").content.decode()
+    assert "What version 3 changed against version 2" in page
 
 
 def test_period_add(client, finance_user):
