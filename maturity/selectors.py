@@ -228,9 +228,14 @@ def customers_served_by(provider: Party) -> list[Relationship]:
     return [r for r in customer_relationships() if r.provider and r.provider.pk == provider.pk]
 
 
-def mismatches(*, today: datetime.date | None = None) -> list[Relationship]:
-    """The customer relationships whose two sides are too far apart, widest gap first."""
-    found = [r for r in customer_relationships(today=today) if r.mismatch]
+def mismatches(
+    *, today: datetime.date | None = None, relationships: list[Relationship] | None = None
+) -> list[Relationship]:
+    """The customer relationships whose two sides are too far apart, widest gap first (of
+    ``relationships`` when the caller has read them already)."""
+    if relationships is None:
+        relationships = customer_relationships(today=today)
+    found = [r for r in relationships if r.mismatch]
     return sorted(found, key=lambda r: (-r.mismatch.gap, r.customer.name))
 
 

@@ -83,27 +83,6 @@ def answer_errors(*, kind: str, answers: object) -> dict[str, str]:
     return errors
 
 
-def clean_answers(*, kind: str, answers: Mapping[str, object]) -> dict[str, int]:
-    """Every statement of the party's questionnaire answered with 0, 1 or 2, nothing else.
-
-    Errors are named as a form of the questionnaire names its fields: by statement code, and
-    codes of no statement together under ``answers``. ``rate`` names them ``answers.<code>``.
-    """
-    codes = {statement.code for statement in statements_for(kind)}
-    problems = answer_errors(kind=kind, answers=answers)
-    errors = {code: message for code, message in problems.items() if code in codes}
-    unknown = sorted(code for code in problems if code not in codes)
-    if unknown:
-        errors["answers"] = (
-            problems[""]
-            if "" in problems
-            else f"Not statements of this questionnaire: {', '.join(unknown)}."
-        )
-    if errors:
-        raise ValidationError(errors)
-    return {s.code: int(answers[s.code]) for s in statements_for(kind)}
-
-
 @dataclass(frozen=True)
 class Rating:
     """What one questionnaire rates: the answers kept, the level they give, any override."""

@@ -24,20 +24,12 @@ from maturity.forms import AssessmentForm, ProviderUnitForm, SelfAssessmentForm,
 from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
 from maturity.questionnaire import LEVELS, statements_by_level
 from portfolio.models import Customer
+from portfolio.views.rows import add_service_errors
 
 
 def require_view(request) -> None:
     if not can(request.user, "view", Assessment):
         raise PermissionDenied
-
-
-def add_service_errors(form, exc: ValidationError) -> None:
-    """Put a services.py error beside the field it names, else above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 # --- Who is assessed ---------------------------------------------------------------------------
@@ -146,10 +138,7 @@ def overview(request):
         "units": units,
         "relationships": relationships,
         "by_level": selectors.customers_by_level(relationships),
-        "mismatches": sorted(
-            (r for r in relationships if r.mismatch),
-            key=lambda r: (-r.mismatch.gap, r.customer.name),
-        ),
+        "mismatches": selectors.mismatches(relationships=relationships),
         "can_assess_provider": services.may_assess(request.user, org),
         # Portfolio managers assess every customer; others only those they manage.
         "can_assess_all": can(request.user, "add", Assessment),

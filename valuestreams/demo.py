@@ -19,7 +19,6 @@ from valuestreams.choices import (
     Effort,
     Experience,
     ImprovementStatus,
-    StreamState,
     TimeUnit,
     ValueClass,
 )
@@ -950,24 +949,11 @@ class DemoLoader:
         )
 
     def create_future(self, external_id, slug, name, current_slug) -> ValueStream:
-        current = self.streams[current_slug]
-        return services.save_value_stream(
-            value_stream=ValueStream(
-                source=SOURCE,
-                external_id=external_id,
-                name=name,
-                slug=slug,
-                owner=current.owner,
-                experience=current.experience,
-                customer=current.customer,
-                segment=current.segment,
-                trigger=current.trigger,
-                result=current.result,
-                description="Photos at first notice, automatic checks and one decision to pay.",
-                state=StreamState.FUTURE,
-                current_state=current,
-            )
-        )
+        # Its own stages follow (STAGES): the redesign, not a copy of the current state's.
+        future = services.future_state_of(current=self.streams[current_slug], name=name)
+        future.source, future.external_id, future.slug = SOURCE, external_id, slug
+        future.description = "Photos at first notice, automatic checks and one decision to pay."
+        return services.save_value_stream(value_stream=future)
 
     def create_stage(self, external_id, slug, position, row) -> Stage:
         name, party, (pt, pt_unit), (lt, lt_unit), ca, value_class, moment = row[:7]

@@ -8,10 +8,18 @@ from django.db.models import Q
 from core.forms import PorticoModelForm as BaseModelForm
 from core.permissions import can
 from portfolio.choices import ServiceLifecycle
-from portfolio.models import Application, Customer, Service
+from portfolio.forms import application_picker, service_picker
+from portfolio.models import Customer, Service
 from valuestreams import services
 from valuestreams.choices import ImprovementStatus
-from valuestreams.models import Improvement, Process, Stage, ValueStream
+from valuestreams.models import (
+    Improvement,
+    Process,
+    Stage,
+    StageApplication,
+    StageService,
+    ValueStream,
+)
 
 
 class PorticoModelForm(BaseModelForm):
@@ -57,13 +65,21 @@ class ValueStreamForm(PorticoModelForm):
 
 
 class StageForm(PorticoModelForm):
-    """A stage with its times entered in a unit of the user's choice; stored in minutes."""
+    """A stage with its times entered in a unit of the user's choice; stored in minutes.
+
+    Its services and applications are check boxes of those linked now (untick to unlink), and
+    one more of each is named by slug with suggestions as the user types: the form never lists
+    every service or application of the portfolio."""
 
     process_time = forms.DecimalField(
         max_digits=14, decimal_places=4, help_text="Hands-on time of the stage."
     )
     lead_time = forms.DecimalField(
         max_digits=14, decimal_places=4, help_text="Elapsed time, including waiting."
+    )
+    add_service = service_picker(required=False, label="Add a service that underpins it")
+    add_application = application_picker(
+        required=False, label="Add an application that supports it"
     )
 
     class Meta:
@@ -79,36 +95,31 @@ class StageForm(PorticoModelForm):
             "value_class",
             "moment_of_truth",
             "services",
+            "add_service",
             "applications",
+            "add_application",
         ]
         labels = {"process_time_unit": "Process time unit", "lead_time_unit": "Lead time unit"}
+        widgets = {
+            "services": forms.CheckboxSelectMultiple,
+            "applications": forms.CheckboxSelectMultiple,
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Order the fields as declared in Meta (the two time values are declared on the form).
+        # Order the fields as declared in Meta (some are declared on the form).
         self.order_fields(self._meta.fields)
         stage = self.instance
         if stage.pk:
             self.fields["process_time"].initial = stage.process_time.normalize()
             self.fields["lead_time"].initial = stage.lead_time.normalize()
-            in_use = [s.pk for s in stage.services.all()]
-            apps_in_use = [a.pk for a in stage.applications.all()]
+            self.fields["services"].queryset = stage.services.order_by("name")
+            self.fields["applications"].queryset = stage.applications.order_by("name")
         else:
-            in_use, apps_in_use = [], []
-        self.fields["services"].queryset = Service.objects.filter(
-            ~Q(lifecycle=ServiceLifecycle.RETIRED) | Q(pk__in=in_use)
-        ).order_by("name")
-        self.fields["applications"].queryset = Application.objects.filter(
-            Q(retired_at__isnull=True) | Q(pk__in=apps_in_use)
-        ).order_by("name")
-        for name in ("services", "applications"):
-            self.fields[name].widget.attrs["size"] = 6
-        self.fields["complete_accurate"].error_messages.update(
-            {
-                "min_value": "%C&A is a percentage from 0 to 100: it cannot be below 0.",
-                "max_value": "%C&A is a percentage from 0 to 100: it cannot be above 100.",
-            }
-        )
+            del self.fields["services"], self.fields["applications"]
+        for name, options in (("add_service", "service"), ("add_application", "application")):
+            # One suggestion list per form: an add form and an edit form can be open together.
+            self.fields[name].widget.attrs["list"] = f"{self.prefix or 'stage'}-{options}-options"
         for name in ("process_time", "lead_time", "complete_accurate"):
             self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal"})
 
@@ -132,6 +143,19 @@ class StageForm(PorticoModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        for many, one, model in (
+            ("services", "add_service", StageService),
+            ("applications", "add_application", StageApplication),
+        ):
+            chosen = list(cleaned.get(many) or [])
+            added = cleaned.get(one)
+            if added is not None and added not in chosen:
+                problem = services.link_target_error(model, added)
+                if problem:
+                    self.add_error(one, problem)
+                else:
+                    chosen.append(added)
+            cleaned[many] = chosen
         for name in ("process_time", "lead_time"):
             value, unit = cleaned.get(name), cleaned.get(f"{name}_unit")
             if value is not None and unit:

@@ -461,6 +461,30 @@ def priority_score(improvement: Improvement) -> Decimal:
     return (benefit / Effort(improvement.effort).points).quantize(Decimal("0.1"))
 
 
+def by_priority(items) -> list[Improvement]:
+    """``items`` each given its ``priority``, highest first (then by title)."""
+    items = list(items)
+    for item in items:
+        item.priority = priority_score(item)
+    return sorted(items, key=lambda i: (-i.priority, i.title))
+
+
+OPEN_STATUSES = (
+    ImprovementStatus.PROPOSED,
+    ImprovementStatus.ACCEPTED,
+    ImprovementStatus.IN_PROGRESS,
+)
+
+
+def open_improvements(value_stream: ValueStream) -> list[Improvement]:
+    """The improvements of ``value_stream`` still open, highest priority first (one query)."""
+    return by_priority(
+        value_stream.improvements.filter(status__in=OPEN_STATUSES).select_related(
+            "stage", "suggested_by"
+        )
+    )
+
+
 BOARD_COLUMNS = (
     ImprovementStatus.PROPOSED,
     ImprovementStatus.ACCEPTED,
@@ -493,13 +517,10 @@ def improvement_board(*, user, value_stream: ValueStream | None = None) -> list[
         items = items.filter(value_stream=value_stream)
     manager = user.has_perm(perm_name(Improvement, "change"))
     columns = {status: BoardColumn(status, status.label, []) for status in BOARD_COLUMNS}
-    for item in items:
-        item.priority = priority_score(item)
+    for item in by_priority(items):
         item.can_decide = manager or item.value_stream.owner_id == user.pk
         item.can_edit = item.can_decide or (
             item.suggested_by_id == user.pk and item.status == ImprovementStatus.PROPOSED
         )
         columns[item.status].items.append(item)
-    for column in columns.values():
-        column.items.sort(key=lambda i: (-i.priority, i.title))
     return list(columns.values())

@@ -74,13 +74,14 @@ def save_value_stream(*, value_stream: ValueStream, user=None) -> ValueStream:
     return value_stream
 
 
-def create_future_state(*, current: ValueStream, name: str = "", owner=None) -> ValueStream:
-    """A future-state variant of ``current``: a copy of its stages to redesign."""
+def future_state_of(*, current: ValueStream, name: str = "", owner=None) -> ValueStream:
+    """A future-state variant of ``current``, not yet saved: its name (by default the current
+    state's, marked as the future state), owner (by default the current state's), customer,
+    experience, trigger and result."""
     if current.state != StreamState.CURRENT:
         raise ValidationError("A future state improves a current state, not another plan.")
-    name = name or f"{current.name} (future state)"
-    future = ValueStream(
-        name=name,
+    return ValueStream(
+        name=name or f"{current.name} (future state)",
         description=current.description,
         owner=owner or current.owner,
         customer=current.customer,
@@ -91,6 +92,11 @@ def create_future_state(*, current: ValueStream, name: str = "", owner=None) -> 
         state=StreamState.FUTURE,
         current_state=current,
     )
+
+
+def create_future_state(*, current: ValueStream, name: str = "", owner=None) -> ValueStream:
+    """A future-state variant of ``current``: a copy of its stages to redesign."""
+    future = future_state_of(current=current, name=name, owner=owner)
     save_value_stream(value_stream=future)
     stages = current.stages.prefetch_related("service_links", "application_links").order_by(
         "position", "id"
@@ -110,11 +116,10 @@ def create_future_state(*, current: ValueStream, name: str = "", owner=None) -> 
             moment_of_truth=stage.moment_of_truth,
         )
         copy.save()
-        set_stage_links(
-            stage=copy,
-            services=[link.service_id for link in stage.service_links.all()],
-            applications=[link.application_id for link in stage.application_links.all()],
-        )
+        service_ids = [link.service_id for link in stage.service_links.all()]
+        _set_links(copy, StageService, service_ids, copied=True)
+        application_ids = [link.application_id for link in stage.application_links.all()]
+        _set_links(copy, StageApplication, application_ids, copied=True)
     return future
 
 
@@ -168,58 +173,86 @@ def save_stage(*, stage: Stage, services=None, applications=None) -> Stage:
     return stage
 
 
-def _set_links(stage: Stage, model, target: str, wanted) -> None:
-    """Link ``stage`` to exactly the ``wanted`` records (or ids), one change-logged row each."""
+# What each kind of link joins a stage to, and when that record is retired, read from its field
+# values (a record's or a sync row's): it is then linked to no new stage (what is linked
+# already stays, until someone unlinks it). valuestreams.api.bulk applies the same to a batch.
+LINK_TARGETS = {
+    StageService: (
+        "service",
+        lambda values: values["lifecycle"] == ServiceLifecycle.RETIRED,
+        "This service is retired: it underpins no new stage.",
+    ),
+    StageApplication: (
+        "application",
+        lambda values: values["retired_at"] is not None,
+        "This application is retired: it supports no new stage.",
+    ),
+}
+
+
+def link_target_error(model, target) -> str | None:
+    """Why ``target`` (a service or an application, or a sync row of its field values) cannot
+    be newly linked to a stage by a ``model`` link (StageService, StageApplication), or None."""
+    _, is_retired, retired_message = LINK_TARGETS[model]
+    return (
+        retired_message
+        if is_retired(target if isinstance(target, dict) else vars(target))
+        else None
+    )
+
+
+def _save_link(link: StageService | StageApplication):
+    target = LINK_TARGETS[type(link)][0]
+    stored = type(link).objects.filter(pk=link.pk).values_list(f"{target}_id", flat=True).first()
+    target_id = getattr(link, f"{target}_id")
+    if target_id and target_id != stored:
+        problem = link_target_error(type(link), getattr(link, target))
+        if problem:
+            raise ValidationError({target: problem})
+    _validate(link)
+    link.save()
+    return link
+
+
+def _set_links(stage: Stage, model, wanted, *, copied: bool = False) -> None:
+    """Link ``stage`` to exactly the ``wanted`` records (or ids), one change-logged row each.
+    ``copied``: the links of the stage it copies, kept as they are, retired targets too."""
+    target = LINK_TARGETS[model][0]
     wanted = {getattr(item, "pk", item) for item in wanted}
     have = {getattr(link, f"{target}_id"): link for link in model.objects.filter(stage=stage)}
     for target_id, link in have.items():
         if target_id not in wanted:
             link.delete()
     for target_id in sorted(wanted - set(have)):
-        model.objects.create(stage=stage, **{f"{target}_id": target_id})
+        link = model(stage=stage, **{f"{target}_id": target_id})
+        if copied:
+            link.save()
+            continue
+        try:
+            _save_link(link)
+        except ValidationError as exc:
+            # Said of the stage as a whole: the stage form names its links otherwise.
+            raise ValidationError(f"{getattr(link, target)}: {' '.join(exc.messages)}") from exc
 
 
 def set_stage_links(*, stage: Stage, services=None, applications=None) -> None:
     """The services that underpin ``stage`` and the applications that support it; None leaves
-    them as they are. Each link added or removed is in the change log (and the API's feed)."""
+    them as they are. Each link added or removed is in the change log (and the API's feed); a
+    retired service or application is linked to no new stage."""
     if services is not None:
-        _set_links(stage, StageService, "service", services)
+        _set_links(stage, StageService, services)
     if applications is not None:
-        _set_links(stage, StageApplication, "application", applications)
+        _set_links(stage, StageApplication, applications)
 
 
 def save_stage_service(*, link: StageService) -> StageService:
     """Say that a service underpins a stage; a retired service underpins no new stage."""
-    stored_service = (
-        StageService.objects.filter(pk=link.pk).values_list("service_id", flat=True).first()
-    )
-    if (
-        link.service_id
-        and link.service_id != stored_service
-        and link.service.lifecycle == ServiceLifecycle.RETIRED
-    ):
-        raise ValidationError({"service": "This service is retired: it underpins no new stage."})
-    _validate(link)
-    link.save()
-    return link
+    return _save_link(link)
 
 
 def save_stage_application(*, link: StageApplication) -> StageApplication:
     """Say that an application supports a stage; a retired application supports no new one."""
-    stored_application = (
-        StageApplication.objects.filter(pk=link.pk).values_list("application_id", flat=True).first()
-    )
-    if (
-        link.application_id
-        and link.application_id != stored_application
-        and link.application.retired_at is not None
-    ):
-        raise ValidationError(
-            {"application": "This application is retired: it supports no new stage."}
-        )
-    _validate(link)
-    link.save()
-    return link
+    return _save_link(link)
 
 
 def remove_stage_link(*, link: StageService | StageApplication) -> None:

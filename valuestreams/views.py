@@ -18,6 +18,7 @@ from core.generic import (
 )
 from core.permissions import can, perm_name
 from portfolio.choices import ServiceKind
+from portfolio.views.rows import add_service_errors
 from valuestreams import maps, selectors, services
 from valuestreams.choices import ImprovementStatus, ProcessLayer
 from valuestreams.filtersets import ProcessFilterSet, ValueStreamFilterSet
@@ -32,11 +33,6 @@ from valuestreams.models import Improvement, Process, ProcessConnection, Stage, 
 from valuestreams.tables import ProcessTable, ValueStreamTable
 
 DETAIL_TEMPLATE = "valuestreams/valuestream_detail.html"
-OPEN_STATUSES = (
-    ImprovementStatus.PROPOSED,
-    ImprovementStatus.ACCEPTED,
-    ImprovementStatus.IN_PROGRESS,
-)
 
 # --- Value streams -----------------------------------------------------------------------------
 
@@ -137,18 +133,10 @@ def new_stage_form(request, value_stream, data=None) -> StageForm:
 
 def stream_page_extras(request, value_stream) -> dict:
     """The parts of the page htmx stage edits never change: processes and improvements."""
-    open_items = list(
-        value_stream.improvements.filter(status__in=OPEN_STATUSES).select_related(
-            "stage", "suggested_by"
-        )
-    )
-    for item in open_items:
-        item.priority = selectors.priority_score(item)
-    open_items.sort(key=lambda item: (-item.priority, item.title))
     return {
         "can_delete": can(request.user, "delete", value_stream),
         "processes": list(value_stream.processes.order_by("layer", "name")),
-        "open_improvements": open_items,
+        "open_improvements": selectors.open_improvements(value_stream),
         "may_suggest": services.may_suggest_improvement(request.user, value_stream),
     }
 
@@ -275,7 +263,7 @@ def stage_add(request, slug: str):
                     applications=form.cleaned_data["applications"],
                 )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             return stages_response(
                 request,
@@ -307,7 +295,7 @@ def stage_edit(request, slug: str, pk: int):
                     applications=form.cleaned_data["applications"],
                 )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             return stages_response(request, value_stream, changed=True)
     return stages_response(

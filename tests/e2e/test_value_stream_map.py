@@ -161,3 +161,40 @@ def test_download_the_map_as_svg_and_png(page, live_server, login, stream):
     assert re.fullmatch(r"settle-a-claim-map\.png", png_download.value.suggested_filename)
     with open(png_download.value.path(), "rb") as png:
         assert png.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_link_a_service_to_a_stage_by_typing_its_name_and_unlink_it_by_unticking(
+    page, live_server, login, stream
+):
+    from tests.factories.portfolio import ServiceFactory
+
+    ServiceFactory(name="Payments platform", slug="payments-platform")
+    ServiceFactory(name="Claims intake", slug="claims-intake")
+    pay = stream.stages.get(name="Pay the claim")
+    open_stream(page, live_server, login, stream)
+
+    page.get_by_role("link", name="Edit Pay the claim").click()
+    form = page.get_by_role("form", name="Edit stage Pay the claim")
+    box = form.get_by_label("Add a service that underpins it")
+    box.press_sequentially("payments", delay=20)
+    # The suggestions arrive as a datalist, filled by htmx as the user types.
+    options = page.locator(f"#stage-{pay.pk}-service-options option")
+    expect(options).to_have_count(1)
+    expect(options).to_have_attribute("value", "payments-platform")
+    box.fill("payments-platform")
+    form.get_by_role("button", name="Save stage").click()
+
+    row = page.locator(f"#stage-{pay.pk}")
+    expect(row).to_contain_text("Services: Payments platform")
+    assert [s.name for s in pay.services.all()] == ["Payments platform"]
+
+    page.get_by_role("link", name="Edit Pay the claim").click()
+    form = page.get_by_role("form", name="Edit stage Pay the claim")
+    linked = form.get_by_label("Payments platform")
+    expect(linked).to_be_checked()
+    linked.uncheck()
+    form.get_by_role("button", name="Save stage").click()
+
+    expect(row).to_contain_text("Services: none")
+    assert not pay.services.exists()
+    assert still_same_document(page)

@@ -56,20 +56,26 @@ def test_sample_answers_give_their_level(kind, level):
     assert services.level_from_answers(kind=kind, answers=given) == level
 
 
-def test_clean_answers_names_the_unanswered_statement():
+def test_answer_errors_name_the_unanswered_statement():
     given = answers("provider")
     del given["p3b"]
     given["p1a"] = 7
+    assert set(services.answer_errors(kind=PartyKind.PROVIDER, answers=given)) == {"p3b", "p1a"}
     with pytest.raises(ValidationError) as caught:
-        services.clean_answers(kind=PartyKind.PROVIDER, answers=given)
-    assert set(caught.value.error_dict) == {"p3b", "p1a"}
+        services.rate(
+            kind=PartyKind.PROVIDER, answers=given, override_level=None, override_reason=""
+        )
+    assert set(caught.value.error_dict) == {"answers.p3b", "answers.p1a"}
 
 
-def test_clean_answers_refuses_statements_of_the_other_kind():
+def test_answer_errors_refuse_statements_of_the_other_kind():
     given = {**answers("provider"), "c1a": 2}
     with pytest.raises(ValidationError) as caught:
-        services.clean_answers(kind=PartyKind.PROVIDER, answers=given)
-    assert "c1a" in str(caught.value.error_dict["answers"])
+        services.rate(
+            kind=PartyKind.PROVIDER, answers=given, override_level=None, override_reason=""
+        )
+    assert "c1a" in str(caught.value.error_dict)
+    assert set(caught.value.error_dict) == {"answers.c1a"}
 
 
 @pytest.mark.django_db

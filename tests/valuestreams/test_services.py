@@ -2,10 +2,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from core.models import ObjectChange
 from tests.factories import UserFactory
-from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import ApplicationFactory, ServiceFactory
 from tests.factories.valuestreams import (
     ImprovementFactory,
     ProcessFactory,
@@ -117,6 +118,32 @@ def test_a_future_state_copies_the_current_stages_and_their_services(stream):
     assert copied.moment_of_truth and list(copied.services.all()) == [service]
     with pytest.raises(ValidationError):
         services.create_future_state(current=future)
+
+
+@pytest.mark.django_db
+def test_stage_links_refuse_a_retired_target_but_a_future_state_copies_what_is_linked(stream):
+    stage = StageFactory(value_stream=stream, name="Report the claim")
+    retired_service = ServiceFactory(name="Old intake", lifecycle="retired")
+    retired_application = ApplicationFactory(name="Old desk", retired_at=timezone.now())
+    with pytest.raises(ValidationError) as caught:
+        services.set_stage_links(stage=stage, services=[retired_service])
+    assert caught.value.messages == [
+        "Old intake: This service is retired: it underpins no new stage."
+    ]
+    with pytest.raises(ValidationError) as caught:
+        services.set_stage_links(stage=stage, applications=[retired_application])
+    assert caught.value.messages == [
+        "Old desk: This application is retired: it supports no new stage."
+    ]
+    assert not stage.services.exists() and not stage.applications.exists()
+    # Linked before it was retired: the link stays, and the future state starts from it.
+    stage.services.add(retired_service)
+    stage.applications.add(retired_application)
+    services.set_stage_links(stage=stage, services=[retired_service])
+    future = services.create_future_state(current=stream)
+    copied = future.stages.get(name="Report the claim")
+    assert list(copied.services.all()) == [retired_service]
+    assert list(copied.applications.all()) == [retired_application]
 
 
 @pytest.mark.django_db

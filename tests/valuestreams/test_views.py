@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import UserFactory
-from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import ApplicationFactory, ServiceFactory
 from tests.factories.valuestreams import (
     ImprovementFactory,
     ProcessConnectionFactory,
@@ -385,7 +385,7 @@ def test_ownership_report_permissions(client, nobody, viewer, portfolio_manager)
 def test_adding_a_stage_with_htmx_returns_the_stages_map_and_totals(client, stream, owner):
     client.force_login(owner)
     service = ServiceFactory(name="Claims platform")
-    data = stage_data(services=[service.pk], moment_of_truth="on")
+    data = stage_data(add_service=service.slug, moment_of_truth="on")
     response = client.post(reverse("valuestreams:stage_add", args=[stream.slug]), data, **HTMX)
     assert response.status_code == 200
     body = response.content.decode()
@@ -403,6 +403,50 @@ def test_adding_a_stage_with_htmx_returns_the_stages_map_and_totals(client, stre
     assert ">3. Assess the damage</text>" in body  # drawn on the map
     assert 'data-measure="moments">2<' in body
     assert 'id="id_new-name"' in body and 'value="Assess the damage"' not in body  # a fresh form
+
+
+@pytest.mark.django_db
+def test_the_stage_form_links_by_slug_and_unlinks_by_unticking(client, stream, owner):
+    client.force_login(owner)
+    stage = stream.stages.get(name="Pay the claim")
+    kept, dropped = ServiceFactory(name="Payments"), ServiceFactory(name="Ledger")
+    application = ApplicationFactory(name="Claims desk")
+    stage.services.add(kept, dropped)
+    elsewhere = ServiceFactory(name="Not linked anywhere")
+    url = reverse("valuestreams:stage_edit", args=[stream.slug, stage.pk])
+    form = client.get(url, **HTMX)
+    body = form.content.decode()
+    # The stage's own links are check boxes; the rest of the portfolio is not listed.
+    assert list(form.context["edit_form"]["services"].field.queryset) == [dropped, kept]
+    assert elsewhere.name not in body
+    assert f'list="stage-{stage.pk}-service-options"' in body
+    assert f'<datalist id="stage-{stage.pk}-service-options"' in body
+    assert f'<datalist id="stage-{stage.pk}-application-options"' in body
+    data = stage_data(
+        f"stage-{stage.pk}",
+        services=[kept.pk],
+        add_service=elsewhere.slug,
+        add_application=application.slug,
+    )
+    response = client.post(url, data, **HTMX)
+    assert response.status_code == 200
+    assert set(stage.services.all()) == {kept, elsewhere}
+    assert list(stage.applications.all()) == [application]
+
+
+@pytest.mark.django_db
+def test_the_stage_form_refuses_a_retired_service_or_an_unknown_slug(client, stream, owner):
+    client.force_login(owner)
+    stage = stream.stages.get(name="Pay the claim")
+    retired = ServiceFactory(name="Old payments", lifecycle="retired")
+    url = reverse("valuestreams:stage_edit", args=[stream.slug, stage.pk])
+    response = client.post(url, stage_data(f"stage-{stage.pk}", add_service=retired.slug), **HTMX)
+    assert response.status_code == 422
+    assert "This service is retired: it underpins no new stage." in response.content.decode()
+    assert not stage.services.exists()
+    response = client.post(url, stage_data(f"stage-{stage.pk}", add_service="no-such"), **HTMX)
+    assert response.status_code == 422
+    assert "No service has this slug." in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -710,3 +754,43 @@ def test_value_stream_list_filters_and_exports_what_it_shows(client, stream, own
     assert lines[0].startswith("Name,State,Experience,Owner,Serves,Stages,Lead time")
     # Two stages of 2 hours' lead time and 30 minutes' work each, 90 % complete and accurate.
     assert lines[1].endswith(",2,4 h,1 h,25%,81%,1")
+
+
+@pytest.mark.django_db
+def test_the_stream_page_lists_its_open_improvements_highest_priority_first(client, stream, viewer):
+    from valuestreams.choices import Effort, ImprovementStatus
+
+    # Priorities: 60 ÷ 1 = 60, 60 ÷ 2 = 30, 60 ÷ 5 = 12; done and rejected ones are not open.
+    ImprovementFactory(value_stream=stream, title="Medium", effort=Effort.MEDIUM)
+    ImprovementFactory(
+        value_stream=stream,
+        title="Small",
+        effort=Effort.SMALL,
+        status=ImprovementStatus.ACCEPTED,
+    )
+    ImprovementFactory(
+        value_stream=stream,
+        title="Very large",
+        effort=Effort.VERY_LARGE,
+        status=ImprovementStatus.IN_PROGRESS,
+    )
+    ImprovementFactory(
+        value_stream=stream,
+        title="Finished",
+        status=ImprovementStatus.DONE,
+        measured_before=Decimal(5),
+        measured_after=Decimal(3),
+    )
+    ImprovementFactory(value_stream=stream, title="Refused", status=ImprovementStatus.REJECTED)
+    ImprovementFactory(title="Another stream's")
+    client.force_login(viewer)
+    response = client.get(stream.get_absolute_url())
+    listed = response.context["open_improvements"]
+    assert [(i.title, i.priority) for i in listed] == [
+        ("Small", 60),
+        ("Medium", 30),
+        ("Very large", 12),
+    ]
+    body = response.content.decode()
+    assert body.index(">Small<") < body.index(">Medium<") < body.index(">Very large<")
+    assert ">Finished<" not in body and ">Refused<" not in body

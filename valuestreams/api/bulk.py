@@ -14,10 +14,9 @@ connections has written rows, in the batch's transaction.
 
 from django.db.models import Max, Q
 
-from portfolio.choices import ServiceLifecycle
-from portfolio.models import Application, Service
+from valuestreams import services
 from valuestreams.choices import ImprovementStatus
-from valuestreams.models import Process, ProcessConnection, Stage
+from valuestreams.models import Process, ProcessConnection, Stage, StageApplication, StageService
 
 MEASURES = ("measured_before", "measured_after")
 MEASURED_ONLY_WHEN_DONE = (
@@ -62,35 +61,28 @@ def prepare_stages(batch) -> None:
 # --- What underpins a stage ---------------------------------------------------------------------
 
 
-def _prepare_links(batch, target: str, model, is_retired, message: str) -> None:
+def _prepare_links(batch, model) -> None:
+    """services.save_stage_service / save_stage_application: a retired service or application
+    is linked to no new stage."""
+    target = services.LINK_TARGETS[model][0]
     attname = f"{target}_id"
+    related_model = model._meta.get_field(target).related_model
     for entry in batch.valid_entries():
         if entry.is_new or entry.row[attname] != entry.existing[attname]:
-            row = batch.related(model, entry.row[attname])
-            if row is not None and is_retired(row):
-                batch.error(entry, target, message)
+            row = batch.related(related_model, entry.row[attname])
+            problem = services.link_target_error(model, row) if row is not None else None
+            if problem:
+                batch.error(entry, target, problem)
 
 
 def prepare_stage_services(batch) -> None:
     """save_stage_service: a retired service underpins no new stage."""
-    _prepare_links(
-        batch,
-        "service",
-        Service,
-        lambda row: row["lifecycle"] == ServiceLifecycle.RETIRED,
-        "This service is retired: it underpins no new stage.",
-    )
+    _prepare_links(batch, StageService)
 
 
 def prepare_stage_applications(batch) -> None:
     """save_stage_application: a retired application supports no new stage."""
-    _prepare_links(
-        batch,
-        "application",
-        Application,
-        lambda row: row["retired_at"] is not None,
-        "This application is retired: it supports no new stage.",
-    )
+    _prepare_links(batch, StageApplication)
 
 
 # --- Processes ----------------------------------------------------------------------------------

@@ -243,32 +243,42 @@ register(
     )
 )
 
-register(
-    Resource(
-        "stage-services",
-        model=StageService,
-        fields=("stage", "service"),
-        key=("stage", "service"),
-        filterset=api_filtersets.StageServiceFilterSet,
-        save=lambda obj, user: services.save_stage_service(link=obj),
+
+def stage_link_resource(name, model, target, *, filterset, save, prepare, description):
+    """A stage's link to what underpins it: a pair, keyed by its two ends."""
+    return Resource(
+        name,
+        model=model,
+        fields=("stage", target),
+        key=("stage", target),
+        filterset=filterset,
+        save=lambda obj, user: save(link=obj),
         remove=deleted(lambda obj: services.remove_stage_link(link=obj)),
-        prepare=bulk.prepare_stage_services,
+        prepare=prepare,
         parents=("stage",),
+        description=description,
+    )
+
+
+register(
+    stage_link_resource(
+        "stage-services",
+        StageService,
+        "service",
+        filterset=api_filtersets.StageServiceFilterSet,
+        save=services.save_stage_service,
+        prepare=bulk.prepare_stage_services,
         description="The service underpins the stage: the stage depends on it.",
     )
 )
-
 register(
-    Resource(
+    stage_link_resource(
         "stage-applications",
-        model=StageApplication,
-        fields=("stage", "application"),
-        key=("stage", "application"),
+        StageApplication,
+        "application",
         filterset=api_filtersets.StageApplicationFilterSet,
-        save=lambda obj, user: services.save_stage_application(link=obj),
-        remove=deleted(lambda obj: services.remove_stage_link(link=obj)),
+        save=services.save_stage_application,
         prepare=bulk.prepare_stage_applications,
-        parents=("stage",),
         description="The application supports the stage.",
     )
 )
