@@ -58,6 +58,19 @@ def _extra_validators(model_field):
 # --- Input converters ------------------------------------------------------------------------
 
 
+def _or_null(convert, null: bool):
+    """``convert`` for non-null values; None is kept where the field allows it, else refused."""
+
+    def checked(value):
+        if value is None:
+            if null:
+                return None
+            raise FieldInvalid("This field may not be null.")
+        return convert(value)
+
+    return checked
+
+
 def string_converter(model_field, *, max_length=None, blank=False, null=False, choices=None):
     max_length = max_length if max_length is not None else getattr(model_field, "max_length", None)
     validators = _extra_validators(model_field) if model_field is not None else []
@@ -65,10 +78,6 @@ def string_converter(model_field, *, max_length=None, blank=False, null=False, c
     choice_list = ", ".join(sorted(c for c in allowed if c))
 
     def convert(value):
-        if value is None:
-            if null:
-                return None
-            raise FieldInvalid("This field may not be null.")
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise FieldInvalid("Expected a string.")
         value = str(value).strip()
@@ -86,7 +95,7 @@ def string_converter(model_field, *, max_length=None, blank=False, null=False, c
             _run_validators(validators, value)
         return value
 
-    return convert
+    return _or_null(convert, null)
 
 
 _INTEGER = re.compile(r"\s*-?\d{1,20}(\.0*)?\s*")
@@ -97,10 +106,6 @@ def integer_converter(model_field, *, null=False):
     validators = _extra_validators(model_field)
 
     def convert(value):
-        if value is None:
-            if null:
-                return None
-            raise FieldInvalid("This field may not be null.")
         if isinstance(value, bool):
             raise FieldInvalid("Expected an integer.")
         if isinstance(value, int):
@@ -119,7 +124,7 @@ def integer_converter(model_field, *, null=False):
             _run_validators(validators, number)
         return number
 
-    return convert
+    return _or_null(convert, null)
 
 
 def decimal_converter(model_field, *, null=False):
@@ -129,10 +134,6 @@ def decimal_converter(model_field, *, null=False):
     validators = _extra_validators(model_field)
 
     def convert(value):
-        if value is None:
-            if null:
-                return None
-            raise FieldInvalid("This field may not be null.")
         if isinstance(value, bool):
             raise FieldInvalid("Expected a decimal number.")
         if isinstance(value, Decimal):
@@ -165,7 +166,7 @@ def decimal_converter(model_field, *, null=False):
             _run_validators(validators, number)
         return number
 
-    return convert
+    return _or_null(convert, null)
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -175,10 +176,6 @@ def date_converter(model_field, *, null=False):
     validators = _extra_validators(model_field)
 
     def convert(value):
-        if value is None:
-            if null:
-                return None
-            raise FieldInvalid("This field may not be null.")
         if not isinstance(value, str) or not _DATE.fullmatch(value.strip()):
             raise FieldInvalid("Expected a date as YYYY-MM-DD.")
         try:
@@ -189,15 +186,11 @@ def date_converter(model_field, *, null=False):
             _run_validators(validators, day)
         return day
 
-    return convert
+    return _or_null(convert, null)
 
 
 def datetime_converter(model_field, *, null=False):
     def convert(value):
-        if value is None:
-            if null:
-                return None
-            raise FieldInvalid("This field may not be null.")
         if not isinstance(value, str):
             raise FieldInvalid("Expected a date and time in ISO 8601.")
         moment = parse_iso_datetime(value)
@@ -205,7 +198,7 @@ def datetime_converter(model_field, *, null=False):
             raise FieldInvalid("Expected a date and time in ISO 8601.")
         return moment
 
-    return convert
+    return _or_null(convert, null)
 
 
 def parse_iso_datetime(value: str) -> datetime.datetime | None:
@@ -231,15 +224,11 @@ def parse_iso_datetime(value: str) -> datetime.datetime | None:
 
 def boolean_converter(model_field, *, null=False):
     def convert(value):
-        if value is None:
-            if null:
-                return None
-            raise FieldInvalid("This field may not be null.")
         if not isinstance(value, bool):
             raise FieldInvalid("Expected true or false.")
         return value
 
-    return convert
+    return _or_null(convert, null)
 
 
 def _plain_json(value, path="value"):
@@ -264,24 +253,16 @@ def json_converter(model_field, *, null=False):
     validators = _extra_validators(model_field)
 
     def convert(value):
-        if value is None:
-            if null:
-                return None
-            raise FieldInvalid("This field may not be null.")
         value = _plain_json(value)
         if validators:
             _run_validators(validators, value)
         return value
 
-    return convert
+    return _or_null(convert, null)
 
 
 def username_converter(*, null):
     def convert(value):
-        if value is None:
-            if null:
-                return None
-            raise FieldInvalid("This field may not be null.")
         if not isinstance(value, str) or not value.strip():
             raise FieldInvalid("Expected a username.")
         value = value.strip()
@@ -289,7 +270,7 @@ def username_converter(*, null):
             raise FieldInvalid("No user has this username.")
         return value
 
-    return convert
+    return _or_null(convert, null)
 
 
 REF_KEYS = frozenset({"id", "source", "external_id"})
@@ -316,10 +297,6 @@ def _valid_id(value) -> int:
 
 def reference_converter(*, null):
     def convert(value):
-        if value is None:
-            if null:
-                return None
-            raise FieldInvalid("This field may not be null.")
         if isinstance(value, int) and not isinstance(value, bool):
             return RefKey(id=_valid_id(value))
         if not isinstance(value, dict):
@@ -346,7 +323,7 @@ def reference_converter(*, null):
             external_id=external_id.strip() if external_id is not None else None,
         )
 
-    return convert
+    return _or_null(convert, null)
 
 
 def natural_reference_converter(natural_key, *, null):
@@ -370,10 +347,6 @@ def natural_reference_converter(natural_key, *, null):
         return tuple(values), natural_key.format(*values)
 
     def convert(value):
-        if value is None:
-            if null:
-                return None
-            raise FieldInvalid("This field may not be null.")
         if isinstance(value, int) and not isinstance(value, bool):
             return RefKey(id=_valid_id(value))
         if isinstance(value, str):
@@ -392,7 +365,7 @@ def natural_reference_converter(natural_key, *, null):
             raise FieldInvalid(f"Give the record's id or its {key_name}.")
         return RefKey(id=ref_id, natural=values, label=label)
 
-    return convert
+    return _or_null(convert, null)
 
 
 # --- Output ---------------------------------------------------------------------------------

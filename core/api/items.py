@@ -2,7 +2,7 @@
 endpoints and the sync engine): unknown and read-only fields are refused, each value is
 converted or refused with the reason."""
 
-from core.api.fields import RECORD, USER, FieldInvalid
+from core.api.fields import FieldInvalid
 
 UNKNOWN = "Unknown field."
 READ_ONLY = "This field is read-only."
@@ -27,7 +27,7 @@ def parse_item(resource, item, *, prefix: str = "") -> tuple[dict, dict, set, di
         except FieldInvalid as exc:
             errors[f"{prefix}{name}"] = exc.messages
             continue
-        if spec.kind == USER or spec.kind == RECORD:
+        if spec.is_reference:
             refs[name] = value
         else:
             values[spec.attname] = value

@@ -9,7 +9,7 @@ from collections import defaultdict
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from core.api.fields import RefKey
+from core.api.fields import RECORD, RefKey
 
 
 class Resolver:
@@ -145,6 +145,52 @@ class Resolver:
             row = self._rows[model].get(pk)
             self._instances[key] = model(**row) if row is not None else None
         return self._instances[key]
+
+    def resolve_items(self, resource, items_refs: list[dict], *, default_source: str) -> list:
+        """The references of several items of ``resource`` (field name -> RefKey, username
+        or None, as core.api.items.parse_item reads them), resolved together: one query per
+        referenced model and one for the users. For each item: (values by attname, error
+        message by field name)."""
+        writable = resource.writable
+        wanted = defaultdict(set)
+        usernames = set()
+        for refs in items_refs:
+            for name, ref in refs.items():
+                if ref is None:
+                    continue
+                spec = writable[name]
+                if spec.kind == RECORD:
+                    wanted[spec.related_model].add(ref)
+                else:
+                    usernames.add(ref)
+        found, problems = {}, {}
+        for model, keys in wanted.items():
+            found[model], problems[model] = self.resolve(
+                model,
+                keys,
+                default_source=default_source,
+                natural_key=resource.natural_keys.get(model),
+            )
+        users, user_problems = self.resolve_users(usernames)
+        resolved = []
+        for refs in items_refs:
+            values, errors = {}, {}
+            for name, ref in refs.items():
+                spec = writable[name]
+                if ref is None:
+                    values[spec.attname] = None
+                elif spec.kind == RECORD:
+                    model = spec.related_model
+                    if ref in found[model]:
+                        values[spec.attname] = found[model][ref]
+                    else:
+                        errors[name] = problems[model][ref]
+                elif ref in users:
+                    values[spec.attname] = users[ref]
+                else:
+                    errors[name] = user_problems[ref]
+            resolved.append((values, errors))
+        return resolved
 
     # --- users ------------------------------------------------------------------------------
 

@@ -301,10 +301,6 @@ class Resource:
         return frozenset(spec.name for spec in self.specs if spec.read_only)
 
     @cached_property
-    def concrete(self) -> list:
-        return list(self.model._meta.concrete_fields)
-
-    @cached_property
     def representation(self) -> "Representation":
         return Representation(self)
 

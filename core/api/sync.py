@@ -12,7 +12,8 @@ A batch is validated and written in bulk, never object by object:
    runs on new and changed rows only;
 5. permissions are checked in bulk (core.permissions: model rights, else ownership);
 6. new and changed rows are written by one ``INSERT … ON CONFLICT (id) DO UPDATE`` per batch,
-   and their change records by one ``COPY`` into the change log, all in one transaction;
+   and their change records by one ``COPY`` into the change log (core.changelog), all in one
+   transaction;
 7. ``rows_synced`` is sent with the rows written, still inside that transaction: rows
    written with SQL send no ``post_save`` or ``post_delete``, so what other apps do after a
    change (finance schedules a TCO recomputation) listens to this signal as well.
@@ -21,27 +22,25 @@ An item identical to its stored row writes nothing and logs nothing. Any invalid
 the whole batch (400, every bad item listed by index and field) and nothing is written.
 """
 
-import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.dispatch import Signal
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from core import context
+from core import changelog, context
 from core.api.errors import Conflict, Forbidden, Invalid, PayloadTooLarge, django_errors
-from core.api.fields import RECORD, USER, snapshot_value
+from core.api.fields import RECORD, snapshot_value
 from core.api.items import missing_required, parse_item
 from core.api.references import Resolver
 from core.choices import ChangeAction, Channel
-from core.models import ObjectChange, RetirableModel
+from core.models import RetirableModel
 from core.permissions import perm_name
 from core.slugs import slug_base
 
@@ -156,7 +155,6 @@ class Engine:
             f.attname for f in self.concrete if f.name not in self.model.changelog_exclude
         ]
         self.records = [s for s in resource.writable.values() if s.kind == RECORD]
-        self.users = [s for s in resource.writable.values() if s.kind == USER]
         self.key_specs = [resource.writable[name] for name in resource.key]
         self.defaulted = [
             f for f in self.concrete if f.attname not in ("id", "created_at", "updated_at")
@@ -252,50 +250,15 @@ class Engine:
     # --- 2. references ------------------------------------------------------------------
 
     def _resolve(self, batch: Batch) -> None:
-        wanted = defaultdict(set)
-        usernames = set()
         # Every item's references, the invalid ones' too: the answer lists all problems.
         entries = batch.entries
-        for entry in entries:
-            for spec in self.records:
-                ref = entry.refs.get(spec.name)
-                if ref is not None:
-                    wanted[spec.related_model].add(ref)
-            for spec in self.users:
-                username = entry.refs.get(spec.name)
-                if username is not None:
-                    usernames.add(username)
-        found, errors = {}, {}
-        for model, keys in wanted.items():
-            model_found, model_errors = batch.resolver.resolve(
-                model,
-                keys,
-                default_source=batch.source,
-                natural_key=self.resource.natural_keys.get(model),
-            )
-            found[model], errors[model] = model_found, model_errors
-        users_found, users_errors = batch.resolver.resolve_users(usernames)
-        for entry in entries:
-            for spec in self.records:
-                if spec.name not in entry.refs:
-                    continue
-                ref = entry.refs[spec.name]
-                if ref is None:
-                    entry.values[spec.attname] = None
-                elif ref in found[spec.related_model]:
-                    entry.values[spec.attname] = found[spec.related_model][ref]
-                else:
-                    batch.error(entry, spec.name, errors[spec.related_model][ref])
-            for spec in self.users:
-                if spec.name not in entry.refs:
-                    continue
-                username = entry.refs[spec.name]
-                if username is None:
-                    entry.values[spec.attname] = None
-                elif username in users_found:
-                    entry.values[spec.attname] = users_found[username]
-                else:
-                    batch.error(entry, spec.name, users_errors[username])
+        resolved = batch.resolver.resolve_items(
+            self.resource, [e.refs for e in entries], default_source=batch.source
+        )
+        for entry, (values, errors) in zip(entries, resolved, strict=True):
+            entry.values.update(values)
+            for name, message in errors.items():
+                batch.error(entry, name, message)
 
     # --- 3. keys and the stored rows ----------------------------------------------------------
 
@@ -434,15 +397,8 @@ class Engine:
     def _clean(self, batch: Batch) -> None:
         """The model's own rules (``clean()``) on every new or changed row."""
         changing = [e for e in batch.valid_entries() if e.outcome in (CREATED, UPDATED)]
-        resolver = batch.resolver
-        for spec in self.records:
-            resolver.ensure(spec.related_model, {e.row.get(spec.attname) for e in changing})
-        for entry in changing:
-            instance = self._instance(entry.row)
-            for spec in self.records:
-                related = resolver.instance(spec.related_model, entry.row.get(spec.attname))
-                if related is not None:
-                    instance._state.fields_cache[spec.name] = related
+        instances = self._instances(batch.resolver, [e.row for e in changing])
+        for entry, instance in zip(changing, instances, strict=True):
             if entry.existing is not None:
                 instance._state.adding = False
             entry.instance = instance
@@ -591,6 +547,7 @@ class Engine:
             self._upsert(cursor, [e.row for e in (*new, *changed)])
             batch.changes += [(entry.existing, entry.row) for entry in (*new, *changed)]
             ctx = context.current()
+            self._load_what_names_read([e.instance for e in (*new, *changed)])
             changes = [
                 self._change(ctx, entry.instance, ChangeAction.CREATE, None, entry.row, now)
                 for entry in new
@@ -600,7 +557,7 @@ class Engine:
                 )
                 for entry in changed
             ]
-            write_changes(cursor, changes)
+            changelog.write_rows(changes)
 
     def _check_not_changed_meanwhile(self, cursor, changed: list[Entry]) -> None:
         """Lock the rows about to change; refuse if one changed since it was read."""
@@ -642,6 +599,42 @@ class Engine:
         """A model instance of a row, for ``clean()`` and ``str()`` (positional: faster)."""
         return self.model(*[row.get(name) for name in self.attnames])
 
+    def _instances(self, resolver: Resolver, rows: list[dict]) -> list:
+        """Model instances of ``rows``, the records they refer to attached (read with one
+        query per referenced model, or already resolved)."""
+        for spec in self.records:
+            resolver.ensure(spec.related_model, {row.get(spec.attname) for row in rows})
+        instances = []
+        for row in rows:
+            instance = self._instance(row)
+            for spec in self.records:
+                related = resolver.instance(spec.related_model, row.get(spec.attname))
+                if related is not None:
+                    instance._state.fields_cache[spec.name] = related
+            instances.append(instance)
+        return instances
+
+    @staticmethod
+    def _load_what_names_read(instances: list) -> None:
+        """Load in bulk the relations ``str()`` reads, so naming the records in the change
+        log takes no query per row. The first name shows which relations it follows, on the
+        instance or on a record it refers to (an assessment's name reads its party's
+        customer); those are then read for all the instances at once."""
+        if not instances:
+            return
+        first = instances[0]
+        cache = first._state.fields_cache
+        attached = {name: obj for name, obj in cache.items() if obj is not None}
+        seen = {name: set(obj._state.fields_cache) for name, obj in attached.items()}
+        own = set(cache)
+        str(first)
+        if followed := set(cache) - own:
+            prefetch_related_objects(instances, *followed)
+        for name, obj in attached.items():
+            if followed := set(obj._state.fields_cache) - seen[name]:
+                related = {id(o): o for i in instances if (o := i._state.fields_cache.get(name))}
+                prefetch_related_objects(list(related.values()), *followed)
+
     @property
     def content_type_id(self) -> int:
         return ContentType.objects.get_for_model(self.model).pk
@@ -650,20 +643,15 @@ class Engine:
         return {name: snapshot_value(row[name]) for name in self.snapshot_fields}
 
     def _change(self, ctx, instance, action, before_row, after_row, now) -> tuple:
-        user = ctx.user
-        return (
-            now,
-            user.pk if user else None,
-            user.get_username() if user else "",
-            ctx.channel,
-            ctx.source,
-            ctx.request_id,
-            action,
-            self.content_type_id,
-            str(after_row["id"] if after_row is not None else before_row["id"]),
-            str(instance)[:200],
-            json.dumps(self.snapshot(before_row)) if before_row is not None else None,
-            json.dumps(self.snapshot(after_row)) if after_row is not None else None,
+        return changelog.row(
+            ctx,
+            time=now,
+            action=action,
+            content_type_id=self.content_type_id,
+            object_id=after_row["id"] if after_row is not None else before_row["id"],
+            object_repr=str(instance),
+            before=self.snapshot(before_row) if before_row is not None else None,
+            after=self.snapshot(after_row) if after_row is not None else None,
         )
 
     def _retire(self, batch: Batch, retirees: list[dict], now) -> list[dict]:
@@ -683,33 +671,28 @@ class Engine:
                     [now, now, ids],
                 )
                 ctx = context.current()
+                afters = [{**row, "retired_at": now, "updated_at": now} for row in retirees]
+                instances = self._instances(batch.resolver, afters)
+                self._load_what_names_read(instances)
                 changes = []
-                for row in retirees:
-                    after = {**row, "retired_at": now, "updated_at": now}
+                for row, after, instance in zip(retirees, afters, instances, strict=True):
                     batch.changes.append((row, after))
-                    instance = self._instance(after)
                     changes.append(
                         self._change(ctx, instance, ChangeAction.UPDATE, row, after, now)
                     )
-                write_changes(cursor, changes)
+                changelog.write_rows(changes)
             outcome = RETIRED
         elif not model._meta.related_objects:
-            resolver = batch.resolver
-            for spec in self.records:
-                resolver.ensure(spec.related_model, {row.get(spec.attname) for row in retirees})
+            instances = self._instances(batch.resolver, retirees)
+            self._load_what_names_read(instances)
             with connection.cursor() as cursor:
                 cursor.execute(f'DELETE FROM "{self.table}" WHERE id = ANY(%s)', [ids])
-                ctx = context.current()
-                changes = []
-                for row in retirees:
-                    batch.changes.append((row, None))
-                    instance = self._instance(row)
-                    for spec in self.records:
-                        related = resolver.instance(spec.related_model, row.get(spec.attname))
-                        if related is not None:
-                            instance._state.fields_cache[spec.name] = related
-                    changes.append(self._change(ctx, instance, ChangeAction.DELETE, row, None, now))
-                write_changes(cursor, changes)
+            ctx = context.current()
+            changes = []
+            for row, instance in zip(retirees, instances, strict=True):
+                batch.changes.append((row, None))
+                changes.append(self._change(ctx, instance, ChangeAction.DELETE, row, None, now))
+            changelog.write_rows(changes)
             outcome = DELETED
         else:
             # Other records refer to these: Django's delete applies their on_delete rules.
@@ -745,32 +728,6 @@ class Engine:
         return SyncResult(
             source=source, mode=mode, items=items, retirements=retirements, counts=counts
         ).as_dict()
-
-
-CHANGE_COLUMNS = (
-    "time",
-    "user_id",
-    "user_name",
-    "channel",
-    "source",
-    "request_id",
-    "action",
-    "content_type_id",
-    "object_id",
-    "object_repr",
-    "before",
-    "after",
-)
-
-
-def write_changes(cursor, changes: list[tuple]) -> None:
-    """Change records in one COPY: the bulk equivalent of core.changelog.record_many."""
-    if not changes:
-        return
-    table = ObjectChange._meta.db_table
-    with cursor.cursor.copy(f'COPY "{table}" ({", ".join(CHANGE_COLUMNS)}) FROM STDIN') as copy:
-        for change in changes:
-            copy.write_row(change)
 
 
 _engines: dict[str, Engine] = {}

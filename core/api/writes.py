@@ -2,13 +2,10 @@
 the sync engine, resolve its references, check the rights with core.permissions, then call the
 resource's services.py function in a transaction, under the change-log channel ``api``."""
 
-from collections import defaultdict
-
 from django.db import transaction
 
 from core import context
 from core.api.errors import Forbidden, Invalid
-from core.api.fields import RECORD, USER
 from core.api.items import missing_required, parse_item
 from core.api.references import Resolver
 from core.choices import Channel
@@ -36,38 +33,11 @@ def apply_body(resource, *, user, data, instance, partial: bool):
         raise Invalid(errors=errors)
     default_source = values.get("source", getattr(instance, "source", ""))
     resolver = Resolver(user=user)
-    wanted = defaultdict(set)
-    usernames = set()
-    for name, ref in refs.items():
-        spec = resource.writable[name]
-        if ref is None:
-            continue
-        if spec.kind == RECORD:
-            wanted[spec.related_model].add(ref)
-        elif spec.kind == USER:
-            usernames.add(ref)
-    found, problems = {}, {}
-    for model, keys in wanted.items():
-        found[model], problems[model] = resolver.resolve(
-            model,
-            keys,
-            default_source=default_source,
-            natural_key=resource.natural_keys.get(model),
-        )
-    users, user_problems = resolver.resolve_users(usernames)
-    for name, ref in refs.items():
-        spec = resource.writable[name]
-        if ref is None:
-            values[spec.attname] = None
-        elif spec.kind == RECORD:
-            if ref in found[spec.related_model]:
-                values[spec.attname] = found[spec.related_model][ref]
-            else:
-                errors[name] = [problems[spec.related_model][ref]]
-        elif ref in users:
-            values[spec.attname] = users[ref]
-        else:
-            errors[name] = [user_problems[ref]]
+    ((ref_values, ref_errors),) = resolver.resolve_items(
+        resource, [refs], default_source=default_source
+    )
+    values.update(ref_values)
+    errors.update({name: [message] for name, message in ref_errors.items()})
     if errors:
         raise Invalid(errors=errors)
     before_parents = {p: getattr(instance, resource.writable[p].attname) for p in resource.parents}

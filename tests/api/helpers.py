@@ -1,4 +1,6 @@
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.models import ObjectChange
 
@@ -15,6 +17,13 @@ def service_item(n, **extra) -> dict:
 
 def sync(api, resource: str, items: list, *, source: str = "cmdb", **envelope):
     return api.post(f"/api/v1/sync/{resource}/", {"source": source, "items": items, **envelope})
+
+
+def sync_counting_queries(api, resource: str, items: list, **options):
+    """``sync``, and the number of queries it made: (response, count)."""
+    with CaptureQueriesContext(connection) as captured:
+        response = sync(api, resource, items, **options)
+    return response, len(captured.captured_queries)
 
 
 def outcomes(response) -> list[str]:

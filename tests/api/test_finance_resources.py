@@ -7,14 +7,13 @@ from decimal import Decimal
 
 import pytest
 import yaml
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from core.money import to_cents
-from finance import selectors, services, tasks
+from finance import selectors, services
 from finance.choices import PeriodStatus
 from finance.models import CostItem, CostPool, ExchangeRate, Period, PoolAllocation, TcoResult
-from tests.api.helpers import changes_of, outcomes, sync
+from tests.api.helpers import changes_of, outcomes, sync, sync_counting_queries
+from tests.factories import finance as finance_factories
 from tests.factories.finance import (
     CostItemFactory,
     CostPoolFactory,
@@ -36,6 +35,10 @@ from tests.factories.portfolio import (
 
 pytestmark = pytest.mark.django_db
 
+# The fixtures that watch scheduled recomputations, shared with tests/finance.
+enqueued = finance_factories.enqueued
+settle = finance_factories.settle
+
 WRITABLE = ("cost-pools", "pool-allocations", "cost-items", "exchange-rates")
 READ_ONLY = ("periods", "tco-results", "tco-unallocated")
 
@@ -43,31 +46,6 @@ READ_ONLY = ("periods", "tco-results", "tco-unallocated")
 @pytest.fixture
 def finance_api(finance_user, api_for):
     return api_for(finance_user)
-
-
-@pytest.fixture
-def enqueued(monkeypatch):
-    """The recomputation tasks sent to the broker (nothing is really sent)."""
-    sent = []
-    monkeypatch.setattr(
-        tasks.recompute_dirty_periods, "apply_async", lambda *args, **kwargs: sent.append(kwargs)
-    )
-    return sent
-
-
-@pytest.fixture
-def settle(enqueued):
-    """Run what the set-up scheduled (the test's transaction never commits), then start
-    clean: no period dirty, nothing enqueued."""
-
-    def run():
-        for _savepoints, callback, _robust in list(connection.run_on_commit):
-            if isinstance(callback, services.PendingRecompute) and not callback.done:
-                callback()
-        Period.objects.update(recompute_requested_at=None)
-        enqueued.clear()
-
-    return run
 
 
 def dirty_labels() -> list[str]:
@@ -686,10 +664,9 @@ def test_cost_item_sync_makes_a_constant_number_of_queries(pm_api):
     for first, size, months in ((100, 3, ("2026-10", "2026-11", "2026-12")),
                                 (200, 300, ("2027-01", "2027-02", "2027-03"))):  # fmt: skip
         items = [cost_line(n, period=months[n % 3]) for n in range(first, first + size)]
-        with CaptureQueriesContext(connection) as queries:
-            response = sync(pm_api, "cost-items", items, source="erp")
+        response, count = sync_counting_queries(pm_api, "cost-items", items, source="erp")
         assert response.json()["created"] == size
-        counts.append(len(queries.captured_queries))
+        counts.append(count)
     assert counts[0] == counts[1]
 
 

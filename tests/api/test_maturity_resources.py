@@ -7,11 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from core.choices import Channel
+from core.choices import ChangeAction, Channel
 from maturity import selectors
 from maturity.models import Assessment, BalanceSelfAssessment, Party
 from maturity.questionnaire import answers_for_level, statements_for
-from tests.api.helpers import changes_of, outcomes, sync
+from tests.api.helpers import changes_of, outcomes, sync, sync_counting_queries
 from tests.factories.maturity import (
     AssessmentFactory,
     CustomerPartyFactory,
@@ -631,32 +631,52 @@ def assessment_items(parties, *, level: int) -> list[dict]:
     ]
 
 
-def sync_queries(pm_api, django_assert_max_num_queries, resource, items) -> int:
-    with django_assert_max_num_queries(60) as captured:
-        response = sync(pm_api, resource, items)
+def sync_queries(pm_api, resource, items) -> int:
+    response, count = sync_counting_queries(pm_api, resource, items)
     assert response.status_code == 200, response.json()
-    return len(captured.captured_queries)
+    assert count <= 60
+    return count
 
 
-def test_sync_query_count_does_not_grow_with_the_batch(pm_api, django_assert_max_num_queries):
+def test_sync_query_count_does_not_grow_with_the_batch(pm_api):
     parties = [CustomerPartyFactory(source="cmdb", external_id=f"p-{n}") for n in range(12)]
     # Every run below changes stored records (a run that also creates would count the same).
     assert sync(pm_api, "assessments", assessment_items(parties, level=1)).status_code == 200
-    few = sync_queries(
-        pm_api, django_assert_max_num_queries, "assessments", assessment_items(parties[:2], level=2)
-    )
-    many = sync_queries(
-        pm_api, django_assert_max_num_queries, "assessments", assessment_items(parties, level=3)
-    )
+    few = sync_queries(pm_api, "assessments", assessment_items(parties[:2], level=2))
+    many = sync_queries(pm_api, "assessments", assessment_items(parties, level=3))
     assert many == few
     unit_items = [
         {"external_id": f"p-{n}", "served_by": {"external_id": "u"}, "kind": "customer"}
         for n in range(12)
     ]
     ProviderUnitFactory(source="cmdb", external_id="u")
-    few = sync_queries(pm_api, django_assert_max_num_queries, "parties", unit_items[:2])
-    many = sync_queries(pm_api, django_assert_max_num_queries, "parties", unit_items)
+    few = sync_queries(pm_api, "parties", unit_items[:2])
+    many = sync_queries(pm_api, "parties", unit_items)
     assert many == few
+
+
+def test_full_sync_deletions_are_named_without_a_query_per_record(pm_api):
+    """A deleted assessment's name reads its party's customer: read once for all."""
+
+    def deletion_queries(source: str, removed: int) -> int:
+        parties = [CustomerPartyFactory() for _ in range(removed + 1)]
+        items = assessment_items(parties, level=2)
+        assert sync(pm_api, "assessments", items, source=source).status_code == 200
+        doomed = {
+            str(a.pk): str(a)
+            for a in Assessment.objects.filter(source=source).exclude(
+                external_id=items[0]["external_id"]
+            )
+        }
+        response, count = sync_counting_queries(
+            pm_api, "assessments", items[:1], source=source, mode="full", allow_mass_retire=True
+        )
+        assert response.json()["deleted"] == removed
+        deletions = changes_of(Assessment, action=ChangeAction.DELETE, object_id__in=doomed)
+        assert {c.object_id: c.object_repr for c in deletions} == doomed
+        return count
+
+    assert deletion_queries("cmdb-a", 2) == deletion_queries("cmdb-b", 10)
 
 
 # --- Schema and feed ----------------------------------------------------------------------------

@@ -4,12 +4,10 @@ their connections, the improvement log; single writes, syncs, refusals, rights, 
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from core.choices import ChangeAction, Channel
 from portfolio.choices import ServiceLifecycle
-from tests.api.helpers import changes_of, outcomes, sync
+from tests.api.helpers import changes_of, outcomes, sync, sync_counting_queries
 from tests.factories import UserFactory
 from tests.factories.portfolio import ApplicationFactory, ServiceFactory
 from tests.factories.valuestreams import (
@@ -244,10 +242,9 @@ def test_stage_sync_upsert_full_idempotent_and_relayered(
 
 def test_stage_sync_queries_do_not_grow_with_the_batch(vso_api, stream):
     def queries(items):
-        with CaptureQueriesContext(connection) as captured:
-            response = sync(vso_api, "stages", items)
+        response, count = sync_counting_queries(vso_api, "stages", items)
         assert response.status_code == 200, response.json()
-        return len(captured.captured_queries)
+        return count
 
     queries([stage_item(n) for n in range(2)])  # caches filled (token use, content type)
     small = queries([stage_item(n) for n in range(2, 4)])
