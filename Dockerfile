@@ -42,13 +42,12 @@ COPY . .
 
 # Static files are collected (hashed and compressed for WhiteNoise) into the image. Settings
 # demand these variables, so collectstatic gets placeholders: nothing connects to them here.
-# The code stays owned by root; the application user may write only to the media folder.
+# The code stays owned by root and read-only to the application user: Portico keeps its data,
+# report files included, in the database.
 RUN DATABASE_URL=postgresql://build@localhost/build \
     REDIS_URL=redis://localhost:6379/0 \
     SECRET_KEY=build-only-placeholder-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz \
-    python manage.py collectstatic --noinput --verbosity 0 \
-    && mkdir -p var/media \
-    && chown portico:portico var/media
+    python manage.py collectstatic --noinput --verbosity 0
 
 USER portico:portico
 EXPOSE 8000

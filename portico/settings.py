@@ -167,8 +167,6 @@ PORTICO_FISCAL_YEAR_START_MONTH = env.integer("PORTICO_FISCAL_YEAR_START_MONTH",
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.string("STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles")))
-MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
-MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
