@@ -355,7 +355,7 @@ class ExchangeRate(SyncedModel):
         ]
 
     def __str__(self):
-        return f"{self.currency} {self.period}: {self.rate.normalize()}"
+        return f"{self.currency} {self.period}: {self.rate.normalize():f}"
 
     def get_absolute_url(self):
         return reverse("finance:rate_edit", args=[self.pk])

@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.templatetags.portico import plain_number
 from finance.models import CostItem, CostPool, ExchangeRate, Period, TcoRun
 
 
@@ -86,7 +87,7 @@ class ExchangeRateTable(tables.Table):
         return record.period.label
 
     def render_rate(self, value):
-        return value.normalize()
+        return plain_number(value)
 
 
 class PeriodTable(tables.Table):

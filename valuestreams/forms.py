@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from core.forms import PorticoModelForm as BaseModelForm
 from core.permissions import can
+from core.templatetags.portico import plain_number
 from portfolio.choices import ServiceLifecycle
 from portfolio.forms import application_picker, service_picker
 from portfolio.models import Customer, Service
@@ -111,8 +112,9 @@ class StageForm(PorticoModelForm):
         self.order_fields(self._meta.fields)
         stage = self.instance
         if stage.pk:
-            self.fields["process_time"].initial = stage.process_time.normalize()
-            self.fields["lead_time"].initial = stage.lead_time.normalize()
+            # In the unit entered, as people write it: 10, not 1E+1 (Decimal.normalize's).
+            self.fields["process_time"].initial = Decimal(plain_number(stage.process_time))
+            self.fields["lead_time"].initial = Decimal(plain_number(stage.lead_time))
             self.fields["services"].queryset = stage.services.order_by("name")
             self.fields["applications"].queryset = stage.applications.order_by("name")
         else:

@@ -531,3 +531,11 @@ def test_lineage_does_not_mistake_the_rounding_cent_for_a_change(client, viewer)
     )
     CostItem.objects.filter(pk=item.pk).update(amount=Decimal("100.06"))
     assert all(selectors.lineage(service=service, period=period)["differs"] for service in shares)
+
+
+def test_rates_are_shown_as_people_write_them(client, viewer):
+    rate = ExchangeRateFactory(currency="JPY", rate=Decimal("100"))
+    client.force_login(viewer)
+    page = client.get(reverse("finance:rate_list")).content.decode()
+    assert ">100<" in page and "1E+2" not in page
+    assert str(rate).endswith(": 100")

@@ -501,6 +501,12 @@ def test_editing_a_stage_in_place_keeps_its_units(client, stream, owner):
     assert form.status_code == 200
     assert f'id="id_stage-{stage.pk}-process_time"' in form.content.decode()
     assert form.context["edit_form"]["process_time"].value() == Decimal("1.5")
+    stage.process_time_minutes, stage.process_time_unit = Decimal(10), "minutes"
+    stage.save()
+    shown = client.get(url, **HTMX).content.decode()
+    assert f'name="stage-{stage.pk}-process_time" value="10"' in shown  # not 1E+1
+    stage.process_time_minutes, stage.process_time_unit = Decimal(90), "hours"
+    stage.save()
     response = client.post(
         url, stage_data(f"stage-{stage.pk}", name="Pay the claimant", lead_time="3"), **HTMX
     )
