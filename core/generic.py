@@ -20,6 +20,29 @@ from core.exports import export_table
 from core.permissions import can
 
 
+def add_service_errors(form, exc: ValidationError) -> None:
+    """Put a services error beside the fields it names (above the form for the others):
+    ``form.add_error(None, exc)`` would fail on a field the form does not have."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def save_with(form, save) -> bool:
+    """Validate ``form`` and hand its unsaved instance to ``save`` in one transaction."""
+    if not form.is_valid():
+        return False
+    try:
+        with transaction.atomic():
+            save(form.save(commit=False))
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return False
+    return True
+
+
 def partial_or_page(request, template_name: str, partial: str) -> str:
     """The partial for an htmx request that is not a boosted navigation, else the page."""
     if request.htmx and not request.htmx.boosted:
@@ -160,7 +183,7 @@ class ObjectEditView(ObjectMixin, View):
                 with transaction.atomic():
                     obj = self.save(form)
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_service_errors(form, exc)
             else:
                 verb = "Created" if self.is_create() else "Saved"
                 messages.success(request, f"{verb} {self.model._meta.verbose_name} “{obj}”.")

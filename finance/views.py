@@ -17,6 +17,7 @@ from core.generic import (
     ObjectDeleteView,
     ObjectEditView,
     ObjectListView,
+    add_service_errors,
     partial_or_page,
     redirect_after_write,
 )
@@ -390,7 +391,7 @@ def allocation_add(request, slug: str):
             with transaction.atomic():
                 services.save_allocation(allocation=allocation)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             return _allocations_response(request, pool)
     return _allocations_response(request, pool, form=form, status=422)
@@ -409,7 +410,7 @@ def allocation_edit(request, pk: int):
                 with transaction.atomic():
                     services.save_allocation(allocation=form.save(commit=False))
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_service_errors(form, exc)
             else:
                 return redirect_after_write(request, pool.get_absolute_url() + "#allocations")
         status = 422
@@ -576,7 +577,7 @@ def period_restate(request, label: str):
                 period=period, user=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Restated {period} as version {run.version}.")
             return redirect_after_write(request, period.get_absolute_url())

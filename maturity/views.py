@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.generic import (
     ObjectDeleteView,
     ObjectEditView,
+    add_service_errors,
     partial_or_page,
     redirect_after_write,
 )
@@ -24,7 +25,6 @@ from maturity.forms import AssessmentForm, ProviderUnitForm, SelfAssessmentForm,
 from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
 from maturity.questionnaire import LEVELS, statements_by_level
 from portfolio.models import Customer
-from portfolio.views.rows import add_service_errors
 
 
 def require_view(request) -> None:

@@ -14,11 +14,11 @@ from core.generic import (
     ObjectDetailView,
     ObjectEditView,
     ObjectListView,
+    add_service_errors,
     redirect_after_write,
 )
 from core.permissions import can, perm_name
 from portfolio.choices import ServiceKind
-from portfolio.views.rows import add_service_errors
 from valuestreams import maps, selectors, services
 from valuestreams.choices import ImprovementStatus, ProcessLayer
 from valuestreams.filtersets import ProcessFilterSet, ValueStreamFilterSet

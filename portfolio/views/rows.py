@@ -5,11 +5,12 @@ Each add/edit view finds its parent and row, then hands over to ``child_row_form
 parent's section answers (an htmx partial, or a redirect back to the parent's page).
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 
+from core.generic import save_with
 from core.permissions import can
 
 
@@ -22,28 +23,6 @@ def require(request, action: str, obj) -> None:
 def allowed_pks(queryset, user, action: str) -> set[int]:
     """The ids of the rows of ``queryset`` that ``user`` may ``action``, in one query."""
     return set(queryset.restrict(user, action).values_list("pk", flat=True))
-
-
-def add_service_errors(form, exc: ValidationError) -> None:
-    """Put a services error beside the fields it names (above the form for the others)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-def save_with(form, save) -> bool:
-    """Validate ``form`` and hand its unsaved instance to ``save`` in one transaction."""
-    if not form.is_valid():
-        return False
-    try:
-        with transaction.atomic():
-            save(form.save(commit=False))
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-        return False
-    return True
 
 
 def back_to(parent, anchor: str) -> HttpResponseRedirect:

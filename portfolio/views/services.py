@@ -12,6 +12,7 @@ from core.generic import (
     ObjectDetailView,
     ObjectEditView,
     ObjectListView,
+    add_service_errors,
 )
 from core.permissions import can
 from portfolio import selectors, services
@@ -201,7 +202,7 @@ def item_form_view(request, slug: str, aspect: str = "", dimension: str = "", pk
                 else:
                     services.save_specification_item(item=form.save(commit=False))
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             return quadrant_response(request, service, key)
     return quadrant_response(request, service, key, form=form, status=422)
@@ -255,7 +256,7 @@ def dependency_add(request, slug: str):
             with transaction.atomic():
                 services.save_dependency(dependency=dependency)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             return dependencies_response(request, service)
     if not request.htmx:
