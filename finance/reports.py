@@ -128,12 +128,10 @@ def gather(*, definition, span, periods) -> ReportData:
 
 
 def _lineage_rows(rows: list[dict], periods: list) -> tuple[list[dict], str]:
-    from finance.services import load_inputs
-
     traced = [row for row in rows if row["tco"]][:LINEAGE_SERVICES]
     lines = []
     for period in periods:
-        loaded = load_inputs(period=period)
+        loaded = selectors.load_inputs(period=period)
         for row in traced:
             found = selectors.lineage(
                 service=row["service"], period=period, limit=LINEAGE_ROWS, loaded=loaded

@@ -1,31 +1,37 @@
 """Reusable reads of cost data and of the stored TCO results."""
 
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from finance import tco
-from finance.choices import NodeKind, PeriodStatus, UnallocatedReason
+from finance.choices import CostCategory, Expenditure, NodeKind, PeriodStatus, UnallocatedReason
 from finance.models import (
     CostItem,
     CostPool,
+    ExchangeRate,
     Period,
+    PoolAllocation,
     ReportFile,
     ReportRun,
     TcoResult,
     TcoRun,
     TcoUnallocated,
 )
+from portfolio.choices import ApplicationLifecycle, ServiceLifecycle
 from portfolio.models import (
     Application,
     ApplicationSupport,
     Contract,
     ContractCoverage,
     Service,
+    ServiceDependency,
     Subscription,
 )
 
@@ -219,8 +225,6 @@ def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -
     result says so. A caller tracing many services of one period passes the period's
     ``load_inputs`` once as ``loaded``.
     """
-    from finance.services import load_inputs, monthly_share_cents
-
     target = (tco.SERVICE, service.pk)
     if loaded is None:
         loaded = load_inputs(period=period)
@@ -819,3 +823,195 @@ def report_already_emailed(*, definition, period_key: str) -> bool:
     return ReportRun.objects.filter(
         definition=definition, period_key=period_key, emailed_at__isnull=False
     ).exists()
+
+
+# --- The roll-up's inputs ------------------------------------------------------------------
+
+
+@dataclass
+class LoadedInputs:
+    """The engine's inputs for one period, plus what only the results need."""
+
+    inputs: tco.Inputs
+    # (node, currency, source period label) → original amount without a rate
+    unconverted: dict[tuple[tco.Node, str, str], Decimal] = field(default_factory=dict)
+    revenue: dict[int, Decimal] = field(default_factory=dict)
+    units: dict[int, Decimal] = field(default_factory=dict)
+    unit_names: dict[int, str] = field(default_factory=dict)
+    revenue_unconverted: dict[str, Decimal] = field(default_factory=dict)
+    cost_groups: int = 0
+
+
+# Each item's share of this month in whole cents (capex: the odd cents go to its first
+# months), converted at the rate of the item's own period, summed exactly (numeric) by
+# target, category and opex/capex. Items whose currency has no rate are summed apart, in
+# their own currency, by currency and period.
+COST_SHARES_SQL = """
+    WITH shares AS (
+        SELECT ci.service_id, ci.application_id, ci.contract_id, ci.pool_id,
+               ci.category, ci.expenditure, ci.currency, ci.period_id,
+               ROUND(ci.amount * 100)::bigint / ci.spread_months
+               + CASE WHEN %(serial)s - p.serial
+                           < MOD(ROUND(ci.amount * 100)::bigint, ci.spread_months)
+                      THEN 1 ELSE 0 END AS cents,
+               CASE WHEN ci.currency = %(reporting)s THEN 1 ELSE r.rate END AS rate
+          FROM {items} ci
+          JOIN {periods} p ON p.id = ci.period_id
+          LEFT JOIN {rates} r ON r.period_id = ci.period_id AND r.currency = ci.currency
+         WHERE p.serial <= %(serial)s AND p.serial + ci.spread_months > %(serial)s
+    )
+    SELECT service_id, application_id, contract_id, pool_id, category, expenditure,
+           CASE WHEN rate IS NULL THEN currency ELSE '' END AS unconverted_currency,
+           CASE WHEN rate IS NULL THEN period_id END AS unconverted_period,
+           SUM(cents * COALESCE(rate, 1)) AS cents
+      FROM shares
+     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+     ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+"""
+
+REVENUE_SQL = """
+    SELECT s.service_id, s.currency,
+           COALESCE(SUM(s.annual_charge), 0) AS annual,
+           COALESCE(SUM(CASE WHEN s.annual_charge IS NULL
+                             THEN s.units * s.price_per_unit END), 0) AS monthly,
+           SUM(s.units) AS units, MIN(s.unit_name), MAX(s.unit_name)
+      FROM {subscriptions} s
+     WHERE s.start_date <= %(mid)s AND (s.end_date IS NULL OR s.end_date >= %(mid)s)
+       AND (s.retired_at IS NULL OR s.retired_at >= %(mid_time)s)
+     GROUP BY s.service_id, s.currency
+     ORDER BY s.service_id, s.currency
+"""
+
+
+def monthly_share_cents(annual_cents: int, month: int) -> int:
+    """A twelfth of an annual amount in whole cents; the cents left over go to the first
+    months of the calendar year, so any twelve consecutive months add up to the amount."""
+    base, extra = divmod(annual_cents, 12)
+    return base + (1 if month <= extra else 0)
+
+
+def load_inputs(*, period: Period) -> LoadedInputs:
+    """Everything the engine needs for ``period``, in a fixed number of set-based queries."""
+    reporting = settings.PORTICO_CURRENCY
+    serial = period.serial
+    mid = period.mid_month
+    mid_time = timezone.make_aware(datetime.datetime(mid.year, mid.month, mid.day))
+
+    nodes: dict[tco.Node, bool] = {}
+    for pk, lifecycle in Service.objects.values_list("pk", "lifecycle"):
+        nodes[(tco.SERVICE, pk)] = lifecycle == ServiceLifecycle.RETIRED
+    for pk, lifecycle, retired_at in Application.objects.values_list(
+        "pk", "lifecycle", "retired_at"
+    ):
+        retired = lifecycle == ApplicationLifecycle.RETIRED or retired_at is not None
+        nodes[(tco.APPLICATION, pk)] = retired
+    for pk, retired_at in Contract.objects.values_list("pk", "retired_at"):
+        nodes[(tco.CONTRACT, pk)] = retired_at is not None
+    for pk, retired_at in CostPool.objects.values_list("pk", "retired_at"):
+        nodes[(tco.POOL, pk)] = retired_at is not None
+
+    edges: list[tco.Edge] = []
+    for application_id, service_id, weight in ApplicationSupport.objects.values_list(
+        "application_id", "service_id", "weight"
+    ):
+        edges.append(tco.Edge((tco.APPLICATION, application_id), (tco.SERVICE, service_id), weight))
+    for contract_id, service_id, application_id, weight in ContractCoverage.objects.values_list(
+        "contract_id", "service_id", "application_id", "weight"
+    ):
+        target = (
+            (tco.SERVICE, service_id)
+            if service_id is not None
+            else (tco.APPLICATION, application_id)
+        )
+        edges.append(tco.Edge((tco.CONTRACT, contract_id), target, weight))
+    for pool_id, service_id, weight in PoolAllocation.objects.values_list(
+        "pool_id", "service_id", "weight"
+    ):
+        edges.append(tco.Edge((tco.POOL, pool_id), (tco.SERVICE, service_id), weight))
+    for provider_id, consumer_id, weight in ServiceDependency.objects.values_list(
+        "provider_id", "consumer_id", "weight"
+    ):
+        edges.append(tco.Edge((tco.SERVICE, provider_id), (tco.SERVICE, consumer_id), weight))
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            COST_SHARES_SQL.format(
+                items=CostItem._meta.db_table,
+                periods=Period._meta.db_table,
+                rates=ExchangeRate._meta.db_table,
+            ),
+            {"serial": serial, "reporting": reporting},
+        )
+        groups = cursor.fetchall()
+    rates: dict[str, Decimal] = dict(
+        ExchangeRate.objects.filter(period=period).values_list("currency", "rate")
+    )
+    labels = {
+        pk: f"{year:04d}-{month:02d}"
+        for pk, year, month in Period.objects.filter(
+            pk__in={row[7] for row in groups if row[7] is not None}
+        ).values_list("pk", "year", "month")
+    }
+    loaded = LoadedInputs(inputs=tco.Inputs(nodes=nodes, costs={}, edges=edges))
+    loaded.cost_groups = len(groups)
+    costs = loaded.inputs.costs
+    cell_index = tco.CELL_INDEX
+    with localcontext() as ctx:
+        ctx.prec = tco.PRECISION
+        for s_id, a_id, c_id, p_id, category, expenditure, currency, period_id, cents in groups:
+            node = node_for(s_id, a_id, c_id, p_id)
+            if currency:
+                key = (node, currency, labels[period_id])
+                loaded.unconverted[key] = loaded.unconverted.get(key, Decimal(0)) + Decimal(
+                    cents
+                ).scaleb(-2)
+                continue
+            vector = costs.get(node)
+            if vector is None:
+                vector = costs[node] = tco.zeros()
+            vector[cell_index[(category, expenditure)]] += Decimal(cents).scaleb(-2)
+
+        contracts = Contract.objects.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=mid),
+            Q(retired_at__isnull=True) | Q(retired_at__gte=mid_time),
+            start_date__lte=mid,
+        ).values_list("pk", "currency", "annual_value")
+        vendor_cell = tco.CELL_INDEX[(CostCategory.VENDOR.value, Expenditure.OPEX.value)]
+        for pk, currency, annual_value in contracts:
+            cents = monthly_share_cents(int(annual_value * 100), period.month)
+            if not cents:
+                continue
+            node = (tco.CONTRACT, pk)
+            rate = Decimal(1) if currency == reporting else rates.get(currency)
+            if rate is None:
+                key = (node, currency, period.label)
+                loaded.unconverted[key] = loaded.unconverted.get(key, Decimal(0)) + Decimal(
+                    cents
+                ).scaleb(-2)
+                continue
+            vector = costs.get(node)
+            if vector is None:
+                vector = costs[node] = tco.zeros()
+            vector[vendor_cell] += Decimal(cents) * rate / 100
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                REVENUE_SQL.format(subscriptions=Subscription._meta.db_table),
+                {"mid": mid, "mid_time": mid_time},
+            )
+            for service_id, currency, annual, monthly, units, first, last in cursor.fetchall():
+                amount = annual / 12 + monthly
+                rate = Decimal(1) if currency == reporting else rates.get(currency)
+                if rate is None:
+                    loaded.revenue_unconverted[currency] = (
+                        loaded.revenue_unconverted.get(currency, Decimal(0)) + amount
+                    )
+                else:
+                    loaded.revenue[service_id] = (
+                        loaded.revenue.get(service_id, Decimal(0)) + amount * rate
+                    )
+                loaded.units[service_id] = loaded.units.get(service_id, Decimal(0)) + units
+                name = first if first == last else "units"
+                previous = loaded.unit_names.get(service_id)
+                loaded.unit_names[service_id] = name if previous in (None, name) else "units"
+    return loaded

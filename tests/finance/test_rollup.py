@@ -264,7 +264,7 @@ def test_failed_run_is_recorded_with_its_error(portfolio, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("ledger unreadable")
 
-    monkeypatch.setattr(services, "load_inputs", broken)
+    monkeypatch.setattr(selectors, "load_inputs", broken)
     with pytest.raises(RuntimeError):
         services.recompute_tco(period=portfolio["march"])
     run = TcoRun.objects.get()

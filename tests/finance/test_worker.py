@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from finance import services, tasks
+from finance import tasks
 from finance.choices import RunOutcome, RunTrigger
 from finance.models import Period, TcoResult, TcoRun
+from finance.services import recompute
 from tests.factories.finance import CostItemFactory, PeriodFactory
 from tests.factories.portfolio import ServiceFactory
 
@@ -84,7 +85,7 @@ def test_worker_runs_the_coalesced_recomputation(worker, monkeypatch):
     queue, log = worker
     # Send the coalesced task to this test's queue at once instead of after the countdown.
     monkeypatch.setattr(
-        services,
+        recompute,
         "enqueue_recompute",
         lambda: tasks.recompute_dirty_periods.apply_async(queue=queue),
     )

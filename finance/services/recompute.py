@@ -1,0 +1,110 @@
+"""Scheduling the roll-up: a burst of edits marks periods dirty and becomes one run."""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from finance.choices import PeriodStatus
+from finance.models import Period
+
+logger = logging.getLogger(__name__)
+
+
+# A burst of edits becomes one run: the task waits this long before it looks for dirty periods.
+COALESCE_SECONDS = 10
+# A dirty marker older than this with no run since means the task was lost: enqueue again.
+STALE_AFTER = timedelta(minutes=15)
+
+
+class PendingRecompute:
+    """What changed in one transaction. On commit it marks the affected open periods dirty
+    with one UPDATE and enqueues the recomputation task only if a period became dirty
+    (a task is already waiting for the others)."""
+
+    def __init__(self):
+        self.done = False
+        self.all_periods = False
+        # (period id, months from it; None = that period and every later one)
+        self.spans: set[tuple[int, int | None]] = set()
+
+    def add(self, *, period_id: int | None = None, months: int | None = 1, all_periods=False):
+        if all_periods or period_id is None:
+            self.all_periods = True
+        else:
+            self.spans.add((period_id, months))
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        try:
+            if mark_dirty(self):
+                enqueue_recompute()
+        except Exception as exc:  # the marker stays; the nightly run or a later edit takes it up
+            logger.warning("Could not schedule the TCO recomputation: %s", exc)
+
+
+def mark_dirty(pending: PendingRecompute) -> bool:
+    """Mark the affected open periods dirty; True when a task should be enqueued."""
+    open_periods = Period.objects.filter(status=PeriodStatus.OPEN)
+    if not pending.all_periods:
+        starts = dict(
+            Period.objects.filter(pk__in={pk for pk, _ in pending.spans}).values_list(
+                "pk", "serial"
+            )
+        )
+        condition = Q(pk__in=[])
+        for period_id, months in pending.spans:
+            start = starts.get(period_id)
+            if start is None:
+                continue
+            if months is None:
+                condition |= Q(serial__gte=start)
+            else:
+                condition |= Q(serial__gte=start, serial__lt=start + months)
+        open_periods = open_periods.filter(condition)
+    now = timezone.now()
+    newly = open_periods.filter(recompute_requested_at__isnull=True).update(
+        recompute_requested_at=now
+    )
+    stale = open_periods.filter(recompute_requested_at__lt=now - STALE_AFTER).update(
+        recompute_requested_at=now
+    )
+    return bool(newly or stale)
+
+
+def enqueue_recompute() -> None:
+    from finance.tasks import recompute_dirty_periods
+
+    recompute_dirty_periods.apply_async(countdown=COALESCE_SECONDS)
+
+
+def discard_scheduled_recompute() -> None:
+    """Drop the recomputation this transaction scheduled (for a loader that rolls up every
+    period it touched itself before committing)."""
+    conn = transaction.get_connection()
+    for _savepoints, callback, _robust in conn.run_on_commit:
+        if isinstance(callback, PendingRecompute):
+            callback.done = True
+
+
+def request_recompute(*, period_id: int | None = None, months: int | None = 1, all_periods=False):
+    """Schedule a recomputation of the open periods a change affects, after commit.
+
+    All requests of one transaction share one PendingRecompute, so a thousand edits make one
+    UPDATE and at most one task.
+    """
+    conn = transaction.get_connection()
+    if conn.in_atomic_block:
+        # The callbacks waiting for this transaction's commit (Django keeps them as
+        # (savepoint ids, callback, robust); a rolled-back savepoint drops its own).
+        for _savepoints, callback, _robust in conn.run_on_commit:
+            if isinstance(callback, PendingRecompute) and not callback.done:
+                callback.add(period_id=period_id, months=months, all_periods=all_periods)
+                return
+    pending = PendingRecompute()
+    pending.add(period_id=period_id, months=months, all_periods=all_periods)
+    transaction.on_commit(pending, robust=True)

@@ -1,0 +1,223 @@
+"""Scheduled finance reports: their definitions, beat schedules and runs."""
+
+import datetime
+import json
+import logging
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from finance.choices import ReportFormat, ReportOutcome, ReportTrigger
+from finance.models import SCHEDULE_FIELDS, ReportDefinition, ReportFile, ReportRun
+from finance.services.report_spans import parse_report_period, report_periods, resolve_report_period
+
+logger = logging.getLogger(__name__)
+
+REPORT_TASK = "finance.tasks.run_report"
+
+
+def clean_report_scope(scope: dict | None) -> dict:
+    """Keep only the Fund services filters that are set; refuse a value they reject."""
+    from finance.filtersets import FundServicesFilterSet
+    from finance.selectors import scoped_results
+
+    names = set(FundServicesFilterSet.base_filters)
+    scope = {key: str(value).strip() for key, value in (scope or {}).items() if value}
+    unknown = sorted(set(scope) - names)
+    if unknown:
+        raise ValidationError(
+            {"scope": f"Unknown filter: {', '.join(unknown)}. Use {', '.join(sorted(names))}."}
+        )
+    scope = {key: value for key, value in scope.items() if value}
+    scoped_results(periods=[], scope=scope)
+    return scope
+
+
+def save_report_definition(*, definition: ReportDefinition, user=None) -> ReportDefinition:
+    """Validate and save a report, and keep its beat schedule in step."""
+    definition.scope = clean_report_scope(definition.scope)
+    definition.formats = [f for f in ReportFormat.values if f in set(definition.formats)]
+    definition.recipients = list(dict.fromkeys(a.strip() for a in definition.recipients if a))
+    if definition.pk is None and getattr(user, "is_authenticated", False):
+        definition.created_by = user
+    definition.full_clean()
+    definition.save()
+    sync_report_schedule(definition=definition)
+    return definition
+
+
+def sync_report_schedule(*, definition: ReportDefinition) -> PeriodicTask:
+    """Create or update the report's CrontabSchedule and PeriodicTask (enabled with it), in
+    the server's time zone; a crontab no entry uses any more is removed."""
+    values = {name: getattr(definition, name) for name, _ in SCHEDULE_FIELDS}
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    crontab = CrontabSchedule.objects.filter(**values, timezone=zone).order_by("pk").first()
+    if crontab is None:
+        crontab = CrontabSchedule.objects.create(**values, timezone=zone)
+    task = definition.periodic_task or PeriodicTask()
+    previous_crontab = task.crontab_id
+    task.name = f"finance report {definition.pk}: {definition.name}"[:200]
+    task.task = REPORT_TASK
+    task.crontab = crontab
+    task.interval = task.solar = task.clocked = None
+    task.args = json.dumps([definition.pk])
+    task.kwargs = "{}"
+    task.enabled = definition.enabled
+    task.description = f"Renders and e-mails the finance report “{definition.name}”."
+    task.save()
+    if definition.periodic_task_id != task.pk:
+        ReportDefinition.objects.filter(pk=definition.pk).update(periodic_task=task)
+        definition.periodic_task = task
+    if previous_crontab and previous_crontab != crontab.pk:
+        _drop_unused_crontab(previous_crontab)
+    return task
+
+
+def _drop_unused_crontab(crontab_id: int) -> None:
+    CrontabSchedule.objects.filter(pk=crontab_id, periodictask__isnull=True).delete()
+
+
+def delete_report_definition(*, definition: ReportDefinition) -> str:
+    """Delete a report with its runs, files and beat entry."""
+    task = definition.periodic_task
+    definition.delete()
+    if task is not None:
+        crontab_id = task.crontab_id
+        task.delete()
+        if crontab_id:
+            _drop_unused_crontab(crontab_id)
+    return "deleted"
+
+
+def queue_report_run(
+    *, definition: ReportDefinition, resend: bool = False, period: str = "", user=None
+) -> None:
+    """Run a report in the background (after commit); ``period`` is checked now."""
+    from finance.tasks import run_report as task
+
+    key = parse_report_period(period).key if period else None
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    transaction.on_commit(
+        lambda: task.apply_async(
+            args=[definition.pk],
+            kwargs={
+                "resend": resend,
+                "period": key,
+                "trigger": ReportTrigger.MANUAL,
+                "user_id": user_id,
+            },
+        )
+    )
+
+
+def run_report(
+    definition: ReportDefinition,
+    *,
+    resend: bool = False,
+    period: str | None = None,
+    trigger: str = ReportTrigger.SCHEDULE,
+    user=None,
+    today: datetime.date | None = None,
+) -> ReportRun:
+    """Render, store and e-mail a report for one period (``period`` as in
+    parse_report_period; by default the one its selector names).
+
+    One run per report and period: a rerun regenerates the files in place. The e-mail (one
+    message, every file attached, to every recipient) goes once per period unless
+    ``resend``. A period that is not closed with results gives a skipped run with the reason.
+    """
+    from finance import reports
+
+    span = (
+        parse_report_period(period)
+        if period
+        else resolve_report_period(selector=definition.period_selector, today=today)
+    )
+    requested_by = user if getattr(user, "is_authenticated", False) else None
+    with transaction.atomic():
+        run, _ = ReportRun.objects.get_or_create(
+            definition=definition,
+            period_key=span.key,
+            defaults={"trigger": trigger, "started_at": timezone.now()},
+        )
+        run.trigger = trigger
+        run.started_at = timezone.now()
+        run.finished_at = None
+        run.outcome = ReportOutcome.RUNNING
+        run.first_month, run.last_month = span.first_label, span.last_label
+        run.error = run.note = ""
+        run.requested_by = requested_by
+        run.save(update_fields=[*RUN_START_FIELDS, *RUN_END_FIELDS])
+    run.delivery_failed = False
+
+    try:
+        periods, reason = report_periods(span)
+        if reason:
+            return _finish_run(run, ReportOutcome.SKIPPED, error=reason)
+        data = reports.gather(definition=definition, span=span, periods=periods)
+        rendered = [reports.render(data, fmt) for fmt in definition.formats]
+        with transaction.atomic():
+            now = timezone.now()
+            for item in rendered:
+                ReportFile.objects.update_or_create(
+                    run=run,
+                    format=item.format,
+                    defaults={
+                        "filename": item.filename,
+                        "content_type": item.content_type,
+                        "content": item.content,
+                        "size": len(item.content),
+                        "rendered_at": now,
+                    },
+                )
+            run.files.exclude(format__in=definition.formats).delete()
+    except Exception as exc:
+        logger.exception("Report %s for %s failed", definition.pk, span.key)
+        return _finish_run(run, ReportOutcome.FAILED, error=f"{type(exc).__name__}: {exc}")
+
+    with transaction.atomic():
+        # Locked while sending: two runs of one period cannot both send it.
+        locked = ReportRun.objects.select_for_update().get(pk=run.pk)
+        if locked.emailed_at is not None and not resend:
+            run.emailed_at, run.emailed_to = locked.emailed_at, locked.emailed_to
+            run.email_count = locked.email_count
+            when = timezone.localtime(locked.emailed_at).strftime("%Y-%m-%d %H:%M")
+            run.note = (
+                f"Files made again; not e-mailed again (sent {when} to "
+                f"{', '.join(locked.emailed_to)})."
+            )[:500]
+            return _finish_run(run, ReportOutcome.SUCCEEDED)
+        try:
+            reports.email(data, rendered, recipients=definition.recipients)
+        except Exception as exc:
+            run.delivery_failed = True
+            return _finish_run(
+                run, ReportOutcome.FAILED, error=f"The e-mail could not be sent: {exc}"
+            )
+        run.emailed_at = timezone.now()
+        run.emailed_to = list(definition.recipients)
+        run.email_count = locked.email_count + 1
+        count = len(run.emailed_to)
+        run.note = f"E-mailed to {count} recipient{pluralize(count)}" + (
+            f" (time {run.email_count})." if run.email_count > 1 else "."
+        )
+        return _finish_run(run, ReportOutcome.SUCCEEDED, emailed=True)
+
+
+RUN_START_FIELDS = ("trigger", "started_at", "first_month", "last_month", "requested_by")
+RUN_END_FIELDS = ("outcome", "error", "note", "finished_at")
+RUN_EMAIL_FIELDS = ("emailed_at", "emailed_to", "email_count")
+
+
+def _finish_run(run: ReportRun, outcome: str, *, error: str = "", emailed=False) -> ReportRun:
+    """Record how the run ended; the e-mail fields only by the run that sent it."""
+    run.outcome = outcome
+    run.error = error[:5000]
+    run.finished_at = timezone.now()
+    run.save(update_fields=[*RUN_END_FIELDS, *(RUN_EMAIL_FIELDS if emailed else ())])
+    return run

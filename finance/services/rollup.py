@@ -1,0 +1,334 @@
+"""The TCO roll-up of a period: a run recorded from start to end, the engine fed from the
+selectors, and its results written set-based."""
+
+import json
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from finance import selectors, tco
+from finance.choices import PeriodStatus, RunOutcome, RunTrigger, UnallocatedReason
+from finance.models import Period, TcoFlow, TcoResult, TcoRun, TcoUnallocated
+from finance.selectors import LoadedInputs, node_labels
+from portfolio.choices import ServiceLifecycle
+from portfolio.models import Service
+
+
+def recompute_tco(
+    *, period: Period, trigger: str = RunTrigger.MANUAL, user=None, note: str = ""
+) -> TcoRun:
+    """Compute the period's results from today's data and upsert them (same period and
+    version: the same rows). A closed period is frozen: restate it instead."""
+    if period.is_closed:
+        raise ValidationError(f"{period} is closed: its results are frozen. Restate it instead.")
+    run = _start_run(period, trigger=trigger, user=user, note=note)
+    with _recorded(run), transaction.atomic():
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        if locked.is_closed:
+            raise ValidationError(f"{locked} was closed meanwhile: its results are frozen.")
+        _compute(locked, locked.current_version, run)
+    return run
+
+
+def recompute_dirty_periods(*, trigger: str = RunTrigger.CHANGE) -> list[TcoRun]:
+    """Recompute every open period marked dirty, each once, oldest first."""
+    with transaction.atomic():
+        dirty = list(
+            Period.objects.select_for_update(skip_locked=True)
+            .filter(status=PeriodStatus.OPEN, recompute_requested_at__isnull=False)
+            .order_by("serial")
+        )
+        Period.objects.filter(pk__in=[p.pk for p in dirty]).update(recompute_requested_at=None)
+    return _recompute_each(dirty, trigger=trigger)
+
+
+def recompute_open_periods(*, trigger: str = RunTrigger.NIGHTLY) -> list[TcoRun]:
+    """The nightly full recomputation: every open period."""
+    periods = list(Period.objects.filter(status=PeriodStatus.OPEN).order_by("serial"))
+    Period.objects.filter(pk__in=[p.pk for p in periods]).update(recompute_requested_at=None)
+    return _recompute_each(periods, trigger=trigger)
+
+
+def _recompute_each(periods: list[Period], *, trigger: str) -> list[TcoRun]:
+    runs, failure = [], None
+    for period in periods:
+        try:
+            runs.append(recompute_tco(period=period, trigger=trigger))
+        except Exception as exc:
+            # Keep it dirty so the next run (or the retry) takes it up again.
+            Period.objects.filter(pk=period.pk, status=PeriodStatus.OPEN).update(
+                recompute_requested_at=timezone.now()
+            )
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return runs
+
+
+def _start_run(period: Period, *, trigger: str, user=None, note: str = "") -> TcoRun:
+    return TcoRun.objects.create(
+        period=period,
+        version=period.current_version,
+        trigger=trigger,
+        started_at=timezone.now(),
+        note=note[:500],
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+
+
+class _recorded:
+    """Finish ``run``: outcome, end, duration; a failure is recorded with its error."""
+
+    def __init__(self, run: TcoRun):
+        self.run = run
+        self.started = time.monotonic()
+
+    def __enter__(self):
+        return self.run
+
+    def __exit__(self, exc_type, exc, tb):
+        run = self.run
+        run.finished_at = timezone.now()
+        run.duration = timedelta(seconds=time.monotonic() - self.started)
+        if exc is None:
+            run.outcome = RunOutcome.SUCCEEDED
+        else:
+            run.outcome = RunOutcome.FAILED
+            run.error = f"{exc_type.__name__}: {exc}"[:5000]
+        fields = ["finished_at", "duration", "outcome", "error"]
+        if exc is not None:
+            # The computation was rolled back: the totals it set on the run mean nothing.
+            run.input_total = run.kept_total = run.unallocated_total = None
+            run.unconverted = {}
+            fields += ["input_total", "kept_total", "unallocated_total", "unconverted"]
+        TcoRun.objects.filter(pk=run.pk).update(**{name: getattr(run, name) for name in fields})
+        return False
+
+
+def _cents(value: int) -> Decimal:
+    return Decimal(value).scaleb(-2)
+
+
+def _cells_json(cells: list[int]) -> dict:
+    by_category: dict[str, dict[str, int]] = {}
+    for (category, expenditure), cents in zip(tco.CELLS, cells, strict=True):
+        if cents:
+            by_category.setdefault(category, {})[expenditure] = cents
+    return by_category
+
+
+def _compute(period: Period, version: int, run: TcoRun) -> None:
+    """Load, allocate, round and write one period's results under ``version``."""
+    loaded = selectors.load_inputs(period=period)
+    allocation = tco.allocate(loaded.inputs)
+    rounded = tco.round_allocation(allocation)
+    _write(period, version, run, loaded, rounded)
+
+
+REASON_DETAIL = {
+    UnallocatedReason.NO_TARGET.value: "It supports, covers or is allocated to nothing.",
+    UnallocatedReason.RETIRED_TARGETS.value: "Everything it is allocated to is retired.",
+    UnallocatedReason.ZERO_WEIGHT.value: "Every edge from it has weight zero.",
+    UnallocatedReason.CLOSED_CYCLE.value: (
+        "It depends, in a cycle, only on services that pass their cost back into the cycle: "
+        "no consumer outside the cycle carries it."
+    ),
+}
+
+
+RESULT_COLUMNS = tuple(
+    field.column for field in TcoResult._meta.concrete_fields if field.name != "id"
+)
+RESULT_KEY = ("period_id", "version", "service_id")
+FOUR_PLACES = Decimal("0.0001")
+
+
+def _result_rows(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded):
+    """One tuple per service in RESULT_COLUMNS order: every service that is not retired, and
+    any retired one that still has figures."""
+    retired = set(
+        Service.objects.filter(lifecycle=ServiceLifecycle.RETIRED).values_list("pk", flat=True)
+    )
+    service_ids = set(Service.objects.values_list("pk", flat=True))
+    wanted = {pk for pk in service_ids if pk not in retired}
+    wanted |= {node[1] for node in rounded.services} | set(loaded.revenue)
+    wanted &= service_ids
+    empty = {name: [0] * tco.NCELLS for name in tco.FIGURES}
+    category_of = [category for category, _ in tco.CELLS]
+    expenditure_of = [expenditure for _, expenditure in tco.CELLS]
+    for pk in sorted(wanted):
+        figures = rounded.services.get((tco.SERVICE, pk), empty)
+        totals = {name: sum(figures[name]) for name in tco.FIGURES}
+        cells = figures["tco"]
+        by_category = dict.fromkeys(tco.CATEGORIES, 0)
+        by_expenditure = dict.fromkeys(tco.EXPENDITURES, 0)
+        for index, cents in enumerate(cells):
+            if cents:
+                by_category[category_of[index]] += cents
+                by_expenditure[expenditure_of[index]] += cents
+        revenue = tco.round_half_even_cents(loaded.revenue.get(pk, Decimal(0)))
+        units = loaded.units.get(pk, Decimal(0))
+        values = {
+            "period_id": period.pk,
+            "version": version,
+            "service_id": pk,
+            "run_id": run.pk,
+            **{name: _cents(totals[name]) for name in tco.FIGURES},
+            **{f"tco_{c}": _cents(by_category[c]) for c in tco.CATEGORIES},
+            **{f"tco_{e}": _cents(by_expenditure[e]) for e in tco.EXPENDITURES},
+            "revenue": _cents(revenue),
+            "consumed_units": units,
+            "unit_name": loaded.unit_names.get(pk, ""),
+            "unit_cost": (_cents(totals["tco"]) / units).quantize(FOUR_PLACES) if units else None,
+            "recovery_ratio": (
+                (Decimal(revenue) / totals["kept"]).quantize(FOUR_PLACES)
+                if totals["kept"]
+                else None
+            ),
+            "margin": _cents(revenue - totals["kept"]),
+            "breakdown": json.dumps(
+                {name: _cells_json(figures[name]) for name in tco.FIGURES if totals[name]}
+            ),
+        }
+        yield tuple(values[column] for column in RESULT_COLUMNS)
+
+
+def _copy(cursor, table: str, columns, rows) -> int:
+    """COPY ``rows`` into ``table``; ``rows`` must not use the connection while it runs."""
+    count = 0
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def _write(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded) -> None:
+    """Upsert the results of (period, version) and replace its unallocated rows and flows,
+    set-based: COPY into a temporary table, then one INSERT ... ON CONFLICT and one DELETE
+    of the rows of services that have none any more."""
+    table = TcoResult._meta.db_table
+    columns = ", ".join(RESULT_COLUMNS)
+    updates = ", ".join(
+        f"{column} = EXCLUDED.{column}" for column in RESULT_COLUMNS if column not in RESULT_KEY
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS finance_result_load ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE finance_result_load")
+        # Built before COPY starts: building them reads services on this same connection.
+        rows = list(_result_rows(period, version, run, loaded, rounded))
+        services_count = _copy(cursor, "finance_result_load", RESULT_COLUMNS, rows)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM finance_result_load "
+            f"ON CONFLICT (period_id, version, service_id) DO UPDATE SET {updates}"
+        )
+        cursor.execute(
+            f"DELETE FROM {table} AS result WHERE result.period_id = %s AND result.version = %s "
+            "AND NOT EXISTS (SELECT 1 FROM finance_result_load AS fresh "
+            "WHERE fresh.service_id = result.service_id)",
+            [period.pk, version],
+        )
+
+        labels = node_labels(
+            {node for node, _ in rounded.unallocated} | {node for node, _, _ in loaded.unconverted}
+        )
+        unallocated_rows = []
+        for (node, reason), cells in sorted(rounded.unallocated.items()):
+            unallocated_rows.append(
+                (
+                    period.pk, version, run.pk, node[0], node[1],
+                    labels.get(node, f"{node[0]} {node[1]}")[:300], reason,
+                    REASON_DETAIL[reason], _cents(sum(cells)), "", None,
+                    json.dumps(_cells_json(cells)),
+                )
+            )  # fmt: skip
+        unconverted_total: dict[str, Decimal] = {}
+        for (node, currency, label), amount in sorted(loaded.unconverted.items()):
+            unconverted_total[currency] = unconverted_total.get(currency, Decimal(0)) + amount
+            unallocated_rows.append(
+                (
+                    period.pk, version, run.pk, node[0], node[1],
+                    labels.get(node, f"{node[0]} {node[1]}")[:300], UnallocatedReason.NO_RATE,
+                    f"No {currency} rate for {label}: this cost cannot be converted.",
+                    None, currency, amount, "{}",
+                )
+            )  # fmt: skip
+        unallocated_table = TcoUnallocated._meta.db_table
+        cursor.execute(
+            f"DELETE FROM {unallocated_table} WHERE period_id = %s AND version = %s",
+            [period.pk, version],
+        )
+        _copy(
+            cursor,
+            unallocated_table,
+            (
+                "period_id", "version", "run_id", "source_kind", "source_id", "source_label",
+                "reason", "detail", "amount", "original_currency", "original_amount",
+                "breakdown",
+            ),
+            unallocated_rows,
+        )  # fmt: skip
+        flow_table = TcoFlow._meta.db_table
+        cursor.execute(
+            f"DELETE FROM {flow_table} WHERE period_id = %s AND version = %s",
+            [period.pk, version],
+        )
+        _copy(
+            cursor,
+            flow_table,
+            (
+                "period_id", "version", "source_kind", "source_id", "target_kind",
+                "target_id", "amount",
+            ),
+            (
+                (period.pk, version, source[0], source[1], target[0], target[1], _cents(cents))
+                for (source, target), cents in sorted(rounded.flows.items())
+                if cents
+            ),
+        )  # fmt: skip
+
+    inputs_by_kind: dict[str, dict[str, Decimal]] = {}
+    for node, vector in loaded.inputs.costs.items():
+        by_category = inputs_by_kind.setdefault(node[0], {})
+        for (category, _), amount in zip(tco.CELLS, vector, strict=True):
+            if amount:
+                by_category[category] = by_category.get(category, Decimal(0)) + amount
+    run.version = version
+    run.input_total = _cents(rounded.input_total)
+    run.kept_total = _cents(rounded.kept_total)
+    run.unallocated_total = _cents(rounded.unallocated_total)
+    run.unconverted = {
+        "cost": {currency: str(amount) for currency, amount in sorted(unconverted_total.items())},
+        "revenue": {
+            currency: str(_cents(tco.round_half_even_cents(amount)))
+            for currency, amount in sorted(loaded.revenue_unconverted.items())
+        },
+    }
+    run.inputs_by_kind = {
+        kind: {
+            category: str(_cents(tco.round_half_even_cents(amount)))
+            for category, amount in sorted(by_category.items())
+        }
+        for kind, by_category in sorted(inputs_by_kind.items())
+    }
+    run.services_count = services_count
+    run.cost_groups_count = loaded.cost_groups
+    run.save(
+        update_fields=[
+            "version",
+            "input_total",
+            "kept_total",
+            "unallocated_total",
+            "unconverted",
+            "inputs_by_kind",
+            "services_count",
+            "cost_groups_count",
+        ]
+    )
