@@ -7,7 +7,7 @@ change-log context (set by core.middleware for every request).
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
 
 from core.exports import export_table
-from core.permissions import can
+from core.permissions import can, require
 
 
 def add_service_errors(form, exc: ValidationError) -> None:
@@ -30,10 +30,12 @@ def add_service_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def save_with(form, save) -> bool:
-    """Validate ``form`` and hand its unsaved instance to ``save`` in one transaction."""
+def save_with(form, save, *, user) -> bool:
+    """Validate ``form`` and hand its unsaved instance to ``save`` in one transaction, if
+    ``user`` may write what the form asks for (a record moved under another parent)."""
     if not form.is_valid():
         return False
+    require(user, "add" if form.instance.pk is None else "change", form.instance)
     try:
         with transaction.atomic():
             save(form.save(commit=False))
@@ -109,8 +111,7 @@ class ObjectMixin(LoginRequiredMixin):
         obj = self.get_queryset().filter(**lookup).first()
         if obj is None:
             raise Http404(f"No such {self.model._meta.verbose_name}")
-        if not can(self.request.user, self.action, obj):
-            raise PermissionDenied
+        require(self.request.user, self.action, obj)
         return obj
 
 
@@ -146,8 +147,7 @@ class ObjectEditView(ObjectMixin, View):
 
     def get_object(self):
         if self.is_create():
-            if not can(self.request.user, "add", self.model):
-                raise PermissionDenied
+            require(self.request.user, "add", self.model)
             return self.model()
         self.action = "change"
         return super().get_object()
@@ -179,6 +179,8 @@ class ObjectEditView(ObjectMixin, View):
         obj = self.get_object()
         form = self.get_form(obj, request.POST)
         if form.is_valid():
+            # What the form asks for may need more rights than the page: a parent to add to.
+            require(request.user, "add" if self.is_create() else "change", form.instance)
             try:
                 with transaction.atomic():
                     obj = self.save(form)

@@ -1,13 +1,29 @@
-"""Model-level rights from roles, object-level rights from ownership.
+"""Who may do what, in one place: every view, API write and sync batch asks here.
 
-A user may act on an object when their role grants the model permission for that action
-(for example a Portfolio manager may change every service), or, for change and delete,
-when they own the object or are one of its owner's delegates. A model names the lookups
-that lead to its owners in ``ownership_lookups`` (``("owner", "delegates")`` on a service,
-``("service__owner", "service__delegates")`` on one of its items).
+- **Roles** (core.roles) grant an action on every record of a model: a Portfolio manager may
+  change every service.
+- **Owners**: a model names in ``ownership_lookups`` the lookups that lead to its owners
+  (``("owner", "delegates")`` on a service, ``("service__owner", "service__delegates")`` on one
+  of its items); they may change and delete the record.
+- **Parents**: a model names in ``parent_lookups`` the records a new one is added under (a
+  specification item's ``service``, a subscription's ``customer``). Whoever may change every
+  parent a record names may add it there, and may move a record they may change there.
+- **Grants**: an app registers with ``grant(model, allows, rows=...)`` what neither covers (the
+  suggester of an improvement edits it while it is proposed).
+
+For one record, views ask ``can`` or ``require`` (which raises PermissionDenied); for a
+queryset, ``restrict(user, action)``; for a batch of writes, the sync engine asks
+``refusals``, which is also what ``can`` asks for one record: one rule on every path.
 """
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
 from django.db import models
+
+from core.rules import Change, row_of, stored_row
 
 ACTIONS = ("view", "add", "change", "delete")
 OWNER_ACTIONS = ("change", "delete")
@@ -15,6 +31,43 @@ OWNER_ACTIONS = ("change", "delete")
 
 def perm_name(model, action: str) -> str:
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+def is_active(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A right beyond roles, owners and parents.
+
+    allows: ``allows(user, action, before, after) -> bool`` on the record's rows by attname
+            (``before`` None for an add, ``after`` None for a delete; both None asks whether
+            the user may do it to some record at all, as an "Add" button does). It must not
+            query the database per record.
+    rows:   ``rows(user, action) -> Q | None``, the stored rows it allows, for ``restrict``.
+    """
+
+    allows: Callable[[Any, str, dict | None, dict | None], bool]
+    rows: Callable[[Any, str], models.Q | None] | None = None
+
+
+_grants: dict[type, list[Grant]] = {}
+
+
+def grant(model, allows, *, rows=None) -> Grant:
+    """Register a Grant on ``model`` (from the app's services module)."""
+    new = Grant(allows=allows, rows=rows)
+    _grants.setdefault(model, []).append(new)
+    return new
+
+
+def grants_of(model) -> list[Grant]:
+    return _grants.get(model, [])
+
+
+def parent_fields(model) -> list[models.ForeignKey]:
+    return [model._meta.get_field(name) for name in getattr(model, "parent_lookups", ())]
 
 
 def owner_q(model, user) -> models.Q:
@@ -25,30 +78,156 @@ def owner_q(model, user) -> models.Q:
     return condition
 
 
+def _rows_q(model, user, action: str) -> models.Q | None:
+    """What ownership and grants allow ``user`` to ``action`` beyond the roles (None: nothing)."""
+    condition = None
+    if action in OWNER_ACTIONS and getattr(model, "ownership_lookups", ()):
+        condition = owner_q(model, user)
+    for each in grants_of(model):
+        extra = each.rows(user, action) if each.rows is not None else None
+        if extra is not None:
+            condition = extra if condition is None else condition | extra
+    return condition
+
+
 class RestrictedQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view"):
         if action not in ACTIONS:
             raise ValueError(f"Unknown action {action!r}")
-        if user is None or not user.is_authenticated or not user.is_active:
+        if not is_active(user):
             return self.none()
         if user.has_perm(perm_name(self.model, action)):
             return self
-        if action in OWNER_ACTIONS and getattr(self.model, "ownership_lookups", ()):
-            return self.filter(owner_q(self.model, user))
-        return self.none()
+        condition = _rows_q(self.model, user, action)
+        return self.filter(condition) if condition is not None else self.none()
+
+
+def _changeable(model, user, ids: set) -> set:
+    """Of the ``model`` records ``ids``, those ``user`` may change (one query)."""
+    if not ids:
+        return set()
+    if user.has_perm(perm_name(model, "change")):
+        return set(ids)
+    condition = _rows_q(model, user, "change")
+    if condition is None:
+        return set()
+    return set(
+        model._base_manager.filter(condition, pk__in=ids).values_list("pk", flat=True).order_by()
+    )
+
+
+def refusals(user, action: str, model, changes: Sequence[Change]) -> list[str | None]:
+    """Why ``user`` may not ``action`` each of ``changes`` (None where allowed), with a
+    constant number of queries: ``add`` judges ``row`` (its parents), ``change`` the stored
+    ``before`` (its owners) and ``row`` (a new parent), ``delete`` the stored ``before``."""
+    noun = model._meta.verbose_name
+    if not is_active(user):
+        return [f"You may not {action} this {noun}."] * len(changes)
+    if user.has_perm(perm_name(model, action)):
+        return [None] * len(changes)
+    verdicts: list[str | None] = [None] * len(changes)
+    parents = parent_fields(model)
+    if action in OWNER_ACTIONS:
+        ids = {change.before["id"] for change in changes if change.before}
+        owned = _owned(model, user, action, ids)
+        for i, change in enumerate(changes):
+            if not change.before or change.before["id"] not in owned:
+                verdicts[i] = f"You may not {action} this {noun}."
+    if action in ("add", "change"):
+        for parent in parents:
+            named = [
+                (i, change.row.get(parent.attname))
+                for i, change in enumerate(changes)
+                if verdicts[i] is None
+                and (action == "add" or change.moved(parent.attname))
+                and change.row.get(parent.attname) is not None
+            ]
+            may = _changeable(parent.related_model, user, {pk for _, pk in named})
+            for i, pk in named:
+                if pk not in may:
+                    verdicts[i] = (
+                        f"You may not add this {noun}."
+                        if action == "add"
+                        else f"You may not move this {noun} there."
+                    )
+    if action == "add":
+        for i, change in enumerate(changes):
+            named = [p for p in parents if change.row.get(p.attname) is not None]
+            if not named:  # added under nothing: only the role's right would do
+                verdicts[i] = f"You may not add this {noun}."
+    for i, change in enumerate(changes):
+        if verdicts[i] is not None:
+            after = None if action == "delete" else change.row
+            if any(g.allows(user, action, change.before, after) for g in grants_of(model)):
+                verdicts[i] = None
+    return verdicts
+
+
+def _owned(model, user, action: str, ids: set) -> set:
+    if not ids or not getattr(model, "ownership_lookups", ()):
+        return set()
+    condition = owner_q(model, user)
+    return set(
+        model._base_manager.filter(condition, pk__in=ids).values_list("pk", flat=True).order_by()
+    )
 
 
 def can(user, action: str, obj) -> bool:
-    """Whether ``user`` may perform ``action`` on ``obj`` (or on its model, for ``add``)."""
-    model = type(obj) if not isinstance(obj, type) else obj
-    if user is None or not user.is_authenticated or not user.is_active:
+    """Whether ``user`` may ``action`` the record ``obj``, or, given a model, some record of
+    it (for ``add``: the role's right, a parent the user may change, or a grant)."""
+    if isinstance(obj, type):
+        return _can_model(user, action, obj)
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown action {action!r}")
+    if not is_active(user):
+        return False
+    model = type(obj)
+    if user.has_perm(perm_name(model, action)):
+        return True
+    if action == "view":
+        return False
+    if action == "add" or obj.pk is None:
+        change = Change(row=row_of(obj))
+        if action != "add":
+            return False
+    else:
+        before = stored_row(obj) if (grants_of(model) or parent_fields(model)) else None
+        before = before or {**row_of(obj), "id": obj.pk}
+        after = row_of(obj) if action == "change" else before
+        change = Change(row=after, before=before)
+    return refusals(user, action, model, [change])[0] is None
+
+
+def _can_model(user, action: str, model) -> bool:
+    if not is_active(user):
         return False
     if user.has_perm(perm_name(model, action)):
         return True
-    if action in OWNER_ACTIONS and not isinstance(obj, type) and obj.pk is not None:
-        lookups = getattr(model, "ownership_lookups", ())
-        return (
-            bool(lookups)
-            and model._base_manager.filter(pk=obj.pk).filter(owner_q(model, user)).exists()
-        )
+    if any(g.allows(user, action, None, None) for g in grants_of(model)):
+        return True
+    if action == "add":
+        return any(_changes_some(parent.related_model, user) for parent in parent_fields(model))
     return False
+
+
+def _changes_some(model, user) -> bool:
+    if user.has_perm(perm_name(model, "change")):
+        return True
+    condition = _rows_q(model, user, "change")
+    return condition is not None and model._base_manager.filter(condition).exists()
+
+
+def require(user, action: str, obj, message: str = "") -> None:
+    """Raise PermissionDenied unless ``can(user, action, obj)``: the one way a view or the
+    API refuses a user (a 403)."""
+    if not can(user, action, obj):
+        raise PermissionDenied(message or _refusal(action, obj))
+
+
+def _refusal(action: str, obj) -> str:
+    model = obj if isinstance(obj, type) else type(obj)
+    noun = model._meta.verbose_name
+    if isinstance(obj, type):
+        verb = "see" if action == "view" else action
+        return f"You may not {verb} {model._meta.verbose_name_plural}."
+    return f"You may not {action} this {noun}."

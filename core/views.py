@@ -1,6 +1,5 @@
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -13,7 +12,7 @@ from core.api.forms import ApiTokenForm
 from core.api.tokens import issue_token, revoke_token
 from core.generic import partial_or_page
 from core.models import ApiToken
-from core.permissions import can
+from core.permissions import can, require
 
 
 @login_required
@@ -31,11 +30,10 @@ def object_history(request, app_label: str, model_name: str, pk: str):
     model = content_type.model_class()
     if model is None or not hasattr(model.objects, "restrict"):
         raise Http404("This kind of object keeps no history")
-    obj = model.objects.restrict(request.user, "view").filter(pk=pk).first()
+    obj = model._base_manager.filter(pk=pk).first()
     if obj is None:
-        if model._base_manager.filter(pk=pk).exists():
-            raise PermissionDenied
         raise Http404("No such object")
+    require(request.user, "view", obj)
     page = Paginator(changelog.history_for(obj), 50).get_page(request.GET.get("page"))
     template = "core/history.html#changes" if request.htmx else "core/history.html"
     return render(

@@ -208,6 +208,7 @@ class PoolAllocation(SyncedModel):
     weight = models.DecimalField(default=Decimal(1), **WEIGHT)
 
     ownership_lookups = ("pool__owner",)
+    parent_lookups = ("pool",)
 
     class Meta:
         ordering = ["pool", "service"]

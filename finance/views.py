@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, F
@@ -21,7 +21,7 @@ from core.generic import (
     partial_or_page,
     redirect_after_write,
 )
-from core.permissions import can
+from core.permissions import can, require
 from finance import reports, selectors, services
 from finance.filtersets import (
     CostItemFilterSet,
@@ -73,11 +73,6 @@ SORTS = {
 }
 
 
-def _require(user, action: str, model) -> None:
-    if not can(user, action, model):
-        raise PermissionDenied
-
-
 def _period_or_404(label: str) -> Period:
     try:
         year, month = parse_label(label)
@@ -109,7 +104,7 @@ def _version_from(request, period: Period) -> int:
 def overview(request):
     """Fund services: per service TCO by category, revenue, margin and the change from the
     previous month; the flow chart; what stayed unallocated and why."""
-    _require(request.user, "view", TcoResult)
+    require(request.user, "view", TcoResult)
     period = _period_from(request, default=selectors.default_period())
     context = {"period": period, "periods": list(selectors.periods_with_results()[:36])}
     if period is None:
@@ -162,10 +157,9 @@ def overview(request):
 @require_GET
 def service_lineage(request, slug: str):
     """Where a service's TCO in a period came from: computed now, on demand."""
-    _require(request.user, "view", TcoResult)
+    require(request.user, "view", TcoResult)
     service = get_object_or_404(Service, slug=slug)
-    if not can(request.user, "view", service):
-        raise PermissionDenied
+    require(request.user, "view", service)
     period = _period_from(request, default=selectors.default_period())
     if period is None:
         raise Http404("No period has results yet")
@@ -314,8 +308,7 @@ class CostPoolListView(ObjectListView):
 @require_GET
 def pool_detail(request, slug: str):
     pool = get_object_or_404(CostPool.objects.select_related("owner"), slug=slug)
-    if not can(request.user, "view", pool):
-        raise PermissionDenied
+    require(request.user, "view", pool)
     return render(request, "finance/pool_detail.html", pool_context(request, pool))
 
 
@@ -330,7 +323,7 @@ def pool_context(request, pool, *, form=None) -> dict:
         "allocations": allocations,
         "can_change": can_change,
         "can_delete": can(request.user, "delete", pool),
-        "can_allocate": can(request.user, "add", PoolAllocation),
+        "can_allocate": can(request.user, "add", PoolAllocation(pool=pool)),
         "form": form if form is not None else PoolAllocationForm(user=request.user),
         "recent_items": list(
             pool.cost_items.select_related("period").order_by("-period__serial", "-id")[:10]
@@ -382,7 +375,7 @@ def _allocations_response(request, pool, *, form=None, status=200):
 @require_POST
 def allocation_add(request, slug: str):
     pool = get_object_or_404(CostPool, slug=slug)
-    _require(request.user, "add", PoolAllocation)
+    require(request.user, "add", PoolAllocation(pool=pool))
     form = PoolAllocationForm(request.POST, user=request.user)
     if form.is_valid():
         allocation = form.save(commit=False)
@@ -400,8 +393,7 @@ def allocation_add(request, slug: str):
 @login_required
 def allocation_edit(request, pk: int):
     allocation = get_object_or_404(PoolAllocation.objects.select_related("pool", "service"), pk=pk)
-    if not can(request.user, "change", allocation):
-        raise PermissionDenied
+    require(request.user, "change", allocation)
     pool = allocation.pool
     if request.method == "POST":
         form = PoolAllocationForm(request.POST, instance=allocation, user=request.user)
@@ -434,8 +426,7 @@ def allocation_edit(request, pk: int):
 @require_POST
 def allocation_remove(request, pk: int):
     allocation = get_object_or_404(PoolAllocation.objects.select_related("pool"), pk=pk)
-    if not can(request.user, "delete", allocation):
-        raise PermissionDenied
+    require(request.user, "delete", allocation)
     pool = allocation.pool
     with transaction.atomic():
         allocation.delete()
@@ -500,7 +491,7 @@ class PeriodListView(ObjectListView):
 @login_required
 @require_POST
 def period_add(request):
-    _require(request.user, "add", Period)
+    require(request.user, "add", Period)
     form = PeriodForm(request.POST)
     if form.is_valid():
         try:
@@ -522,8 +513,7 @@ def period_add(request):
 @login_required
 def period_detail(request, label: str, *, restate_form=None, status=200):
     period = _period_or_404(label)
-    if not can(request.user, "view", period):
-        raise PermissionDenied
+    require(request.user, "view", period)
     wanted = request.GET.get("compare", "")
     versions, differences = selectors.period_versions(
         period=period, compare=int(wanted) if wanted.isdigit() else None
@@ -553,8 +543,7 @@ def period_detail(request, label: str, *, restate_form=None, status=200):
 @require_POST
 def period_close(request, label: str):
     period = _period_or_404(label)
-    if not can(request.user, "change", period):
-        raise PermissionDenied
+    require(request.user, "change", period)
     try:
         services.close_period(period=period, user=request.user)
     except ValidationError as exc:
@@ -568,8 +557,7 @@ def period_close(request, label: str):
 @require_POST
 def period_restate(request, label: str):
     period = _period_or_404(label)
-    if not can(request.user, "change", period):
-        raise PermissionDenied
+    require(request.user, "change", period)
     form = RestateForm(request.POST)
     if form.is_valid():
         try:
@@ -588,8 +576,7 @@ def period_restate(request, label: str):
 @require_POST
 def period_recompute(request, label: str):
     period = _period_or_404(label)
-    if not can(request.user, "change", period):
-        raise PermissionDenied
+    require(request.user, "change", period)
     try:
         run = services.recompute_tco(period=period, user=request.user)
     except ValidationError as exc:  # closed: its figures are frozen
@@ -627,7 +614,7 @@ class TcoRunListView(ObjectListView):
 @require_GET
 def report_list(request):
     """The report definitions with their schedule and last run, and the latest runs."""
-    _require(request.user, "view", ReportDefinition)
+    require(request.user, "view", ReportDefinition)
     definitions = list(
         ReportDefinition.objects.select_related("periodic_task__crontab", "created_by")
     )
@@ -656,8 +643,7 @@ def report_detail(request, pk: int, *, run_form=None, status=200):
     definition = get_object_or_404(
         ReportDefinition.objects.select_related("periodic_task__crontab", "created_by"), pk=pk
     )
-    if not can(request.user, "view", definition):
-        raise PermissionDenied
+    require(request.user, "view", definition)
     can_run = can(request.user, "change", definition)
     runs = list(selectors.report_runs_with_files(definition.runs.all()))
     span = services.resolve_report_period(selector=definition.period_selector)
@@ -705,8 +691,7 @@ class ReportDeleteView(ObjectDeleteView):
 def report_run(request, pk: int):
     """Run now, in the background; the page lists the run when it is done."""
     definition = get_object_or_404(ReportDefinition, pk=pk)
-    if not can(request.user, "change", definition):
-        raise PermissionDenied
+    require(request.user, "change", definition)
     form = RunReportForm(request.POST)
     if not form.is_valid():
         return report_detail(request, pk, run_form=form, status=422)
@@ -731,8 +716,7 @@ def report_run(request, pk: int):
 @require_GET
 def report_download(request, pk: int):
     report_file = get_object_or_404(ReportFile.objects.select_related("run__definition"), pk=pk)
-    if not can(request.user, "view", report_file):
-        raise PermissionDenied
+    require(request.user, "view", report_file)
     response = HttpResponse(bytes(report_file.content), content_type=report_file.content_type)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=report_file.filename

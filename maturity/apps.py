@@ -6,7 +6,9 @@ class MaturityConfig(AppConfig):
     verbose_name = "Maturity"
 
     def ready(self):
+        # Registers the write rules (core.rules) and rights (core.permissions) of the app.
         from core import panels
+        from maturity import services  # noqa: F401
         from maturity.views import dashboard_panel
 
         panels.register(

@@ -46,6 +46,7 @@ class Party(SyncedModel, RetirableModel):
     )
 
     ownership_lookups = ("customer__relationship_manager",)
+    parent_lookups = ("customer",)
 
     class Meta:
         verbose_name_plural = "parties"
@@ -130,6 +131,7 @@ class Assessment(SyncedModel):
     note = models.TextField(blank=True)
 
     ownership_lookups = ("party__customer__relationship_manager",)
+    parent_lookups = ("party",)
 
     class Meta:
         ordering = ["party", "-assessed_on", "-id"]

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
-from core.permissions import can
+from core import rules
+from core.rules import Change, first_with, values_by_id
 from core.services import delete_or_retire
 from maturity import selectors
 from maturity.choices import (
@@ -216,29 +216,6 @@ def danger_zone(scores: Mapping[str, int]) -> str | None:
     return None
 
 
-# --- Permissions beyond the model rights -------------------------------------------------------
-
-
-def may_assess_customer(user, customer: Customer) -> bool:
-    """Portfolio managers assess every party; a customer's relationship manager assesses that
-    customer (and names the provider unit serving it)."""
-    if can(user, "add", Assessment):
-        return True
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and customer.relationship_manager_id == user.pk
-    )
-
-
-def may_assess(user, party: Party | None) -> bool:
-    """``party`` None stands for the whole organisation before its first assessment."""
-    if party is not None and party.kind == PartyKind.CUSTOMER:
-        return may_assess_customer(user, party.customer)
-    return can(user, "add", Assessment)
-
-
 # --- Parties -----------------------------------------------------------------------------------
 
 
@@ -325,47 +302,93 @@ def customer_taken(pk: int) -> str:
     return f"This customer has a party already: party {pk}."
 
 
-@transaction.atomic
+@dataclass
+class PartyFacts:
+    units: dict  # the first party of the batch with each provider unit name
+    customers: dict  # the first party of the batch of each customer
+    stored: dict  # ("unit", name) or ("customer", id) -> the stored party's id
+    serving: dict  # id -> row of each unit a customer is newly placed with
+
+
+def _newly_placed(change: Change) -> bool:
+    row = change.row
+    return (
+        row["kind"] == PartyKind.CUSTOMER
+        and row["served_by_id"] is not None
+        and (change.is_new or change.moved("served_by_id"))
+    )
+
+
+def party_facts(changes: list[Change]) -> PartyFacts:
+    providers = [c for c in changes if c.row["kind"] == PartyKind.PROVIDER]
+    customers = [c for c in changes if c.row["kind"] == PartyKind.CUSTOMER]
+    units = first_with(providers, lambda c: c.row["unit_name"])
+    by_customer = first_with(customers, lambda c: c.row["customer_id"])
+    stored = {}
+    clashing = Party.objects.filter(
+        kind=PartyKind.PROVIDER, unit_name__in=list(units)
+    ) | Party.objects.filter(customer_id__in=list(by_customer))
+    for pk, kind, unit_name, customer_id in clashing.values_list(
+        "pk", "kind", "unit_name", "customer_id"
+    ).order_by("pk"):
+        key = ("unit", unit_name) if kind == PartyKind.PROVIDER else ("customer", customer_id)
+        stored.setdefault(key, pk)
+    wanted = {c.row["served_by_id"] for c in changes if _newly_placed(c)}
+    # A unit the batch sends again is judged as sent (back in service with it).
+    sent = {c.row["id"]: c.row for c in changes if c.row["id"] in wanted}
+    serving = {
+        **values_by_id(Party, wanted - set(sent), "kind", "unit_name", "retired_at", "customer_id"),
+        **sent,
+    }
+    return PartyFacts(units=units, customers=by_customer, stored=stored, serving=serving)
+
+
+@rules.rule(Party, facts=party_facts)
+def party_rule(change: Change, facts: PartyFacts) -> None:
+    """A party keeps its kind, a customer's party its customer, and a unit stays a unit. There
+    is one provider as a whole, unit names are unique, and a customer has one party. A
+    customer newly placed with a unit is placed with a unit of the provider that is not
+    retired."""
+    row, before = change.row, change.before
+    if before is not None:
+        if row["kind"] != before["kind"]:
+            change.error("kind", PARTY_KIND_FIXED)
+            return
+        if row["customer_id"] != before["customer_id"]:
+            change.error("customer", PARTY_CUSTOMER_FIXED)
+            return
+        if row["kind"] == PartyKind.PROVIDER and bool(row["unit_name"]) != bool(
+            before["unit_name"]
+        ):
+            change.error("unit_name", PARTY_UNIT_FIXED)
+            return
+    if row["kind"] == PartyKind.PROVIDER:
+        first = facts.units[row["unit_name"]]
+        clash = facts.stored.get(("unit", row["unit_name"]), row["id"])
+        if first is not change:
+            change.error("unit_name", f"Item {first.index} has the same unit name.")
+        elif clash != row["id"]:
+            name = UNIT_NAME_TAKEN if row["unit_name"] else organisation_taken(clash)
+            change.error("unit_name", name)
+        return
+    if row["customer_id"] is not None:
+        first = facts.customers[row["customer_id"]]
+        clash = facts.stored.get(("customer", row["customer_id"]), row["id"])
+        if first is not change:
+            change.error("customer", f"Item {first.index} is the party of the same customer.")
+        elif clash != row["id"]:
+            change.error("customer", customer_taken(clash))
+    if _newly_placed(change):
+        unit = facts.serving.get(row["served_by_id"])
+        problem = serving_unit_error(Party(**unit)) if unit is not None else None
+        if problem:
+            change.error("served_by", problem)
+
+
 def save_party(*, party: Party) -> Party:
     """Create or change any party: the provider as a whole (no unit name), one of its units,
-    or a customer's party (naming the unit that serves it).
-
-    A party keeps its kind, a customer's party its customer, and a unit stays a unit. There is
-    one provider as a whole, unit names are unique, and a customer has one party. A customer
-    newly placed with a unit is placed with a unit of the provider that is not retired.
-    ``maturity.api.bulk.prepare_parties`` is the same rule for a sync batch.
-    """
-    stored = (
-        Party.objects.filter(pk=party.pk).values("kind", "customer_id", "unit_name", "served_by_id")
-    ).first()
-    if stored is not None:
-        if party.kind != stored["kind"]:
-            raise ValidationError({"kind": PARTY_KIND_FIXED})
-        if party.customer_id != stored["customer_id"]:
-            raise ValidationError({"customer": PARTY_CUSTOMER_FIXED})
-        if party.is_provider and bool(party.unit_name) != bool(stored["unit_name"]):
-            raise ValidationError({"unit_name": PARTY_UNIT_FIXED})
-    errors = {}
-    others = Party.objects.exclude(pk=party.pk)
-    if party.is_provider:
-        clash = (
-            others.filter(kind=PartyKind.PROVIDER, unit_name=party.unit_name)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if clash is not None:
-            errors["unit_name"] = UNIT_NAME_TAKEN if party.unit_name else organisation_taken(clash)
-    elif party.customer_id is not None:
-        clash = others.filter(customer_id=party.customer_id).values_list("pk", flat=True).first()
-        if clash is not None:
-            errors["customer"] = customer_taken(clash)
-        placed = stored is None or party.served_by_id != stored["served_by_id"]
-        if party.served_by_id is not None and placed:
-            problem = serving_unit_error(party.served_by)
-            if problem:
-                errors["served_by"] = problem
-    if errors:
-        raise ValidationError(errors)
+    or a customer's party (naming the unit that serves it); see party_rule."""
+    rules.enforce(party)
     party.full_clean()
     party.save()
     return party
@@ -400,45 +423,57 @@ def retired_party_error(party) -> str:
     return f"{party} is retired and is no longer assessed."
 
 
-def _apply(
-    assessment: Assessment,
-    *,
-    assessed_on: datetime.date,
-    answers: Mapping[str, object],
-    override_level: int | None,
-    override_reason: str,
-    note: str,
-) -> Assessment:
-    party = assessment.party
-    errors = {}
-    if party.is_retired:
-        errors["party"] = [retired_party_error(party)]
-    if assessed_on > timezone.localdate():
-        errors["assessed_on"] = ["An assessment cannot be dated in the future."]
+def assessed_parties(changes: list[Change]) -> dict[int, Party]:
+    """Facts of the assessment rule: the parties assessed (with what names them)."""
+    ids = {change.row["party_id"] for change in changes}
+    return Party.objects.select_related("customer").in_bulk(ids)
+
+
+@rules.rule(Assessment, facts=assessed_parties)
+def assessment_rule(change: Change, parties: dict[int, Party]) -> None:
+    """An assessment stays with its party; a retired party is no longer assessed (one sent
+    again unchanged is left as it is); no date in the future; the answers, the level they give
+    and any override with its reason by ``rate``; a new assessment names its assessor, the
+    user who records it."""
+    row = change.row
+    if change.moved("party_id"):
+        change.error("party", PARTY_OF_ASSESSMENT_FIXED)
+        return
+    party = parties[row["party_id"]]
+    if row["assessed_on"] > change.writer.today:
+        change.error("assessed_on", "An assessment cannot be dated in the future.")
     try:
         rating = rate(
             kind=party.kind,
-            answers=answers,
-            override_level=override_level,
-            override_reason=override_reason,
+            answers=row["answers"],
+            override_level=row["override_level"],
+            override_reason=row["override_reason"] or "",
         )
     except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    assessment.assessed_on = assessed_on
-    assessment.answers = rating.answers
-    assessment.computed_level = rating.computed_level
-    assessment.override_level = rating.override_level
-    assessment.override_reason = rating.override_reason
-    assessment.level = rating.level
-    assessment.note = note.strip()
+        for name, messages in exc.message_dict.items():
+            for message in messages:
+                change.error(name, message)
+    else:
+        row["answers"] = rating.answers
+        row["computed_level"] = rating.computed_level
+        row["override_level"] = rating.override_level
+        row["override_reason"] = rating.override_reason
+        row["level"] = rating.level
+    row["note"] = (row["note"] or "").strip()
+    if change.is_new and row["assessor_id"] is None and change.writer.user is not None:
+        row["assessor_id"] = change.writer.user.pk
+    if party.is_retired and (change.is_new or row != change.before):
+        change.error("party", retired_party_error(party))
+
+
+def save_assessment(*, assessment: Assessment, user=None) -> Assessment:
+    """Record or change an assessment (assessment_rule)."""
+    rules.enforce(assessment, user=user)
     assessment.full_clean()
     assessment.save()
     return assessment
 
 
-@transaction.atomic
 def record_assessment(
     *,
     party: Party,
@@ -455,18 +490,20 @@ def record_assessment(
 
     ``source`` and ``external_id`` key an assessment that comes from another system.
     """
-    assessment = Assessment(party=party, assessor=assessor, source=source, external_id=external_id)
-    return _apply(
-        assessment,
+    assessment = Assessment(
+        party=party,
+        assessor=assessor,
+        source=source,
+        external_id=external_id,
         assessed_on=assessed_on,
         answers=answers,
         override_level=override_level,
         override_reason=override_reason,
         note=note,
     )
+    return save_assessment(assessment=assessment, user=assessor)
 
 
-@transaction.atomic
 def update_assessment(
     *,
     assessment: Assessment,
@@ -477,22 +514,14 @@ def update_assessment(
     note: str = "",
 ) -> Assessment:
     """Change an assessment; it stays with its party."""
-    stored_party = (
-        Assessment.objects.filter(pk=assessment.pk).values_list("party_id", flat=True).first()
-    )
-    if stored_party is not None and stored_party != assessment.party_id:
-        raise ValidationError({"party": PARTY_OF_ASSESSMENT_FIXED})
-    return _apply(
-        assessment,
-        assessed_on=assessed_on,
-        answers=answers,
-        override_level=override_level,
-        override_reason=override_reason,
-        note=note,
-    )
+    assessment.assessed_on = assessed_on
+    assessment.answers = answers
+    assessment.override_level = override_level
+    assessment.override_reason = override_reason
+    assessment.note = note
+    return save_assessment(assessment=assessment)
 
 
-@transaction.atomic
 def remove_assessment(*, assessment: Assessment) -> None:
     """An assessment recorded in error is deleted; the change log keeps what it said."""
     assessment.delete()
@@ -504,18 +533,28 @@ def remove_assessment(*, assessment: Assessment) -> None:
 SELF_ASSESSMENT_IN_FUTURE = "A self-assessment cannot be dated in the future."
 
 
-@transaction.atomic
-def save_self_assessment(*, self_assessment: BalanceSelfAssessment) -> BalanceSelfAssessment:
-    """Create or change a self-assessment: dated today or before, three scores from 0 to 100."""
-    if self_assessment.assessed_on and self_assessment.assessed_on > timezone.localdate():
-        raise ValidationError({"assessed_on": SELF_ASSESSMENT_IN_FUTURE})
-    self_assessment.note = self_assessment.note.strip()
+@rules.rule(BalanceSelfAssessment)
+def self_assessment_rule(change: Change, facts: None) -> None:
+    """Dated today or before (three scores from 0 to 100: the model's own rule); a new one
+    names its assessor, the user who records it."""
+    row = change.row
+    if row["assessed_on"] and row["assessed_on"] > change.writer.today:
+        change.error("assessed_on", SELF_ASSESSMENT_IN_FUTURE)
+    row["note"] = (row["note"] or "").strip()
+    if change.is_new and row["assessor_id"] is None and change.writer.user is not None:
+        row["assessor_id"] = change.writer.user.pk
+
+
+def save_self_assessment(
+    *, self_assessment: BalanceSelfAssessment, user=None
+) -> BalanceSelfAssessment:
+    """Create or change a self-assessment (self_assessment_rule)."""
+    rules.enforce(self_assessment, user=user)
     self_assessment.full_clean()
     self_assessment.save()
     return self_assessment
 
 
-@transaction.atomic
 def record_self_assessment(
     *,
     assessed_on: datetime.date,
@@ -541,13 +580,11 @@ def record_self_assessment(
     )
 
 
-@transaction.atomic
 def remove_self_assessment(*, self_assessment: BalanceSelfAssessment) -> None:
     """A self-assessment recorded in error is deleted; the change log keeps what it said."""
     self_assessment.delete()
 
 
-@transaction.atomic
 def record_balance_snapshot(*, on: datetime.date | None = None) -> BalanceSnapshot:
     """Read the balance from the portfolio now and keep it as the snapshot of ``on`` (today by
     default); a second run the same day updates that day's snapshot."""

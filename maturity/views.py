@@ -4,13 +4,14 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core import permissions
 from core.generic import (
     ObjectDeleteView,
     ObjectEditView,
@@ -18,7 +19,8 @@ from core.generic import (
     partial_or_page,
     redirect_after_write,
 )
-from core.permissions import can
+from core.permissions import can, require
+from core.rules import Change
 from maturity import charts, selectors, services
 from maturity.choices import Answer, BalanceElement, PartyKind
 from maturity.forms import AssessmentForm, ProviderUnitForm, SelfAssessmentForm, ServingUnitForm
@@ -28,8 +30,7 @@ from portfolio.models import Customer
 
 
 def require_view(request) -> None:
-    if not can(request.user, "view", Assessment):
-        raise PermissionDenied
+    require(request.user, "view", Assessment)
 
 
 # --- Who is assessed ---------------------------------------------------------------------------
@@ -89,10 +90,16 @@ def subject_for(*, unit_pk: int | None = None, customer_slug: str | None = None)
     )
 
 
+def assessable(subject: Subject) -> Party | Assessment:
+    """What recording an assessment of ``subject`` adds: an assessment of its party, or, before
+    the first, the party itself (a customer's relationship manager adds their customer's)."""
+    if subject.party is None:
+        return Party(kind=subject.kind, customer=subject.customer)
+    return Assessment(party=subject.party)
+
+
 def may_assess_subject(user, subject: Subject) -> bool:
-    if subject.customer is not None:
-        return services.may_assess_customer(user, subject.customer)
-    return services.may_assess(user, subject.party)
+    return can(user, "add", assessable(subject))
 
 
 # --- The Maturity page -------------------------------------------------------------------------
@@ -129,6 +136,15 @@ def overview(request):
     org = selectors.organisation()
     history = selectors.party_history(org) if org else []
     units = [(unit, latest.get(unit.pk)) for unit in selectors.provider_parties() if unit.unit_name]
+    # Portfolio managers assess every customer; relationship managers those they manage.
+    refused = permissions.refusals(
+        request.user,
+        "add",
+        Party,
+        [Change(row={"customer_id": r.customer.pk}) for r in relationships],
+    )
+    for relationship, refusal in zip(relationships, refused, strict=True):
+        relationship.can_assess = refusal is None
     context = {
         "organisation": org,
         "history": history,
@@ -139,10 +155,12 @@ def overview(request):
         "relationships": relationships,
         "by_level": selectors.customers_by_level(relationships),
         "mismatches": selectors.mismatches(relationships=relationships),
-        "can_assess_provider": services.may_assess(request.user, org),
-        # Portfolio managers assess every customer; others only those they manage.
-        "can_assess_all": can(request.user, "add", Assessment),
-        "can_add_unit": can(request.user, "add", Party),
+        "can_assess_provider": can(
+            request.user,
+            "add",
+            Assessment(party=org) if org else Party(kind=PartyKind.PROVIDER),
+        ),
+        "can_add_unit": can(request.user, "add", Party(kind=PartyKind.PROVIDER)),
         **balance_context(
             selectors.balance(),
             history=selectors.snapshot_history(),
@@ -260,10 +278,7 @@ def render_assessment_form(request, *, subject, form, action, assessment=None, s
 
 def _assess(request, subject: Subject):
     require_view(request)
-    if not may_assess_subject(request.user, subject) or (
-        subject.party is not None and subject.party.is_retired
-    ):
-        raise PermissionDenied
+    require(request.user, "add", assessable(subject))
     if request.method != "POST":
         form = AssessmentForm(kind=subject.kind)
         return render_assessment_form(
@@ -311,8 +326,7 @@ def editable_assessment(request, pk: int, action: str) -> Assessment:
     assessment = get_object_or_404(
         Assessment.objects.select_related("party", "party__customer"), pk=pk
     )
-    if not can(request.user, action, assessment):
-        raise PermissionDenied
+    require(request.user, action, assessment)
     return assessment
 
 
@@ -375,8 +389,8 @@ def assessment_remove(request, pk: int):
 @require_POST
 def serving_unit(request, slug: str):
     subject = subject_for(customer_slug=slug)
-    if not services.may_assess_customer(request.user, subject.customer):
-        raise PermissionDenied
+    party = subject.party or Party(kind=PartyKind.CUSTOMER, customer=subject.customer)
+    require(request.user, "change" if party.pk else "add", party)
     form = ServingUnitForm(request.POST)
     if form.is_valid():
         try:
@@ -410,10 +424,11 @@ class ProviderUnitEditView(ObjectEditView):
         return Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
 
     def get_object(self):
-        obj = super().get_object()
-        if obj.pk is None:
-            obj.kind = PartyKind.PROVIDER
-        return obj
+        if self.is_create():  # a unit is added under no parent: the role's right alone
+            unit = Party(kind=PartyKind.PROVIDER)
+            require(self.request.user, "add", unit)
+            return unit
+        return super().get_object()
 
     def save(self, form):
         return services.save_provider_unit(unit=form.save(commit=False))

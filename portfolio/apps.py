@@ -29,7 +29,9 @@ class PortfolioConfig(AppConfig):
     name = "portfolio"
 
     def ready(self):
+        # Registers the write rules (core.rules) and rights (core.permissions) of the app.
         from core import panels
+        from portfolio import services  # noqa: F401
 
         panels.register(
             "dashboard",

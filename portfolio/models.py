@@ -106,6 +106,7 @@ class SpecificationItem(SyncedModel):
     actual_on = models.DateField(null=True, blank=True)
 
     ownership_lookups = ("service__owner", "service__delegates")
+    parent_lookups = ("service",)
     MEASURE_FIELDS = ("metric", "comparator", "target", "unit", "window")
 
     class Meta:
@@ -174,6 +175,7 @@ class ServiceDependency(SyncedModel):
     note = models.CharField(max_length=500, blank=True)
 
     ownership_lookups = ("consumer__owner", "consumer__delegates")
+    parent_lookups = ("consumer",)
 
     class Meta:
         verbose_name_plural = "service dependencies"
@@ -241,6 +243,7 @@ class Subscription(SyncedModel, RetirableModel):
     end_date = models.DateField(null=True, blank=True)
 
     ownership_lookups = ("customer__relationship_manager", "service__owner", "service__delegates")
+    parent_lookups = ("customer",)
 
     class Meta:
         ordering = ["customer", "service"]
@@ -298,6 +301,7 @@ class Outcome(SyncedModel):
         "subscription__service__owner",
         "subscription__service__delegates",
     )
+    parent_lookups = ("subscription",)
 
     class Meta:
         ordering = ["subscription", "id"]
@@ -448,6 +452,7 @@ class ContractCoverage(SyncedModel):
     weight = models.DecimalField(default=Decimal(1), **WEIGHT)
 
     ownership_lookups = ("contract__owner", "contract__supplier__owner")
+    parent_lookups = ("contract",)
 
     class Meta:
         ordering = ["contract", "id"]
@@ -494,6 +499,7 @@ class ApplicationSupport(SyncedModel):
     weight = models.DecimalField(default=Decimal(1), **WEIGHT)
 
     ownership_lookups = ("application__owner", "service__owner", "service__delegates")
+    parent_lookups = ("application",)
 
     class Meta:
         ordering = ["application", "service"]

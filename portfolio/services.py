@@ -1,13 +1,20 @@
-"""Writes and workflows of the service portfolio: the one place its business rules live."""
+"""Writes and workflows of the service portfolio: the one place its business rules live.
 
-from django.core.exceptions import ValidationError
-from django.db.models import Max
+Each model's write rules are written once, over rows (core.rules): the functions below apply
+them to one record, and the sync engine applies the same rules to a batch. Callers own the
+transaction (the generic views, the API and the tasks open it).
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Max, Q
 from django.utils import timezone
 
-from core import changelog, roles
+from core import changelog, roles, rules
 from core.choices import ChangeAction
+from core.rules import Change, first_with, pair_taken, stored_pairs, values_by_id
 from core.services import delete_or_retire
-from core.slugs import unique_slug
+from core.slugs import generate_slugs
 from portfolio.choices import ApplicationLifecycle, Dimension, ServiceLifecycle
 from portfolio.models import (
     Application,
@@ -30,31 +37,37 @@ LIFECYCLE_DATE_FIELD = {
 }
 
 
-def save_service(*, service: Service, user=None, delegates=None) -> Service:
-    """Create or update a service, keeping its lifecycle dates and slug right.
+generate_slugs(Service, "name")
 
-    A service owner who creates a service without naming an owner becomes its owner.
-    """
-    if not service.slug:
-        service.slug = unique_slug(Service, service.name, instance_pk=service.pk)
-    creator_owns = (
-        service.pk is None
-        and service.owner_id is None
-        and user is not None
-        and user.groups.filter(name=roles.SERVICE_OWNER).exists()
-    )
-    if creator_owns:
-        service.owner = user
-    previous = (
-        Service.objects.filter(pk=service.pk).values_list("lifecycle", flat=True).first()
-        if service.pk
-        else None
-    )
-    if service.lifecycle != previous:
-        date_field = LIFECYCLE_DATE_FIELD[service.lifecycle]
-        setattr(service, date_field, getattr(service, date_field) or timezone.localdate())
-        if service.lifecycle != ServiceLifecycle.RETIRED:
-            service.retired_on = None
+
+def writer_owns_services(changes: list[Change]) -> bool:
+    """Facts of the service rule: whether the writer is a service owner (one query)."""
+    user = changes[0].writer.user
+    return user is not None and user.groups.filter(name=roles.SERVICE_OWNER).exists()
+
+
+@rules.rule(Service, facts=writer_owns_services)
+def service_rule(change: Change, writer_is_service_owner: bool) -> None:
+    """A service owner who creates a service without naming an owner becomes its owner; a
+    lifecycle change stamps its date (and leaving "retired" clears the retirement date)."""
+    row = change.row
+    if change.is_new and row["owner_id"] is None and writer_is_service_owner:
+        row["owner_id"] = change.writer.user.pk
+    previous = change.before["lifecycle"] if change.before else None
+    if row["lifecycle"] != previous:
+        date_field = LIFECYCLE_DATE_FIELD[row["lifecycle"]]
+        row[date_field] = row[date_field] or change.writer.today
+        if row["lifecycle"] != ServiceLifecycle.RETIRED:
+            row["retired_on"] = None
+
+
+def service_is_retired(row: dict) -> bool:
+    return row.get("lifecycle") == ServiceLifecycle.RETIRED
+
+
+def save_service(*, service: Service, user=None, delegates=None) -> Service:
+    """Create or update a service, keeping its lifecycle dates and slug right."""
+    rules.enforce(service, user=user)
     service.full_clean()
     service.save()
     if delegates is not None:
@@ -89,21 +102,45 @@ def remove_service(service: Service) -> str:
 # --- Specification items (the four quadrants) ---------------------------------------------
 
 
+def _quadrant(row: dict) -> tuple:
+    return (row["service_id"], row["aspect"], row["dimension"])
+
+
+def last_positions(changes: list[Change]) -> dict[tuple, int]:
+    """Facts of the item rule: the last position in each quadrant new items go to."""
+    new = [change.row for change in changes if change.is_new]
+    if not new:
+        return {}
+    return {
+        (row["service_id"], row["aspect"], row["dimension"]): row["last"]
+        for row in SpecificationItem.objects.filter(service_id__in={r["service_id"] for r in new})
+        .values("service_id", "aspect", "dimension")
+        .annotate(last=Max("position"))
+        .order_by()
+    }
+
+
+@rules.rule(SpecificationItem, facts=last_positions)
+def specification_item_rule(change: Change, last: dict[tuple, int]) -> None:
+    """A new item goes to the end of its quadrant; a functionality item is a statement, so a
+    measure on it would mean nothing and is cleared."""
+    row = change.row
+    if row["dimension"] == Dimension.FUNCTIONALITY:
+        for name in SpecificationItem.MEASURE_FIELDS:
+            row[name] = None if name == "target" else ""
+        row["actual_value"] = row["actual_on"] = None
+    if change.is_new:
+        quadrant = _quadrant(row)
+        row["position"] = last[quadrant] = last[quadrant] + 1 if quadrant in last else 0
+
+
 def add_specification_item(*, item: SpecificationItem) -> SpecificationItem:
     """Add an item at the end of its quadrant."""
-    last = SpecificationItem.objects.filter(
-        service=item.service, aspect=item.aspect, dimension=item.dimension
-    ).aggregate(last=Max("position"))["last"]
-    item.position = 0 if last is None else last + 1
     return save_specification_item(item=item)
 
 
 def save_specification_item(*, item: SpecificationItem) -> SpecificationItem:
-    if item.dimension == Dimension.FUNCTIONALITY:
-        # Functionality items are statements: a measure on them would mean nothing.
-        for name in SpecificationItem.MEASURE_FIELDS:
-            setattr(item, name, None if name == "target" else "")
-        item.actual_value = item.actual_on = None
+    rules.enforce(item)
     item.full_clean()
     item.save()
     return item
@@ -142,14 +179,23 @@ def remove_specification_item(*, item: SpecificationItem) -> None:
 # --- Dependencies ----------------------------------------------------------------------------
 
 
+def dependency_facts(changes: list[Change]) -> dict[tuple, int]:
+    return stored_pairs(ServiceDependency, changes, "consumer_id", "provider_id")
+
+
+@rules.rule(ServiceDependency, facts=dependency_facts)
+def dependency_rule(change: Change, stored: dict[tuple, int]) -> None:
+    """A dependency is recorded once."""
+    if pair_taken(change, stored, "consumer_id", "provider_id"):
+        change.error("provider", "This dependency is already recorded.")
+
+
+def remove_dependency(*, dependency: ServiceDependency) -> None:
+    dependency.delete()
+
+
 def save_dependency(*, dependency: ServiceDependency) -> ServiceDependency:
-    if (
-        dependency.pk is None
-        and ServiceDependency.objects.filter(
-            consumer_id=dependency.consumer_id, provider_id=dependency.provider_id
-        ).exists()
-    ):
-        raise ValidationError({"provider": "This dependency is already recorded."})
+    rules.enforce(dependency)
     dependency.full_clean(validate_unique=False)
     dependency.save()
     return dependency
@@ -163,10 +209,12 @@ def _retire(obj) -> None:
     obj.save()
 
 
+generate_slugs(Customer, "name")
+
+
 def save_customer(*, customer: Customer) -> Customer:
     """Create or update a customer; a new one gets a unique slug from its name."""
-    if not customer.slug:
-        customer.slug = unique_slug(Customer, customer.name, instance_pk=customer.pk)
+    rules.enforce(customer)
     customer.full_clean()
     customer.save()
     return customer
@@ -187,40 +235,57 @@ def remove_customer(*, customer: Customer) -> str:
     return delete_or_retire(customer, retire=retire_customer)
 
 
-def save_subscription(*, subscription: Subscription) -> Subscription:
-    """Create or update a subscription.
+@dataclass
+class SubscriptionFacts:
+    retired_services: set
+    retired_customers: set
+    tied: set  # moved subscriptions whose outcomes refer to items of their service
 
-    Its revenue needs a price: a monthly price per unit or an annual charge. It cannot end
-    before it starts; a new one cannot be for a retired service or customer; and it keeps
-    its service once outcomes are tied to that service's specification items.
-    """
-    errors = {}
-    if subscription.price_per_unit is None and subscription.annual_charge is None:
-        errors["price_per_unit"] = "Give a price per unit or an annual charge."
-    if (
-        subscription.end_date
-        and subscription.start_date
-        and subscription.end_date < subscription.start_date
-    ):
-        errors["end_date"] = "The end date cannot be before the start date."
-    if subscription.pk is None:
-        if subscription.service_id and subscription.service.is_retired:
-            errors["service"] = "This service is retired: it takes no new subscriptions."
-        if subscription.customer_id and subscription.customer.is_retired:
-            errors["customer"] = "This customer is retired: it takes no new subscriptions."
-    else:
-        previous_service = (
-            Subscription.objects.filter(pk=subscription.pk).values_list("service_id", flat=True)
-        ).first()
-        if (
-            previous_service != subscription.service_id
-            and subscription.outcomes.filter(specification_item__isnull=False).exists()
-        ):
-            errors["service"] = (
-                "Outcomes refer to items of the subscribed service: the service cannot change."
-            )
-    if errors:
-        raise ValidationError(errors)
+
+def subscription_facts(changes: list[Change]) -> SubscriptionFacts:
+    new = [change.row for change in changes if change.is_new]
+    services = values_by_id(Service, {row["service_id"] for row in new}, "lifecycle")
+    customers = values_by_id(Customer, {row["customer_id"] for row in new}, "retired_at")
+    moved = [change.row["id"] for change in changes if change.moved("service_id")]
+    tied = set()
+    if moved:
+        tied = set(
+            Outcome.objects.filter(subscription_id__in=moved, specification_item__isnull=False)
+            .values_list("subscription_id", flat=True)
+            .order_by()
+        )
+    return SubscriptionFacts(
+        retired_services={pk for pk, r in services.items() if service_is_retired(r)},
+        retired_customers={pk for pk, r in customers.items() if r["retired_at"] is not None},
+        tied=tied,
+    )
+
+
+@rules.rule(Subscription, facts=subscription_facts)
+def subscription_rule(change: Change, facts: SubscriptionFacts) -> None:
+    """Its revenue needs a price: a monthly price per unit or an annual charge. It cannot end
+    before it starts; a new one cannot be for a retired service or customer; and it keeps its
+    service once outcomes are tied to that service's specification items."""
+    row = change.row
+    if row["price_per_unit"] is None and row["annual_charge"] is None:
+        change.error("price_per_unit", "Give a price per unit or an annual charge.")
+    if row["end_date"] and row["start_date"] and row["end_date"] < row["start_date"]:
+        change.error("end_date", "The end date cannot be before the start date.")
+    if change.is_new:
+        if row["service_id"] in facts.retired_services:
+            change.error("service", "This service is retired: it takes no new subscriptions.")
+        if row["customer_id"] in facts.retired_customers:
+            change.error("customer", "This customer is retired: it takes no new subscriptions.")
+    elif row["id"] in facts.tied:
+        change.error(
+            "service",
+            "Outcomes refer to items of the subscribed service: the service cannot change.",
+        )
+
+
+def save_subscription(*, subscription: Subscription) -> Subscription:
+    """Create or update a subscription (subscription_rule)."""
+    rules.enforce(subscription)
     subscription.full_clean()
     subscription.save()
     return subscription
@@ -232,20 +297,38 @@ def remove_subscription(*, subscription: Subscription) -> str:
     return delete_or_retire(subscription)
 
 
-def save_outcome(*, outcome: Outcome) -> Outcome:
-    """Create or update a Successful Customer Outcome.
+def outcome_facts(changes: list[Change]) -> tuple[dict, dict]:
+    """The service of each subscription and of each specification item the outcomes name."""
+    subscriptions = values_by_id(
+        Subscription, {change.row["subscription_id"] for change in changes}, "service_id"
+    )
+    items = values_by_id(
+        SpecificationItem,
+        {change.row["specification_item_id"] for change in changes},
+        "service_id",
+    )
+    return subscriptions, items
 
-    The statement is the customer's; its measure (metric, target, unit) may come later, and
+
+@rules.rule(Outcome, facts=outcome_facts)
+def outcome_rule(change: Change, facts: tuple[dict, dict]) -> None:
+    """The statement is the customer's; its measure (metric, target, unit) may come later, and
     until it does the outcome is shown as not yet an SCO. A specification item it refers to
-    must belong to the subscribed service.
-    """
-    if not (outcome.statement or "").strip():
-        raise ValidationError({"statement": "Write the outcome in the customer's own words."})
-    if (
-        outcome.specification_item_id
-        and outcome.specification_item.service_id != outcome.subscription.service_id
-    ):
-        raise ValidationError({"specification_item": "Choose an item of the subscribed service."})
+    must belong to the subscribed service."""
+    subscriptions, items = facts
+    row = change.row
+    if not (row["statement"] or "").strip():
+        change.error("statement", "Write the outcome in the customer's own words.")
+        return
+    item = items.get(row["specification_item_id"])
+    subscription = subscriptions.get(row["subscription_id"])
+    if item and subscription and item["service_id"] != subscription["service_id"]:
+        change.error("specification_item", "Choose an item of the subscribed service.")
+
+
+def save_outcome(*, outcome: Outcome) -> Outcome:
+    """Create or update a Successful Customer Outcome (outcome_rule)."""
+    rules.enforce(outcome)
     outcome.full_clean()
     outcome.save()
     return outcome
@@ -255,9 +338,11 @@ def remove_outcome(*, outcome: Outcome) -> None:
     outcome.delete()
 
 
+generate_slugs(Supplier, "name")
+
+
 def save_supplier(*, supplier: Supplier) -> Supplier:
-    if not supplier.slug:
-        supplier.slug = unique_slug(Supplier, supplier.name, instance_pk=supplier.pk)
+    rules.enforce(supplier)
     supplier.full_clean()
     supplier.save()
     return supplier
@@ -269,27 +354,40 @@ def remove_supplier(*, supplier: Supplier) -> str:
     return delete_or_retire(supplier, retire=_retire)
 
 
+def contract_facts(changes: list[Change]) -> tuple[dict, dict]:
+    """The first contract of the batch with each (supplier, reference), and the stored ones."""
+    first = first_with(changes, lambda c: (c.row["supplier_id"], c.row["reference"]))
+    condition = Q(pk__in=[])
+    for supplier_id, reference in first:
+        condition |= Q(supplier_id=supplier_id, reference=reference)
+    stored = {
+        (supplier_id, reference): pk
+        for pk, supplier_id, reference in Contract._base_manager.filter(condition)
+        .values_list("pk", "supplier_id", "reference")
+        .order_by()
+    }
+    return first, stored
+
+
+@rules.rule(Contract, facts=contract_facts)
+def contract_rule(change: Change, facts: tuple[dict, dict]) -> None:
+    """A reference unique per supplier; no end and no renewal before the start."""
+    first, stored = facts
+    row = change.row
+    if row["end_date"] and row["start_date"] and row["end_date"] < row["start_date"]:
+        change.error("end_date", "The end date cannot be before the start date.")
+    if row["renewal_date"] and row["start_date"] and row["renewal_date"] < row["start_date"]:
+        change.error("renewal_date", "The renewal date cannot be before the start date.")
+    pair = (row["supplier_id"], row["reference"])
+    if first[pair] is not change:
+        change.error("reference", f"Item {first[pair].index} has the same reference.")
+    elif stored.get(pair, row["id"]) != row["id"]:
+        change.error("reference", "This supplier already has a contract with this reference.")
+
+
 def save_contract(*, contract: Contract) -> Contract:
-    """Create or update a contract: a reference unique per supplier, ending after it starts."""
-    errors = {}
-    if contract.end_date and contract.start_date and contract.end_date < contract.start_date:
-        errors["end_date"] = "The end date cannot be before the start date."
-    if (
-        contract.renewal_date
-        and contract.start_date
-        and contract.renewal_date < contract.start_date
-    ):
-        errors["renewal_date"] = "The renewal date cannot be before the start date."
-    if (
-        contract.supplier_id
-        and contract.reference
-        and Contract.objects.filter(supplier_id=contract.supplier_id, reference=contract.reference)
-        .exclude(pk=contract.pk)
-        .exists()
-    ):
-        errors["reference"] = "This supplier already has a contract with this reference."
-    if errors:
-        raise ValidationError(errors)
+    """Create or update a contract (contract_rule)."""
+    rules.enforce(contract)
     contract.full_clean()
     contract.save()
     return contract
@@ -300,24 +398,34 @@ def remove_contract(*, contract: Contract) -> str:
     return delete_or_retire(contract, parts=(ContractCoverage,), retire=_retire)
 
 
-def save_coverage(*, coverage: ContractCoverage) -> ContractCoverage:
+def coverage_facts(changes: list[Change]) -> dict[tuple, int]:
+    by_service = stored_pairs(ContractCoverage, changes, "contract_id", "service_id")
+    by_application = stored_pairs(ContractCoverage, changes, "contract_id", "application_id")
+    return {
+        **{("service", *pair): pk for pair, pk in by_service.items()},
+        **{("application", *pair): pk for pair, pk in by_application.items()},
+    }
+
+
+@rules.rule(ContractCoverage, facts=coverage_facts)
+def coverage_rule(change: Change, stored: dict[tuple, int]) -> None:
     """A contract covers exactly one service or one application, each at most once."""
-    if coverage.service_id and coverage.application_id:
-        raise ValidationError(
-            {"application": "Choose either a service or an application, not both."}
-        )
-    if not coverage.service_id and not coverage.application_id:
-        raise ValidationError({"service": "Choose a service or an application."})
-    if coverage.service_id:
-        field, duplicates = "service", {"service_id": coverage.service_id}
-    else:
-        field, duplicates = "application", {"application_id": coverage.application_id}
-    if (
-        ContractCoverage.objects.filter(contract_id=coverage.contract_id, **duplicates)
-        .exclude(pk=coverage.pk)
-        .exists()
-    ):
-        raise ValidationError({field: f"This contract already covers this {field}."})
+    row = change.row
+    if row["service_id"] and row["application_id"]:
+        change.error("application", "Choose either a service or an application, not both.")
+        return
+    if not row["service_id"] and not row["application_id"]:
+        change.error("service", "Choose a service or an application.")
+        return
+    target = "service" if row["service_id"] else "application"
+    pk = stored.get((target, row["contract_id"], row[f"{target}_id"]))
+    if pk is not None and pk != row["id"]:
+        change.error(target, f"This contract already covers this {target}.")
+
+
+def save_coverage(*, coverage: ContractCoverage) -> ContractCoverage:
+    """Create or update a coverage (coverage_rule)."""
+    rules.enforce(coverage)
     coverage.full_clean(validate_unique=False)
     coverage.save()
     return coverage
@@ -327,14 +435,26 @@ def remove_coverage(*, coverage: ContractCoverage) -> None:
     coverage.delete()
 
 
+generate_slugs(Application, "name")
+
+
+@rules.rule(Application)
+def application_rule(change: Change, facts: None) -> None:
+    """An application is retired exactly when its lifecycle says so."""
+    row = change.row
+    if row["lifecycle"] == ApplicationLifecycle.RETIRED:
+        row["retired_at"] = row["retired_at"] or change.writer.now
+    else:
+        row["retired_at"] = None
+
+
+def application_is_retired(row: dict) -> bool:
+    return bool(row.get("retired_at")) or row.get("lifecycle") == ApplicationLifecycle.RETIRED
+
+
 def save_application(*, application: Application) -> Application:
     """Create or update an application; retiring it through its lifecycle retires it."""
-    if not application.slug:
-        application.slug = unique_slug(Application, application.name, instance_pk=application.pk)
-    if application.lifecycle == ApplicationLifecycle.RETIRED:
-        application.retired_at = application.retired_at or timezone.now()
-    else:
-        application.retired_at = None
+    rules.enforce(application)
     application.full_clean()
     application.save()
     return application
@@ -352,16 +472,19 @@ def remove_application(*, application: Application) -> str:
     return delete_or_retire(application, parts=(ApplicationSupport,), retire=retire_application)
 
 
-def save_application_support(*, support: ApplicationSupport) -> ApplicationSupport:
+def support_facts(changes: list[Change]) -> dict[tuple, int]:
+    return stored_pairs(ApplicationSupport, changes, "application_id", "service_id")
+
+
+@rules.rule(ApplicationSupport, facts=support_facts)
+def application_support_rule(change: Change, stored: dict[tuple, int]) -> None:
     """The application supports a service at most once."""
-    if (
-        ApplicationSupport.objects.filter(
-            application_id=support.application_id, service_id=support.service_id
-        )
-        .exclude(pk=support.pk)
-        .exists()
-    ):
-        raise ValidationError({"service": "This application already supports this service."})
+    if pair_taken(change, stored, "application_id", "service_id"):
+        change.error("service", "This application already supports this service.")
+
+
+def save_application_support(*, support: ApplicationSupport) -> ApplicationSupport:
+    rules.enforce(support)
     support.full_clean(validate_unique=False)
     support.save()
     return support

@@ -6,8 +6,12 @@ class ValueStreamsConfig(AppConfig):
     verbose_name = "Value streams"
 
     def ready(self):
+        # Registers the write rules (core.rules) and rights (core.permissions) of the app.
         from core import panels
-        from valuestreams import signals
+        from valuestreams import (
+            services,  # noqa: F401
+            signals,
+        )
 
         signals.connect()
         from valuestreams.views import service_panel_context

@@ -204,7 +204,7 @@ class ProcessForm(PorticoModelForm):
         self.order_fields(self._meta.fields)
         process = self.instance
         streams = ValueStream.objects.filter(retired_at__isnull=True)
-        if self.user is not None and not can(self.user, "add", Process):
+        if self.user is not None and not can(self.user, "add", Process()):
             streams = ValueStream.objects.restrict(self.user, "change").filter(
                 retired_at__isnull=True
             )

@@ -165,6 +165,7 @@ class Stage(SyncedModel):
     )
 
     ownership_lookups = ("value_stream__owner",)
+    parent_lookups = ("value_stream",)
 
     class Meta:
         ordering = ["value_stream", "position", "id"]
@@ -240,6 +241,7 @@ class StageService(SyncedModel):
     )
 
     ownership_lookups = ("stage__value_stream__owner",)
+    parent_lookups = ("stage",)
 
     class Meta:
         # The table of the many-to-many field it replaced, with its rows.
@@ -269,6 +271,7 @@ class StageApplication(SyncedModel):
     )
 
     ownership_lookups = ("stage__value_stream__owner",)
+    parent_lookups = ("stage",)
 
     class Meta:
         db_table = "valuestreams_stage_applications"
@@ -327,6 +330,7 @@ class Process(SyncedModel):
     )
 
     ownership_lookups = ("value_stream__owner",)
+    parent_lookups = ("value_stream",)
 
     class Meta:
         verbose_name_plural = "processes"
@@ -355,6 +359,7 @@ class ProcessConnection(SyncedModel):
     note = models.CharField(max_length=500, blank=True)
 
     ownership_lookups = ("process__value_stream__owner", "connected_to__value_stream__owner")
+    parent_lookups = ("process",)
 
     class Meta:
         ordering = ["process", "connected_to"]
@@ -416,6 +421,7 @@ class Improvement(SyncedModel):
     measured_after = models.DecimalField(null=True, blank=True, **MEASURE)
 
     ownership_lookups = ("value_stream__owner",)
+    parent_lookups = ("value_stream",)
 
     class Meta:
         ordering = ["value_stream", "-suggested_on", "-id"]

@@ -12,7 +12,8 @@ from django.db.models import DecimalField as DecimalOutput
 from django.db.models.functions import Coalesce, Exp, Ln, NullIf
 from django.urls import reverse
 
-from core.permissions import perm_name
+from core import permissions
+from core.rules import Change, row_of
 from portfolio.choices import CustomerKind, ServiceKind, ServiceLifecycle
 from portfolio.models import Service
 from valuestreams.choices import Effort, Experience, ImprovementStatus, StreamState
@@ -505,22 +506,26 @@ def improvement_board(*, user, value_stream: ValueStream | None = None) -> list[
     """The whole improvement log in columns by status, highest priority first (one query).
 
     Every signed-in user reads all of it, whatever their role: the log is there to publicise
-    improvements. Each item carries ``priority``, ``can_decide`` (the stream's owner or a
-    Portfolio manager: valuestreams.services.may_decide_improvement) and ``can_edit``
-    (deciders, and the suggester while the item is proposed: may_edit_improvement), worked out
-    without further queries.
+    improvements. Each item carries ``priority``, ``can_decide`` (may move it on the board:
+    the stream's owner or a Portfolio manager) and ``can_edit`` (deciders, and the suggester
+    while the item is proposed), asked of core.permissions for the whole board at once.
     """
     items = Improvement.objects.select_related(
         "value_stream", "value_stream__owner", "stage", "service", "suggested_by"
     )
     if value_stream is not None:
         items = items.filter(value_stream=value_stream)
-    manager = user.has_perm(perm_name(Improvement, "change"))
+    items = by_priority(items)
+    rows = [row_of(item) for item in items]
+    edits = [Change(row=row, before=row) for row in rows]
+    decisions = [
+        Change(row={**row, "status": ImprovementStatus.ACCEPTED}, before=row) for row in rows
+    ]
+    may_edit = permissions.refusals(user, "change", Improvement, edits)
+    may_decide = permissions.refusals(user, "change", Improvement, decisions)
     columns = {status: BoardColumn(status, status.label, []) for status in BOARD_COLUMNS}
-    for item in by_priority(items):
-        item.can_decide = manager or item.value_stream.owner_id == user.pk
-        item.can_edit = item.can_decide or (
-            item.suggested_by_id == user.pk and item.status == ImprovementStatus.PROPOSED
-        )
+    for item, edit_refused, decide_refused in zip(items, may_edit, may_decide, strict=True):
+        item.can_decide = decide_refused is None
+        item.can_edit = edit_refused is None
         columns[item.status].items.append(item)
     return list(columns.values())

@@ -1,21 +1,24 @@
 """Writes and workflows of value streams: the one place their business rules live.
 
-Every function here may be called by a view, the API or a task; callers wrap them in a
-transaction (the generic views and the API base do).
+Each model's write rules are written once, over rows (core.rules): the functions below apply
+them to one record, and the sync engine applies the same rules to a batch. Every function
+here may be called by a view, the API or a task; callers wrap them in a transaction (the
+generic views and the API base do).
 """
 
+import copy
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Q
-from django.utils import timezone
+from django.db.models import F, Max, Q
 
-from core import roles
-from core.permissions import can, perm_name
+from core import permissions, roles, rules
+from core.permissions import perm_name
+from core.rules import Change, first_with, values_by_id
 from core.services import delete_or_retire
-from core.slugs import unique_slug
+from core.slugs import generate_slugs
 from portfolio.choices import ServiceLifecycle
 from valuestreams.choices import ImprovementStatus, ProcessLayer, StreamState, TimeUnit
 from valuestreams.models import (
@@ -55,20 +58,25 @@ def normalise_duration(*, value: Decimal, unit: str) -> Decimal:
 # --- Value streams -----------------------------------------------------------------------------
 
 
-def save_value_stream(*, value_stream: ValueStream, user=None) -> ValueStream:
-    """Create or update a value stream.
+generate_slugs(ValueStream, "name")
 
-    A value-stream owner who creates a stream without naming an owner becomes its owner.
-    """
-    if not value_stream.slug:
-        value_stream.slug = unique_slug(ValueStream, value_stream.name, instance_pk=value_stream.pk)
-    if (
-        value_stream.pk is None
-        and value_stream.owner_id is None
-        and user is not None
-        and user.groups.filter(name=roles.VALUE_STREAM_OWNER).exists()
-    ):
-        value_stream.owner = user
+
+def writer_owns_streams(changes: list[Change]) -> bool:
+    """Facts of the value-stream rule: whether the writer is a value-stream owner."""
+    user = changes[0].writer.user
+    return user is not None and user.groups.filter(name=roles.VALUE_STREAM_OWNER).exists()
+
+
+@rules.rule(ValueStream, facts=writer_owns_streams)
+def value_stream_rule(change: Change, writer_is_stream_owner: bool) -> None:
+    """A value-stream owner who creates a stream without naming an owner becomes its owner."""
+    if change.is_new and change.row["owner_id"] is None and writer_is_stream_owner:
+        change.row["owner_id"] = change.writer.user.pk
+
+
+def save_value_stream(*, value_stream: ValueStream, user=None) -> ValueStream:
+    """Create or update a value stream (value_stream_rule)."""
+    rules.enforce(value_stream, user=user)
     _validate(value_stream, covered=("state", "current_state"))
     value_stream.save()
     return value_stream
@@ -143,28 +151,43 @@ def _renumber(value_stream_id: int) -> None:
             stage.save(update_fields=["position", "updated_at"])
 
 
+def last_stage_positions(changes: list[Change]) -> dict[int, int]:
+    """Facts of the stage rule: the last position of each stream new stages go to."""
+    streams = {change.row["value_stream_id"] for change in changes if change.is_new}
+    if not streams:
+        return {}
+    return dict(
+        Stage.objects.filter(value_stream_id__in=streams)
+        .values("value_stream_id")
+        .annotate(last=Max("position"))
+        .order_by()
+        .values_list("value_stream_id", "last")
+    )
+
+
+@rules.rule(Stage, facts=last_stage_positions)
+def stage_rule(change: Change, last: dict[int, int]) -> None:
+    """A new stage goes to the end of its value stream; a stage stays in the stream it was
+    added to. (Its times are the model's own rule.)"""
+    row = change.row
+    if change.moved("value_stream_id"):
+        change.error(
+            "value_stream", "A stage stays in its value stream: add a stage to the other one."
+        )
+    elif change.is_new:
+        stream = row["value_stream_id"]
+        row["position"] = last[stream] = last[stream] + 1 if stream in last else 0
+
+
 def add_stage(*, stage: Stage, services=None, applications=None) -> Stage:
     """Add a stage at the end of its value stream."""
-    last = Stage.objects.filter(value_stream_id=stage.value_stream_id).aggregate(
-        last=Max("position")
-    )["last"]
-    stage.position = 0 if last is None else last + 1
     return save_stage(stage=stage, services=services, applications=applications)
 
 
 def save_stage(*, stage: Stage, services=None, applications=None) -> Stage:
-    """Save a stage and what underpins it; a changed Moment of Truth re-layers the processes.
-    A stage stays in the value stream it was added to."""
-    stored = (
-        Stage.objects.filter(pk=stage.pk).values("moment_of_truth", "value_stream_id").first()
-        if stage.pk
-        else None
-    )
-    if stored and stored["value_stream_id"] != stage.value_stream_id:
-        raise ValidationError(
-            {"value_stream": "A stage stays in its value stream: add a stage to the other one."}
-        )
-    was_moment = bool(stored and stored["moment_of_truth"])
+    """Save a stage and what underpins it; a changed Moment of Truth re-layers the processes."""
+    change = rules.enforce(stage)
+    was_moment = bool(change.before and change.before["moment_of_truth"])
     _validate(stage, covered=("process_time_minutes", "lead_time_minutes", "complete_accurate"))
     stage.save()
     set_stage_links(stage=stage, services=services, applications=applications)
@@ -173,42 +196,55 @@ def save_stage(*, stage: Stage, services=None, applications=None) -> Stage:
     return stage
 
 
-# What each kind of link joins a stage to, and when that record is retired, read from its field
-# values (a record's or a sync row's): it is then linked to no new stage (what is linked
-# already stays, until someone unlinks it). valuestreams.api.bulk applies the same to a batch.
+# What each kind of link joins a stage to, and when that record is retired, read from its
+# stored row: it is then linked to no new stage (what is linked already stays, until someone
+# unlinks it).
 LINK_TARGETS = {
     StageService: (
         "service",
-        lambda values: values["lifecycle"] == ServiceLifecycle.RETIRED,
+        ("lifecycle",),
+        lambda row: row["lifecycle"] == ServiceLifecycle.RETIRED,
         "This service is retired: it underpins no new stage.",
     ),
     StageApplication: (
         "application",
-        lambda values: values["retired_at"] is not None,
+        ("retired_at",),
+        lambda row: row["retired_at"] is not None,
         "This application is retired: it supports no new stage.",
     ),
 }
 
 
+def _link_rule(model) -> None:
+    target, fields, is_retired, retired_message = LINK_TARGETS[model]
+    attname = f"{target}_id"
+    related = model._meta.get_field(target).related_model
+
+    def linked_targets(changes: list[Change]) -> dict:
+        newly = {c.row[attname] for c in changes if c.is_new or c.moved(attname)}
+        return values_by_id(related, newly, *fields)
+
+    @rules.rule(model, facts=linked_targets)
+    def link_rule(change: Change, targets: dict) -> None:
+        """A retired service or application is linked to no new stage."""
+        row = targets.get(change.row[attname])
+        if (change.is_new or change.moved(attname)) and row is not None and is_retired(row):
+            change.error(target, retired_message)
+
+
+_link_rule(StageService)
+_link_rule(StageApplication)
+
+
 def link_target_error(model, target) -> str | None:
-    """Why ``target`` (a service or an application, or a sync row of its field values) cannot
-    be newly linked to a stage by a ``model`` link (StageService, StageApplication), or None."""
-    _, is_retired, retired_message = LINK_TARGETS[model]
-    return (
-        retired_message
-        if is_retired(target if isinstance(target, dict) else vars(target))
-        else None
-    )
+    """Why ``target`` (a service or an application) cannot be newly linked to a stage by a
+    ``model`` link, or None: the link rule, for a form that shows it beside its field."""
+    _, _, is_retired, retired_message = LINK_TARGETS[model]
+    return retired_message if is_retired(vars(target)) else None
 
 
 def _save_link(link: StageService | StageApplication):
-    target = LINK_TARGETS[type(link)][0]
-    stored = type(link).objects.filter(pk=link.pk).values_list(f"{target}_id", flat=True).first()
-    target_id = getattr(link, f"{target}_id")
-    if target_id and target_id != stored:
-        problem = link_target_error(type(link), getattr(link, target))
-        if problem:
-            raise ValidationError({target: problem})
+    rules.enforce(link)
     _validate(link)
     link.save()
     return link
@@ -379,9 +415,27 @@ def parse_activities(text: str) -> list[str]:
     return activities
 
 
+@rules.rule(Process)
+def process_rule(change: Change, facts: None) -> None:
+    """Activities are kept stripped, blank ones dropped."""
+    activities = change.row["activities"]
+    if isinstance(activities, list):
+        change.row["activities"] = [
+            a.strip() for a in activities if isinstance(a, str) and a.strip()
+        ]
+
+
+def keep_stages_of_own_stream(process_ids) -> None:
+    """A process that changed value stream keeps only the stages of its new stream (none
+    without a stream): for one process saved here, and for a sync batch."""
+    Process.stages.through.objects.filter(process_id__in=list(process_ids)).filter(
+        Q(process__value_stream__isnull=True) | ~Q(stage__value_stream=F("process__value_stream"))
+    ).delete()
+
+
 def save_process(*, process: Process, stages=None, connected_to=None) -> Process:
     """Create or update a process, its stages and connections; then re-layer every process."""
-    process.activities = [a.strip() for a in process.activities or [] if a and a.strip()]
+    rules.enforce(process)
     _validate(process, covered=("layer",))
     if stages is not None:
         stages = list(stages)
@@ -396,10 +450,8 @@ def save_process(*, process: Process, stages=None, connected_to=None) -> Process
     process.save()
     if stages is not None:
         process.stages.set(stages)
-    elif process.value_stream_id is None:
-        process.stages.clear()
     else:
-        process.stages.remove(*process.stages.exclude(value_stream_id=process.value_stream_id))
+        keep_stages_of_own_stream([process.pk])
     if connected_to is not None:
         set_connections(process=process, connected_to=connected_to)
     recompute_process_layers()
@@ -427,15 +479,50 @@ def set_connections(*, process: Process, connected_to) -> None:
         ProcessConnection.objects.create(process=process, connected_to_id=other_id)
 
 
-def save_connection(*, connection: ProcessConnection) -> ProcessConnection:
-    """Create or change a connection (each pair once, in either direction); re-layer."""
-    if connection.process_id == connection.connected_to_id:
-        raise ValidationError({"connected_to": "A process cannot be connected to itself."})
-    pair = Q(process_id=connection.process_id, connected_to_id=connection.connected_to_id) | Q(
-        process_id=connection.connected_to_id, connected_to_id=connection.process_id
+def connection_facts(changes: list[Change]) -> tuple[dict, dict]:
+    """The first connection of the batch joining each pair of processes, and the stored
+    connections of those pairs, in either direction: (process, connected_to) -> id."""
+    first = first_with(
+        changes, lambda c: frozenset((c.row["process_id"], c.row["connected_to_id"]))
     )
-    if ProcessConnection.objects.filter(pair).exclude(pk=connection.pk).exists():
-        raise ValidationError({"connected_to": "These two processes are already connected."})
+    condition = Q(pk__in=[])
+    for change in changes:
+        a, b = change.row["process_id"], change.row["connected_to_id"]
+        condition |= Q(process_id=a, connected_to_id=b) | Q(process_id=b, connected_to_id=a)
+    stored = {
+        (a, b): pk
+        for pk, a, b in ProcessConnection._base_manager.filter(condition)
+        .values_list("pk", "process_id", "connected_to_id")
+        .order_by()
+    }
+    return first, stored
+
+
+@rules.rule(ProcessConnection, facts=connection_facts)
+def connection_rule(change: Change, facts: tuple[dict, dict]) -> None:
+    """A process is not connected to itself; two processes are connected once, in either
+    direction."""
+    first, stored = facts
+    a, b = change.row["process_id"], change.row["connected_to_id"]
+    if a == b:
+        change.error("connected_to", "A process cannot be connected to itself.")
+        return
+    earlier = first[frozenset((a, b))]
+    if earlier is not change:
+        change.error("connected_to", f"Item {earlier.index} connects the same two processes.")
+    elif stored.get((a, b), change.row["id"]) != change.row["id"]:
+        change.error("connected_to", "These two processes are already connected.")
+    elif stored.get((b, a), change.row["id"]) != change.row["id"]:
+        change.error(
+            "connected_to",
+            "These two processes are already connected, in the other direction: "
+            f"process {b} to {a}.",
+        )
+
+
+def save_connection(*, connection: ProcessConnection) -> ProcessConnection:
+    """Create or change a connection (connection_rule); re-layer."""
+    rules.enforce(connection)
     _validate(connection)
     connection.save()
     recompute_process_layers()
@@ -443,15 +530,9 @@ def save_connection(*, connection: ProcessConnection) -> ProcessConnection:
 
 
 def connect_processes(*, process: Process, other: Process, note: str = "") -> ProcessConnection:
-    if process.pk == other.pk:
-        raise ValidationError({"connected_to": "A process cannot be connected to itself."})
-    if ProcessConnection.objects.filter(
-        Q(process=process, connected_to=other) | Q(process=other, connected_to=process)
-    ).exists():
-        raise ValidationError({"connected_to": "These two processes are already connected."})
-    connection = ProcessConnection.objects.create(process=process, connected_to=other, note=note)
-    recompute_process_layers()
-    return connection
+    return save_connection(
+        connection=ProcessConnection(process=process, connected_to=other, note=note)
+    )
 
 
 def disconnect_processes(*, connection: ProcessConnection) -> None:
@@ -468,41 +549,12 @@ def remove_process(*, process: Process) -> None:
 # --- Improvement log ---------------------------------------------------------------------------
 
 
-def may_add_process(user, value_stream: ValueStream | None) -> bool:
-    """Portfolio managers add any process; a value-stream owner adds processes to their stream."""
-    if can(user, "add", Process):
-        return True
-    return value_stream is not None and can(user, "change", value_stream)
-
-
-def may_suggest_improvement(user, value_stream: ValueStream) -> bool:
-    """Anyone who can see a value stream may suggest an improvement to it: the log captures
-    suggestions from everyone involved."""
-    return ValueStream.objects.restrict(user, "view").filter(pk=value_stream.pk).exists()
-
-
-def may_decide_improvement(user, improvement: Improvement) -> bool:
-    """The value stream's owner and Portfolio managers accept, reject, start and finish items."""
-    return can(user, "change", improvement)
-
-
-def may_edit_improvement(user, improvement: Improvement, action: str = "change") -> bool:
-    """Deciders edit any item; the suggester edits (or withdraws) their own while it is proposed."""
-    if can(user, action, improvement):
-        return True
-    return (
-        user.is_authenticated
-        and improvement.suggested_by_id == user.pk
-        and improvement.status == ImprovementStatus.PROPOSED
-    )
-
-
 def suggester_may_write(user, action: str, before: dict | None, after: dict | None) -> bool:
-    """may_suggest_improvement and may_edit_improvement for the API, on an improvement's rows
-    before and after a write (None for a new or a removed one): someone who can see value
-    streams suggests improvements in their own name, and edits or withdraws their own while
-    they are proposed. Deciders need no such rule: their rights are the model's."""
-    if not user.is_authenticated or not user.has_perm(perm_name(ValueStream, "view")):
+    """Anyone who can see value streams suggests improvements in their own name (the log
+    captures suggestions from everyone involved), and edits or withdraws their own while they
+    are proposed. Deciders (the stream's owner, Portfolio managers) need no such grant: their
+    rights are the model's."""
+    if not permissions.is_active(user) or not user.has_perm(perm_name(ValueStream, "view")):
         return False
     return all(
         row["suggested_by_id"] == user.pk and row["status"] == ImprovementStatus.PROPOSED
@@ -511,12 +563,48 @@ def suggester_may_write(user, action: str, before: dict | None, after: dict | No
     )
 
 
+def _suggested_rows(user, action: str) -> Q | None:
+    if action not in ("change", "delete") or not user.has_perm(perm_name(ValueStream, "view")):
+        return None
+    return Q(suggested_by=user, status=ImprovementStatus.PROPOSED)
+
+
+permissions.grant(Improvement, suggester_may_write, rows=_suggested_rows)
+
+def decided(improvement: Improvement) -> Improvement:
+    """``improvement`` as a decision would leave it (accepted, rejected, started, done): what
+    a user must be allowed to change to move it on the board, which the suggester's grant,
+    good while it is proposed, does not cover."""
+    moved = copy.copy(improvement)
+    moved.status = ImprovementStatus.ACCEPTED
+    return moved
+
+
+MEASURES = ("measured_before", "measured_after")
+MEASURED_ONLY_WHEN_DONE = (
+    "Measured results belong to done improvements: set the status to done, or leave it out."
+)
+
+
+@rules.rule(Improvement)
+def improvement_rule(change: Change, facts: None) -> None:
+    """Measured results belong to done items only, and an item moved back loses them. A
+    measure given for an item that is not done would be lost without a word: it is refused
+    instead (one kept from before is cleared)."""
+    row = change.row
+    if row["suggested_on"] is None:
+        row["suggested_on"] = change.writer.today
+    if row["status"] == ImprovementStatus.DONE:
+        return
+    for name in MEASURES:
+        if row[name] is not None and row[name] != (change.before or {}).get(name):
+            change.error(name, MEASURED_ONLY_WHEN_DONE)
+        row[name] = None
+
+
 def save_improvement(*, improvement: Improvement) -> Improvement:
-    if improvement.suggested_on is None:
-        improvement.suggested_on = timezone.localdate()
-    if improvement.status != ImprovementStatus.DONE:
-        # Measured results belong to done items only; an item moved back loses them.
-        improvement.measured_before = improvement.measured_after = None
+    """Create or update an improvement (improvement_rule)."""
+    rules.enforce(improvement)
     _validate(improvement, covered=("measured_before", "measured_after"))
     improvement.save()
     return improvement

@@ -1,6 +1,7 @@
-"""A process's layer follows its stages' Moments of Truth and its connections. The services
-re-layer after each single write; a bulk sync writes rows with SQL, so it is re-layered here,
-once per batch, when core.api.sync.rows_synced reports the rows written."""
+"""A process's layer follows its stages' Moments of Truth and its connections, and a process
+keeps only stages of its own value stream. The services see to both after each single write;
+a bulk sync writes rows with SQL, so the same services functions run here, once per batch,
+when core.api.sync.rows_synced reports the rows written."""
 
 from core.api.sync import rows_synced
 from valuestreams import services
@@ -9,7 +10,15 @@ from valuestreams.models import Process, ProcessConnection, Stage
 LAYER_INPUTS = (Stage, Process, ProcessConnection)
 
 
-def relayer_after_sync(sender, **kwargs) -> None:
+def relayer_after_sync(sender, changes=(), **kwargs) -> None:
+    if sender is Process:
+        moved = [
+            after["id"]
+            for before, after in changes
+            if before and after and before["value_stream_id"] != after["value_stream_id"]
+        ]
+        if moved:
+            services.keep_stages_of_own_stream(moved)
     if sender in LAYER_INPUTS:
         services.recompute_process_layers()
 

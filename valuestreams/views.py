@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -17,7 +17,7 @@ from core.generic import (
     add_service_errors,
     redirect_after_write,
 )
-from core.permissions import can, perm_name
+from core.permissions import can, require
 from portfolio.choices import ServiceKind
 from valuestreams import maps, selectors, services
 from valuestreams.choices import ImprovementStatus, ProcessLayer
@@ -137,7 +137,11 @@ def stream_page_extras(request, value_stream) -> dict:
         "can_delete": can(request.user, "delete", value_stream),
         "processes": list(value_stream.processes.order_by("layer", "name")),
         "open_improvements": selectors.open_improvements(value_stream),
-        "may_suggest": services.may_suggest_improvement(request.user, value_stream),
+        "may_suggest": can(
+            request.user,
+            "add",
+            Improvement(value_stream=value_stream, suggested_by_id=request.user.pk),
+        ),
     }
 
 
@@ -181,8 +185,7 @@ class ValueStreamDeleteView(ObjectDeleteView):
 @require_POST
 def future_state_create(request, slug: str):
     current = get_object_or_404(ValueStream, slug=slug)
-    if not can(request.user, "change", current):
-        raise PermissionDenied
+    require(request.user, "change", current)
     try:
         with transaction.atomic():
             future = services.create_future_state(current=current)
@@ -197,11 +200,8 @@ def future_state_create(request, slug: str):
 @require_GET
 def map_svg(request, slug: str):
     """The value stream map as a standalone SVG file to download."""
-    value_stream = ValueStream.objects.restrict(request.user, "view").filter(slug=slug).first()
-    if value_stream is None:
-        if ValueStream.objects.filter(slug=slug).exists():
-            raise PermissionDenied
-        raise Http404("No such value stream")
+    value_stream = get_object_or_404(ValueStream, slug=slug)
+    require(request.user, "view", value_stream)
     stages = selectors.stages_of(value_stream)
     svg = maps.draw(map_context(value_stream, stages)["map"], standalone=True)
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
@@ -216,8 +216,7 @@ def editable_stream(request, slug: str) -> ValueStream:
     value_stream = stream_queryset().filter(slug=slug).first()
     if value_stream is None:
         raise Http404("No such value stream")
-    if not can(request.user, "change", value_stream):
-        raise PermissionDenied
+    require(request.user, "change", value_stream)
     return value_stream
 
 
@@ -347,8 +346,7 @@ class ProcessListView(ObjectListView):
         return {
             "checks": selectors.process_model_checks(user=user),
             "layers": ProcessLayer.choices,
-            "can_add": services.may_add_process(user, None)
-            or ValueStream.objects.restrict(user, "change").exists(),
+            "can_add": can(user, "add", Process),
         }
 
 
@@ -394,22 +392,14 @@ class ProcessEditView(ObjectEditView):
     form_class = ProcessForm
 
     def get_object(self):
-        if self.is_create():
-            user = self.request.user
-            if not (
-                can(user, "add", Process) or ValueStream.objects.restrict(user, "change").exists()
-            ):
-                raise PermissionDenied
-            stream = ValueStream.objects.filter(slug=self.request.GET.get("value_stream")).first()
-            return Process(value_stream=stream)
-        return super().get_object()
+        process = super().get_object()
+        if process.pk is None:
+            slug = self.request.GET.get("value_stream")
+            process.value_stream = ValueStream.objects.filter(slug=slug).first()
+        return process
 
     def save(self, form):
         process = form.save(commit=False)
-        if process.pk is None and not services.may_add_process(
-            self.request.user, process.value_stream
-        ):
-            raise PermissionDenied
         return services.save_process(
             process=process,
             stages=form.cleaned_data["stages"],
@@ -430,8 +420,7 @@ class ProcessDeleteView(ObjectDeleteView):
 @require_POST
 def connection_remove(request, pk: int, connection_pk: int):
     process = get_object_or_404(Process, pk=pk)
-    if not can(request.user, "change", process):
-        raise PermissionDenied
+    require(request.user, "change", process)
     connection = get_object_or_404(
         ProcessConnection,
         Q(process=process) | Q(connected_to=process),
@@ -462,7 +451,7 @@ def board_context(request, *, errors: dict | None = None) -> dict:
         .only("slug", "name"),
         "status_choices": ImprovementStatus.choices,
         "errors": errors or {},
-        "can_suggest": request.user.has_perm(perm_name(ValueStream, "view")),
+        "can_suggest": can(request.user, "add", Improvement),
     }
 
 
@@ -481,8 +470,7 @@ def improvement_board(request):
 def improvement_status(request, pk: int):
     """Move an item on the board (the stream's owner and Portfolio managers)."""
     improvement = get_object_or_404(Improvement, pk=pk)
-    if not services.may_decide_improvement(request.user, improvement):
-        raise PermissionDenied
+    require(request.user, "change", services.decided(improvement))
     form = ImprovementStatusForm(request.POST)
     errors = {}
     if form.is_valid():
@@ -521,45 +509,29 @@ class ImprovementEditView(ObjectEditView):
     form_class = ImprovementForm
 
     def get_object(self):
-        user = self.request.user
-        if self.is_create():
-            if not user.has_perm(perm_name(ValueStream, "view")):
-                raise PermissionDenied
-            stream = (
+        improvement = super().get_object()
+        if improvement.pk is None:
+            user = self.request.user
+            improvement.suggested_by = user
+            improvement.value_stream = (
                 ValueStream.objects.restrict(user, "view")
                 .filter(slug=self.request.GET.get("value_stream"))
                 .first()
             )
-            return Improvement(value_stream=stream, suggested_by=user)
-        improvement = Improvement.objects.filter(pk=self.kwargs["pk"]).first()
-        if improvement is None:
-            raise Http404("No such improvement")
-        if not services.may_edit_improvement(user, improvement):
-            raise PermissionDenied
         return improvement
 
     def get_form(self, obj, data=None):
-        may_decide = obj.pk is not None and services.may_decide_improvement(self.request.user, obj)
-        return self.form_class(data, instance=obj, user=self.request.user, may_decide=may_decide)
+        user = self.request.user
+        may_decide = obj.pk is not None and can(user, "change", services.decided(obj))
+        return self.form_class(data, instance=obj, user=user, may_decide=may_decide)
 
     def save(self, form):
-        improvement = form.save(commit=False)
-        if not services.may_suggest_improvement(self.request.user, improvement.value_stream):
-            raise PermissionDenied
-        return services.save_improvement(improvement=improvement)
+        return services.save_improvement(improvement=form.save(commit=False))
 
 
 class ImprovementDeleteView(ObjectDeleteView):
     model = Improvement
     list_url_name = "valuestreams:improvement_board"
-
-    def get_object(self):
-        improvement = Improvement.objects.filter(pk=self.kwargs["pk"]).first()
-        if improvement is None:
-            raise Http404("No such improvement")
-        if not services.may_edit_improvement(self.request.user, improvement, "delete"):
-            raise PermissionDenied
-        return improvement
 
     def delete(self, obj):
         services.remove_improvement(improvement=obj)
@@ -572,8 +544,7 @@ class ImprovementDeleteView(ObjectDeleteView):
 @login_required
 @require_GET
 def ownership_report(request):
-    if not request.user.has_perm(perm_name(ValueStream, "view")):
-        raise PermissionDenied
+    require(request.user, "view", ValueStream)
     rows = selectors.service_ownership(user=request.user)
     return render(
         request,

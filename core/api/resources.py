@@ -2,15 +2,15 @@
 
 An app lists its resources in ``<app>/api/resources.py``::
 
-    from core.api.resources import Resource, register
+    from core.api.resources import Reads, Resource, Writes, register
 
     register(
         Resource(
             "cost-pools",
             model=CostPool,
-            fields=("name", "kind", "owner", "period"),
-            filterset=CostPoolFilterSet,
-            save=lambda obj, user: services.save_cost_pool(pool=obj),
+            fields=("name", "slug", "description", "pool_type", "owner"),
+            reads=Reads(filterset=filtersets.CostPoolFilterSet),
+            writes=Writes(save=lambda pool, user: services.save_pool(pool=pool)),
         )
     )
 
@@ -18,7 +18,7 @@ and ``portico/api_urls.py`` picks it up (``autodiscover``). See docs/api.md, "Ad
 resource".
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -29,6 +29,7 @@ from django.db import models
 from django.db.models import OuterRef
 from django.utils.module_loading import autodiscover_modules
 
+from core import slugs
 from core.api import fields as api_fields
 from core.api.fields import (
     RECORD,
@@ -123,73 +124,95 @@ class Extra:
         return self.name.replace("-", " ").replace("_", " ").title().replace(" ", "")
 
 
+Save = Callable[[models.Model, Any], models.Model]
+Remove = Callable[[models.Model], str | None]
+Retire = Callable[[models.Model], None]
+RowTest = Callable[[dict], bool]
+Annotate = Callable[[models.QuerySet], models.QuerySet]
+
+
+@dataclass(frozen=True)
+class Reads:
+    """How a resource's records are read.
+
+    filterset:  the FilterSet the HTML list uses (its filters become query parameters)
+    queryset:   annotates the base queryset (for filters and ``computed``); applied once per
+                process, so it must not depend on the date or the request
+    computed:   annotations of ``queryset`` shown read-only: name -> OpenAPI schema
+    user_lists: many-to-many fields to users, shown read-only as lists of usernames
+    extras:     read-only addresses beside each record (Extra: a result's lineage)
+    """
+
+    filterset: type | None = None
+    queryset: Annotate | None = None
+    computed: Mapping[str, dict] = field(default_factory=dict)
+    user_lists: Sequence[str] = ()
+    extras: Sequence[Extra] = ()
+
+
+@dataclass(frozen=True)
+class Writes:
+    """How a resource's records are written: through its app's services.py, whose rules
+    (core.rules) and whose rights (core.permissions) the single writes and the sync share.
+
+    save:         ``save(instance, user) -> instance``, the services.py function for one write
+    remove:       ``remove(instance) -> "deleted" | "retired" | None`` (None: deleted) for
+                  DELETE; default: delete, or retire what other records refer to
+    retire:       ``retire(instance)``, what a full sync does to records the source no longer
+                  sends; default: set ``retired_at`` (RetirableModel), else delete
+    retired_when: ``retired_when(row) -> bool`` when retirement is not ``retired_at`` (a
+                  service is retired by its lifecycle)
+    key:          link resources only: the references that identify a record (its pair);
+                  other resources are keyed by (source, external_id)
+    required:     of the fields, those a new record must be given although the model has a
+                  default for them (an exchange rate's currency)
+    error_names:  the API's field name of an error a rule or the model reports under another
+                  (a stage's form calls its times ``process_time``)
+    """
+
+    save: Save
+    remove: Remove | None = None
+    retire: Retire | None = None
+    retired_when: RowTest | None = None
+    key: Sequence[str] = ()
+    required: Sequence[str] = ()
+    error_names: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class Resource:
     """How one model appears in the API.
 
-    name:       plural kebab-case address (``services``, ``contract-coverages``)
-    fields:     the model fields clients read and write, in the order shown
-    read_only:  of ``fields``, those shown but never written through the API
-    computed:   annotations of ``queryset`` shown read-only: name -> OpenAPI schema
-    user_lists: many-to-many fields to users, shown read-only as lists of usernames
-    schemas:    OpenAPI schemas of fields the model does not describe well enough (a JSON
-                field's shape): name -> schema, replacing the generated one
-    key:        link resources only: the references that identify a record (its pair);
-                other resources are keyed by (source, external_id)
-    filterset:  the FilterSet the HTML list uses (its filters become query parameters)
-    queryset:   a function that annotates the base queryset (for filters and ``computed``);
-                it is applied once per process, so it must not depend on the date or the
-                request
-    save:       ``save(instance, user) -> instance``, the services.py function for one write
-    remove:     ``remove(instance) -> "deleted" | "retired"`` for DELETE
-    retire:     ``retire(instance)``, the services.py function a full sync uses on records
-                the source no longer sends; default: set ``retired_at`` (RetirableModel),
-                else the record is deleted
-    prepare:    ``prepare(batch)``, the bulk form of the save rules for the sync engine
-    retired_when: ``retired_when(row) -> bool`` when retirement is not ``retired_at`` (a
-                service is retired by its lifecycle)
-    parents:    references whose owners may add records (an item of *their* service)
-    slug_from:  the field a generated slug is made from when a new record has none
-    required:   of ``fields``, those a new record must be given although the model has a
-                default for them (an exchange rate's currency)
-    writes:     False for a resource that is only read (results computed by Portico): its
-                list and detail answer GET only (other methods 405), it has no sync address,
-                and the schema lists only its reads; every field is read-only
+    name:        plural kebab-case address (``services``, ``contract-coverages``)
+    fields:      the model fields clients read and write, in the order shown
+    read_only:   of ``fields``, those shown but never written through the API
+    schemas:     OpenAPI schemas of fields the model does not describe well enough (a JSON
+                 field's shape): name -> schema, replacing the generated one
     natural_key: how other resources refer to this resource's records when the model is not
-                a SyncedModel (NaturalKey: a period by its label)
-    extras:     read-only addresses beside each record (Extra: a result's lineage)
-    also_allowed: ``also_allowed(user, action, before, after) -> bool``, a services.py rule
-                that allows a write ("add", "change", "delete") the role and ownership
-                rights refuse, judged on the record's rows (by attname) before and after it
-                (None for a new or a deleted record); it must not query the database per
-                record (a suggester edits their own improvement while it is proposed)
+                 a SyncedModel (NaturalKey: a period by its label)
+    reads:       Reads
+    writes:      Writes; None for a resource that is only read (results computed by
+                 Portico): its list and detail answer GET only, it has no sync address, and
+                 every field is read-only
+
+    A generated slug (core.slugs.generate_slugs on the model) makes ``slug`` optional.
     """
 
     name: str
     model: type[models.Model]
     fields: Sequence[str]
     read_only: Sequence[str] = ()
-    computed: dict = field(default_factory=dict)
-    user_lists: Sequence[str] = ()
     schemas: dict = field(default_factory=dict)
-    key: Sequence[str] = ()
-    filterset: type | None = None
-    queryset: Callable | None = None
-    save: Callable | None = None
-    remove: Callable | None = None
-    retire: Callable | None = None
-    prepare: Callable | None = None
-    retired_when: Callable | None = None
-    parents: Sequence[str] = ()
-    slug_from: str = ""
-    required: Sequence[str] = ()
-    writes: bool = True
     natural_key: NaturalKey | None = None
-    extras: Sequence[Extra] = ()
-    also_allowed: Callable | None = None
     description: str = ""
+    reads: Reads = field(default_factory=Reads)
+    writes: Writes | None = None
 
     # --- derived, computed once -------------------------------------------------------------
+
+    @property
+    def key(self) -> Sequence[str]:
+        return self.writes.key if self.writes else ()
 
     @property
     def verbose_name(self) -> str:
@@ -201,11 +224,11 @@ class Resource:
 
     @property
     def is_link(self) -> bool:
-        return bool(self.key)
+        return bool(self.writes and self.writes.key)
 
     @property
     def is_retirable(self) -> bool:
-        return issubclass(self.model, RetirableModel) or self.retire is not None
+        return issubclass(self.model, RetirableModel) or bool(self.writes and self.writes.retire)
 
     @property
     def component(self) -> str:
@@ -246,19 +269,19 @@ class Resource:
             spec = api_fields.spec_for_model_field(
                 self.model,
                 model_field,
-                read_only=name in self.read_only or not self.writes,
-                optional=name == "slug" and bool(self.slug_from),
+                read_only=name in self.read_only or self.writes is None,
+                optional=name == "slug" and bool(slugs.generated_from(self.model)),
             )
-            if name in self.required and not spec.read_only:
+            if self.writes and name in self.writes.required and not spec.read_only:
                 spec.required = True
             if spec.kind == RECORD:
                 natural_key = natural_key_of(spec.related_model)
                 if natural_key is not None:
                     use_natural_key(spec, natural_key)
             specs.append(spec)
-        for name, schema in self.computed.items():
+        for name, schema in self.reads.computed.items():
             specs.append(FieldSpec(name=name, attname=name, read_only=True, schema={**schema}))
-        for name in self.user_lists:
+        for name in self.reads.user_lists:
             specs.append(
                 FieldSpec(
                     name=name,
@@ -308,7 +331,8 @@ class Resource:
     def _annotated(self):
         # Built once per process: resolving annotations costs more than the query they make.
         queryset = self.model.objects.all()
-        return self.queryset(queryset) if self.queryset else queryset
+        annotate = self.reads.queryset
+        return annotate(queryset) if annotate else queryset
 
     def base_queryset(self, user):
         """What ``user`` may see, with the resource's annotations."""
@@ -405,16 +429,6 @@ class Representation:
             .order_by(f"{target_name}__username")
             .values(f"{target_name}__username")
         )
-
-
-def deleted(remove: Callable) -> Callable:
-    """A ``remove`` for a services.py function that always deletes (and returns nothing)."""
-
-    def remover(instance) -> str:
-        remove(instance)
-        return "deleted"
-
-    return remover
 
 
 class Registry:

@@ -248,9 +248,9 @@ def resource_components(resource) -> dict:
     components.update(choice_components(resource.model, model_fields))
     if resource.natural_key is not None:
         components.update(natural_key_components(resource))
-    for extra in resource.extras:
+    for extra in resource.reads.extras:
         components[f"{name}{extra.camel}"] = extra.schema
-    if resource.writes:
+    if resource.writes is not None:
         components.update(write_components(resource))
     return components
 
@@ -413,7 +413,7 @@ def list_schema(resource):
             ("Ordered by (updated_at, id)" if resource.has_timestamps else "Ordered by id")
             + "; follow `next` for the following page. Filters are those of the browser list."
         ),
-        parameters=[*filter_parameters(resource.filterset), *list_parameters(resource)],
+        parameters=[*filter_parameters(resource.reads.filterset), *list_parameters(resource)],
         responses={200: ref(f"{name}Page"), **errors(400, 401, 403)},
         tags=[resource.name],
     )

@@ -7,10 +7,12 @@ A batch is validated and written in bulk, never object by object:
 2. references are resolved with one query per referenced model (core.api.references);
 3. the stored rows the items match are fetched with one query (a full sync adds one for the
    rest of the source);
-4. each item is merged onto its stored row (or the defaults), the resource's bulk rules run
-   (``Resource.prepare``: the services.py rules in bulk form), and the model's own ``clean()``
-   runs on new and changed rows only;
-5. permissions are checked in bulk (core.permissions: model rights, else ownership);
+4. each item is merged onto its stored row (or the defaults), the model's write rules run on
+   the whole batch (core.rules: the same rules its services.py functions apply to one
+   record, with facts loaded for the batch at once), and the model's own ``clean()`` runs on
+   new and changed rows only;
+5. rights are checked for the batch (core.permissions.refusals: the rule every view and
+   single write asks);
 6. new and changed rows are written by one ``INSERT … ON CONFLICT (id) DO UPDATE`` per batch,
    and their change records by one ``COPY`` into the change log (core.changelog), all in one
    transaction;
@@ -28,21 +30,19 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, models, transaction
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.dispatch import Signal
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from core import changelog, context
+from core import changelog, context, permissions, rules
 from core.api.errors import Conflict, Forbidden, Invalid, PayloadTooLarge, django_errors
 from core.api.fields import RECORD, snapshot_value
 from core.api.items import missing_required, parse_item
 from core.api.references import Resolver
 from core.choices import ChangeAction, Channel
 from core.models import RetirableModel
-from core.permissions import perm_name
-from core.slugs import slug_base
 
 MAX_ITEMS = 5000
 # A full sync that would retire more than this share of the source's records is refused
@@ -87,15 +87,13 @@ class Entry:
 
 
 class Batch:
-    """What the bulk rules (``Resource.prepare``) see: the valid entries, their merged rows,
-    the resolved references, and a way to refuse an item."""
+    """The entries of one sync run on their way to the database, and the errors found."""
 
     def __init__(self, resource, *, user, source: str, now, resolver: Resolver):
         self.resource = resource
         self.user = user
         self.source = source
         self.now = now
-        self.today = timezone.localdate(now)
         self.resolver = resolver
         self.entries: list[Entry] = []
         self.errors: dict[str, list[str]] = {}
@@ -107,19 +105,6 @@ class Batch:
         path = f"items.{entry.index}.{field_name}" if field_name else f"items.{entry.index}"
         self.errors.setdefault(path, []).append(message)
         self._bad.add(entry.index)
-
-    def is_bad(self, entry: Entry) -> bool:
-        return entry.index in self._bad
-
-    def related(self, model, pk) -> dict | None:
-        """The stored row of a referenced record (resolved or already stored)."""
-        if pk is None:
-            return None
-        row = self.resolver.row(model, pk)
-        if row is None:
-            self.resolver.ensure(model, [pk])
-            row = self.resolver.row(model, pk)
-        return row
 
     def valid_entries(self) -> list[Entry]:
         return [e for e in self.entries if e.index not in self._bad]
@@ -159,16 +144,14 @@ class Engine:
         self.defaulted = [
             f for f in self.concrete if f.attname not in ("id", "created_at", "updated_at")
         ]
-        if not resource.writes:
+        if resource.writes is None:
             raise ImproperlyConfigured(f"API resource {resource.name} is read-only: no sync.")
         if not (resource.is_link or resource.is_synced):
             raise ImproperlyConfigured(
                 f"API resource {resource.name}: a sync needs a key, (source, external_id) "
                 "from SyncedModel or the references of a link resource."
             )
-        self.slug_field = (
-            opts.get_field("slug") if resource.slug_from and "slug" in resource.writable else None
-        )
+        self.error_names = dict(resource.writes.error_names)
 
     # --- the whole run ----------------------------------------------------------------------
 
@@ -192,10 +175,7 @@ class Engine:
             self._key(batch)
             self._match(batch)
             self._merge(batch)
-            if self.slug_field is not None:
-                self._slugs(batch)
-            if self.resource.prepare and batch.valid_entries():
-                self.resource.prepare(batch)
+            self._apply_rules(batch, rules.Writer(user=user, now=now))
             self._classify(batch)
             self._clean(batch)
             if batch.errors:
@@ -337,51 +317,18 @@ class Engine:
             row.update(entry.values)
             entry.row = row
 
-    def _slugs(self, batch: Batch) -> None:
-        """Generated slugs for new records without one (unique, as services.unique_slug makes
-        them), and given slugs checked against every other record."""
-        resource, field_name = self.resource, "slug"
-        manager = self.model._base_manager
-        entries = [e for e in batch.valid_entries() if e.row]
-        given = {}
-        for entry in entries:
-            if entry.provided(field_name):
-                slug = entry.row[field_name]
-                if slug in given:
-                    batch.error(entry, field_name, f"Item {given[slug].index} has the same slug.")
-                else:
-                    given[slug] = entry
-        if given:
-            for pk, slug in manager.filter(slug__in=list(given)).values_list("pk", "slug"):
-                entry = given[slug]
-                if entry.existing is None or entry.existing["id"] != pk:
-                    batch.error(
-                        entry, field_name, f"Another {resource.verbose_name} has this slug."
-                    )
-        wanting = [e for e in entries if e.is_new and not e.provided(field_name)]
-        if not wanting:
-            return
-        max_length = self.slug_field.max_length
-        bases = {}
-        for entry in wanting:
-            name = str(entry.row.get(resource.slug_from) or "")
-            bases[entry.index] = slug_base(self.model, name)
-        taken = set(given)
-        exact = set(manager.filter(slug__in=set(bases.values())).values_list("slug", flat=True))
-        clashing = {base for base in bases.values() if base in exact}
-        if clashing:
-            condition = Q()
-            for base in clashing:
-                condition |= Q(slug__startswith=f"{base}-")
-            taken |= set(manager.filter(condition).values_list("slug", flat=True))
-        taken |= exact
-        for entry in wanting:
-            base = bases[entry.index]
-            slug, n = base, 2
-            while slug in taken:
-                slug, n = f"{base}-{n}", n + 1
-            taken.add(slug)
-            entry.row[field_name] = slug[:max_length]
+    def _apply_rules(self, batch: Batch, writer: rules.Writer) -> None:
+        """The model's write rules on every valid entry at once (core.rules)."""
+        entries = batch.valid_entries()
+        changes = [
+            rules.Change(row=e.row, before=e.existing, writer=writer, index=e.index)
+            for e in entries
+        ]
+        rules.apply(self.model, changes)
+        for entry, change in zip(entries, changes, strict=True):
+            for field_name, messages in change.errors.items():
+                for message in messages:
+                    batch.error(entry, self.error_names.get(field_name, field_name), message)
 
     def _classify(self, batch: Batch) -> None:
         # As a services.py function raises before full_clean(), an entry the bulk rules
@@ -405,80 +352,35 @@ class Engine:
             try:
                 instance.clean()
             except DjangoValidationError as exc:
-                for path, messages in django_errors(exc, prefix=f"items.{entry.index}").items():
-                    batch.errors.setdefault(path, []).extend(messages)
-                batch._bad.add(entry.index)
+                for name, messages in django_errors(exc).items():
+                    for message in messages:
+                        batch.error(entry, self.error_names.get(name, name), message)
 
     # --- 5. rights ---------------------------------------------------------------------------
 
     def _check_rights(self, batch: Batch) -> None:
-        user, model, resource = batch.user, self.model, self.resource
-        new = [e for e in batch.entries if e.outcome == CREATED]
-        changed = [e for e in batch.entries if e.outcome == UPDATED]
+        """core.permissions.refusals on the new and on the changed rows: the rule the browser
+        and the single writes ask for one record."""
         denied: dict[str, list[str]] = {}
-        name = resource.verbose_name
-        may_add = user.has_perm(perm_name(model, "add"))
-        may_change = user.has_perm(perm_name(model, "change"))
-        if changed and not may_change:
-            allowed = set(
-                model.objects.restrict(user, "change")
-                .filter(pk__in=[e.existing["id"] for e in changed])
-                .values_list("pk", flat=True)
-            )
-            for entry in changed:
-                if entry.existing["id"] not in allowed:
-                    denied[f"items.{entry.index}"] = [f"You may not change this {name}."]
-        parent_checks = [e for e in new if not may_add] + [
-            e
-            for e in changed
-            if not may_change
-            and f"items.{e.index}" not in denied
-            and any(
-                e.row.get(resource.writable[p].attname)
-                != e.existing.get(resource.writable[p].attname)
-                for p in resource.parents
-            )
-        ]
-        if parent_checks:
-            allowed_by_parent = self._parents_user_may_change(user, parent_checks)
-            for entry in parent_checks:
-                if entry.index not in allowed_by_parent:
-                    verb = "add" if entry.is_new else "move"
-                    denied[f"items.{entry.index}"] = [f"You may not {verb} this {name}."]
-        if denied and resource.also_allowed is not None:
-            for entry in (*new, *changed):
-                action = "add" if entry.is_new else "change"
-                if f"items.{entry.index}" in denied and resource.also_allowed(
-                    user, action, entry.existing, entry.row
-                ):
-                    del denied[f"items.{entry.index}"]
+        for action, outcome in (("add", CREATED), ("change", UPDATED)):
+            entries = [e for e in batch.entries if e.outcome == outcome]
+            changes = [rules.Change(row=e.row, before=e.existing) for e in entries]
+            verdicts = permissions.refusals(batch.user, action, self.model, changes)
+            for entry, verdict in zip(entries, verdicts, strict=True):
+                if verdict is not None:
+                    denied[f"items.{entry.index}"] = [verdict]
         if denied:
             raise Forbidden(
                 f"You may not write {len(denied)} of these items; nothing was written.",
                 errors=denied,
             )
 
-    def _parents_user_may_change(self, user, entries: list[Entry]) -> set[int]:
-        allowed: set[int] = set()
-        for parent in self.resource.parents:
-            spec = self.resource.writable[parent]
-            ids = {e.row.get(spec.attname) for e in entries} - {None}
-            if not ids:
-                continue
-            may = set(
-                spec.related_model.objects.restrict(user, "change")
-                .filter(pk__in=ids)
-                .values_list("pk", flat=True)
-            )
-            allowed |= {e.index for e in entries if e.row.get(spec.attname) in may}
-        return allowed
-
     # --- full sync: what the source no longer sends ------------------------------------------
 
     def _is_retired(self, row: dict) -> bool:
         if "retired_at" in row and row["retired_at"] is not None:
             return True
-        retired_when = self.resource.retired_when
+        retired_when = self.resource.writes.retired_when
         return bool(retired_when and retired_when(row))
 
     def _retirees(self, batch: Batch, allow_mass_retire: bool) -> list[dict]:
@@ -501,16 +403,9 @@ class Engine:
 
     def _check_retire_rights(self, batch: Batch, retirees: list[dict]) -> None:
         action = "change" if self.resource.is_retirable else "delete"
-        user = batch.user
-        if user.has_perm(perm_name(self.model, action)):
-            return
-        ids = [row["id"] for row in retirees]
-        allowed = set(
-            self.model.objects.restrict(user, action)
-            .filter(pk__in=ids)
-            .values_list("pk", flat=True)
-        )
-        refused = [row for row in retirees if row["id"] not in allowed]
+        changes = [rules.Change(row=row, before=row) for row in retirees]
+        verdicts = permissions.refusals(batch.user, action, self.model, changes)
+        refused = [row for row, verdict in zip(retirees, verdicts, strict=True) if verdict]
         if refused:
             verb = "retire" if action == "change" else "remove"
             raise Forbidden(
@@ -657,11 +552,11 @@ class Engine:
     def _retire(self, batch: Batch, retirees: list[dict], now) -> list[dict]:
         resource, model = self.resource, self.model
         ids = [row["id"] for row in retirees]
-        if resource.retire is not None:
+        if resource.writes.retire is not None:
             # The services.py rule, record by record (it may do more, as retiring a customer
             # ends its subscriptions); the change log records each through the signals.
             for obj in model._base_manager.filter(pk__in=ids).order_by("pk"):
-                resource.retire(obj)
+                resource.writes.retire(obj)
             outcome = RETIRED
         elif issubclass(model, RetirableModel):
             with connection.cursor() as cursor:

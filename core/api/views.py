@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import schema, writes
-from core.api.errors import Forbidden, Invalid, PreconditionFailed, not_found_view
+from core.api.errors import Invalid, PreconditionFailed, not_found_view
 from core.api.fields import MAX_ID, FieldInvalid, json_value, parse_iso_datetime
 from core.api.pagination import PARAMETERS as PAGE_PARAMETERS
 from core.api.pagination import KeysetPage
@@ -28,7 +28,7 @@ from core.api.permissions import TokenRights
 from core.api.sync import MODES, UPSERT, sync
 from core.choices import ChangeAction
 from core.models import ObjectChange
-from core.permissions import can, perm_name
+from core.permissions import perm_name
 
 ENVELOPE = frozenset({"source", "mode", "items", "allow_mass_retire"})
 
@@ -82,8 +82,7 @@ def check_if_match(request, current_etag: str) -> None:
 
 
 def require_view_right(user, model) -> None:
-    if not user.has_perm(perm_name(model, "view")):
-        raise Forbidden(f"You may not see {model._meta.verbose_name_plural}.")
+    writes.require(user, "view", model)
 
 
 class ResourceView(ApiView):
@@ -104,17 +103,17 @@ class ResourceListView(ResourceView):
         resource = self.resource
         require_view_right(request.user, resource.model)
         params = request.query_params
-        filters = set(resource.filterset.base_filters) if resource.filterset else set()
+        filters = set(resource.reads.filterset.base_filters) if resource.reads.filterset else set()
         standard = list_parameters(resource)
         unknown = set(params) - standard - filters
         if unknown:
             raise Invalid(errors={name: ["Unknown query parameter."] for name in sorted(unknown)})
         rows = queryset = resource.base_queryset(request.user)
-        if resource.filterset and filters & set(params):
+        if resource.reads.filterset and filters & set(params):
             filter_data = params.copy()
             for name in standard:
                 filter_data.pop(name, None)
-            filterset = resource.filterset(filter_data, queryset=queryset, request=request)
+            filterset = resource.reads.filterset(filter_data, queryset=queryset, request=request)
             if not filterset.is_valid():
                 raise Invalid(errors={k: list(v) for k, v in filterset.errors.items()})
             queryset = filterset.qs
@@ -178,11 +177,7 @@ class WritableResourceDetailView(ResourceDetailView):
         current = self.represent(request, id) if instance is not None else None
         if current is None:
             raise NotFound()
-        row = writes.row_of(instance)
-        if not can(request.user, action, instance) and not writes.also_allowed(
-            self.resource, request.user, action, row, row if action == "change" else None
-        ):
-            raise Forbidden(f"You may not {action} this {self.resource.verbose_name}.")
+        writes.require(request.user, action, instance)
         check_if_match(request, etag_of(current))
         return instance
 
@@ -371,7 +366,8 @@ def _retired(resource, snapshot: dict | None) -> bool:
         return False
     if snapshot.get("retired_at"):
         return True
-    return bool(resource.retired_when and resource.retired_when(snapshot))
+    retired_when = resource.writes.retired_when if resource.writes else None
+    return bool(retired_when and retired_when(snapshot))
 
 
 def change_event(resource, action: str, before, after) -> str:
@@ -397,7 +393,11 @@ class RootView(ApiView):
                 "resources": {
                     r.name: {
                         "list": absolute(reverse(f"api:{r.name}-list")),
-                        **({"sync": absolute(reverse(f"api:sync-{r.name}"))} if r.writes else {}),
+                        **(
+                            {"sync": absolute(reverse(f"api:sync-{r.name}"))}
+                            if r.writes is not None
+                            else {}
+                        ),
                     }
                     for r in registry
                 },
@@ -433,7 +433,7 @@ def views_for(resource):
     """The view classes of one resource, with their OpenAPI description: list, detail and
     sync (None for a read-only resource)."""
     camel = resource.component
-    if not resource.writes:
+    if resource.writes is None:
         list_view = extend_schema_view(get=schema.list_schema(resource))(
             type(f"{camel}ListView", (ResourceListView,), {"resource": resource})
         )
@@ -468,7 +468,7 @@ def extra_views(resource) -> list:
                 )
             ),
         )
-        for extra in resource.extras
+        for extra in resource.reads.extras
     ]
 
 

@@ -1,8 +1,8 @@
 """The finance API resources: one declaration each (see core.api.resources).
 
 Cost pools, their allocations, cost items and exchange rates are read and written like the
-portfolio's records (single writes through finance.services, bulk sync with the rules of
-finance.api.bulk). Periods are read-only and named by their label (``"2026-10"``) wherever a
+portfolio's records (single writes and the bulk sync with the rules of finance.services).
+Periods are read-only and named by their label (``"2026-10"``) wherever a
 record refers to one; a label with no period yet opens it, as in the browser. TCO results
 and the unallocated lines are read-only: only the roll-up writes them; a result's lineage is
 computed on demand.
@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Cast, Concat, LPad
 
-from core.api.resources import Extra, NaturalKey, Resource, deleted, register
+from core.api.resources import Extra, NaturalKey, Reads, Resource, Writes, register
 from finance import filtersets, selectors, services, tco
-from finance.api import bulk, lineage
 from finance.api import filtersets as api_filtersets
+from finance.api import lineage
 from finance.models import (
     CostItem,
     CostPool,
@@ -48,7 +48,7 @@ PERIOD_LABEL = NaturalKey(
     format=lambda year, month: f"{year:04d}-{month:02d}",
     example="2026-10",
     pattern=r"^\d{4}-\d{2}$",
-    create=bulk.open_periods,
+    create=services.open_periods,
 )
 
 # Registered first: the other resources refer to periods by their label.
@@ -65,9 +65,6 @@ register(
             "closed_by",
             "recompute_requested_at",
         ),
-        computed={
-            "label": {"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-10"},
-        },
         schemas={
             "current_version": {
                 "type": "integer",
@@ -83,13 +80,17 @@ register(
                 ),
             },
         },
-        queryset=lambda qs: qs.annotate(label=label_of()),
-        filterset=api_filtersets.PeriodFilterSet,
-        writes=False,
         natural_key=PERIOD_LABEL,
         description=(
             "A calendar month of the ledger. Opened by the first cost item or rate booked in "
             "it; closed and restated in the browser."
+        ),
+        reads=Reads(
+            computed={
+                "label": {"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-10"},
+            },
+            queryset=lambda qs: qs.annotate(label=label_of()),
+            filterset=api_filtersets.PeriodFilterSet,
         ),
     )
 )
@@ -99,11 +100,14 @@ register(
         "cost-pools",
         model=CostPool,
         fields=("name", "slug", "description", "pool_type", "owner"),
-        filterset=filtersets.CostPoolFilterSet,
-        save=lambda pool, user: services.save_pool(pool=pool),
-        remove=lambda pool: services.remove_pool(pool=pool),
-        slug_from="name",
         description="Shared cost (a data centre, a service desk) allocated to services by weight.",
+        reads=Reads(
+            filterset=filtersets.CostPoolFilterSet,
+        ),
+        writes=Writes(
+            save=lambda pool, user: services.save_pool(pool=pool),
+            remove=lambda pool: services.remove_pool(pool=pool),
+        ),
     )
 )
 
@@ -112,11 +116,15 @@ register(
         "pool-allocations",
         model=PoolAllocation,
         fields=("pool", "service", "weight"),
-        key=("pool", "service"),
-        filterset=api_filtersets.PoolAllocationFilterSet,
-        save=lambda allocation, user: services.save_allocation(allocation=allocation),
-        remove=deleted(lambda allocation: allocation.delete()),
         description="The pool's cost is shared among its services in proportion to the weights.",
+        reads=Reads(
+            filterset=api_filtersets.PoolAllocationFilterSet,
+        ),
+        writes=Writes(
+            key=("pool", "service"),
+            save=lambda allocation, user: services.save_allocation(allocation=allocation),
+            remove=lambda allocation: services.remove_allocation(allocation=allocation),
+        ),
     )
 )
 
@@ -138,14 +146,17 @@ register(
             "contract",
             "pool",
         ),
-        filterset=filtersets.CostItemFilterSet,
-        save=lambda item, user: services.save_cost_item(item=item),
-        remove=lambda item: services.remove_cost_item(item=item),
-        prepare=bulk.prepare_cost_items,
         description=(
             "An amount booked in a period against exactly one service, application, contract "
             "or cost pool. Opex is booked in its own month; capex is spread over "
             "`spread_months` months from its period."
+        ),
+        reads=Reads(
+            filterset=filtersets.CostItemFilterSet,
+        ),
+        writes=Writes(
+            save=lambda item, user: services.save_cost_item(item=item),
+            remove=lambda item: services.remove_cost_item(item=item),
         ),
     )
 )
@@ -155,14 +166,17 @@ register(
         "exchange-rates",
         model=ExchangeRate,
         fields=("period", "currency", "rate"),
-        required=("currency",),
-        filterset=filtersets.ExchangeRateFilterSet,
-        save=lambda rate, user: services.save_rate(rate=rate),
-        remove=deleted(lambda rate: rate.delete()),
-        prepare=bulk.prepare_rates,
         description=(
             "What one unit of a currency is worth in the reporting currency in a period; "
             "cost booked in that period converts at it."
+        ),
+        reads=Reads(
+            filterset=filtersets.ExchangeRateFilterSet,
+        ),
+        writes=Writes(
+            required=("currency",),
+            save=lambda rate, user: services.save_rate(rate=rate),
+            remove=lambda rate: services.remove_rate(rate=rate),
         ),
     )
 )
@@ -205,16 +219,6 @@ register(
         "tco-results",
         model=TcoResult,
         fields=("period", "version", "service", *RESULT_FIGURES, "breakdown"),
-        computed={
-            "current": CURRENT,
-            "computed_at": {
-                "type": "string",
-                "format": "date-time",
-                "nullable": True,
-                "description": "When the run that wrote these figures finished.",
-            },
-            "currency": CURRENCY,
-        },
         schemas={
             "breakdown": {
                 "type": "object",
@@ -225,28 +229,39 @@ register(
                 "additionalProperties": CELLS,
             }
         },
-        queryset=annotate_results,
-        filterset=api_filtersets.TcoResultFilterSet,
-        writes=False,
-        extras=(
-            Extra(
-                "lineage",
-                answer=lambda result, limit: lineage.result_lineage(result, limit=limit),
-                schema=lineage.SCHEMA,
-                summary="Where a TCO result comes from: cost lines and edges",
-                description=(
-                    "Computed now from today's data (finance.selectors.lineage): every cost "
-                    "line and edge upstream of the service, with the part of it that reaches "
-                    "the service."
-                ),
-                parameters=(lineage.LIMIT,),
-                queryset=lambda qs: qs.select_related("period", "service"),
-            ),
-        ),
         description=(
             "The figures of one service in one period and version, as the roll-up computed "
             "them (docs/tco.md): the TCO by road and by category, what it keeps and passes on, "
             "revenue, unit cost, recovery ratio and margin."
+        ),
+        reads=Reads(
+            computed={
+                "current": CURRENT,
+                "computed_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                    "description": "When the run that wrote these figures finished.",
+                },
+                "currency": CURRENCY,
+            },
+            queryset=annotate_results,
+            filterset=api_filtersets.TcoResultFilterSet,
+            extras=(
+                Extra(
+                    "lineage",
+                    answer=lambda result, limit: lineage.result_lineage(result, limit=limit),
+                    schema=lineage.SCHEMA,
+                    summary="Where a TCO result comes from: cost lines and edges",
+                    description=(
+                        "Computed now from today's data (finance.selectors.lineage): every cost "
+                        "line and edge upstream of the service, with the part of it that reaches "
+                        "the service."
+                    ),
+                    parameters=(lineage.LIMIT,),
+                    queryset=lambda qs: qs.select_related("period", "service"),
+                ),
+            ),
         ),
     )
 )
@@ -268,18 +283,19 @@ register(
             "original_amount",
             "breakdown",
         ),
-        computed={"current": CURRENT, "currency": CURRENCY},
         schemas={"breakdown": CELLS},
-        queryset=lambda qs: qs.annotate(
-            current=current_version(),
-            currency=Value(settings.PORTICO_CURRENCY, output_field=CharField()),
-        ),
-        filterset=api_filtersets.TcoUnallocatedFilterSet,
-        writes=False,
         description=(
             "Cost that reached no service in a period and version, with its source and the "
             "reason. `amount` is in the reporting currency, or null when no rate converts it "
             "(then see `original_amount` in `original_currency`)."
+        ),
+        reads=Reads(
+            computed={"current": CURRENT, "currency": CURRENCY},
+            queryset=lambda qs: qs.annotate(
+                current=current_version(),
+                currency=Value(settings.PORTICO_CURRENCY, output_field=CharField()),
+            ),
+            filterset=api_filtersets.TcoUnallocatedFilterSet,
         ),
     )
 )

@@ -1,29 +1,81 @@
-"""Writes of cost data: cost items, pools and their allocations, exchange rates, periods."""
+"""Writes of cost data: cost items, pools and their allocations, exchange rates, periods.
+
+Each model's write rules are written once, over rows (core.rules): the functions below apply
+them to one record, and the sync engine applies the same rules to a batch.
+"""
 
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
 
+from core import changelog, rules
+from core.choices import ChangeAction
+from core.rules import Change, first_with, pair_taken, stored_pairs
 from core.services import delete_or_retire
-from core.slugs import unique_slug
-from finance.choices import Expenditure
+from core.slugs import generate_slugs
+from finance.choices import Expenditure, PeriodStatus
 from finance.models import CostItem, CostPool, ExchangeRate, Period, PoolAllocation, parse_label
+
+OPEN_PERIODS_SQL = """
+    INSERT INTO {table} (year, month, serial, status, current_version, created_at, updated_at)
+    SELECT year, month, year * 12 + month - 1, %(status)s, 1, %(now)s, %(now)s
+      FROM unnest(%(years)s::integer[], %(months)s::integer[]) AS wanted(year, month)
+    ON CONFLICT (year, month) DO NOTHING
+    RETURNING id
+"""
+
+
+def open_periods(months: list[tuple[int, int]]) -> None:
+    """Open a period for each month (year, month) that has none yet, each with its change
+    record, in three queries whatever their number (another writer opening the same month
+    meanwhile is harmless). A period is opened by the first cost booked in it."""
+    if not months:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            OPEN_PERIODS_SQL.format(table=Period._meta.db_table),
+            {
+                "status": PeriodStatus.OPEN.value,
+                "now": timezone.now(),
+                "years": [year for year, _ in months],
+                "months": [month for _, month in months],
+            },
+        )
+        created = [pk for (pk,) in cursor.fetchall()]
+    if created:
+        changelog.record_many(
+            [
+                changelog.build(
+                    period,
+                    action=ChangeAction.CREATE,
+                    before=None,
+                    after=period.changelog_snapshot(),
+                )
+                for period in Period.objects.filter(pk__in=created)
+            ]
+        )
 
 
 def period_for(label: str, *, create: bool = False) -> Period:
-    """The period ``YYYY-MM``; made (open) when ``create`` and it does not exist yet."""
+    """The period ``YYYY-MM``; opened when ``create`` and it does not exist yet."""
     year, month = parse_label(label)
+    if create:
+        open_periods([(year, month)])
     period = Period.objects.filter(year=year, month=month).first()
     if period is None:
-        if not create:
-            raise ValidationError(f"There is no period {label}.")
-        period = Period(year=year, month=month)
-        period.full_clean()
-        period.save()
+        raise ValidationError(f"There is no period {label}.")
     return period
 
 
+@rules.rule(CostItem)
+def cost_item_rule(change: Change, facts: None) -> None:
+    """Opex is booked in its own month (spread over one month)."""
+    if change.row["expenditure"] == Expenditure.OPEX:
+        change.row["spread_months"] = 1
+
+
 def save_cost_item(*, item: CostItem) -> CostItem:
-    if item.expenditure == Expenditure.OPEX:
-        item.spread_months = 1
+    rules.enforce(item)
     item.full_clean()
     item.save()
     return item
@@ -34,9 +86,11 @@ def remove_cost_item(*, item: CostItem) -> str:
     return "deleted"
 
 
+generate_slugs(CostPool, "name")
+
+
 def save_pool(*, pool: CostPool) -> CostPool:
-    if not pool.slug:
-        pool.slug = unique_slug(CostPool, pool.name, instance_pk=pool.pk)
+    rules.enforce(pool)
     pool.full_clean()
     pool.save()
     return pool
@@ -48,23 +102,51 @@ def remove_pool(*, pool: CostPool) -> str:
     return delete_or_retire(pool, parts=(PoolAllocation,))
 
 
+def allocation_facts(changes: list[Change]) -> dict[tuple, int]:
+    return stored_pairs(PoolAllocation, changes, "pool_id", "service_id")
+
+
+@rules.rule(PoolAllocation, facts=allocation_facts)
+def allocation_rule(change: Change, stored: dict[tuple, int]) -> None:
+    """A pool is allocated to a service once."""
+    if pair_taken(change, stored, "pool_id", "service_id"):
+        change.error("service", "This pool is already allocated to this service.")
+
+
 def save_allocation(*, allocation: PoolAllocation) -> PoolAllocation:
-    duplicate = PoolAllocation.objects.filter(
-        pool_id=allocation.pool_id, service_id=allocation.service_id
-    ).exclude(pk=allocation.pk)
-    if duplicate.exists():
-        raise ValidationError({"service": "This pool is already allocated to this service."})
+    rules.enforce(allocation)
     allocation.full_clean(validate_unique=False)
     allocation.save()
     return allocation
 
 
+def rate_facts(changes: list[Change]) -> tuple[dict, dict]:
+    """The first rate of the batch for each (period, currency), and the stored ones."""
+    first = first_with(changes, lambda c: (c.row["period_id"], c.row["currency"]))
+    return first, stored_pairs(ExchangeRate, changes, "period_id", "currency")
+
+
+@rules.rule(ExchangeRate, facts=rate_facts)
+def rate_rule(change: Change, facts: tuple[dict, dict]) -> None:
+    """One rate per currency and period."""
+    first, stored = facts
+    earlier = first[(change.row["period_id"], change.row["currency"])]
+    if earlier is not change:
+        change.error("currency", f"Item {earlier.index} has the same currency.")
+    elif pair_taken(change, stored, "period_id", "currency"):
+        change.error("currency", f"{change.row['currency']} already has a rate in this period.")
+
+
+def remove_allocation(*, allocation: PoolAllocation) -> None:
+    allocation.delete()
+
+
+def remove_rate(*, rate: ExchangeRate) -> None:
+    rate.delete()
+
+
 def save_rate(*, rate: ExchangeRate) -> ExchangeRate:
-    duplicate = ExchangeRate.objects.filter(
-        period_id=rate.period_id, currency=rate.currency
-    ).exclude(pk=rate.pk)
-    if duplicate.exists():
-        raise ValidationError({"currency": f"{rate.currency} already has a rate in this period."})
+    rules.enforce(rate)
     rate.full_clean(validate_unique=False)
     rate.save()
     return rate

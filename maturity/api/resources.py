@@ -4,9 +4,8 @@ Balance snapshots are not a resource: they are read from the portfolio by a dail
 recomputed, never written, and keep no change log, so nothing could sync or follow them.
 """
 
-from core.api.resources import Resource, register
+from core.api.resources import Reads, Resource, Writes, register
 from maturity import selectors, services
-from maturity.api import bulk
 from maturity.api import filtersets as api_filtersets
 from maturity.choices import PartyKind
 from maturity.models import Assessment, BalanceSelfAssessment, Party
@@ -55,54 +54,37 @@ register(
         "parties",
         model=Party,
         fields=("kind", "customer", "unit_name", "served_by"),
-        computed={
-            "latest_level": {
-                **LEVEL,
-                "nullable": True,
-                "description": (
-                    "The level in force of its latest assessment (by date, then by entry); "
-                    "null before the first."
-                ),
-            },
-            "latest_assessed_on": {
-                "type": "string",
-                "format": "date",
-                "nullable": True,
-                "description": "The date of its latest assessment.",
-            },
-        },
-        filterset=api_filtersets.PartyFilterSet,
-        queryset=selectors.with_latest_level,
-        save=lambda party, user: services.save_party(party=party),
-        remove=lambda party: services.remove_party(party=party),
-        retire=services.retire_party,
-        prepare=bulk.prepare_parties,
-        parents=("customer",),
         description=(
             "Who is assessed: the provider as a whole (kind provider, no unit name), one of its "
             "units, or a customer, served by a unit (none: by the provider as a whole)."
         ),
+        reads=Reads(
+            computed={
+                "latest_level": {
+                    **LEVEL,
+                    "nullable": True,
+                    "description": (
+                        "The level in force of its latest assessment (by date, then by entry); "
+                        "null before the first."
+                    ),
+                },
+                "latest_assessed_on": {
+                    "type": "string",
+                    "format": "date",
+                    "nullable": True,
+                    "description": "The date of its latest assessment.",
+                },
+            },
+            filterset=api_filtersets.PartyFilterSet,
+            queryset=selectors.with_latest_level,
+        ),
+        writes=Writes(
+            save=lambda party, user: services.save_party(party=party),
+            remove=lambda party: services.remove_party(party=party),
+            retire=services.retire_party,
+        ),
     )
 )
-
-
-def save_assessment(assessment: Assessment, user) -> Assessment:
-    values = {
-        "assessed_on": assessment.assessed_on,
-        "answers": assessment.answers,
-        "override_level": assessment.override_level,
-        "override_reason": assessment.override_reason,
-        "note": assessment.note,
-    }
-    if assessment.pk is None:
-        return services.record_assessment(
-            party=assessment.party,
-            assessor=user,
-            source=assessment.source,
-            external_id=assessment.external_id,
-            **values,
-        )
-    return services.update_assessment(assessment=assessment, **values)
 
 
 register(
@@ -134,23 +116,19 @@ register(
             },
             "level": {**LEVEL, "description": "The level in force: the override, else computed."},
         },
-        filterset=api_filtersets.AssessmentFilterSet,
-        save=save_assessment,
-        remove=lambda assessment: services.remove_assessment(assessment=assessment),
-        prepare=bulk.prepare_assessments,
-        parents=("party",),
         description=(
             "One dated rating of a party on the Value Maturity Model, from its answers to the "
             "questionnaire of its kind; the assessor is the user who records it."
         ),
+        reads=Reads(
+            filterset=api_filtersets.AssessmentFilterSet,
+        ),
+        writes=Writes(
+            save=lambda obj, user: services.save_assessment(assessment=obj, user=user),
+            remove=lambda assessment: services.remove_assessment(assessment=assessment),
+        ),
     )
 )
-
-
-def save_self_assessment(self_assessment: BalanceSelfAssessment, user) -> BalanceSelfAssessment:
-    if self_assessment.pk is None:
-        self_assessment.assessor = user
-    return services.save_self_assessment(self_assessment=self_assessment)
 
 
 register(
@@ -171,13 +149,16 @@ register(
             "process_orientation": SCORE,
             "cost_optimisation": SCORE,
         },
-        filterset=api_filtersets.BalanceSelfAssessmentFilterSet,
-        save=save_self_assessment,
-        remove=lambda obj: services.remove_self_assessment(self_assessment=obj),
-        prepare=bulk.prepare_self_assessments,
         description=(
             "What the organisation believes of its customer–process–cost balance: three "
             "scores from 0 to 100; the latest is shown beside the evidence."
+        ),
+        reads=Reads(
+            filterset=api_filtersets.BalanceSelfAssessmentFilterSet,
+        ),
+        writes=Writes(
+            save=lambda obj, user: services.save_self_assessment(self_assessment=obj, user=user),
+            remove=lambda obj: services.remove_self_assessment(self_assessment=obj),
         ),
     )
 )

@@ -5,19 +5,12 @@ Each add/edit view finds its parent and row, then hands over to ``child_row_form
 parent's section answers (an htmx partial, or a redirect back to the parent's page).
 """
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 
 from core.generic import save_with
-from core.permissions import can
-
-
-def require(request, action: str, obj) -> None:
-    """403 unless the signed-in user may ``action`` ``obj``."""
-    if not can(request.user, action, obj):
-        raise PermissionDenied
+from core.permissions import require
 
 
 def allowed_pks(queryset, user, action: str) -> set[int]:
@@ -33,10 +26,11 @@ def row_to_edit(request, queryset, pk: int | None, *, parent, **link):
     """Row ``pk`` linked to ``parent`` by ``link``, which the user may change; with no ``pk``,
     a new row so linked, when the user may change ``parent``."""
     if pk is None:
-        require(request, "change", parent)
-        return queryset.model(**link)
+        row = queryset.model(**link)
+        require(request.user, "add", row)
+        return row
     row = get_object_or_404(queryset, pk=pk, **link)
-    require(request, "change", row)
+    require(request.user, "change", row)
     return row
 
 
@@ -50,7 +44,7 @@ def child_row_form(request, *, form_class, row, parent, save, section):
     """
     data = request.POST if request.method == "POST" else None
     form = form_class(data, instance=row, user=request.user)
-    if data is not None and save_with(form, save):
+    if data is not None and save_with(form, save, user=request.user):
         return section()
     status = 422 if data is not None else 200
     if not request.htmx:
@@ -66,7 +60,7 @@ def child_row_form(request, *, form_class, row, parent, save, section):
 
 def remove_child_row(request, row, *, remove, section):
     """Remove ``row`` through ``remove(row)`` in one transaction if the user may delete it."""
-    require(request, "delete", row)
+    require(request.user, "delete", row)
     with transaction.atomic():
         remove(row)
     return section()

@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
@@ -14,7 +14,7 @@ from core.generic import (
     ObjectListView,
     add_service_errors,
 )
-from core.permissions import can
+from core.permissions import can, require
 from portfolio import selectors, services
 from portfolio.choices import Aspect, Dimension
 from portfolio.filtersets import ServiceFilterSet
@@ -147,8 +147,7 @@ def service_options(request):
 
 def editable_service(request, slug: str) -> Service:
     service = get_object_or_404(Service, slug=slug)
-    if not can(request.user, "change", service):
-        raise PermissionDenied
+    require(request.user, "change", service)
     return service
 
 
@@ -279,5 +278,5 @@ def dependency_remove(request, slug: str, pk: int):
     service = editable_service(request, slug)
     dependency = get_object_or_404(ServiceDependency, pk=pk, consumer=service)
     with transaction.atomic():
-        dependency.delete()
+        services.remove_dependency(dependency=dependency)
     return dependencies_response(request, service)

@@ -84,7 +84,7 @@ def test_schema_describes_every_resource_and_refuses_unknown_properties(served_s
         name = resource.component
         assert f"/api/v1/{resource.name}/" in paths
         assert f"/api/v1/{resource.name}/{{id}}/" in paths
-        if not resource.writes:  # read-only: its reads alone
+        if resource.writes is None:  # read-only: its reads alone
             assert f"/api/v1/sync/{resource.name}/" not in paths
             assert set(paths[f"/api/v1/{resource.name}/{{id}}/"]) == {"get"}
             continue
@@ -153,7 +153,8 @@ def test_schemathesis_finds_no_server_error_and_no_answer_against_the_schema(
     # Each resource: list, create, read, replace, change, delete, sync (read-only: list and
     # read) and its extra addresses; then the index and the change feed.
     assert operations == 2 + sum(
-        (7 if resource.writes else 2) + len(resource.extras) for resource in autodiscover()
+        (7 if resource.writes is not None else 2) + len(resource.reads.extras)
+        for resource in autodiscover()
     )
     assert not failures, "\n\n".join(failures)
 

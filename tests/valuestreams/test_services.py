@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.models import ObjectChange
+from core.permissions import can
 from tests.factories import UserFactory
 from tests.factories.portfolio import ApplicationFactory, ServiceFactory
 from tests.factories.valuestreams import (
@@ -225,28 +226,32 @@ def test_an_improvement_names_a_stage_of_its_own_stream(stream):
 @pytest.mark.django_db
 def test_improvement_rights(stream, portfolio_manager, viewer, value_stream_owner):
     mine = ImprovementFactory(value_stream=stream, suggested_by=viewer)
-    assert services.may_edit_improvement(viewer, mine)
-    assert not services.may_decide_improvement(viewer, mine)
-    assert services.may_decide_improvement(stream.owner, mine)
-    assert services.may_decide_improvement(portfolio_manager, mine)
-    assert not services.may_edit_improvement(value_stream_owner, mine)  # someone else's stream
+    assert can(viewer, "change", mine)
+    assert can(viewer, "delete", mine)
+    assert not can(viewer, "change", services.decided(mine))
+    assert can(stream.owner, "change", services.decided(mine))
+    assert can(portfolio_manager, "change", services.decided(mine))
+    assert not can(value_stream_owner, "change", mine)  # someone else's stream
     mine.status = ImprovementStatus.ACCEPTED
     mine.save()
-    assert not services.may_edit_improvement(viewer, mine)
-    assert services.may_suggest_improvement(viewer, stream)
-    assert not services.may_suggest_improvement(UserFactory(), stream)
+    assert not can(viewer, "change", mine)
+    assert can(viewer, "add", Improvement(value_stream=stream, suggested_by=viewer))
+    nobody = UserFactory()
+    assert not can(nobody, "add", Improvement(value_stream=stream, suggested_by=nobody))
+    # A suggestion is made in one's own name.
+    assert not can(viewer, "add", Improvement(value_stream=stream, suggested_by=nobody))
 
 
 @pytest.mark.django_db
-def test_board_rights_agree_with_the_services_rules(stream, viewer, portfolio_manager):
+def test_board_rights_agree_with_the_permissions(stream, viewer, portfolio_manager):
     ImprovementFactory(value_stream=stream, suggested_by=viewer)
     ImprovementFactory(value_stream=stream, suggested_by=viewer, status="accepted")
     ImprovementFactory(value_stream=ValueStreamFactory(owner=UserFactory()))
     for user in (viewer, portfolio_manager, stream.owner):
         for column in selectors.improvement_board(user=user):
             for item in column.items:
-                assert item.can_edit == services.may_edit_improvement(user, item)
-                assert item.can_decide == services.may_decide_improvement(user, item)
+                assert item.can_edit == can(user, "change", item)
+                assert item.can_decide == can(user, "change", services.decided(item))
 
 
 @pytest.mark.django_db

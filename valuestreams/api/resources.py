@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     Count,
@@ -28,9 +27,8 @@ from django.db.models.functions import (
 )
 from django.db.models.lookups import Exact, GreaterThan
 
-from core.api.resources import Resource, deleted, register
+from core.api.resources import Reads, Resource, Writes, register
 from valuestreams import filtersets, services
-from valuestreams.api import bulk
 from valuestreams.api import filtersets as api_filtersets
 from valuestreams.choices import Effort
 from valuestreams.models import (
@@ -140,63 +138,49 @@ register(
             "current_state",
         ),
         read_only=("state", "current_state"),
-        computed={
-            "stage_count": {"type": "integer", "description": "How many stages it has."},
-            "total_lead_time": {
-                **DECIMAL_TEXT,
-                "description": "The stages' lead times added up, in minutes.",
-            },
-            "total_process_time": {
-                **DECIMAL_TEXT,
-                "description": "The stages' process times added up, in minutes.",
-            },
-            "activity_ratio": {
-                **DECIMAL_TEXT,
-                "nullable": True,
-                "description": "Total process time over total lead time, in percent (four "
-                "decimals); null without lead time.",
-            },
-            "rolled_complete_accurate": {
-                **DECIMAL_TEXT,
-                "nullable": True,
-                "description": "The product of the stages' %C&A, in percent (four decimals); "
-                "null without stages.",
-            },
-            "moment_of_truth_count": {
-                "type": "integer",
-                "description": "How many of its stages are Moments of Truth.",
-            },
-        },
-        filterset=filtersets.ValueStreamFilterSet,
-        queryset=with_flow_totals,
-        save=lambda obj, user: services.save_value_stream(value_stream=obj, user=user),
-        remove=lambda obj: services.remove_value_stream(value_stream=obj),
-        slug_from="name",
         description="The activities that deliver a good or service to a customer, with an "
         "accountable owner. A future state (state `future`) names the current state it "
         "improves; future states are made in the browser, from their current state.",
+        reads=Reads(
+            computed={
+                "stage_count": {"type": "integer", "description": "How many stages it has."},
+                "total_lead_time": {
+                    **DECIMAL_TEXT,
+                    "description": "The stages' lead times added up, in minutes.",
+                },
+                "total_process_time": {
+                    **DECIMAL_TEXT,
+                    "description": "The stages' process times added up, in minutes.",
+                },
+                "activity_ratio": {
+                    **DECIMAL_TEXT,
+                    "nullable": True,
+                    "description": "Total process time over total lead time, in percent (four "
+                    "decimals); null without lead time.",
+                },
+                "rolled_complete_accurate": {
+                    **DECIMAL_TEXT,
+                    "nullable": True,
+                    "description": "The product of the stages' %C&A, in percent (four decimals); "
+                    "null without stages.",
+                },
+                "moment_of_truth_count": {
+                    "type": "integer",
+                    "description": "How many of its stages are Moments of Truth.",
+                },
+            },
+            filterset=filtersets.ValueStreamFilterSet,
+            queryset=with_flow_totals,
+        ),
+        writes=Writes(
+            save=lambda obj, user: services.save_value_stream(value_stream=obj, user=user),
+            remove=lambda obj: services.remove_value_stream(value_stream=obj),
+        ),
     )
 )
 
 
 # --- Stages -------------------------------------------------------------------------------------
-
-# The model reports these rules under the names of the stage form's fields.
-FORM_TO_API = {"process_time": "process_time_minutes", "lead_time": "lead_time_minutes"}
-
-
-def save_stage(stage, user):
-    try:
-        if stage.pk is None:
-            return services.add_stage(stage=stage)
-        return services.save_stage(stage=stage)
-    except ValidationError as exc:
-        if not hasattr(exc, "error_dict"):
-            raise
-        raise ValidationError(
-            {FORM_TO_API.get(name, name): errors for name, errors in exc.error_dict.items()}
-        ) from None
-
 
 register(
     Resource(
@@ -232,31 +216,38 @@ register(
                 "exact to four decimals in its unit). At least the process time.",
             },
         },
-        filterset=api_filtersets.StageFilterSet,
-        save=save_stage,
-        remove=deleted(lambda obj: services.remove_stage(stage=obj)),
-        prepare=bulk.prepare_stages,
-        parents=("value_stream",),
         description="One step of a value stream, with its flow measures. Times are written "
         "and read in minutes; `*_unit` is the unit people see them in. A new stage goes to "
         "the end of its stream (`position`); stages are reordered in the browser.",
+        reads=Reads(
+            filterset=api_filtersets.StageFilterSet,
+        ),
+        writes=Writes(
+            save=lambda obj, user: services.save_stage(stage=obj),
+            # The model reports its times under the names of the stage form's fields.
+            error_names={
+                "process_time": "process_time_minutes",
+                "lead_time": "lead_time_minutes",
+            },
+            remove=lambda obj: services.remove_stage(stage=obj),
+        ),
     )
 )
 
 
-def stage_link_resource(name, model, target, *, filterset, save, prepare, description):
+def stage_link_resource(name, model, target, *, filterset, save, description):
     """A stage's link to what underpins it: a pair, keyed by its two ends."""
     return Resource(
         name,
         model=model,
         fields=("stage", target),
-        key=("stage", target),
-        filterset=filterset,
-        save=lambda obj, user: save(link=obj),
-        remove=deleted(lambda obj: services.remove_stage_link(link=obj)),
-        prepare=prepare,
-        parents=("stage",),
         description=description,
+        reads=Reads(filterset=filterset),
+        writes=Writes(
+            key=("stage", target),
+            save=lambda obj, user: save(link=obj),
+            remove=lambda obj: services.remove_stage_link(link=obj),
+        ),
     )
 
 
@@ -267,7 +258,6 @@ register(
         "service",
         filterset=api_filtersets.StageServiceFilterSet,
         save=services.save_stage_service,
-        prepare=bulk.prepare_stage_services,
         description="The service underpins the stage: the stage depends on it.",
     )
 )
@@ -278,7 +268,6 @@ register(
         "application",
         filterset=api_filtersets.StageApplicationFilterSet,
         save=services.save_stage_application,
-        prepare=bulk.prepare_stage_applications,
         description="The application supports the stage.",
     )
 )
@@ -306,13 +295,15 @@ register(
                 "Truth, 3 supports a process with Moments of Truth, 4 no direct link.",
             },
         },
-        filterset=filtersets.ProcessFilterSet,
-        save=lambda obj, user: services.save_process(process=obj),
-        remove=deleted(lambda obj: services.remove_process(process=obj)),
-        prepare=bulk.prepare_processes,
-        parents=("value_stream",),
         description="A business process in the CEMM sense. Its stages are chosen in the "
         "browser; its layer is computed.",
+        reads=Reads(
+            filterset=filtersets.ProcessFilterSet,
+        ),
+        writes=Writes(
+            save=lambda obj, user: services.save_process(process=obj),
+            remove=lambda obj: services.remove_process(process=obj),
+        ),
     )
 )
 
@@ -321,13 +312,15 @@ register(
         "process-connections",
         model=ProcessConnection,
         fields=("process", "connected_to", "note"),
-        key=("process", "connected_to"),
-        filterset=api_filtersets.ProcessConnectionFilterSet,
-        save=lambda obj, user: services.save_connection(connection=obj),
-        remove=deleted(lambda obj: services.disconnect_processes(connection=obj)),
-        prepare=bulk.prepare_connections,
-        parents=("process", "connected_to"),
         description="Two processes hand work to each other (each pair once, in either direction).",
+        reads=Reads(
+            filterset=api_filtersets.ProcessConnectionFilterSet,
+        ),
+        writes=Writes(
+            key=("process", "connected_to"),
+            save=lambda obj, user: services.save_connection(connection=obj),
+            remove=lambda obj: services.disconnect_processes(connection=obj),
+        ),
     )
 )
 
@@ -362,20 +355,6 @@ def with_priority(improvements):
     return improvements.annotate(priority=exact(rounded / Value(Decimal(10)), 1, 8))
 
 
-def save_improvement(improvement, user):
-    stored = (
-        Improvement.objects.filter(pk=improvement.pk).values(*bulk.MEASURES).first()
-        if improvement.pk
-        else None
-    )
-    row = {"status": improvement.status}
-    row.update({name: getattr(improvement, name) for name in bulk.MEASURES})
-    errors = bulk.measure_errors(row, stored)
-    if errors:
-        raise ValidationError(errors)
-    return services.save_improvement(improvement=improvement)
-
-
 register(
     Resource(
         "improvements",
@@ -397,21 +376,22 @@ register(
             "measured_before",
             "measured_after",
         ),
-        computed={
-            "priority": {
-                **DECIMAL_TEXT,
-                "description": "Expected benefit in percent over effort points (small 1, "
-                "medium 2, large 3, very large 5), to one decimal.",
-            }
-        },
-        filterset=api_filtersets.ImprovementFilterSet,
-        queryset=with_priority,
-        save=save_improvement,
-        remove=deleted(lambda obj: services.remove_improvement(improvement=obj)),
-        also_allowed=services.suggester_may_write,
-        prepare=bulk.prepare_improvements,
-        parents=("value_stream",),
         description="A suggestion in a value stream's improvement log. Measured results "
         "belong to done items only.",
+        reads=Reads(
+            computed={
+                "priority": {
+                    **DECIMAL_TEXT,
+                    "description": "Expected benefit in percent over effort points (small 1, "
+                    "medium 2, large 3, very large 5), to one decimal.",
+                }
+            },
+            filterset=api_filtersets.ImprovementFilterSet,
+            queryset=with_priority,
+        ),
+        writes=Writes(
+            save=lambda obj, user: services.save_improvement(improvement=obj),
+            remove=lambda obj: services.remove_improvement(improvement=obj),
+        ),
     )
 )

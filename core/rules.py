@@ -1,0 +1,188 @@
+"""Write rules: each model's business rules, written once, over rows.
+
+A rule judges a ``Change``: the row a write would store (by attname: ``service_id``), the row
+stored before it (None for a new record) and who writes when. It may complete the row (stamp
+a date, number a position, clear a measure that means nothing) and refuse a field with a
+message. What it needs from the database it gets from its facts loader, which reads for a
+whole batch of changes at once, in a constant number of queries.
+
+Every write path applies the same rules. A services.py function that saves one record calls
+``enforce(instance, user=...)``; the sync engine (core.api.sync) calls ``apply(model,
+changes)`` on a batch. Both then run the model's own ``clean()``. An app declares its rules in
+its services module::
+
+    @rules.rule(Subscription, facts=subscription_facts)
+    def subscription_rule(change: Change, facts: SubscriptionFacts) -> None:
+        if change.row["end_date"] < change.row["start_date"]:
+            change.error("end_date", "The end date cannot be before the start date.")
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who writes, and when: one moment for a whole batch."""
+
+    user: Any = None
+    now: datetime = field(default_factory=timezone.now)
+
+    @property
+    def today(self) -> date:
+        return timezone.localdate(self.now)
+
+
+@dataclass(eq=False)
+class Change:
+    """One record's write as the rules see it."""
+
+    row: dict[str, Any]
+    before: dict[str, Any] | None = None
+    writer: Writer = field(default_factory=Writer)
+    # Its place in a sync batch, for messages that name another item ("Item 3 has …").
+    index: int = 0
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def is_new(self) -> bool:
+        return self.before is None
+
+    def moved(self, attname: str) -> bool:
+        """Whether an existing record's ``attname`` changes (never for a new record)."""
+        return self.before is not None and self.row.get(attname) != self.before.get(attname)
+
+    def error(self, field_name: str, message: str) -> None:
+        self.errors.setdefault(field_name, []).append(message)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.errors)
+
+
+Check = Callable[[Change, Any], None]
+Facts = Callable[[Sequence[Change]], Any]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``check(change, facts)`` on each change; ``facts(changes)`` once per batch (or None)."""
+
+    check: Check
+    facts: Facts | None = None
+
+
+_rules: dict[type[models.Model], list[Rule]] = defaultdict(list)
+
+
+def rule(model: type[models.Model], *, facts: Facts | None = None) -> Callable[[Check], Check]:
+    """Register the decorated function as a rule of ``model`` (after those registered before)."""
+
+    def register(check: Check) -> Check:
+        add(model, Rule(check=check, facts=facts))
+        return check
+
+    return register
+
+
+def add(model: type[models.Model], new_rule: Rule) -> None:
+    if new_rule not in _rules[model]:
+        _rules[model].append(new_rule)
+
+
+def rules_of(model: type[models.Model]) -> list[Rule]:
+    return list(_rules.get(model, ()))
+
+
+def apply(model: type[models.Model], changes: Sequence[Change]) -> None:
+    """Run every rule of ``model`` on ``changes``, in order; a change refused by one rule is
+    not shown to the next (as a services function stops at its first refusal)."""
+    for each in _rules.get(model, ()):
+        live = [change for change in changes if not change.refused]
+        if not live:
+            return
+        facts = each.facts(live) if each.facts is not None else None
+        for change in live:
+            each.check(change, facts)
+
+
+def row_of(instance: models.Model) -> dict[str, Any]:
+    """A record's concrete fields by attname, as a sync row has them."""
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def stored_row(instance: models.Model) -> dict[str, Any] | None:
+    """The row stored for ``instance`` (None for a record not saved yet)."""
+    if instance.pk is None:
+        return None
+    model = type(instance)
+    attnames = [f.attname for f in model._meta.concrete_fields]
+    return model._base_manager.filter(pk=instance.pk).values(*attnames).first()
+
+
+def change_of(instance: models.Model, *, user: Any = None) -> Change:
+    return Change(row=row_of(instance), before=stored_row(instance), writer=Writer(user=user))
+
+
+def enforce(instance: models.Model, *, user: Any = None) -> Change:
+    """Apply the rules of ``instance``'s model to it before it is saved: the row they complete
+    is set back on the instance; refusals raise ValidationError naming their fields."""
+    change = change_of(instance, user=user)
+    apply(type(instance), [change])
+    if change.refused:
+        raise ValidationError(change.errors)
+    for attname, value in change.row.items():
+        if getattr(instance, attname) != value:
+            setattr(instance, attname, value)
+    return change
+
+
+def first_with(changes: Sequence[Change], key: Callable[[Change], Any]) -> dict[Any, Change]:
+    """Facts helper: per key (None keys left out), the first change of the batch that has it;
+    a later change with the same key names it ("Item 0 has the same reference.")."""
+    first: dict[Any, Change] = {}
+    for change in changes:
+        value = key(change)
+        if value is not None:
+            first.setdefault(value, change)
+    return first
+
+
+def stored_pairs(model, changes: Sequence[Change], first: str, second: str) -> dict[tuple, int]:
+    """Facts helper: the stored ``model`` records joining the changes' pairs (by the attnames
+    ``first`` and ``second``), pair -> id, in one query."""
+    condition = models.Q(pk__in=[])
+    for change in changes:
+        pair = {first: change.row[first], second: change.row[second]}
+        if all(value is not None for value in pair.values()):
+            condition |= models.Q(**pair)
+    return {
+        (a, b): pk
+        for pk, a, b in model._base_manager.filter(condition)
+        .values_list("pk", first, second)
+        .order_by()
+    }
+
+
+def pair_taken(change: Change, stored: dict[tuple, int], first: str, second: str) -> bool:
+    """Whether another record than the change's own holds its pair (see ``stored_pairs``)."""
+    pk = stored.get((change.row[first], change.row[second]))
+    return pk is not None and pk != change.row.get("id")
+
+
+def values_by_id(model: type[models.Model], ids, *fields: str) -> dict[int, dict[str, Any]]:
+    """Facts helper: ``fields`` of the ``model`` records in ``ids``, by id, in one query."""
+    wanted = {pk for pk in ids if pk is not None}
+    if not wanted:
+        return {}
+    return {
+        row["id"]: row
+        for row in model._base_manager.filter(pk__in=wanted).values("id", *fields).order_by()
+    }
