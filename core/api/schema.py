@@ -293,6 +293,11 @@ def write_components(resource) -> dict:
             "source": {"type": "string", "minLength": 1, "maxLength": 100},
             "mode": {"type": "string", "enum": list(MODES), "default": "upsert"},
             "allow_mass_retire": {"type": "boolean", "default": False},
+            "adopt": {
+                "type": "boolean",
+                "default": False,
+                "description": "Link resources: take over links another source sent.",
+            },
             "items": {"type": "array", "maxItems": MAX_ITEMS, "items": ref(f"{name}SyncItem")},
         },
     }

@@ -155,7 +155,16 @@ class Engine:
 
     # --- the whole run ----------------------------------------------------------------------
 
-    def run(self, *, user, source: str, mode: str, items: list, allow_mass_retire: bool):
+    def run(
+        self,
+        *,
+        user,
+        source: str,
+        mode: str,
+        items: list,
+        allow_mass_retire: bool,
+        adopt: bool = False,
+    ):
         if len(items) > MAX_ITEMS:
             raise PayloadTooLarge(
                 f"A batch holds at most {MAX_ITEMS} items; this one has {len(items)}. "
@@ -174,6 +183,8 @@ class Engine:
             self._resolve(batch)
             self._key(batch)
             self._match(batch)
+            if self.resource.is_link and not adopt:
+                self._keep_other_sources_links(batch)
             self._merge(batch)
             self._apply_rules(batch, rules.Writer(user=user, now=now))
             self._classify(batch)
@@ -281,6 +292,19 @@ class Engine:
             entry.existing = stored.get(entry.key)
         if self.resource.is_link:
             self._check_link_external_ids(batch, entries)
+
+    def _keep_other_sources_links(self, batch: Batch) -> None:
+        """A link another source sent is that source's: taking it over is said, not done
+        silently (``"adopt": true``); one made in the browser (no source) is adopted."""
+        for entry in batch.valid_entries():
+            owner = (entry.existing or {}).get("source")
+            if owner and owner != batch.source:
+                batch.error(
+                    entry,
+                    "source",
+                    f"This {self.resource.verbose_name} belongs to source “{owner}”: send the "
+                    'batch with "adopt": true to make it this source\'s.',
+                )
 
     def _check_link_external_ids(self, batch: Batch, entries: list[Entry]) -> None:
         """A link's external id (optional) must not belong to another link of the source."""
@@ -634,8 +658,22 @@ def engine_for(resource) -> Engine:
     return _engines[resource.name]
 
 
-def sync(resource, *, user, source: str, mode: str, items: list, allow_mass_retire=False):
+def sync(
+    resource,
+    *,
+    user,
+    source: str,
+    mode: str,
+    items: list,
+    allow_mass_retire: bool = False,
+    adopt: bool = False,
+):
     """Run one sync batch for ``resource``; return the answer (counts and outcomes)."""
     return engine_for(resource).run(
-        user=user, source=source, mode=mode, items=items, allow_mass_retire=allow_mass_retire
+        user=user,
+        source=source,
+        mode=mode,
+        items=items,
+        allow_mass_retire=allow_mass_retire,
+        adopt=adopt,
     )

@@ -30,7 +30,7 @@ from core.choices import ChangeAction
 from core.models import ObjectChange
 from core.permissions import perm_name
 
-ENVELOPE = frozenset({"source", "mode", "items", "allow_mass_retire"})
+ENVELOPE = frozenset({"source", "mode", "items", "allow_mass_retire", "adopt"})
 
 
 def list_parameters(resource) -> frozenset:
@@ -261,9 +261,10 @@ class SyncView(ResourceView):
         mode = data.get("mode", UPSERT)
         if mode not in MODES:
             errors["mode"] = [f"Use one of: {', '.join(MODES)}."]
-        allow = data.get("allow_mass_retire", False)
-        if not isinstance(allow, bool):
-            errors["allow_mass_retire"] = ["Expected true or false."]
+        flags = {name: data.get(name, False) for name in ("allow_mass_retire", "adopt")}
+        for name, value in flags.items():
+            if not isinstance(value, bool):
+                errors[name] = ["Expected true or false."]
         items = data.get("items")
         if not isinstance(items, list):
             errors["items"] = ["Give the items as a list."]
@@ -275,7 +276,7 @@ class SyncView(ResourceView):
             source=source.strip(),
             mode=mode,
             items=items,
-            allow_mass_retire=allow,
+            **flags,
         )
         return Response(result)
 

@@ -221,6 +221,24 @@ def test_a_link_made_in_the_browser_is_adopted_by_the_source_that_sends_it(pm_ap
     assert link.source == "cmdb"
 
 
+def test_a_link_another_source_sent_is_taken_over_only_when_the_batch_says_so(pm_api):
+    consumer = ServiceFactory(source="cmdb", external_id="a")
+    provider = ServiceFactory(source="cmdb", external_id="b")
+    link = ServiceDependency.objects.create(
+        consumer=consumer, provider=provider, source="discovery", weight=2
+    )
+    item = {"consumer": consumer.pk, "provider": provider.pk, "weight": "3"}
+    refused = sync(pm_api, "service-dependencies", [item])
+    assert refused.status_code == 400
+    assert "discovery" in refused.json()["errors"]["items.0.source"][0]
+    link.refresh_from_db()
+    assert (link.source, link.weight) == ("discovery", 2)
+    adopted = sync(pm_api, "service-dependencies", [item], adopt=True)
+    assert adopted.status_code == 200, adopted.json()
+    link.refresh_from_db()
+    assert (link.source, link.weight) == ("cmdb", 3)
+
+
 def test_full_sync_retires_services_the_source_no_longer_sends(pm_api):
     sync(pm_api, "services", [service_item(n) for n in range(6)])
     local = ServiceFactory(source="", external_id="")
