@@ -7,10 +7,11 @@ transaction (the generic views, the API and the tasks open it).
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from core import changelog, roles, rules
+from core import changelog, permissions, roles, rules
 from core.choices import ChangeAction
 from core.rules import Change, first_with, pair_taken, stored_pairs, values_by_id
 from core.services import delete_or_retire
@@ -40,19 +41,41 @@ LIFECYCLE_DATE_FIELD = {
 generate_slugs(Service, "name")
 
 
-def writer_owns_services(changes: list[Change]) -> bool:
-    """Facts of the service rule: whether the writer is a service owner (one query)."""
+HANDOVER = "Only the service's owner or a Portfolio manager hands it over."
+
+
+@dataclass(frozen=True)
+class ServiceWriter:
+    is_service_owner: bool  # of the role: a service they create without an owner is theirs
+    hands_over_any: bool  # may change every service's owner (a Portfolio manager)
+
+
+def service_writer(changes: list[Change]) -> ServiceWriter:
+    """Facts of the service rule: what the writer's role says (one query)."""
     user = changes[0].writer.user
-    return user is not None and user.groups.filter(name=roles.SERVICE_OWNER).exists()
+    if user is None:  # a task or a command: no person to hold back
+        return ServiceWriter(is_service_owner=False, hands_over_any=True)
+    return ServiceWriter(
+        is_service_owner=user.groups.filter(name=roles.SERVICE_OWNER).exists(),
+        hands_over_any=permissions.can(user, "change", Service),
+    )
 
 
-@rules.rule(Service, facts=writer_owns_services)
-def service_rule(change: Change, writer_is_service_owner: bool) -> None:
-    """A service owner who creates a service without naming an owner becomes its owner; a
-    lifecycle change stamps its date (and leaving "retired" clears the retirement date)."""
-    row = change.row
-    if change.is_new and row["owner_id"] is None and writer_is_service_owner:
-        row["owner_id"] = change.writer.user.pk
+def may_hand_over(writer: ServiceWriter, user, stored_owner_id) -> bool:
+    """The owner hands their service over, and a Portfolio manager any; a delegate does not."""
+    return writer.hands_over_any or (user is not None and stored_owner_id == user.pk)
+
+
+@rules.rule(Service, facts=service_writer)
+def service_rule(change: Change, writer: ServiceWriter) -> None:
+    """A service owner who creates a service without naming an owner becomes its owner; only
+    the owner or a Portfolio manager changes the owner; a lifecycle change stamps its date
+    (and leaving "retired" clears the retirement date)."""
+    row, user = change.row, change.writer.user
+    if change.is_new and row["owner_id"] is None and writer.is_service_owner:
+        row["owner_id"] = user.pk
+    if change.moved("owner_id") and not may_hand_over(writer, user, change.before["owner_id"]):
+        change.error("owner", HANDOVER)
     previous = change.before["lifecycle"] if change.before else None
     if row["lifecycle"] != previous:
         date_field = LIFECYCLE_DATE_FIELD[row["lifecycle"]]
@@ -66,8 +89,15 @@ def service_is_retired(row: dict) -> bool:
 
 
 def save_service(*, service: Service, user=None, delegates=None) -> Service:
-    """Create or update a service, keeping its lifecycle dates and slug right."""
-    rules.enforce(service, user=user)
+    """Create or update a service (service_rule) and, given, its delegates: chosen by the
+    owner or a Portfolio manager, not by a delegate."""
+    change = rules.enforce(service, user=user)
+    if delegates is not None and service.pk is not None:
+        chosen = {getattr(d, "pk", d) for d in delegates}
+        current = set(service.delegates.values_list("pk", flat=True))
+        stored_owner = change.before["owner_id"] if change.before else None
+        if chosen != current and not may_hand_over(service_writer([change]), user, stored_owner):
+            raise ValidationError({"delegates": HANDOVER})
     service.full_clean()
     service.save()
     if delegates is not None:

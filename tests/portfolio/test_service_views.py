@@ -3,8 +3,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.api.tokens import issue_token
 from portfolio import services
 from portfolio.models import Service, ServiceDependency, SpecificationItem
+from tests.api.conftest import ApiClient
+from tests.factories import UserFactory
 from tests.permissions import assert_permission_matrix
 
 
@@ -285,3 +288,35 @@ def test_service_page_query_count_does_not_grow(
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(service.get_absolute_url())
+
+
+@pytest.mark.django_db
+def test_a_delegate_takes_no_service_over(client, service, service_owner, viewer):
+    service.delegates.add(viewer)
+    client.force_login(viewer)
+    url = reverse("portfolio:service_edit", args=[service.slug])
+    form = {"name": service.name, "kind": service.kind, "lifecycle": service.lifecycle}
+    form |= {"criticality": service.criticality, "delegates": [viewer.pk]}
+    # She edits what a delegate edits.
+    assert client.post(url, {**form, "owner": service_owner.pk}).status_code == 302
+    taken = client.post(url, {**form, "owner": viewer.pk})
+    assert taken.status_code == 422
+    assert "hands it over" in taken.context["form"].errors["owner"][0]
+    dropped = client.post(url, {**form, "owner": ""})
+    assert dropped.status_code == 422
+    friend = UserFactory()
+    widened = {**form, "owner": service_owner.pk, "delegates": [viewer.pk, friend.pk]}
+    answer = client.post(url, widened)
+    assert answer.status_code == 422
+    assert "hands it over" in answer.context["form"].errors["delegates"][0]
+    api = ApiClient(issue_token(user=viewer, write=True)[1])
+    answer = api.patch(f"/api/v1/services/{service.pk}/", {"owner": viewer.username})
+    assert answer.status_code == 400 and "owner" in answer.json()["errors"]
+    service.refresh_from_db()
+    assert service.owner == service_owner
+    assert list(service.delegates.all()) == [viewer]
+    # The owner hands it over.
+    client.force_login(service_owner)
+    assert client.post(url, {**form, "owner": viewer.pk}).status_code == 302
+    service.refresh_from_db()
+    assert service.owner == viewer
