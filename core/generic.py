@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
@@ -218,3 +218,230 @@ class ObjectDeleteView(ObjectMixin, View):
         )
         url = obj.get_absolute_url() if outcome == "retired" else reverse(self.list_url_name)
         return redirect_after_write(request, url)
+
+
+# --- Rows edited in place on their parent's page ---------------------------------------------
+
+
+def allowed_pks(queryset, user, action: str) -> set[int]:
+    """The ids of the rows of ``queryset`` that ``user`` may ``action``, in one query."""
+    return set(queryset.restrict(user, action).values_list("pk", flat=True))
+
+
+class SectionMixin(LoginRequiredMixin):
+    """A view that answers with a section of its parent's page: the section as an htmx
+    partial (``template_name#section``), or, for a plain request, the parent's page at the
+    section's anchor, so that every action also works without JavaScript."""
+
+    parent_model = None
+    parent_lookup = "slug"  # the parent's field
+    parent_kwarg = ""  # its name in the URL, when not the field's
+    template_name = ""  # the parent's page
+    section = ""  # the partial of that page
+    anchor = ""  # the section's id on the page (default: the partial's name)
+
+    def get_parent_queryset(self):
+        return self.parent_model.objects.all()
+
+    def get_parent(self):
+        value = self.kwargs[self.parent_kwarg or self.parent_lookup]
+        parent = self.get_parent_queryset().filter(**{self.parent_lookup: value}).first()
+        if parent is None:
+            raise Http404(f"No such {self.parent_model._meta.verbose_name}")
+        return parent
+
+    def section_context(self, parent, *, form=None, row=None) -> dict:
+        """The context of the section, with ``form`` open (on ``row``, or a new row)."""
+        raise NotImplementedError
+
+    def section_response(self, parent, *, form=None, row=None, status=200, anchor=""):
+        if not self.request.htmx:
+            anchor = anchor or self.anchor or self.section
+            return HttpResponseRedirect(f"{parent.get_absolute_url()}#{anchor}")
+        context = self.section_context(parent, form=form, row=row)
+        return render(self.request, f"{self.template_name}#{self.section}", context, status=status)
+
+
+class ChildEditView(SectionMixin, View):
+    """Add (no ``pk`` in the URL) or edit a row of its parent's page (a customer's
+    subscription), as NetBox's child-object views do, with htmx.
+
+    GET opens the form in the section; POST validates it, asks core.permissions about the
+    row as the form leaves it, and saves it through ``save`` (its services function) in one
+    transaction: the section again, or 422 with the errors beside their fields. Without
+    JavaScript the open form is a page of its own.
+    """
+
+    model = None
+    form_class = None
+    parent_field = ""  # the row's lookup to the page's parent (``subscription__customer``)
+    form_template = "generic/child_form.html"
+
+    def save(self, row):
+        raise NotImplementedError
+
+    def new_row(self, parent):
+        return self.model(**{self.parent_field: parent})
+
+    def get_row(self, parent):
+        user = self.request.user
+        if "pk" not in self.kwargs:
+            row = self.new_row(parent)
+            require(user, "add", row)
+            return row
+        rows = self.model.objects.filter(**{self.parent_field: parent})
+        row = rows.filter(pk=self.kwargs["pk"]).first()
+        if row is None:
+            raise Http404(f"No such {self.model._meta.verbose_name}")
+        require(user, "change", row)
+        return row
+
+    def get_form(self, row, data=None):
+        return self.form_class(data, instance=row, user=self.request.user)
+
+    def saved_response(self, parent, row):
+        return self.section_response(parent, row=row, anchor=self.saved_anchor(row))
+
+    def saved_anchor(self, row) -> str:
+        return ""
+
+    def form_response(self, parent, row, form, status: int = 200):
+        if not self.request.htmx:
+            context = {
+                "form": form,
+                "model_meta": self.model._meta,
+                "parent": parent,
+                "cancel_url": parent.get_absolute_url(),
+            }
+            return render(self.request, self.form_template, context, status=status)
+        return self.section_response(parent, form=form, row=row, status=status)
+
+    def get(self, request, *args, **kwargs):
+        parent = self.get_parent()
+        row = self.get_row(parent)
+        return self.form_response(parent, row, self.get_form(row))
+
+    def post(self, request, *args, **kwargs):
+        parent = self.get_parent()
+        row = self.get_row(parent)
+        form = self.get_form(row, request.POST)
+        if save_with(form, self.save, user=request.user):
+            return self.saved_response(parent, form.instance)
+        return self.form_response(parent, row, form, status=422)
+
+
+class ChildActionView(SectionMixin, View):
+    """A POST on a row of its parent's page (remove it, move it up), if core.permissions
+    allows ``action`` on it; ``perform(row)`` is the services call, in one transaction."""
+
+    http_method_names = ["post"]
+    model = None
+    parent_field = ""
+    action = "change"
+
+    def perform(self, row) -> None:
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        parent = self.get_parent()
+        rows = self.model.objects.filter(**{self.parent_field: parent})
+        row = rows.filter(pk=self.kwargs["pk"]).first()
+        if row is None:
+            raise Http404(f"No such {self.model._meta.verbose_name}")
+        require(request.user, self.action, row)
+        with transaction.atomic():
+            self.perform(row)
+        return self.section_response(parent, row=row)
+
+
+class ChildDeleteView(ChildActionView):
+    action = "delete"
+
+
+# --- Actions on one record, and pages -------------------------------------------------------
+
+
+class ObjectActionView(ObjectMixin, View):
+    """A POST that does one thing to a record (close a period, run a report now) if
+    core.permissions allows ``action``; ``perform(obj)`` is the services call, in one
+    transaction, and ``done(obj, result)`` the answer."""
+
+    http_method_names = ["post"]
+    action = "change"
+
+    def perform(self, obj):
+        raise NotImplementedError
+
+    def failed(self, obj, exc: ValidationError) -> HttpResponse:
+        messages.error(self.request, " ".join(exc.messages))
+        return redirect_after_write(self.request, obj.get_absolute_url())
+
+    def done(self, obj, result) -> HttpResponse:
+        return redirect_after_write(self.request, obj.get_absolute_url())
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object()
+        try:
+            with transaction.atomic():
+                result = self.perform(obj)
+        except ValidationError as exc:
+            return self.failed(obj, exc)
+        return self.done(obj, result)
+
+
+class PageView(LoginRequiredMixin, View):
+    """A page about many records (an overview, a board, a report): readable by whoever may
+    ``view`` its ``model``; ``get_context()`` gives what it shows, and an htmx request that is
+    not a boosted navigation gets the ``partial`` alone."""
+
+    http_method_names = ["get", "head"]
+    model = None
+    template_name = ""
+    partial = ""
+
+    def get_context(self) -> dict:
+        return {}
+
+    def get(self, request, *args, **kwargs):
+        if self.model is not None:
+            require(request.user, "view", self.model)
+        template = (
+            partial_or_page(request, self.template_name, self.partial)
+            if self.partial
+            else self.template_name
+        )
+        return render(request, template, self.get_context())
+
+
+# --- Addresses ---------------------------------------------------------------------------------
+
+
+def object_paths(prefix: str, name: str, *, key: str = "<slug:slug>", **views) -> list:
+    """The addresses of a model's views, those given: ``list`` at ``prefix/``, ``edit`` at
+    ``prefix/new/`` and ``prefix/<key>/edit/``, ``detail`` at ``prefix/<key>/``, ``delete``
+    at ``prefix/<key>/remove/``; named ``<name>_list``, ``_add``, ``_detail``, ``_edit``,
+    ``_delete``. Fixed addresses beside them (``prefix/mine/``) go before these."""
+    routes = {
+        "list": [("", "list")],
+        "edit": [("new/", "add"), (f"{key}/edit/", "edit")],
+        "detail": [(f"{key}/", "detail")],
+        "delete": [(f"{key}/remove/", "delete")],
+    }
+    order = ("list", "edit", "detail", "delete")
+    return [
+        path(f"{prefix}{route}", views[kind].as_view(), name=f"{name}_{suffix}")
+        for kind in order
+        if kind in views
+        for route, suffix in routes[kind]
+    ]
+
+
+def child_paths(prefix: str, name: str, *, edit, remove, add_prefix: str = "") -> list:
+    """The addresses of a row edited on its parent's page: ``<prefix>new/`` (or
+    ``<add_prefix>new/``), ``<prefix><pk>/edit/`` and ``<prefix><pk>/remove/``, named
+    ``<name>_add``, ``_edit`` and ``_remove``."""
+    return [
+        path(f"{add_prefix or prefix}new/", edit.as_view(), name=f"{name}_add"),
+        path(f"{prefix}<int:pk>/edit/", edit.as_view(), name=f"{name}_edit"),
+        path(f"{prefix}<int:pk>/remove/", remove.as_view(), name=f"{name}_remove"),
+    ]

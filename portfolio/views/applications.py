@@ -1,28 +1,25 @@
 """The application portfolio: applications and the services each supports, edited in place on
 the application page."""
 
-from functools import partial
-
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET, require_POST
 
-from core.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
+from core.generic import (
+    ChildDeleteView,
+    ChildEditView,
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    SectionMixin,
+    allowed_pks,
+)
 from core.permissions import can
 from portfolio import services
 from portfolio.filtersets import ApplicationFilterSet
 from portfolio.forms import ApplicationForm, ApplicationSupportForm
 from portfolio.models import Application, ApplicationSupport
 from portfolio.tables import ApplicationTable
-from portfolio.views.rows import (
-    allowed_pks,
-    back_to,
-    child_row_form,
-    remove_child_row,
-    row_to_edit,
-)
-from portfolio.views.services import slug_options
+from portfolio.views.services import SlugOptionsView
 
 
 class ApplicationListView(ObjectListView):
@@ -72,13 +69,6 @@ class ApplicationDeleteView(ObjectDeleteView):
         return services.remove_application(application=obj)
 
 
-@login_required
-@require_GET
-def application_options(request):
-    """Suggestions for an application field."""
-    return slug_options(request, Application.objects.all(), field="application")
-
-
 # --- Services the application supports, in place on the application page ------------------
 
 
@@ -99,46 +89,41 @@ def supports_context(request, application, *, form=None) -> dict:
     return {
         "object": application,
         "supports": supports,
-        "can_add_support": can(request.user, "change", application),
+        "can_add_support": can(request.user, "add", ApplicationSupport(application=application)),
         "support_form": form if form is not None and form.instance.pk is None else None,
     }
 
 
-def supports_response(request, application, *, form=None, status: int = 200):
-    if not request.htmx:
-        return back_to(application, "supports")
-    context = supports_context(request, application, form=form)
-    return render(request, "portfolio/application_detail.html#supports", context, status=status)
+class SupportSection(SectionMixin):
+    parent_model = Application
+    template_name = "portfolio/application_detail.html"
+    section = "supports"
+
+    def section_context(self, application, *, form=None, row=None) -> dict:
+        return supports_context(self.request, application, form=form)
 
 
-@login_required
-def support_form_view(request, slug: str, pk: int | None = None):
+class SupportEditView(SupportSection, ChildEditView):
     """Record a service the application supports, or change the weight of one."""
-    application = get_object_or_404(Application, slug=slug)
-    support = row_to_edit(
-        request,
-        ApplicationSupport.objects.select_related("service"),
-        pk,
-        parent=application,
-        application=application,
-    )
-    return child_row_form(
-        request,
-        form_class=ApplicationSupportForm,
-        row=support,
-        parent=application,
-        save=lambda obj: services.save_application_support(support=obj),
-        section=partial(supports_response, request, application),
-    )
+
+    model = ApplicationSupport
+    form_class = ApplicationSupportForm
+    parent_field = "application"
+
+    def save(self, support):
+        return services.save_application_support(support=support)
 
 
-@login_required
-@require_POST
-def support_remove(request, slug: str, pk: int):
-    application = get_object_or_404(Application, slug=slug)
-    return remove_child_row(
-        request,
-        get_object_or_404(ApplicationSupport, pk=pk, application=application),
-        remove=lambda obj: services.remove_application_support(support=obj),
-        section=partial(supports_response, request, application),
-    )
+class SupportRemoveView(SupportSection, ChildDeleteView):
+    model = ApplicationSupport
+    parent_field = "application"
+
+    def perform(self, support) -> None:
+        services.remove_application_support(support=support)
+
+
+class ApplicationOptionsView(SlugOptionsView):
+    """Suggestions for an application field."""
+
+    model = Application
+    field = "application"

@@ -4,28 +4,26 @@ Subscriptions and outcomes are edited in place on the customer page (htmx partia
 templates/portfolio/customer_detail.html); every action also works as a plain page.
 """
 
-from functools import partial
-
-from django.contrib.auth.decorators import login_required
 from django.db.models import F, Prefetch
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
-from core.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
+from core.generic import (
+    ChildDeleteView,
+    ChildEditView,
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    SectionMixin,
+    allowed_pks,
+)
 from core.permissions import can
 from portfolio import selectors, services
 from portfolio.filtersets import CustomerFilterSet
 from portfolio.forms import CustomerForm, OutcomeForm, SubscriptionForm
 from portfolio.models import Customer, Outcome, Subscription
 from portfolio.tables import CustomerTable
-from portfolio.views.rows import (
-    allowed_pks,
-    back_to,
-    child_row_form,
-    remove_child_row,
-    row_to_edit,
-)
 
 # --- Customers ---------------------------------------------------------------------------------
 
@@ -127,115 +125,92 @@ def subscriptions_context(
     }
 
 
-def customer_by_slug(slug: str) -> Customer:
-    return get_object_or_404(Customer.objects.select_related("relationship_manager"), slug=slug)
+class SubscriptionSection(SectionMixin):
+    """The customer page's subscriptions (one of them, with its outcomes, for ``section =
+    "subscription"``)."""
+
+    parent_model = Customer
+    template_name = "portfolio/customer_detail.html"
+    section = "subscriptions"
+
+    def get_parent_queryset(self):
+        return Customer.objects.select_related("relationship_manager")
+
+    def section_context(self, customer, *, form=None, row=None) -> dict:
+        editing = row if row is not None and row.pk else None
+        return subscriptions_context(
+            self.request, customer, subscription_form=form, form_for=editing
+        )
 
 
-def subscriptions_response(
-    request, customer, *, status: int = 200, anchor="subscriptions", **forms
-):
-    """The subscriptions section as an htmx partial; the customer page for a plain request."""
-    if not request.htmx:
-        return back_to(customer, anchor)
-    context = subscriptions_context(request, customer, **forms)
-    return render(request, "portfolio/customer_detail.html#subscriptions", context, status=status)
-
-
-def subscription_response(request, customer, subscription, *, status: int = 200, **forms):
-    """One subscription (with its outcomes) as an htmx partial; the page for a plain request."""
-    if not request.htmx:
-        return back_to(customer, f"subscription-{subscription.pk}")
-    context = subscriptions_context(request, customer, form_for=subscription, **forms)
-    context["subscription"] = next(s for s in context["subscriptions"] if s.pk == subscription.pk)
-    return render(request, "portfolio/customer_detail.html#subscription", context, status=status)
-
-
-@login_required
-def subscription_form_view(request, slug: str, pk: int | None = None):
+class SubscriptionEditView(SubscriptionSection, ChildEditView):
     """Add a subscription to the customer, or edit one of its subscriptions."""
-    customer = customer_by_slug(slug)
-    subscription = row_to_edit(
-        request,
-        Subscription.objects.select_related("service"),
-        pk,
-        parent=customer,
-        customer=customer,
-    )
 
-    def section(form=None, status: int = 200):
-        if form is None:  # saved: back to the subscription
-            anchor = f"subscription-{subscription.pk}"
-            return subscriptions_response(request, customer, anchor=anchor)
-        form_for = subscription if pk else None
-        return subscriptions_response(
-            request, customer, status=status, subscription_form=form, form_for=form_for
-        )
+    model = Subscription
+    form_class = SubscriptionForm
+    parent_field = "customer"
 
-    return child_row_form(
-        request,
-        form_class=SubscriptionForm,
-        row=subscription,
-        parent=customer,
-        save=lambda obj: services.save_subscription(subscription=obj),
-        section=section,
-    )
+    def save(self, subscription):
+        return services.save_subscription(subscription=subscription)
+
+    def saved_anchor(self, subscription) -> str:
+        return f"subscription-{subscription.pk}"
 
 
-@login_required
-@require_POST
-def subscription_remove(request, slug: str, pk: int):
+class SubscriptionRemoveView(SubscriptionSection, ChildDeleteView):
     """Delete a subscription; one with outcomes or other references is ended (retired)."""
-    customer = customer_by_slug(slug)
-    return remove_child_row(
-        request,
-        get_object_or_404(Subscription, pk=pk, customer=customer),
-        remove=lambda obj: services.remove_subscription(subscription=obj),
-        section=partial(subscriptions_response, request, customer),
-    )
+
+    model = Subscription
+    parent_field = "customer"
+
+    def perform(self, subscription) -> None:
+        services.remove_subscription(subscription=subscription)
 
 
-@login_required
-def outcome_form_view(request, slug: str, pk: int | None = None, subscription_pk=None):
+class OutcomeSection(SubscriptionSection):
+    """One subscription of the customer page, with its outcomes."""
+
+    section = "subscription"
+
+    def section_context(self, customer, *, form=None, row=None) -> dict:
+        subscription = row.subscription
+        context = subscriptions_context(
+            self.request, customer, form_for=subscription, outcome_form=form
+        )
+        context["subscription"] = next(
+            s for s in context["subscriptions"] if s.pk == subscription.pk
+        )
+        return context
+
+    def section_response(self, parent, *, form=None, row=None, status=200, anchor=""):
+        anchor = f"subscription-{row.subscription_id}"
+        return super().section_response(parent, form=form, row=row, status=status, anchor=anchor)
+
+
+class OutcomeEditView(OutcomeSection, ChildEditView):
     """Add a Successful Customer Outcome to a subscription, or edit one."""
-    customer = customer_by_slug(slug)
-    if pk is None:
-        subscription = get_object_or_404(
-            Subscription.objects.select_related("service"), pk=subscription_pk, customer=customer
+
+    model = Outcome
+    form_class = OutcomeForm
+    parent_field = "subscription__customer"
+
+    def new_row(self, customer):
+        subscription = (
+            Subscription.objects.select_related("service")
+            .filter(customer=customer, pk=self.kwargs["subscription_pk"])
+            .first()
         )
-        outcome = row_to_edit(
-            request, Outcome.objects.all(), None, parent=subscription, subscription=subscription
-        )
-    else:
-        outcome = row_to_edit(
-            request,
-            Outcome.objects.select_related("subscription__service"),
-            pk,
-            parent=customer,
-            subscription__customer=customer,
-        )
-        subscription = outcome.subscription
-    return child_row_form(
-        request,
-        form_class=OutcomeForm,
-        row=outcome,
-        parent=customer,
-        save=lambda obj: services.save_outcome(outcome=obj),
-        section=lambda form=None, status=200: subscription_response(
-            request, customer, subscription, status=status, outcome_form=form
-        ),
-    )
+        if subscription is None:
+            raise Http404("No such subscription")
+        return Outcome(subscription=subscription)
+
+    def save(self, outcome):
+        return services.save_outcome(outcome=outcome)
 
 
-@login_required
-@require_POST
-def outcome_remove(request, slug: str, pk: int):
-    customer = customer_by_slug(slug)
-    outcome = get_object_or_404(
-        Outcome.objects.select_related("subscription"), pk=pk, subscription__customer=customer
-    )
-    return remove_child_row(
-        request,
-        outcome,
-        remove=lambda obj: services.remove_outcome(outcome=obj),
-        section=partial(subscription_response, request, customer, outcome.subscription),
-    )
+class OutcomeRemoveView(OutcomeSection, ChildDeleteView):
+    model = Outcome
+    parent_field = "subscription__customer"
+
+    def perform(self, outcome) -> None:
+        services.remove_outcome(outcome=outcome)

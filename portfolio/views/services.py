@@ -1,20 +1,19 @@
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET, require_POST
+from django.http import Http404
 
 from core import panels
 from core.generic import (
+    ChildActionView,
+    ChildDeleteView,
+    ChildEditView,
     ObjectDeleteView,
     ObjectDetailView,
     ObjectEditView,
     ObjectListView,
-    add_service_errors,
+    PageView,
+    SectionMixin,
 )
-from core.permissions import can, require
+from core.permissions import can
 from portfolio import selectors, services
 from portfolio.choices import Aspect, Dimension
 from portfolio.filtersets import ServiceFilterSet
@@ -112,171 +111,131 @@ class ServiceDeleteView(ObjectDeleteView):
         return services.remove_service(obj)
 
 
-@login_required
-@require_GET
-def my_services(request):
-    owned = list(selectors.services_owned_by(request.user))
-    for service in owned:
-        service.missing = selectors.missing_parts(service)
-    return render(request, "portfolio/my_services.html", {"services": owned})
+class MyServicesView(PageView):
+    template_name = "portfolio/my_services.html"
+
+    def get_context(self) -> dict:
+        owned = list(selectors.services_owned_by(self.request.user))
+        for service in owned:
+            service.missing = selectors.missing_parts(service)
+        return {"services": owned}
 
 
 OPTIONS_LIMIT = 20
 
 
-def slug_options(request, queryset, *, field: str):
+class SlugOptionsView(PageView):
     """Suggestions for a slug picker (forms.slug_picker): a datalist of the first matching
     live rows the user may see, by name or slug; the term is in ``field`` or ``q``."""
-    term = request.GET.get(field, request.GET.get("q", "")).strip()
-    matches = queryset.restrict(request.user, "view").exclude(lifecycle="retired")
-    if term:
-        matches = matches.filter(Q(name__icontains=term) | Q(slug__icontains=term))
-    options = matches.order_by("name").values("slug", "name")[:OPTIONS_LIMIT]
-    return render(request, "portfolio/inc/slug_options.html", {"options": options})
+
+    template_name = "portfolio/inc/slug_options.html"
+    field = ""
+
+    def get_context(self) -> dict:
+        params = self.request.GET
+        term = params.get(self.field, params.get("q", "")).strip()
+        matches = self.model.objects.restrict(self.request.user, "view").exclude(
+            lifecycle="retired"
+        )
+        if term:
+            matches = matches.filter(Q(name__icontains=term) | Q(slug__icontains=term))
+        return {"options": matches.order_by("name").values("slug", "name")[:OPTIONS_LIMIT]}
 
 
-@login_required
-@require_GET
-def service_options(request):
+class ServiceOptionsView(SlugOptionsView):
     """Suggestions for a service field."""
-    return slug_options(request, Service.objects.all(), field="provider")
+
+    model = Service
+    field = "provider"
 
 
 # --- Specification items: edited in place in the 2×2 grid -----------------------------------
 
 
-def editable_service(request, slug: str) -> Service:
-    service = get_object_or_404(Service, slug=slug)
-    require(request.user, "change", service)
-    return service
+class QuadrantSection(SectionMixin):
+    """One quadrant of the service page: the quadrant of the row a request is about."""
+
+    parent_model = Service
+    template_name = "portfolio/service_detail.html"
+    section = "quadrant"
+
+    def section_context(self, service, *, form=None, row=None) -> dict:
+        key = selectors.quadrant_key(row.aspect, row.dimension)
+        quadrants = quadrants_of(service, can_change=True, form=form, form_quadrant=key)
+        return {"object": service, "quadrant": next(q for q in quadrants if q["key"] == key)}
+
+    def section_response(self, parent, *, form=None, row=None, status=200, anchor=""):
+        anchor = f"quadrant-{selectors.quadrant_key(row.aspect, row.dimension)}"
+        return super().section_response(parent, form=form, row=row, status=status, anchor=anchor)
 
 
-def quadrant_response(request, service, key: str, *, form=None, status=200):
-    """The quadrant as an htmx partial, or the service page for a plain request."""
-    if not request.htmx:
-        if form is not None:  # the form on a page of its own: works without JavaScript
-            return render(
-                request,
-                "generic/object_edit.html",
-                {
-                    "form": form,
-                    "model_meta": SpecificationItem._meta,
-                    "cancel_url": service.get_absolute_url(),
-                },
-                status=status,
-            )
-        return HttpResponseRedirect(service.get_absolute_url() + f"#quadrant-{key}")
-    quadrant = next(
-        q
-        for q in quadrants_of(service, can_change=True, form=form, form_quadrant=key)
-        if q["key"] == key
-    )
-    return render(
-        request,
-        "portfolio/service_detail.html#quadrant",
-        {"object": service, "quadrant": quadrant},
-        status=status,
-    )
+class ItemEditView(QuadrantSection, ChildEditView):
+    """Add an item to a quadrant (its aspect and dimension in the URL), or edit one."""
 
+    model = SpecificationItem
+    form_class = SpecificationItemForm
+    parent_field = "service"
 
-@login_required
-def item_form_view(request, slug: str, aspect: str = "", dimension: str = "", pk=None):
-    service = editable_service(request, slug)
-    if pk is not None:
-        item = get_object_or_404(SpecificationItem, pk=pk, service=service)
-    else:
+    def new_row(self, service):
+        aspect, dimension = self.kwargs["aspect"], self.kwargs["dimension"]
         if aspect not in Aspect.values or dimension not in Dimension.values:
             raise Http404("No such quadrant")
-        item = SpecificationItem(service=service, aspect=aspect, dimension=dimension)
-    key = selectors.quadrant_key(item.aspect, item.dimension)
-    if request.method == "GET":
-        form = SpecificationItemForm(instance=item, user=request.user)
-        return quadrant_response(request, service, key, form=form)
-    form = SpecificationItemForm(request.POST, instance=item, user=request.user)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                if pk is None:
-                    services.add_specification_item(item=form.save(commit=False))
-                else:
-                    services.save_specification_item(item=form.save(commit=False))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return quadrant_response(request, service, key)
-    return quadrant_response(request, service, key, form=form, status=422)
+        return SpecificationItem(service=service, aspect=aspect, dimension=dimension)
+
+    def save(self, item):
+        return services.save_specification_item(item=item)
 
 
-@login_required
-@require_POST
-def item_move(request, slug: str, pk: int, direction: str):
-    service = editable_service(request, slug)
-    item = get_object_or_404(SpecificationItem, pk=pk, service=service)
-    with transaction.atomic():
-        services.move_specification_item(item=item, offset=-1 if direction == "up" else 1)
-    return quadrant_response(request, service, selectors.quadrant_key(item.aspect, item.dimension))
+class ItemMoveView(QuadrantSection, ChildActionView):
+    model = SpecificationItem
+    parent_field = "service"
+
+    def perform(self, item) -> None:
+        offset = -1 if self.kwargs["direction"] == "up" else 1
+        services.move_specification_item(item=item, offset=offset)
 
 
-@login_required
-@require_POST
-def item_remove(request, slug: str, pk: int):
-    service = editable_service(request, slug)
-    item = get_object_or_404(SpecificationItem, pk=pk, service=service)
-    key = selectors.quadrant_key(item.aspect, item.dimension)
-    with transaction.atomic():
+class ItemRemoveView(QuadrantSection, ChildDeleteView):
+    model = SpecificationItem
+    parent_field = "service"
+
+    def perform(self, item) -> None:
         services.remove_specification_item(item=item)
-    return quadrant_response(request, service, key)
 
 
 # --- Dependencies ----------------------------------------------------------------------------
 
 
-def dependencies_response(request, service, *, form=None, status=200):
-    if not request.htmx:
-        return HttpResponseRedirect(service.get_absolute_url() + "#dependencies")
-    service = selectors.with_completeness(Service.objects.select_related("owner")).get(
-        pk=service.pk
-    )
-    context = {"object": service, "can_change": True, **service_page_context(service, True)}
-    if form is not None:
-        context["dependency_form"] = form
-    return render(request, "portfolio/service_detail.html#dependencies", context, status=status)
+class DependencySection(SectionMixin):
+    parent_model = Service
+    template_name = "portfolio/service_detail.html"
+    section = "dependencies"
 
-
-@login_required
-@require_POST
-def dependency_add(request, slug: str):
-    service = editable_service(request, slug)
-    form = DependencyForm(request.POST, user=request.user)
-    if form.is_valid():
-        dependency = form.save(commit=False)
-        dependency.consumer = service
-        try:
-            with transaction.atomic():
-                services.save_dependency(dependency=dependency)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return dependencies_response(request, service)
-    if not request.htmx:
-        return render(
-            request,
-            "generic/object_edit.html",
-            {
-                "form": form,
-                "model_meta": ServiceDependency._meta,
-                "cancel_url": service.get_absolute_url(),
-            },
-            status=422,
+    def section_context(self, service, *, form=None, row=None) -> dict:
+        service = selectors.with_completeness(Service.objects.select_related("owner")).get(
+            pk=service.pk
         )
-    return dependencies_response(request, service, form=form, status=422)
+        context = {"object": service, "can_change": True, **service_page_context(service, True)}
+        if form is not None:
+            context["dependency_form"] = form
+        return context
 
 
-@login_required
-@require_POST
-def dependency_remove(request, slug: str, pk: int):
-    service = editable_service(request, slug)
-    dependency = get_object_or_404(ServiceDependency, pk=pk, consumer=service)
-    with transaction.atomic():
+class DependencyAddView(DependencySection, ChildEditView):
+    """Record a service this one depends on (its form is always open on the service page)."""
+
+    http_method_names = ["post"]
+    model = ServiceDependency
+    form_class = DependencyForm
+    parent_field = "consumer"
+
+    def save(self, dependency):
+        return services.save_dependency(dependency=dependency)
+
+
+class DependencyRemoveView(DependencySection, ChildDeleteView):
+    model = ServiceDependency
+    parent_field = "consumer"
+
+    def perform(self, dependency) -> None:
         services.remove_dependency(dependency=dependency)
-    return dependencies_response(request, service)

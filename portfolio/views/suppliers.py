@@ -2,22 +2,25 @@
 covers (services or applications), edited in place on the contract page."""
 
 from datetime import timedelta
-from functools import partial
 
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F
-from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
-from core.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
+from core.generic import (
+    ChildDeleteView,
+    ChildEditView,
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    SectionMixin,
+)
 from core.permissions import can
 from portfolio import selectors, services
 from portfolio.filtersets import ContractFilterSet, SupplierFilterSet
 from portfolio.forms import ContractForm, CoverageForm, SupplierForm
 from portfolio.models import Contract, ContractCoverage, Supplier
 from portfolio.tables import ContractTable, SupplierTable
-from portfolio.views.rows import back_to, child_row_form, remove_child_row, row_to_edit
 
 # --- Suppliers ---------------------------------------------------------------------------------
 
@@ -153,10 +156,10 @@ def coverages_context(request, contract, *, form=None) -> dict:
             "service__name", "application__name", "id"
         )
     )
-    can_change = can(request.user, "change", contract)
+    # Coverages are owned through their contract: the same people add and edit them.
+    can_change = can(request.user, "add", ContractCoverage(contract=contract))
     total_weight = sum((c.weight for c in coverages), start=0)
     for coverage in coverages:
-        # Coverages are owned through their contract: the same people may edit them.
         coverage.can_change = can_change
         coverage.share_percent = 100 * coverage.weight / total_weight if total_weight else None
         coverage.form = form if form is not None and form.instance.pk == coverage.pk else None
@@ -168,41 +171,33 @@ def coverages_context(request, contract, *, form=None) -> dict:
     }
 
 
-def coverages_response(request, contract, *, form=None, status: int = 200):
-    if not request.htmx:
-        return back_to(contract, "coverages")
-    context = coverages_context(request, contract, form=form)
-    return render(request, "portfolio/contract_detail.html#coverages", context, status=status)
+class CoverageSection(SectionMixin):
+    parent_model = Contract
+    parent_lookup, parent_kwarg = "pk", "contract_pk"
+    template_name = "portfolio/contract_detail.html"
+    section = "coverages"
+
+    def get_parent_queryset(self):
+        return Contract.objects.select_related("supplier")
+
+    def section_context(self, contract, *, form=None, row=None) -> dict:
+        return coverages_context(self.request, contract, form=form)
 
 
-@login_required
-def coverage_form_view(request, contract_pk: int, pk: int | None = None):
+class CoverageEditView(CoverageSection, ChildEditView):
     """Add a service or application the contract covers, or change a coverage's weight."""
-    contract = get_object_or_404(Contract.objects.select_related("supplier"), pk=contract_pk)
-    coverage = row_to_edit(
-        request,
-        ContractCoverage.objects.select_related("service", "application"),
-        pk,
-        parent=contract,
-        contract=contract,
-    )
-    return child_row_form(
-        request,
-        form_class=CoverageForm,
-        row=coverage,
-        parent=contract,
-        save=lambda obj: services.save_coverage(coverage=obj),
-        section=partial(coverages_response, request, contract),
-    )
+
+    model = ContractCoverage
+    form_class = CoverageForm
+    parent_field = "contract"
+
+    def save(self, coverage):
+        return services.save_coverage(coverage=coverage)
 
 
-@login_required
-@require_POST
-def coverage_remove(request, contract_pk: int, pk: int):
-    contract = get_object_or_404(Contract, pk=contract_pk)
-    return remove_child_row(
-        request,
-        get_object_or_404(ContractCoverage, pk=pk, contract=contract),
-        remove=lambda obj: services.remove_coverage(coverage=obj),
-        section=partial(coverages_response, request, contract),
-    )
+class CoverageRemoveView(CoverageSection, ChildDeleteView):
+    model = ContractCoverage
+    parent_field = "contract"
+
+    def perform(self, coverage) -> None:
+        services.remove_coverage(coverage=coverage)
