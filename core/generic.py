@@ -30,19 +30,20 @@ def add_service_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def save_with(form, save, *, user) -> bool:
-    """Validate ``form`` and hand its unsaved instance to ``save`` in one transaction, if
-    ``user`` may write what the form asks for (a record moved under another parent)."""
+def save_with(form, save, *, user) -> tuple[bool, object]:
+    """Validate ``form`` and hand it to ``save`` (which calls services) in one transaction,
+    if ``user`` may write what the form asks for (a record moved under another parent).
+    Returns whether it saved, and what ``save`` returned."""
     if not form.is_valid():
-        return False
+        return False, None
     require(user, "add" if form.instance.pk is None else "change", form.instance)
     try:
         with transaction.atomic():
-            save(form.save(commit=False))
+            saved = save(form)
     except ValidationError as exc:
         add_service_errors(form, exc)
-        return False
-    return True
+        return False, None
+    return True, saved
 
 
 def partial_or_page(request, template_name: str, partial: str) -> str:
@@ -136,7 +137,8 @@ class ObjectEditView(ObjectMixin, View):
     """Create (no lookup in the URL) or update an object with a form.
 
     A bad post re-renders the form with its errors (422, the ``form`` partial for htmx).
-    Saving goes through ``save(form)``, which a view overrides to call its services function.
+    Saving goes through ``save(form)``, which a view overrides to call its services function,
+    in one transaction (``save_with``: the rights on what the form asks for first).
     """
 
     form_class = None
@@ -178,18 +180,11 @@ class ObjectEditView(ObjectMixin, View):
     def post(self, request, *args, **kwargs):
         obj = self.get_object()
         form = self.get_form(obj, request.POST)
-        if form.is_valid():
-            # What the form asks for may need more rights than the page: a parent to add to.
-            require(request.user, "add" if self.is_create() else "change", form.instance)
-            try:
-                with transaction.atomic():
-                    obj = self.save(form)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                verb = "Created" if self.is_create() else "Saved"
-                messages.success(request, f"{verb} {self.model._meta.verbose_name} “{obj}”.")
-                return redirect_after_write(request, self.get_success_url(obj))
+        saved, result = save_with(form, self.save, user=request.user)
+        if saved:
+            verb = "Created" if self.is_create() else "Saved"
+            messages.success(request, f"{verb} {self.model._meta.verbose_name} “{result}”.")
+            return redirect_after_write(request, self.get_success_url(result))
         return self.render_form(obj, form, status=422)
 
 
@@ -267,9 +262,9 @@ class ChildEditView(SectionMixin, View):
     subscription), as NetBox's child-object views do, with htmx.
 
     GET opens the form in the section; POST validates it, asks core.permissions about the
-    row as the form leaves it, and saves it through ``save`` (its services function) in one
-    transaction: the section again, or 422 with the errors beside their fields. Without
-    JavaScript the open form is a page of its own.
+    row as the form leaves it, and saves it through ``save(form)`` (which calls its services
+    function) in one transaction: the section again, or 422 with the errors beside their
+    fields. Without JavaScript the open form is a page of its own.
     """
 
     model = None
@@ -277,7 +272,7 @@ class ChildEditView(SectionMixin, View):
     parent_field = ""  # the row's lookup to the page's parent (``subscription__customer``)
     form_template = "generic/child_form.html"
 
-    def save(self, row):
+    def save(self, form):
         raise NotImplementedError
 
     def new_row(self, parent):
@@ -289,12 +284,14 @@ class ChildEditView(SectionMixin, View):
             row = self.new_row(parent)
             require(user, "add", row)
             return row
-        rows = self.model.objects.filter(**{self.parent_field: parent})
-        row = rows.filter(pk=self.kwargs["pk"]).first()
+        row = self.get_row_queryset(parent).filter(pk=self.kwargs["pk"]).first()
         if row is None:
             raise Http404(f"No such {self.model._meta.verbose_name}")
         require(user, "change", row)
         return row
+
+    def get_row_queryset(self, parent):
+        return self.model.objects.filter(**{self.parent_field: parent})
 
     def get_form(self, row, data=None):
         return self.form_class(data, instance=row, user=self.request.user)
@@ -325,7 +322,8 @@ class ChildEditView(SectionMixin, View):
         parent = self.get_parent()
         row = self.get_row(parent)
         form = self.get_form(row, request.POST)
-        if save_with(form, self.save, user=request.user):
+        saved, _ = save_with(form, self.save, user=request.user)
+        if saved:
             return self.saved_response(parent, form.instance)
         return self.form_response(parent, row, form, status=422)
 
@@ -342,10 +340,12 @@ class ChildActionView(SectionMixin, View):
     def perform(self, row) -> None:
         raise NotImplementedError
 
+    def get_row_queryset(self, parent):
+        return self.model.objects.filter(**{self.parent_field: parent})
+
     def post(self, request, *args, **kwargs):
         parent = self.get_parent()
-        rows = self.model.objects.filter(**{self.parent_field: parent})
-        row = rows.filter(pk=self.kwargs["pk"]).first()
+        row = self.get_row_queryset(parent).filter(pk=self.kwargs["pk"]).first()
         if row is None:
             raise Http404(f"No such {self.model._meta.verbose_name}")
         require(request.user, self.action, row)

@@ -571,6 +571,7 @@ def _suggested_rows(user, action: str) -> Q | None:
 
 permissions.grant(Improvement, suggester_may_write, rows=_suggested_rows)
 
+
 def decided(improvement: Improvement) -> Improvement:
     """``improvement`` as a decision would leave it (accepted, rejected, started, done): what
     a user must be allowed to change to move it on the board, which the suggester's grant,

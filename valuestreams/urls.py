@@ -1,57 +1,71 @@
 from django.urls import path
 
+from core.generic import object_paths
 from valuestreams import views
 
 app_name = "valuestreams"
 
+STREAM = "<slug:slug>/"
+
 urlpatterns = [
-    path("", views.ValueStreamListView.as_view(), name="valuestream_list"),
-    path("new/", views.ValueStreamEditView.as_view(), name="valuestream_add"),
-    path("ownership/", views.ownership_report, name="ownership_report"),
+    path("ownership/", views.OwnershipReportView.as_view(), name="ownership_report"),
     # Processes (CEMM) and their layers
-    path("processes/", views.ProcessListView.as_view(), name="process_list"),
-    path("processes/new/", views.ProcessEditView.as_view(), name="process_add"),
-    path("processes/<int:pk>/", views.ProcessDetailView.as_view(), name="process_detail"),
-    path("processes/<int:pk>/edit/", views.ProcessEditView.as_view(), name="process_edit"),
-    path("processes/<int:pk>/remove/", views.ProcessDeleteView.as_view(), name="process_delete"),
+    *object_paths(
+        "processes/",
+        "process",
+        key="<int:pk>",
+        list=views.ProcessListView,
+        edit=views.ProcessEditView,
+        detail=views.ProcessDetailView,
+        delete=views.ProcessDeleteView,
+    ),
     path(
-        "processes/<int:pk>/connections/<int:connection_pk>/remove/",
-        views.connection_remove,
+        "processes/<int:process_pk>/connections/<int:pk>/remove/",
+        views.ConnectionRemoveView.as_view(),
         name="connection_remove",
     ),
     # The improvement log
-    path("improvements/", views.improvement_board, name="improvement_board"),
-    path("improvements/new/", views.ImprovementEditView.as_view(), name="improvement_add"),
-    path(
-        "improvements/<int:pk>/edit/",
-        views.ImprovementEditView.as_view(),
-        name="improvement_edit",
+    path("improvements/", views.ImprovementBoardView.as_view(), name="improvement_board"),
+    *object_paths(
+        "improvements/",
+        "improvement",
+        key="<int:pk>",
+        edit=views.ImprovementEditView,
+        delete=views.ImprovementDeleteView,
     ),
-    path("improvements/<int:pk>/status/", views.improvement_status, name="improvement_status"),
     path(
-        "improvements/<int:pk>/remove/",
-        views.ImprovementDeleteView.as_view(),
-        name="improvement_delete",
+        "improvements/<int:pk>/status/",
+        views.ImprovementStatusView.as_view(),
+        name="improvement_status",
     ),
-    # One value stream, its map and its stages
-    path("<slug:slug>/", views.ValueStreamDetailView.as_view(), name="valuestream_detail"),
-    path("<slug:slug>/edit/", views.ValueStreamEditView.as_view(), name="valuestream_edit"),
-    path("<slug:slug>/remove/", views.ValueStreamDeleteView.as_view(), name="valuestream_delete"),
-    path("<slug:slug>/map.svg", views.map_svg, name="valuestream_map_svg"),
-    path("<slug:slug>/future-state/", views.future_state_create, name="future_state_create"),
-    path("<slug:slug>/stages/new/", views.stage_add, name="stage_add"),
-    path("<slug:slug>/stages/<int:pk>/edit/", views.stage_edit, name="stage_edit"),
+    # Value streams, the map and the stages
+    *object_paths(
+        "",
+        "valuestream",
+        list=views.ValueStreamListView,
+        edit=views.ValueStreamEditView,
+        detail=views.ValueStreamDetailView,
+        delete=views.ValueStreamDeleteView,
+    ),
+    path(f"{STREAM}map.svg", views.MapSvgView.as_view(), name="valuestream_map_svg"),
     path(
-        "<slug:slug>/stages/<int:pk>/up/",
-        views.stage_move,
+        f"{STREAM}future-state/",
+        views.FutureStateCreateView.as_view(),
+        name="future_state_create",
+    ),
+    path(f"{STREAM}stages/new/", views.StageEditView.as_view(), name="stage_add"),
+    path(f"{STREAM}stages/<int:pk>/edit/", views.StageEditView.as_view(), name="stage_edit"),
+    path(
+        f"{STREAM}stages/<int:pk>/up/",
+        views.StageMoveView.as_view(),
         {"direction": "up"},
         name="stage_up",
     ),
     path(
-        "<slug:slug>/stages/<int:pk>/down/",
-        views.stage_move,
+        f"{STREAM}stages/<int:pk>/down/",
+        views.StageMoveView.as_view(),
         {"direction": "down"},
         name="stage_down",
     ),
-    path("<slug:slug>/stages/<int:pk>/remove/", views.stage_remove, name="stage_remove"),
+    path(f"{STREAM}stages/<int:pk>/remove/", views.StageRemoveView.as_view(), name="stage_remove"),
 ]

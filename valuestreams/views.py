@@ -1,20 +1,24 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views import View
 
 from core.generic import (
+    ChildActionView,
+    ChildDeleteView,
+    ChildEditView,
+    ObjectActionView,
     ObjectDeleteView,
     ObjectDetailView,
     ObjectEditView,
     ObjectListView,
-    add_service_errors,
+    ObjectMixin,
+    PageView,
+    SectionMixin,
     redirect_after_write,
 )
 from core.permissions import can, require
@@ -181,145 +185,120 @@ class ValueStreamDeleteView(ObjectDeleteView):
         return services.remove_value_stream(value_stream=obj)
 
 
-@login_required
-@require_POST
-def future_state_create(request, slug: str):
-    current = get_object_or_404(ValueStream, slug=slug)
-    require(request.user, "change", current)
-    try:
-        with transaction.atomic():
-            future = services.create_future_state(current=current)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect_after_write(request, current.get_absolute_url())
-    messages.success(request, f"Created the future state “{future}”: redesign its stages.")
-    return redirect_after_write(request, future.get_absolute_url())
+class FutureStateCreateView(ObjectActionView):
+    """A future-state variant of the stream: a copy of its stages to redesign."""
+
+    model = ValueStream
+    lookup_field = lookup_url_kwarg = "slug"
+
+    def perform(self, current):
+        return services.create_future_state(current=current)
+
+    def done(self, current, future):
+        messages.success(self.request, f"Created the future state “{future}”: redesign its stages.")
+        return redirect_after_write(self.request, future.get_absolute_url())
 
 
-@login_required
-@require_GET
-def map_svg(request, slug: str):
+class MapSvgView(ObjectMixin, View):
     """The value stream map as a standalone SVG file to download."""
-    value_stream = get_object_or_404(ValueStream, slug=slug)
-    require(request.user, "view", value_stream)
-    stages = selectors.stages_of(value_stream)
-    svg = maps.draw(map_context(value_stream, stages)["map"], standalone=True)
-    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{value_stream.slug}-map.svg"'
-    return response
+
+    http_method_names = ["get", "head"]
+    model = ValueStream
+    lookup_field = lookup_url_kwarg = "slug"
+
+    def get(self, request, *args, **kwargs):
+        value_stream = self.get_object()
+        stages = selectors.stages_of(value_stream)
+        svg = maps.draw(map_context(value_stream, stages)["map"], standalone=True)
+        response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{value_stream.slug}-map.svg"'
+        return response
 
 
 # --- Stages: edited in place, the map and the totals follow --------------------------------------
 
 
-def editable_stream(request, slug: str) -> ValueStream:
-    value_stream = stream_queryset().filter(slug=slug).first()
-    if value_stream is None:
-        raise Http404("No such value stream")
-    require(request.user, "change", value_stream)
-    return value_stream
+class StageSection(SectionMixin):
+    """The stage list of the stream page. With htmx: the list, plus the map and the totals
+    swapped out of band when something changed. Without: the page after a change, or the page
+    itself showing a form (with its errors)."""
+
+    parent_model = ValueStream
+    template_name = DETAIL_TEMPLATE
+    section = "stages"
+
+    def get_parent_queryset(self):
+        return stream_queryset()
+
+    def stages_response(self, value_stream, *, changed: bool, status=200, page=False, **forms):
+        request = self.request
+        if not request.htmx and not page:
+            return HttpResponseRedirect(value_stream.get_absolute_url() + "#stages")
+        context = stream_page_context(request, value_stream, can_change=True, **forms)
+        if not request.htmx:
+            context.update(stream_page_extras(request, value_stream))
+            return render(request, DETAIL_TEMPLATE, context, status=status)
+        parts = [render_to_string(f"{DETAIL_TEMPLATE}#stages", context, request)]
+        if changed:
+            context["oob"] = True
+            parts.append(render_to_string(f"{DETAIL_TEMPLATE}#map", context, request))
+            parts.append(render_to_string(f"{DETAIL_TEMPLATE}#totals", context, request))
+        return HttpResponse("".join(parts), status=status)
+
+    def section_response(self, parent, *, form=None, row=None, status=200, anchor=""):
+        return self.stages_response(parent, changed=True)
 
 
-def stages_response(
-    request, value_stream, *, changed: bool, status: int = 200, show_page: bool = False, **forms
-):
-    """The answer to a stage request. With htmx: the stage list, plus the map and the totals
-    swapped out of band when something changed. Without: a redirect to the page after a
-    change, else the page itself (showing a form, or a form with its errors)."""
-    if not request.htmx and status == 200 and not show_page:
-        return HttpResponseRedirect(value_stream.get_absolute_url() + "#stages")
-    context = stream_page_context(request, value_stream, can_change=True, **forms)
-    if not request.htmx:
-        context.update(stream_page_extras(request, value_stream))
-        return render(request, DETAIL_TEMPLATE, context, status=status)
-    parts = [render_to_string(f"{DETAIL_TEMPLATE}#stages", context, request)]
-    if changed:
-        context["oob"] = True
-        parts.append(render_to_string(f"{DETAIL_TEMPLATE}#map", context, request))
-        parts.append(render_to_string(f"{DETAIL_TEMPLATE}#totals", context, request))
-    return HttpResponse("".join(parts), status=status)
+class StageEditView(StageSection, ChildEditView):
+    """GET: the stage list with the form open (the page, without JavaScript). POST: save the
+    stage; after adding one, an empty form stays open for the next."""
 
+    model = Stage
+    form_class = StageForm
+    parent_field = "value_stream"
 
-@login_required
-def stage_add(request, slug: str):
-    """GET: the stage list with an empty form (the page, without JavaScript). POST: add the
-    stage, and keep an empty form open for the next one."""
-    value_stream = editable_stream(request, slug)
-    if request.method == "GET":
-        form = new_stage_form(request, value_stream)
-        return stages_response(
-            request, value_stream, changed=False, show_page=True, stage_form=form
+    def get_form(self, stage, data=None):
+        prefix = f"stage-{stage.pk}" if stage.pk else "new"
+        return self.form_class(data, instance=stage, user=self.request.user, prefix=prefix)
+
+    def forms(self, stage, form) -> dict:
+        if stage.pk:
+            return {"editing": stage.pk, "edit_form": form}
+        return {"stage_form": form}
+
+    def form_response(self, value_stream, stage, form, status: int = 200):
+        return self.stages_response(
+            value_stream, changed=False, status=status, page=True, **self.forms(stage, form)
         )
-    if request.method != "POST":
-        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
-    form = new_stage_form(request, value_stream, request.POST)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                services.add_stage(
-                    stage=form.save(commit=False),
-                    services=form.cleaned_data["services"],
-                    applications=form.cleaned_data["applications"],
-                )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return stages_response(
-                request,
-                value_stream,
-                changed=True,
-                stage_form=new_stage_form(request, value_stream),
-            )
-    return stages_response(request, value_stream, changed=False, status=422, stage_form=form)
 
+    def saved_response(self, value_stream, stage):
+        forms = {}
+        if "pk" not in self.kwargs:
+            forms["stage_form"] = self.get_form(self.new_row(value_stream))
+        return self.stages_response(value_stream, changed=True, **forms)
 
-@login_required
-def stage_edit(request, slug: str, pk: int):
-    value_stream = editable_stream(request, slug)
-    stage = get_object_or_404(Stage, pk=pk, value_stream=value_stream)
-    if request.method == "GET":
-        form = StageForm(instance=stage, user=request.user, prefix=f"stage-{stage.pk}")
-        return stages_response(
-            request, value_stream, changed=False, show_page=True, editing=stage.pk, edit_form=form
+    def save(self, form):
+        return services.save_stage(
+            stage=form.save(commit=False),
+            services=form.cleaned_data["services"],
+            applications=form.cleaned_data["applications"],
         )
-    if request.method != "POST":
-        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
-    form = StageForm(request.POST, instance=stage, user=request.user, prefix=f"stage-{stage.pk}")
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                services.save_stage(
-                    stage=form.save(commit=False),
-                    services=form.cleaned_data["services"],
-                    applications=form.cleaned_data["applications"],
-                )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return stages_response(request, value_stream, changed=True)
-    return stages_response(
-        request, value_stream, changed=False, status=422, editing=stage.pk, edit_form=form
-    )
 
 
-@login_required
-@require_POST
-def stage_move(request, slug: str, pk: int, direction: str):
-    value_stream = editable_stream(request, slug)
-    stage = get_object_or_404(Stage, pk=pk, value_stream=value_stream)
-    with transaction.atomic():
-        services.move_stage(stage=stage, offset=-1 if direction == "up" else 1)
-    return stages_response(request, value_stream, changed=True)
+class StageMoveView(StageSection, ChildActionView):
+    model = Stage
+    parent_field = "value_stream"
+
+    def perform(self, stage) -> None:
+        services.move_stage(stage=stage, offset=-1 if self.kwargs["direction"] == "up" else 1)
 
 
-@login_required
-@require_POST
-def stage_remove(request, slug: str, pk: int):
-    value_stream = editable_stream(request, slug)
-    stage = get_object_or_404(Stage, pk=pk, value_stream=value_stream)
-    with transaction.atomic():
+class StageRemoveView(StageSection, ChildDeleteView):
+    model = Stage
+    parent_field = "value_stream"
+
+    def perform(self, stage) -> None:
         services.remove_stage(stage=stage)
-    return stages_response(request, value_stream, changed=True)
 
 
 # --- Processes ---------------------------------------------------------------------------------
@@ -416,19 +395,28 @@ class ProcessDeleteView(ObjectDeleteView):
         return "deleted"
 
 
-@login_required
-@require_POST
-def connection_remove(request, pk: int, connection_pk: int):
-    process = get_object_or_404(Process, pk=pk)
-    require(request.user, "change", process)
-    connection = get_object_or_404(
-        ProcessConnection,
-        Q(process=process) | Q(connected_to=process),
-        pk=connection_pk,
-    )
-    with transaction.atomic():
+class ConnectionRemoveView(ChildDeleteView):
+    """Remove a connection of the process, whichever end of it the process is."""
+
+    model = ProcessConnection
+    parent_model = Process
+    parent_lookup = "pk"
+    parent_kwarg = "process_pk"
+
+    def get_parent(self):
+        # Removed from the page of a process one may change (either end's owner may).
+        process = super().get_parent()
+        require(self.request.user, "change", process)
+        return process
+
+    def get_row_queryset(self, process):
+        return ProcessConnection.objects.filter(Q(process=process) | Q(connected_to=process))
+
+    def perform(self, connection) -> None:
         services.disconnect_processes(connection=connection)
-    return redirect_after_write(request, process.get_absolute_url() + "#connections")
+
+    def section_response(self, process, *, form=None, row=None, status=200, anchor=""):
+        return redirect_after_write(self.request, process.get_absolute_url() + "#connections")
 
 
 # --- Improvement log ---------------------------------------------------------------------------
@@ -455,53 +443,52 @@ def board_context(request, *, errors: dict | None = None) -> dict:
     }
 
 
-@login_required
-@require_GET
-def improvement_board(request):
+class ImprovementBoardView(PageView):
     """Readable by anyone signed in (see selectors.improvement_board)."""
-    template = "valuestreams/improvement_board.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#board"
-    return render(request, template, board_context(request))
+
+    template_name = "valuestreams/improvement_board.html"
+    partial = "board"
+
+    def get_context(self) -> dict:
+        return board_context(self.request)
 
 
-@login_required
-@require_POST
-def improvement_status(request, pk: int):
-    """Move an item on the board (the stream's owner and Portfolio managers)."""
-    improvement = get_object_or_404(Improvement, pk=pk)
-    require(request.user, "change", services.decided(improvement))
-    form = ImprovementStatusForm(request.POST)
-    errors = {}
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                services.set_improvement_status(
-                    improvement=improvement,
-                    status=form.cleaned_data["status"],
-                    measured_before=form.cleaned_data["measured_before"],
-                    measured_after=form.cleaned_data["measured_after"],
-                )
-        except ValidationError as exc:
-            errors[improvement.pk] = exc.messages
-    else:
-        errors[improvement.pk] = [e for field in form.errors.values() for e in field]
-    status = 422 if errors else 200
-    if not request.htmx:
-        if not errors:
-            return HttpResponseRedirect(improvement.get_absolute_url())
-        return render(
-            request,
-            "valuestreams/improvement_board.html",
-            board_context(request, errors=errors),
-            status=status,
+class ImprovementStatusView(ObjectActionView):
+    """Move an item on the board: the stream's owner and Portfolio managers decide."""
+
+    model = Improvement
+
+    def get_object(self):
+        improvement = super().get_object()
+        require(self.request.user, "change", services.decided(improvement))
+        return improvement
+
+    def perform(self, improvement):
+        form = ImprovementStatusForm(self.request.POST)
+        if not form.is_valid():
+            raise ValidationError([e for field in form.errors.values() for e in field])
+        return services.set_improvement_status(
+            improvement=improvement,
+            status=form.cleaned_data["status"],
+            measured_before=form.cleaned_data["measured_before"],
+            measured_after=form.cleaned_data["measured_after"],
         )
-    return render(
-        request,
-        "valuestreams/improvement_board.html#board",
-        board_context(request, errors=errors),
-        status=status,
-    )
+
+    def board(self, *, errors=None, status=200):
+        template = "valuestreams/improvement_board.html"
+        if self.request.htmx:
+            template += "#board"
+        return render(
+            self.request, template, board_context(self.request, errors=errors), status=status
+        )
+
+    def failed(self, improvement, exc):
+        return self.board(errors={improvement.pk: exc.messages}, status=422)
+
+    def done(self, improvement, result):
+        if not self.request.htmx:
+            return HttpResponseRedirect(improvement.get_absolute_url())
+        return self.board()
 
 
 class ImprovementEditView(ObjectEditView):
@@ -541,20 +528,17 @@ class ImprovementDeleteView(ObjectDeleteView):
 # --- Service ownership -------------------------------------------------------------------------
 
 
-@login_required
-@require_GET
-def ownership_report(request):
-    require(request.user, "view", ValueStream)
-    rows = selectors.service_ownership(user=request.user)
-    return render(
-        request,
-        "valuestreams/ownership_report.html",
-        {
+class OwnershipReportView(PageView):
+    model = ValueStream
+    template_name = "valuestreams/ownership_report.html"
+
+    def get_context(self) -> dict:
+        rows = selectors.service_ownership(user=self.request.user)
+        return {
             "misplaced": [row for row in rows if row.misplaced],
             "rows": rows,
             "steps": selectors.RESOLUTION_STEPS,
-        },
-    )
+        }
 
 
 def service_panel_context(request, service) -> dict:

@@ -110,8 +110,8 @@ class SupportEditView(SupportSection, ChildEditView):
     form_class = ApplicationSupportForm
     parent_field = "application"
 
-    def save(self, support):
-        return services.save_application_support(support=support)
+    def save(self, form):
+        return services.save_application_support(support=form.save(commit=False))
 
 
 class SupportRemoveView(SupportSection, ChildDeleteView):

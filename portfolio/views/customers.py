@@ -150,8 +150,8 @@ class SubscriptionEditView(SubscriptionSection, ChildEditView):
     form_class = SubscriptionForm
     parent_field = "customer"
 
-    def save(self, subscription):
-        return services.save_subscription(subscription=subscription)
+    def save(self, form):
+        return services.save_subscription(subscription=form.save(commit=False))
 
     def saved_anchor(self, subscription) -> str:
         return f"subscription-{subscription.pk}"
@@ -204,8 +204,8 @@ class OutcomeEditView(OutcomeSection, ChildEditView):
             raise Http404("No such subscription")
         return Outcome(subscription=subscription)
 
-    def save(self, outcome):
-        return services.save_outcome(outcome=outcome)
+    def save(self, form):
+        return services.save_outcome(outcome=form.save(commit=False))
 
 
 class OutcomeRemoveView(OutcomeSection, ChildDeleteView):

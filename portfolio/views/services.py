@@ -182,8 +182,8 @@ class ItemEditView(QuadrantSection, ChildEditView):
             raise Http404("No such quadrant")
         return SpecificationItem(service=service, aspect=aspect, dimension=dimension)
 
-    def save(self, item):
-        return services.save_specification_item(item=item)
+    def save(self, form):
+        return services.save_specification_item(item=form.save(commit=False))
 
 
 class ItemMoveView(QuadrantSection, ChildActionView):
@@ -229,8 +229,8 @@ class DependencyAddView(DependencySection, ChildEditView):
     form_class = DependencyForm
     parent_field = "consumer"
 
-    def save(self, dependency):
-        return services.save_dependency(dependency=dependency)
+    def save(self, form):
+        return services.save_dependency(dependency=form.save(commit=False))
 
 
 class DependencyRemoveView(DependencySection, ChildDeleteView):

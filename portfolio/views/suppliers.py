@@ -191,8 +191,8 @@ class CoverageEditView(CoverageSection, ChildEditView):
     form_class = CoverageForm
     parent_field = "contract"
 
-    def save(self, coverage):
-        return services.save_coverage(coverage=coverage)
+    def save(self, form):
+        return services.save_coverage(coverage=form.save(commit=False))
 
 
 class CoverageRemoveView(CoverageSection, ChildDeleteView):
