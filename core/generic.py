@@ -163,6 +163,10 @@ class ObjectEditView(ObjectMixin, View):
     def get_success_url(self, obj) -> str:
         return obj.get_absolute_url()
 
+    def success_message(self, obj) -> str:
+        verb = "Created" if self.is_create() else "Saved"
+        return f"{verb} {self.model._meta.verbose_name} “{obj}”."
+
     def render_form(self, obj, form, status=200):
         context = {
             "object": obj if obj.pk else None,
@@ -182,8 +186,7 @@ class ObjectEditView(ObjectMixin, View):
         form = self.get_form(obj, request.POST)
         saved, result = save_with(form, self.save, user=request.user)
         if saved:
-            verb = "Created" if self.is_create() else "Saved"
-            messages.success(request, f"{verb} {self.model._meta.verbose_name} “{result}”.")
+            messages.success(request, self.success_message(result))
             return redirect_after_write(request, self.get_success_url(result))
         return self.render_form(obj, form, status=422)
 
@@ -195,9 +198,16 @@ class ObjectDeleteView(ObjectMixin, View):
     template_name = "generic/object_delete.html"
     list_url_name = ""
 
-    def delete(self, obj) -> str:
-        """Remove or retire ``obj``; return what happened ("deleted" or "retired")."""
+    def delete(self, obj) -> str | None:
+        """Remove or retire ``obj``; return what happened ("deleted" or "retired"; None:
+        deleted)."""
         raise NotImplementedError
+
+    def success_message(self, obj, outcome: str, name: str) -> str:
+        return f"{outcome.capitalize()} {self.model._meta.verbose_name} “{name}”."
+
+    def get_success_url(self, obj, outcome: str) -> str:
+        return obj.get_absolute_url() if outcome == "retired" else reverse(self.list_url_name)
 
     def get(self, request, *args, **kwargs):
         obj = self.get_object()
@@ -207,12 +217,9 @@ class ObjectDeleteView(ObjectMixin, View):
         obj = self.get_object()
         name = str(obj)
         with transaction.atomic():
-            outcome = self.delete(obj)
-        messages.success(
-            request, f"{outcome.capitalize()} {self.model._meta.verbose_name} “{name}”."
-        )
-        url = obj.get_absolute_url() if outcome == "retired" else reverse(self.list_url_name)
-        return redirect_after_write(request, url)
+            outcome = self.delete(obj) or "deleted"
+        messages.success(request, self.success_message(obj, outcome, name))
+        return redirect_after_write(request, self.get_success_url(obj, outcome))
 
 
 # --- Rows edited in place on their parent's page ---------------------------------------------

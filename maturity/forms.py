@@ -31,7 +31,9 @@ class AssessmentForm(forms.Form):
     )
     note = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def __init__(self, *args, kind: str, assessment=None, **kwargs):
+    def __init__(self, *args, kind: str, assessment=None, instance=None, **kwargs):
+        # What the form writes (an assessment, or a party before its first): its rights.
+        self.instance = instance
         if assessment is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "assessed_on": assessment.assessed_on,
@@ -84,8 +86,9 @@ class ServingUnitForm(forms.Form):
         help_text="The provider unit whose level this customer is compared with.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, instance=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.instance = instance  # the customer's party it places: its rights
         self.fields["served_by"].queryset = selectors.units_for_choice()
 
 

@@ -2,23 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
 
 from core import permissions
-from core.generic import (
-    ObjectDeleteView,
-    ObjectEditView,
-    add_service_errors,
-    partial_or_page,
-    redirect_after_write,
-)
+from core.generic import ObjectDeleteView, ObjectEditView, PageView, partial_or_page
 from core.permissions import can, require
 from core.rules import Change
 from maturity import charts, selectors, services
@@ -27,11 +16,6 @@ from maturity.forms import AssessmentForm, ProviderUnitForm, SelfAssessmentForm,
 from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
 from maturity.questionnaire import LEVELS, statements_by_level
 from portfolio.models import Customer
-
-
-def require_view(request) -> None:
-    require(request.user, "view", Assessment)
-
 
 # --- Who is assessed ---------------------------------------------------------------------------
 
@@ -127,63 +111,68 @@ def balance_context(balance, *, history=(), belief=None) -> dict:
     }
 
 
-@login_required
-@require_GET
-def overview(request):
-    require_view(request)
-    latest = selectors.latest_assessments()
-    relationships = selectors.customer_relationships(latest=latest)
-    org = selectors.organisation()
-    history = selectors.party_history(org) if org else []
-    units = [(unit, latest.get(unit.pk)) for unit in selectors.provider_parties() if unit.unit_name]
-    # Portfolio managers assess every customer; relationship managers those they manage.
-    refused = permissions.refusals(
-        request.user,
-        "add",
-        Party,
-        [Change(row={"customer_id": r.customer.pk}) for r in relationships],
-    )
-    for relationship, refusal in zip(relationships, refused, strict=True):
-        relationship.can_assess = refusal is None
-    context = {
-        "organisation": org,
-        "history": history,
-        "trend": selectors.trend_of(history),
-        "level_chart": charts.level_chart([(a.assessed_on, a.level) for a in history]),
-        "levels": LEVELS,
-        "units": units,
-        "relationships": relationships,
-        "by_level": selectors.customers_by_level(relationships),
-        "mismatches": selectors.mismatches(relationships=relationships),
-        "can_assess_provider": can(
+class OverviewView(PageView):
+    model = Assessment
+    template_name = "maturity/overview.html"
+
+    def get_context(self) -> dict:
+        request = self.request
+        latest = selectors.latest_assessments()
+        relationships = selectors.customer_relationships(latest=latest)
+        org = selectors.organisation()
+        history = selectors.party_history(org) if org else []
+        units = [
+            (unit, latest.get(unit.pk)) for unit in selectors.provider_parties() if unit.unit_name
+        ]
+        # Portfolio managers assess every customer; relationship managers those they manage.
+        refused = permissions.refusals(
             request.user,
             "add",
-            Assessment(party=org) if org else Party(kind=PartyKind.PROVIDER),
-        ),
-        "can_add_unit": can(request.user, "add", Party(kind=PartyKind.PROVIDER)),
-        **balance_context(
+            Party,
+            [Change(row={"customer_id": r.customer.pk}) for r in relationships],
+        )
+        for relationship, refusal in zip(relationships, refused, strict=True):
+            relationship.can_assess = refusal is None
+        context = {
+            "organisation": org,
+            "history": history,
+            "trend": selectors.trend_of(history),
+            "level_chart": charts.level_chart([(a.assessed_on, a.level) for a in history]),
+            "levels": LEVELS,
+            "units": units,
+            "relationships": relationships,
+            "by_level": selectors.customers_by_level(relationships),
+            "mismatches": selectors.mismatches(relationships=relationships),
+            "can_assess_provider": can(
+                request.user,
+                "add",
+                Assessment(party=org) if org else Party(kind=PartyKind.PROVIDER),
+            ),
+            "can_add_unit": can(request.user, "add", Party(kind=PartyKind.PROVIDER)),
+            **balance_context(
+                selectors.balance(),
+                history=selectors.snapshot_history(),
+                belief=selectors.latest_self_assessment(),
+            ),
+        }
+        return context
+
+
+class BalanceView(PageView):
+    model = Assessment
+    template_name = "maturity/balance.html"
+
+    def get_context(self) -> dict:
+        context = balance_context(
             selectors.balance(),
-            history=selectors.snapshot_history(),
+            history=selectors.snapshot_history(limit=25),
             belief=selectors.latest_self_assessment(),
-        ),
-    }
-    return render(request, "maturity/overview.html", context)
-
-
-@login_required
-@require_GET
-def balance_view(request):
-    require_view(request)
-    context = balance_context(
-        selectors.balance(),
-        history=selectors.snapshot_history(limit=25),
-        belief=selectors.latest_self_assessment(),
-    )
-    context["self_assessments"] = list(
-        BalanceSelfAssessment.objects.select_related("assessor")[:12]
-    )
-    context["can_self_assess"] = can(request.user, "add", BalanceSelfAssessment)
-    return render(request, "maturity/balance.html", context)
+        )
+        context["self_assessments"] = list(
+            BalanceSelfAssessment.objects.select_related("assessor")[:12]
+        )
+        context["can_self_assess"] = can(self.request.user, "add", BalanceSelfAssessment)
+        return context
 
 
 # --- A party's page: level, trend, answers, history --------------------------------------------
@@ -202,8 +191,7 @@ def answered_levels(assessment: Assessment | None, kind: str) -> list:
     ]
 
 
-def party_page(request, subject: Subject, *, serving_form=None, status=200):
-    require_view(request)
+def party_context(request, subject: Subject, *, serving_form=None) -> dict:
     party = subject.party
     history = selectors.party_history(party) if party else []
     latest = history[-1] if history else None
@@ -211,7 +199,7 @@ def party_page(request, subject: Subject, *, serving_form=None, status=200):
         selectors.relationship_for_customer(subject.customer) if subject.customer else None
     )
     may_assess = may_assess_subject(request.user, subject)
-    context = {
+    return {
         "subject": subject,
         "party": party,
         "history": history,
@@ -237,97 +225,115 @@ def party_page(request, subject: Subject, *, serving_form=None, status=200):
             else None
         ),
     }
-    template = "maturity/party.html"
-    if serving_form is not None and request.htmx:
-        template = "maturity/party.html#relationship"
-    return render(request, template, context, status=status)
 
 
-@login_required
-@require_GET
-def provider_view(request):
-    return party_page(request, subject_for())
+class SubjectMixin:
+    """The party a page is about, from its address: a customer (slug), a unit (pk) or the
+    provider as a whole."""
+
+    def get_subject(self) -> Subject:
+        return subject_for(unit_pk=self.kwargs.get("pk"), customer_slug=self.kwargs.get("slug"))
 
 
-@login_required
-@require_GET
-def unit_view(request, pk: int):
-    return party_page(request, subject_for(unit_pk=pk))
+class PartyView(SubjectMixin, PageView):
+    model = Assessment
+    template_name = "maturity/party.html"
 
-
-@login_required
-@require_GET
-def customer_view(request, slug: str):
-    return party_page(request, subject_for(customer_slug=slug))
+    def get_context(self) -> dict:
+        return party_context(self.request, self.get_subject())
 
 
 # --- Recording and editing assessments ---------------------------------------------------------
 
 
-def render_assessment_form(request, *, subject, form, action, assessment=None, status=200):
-    context = {
-        "subject": subject,
-        "form": form,
-        "action": action,
-        "assessment": assessment,
-        "levels": LEVELS,
-    }
-    template = partial_or_page(request, "maturity/assessment_form.html", "form")
-    return render(request, template, context, status=status)
+class AssessmentFormMixin:
+    model = Assessment
+    template_name = "maturity/assessment_form.html"
+
+    def render_form(self, obj, form, status=200):
+        context = {
+            "subject": self.subject,
+            "form": form,
+            "action": self.request.path,
+            "assessment": obj if obj.pk else None,
+            "levels": LEVELS,
+        }
+        template = partial_or_page(self.request, self.template_name, "form")
+        return render(self.request, template, context, status=status)
+
+    def get_success_url(self, assessment) -> str:
+        return assessment.party.get_absolute_url()
+
+    def answers(self, form) -> dict:
+        data = form.cleaned_data
+        return {
+            "assessed_on": data["assessed_on"],
+            "answers": form.answers,
+            "override_level": data["override_level"],
+            "override_reason": data["override_reason"],
+            "note": data["note"],
+        }
 
 
-def _assess(request, subject: Subject):
-    require_view(request)
-    require(request.user, "add", assessable(subject))
-    if request.method != "POST":
-        form = AssessmentForm(kind=subject.kind)
-        return render_assessment_form(
-            request, subject=subject, form=form, action=subject.assess_url
+class AssessView(SubjectMixin, AssessmentFormMixin, ObjectEditView):
+    """Rate the page's party from its questionnaire; its first assessment makes the party."""
+
+    def get_object(self):
+        self.subject = self.get_subject()
+        require(self.request.user, "view", Assessment)
+        # What is added: an assessment of the party, or the party itself before its first.
+        added = assessable(self.subject)
+        require(self.request.user, "add", added)
+        return added
+
+    def get_form(self, obj, data=None):
+        return AssessmentForm(data, kind=self.subject.kind, instance=obj)
+
+    def save(self, form):
+        return services.record_assessment(
+            party=self.subject.ensure_party(), assessor=self.request.user, **self.answers(form)
         )
-    form = AssessmentForm(request.POST, kind=subject.kind)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                assessment = services.record_assessment(
-                    party=subject.ensure_party(),
-                    assessed_on=form.cleaned_data["assessed_on"],
-                    answers=form.answers,
-                    override_level=form.cleaned_data["override_level"],
-                    override_reason=form.cleaned_data["override_reason"],
-                    note=form.cleaned_data["note"],
-                    assessor=request.user,
-                )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Recorded level {assessment.level} for {assessment.party}.")
-            return redirect_after_write(request, assessment.party.get_absolute_url())
-    return render_assessment_form(
-        request, subject=subject, form=form, action=subject.assess_url, status=422
-    )
+
+    def success_message(self, assessment) -> str:
+        return f"Recorded level {assessment.level} for {assessment.party}."
 
 
-@login_required
-def assess_provider(request):
-    return _assess(request, subject_for())
+class AssessmentEditView(AssessmentFormMixin, ObjectEditView):
+    def get_queryset(self):
+        return Assessment.objects.select_related("party", "party__customer")
+
+    def get_object(self):
+        assessment = super().get_object()
+        self.subject = subject_of(assessment.party)
+        return assessment
+
+    def get_form(self, assessment, data=None):
+        return AssessmentForm(
+            data, kind=self.subject.kind, assessment=assessment, instance=assessment
+        )
+
+    def save(self, form):
+        return services.update_assessment(assessment=form.instance, **self.answers(form))
+
+    def success_message(self, assessment) -> str:
+        return f"Saved the assessment of {assessment.party}."
 
 
-@login_required
-def assess_unit(request, pk: int):
-    return _assess(request, subject_for(unit_pk=pk))
+class AssessmentRemoveView(ObjectDeleteView):
+    model = Assessment
+    template_name = "maturity/assessment_remove.html"
 
+    def get_queryset(self):
+        return Assessment.objects.select_related("party", "party__customer")
 
-@login_required
-def assess_customer(request, slug: str):
-    return _assess(request, subject_for(customer_slug=slug))
+    def delete(self, assessment) -> None:
+        services.remove_assessment(assessment=assessment)
 
+    def success_message(self, assessment, outcome: str, name: str) -> str:
+        return f"Removed the assessment of {assessment.party} of {assessment.assessed_on}."
 
-def editable_assessment(request, pk: int, action: str) -> Assessment:
-    assessment = get_object_or_404(
-        Assessment.objects.select_related("party", "party__customer"), pk=pk
-    )
-    require(request.user, action, assessment)
-    return assessment
+    def get_success_url(self, assessment, outcome: str) -> str:
+        return assessment.party.get_absolute_url()
 
 
 def subject_of(party: Party) -> Subject:
@@ -338,79 +344,43 @@ def subject_of(party: Party) -> Subject:
     return subject_for()
 
 
-@login_required
-def assessment_edit(request, pk: int):
-    assessment = editable_assessment(request, pk, "change")
-    subject = subject_of(assessment.party)
-    action = reverse("maturity:assessment_edit", args=[assessment.pk])
-    if request.method != "POST":
-        form = AssessmentForm(kind=subject.kind, assessment=assessment)
-        return render_assessment_form(
-            request, subject=subject, form=form, action=action, assessment=assessment
-        )
-    form = AssessmentForm(request.POST, kind=subject.kind, assessment=assessment)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                services.update_assessment(
-                    assessment=assessment,
-                    assessed_on=form.cleaned_data["assessed_on"],
-                    answers=form.answers,
-                    override_level=form.cleaned_data["override_level"],
-                    override_reason=form.cleaned_data["override_reason"],
-                    note=form.cleaned_data["note"],
-                )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Saved the assessment of {assessment.party}.")
-            return redirect_after_write(request, assessment.party.get_absolute_url())
-    return render_assessment_form(
-        request, subject=subject, form=form, action=action, assessment=assessment, status=422
-    )
-
-
-@login_required
-def assessment_remove(request, pk: int):
-    assessment = editable_assessment(request, pk, "delete")
-    if request.method != "POST":
-        return render(request, "maturity/assessment_remove.html", {"object": assessment})
-    party = assessment.party
-    with transaction.atomic():
-        services.remove_assessment(assessment=assessment)
-    messages.success(request, f"Removed the assessment of {party} of {assessment.assessed_on}.")
-    return redirect_after_write(request, party.get_absolute_url())
-
-
 # --- Who serves a customer ---------------------------------------------------------------------
 
 
-@login_required
-@require_POST
-def serving_unit(request, slug: str):
-    subject = subject_for(customer_slug=slug)
-    party = subject.party or Party(kind=PartyKind.CUSTOMER, customer=subject.customer)
-    require(request.user, "change" if party.pk else "add", party)
-    form = ServingUnitForm(request.POST)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                services.set_serving_unit(
-                    customer=subject.customer, unit=form.cleaned_data["served_by"]
-                )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Saved who serves {subject.customer}.")
-            return redirect_after_write(request, subject.url)
-    if not request.htmx:
-        return render(
-            request,
-            "generic/object_edit.html",
-            {"form": form, "model_meta": Party._meta, "cancel_url": subject.url},
-            status=422,
+class ServingUnitView(SubjectMixin, ObjectEditView):
+    """Name the provider unit that serves a customer (its party made with the first)."""
+
+    http_method_names = ["post"]
+    model = Party
+
+    def get_object(self):
+        self.subject = self.get_subject()
+        party = self.subject.party
+        if party is None:
+            party = Party(kind=PartyKind.CUSTOMER, customer=self.subject.customer)
+        require(self.request.user, "change" if party.pk else "add", party)
+        return party
+
+    def get_form(self, party, data=None):
+        return ServingUnitForm(data, instance=party)
+
+    def save(self, form):
+        return services.set_serving_unit(
+            customer=self.subject.customer, unit=form.cleaned_data["served_by"]
         )
-    return party_page(request, subject, serving_form=form, status=422)
+
+    def success_message(self, party) -> str:
+        return f"Saved who serves {self.subject.customer}."
+
+    def get_success_url(self, party) -> str:
+        return self.subject.url
+
+    def render_form(self, party, form, status=200):
+        if not self.request.htmx:
+            context = {"form": form, "model_meta": Party._meta, "cancel_url": self.subject.url}
+            return render(self.request, "generic/object_edit.html", context, status=status)
+        context = party_context(self.request, self.subject, serving_form=form)
+        return render(self.request, "maturity/party.html#relationship", context, status=status)
 
 
 # --- Provider units and the self-assessment: the generic views --------------------------------
