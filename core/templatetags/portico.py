@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import template
 
+from core.money import format_amount
+
 register = template.Library()
 
 
@@ -21,3 +23,19 @@ def change_value(value):
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or "none"
     return value
+
+
+@register.filter
+def amount(value, option=""):
+    """Money and other fixed-decimal figures by the one rule of core.money.format_amount:
+    ``{{ x|amount }}`` 1,234.57 · ``{{ x|amount:currency }}`` 1,234.57 EUR ·
+    ``{{ share|amount:1 }}`` 33.3 (an integer chooses the decimals)."""
+    places, currency = 2, ""
+    if isinstance(option, int) or (isinstance(option, str) and option.isdigit()):
+        places = int(option)
+    elif option:
+        currency = str(option)
+    try:
+        return format_amount(value, currency, places=places)
+    except (TypeError, ValueError):
+        return ""  # as floatformat: a page shows nothing rather than fail on a bad figure

@@ -7,7 +7,7 @@ from django import template
 from django.urls import NoReverseMatch
 from django.utils.html import format_html
 
-from core.money import to_cents
+from core.money import format_amount
 from valuestreams.choices import WORKING_DAY_MINUTES
 
 register = template.Library()
@@ -87,10 +87,11 @@ def object_link(obj, text=None):
 
 @register.filter
 def money(amount) -> str:
-    """An amount to the cent (half to even), with thousands separated: “12,345.60”."""
+    """An amount by core.money's one rule (the cent, half to even, thousands separated):
+    “12,345.60”; none shows as a dash."""
     if amount is None or amount == "":
         return "—"
-    return f"{to_cents(Decimal(amount)):,}"
+    return format_amount(amount)
 
 
 @register.filter

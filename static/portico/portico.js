@@ -1,0 +1,77 @@
+// Portico's behaviour, for every page: no inline handlers (the Content-Security-Policy refuses
+// them), and every page still works without JavaScript; this only makes it quicker.
+(function () {
+  "use strict";
+
+  // <select data-autosubmit>: choosing sends its form (a noscript button does without).
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("select[data-autosubmit]");
+    if (select && select.form) select.form.requestSubmit();
+  });
+
+  // <form data-confirm="Question?">: asks before it posts.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+
+  // <datalist data-options-for="id_of_input">: htmx asks for suggestions with the term the
+  // user typed as ``q`` (what hx-vals="js:…" did, without eval).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var source = event.detail.elt.dataset && event.detail.elt.dataset.optionsFor;
+    if (!source) return;
+    var input = document.getElementById(source);
+    event.detail.parameters.q = input ? input.value : "";
+  });
+
+  // Value stream map as PNG: draw its SVG on a canvas and save the canvas. No library; the SVG
+  // download link works without JavaScript, this button needs it.
+  var MAX_CANVAS_SIDE = 16000; // browsers refuse larger canvases
+
+  function revealPngButtons() {
+    document.querySelectorAll("[data-map-png]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+
+  function savePng(svg) {
+    var width = Number(svg.getAttribute("width"));
+    var height = Number(svg.getAttribute("height"));
+    var scale = Math.min(2, MAX_CANVAS_SIDE / width, MAX_CANVAS_SIDE / height);
+    var xml = new XMLSerializer().serializeToString(svg);
+    // A blob: address, which the policy's img-src allows; a data: one it does not.
+    var source = URL.createObjectURL(new Blob([xml], { type: "image/svg+xml;charset=utf-8" }));
+    var image = new Image();
+    image.onload = function () {
+      URL.revokeObjectURL(source);
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(width * scale);
+      canvas.height = Math.round(height * scale);
+      var context = canvas.getContext("2d");
+      context.fillStyle = "#ffffff";
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      context.scale(scale, scale);
+      context.drawImage(image, 0, 0, width, height);
+      canvas.toBlob(function (blob) {
+        var link = document.createElement("a");
+        link.href = URL.createObjectURL(blob);
+        link.download = (svg.dataset.filename || "value-stream-map") + ".png";
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
+      }, "image/png");
+    };
+    image.src = source;
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-map-png]");
+    if (!button) return;
+    var svg = document.querySelector(button.dataset.mapPng);
+    if (svg) savePng(svg);
+  });
+  document.addEventListener("DOMContentLoaded", revealPngButtons);
+  // The map is swapped in again after every stage edit.
+  document.addEventListener("htmx:afterSettle", revealPngButtons);
+})();
