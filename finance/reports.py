@@ -41,7 +41,7 @@ CONTENT_TYPES = {
     ReportFormat.PDF.value: "application/pdf",
 }
 
-# The chart's colours: the Fund services page's (templates/finance/inc/styles.html).
+# The chart's colours: the Fund services page's (static/portico/portico.css).
 CATEGORY_COLOURS = {
     "development": "#1e88e5",
     "infrastructure": "#00897b",

@@ -54,7 +54,7 @@ class DayColumn(tables.Column):
     """A date shown as YYYY-MM-DD and exported as a date (a real date in XLSX)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", {"td": {"style": "white-space:nowrap"}})
+        kwargs.setdefault("attrs", {"td": {"class": "nowrap"}})
         super().__init__(*args, **kwargs)
 
     def render(self, value):

@@ -1,6 +1,8 @@
 from decimal import Decimal
+from pathlib import Path
 
 from django import template
+from django.contrib.staticfiles import finders
 
 from core.money import format_amount
 
@@ -39,3 +41,13 @@ def amount(value, option=""):
         return format_amount(value, currency, places=places)
     except (TypeError, ValueError):
         return ""  # as floatformat: a page shows nothing rather than fail on a bad figure
+
+
+@register.simple_tag
+def static_file_uri(path: str) -> str:
+    """A static file as a file:// address: WeasyPrint reads a PDF's stylesheet from disk, so
+    the document needs no style element of its own."""
+    found = finders.find(path)
+    if not found:
+        raise template.TemplateSyntaxError(f"No static file {path!r}.")
+    return Path(found).as_uri()

@@ -39,11 +39,8 @@
     var height = Number(svg.getAttribute("height"));
     var scale = Math.min(2, MAX_CANVAS_SIDE / width, MAX_CANVAS_SIDE / height);
     var xml = new XMLSerializer().serializeToString(svg);
-    // A blob: address, which the policy's img-src allows; a data: one it does not.
-    var source = URL.createObjectURL(new Blob([xml], { type: "image/svg+xml;charset=utf-8" }));
     var image = new Image();
     image.onload = function () {
-      URL.revokeObjectURL(source);
       var canvas = document.createElement("canvas");
       canvas.width = Math.round(width * scale);
       canvas.height = Math.round(height * scale);
@@ -62,7 +59,7 @@
         setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
       }, "image/png");
     };
-    image.src = source;
+    image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(xml);
   }
 
   document.addEventListener("click", function (event) {
