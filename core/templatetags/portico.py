@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django import template
 from django.contrib.staticfiles import finders
+from django.urls import reverse
 
 from core.money import format_amount
 
@@ -51,3 +52,9 @@ def static_file_uri(path: str) -> str:
     if not found:
         raise template.TemplateSyntaxError(f"No static file {path!r}.")
     return Path(found).as_uri()
+
+
+@register.simple_tag
+def history_url(obj) -> str:
+    """The change log page of ``obj`` (core's object_history, by app and model)."""
+    return reverse("object_history", args=[obj._meta.app_label, obj._meta.model_name, obj.pk])

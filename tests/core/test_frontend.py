@@ -278,3 +278,68 @@ def test_amounts_in_the_map_totals_follow_the_money_rule(db):
     )
     layout = maps.layout(stream, stages, selectors.flow_measures(stages), costs)
     assert ("Services' TCO 2025-03", "1,234.12 EUR") in [row[1:] for row in layout.totals]
+
+
+# --- One detail page, extended ------------------------------------------------------------
+
+DETAIL_PAGES = sorted(
+    path
+    for path in [
+        *(BASE / "templates").glob("*/*_detail.html"),
+        BASE / "templates" / "maturity" / "party.html",
+    ]
+    if path.parent.name != "generic"
+)
+
+
+@pytest.mark.parametrize("path", DETAIL_PAGES, ids=lambda p: str(p.relative_to(BASE)))
+def test_detail_pages_extend_the_generic_detail_page(path):
+    """The header, breadcrumb, actions and history link are written once, in
+    generic/object_detail.html; a page gives its blocks."""
+    text = path.read_text()
+    assert text.startswith('{% extends "generic/object_detail.html" %}')
+    assert 'aria-label="breadcrumb"' not in text
+    assert "object_history" not in text and "<h1" not in text
+    assert "{% block content %}" not in text and "{% block details %}" in text
+
+
+def test_there_are_eleven_detail_pages():
+    assert len(DETAIL_PAGES) == 11
+
+
+@pytest.mark.django_db
+def test_the_generic_detail_page_gives_each_record_its_actions(client):
+    from finance.models import Period
+    from tests.factories.finance import PeriodFactory
+    from tests.factories.portfolio import ContractFactory
+
+    client.force_login(UserFactory(role="Portfolio manager"))
+    service = ServiceFactory(name="Claims", slug="claims")
+    page = client.get(service.get_absolute_url()).content.decode()
+    header = page[page.index('<nav aria-label="breadcrumb">') : page.index("</h1>") + 400]
+    assert f'<a href="{reverse("portfolio:service_list")}">Services</a></li><li>Claims</li>' in (
+        header
+    )
+    for label, url in (
+        ("Edit", reverse("portfolio:service_edit", args=["claims"])),
+        ("Remove", reverse("portfolio:service_delete", args=["claims"])),
+        ("History", reverse("object_history", args=["portfolio", "service", service.pk])),
+    ):
+        assert re.search(rf'href="{re.escape(url)}">{label}</a>', page), label
+
+    contract = ContractFactory(reference="C-1", title="Hosting")
+    page = client.get(contract.get_absolute_url()).content.decode()
+    assert "<h1>C-1 · Hosting</h1>" in page
+    assert f'href="{reverse("portfolio:contract_edit", args=[contract.pk])}">Edit</a>' in page
+
+    period = PeriodFactory(year=2025, month=3)
+    page = client.get(period.get_absolute_url()).content.decode()
+    assert ">Fund services</a>" in page and ">Close the period</button>" in page
+    history = reverse("object_history", args=["finance", "period", period.pk])
+    assert f'href="{history}">History</a>' in page
+    assert ">Edit</a>" not in page and ">Remove</a>" not in page  # opened and closed, not edited
+    assert not Period.objects.get(pk=period.pk).is_closed
+
+    client.force_login(UserFactory(role="Viewer"))
+    page = client.get(service.get_absolute_url()).content.decode()
+    assert ">Edit</a>" not in page and ">Remove</a>" not in page and ">History</a>" in page

@@ -194,3 +194,22 @@ def test_a_tie_shows_the_same_cents_on_the_pages_and_in_the_emailed_report(clien
     rows = sheet.iter_rows(min_row=reports.HEADER_ROW + 1, values_only=True)
     shown = {row[0]: Decimal(str(row[unit_cost])) for row in rows if row[0] in expected}
     assert shown == {name: Decimal(cents) for name, (_, cents) in expected.items()}
+
+
+@pytest.mark.django_db
+def test_the_value_stream_page_shows_its_services_tco_by_the_money_rule(client):
+    from tests.factories.finance import TcoResultFactory
+    from tests.factories.valuestreams import StageFactory, StageServiceFactory, ValueStreamFactory
+
+    service = ServiceFactory(name="Claims")
+    stage = StageFactory(value_stream=ValueStreamFactory(name="Settle a claim"), name="Pay it")
+    StageServiceFactory(stage=stage, service=service)
+    TcoResultFactory(
+        service=service, period=PeriodFactory(year=2025, month=3), tco=Decimal("1234.5")
+    )
+    client.force_login(UserFactory(role="Viewer"))
+
+    page = client.get(stage.value_stream.get_absolute_url()).content.decode()
+    assert '<dd data-measure="tco">1,234.50 EUR <small>(2025-03)</small></dd>' in page
+    assert "services' TCO 1,234.50 EUR (2025-03)" in page
+    assert ">Services · TCO 1,234.50 EUR</text>" in page  # the map
