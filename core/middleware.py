@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.cache import patch_vary_headers
 
 from core.choices import Channel
@@ -26,4 +27,22 @@ class VaryOnHtmxMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         patch_vary_headers(response, ("HX-Request",))
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """Switch off the browser features Portico does not use (settings.PERMISSIONS_POLICY), so
+    an injected script or an embedded page cannot ask for the camera, location and the like."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = ", ".join(
+            f"{feature}=({' '.join(origins)})"
+            for feature, origins in settings.PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy:
+            response.headers.setdefault("Permissions-Policy", self.policy)
         return response

@@ -1,6 +1,11 @@
-"""Money is Decimal with an explicit ISO 4217 currency; rounding happens once, when shown."""
+"""Money is Decimal with an explicit ISO 4217 currency; rounding happens once, when shown.
 
-from decimal import ROUND_HALF_EVEN, Decimal
+Every page, e-mail, chart and file shows an amount through ``format_amount`` (in templates
+the ``amount`` filter of ``core.templatetags.portico``), so a tie such as 0.125 shows the
+same cents everywhere: 0.12, half to even.
+"""
+
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -19,6 +24,39 @@ def reporting_currency() -> str:
 def to_cents(amount: Decimal) -> Decimal:
     """The one rounding rule for money shown to people: to the cent, half to even."""
     return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def as_decimal(value) -> Decimal:
+    """A number as an exact Decimal: a float by its shortest form (2.675, not 2.67499…)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, bool):
+        raise TypeError("A boolean is not an amount.")
+    try:
+        return Decimal(value if isinstance(value, int) else str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number.") from None
+
+
+def format_amount(amount, currency: str = "", *, places: int = 2, grouping: bool = True) -> str:
+    """``amount`` as people read it: rounded once, half to even, to ``places`` decimals (the
+    cent by default), thousands grouped with a comma as the pages have always shown them, and
+    the currency code after it when given: “12,345.68 EUR”. ``None`` shows as nothing; a
+    figure that rounds to zero shows without a minus sign."""
+    if amount is None or amount == "":
+        return ""
+    number = as_decimal(amount)
+    if not number.is_finite():
+        raise ValueError(f"{amount!r} is not a finite number.")
+    # Room for every digit: the default context's 28 would refuse a very large amount.
+    room = Context(prec=max(28, number.adjusted() + places + 2))
+    rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN, context=room)
+    if rounded.is_zero():
+        rounded = abs(rounded)
+    text = format(rounded, ",f" if grouping else "f")
+    return f"{text} {currency}" if currency else text
 
 
 class CurrencyField(models.CharField):

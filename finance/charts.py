@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from core.money import format_amount
 from finance import tco
 from finance.choices import CostCategory
 
@@ -55,7 +56,7 @@ class Node:
 
     @property
     def label_x(self) -> float:
-        return self.x - 4 if self.last else self.x + NODE_WIDTH + 4
+        return round(self.x - 4 if self.last else self.x + NODE_WIDTH + 4, 1)
 
     @property
     def label_anchor(self) -> str:
@@ -63,7 +64,7 @@ class Node:
 
     @property
     def label_y(self) -> float:
-        return self.y + self.height / 2
+        return round(self.y + self.height / 2, 2)
 
 
 LAST = 99  # the column of services that keep their cost: always the right-most
@@ -310,6 +311,8 @@ def _layout(chart: Sankey) -> None:
             by_column[index].sort(key=lambda n: (settled_last(n), centre(n), -n.value, n.label))
             place(by_column[index], index)
     for node in chart.nodes.values():
+        # A tenth of a pixel is finer than any screen draws: the SVG stays short.
+        node.x, node.y, node.height = round(node.x, 1), round(node.y, 1), round(node.height, 1)
         label = node.label if node.height >= MIN_LABELLED_HEIGHT else ""
         node.short_label = label if len(label) <= max_chars else label[: max_chars - 1] + "…"
     outgoing_offset: dict[tuple, float] = defaultdict(float)
@@ -331,6 +334,6 @@ def _layout(chart: Sankey) -> None:
             f"{middle:.1f},{y0 + thickness:.1f} {x0:.1f},{y0 + thickness:.1f} Z"
         )
         link.colour = source.colour
-        link.title = f"{source.label} → {target.label}: {link.amount:,.2f}"
+        link.title = f"{source.label} → {target.label}: {format_amount(link.amount)}"
         link.source_label, link.target_label = source.label, target.label
     chart.height = int(max((n.y + n.height for n in chart.nodes.values()), default=0)) + 4

@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from core.exports import XLSX_TYPE
+from core.money import format_amount, to_cents
 from finance import selectors
 from finance.choices import CostCategory, Expenditure, ReportFormat
 
@@ -33,7 +34,6 @@ TOP_SERVICES = 12
 
 MONEY_FORMAT = "#,##0.00"
 RATIO_FORMAT = "0.00%"
-CENT = Decimal("0.01")
 
 CONTENT_TYPES = {
     ReportFormat.XLSX.value: XLSX_TYPE,
@@ -41,7 +41,7 @@ CONTENT_TYPES = {
     ReportFormat.PDF.value: "application/pdf",
 }
 
-# The chart's colours: the Fund services page's (templates/finance/inc/styles.html).
+# The chart's colours: the Fund services page's (static/portico/portico.css).
 CATEGORY_COLOURS = {
     "development": "#1e88e5",
     "infrastructure": "#00897b",
@@ -144,7 +144,9 @@ def _lineage_rows(rows: list[dict], periods: list) -> tuple[list[dict], str]:
                     "row": "Traced total",
                     "source": "Traced now from today's data",
                     "via": (
-                        f"frozen figure {stored:,.2f}: differs" if found["differs"] else "as frozen"
+                        f"frozen figure {format_amount(stored)}: differs"
+                        if found["differs"]
+                        else "as frozen"
                     ),
                     "amount": stored,
                     "contribution": found["traced"],
@@ -161,7 +163,7 @@ def _lineage_rows(rows: list[dict], periods: list) -> tuple[list[dict], str]:
                         "expenditure": Expenditure(line.expenditure).label,
                         "amount": line.original,
                         "currency": line.currency,
-                        "contribution": line.contribution.quantize(CENT),
+                        "contribution": to_cents(line.contribution),
                     }
                 )
             for edge in found["edges"]:
@@ -172,8 +174,8 @@ def _lineage_rows(rows: list[dict], periods: list) -> tuple[list[dict], str]:
                         "source": edge.source_label,
                         "via": edge.target_label,
                         "weight": edge.weight,
-                        "amount": edge.flow.quantize(CENT),
-                        "contribution": edge.contribution.quantize(CENT),
+                        "amount": to_cents(edge.flow),
+                        "contribution": to_cents(edge.contribution),
                     }
                 )
     note = (
@@ -243,7 +245,7 @@ def render_csv(data: ReportData) -> bytes:
             if value is None:
                 cells.append("")
             elif kind == "money":
-                cells.append(str(value.quantize(CENT)))
+                cells.append(format_amount(value, grouping=False))
             else:
                 cells.append(str(value))
         writer.writerow(cells)
@@ -263,6 +265,10 @@ def _header(sheet, row: int, headers: list[str]) -> None:
 
 
 def _put(sheet, row: int, column: int, value, kind: str = "text"):
+    if kind == "money" and value is not None:
+        # The cents the pages show (half to even): a spreadsheet would round the raw figure
+        # half away from zero, and 0.125 would read 0.13 here but 0.12 on the page.
+        value = to_cents(value)
     cell = sheet.cell(row=row, column=column, value=value)
     if kind == "money" and value is not None:
         cell.number_format = MONEY_FORMAT
@@ -491,7 +497,7 @@ def chart(rows: list[dict]) -> dict:
                     "x": f"{x:.2f}",
                     "width": f"{width:.2f}",
                     "colour": CATEGORY_COLOURS[category],
-                    "title": f"{label} {amount:,.2f}",
+                    "title": f"{label} {format_amount(amount)}",
                 }
             )
             x += width
@@ -502,7 +508,7 @@ def chart(rows: list[dict]) -> dict:
                 "text_y": y + CHART_BAR - 4,
                 "segments": segments,
                 "total_x": f"{x + 4:.2f}",
-                "total": f"{row['tco']:,.2f}",
+                "total": format_amount(row["tco"]),
             }
         )
     return {

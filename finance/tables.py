@@ -2,18 +2,10 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.money import format_amount
+from core.tables import NUMBER, MoneyColumn
 from core.templatetags.portico import plain_number
 from finance.models import CostItem, CostPool, ExchangeRate, Period, TcoRun
-
-
-class MoneyColumn(tables.Column):
-    attrs = {"td": {"class": "num"}, "th": {"class": "num"}}
-
-    def render(self, value):
-        return f"{value:,.2f}"
-
-    def value(self, value):
-        return value
 
 
 class CostItemTable(tables.Table):
@@ -73,7 +65,7 @@ class CostPoolTable(tables.Table):
 class ExchangeRateTable(tables.Table):
     period = tables.Column(accessor="period__serial", verbose_name="Period")
     currency = tables.Column(linkify=lambda record: record.get_absolute_url())
-    rate = tables.Column(attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    rate = tables.Column(attrs=NUMBER)
 
     class Meta:
         model = ExchangeRate
@@ -156,7 +148,7 @@ class TcoRunTable(tables.Table):
         return record.period.label
 
     def render_duration(self, value):
-        return f"{value.total_seconds():.2f} s"
+        return f"{format_amount(value.total_seconds())} s"
 
     def render_outcome(self, record):
         css = {"succeeded": "ok", "failed": "bad"}.get(record.outcome, "warn")

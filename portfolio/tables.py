@@ -1,13 +1,13 @@
 from datetime import timedelta
 
 import django_tables2 as tables
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 
-from core.money import reporting_currency, to_cents
+from core.money import reporting_currency
+from core.tables import NUMBER, MoneyColumn
 from portfolio import selectors
 from portfolio.models import Application, Contract, Customer, Service, Supplier
 
@@ -36,25 +36,9 @@ class ServiceTable(tables.Table):
 
 # --- Customers, suppliers and contracts, applications -----------------------------------------
 
-NUMBER = {"td": {"class": "num"}, "th": {"class": "num"}}
-
 
 def in_reporting_currency(label: str):
     return format_lazy("{} ({})", label, lazy(reporting_currency, str)())
-
-
-class MoneyColumn(tables.Column):
-    """An amount shown to the cent (core.money.to_cents); exported as a number."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", NUMBER)
-        super().__init__(*args, **kwargs)
-
-    def render(self, value):
-        return intcomma(f"{to_cents(value):.2f}")
-
-    def value(self, value):
-        return to_cents(value)
 
 
 class CountColumn(tables.Column):
@@ -70,7 +54,7 @@ class DayColumn(tables.Column):
     """A date shown as YYYY-MM-DD and exported as a date (a real date in XLSX)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", {"td": {"style": "white-space:nowrap"}})
+        kwargs.setdefault("attrs", {"td": {"class": "nowrap"}})
         super().__init__(*args, **kwargs)
 
     def render(self, value):

@@ -18,7 +18,7 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
-from core.money import to_cents
+from core.money import format_amount
 from valuestreams.selectors import FlowMeasures, StreamCosts
 from valuestreams.templatetags.valuestreams_tags import duration, percent
 
@@ -179,10 +179,6 @@ class MapLayout:
         return 36 + TOTALS_ROW * len(self.totals)
 
 
-def money(amount, currency: str) -> str:
-    return f"{to_cents(amount):,} {currency}"
-
-
 def layout(
     value_stream, stages, measures: FlowMeasures, costs: StreamCosts | None = None
 ) -> MapLayout:
@@ -256,7 +252,7 @@ def layout(
         ("Moments of Truth", str(measures.moments_of_truth)),
     ]
     if costs is not None and costs.period is not None:
-        total = "—" if costs.total is None else money(costs.total, costs.currency)
+        total = "—" if costs.total is None else format_amount(costs.total, costs.currency)
         totals_rows.append((f"Services' TCO {costs.period}", total))
     totals = [
         (box_top + 42 + i * TOTALS_ROW, label, value)
@@ -285,7 +281,7 @@ def stage_cost(costs: StreamCosts | None, stage) -> str:
     if costs is None or costs.period is None:
         return ""
     amount = costs.per_stage.get(stage.pk)
-    return "" if amount is None else money(amount, costs.currency)
+    return "" if amount is None else format_amount(amount, costs.currency)
 
 
 # --- Drawing -------------------------------------------------------------------------------------

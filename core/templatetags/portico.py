@@ -1,6 +1,11 @@
 from decimal import Decimal
+from pathlib import Path
 
 from django import template
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+
+from core.money import format_amount
 
 register = template.Library()
 
@@ -21,3 +26,35 @@ def change_value(value):
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or "none"
     return value
+
+
+@register.filter
+def amount(value, option=""):
+    """Money and other fixed-decimal figures by the one rule of core.money.format_amount:
+    ``{{ x|amount }}`` 1,234.57 · ``{{ x|amount:currency }}`` 1,234.57 EUR ·
+    ``{{ share|amount:1 }}`` 33.3 (an integer chooses the decimals)."""
+    places, currency = 2, ""
+    if isinstance(option, int) or (isinstance(option, str) and option.isdigit()):
+        places = int(option)
+    elif option:
+        currency = str(option)
+    try:
+        return format_amount(value, currency, places=places)
+    except (TypeError, ValueError):
+        return ""  # as floatformat: a page shows nothing rather than fail on a bad figure
+
+
+@register.simple_tag
+def static_file_uri(path: str) -> str:
+    """A static file as a file:// address: WeasyPrint reads a PDF's stylesheet from disk, so
+    the document needs no style element of its own."""
+    found = finders.find(path)
+    if not found:
+        raise template.TemplateSyntaxError(f"No static file {path!r}.")
+    return Path(found).as_uri()
+
+
+@register.simple_tag
+def history_url(obj) -> str:
+    """The change log page of ``obj`` (core's object_history, by app and model)."""
+    return reverse("object_history", args=[obj._meta.app_label, obj._meta.model_name, obj.pk])

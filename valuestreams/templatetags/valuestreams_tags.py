@@ -7,7 +7,6 @@ from django import template
 from django.urls import NoReverseMatch
 from django.utils.html import format_html
 
-from core.money import to_cents
 from valuestreams.choices import WORKING_DAY_MINUTES
 
 register = template.Library()
@@ -83,14 +82,6 @@ def object_link(obj, text=None):
     except (NoReverseMatch, AttributeError):
         return label
     return format_html('<a href="{}">{}</a>', url, label)
-
-
-@register.filter
-def money(amount) -> str:
-    """An amount to the cent (half to even), with thousands separated: “12,345.60”."""
-    if amount is None or amount == "":
-        return "—"
-    return f"{to_cents(Decimal(amount)):,}"
 
 
 @register.filter

@@ -1,0 +1,22 @@
+"""Table columns every app shares (django-tables2)."""
+
+import django_tables2 as tables
+
+from core.money import format_amount, to_cents
+
+NUMBER = {"td": {"class": "num"}, "th": {"class": "num"}}
+
+
+class MoneyColumn(tables.Column):
+    """An amount shown to the cent by core.money's one rule; exported as the same cents, a
+    number, so a list and its CSV or XLSX agree."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", NUMBER)
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return format_amount(value)
+
+    def value(self, value):
+        return to_cents(value)
