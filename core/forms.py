@@ -1,8 +1,14 @@
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+
+VERSION = "version"
 
 
 class PorticoModelForm(forms.ModelForm):
-    """A model form that knows who is editing (for choices that depend on the user)."""
+    """A model form that knows who is editing (for choices that depend on the user), and
+    which version of the record they started from: a save over someone else's newer one is a
+    conflict, shown with both values, never a silent overwrite."""
 
     def __init__(self, *args, user=None, **kwargs):
         self.user = user
@@ -10,3 +16,63 @@ class PorticoModelForm(forms.ModelForm):
         for field in self.fields.values():
             if isinstance(field.widget, forms.Textarea):
                 field.widget.attrs["rows"] = 3  # Django sets 10: too tall for inline forms
+        self.conflicts: list[tuple[str, object, object]] = []
+        if self.instance.pk is not None and self._version() is not None:
+            self.fields[VERSION] = forms.CharField(
+                widget=forms.HiddenInput, required=False, initial=self._version()
+            )
+
+    def _version(self) -> str | None:
+        """The stored record's version: when it was last saved, to the microsecond."""
+        updated_at = getattr(self.instance, "updated_at", None)
+        return updated_at.isoformat() if updated_at is not None else None
+
+    def clean(self):
+        cleaned = super().clean()
+        if VERSION not in self.fields:
+            return cleaned
+        started_from = cleaned.pop(VERSION, "")
+        if started_from and started_from != self._version():
+            self.conflicts = self._differences(cleaned)
+            # Saving again, having seen both, is a deliberate overwrite of this version.
+            self.data = self.data.copy()
+            self.data[self.add_prefix(VERSION)] = self._version()
+            raise ValidationError(
+                f"Someone else saved this {self.instance._meta.verbose_name} since you opened "
+                "it. What is stored now is shown beside your values: check them, then save "
+                "again to keep yours.",
+                code="conflict",
+            )
+        return cleaned
+
+    def _differences(self, cleaned: dict) -> list[tuple[str, object, object]]:
+        """(label, saved meanwhile, yours) of each field the two versions disagree on."""
+        differences = []
+        for name, yours in cleaned.items():
+            field = self.fields[name]
+            stored = field.prepare_value(self.get_initial_for_field(field, name))
+            if field.has_changed(stored, self.data.get(self.add_prefix(name))):
+                differences.append(
+                    (field.label or name, _shown(field, stored), _shown(field, yours))
+                )
+        return differences
+
+    @property
+    def has_conflict(self) -> bool:
+        return bool(self.conflicts)
+
+
+def _shown(field, value) -> str:
+    """A value as the form offers it: a record or a choice by its name."""
+    if value in (None, "") or (isinstance(value, list | tuple) and not value):
+        return "—"
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        records = value if isinstance(value, QuerySet) else field.queryset.filter(pk__in=value)
+        return ", ".join(str(record) for record in records)
+    if isinstance(field, forms.ModelChoiceField):
+        if isinstance(value, Model):
+            return str(value)
+        return str(field.queryset.filter(pk=value).first() or value)
+    if isinstance(field, forms.ChoiceField):
+        return str(dict(field.choices).get(value, value))
+    return str(value)

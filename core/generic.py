@@ -46,6 +46,12 @@ def save_with(form, save, *, user) -> tuple[bool, object]:
     return True, saved
 
 
+def refused_status(form) -> int:
+    """409 when the form was refused because someone saved the record meanwhile (both
+    values shown), else 422."""
+    return 409 if getattr(form, "has_conflict", False) else 422
+
+
 def partial_or_page(request, template_name: str, partial: str) -> str:
     """The partial for an htmx request that is not a boosted navigation, else the page."""
     if request.htmx and not request.htmx.boosted:
@@ -188,7 +194,7 @@ class ObjectEditView(ObjectMixin, View):
         if saved:
             messages.success(request, self.success_message(result))
             return redirect_after_write(request, self.get_success_url(result))
-        return self.render_form(obj, form, status=422)
+        return self.render_form(obj, form, status=refused_status(form))
 
 
 class ObjectDeleteView(ObjectMixin, View):
@@ -332,7 +338,7 @@ class ChildEditView(SectionMixin, View):
         saved, _ = save_with(form, self.save, user=request.user)
         if saved:
             return self.saved_response(parent, form.instance)
-        return self.form_response(parent, row, form, status=422)
+        return self.form_response(parent, row, form, status=refused_status(form))
 
 
 class ChildActionView(SectionMixin, View):
