@@ -3,10 +3,12 @@ runs."""
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from finance import tco
 from finance.choices import PeriodStatus
+from finance.filtersets import FundServicesFilterSet
 from finance.models import (
     Period,
     ReportFile,
@@ -15,6 +17,7 @@ from finance.models import (
     TcoUnallocated,
 )
 from finance.selectors.results import period_totals, tco_categories
+from maturity.selectors import mismatches
 from portfolio.models import (
     Subscription,
 )
@@ -54,10 +57,6 @@ def scoped_results(*, periods: list[Period], scope: dict) -> QuerySet:
     """The current results of ``periods`` narrowed by ``scope``: the Fund services page's
     filters (FundServicesFilterSet) with the values that page takes. A scope that no longer
     fits (a customer renamed, an owner gone) is refused, naming the filter."""
-    from django.core.exceptions import ValidationError
-
-    from finance.filtersets import FundServicesFilterSet
-
     filterset = FundServicesFilterSet(scope or {}, _current_results(periods))
     if not filterset.is_valid():
         problems = [
@@ -188,8 +187,6 @@ def report_unallocated(*, periods: list[Period]) -> list[dict]:
 def report_mismatches(*, service_ids) -> tuple[dict[int, list], list[dict]]:
     """The maturity mismatches (maturity.selectors.mismatches) of the customers that
     subscribe to any of ``service_ids``: by service, and each relationship with its services."""
-    from maturity.selectors import mismatches
-
     found = {relationship.customer.pk: relationship for relationship in mismatches()}
     if not found:
         return {}, []

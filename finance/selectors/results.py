@@ -5,12 +5,14 @@ from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
-from finance import tco
-from finance.choices import PeriodStatus, UnallocatedReason
+from finance import charts, tco
+from finance.choices import CostCategory, PeriodStatus, UnallocatedReason
 from finance.models import (
     CostItem,
     Period,
+    TcoFlow,
     TcoResult,
     TcoRun,
     TcoUnallocated,
@@ -305,18 +307,11 @@ def service_panel(*, request, service: Service) -> dict:
 
 
 def tco_categories():
-    from finance.choices import CostCategory
-
     return CostCategory.choices
 
 
 def sankey(*, period: Period, version: int | None = None):
     """The period's flow chart, laid out (finance.charts)."""
-    from django.urls import reverse
-
-    from finance import charts
-    from finance.models import TcoFlow
-
     version = version or period.current_version
     run = (
         TcoRun.objects.filter(period=period, version=version, outcome="succeeded")

@@ -15,6 +15,7 @@ from finance.services.cost_data import (
 from finance.services.periods import close_period, restate_period
 from finance.services.recompute import (
     COALESCE_SECONDS,
+    RECOMPUTE_TASK,
     STALE_AFTER,
     PendingRecompute,
     discard_scheduled_recompute,
@@ -44,6 +45,7 @@ from finance.services.rollup import recompute_dirty_periods, recompute_open_peri
 __all__ = [
     "COALESCE_SECONDS",
     "PERIOD_KEY_FORMS",
+    "RECOMPUTE_TASK",
     "REPORT_TASK",
     "STALE_AFTER",
     "PendingRecompute",

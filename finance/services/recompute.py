@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+from celery import signature
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,6 +18,8 @@ logger = logging.getLogger(__name__)
 COALESCE_SECONDS = 10
 # A dirty marker older than this with no run since means the task was lost: enqueue again.
 STALE_AFTER = timedelta(minutes=15)
+# Tasks are sent by name: finance.tasks calls these services, not the other way round.
+RECOMPUTE_TASK = "finance.tasks.recompute_dirty_periods"
 
 
 class PendingRecompute:
@@ -77,9 +80,7 @@ def mark_dirty(pending: PendingRecompute) -> bool:
 
 
 def enqueue_recompute() -> None:
-    from finance.tasks import recompute_dirty_periods
-
-    recompute_dirty_periods.apply_async(countdown=COALESCE_SECONDS)
+    signature(RECOMPUTE_TASK).apply_async(countdown=COALESCE_SECONDS)
 
 
 def discard_scheduled_recompute() -> None:

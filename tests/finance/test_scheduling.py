@@ -209,3 +209,9 @@ def test_nightly_schedule_is_a_beat_database_entry(settings):
     task = PeriodicTask.objects.get(task="finance.tasks.recompute_open_periods")
     assert task.enabled and task.crontab.hour == "2"
     assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+def test_services_send_the_tasks_by_their_registered_names():
+    # finance.services names the tasks instead of importing finance.tasks (which imports it).
+    assert tasks.recompute_dirty_periods.name == services.RECOMPUTE_TASK
+    assert tasks.run_report.name == services.REPORT_TASK
