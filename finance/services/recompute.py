@@ -2,6 +2,7 @@
 
 import logging
 from datetime import timedelta
+from typing import TypeVar
 
 from celery import signature
 from django.db import transaction
@@ -12,6 +13,8 @@ from finance.choices import PeriodStatus
 from finance.models import Period
 
 logger = logging.getLogger(__name__)
+
+Callback = TypeVar("Callback")
 
 
 # A burst of edits becomes one run: the task waits this long before it looks for dirty periods.
@@ -83,13 +86,27 @@ def enqueue_recompute() -> None:
     signature(RECOMPUTE_TASK).apply_async(countdown=COALESCE_SECONDS)
 
 
+def waiting_for_commit(kind: type[Callback]) -> list[Callback]:
+    """The callbacks of class ``kind`` that the current transaction will run on commit.
+
+    This is the one place that reads Django's private ``connection.run_on_commit``: a list of
+    ``(savepoint ids, callback, robust)`` tuples, one per ``transaction.on_commit`` call made
+    inside an atomic block; rolling back a savepoint drops the tuples made under it, and
+    committing runs the rest in order. tests/finance/test_on_commit.py fails if Django
+    changes that shape; the unpacking below fails loudly rather than misread it.
+    """
+    found = []
+    for _savepoint_ids, callback, _robust in transaction.get_connection().run_on_commit:
+        if isinstance(callback, kind):
+            found.append(callback)
+    return found
+
+
 def discard_scheduled_recompute() -> None:
     """Drop the recomputation this transaction scheduled (for a loader that rolls up every
     period it touched itself before committing)."""
-    conn = transaction.get_connection()
-    for _savepoints, callback, _robust in conn.run_on_commit:
-        if isinstance(callback, PendingRecompute):
-            callback.done = True
+    for pending in waiting_for_commit(PendingRecompute):
+        pending.done = True
 
 
 def request_recompute(*, period_id: int | None = None, months: int | None = 1, all_periods=False):
@@ -98,13 +115,10 @@ def request_recompute(*, period_id: int | None = None, months: int | None = 1, a
     All requests of one transaction share one PendingRecompute, so a thousand edits make one
     UPDATE and at most one task.
     """
-    conn = transaction.get_connection()
-    if conn.in_atomic_block:
-        # The callbacks waiting for this transaction's commit (Django keeps them as
-        # (savepoint ids, callback, robust); a rolled-back savepoint drops its own).
-        for _savepoints, callback, _robust in conn.run_on_commit:
-            if isinstance(callback, PendingRecompute) and not callback.done:
-                callback.add(period_id=period_id, months=months, all_periods=all_periods)
+    if transaction.get_connection().in_atomic_block:
+        for pending in waiting_for_commit(PendingRecompute):
+            if not pending.done:
+                pending.add(period_id=period_id, months=months, all_periods=all_periods)
                 return
     pending = PendingRecompute()
     pending.add(period_id=period_id, months=months, all_periods=all_periods)
