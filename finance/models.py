@@ -91,8 +91,11 @@ class Period(ChangeLoggedModel):
     current_version = models.PositiveIntegerField(default=1)
     # The "dirty" marker: set when cost data or an edge changed, cleared by the recomputation.
     recompute_requested_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Counts the changes that reached the period; a run clears the marker only if the count
+    # did not move while it ran.
+    change_serial = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
 
-    changelog_exclude = ("created_at", "updated_at", "recompute_requested_at")
+    changelog_exclude = ("created_at", "updated_at", "recompute_requested_at", "change_serial")
 
     class Meta:
         ordering = ["-serial"]

@@ -22,6 +22,8 @@ from finance.services.recompute import (
     enqueue_recompute,
     mark_dirty,
     request_recompute,
+    sweep,
+    waiting_for_commit,
 )
 from finance.services.report_definitions import (
     REPORT_TASK,
@@ -40,10 +42,19 @@ from finance.services.report_spans import (
     resolve_report_period,
     span_containing,
 )
-from finance.services.rollup import recompute_dirty_periods, recompute_open_periods, recompute_tco
+from finance.services.rollup import (
+    INTERRUPTED,
+    mark_period_dirty,
+    period_lock,
+    reap_interrupted_runs,
+    recompute_dirty_periods,
+    recompute_open_periods,
+    recompute_tco,
+)
 
 __all__ = [
     "COALESCE_SECONDS",
+    "INTERRUPTED",
     "PERIOD_KEY_FORMS",
     "RECOMPUTE_TASK",
     "REPORT_TASK",
@@ -57,9 +68,12 @@ __all__ = [
     "discard_scheduled_recompute",
     "enqueue_recompute",
     "mark_dirty",
+    "mark_period_dirty",
     "parse_report_period",
     "period_for",
+    "period_lock",
     "queue_report_run",
+    "reap_interrupted_runs",
     "recompute_dirty_periods",
     "recompute_open_periods",
     "recompute_tco",
@@ -76,5 +90,7 @@ __all__ = [
     "save_rate",
     "save_report_definition",
     "span_containing",
+    "sweep",
     "sync_report_schedule",
+    "waiting_for_commit",
 ]

@@ -6,11 +6,12 @@ from typing import TypeVar
 
 from celery import signature
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from finance.choices import PeriodStatus
+from finance.choices import PeriodStatus, RunTrigger
 from finance.models import Period
+from finance.services.rollup import reap_interrupted_runs, recompute_dirty_periods
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,9 @@ def mark_dirty(pending: PendingRecompute) -> bool:
             else:
                 condition |= Q(serial__gte=start, serial__lt=start + months)
         open_periods = open_periods.filter(condition)
+    # Every change counts, even on a period already dirty: a run that read its inputs before
+    # it sees the count move and leaves the period dirty (rollup._recompute_held).
+    open_periods.update(change_serial=F("change_serial") + 1)
     now = timezone.now()
     newly = open_periods.filter(recompute_requested_at__isnull=True).update(
         recompute_requested_at=now
@@ -123,3 +127,13 @@ def request_recompute(*, period_id: int | None = None, months: int | None = 1, a
     pending = PendingRecompute()
     pending.add(period_id=period_id, months=months, all_periods=all_periods)
     transaction.on_commit(pending, robust=True)
+
+
+def sweep() -> dict[str, int]:
+    """The minute's sweep: runs left ``running`` by a dead process are marked failed and
+    their periods dirty again, then every period dirty for longer than the coalescing delay
+    is recomputed here (its task was lost, the broker was down, or its worker died)."""
+    reaped = reap_interrupted_runs()
+    settled = timezone.now() - timedelta(seconds=COALESCE_SECONDS)
+    runs = recompute_dirty_periods(trigger=RunTrigger.CHANGE, marked_before=settled)
+    return {"reaped": len(reaped), "recomputed": len(runs)}
