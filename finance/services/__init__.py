@@ -12,6 +12,7 @@ from finance.services.cost_data import (
     save_pool,
     save_rate,
 )
+from finance.services.outbox import is_sent, queue_task, send_queued_tasks
 from finance.services.periods import close_period, restate_period
 from finance.services.recompute import (
     COALESCE_SECONDS,
@@ -67,12 +68,14 @@ __all__ = [
     "delete_report_definition",
     "discard_scheduled_recompute",
     "enqueue_recompute",
+    "is_sent",
     "mark_dirty",
     "mark_period_dirty",
     "parse_report_period",
     "period_for",
     "period_lock",
     "queue_report_run",
+    "queue_task",
     "reap_interrupted_runs",
     "recompute_dirty_periods",
     "recompute_open_periods",
@@ -89,6 +92,7 @@ __all__ = [
     "save_pool",
     "save_rate",
     "save_report_definition",
+    "send_queued_tasks",
     "span_containing",
     "sweep",
     "sync_report_schedule",

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from finance.choices import PeriodStatus, RunTrigger
 from finance.models import Period
+from finance.services.outbox import send_queued_tasks
 from finance.services.rollup import reap_interrupted_runs, recompute_dirty_periods
 
 logger = logging.getLogger(__name__)
@@ -130,10 +131,12 @@ def request_recompute(*, period_id: int | None = None, months: int | None = 1, a
 
 
 def sweep() -> dict[str, int]:
-    """The minute's sweep: runs left ``running`` by a dead process are marked failed and
-    their periods dirty again, then every period dirty for longer than the coalescing delay
-    is recomputed here (its task was lost, the broker was down, or its worker died)."""
+    """The minute's sweep: the tasks queued while the broker was unreachable are sent, runs
+    left ``running`` by a dead process are marked failed and their periods dirty again, then
+    every period dirty for longer than the coalescing delay is recomputed here (its task was
+    lost, the broker was down, or its worker died)."""
+    sent = send_queued_tasks()
     reaped = reap_interrupted_runs()
     settled = timezone.now() - timedelta(seconds=COALESCE_SECONDS)
     runs = recompute_dirty_periods(trigger=RunTrigger.CHANGE, marked_before=settled)
-    return {"reaped": len(reaped), "recomputed": len(runs)}
+    return {"sent": sent, "reaped": len(reaped), "recomputed": len(runs)}

@@ -5,7 +5,6 @@ import json
 import logging
 import zoneinfo
 
-from celery import signature
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,7 +15,8 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from finance import reports, selectors
 from finance.choices import ReportFormat, ReportOutcome, ReportTrigger
 from finance.filtersets import FundServicesFilterSet
-from finance.models import SCHEDULE_FIELDS, ReportDefinition, ReportFile, ReportRun
+from finance.models import SCHEDULE_FIELDS, QueuedTask, ReportDefinition, ReportFile, ReportRun
+from finance.services.outbox import queue_task
 from finance.services.report_spans import parse_report_period, report_periods, resolve_report_period
 
 logger = logging.getLogger(__name__)
@@ -97,20 +97,20 @@ def delete_report_definition(*, definition: ReportDefinition) -> str:
 
 def queue_report_run(
     *, definition: ReportDefinition, resend: bool = False, period: str = "", user=None
-) -> None:
-    """Run a report in the background (after commit); ``period`` is checked now."""
+) -> QueuedTask:
+    """Run a report in the background (sent after commit, or by the sweep while the job queue
+    is unreachable); ``period`` is checked now."""
     key = parse_report_period(period).key if period else None
     user_id = user.pk if getattr(user, "is_authenticated", False) else None
-    transaction.on_commit(
-        lambda: signature(REPORT_TASK).apply_async(
-            args=[definition.pk],
-            kwargs={
-                "resend": resend,
-                "period": key,
-                "trigger": ReportTrigger.MANUAL,
-                "user_id": user_id,
-            },
-        )
+    return queue_task(
+        task=REPORT_TASK,
+        args=[definition.pk],
+        kwargs={
+            "resend": resend,
+            "period": key,
+            "trigger": ReportTrigger.MANUAL,
+            "user_id": user_id,
+        },
     )
 
 

@@ -99,7 +99,7 @@ def test_failed_run_keeps_the_marker(march, service, monkeypatch):
 
 def test_sweep_reaps_a_run_whose_process_died_and_recomputes_its_period(march, service):
     lost = dead_run(march)
-    assert services.sweep() == {"reaped": 1, "recomputed": 1}
+    assert services.sweep() == {"sent": 0, "reaped": 1, "recomputed": 1}
     lost.refresh_from_db()
     assert (lost.outcome, lost.error) == (RunOutcome.FAILED, services.INTERRUPTED)
     assert lost.finished_at is not None
@@ -113,7 +113,7 @@ def test_sweep_leaves_a_live_run_and_its_period_alone(march, service):
     dirty(march, minutes_ago=5)
     # Its process holds the period's lock: it is computing, not dead.
     with services.period_lock(march.pk):
-        assert services.sweep() == {"reaped": 0, "recomputed": 0}
+        assert services.sweep() == {"sent": 0, "reaped": 0, "recomputed": 0}
     alive.refresh_from_db()
     assert alive.outcome == RunOutcome.RUNNING
     assert marker(march) is not None
@@ -121,9 +121,9 @@ def test_sweep_leaves_a_live_run_and_its_period_alone(march, service):
 
 def test_sweep_leaves_a_fresh_marker_to_its_coalesced_task(march, service):
     dirty(march)
-    assert services.sweep() == {"reaped": 0, "recomputed": 0}
+    assert services.sweep() == {"sent": 0, "reaped": 0, "recomputed": 0}
     dirty(march, minutes_ago=1)
-    assert services.sweep() == {"reaped": 0, "recomputed": 1}
+    assert services.sweep() == {"sent": 0, "reaped": 0, "recomputed": 1}
     assert marker(march) is None
 
 
@@ -138,4 +138,4 @@ def test_closing_reaps_a_dead_run_of_the_period(march, service):
 
 def test_sweep_task_runs_the_sweep(march, service, celery_eager):
     dead_run(march)
-    assert tasks.sweep.delay().get() == {"reaped": 1, "recomputed": 1}
+    assert tasks.sweep.delay().get() == {"sent": 0, "reaped": 1, "recomputed": 1}
