@@ -120,7 +120,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, used only by the beat holding the beat lock.
+CELERY_BEAT_SCHEDULER = "portico.beat:SingleBeatScheduler"
 CELERY_TIMEZONE = None  # set below from TIME_ZONE
 
 # --- Authentication ----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.factories.finance import enqueued, settle  # noqa: F401 (fixtures)
-from tests.finance.workers import Worker
+from tests.finance.processes import Worker
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 answer, nothing they asked for is lost, and the minute's sweep sends and computes it all once
 the broker answers. A real Redis server of the test's own, on a port that is first closed."""
 
-import socket
-import subprocess
 import time
 
 import pytest
@@ -16,43 +14,13 @@ from finance.models import Period, QueuedTask, ReportRun, TcoResult, TcoRun
 from portico.celery import app
 from tests.factories.finance import PeriodFactory, ReportDefinitionFactory
 from tests.finance import test_reports
-from tests.finance.test_reports import free_port
+from tests.finance.processes import PrivateRedis
 
 RECOVERY_SECONDS = 120
 
 quarter = test_reports.quarter
 smtp = test_reports.smtp
 smtp_for_worker = test_reports.smtp_for_worker
-
-
-class PrivateRedis:
-    """A Redis server only this test uses, on a port that stays closed until ``start``."""
-
-    def __init__(self, folder):
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                assert self.process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
 
 
 def point_celery_at(url: str) -> None:

@@ -25,7 +25,7 @@ from tests.factories.finance import (
     PoolAllocationFactory,
 )
 from tests.factories.portfolio import ServiceDependencyFactory, ServiceFactory
-from tests.finance.workers import Worker
+from tests.finance.processes import Worker
 
 RUN_SECONDS = 90
 
