@@ -51,7 +51,7 @@ class PendingRecompute:
         try:
             if mark_dirty(self):
                 enqueue_recompute()
-        except Exception as exc:  # the marker stays; the nightly run or a later edit takes it up
+        except Exception as exc:  # the marker stays: the minute's sweep takes it up
             logger.warning("Could not schedule the TCO recomputation: %s", exc)
 
 

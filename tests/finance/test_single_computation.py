@@ -127,10 +127,17 @@ def test_only_one_beat_schedules_and_a_standby_takes_over(tmp_path):
     environment = {"CELERY_BROKER_URL": broker.url, "REDIS_URL": broker.url}
     beats = [Beat(tmp_path / f"beat-{number}.log", **environment) for number in (1, 2)]
     try:
-        wait_until(lambda: sum(beat.sent("beat-probe") for beat in beats) >= 5, "five sends")
-        [active] = [beat for beat in beats if beat.sent("beat-probe")]
-        [standby] = [beat for beat in beats if beat is not active]
-        assert "standing by" in standby.log.read_text()
+        wait_until(
+            lambda: any("standing by" in beat.log.read_text() for beat in beats),
+            "one beat to stand by",
+        )
+        [standby] = [beat for beat in beats if "standing by" in beat.log.read_text()]
+        [active] = [beat for beat in beats if beat is not standby]
+        assert "took the beat lock" in active.log.read_text()
+        # While both run, the standby sends nothing and the active one keeps sending.
+        sent_before = active.sent("beat-probe")
+        wait_until(lambda: active.sent("beat-probe") >= sent_before + 3, "three more sends")
+        assert standby.sent("beat-probe") == 0
         # What reached the broker is what the one active beat sent.
         queued = redis.Redis.from_url(broker.url).llen("beat-probe")
         assert abs(queued - active.sent("beat-probe")) <= 1
