@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from core.forms import PorticoModelForm
+from finance import services
 from finance.choices import ReportFormat
 from finance.filtersets import FundServicesFilterSet
 from finance.models import (
@@ -281,12 +282,10 @@ class RunReportForm(forms.Form):
     )
 
     def clean_period(self):
-        from finance.services import parse_report_period
-
         value = self.cleaned_data["period"].strip()
         if value:
             try:
-                return parse_report_period(value).key
+                return services.parse_report_period(value).key
             except ValidationError as exc:
                 raise ValidationError(exc.message_dict["period"]) from None
         return value

@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import ChangeLoggedModel, RetirableModel, SyncedModel, unique_external_id
 from core.money import CurrencyField, MoneyField
@@ -91,8 +92,11 @@ class Period(ChangeLoggedModel):
     current_version = models.PositiveIntegerField(default=1)
     # The "dirty" marker: set when cost data or an edge changed, cleared by the recomputation.
     recompute_requested_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Counts the changes that reached the period; a run clears the marker only if the count
+    # did not move while it ran.
+    change_serial = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
 
-    changelog_exclude = ("created_at", "updated_at", "recompute_requested_at")
+    changelog_exclude = ("created_at", "updated_at", "recompute_requested_at", "change_serial")
 
     class Meta:
         ordering = ["-serial"]
@@ -752,3 +756,22 @@ class ReportFile(models.Model):
 
     def get_absolute_url(self):
         return reverse("finance:report_download", args=[self.pk])
+
+
+class QueuedTask(models.Model):
+    """A background task asked for by a change, written in the change's transaction and sent to
+    the broker right after commit; while the broker is unreachable it waits here, and the
+    minute's sweep sends it when the broker answers again (finance.services.outbox)."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.task} {self.args} queued {self.queued_at:%Y-%m-%d %H:%M}"

@@ -25,6 +25,8 @@ from core.exports import XLSX_TYPE
 from core.money import format_amount, to_cents
 from finance import selectors
 from finance.choices import CostCategory, Expenditure, ReportFormat
+from finance.filtersets import FundServicesFilterSet
+from finance.models import TcoResult
 
 # Lineage is traced on demand from today's data, service by service: bounded.
 LINEAGE_SERVICES = 20
@@ -82,9 +84,6 @@ class RenderedFile:
 
 def describe_scope(scope: dict) -> list[tuple[str, str]]:
     """The scope's filters as (label, value), with the Fund services page's labels."""
-    from finance.filtersets import FundServicesFilterSet
-    from finance.models import TcoResult
-
     fields = FundServicesFilterSet(queryset=TcoResult.objects.none()).form.fields
     described = []
     for name, value in sorted(scope.items()):
@@ -524,6 +523,7 @@ def chart(rows: list[dict]) -> dict:
 
 
 def render_pdf(data: ReportData) -> bytes:
+    # WeasyPrint loads Pango and its fonts: only a PDF report pays for that.
     from weasyprint import HTML
 
     html = render_to_string(

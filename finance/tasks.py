@@ -11,28 +11,34 @@ from finance import services
 from finance.choices import ReportTrigger, RunTrigger
 from finance.models import Period, ReportDefinition
 
+# A roll-up is acknowledged only when it is done, and handed back to the broker if its
+# worker dies: it is never lost with the worker (the broker's visibility timeout, see
+# CELERY_VISIBILITY_TIMEOUT, says when an unacknowledged one is delivered again).
+ROLLUP = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 5,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
 
-@shared_task(
-    autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=600, max_retries=5
-)
+
+@shared_task(**ROLLUP)
 def recompute_dirty_periods() -> int:
     """Recompute every open period whose data changed since its last run (coalesced)."""
     with change_context(channel=Channel.TASK):
         return len(services.recompute_dirty_periods(trigger=RunTrigger.CHANGE))
 
 
-@shared_task(
-    autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=600, max_retries=5
-)
+@shared_task(**ROLLUP)
 def recompute_open_periods() -> int:
     """The nightly full recomputation (scheduled by beat; see finance/migrations)."""
     with change_context(channel=Channel.TASK):
         return len(services.recompute_open_periods(trigger=RunTrigger.NIGHTLY))
 
 
-@shared_task(
-    autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=600, max_retries=5
-)
+@shared_task(**ROLLUP)
 def recompute_period(period_id: int, trigger: str = RunTrigger.MANUAL) -> int | None:
     """Recompute one open period; the id of the run, or None when there is nothing to do."""
     period = Period.objects.filter(pk=period_id).first()
@@ -75,3 +81,12 @@ def run_report(
             countdown=min(60 * 2**self.request.retries, 3600),
         )
     return run.pk
+
+
+# A sweep missed is made up by the next one a minute later: not worth redelivering.
+@shared_task(acks_late=False)
+def sweep() -> dict[str, int]:
+    """Every minute (beat): reap roll-ups whose worker died, recompute the periods still
+    dirty after the coalescing delay (their task was lost, or the broker was down)."""
+    with change_context(channel=Channel.TASK):
+        return services.sweep()

@@ -697,18 +697,25 @@ def report_run(request, pk: int):
         return report_detail(request, pk, run_form=form, status=422)
     period = form.cleaned_data["period"]
     with transaction.atomic():
-        services.queue_report_run(
+        queued = services.queue_report_run(
             definition=definition,
             resend=form.cleaned_data["resend"],
             period=period,
             user=request.user,
         )
     what = period or services.resolve_report_period(selector=definition.period_selector).key
-    messages.success(
-        request,
-        f"“{definition}” for {what} is running in the background: its files appear below "
-        "when it is done (reload the page).",
-    )
+    if services.is_sent(queued):
+        messages.success(
+            request,
+            f"“{definition}” for {what} is running in the background: its files appear below "
+            "when it is done (reload the page).",
+        )
+    else:
+        messages.warning(
+            request,
+            f"“{definition}” for {what} is queued; it will run when the job queue is back "
+            "(within a minute of it): its files then appear below.",
+        )
     return redirect_after_write(request, definition.get_absolute_url() + "#runs")
 
 

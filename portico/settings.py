@@ -99,11 +99,19 @@ CELERY_BROKER_URL = (
 )
 if not CELERY_BROKER_URL:
     raise ImproperlyConfigured("CELERY_BROKER_URL (or REDIS_URL) is required but not set.")
+# A task a worker took and has not acknowledged (it acknowledges when done) goes to another
+# worker after this long (Redis): longer than the longest job. Workers look for such tasks
+# every 10 s (Kombu's default looks every 100 s), a cheap query on a small index.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 1800, minimum=1),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # A broker that needs no server, for the quickstart: messages are files in one folder.
     _broker_folder = env.string("CELERY_BROKER_FOLDER", str(BASE_DIR / "var" / "broker"))
     Path(_broker_folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": _broker_folder,
         "data_folder_out": _broker_folder,
         "processed_folder": _broker_folder,
@@ -116,7 +124,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, used only by the beat holding the beat lock.
+CELERY_BEAT_SCHEDULER = "portico.beat:SingleBeatScheduler"
 CELERY_TIMEZONE = None  # set below from TIME_ZONE
 
 # --- Authentication ----------------------------------------------------------------------

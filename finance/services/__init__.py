@@ -15,15 +15,19 @@ from finance.services.cost_data import (
     save_pool,
     save_rate,
 )
+from finance.services.outbox import is_sent, queue_task, send_queued_tasks
 from finance.services.periods import close_period, restate_period
 from finance.services.recompute import (
     COALESCE_SECONDS,
+    RECOMPUTE_TASK,
     STALE_AFTER,
     PendingRecompute,
     discard_scheduled_recompute,
     enqueue_recompute,
     mark_dirty,
     request_recompute,
+    sweep,
+    waiting_for_commit,
 )
 from finance.services.report_definitions import (
     REPORT_TASK,
@@ -42,11 +46,21 @@ from finance.services.report_spans import (
     resolve_report_period,
     span_containing,
 )
-from finance.services.rollup import recompute_dirty_periods, recompute_open_periods, recompute_tco
+from finance.services.rollup import (
+    INTERRUPTED,
+    mark_period_dirty,
+    period_lock,
+    reap_interrupted_runs,
+    recompute_dirty_periods,
+    recompute_open_periods,
+    recompute_tco,
+)
 
 __all__ = [
     "COALESCE_SECONDS",
+    "INTERRUPTED",
     "PERIOD_KEY_FORMS",
+    "RECOMPUTE_TASK",
     "REPORT_TASK",
     "STALE_AFTER",
     "PendingRecompute",
@@ -57,11 +71,16 @@ __all__ = [
     "delete_report_definition",
     "discard_scheduled_recompute",
     "enqueue_recompute",
+    "is_sent",
     "mark_dirty",
+    "mark_period_dirty",
     "open_periods",
     "parse_report_period",
     "period_for",
+    "period_lock",
     "queue_report_run",
+    "queue_task",
+    "reap_interrupted_runs",
     "recompute_dirty_periods",
     "recompute_open_periods",
     "recompute_tco",
@@ -79,6 +98,9 @@ __all__ = [
     "save_pool",
     "save_rate",
     "save_report_definition",
+    "send_queued_tasks",
     "span_containing",
+    "sweep",
     "sync_report_schedule",
+    "waiting_for_commit",
 ]

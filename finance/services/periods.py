@@ -6,12 +6,20 @@ from django.utils import timezone
 
 from finance.choices import PeriodStatus, RunTrigger
 from finance.models import Period, TcoRun
-from finance.services.rollup import _compute, _recorded, _start_run
+from finance.services.rollup import _compute, _reap_held, _recorded, _start_run, period_lock
 
 
 def close_period(*, period: Period, user=None, trigger: str = RunTrigger.MANUAL) -> TcoRun:
     """Compute the period once more from today's data, then freeze those results."""
-    run = _start_run(period, trigger=trigger, user=user, note="Closing the period")
+    with period_lock(period.pk):
+        _reap_held(period.pk)
+        run = _start_run(period, trigger=trigger, user=user, note="Closing the period")
+        _close(period, run, user)
+    period.refresh_from_db()
+    return run
+
+
+def _close(period: Period, run: TcoRun, user) -> None:
     with _recorded(run), transaction.atomic():
         locked = Period.objects.select_for_update().get(pk=period.pk)
         if locked.is_closed:
@@ -22,8 +30,6 @@ def close_period(*, period: Period, user=None, trigger: str = RunTrigger.MANUAL)
         locked.closed_by = user if getattr(user, "is_authenticated", False) else None
         locked.recompute_requested_at = None
         locked.save()
-    period.refresh_from_db()
-    return run
 
 
 def restate_period(*, period: Period, user=None, reason: str) -> TcoRun:
@@ -31,7 +37,15 @@ def restate_period(*, period: Period, user=None, reason: str) -> TcoRun:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the period is restated."})
-    run = _start_run(period, trigger=RunTrigger.RESTATEMENT, user=user, note=reason[:500])
+    with period_lock(period.pk):
+        _reap_held(period.pk)
+        run = _start_run(period, trigger=RunTrigger.RESTATEMENT, user=user, note=reason[:500])
+        _restate(period, run)
+    period.refresh_from_db()
+    return run
+
+
+def _restate(period: Period, run: TcoRun) -> None:
     with _recorded(run), transaction.atomic():
         locked = Period.objects.select_for_update().get(pk=period.pk)
         if not locked.is_closed:
@@ -43,5 +57,3 @@ def restate_period(*, period: Period, user=None, reason: str) -> TcoRun:
         run.version = locked.current_version
         run.save(update_fields=["version"])
         _compute(locked, locked.current_version, run)
-    period.refresh_from_db()
-    return run

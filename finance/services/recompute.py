@@ -2,21 +2,29 @@
 
 import logging
 from datetime import timedelta
+from typing import TypeVar
 
+from celery import signature
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from finance.choices import PeriodStatus
+from finance.choices import PeriodStatus, RunTrigger
 from finance.models import Period
+from finance.services.outbox import send_queued_tasks
+from finance.services.rollup import reap_interrupted_runs, recompute_dirty_periods
 
 logger = logging.getLogger(__name__)
+
+Callback = TypeVar("Callback")
 
 
 # A burst of edits becomes one run: the task waits this long before it looks for dirty periods.
 COALESCE_SECONDS = 10
 # A dirty marker older than this with no run since means the task was lost: enqueue again.
 STALE_AFTER = timedelta(minutes=15)
+# Tasks are sent by name: finance.tasks calls these services, not the other way round.
+RECOMPUTE_TASK = "finance.tasks.recompute_dirty_periods"
 
 
 class PendingRecompute:
@@ -43,7 +51,7 @@ class PendingRecompute:
         try:
             if mark_dirty(self):
                 enqueue_recompute()
-        except Exception as exc:  # the marker stays; the nightly run or a later edit takes it up
+        except Exception as exc:  # the marker stays: the minute's sweep takes it up
             logger.warning("Could not schedule the TCO recomputation: %s", exc)
 
 
@@ -66,6 +74,9 @@ def mark_dirty(pending: PendingRecompute) -> bool:
             else:
                 condition |= Q(serial__gte=start, serial__lt=start + months)
         open_periods = open_periods.filter(condition)
+    # Every change counts, even on a period already dirty: a run that read its inputs before
+    # it sees the count move and leaves the period dirty (rollup._recompute_held).
+    open_periods.update(change_serial=F("change_serial") + 1)
     now = timezone.now()
     newly = open_periods.filter(recompute_requested_at__isnull=True).update(
         recompute_requested_at=now
@@ -77,18 +88,30 @@ def mark_dirty(pending: PendingRecompute) -> bool:
 
 
 def enqueue_recompute() -> None:
-    from finance.tasks import recompute_dirty_periods
+    signature(RECOMPUTE_TASK).apply_async(countdown=COALESCE_SECONDS)
 
-    recompute_dirty_periods.apply_async(countdown=COALESCE_SECONDS)
+
+def waiting_for_commit(kind: type[Callback]) -> list[Callback]:
+    """The callbacks of class ``kind`` that the current transaction will run on commit.
+
+    This is the one place that reads Django's private ``connection.run_on_commit``: a list of
+    ``(savepoint ids, callback, robust)`` tuples, one per ``transaction.on_commit`` call made
+    inside an atomic block; rolling back a savepoint drops the tuples made under it, and
+    committing runs the rest in order. tests/finance/test_on_commit.py fails if Django
+    changes that shape; the unpacking below fails loudly rather than misread it.
+    """
+    found = []
+    for _savepoint_ids, callback, _robust in transaction.get_connection().run_on_commit:
+        if isinstance(callback, kind):
+            found.append(callback)
+    return found
 
 
 def discard_scheduled_recompute() -> None:
     """Drop the recomputation this transaction scheduled (for a loader that rolls up every
     period it touched itself before committing)."""
-    conn = transaction.get_connection()
-    for _savepoints, callback, _robust in conn.run_on_commit:
-        if isinstance(callback, PendingRecompute):
-            callback.done = True
+    for pending in waiting_for_commit(PendingRecompute):
+        pending.done = True
 
 
 def request_recompute(*, period_id: int | None = None, months: int | None = 1, all_periods=False):
@@ -97,14 +120,23 @@ def request_recompute(*, period_id: int | None = None, months: int | None = 1, a
     All requests of one transaction share one PendingRecompute, so a thousand edits make one
     UPDATE and at most one task.
     """
-    conn = transaction.get_connection()
-    if conn.in_atomic_block:
-        # The callbacks waiting for this transaction's commit (Django keeps them as
-        # (savepoint ids, callback, robust); a rolled-back savepoint drops its own).
-        for _savepoints, callback, _robust in conn.run_on_commit:
-            if isinstance(callback, PendingRecompute) and not callback.done:
-                callback.add(period_id=period_id, months=months, all_periods=all_periods)
+    if transaction.get_connection().in_atomic_block:
+        for pending in waiting_for_commit(PendingRecompute):
+            if not pending.done:
+                pending.add(period_id=period_id, months=months, all_periods=all_periods)
                 return
     pending = PendingRecompute()
     pending.add(period_id=period_id, months=months, all_periods=all_periods)
     transaction.on_commit(pending, robust=True)
+
+
+def sweep() -> dict[str, int]:
+    """The minute's sweep: the tasks queued while the broker was unreachable are sent, runs
+    left ``running`` by a dead process are marked failed and their periods dirty again, then
+    every period dirty for longer than the coalescing delay is recomputed here (its task was
+    lost, the broker was down, or its worker died)."""
+    sent = send_queued_tasks()
+    reaped = reap_interrupted_runs()
+    settled = timezone.now() - timedelta(seconds=COALESCE_SECONDS)
+    runs = recompute_dirty_periods(trigger=RunTrigger.CHANGE, marked_before=settled)
+    return {"sent": sent, "reaped": len(reaped), "recomputed": len(runs)}

@@ -12,20 +12,21 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+from finance import reports, selectors
 from finance.choices import ReportFormat, ReportOutcome, ReportTrigger
-from finance.models import SCHEDULE_FIELDS, ReportDefinition, ReportFile, ReportRun
+from finance.filtersets import FundServicesFilterSet
+from finance.models import SCHEDULE_FIELDS, QueuedTask, ReportDefinition, ReportFile, ReportRun
+from finance.services.outbox import queue_task
 from finance.services.report_spans import parse_report_period, report_periods, resolve_report_period
 
 logger = logging.getLogger(__name__)
 
+# Sent by name: finance.tasks calls these services, not the other way round.
 REPORT_TASK = "finance.tasks.run_report"
 
 
 def clean_report_scope(scope: dict | None) -> dict:
     """Keep only the Fund services filters that are set; refuse a value they reject."""
-    from finance.filtersets import FundServicesFilterSet
-    from finance.selectors import scoped_results
-
     names = set(FundServicesFilterSet.base_filters)
     scope = {key: str(value).strip() for key, value in (scope or {}).items() if value}
     unknown = sorted(set(scope) - names)
@@ -34,7 +35,7 @@ def clean_report_scope(scope: dict | None) -> dict:
             {"scope": f"Unknown filter: {', '.join(unknown)}. Use {', '.join(sorted(names))}."}
         )
     scope = {key: value for key, value in scope.items() if value}
-    scoped_results(periods=[], scope=scope)
+    selectors.scoped_results(periods=[], scope=scope)
     return scope
 
 
@@ -96,22 +97,20 @@ def delete_report_definition(*, definition: ReportDefinition) -> str:
 
 def queue_report_run(
     *, definition: ReportDefinition, resend: bool = False, period: str = "", user=None
-) -> None:
-    """Run a report in the background (after commit); ``period`` is checked now."""
-    from finance.tasks import run_report as task
-
+) -> QueuedTask:
+    """Run a report in the background (sent after commit, or by the sweep while the job queue
+    is unreachable); ``period`` is checked now."""
     key = parse_report_period(period).key if period else None
     user_id = user.pk if getattr(user, "is_authenticated", False) else None
-    transaction.on_commit(
-        lambda: task.apply_async(
-            args=[definition.pk],
-            kwargs={
-                "resend": resend,
-                "period": key,
-                "trigger": ReportTrigger.MANUAL,
-                "user_id": user_id,
-            },
-        )
+    return queue_task(
+        task=REPORT_TASK,
+        args=[definition.pk],
+        kwargs={
+            "resend": resend,
+            "period": key,
+            "trigger": ReportTrigger.MANUAL,
+            "user_id": user_id,
+        },
     )
 
 
@@ -131,8 +130,6 @@ def run_report(
     message, every file attached, to every recipient) goes once per period unless
     ``resend``. A period that is not closed with results gives a skipped run with the reason.
     """
-    from finance import reports
-
     span = (
         parse_report_period(period)
         if period

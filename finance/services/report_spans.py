@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from finance import selectors
 from finance.choices import ReportPeriodSelector
 from finance.models import (
     Period,
@@ -116,10 +117,8 @@ def resolve_report_period(
     """The latest month, fiscal quarter or fiscal year whose every month is closed with
     results. When there is none yet: the latest one that has ended, so the run that finds it
     incomplete is recorded against it."""
-    from finance.selectors import closed_months_with_results
-
     kind = SELECTOR_SPAN[selector]
-    closed = closed_months_with_results() if closed is None else closed
+    closed = selectors.closed_months_with_results() if closed is None else closed
     if closed:
         span = span_containing(kind, max(closed))
         while span.last >= min(closed):
@@ -134,12 +133,10 @@ def resolve_report_period(
 def report_periods(span: ReportSpan) -> tuple[list[Period], str]:
     """The periods of ``span`` and, when any month is not closed with results, why the
     report cannot be made (empty when it can)."""
-    from finance.selectors import closed_months_with_results
-
     periods = {
         p.serial: p for p in Period.objects.filter(serial__gte=span.first, serial__lte=span.last)
     }
-    closed = closed_months_with_results()
+    closed = selectors.closed_months_with_results()
     missing = [serial_label(s) for s in span.serials if s not in periods]
     still_open = [
         serial_label(s) for s in span.serials if s in periods and not periods[s].is_closed

@@ -1,8 +1,12 @@
 """The TCO roll-up of a period: a run recorded from start to end, the engine fed from the
 selectors, and its results written set-based."""
 
+import datetime
 import json
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,55 +21,170 @@ from finance.selectors import LoadedInputs, node_labels
 from portfolio.choices import ServiceLifecycle
 from portfolio.models import Service
 
+logger = logging.getLogger(__name__)
+
+
+# The first key of every period's roll-up lock (pg_advisory_lock(ROLLUP_LOCK, period id)).
+ROLLUP_LOCK = 7_314_001
+INTERRUPTED = (
+    "Interrupted: the process computing it stopped before it finished (its worker was "
+    "killed or lost its database connection). The period was marked for recomputation."
+)
+
+
+@contextmanager
+def period_lock(period_id: int, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the roll-up lock of one period: one computation of a period at a time, on any
+    node. Yields True when held; with ``wait=False``, False at once when another process
+    holds it.
+
+    A PostgreSQL session advisory lock on a connection of its own, so no transaction of the
+    caller's can keep or lose it. It is released on exit, and by the server when the process
+    dies, which is how reap_interrupted_runs tells a dead run from a running one: a run is
+    created and finished only while its period's lock is held.
+    """
+    lock_connection = connection.get_new_connection(connection.get_connection_params())
+    try:
+        lock_connection.autocommit = True
+        with lock_connection.cursor() as cursor:
+            if wait:
+                cursor.execute("SELECT pg_advisory_lock(%s, %s)", [ROLLUP_LOCK, period_id])
+                held = True
+            else:
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ROLLUP_LOCK, period_id])
+                held = cursor.fetchone()[0]
+        yield held
+    finally:
+        lock_connection.close()  # ends the session, and with it the lock
+
 
 def recompute_tco(
     *, period: Period, trigger: str = RunTrigger.MANUAL, user=None, note: str = ""
 ) -> TcoRun:
     """Compute the period's results from today's data and upsert them (same period and
-    version: the same rows). A closed period is frozen: restate it instead."""
+    version: the same rows). A closed period is frozen: restate it instead. Waits while
+    another process computes the same period."""
     if period.is_closed:
         raise ValidationError(f"{period} is closed: its results are frozen. Restate it instead.")
+    with period_lock(period.pk):
+        return _recompute_held(period, trigger=trigger, user=user, note=note)
+
+
+def _recompute_held(period: Period, *, trigger: str, user=None, note: str = "") -> TcoRun:
+    """recompute_tco with the period's lock held.
+
+    The dirty marker is cleared in the transaction that writes the results, and only when no
+    change reached the period since the run read its inputs (Period.change_serial): a change
+    that arrives during the run keeps the period dirty, and a run that dies clears nothing.
+    """
+    _reap_held(period.pk)
     run = _start_run(period, trigger=trigger, user=user, note=note)
-    with _recorded(run), transaction.atomic():
-        locked = Period.objects.select_for_update().get(pk=period.pk)
-        if locked.is_closed:
-            raise ValidationError(f"{locked} was closed meanwhile: its results are frozen.")
-        _compute(locked, locked.current_version, run)
+    with _recorded(run):
+        # Read before the inputs: any change counted after this is not in these results.
+        changes_seen = Period.objects.values_list("change_serial", flat=True).get(pk=period.pk)
+        loaded, rounded = _allocate(period)
+        with transaction.atomic():
+            locked = Period.objects.select_for_update().get(pk=period.pk)
+            if locked.is_closed:
+                raise ValidationError(f"{locked} was closed meanwhile: its results are frozen.")
+            _write(locked, locked.current_version, run, loaded, rounded)
+            Period.objects.filter(pk=period.pk, change_serial=changes_seen).update(
+                recompute_requested_at=None
+            )
     return run
 
 
-def recompute_dirty_periods(*, trigger: str = RunTrigger.CHANGE) -> list[TcoRun]:
-    """Recompute every open period marked dirty, each once, oldest first."""
-    with transaction.atomic():
-        dirty = list(
-            Period.objects.select_for_update(skip_locked=True)
-            .filter(status=PeriodStatus.OPEN, recompute_requested_at__isnull=False)
-            .order_by("serial")
-        )
-        Period.objects.filter(pk__in=[p.pk for p in dirty]).update(recompute_requested_at=None)
-    return _recompute_each(dirty, trigger=trigger)
+def recompute_dirty_periods(
+    *, trigger: str = RunTrigger.CHANGE, marked_before: datetime.datetime | None = None
+) -> list[TcoRun]:
+    """Recompute every open period marked dirty (before ``marked_before`` when given), each
+    once, oldest first. A period another process is computing is left to it: if the data
+    changed after that run read it, the period stays dirty for the next sweep."""
+    candidates = Period.objects.filter(
+        status=PeriodStatus.OPEN, recompute_requested_at__isnull=False
+    )
+    if marked_before is not None:
+        candidates = candidates.filter(recompute_requested_at__lte=marked_before)
+    runs, failure = [], None
+    for period in candidates.order_by("serial"):
+        with period_lock(period.pk, wait=False) as held:
+            if not held:
+                continue
+            # Another run may have computed it between the query and the lock.
+            period.refresh_from_db()
+            if period.is_closed or period.recompute_requested_at is None:
+                continue
+            try:
+                runs.append(_recompute_held(period, trigger=trigger))
+            except Exception as exc:  # it stays dirty; the retry or the sweep takes it up
+                failure = failure or exc
+    if failure is not None:
+        raise failure
+    return runs
 
 
 def recompute_open_periods(*, trigger: str = RunTrigger.NIGHTLY) -> list[TcoRun]:
     """The nightly full recomputation: every open period."""
-    periods = list(Period.objects.filter(status=PeriodStatus.OPEN).order_by("serial"))
-    Period.objects.filter(pk__in=[p.pk for p in periods]).update(recompute_requested_at=None)
-    return _recompute_each(periods, trigger=trigger)
-
-
-def _recompute_each(periods: list[Period], *, trigger: str) -> list[TcoRun]:
     runs, failure = [], None
-    for period in periods:
-        try:
-            runs.append(recompute_tco(period=period, trigger=trigger))
-        except Exception as exc:
-            # Keep it dirty so the next run (or the retry) takes it up again.
-            Period.objects.filter(pk=period.pk, status=PeriodStatus.OPEN).update(
-                recompute_requested_at=timezone.now()
-            )
-            failure = failure or exc
+    for period in Period.objects.filter(status=PeriodStatus.OPEN).order_by("serial"):
+        with period_lock(period.pk):
+            period.refresh_from_db()
+            if period.is_closed:
+                continue
+            try:
+                runs.append(_recompute_held(period, trigger=trigger))
+            except Exception as exc:
+                # Keep it dirty so the next run (or the retry) takes it up again.
+                mark_period_dirty(period.pk)
+                failure = failure or exc
     if failure is not None:
         raise failure
+    return runs
+
+
+def mark_period_dirty(period_id: int, *, since: datetime.datetime | None = None) -> None:
+    """Mark an open period for recomputation (as of ``since``, default now), keeping an
+    earlier marker."""
+    Period.objects.filter(
+        pk=period_id, status=PeriodStatus.OPEN, recompute_requested_at__isnull=True
+    ).update(recompute_requested_at=since or timezone.now())
+
+
+def reap_interrupted_runs() -> list[TcoRun]:
+    """Runs left ``running`` by a process that died: mark each failed with the reason and
+    its open period dirty again. A period whose lock is held is being computed: its run is
+    alive and left alone."""
+    reaped = []
+    period_ids = (
+        TcoRun.objects.filter(outcome=RunOutcome.RUNNING)
+        .values_list("period_id", flat=True)
+        .distinct()
+    )
+    for period_id in sorted(period_ids):
+        with period_lock(period_id, wait=False) as held:
+            if held:
+                reaped += _reap_held(period_id)
+    return reaped
+
+
+def _reap_held(period_id: int) -> list[TcoRun]:
+    """With the period's lock held, any run of it still ``running`` has lost its process."""
+    runs = list(TcoRun.objects.filter(period_id=period_id, outcome=RunOutcome.RUNNING))
+    if not runs:
+        return []
+    now = timezone.now()
+    for run in runs:
+        run.outcome, run.error, run.finished_at = RunOutcome.FAILED, INTERRUPTED, now
+        run.input_total = run.kept_total = run.unallocated_total = None
+        run.unconverted = {}
+    TcoRun.objects.bulk_update(
+        runs,
+        ["outcome", "error", "finished_at", "input_total", "kept_total", "unallocated_total",
+         "unconverted"],
+    )  # fmt: skip
+    # Dirty since the lost run began: the sweep recomputes it without a coalescing wait.
+    mark_period_dirty(period_id, since=min(run.started_at for run in runs))
+    logger.warning("Reaped %d interrupted roll-up run(s) of period %s", len(runs), period_id)
     return runs
 
 
@@ -121,11 +240,15 @@ def _cells_json(cells: list[int]) -> dict:
     return by_category
 
 
+def _allocate(period: Period) -> tuple[LoadedInputs, tco.Rounded]:
+    """Load the period's inputs, allocate and round: everything but the writing."""
+    loaded = selectors.load_inputs(period=period)
+    return loaded, tco.round_allocation(tco.allocate(loaded.inputs))
+
+
 def _compute(period: Period, version: int, run: TcoRun) -> None:
     """Load, allocate, round and write one period's results under ``version``."""
-    loaded = selectors.load_inputs(period=period)
-    allocation = tco.allocate(loaded.inputs)
-    rounded = tco.round_allocation(allocation)
+    loaded, rounded = _allocate(period)
     _write(period, version, run, loaded, rounded)
 
 

@@ -8,6 +8,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
+from django_celery_beat.schedulers import DatabaseScheduler
+from kombu.utils.imports import symbol_by_name
 
 from finance import services, tasks
 from finance.choices import Expenditure, PeriodStatus, RunTrigger
@@ -208,4 +210,13 @@ def test_period_task_exits_quietly_when_the_period_is_gone(celery_eager):
 def test_nightly_schedule_is_a_beat_database_entry(settings):
     task = PeriodicTask.objects.get(task="finance.tasks.recompute_open_periods")
     assert task.enabled and task.crontab.hour == "2"
-    assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+    # Beat reads its entries from the database: django-celery-beat's DatabaseScheduler,
+    # taken only by the beat that holds the beat lock (portico.beat).
+    assert settings.CELERY_BEAT_SCHEDULER == "portico.beat:SingleBeatScheduler"
+    assert issubclass(symbol_by_name(settings.CELERY_BEAT_SCHEDULER), DatabaseScheduler)
+
+
+def test_services_send_the_tasks_by_their_registered_names():
+    # finance.services names the tasks instead of importing finance.tasks (which imports it).
+    assert tasks.recompute_dirty_periods.name == services.RECOMPUTE_TASK
+    assert tasks.run_report.name == services.REPORT_TASK

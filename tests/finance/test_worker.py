@@ -2,82 +2,39 @@
 task goes through the broker, a worker process (on a queue of its own, pointed at the test
 database) runs the roll-up, and the run is recorded."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
+from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 
-from finance import tasks
+from finance import services, tasks
 from finance.choices import RunOutcome, RunTrigger
 from finance.models import Period, TcoResult, TcoRun
 from finance.services import recompute
-from tests.factories.finance import CostItemFactory, PeriodFactory
-from tests.factories.portfolio import ServiceFactory
+from tests.factories.finance import (
+    CostItemFactory,
+    CostPoolFactory,
+    ExchangeRateFactory,
+    PeriodFactory,
+    PoolAllocationFactory,
+)
+from tests.factories.portfolio import ServiceDependencyFactory, ServiceFactory
+from tests.finance.processes import Worker
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTUP_SECONDS = 90
 RUN_SECONDS = 90
 
 
 @pytest.fixture
-def worker(tmp_path):
+def worker(start_worker):
     """A Celery worker on a queue no other test or engineer uses; yields the queue name."""
-    queue = f"finance-test-{uuid.uuid4().hex[:12]}"
-    database = settings.DATABASES["default"]
-    environment = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgresql://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-            f"{database['NAME']}"
-        ),
-        "REDIS_URL": settings.CELERY_BROKER_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "DJANGO_SETTINGS_MODULE": "portico.settings",
-    }
-    log = tmp_path / "worker.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "portico",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                queue,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-            ],
-            cwd=ROOT,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while "ready." not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"The Celery worker did not start:\n{log.read_text()}")
-            time.sleep(0.25)
-        yield queue, log
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    started = start_worker(f"finance-test-{uuid.uuid4().hex[:12]}")
+    return started.queue, started.log
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -110,4 +67,95 @@ def test_worker_runs_the_coalesced_recomputation(worker, monkeypatch):
     assert (run.outcome, run.trigger, run.error) == (RunOutcome.SUCCEEDED, RunTrigger.CHANGE, "")
     assert TcoRun.objects.filter(period=period).count() == 1
     assert TcoResult.objects.get(period=period, service=service).kept == Decimal("150.00")
+    assert Period.objects.get(pk=period.pk).recompute_requested_at is None
+
+
+@contextmanager
+def results_table_held():
+    """Hold the results table against writes (as a long report read might) on a connection of
+    the test's own: a roll-up then stops at the first write of its results, at a known point
+    after it has read and computed everything."""
+    database = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=database["HOST"],
+        port=database["PORT"],
+        user=database["USER"],
+        dbname=database["NAME"],
+    ) as holder:
+        holder.execute(f"LOCK TABLE {TcoResult._meta.db_table} IN SHARE MODE")
+        yield holder
+        holder.rollback()
+
+
+def blocked_by(holder) -> int:
+    """How many database sessions wait for a lock ``holder`` has."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+            [holder.info.backend_pid],
+        )
+        return cursor.fetchone()[0]
+
+
+def wait_for(condition, what: str, *workers: Worker, seconds: float = RUN_SECONDS):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    logs = "\n".join(worker.log.read_text() for worker in workers)
+    pytest.fail(f"Timed out waiting for {what}:\n{logs}")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_killed_mid_rollup_loses_nothing(start_worker):
+    queue = f"finance-test-{uuid.uuid4().hex[:12]}"
+    period = PeriodFactory(year=2025, month=3)
+    claims = ServiceFactory(name="Claims")
+    hosting = ServiceFactory(name="Hosting")
+    ServiceDependencyFactory(provider=hosting, consumer=claims, weight=1)
+    pool = CostPoolFactory()
+    PoolAllocationFactory(pool=pool, service=hosting)
+    CostItemFactory(period=period, service=claims, amount=Decimal("100.00"))
+    CostItemFactory(period=period, pool=pool, amount=Decimal("200.00"))
+    CostItemFactory(period=period, service=hosting, amount=Decimal("50.00"), currency="USD")
+    ExchangeRateFactory(period=period, currency="USD", rate=Decimal("0.9"))
+    # As a committed edit leaves it: dirty, its task on the way.
+    Period.objects.filter(pk=period.pk).update(recompute_requested_at=timezone.now())
+
+    first = start_worker(queue)
+    with results_table_held() as holder:
+        tasks.recompute_dirty_periods.apply_async(queue=queue)
+        wait_for(
+            lambda: (
+                TcoRun.objects.filter(period=period, outcome=RunOutcome.RUNNING).exists()
+                and blocked_by(holder) > 0
+            ),
+            "the roll-up to stop at the writing of its results",
+            first,
+        )
+        first.kill()
+    interrupted = TcoRun.objects.get(period=period)
+    assert interrupted.outcome == RunOutcome.RUNNING  # nobody is left to say otherwise
+    # The period is still marked: the marker goes only with the results.
+    assert Period.objects.get(pk=period.pk).recompute_requested_at is not None
+    assert not TcoResult.objects.filter(period=period).exists()
+
+    # The task was never acknowledged: a second worker gets it again once the visibility
+    # timeout (short here) has passed, and its run finds the first one's process gone.
+    second = start_worker(queue, CELERY_VISIBILITY_TIMEOUT="3")
+    wait_for(
+        lambda: TcoRun.objects.filter(period=period, outcome=RunOutcome.SUCCEEDED).exists(),
+        "the redelivered roll-up",
+        first,
+        second,
+    )
+    interrupted.refresh_from_db()
+    assert interrupted.outcome == RunOutcome.FAILED
+    assert interrupted.error == services.INTERRUPTED
+    assert not TcoRun.objects.filter(outcome=RunOutcome.RUNNING).exists()
+    assert TcoRun.objects.filter(period=period, outcome=RunOutcome.SUCCEEDED).count() == 1
+    # Claims keeps its own 100.00, hosting's pool share 200.00 and 50 USD at 0.9.
+    assert TcoResult.objects.get(period=period, service=claims).kept == Decimal("345.00")
+    assert TcoResult.objects.get(period=period, service=hosting).kept == Decimal("0.00")
     assert Period.objects.get(pk=period.pk).recompute_requested_at is None

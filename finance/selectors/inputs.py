@@ -1,0 +1,293 @@
+"""The roll-up's inputs for one period."""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from finance import tco
+from finance.choices import CostCategory, Expenditure, NodeKind
+from finance.models import (
+    CostItem,
+    CostPool,
+    ExchangeRate,
+    Period,
+    PoolAllocation,
+)
+from portfolio.choices import ApplicationLifecycle, ServiceLifecycle
+from portfolio.models import (
+    Application,
+    ApplicationSupport,
+    Contract,
+    ContractCoverage,
+    Service,
+    ServiceDependency,
+    Subscription,
+)
+
+
+def node_for(service_id, application_id, contract_id, pool_id) -> tco.Node:
+    """The node a cost item (or a row of one) is recorded against: its one target."""
+    if service_id is not None:
+        return (tco.SERVICE, service_id)
+    if application_id is not None:
+        return (tco.APPLICATION, application_id)
+    if contract_id is not None:
+        return (tco.CONTRACT, contract_id)
+    return (tco.POOL, pool_id)
+
+
+def node_labels(nodes) -> dict[tco.Node, str]:
+    wanted: dict[str, list[int]] = {kind: [] for kind in NodeKind.values}
+    for kind, pk in nodes:
+        wanted[kind].append(pk)
+    labels: dict[tco.Node, str] = {}
+    for pk, name in Service.objects.filter(pk__in=wanted[tco.SERVICE]).values_list("pk", "name"):
+        labels[(tco.SERVICE, pk)] = name
+    for pk, name in Application.objects.filter(pk__in=wanted[tco.APPLICATION]).values_list(
+        "pk", "name"
+    ):
+        labels[(tco.APPLICATION, pk)] = name
+    for pk, ref, title in Contract.objects.filter(pk__in=wanted[tco.CONTRACT]).values_list(
+        "pk", "reference", "title"
+    ):
+        labels[(tco.CONTRACT, pk)] = f"{ref} {title}"
+    for pk, name in CostPool.objects.filter(pk__in=wanted[tco.POOL]).values_list("pk", "name"):
+        labels[(tco.POOL, pk)] = name
+    return labels
+
+
+@dataclass
+class LoadedInputs:
+    """The engine's inputs for one period, plus what only the results need."""
+
+    inputs: tco.Inputs
+    # (node, currency, source period label) → original amount without a rate
+    unconverted: dict[tuple[tco.Node, str, str], Decimal] = field(default_factory=dict)
+    revenue: dict[int, Decimal] = field(default_factory=dict)
+    units: dict[int, Decimal] = field(default_factory=dict)
+    unit_names: dict[int, str] = field(default_factory=dict)
+    revenue_unconverted: dict[str, Decimal] = field(default_factory=dict)
+    cost_groups: int = 0
+
+
+# --- The rules the roll-up and the lineage share ---------------------------------------------
+
+# A cost item's share of the month %(serial)s in whole cents: an opex item all of it in its own
+# month, a capex item spread over its months, the odd cents going to its first months. SQL over
+# a cost item ``ci`` joined to its period ``p``; ITEM_IN_MONTH_SQL picks the items with a share.
+ITEM_SHARE_CENTS_SQL = """
+    ROUND(ci.amount * 100)::bigint / ci.spread_months
+    + CASE WHEN %(serial)s - p.serial < MOD(ROUND(ci.amount * 100)::bigint, ci.spread_months)
+           THEN 1 ELSE 0 END
+"""
+ITEM_IN_MONTH_SQL = "p.serial <= %(serial)s AND p.serial + ci.spread_months > %(serial)s"
+
+
+def monthly_share_cents(annual_cents: int, month: int) -> int:
+    """A twelfth of an annual amount in whole cents; the cents left over go to the first
+    months of the calendar year, so any twelve consecutive months add up to the amount."""
+    base, extra = divmod(annual_cents, 12)
+    return base + (1 if month <= extra else 0)
+
+
+def mid_month_start(period: Period) -> datetime.datetime:
+    """The start of the middle day of ``period`` in the server's time zone: a record retired
+    before it no longer counts for the month."""
+    mid = period.mid_month
+    return timezone.make_aware(datetime.datetime(mid.year, mid.month, mid.day))
+
+
+def contracts_in_force(period: Period) -> Q:
+    """Contracts in force at mid-month: started by the middle day of ``period``, not ended
+    before it, and not retired before it began (mid_month_start)."""
+    mid = period.mid_month
+    return (
+        Q(start_date__lte=mid)
+        & (Q(end_date__isnull=True) | Q(end_date__gte=mid))
+        & (Q(retired_at__isnull=True) | Q(retired_at__gte=mid_month_start(period)))
+    )
+
+
+@dataclass(frozen=True)
+class MonthlyRates:
+    """The exchange rates of some months, by (period id, currency)."""
+
+    by_month: dict[tuple[int, str], Decimal]
+
+    def rate(self, currency: str, period_id: int) -> Decimal | None:
+        """The rate of ``currency`` in the month ``period_id`` (reporting currency per unit):
+        1 for the reporting currency, the month's own recorded rate otherwise, None when the
+        month has none (the amount then stays unconverted, in its own currency)."""
+        if currency == settings.PORTICO_CURRENCY:
+            return Decimal(1)
+        return self.by_month.get((period_id, currency))
+
+
+def monthly_rates(*, period_ids) -> MonthlyRates:
+    """The recorded rates of the months ``period_ids``, in one query."""
+    return MonthlyRates(
+        {
+            (period_id, currency): rate
+            for period_id, currency, rate in ExchangeRate.objects.filter(
+                period_id__in=set(period_ids)
+            ).values_list("period_id", "currency", "rate")
+        }
+    )
+
+
+# --- The inputs of one period -----------------------------------------------------------------
+
+# Each item's share of this month in whole cents (ITEM_SHARE_CENTS_SQL), summed exactly by
+# target, category, opex/capex, currency and the item's own period (whose rate converts it).
+COST_SHARES_SQL = f"""
+    SELECT ci.service_id, ci.application_id, ci.contract_id, ci.pool_id,
+           ci.category, ci.expenditure, ci.currency, ci.period_id,
+           SUM({ITEM_SHARE_CENTS_SQL}) AS cents
+      FROM {{items}} ci
+      JOIN {{periods}} p ON p.id = ci.period_id
+     WHERE {ITEM_IN_MONTH_SQL}
+     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+     ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+"""
+
+REVENUE_SQL = """
+    SELECT s.service_id, s.currency,
+           COALESCE(SUM(s.annual_charge), 0) AS annual,
+           COALESCE(SUM(CASE WHEN s.annual_charge IS NULL
+                             THEN s.units * s.price_per_unit END), 0) AS monthly,
+           SUM(s.units) AS units, MIN(s.unit_name), MAX(s.unit_name)
+      FROM {subscriptions} s
+     WHERE s.start_date <= %(mid)s AND (s.end_date IS NULL OR s.end_date >= %(mid)s)
+       AND (s.retired_at IS NULL OR s.retired_at >= %(mid_time)s)
+     GROUP BY s.service_id, s.currency
+     ORDER BY s.service_id, s.currency
+"""
+
+
+def load_inputs(*, period: Period) -> LoadedInputs:
+    """Everything the engine needs for ``period``, in a fixed number of set-based queries."""
+    serial = period.serial
+
+    nodes: dict[tco.Node, bool] = {}
+    for pk, lifecycle in Service.objects.values_list("pk", "lifecycle"):
+        nodes[(tco.SERVICE, pk)] = lifecycle == ServiceLifecycle.RETIRED
+    for pk, lifecycle, retired_at in Application.objects.values_list(
+        "pk", "lifecycle", "retired_at"
+    ):
+        retired = lifecycle == ApplicationLifecycle.RETIRED or retired_at is not None
+        nodes[(tco.APPLICATION, pk)] = retired
+    for pk, retired_at in Contract.objects.values_list("pk", "retired_at"):
+        nodes[(tco.CONTRACT, pk)] = retired_at is not None
+    for pk, retired_at in CostPool.objects.values_list("pk", "retired_at"):
+        nodes[(tco.POOL, pk)] = retired_at is not None
+
+    edges: list[tco.Edge] = []
+    for application_id, service_id, weight in ApplicationSupport.objects.values_list(
+        "application_id", "service_id", "weight"
+    ):
+        edges.append(tco.Edge((tco.APPLICATION, application_id), (tco.SERVICE, service_id), weight))
+    for contract_id, service_id, application_id, weight in ContractCoverage.objects.values_list(
+        "contract_id", "service_id", "application_id", "weight"
+    ):
+        target = (
+            (tco.SERVICE, service_id)
+            if service_id is not None
+            else (tco.APPLICATION, application_id)
+        )
+        edges.append(tco.Edge((tco.CONTRACT, contract_id), target, weight))
+    for pool_id, service_id, weight in PoolAllocation.objects.values_list(
+        "pool_id", "service_id", "weight"
+    ):
+        edges.append(tco.Edge((tco.POOL, pool_id), (tco.SERVICE, service_id), weight))
+    for provider_id, consumer_id, weight in ServiceDependency.objects.values_list(
+        "provider_id", "consumer_id", "weight"
+    ):
+        edges.append(tco.Edge((tco.SERVICE, provider_id), (tco.SERVICE, consumer_id), weight))
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            COST_SHARES_SQL.format(items=CostItem._meta.db_table, periods=Period._meta.db_table),
+            {"serial": serial},
+        )
+        groups = cursor.fetchall()
+    rates = monthly_rates(period_ids={period.pk} | {row[7] for row in groups})
+    loaded = LoadedInputs(inputs=tco.Inputs(nodes=nodes, costs={}, edges=edges))
+    loaded.cost_groups = len(groups)
+    costs = loaded.inputs.costs
+    cell_index = tco.CELL_INDEX
+    unconverted_periods: set[int] = set()
+    with localcontext() as ctx:
+        ctx.prec = tco.PRECISION
+        for s_id, a_id, c_id, p_id, category, expenditure, currency, period_id, cents in groups:
+            node = node_for(s_id, a_id, c_id, p_id)
+            rate = rates.rate(currency, period_id)
+            if rate is None:
+                key = (node, currency, period_id)
+                loaded.unconverted[key] = loaded.unconverted.get(key, Decimal(0)) + Decimal(
+                    cents
+                ).scaleb(-2)
+                unconverted_periods.add(period_id)
+                continue
+            vector = costs.get(node)
+            if vector is None:
+                vector = costs[node] = tco.zeros()
+            vector[cell_index[(category, expenditure)]] += (Decimal(cents) * rate).scaleb(-2)
+
+        vendor_cell = tco.CELL_INDEX[(CostCategory.VENDOR.value, Expenditure.OPEX.value)]
+        for pk, currency, annual_value in Contract.objects.filter(
+            contracts_in_force(period)
+        ).values_list("pk", "currency", "annual_value"):
+            cents = monthly_share_cents(int(annual_value * 100), period.month)
+            if not cents:
+                continue
+            node = (tco.CONTRACT, pk)
+            rate = rates.rate(currency, period.pk)
+            if rate is None:
+                key = (node, currency, period.pk)
+                loaded.unconverted[key] = loaded.unconverted.get(key, Decimal(0)) + Decimal(
+                    cents
+                ).scaleb(-2)
+                unconverted_periods.add(period.pk)
+                continue
+            vector = costs.get(node)
+            if vector is None:
+                vector = costs[node] = tco.zeros()
+            vector[vendor_cell] += Decimal(cents) * rate / 100
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                REVENUE_SQL.format(subscriptions=Subscription._meta.db_table),
+                {"mid": period.mid_month, "mid_time": mid_month_start(period)},
+            )
+            for service_id, currency, annual, monthly, units, first, last in cursor.fetchall():
+                amount = annual / 12 + monthly
+                rate = rates.rate(currency, period.pk)
+                if rate is None:
+                    loaded.revenue_unconverted[currency] = (
+                        loaded.revenue_unconverted.get(currency, Decimal(0)) + amount
+                    )
+                else:
+                    loaded.revenue[service_id] = (
+                        loaded.revenue.get(service_id, Decimal(0)) + amount * rate
+                    )
+                loaded.units[service_id] = loaded.units.get(service_id, Decimal(0)) + units
+                name = first if first == last else "units"
+                previous = loaded.unit_names.get(service_id)
+                loaded.unit_names[service_id] = name if previous in (None, name) else "units"
+    # The unconverted amounts name the month whose rate is missing by its label.
+    labels = {
+        pk: f"{year:04d}-{month:02d}"
+        for pk, year, month in Period.objects.filter(pk__in=unconverted_periods).values_list(
+            "pk", "year", "month"
+        )
+    }
+    loaded.unconverted = {
+        (node, currency, labels[period_id]): amount
+        for (node, currency, period_id), amount in loaded.unconverted.items()
+    }
+    return loaded

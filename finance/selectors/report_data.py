@@ -1,0 +1,245 @@
+"""The figures of a finance report over one or more closed months, and the reads of report
+runs."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import F, Prefetch, Q, QuerySet
+
+from finance import tco
+from finance.choices import PeriodStatus
+from finance.filtersets import FundServicesFilterSet
+from finance.models import (
+    Period,
+    ReportFile,
+    ReportRun,
+    TcoResult,
+    TcoUnallocated,
+)
+from finance.selectors.results import period_totals, tco_categories
+from maturity.selectors import mismatches
+from portfolio.models import (
+    Subscription,
+)
+
+# --- Scheduled reports: the figures of one or more closed months ----------------------------
+
+# A result's TCO split by category and by opex/capex (its tco_* fields).
+RESULT_SPLITS = (*(f"tco_{category}" for category in tco.CATEGORIES), "tco_opex", "tco_capex")
+REPORT_MONEY = (*RESULT_SPLITS, *tco.FIGURES, "revenue", "margin")
+
+
+def closed_months_with_results() -> set[int]:
+    """The serials of closed months that have results in their current version."""
+    return set(
+        Period.objects.filter(
+            status=PeriodStatus.CLOSED,
+            results__version=F("current_version"),
+        )
+        .values_list("serial", flat=True)
+        .distinct()
+    )
+
+
+def _current_versions(periods: list[Period]) -> Q:
+    """Rows of the current version of each of ``periods`` (results or unallocated lines)."""
+    condition = Q(pk__in=[])
+    for period in periods:
+        condition |= Q(period=period, version=period.current_version)
+    return condition
+
+
+def _current_results(periods: list[Period]) -> QuerySet:
+    return TcoResult.objects.filter(_current_versions(periods))
+
+
+def scoped_results(*, periods: list[Period], scope: dict) -> QuerySet:
+    """The current results of ``periods`` narrowed by ``scope``: the Fund services page's
+    filters (FundServicesFilterSet) with the values that page takes. A scope that no longer
+    fits (a customer renamed, an owner gone) is refused, naming the filter."""
+    filterset = FundServicesFilterSet(scope or {}, _current_results(periods))
+    if not filterset.is_valid():
+        problems = [
+            f"{filterset.form.fields[name].label}: {' '.join(errors)}"
+            if name in filterset.form.fields
+            else " ".join(errors)
+            for name, errors in filterset.errors.items()
+        ]
+        raise ValidationError({"scope": problems})
+    return filterset.qs
+
+
+def report_services(*, periods: list[Period], scope: dict) -> list[dict]:
+    """One row per service in scope, its figures summed over ``periods`` (highest TCO first).
+
+    Ratios are worked out from the sums: recovery = revenue / kept, unit cost = TCO / units
+    (for several months, the cost of a unit for a month, on average).
+    """
+    rows: dict[int, dict] = {}
+    results = scoped_results(periods=periods, scope=scope).select_related(
+        "service", "service__owner"
+    )
+    for result in results.order_by("service__name", "period__serial"):
+        row = rows.get(result.service_id)
+        if row is None:
+            row = rows[result.service_id] = {
+                "service": result.service,
+                "units": Decimal(0),
+                "unit_names": set(),
+                **dict.fromkeys(REPORT_MONEY, Decimal(0)),
+            }
+        for name in REPORT_MONEY:
+            row[name] += getattr(result, name)
+        row["units"] += result.consumed_units
+        if result.unit_name:
+            row["unit_names"].add(result.unit_name)
+    for row in rows.values():
+        row["received"] = (
+            row["received_applications"]
+            + row["received_contracts"]
+            + row["received_pools"]
+            + row["received_services"]
+        )
+        row["recovery_ratio"] = (
+            (row["revenue"] / row["kept"]).quantize(Decimal("0.0001")) if (row["kept"]) else None
+        )
+        row["unit_cost"] = (
+            (row["tco"] / row["units"]).quantize(Decimal("0.01")) if (row["units"]) else None
+        )
+        names = row.pop("unit_names")
+        row["unit_name"] = names.pop() if len(names) == 1 else ("units" if names else "")
+    return sorted(rows.values(), key=lambda row: (-row["tco"], row["service"].name))
+
+
+def report_totals(*, periods: list[Period]) -> dict:
+    """``period_totals`` of each month and their sum (organisation-wide, whatever a report's
+    scope): the ledger's input against kept + unallocated, month by month and in total."""
+    months = []
+    total = dict.fromkeys(("input", "kept", "unallocated", "revenue", "margin"), Decimal(0))
+    for period in sorted(periods, key=lambda p: p.serial):
+        figures = period_totals(period=period)
+        months.append({"period": period, "version": period.current_version, **figures})
+        for name in total:
+            total[name] += figures[name]
+    return {**total, "months": months}
+
+
+def reconciliation_by_category(*, periods: list[Period]) -> list[dict]:
+    """Input, kept and unallocated by cost category over ``periods``, from the cents the
+    roll-up stored per category, so each line balances to the cent."""
+    kept = dict.fromkeys(tco.CATEGORIES, 0)
+    unallocated = dict.fromkeys(tco.CATEGORIES, 0)
+    for breakdown in _current_results(periods).values_list("breakdown", flat=True):
+        for category, cells in breakdown.get("kept", {}).items():
+            kept[category] += sum(cells.values())
+    for breakdown in TcoUnallocated.objects.filter(
+        _current_versions(periods), amount__isnull=False
+    ).values_list("breakdown", flat=True):
+        for category, cells in breakdown.items():
+            unallocated[category] += sum(cells.values())
+    rows = []
+    for category, label in tco_categories():
+        rows.append(
+            {
+                "category": category,
+                "label": label,
+                "kept": Decimal(kept[category]).scaleb(-2),
+                "unallocated": Decimal(unallocated[category]).scaleb(-2),
+                "input": Decimal(kept[category] + unallocated[category]).scaleb(-2),
+            }
+        )
+    return rows
+
+
+def report_unallocated(*, periods: list[Period]) -> list[dict]:
+    """What reached no service over ``periods``, by source and reason, the months it
+    happened in, summed (cost without a rate in its own currency)."""
+    grouped: dict[tuple, dict] = {}
+    rows = TcoUnallocated.objects.filter(_current_versions(periods)).select_related("period")
+    for row in rows.order_by("period__serial", "id"):
+        key = (row.source_kind, row.source_id, row.reason, row.original_currency)
+        entry = grouped.get(key)
+        if entry is None:
+            entry = grouped[key] = {
+                "source_kind": row.get_source_kind_display(),
+                "source_label": row.source_label,
+                "reason": row.get_reason_display(),
+                "detail": row.detail,
+                "amount": None,
+                "original_amount": None,
+                "original_currency": row.original_currency,
+                "months": [],
+            }
+        if row.amount is not None:
+            entry["amount"] = (entry["amount"] or Decimal(0)) + row.amount
+        if row.original_amount is not None:
+            entry["original_amount"] = (entry["original_amount"] or Decimal(0)) + (
+                row.original_amount
+            )
+        if row.period.label not in entry["months"]:
+            entry["months"].append(row.period.label)
+    return sorted(
+        grouped.values(),
+        key=lambda e: (e["reason"], -(e["amount"] or Decimal(0)), e["source_label"]),
+    )
+
+
+def report_mismatches(*, service_ids) -> tuple[dict[int, list], list[dict]]:
+    """The maturity mismatches (maturity.selectors.mismatches) of the customers that
+    subscribe to any of ``service_ids``: by service, and each relationship with its services."""
+    found = {relationship.customer.pk: relationship for relationship in mismatches()}
+    if not found:
+        return {}, []
+    pairs = (
+        Subscription.objects.filter(
+            customer_id__in=found, service_id__in=list(service_ids), retired_at__isnull=True
+        )
+        .values_list("service_id", "customer_id", "service__name")
+        .distinct()
+        .order_by("service__name")
+    )
+    by_service: dict[int, list] = {}
+    services_of: dict[int, list[str]] = {}
+    for service_id, customer_id, service_name in pairs:
+        by_service.setdefault(service_id, []).append(found[customer_id])
+        names = services_of.setdefault(customer_id, [])
+        if service_name not in names:
+            names.append(service_name)
+    relationships = [
+        {"relationship": relationship, "services": services_of[pk]}
+        for pk, relationship in found.items()
+        if pk in services_of
+    ]
+    relationships.sort(
+        key=lambda r: (-r["relationship"].mismatch.gap, r["relationship"].customer.name)
+    )
+    return by_service, relationships
+
+
+# --- Scheduled reports ---------------------------------------------------------------------
+
+
+def last_report_runs(definitions) -> dict[int, ReportRun]:
+    """The latest run of each of ``definitions``, by definition id, in one query."""
+    runs = (
+        ReportRun.objects.filter(definition__in=definitions)
+        .order_by("definition_id", "-started_at", "-id")
+        .distinct("definition_id")
+    )
+    return {run.definition_id: run for run in runs}
+
+
+def report_runs_with_files(runs: QuerySet) -> QuerySet:
+    """``runs`` with their definition, requester and files (without the files' content)."""
+    return runs.select_related("definition", "requested_by").prefetch_related(
+        Prefetch("files", queryset=ReportFile.objects.defer("content").order_by("format"))
+    )
+
+
+def report_already_emailed(*, definition, period_key: str) -> bool:
+    """Whether the report for ``period_key`` went out already: a run (there is one per
+    report and period) then files the report again without e-mailing it unless asked to
+    resend (services.run_report)."""
+    return ReportRun.objects.filter(
+        definition=definition, period_key=period_key, emailed_at__isnull=False
+    ).exists()

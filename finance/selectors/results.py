@@ -1,0 +1,347 @@
+"""Reads of the stored TCO results: a period's figures and versions, a service's panel and
+cost completeness, the flow chart."""
+
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from finance import charts, tco
+from finance.choices import CostCategory, PeriodStatus, UnallocatedReason
+from finance.models import (
+    CostItem,
+    Period,
+    TcoFlow,
+    TcoResult,
+    TcoRun,
+    TcoUnallocated,
+)
+from portfolio.models import (
+    ApplicationSupport,
+    Contract,
+    ContractCoverage,
+    Service,
+    Subscription,
+)
+
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+
+
+def periods_with_results() -> QuerySet:
+    return Period.objects.filter(results__isnull=False).distinct().order_by("-serial")
+
+
+def default_period() -> Period | None:
+    """The period a page shows unless told: the latest one with results."""
+    return periods_with_results().first()
+
+
+def previous_period(period: Period) -> Period | None:
+    return Period.objects.filter(serial=period.serial - 1).first()
+
+
+def results_for(*, period: Period, version: int | None = None) -> QuerySet:
+    return TcoResult.objects.filter(
+        period=period, version=version or period.current_version
+    ).select_related("service", "service__owner")
+
+
+def services_with_tco(*, period: Period, version: int | None = None) -> QuerySet:
+    """Each service's result in ``period``, with its TCO in the previous month
+    (``previous_tco``, None when there is none) for the change."""
+    previous = previous_period(period)
+    queryset = results_for(period=period, version=version)
+    if previous is None:
+        return queryset.annotate(previous_tco=Subquery(TcoResult.objects.none().values("tco")))
+    earlier = TcoResult.objects.filter(
+        period=previous, version=previous.current_version, service=OuterRef("service")
+    ).values("tco")[:1]
+    return queryset.annotate(previous_tco=Subquery(earlier, output_field=MONEY))
+
+
+def period_totals(*, period: Period, version: int | None = None) -> dict:
+    version = version or period.current_version
+    totals = TcoResult.objects.filter(period=period, version=version).aggregate(
+        kept=Coalesce(Sum("kept"), Decimal(0), output_field=MONEY),
+        revenue=Coalesce(Sum("revenue"), Decimal(0), output_field=MONEY),
+        **{
+            f"kept_{category}": Coalesce(
+                Sum(f"tco_{category}", filter=Q(passed_on=0)), Decimal(0), output_field=MONEY
+            )
+            for category in tco.CATEGORIES
+        },
+    )
+    totals["unallocated"] = TcoUnallocated.objects.filter(
+        period=period, version=version, amount__isnull=False
+    ).aggregate(total=Coalesce(Sum("amount"), Decimal(0), output_field=MONEY))["total"]
+    totals["margin"] = totals["revenue"] - totals["kept"]
+    run = (
+        TcoRun.objects.filter(period=period, version=version, outcome="succeeded")
+        .order_by("-started_at")
+        .first()
+    )
+    totals["run"] = run
+    # The input as the roll-up read it from the ledger, so that "input = kept + unallocated"
+    # is a check of the results, not a definition.
+    allocated = totals["kept"] + totals["unallocated"]
+    totals["input"] = allocated if run is None or run.input_total is None else run.input_total
+    return totals
+
+
+def unallocated_for(*, period: Period, version: int | None = None) -> list[TcoUnallocated]:
+    return list(
+        TcoUnallocated.objects.filter(
+            period=period, version=version or period.current_version
+        ).order_by("reason", "-amount", "source_label")
+    )
+
+
+def period_versions(
+    *, period: Period, compare: int | None = None
+) -> tuple[list[dict], dict | None]:
+    """The totals of each version of ``period``, newest first, and what the current version
+    changed against version ``compare`` (default: the one before; None when there is one
+    version only). Each version's totals are read once."""
+    totals = {
+        version: period_totals(period=period, version=version)
+        for version in range(period.current_version, 0, -1)
+    }
+    versions = [{"number": version, **values} for version, values in totals.items()]
+    if period.current_version == 1:
+        return versions, None
+    new = period.current_version
+    old = min(max(compare or new - 1, 1), new - 1)
+    return versions, version_differences(period=period, old=old, new=new, totals=totals)
+
+
+def version_differences(
+    *, period: Period, old: int, new: int, totals: dict[int, dict] | None = None
+) -> dict:
+    """What a restatement changed: per service (only those that moved) and in total.
+    ``totals`` are the versions' period_totals when the caller has them already."""
+    rows = {}
+    for result in TcoResult.objects.filter(period=period, version__in=(old, new)).select_related(
+        "service"
+    ):
+        entry = rows.setdefault(
+            result.service_id, {"service": result.service, "old": None, "new": None}
+        )
+        entry["old" if result.version == old else "new"] = result
+    changed = []
+    for entry in rows.values():
+        old_tco = entry["old"].tco if entry["old"] else Decimal(0)
+        new_tco = entry["new"].tco if entry["new"] else Decimal(0)
+        old_kept = entry["old"].kept if entry["old"] else Decimal(0)
+        new_kept = entry["new"].kept if entry["new"] else Decimal(0)
+        old_revenue = entry["old"].revenue if entry["old"] else Decimal(0)
+        new_revenue = entry["new"].revenue if entry["new"] else Decimal(0)
+        if (old_tco, old_kept, old_revenue) == (new_tco, new_kept, new_revenue):
+            continue
+        changed.append(
+            {
+                **entry,
+                "old_tco": old_tco,
+                "new_tco": new_tco,
+                "tco_change": new_tco - old_tco,
+                "kept_change": new_kept - old_kept,
+                "revenue_change": new_revenue - old_revenue,
+            }
+        )
+    changed.sort(key=lambda row: (-abs(row["tco_change"]), row["service"].name))
+    totals = totals or {}
+    old_totals = totals.get(old) or period_totals(period=period, version=old)
+    new_totals = totals.get(new) or period_totals(period=period, version=new)
+    return {
+        "old": old,
+        "new": new,
+        "rows": changed,
+        "input_change": new_totals["input"] - old_totals["input"],
+        "kept_change": new_totals["kept"] - old_totals["kept"],
+        "unallocated_change": new_totals["unallocated"] - old_totals["unallocated"],
+        "old_totals": old_totals,
+        "new_totals": new_totals,
+    }
+
+
+# --- Cost completeness of one service ------------------------------------------------------
+
+
+def cost_completeness(*, service: Service, period: Period | None) -> dict:
+    """Whether the cost picture of ``service`` in ``period`` is complete, check by check:
+    read-only information for the service page."""
+    checks = []
+    if period is None:
+        return {"period": None, "checks": [], "complete": False}
+    result = TcoResult.objects.filter(
+        period=period, version=period.current_version, service=service
+    ).first()
+    checks.append(
+        {
+            "label": f"Cost reaches the service in {period}",
+            "ok": result is not None and result.tco > 0,
+            "detail": "" if result is not None and result.tco > 0 else "No cost at all.",
+        }
+    )
+    supports = list(
+        ApplicationSupport.objects.filter(service=service, application__retired_at__isnull=True)
+        .exclude(application__lifecycle="retired")
+        .values_list("application_id", "application__name")
+    )
+    application_ids = [pk for pk, _ in supports]
+    with_cost = set(
+        CostItem.objects.filter(application_id__in=application_ids, period=period).values_list(
+            "application_id", flat=True
+        )
+    ) | set(
+        ContractCoverage.objects.filter(application_id__in=application_ids).values_list(
+            "application_id", flat=True
+        )
+    )
+    missing = [name for pk, name in supports if pk not in with_cost]
+    checks.append(
+        {
+            "label": "Every supporting application has cost",
+            "ok": not missing,
+            "detail": ("No cost this period: " + ", ".join(missing)) if missing else "",
+        }
+    )
+    mid = period.mid_month
+    contracts = list(
+        Contract.objects.filter(coverages__service=service)
+        .distinct()
+        .values_list("reference", "annual_value", "start_date", "end_date")
+    )
+    idle = [
+        reference
+        for reference, value, start, end in contracts
+        if not value or start > mid or (end is not None and end < mid)
+    ]
+    checks.append(
+        {
+            "label": "Every underpinning contract brings a value this month",
+            "ok": not idle,
+            "detail": ("No value or out of term: " + ", ".join(idle)) if idle else "",
+        }
+    )
+    related = Q(source_kind=tco.SERVICE, source_id=service.pk) | Q(
+        source_kind=tco.APPLICATION, source_id__in=application_ids
+    )
+    no_rate = TcoUnallocated.objects.filter(
+        related,
+        period=period,
+        version=period.current_version,
+        reason=UnallocatedReason.NO_RATE,
+    ).values_list("original_currency", flat=True)
+    currencies = sorted(set(no_rate))
+    checks.append(
+        {
+            "label": "Every currency has a rate",
+            "ok": not currencies,
+            "detail": ("Missing: " + ", ".join(currencies)) if currencies else "",
+        }
+    )
+    if service.kind != "supporting":
+        has_revenue = Subscription.objects.filter(service=service, retired_at__isnull=True).exists()
+        checks.append(
+            {
+                "label": "Revenue or charge is recorded",
+                "ok": has_revenue,
+                "detail": "" if has_revenue else "No subscription: no revenue to compare.",
+            }
+        )
+    return {
+        "period": period,
+        "checks": checks,
+        "complete": all(check["ok"] for check in checks),
+    }
+
+
+def service_panel(*, request, service: Service) -> dict:
+    """The TCO panel of a service page: the period asked for (``?tco_period=``) or the
+    latest with a result for this service."""
+    periods = list(
+        Period.objects.filter(results__service=service).distinct().order_by("-serial")[:24]
+    )
+    wanted = request.GET.get("tco_period", "") if request is not None else ""
+    period = next((p for p in periods if p.label == wanted), periods[0] if periods else None)
+    result = previous = None
+    versions = []
+    if period is not None:
+        result = TcoResult.objects.filter(
+            period=period, version=period.current_version, service=service
+        ).first()
+        before = previous_period(period)
+        if before is not None:
+            previous = TcoResult.objects.filter(
+                period=before, version=before.current_version, service=service
+            ).first()
+        versions = list(
+            TcoResult.objects.filter(period=period, service=service)
+            .order_by("version")
+            .values_list("version", "tco")
+        )
+    rows = []
+    if result is not None:
+        for category, label in tco_categories():
+            cells = result.breakdown.get("tco", {}).get(category, {})
+            rows.append(
+                {
+                    "label": label,
+                    "opex": Decimal(cells.get("opex", 0)) / 100,
+                    "capex": Decimal(cells.get("capex", 0)) / 100,
+                    "total": getattr(result, f"tco_{category}"),
+                }
+            )
+    return {
+        "periods": periods,
+        "period": period,
+        "result": result,
+        "previous": previous,
+        "change": (result.tco - previous.tco) if result and previous else None,
+        "rows": rows,
+        "versions": versions if len(versions) > 1 else [],
+        "completeness": cost_completeness(service=service, period=period),
+        "closed": period is not None and period.status == PeriodStatus.CLOSED,
+    }
+
+
+def tco_categories():
+    return CostCategory.choices
+
+
+def sankey(*, period: Period, version: int | None = None):
+    """The period's flow chart, laid out (finance.charts)."""
+    version = version or period.current_version
+    run = (
+        TcoRun.objects.filter(period=period, version=version, outcome="succeeded")
+        .order_by("-started_at")
+        .first()
+    )
+    results = list(
+        TcoResult.objects.filter(period=period, version=version).only("service_id", *tco.FIGURES)
+    )
+    flows = list(
+        TcoFlow.objects.filter(period=period, version=version).values_list(
+            "source_kind", "source_id", "target_kind", "target_id", "amount"
+        )
+    )
+    unallocated = list(
+        TcoUnallocated.objects.filter(
+            period=period, version=version, amount__isnull=False
+        ).values_list("source_kind", "source_id", "amount")
+    )
+    pattern = reverse("portfolio:service_detail", args=["slug-placeholder"])
+    services = {
+        pk: (name, pattern.replace("slug-placeholder", slug))
+        for pk, name, slug in Service.objects.filter(
+            pk__in=[r.service_id for r in results]
+        ).values_list("pk", "name", "slug")
+    }
+    return charts.build(
+        inputs_by_kind=run.inputs_by_kind if run else {},
+        results=results,
+        flows=flows,
+        unallocated=unallocated,
+        services=services,
+    )

@@ -1,0 +1,205 @@
+"""Lineage: where a service's TCO in a period came from, computed on demand from today's
+data (never stored per pair)."""
+
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+
+from django.db import connection
+
+from finance import tco
+from finance.choices import NodeKind
+from finance.models import (
+    CostItem,
+    Period,
+    TcoResult,
+)
+from finance.selectors.inputs import (
+    ITEM_IN_MONTH_SQL,
+    ITEM_SHARE_CENTS_SQL,
+    contracts_in_force,
+    load_inputs,
+    monthly_rates,
+    monthly_share_cents,
+    node_for,
+    node_labels,
+)
+from portfolio.models import (
+    Contract,
+    Service,
+)
+
+ITEMS_SQL = f"""
+    SELECT ci.id, ci.description, ci.service_id, ci.application_id, ci.contract_id, ci.pool_id,
+           ci.category, ci.expenditure, ci.currency, ci.amount, ci.spread_months, ci.period_id,
+           {ITEM_SHARE_CENTS_SQL} AS cents
+      FROM {{items}} ci
+      JOIN {{periods}} p ON p.id = ci.period_id
+     WHERE {ITEM_IN_MONTH_SQL}
+       AND (ci.service_id = ANY(%(services)s) OR ci.application_id = ANY(%(applications)s)
+            OR ci.contract_id = ANY(%(contracts)s) OR ci.pool_id = ANY(%(pools)s))
+"""
+
+
+@dataclass
+class LineageLine:
+    kind: str  # "item" or "contract value"
+    label: str
+    node: tco.Node
+    node_label: str
+    category: str
+    expenditure: str
+    original: Decimal
+    currency: str
+    contribution: Decimal
+    item_id: int | None = None
+    converted: bool = True
+
+
+@dataclass
+class LineageEdge:
+    source: tco.Node
+    target: tco.Node
+    source_label: str
+    target_label: str
+    weight: Decimal
+    flow: Decimal
+    contribution: Decimal
+
+
+def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -> dict:
+    """Where ``service``'s fully-loaded TCO in ``period`` came from: the cost items (and
+    contract values) and the edges, each with the part of it that reaches this service.
+
+    Computed from today's data; for a closed period the frozen figure may differ, and the
+    result says so. A caller tracing many services of one period passes the period's
+    ``load_inputs`` once as ``loaded``.
+    """
+    target = (tco.SERVICE, service.pk)
+    if loaded is None:
+        loaded = load_inputs(period=period)
+    factor = tco.absorption(loaded.inputs, target)
+    upstream = set(factor)
+    restricted = tco.Inputs(
+        nodes=loaded.inputs.nodes,
+        costs={node: vector for node, vector in loaded.inputs.costs.items() if node in upstream},
+        edges=[edge for edge in loaded.inputs.edges if edge.source in upstream],
+    )
+    allocation = tco.allocate(restricted)
+    gross = sum(allocation.gross.get(target, tco.zeros()), Decimal(0))
+    by_kind: dict[str, list[int]] = {kind: [] for kind in NodeKind.values}
+    for kind, pk in upstream:
+        by_kind[kind].append(pk)
+    labels = node_labels(upstream)
+
+    lines: list[LineageLine] = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ITEMS_SQL.format(items=CostItem._meta.db_table, periods=Period._meta.db_table),
+            {
+                "serial": period.serial,
+                "services": by_kind[tco.SERVICE],
+                "applications": by_kind[tco.APPLICATION],
+                "contracts": by_kind[tco.CONTRACT],
+                "pools": by_kind[tco.POOL],
+            },
+        )
+        items = cursor.fetchall()
+    rates = monthly_rates(period_ids={period.pk} | {row[11] for row in items})
+    with localcontext() as ctx:
+        ctx.prec = tco.PRECISION
+        for row in items:
+            (
+                pk,
+                description,
+                s_id,
+                a_id,
+                c_id,
+                p_id,
+                category,
+                expenditure,
+                currency,
+                amount,
+                spread,
+                period_id,
+                cents,
+            ) = row
+            node = node_for(s_id, a_id, c_id, p_id)
+            rate = rates.rate(currency, period_id)
+            share = Decimal(cents) / 100
+            contribution = share * rate * factor[node] if rate is not None else Decimal(0)
+            label = description if spread == 1 else f"{description} (1/{spread} of {amount})"
+            lines.append(
+                LineageLine(
+                    "item",
+                    label,
+                    node,
+                    labels.get(node, ""),
+                    category,
+                    expenditure,
+                    share,
+                    currency,
+                    contribution,
+                    pk,
+                    rate is not None,
+                )
+            )
+        in_force = Contract.objects.filter(contracts_in_force(period), pk__in=by_kind[tco.CONTRACT])
+        for contract in in_force.order_by("pk"):
+            node = (tco.CONTRACT, contract.pk)
+            share = Decimal(monthly_share_cents(int(contract.annual_value * 100), period.month))
+            share /= 100
+            rate = rates.rate(contract.currency, period.pk)
+            contribution = share * rate * factor[node] if rate is not None else Decimal(0)
+            lines.append(
+                LineageLine(
+                    "contract value",
+                    f"A twelfth of {contract.annual_value:,.2f} {contract.currency} a year",
+                    node,
+                    labels.get(node, ""),
+                    "vendor",
+                    "opex",
+                    share,
+                    contract.currency,
+                    contribution,
+                    None,
+                    rate is not None,
+                )
+            )
+        edges = []
+        for edge in restricted.edges:
+            flow = allocation.flows.get((edge.source, edge.target))
+            reach = factor.get(edge.target)
+            if not flow or not reach:
+                continue
+            edges.append(
+                LineageEdge(
+                    edge.source,
+                    edge.target,
+                    labels.get(edge.source, ""),
+                    labels.get(edge.target, ""),
+                    edge.weight,
+                    flow,
+                    flow * reach,
+                )
+            )
+        traced = sum((line.contribution for line in lines), Decimal(0))
+    lines.sort(key=lambda line: (-line.contribution, line.label))
+    edges.sort(key=lambda edge: (-edge.contribution, edge.source_label))
+    stored = TcoResult.objects.filter(
+        period=period, version=period.current_version, service=service
+    ).first()
+    recomputed = tco.round_half_even_cents(gross)
+    return {
+        "service": service,
+        "period": period,
+        "lines": lines[:limit],
+        "line_count": len(lines),
+        "edges": edges[:limit],
+        "edge_count": len(edges),
+        "traced": Decimal(tco.round_half_even_cents(traced)).scaleb(-2),
+        "gross": Decimal(recomputed).scaleb(-2),
+        "exact": gross,
+        "stored": stored,
+        "differs": stored is not None and not tco.agrees_to_the_cent(stored.tco, gross),
+        "unconverted": [line for line in lines if not line.converted],
+    }
