@@ -10,6 +10,7 @@ class FinanceConfig(AppConfig):
     def ready(self):
         # Registers the write rules (core.rules) and rights (core.permissions) of the app.
         from finance import services  # noqa: F401
+
         if not 1 <= settings.PORTICO_FISCAL_YEAR_START_MONTH <= 12:
             raise ImproperlyConfigured(
                 "PORTICO_FISCAL_YEAR_START_MONTH must be a month from 1 to 12, not "

@@ -44,9 +44,7 @@ def test_a_service_owner_subscribes_no_one_elses_customer(client, service_owner,
     assert not Subscription.objects.exists()
 
 
-def test_a_service_owner_moves_no_subscription_onto_someone_elses_customer(
-    service_owner, api_for
-):
+def test_a_service_owner_moves_no_subscription_onto_someone_elses_customer(service_owner, api_for):
     subscription = SubscriptionFactory(
         service=ServiceFactory(owner=service_owner),
         customer=CustomerFactory(relationship_manager=service_owner),
