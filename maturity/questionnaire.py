@@ -1,7 +1,7 @@
 """The Value Maturity Model questionnaire: statements per level, for providers and customers.
 
 Each party answers every statement of its kind with No, Partly or Yes (0, 1 or 2 points).
-The level follows from the answers by the rule in ``maturity.services.level_from_answers``.
+The level follows from the answers by the rule in ``maturity.scoring.level_from_answers``.
 Statement codes are stored with the answers, so they never change meaning: reword a statement
 only in ways that keep what it asks, and give a new statement a new code.
 """

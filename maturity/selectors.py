@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from finance.choices import NodeKind, PeriodStatus
 from finance.models import CostItem, Period, PoolAllocation, TcoResult, TcoUnallocated
-from maturity import services
+from maturity import scoring
 from maturity.choices import BalanceElement, MismatchDirection, PartyKind
 from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
 from maturity.questionnaire import LEVELS
@@ -176,14 +176,14 @@ def _relate(customer: Customer, latest: dict[int, Assessment], org: Party | None
         current_subscriptions=getattr(customer, "current_subscription_count", 0),
     )
     if assessment is not None and provider_assessment is not None:
-        direction = services.mismatch_direction(
+        direction = scoring.mismatch_direction(
             provider_level=provider_assessment.level, customer_level=assessment.level
         )
         if direction:
             relationship.mismatch = Mismatch(
                 direction=direction,
                 gap=abs(provider_assessment.level - assessment.level),
-                explanation=services.mismatch_explanation(
+                explanation=scoring.mismatch_explanation(
                     direction=direction,
                     provider=str(provider),
                     provider_level=provider_assessment.level,
@@ -295,11 +295,11 @@ class ElementEvidence:
 
     @property
     def score(self) -> int:
-        return services.share_score(meeting=self.meeting, considered=self.considered)
+        return scoring.share_score(meeting=self.meeting, considered=self.considered)
 
     @property
     def strength(self) -> str:
-        return services.strength(self.score)
+        return scoring.strength(self.score)
 
 
 @dataclass
@@ -318,7 +318,7 @@ class Balance:
 
     @property
     def danger(self) -> str | None:
-        return services.danger_zone(self.scores)
+        return scoring.danger_zone(self.scores)
 
     @property
     def danger_label(self) -> str:
@@ -326,7 +326,7 @@ class Balance:
 
     @property
     def consequence(self) -> str:
-        return services.DANGER_CONSEQUENCES[self.danger] if self.danger else ""
+        return scoring.DANGER_CONSEQUENCES[self.danger] if self.danger else ""
 
 
 def live_customer_facing() -> QuerySet:

@@ -10,7 +10,7 @@ from core import permissions
 from core.generic import ObjectDeleteView, ObjectEditView, PageView, partial_or_page
 from core.permissions import can, require
 from core.rules import Change
-from maturity import charts, selectors, services
+from maturity import charts, scoring, selectors, services
 from maturity.choices import Answer, BalanceElement, PartyKind
 from maturity.forms import AssessmentForm, ProviderUnitForm, SelfAssessmentForm, ServingUnitForm
 from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
@@ -98,16 +98,16 @@ def balance_context(balance, *, history=(), belief=None) -> dict:
             # Today's snapshot is the evidence drawn in full; the outlines are the days before.
             history=[snapshot.scores for snapshot in history if snapshot.taken_on < today],
             belief=belief.scores if belief else None,
-            weak_below=services.WEAK_BELOW,
-            strong_from=services.STRONG_FROM,
+            weak_below=scoring.WEAK_BELOW,
+            strong_from=scoring.STRONG_FROM,
         ),
         "snapshots": list(history),
         "self_assessment": belief,
         "beliefs": belief.scores if belief else {},
-        "strong_from": services.STRONG_FROM,
-        "weak_below": services.WEAK_BELOW,
-        "belief_gap_flag": services.BELIEF_GAP_FLAG,
-        "belief_gap_flag_negative": -services.BELIEF_GAP_FLAG,
+        "strong_from": scoring.STRONG_FROM,
+        "weak_below": scoring.WEAK_BELOW,
+        "belief_gap_flag": scoring.BELIEF_GAP_FLAG,
+        "belief_gap_flag_negative": -scoring.BELIEF_GAP_FLAG,
     }
 
 
@@ -441,11 +441,11 @@ def dashboard_panel(request) -> dict:
     snapshot = BalanceSnapshot.objects.first()
     danger = None
     if snapshot is not None:
-        danger = services.danger_zone(snapshot.scores)
+        danger = scoring.danger_zone(snapshot.scores)
     return {
         "visible": True,
         "mismatches": selectors.mismatches(),
         "snapshot": snapshot,
         "danger_label": BalanceElement(danger).label if danger else "",
-        "consequence": services.DANGER_CONSEQUENCES[danger] if danger else "",
+        "consequence": scoring.DANGER_CONSEQUENCES[danger] if danger else "",
     }

@@ -10,7 +10,7 @@ from django.utils import timezone
 from finance import services as finance_services
 from finance.choices import NodeKind, PeriodStatus, UnallocatedReason
 from finance.models import TcoResult, TcoUnallocated
-from maturity import selectors, services, tasks
+from maturity import scoring, selectors, services, tasks
 from maturity.choices import BalanceElement
 from maturity.models import BalanceSnapshot
 from portfolio.choices import ServiceKind
@@ -49,7 +49,7 @@ def names(evidence) -> list[str]:
     [(0, 0, 0), (0, 3, 0), (1, 3, 33), (2, 3, 67), (1, 8, 13), (5, 8, 63), (3, 3, 100)],
 )
 def test_share_score_rounds_halves_up(meeting, considered, score):
-    assert services.share_score(meeting=meeting, considered=considered) == score
+    assert scoring.share_score(meeting=meeting, considered=considered) == score
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_share_score_rounds_halves_up(meeting, considered, score):
     ],
 )
 def test_strength_thresholds(score, strength):
-    assert services.strength(score) == strength
+    assert scoring.strength(score) == strength
 
 
 @pytest.mark.parametrize(
@@ -80,13 +80,13 @@ def test_strength_thresholds(score, strength):
     ],
 )
 def test_danger_zone_rule(scores, danger):
-    assert services.danger_zone(scores) == danger
+    assert scoring.danger_zone(scores) == danger
 
 
 def test_each_missing_element_has_its_consequence():
-    assert "cost centre" in services.DANGER_CONSEQUENCES[CF]
-    assert "cuts off its own benefits" in services.DANGER_CONSEQUENCES[PO]
-    assert "cannot show value" in services.DANGER_CONSEQUENCES[CO]
+    assert "cost centre" in scoring.DANGER_CONSEQUENCES[CF]
+    assert "cuts off its own benefits" in scoring.DANGER_CONSEQUENCES[PO]
+    assert "cannot show value" in scoring.DANGER_CONSEQUENCES[CO]
 
 
 # --- Customer focus ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from core import changelog
-from maturity import selectors, services
+from maturity import scoring, selectors, services
 from maturity.choices import PartyKind
 from maturity.models import Assessment
 from maturity.questionnaire import STATEMENTS, answers_for_level, statements_for
@@ -29,40 +29,40 @@ def test_questionnaire_has_two_statements_per_level_for_each_kind():
 
 
 def test_level_rule_all_no_is_level_one():
-    assert services.level_from_answers(kind=PartyKind.PROVIDER, answers=answers("provider")) == 1
+    assert scoring.level_from_answers(kind=PartyKind.PROVIDER, answers=answers("provider")) == 1
 
 
 def test_level_rule_takes_the_highest_recognised_level():
     # Level 2: Yes + Yes (4 of 4); level 4: Yes + Partly (3 of 4): recognised; level 5 not.
     given = answers("provider", p2a=2, p2b=2, p4a=2, p4b=1, p5a=1)
-    assert services.level_from_answers(kind=PartyKind.PROVIDER, answers=given) == 4
+    assert scoring.level_from_answers(kind=PartyKind.PROVIDER, answers=given) == 4
 
 
 def test_level_rule_two_partly_is_not_enough():
     # Partly + Partly is 2 of 4 points: below three quarters.
     given = answers("customer", c3a=2, c3b=2, c4a=1, c4b=1)
-    assert services.level_from_answers(kind=PartyKind.CUSTOMER, answers=given) == 3
+    assert scoring.level_from_answers(kind=PartyKind.CUSTOMER, answers=given) == 3
 
 
 def test_level_rule_exactly_three_quarters_is_recognised():
     given = answers("customer", c5a=2, c5b=1)
-    assert services.level_from_answers(kind=PartyKind.CUSTOMER, answers=given) == 5
+    assert scoring.level_from_answers(kind=PartyKind.CUSTOMER, answers=given) == 5
 
 
 @pytest.mark.parametrize("kind", [PartyKind.PROVIDER, PartyKind.CUSTOMER])
 @pytest.mark.parametrize("level", [1, 2, 3, 4, 5])
 def test_sample_answers_give_their_level(kind, level):
     given = answers_for_level(kind, level)
-    assert services.level_from_answers(kind=kind, answers=given) == level
+    assert scoring.level_from_answers(kind=kind, answers=given) == level
 
 
 def test_answer_errors_name_the_unanswered_statement():
     given = answers("provider")
     del given["p3b"]
     given["p1a"] = 7
-    assert set(services.answer_errors(kind=PartyKind.PROVIDER, answers=given)) == {"p3b", "p1a"}
+    assert set(scoring.answer_errors(kind=PartyKind.PROVIDER, answers=given)) == {"p3b", "p1a"}
     with pytest.raises(ValidationError) as caught:
-        services.rate(
+        scoring.rate(
             kind=PartyKind.PROVIDER, answers=given, override_level=None, override_reason=""
         )
     assert set(caught.value.error_dict) == {"answers.p3b", "answers.p1a"}
@@ -71,7 +71,7 @@ def test_answer_errors_name_the_unanswered_statement():
 def test_answer_errors_refuse_statements_of_the_other_kind():
     given = {**answers("provider"), "c1a": 2}
     with pytest.raises(ValidationError) as caught:
-        services.rate(
+        scoring.rate(
             kind=PartyKind.PROVIDER, answers=given, override_level=None, override_reason=""
         )
     assert "c1a" in str(caught.value.error_dict)

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from maturity import selectors, services
+from maturity import scoring, selectors, services
 from maturity.choices import MismatchDirection
 from tests.factories.maturity import (
     AssessmentFactory,
@@ -33,7 +33,7 @@ LATER = datetime.date(2025, 1, 15)
     ],
 )
 def test_mismatch_direction_rule(provider, customer, expected):
-    assert services.mismatch_direction(provider_level=provider, customer_level=customer) == expected
+    assert scoring.mismatch_direction(provider_level=provider, customer_level=customer) == expected
 
 
 def test_provider_behind_its_customer_is_flagged_with_its_explanation():
