@@ -50,12 +50,14 @@ def object_history(request, app_label: str, model_name: str, pk: str):
 def healthz(request):
     db_ok, db_detail = health.database_state()
     broker_ok, broker_detail = health.broker_state()
-    ok = db_ok and broker_ok
+    static_ok, static_detail = health.static_files_state()
+    ok = db_ok and broker_ok and static_ok
     return JsonResponse(
         {
             "status": "ok" if ok else "unavailable",
             "database": {"ok": db_ok, "detail": db_detail},
             "broker": {"ok": broker_ok, "detail": broker_detail},
+            "static_files": {"ok": static_ok, "detail": static_detail},
         },
         status=200 if ok else 503,
     )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from portico import env
 
@@ -27,7 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "portico.apps.PorticoStaticFilesConfig",
+    "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
@@ -176,6 +177,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Vendored bundles name their source maps, which the manifest storage must then hash, so the
+# maps are collected; only browser developer tools load them, so they are not compressed (the
+# megabytes of brotli would triple the build time).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 # --- E-mail ------------------------------------------------------------------------------
 EMAIL_HOST = env.string("EMAIL_HOST", "localhost")
