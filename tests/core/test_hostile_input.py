@@ -1,9 +1,15 @@
 """No input a client can send answers 500: the review's reproductions, one by one."""
 
+from urllib.parse import quote
+
 import pytest
 
 from core.api.tokens import issue_token
 from tests.api.conftest import ApiClient
+from tests.factories.portfolio import ServiceFactory
+
+HUGE = "99999999999999999999"  # more than any column holds
+
 
 # --- The reproductions of the review -----------------------------------------------------------
 
@@ -53,3 +59,40 @@ def test_a_read_only_token_is_refused_before_its_body_is_read(viewer):
         response = api.post("/api/v1/assessments/", body)
         assert response.status_code == 403
         assert response.json()["code"] == "permission_denied"
+
+
+@pytest.mark.django_db
+def test_every_list_page_takes_any_per_page(client, viewer):
+    for n in range(3):
+        ServiceFactory(name=f"Service {n}", slug=f"service-{n}")
+    client.force_login(viewer)
+    for value, rows in (("-1", 3), ("0", 3), (HUGE, 3), ("abc", 3), ("١", 3), ("2", 2)):
+        response = client.get("/services/", {"per_page": value})
+        assert response.status_code == 200, value
+        assert len(response.context["table"].page.object_list) == rows, value
+    for value in ("-1", "0", HUGE, "abc"):
+        assert client.get("/services/", {"page": value, "per_page": "2"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_null_character_in_any_query_parameter_is_refused(client, viewer, portfolio_manager):
+    client.force_login(viewer)
+    for path in ("/services/options/", "/applications/options/", "/value-streams/improvements/"):
+        for query in ({"q": "a\x00"}, {"value_stream": "\x00"}, {"x\x00": "1"}):
+            response = client.get(path, query)
+            assert response.status_code == 400, (path, query)
+            assert "null character" in response.content.decode()
+    _, secret = issue_token(user=portfolio_manager, name="script", write=False)
+    response = ApiClient(secret).get("/api/v1/services/", q="\x00")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"q": ["Null characters are not allowed."]}
+
+
+@pytest.mark.django_db
+def test_history_of_an_id_that_cannot_be_one_is_not_found(client, viewer):
+    service = ServiceFactory(name="Claims", slug="claims")
+    client.force_login(viewer)
+    base = "/history/portfolio/service/"
+    assert client.get(f"{base}{service.pk}/").status_code == 200
+    for text in ("abc", quote("été"), quote("١"), "1.5", HUGE, "-1"):
+        assert client.get(f"{base}{text}/").status_code == 404, text
