@@ -8,6 +8,7 @@ change-log context (set by core.middleware for every request).
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -65,6 +66,19 @@ def redirect_after_write(request, url: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+MAX_PER_PAGE = 500
+
+
+def paginate(table, request, *, default_per_page: int) -> None:
+    """A page of ``table`` as the query asks: ``per_page`` from 1 (anything else is the
+    default) up to MAX_PER_PAGE, and a page number past either end is the nearest page."""
+    text = request.GET.get(table.prefixed_per_page_field, "")
+    asked = int(text) if text.isascii() and text.isdigit() else 0
+    per_page = min(asked, MAX_PER_PAGE) if asked >= 1 else default_per_page
+    table.paginator = Paginator(table.rows, per_page)
+    table.page = table.paginator.get_page(request.GET.get(table.prefixed_page_field))
+
+
 class ObjectListView(LoginRequiredMixin, View):
     model = None
     filterset_class = None
@@ -86,12 +100,12 @@ class ObjectListView(LoginRequiredMixin, View):
         # No filter given: every row. A bad filter: none, with the errors beside the fields.
         valid = filterset.is_valid() or not filterset.is_bound
         rows = filterset.qs if valid else filterset.queryset.none()
-        table = self.table_class(rows, request=request)
+        # Not Table(request=…): that paginates with the query's numbers unchecked.
+        table = RequestConfig(request, paginate=False).configure(self.table_class(rows))
         export = request.GET.get("export")
         if export in ("csv", "xlsx"):
-            RequestConfig(request, paginate=False).configure(table)
             return export_table(table, export, self.export_name or self.model._meta.model_name)
-        RequestConfig(request, paginate={"per_page": self.per_page}).configure(table)
+        paginate(table, request, default_per_page=self.per_page)
         context = {
             "title": self.title or self.model._meta.verbose_name_plural.capitalize(),
             "filterset": filterset,

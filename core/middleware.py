@@ -1,6 +1,9 @@
 from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
+from core.api.errors import body
 from core.choices import Channel
 from core.context import change_context
 
@@ -46,3 +49,26 @@ class PermissionsPolicyMiddleware:
         if self.policy:
             response.headers.setdefault("Permissions-Policy", self.policy)
         return response
+
+
+class RefuseNullCharactersMiddleware:
+    """A query parameter holding a NUL character is refused (400) before any view reads it:
+    PostgreSQL can neither store nor compare text with one, so it can never match anything."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                return self.refuse(request, name)
+        return self.get_response(request)
+
+    @staticmethod
+    def refuse(request, name: str):
+        shown = name.replace("\x00", "\\0")[:50]
+        reason = f"The query parameter “{shown}” holds a null character."
+        if request.path.startswith("/api/"):
+            errors = {shown: ["Null characters are not allowed."]}
+            return JsonResponse(body(400, "invalid", reason, errors), status=400)
+        return render(request, "400.html", {"reason": reason}, status=400)

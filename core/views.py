@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -21,6 +22,16 @@ def dashboard_view(request):
     return render(request, "core/dashboard.html", context)
 
 
+def _primary_key(model, text: str):
+    """The record key an address names; what cannot be one (``abc``, ``١٢``) names nothing."""
+    try:
+        if text.isascii():
+            return model._meta.pk.to_python(text)
+    except ValidationError:
+        pass
+    raise Http404("No such object")
+
+
 @login_required
 def object_history(request, app_label: str, model_name: str, pk: str):
     try:
@@ -30,6 +41,7 @@ def object_history(request, app_label: str, model_name: str, pk: str):
     model = content_type.model_class()
     if model is None or not hasattr(model.objects, "restrict"):
         raise Http404("This kind of object keeps no history")
+    pk = _primary_key(model, pk)
     obj = model._base_manager.filter(pk=pk).first()
     if obj is None:
         raise Http404("No such object")
@@ -48,12 +60,14 @@ def object_history(request, app_label: str, model_name: str, pk: str):
 def healthz(request):
     db_ok, db_detail = health.database_state()
     broker_ok, broker_detail = health.broker_state()
-    ok = db_ok and broker_ok
+    static_ok, static_detail = health.static_files_state()
+    ok = db_ok and broker_ok and static_ok
     return JsonResponse(
         {
             "status": "ok" if ok else "unavailable",
             "database": {"ok": db_ok, "detail": db_detail},
             "broker": {"ok": broker_ok, "detail": broker_detail},
+            "static_files": {"ok": static_ok, "detail": static_detail},
         },
         status=200 if ok else 503,
     )

@@ -6,9 +6,7 @@ period; ``render`` turns them into an XLSX workbook (openpyxl), a CSV table or a
 (which period, when to send) live in finance.services.run_report.
 """
 
-import csv
 import datetime
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from core.exports import XLSX_TYPE
+from core.exports import XLSX_TYPE, csv_text, workbook_bytes
 from core.money import format_amount, to_cents
 from finance import selectors
 from finance.choices import CostCategory, Expenditure, ReportFormat
@@ -234,21 +232,16 @@ TCO_COLUMNS = (
 
 def render_csv(data: ReportData) -> bytes:
     """The per-service TCO table, UTF-8, a header row, plain decimals (a dot, no grouping)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([header for header, _, _ in TCO_COLUMNS])
+    rows = [[header for header, _, _ in TCO_COLUMNS]]
     for row in data.rows:
         cells = []
         for _, value_of, kind in TCO_COLUMNS:
             value = value_of(row)
-            if value is None:
-                cells.append("")
-            elif kind == "money":
-                cells.append(format_amount(value, grouping=False))
-            else:
-                cells.append(str(value))
-        writer.writerow(cells)
-    return buffer.getvalue().encode("utf-8")
+            if kind == "money" and value is not None:
+                value = format_amount(value, grouping=False)
+            cells.append(value)
+        rows.append(cells)
+    return csv_text(rows).encode("utf-8")
 
 
 # --- XLSX ------------------------------------------------------------------------------------
@@ -289,9 +282,7 @@ def render_xlsx(data: ReportData) -> bytes:
     _reconciliation_sheet(workbook.create_sheet("Reconciliation"), data)
     _lineage_sheet(workbook.create_sheet("Lineage"), data)
     _mismatch_sheet(workbook.create_sheet("Maturity mismatches"), data)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def _title(sheet, data: ReportData, what: str) -> None:

@@ -1,9 +1,12 @@
 """The deployment files agree with the code: Dockerfile, docker-compose.yml, .env.example and
-the README's Configuration table. No Docker engine is needed; the healthchecks that are plain
-Python run here against a real gunicorn with production settings.
+the README's Configuration table. No Docker engine is needed: the image's build step
+(collectstatic with the manifest storage) and its server (gunicorn with production settings)
+run here for real, and so do the healthchecks that are plain Python.
 """
 
 import ast
+import contextlib
+import json
 import os
 import re
 import shlex
@@ -11,6 +14,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -306,11 +311,16 @@ def test_dockerignore_keeps_local_state_out_of_the_image():
 # --- Production settings -------------------------------------------------------------------
 
 
-def production_environment(**overrides) -> dict[str, str]:
+def clean_environment() -> dict[str, str]:
     """This environment minus anything Portico reads (and the test-only async switch from
-    conftest.py), plus production values."""
+    conftest.py)."""
     test_only = ALL_VARIABLES | {"DJANGO_ALLOW_ASYNC_UNSAFE"}
-    environment = {k: v for k, v in os.environ.items() if k not in test_only}
+    return {k: v for k, v in os.environ.items() if k not in test_only}
+
+
+def production_environment(**overrides) -> dict[str, str]:
+    """A clean environment with production values."""
+    environment = clean_environment()
     environment.update(
         PRODUCTION,
         DATABASE_URL=os.environ["DATABASE_URL"],
@@ -334,7 +344,42 @@ def test_deploy_check_reports_nothing_under_production_settings():
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
-# --- Healthchecks that are plain Python, run for real ---------------------------------------
+# --- The image's build step and its server, run for real ----------------------------------
+
+
+def dockerfile_collectstatic() -> tuple[dict[str, str], list[str]]:
+    """(variables, argv) of the Dockerfile's collectstatic step."""
+    (command,) = [argv for argv in dockerfile_commands() if manage_subcommand(argv)]
+    assert manage_subcommand(command) == "collectstatic"
+    variables = {}
+    while re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", command[0]):
+        name, value = command.pop(0).split("=", 1)
+        variables[name] = value
+    return variables, command
+
+
+@pytest.fixture(scope="module")
+def production_static_root(tmp_path_factory) -> Path:
+    """The Dockerfile's collectstatic step, as the build runs it (no .env, so DEBUG is false and
+    the storage hashes and compresses), into a folder of this run."""
+    static_root = tmp_path_factory.mktemp("production-static")
+    variables, argv = dockerfile_collectstatic()
+    assert argv[0] == "python"
+    result = subprocess.run(
+        [sys.executable, *argv[1:]],
+        cwd=ROOT,
+        env={
+            **clean_environment(),
+            **variables,
+            "DJANGO_SETTINGS_MODULE": "portico.settings",
+            "STATIC_ROOT": str(static_root),
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return static_root
 
 
 def python_healthcheck(service: str) -> str:
@@ -351,22 +396,15 @@ def free_port() -> int:
 
 @pytest.fixture
 def served_database_url(db) -> str:
-    """DATABASE_URL of the test database, for the other processes (which only SELECT 1)."""
+    """DATABASE_URL of the test database, for the other processes (which only read)."""
     url = urlsplit(os.environ["DATABASE_URL"])
     return url._replace(path="/" + connection.settings_dict["NAME"]).geturl()
 
 
-@pytest.mark.parametrize("behind_tls_proxy", ["true", "false"])
-def test_web_healthcheck_passes_host_validation_and_ssl_redirect(
-    served_database_url, behind_tls_proxy
-):
+@contextlib.contextmanager
+def image_server(environment: dict[str, str]):
+    """The image's own command (gunicorn), on a free loopback port; yields the port."""
     port = free_port()
-    environment = production_environment(
-        DATABASE_URL=served_database_url, BEHIND_TLS_PROXY=behind_tls_proxy
-    )
-    script = python_healthcheck("web")
-    assert "127.0.0.1:8000" in script
-    # The image's own command, on a free local port.
     command = [f"127.0.0.1:{port}" if arg == "0.0.0.0:8000" else arg for arg in dockerfile_cmd()]
     server = subprocess.Popen(
         [sys.executable, "-m", *command],
@@ -376,15 +414,90 @@ def test_web_healthcheck_passes_host_validation_and_ssl_redirect(
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
+        # Ready once a worker answers (any status): the port opens before the workers boot.
+        deadline = time.monotonic() + 60
         while True:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                fetch(port, "/healthz")
                 break
             except OSError:
                 assert server.poll() is None, "gunicorn stopped"
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def fetch(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
+    """GET as the reverse proxy in front of the image sends it: the site's host, over HTTPS."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        headers={"Host": PRODUCTION["ALLOWED_HOSTS"], "X-Forwarded-Proto": "https"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+HASHED_STATIC = re.compile(r"/static/([^\"'?#\s]+)\.([0-9a-f]{12})\.(css|js)")
+
+
+def test_image_serves_pages_with_hashed_static_files(served_database_url, production_static_root):
+    environment = production_environment(
+        DATABASE_URL=served_database_url,
+        STATIC_ROOT=str(production_static_root),
+        BEHIND_TLS_PROXY="true",
+    )
+    with image_server(environment) as port:
+        status, _, body = fetch(port, "/healthz")
+        assert status == 200, body
+        assert json.loads(body)["static_files"]["ok"] is True
+        for page in ("/login/", "/api/v1/docs/"):
+            status, _, body = fetch(port, page)
+            assert status == 200, page
+            assets = HASHED_STATIC.findall(body.decode())
+            assert assets, f"{page} names no hashed static file"
+            for name, digest, extension in assets:
+                hashed = f"{name}.{digest}.{extension}"
+                status, headers, content = fetch(port, f"/static/{hashed}")
+                assert status == 200, hashed
+                assert content == (production_static_root / hashed).read_bytes()
+                # Hashed names never change content: browsers may keep them for good.
+                assert "immutable" in headers["Cache-Control"]
+
+
+def test_healthz_reports_a_missing_static_files_manifest(served_database_url, tmp_path):
+    environment = production_environment(
+        DATABASE_URL=served_database_url, STATIC_ROOT=str(tmp_path), BEHIND_TLS_PROXY="true"
+    )
+    with image_server(environment) as port:
+        status, _, body = fetch(port, "/healthz")
+        assert status == 503
+        report = json.loads(body)
+        assert report["status"] == "unavailable"
+        assert report["database"]["ok"] and report["broker"]["ok"]
+        assert report["static_files"]["ok"] is False
+        assert "collectstatic" in report["static_files"]["detail"]
+        # What the health check warns about: without the manifest no page can name its files.
+        assert fetch(port, "/login/")[0] == 500
+
+
+@pytest.mark.parametrize("behind_tls_proxy", ["true", "false"])
+def test_web_healthcheck_passes_host_validation_and_ssl_redirect(
+    served_database_url, production_static_root, behind_tls_proxy
+):
+    environment = production_environment(
+        DATABASE_URL=served_database_url,
+        BEHIND_TLS_PROXY=behind_tls_proxy,
+        STATIC_ROOT=str(production_static_root),
+    )
+    script = python_healthcheck("web")
+    assert "127.0.0.1:8000" in script
+    with image_server(environment) as port:
         check = [sys.executable, "-c", script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")]
         result = subprocess.run(
             check, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=30
@@ -396,9 +509,6 @@ def test_web_healthcheck_passes_host_validation_and_ssl_redirect(
             check, cwd=ROOT, env=without_hosts, capture_output=True, text=True, timeout=30
         )
         assert result.returncode != 0
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_beat_healthcheck_checks_database_and_broker(served_database_url):

@@ -10,7 +10,7 @@ or refused the same way by both, and the schema describes exactly what they acce
 import datetime
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -78,9 +78,10 @@ def string_converter(model_field, *, max_length=None, blank=False, null=False, c
     choice_list = ", ".join(sorted(c for c in allowed if c))
 
     def convert(value):
-        if isinstance(value, bool) or not isinstance(value, str | int):
+        # A number is not text: 12 for a name is a script's mistake, not a name.
+        if not isinstance(value, str):
             raise FieldInvalid("Expected a string.")
-        value = str(value).strip()
+        value = value.strip()
         if "\x00" in value:
             raise FieldInvalid("Null characters are not allowed.")
         if not value:
@@ -98,7 +99,16 @@ def string_converter(model_field, *, max_length=None, blank=False, null=False, c
     return _or_null(convert, null)
 
 
-_INTEGER = re.compile(r"\s*-?\d{1,20}(\.0*)?\s*")
+# A number written as text, as a person reads it: ASCII digits, no spaces, underscores, signs
+# other than a minus, exponents or leading zeros (" 12", "1_000", "١٢" and "012" are refused:
+# Python would read them all, and each is more likely a mistake than the number).
+_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]{0,19})")
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+INTEGER_TEXT = "Expected an integer (as text: digits 0-9 only, no spaces or leading zeros)."
+DECIMAL_TEXT = (
+    "Expected a decimal number such as 1234.50 (as text: digits 0-9 and a point only, no "
+    "spaces, underscores, exponents or leading zeros)."
+)
 
 
 def integer_converter(model_field, *, null=False):
@@ -112,8 +122,10 @@ def integer_converter(model_field, *, null=False):
             number = value
         elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral():
             number = int(value)
-        elif isinstance(value, str) and _INTEGER.fullmatch(value):
-            number = int(value.strip().split(".")[0])
+        elif isinstance(value, str):
+            if not _INTEGER.fullmatch(value):
+                raise FieldInvalid(INTEGER_TEXT)
+            number = int(value)
         else:
             raise FieldInvalid("Expected an integer.")
         if low is not None and number < low:
@@ -143,10 +155,9 @@ def decimal_converter(model_field, *, null=False):
         elif isinstance(value, float):
             number = Decimal(repr(value))
         elif isinstance(value, str):
-            try:
-                number = Decimal(value.strip())
-            except InvalidOperation:
-                raise FieldInvalid("Expected a decimal number.") from None
+            if not _DECIMAL.fullmatch(value):
+                raise FieldInvalid(DECIMAL_TEXT)
+            number = Decimal(value)
         else:
             raise FieldInvalid("Expected a decimal number.")
         if not number.is_finite():
@@ -447,8 +458,10 @@ def _string_schema(model_field, choices_name: str | None) -> dict:
 
 
 def _decimal_pattern(model_field) -> str:
+    """What decimal_converter takes as text, within the field's digits."""
     whole = model_field.max_digits - model_field.decimal_places
-    return rf"^-?\d{{0,{whole}}}(?:\.\d{{0,{model_field.decimal_places}}})?$"
+    integer = rf"(?:0|[1-9][0-9]{{0,{whole - 1}}})" if whole > 0 else "0"
+    return rf"^-?{integer}(?:\.[0-9]{{1,{model_field.decimal_places}}})?$"
 
 
 def enum_name(model, model_field) -> str:

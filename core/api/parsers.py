@@ -1,4 +1,5 @@
-"""JSON in: numbers with a fraction become Decimal (never float), bodies have a size limit."""
+"""JSON in: numbers with a fraction become Decimal (never float), bodies have a size and a
+nesting limit."""
 
 import json
 import re
@@ -7,10 +8,16 @@ from decimal import Decimal
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from core.api.errors import PayloadTooLarge
+from core.api.errors import Invalid, PayloadTooLarge
 
 # A full sync of 5,000 rich items fits comfortably; anything bigger is refused unread.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+# Envelope, item, field, and the shapes JSON fields hold (answers, activities) are a few levels
+# deep; much deeper nesting only makes every later step (conversion, the change log, jsonb)
+# recurse until it fails.
+MAX_DEPTH = 32
 
 
 # A JSON escape of a UTF-16 surrogate (\ud800 …): only in pairs does it make a character.
@@ -19,6 +26,24 @@ SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
 
 def _refuse_constant(name):
     raise ValueError(f"{name} is not valid JSON")
+
+
+def too_deep(value, limit: int = MAX_DEPTH) -> str | None:
+    """The path of the first array or object nested deeper than ``limit`` (named by its field
+    where it has one: ``answers``, ``items.3.activities``), or None. Iterative, so it cannot
+    itself run out of stack."""
+    stack = [(value, 1, ())]
+    while stack:
+        node, depth, path = stack.pop()
+        if depth > limit:
+            head = path[:3]
+            keys = [i for i, part in enumerate(head) if isinstance(part, str)]
+            return ".".join(map(str, head[: keys[-1] + 1])) if keys else "non_field_errors"
+        children = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1, (*path, key)))
+    return None
 
 
 def _is_text(value) -> bool:
@@ -62,8 +87,15 @@ class JSONParser(parsers.BaseParser):
             raise PayloadTooLarge(f"The limit is {MAX_BODY_BYTES} bytes.", code="too_large")
         try:
             data = json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError) as exc:
+        except RecursionError:
+            raise ParseError(f"The body nests deeper than {MAX_DEPTH} levels.") from None
+        except ValueError as exc:
             raise ParseError(f"The body is not valid JSON: {exc}") from None
+        if isinstance(data, dict | list) and (path := too_deep(data)):
+            raise Invalid(
+                f"The body nests deeper than {MAX_DEPTH} levels.",
+                errors={path: [f"Nested more than {MAX_DEPTH} levels deep."]},
+            )
         if SURROGATE_ESCAPE.search(raw) and not _is_text(data):
             raise ParseError("The body holds text that is not valid Unicode (a lone surrogate).")
         return data
