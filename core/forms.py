@@ -73,6 +73,8 @@ def _shown(field, value) -> str:
         if isinstance(value, Model):
             return str(value)
         return str(field.queryset.filter(pk=value).first() or value)
+    if isinstance(value, list | tuple):
+        return ", ".join(_shown(field, item) for item in value)
     if isinstance(field, forms.ChoiceField):
         return str(dict(field.choices).get(value, value))
     return str(value)

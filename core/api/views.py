@@ -139,6 +139,8 @@ class WritableResourceListView(ResourceListView):
     def post(self, request):
         resource = self.resource
         instance = resource.model()
+        # Before the body is read (request.data parses it): rights come before its errors.
+        writes.may_write_at_all(resource, user=request.user, instance=instance)
         instance = writes.save(
             resource, user=request.user, data=request.data, instance=instance, partial=False
         )

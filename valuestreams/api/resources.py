@@ -204,14 +204,14 @@ register(
             "process_time_minutes": {
                 "type": "string",
                 "format": "decimal",
-                "pattern": r"^-?\d{0,10}(?:\.\d{0,4})?$",
+                "pattern": r"^-?(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{1,4})?$",
                 "description": "Hands-on time, in minutes: the time itself. Its unit says how "
                 "people enter and read it, so it must be exact to four decimals in that unit.",
             },
             "lead_time_minutes": {
                 "type": "string",
                 "format": "decimal",
-                "pattern": r"^-?\d{0,10}(?:\.\d{0,4})?$",
+                "pattern": r"^-?(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{1,4})?$",
                 "description": "Elapsed time including waiting, in minutes (the time itself; "
                 "exact to four decimals in its unit). At least the process time.",
             },
