@@ -15,8 +15,10 @@ def _test_settings(tmp_path_factory):
 
     Static files are collected into a folder of this run (WhiteNoise serves them) under their
     plain names, so live_server (browser tests) finds them too; the hashed manifest storage is
-    proven by the deployment tests. Passwords use a fast hasher: Argon2 is slow on purpose,
-    and one test checks that it is what production uses.
+    proven by the deployment tests. WhiteNoise looks static files up when asked for them: by
+    default it reads the whole static folder whenever its middleware is made, and the test
+    client makes the middleware anew for every test. Passwords use a fast hasher: Argon2 is
+    slow on purpose, and one test checks that it is what production uses.
     """
     from django.conf import settings
     from django.core.management import call_command
@@ -26,6 +28,7 @@ def _test_settings(tmp_path_factory):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.WHITENOISE_AUTOREFRESH = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("collectstatic", "--noinput", verbosity=0)
 
