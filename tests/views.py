@@ -26,6 +26,7 @@ own (a form or a confirmation) is first asked for that page; one that is only po
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -49,6 +50,7 @@ LOGIN = "sent to log in"
 REFUSED = "refused"
 ALLOWED = "allowed"
 EMPTY = "shown no rows"  # a list that filters rows by right: 200, without the record
+INVALID = "refused by the form"  # may open the form, but its choices refuse the post: 422
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 READ = "view"
@@ -74,7 +76,8 @@ class Action:
     # The URL's arguments from the record; None: the spec's url_args (no arguments for list).
     args: Callable[[Any], Iterable] | None = None
     query: str = ""
-    # A write posts data(record) and then done(record) must hold; a read has no data.
+    # A write posts data(record) and then done(record), or done(record, user, response) with
+    # the user who wrote and the answer, must hold; a read has no data.
     data: Callable[[Any], dict] | None = None
     done: Callable[[Any], None] | None = None
     # A write with a page of its own (form, confirmation) answers 200 to a GET when allowed.
@@ -82,6 +85,8 @@ class Action:
     htmx: bool = False
     success: int = 302
     without_role: str = REFUSED
+    # Outcomes that the spec's rules do not give, by person.
+    expect: dict = dataclasses.field(default_factory=dict)
     # What an allowed read shows of the record (default: the spec's label); "" checks nothing.
     shows: Callable[[Any], str] | None = None
     # Models whose rows a refused write must leave as they were (default: the spec's model).
@@ -141,6 +146,9 @@ class Queries:
     make: Callable[[Any], Any] | None = None
     rows: int | None = None
     count: Callable[[Any], int] | None = None
+    # Further checks of the page at one record and at many.
+    check_one: Callable[[Any], None] | None = None
+    check_many: Callable[[Any], None] | None = None
     persona: str = role_persona(roles.VIEWER)
     exact: bool = False
     htmx: bool = False
@@ -182,6 +190,8 @@ class ViewSpec:
         return people
 
     def expected(self, action: Action, persona: str) -> str:
+        if persona in action.expect:
+            return action.expect[persona]
         grants = self.grants.get(action.needs, ())
         if persona == ANONYMOUS:
             return LOGIN
@@ -216,7 +226,7 @@ class Case:
         expected = spec.expected(action, self.persona)
         url = address(spec, action, record)
         if action.is_write:
-            check_write(client, spec, action, record, url, expected)
+            check_write(client, spec, action, record, url, expected, user=user)
         else:
             check_read(client, spec, action, record, url, expected)
 
@@ -242,7 +252,10 @@ class QueryCase:
         for params, headers in variants:
             client.get(url, params, **headers)  # warm-up: caches filled once per process
             with django_assert_max_num_queries(queries.bound) as captured:
-                assert client.get(url, params, **headers).status_code == 200
+                response = client.get(url, params, **headers)
+            assert response.status_code == 200
+            if queries.check_one and not headers:
+                queries.check_one(response)
             at_one.append(len(captured.captured_queries))
         queries.populate(record, owner)
         for (params, headers), one in zip(variants, at_one, strict=True):
@@ -252,6 +265,8 @@ class QueryCase:
             assert response.status_code == 200
             if queries.rows is not None and not headers:
                 assert (queries.count or table_rows)(response) == queries.rows
+            if queries.check_many and not headers:
+                queries.check_many(response)
 
 
 def person(persona: str, spec: ViewSpec, *, owner=None):
@@ -308,21 +323,26 @@ def snapshot(models) -> dict:
     }
 
 
-def check_write(client, spec: ViewSpec, action: Action, record, url: str, expected: str) -> None:
+def check_write(
+    client, spec: ViewSpec, action: Action, record, url: str, expected: str, *, user
+) -> None:
     watched = action.watch or (type(record),)
     before = snapshot(watched)
     response = client.get(url)
     if action.page:
-        assert_outcome(response, expected, success=200, what=f"GET {url}")
+        page = ALLOWED if expected == INVALID else expected
+        assert_outcome(response, page, success=200, what=f"GET {url}")
     elif expected == LOGIN:
         assert_outcome(response, LOGIN, success=0, what=f"GET {url}")
     else:
         assert response.status_code == 405, f"GET {url}: {response.status_code}, not 405"
     headers = HTMX if action.htmx else {}
     response = client.post(url, action.data(record), **headers)
-    assert_outcome(response, expected, success=action.success, what=f"POST {url}")
+    success = 422 if expected == INVALID else action.success
+    assert_outcome(response, expected, success=success, what=f"POST {url}")
     if expected == ALLOWED:
-        action.done(record)
+        arguments = (record, user, response)
+        action.done(*arguments[: len(inspect.signature(action.done).parameters)])
     else:
         assert snapshot(watched) == before, f"a refused POST {url} changed data"
 
