@@ -326,6 +326,7 @@ def snapshot(models) -> dict:
 def check_write(
     client, spec: ViewSpec, action: Action, record, url: str, expected: str, *, user
 ) -> None:
+    data = action.data(record)  # first: making the data may add rows (a record to link)
     watched = action.watch or (type(record),)
     before = snapshot(watched)
     response = client.get(url)
@@ -337,7 +338,7 @@ def check_write(
     else:
         assert response.status_code == 405, f"GET {url}: {response.status_code}, not 405"
     headers = HTMX if action.htmx else {}
-    response = client.post(url, action.data(record), **headers)
+    response = client.post(url, data, **headers)
     success = 422 if expected == INVALID else action.success
     assert_outcome(response, expected, success=success, what=f"POST {url}")
     if expected == ALLOWED:
