@@ -8,14 +8,16 @@ posted and what must have happened. ``view_tests(spec)`` turns that into one tes
 action and person:
 
 - anonymous: sent to the log-in page, nothing written;
-- signed in without a role: 403 (or, for the lists that filter rows by right, an empty list);
+- signed in without a role: 403 (for the lists that filter rows by right, a list without the
+  record);
 - a Viewer, a Portfolio manager and the spec's ``other_roles``: allowed where its ``grants``
-  says so (the page 200, the write done), else 403 and nothing written;
+  says so (the page 200, the record shown, the write done), else 403 and nothing written;
 - the record's owner: allowed what its role allows, and ``owner_may`` on its own record;
 - the owner of another record: only what its role allows;
 
 plus, for the list and detail views named in ``queries``, the queries at one record and at many
-(the count at one is the bound at many).
+(the count at one is the bound at many). An action's ``expect`` names an outcome its rules do
+not give, such as a form whose choices refuse another owner's post (422).
 
 A write is checked both ways: when allowed, its ``done`` check must pass; when refused, every
 row of the watched models (all their fields) must be as before. A write that has a page of its
@@ -216,7 +218,7 @@ class Case:
     def id(self) -> str:
         return f"{self.action_name}-{self.persona}"
 
-    def run(self, client, **fixtures) -> None:
+    def run(self, client) -> None:
         spec, action = self.spec, self.spec.actions[self.action_name]
         owner = person(OWNER, spec) if spec.owner_role else None
         record = spec.make(owner)

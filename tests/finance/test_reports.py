@@ -2,15 +2,11 @@
 again: openpyxl, csv, pdftotext), delivery through a real SMTP server (aiosmtpd), once per
 period unless asked, the pages, the command, the demo, and a run by a real Celery worker."""
 
-import asyncio
 import csv
 import datetime
-import email
-import email.policy
 import io
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -43,7 +39,7 @@ from tests.factories.portfolio import (
     ServiceFactory,
     SubscriptionFactory,
 )
-from tests.finance import test_worker
+from tests.finance.mailbox import Inbox, free_port
 
 XLSX_SHEETS = ["TCO by service", "Reconciliation", "Lineage", "Maturity mismatches"]
 HEADER_ROW = reports.HEADER_ROW
@@ -51,44 +47,6 @@ WORKER_SECONDS = 120
 
 
 # --- A real SMTP server ----------------------------------------------------------------------
-
-
-class Inbox:
-    """aiosmtpd handler: keeps every message it is given."""
-
-    def __init__(self):
-        self.messages = []
-        self.refuse = 0  # how many of the next messages to turn away ("try again later")
-        self.refused = 0
-        self.hold = None  # an Event: messages wait for it
-        self.holding = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.hold is not None:  # keep the sender waiting until the test lets it go
-            self.holding.set()
-            await asyncio.get_running_loop().run_in_executor(None, self.hold.wait, 60)
-        if self.refuse:
-            self.refuse -= 1
-            self.refused += 1
-            return "451 4.3.0 Try again later"
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(
-            {"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message}
-        )
-        return "250 Message accepted for delivery"
-
-    def attachments(self, index: int = -1) -> dict[str, tuple[str, bytes]]:
-        message = self.messages[index]["message"]
-        return {
-            part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
-            for part in message.iter_attachments()
-        }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -590,18 +548,12 @@ def test_scheduled_task_skips_a_switched_off_report_but_runs_on_request(
 
 # --- A real Celery worker runs what beat would send -------------------------------------------
 
-worker = test_worker.worker
-
 
 @pytest.fixture
-def smtp_for_worker(smtp, monkeypatch):
-    """The worker subprocess reads its SMTP settings from the environment."""
-    monkeypatch.setenv("EMAIL_BACKEND", "smtp")
-    monkeypatch.setenv("EMAIL_HOST", "127.0.0.1")
-    monkeypatch.setenv("EMAIL_PORT", str(smtp.port))
-    monkeypatch.setenv("EMAIL_USE_TLS", "false")
-    monkeypatch.setenv("EMAIL_USE_SSL", "false")
-    return smtp
+def smtp_for_worker(worker_inbox):
+    """The SMTP server the worker (conftest.py) mails through, empty for this test."""
+    worker_inbox.messages.clear()
+    return worker_inbox
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -1,18 +1,11 @@
 """A recomputation runs through a real Celery worker: an edit is committed, the coalesced
 task goes through the broker, a worker process (on a queue of its own, pointed at the test
-database) runs the roll-up, and the run is recorded."""
+database: the ``worker`` fixture in conftest.py) runs the roll-up, and the run is recorded."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from finance import services, tasks
 from finance.choices import RunOutcome, RunTrigger
@@ -20,63 +13,7 @@ from finance.models import Period, TcoResult, TcoRun
 from tests.factories.finance import CostItemFactory, PeriodFactory
 from tests.factories.portfolio import ServiceFactory
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTUP_SECONDS = 90
 RUN_SECONDS = 90
-
-
-@pytest.fixture
-def worker(tmp_path):
-    """A Celery worker on a queue no other test or engineer uses; yields the queue name."""
-    queue = f"finance-test-{uuid.uuid4().hex[:12]}"
-    database = settings.DATABASES["default"]
-    environment = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgresql://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-            f"{database['NAME']}"
-        ),
-        "REDIS_URL": settings.CELERY_BROKER_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "DJANGO_SETTINGS_MODULE": "portico.settings",
-    }
-    log = tmp_path / "worker.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "portico",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                queue,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-            ],
-            cwd=ROOT,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while "ready." not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"The Celery worker did not start:\n{log.read_text()}")
-            time.sleep(0.25)
-        yield queue, log
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -32,6 +32,7 @@ from tests.factories.portfolio import (
     SupplierFactory,
 )
 from tests.views import (
+    ALLOWED,
     GRANTS,
     OWNER,
     Queries,
@@ -56,8 +57,12 @@ def fresh(record):
 
 # --- Services, their specification items and dependencies ------------------------------------
 
-SERVICE_DATA = {"name": "Renamed", "kind": "customer_facing", "lifecycle": "pipeline"}
-SERVICE_DATA["criticality"] = "high"
+SERVICE_DATA = {
+    "name": "Renamed",
+    "kind": "customer_facing",
+    "lifecycle": "pipeline",
+    "criticality": "high",
+}
 
 
 def make_service(owner):
@@ -119,7 +124,7 @@ SERVICE = ViewSpec(
             args=lambda service: [],
             shows=lambda service: "",
             # A page of one's own services, which a person without a role has none of.
-            without_role="allowed",
+            without_role=ALLOWED,
         ),
         "detail": read("portfolio:service_detail"),
         "add": add(
