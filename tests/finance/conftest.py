@@ -1,5 +1,5 @@
-"""Fixtures of the finance tests: the recomputation watchers, and one real Celery worker (with
-the SMTP server it mails through) for the tests that need one."""
+"""Fixtures of the finance tests: the recomputation watchers, a real SMTP server, and one real
+Celery worker (with the SMTP server it mails through) for the tests that need one."""
 
 import os
 import signal
@@ -18,6 +18,22 @@ from tests.finance.mailbox import Inbox, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 90
+
+
+@pytest.fixture
+def smtp(settings):
+    """A local SMTP server on a free port, and Django's SMTP backend pointed at it."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
 
 
 @pytest.fixture(scope="session")
