@@ -7,6 +7,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 import pytest
 
 from tests.factories import UserFactory
+from tests.views import view_people  # noqa: F401 (the view tests' fixture)
 
 
 @pytest.fixture(scope="session", autouse=True)
