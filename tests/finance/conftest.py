@@ -14,26 +14,10 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 
 from tests.factories.finance import enqueued, settle  # noqa: F401 (fixtures)
-from tests.finance.mailbox import Inbox, free_port
+from tests.finance.mailbox import Inbox, free_port, smtp  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 90
-
-
-@pytest.fixture
-def smtp(settings):
-    """A local SMTP server on a free port, and Django's SMTP backend pointed at it."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,9 @@ import email.policy
 import socket
 import threading
 
+import pytest
+from aiosmtpd.controller import Controller
+
 
 class Inbox:
     """aiosmtpd handler: keeps every message it is given."""
@@ -43,3 +46,19 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(settings):
+    """A local SMTP server on a free port, and Django's SMTP backend pointed at it."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
