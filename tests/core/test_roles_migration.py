@@ -1,7 +1,7 @@
 """The roles come from the migrations themselves: the roles data migration creates the groups,
 and migrate gives each its permissions.
 
-The session's database setup makes sure the roles exist (a transactional test's flush may
+The test database's setup makes sure the roles exist (a transactional test's flush may
 have removed them), so a test that only looks for them could not fail. This one undoes the
 roles migration, sees the roles gone, and migrates forward again, all in the test's
 transaction.
