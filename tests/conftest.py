@@ -7,6 +7,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 import pytest
 
 from tests.factories import UserFactory
+from tests.views import view_people  # noqa: F401 (the view tests' fixture)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -15,8 +16,10 @@ def _test_settings(tmp_path_factory):
 
     Static files are collected into a folder of this run (WhiteNoise serves them) under their
     plain names, so live_server (browser tests) finds them too; the hashed manifest storage is
-    proven by the deployment tests. Passwords use a fast hasher: Argon2 is slow on purpose,
-    and one test checks that it is what production uses.
+    proven by the deployment tests. WhiteNoise looks static files up when asked for them: by
+    default it reads the whole static folder whenever its middleware is made, and the test
+    client makes the middleware anew for every test. Passwords use a fast hasher: Argon2 is
+    slow on purpose, and one test checks that it is what production uses.
     """
     from django.conf import settings
     from django.core.management import call_command
@@ -26,6 +29,7 @@ def _test_settings(tmp_path_factory):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.WHITENOISE_AUTOREFRESH = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("collectstatic", "--noinput", verbosity=0)
 
@@ -37,6 +41,29 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         ensure_roles()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_by_deleting_rows():
+    """Transactional tests (browser, real worker) empty every table after each test. Django does
+    it with one TRUNCATE of all the tables, which makes PostgreSQL replace the files of each
+    table and index: about two seconds a test here. Their few rows are deleted instead, in one
+    transaction (foreign keys are checked at its end); the tables are as empty either way."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or allow_cascade or not tables:
+            return truncate(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        deletes = [f"DELETE FROM {self.quote_name(table)};" for table in tables]
+        return ["SET CONSTRAINTS ALL DEFERRED;", *deletes]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

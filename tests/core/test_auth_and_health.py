@@ -1,15 +1,9 @@
 import pytest
 from django.contrib.auth.hashers import identify_hasher
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from core import health, roles
+from core import health
 from tests.factories import TEST_PASSWORD, UserFactory
-
-
-@pytest.mark.django_db
-def test_roles_exist_after_migrate():
-    assert set(Group.objects.values_list("name", flat=True)) >= set(roles.ROLES)
 
 
 @pytest.mark.django_db

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.finance.mailbox import smtp  # noqa: F401 (fixture: a real SMTP server)
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 # Quiet and offline: no updates, sync, QUIC or DNS look-ups of outside hosts.

@@ -14,14 +14,11 @@ from finance.models import ReportDefinition
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.factories.finance import CostItemFactory, PeriodFactory
 from tests.factories.portfolio import ServiceFactory
-from tests.finance import test_reports
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-smtp = test_reports.smtp
 
 
 def test_finance_defines_runs_and_downloads_a_report(page, live_server, login, smtp, celery_eager):

@@ -11,7 +11,8 @@ import factory
 from maturity.choices import PartyKind
 from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
 from maturity.questionnaire import answers_for_level
-from tests.factories.portfolio import CustomerFactory
+from tests.factories import UserFactory
+from tests.factories.portfolio import CustomerFactory, OutcomeFactory, ServiceFactory
 
 
 class ProviderUnitFactory(factory.django.DjangoModelFactory):
@@ -74,3 +75,29 @@ class BalanceSnapshotFactory(factory.django.DjangoModelFactory):
     customer_focus = 50
     process_orientation = 50
     cost_optimisation = 50
+
+
+def populate(customers: int, rounds: int) -> None:
+    """The maturity of an organisation: ``rounds`` assessments, a month apart, of the
+    organisation, of a unit and of each of ``customers`` customers (every other one served by
+    the unit), an outcome of a live service for each customer, a balance snapshot and a
+    self-assessment."""
+    owner = UserFactory(username="populated-owner")
+    organisation = OrganisationFactory()
+    unit = ProviderUnitFactory()
+    for n in range(rounds):
+        day = datetime.date(2024, 1, 1) + datetime.timedelta(days=30 * n)
+        AssessmentFactory(party=organisation, level=1 + n % 5, assessed_on=day)
+        AssessmentFactory(party=unit, level=1 + n % 3, assessed_on=day)
+    for c in range(customers):
+        party = CustomerPartyFactory(served_by=unit if c % 2 else None)
+        for n in range(rounds):
+            day = datetime.date(2024, 1, 1) + datetime.timedelta(days=30 * n)
+            AssessmentFactory(party=party, level=1 + (c + n) % 5, assessed_on=day)
+        OutcomeFactory(
+            subscription__customer=party.customer,
+            subscription__service=ServiceFactory(lifecycle="live", owner=owner),
+        )
+    BalanceSnapshotFactory()
+    SelfAssessmentFactory()
+    ServiceFactory(lifecycle="live", owner=owner)

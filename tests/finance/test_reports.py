@@ -1,144 +1,60 @@
 """Scheduled finance reports: definitions and their beat schedule, the files of a run (opened
 again: openpyxl, csv, pdftotext), delivery through a real SMTP server (aiosmtpd), once per
-period unless asked, the pages, the command, the demo, and a run by a real Celery worker."""
+period unless asked, the pages, the command, the demo. The tests share one closed quarter, made
+once for the module (a test that needs no closed month belongs in test_report_periods.py;
+delivery by concurrent runs and by a real Celery worker is in test_report_delivery.py)."""
 
-import asyncio
 import csv
-import datetime
-import email
-import email.policy
 import io
 import json
 import shutil
-import socket
 import subprocess
-import threading
-import time
 import zoneinfo
 from decimal import Decimal
 
 import pytest
-from aiosmtpd.controller import Controller
 from celery.exceptions import Retry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from openpyxl import load_workbook
 
+from core import roles
 from finance import demo, reports, selectors, services, tasks
 from finance.choices import ReportOutcome, ReportPeriodSelector, ReportTrigger
 from finance.models import ReportDefinition, ReportFile, ReportRun, TcoResult
 from maturity.choices import MismatchDirection
-from portfolio.choices import ServiceKind
 from tests.factories import UserFactory
-from tests.factories.finance import CostItemFactory, PeriodFactory, ReportDefinitionFactory
-from tests.factories.maturity import AssessmentFactory, CustomerPartyFactory, OrganisationFactory
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    CustomerFactory,
-    ServiceDependencyFactory,
-    ServiceFactory,
-    SubscriptionFactory,
-)
-from tests.finance import test_worker
-from tests.permissions import assert_permission_matrix
+from tests.factories.finance import PeriodFactory, ReportDefinitionFactory
+from tests.finance.mailbox import free_port
+from tests.finance.scenarios import make_quarter
 
 XLSX_SHEETS = ["TCO by service", "Reconciliation", "Lineage", "Maturity mismatches"]
 HEADER_ROW = reports.HEADER_ROW
-WORKER_SECONDS = 120
-
-
-# --- A real SMTP server ----------------------------------------------------------------------
-
-
-class Inbox:
-    """aiosmtpd handler: keeps every message it is given."""
-
-    def __init__(self):
-        self.messages = []
-        self.refuse = 0  # how many of the next messages to turn away ("try again later")
-        self.refused = 0
-        self.hold = None  # an Event: messages wait for it
-        self.holding = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.hold is not None:  # keep the sender waiting until the test lets it go
-            self.holding.set()
-            await asyncio.get_running_loop().run_in_executor(None, self.hold.wait, 60)
-        if self.refuse:
-            self.refuse -= 1
-            self.refused += 1
-            return "451 4.3.0 Try again later"
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(
-            {"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message}
-        )
-        return "250 Message accepted for delivery"
-
-    def attachments(self, index: int = -1) -> dict[str, tuple[str, bytes]]:
-        message = self.messages[index]["message"]
-        return {
-            part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
-            for part in message.iter_attachments()
-        }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(settings):
-    """A local SMTP server on a free port, and Django's SMTP backend pointed at it."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
 
 
 # --- Data: a closed quarter with dependencies, revenue, unallocated cost and a mismatch -------
 
 
+@pytest.fixture(scope="module")
+def quarter_of_the_module(django_db_setup, django_db_blocker):
+    """The closed quarter (scenarios.make_quarter), made once for this module's tests in a
+    transaction rolled back after them. Claims is the Service owner ``owner``'s (the
+    ``service_owner`` fixture)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield make_quarter(UserFactory(username="owner", role=roles.SERVICE_OWNER))
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def quarter(service_owner):
-    """January to March 2025, closed. A platform passes its cost to Claims and Quotes; an
-    application supports nothing (unallocated); Retail subscribes to Claims and is two levels
-    ahead of the organisation (a mismatch)."""
-    months = [PeriodFactory(year=2025, month=m) for m in (1, 2, 3)]
-    claims = ServiceFactory(
-        name="Claims", slug="claims", kind=ServiceKind.CUSTOMER_FACING, owner=service_owner
-    )
-    quotes = ServiceFactory(name="Quotes", slug="quotes", kind=ServiceKind.CUSTOMER_FACING)
-    platform = ServiceFactory(name="Platform", slug="platform", kind=ServiceKind.SUPPORTING)
-    ServiceDependencyFactory(provider=platform, consumer=claims, weight=1)
-    ServiceDependencyFactory(provider=platform, consumer=quotes, weight=2)
-    orphan = ApplicationFactory(name="Orphan app")
-    for number, period in enumerate(months):
-        CostItemFactory(period=period, service=platform, amount=Decimal("300.01") + number)
-        CostItemFactory(period=period, service=claims, amount=Decimal("99.99"), category="support")
-        CostItemFactory(period=period, application=orphan, amount=Decimal("25.00"))
-    retail = CustomerFactory(name="Retail", slug="retail")
-    SubscriptionFactory(customer=retail, service=claims)
-    AssessmentFactory(party=OrganisationFactory(), level=2)
-    AssessmentFactory(party=CustomerPartyFactory(customer=retail), level=4)
-    for period in months:
-        services.close_period(period=period)
-    for period in months:
-        period.refresh_from_db()
-    return {"months": months, "claims": claims, "quotes": quotes, "platform": platform}
+def quarter(db, quarter_of_the_module):
+    """The module's quarter; the test runs in a savepoint of its own (``db``), so what one
+    test changes the next does not see."""
+    return quarter_of_the_module
 
 
 def run(definition, **kwargs):
@@ -398,15 +314,6 @@ def test_period_without_closed_results_is_a_skipped_run_with_the_reason(smtp, qu
     assert "no period for 2025-05, 2025-06" in report.error
 
 
-def test_no_closed_month_at_all_is_skipped_against_the_last_ended_month(smtp, db):
-    definition = ReportDefinitionFactory()
-
-    report = services.run_report(definition, today=datetime.date(2025, 7, 9))
-
-    assert (report.period_key, report.outcome) == ("2025-06", ReportOutcome.SKIPPED)
-    assert "has no closed results" in report.error
-
-
 def test_failed_delivery_is_recorded_and_sent_on_the_next_run(smtp, settings, quarter):
     settings.EMAIL_PORT = free_port()  # nobody listens
     settings.EMAIL_TIMEOUT = 5
@@ -445,72 +352,6 @@ def test_the_task_retries_a_refused_delivery_for_the_same_period(smtp, quarter, 
     assert made.period_key == "2025-03" and made.email_count == 1 and len(smtp.messages) == 1
     assert made.outcome == ReportOutcome.SUCCEEDED and made.error == ""
     assert not ReportRun.objects.filter(period_key="2025-04").exists()
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_runs_of_one_period_at_once_send_one_e_mail(smtp, quarter):
-    """The second run waits for the first, which is still sending, then finds the period
-    e-mailed."""
-    smtp.hold = threading.Event()
-    definition = ReportDefinitionFactory()
-    made = []
-
-    def run_in_a_thread():
-        try:
-            made.append(services.run_report(definition))
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=run_in_a_thread)
-    first.start()
-    assert smtp.holding.wait(60), "the first run never reached the SMTP server"
-    second = threading.Thread(target=run_in_a_thread)
-    second.start()
-    with connection.cursor() as cursor:
-        for _ in range(600):  # until the second run waits for the first one's lock
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            if cursor.fetchone()[0]:
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail("the second run never waited for the first")
-    smtp.hold.set()
-    first.join(120)
-    second.join(120)
-
-    assert len(made) == 2 and all(r.outcome == ReportOutcome.SUCCEEDED for r in made)
-    assert len(smtp.messages) == 1
-    assert ReportRun.objects.get().email_count == 1
-
-
-# --- Periods: months, fiscal quarters and years -----------------------------------------------
-
-
-def test_period_keys_follow_the_fiscal_year(settings):
-    settings.PORTICO_FISCAL_YEAR_START_MONTH = 4
-    first = services.parse_report_period("2025-Q1")
-    assert (first.first_label, first.last_label, first.key) == ("2024-04", "2024-06", "2025-Q1")
-    year = services.parse_report_period("fy2025")
-    assert (year.first_label, year.last_label, year.key) == ("2024-04", "2025-03", "FY2025")
-    assert services.parse_report_period("2025-02").key == "2025-02"
-    assert services.span_containing("quarter", year.last).key == "2025-Q4"
-    with pytest.raises(ValidationError) as refused:
-        services.parse_report_period("2025-Q5")
-    assert "YYYY-Qn" in refused.value.message_dict["period"][0]
-
-
-def test_last_closed_span_is_the_latest_complete_one(settings):
-    settings.PORTICO_FISCAL_YEAR_START_MONTH = 4
-    closed = {services.parse_report_period(label).first for label in
-              ("2024-04", "2024-05", "2024-06", "2024-07", "2024-08")}  # fmt: skip
-    resolve = services.resolve_report_period
-    assert resolve(selector="last_month", closed=closed).key == "2024-08"
-    assert resolve(selector="last_quarter", closed=closed).key == "2025-Q1"
-    # No complete fiscal year yet: the one that ended last, to be skipped with the reason.
-    assert (
-        resolve(selector="last_year", closed=closed, today=datetime.date(2024, 9, 1)).key
-        == "FY2024"
-    )
 
 
 # --- Definitions: validation and the beat schedule --------------------------------------------
@@ -590,51 +431,6 @@ def test_scheduled_task_skips_a_switched_off_report_but_runs_on_request(
     assert tasks.run_report.delay(definition.pk + 1000).get() is None
 
 
-# --- A real Celery worker runs what beat would send -------------------------------------------
-
-worker = test_worker.worker
-
-
-@pytest.fixture
-def smtp_for_worker(smtp, monkeypatch):
-    """The worker subprocess reads its SMTP settings from the environment."""
-    monkeypatch.setenv("EMAIL_BACKEND", "smtp")
-    monkeypatch.setenv("EMAIL_HOST", "127.0.0.1")
-    monkeypatch.setenv("EMAIL_PORT", str(smtp.port))
-    monkeypatch.setenv("EMAIL_USE_TLS", "false")
-    monkeypatch.setenv("EMAIL_USE_SSL", "false")
-    return smtp
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_worker_runs_the_beat_entry_and_mails_the_report(smtp_for_worker, quarter, worker):
-    from portico.celery import app
-
-    queue, log = worker
-    definition = ReportDefinitionFactory(name="Worker pack")
-    entry = PeriodicTask.objects.get(pk=definition.periodic_task_id)
-
-    # What beat sends when the crontab is due: the entry's task, args and kwargs.
-    app.send_task(entry.task, args=json.loads(entry.args), kwargs=json.loads(entry.kwargs),
-                  queue=queue)  # fmt: skip
-
-    deadline = time.monotonic() + WORKER_SECONDS
-    report = None
-    while time.monotonic() < deadline:
-        report = ReportRun.objects.exclude(outcome=ReportOutcome.RUNNING).first()
-        if report is not None and smtp_for_worker.messages:
-            break
-        time.sleep(0.25)
-    assert report is not None, f"the worker recorded no run:\n{log.read_text()}"
-    assert (report.outcome, report.trigger, report.period_key) == (
-        ReportOutcome.SUCCEEDED,
-        ReportTrigger.SCHEDULE,
-        "2025-03",
-    ), report.error
-    assert len(smtp_for_worker.messages) == 1
-    assert "worker-pack-2025-03.xlsx" in smtp_for_worker.attachments()
-
-
 # --- The command -------------------------------------------------------------------------------
 
 
@@ -682,11 +478,6 @@ def test_demo_reports_are_scheduled_once(db):
 # --- Pages -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def nobody(db):
-    return UserFactory(username="nobody")
-
-
 def form_data(**overrides):
     data = {
         "name": "Browser pack",
@@ -709,66 +500,10 @@ def form_data(**overrides):
     return data
 
 
-def test_report_pages_permission_matrix(
-    client, nobody, viewer, service_owner, finance_user, portfolio_manager
-):
-    definition = ReportDefinitionFactory()
-    count = ReportDefinition.objects.count
-    read = {None: 302, nobody: 403, viewer: 200, finance_user: 200, portfolio_manager: 200}
-    write = {None: 302, nobody: 403, viewer: 403, service_owner: 403, finance_user: 200,
-             portfolio_manager: 200}  # fmt: skip
-    assert_permission_matrix(client, method="get", url=reverse("finance:report_list"),
-                             expected=read)  # fmt: skip
-    assert_permission_matrix(client, method="get", url=definition.get_absolute_url(),
-                             expected=read)  # fmt: skip
-    assert_permission_matrix(client, method="get", url=reverse("finance:report_add"),
-                             expected=write)  # fmt: skip
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=reverse("finance:report_edit", args=[definition.pk]),
-        expected=write,
-    )
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=reverse("finance:report_add"),
-        data=form_data(),
-        expected={None: 302, nobody: 403, viewer: 403, service_owner: 403},
-        unchanged=count,
-    )
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=reverse("finance:report_run", args=[definition.pk]),
-        expected={None: 302, nobody: 403, viewer: 403, service_owner: 403},
-        unchanged=ReportRun.objects.count,
-    )
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=reverse("finance:report_delete", args=[definition.pk]),
-        expected={None: 302, nobody: 403, viewer: 403, service_owner: 403},
-        unchanged=count,
-    )
-    client.force_login(portfolio_manager)
-    assert client.post(reverse("finance:report_delete", args=[definition.pk])).status_code == 302
-    assert not ReportDefinition.objects.exists()
-
-
-def test_download_permission_matrix_type_and_filename(
-    client, smtp, quarter, nobody, viewer, finance_user, portfolio_manager
-):
+def test_download_type_and_filename(client, smtp, quarter, finance_user):
     report = run(ReportDefinitionFactory(name="Pack"))
     xlsx = report.files.get(format="xlsx")
     url = reverse("finance:report_download", args=[xlsx.pk])
-
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=url,
-        expected={None: 302, nobody: 403, viewer: 200, finance_user: 200, portfolio_manager: 200},
-    )
     client.force_login(finance_user)
     response = client.get(url)
     assert response["Content-Type"] == reports.XLSX_TYPE

@@ -1,4 +1,5 @@
-"""The finance pages: Fund services, lineage, cost data, periods and runs."""
+"""The finance pages: Fund services, lineage, cost data, periods and runs (who may do what, and
+the lists' query counts, are in test_view_matrix.py)."""
 
 import json
 from decimal import Decimal
@@ -10,7 +11,6 @@ from finance import selectors, services
 from finance.choices import PeriodStatus, RunTrigger
 from finance.models import CostItem, CostPool, ExchangeRate, Period, PoolAllocation, TcoRun
 from portfolio.choices import ServiceKind
-from tests.factories import UserFactory
 from tests.factories.finance import (
     CostItemFactory,
     CostPoolFactory,
@@ -26,15 +26,8 @@ from tests.factories.portfolio import (
     SubscriptionFactory,
 )
 from tests.factories.valuestreams import StageFactory, ValueStreamFactory
-from tests.permissions import assert_permission_matrix
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def nobody(db):
-    """A signed-in user with no role at all."""
-    return UserFactory(username="nobody")
 
 
 @pytest.fixture
@@ -124,34 +117,6 @@ def test_overview_unknown_period_is_404(client, viewer, rolled_up):
     assert client.get(reverse("finance:overview"), {"period": "March"}).status_code == 404
 
 
-def test_overview_query_count_does_not_grow(client, viewer, django_assert_max_num_queries):
-    march = PeriodFactory(year=2025, month=3)
-    client.force_login(viewer)
-    url = reverse("finance:overview")
-
-    def add_services(count):
-        for _ in range(count):
-            CostItemFactory(period=march, service=ServiceFactory(owner=viewer))
-
-    add_services(1)
-    services.recompute_tco(period=march)
-    with django_assert_max_num_queries(25) as one:
-        assert client.get(url).status_code == 200
-    add_services(30)
-    services.recompute_tco(period=march)
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        assert client.get(url).status_code == 200
-
-
-def test_overview_permission_matrix(client, viewer, nobody, finance_user, other_owner, rolled_up):
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=reverse("finance:overview"),
-        expected={None: 302, nobody: 403, viewer: 200, finance_user: 200, other_owner: 200},
-    )
-
-
 def test_lineage_traces_a_service_in_html_and_json(client, viewer, rolled_up):
     client.force_login(viewer)
     url = reverse("finance:service_lineage", args=[rolled_up["quotes"].slug])
@@ -167,13 +132,6 @@ def test_lineage_traces_a_service_in_html_and_json(client, viewer, rolled_up):
     assert data["edges"][0]["source"]["label"] == "Platform"
 
 
-def test_lineage_permission_matrix(client, viewer, nobody, rolled_up):
-    url = reverse("finance:service_lineage", args=[rolled_up["claims"].slug]) + "?period=2025-03"
-    assert_permission_matrix(
-        client, method="get", url=url, expected={None: 302, nobody: 403, viewer: 200}
-    )
-
-
 def test_service_page_has_the_tco_panel_with_completeness(client, viewer, rolled_up):
     client.force_login(viewer)
     response = client.get(rolled_up["claims"].get_absolute_url())
@@ -185,23 +143,6 @@ def test_service_page_has_the_tco_panel_with_completeness(client, viewer, rolled
 
 
 # --- Cost items -------------------------------------------------------------------------------
-
-
-def test_cost_item_list_query_count_does_not_grow(client, viewer, django_assert_max_num_queries):
-    client.force_login(viewer)
-    url = reverse("finance:costitem_list") + "?q="
-    period = PeriodFactory(year=2025, month=3)
-    CostItemFactory(period=period)
-    with django_assert_max_num_queries(20) as one:
-        assert client.get(url).status_code == 200
-    pool = CostPoolFactory()
-    application = ApplicationFactory()
-    for number in range(20):
-        target = [{"pool": pool}, {"application": application}, {}][number % 3]
-        CostItemFactory(period=period, **target)
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        response = client.get(url)
-    assert len(response.context["table"].rows) == 21
 
 
 def test_cost_item_list_filters_by_period_and_target(client, viewer):
@@ -217,41 +158,6 @@ def test_cost_item_list_filters_by_period_and_target(client, viewer):
 
     assert descriptions(period="2025-03") == ["March line"]
     assert descriptions(target="pool") == ["April line"]
-
-
-def test_cost_item_add_permission_matrix(
-    client, nobody, viewer, service_owner, finance_user, portfolio_manager
-):
-    service = ServiceFactory(owner=service_owner)
-    url = reverse("finance:costitem_add")
-    data = {
-        "description": "Licences",
-        "period_label": "2025-03",
-        "amount": "120.00",
-        "currency": "EUR",
-        "category": "vendor",
-        "expenditure": "opex",
-        "spread_months": "1",
-        "service": service.slug,
-    }
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=url,
-        data=data,
-        expected={None: 302, nobody: 403, viewer: 403, service_owner: 403},
-        unchanged=lambda: CostItem.objects.count(),
-    )
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=url,
-        data=data,
-        expected={finance_user: 302, portfolio_manager: 302},
-    )
-    item = CostItem.objects.first()
-    assert (item.service, item.period.label, item.amount) == (service, "2025-03", Decimal(120))
-    assert CostItem.objects.count() == 2
 
 
 def test_cost_item_form_needs_exactly_one_target(client, finance_user):
@@ -291,49 +197,13 @@ def test_cost_item_edit_in_a_closed_period_warns(client, finance_user):
     assert "closed: its figures stay frozen" in response.content.decode()
 
 
-def test_cost_item_delete(client, finance_user, viewer):
-    item = CostItemFactory()
-    url = reverse("finance:costitem_delete", args=[item.pk])
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=url,
-        expected={viewer: 403},
-        unchanged=lambda: CostItem.objects.count(),
-    )
-    client.force_login(finance_user)
-    assert client.post(url).status_code == 302
-    assert not CostItem.objects.exists()
-
-
 # --- Pools and allocations ----------------------------------------------------------------------
 
 
-def test_pool_list_query_count_does_not_grow(client, viewer, django_assert_max_num_queries):
-    client.force_login(viewer)
-    url = reverse("finance:pool_list") + "?q="
-    PoolAllocationFactory()
-    with django_assert_max_num_queries(20) as one:
-        assert client.get(url).status_code == 200
-    for _ in range(15):
-        PoolAllocationFactory(pool=CostPoolFactory(owner=viewer))
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        response = client.get(url)
-    assert len(response.context["table"].rows) == 16
-
-
-def test_pool_allocation_added_in_place_and_bad_slug_refused(client, finance_user, viewer):
+def test_pool_allocation_added_in_place_and_bad_slug_refused(client, finance_user):
     pool = CostPoolFactory(slug="data-centre")
     ServiceFactory(slug="hosting")
     url = reverse("finance:allocation_add", args=[pool.slug])
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=url,
-        data={"service": "hosting", "weight": "2"},
-        expected={None: 302, viewer: 403},
-        unchanged=lambda: PoolAllocation.objects.count(),
-    )
     client.force_login(finance_user)
     response = client.post(url, {"service": "hosting", "weight": "2"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
@@ -346,16 +216,11 @@ def test_pool_allocation_added_in_place_and_bad_slug_refused(client, finance_use
     assert "already allocated" in response.content.decode()
 
 
-def test_pool_allocation_edited_and_removed(client, finance_user, viewer):
+def test_pool_allocation_edited_and_removed(client, finance_user):
     pool = CostPoolFactory(slug="data-centre")
     allocation = PoolAllocationFactory(pool=pool, service=ServiceFactory(slug="hosting"), weight=1)
     edit = reverse("finance:allocation_edit", args=[allocation.pk])
     remove = reverse("finance:allocation_remove", args=[allocation.pk])
-    client.force_login(viewer)
-    assert client.post(edit, {"service": "hosting", "weight": "3"}).status_code == 403
-    assert client.post(remove).status_code == 403
-    assert PoolAllocation.objects.get().weight == 1
-
     client.force_login(finance_user)
     assert 'value="hosting"' in client.get(edit).content.decode()
     assert client.post(edit, {"service": "hosting", "weight": "-1"}).status_code == 422
@@ -406,31 +271,12 @@ def test_rate_add_refuses_the_reporting_currency_and_duplicates(client, finance_
     assert ExchangeRate.objects.get().rate == Decimal("0.91")
 
 
-def test_rate_list_query_count_does_not_grow(client, viewer, django_assert_max_num_queries):
-    client.force_login(viewer)
-    url = reverse("finance:rate_list") + "?q="
-    ExchangeRateFactory(period=PeriodFactory(year=2025, month=1))
-    with django_assert_max_num_queries(20) as one:
-        assert client.get(url).status_code == 200
-    for month in range(2, 12):
-        ExchangeRateFactory(period=PeriodFactory(year=2025, month=month), currency="GBP")
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        assert client.get(url).status_code == 200
-
-
 # --- Periods and runs ---------------------------------------------------------------------------
 
 
-def test_period_close_restate_and_recompute(client, finance_user, viewer, rolled_up):
+def test_period_close_restate_and_recompute(client, finance_user, rolled_up):
     march = rolled_up["march"]
     close = reverse("finance:period_close", args=["2025-03"])
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=close,
-        expected={None: 302, viewer: 403},
-        unchanged=lambda: Period.objects.get(pk=march.pk).status,
-    )
     client.force_login(finance_user)
     assert client.post(close).status_code == 302
     march.refresh_from_db()
@@ -484,20 +330,6 @@ def test_period_add(client, finance_user):
     response = client.post(reverse("finance:period_add"), {"label": "2026-01"})
     assert response.status_code == 422
     assert "exists already" in response.content.decode()
-
-
-def test_run_list_query_count_does_not_grow(client, viewer, django_assert_max_num_queries):
-    client.force_login(viewer)
-    url = reverse("finance:run_list") + "?q="
-    period = PeriodFactory(year=2025, month=3)
-    services.recompute_tco(period=period)
-    with django_assert_max_num_queries(20) as one:
-        assert client.get(url).status_code == 200
-    for month in range(4, 12):
-        services.recompute_tco(period=PeriodFactory(year=2025, month=month))
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        response = client.get(url)
-    assert len(response.context["table"].rows) == 9
 
 
 def test_period_list_shows_fiscal_year(client, viewer, settings):

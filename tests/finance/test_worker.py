@@ -1,6 +1,6 @@
 """A recomputation runs through a real Celery worker: an edit is committed, the coalesced
 task goes through the broker, a worker process (on a queue of its own, pointed at the test
-database) runs the roll-up, and the run is recorded."""
+database: the ``worker`` fixture in conftest.py) runs the roll-up, and the run is recorded."""
 
 import time
 import uuid
@@ -28,13 +28,6 @@ from tests.factories.portfolio import ServiceDependencyFactory, ServiceFactory
 from tests.finance.processes import Worker
 
 RUN_SECONDS = 90
-
-
-@pytest.fixture
-def worker(start_worker):
-    """A Celery worker on a queue no other test or engineer uses; yields the queue name."""
-    started = start_worker(f"finance-test-{uuid.uuid4().hex[:12]}")
-    return started.queue, started.log
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -1,4 +1,5 @@
-"""The Maturity pages: who may read and write, htmx forms, the flags, and query counts."""
+"""The Maturity pages: htmx forms, the flags, and the dashboard's query count (who may read and
+write, and the pages' query counts, are in test_view_matrix.py)."""
 
 import datetime
 
@@ -6,7 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.urls import reverse
 
-from maturity.models import Assessment, BalanceSelfAssessment, Party
+from maturity.models import Assessment
 from maturity.questionnaire import answers_for_level
 from tests.factories import UserFactory
 from tests.factories.maturity import (
@@ -15,10 +16,9 @@ from tests.factories.maturity import (
     CustomerPartyFactory,
     OrganisationFactory,
     ProviderUnitFactory,
-    SelfAssessmentFactory,
+    populate,
 )
-from tests.factories.portfolio import CustomerFactory, OutcomeFactory, ServiceFactory
-from tests.permissions import assert_permission_matrix
+from tests.factories.portfolio import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,107 +49,18 @@ def elsewhere(other_owner):
     return CustomerFactory(name="Fleet Operators", relationship_manager=other_owner)
 
 
-# --- Reading -------------------------------------------------------------------------------------
+# --- Writing: what the view matrix leaves to these tests (see test_view_matrix.py) -------------
 
 
-@pytest.mark.parametrize("url_name", ["maturity:overview", "maturity:balance", "maturity:provider"])
-def test_every_signed_in_role_reads(client, url_name, nobody, viewer, finance_user, service_owner):
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=reverse(url_name),
-        expected={None: 302, nobody: 403, viewer: 200, finance_user: 200, service_owner: 200},
-    )
-
-
-def test_party_pages_are_read_by_every_role(client, managed, nobody, viewer):
-    unit = ProviderUnitFactory()
-    for url in (reverse("maturity:customer", args=[managed.slug]), unit.get_absolute_url()):
-        assert_permission_matrix(
-            client, method="get", url=url, expected={None: 302, nobody: 403, viewer: 200}
-        )
-
-
-# --- Writing -------------------------------------------------------------------------------------
-
-
-def test_customer_assessment_by_manager_or_relationship_manager(
-    client, managed, elsewhere, portfolio_manager, service_owner, other_owner, viewer
-):
-    url = reverse("maturity:assess_customer", args=[managed.slug])
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=url,
-        expected={
-            None: 302,
-            viewer: 403,
-            other_owner: 403,
-            service_owner: 200,
-            portfolio_manager: 200,
-        },
-    )
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=url,
-        data=questionnaire("customer", 4),
-        expected={
-            None: 302,
-            viewer: 403,
-            other_owner: 403,
-            service_owner: 200,
-            portfolio_manager: 200,
-        },
-        unchanged=lambda: Assessment.objects.count(),
-        headers=HTMX,
-    )
-    party = Party.objects.get(customer=managed)
-    assert [a.assessor.username for a in party.assessments.order_by("id")] == ["owner", "pm"]
-
-
-def test_assessment_edit_and_remove_by_manager_or_relationship_manager(
-    client, managed, elsewhere, portfolio_manager, service_owner, other_owner, viewer
-):
-    assessment = AssessmentFactory(party=CustomerPartyFactory(customer=managed), level=2)
-    edit = reverse("maturity:assessment_edit", args=[assessment.pk])
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=edit,
-        data=questionnaire("customer", 4),
-        expected={None: 302, viewer: 403, other_owner: 403, service_owner: 200},
-        unchanged=lambda: Assessment.objects.values_list("level", flat=True).get(),
-        headers=HTMX,
-    )
-    assessment.refresh_from_db()
-    assert assessment.level == 4
-    remove = reverse("maturity:assessment_remove", args=[assessment.pk])
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=remove,
-        expected={None: 302, viewer: 403, other_owner: 403, portfolio_manager: 200},
-        unchanged=lambda: Assessment.objects.count(),
-        headers=HTMX,
-    )
-    assert not Assessment.objects.exists()
-
-
-def test_provider_assessment_only_by_portfolio_managers(
-    client, managed, portfolio_manager, service_owner, viewer
-):
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=reverse("maturity:assess_provider"),
-        data=questionnaire("provider", 3),
-        expected={None: 302, viewer: 403, service_owner: 403, portfolio_manager: 200},
-        unchanged=lambda: Assessment.objects.count(),
-        headers=HTMX,
-    )
-    organisation = Party.objects.get(kind="provider", unit_name="")
-    assert organisation.assessments.get().level == 3
+def test_unit_rename_refuses_a_blank_name(client, portfolio_manager):
+    unit = ProviderUnitFactory(unit_name="Claims IT")
+    client.force_login(portfolio_manager)
+    url = reverse("maturity:unit_edit", args=[unit.pk])
+    response = client.post(url, {"unit_name": "  "}, headers=HTMX)
+    assert response.status_code == 422
+    assert "field-error" in response.content.decode()
+    unit.refresh_from_db()
+    assert unit.unit_name == "Claims IT"
 
 
 def test_provider_assessment_of_a_relationship_manager_customer_is_not_editable_by_them(
@@ -161,84 +72,6 @@ def test_provider_assessment_of_a_relationship_manager_customer_is_not_editable_
         reverse("maturity:assessment_edit", args=[assessment.pk]), questionnaire("provider", 1)
     )
     assert response.status_code == 403
-
-
-def test_units_only_by_portfolio_managers(client, portfolio_manager, service_owner, viewer):
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=reverse("maturity:unit_add"),
-        data={"unit_name": "Claims IT"},
-        expected={None: 302, viewer: 403, service_owner: 403, portfolio_manager: 200},
-        unchanged=lambda: Party.objects.count(),
-        headers=HTMX,
-    )
-    unit = Party.objects.get(unit_name="Claims IT")
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=reverse("maturity:unit_delete", args=[unit.pk]),
-        expected={None: 302, viewer: 403, service_owner: 403, portfolio_manager: 200},
-        unchanged=lambda: Party.objects.count(),
-        headers=HTMX,
-    )
-    assert not Party.objects.exists()
-
-
-def test_unit_rename_by_portfolio_manager(client, portfolio_manager, service_owner):
-    unit = ProviderUnitFactory(unit_name="Claims IT")
-    url = reverse("maturity:unit_edit", args=[unit.pk])
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=url,
-        data={"unit_name": "Claims and Underwriting IT"},
-        expected={None: 302, service_owner: 403, portfolio_manager: 200},
-        unchanged=lambda: Party.objects.values_list("unit_name", flat=True).get(),
-        headers=HTMX,
-    )
-    unit.refresh_from_db()
-    assert unit.unit_name == "Claims and Underwriting IT"
-    client.force_login(portfolio_manager)
-    response = client.post(url, {"unit_name": "  "}, headers=HTMX)
-    assert response.status_code == 422
-    assert "field-error" in response.content.decode()
-
-
-def test_serving_unit_set_by_manager_or_relationship_manager(
-    client, managed, elsewhere, portfolio_manager, service_owner, other_owner, viewer
-):
-    unit = ProviderUnitFactory()
-    url = reverse("maturity:serving_unit", args=[managed.slug])
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=url,
-        data={"served_by": unit.pk},
-        expected={None: 302, viewer: 403, other_owner: 403, service_owner: 200},
-        unchanged=lambda: list(Party.objects.filter(customer=managed).values("served_by")),
-        headers=HTMX,
-    )
-    assert Party.objects.get(customer=managed).served_by == unit
-
-
-def test_self_assessment_only_by_portfolio_managers(client, portfolio_manager, viewer):
-    data = {
-        "assessed_on": ASSESSED_ON,
-        "customer_focus": 80,
-        "process_orientation": 60,
-        "cost_optimisation": 70,
-    }
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=reverse("maturity:self_assessment_add"),
-        data=data,
-        expected={None: 302, viewer: 403, portfolio_manager: 200},
-        unchanged=lambda: BalanceSelfAssessment.objects.count(),
-        headers=HTMX,
-    )
-    assert BalanceSelfAssessment.objects.get().assessor == portfolio_manager
 
 
 # --- htmx forms ----------------------------------------------------------------------------------
@@ -347,45 +180,12 @@ def test_customer_flag_include_shows_the_mismatch(managed, viewer, nobody):
 # --- Query counts --------------------------------------------------------------------------------
 
 
-def populate(customers: int, rounds: int):
-    owner = UserFactory(username="populated-owner")
-    organisation = OrganisationFactory()
-    unit = ProviderUnitFactory()
-    for n in range(rounds):
-        day = datetime.date(2024, 1, 1) + datetime.timedelta(days=30 * n)
-        AssessmentFactory(party=organisation, level=1 + n % 5, assessed_on=day)
-        AssessmentFactory(party=unit, level=1 + n % 3, assessed_on=day)
-    for c in range(customers):
-        party = CustomerPartyFactory(served_by=unit if c % 2 else None)
-        for n in range(rounds):
-            day = datetime.date(2024, 1, 1) + datetime.timedelta(days=30 * n)
-            AssessmentFactory(party=party, level=1 + (c + n) % 5, assessed_on=day)
-        OutcomeFactory(
-            subscription__customer=party.customer,
-            subscription__service=ServiceFactory(lifecycle="live", owner=owner),
-        )
-    BalanceSnapshotFactory()
-    SelfAssessmentFactory()
-    ServiceFactory(lifecycle="live", owner=owner)
-
-
-def count_queries(client, url, django_assert_max_num_queries, limit):
-    with django_assert_max_num_queries(limit) as captured:
-        assert client.get(url).status_code == 200
-    return len(captured.captured_queries)
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        reverse("maturity:overview"),
-        reverse("maturity:balance"),
-        reverse("maturity:provider"),
-        reverse("dashboard"),
-    ],
-)
-def test_pages_do_not_grow_queries_with_rows(client, viewer, url, django_assert_max_num_queries):
+def test_dashboard_does_not_grow_queries_with_maturity_rows(
+    client, viewer, django_assert_max_num_queries
+):
+    """The Maturity pages' own counts are in test_view_matrix.py."""
     client.force_login(viewer)
+    url = reverse("dashboard")
     populate(customers=1, rounds=1)
     few = count_queries(client, url, django_assert_max_num_queries, 40)
     populate(customers=8, rounds=6)
@@ -393,15 +193,7 @@ def test_pages_do_not_grow_queries_with_rows(client, viewer, url, django_assert_
     assert many == few
 
 
-def test_customer_page_does_not_grow_queries_with_history(
-    client, managed, service_owner, django_assert_max_num_queries
-):
-    client.force_login(service_owner)
-    party = CustomerPartyFactory(customer=managed, served_by=ProviderUnitFactory())
-    AssessmentFactory(party=party, level=2)
-    url = reverse("maturity:customer", args=[managed.slug])
-    few = count_queries(client, url, django_assert_max_num_queries, 40)
-    for n in range(10):
-        AssessmentFactory(party=party, level=1 + n % 5, assessed_on=datetime.date(2023, 1, 1 + n))
-    many = count_queries(client, url, django_assert_max_num_queries, few)
-    assert many == few
+def count_queries(client, url, django_assert_max_num_queries, limit):
+    with django_assert_max_num_queries(limit) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)

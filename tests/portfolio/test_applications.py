@@ -15,11 +15,8 @@ from tests.factories.portfolio import (
     ServiceFactory,
     SupplierFactory,
 )
-from tests.permissions import assert_permission_matrix
 from tests.portfolio.helpers import (
     HTMX,
-    assert_readable_by_every_role,
-    assert_remove_matrix,
     csv_rows,
     is_partial,
     queries_for,
@@ -51,16 +48,6 @@ APPLICATION_DATA = {
     "criticality": "high",
     "vendor": "",
 }
-
-
-def application_state():
-    return list(
-        Application.objects.values_list("pk", "name", "disposition", "retired_at").order_by("pk")
-    )
-
-
-def support_state():
-    return list(ApplicationSupport.objects.values_list("pk", "service", "weight").order_by("pk"))
 
 
 # --- Business rules --------------------------------------------------------------------------
@@ -100,130 +87,7 @@ def test_remove_application_a_contract_covers_retires_it(application):
     assert application.is_retired and application.lifecycle == "retired"
 
 
-# --- Permissions -----------------------------------------------------------------------------
-
-
-def test_application_pages_readable_by_every_role(
-    client, application, service_owner, other_owner, viewer, portfolio_manager
-):
-    assert_readable_by_every_role(
-        client,
-        (reverse("portfolio:application_list"), application.get_absolute_url()),
-        [viewer, service_owner, other_owner, portfolio_manager],
-        detail_url=application.get_absolute_url(),
-    )
-
-
-def test_application_create_edit_remove_permission_matrix(
-    client, application, service_owner, other_owner, viewer, portfolio_manager
-):
-    refused = {None: 302, viewer: 403, other_owner: 403}
-    add_url = reverse("portfolio:application_add")
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=add_url,
-        expected={**refused, service_owner: 403, portfolio_manager: 200},
-    )
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=add_url,
-        data=APPLICATION_DATA,
-        expected={**refused, service_owner: 403, portfolio_manager: 200},
-        unchanged=application_state,
-        **HTMX,
-    )
-    assert Application.objects.filter(slug="policy-core").exists()
-    edit_url = reverse("portfolio:application_edit", args=[application.slug])
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=edit_url,
-        expected={**refused, service_owner: 200, portfolio_manager: 200},
-    )
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=edit_url,
-        data={
-            **APPLICATION_DATA,
-            "name": "Claims engine",
-            "disposition": "migrate",
-            "owner": service_owner.pk,
-        },
-        expected={**refused, service_owner: 200, portfolio_manager: 200},
-        unchanged=application_state,
-        **HTMX,
-    )
-    application.refresh_from_db()
-    assert application.disposition == "migrate"
-    remove_url = reverse("portfolio:application_delete", args=[application.slug])
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=remove_url,
-        expected={**refused, service_owner: 200, portfolio_manager: 200},
-    )
-    assert_remove_matrix(
-        client,
-        url=remove_url,
-        refused=refused,
-        unchanged=application_state,
-        allowed=[service_owner, portfolio_manager],
-        make_url=lambda: reverse(
-            "portfolio:application_delete", args=[ApplicationFactory(owner=service_owner).slug]
-        ),
-    )
-    assert Application.objects.count() == 2
-
-
-def test_support_add_edit_remove_permission_matrix(
-    client, application, support, service_owner, other_owner, viewer, portfolio_manager
-):
-    refused = {None: 302, viewer: 403, other_owner: 403}
-    allowed = {service_owner: 200, portfolio_manager: 200}
-    add_url = reverse("portfolio:support_add", args=[application.slug])
-    edit_url = reverse("portfolio:support_edit", args=[application.slug, support.pk])
-    for url in (add_url, edit_url):
-        assert_permission_matrix(client, method="get", url=url, expected={**refused, **allowed})
-    new_services = iter([ServiceFactory(), ServiceFactory()])
-    for user, status in {**refused, **allowed}.items():
-        slug = next(new_services).slug if status == 200 else support.service.slug
-        assert_permission_matrix(
-            client,
-            method="post",
-            url=add_url,
-            data={"service": slug, "weight": "2"},
-            expected={user: status},
-            unchanged=support_state,
-            **HTMX,
-        )
-    assert application.supports.count() == 3
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=edit_url,
-        data={"weight": "5"},
-        expected={**refused, **allowed},
-        unchanged=support_state,
-        **HTMX,
-    )
-    support.refresh_from_db()
-    assert support.weight == 5
-    remove_url = reverse("portfolio:support_remove", args=[application.slug, support.pk])
-    assert_remove_matrix(
-        client,
-        url=remove_url,
-        refused=refused,
-        unchanged=support_state,
-        allowed=[service_owner, portfolio_manager],
-        make_url=lambda: reverse(
-            "portfolio:support_remove",
-            args=[application.slug, ApplicationSupportFactory(application=application).pk],
-        ),
-    )
-    assert application.supports.count() == 3
+# --- Permissions the view matrix leaves to these tests (see test_view_matrix.py) ------------
 
 
 def test_owner_of_a_supported_service_may_change_that_support(client, support, other_owner):
@@ -237,27 +101,6 @@ def test_owner_of_a_supported_service_may_change_that_support(client, support, o
 
 
 # --- The pages ------------------------------------------------------------------------------
-
-
-def test_application_list_query_count_does_not_grow(
-    client, portfolio_manager, service_owner, django_assert_num_queries
-):
-    client.force_login(portfolio_manager)
-    url = reverse("portfolio:application_list")
-    vendor = SupplierFactory()
-    ApplicationSupportFactory(application=ApplicationFactory(owner=service_owner, vendor=vendor))
-    one = queries_for(client, url)
-    one_partial = queries_for(client, url, htmx=True)
-    vendors = [vendor, SupplierFactory()]
-    for n in range(30):
-        application = ApplicationFactory(owner=service_owner, vendor=vendors[n % 2])
-        ApplicationSupportFactory.create_batch(2, application=application)
-    with django_assert_num_queries(one):
-        response = client.get(url)
-    assert response.content.decode().count("<tr") == 32  # the header and 31 applications
-    with django_assert_num_queries(one_partial):
-        client.get(url, {"sort": "-support_count"}, **HTMX)
-    assert one <= 12
 
 
 def test_application_list_filters(client, viewer, service_owner):

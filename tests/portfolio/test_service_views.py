@@ -8,7 +8,6 @@ from portfolio import services
 from portfolio.models import Service, ServiceDependency, SpecificationItem
 from tests.api.conftest import ApiClient
 from tests.factories import UserFactory
-from tests.permissions import assert_permission_matrix
 
 
 @pytest.fixture
@@ -29,102 +28,6 @@ def item(service):
 
 def item_count():
     return SpecificationItem.objects.count()
-
-
-def service_state():
-    return list(Service.objects.values_list("name", "summary", "lifecycle").order_by("pk"))
-
-
-@pytest.mark.django_db
-def test_service_pages_readable_by_every_signed_in_user(
-    client, service, viewer, other_owner, portfolio_manager
-):
-    for url in (
-        reverse("portfolio:service_list"),
-        service.get_absolute_url(),
-        reverse("portfolio:my_services"),
-    ):
-        assert_permission_matrix(
-            client,
-            method="get",
-            url=url,
-            expected={None: 302, viewer: 200, other_owner: 200, portfolio_manager: 200},
-        )
-
-
-@pytest.mark.django_db
-def test_service_edit_permission_matrix(
-    client, service, service_owner, other_owner, viewer, portfolio_manager
-):
-    url = reverse("portfolio:service_edit", args=[service.slug])
-    data = {"name": "Renamed", "kind": "customer_facing", "lifecycle": "pipeline"}
-    data["criticality"] = "high"
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=url,
-        data=data,
-        expected={None: 302, viewer: 403, other_owner: 403},
-        unchanged=service_state,
-    )
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=url,
-        expected={service_owner: 200, portfolio_manager: 200},
-    )
-    client.force_login(service_owner)
-    assert client.post(url, data).status_code == 302
-    assert Service.objects.get(pk=service.pk).name == "Renamed"
-
-
-@pytest.mark.django_db
-def test_service_create_and_remove_permission_matrix(
-    client, service, service_owner, other_owner, viewer, portfolio_manager
-):
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=reverse("portfolio:service_add"),
-        expected={None: 302, viewer: 403, service_owner: 200, portfolio_manager: 200},
-    )
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=reverse("portfolio:service_delete", args=[service.slug]),
-        expected={None: 302, viewer: 403, other_owner: 403},
-        unchanged=service_state,
-    )
-    client.force_login(service_owner)
-    response = client.post(reverse("portfolio:service_delete", args=[service.slug]))
-    assert response.status_code == 302
-    assert not Service.objects.filter(pk=service.pk).exists()
-
-
-@pytest.mark.django_db
-def test_item_edits_permission_matrix(client, service, item, other_owner, viewer):
-    add_url = reverse("portfolio:item_add", args=[service.slug, "facility", "functionality"])
-    for url, data in (
-        (add_url, {"title": "Another"}),
-        (reverse("portfolio:item_edit", args=[service.slug, item.pk]), {"title": "Changed"}),
-        (reverse("portfolio:item_up", args=[service.slug, item.pk]), {}),
-        (reverse("portfolio:item_remove", args=[service.slug, item.pk]), {}),
-        (
-            reverse("portfolio:dependency_add", args=[service.slug]),
-            {"provider": service.slug, "weight": "1"},
-        ),
-    ):
-        assert_permission_matrix(
-            client,
-            method="post",
-            url=url,
-            data=data,
-            expected={None: 302, viewer: 403, other_owner: 403},
-            unchanged=lambda: (
-                list(SpecificationItem.objects.values_list("title", "position"))
-                + list(ServiceDependency.objects.values_list("pk"))
-            ),
-        )
 
 
 @pytest.mark.django_db
@@ -244,50 +147,6 @@ def test_service_list_exports_csv_and_xlsx(client, service, viewer):
     xlsx = client.get(reverse("portfolio:service_list"), {"export": "xlsx", "q": "online"})
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet["A1"].value == "Name" and sheet["A2"].value == "Online claims"
-
-
-def make_services(count: int, owner):
-    for n in range(count):
-        service = services.save_service(
-            service=Service(name=f"Service {n}", kind="supporting", owner=owner)
-        )
-        service.delegates.add(owner)
-
-
-@pytest.mark.django_db
-def test_service_list_query_count_does_not_grow(client, viewer, django_assert_max_num_queries):
-    client.force_login(viewer)
-    url = reverse("portfolio:service_list")
-    make_services(1, viewer)
-    with django_assert_max_num_queries(12) as one:
-        client.get(url)
-    make_services(30, viewer)
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        client.get(url)
-
-
-@pytest.mark.django_db
-def test_service_page_query_count_does_not_grow(
-    client, service, portfolio_manager, django_assert_max_num_queries
-):
-    client.force_login(portfolio_manager)
-    others = []
-    for n in range(12):
-        other = services.save_service(service=Service(name=f"Provider {n}", kind="supporting"))
-        others.append(other)
-    services.save_dependency(dependency=ServiceDependency(consumer=service, provider=others[0]))
-    with django_assert_max_num_queries(40) as few:
-        client.get(service.get_absolute_url())
-    for other in others[1:]:
-        services.save_dependency(dependency=ServiceDependency(consumer=service, provider=other))
-        services.save_dependency(dependency=ServiceDependency(consumer=other, provider=others[0]))
-        services.add_specification_item(
-            item=SpecificationItem(
-                service=service, aspect="support", dimension="functionality", title=other.name
-            )
-        )
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(service.get_absolute_url())
 
 
 @pytest.mark.django_db

@@ -1,4 +1,6 @@
-"""The value-stream pages: who may do what, the htmx stage editing, and query counts."""
+"""The value-stream pages: the htmx stage editing, what the pages show, and the query counts of
+the stage and future-state answers (who may do what, and the lists' and pages' queries, are in
+test_view_matrix.py)."""
 
 from decimal import Decimal
 
@@ -9,13 +11,10 @@ from tests.factories import UserFactory
 from tests.factories.portfolio import ApplicationFactory, ServiceFactory
 from tests.factories.valuestreams import (
     ImprovementFactory,
-    ProcessConnectionFactory,
-    ProcessFactory,
     StageFactory,
     ValueStreamFactory,
 )
-from tests.permissions import assert_permission_matrix
-from valuestreams.models import Improvement, Process, ProcessConnection, Stage, ValueStream
+from valuestreams.models import Improvement, Stage
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -64,162 +63,7 @@ def snapshot(model):
     return lambda: sorted(model.objects.values_list("pk", "updated_at"))
 
 
-def assert_allowed(client, user, *, method: str, url: str, data=None, status=302, **extra):
-    """A request the matrix cannot check (its redirect after a write looks like a refusal)."""
-    client.force_login(user)
-    response = getattr(client, method)(url, data=data or {}, **extra)
-    client.logout()
-    assert response.status_code == status, f"{user.username}: {response.status_code}"
-    return response
-
-
-# --- Permission matrices -----------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_value_stream_list_and_page_permissions(
-    client, stream, other_stream, nobody, viewer, value_stream_owner, owner, portfolio_manager
-):
-    readers = {viewer: 200, value_stream_owner: 200, owner: 200, portfolio_manager: 200}
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=reverse("valuestreams:valuestream_list"),
-        expected={None: 302, nobody: 200, **readers},
-    )
-    for url in (
-        stream.get_absolute_url(),
-        reverse("valuestreams:valuestream_map_svg", args=[stream.slug]),
-    ):
-        assert_permission_matrix(
-            client, method="get", url=url, expected={None: 302, nobody: 403, **readers}
-        )
-
-
-@pytest.mark.django_db
-def test_value_stream_add_permissions(
-    client, nobody, viewer, service_owner, value_stream_owner, portfolio_manager
-):
-    url = reverse("valuestreams:valuestream_add")
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=url,
-        expected={
-            None: 302,
-            nobody: 403,
-            viewer: 403,
-            service_owner: 403,
-            value_stream_owner: 200,
-            portfolio_manager: 200,
-        },
-    )
-    data = {"name": "Renew a policy", "owner": value_stream_owner.pk, "experience": "customer"}
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=url,
-        data=data,
-        expected={None: 302, nobody: 403, viewer: 403, service_owner: 403},
-        unchanged=snapshot(ValueStream),
-    )
-    client.force_login(value_stream_owner)
-    response = client.post(url, data)
-    created = ValueStream.objects.get()
-    assert response.status_code == 302 and response.url == created.get_absolute_url()
-    assert created.owner == value_stream_owner and created.slug == "renew-a-policy"
-
-
-@pytest.mark.django_db
-def test_value_stream_edit_and_remove_permissions(
-    client, stream, nobody, viewer, value_stream_owner, owner, portfolio_manager
-):
-    refused = {None: 302, nobody: 403, viewer: 403, value_stream_owner: 403}
-    edit = reverse("valuestreams:valuestream_edit", args=[stream.slug])
-    assert_permission_matrix(
-        client, method="get", url=edit, expected={**refused, owner: 200, portfolio_manager: 200}
-    )
-    data = {"name": "Settle a motor claim", "owner": owner.pk, "experience": "customer"}
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=edit,
-        data=data,
-        expected=refused,
-        unchanged=snapshot(ValueStream),
-    )
-    assert_allowed(client, owner, method="post", url=edit, data=data)
-    stream.refresh_from_db()
-    assert stream.name == "Settle a motor claim"
-    remove = reverse("valuestreams:valuestream_delete", args=[stream.slug])
-    assert_permission_matrix(
-        client, method="post", url=remove, expected=refused, unchanged=snapshot(ValueStream)
-    )
-    assert_allowed(client, owner, method="post", url=remove)
-    assert not ValueStream.objects.filter(pk=stream.pk).exists()
-
-
-@pytest.mark.django_db
-def test_future_state_permissions(
-    client, stream, nobody, viewer, value_stream_owner, owner, portfolio_manager
-):
-    url = reverse("valuestreams:future_state_create", args=[stream.slug])
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=url,
-        expected={None: 302, nobody: 403, viewer: 403, value_stream_owner: 403},
-        unchanged=snapshot(ValueStream),
-    )
-    assert_allowed(client, owner, method="post", url=url)
-    future = ValueStream.objects.get(state="future")
-    assert future.current_state == stream and future.stages.count() == 2
-    assert_permission_matrix(client, method="get", url=url, expected={owner: 405})
-
-
-@pytest.mark.django_db
-def test_stage_edit_permissions(
-    client, stream, nobody, viewer, value_stream_owner, owner, portfolio_manager
-):
-    stage = stream.stages.get(name="Pay the claim")
-    refused = {None: 302, nobody: 403, viewer: 403, value_stream_owner: 403}
-    add = reverse("valuestreams:stage_add", args=[stream.slug])
-    assert_permission_matrix(
-        client, method="get", url=add, expected={**refused, owner: 200, portfolio_manager: 200}
-    )
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=add,
-        data=stage_data(),
-        expected=refused,
-        unchanged=snapshot(Stage),
-    )
-    for user in (owner, portfolio_manager):
-        assert_allowed(client, user, method="post", url=add, data=stage_data())
-    assert stream.stages.filter(name="Assess the damage").count() == 2
-    edit = reverse("valuestreams:stage_edit", args=[stream.slug, stage.pk])
-    assert_permission_matrix(
-        client, method="get", url=edit, expected={**refused, owner: 200, portfolio_manager: 200}
-    )
-    data = stage_data(f"stage-{stage.pk}", name="Pay the claimant")
-    assert_permission_matrix(
-        client, method="post", url=edit, data=data, expected=refused, unchanged=snapshot(Stage)
-    )
-    assert_allowed(client, owner, method="post", url=edit, data=data)
-    for name in ("stage_up", "stage_down"):
-        url = reverse(f"valuestreams:{name}", args=[stream.slug, stage.pk])
-        assert_permission_matrix(
-            client, method="post", url=url, expected=refused, unchanged=snapshot(Stage)
-        )
-        for user in (owner, portfolio_manager):
-            assert_allowed(client, user, method="post", url=url)
-    remove = reverse("valuestreams:stage_remove", args=[stream.slug, stage.pk])
-    assert_permission_matrix(
-        client, method="post", url=remove, expected=refused, unchanged=snapshot(Stage)
-    )
-    assert_allowed(client, portfolio_manager, method="post", url=remove)
-    assert not Stage.objects.filter(pk=stage.pk).exists()
+# --- Permissions the view matrix leaves to these tests (see test_view_matrix.py) --------------
 
 
 @pytest.mark.django_db
@@ -231,134 +75,6 @@ def test_a_stage_is_edited_only_through_its_own_stream(client, stream, other_str
 
 
 @pytest.mark.django_db
-def test_process_permissions(
-    client, stream, other_stream, nobody, viewer, value_stream_owner, owner, portfolio_manager
-):
-    process = ProcessFactory(name="Settle claims", value_stream=stream)
-    other = ProcessFactory(name="Renew policies", value_stream=other_stream)
-    connection = ProcessConnectionFactory(process=process, connected_to=other)
-    readers = {viewer: 200, value_stream_owner: 200, owner: 200, portfolio_manager: 200}
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=reverse("valuestreams:process_list"),
-        expected={None: 302, nobody: 200, **readers},
-    )
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=process.get_absolute_url(),
-        expected={None: 302, nobody: 403, **readers},
-    )
-    add = reverse("valuestreams:process_add")
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=add,
-        expected={None: 302, nobody: 403, viewer: 403, owner: 200, portfolio_manager: 200},
-    )
-    # A value-stream owner adds processes to their own stream only.
-    client.force_login(value_stream_owner)
-    response = client.post(add, {"name": "Pay a claim", "value_stream": stream.pk})
-    assert response.status_code == 422 and not Process.objects.filter(name="Pay a claim")
-    response = client.post(add, {"name": "Pay a claim", "value_stream": other_stream.pk})
-    assert response.status_code == 302 and Process.objects.filter(name="Pay a claim").exists()
-
-    refused = {None: 302, nobody: 403, viewer: 403, value_stream_owner: 403}
-    edit = reverse("valuestreams:process_edit", args=[process.pk])
-    assert_permission_matrix(
-        client, method="get", url=edit, expected={**refused, owner: 200, portfolio_manager: 200}
-    )
-    data = {"name": "Settle motor claims", "value_stream": stream.pk, "connected_to": [other.pk]}
-    assert_permission_matrix(
-        client, method="post", url=edit, data=data, expected=refused, unchanged=snapshot(Process)
-    )
-    assert_allowed(client, owner, method="post", url=edit, data=data)
-    disconnect = reverse("valuestreams:connection_remove", args=[process.pk, connection.pk])
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=disconnect,
-        expected=refused,
-        unchanged=snapshot(ProcessConnection),
-    )
-    assert_allowed(client, owner, method="post", url=disconnect)
-    assert not ProcessConnection.objects.exists()
-    remove = reverse("valuestreams:process_delete", args=[process.pk])
-    assert_permission_matrix(
-        client, method="post", url=remove, expected=refused, unchanged=snapshot(Process)
-    )
-    assert_allowed(client, owner, method="post", url=remove)
-    assert not Process.objects.filter(pk=process.pk).exists()
-
-
-@pytest.mark.django_db
-def test_improvement_permissions(
-    client, stream, nobody, viewer, value_stream_owner, owner, portfolio_manager, finance_user
-):
-    board = reverse("valuestreams:improvement_board")
-    readers = {viewer: 200, value_stream_owner: 200, owner: 200, portfolio_manager: 200}
-    # The board publicises improvements: anyone signed in reads it, with or without a role.
-    assert_permission_matrix(
-        client, method="get", url=board, expected={None: 302, nobody: 200, **readers}
-    )
-    add = reverse("valuestreams:improvement_add")
-    assert_permission_matrix(
-        client, method="get", url=add, expected={None: 302, nobody: 403, **readers}
-    )
-    # Anyone signed in with a role may suggest.
-    client.force_login(viewer)
-    response = client.post(
-        add,
-        {
-            "value_stream": stream.pk,
-            "title": "Pay by instant transfer",
-            "benefit_metric": "Lead time of Pay the claim",
-            "benefit_from": "2",
-            "benefit_to": "0.1",
-            "benefit_unit": "days",
-            "effort": "medium",
-        },
-    )
-    assert response.status_code == 302
-    suggestion = Improvement.objects.get()
-    assert suggestion.suggested_by == viewer and suggestion.status == "proposed"
-
-    edit = reverse("valuestreams:improvement_edit", args=[suggestion.pk])
-    others = {None: 302, nobody: 403, value_stream_owner: 403, finance_user: 403}
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=edit,
-        expected={**others, viewer: 200, owner: 200, portfolio_manager: 200},
-    )
-    status = reverse("valuestreams:improvement_status", args=[suggestion.pk])
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=status,
-        data={"status": "accepted"},
-        expected={**others, viewer: 403},
-        unchanged=snapshot(Improvement),
-    )
-    assert_allowed(client, owner, method="post", url=status, data={"status": "accepted"})
-    # Accepted, it is no longer the suggester's to edit.
-    assert_permission_matrix(
-        client, method="get", url=edit, expected={viewer: 403, portfolio_manager: 200}
-    )
-    remove = reverse("valuestreams:improvement_delete", args=[suggestion.pk])
-    assert_permission_matrix(
-        client,
-        method="post",
-        url=remove,
-        expected={**others, viewer: 403},
-        unchanged=snapshot(Improvement),
-    )
-    assert_allowed(client, portfolio_manager, method="post", url=remove)
-    assert not Improvement.objects.exists()
-
-
-@pytest.mark.django_db
 def test_a_suggester_may_withdraw_a_proposal_but_not_decide_it(client, stream, viewer):
     mine = ImprovementFactory(value_stream=stream, suggested_by=viewer)
     client.force_login(viewer)
@@ -366,16 +82,6 @@ def test_a_suggester_may_withdraw_a_proposal_but_not_decide_it(client, stream, v
     assert "status" not in page.context["form"].fields
     response = client.post(reverse("valuestreams:improvement_delete", args=[mine.pk]))
     assert response.status_code == 302 and not Improvement.objects.exists()
-
-
-@pytest.mark.django_db
-def test_ownership_report_permissions(client, nobody, viewer, portfolio_manager):
-    assert_permission_matrix(
-        client,
-        method="get",
-        url=reverse("valuestreams:ownership_report"),
-        expected={None: 302, nobody: 403, viewer: 200, portfolio_manager: 200},
-    )
 
 
 # --- Stages in place, with htmx ----------------------------------------------------------------
@@ -581,51 +287,7 @@ def test_improvement_board_moves_an_item_with_htmx_and_asks_for_measures_when_do
     assert item.status == "done" and item.measured_after == Decimal("2.5")
 
 
-# --- Query counts ------------------------------------------------------------------------------
-
-
-def add_streams(count: int, owner):
-    for _ in range(count):
-        stream = ValueStreamFactory(owner=owner)
-        StageFactory(value_stream=stream, moment_of_truth=True)
-        StageFactory(value_stream=stream)
-
-
-@pytest.mark.django_db
-def test_value_stream_list_query_count_does_not_grow(client, owner, django_assert_max_num_queries):
-    client.force_login(owner)
-    url = reverse("valuestreams:valuestream_list")
-    add_streams(1, owner)
-    with django_assert_max_num_queries(12) as one:
-        response = client.get(url)
-    assert response.context["table"].rows[0].get_cell("stage_count") == 2
-    add_streams(25, owner)
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        response = client.get(url)
-    assert len(response.context["table"].page.object_list) == 26
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        client.get(url, **HTMX)
-
-
-@pytest.mark.django_db
-def test_value_stream_page_query_count_does_not_grow_with_stages(
-    client, owner, django_assert_max_num_queries
-):
-    services = [ServiceFactory() for _ in range(5)]
-    stream = ValueStreamFactory(owner=owner)
-    StageFactory(value_stream=stream, services=services[:1])
-    ImprovementFactory(value_stream=stream)
-    ProcessFactory(value_stream=stream)
-    client.force_login(owner)
-    with django_assert_max_num_queries(30) as one:
-        client.get(stream.get_absolute_url())
-    for n in range(30):
-        StageFactory(value_stream=stream, services=services, moment_of_truth=n % 3 == 0)
-        ImprovementFactory(value_stream=stream)
-        ProcessFactory(value_stream=stream)
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        response = client.get(stream.get_absolute_url())
-    assert len(response.context["map"].stages) == 31
+# --- Query counts of answers other than the lists and pages (those are in test_view_matrix.py)
 
 
 @pytest.mark.django_db
@@ -664,60 +326,6 @@ def test_future_state_page_query_count_does_not_grow_with_stages(
         StageFactory(value_stream=future, services=[ServiceFactory()])
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(future.get_absolute_url())
-
-
-@pytest.mark.django_db
-def test_process_list_query_count_does_not_grow(
-    client, stream, viewer, django_assert_max_num_queries
-):
-    client.force_login(viewer)
-    url = reverse("valuestreams:process_list")
-    ProcessFactory(value_stream=stream, activities=["Take the call"])
-    with django_assert_max_num_queries(15) as one:
-        client.get(url)
-    for n in range(20):
-        first = ProcessFactory(value_stream=stream, trigger="", activities=[f"Do {n}", "Log"])
-        ProcessConnectionFactory(process=first, connected_to=ProcessFactory(value_stream=stream))
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        response = client.get(url)
-    assert len(response.context["checks"]["purpose"]) == 20
-    assert len(response.context["checks"]["duplicates"]) == 1
-
-
-@pytest.mark.django_db
-def test_process_page_query_count_does_not_grow(
-    client, stream, viewer, django_assert_max_num_queries
-):
-    process = ProcessFactory(value_stream=stream, stages=list(stream.stages.all()))
-    client.force_login(viewer)
-    with django_assert_max_num_queries(15) as few:
-        client.get(process.get_absolute_url())
-    for _ in range(10):
-        ProcessConnectionFactory(process=process, connected_to=ProcessFactory())
-        ProcessConnectionFactory(process=ProcessFactory(), connected_to=process)
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        response = client.get(process.get_absolute_url())
-    assert len(response.context["connections"]) == 20
-
-
-@pytest.mark.django_db
-def test_improvement_board_query_count_does_not_grow(
-    client, stream, owner, django_assert_max_num_queries
-):
-    client.force_login(owner)
-    url = reverse("valuestreams:improvement_board")
-    ImprovementFactory(value_stream=stream, stage=stream.stages.first())
-    with django_assert_max_num_queries(12) as one:
-        client.get(url)
-    for n in range(20):
-        ImprovementFactory(
-            value_stream=ValueStreamFactory(owner=owner),
-            service=ServiceFactory(),
-            status=["proposed", "accepted", "in_progress", "rejected"][n % 4],
-        )
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        response = client.get(url)
-    assert sum(len(column.items) for column in response.context["columns"]) == 21
 
 
 @pytest.mark.django_db

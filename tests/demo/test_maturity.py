@@ -1,28 +1,18 @@
 """The demo organisation's maturity: a year of assessments, two mismatches (one each way)."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from core.models import ObjectChange
 from maturity import selectors
 from maturity.choices import MismatchDirection
 from maturity.models import Assessment, BalanceSnapshot, Party
+from tests.demo import load_demo
 
 pytestmark = pytest.mark.django_db
 
 
-def load() -> str:
-    out = io.StringIO()
-    call_command("load_demo", stdout=out)
-    return out.getvalue()
-
-
-def test_demo_has_a_year_of_assessments_and_two_mismatches():
-    output = load()
-
-    assert "Demo maturity:" in output
+def test_demo_has_a_year_of_assessments_and_two_mismatches(demo):
+    assert "Demo maturity:" in demo
     customers = Party.objects.filter(kind="customer")
     assert customers.count() == 8
     for party in Party.objects.all():
@@ -39,19 +29,17 @@ def test_demo_has_a_year_of_assessments_and_two_mismatches():
     assert selectors.latest_self_assessment() is not None
 
 
-def test_demo_assessors_are_the_relationship_managers():
-    load()
+def test_demo_assessors_are_the_relationship_managers(demo):
     for party in Party.objects.filter(kind="customer").select_related("customer"):
         assessors = set(party.assessments.values_list("assessor", flat=True))
         assert assessors == {party.customer.relationship_manager_id}
 
 
-def test_second_demo_load_creates_and_changes_nothing():
-    load()
+def test_second_demo_load_creates_and_changes_nothing(demo):
     changes = ObjectChange.objects.count()
     counts = (Party.objects.count(), Assessment.objects.count(), BalanceSnapshot.objects.count())
 
-    output = load()
+    output = load_demo()
 
     assert "Demo maturity: nothing created" in output
     assert ObjectChange.objects.count() == changes

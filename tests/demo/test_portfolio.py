@@ -1,12 +1,12 @@
-from io import StringIO
+"""The demo organisation's portfolio: its sizes and shape, each row in the change log, and a
+second load that creates and changes nothing, even over an edited demo record."""
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import F
 
 from core.models import ObjectChange
-from portfolio import demo, selectors
+from portfolio import demo as portfolio_demo
+from portfolio import selectors
 from portfolio.choices import ServiceKind, ServiceLifecycle
 from portfolio.models import (
     Application,
@@ -21,6 +21,7 @@ from portfolio.models import (
     Subscription,
     Supplier,
 )
+from tests.demo import load_demo
 
 PORTFOLIO_MODELS = (
     Service,
@@ -39,14 +40,8 @@ PORTFOLIO_MODELS = (
 pytestmark = pytest.mark.django_db
 
 
-def load_demo() -> str:
-    out = StringIO()
-    call_command("load_demo", stdout=out)
-    return out.getvalue()
-
-
 def demo_rows(model):
-    return model.objects.filter(source=demo.SOURCE)
+    return model.objects.filter(source=portfolio_demo.SOURCE)
 
 
 def snapshot() -> dict:
@@ -62,16 +57,7 @@ def snapshot() -> dict:
     return rows
 
 
-@pytest.fixture(scope="module")
-def loaded(django_db_setup, django_db_blocker):
-    """The demo, loaded once for this module (in a transaction rolled back at its end); each
-    test still runs in its own savepoint, so what one changes the next does not see."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield load_demo()
-        transaction.set_rollback(True)
-
-
-def test_load_demo_second_run_creates_and_changes_nothing(loaded):
+def test_load_demo_second_run_creates_and_changes_nothing(demo):
     before = snapshot()
     changes = ObjectChange.objects.count()
 
@@ -82,9 +68,9 @@ def test_load_demo_second_run_creates_and_changes_nothing(loaded):
     assert "Demo portfolio: 0 created" in output
 
 
-def test_load_demo_records_each_created_row_in_the_change_log(loaded):
+def test_load_demo_records_each_created_row_in_the_change_log(demo):
     created = sum(demo_rows(model).count() for model in PORTFOLIO_MODELS)
-    summary = next(line for line in loaded.splitlines() if line.startswith("Demo portfolio:"))
+    summary = next(line for line in demo.splitlines() if line.startswith("Demo portfolio:"))
     assert summary.startswith(f"Demo portfolio: {created} created")
     logged = ObjectChange.objects.filter(
         source="demo", action="create", content_type__app_label="portfolio"
@@ -92,7 +78,7 @@ def test_load_demo_records_each_created_row_in_the_change_log(loaded):
     assert logged.count() == created
 
 
-def test_load_demo_has_the_portfolio_sizes(loaded):
+def test_load_demo_has_the_portfolio_sizes(demo):
     assert demo_rows(Service).count() == 30
     assert demo_rows(Customer).count() == 8
     assert demo_rows(Supplier).count() == 10
@@ -103,7 +89,7 @@ def test_load_demo_has_the_portfolio_sizes(loaded):
     assert 22 <= demo_rows(Outcome).count() <= 30
 
 
-def test_load_demo_services_match_the_organisation(loaded):
+def test_load_demo_services_match_the_organisation(demo):
     services = {s.slug: s for s in demo_rows(Service).select_related("owner")}
     assert services["online-claims"].owner.username == "vera"
     assert services["hosting-platform"].owner.username == "bob"
@@ -119,7 +105,7 @@ def test_load_demo_services_match_the_organisation(loaded):
     assert Service.delegates.through.objects.filter(service__source="demo").exists()
 
 
-def test_load_demo_most_services_fully_specified_four_deliberately_not(loaded):
+def test_load_demo_most_services_fully_specified_four_deliberately_not(demo):
     services = selectors.with_completeness(demo_rows(Service))
     incomplete = {s.slug for s in services if not s.is_complete}
     assert len(incomplete) == 4
@@ -127,28 +113,28 @@ def test_load_demo_most_services_fully_specified_four_deliberately_not(loaded):
     assert len(all_quadrants) >= 26
 
 
-def test_load_demo_functioning_items_have_actuals_some_missed(loaded):
+def test_load_demo_functioning_items_have_actuals_some_missed(demo):
     functioning = [item for item in demo_rows(SpecificationItem) if item.is_functioning]
     statuses = [item.measurement_status for item in functioning]
     assert statuses.count("met") > statuses.count("missed") > 5
     assert "not_measured" in statuses
 
 
-def test_load_demo_dependencies_include_a_cycle(loaded):
+def test_load_demo_dependencies_include_a_cycle(demo):
     hub = Service.objects.get(slug="integration-hub")
     crm = Service.objects.get(slug="crm-platform")
     assert selectors.in_dependency_cycle(hub) and selectors.in_dependency_cycle(crm)
     assert not ServiceDependency.objects.filter(consumer=F("provider")).exists()
 
 
-def test_load_demo_customer_facing_services_depend_on_supporting_ones(loaded):
+def test_load_demo_customer_facing_services_depend_on_supporting_ones(demo):
     links = demo_rows(ServiceDependency).select_related("consumer", "provider")
     customer_facing = [link for link in links if link.consumer.kind == ServiceKind.CUSTOMER_FACING]
     assert customer_facing
     assert all(link.provider.kind == ServiceKind.SUPPORTING for link in customer_facing)
 
 
-def test_load_demo_outcomes_mostly_measurable_some_linked(loaded):
+def test_load_demo_outcomes_mostly_measurable_some_linked(demo):
     outcomes = list(demo_rows(Outcome).select_related("subscription", "specification_item"))
     measurable = [outcome for outcome in outcomes if outcome.is_measurable]
     assert len(measurable) > len(outcomes) / 2
@@ -159,7 +145,7 @@ def test_load_demo_outcomes_mostly_measurable_some_linked(loaded):
         assert outcome.specification_item.service_id == outcome.subscription.service_id
 
 
-def test_load_demo_subscriptions_are_priced_in_euro(loaded):
+def test_load_demo_subscriptions_are_priced_in_euro(demo):
     subscriptions = list(demo_rows(Subscription))
     assert {s.currency for s in subscriptions} == {"EUR"}
     assert all(s.annual_revenue > 0 for s in subscriptions)
@@ -167,12 +153,12 @@ def test_load_demo_subscriptions_are_priced_in_euro(loaded):
     assert any(s.price_per_unit is not None for s in subscriptions)
 
 
-def test_load_demo_two_or_three_contracts_within_the_notice_window(loaded):
+def test_load_demo_two_or_three_contracts_within_the_notice_window(demo):
     due = [c for c in selectors.contracts_near_notice(days=90) if c.source == "demo"]
     assert 2 <= len(due) <= 3
 
 
-def test_load_demo_suppliers_contracts_and_applications_have_owners(loaded):
+def test_load_demo_suppliers_contracts_and_applications_have_owners(demo):
     assert not demo_rows(Supplier).filter(owner=None).exists()
     assert not demo_rows(Contract).filter(owner=None).exists()
     assert not demo_rows(Application).filter(owner=None).exists()
@@ -183,7 +169,7 @@ def test_load_demo_suppliers_contracts_and_applications_have_owners(loaded):
     assert demo_rows(Application).exclude(disposition="").count() == 25
 
 
-def test_load_demo_keeps_an_edited_demo_record(loaded):
+def test_load_demo_keeps_an_edited_demo_record(demo):
     service = Service.objects.get(slug="online-claims")
     service.name = "Claims Online"
     service.save()
