@@ -13,14 +13,27 @@ from finance.choices import ReportOutcome, ReportTrigger, RunOutcome
 from finance.models import Period, QueuedTask, ReportRun, TcoResult, TcoRun
 from portico.celery import app
 from tests.factories.finance import PeriodFactory, ReportDefinitionFactory
-from tests.finance import test_reports
 from tests.finance.processes import PrivateRedis
+from tests.finance.scenarios import make_quarter
 
 RECOVERY_SECONDS = 120
 
-quarter = test_reports.quarter
-smtp = test_reports.smtp
-smtp_for_worker = test_reports.smtp_for_worker
+
+@pytest.fixture
+def committed_quarter(service_owner):
+    """The closed quarter of the report tests, committed: the worker reads it."""
+    return make_quarter(service_owner)
+
+
+@pytest.fixture
+def smtp_for_worker(smtp, monkeypatch):
+    """The worker this test starts reads its SMTP settings from the environment."""
+    monkeypatch.setenv("EMAIL_BACKEND", "smtp")
+    monkeypatch.setenv("EMAIL_HOST", "127.0.0.1")
+    monkeypatch.setenv("EMAIL_PORT", str(smtp.port))
+    monkeypatch.setenv("EMAIL_USE_TLS", "false")
+    monkeypatch.setenv("EMAIL_USE_SSL", "false")
+    return smtp
 
 
 def point_celery_at(url: str) -> None:
@@ -57,7 +70,7 @@ def wait_for(condition, what: str, worker, *, seconds: float = RECOVERY_SECONDS)
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_redis_outage_loses_no_report_run_and_no_recomputation(
-    client, finance_user, quarter, smtp_for_worker, job_queue, start_worker, caplog
+    client, finance_user, committed_quarter, smtp_for_worker, job_queue, start_worker, caplog
 ):
     definition = ReportDefinitionFactory(name="Outage pack")
     april = PeriodFactory(year=2025, month=4)
