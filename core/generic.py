@@ -391,10 +391,12 @@ class ChildDeleteView(ChildActionView):
 class ObjectActionView(ObjectMixin, View):
     """A POST that does one thing to a record (close a period, run a report now) if
     core.permissions allows ``action``; ``perform(obj)`` is the services call, in one
-    transaction, and ``done(obj, result)`` the answer."""
+    transaction (unless ``atomic`` is False: a unit of work that commits its own steps, as a
+    roll-up does), and ``done(obj, result)`` the answer."""
 
     http_method_names = ["post"]
     action = "change"
+    atomic = True
 
     def perform(self, obj):
         raise NotImplementedError
@@ -409,7 +411,10 @@ class ObjectActionView(ObjectMixin, View):
     def post(self, request, *args, **kwargs):
         obj = self.get_object()
         try:
-            with transaction.atomic():
+            if self.atomic:
+                with transaction.atomic():
+                    result = self.perform(obj)
+            else:
                 result = self.perform(obj)
         except ValidationError as exc:
             return self.failed(obj, exc)

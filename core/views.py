@@ -1,25 +1,29 @@
-from django.contrib.auth.decorators import login_required
+"""The pages of core: the dashboard, a record's history, the profile with its API tokens, and
+the health check."""
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
 
 from core import changelog, health, panels
 from core.api.forms import ApiTokenForm
 from core.api.tokens import issue_token, revoke_token
-from core.generic import partial_or_page
+from core.generic import ObjectMixin, PageView
 from core.models import ApiToken
-from core.permissions import can, require
+from core.permissions import can
 
 
-@login_required
-def dashboard_view(request):
-    context = {"panels": panels.render_context("dashboard", request)}
-    return render(request, "core/dashboard.html", context)
+class DashboardView(PageView):
+    template_name = "core/dashboard.html"
+
+    def get_context(self) -> dict:
+        return {"panels": panels.render_context("dashboard", self.request)}
 
 
 def _primary_key(model, text: str):
@@ -32,91 +36,110 @@ def _primary_key(model, text: str):
     raise Http404("No such object")
 
 
-@login_required
-def object_history(request, app_label: str, model_name: str, pk: str):
-    try:
-        content_type = ContentType.objects.get_by_natural_key(app_label, model_name)
-    except ContentType.DoesNotExist:
-        raise Http404("No such kind of object") from None
-    model = content_type.model_class()
-    if model is None or not hasattr(model.objects, "restrict"):
-        raise Http404("This kind of object keeps no history")
-    pk = _primary_key(model, pk)
-    obj = model._base_manager.filter(pk=pk).first()
-    if obj is None:
-        raise Http404("No such object")
-    require(request.user, "view", obj)
-    page = Paginator(changelog.history_for(obj), 50).get_page(request.GET.get("page"))
-    template = "core/history.html#changes" if request.htmx else "core/history.html"
-    return render(
-        request,
-        template,
-        {"object": obj, "page": page, "can_change": can(request.user, "change", obj)},
-    )
+class HistoryView(ObjectMixin, View):
+    """The change log of any record that keeps one, for whoever may see the record."""
+
+    http_method_names = ["get", "head"]
+
+    def get_object(self):
+        try:
+            content_type = ContentType.objects.get_by_natural_key(
+                self.kwargs["app_label"], self.kwargs["model_name"]
+            )
+        except ContentType.DoesNotExist:
+            raise Http404("No such kind of object") from None
+        self.model = content_type.model_class()
+        if self.model is None or not hasattr(self.model.objects, "restrict"):
+            raise Http404("This kind of object keeps no history")
+        self.kwargs["pk"] = _primary_key(self.model, self.kwargs["pk"])
+        return super().get_object()
+
+    def get_queryset(self):
+        return self.model._base_manager.all()
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object()
+        page = Paginator(changelog.history_for(obj), 50).get_page(request.GET.get("page"))
+        template = "core/history.html#changes" if request.htmx else "core/history.html"
+        context = {"object": obj, "page": page, "can_change": can(request.user, "change", obj)}
+        return render(request, template, context)
 
 
-@never_cache
-@require_GET
-def healthz(request):
-    db_ok, db_detail = health.database_state()
-    broker_ok, broker_detail = health.broker_state()
-    static_ok, static_detail = health.static_files_state()
-    ok = db_ok and broker_ok and static_ok
-    return JsonResponse(
-        {
-            "status": "ok" if ok else "unavailable",
-            "database": {"ok": db_ok, "detail": db_detail},
-            "broker": {"ok": broker_ok, "detail": broker_detail},
-            "static_files": {"ok": static_ok, "detail": static_detail},
-        },
-        status=200 if ok else 503,
-    )
+@method_decorator(never_cache, name="dispatch")
+class HealthView(View):
+    """Whether this process can serve: its database, its broker and its static files."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, *args, **kwargs):
+        db_ok, db_detail = health.database_state()
+        broker_ok, broker_detail = health.broker_state()
+        static_ok, static_detail = health.static_files_state()
+        ok = db_ok and broker_ok and static_ok
+        return JsonResponse(
+            {
+                "status": "ok" if ok else "unavailable",
+                "database": {"ok": db_ok, "detail": db_detail},
+                "broker": {"ok": broker_ok, "detail": broker_detail},
+                "static_files": {"ok": static_ok, "detail": static_detail},
+            },
+            status=200 if ok else 503,
+        )
 
 
 # --- Profile and API tokens --------------------------------------------------------------------
 
 
-def _profile(request, *, form=None, new_token=None, new_secret="", status=200):
-    context = {
-        "roles": list(request.user.groups.order_by("name").values_list("name", flat=True)),
-        "tokens": list(ApiToken.objects.filter(user=request.user).select_related("user")),
-        "form": form or ApiTokenForm(),
-        "new_token": new_token,
-        "new_secret": new_secret,
-    }
-    template = partial_or_page(request, "core/profile.html", "tokens")
-    return render(request, template, context, status=status)
+@method_decorator(never_cache, name="dispatch")
+class ProfileView(PageView):
+    """The signed-in user's roles and API tokens; a new token's secret is shown this once
+    (the page is never cached)."""
+
+    http_method_names = ["get", "head", "post"]
+    template_name = "core/profile.html"
+    partial = "tokens"
+
+    def get_context(self, *, form=None, new_token=None, new_secret="") -> dict:
+        user = self.request.user
+        return {
+            "roles": list(user.groups.order_by("name").values_list("name", flat=True)),
+            "tokens": list(ApiToken.objects.filter(user=user).select_related("user")),
+            "form": form or ApiTokenForm(),
+            "new_token": new_token,
+            "new_secret": new_secret,
+        }
+
+    def answer(self, status: int = 200, **context):
+        template = "core/profile.html#tokens" if self.request.htmx else self.template_name
+        return render(self.request, template, self.get_context(**context), status=status)
 
 
-@never_cache
-@login_required
-@require_GET
-def profile_view(request):
-    return _profile(request)
+class TokenCreateView(ProfileView):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = ApiTokenForm(request.POST)
+        if not form.is_valid():
+            return self.answer(status=422, form=form)
+        token, secret = issue_token(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            write=form.cleaned_data["write"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
+        )
+        return self.answer(status=201, new_token=token, new_secret=secret)
 
 
-@never_cache
-@login_required
-@require_POST
-def token_create(request):
-    """Create a token and show its secret, this once (the page is never cached)."""
-    form = ApiTokenForm(request.POST)
-    if not form.is_valid():
-        return _profile(request, form=form, status=422)
-    token, secret = issue_token(
-        user=request.user,
-        name=form.cleaned_data["name"],
-        write=form.cleaned_data["write"],
-        expires_in_days=form.cleaned_data["expires_in_days"],
-    )
-    return _profile(request, new_token=token, new_secret=secret, status=201)
+class TokenRevokeView(ProfileView):
+    """Revoke one of one's own tokens (another's is no token of this page: 404)."""
 
+    http_method_names = ["post"]
 
-@login_required
-@require_POST
-def token_revoke(request, pk: int):
-    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
-    revoke_token(token=token)
-    if request.htmx:
-        return _profile(request)
-    return HttpResponseRedirect(reverse("profile") + "#api-tokens")
+    def post(self, request, *args, **kwargs):
+        token = ApiToken.objects.filter(pk=kwargs["pk"], user=request.user).first()
+        if token is None:
+            raise Http404("No such token")
+        revoke_token(token=token)
+        if request.htmx:
+            return self.answer()
+        return HttpResponseRedirect(reverse("profile") + "#api-tokens")

@@ -2,21 +2,25 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, F
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_POST
+from django.views import View
 
 from core.generic import (
+    ChildEditView,
+    ObjectActionView,
     ObjectDeleteView,
+    ObjectDetailView,
     ObjectEditView,
     ObjectListView,
+    ObjectMixin,
+    PageView,
+    SectionMixin,
     add_service_errors,
     partial_or_page,
     redirect_after_write,
@@ -99,77 +103,84 @@ def _version_from(request, period: Period) -> int:
 # --- Fund services ---------------------------------------------------------------------------
 
 
-@login_required
-@require_GET
-def overview(request):
+class OverviewView(PageView):
     """Fund services: per service TCO by category, revenue, margin and the change from the
     previous month; the flow chart; what stayed unallocated and why."""
-    require(request.user, "view", TcoResult)
-    period = _period_from(request, default=selectors.default_period())
-    context = {"period": period, "periods": list(selectors.periods_with_results()[:36])}
-    if period is None:
-        return render(request, "finance/overview.html", context)
-    version = _version_from(request, period)
-    filterset = FundServicesFilterSet(
-        request.GET,
-        selectors.services_with_tco(period=period, version=version),
-        request=request,
-    )
-    rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    sort = request.GET.get("sort", "tco")
-    rows = rows.order_by(*SORTS.get(sort, SORTS["tco"]))
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    widest = max((row.tco for row in page.object_list), default=0) or 1
-    for row in page.object_list:
-        row.bars = [
-            (
-                value,
-                label,
-                getattr(row, f"tco_{value}") / widest * 100,
-                getattr(row, f"tco_{value}"),
-            )
-            for value, label in selectors.tco_categories()
-        ]
-        row.change = row.tco - row.previous_tco if row.previous_tco is not None else None
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("sort", None)
-    context.update(
-        {
-            "version": version,
-            "filterset": filterset,
-            "page": page,
-            "sort": sort,
-            "query": query.urlencode(),
-            "categories": selectors.tco_categories(),
-            "totals": selectors.period_totals(period=period, version=version),
-            "unallocated": selectors.unallocated_for(period=period, version=version),
-            "previous": selectors.previous_period(period),
-        }
-    )
-    if request.htmx and not request.htmx.boosted:
-        return render(request, "finance/overview.html#services", context)
-    context["chart"] = selectors.sankey(period=period, version=version)
-    return render(request, "finance/overview.html", context)
+
+    model = TcoResult
+    template_name = "finance/overview.html"
+    partial = "services"
+
+    def get_context(self) -> dict:
+        request = self.request
+        period = _period_from(request, default=selectors.default_period())
+        context = {"period": period, "periods": list(selectors.periods_with_results()[:36])}
+        if period is None:
+            return context
+        version = _version_from(request, period)
+        filterset = FundServicesFilterSet(
+            request.GET,
+            selectors.services_with_tco(period=period, version=version),
+            request=request,
+        )
+        rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+        sort = request.GET.get("sort", "tco")
+        rows = rows.order_by(*SORTS.get(sort, SORTS["tco"]))
+        page = Paginator(rows, 50).get_page(request.GET.get("page"))
+        widest = max((row.tco for row in page.object_list), default=0) or 1
+        for row in page.object_list:
+            row.bars = [
+                (
+                    value,
+                    label,
+                    getattr(row, f"tco_{value}") / widest * 100,
+                    getattr(row, f"tco_{value}"),
+                )
+                for value, label in selectors.tco_categories()
+            ]
+            row.change = row.tco - row.previous_tco if row.previous_tco is not None else None
+        query = request.GET.copy()
+        query.pop("page", None)
+        query.pop("sort", None)
+        context.update(
+            {
+                "version": version,
+                "filterset": filterset,
+                "page": page,
+                "sort": sort,
+                "query": query.urlencode(),
+                "categories": selectors.tco_categories(),
+                "totals": selectors.period_totals(period=period, version=version),
+                "unallocated": selectors.unallocated_for(period=period, version=version),
+                "previous": selectors.previous_period(period),
+            }
+        )
+        if not (request.htmx and not request.htmx.boosted):  # the chart is the page's alone
+            context["chart"] = selectors.sankey(period=period, version=version)
+        return context
 
 
-@login_required
-@require_GET
-def service_lineage(request, slug: str):
+class ServiceLineageView(ObjectMixin, View):
     """Where a service's TCO in a period came from: computed now, on demand."""
-    require(request.user, "view", TcoResult)
-    service = get_object_or_404(Service, slug=slug)
-    require(request.user, "view", service)
-    period = _period_from(request, default=selectors.default_period())
-    if period is None:
-        raise Http404("No period has results yet")
-    lineage = selectors.lineage(service=service, period=period)
-    if request.GET.get("format") == "json" or "application/json" in request.headers.get(
-        "Accept", ""
-    ):
-        return JsonResponse(lineage_json(lineage))
-    template = partial_or_page(request, "finance/lineage.html", "lineage")
-    return render(request, template, {"lineage": lineage, "object": service, "period": period})
+
+    http_method_names = ["get", "head"]
+    model = Service
+    lookup_field = lookup_url_kwarg = "slug"
+
+    def get(self, request, *args, **kwargs):
+        require(request.user, "view", TcoResult)
+        service = self.get_object()
+        period = _period_from(request, default=selectors.default_period())
+        if period is None:
+            raise Http404("No period has results yet")
+        lineage = selectors.lineage(service=service, period=period)
+        if request.GET.get("format") == "json" or "application/json" in request.headers.get(
+            "Accept", ""
+        ):
+            return JsonResponse(lineage_json(lineage))
+        template = partial_or_page(request, "finance/lineage.html", "lineage")
+        context = {"lineage": lineage, "object": service, "period": period}
+        return render(request, template, context)
 
 
 def lineage_json(lineage: dict) -> dict:
@@ -304,12 +315,16 @@ class CostPoolListView(ObjectListView):
         return {"section": "pools"}
 
 
-@login_required
-@require_GET
-def pool_detail(request, slug: str):
-    pool = get_object_or_404(CostPool.objects.select_related("owner"), slug=slug)
-    require(request.user, "view", pool)
-    return render(request, "finance/pool_detail.html", pool_context(request, pool))
+class CostPoolDetailView(ObjectDetailView):
+    model = CostPool
+    lookup_field = lookup_url_kwarg = "slug"
+    template_name = "finance/pool_detail.html"
+
+    def get_queryset(self):
+        return CostPool.objects.select_related("owner")
+
+    def get_extra_context(self, pool) -> dict:
+        return pool_context(self.request, pool)
 
 
 def pool_context(request, pool, *, form=None) -> dict:
@@ -349,88 +364,64 @@ class CostPoolDeleteView(ObjectDeleteView):
         return services.remove_pool(pool=obj)
 
 
-def _allocations_response(request, pool, *, form=None, status=200):
-    if not request.htmx:
-        if form is not None and status != 200:
-            return render(
-                request,
-                "generic/object_edit.html",
-                {
-                    "form": form,
-                    "model_meta": PoolAllocation._meta,
-                    "cancel_url": pool.get_absolute_url(),
-                },
-                status=status,
-            )
-        return HttpResponseRedirect(pool.get_absolute_url() + "#allocations")
-    return render(
-        request,
-        "finance/pool_detail.html#allocations",
-        pool_context(request, pool, form=form),
-        status=status,
-    )
+class AllocationSection(SectionMixin):
+    parent_model = CostPool
+    template_name = "finance/pool_detail.html"
+    section = "allocations"
+
+    def section_context(self, pool, *, form=None, row=None) -> dict:
+        return pool_context(self.request, pool, form=form)
 
 
-@login_required
-@require_POST
-def allocation_add(request, slug: str):
-    pool = get_object_or_404(CostPool, slug=slug)
-    require(request.user, "add", PoolAllocation(pool=pool))
-    form = PoolAllocationForm(request.POST, user=request.user)
-    if form.is_valid():
-        allocation = form.save(commit=False)
-        allocation.pool = pool
-        try:
-            with transaction.atomic():
-                services.save_allocation(allocation=allocation)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return _allocations_response(request, pool)
-    return _allocations_response(request, pool, form=form, status=422)
+class AllocationAddView(AllocationSection, ChildEditView):
+    """Allocate the pool to a service (the form is always open on the pool's page)."""
+
+    http_method_names = ["post"]
+    model = PoolAllocation
+    form_class = PoolAllocationForm
+    parent_field = "pool"
+
+    def save(self, form):
+        return services.save_allocation(allocation=form.save(commit=False))
 
 
-@login_required
-def allocation_edit(request, pk: int):
-    allocation = get_object_or_404(PoolAllocation.objects.select_related("pool", "service"), pk=pk)
-    require(request.user, "change", allocation)
-    pool = allocation.pool
-    if request.method == "POST":
-        form = PoolAllocationForm(request.POST, instance=allocation, user=request.user)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    services.save_allocation(allocation=form.save(commit=False))
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                return redirect_after_write(request, pool.get_absolute_url() + "#allocations")
-        status = 422
-    else:
-        form = PoolAllocationForm(instance=allocation, user=request.user)
-        status = 200
-    return render(
-        request,
-        "generic/object_edit.html",
-        {
+class AllocationEditView(ObjectEditView):
+    """Change an allocation's weight, on a page of its own."""
+
+    model = PoolAllocation
+    form_class = PoolAllocationForm
+
+    def get_queryset(self):
+        return PoolAllocation.objects.select_related("pool", "service")
+
+    def save(self, form):
+        return services.save_allocation(allocation=form.save(commit=False))
+
+    def get_success_url(self, allocation) -> str:
+        return allocation.pool.get_absolute_url() + "#allocations"
+
+    def render_form(self, allocation, form, status=200):
+        context = {
             "form": form,
             "object": allocation,
             "model_meta": PoolAllocation._meta,
-            "cancel_url": pool.get_absolute_url(),
-        },
-        status=status,
-    )
+            "cancel_url": allocation.pool.get_absolute_url(),
+        }
+        return render(self.request, self.template_name, context, status=status)
 
 
-@login_required
-@require_POST
-def allocation_remove(request, pk: int):
-    allocation = get_object_or_404(PoolAllocation.objects.select_related("pool"), pk=pk)
-    require(request.user, "delete", allocation)
-    pool = allocation.pool
-    with transaction.atomic():
-        allocation.delete()
-    return _allocations_response(request, pool)
+class AllocationRemoveView(ObjectActionView, AllocationSection):
+    model = PoolAllocation
+    action = "delete"
+
+    def get_queryset(self):
+        return PoolAllocation.objects.select_related("pool")
+
+    def perform(self, allocation) -> None:
+        services.remove_allocation(allocation=allocation)
+
+    def done(self, allocation, result):
+        return self.section_response(allocation.pool)
 
 
 # --- Exchange rates --------------------------------------------------------------------------
@@ -488,32 +479,44 @@ class PeriodListView(ObjectListView):
         }
 
 
-@login_required
-@require_POST
-def period_add(request):
-    require(request.user, "add", Period)
-    form = PeriodForm(request.POST)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                period = services.create_period(label=form.cleaned_data["label"])
-        except ValidationError as exc:
-            form.add_error("label", exc.messages[0])
-        else:
-            messages.success(request, f"Opened period {period}.")
-            return redirect_after_write(request, period.get_absolute_url())
-    return render(
-        request,
-        "generic/object_edit.html",
-        {"form": form, "model_meta": Period._meta, "cancel_url": reverse("finance:period_list")},
-        status=422,
-    )
+class PeriodAddView(ObjectEditView):
+    """Open a period by its label (from the period list)."""
+
+    http_method_names = ["post"]
+    model = Period
+
+    def get_form(self, period, data=None):
+        form = PeriodForm(data)
+        form.instance = period  # what it adds: its rights
+        return form
+
+    def save(self, form):
+        return services.create_period(label=form.cleaned_data["label"])
+
+    def success_message(self, period) -> str:
+        return f"Opened period {period}."
+
+    def render_form(self, period, form, status=200):
+        context = {
+            "form": form,
+            "model_meta": Period._meta,
+            "cancel_url": reverse("finance:period_list"),
+        }
+        return render(self.request, self.template_name, context, status=status)
 
 
-@login_required
-def period_detail(request, label: str, *, restate_form=None, status=200):
-    period = _period_or_404(label)
-    require(request.user, "view", period)
+class PeriodMixin(ObjectMixin):
+    """A period named by its label in the address (``2026-10``)."""
+
+    model = Period
+
+    def get_object(self):
+        period = _period_or_404(self.kwargs["label"])
+        require(self.request.user, self.action, period)
+        return period
+
+
+def period_page(request, period, *, restate_form=None, status=200):
     wanted = request.GET.get("compare", "")
     versions, differences = selectors.period_versions(
         period=period, compare=int(wanted) if wanted.isdigit() else None
@@ -524,72 +527,73 @@ def period_detail(request, label: str, *, restate_form=None, status=200):
         .order_by("-started_at")[:10]
     )
     can_change = can(request.user, "change", period)
-    return render(
-        request,
-        "finance/period_detail.html",
-        {
-            "object": period,
-            "versions": versions,
-            "differences": differences,
-            "runs": runs,
-            "can_change": can_change,
-            "restate_form": restate_form or (RestateForm() if can_change else None),
-        },
-        status=status,
-    )
+    context = {
+        "object": period,
+        "versions": versions,
+        "differences": differences,
+        "runs": runs,
+        "can_change": can_change,
+        "restate_form": restate_form or (RestateForm() if can_change else None),
+    }
+    return render(request, "finance/period_detail.html", context, status=status)
 
 
-@login_required
-@require_POST
-def period_close(request, label: str):
-    period = _period_or_404(label)
-    require(request.user, "change", period)
-    try:
-        services.close_period(period=period, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Closed {period}: its figures are frozen.")
-    return redirect_after_write(request, period.get_absolute_url())
+class PeriodDetailView(PeriodMixin, View):
+    http_method_names = ["get", "head"]
+
+    def get(self, request, *args, **kwargs):
+        return period_page(request, self.get_object())
 
 
-@login_required
-@require_POST
-def period_restate(request, label: str):
-    period = _period_or_404(label)
-    require(request.user, "change", period)
-    form = RestateForm(request.POST)
-    if form.is_valid():
+class PeriodActionView(PeriodMixin, ObjectActionView):
+    # A roll-up is a unit of work: it commits its own run, its results and its marker.
+    atomic = False
+
+
+class PeriodCloseView(PeriodActionView):
+    def perform(self, period):
+        return services.close_period(period=period, user=self.request.user)
+
+    def done(self, period, run):
+        messages.success(self.request, f"Closed {period}: its figures are frozen.")
+        return super().done(period, run)
+
+
+class PeriodRestateView(PeriodActionView):
+    def perform(self, period):
+        self.form = RestateForm(self.request.POST)
+        if not self.form.is_valid():
+            raise ValidationError("The form says what is missing.")
+        return services.restate_period(
+            period=period, user=self.request.user, reason=self.form.cleaned_data["reason"]
+        )
+
+    def failed(self, period, exc):
+        if self.form.is_valid():  # refused by services: said beside the fields it names
+            add_service_errors(self.form, exc)
+        return period_page(self.request, period, restate_form=self.form, status=422)
+
+    def done(self, period, run):
+        messages.success(self.request, f"Restated {period} as version {run.version}.")
+        return super().done(period, run)
+
+
+class PeriodRecomputeView(PeriodActionView):
+    def perform(self, period):
         try:
-            run = services.restate_period(
-                period=period, user=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Restated {period} as version {run.version}.")
-            return redirect_after_write(request, period.get_absolute_url())
-    return period_detail(request, label, restate_form=form, status=422)
+            return services.recompute_tco(period=period, user=self.request.user)
+        except ValidationError:  # closed: its figures are frozen
+            raise
+        except Exception as exc:  # recorded on the run; say so rather than answer 500
+            raise ValidationError(f"The roll-up of {period} failed: {exc}") from exc
 
-
-@login_required
-@require_POST
-def period_recompute(request, label: str):
-    period = _period_or_404(label)
-    require(request.user, "change", period)
-    try:
-        run = services.recompute_tco(period=period, user=request.user)
-    except ValidationError as exc:  # closed: its figures are frozen
-        messages.error(request, " ".join(exc.messages))
-    except Exception as exc:  # recorded on the run; say so rather than answer 500
-        messages.error(request, f"The roll-up of {period} failed: {exc}")
-    else:
+    def done(self, period, run):
         messages.success(
-            request,
+            self.request,
             f"Recomputed {period} in {run.duration.total_seconds():.2f} s: "
             f"{run.services_count} services.",
         )
-    return redirect_after_write(request, period.get_absolute_url())
+        return super().done(period, run)
 
 
 class TcoRunListView(ObjectListView):
@@ -610,62 +614,63 @@ class TcoRunListView(ObjectListView):
 # --- Scheduled reports -----------------------------------------------------------------------
 
 
-@login_required
-@require_GET
-def report_list(request):
+class ReportListView(PageView):
     """The report definitions with their schedule and last run, and the latest runs."""
-    require(request.user, "view", ReportDefinition)
-    definitions = list(
-        ReportDefinition.objects.select_related("periodic_task__crontab", "created_by")
-    )
-    last = selectors.last_report_runs(definitions)
-    for definition in definitions:
-        definition.last_run = last.get(definition.pk)
-    runs = selectors.report_runs_with_files(ReportRun.objects.all())[:REPORT_RUNS_SHOWN]
-    return render(
-        request,
-        "finance/report_list.html",
-        {
+
+    model = ReportDefinition
+    template_name = "finance/report_list.html"
+
+    def get_context(self) -> dict:
+        user = self.request.user
+        definitions = list(
+            ReportDefinition.objects.select_related("periodic_task__crontab", "created_by")
+        )
+        last = selectors.last_report_runs(definitions)
+        for definition in definitions:
+            definition.last_run = last.get(definition.pk)
+        runs = selectors.report_runs_with_files(ReportRun.objects.all())[:REPORT_RUNS_SHOWN]
+        return {
             "definitions": definitions,
             "runs": list(runs),
-            "can_add": can(request.user, "add", ReportDefinition),
-            "can_download": can(request.user, "view", ReportFile),
+            "can_add": can(user, "add", ReportDefinition),
+            "can_download": can(user, "view", ReportFile),
             "time_zone": settings.TIME_ZONE,
-        },
-    )
+        }
 
 
 REPORT_RUNS_SHOWN = 30
 
 
-@login_required
-def report_detail(request, pk: int, *, run_form=None, status=200):
-    definition = get_object_or_404(
-        ReportDefinition.objects.select_related("periodic_task__crontab", "created_by"), pk=pk
-    )
-    require(request.user, "view", definition)
+def report_page(request, definition, *, run_form=None, status=200):
     can_run = can(request.user, "change", definition)
     runs = list(selectors.report_runs_with_files(definition.runs.all()))
     span = services.resolve_report_period(selector=definition.period_selector)
-    return render(
-        request,
-        "finance/report_detail.html",
-        {
-            "object": definition,
-            "runs": runs,
-            "scope": reports.describe_scope(definition.scope),
-            "next_span": span,
-            "next_emailed": selectors.report_already_emailed(
-                definition=definition, period_key=span.key
-            ),
-            "can_change": can_run,
-            "can_delete": can(request.user, "delete", definition),
-            "can_download": can(request.user, "view", ReportFile),
-            "run_form": run_form or (RunReportForm() if can_run else None),
-            "time_zone": settings.TIME_ZONE,
-        },
-        status=status,
-    )
+    context = {
+        "object": definition,
+        "runs": runs,
+        "scope": reports.describe_scope(definition.scope),
+        "next_span": span,
+        "next_emailed": selectors.report_already_emailed(
+            definition=definition, period_key=span.key
+        ),
+        "can_change": can_run,
+        "can_delete": can(request.user, "delete", definition),
+        "can_download": can(request.user, "view", ReportFile),
+        "run_form": run_form or (RunReportForm() if can_run else None),
+        "time_zone": settings.TIME_ZONE,
+    }
+    return render(request, "finance/report_detail.html", context, status=status)
+
+
+class ReportDetailView(ObjectMixin, View):
+    http_method_names = ["get", "head"]
+    model = ReportDefinition
+
+    def get_queryset(self):
+        return ReportDefinition.objects.select_related("periodic_task__crontab", "created_by")
+
+    def get(self, request, *args, **kwargs):
+        return report_page(request, self.get_object())
 
 
 class ReportEditView(ObjectEditView):
@@ -686,47 +691,57 @@ class ReportDeleteView(ObjectDeleteView):
         return services.delete_report_definition(definition=obj)
 
 
-@login_required
-@require_POST
-def report_run(request, pk: int):
+class ReportRunView(ObjectActionView):
     """Run now, in the background; the page lists the run when it is done."""
-    definition = get_object_or_404(ReportDefinition, pk=pk)
-    require(request.user, "change", definition)
-    form = RunReportForm(request.POST)
-    if not form.is_valid():
-        return report_detail(request, pk, run_form=form, status=422)
-    period = form.cleaned_data["period"]
-    with transaction.atomic():
-        queued = services.queue_report_run(
+
+    model = ReportDefinition
+
+    def perform(self, definition):
+        self.form = RunReportForm(self.request.POST)
+        if not self.form.is_valid():
+            raise ValidationError("The form says what is missing.")
+        return services.queue_report_run(
             definition=definition,
-            resend=form.cleaned_data["resend"],
-            period=period,
-            user=request.user,
+            resend=self.form.cleaned_data["resend"],
+            period=self.form.cleaned_data["period"],
+            user=self.request.user,
         )
-    what = period or services.resolve_report_period(selector=definition.period_selector).key
-    if services.is_sent(queued):
-        messages.success(
-            request,
-            f"“{definition}” for {what} is running in the background: its files appear below "
-            "when it is done (reload the page).",
-        )
-    else:
-        messages.warning(
-            request,
-            f"“{definition}” for {what} is queued; it will run when the job queue is back "
-            "(within a minute of it): its files then appear below.",
-        )
-    return redirect_after_write(request, definition.get_absolute_url() + "#runs")
+
+    def failed(self, definition, exc):
+        if self.form.is_valid():  # refused by services: said beside the fields it names
+            add_service_errors(self.form, exc)
+        return report_page(self.request, definition, run_form=self.form, status=422)
+
+    def done(self, definition, queued):
+        period = self.form.cleaned_data["period"]
+        what = period or services.resolve_report_period(selector=definition.period_selector).key
+        if services.is_sent(queued):
+            messages.success(
+                self.request,
+                f"“{definition}” for {what} is running in the background: its files appear "
+                "below when it is done (reload the page).",
+            )
+        else:
+            messages.warning(
+                self.request,
+                f"“{definition}” for {what} is queued; it will run when the job queue is back "
+                "(within a minute of it): its files then appear below.",
+            )
+        return redirect_after_write(self.request, definition.get_absolute_url() + "#runs")
 
 
-@login_required
-@require_GET
-def report_download(request, pk: int):
-    report_file = get_object_or_404(ReportFile.objects.select_related("run__definition"), pk=pk)
-    require(request.user, "view", report_file)
-    response = HttpResponse(bytes(report_file.content), content_type=report_file.content_type)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=report_file.filename
-    )
-    response["Content-Length"] = str(report_file.size)
-    return response
+class ReportDownloadView(ObjectMixin, View):
+    http_method_names = ["get", "head"]
+    model = ReportFile
+
+    def get_queryset(self):
+        return ReportFile.objects.select_related("run__definition")
+
+    def get(self, request, *args, **kwargs):
+        report_file = self.get_object()
+        response = HttpResponse(bytes(report_file.content), content_type=report_file.content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=report_file.filename
+        )
+        response["Content-Length"] = str(report_file.size)
+        return response

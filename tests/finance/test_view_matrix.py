@@ -1,6 +1,7 @@
 """Who may do what on the finance pages, and their queries: one spec per model (tests/views.py
 turns each into its cases). Every role reads cost data; Finance and Portfolio managers write
-it; the owner of a cost pool changes and removes it and its allocations."""
+it; the owner of a cost pool changes and removes it, and adds, changes and removes its
+allocations (core.permissions: the owner of the parent adds a child)."""
 
 import datetime
 from decimal import Decimal
@@ -227,8 +228,9 @@ ALLOCATION = finance_spec(
     make=make_allocation,
     owner_role=roles.SERVICE_OWNER,
     other_roles=(roles.FINANCE,),
+    # The pool's owner allocates it too, as the owner of any parent adds its child rows.
+    owner_may=("add", "change", "delete"),
     actions={
-        # Allocating is Finance's: the pool's owner changes and removes allocations only.
         "add": post(
             "finance:allocation_add",
             needs="add",
