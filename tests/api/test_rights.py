@@ -2,11 +2,22 @@
 to one, only by someone who may change that parent (core.permissions' parent_lookups), on
 every path (the browser's page, a single API write, a sync batch)."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from core import roles
 from finance.models import PoolAllocation
-from portfolio.models import ApplicationSupport, Subscription
+from portfolio.models import (
+    ApplicationSupport,
+    Service,
+    ServiceDependency,
+    SpecificationItem,
+    Subscription,
+)
 from tests.api.helpers import sync
 from tests.factories import UserFactory
 from tests.factories.finance import CostPoolFactory, PoolAllocationFactory
@@ -16,6 +27,8 @@ from tests.factories.portfolio import (
     ServiceFactory,
     SubscriptionFactory,
 )
+from tests.factories.valuestreams import ValueStreamFactory
+from valuestreams.models import Stage
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +109,208 @@ def test_a_pool_owner_moves_no_allocation_into_someone_elses_pool(api_for):
     # Within the pool it stays an owner's to change.
     assert api.patch(url, {"weight": "7"}).status_code == 200
     assert PoolAllocation.objects.get(pk=allocation.pk).weight == 7
+
+
+# --- Every path asks the same rule: generated for each kind of record and each person ----------
+
+PERSONS = {
+    "viewer": roles.VIEWER,
+    "owner": None,  # the owner of the parent (or of the record), in the role owners have
+    "other-owner": None,  # the same role, owning another parent
+    "finance": roles.FINANCE,
+    "portfolio-manager": roles.PORTFOLIO_MANAGER,
+}
+
+
+@dataclass(frozen=True)
+class AddCase:
+    """Adding a record under a parent (or none), in the browser, as a single API write and in
+    a sync batch: ``parent(owner)`` makes the parent an owner owns and returns the records the
+    three requests need; ``browser`` the page's address and form, ``body`` the API's item."""
+
+    resource: str
+    owner_role: str
+    parent: Callable[[object], dict]
+    browser: Callable[[dict], tuple[str, dict]]
+    body: Callable[[dict], dict]
+    model: type
+
+
+def _service(owner):
+    return {"service": ServiceFactory(owner=owner, source="cmdb")}
+
+
+def _customer(owner):
+    return {
+        "customer": CustomerFactory(relationship_manager=owner),
+        "service": ServiceFactory(source="cmdb"),
+    }
+
+
+ADD_CASES = [
+    AddCase(
+        "specification-items",
+        roles.SERVICE_OWNER,
+        _service,
+        lambda r: (
+            reverse("portfolio:item_add", args=[r["service"].slug, "facility", "functionality"]),
+            {"title": "Register a claim"},
+        ),
+        lambda r: {
+            "service": r["service"].pk,
+            "aspect": "facility",
+            "dimension": "functionality",
+            "title": "Register a claim",
+        },
+        SpecificationItem,
+    ),
+    AddCase(
+        "service-dependencies",
+        roles.SERVICE_OWNER,
+        lambda owner: {**_service(owner), "provider": ServiceFactory()},
+        lambda r: (
+            reverse("portfolio:dependency_add", args=[r["service"].slug]),
+            {"provider": r["provider"].slug, "weight": "1"},
+        ),
+        lambda r: {"consumer": r["service"].pk, "provider": r["provider"].pk},
+        ServiceDependency,
+    ),
+    AddCase(
+        "subscriptions",
+        roles.SERVICE_OWNER,
+        _customer,
+        lambda r: (
+            reverse("portfolio:subscription_add", args=[r["customer"].slug]),
+            {
+                "service": r["service"].slug,
+                "units": "1",
+                "unit_name": "policies",
+                "price_per_unit": "1",
+                "currency": "EUR",
+                "start_date": "2026-01-01",
+            },
+        ),
+        lambda r: {
+            "customer": r["customer"].pk,
+            "service": r["service"].pk,
+            "units": "1",
+            "unit_name": "policies",
+            "price_per_unit": "1",
+            "start_date": "2026-01-01",
+        },
+        Subscription,
+    ),
+    AddCase(
+        "application-supports",
+        roles.SERVICE_OWNER,
+        lambda owner: {
+            "application": ApplicationFactory(owner=owner),
+            "service": ServiceFactory(),
+        },
+        lambda r: (
+            reverse("portfolio:support_add", args=[r["application"].slug]),
+            {"service": r["service"].slug, "weight": "1"},
+        ),
+        lambda r: {"application": r["application"].pk, "service": r["service"].pk},
+        ApplicationSupport,
+    ),
+    AddCase(
+        "pool-allocations",
+        roles.SERVICE_OWNER,
+        lambda owner: {
+            "pool": CostPoolFactory(owner=owner),
+            "service": ServiceFactory(),
+        },
+        lambda r: (
+            reverse("finance:allocation_add", args=[r["pool"].slug]),
+            {"service": r["service"].slug, "weight": "1"},
+        ),
+        lambda r: {"pool": r["pool"].pk, "service": r["service"].pk, "weight": "1"},
+        PoolAllocation,
+    ),
+    AddCase(
+        "stages",
+        roles.VALUE_STREAM_OWNER,
+        lambda owner: {"stream": ValueStreamFactory(owner=owner)},
+        lambda r: (
+            reverse("valuestreams:stage_add", args=[r["stream"].slug]),
+            {
+                "new-name": "Register the claim",
+                "new-process_time": "5",
+                "new-process_time_unit": "minutes",
+                "new-lead_time": "10",
+                "new-lead_time_unit": "minutes",
+                "new-complete_accurate": "90",
+                "new-value_class": "value_adding",
+            },
+        ),
+        lambda r: {
+            "value_stream": r["stream"].pk,
+            "name": "Register the claim",
+            "process_time_minutes": "5",
+            "lead_time_minutes": "10",
+        },
+        Stage,
+    ),
+    AddCase(
+        "services",
+        roles.SERVICE_OWNER,
+        lambda owner: {},
+        lambda r: (
+            reverse("portfolio:service_add"),
+            {
+                "name": "Quote and buy",
+                "kind": "customer_facing",
+                "lifecycle": "pipeline",
+                "criticality": "medium",
+            },
+        ),
+        lambda r: {"name": "Quote and buy", "kind": "customer_facing"},
+        Service,
+    ),
+]
+
+
+def _persons() -> dict:
+    made = {}
+    for name, role in PERSONS.items():
+        made[name] = UserFactory(username=f"rights-{name}", role=role) if role else None
+    return made
+
+
+def _allowed(response) -> bool:
+    """Allowed (2xx, or a redirect after a write) or refused (403): never anything else, so
+    a comparison of rights is not one of bad input."""
+    form = (getattr(response, "context", None) or {}).get("form")
+    why = form.errors if form is not None else response.content[:800]
+    assert response.status_code < 400 or response.status_code == 403, why
+    return response.status_code < 400
+
+
+@pytest.mark.parametrize("case", ADD_CASES, ids=[case.resource for case in ADD_CASES])
+@pytest.mark.parametrize("person", list(PERSONS))
+def test_the_browser_the_api_and_a_sync_answer_an_add_alike(case, person, api_for):
+    people = _persons()
+    owner = UserFactory(username="rights-owner", role=case.owner_role)
+    other = UserFactory(username="rights-other", role=case.owner_role)
+    user = {"owner": owner, "other-owner": other}.get(person) or people[person]
+    answers = {}
+    for path in ("browser", "api", "sync"):
+        records = case.parent(owner)
+        case.parent(other)  # another owner's parent beside it
+        before = case.model.objects.count()
+        if path == "browser":
+            client = Client()
+            client.force_login(user)
+            url, form = case.browser(records)
+            answers[path] = _allowed(client.post(url, form, HTTP_HX_REQUEST="true"))
+        elif path == "api":
+            response = api_for(user).post(f"/api/v1/{case.resource}/", case.body(records))
+            answers[path] = _allowed(response)
+        else:
+            item = {**case.body(records), "external_id": f"rights-{person}"}
+            answers[path] = _allowed(sync(api_for(user), case.resource, [item]))
+        added = case.model.objects.count() - before
+        assert added == (1 if answers[path] else 0), (path, added)
+        case.model.objects.all().delete()
+    assert len(set(answers.values())) == 1, answers
