@@ -22,7 +22,6 @@ remainder so that the input total equals kept plus unallocated to the cent.
 import functools
 import math
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
@@ -46,9 +45,6 @@ SERVICE = NodeKind.SERVICE.value
 APPLICATION = NodeKind.APPLICATION.value
 CONTRACT = NodeKind.CONTRACT.value
 POOL = NodeKind.POOL.value
-# Cost flows contracts → applications → (pools) → services: this order is topological for
-# every edge that does not join two services.
-KIND_ORDER = (CONTRACT, APPLICATION, POOL, SERVICE)
 ALLOWED_EDGES = {
     (CONTRACT, SERVICE),
     (CONTRACT, APPLICATION),
@@ -632,19 +628,3 @@ def absorption(inputs: Inputs, target: Node) -> dict[Node, Decimal]:
                 if value:
                     factor[node] = value
     return factor
-
-
-def ancestors(edges: Iterable[Edge], target: Node) -> set[Node]:
-    """Every node from which an edge path leads to ``target`` (and the target itself)."""
-    incoming: dict[Node, list[Node]] = defaultdict(list)
-    for edge in edges:
-        incoming[edge.target].append(edge.source)
-    seen = {target}
-    frontier = [target]
-    while frontier:
-        node = frontier.pop()
-        for source in incoming.get(node, ()):
-            if source not in seen:
-                seen.add(source)
-                frontier.append(source)
-    return seen
