@@ -103,8 +103,10 @@ def report_services(*, periods: list[Period], scope: dict) -> list[dict]:
         row["recovery_ratio"] = (
             (row["revenue"] / row["kept"]).quantize(Decimal("0.0001")) if (row["kept"]) else None
         )
+        # Kept to four places as the roll-up stores it: shown, it is rounded once, to the cent,
+        # by core.money like the page's (rounding twice could make the cents differ).
         row["unit_cost"] = (
-            (row["tco"] / row["units"]).quantize(Decimal("0.01")) if (row["units"]) else None
+            (row["tco"] / row["units"]).quantize(Decimal("0.0001")) if (row["units"]) else None
         )
         names = row.pop("unit_names")
         row["unit_name"] = names.pop() if len(names) == 1 else ("units" if names else "")

@@ -6,6 +6,7 @@ from decimal import Decimal, localcontext
 
 from django.db import connection
 
+from core.money import format_amount
 from finance import tco
 from finance.choices import NodeKind
 from finance.models import (
@@ -150,10 +151,11 @@ def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -
             share /= 100
             rate = rates.rate(contract.currency, period.pk)
             contribution = share * rate * factor[node] if rate is not None else Decimal(0)
+            yearly = format_amount(contract.annual_value, contract.currency)
             lines.append(
                 LineageLine(
                     "contract value",
-                    f"A twelfth of {contract.annual_value:,.2f} {contract.currency} a year",
+                    f"A twelfth of {yearly} a year",
                     node,
                     labels.get(node, ""),
                     "vendor",

@@ -155,17 +155,19 @@ def smtp(settings):
 @pytest.mark.django_db
 def test_a_tie_shows_the_same_cents_on_the_pages_and_in_the_emailed_report(client, smtp):
     """Unit cost is TCO ÷ units, stored to four places: 0.50 ÷ 4 = 0.125 and 10.66 ÷ 4 =
-    2.665 are ties; 10.70 ÷ 4 = 2.675 is one that both rules round up."""
+    2.665 are ties; 10.70 ÷ 4 = 2.675 is one that both rules round up; 25.01 ÷ 200 = 0.12505
+    is stored as 0.1250, which the report must not round from 0.12505 again."""
     march = PeriodFactory(year=2025, month=3)
     expected = {}
-    for name, cost, cents in (
-        ("Tie down", "0.50", "0.12"),
-        ("Tie down again", "10.66", "2.66"),
-        ("Tie up", "10.70", "2.68"),
+    for name, cost, units, cents in (
+        ("Tie down", "0.50", 4, "0.12"),
+        ("Tie down again", "10.66", 4, "2.66"),
+        ("Tie up", "10.70", 4, "2.68"),
+        ("Stored to four places", "25.01", 200, "0.12"),
     ):
         service = ServiceFactory(name=name)
         CostItemFactory(period=march, service=service, amount=Decimal(cost))
-        SubscriptionFactory(service=service, units=Decimal(4), unit_name="claim")
+        SubscriptionFactory(service=service, units=Decimal(units), unit_name="claim")
         expected[name] = (service, cents)
     services.close_period(period=march)
     client.force_login(UserFactory(role="Viewer"))
