@@ -172,6 +172,12 @@ def _owned(model, user, action: str, ids: set) -> set:
     )
 
 
+def may_every(user, action: str, model) -> bool:
+    """Whether ``user``'s role grants ``action`` on every record of ``model`` (a Portfolio
+    manager's change of any service), whatever they own."""
+    return is_active(user) and user.has_perm(perm_name(model, action))
+
+
 def can(user, action: str, obj) -> bool:
     """Whether ``user`` may ``action`` the record ``obj``, or, given a model, some record of
     it (for ``add``: the role's right, a parent the user may change, or a grant)."""

@@ -57,7 +57,7 @@ def service_writer(changes: list[Change]) -> ServiceWriter:
         return ServiceWriter(is_service_owner=False, hands_over_any=True)
     return ServiceWriter(
         is_service_owner=user.groups.filter(name=roles.SERVICE_OWNER).exists(),
-        hands_over_any=permissions.can(user, "change", Service),
+        hands_over_any=permissions.may_every(user, "change", Service),
     )
 
 
