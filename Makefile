@@ -18,7 +18,7 @@ TEST_SECRET_KEY := portico-test-only-secret-key-0123456789-abcdefghijklmnop
 
 help:
 	@echo "make run    run Portico with demo data at http://127.0.0.1:8000"
-	@echo "make test   lint, checks and the whole test suite"
+	@echo "make test   lint, types, checks and the whole test suite"
 	@echo "make bench  performance benchmarks (figures go to docs/benchmarks.md)"
 	@echo "make lock   re-lock dependencies after editing pyproject.toml"
 
@@ -45,9 +45,12 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# mypy too is given the environment: its django-stubs plugin loads the settings.
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SECRET_KEY=$(TEST_SECRET_KEY) \
+		$(BIN)/mypy
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SECRET_KEY=$(TEST_SECRET_KEY) \
 		$(BIN)/python manage.py check
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SECRET_KEY=$(TEST_SECRET_KEY) \
@@ -71,4 +74,4 @@ vendor:
 	  && rm -rf $$tmp
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache

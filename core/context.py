@@ -4,13 +4,17 @@ import contextlib
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from core.choices import Channel
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
 class ChangeContext:
-    user: object | None = None
+    user: "User | None" = None  # signed in: change_context drops an anonymous user
     channel: str = Channel.COMMAND
     source: str = ""
     request_id: uuid.UUID = field(default_factory=uuid.uuid4)

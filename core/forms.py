@@ -1,3 +1,6 @@
+from collections.abc import Iterable
+from typing import Any, cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
@@ -31,10 +34,12 @@ class PorticoModelForm(forms.ModelForm):
         cleaned = super().clean()
         if VERSION not in self.fields:
             return cleaned
+        assert cleaned is not None  # ModelForm.clean returns cleaned_data
         started_from = cleaned.pop(VERSION, "")
         if started_from and started_from != self._version():
             self.conflicts = self._differences(cleaned)
             # Saving again, having seen both, is a deliberate overwrite of this version.
+            assert isinstance(self.data, dict)  # a bound form's data: a QueryDict or a dict
             self.data = self.data.copy()
             self.data[self.add_prefix(VERSION)] = self._version()
             raise ValidationError(
@@ -47,13 +52,13 @@ class PorticoModelForm(forms.ModelForm):
 
     def _differences(self, cleaned: dict) -> list[tuple[str, object, object]]:
         """(label, saved meanwhile, yours) of each field the two versions disagree on."""
-        differences = []
+        differences: list[tuple[str, object, object]] = []
         for name, yours in cleaned.items():
             field = self.fields[name]
             stored = field.prepare_value(self.get_initial_for_field(field, name))
             if field.has_changed(stored, self.data.get(self.add_prefix(name))):
                 differences.append(
-                    (field.label or name, _shown(field, stored), _shown(field, yours))
+                    (str(field.label or name), _shown(field, stored), _shown(field, yours))
                 )
         return differences
 
@@ -67,14 +72,22 @@ def _shown(field, value) -> str:
     if value in (None, "") or (isinstance(value, list | tuple) and not value):
         return "—"
     if isinstance(field, forms.ModelMultipleChoiceField):
-        records = value if isinstance(value, QuerySet) else field.queryset.filter(pk__in=value)
+        records = value if isinstance(value, QuerySet) else _offered(field).filter(pk__in=value)
         return ", ".join(str(record) for record in records)
     if isinstance(field, forms.ModelChoiceField):
         if isinstance(value, Model):
             return str(value)
-        return str(field.queryset.filter(pk=value).first() or value)
+        return str(_offered(field).filter(pk=value).first() or value)
     if isinstance(value, list | tuple):
         return ", ".join(_shown(field, item) for item in value)
     if isinstance(field, forms.ChoiceField):
-        return str(dict(field.choices).get(value, value))
+        # Django keeps a form field's choices as (value, label) pairs, whatever it was given.
+        choices = cast(Iterable[tuple[Any, Any]], field.choices)
+        return str(dict(choices).get(value, value))
     return str(value)
+
+
+def _offered(field: forms.ModelChoiceField) -> QuerySet:
+    """The records a form's record field offers (it is always given some)."""
+    assert field.queryset is not None
+    return field.queryset

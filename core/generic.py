@@ -5,20 +5,37 @@ permission check (core.permissions), the transaction, htmx partial rendering, an
 change-log context (set by core.middleware for every request).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.db.models import Model
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.views import View
+from django_filters import FilterSet
 from django_htmx.http import HttpResponseClientRedirect
-from django_tables2 import RequestConfig
+from django_htmx.middleware import HtmxDetails
+from django_tables2 import RequestConfig, Table
 
 from core.exports import export_table
-from core.permissions import can, require
+from core.forms import PorticoModelForm
+from core.permissions import can, require, restricted
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+class PageRequest(HttpRequest):
+    """A request as the views below see it: signed in (LoginRequiredMixin), and described
+    by django-htmx's middleware (``htmx``)."""
+
+    user: "User"
+    htmx: HtmxDetails
 
 
 def add_service_errors(form, exc: ValidationError) -> None:
@@ -80,9 +97,10 @@ def paginate(table, request, *, default_per_page: int) -> None:
 
 
 class ObjectListView(LoginRequiredMixin, View):
-    model = None
-    filterset_class = None
-    table_class = None
+    request: PageRequest
+    model: type[Model]
+    filterset_class: type[FilterSet]
+    table_class: type[Table]
     template_name = "generic/object_list.html"
     title = ""
     add_url_name = ""
@@ -90,7 +108,7 @@ class ObjectListView(LoginRequiredMixin, View):
     per_page = 50
 
     def get_queryset(self):
-        return self.model.objects.restrict(self.request.user, "view")
+        return restricted(self.model).restrict(self.request.user, "view")
 
     def get_extra_context(self) -> dict:
         return {}
@@ -104,10 +122,12 @@ class ObjectListView(LoginRequiredMixin, View):
         table = RequestConfig(request, paginate=False).configure(self.table_class(rows))
         export = request.GET.get("export")
         if export in ("csv", "xlsx"):
-            return export_table(table, export, self.export_name or self.model._meta.model_name)
+            name = self.export_name or self.model._meta.model_name
+            assert name is not None  # every concrete model has one
+            return export_table(table, export, name)
         paginate(table, request, default_per_page=self.per_page)
         context = {
-            "title": self.title or self.model._meta.verbose_name_plural.capitalize(),
+            "title": self.title or str(self.model._meta.verbose_name_plural).capitalize(),
             "filterset": filterset,
             "table": table,
             "model_meta": self.model._meta,
@@ -118,14 +138,16 @@ class ObjectListView(LoginRequiredMixin, View):
         return render(request, partial_or_page(request, self.template_name, "table"), context)
 
 
-class ObjectMixin(LoginRequiredMixin):
-    model = None
+class ObjectMixin(LoginRequiredMixin, View):
+    request: PageRequest
+    kwargs: dict[str, Any]
+    model: type[Model]
     lookup_field = "pk"
     lookup_url_kwarg = "pk"
     action = "view"
 
     def get_queryset(self):
-        return self.model.objects.all()
+        return self.model._default_manager.all()
 
     def get_object(self):
         lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg]}
@@ -161,7 +183,7 @@ class ObjectEditView(ObjectMixin, View):
     in one transaction (``save_with``: the rights on what the form asks for first).
     """
 
-    form_class = None
+    form_class: type[PorticoModelForm]
     template_name = "generic/object_edit.html"
 
     def is_create(self) -> bool:
@@ -250,12 +272,14 @@ def allowed_pks(queryset, user, action: str) -> set[int]:
     return set(queryset.restrict(user, action).values_list("pk", flat=True))
 
 
-class SectionMixin(LoginRequiredMixin):
+class SectionMixin(LoginRequiredMixin, View):
     """A view that answers with a section of its parent's page: the section as an htmx
     partial (``template_name#section``), or, for a plain request, the parent's page at the
     section's anchor, so that every action also works without JavaScript."""
 
-    parent_model = None
+    request: PageRequest
+    kwargs: dict[str, Any]
+    parent_model: type[Model]
     parent_lookup = "slug"  # the parent's field
     parent_kwarg = ""  # its name in the URL, when not the field's
     template_name = ""  # the parent's page
@@ -263,7 +287,7 @@ class SectionMixin(LoginRequiredMixin):
     anchor = ""  # the section's id on the page (default: the partial's name)
 
     def get_parent_queryset(self):
-        return self.parent_model.objects.all()
+        return self.parent_model._default_manager.all()
 
     def get_parent(self):
         value = self.kwargs[self.parent_kwarg or self.parent_lookup]
@@ -294,8 +318,8 @@ class ChildEditView(SectionMixin, View):
     fields. Without JavaScript the open form is a page of its own.
     """
 
-    model = None
-    form_class = None
+    model: type[Model]
+    form_class: type[PorticoModelForm]
     parent_field = ""  # the row's lookup to the page's parent (``subscription__customer``)
     form_template = "generic/child_form.html"
 
@@ -318,7 +342,7 @@ class ChildEditView(SectionMixin, View):
         return row
 
     def get_row_queryset(self, parent):
-        return self.model.objects.filter(**{self.parent_field: parent})
+        return self.model._default_manager.filter(**{self.parent_field: parent})
 
     def get_form(self, row, data=None):
         return self.form_class(data, instance=row, user=self.request.user)
@@ -360,7 +384,7 @@ class ChildActionView(SectionMixin, View):
     allows ``action`` on it; ``perform(row)`` is the services call, in one transaction."""
 
     http_method_names = ["post"]
-    model = None
+    model: type[Model]
     parent_field = ""
     action = "change"
 
@@ -368,7 +392,7 @@ class ChildActionView(SectionMixin, View):
         raise NotImplementedError
 
     def get_row_queryset(self, parent):
-        return self.model.objects.filter(**{self.parent_field: parent})
+        return self.model._default_manager.filter(**{self.parent_field: parent})
 
     def post(self, request, *args, **kwargs):
         parent = self.get_parent()
@@ -427,7 +451,8 @@ class PageView(LoginRequiredMixin, View):
     not a boosted navigation gets the ``partial`` alone."""
 
     http_method_names = ["get", "head"]
-    model = None
+    request: PageRequest
+    model: type[Model] | None = None
     template_name = ""
     partial = ""
 

@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -27,7 +28,9 @@ class ChangeLoggedModel(TimestampedModel):
     objects = RestrictedQuerySet.as_manager()
 
     # Fields left out of change records: bookkeeping, not portfolio data.
-    changelog_exclude = ("created_at", "updated_at")
+    changelog_exclude: tuple[str, ...] = ("created_at", "updated_at")
+    # The snapshot as loaded or last saved (core.signals); absent on a record never loaded.
+    _loaded_snapshot: dict[str, Any]
 
     class Meta:
         abstract = True

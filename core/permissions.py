@@ -18,7 +18,7 @@ queryset, ``restrict(user, action)``; for a batch of writes, the sync engine ask
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -70,10 +70,15 @@ def parent_fields(model) -> list[models.ForeignKey]:
     return [model._meta.get_field(name) for name in getattr(model, "parent_lookups", ())]
 
 
+def ownership_lookups(model) -> tuple[str, ...]:
+    """The lookups from ``model`` to its owners (none: nobody owns its records)."""
+    return getattr(model, "ownership_lookups", ())
+
+
 def owner_q(model, user) -> models.Q:
     """Rows ``user`` owns or is a delegate for, as one Q (subqueries, so no duplicates)."""
     condition = models.Q(pk__in=[])
-    for lookup in getattr(model, "ownership_lookups", ()):
+    for lookup in ownership_lookups(model):
         condition |= models.Q(pk__in=model._base_manager.filter(**{lookup: user}).values("pk"))
     return condition
 
@@ -81,7 +86,7 @@ def owner_q(model, user) -> models.Q:
 def _rows_q(model, user, action: str) -> models.Q | None:
     """What ownership and grants allow ``user`` to ``action`` beyond the roles (None: nothing)."""
     condition = None
-    if action in OWNER_ACTIONS and getattr(model, "ownership_lookups", ()):
+    if action in OWNER_ACTIONS and ownership_lookups(model):
         condition = owner_q(model, user)
     for each in grants_of(model):
         extra = each.rows(user, action) if each.rows is not None else None
@@ -91,7 +96,7 @@ def _rows_q(model, user, action: str) -> models.Q | None:
 
 
 class RestrictedQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
+    def restrict(self, user, action: str = "view") -> Self:
         if action not in ACTIONS:
             raise ValueError(f"Unknown action {action!r}")
         if not is_active(user):
@@ -100,6 +105,14 @@ class RestrictedQuerySet(models.QuerySet):
             return self
         condition = _rows_q(self.model, user, action)
         return self.filter(condition) if condition is not None else self.none()
+
+
+def restricted(model: type[models.Model]) -> RestrictedQuerySet:
+    """Every record of ``model``, ready for ``restrict``: its manager is made from
+    RestrictedQuerySet, as on every model a list or the API shows."""
+    records = model._default_manager.all()
+    assert isinstance(records, RestrictedQuerySet), f"{model.__name__} has no restrict()"
+    return records
 
 
 def _changeable(model, user, ids: set) -> set:
@@ -152,8 +165,8 @@ def refusals(user, action: str, model, changes: Sequence[Change]) -> list[str | 
                     )
     if action == "add":
         for i, change in enumerate(changes):
-            named = [p for p in parents if change.row.get(p.attname) is not None]
-            if not named:  # added under nothing: only the role's right would do
+            named_parents = [p for p in parents if change.row.get(p.attname) is not None]
+            if not named_parents:  # added under nothing: only the role's right would do
                 verdicts[i] = f"You may not add this {noun}."
     for i, change in enumerate(changes):
         if verdicts[i] is not None:
@@ -164,7 +177,7 @@ def refusals(user, action: str, model, changes: Sequence[Change]) -> list[str | 
 
 
 def _owned(model, user, action: str, ids: set) -> set:
-    if not ids or not getattr(model, "ownership_lookups", ()):
+    if not ids or not ownership_lookups(model):
         return set()
     condition = owner_q(model, user)
     return set(
@@ -172,13 +185,13 @@ def _owned(model, user, action: str, ids: set) -> set:
     )
 
 
-def may_every(user, action: str, model) -> bool:
+def may_every(user, action: str, model: type[models.Model]) -> bool:
     """Whether ``user``'s role grants ``action`` on every record of ``model`` (a Portfolio
     manager's change of any service), whatever they own."""
     return is_active(user) and user.has_perm(perm_name(model, action))
 
 
-def can(user, action: str, obj) -> bool:
+def can(user, action: str, obj: models.Model | type[models.Model]) -> bool:
     """Whether ``user`` may ``action`` the record ``obj``, or, given a model, some record of
     it (for ``add``: the role's right, a parent the user may change, or a grant)."""
     if isinstance(obj, type):
@@ -223,14 +236,14 @@ def _changes_some(model, user) -> bool:
     return condition is not None and model._base_manager.filter(condition).exists()
 
 
-def require(user, action: str, obj, message: str = "") -> None:
+def require(user, action: str, obj: models.Model | type[models.Model], message: str = "") -> None:
     """Raise PermissionDenied unless ``can(user, action, obj)``: the one way a view or the
     API refuses a user (a 403)."""
     if not can(user, action, obj):
         raise PermissionDenied(message or _refusal(action, obj))
 
 
-def _refusal(action: str, obj) -> str:
+def _refusal(action: str, obj: models.Model | type[models.Model]) -> str:
     model = obj if isinstance(obj, type) else type(obj)
     noun = model._meta.verbose_name
     if isinstance(obj, type):

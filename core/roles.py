@@ -14,19 +14,20 @@ FINANCE = "Finance"
 VIEWER = "Viewer"
 ROLES = (PORTFOLIO_MANAGER, SERVICE_OWNER, VALUE_STREAM_OWNER, FINANCE, VIEWER)
 
-ALL = ("view", "add", "change", "delete")
+ALL: tuple[str, ...] = ("view", "add", "change", "delete")
+VIEW: tuple[str, ...] = ("view",)
 PORTFOLIO_APPS = ("portfolio", "finance", "valuestreams", "maturity")
 
 # role -> list of (app_label, model_name or "*", actions)
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     PORTFOLIO_MANAGER: [(app, "*", ALL) for app in PORTFOLIO_APPS]
-    + [("core", "objectchange", ("view",))],
-    SERVICE_OWNER: [(app, "*", ("view",)) for app in PORTFOLIO_APPS]
+    + [("core", "objectchange", VIEW)],
+    SERVICE_OWNER: [(app, "*", VIEW) for app in PORTFOLIO_APPS]
     + [("portfolio", "service", ("add",))],
-    VALUE_STREAM_OWNER: [(app, "*", ("view",)) for app in PORTFOLIO_APPS]
+    VALUE_STREAM_OWNER: [(app, "*", VIEW) for app in PORTFOLIO_APPS]
     + [("valuestreams", "valuestream", ("add",))],
-    FINANCE: [(app, "*", ("view",)) for app in PORTFOLIO_APPS] + [("finance", "*", ALL)],
-    VIEWER: [(app, "*", ("view",)) for app in PORTFOLIO_APPS],
+    FINANCE: [(app, "*", VIEW) for app in PORTFOLIO_APPS] + [("finance", "*", ALL)],
+    VIEWER: [(app, "*", VIEW) for app in PORTFOLIO_APPS],
 }
 
 

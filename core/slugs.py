@@ -51,7 +51,7 @@ def generate_slugs(model, from_field: str, *, field: str = "slug") -> None:
     noun = model._meta.verbose_name
 
     def slug_facts(changes):
-        given = {}
+        given: dict[str, rules.Change] = {}
         for change in changes:
             slug = change.row.get(field)
             if slug and (change.is_new or change.moved(field)):

@@ -48,9 +48,10 @@ class HistoryView(ObjectMixin, View):
             )
         except ContentType.DoesNotExist:
             raise Http404("No such kind of object") from None
-        self.model = content_type.model_class()
-        if self.model is None or not hasattr(self.model.objects, "restrict"):
+        model = content_type.model_class()
+        if model is None or not hasattr(model._default_manager, "restrict"):
             raise Http404("This kind of object keeps no history")
+        self.model = model
         self.kwargs["pk"] = _primary_key(self.model, self.kwargs["pk"])
         return super().get_object()
 

@@ -25,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from finance.choices import CostCategory, Expenditure, NodeKind, UnallocatedReason
 
@@ -116,6 +116,13 @@ class Share(NamedTuple):
     @property
     def exact(self) -> Fraction:
         return Fraction(self.weight) / Fraction(self.total)
+
+
+class Coefficient(Protocol):
+    """``coefficient(i, j)``: the Share that is C[i][j] in a component's equations (None for
+    zero)."""
+
+    def __call__(self, i: int, j: int, /) -> Share | None: ...
 
 
 @dataclass
@@ -251,24 +258,24 @@ def _to_decimal(value) -> Decimal:
 
 
 def solve_component(
-    members: list[Node], coefficient, rhs: list[list[Decimal]]
+    members: list[Node], coefficient: Coefficient, rhs: list[list[Decimal]]
 ) -> list[list[Decimal]]:
     """Solve ``(I − C) x = rhs`` for a component, where ``coefficient(i, j)`` gives the
     Share that is C[i][j] (None for zero). Exact over fractions up to FRACTION_LIMIT
     members."""
     size = len(members)
     exact = size <= FRACTION_LIMIT
-    one = Fraction(1) if exact else Decimal(1)
     matrix = []
     for i in range(size):
-        row = []
+        row: list[Fraction | Decimal] = []
         for j in range(size):
             share = coefficient(i, j)
-            if share is None:
-                c = Fraction(0) if exact else ZERO
+            identity = 1 if i == j else 0
+            # Fractions throughout or Decimals throughout: the two never meet.
+            if exact:
+                row.append(identity - (Fraction(0) if share is None else share.exact))
             else:
-                c = share.exact if exact else share.share
-            row.append((one if i == j else 0) - c)
+                row.append(identity - (ZERO if share is None else share.share))
         matrix.append(row)
     converted = [[Fraction(v) if exact else v for v in row] for row in rhs]
     solution = solve_linear(matrix, converted)
@@ -299,6 +306,7 @@ def allocate(inputs: Inputs) -> Allocation:
     result = Allocation(components=graph.components, closed=set(graph.closed))
     with localcontext() as ctx:
         ctx.prec = PRECISION
+        vector: Vector | None  # None where nothing flowed into a node (inflow.get)
         for node in sorted(inputs.costs):
             vector = list(inputs.costs[node])
             result.direct[node] = vector
@@ -605,7 +613,7 @@ def absorption(inputs: Inputs, target: Node) -> dict[Node, Decimal]:
                         factor[node] = value
                 continue
             position = {node: i for i, node in enumerate(component)}
-            inside = {}
+            inside: dict[tuple[int, int], Share] = {}
             for node in component:
                 for share in graph.shares.get(node, ()):
                     if share.target in position:

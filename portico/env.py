@@ -6,6 +6,7 @@ everything read (a test checks it against ``.env.example`` and docker-compose.ym
 """
 
 import os
+from typing import Any, overload
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -26,7 +27,13 @@ def _raw(name: str, default):
     return value.strip()
 
 
-def string(name: str, default=_MISSING) -> str | None:
+@overload
+def string(name: str) -> str: ...
+@overload
+def string(name: str, default: str) -> str: ...
+@overload
+def string(name: str, default: None) -> str | None: ...
+def string(name: str, default: Any = _MISSING) -> str | None:
     value = _raw(name, default)
     return default if value is None else value
 

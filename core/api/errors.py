@@ -41,7 +41,7 @@ DEFAULT_DETAIL = {
 class ApiError(exceptions.APIException):
     """An error with a status, a code, a sentence and (optionally) field errors."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "invalid"
 
     def __init__(self, detail: str | None = None, *, errors: dict | None = None, code=None):
@@ -170,12 +170,15 @@ def exception_handler(exc, context):
     api_exc = as_api_error(exc)
     if api_exc is None:
         return None  # a bug, not the client's input: let it be a 500 and be reported
-    code = status_code = api_exc.status_code
+    status_code = api_exc.status_code
     headers = {}
-    if getattr(api_exc, "auth_header", None):
-        headers["WWW-Authenticate"] = api_exc.auth_header
-    if getattr(api_exc, "wait", None):
-        headers["Retry-After"] = str(int(api_exc.wait))
+    # Set by DRF on an authentication failure, and on Throttled: not APIException's own.
+    auth_header = getattr(api_exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(api_exc, "wait", None)
+    if wait:
+        headers["Retry-After"] = str(int(wait))
     if isinstance(api_exc, ApiError):
         errors, detail, code = api_exc.errors, str(api_exc.detail), api_exc.default_code
     elif isinstance(api_exc.detail, dict | list):

@@ -164,6 +164,7 @@ def decimal_converter(model_field, *, null=False):
             raise FieldInvalid("Expected a finite decimal number.")
         # Trailing zeros carry no information: 1.50000 is 1.5, within 4 decimal places.
         _sign, digits, exponent = number.normalize().as_tuple()
+        assert isinstance(exponent, int)  # "n", "N" or "F" only for what is not finite
         decimals = max(0, -exponent)
         if decimals > places:
             raise FieldInvalid(f"Ensure that there are no more than {places} decimal places.")
@@ -451,7 +452,9 @@ def _string_schema(model_field, choices_name: str | None) -> dict:
         if isinstance(validator, django_validators.RegexValidator) and not isinstance(
             validator, django_validators.URLValidator
         ):
-            schema["pattern"] = validator.regex.pattern.replace(r"\Z", "$").replace(r"\A", "^")
+            regex = validator.regex
+            assert isinstance(regex, re.Pattern)  # RegexValidator compiles what it is given
+            schema["pattern"] = regex.pattern.replace(r"\Z", "$").replace(r"\A", "^")
     if not model_field.blank:
         schema["minLength"] = 1
     return schema
@@ -486,6 +489,7 @@ def spec_for_model_field(model, model_field, *, read_only=False, optional=False)
         "help_text": description,
     }
     nullable = {"nullable": True} if null else {}
+    schema: dict[str, Any]
     if isinstance(model_field, models.ForeignKey):
         target = model_field.related_model
         if is_user_model(target):

@@ -2,6 +2,8 @@
 endpoints and the sync engine): unknown and read-only fields are refused, each value is
 converted or refused with the reason."""
 
+from typing import Any
+
 from core.api.fields import FieldInvalid
 
 UNKNOWN = "Unknown field."
@@ -11,7 +13,9 @@ REQUIRED = "This field is required."
 
 def parse_item(resource, item, *, prefix: str = "") -> tuple[dict, dict, set, dict]:
     """Return (values by attname, references by field name, names given, errors by path)."""
-    values, refs, errors = {}, {}, {}
+    values: dict[str, Any] = {}
+    refs: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
     if not isinstance(item, dict):
         errors[prefix.rstrip(".") or "non_field_errors"] = ["Expected a JSON object."]
         return values, refs, set(), errors

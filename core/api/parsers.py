@@ -4,6 +4,7 @@ nesting limit."""
 import json
 import re
 from decimal import Decimal
+from typing import Any
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
@@ -32,7 +33,7 @@ def too_deep(value, limit: int = MAX_DEPTH) -> str | None:
     """The path of the first array or object nested deeper than ``limit`` (named by its field
     where it has one: ``answers``, ``items.3.activities``), or None. Iterative, so it cannot
     itself run out of stack."""
-    stack = [(value, 1, ())]
+    stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(value, 1, ())]
     while stack:
         node, depth, path = stack.pop()
         if depth > limit:

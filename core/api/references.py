@@ -5,6 +5,7 @@ payload's own); a user is referenced by username.
 """
 
 from collections import defaultdict
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -174,7 +175,8 @@ class Resolver:
         users, user_problems = self.resolve_users(usernames)
         resolved = []
         for refs in items_refs:
-            values, errors = {}, {}
+            values: dict[str, Any] = {}
+            errors: dict[str, str] = {}
             for name, ref in refs.items():
                 spec = writable[name]
                 if ref is None:

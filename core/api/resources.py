@@ -21,7 +21,7 @@ resource".
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import FieldDoesNotExist
@@ -41,6 +41,10 @@ from core.api.fields import (
     natural_reference_converter,
 )
 from core.models import ChangeLoggedModel, RetirableModel, SyncedModel
+from core.permissions import restricted
+
+if TYPE_CHECKING:
+    from django_filters import FilterSet
 
 STANDARD_READ_ONLY = ("created_at", "updated_at")
 SYNCED_RECORD = "synced_record"
@@ -143,7 +147,7 @@ class Reads:
     extras:     read-only addresses beside each record (Extra: a result's lineage)
     """
 
-    filterset: type | None = None
+    filterset: "type[FilterSet] | None" = None
     queryset: Annotate | None = None
     computed: Mapping[str, dict] = field(default_factory=dict)
     user_lists: Sequence[str] = ()
@@ -330,7 +334,7 @@ class Resource:
     @cached_property
     def _annotated(self):
         # Built once per process: resolving annotations costs more than the query they make.
-        queryset = self.model.objects.all()
+        queryset = restricted(self.model)
         annotate = self.reads.queryset
         return annotate(queryset) if annotate else queryset
 

@@ -75,7 +75,7 @@ class Entry:
     key: tuple = ()
     existing: dict | None = None
     row: dict = field(default_factory=dict)
-    instance: object = None
+    instance: models.Model | None = None  # made by _clean for a new or changed entry
     outcome: str = ""
 
     @property
@@ -460,6 +460,7 @@ class Engine:
                 for entry, (pk,) in zip(new, cursor.fetchall(), strict=True):
                     entry.row["id"] = pk
                     entry.row["created_at"] = now
+                    assert entry.instance is not None  # _clean made it: the entry is new
                     entry.instance.pk = pk
             for entry in (*new, *changed):
                 entry.row["updated_at"] = now
@@ -480,7 +481,10 @@ class Engine:
 
     def _check_not_changed_meanwhile(self, cursor, changed: list[Entry]) -> None:
         """Lock the rows about to change; refuse if one changed since it was read."""
-        read = {e.existing["id"]: e.existing["updated_at"] for e in changed}
+        read = {}
+        for entry in changed:
+            assert entry.existing is not None  # a changed entry was read from its row
+            read[entry.existing["id"]] = entry.existing["updated_at"]
         cursor.execute(
             f'SELECT id, updated_at FROM "{self.table}" WHERE id = ANY(%s) FOR UPDATE',
             [list(read)],

@@ -6,6 +6,7 @@ docs beside them. A read-only resource (``writes=False``) gets only the reads.""
 
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -29,6 +30,9 @@ from core.api.sync import MODES, UPSERT, sync
 from core.choices import ChangeAction
 from core.models import ObjectChange
 from core.permissions import perm_name
+
+if TYPE_CHECKING:
+    from core.api.resources import Extra, Resource
 
 ENVELOPE = frozenset({"source", "mode", "items", "allow_mass_retire", "adopt"})
 
@@ -63,7 +67,7 @@ class ApiView(APIView):
     content_negotiation_class = JSONOnly
 
 
-def etag_of(data: dict) -> str:
+def etag_of(data: dict | None) -> str:
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
@@ -86,7 +90,7 @@ def require_view_right(user, model) -> None:
 
 
 class ResourceView(ApiView):
-    resource = None
+    resource: "Resource"
 
     def represent(self, request, pk) -> dict | None:
         rows = self.resource.representation.rows(
@@ -94,7 +98,7 @@ class ResourceView(ApiView):
         )
         return rows[0] if rows else None
 
-    def respond(self, data: dict, status_code=200, **headers) -> Response:
+    def respond(self, data: dict | None, status_code=200, **headers) -> Response:
         return Response(data, status=status_code, headers={"ETag": etag_of(data), **headers})
 
 
@@ -215,7 +219,7 @@ class WritableResourceDetailView(ResourceDetailView):
 class ExtraView(ResourceView):
     """``GET /api/v1/<resource>/<id>/<extra>/``: an answer about one record (Extra)."""
 
-    extra = None
+    extra: "Extra"
 
     def get(self, request, id):
         resource, extra = self.resource, self.extra
@@ -272,6 +276,7 @@ class SyncView(ResourceView):
             errors["items"] = ["Give the items as a list."]
         if errors:
             raise Invalid(errors=errors)
+        assert isinstance(source, str) and isinstance(items, list)  # both checked above
         result = sync(
             self.resource,
             user=request.user,
