@@ -197,6 +197,8 @@ class Client:
             write.detail = response.json()
         # No input these clients send may answer 500 (a dead process gives no answer at all).
         assert response.status_code < 500, f"{method} {path} answered {response.status_code}"
+        # A session holds on every web process: a redirect to sign in is no acknowledgement.
+        assert not response.headers.get("location", "").startswith("/login/"), path
         return self.ledger.add(write)
 
 
