@@ -7,6 +7,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 from whitenoise.compress import Compressor
 
 from portico import env
@@ -126,6 +127,35 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Roll-ups (with the minute's sweep, which recomputes) and reports each go to the queue named
+# here, so that each can have workers of its own (`worker -Q rollups`, docs/deployment.md). A
+# worker started without -Q serves every queue, so one worker alone still does everything.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+ROLLUP_QUEUE = env.string("CELERY_ROLLUP_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
+REPORT_QUEUE = env.string("CELERY_REPORT_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
+for _variable, _queue in (
+    ("CELERY_ROLLUP_QUEUE", ROLLUP_QUEUE),
+    ("CELERY_REPORT_QUEUE", REPORT_QUEUE),
+):
+    # The name goes into `celery worker -Q a,b`: no commas, spaces or other surprises.
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", _queue):
+        raise ImproperlyConfigured(
+            f"{_variable} must be a queue name of letters, digits, '_', '.' and '-',"
+            f" not {_queue!r}."
+        )
+# Each queue on an exchange of its own name, as Celery makes its default one: with Celery's
+# defaults every queue would be bound to the "celery" key and get the default queue's tasks.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in dict.fromkeys((CELERY_TASK_DEFAULT_QUEUE, ROLLUP_QUEUE, REPORT_QUEUE))
+]
+CELERY_TASK_ROUTES = {
+    "finance.tasks.recompute_dirty_periods": {"queue": ROLLUP_QUEUE},
+    "finance.tasks.recompute_open_periods": {"queue": ROLLUP_QUEUE},
+    "finance.tasks.recompute_period": {"queue": ROLLUP_QUEUE},
+    "finance.tasks.sweep": {"queue": ROLLUP_QUEUE},
+    "finance.tasks.run_report": {"queue": REPORT_QUEUE},
+}
 # django-celery-beat's DatabaseScheduler, used only by the beat holding the beat lock.
 CELERY_BEAT_SCHEDULER = "portico.beat:SingleBeatScheduler"
 CELERY_TIMEZONE = None  # set below from TIME_ZONE
