@@ -13,6 +13,9 @@ export UV_PYTHON_DOWNLOADS := never
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgresql://postgres@127.0.0.1:5432/portico)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/15)
 TEST_SECRET_KEY := portico-test-only-secret-key-0123456789-abcdefghijklmnop
+# Test processes in parallel (pytest-xdist): one a CPU by default, at most eight (each takes a
+# database of its own and a Redis database counting down from the one configured).
+TEST_PROCESSES ?= auto
 
 .PHONY: help run test lint format bench vendor lock venv clean
 
@@ -56,7 +59,7 @@ test: venv
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SECRET_KEY=$(TEST_SECRET_KEY) \
 		$(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-		SECRET_KEY=$(TEST_SECRET_KEY) $(BIN)/pytest $(PYTEST_ARGS)
+		SECRET_KEY=$(TEST_SECRET_KEY) $(BIN)/pytest -n $(TEST_PROCESSES) --maxprocesses 8 $(PYTEST_ARGS)
 
 bench: venv
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SECRET_KEY=$(TEST_SECRET_KEY) \

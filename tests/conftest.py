@@ -1,4 +1,5 @@
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 # Playwright's sync API keeps an event loop on the main thread; Django would then refuse ORM
 # calls in browser tests and every test after them. Tests only.
@@ -67,13 +68,33 @@ def _flush_by_deleting_rows():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _clean_test_redis():
-    """Celery leaves bindings and results behind in the test Redis database: start clean."""
+def _clean_test_redis(worker_id):
+    """Celery leaves bindings and results behind in the test Redis database: start clean.
+
+    Parallel test processes (pytest-xdist) each have a database of their own (pytest-django
+    suffixes its name) and a Redis database of their own: the first process keeps the one
+    configured, the next ones count down from it, so that no process's worker takes another's
+    tasks or flushes its queue.
+    """
     import redis
     from django.conf import settings
 
-    if settings.CELERY_BROKER_URL.startswith("redis"):
-        redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    from portico.celery import app
+
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis"):
+        return
+    if worker_id != "master":
+        parts = urlsplit(url)
+        number = int(parts.path.strip("/") or 0) - int(worker_id.removeprefix("gw"))
+        if number < 0:
+            raise RuntimeError(
+                f"Not enough Redis databases below {url} for test process {worker_id}"
+            )
+        url = urlunsplit(parts._replace(path=f"/{number}"))
+        settings.CELERY_BROKER_URL = settings.REDIS_URL = url
+        app.conf.broker_url = url
+    redis.Redis.from_url(url).flushdb()
 
 
 @pytest.fixture
