@@ -5,7 +5,9 @@ permission check (core.permissions), the transaction, htmx partial rendering, an
 change-log context (set by core.middleware for every request).
 """
 
-from typing import TYPE_CHECKING, Any
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -62,6 +64,23 @@ def save_with(form, save, *, user) -> tuple[bool, object]:
         add_service_errors(form, exc)
         return False, None
     return True, saved
+
+
+def call_service(function: Callable[..., Any], record, **available):
+    """Call a services function with ``record`` as its first parameter, by that parameter's
+    name (``save_customer(customer=record)``: services take keyword arguments named after what
+    they are), and with those of ``available`` (the signed-in ``user``) that it takes."""
+    parameters = inspect.signature(function).parameters
+    extra = {name: value for name, value in available.items() if name in parameters}
+    return function(**{next(iter(parameters)): record}, **extra)
+
+
+def save_form(form, save_function: Callable[..., Any] | None, *, user):
+    """Save ``form`` through ``save_function`` (with the form's unsaved record), or, without
+    one, as the form saves itself."""
+    if save_function is None:
+        return form.save()
+    return call_service(save_function, form.save(commit=False), user=user)
 
 
 def refused_status(form) -> int:
@@ -139,19 +158,26 @@ class ObjectListView(LoginRequiredMixin, View):
 
 
 class ObjectMixin(LoginRequiredMixin, View):
+    """A view of one record, named in its address by ``pk`` or, for a model with a slug, by
+    ``slug`` (as Django's SingleObjectMixin finds it); ``get_object`` asks core.permissions
+    whether the user may ``action`` it."""
+
     request: PageRequest
     kwargs: dict[str, Any]
     model: type[Model]
-    lookup_field = "pk"
-    lookup_url_kwarg = "pk"
     action = "view"
 
     def get_queryset(self):
         return self.model._default_manager.all()
 
+    def lookup_field(self) -> str | None:
+        """The field by which the address names the record (None: it names none)."""
+        return next((field for field in ("pk", "slug") if field in self.kwargs), None)
+
     def get_object(self):
-        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg]}
-        obj = self.get_queryset().filter(**lookup).first()
+        field = self.lookup_field()
+        assert field is not None, "the address names no record"
+        obj = self.get_queryset().filter(**{field: self.kwargs[field]}).first()
         if obj is None:
             raise Http404(f"No such {self.model._meta.verbose_name}")
         require(self.request.user, self.action, obj)
@@ -179,15 +205,17 @@ class ObjectEditView(ObjectMixin, View):
     """Create (no lookup in the URL) or update an object with a form.
 
     A bad post re-renders the form with its errors (422, the ``form`` partial for htmx).
-    Saving goes through ``save(form)``, which a view overrides to call its services function,
-    in one transaction (``save_with``: the rights on what the form asks for first).
+    Saving goes through ``save(form)``, in one transaction (``save_with``: the rights on what
+    the form asks for first): ``save_function``, the services function that saves the form's
+    record (``call_service``), or a view's own ``save`` where it needs more.
     """
 
     form_class: type[PorticoModelForm]
     template_name = "generic/object_edit.html"
+    save_function: ClassVar[Callable[..., Any] | None] = None
 
     def is_create(self) -> bool:
-        return self.lookup_url_kwarg not in self.kwargs
+        return self.lookup_field() is None
 
     def get_object(self):
         if self.is_create():
@@ -200,7 +228,7 @@ class ObjectEditView(ObjectMixin, View):
         return self.form_class(data, instance=obj, user=self.request.user)
 
     def save(self, form):
-        return form.save()
+        return save_form(form, type(self).save_function, user=self.request.user)
 
     def get_success_url(self, obj) -> str:
         return obj.get_absolute_url()
@@ -234,16 +262,18 @@ class ObjectEditView(ObjectMixin, View):
 
 
 class ObjectDeleteView(ObjectMixin, View):
-    """Confirm, then delete, or retire when cost, history or another record refers to it."""
+    """Confirm, then delete, or retire when cost, history or another record refers to it:
+    ``remove_function`` is the services function that does it (``call_service``)."""
 
     action = "delete"
     template_name = "generic/object_delete.html"
     list_url_name = ""
+    remove_function: ClassVar[Callable[..., Any]]
 
     def delete(self, obj) -> str | None:
         """Remove or retire ``obj``; return what happened ("deleted" or "retired"; None:
         deleted)."""
-        raise NotImplementedError
+        return call_service(type(self).remove_function, obj)
 
     def success_message(self, obj, outcome: str, name: str) -> str:
         return f"{outcome.capitalize()} {self.model._meta.verbose_name} “{name}”."
@@ -275,7 +305,8 @@ def allowed_pks(queryset, user, action: str) -> set[int]:
 class SectionMixin(LoginRequiredMixin, View):
     """A view that answers with a section of its parent's page: the section as an htmx
     partial (``template_name#section``), or, for a plain request, the parent's page at the
-    section's anchor, so that every action also works without JavaScript."""
+    section's anchor, so that every action also works without JavaScript. The section shows
+    rows of ``model`` that lead to the parent through ``parent_field``."""
 
     request: PageRequest
     kwargs: dict[str, Any]
@@ -285,6 +316,8 @@ class SectionMixin(LoginRequiredMixin, View):
     template_name = ""  # the parent's page
     section = ""  # the partial of that page
     anchor = ""  # the section's id on the page (default: the partial's name)
+    model: type[Model]  # the section's rows
+    parent_field = ""  # the row's lookup to the page's parent (``subscription__customer``)
 
     def get_parent_queryset(self):
         return self.parent_model._default_manager.all()
@@ -295,6 +328,17 @@ class SectionMixin(LoginRequiredMixin, View):
         if parent is None:
             raise Http404(f"No such {self.parent_model._meta.verbose_name}")
         return parent
+
+    def get_row_queryset(self, parent):
+        return self.model._default_manager.filter(**{self.parent_field: parent})
+
+    def get_row(self, parent, action: str):
+        """The parent's row the address names (``pk``), if the user may ``action`` it."""
+        row = self.get_row_queryset(parent).filter(pk=self.kwargs["pk"]).first()
+        if row is None:
+            raise Http404(f"No such {self.model._meta.verbose_name}")
+        require(self.request.user, action, row)
+        return row
 
     def section_context(self, parent, *, form=None, row=None) -> dict:
         """The context of the section, with ``form`` open (on ``row``, or a new row)."""
@@ -313,36 +357,28 @@ class ChildEditView(SectionMixin, View):
     subscription), as NetBox's child-object views do, with htmx.
 
     GET opens the form in the section; POST validates it, asks core.permissions about the
-    row as the form leaves it, and saves it through ``save(form)`` (which calls its services
-    function) in one transaction: the section again, or 422 with the errors beside their
-    fields. Without JavaScript the open form is a page of its own.
+    row as the form leaves it, and saves it through ``save(form)`` (``save_function``, as
+    ObjectEditView's) in one transaction: the section again, or 422 with the errors beside
+    their fields. Without JavaScript the open form is a page of its own.
     """
 
-    model: type[Model]
     form_class: type[PorticoModelForm]
-    parent_field = ""  # the row's lookup to the page's parent (``subscription__customer``)
     form_template = "generic/child_form.html"
+    save_function: ClassVar[Callable[..., Any] | None] = None
 
     def save(self, form):
-        raise NotImplementedError
+        return save_form(form, type(self).save_function, user=self.request.user)
 
     def new_row(self, parent):
         return self.model(**{self.parent_field: parent})
 
-    def get_row(self, parent):
-        user = self.request.user
-        if "pk" not in self.kwargs:
-            row = self.new_row(parent)
-            require(user, "add", row)
-            return row
-        row = self.get_row_queryset(parent).filter(pk=self.kwargs["pk"]).first()
-        if row is None:
-            raise Http404(f"No such {self.model._meta.verbose_name}")
-        require(user, "change", row)
+    def get_form_row(self, parent):
+        """A new row of the parent (no ``pk`` in the URL) the user may add, or the row to edit."""
+        if "pk" in self.kwargs:
+            return self.get_row(parent, "change")
+        row = self.new_row(parent)
+        require(self.request.user, "add", row)
         return row
-
-    def get_row_queryset(self, parent):
-        return self.model._default_manager.filter(**{self.parent_field: parent})
 
     def get_form(self, row, data=None):
         return self.form_class(data, instance=row, user=self.request.user)
@@ -366,12 +402,12 @@ class ChildEditView(SectionMixin, View):
 
     def get(self, request, *args, **kwargs):
         parent = self.get_parent()
-        row = self.get_row(parent)
+        row = self.get_form_row(parent)
         return self.form_response(parent, row, self.get_form(row))
 
     def post(self, request, *args, **kwargs):
         parent = self.get_parent()
-        row = self.get_row(parent)
+        row = self.get_form_row(parent)
         form = self.get_form(row, request.POST)
         saved, _ = save_with(form, self.save, user=request.user)
         if saved:
@@ -384,29 +420,28 @@ class ChildActionView(SectionMixin, View):
     allows ``action`` on it; ``perform(row)`` is the services call, in one transaction."""
 
     http_method_names = ["post"]
-    model: type[Model]
-    parent_field = ""
     action = "change"
 
     def perform(self, row) -> None:
         raise NotImplementedError
 
-    def get_row_queryset(self, parent):
-        return self.model._default_manager.filter(**{self.parent_field: parent})
-
     def post(self, request, *args, **kwargs):
         parent = self.get_parent()
-        row = self.get_row_queryset(parent).filter(pk=self.kwargs["pk"]).first()
-        if row is None:
-            raise Http404(f"No such {self.model._meta.verbose_name}")
-        require(request.user, self.action, row)
+        row = self.get_row(parent, self.action)
         with transaction.atomic():
             self.perform(row)
         return self.section_response(parent, row=row)
 
 
 class ChildDeleteView(ChildActionView):
+    """Remove a row of its parent's page through ``remove_function``, its services function
+    (``call_service``)."""
+
     action = "delete"
+    remove_function: ClassVar[Callable[..., Any]]
+
+    def perform(self, row) -> None:
+        call_service(type(self).remove_function, row)
 
 
 # --- Actions on one record, and pages -------------------------------------------------------
@@ -414,16 +449,18 @@ class ChildDeleteView(ChildActionView):
 
 class ObjectActionView(ObjectMixin, View):
     """A POST that does one thing to a record (close a period, run a report now) if
-    core.permissions allows ``action``; ``perform(obj)`` is the services call, in one
-    transaction (unless ``atomic`` is False: a unit of work that commits its own steps, as a
-    roll-up does), and ``done(obj, result)`` the answer."""
+    core.permissions allows ``action``; ``perform(obj)`` is the services call
+    (``perform_function``), in one transaction (unless ``atomic`` is False: a unit of work
+    that commits its own steps, as a roll-up does), and ``done(obj, result)`` the answer."""
 
     http_method_names = ["post"]
     action = "change"
     atomic = True
+    perform_function: ClassVar[Callable[..., Any]]
 
     def perform(self, obj):
-        raise NotImplementedError
+        """``perform_function``, the services function, on ``obj`` (``call_service``)."""
+        return call_service(type(self).perform_function, obj, user=self.request.user)
 
     def failed(self, obj, exc: ValidationError) -> HttpResponse:
         messages.error(self.request, " ".join(exc.messages))

@@ -22,6 +22,7 @@ from core.generic import (
     PageView,
     SectionMixin,
     add_service_errors,
+    call_service,
     partial_or_page,
     redirect_after_write,
 )
@@ -165,7 +166,6 @@ class ServiceLineageView(ObjectMixin, View):
 
     http_method_names = ["get", "head"]
     model = Service
-    lookup_field = lookup_url_kwarg = "slug"
 
     def get(self, request, *args, **kwargs):
         require(request.user, "view", TcoResult)
@@ -247,17 +247,14 @@ class CostItemListView(ObjectListView):
 
 class PeriodLabelEditView(ObjectEditView):
     """Edit an object of a period given by label (forms.PeriodLabelFormMixin): the period is
-    made when it does not exist yet, then ``save_in_period`` saves through services."""
+    made when it does not exist yet, then ``save_function`` saves it through services."""
 
     list_url_name = ""
 
     def save(self, form):
         obj = form.save(commit=False)
         obj.period = services.period_for(form.cleaned_data["period_label"], create=True)
-        return self.save_in_period(obj)
-
-    def save_in_period(self, obj):
-        raise NotImplementedError
+        return call_service(type(self).save_function, obj, user=self.request.user)
 
     def get_success_url(self, obj):
         return reverse(self.list_url_name)
@@ -267,12 +264,10 @@ class CostItemEditView(PeriodLabelEditView):
     model = CostItem
     form_class = CostItemForm
     list_url_name = "finance:costitem_list"
+    save_function = services.save_cost_item
 
     def get_queryset(self):
         return CostItem.objects.select_related("period", "service", "application")
-
-    def save_in_period(self, obj):
-        return services.save_cost_item(item=obj)
 
     def render_form(self, obj, form, status=200):
         if obj.pk and obj.period.is_closed:
@@ -286,9 +281,7 @@ class CostItemEditView(PeriodLabelEditView):
 class CostItemDeleteView(ObjectDeleteView):
     model = CostItem
     list_url_name = "finance:costitem_list"
-
-    def delete(self, obj):
-        return services.remove_cost_item(item=obj)
+    remove_function = services.remove_cost_item
 
 
 # --- Cost pools and their allocations ------------------------------------------------------
@@ -317,7 +310,6 @@ class CostPoolListView(ObjectListView):
 
 class CostPoolDetailView(ObjectDetailView):
     model = CostPool
-    lookup_field = lookup_url_kwarg = "slug"
     template_name = "finance/pool_detail.html"
 
     def get_queryset(self):
@@ -349,25 +341,21 @@ def pool_context(request, pool, *, form=None) -> dict:
 class CostPoolEditView(ObjectEditView):
     model = CostPool
     form_class = CostPoolForm
-    lookup_field = lookup_url_kwarg = "slug"
-
-    def save(self, form):
-        return services.save_pool(pool=form.save(commit=False))
+    save_function = services.save_pool
 
 
 class CostPoolDeleteView(ObjectDeleteView):
     model = CostPool
-    lookup_field = lookup_url_kwarg = "slug"
     list_url_name = "finance:pool_list"
-
-    def delete(self, obj):
-        return services.remove_pool(pool=obj)
+    remove_function = services.remove_pool
 
 
 class AllocationSection(SectionMixin):
     parent_model = CostPool
     template_name = "finance/pool_detail.html"
     section = "allocations"
+    model = PoolAllocation
+    parent_field = "pool"
 
     def section_context(self, pool, *, form=None, row=None) -> dict:
         return pool_context(self.request, pool, form=form)
@@ -377,12 +365,8 @@ class AllocationAddView(AllocationSection, ChildEditView):
     """Allocate the pool to a service (the form is always open on the pool's page)."""
 
     http_method_names = ["post"]
-    model = PoolAllocation
     form_class = PoolAllocationForm
-    parent_field = "pool"
-
-    def save(self, form):
-        return services.save_allocation(allocation=form.save(commit=False))
+    save_function = services.save_allocation
 
 
 class AllocationEditView(ObjectEditView):
@@ -390,12 +374,10 @@ class AllocationEditView(ObjectEditView):
 
     model = PoolAllocation
     form_class = PoolAllocationForm
+    save_function = services.save_allocation
 
     def get_queryset(self):
         return PoolAllocation.objects.select_related("pool", "service")
-
-    def save(self, form):
-        return services.save_allocation(allocation=form.save(commit=False))
 
     def get_success_url(self, allocation) -> str:
         return allocation.pool.get_absolute_url() + "#allocations"
@@ -411,14 +393,11 @@ class AllocationEditView(ObjectEditView):
 
 
 class AllocationRemoveView(ObjectActionView, AllocationSection):
-    model = PoolAllocation
     action = "delete"
+    perform_function = services.remove_allocation
 
     def get_queryset(self):
         return PoolAllocation.objects.select_related("pool")
-
-    def perform(self, allocation) -> None:
-        services.remove_allocation(allocation=allocation)
 
     def done(self, allocation, result):
         return self.section_response(allocation.pool)
@@ -447,18 +426,13 @@ class ExchangeRateEditView(PeriodLabelEditView):
     model = ExchangeRate
     form_class = ExchangeRateForm
     list_url_name = "finance:rate_list"
-
-    def save_in_period(self, obj):
-        return services.save_rate(rate=obj)
+    save_function = services.save_rate
 
 
 class ExchangeRateDeleteView(ObjectDeleteView):
     model = ExchangeRate
     list_url_name = "finance:rate_list"
-
-    def delete(self, obj):
-        obj.delete()
-        return "deleted"
+    remove_function = services.remove_rate
 
 
 # --- Periods and runs ------------------------------------------------------------------------
@@ -551,8 +525,7 @@ class PeriodActionView(PeriodMixin, ObjectActionView):
 
 
 class PeriodCloseView(PeriodActionView):
-    def perform(self, period):
-        return services.close_period(period=period, user=self.request.user)
+    perform_function = services.close_period
 
     def done(self, period, run):
         messages.success(self.request, f"Closed {period}: its figures are frozen.")
@@ -676,19 +649,13 @@ class ReportDetailView(ObjectMixin, View):
 class ReportEditView(ObjectEditView):
     model = ReportDefinition
     form_class = ReportDefinitionForm
-
-    def save(self, form):
-        return services.save_report_definition(
-            definition=form.save(commit=False), user=self.request.user
-        )
+    save_function = services.save_report_definition
 
 
 class ReportDeleteView(ObjectDeleteView):
     model = ReportDefinition
     list_url_name = "finance:report_list"
-
-    def delete(self, obj):
-        return services.delete_report_definition(definition=obj)
+    remove_function = services.delete_report_definition
 
 
 class ReportRunView(ObjectActionView):

@@ -322,12 +322,10 @@ class AssessmentEditView(AssessmentFormMixin, ObjectEditView):
 class AssessmentRemoveView(ObjectDeleteView):
     model = Assessment
     template_name = "maturity/assessment_remove.html"
+    remove_function = services.remove_assessment
 
     def get_queryset(self):
         return Assessment.objects.select_related("party", "party__customer")
-
-    def delete(self, assessment) -> None:
-        services.remove_assessment(assessment=assessment)
 
     def success_message(self, assessment, outcome: str, name: str) -> str:
         return f"Removed the assessment of {assessment.party} of {assessment.assessed_on}."
@@ -389,6 +387,7 @@ class ServingUnitView(SubjectMixin, ObjectEditView):
 class ProviderUnitEditView(ObjectEditView):
     model = Party
     form_class = ProviderUnitForm
+    save_function = services.save_provider_unit
 
     def get_queryset(self):
         return Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
@@ -400,19 +399,14 @@ class ProviderUnitEditView(ObjectEditView):
             return unit
         return super().get_object()
 
-    def save(self, form):
-        return services.save_provider_unit(unit=form.save(commit=False))
-
 
 class ProviderUnitDeleteView(ObjectDeleteView):
     model = Party
     list_url_name = "maturity:overview"
+    remove_function = services.remove_provider_unit
 
     def get_queryset(self):
         return Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
-
-    def delete(self, obj):
-        return services.remove_provider_unit(unit=obj)
 
 
 class SelfAssessmentView(ObjectEditView):

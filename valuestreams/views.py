@@ -151,7 +151,6 @@ def stream_page_extras(request, value_stream) -> dict:
 
 class ValueStreamDetailView(ObjectDetailView):
     model = ValueStream
-    lookup_field = lookup_url_kwarg = "slug"
     template_name = DETAIL_TEMPLATE
 
     def get_queryset(self):
@@ -168,31 +167,20 @@ class ValueStreamDetailView(ObjectDetailView):
 class ValueStreamEditView(ObjectEditView):
     model = ValueStream
     form_class = ValueStreamForm
-    lookup_field = lookup_url_kwarg = "slug"
-
-    def save(self, form):
-        return services.save_value_stream(
-            value_stream=form.save(commit=False), user=self.request.user
-        )
+    save_function = services.save_value_stream
 
 
 class ValueStreamDeleteView(ObjectDeleteView):
     model = ValueStream
-    lookup_field = lookup_url_kwarg = "slug"
     list_url_name = "valuestreams:valuestream_list"
-
-    def delete(self, obj):
-        return services.remove_value_stream(value_stream=obj)
+    remove_function = services.remove_value_stream
 
 
 class FutureStateCreateView(ObjectActionView):
     """A future-state variant of the stream: a copy of its stages to redesign."""
 
     model = ValueStream
-    lookup_field = lookup_url_kwarg = "slug"
-
-    def perform(self, current):
-        return services.create_future_state(current=current)
+    perform_function = services.create_future_state
 
     def done(self, current, future):
         messages.success(self.request, f"Created the future state “{future}”: redesign its stages.")
@@ -204,7 +192,6 @@ class MapSvgView(ObjectMixin, View):
 
     http_method_names = ["get", "head"]
     model = ValueStream
-    lookup_field = lookup_url_kwarg = "slug"
 
     def get(self, request, *args, **kwargs):
         value_stream = self.get_object()
@@ -226,6 +213,8 @@ class StageSection(SectionMixin):
     parent_model = ValueStream
     template_name = DETAIL_TEMPLATE
     section = "stages"
+    model = Stage
+    parent_field = "value_stream"
 
     def get_parent_queryset(self):
         return stream_queryset()
@@ -253,9 +242,7 @@ class StageEditView(StageSection, ChildEditView):
     """GET: the stage list with the form open (the page, without JavaScript). POST: save the
     stage; after adding one, an empty form stays open for the next."""
 
-    model = Stage
     form_class = StageForm
-    parent_field = "value_stream"
 
     def get_form(self, stage, data=None):
         prefix = f"stage-{stage.pk}" if stage.pk else "new"
@@ -286,19 +273,12 @@ class StageEditView(StageSection, ChildEditView):
 
 
 class StageMoveView(StageSection, ChildActionView):
-    model = Stage
-    parent_field = "value_stream"
-
     def perform(self, stage) -> None:
         services.move_stage(stage=stage, offset=-1 if self.kwargs["direction"] == "up" else 1)
 
 
 class StageRemoveView(StageSection, ChildDeleteView):
-    model = Stage
-    parent_field = "value_stream"
-
-    def perform(self, stage) -> None:
-        services.remove_stage(stage=stage)
+    remove_function = services.remove_stage
 
 
 # --- Processes ---------------------------------------------------------------------------------
@@ -389,16 +369,14 @@ class ProcessEditView(ObjectEditView):
 class ProcessDeleteView(ObjectDeleteView):
     model = Process
     list_url_name = "valuestreams:process_list"
-
-    def delete(self, obj):
-        services.remove_process(process=obj)
-        return "deleted"
+    remove_function = services.remove_process
 
 
 class ConnectionRemoveView(ChildDeleteView):
     """Remove a connection of the process, whichever end of it the process is."""
 
     model = ProcessConnection
+    remove_function = services.disconnect_processes
     parent_model = Process
     parent_lookup = "pk"
     parent_kwarg = "process_pk"
@@ -411,9 +389,6 @@ class ConnectionRemoveView(ChildDeleteView):
 
     def get_row_queryset(self, process):
         return ProcessConnection.objects.filter(Q(process=process) | Q(connected_to=process))
-
-    def perform(self, connection) -> None:
-        services.disconnect_processes(connection=connection)
 
     def section_response(self, process, *, form=None, row=None, status=200, anchor=""):
         return redirect_after_write(self.request, process.get_absolute_url() + "#connections")
@@ -494,6 +469,7 @@ class ImprovementStatusView(ObjectActionView):
 class ImprovementEditView(ObjectEditView):
     model = Improvement
     form_class = ImprovementForm
+    save_function = services.save_improvement
 
     def get_object(self):
         improvement = super().get_object()
@@ -512,17 +488,11 @@ class ImprovementEditView(ObjectEditView):
         may_decide = obj.pk is not None and can(user, "change", services.decided(obj))
         return self.form_class(data, instance=obj, user=user, may_decide=may_decide)
 
-    def save(self, form):
-        return services.save_improvement(improvement=form.save(commit=False))
-
 
 class ImprovementDeleteView(ObjectDeleteView):
     model = Improvement
     list_url_name = "valuestreams:improvement_board"
-
-    def delete(self, obj):
-        services.remove_improvement(improvement=obj)
-        return "deleted"
+    remove_function = services.remove_improvement
 
 
 # --- Service ownership -------------------------------------------------------------------------

@@ -40,7 +40,6 @@ class ApplicationListView(ObjectListView):
 
 class ApplicationDetailView(ObjectDetailView):
     model = Application
-    lookup_field = lookup_url_kwarg = "slug"
     template_name = "portfolio/application_detail.html"
 
     def get_queryset(self):
@@ -54,19 +53,13 @@ class ApplicationDetailView(ObjectDetailView):
 class ApplicationEditView(ObjectEditView):
     model = Application
     form_class = ApplicationForm
-    lookup_field = lookup_url_kwarg = "slug"
-
-    def save(self, form):
-        return services.save_application(application=form.save(commit=False))
+    save_function = services.save_application
 
 
 class ApplicationDeleteView(ObjectDeleteView):
     model = Application
-    lookup_field = lookup_url_kwarg = "slug"
     list_url_name = "portfolio:application_list"
-
-    def delete(self, obj):
-        return services.remove_application(application=obj)
+    remove_function = services.remove_application
 
 
 # --- Services the application supports, in place on the application page ------------------
@@ -98,6 +91,8 @@ class SupportSection(SectionMixin):
     parent_model = Application
     template_name = "portfolio/application_detail.html"
     section = "supports"
+    model = ApplicationSupport
+    parent_field = "application"
 
     def section_context(self, application, *, form=None, row=None) -> dict:
         return supports_context(self.request, application, form=form)
@@ -106,20 +101,12 @@ class SupportSection(SectionMixin):
 class SupportEditView(SupportSection, ChildEditView):
     """Record a service the application supports, or change the weight of one."""
 
-    model = ApplicationSupport
     form_class = ApplicationSupportForm
-    parent_field = "application"
-
-    def save(self, form):
-        return services.save_application_support(support=form.save(commit=False))
+    save_function = services.save_application_support
 
 
 class SupportRemoveView(SupportSection, ChildDeleteView):
-    model = ApplicationSupport
-    parent_field = "application"
-
-    def perform(self, support) -> None:
-        services.remove_application_support(support=support)
+    remove_function = services.remove_application_support
 
 
 class ApplicationOptionsView(SlugOptionsView):

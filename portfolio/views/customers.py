@@ -43,7 +43,6 @@ class CustomerListView(ObjectListView):
 
 class CustomerDetailView(ObjectDetailView):
     model = Customer
-    lookup_field = lookup_url_kwarg = "slug"
     template_name = "portfolio/customer_detail.html"
 
     def get_queryset(self):
@@ -56,19 +55,13 @@ class CustomerDetailView(ObjectDetailView):
 class CustomerEditView(ObjectEditView):
     model = Customer
     form_class = CustomerForm
-    lookup_field = lookup_url_kwarg = "slug"
-
-    def save(self, form):
-        return services.save_customer(customer=form.save(commit=False))
+    save_function = services.save_customer
 
 
 class CustomerDeleteView(ObjectDeleteView):
     model = Customer
-    lookup_field = lookup_url_kwarg = "slug"
     list_url_name = "portfolio:customer_list"
-
-    def delete(self, obj):
-        return services.remove_customer(customer=obj)
+    remove_function = services.remove_customer
 
 
 # --- Subscriptions and outcomes, in place on the customer page ------------------------------
@@ -132,6 +125,8 @@ class SubscriptionSection(SectionMixin):
     parent_model = Customer
     template_name = "portfolio/customer_detail.html"
     section = "subscriptions"
+    model = Subscription
+    parent_field = "customer"
 
     def get_parent_queryset(self):
         return Customer.objects.select_related("relationship_manager")
@@ -146,12 +141,8 @@ class SubscriptionSection(SectionMixin):
 class SubscriptionEditView(SubscriptionSection, ChildEditView):
     """Add a subscription to the customer, or edit one of its subscriptions."""
 
-    model = Subscription
     form_class = SubscriptionForm
-    parent_field = "customer"
-
-    def save(self, form):
-        return services.save_subscription(subscription=form.save(commit=False))
+    save_function = services.save_subscription
 
     def saved_anchor(self, subscription) -> str:
         return f"subscription-{subscription.pk}"
@@ -160,17 +151,15 @@ class SubscriptionEditView(SubscriptionSection, ChildEditView):
 class SubscriptionRemoveView(SubscriptionSection, ChildDeleteView):
     """Delete a subscription; one with outcomes or other references is ended (retired)."""
 
-    model = Subscription
-    parent_field = "customer"
-
-    def perform(self, subscription) -> None:
-        services.remove_subscription(subscription=subscription)
+    remove_function = services.remove_subscription
 
 
 class OutcomeSection(SubscriptionSection):
     """One subscription of the customer page, with its outcomes."""
 
     section = "subscription"
+    model = Outcome
+    parent_field = "subscription__customer"
 
     def section_context(self, customer, *, form=None, row=None) -> dict:
         subscription = row.subscription
@@ -190,9 +179,8 @@ class OutcomeSection(SubscriptionSection):
 class OutcomeEditView(OutcomeSection, ChildEditView):
     """Add a Successful Customer Outcome to a subscription, or edit one."""
 
-    model = Outcome
     form_class = OutcomeForm
-    parent_field = "subscription__customer"
+    save_function = services.save_outcome
 
     def new_row(self, customer):
         subscription = (
@@ -204,13 +192,6 @@ class OutcomeEditView(OutcomeSection, ChildEditView):
             raise Http404("No such subscription")
         return Outcome(subscription=subscription)
 
-    def save(self, form):
-        return services.save_outcome(outcome=form.save(commit=False))
-
 
 class OutcomeRemoveView(OutcomeSection, ChildDeleteView):
-    model = Outcome
-    parent_field = "subscription__customer"
-
-    def perform(self, outcome) -> None:
-        services.remove_outcome(outcome=outcome)
+    remove_function = services.remove_outcome

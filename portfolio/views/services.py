@@ -37,7 +37,6 @@ class ServiceListView(ObjectListView):
 
 class ServiceDetailView(ObjectDetailView):
     model = Service
-    lookup_field = lookup_url_kwarg = "slug"
     template_name = "portfolio/service_detail.html"
 
     def get_queryset(self):
@@ -93,7 +92,6 @@ def quadrants_of(service, *, can_change: bool, form=None, form_quadrant: str = "
 class ServiceEditView(ObjectEditView):
     model = Service
     form_class = ServiceForm
-    lookup_field = lookup_url_kwarg = "slug"
 
     def save(self, form):
         service = form.save(commit=False)
@@ -104,11 +102,9 @@ class ServiceEditView(ObjectEditView):
 
 class ServiceDeleteView(ObjectDeleteView):
     model = Service
-    lookup_field = lookup_url_kwarg = "slug"
     list_url_name = "portfolio:service_list"
 
-    def delete(self, obj):
-        return services.remove_service(obj)
+    remove_function = services.remove_service
 
 
 class MyServicesView(PageView):
@@ -158,6 +154,8 @@ class QuadrantSection(SectionMixin):
     parent_model = Service
     template_name = "portfolio/service_detail.html"
     section = "quadrant"
+    model = SpecificationItem
+    parent_field = "service"
 
     def section_context(self, service, *, form=None, row=None) -> dict:
         key = selectors.quadrant_key(row.aspect, row.dimension)
@@ -172,9 +170,8 @@ class QuadrantSection(SectionMixin):
 class ItemEditView(QuadrantSection, ChildEditView):
     """Add an item to a quadrant (its aspect and dimension in the URL), or edit one."""
 
-    model = SpecificationItem
     form_class = SpecificationItemForm
-    parent_field = "service"
+    save_function = services.save_specification_item
 
     def new_row(self, service):
         aspect, dimension = self.kwargs["aspect"], self.kwargs["dimension"]
@@ -182,25 +179,15 @@ class ItemEditView(QuadrantSection, ChildEditView):
             raise Http404("No such quadrant")
         return SpecificationItem(service=service, aspect=aspect, dimension=dimension)
 
-    def save(self, form):
-        return services.save_specification_item(item=form.save(commit=False))
-
 
 class ItemMoveView(QuadrantSection, ChildActionView):
-    model = SpecificationItem
-    parent_field = "service"
-
     def perform(self, item) -> None:
         offset = -1 if self.kwargs["direction"] == "up" else 1
         services.move_specification_item(item=item, offset=offset)
 
 
 class ItemRemoveView(QuadrantSection, ChildDeleteView):
-    model = SpecificationItem
-    parent_field = "service"
-
-    def perform(self, item) -> None:
-        services.remove_specification_item(item=item)
+    remove_function = services.remove_specification_item
 
 
 # --- Dependencies ----------------------------------------------------------------------------
@@ -210,6 +197,8 @@ class DependencySection(SectionMixin):
     parent_model = Service
     template_name = "portfolio/service_detail.html"
     section = "dependencies"
+    model = ServiceDependency
+    parent_field = "consumer"
 
     def section_context(self, service, *, form=None, row=None) -> dict:
         service = selectors.with_completeness(Service.objects.select_related("owner")).get(
@@ -225,17 +214,9 @@ class DependencyAddView(DependencySection, ChildEditView):
     """Record a service this one depends on (its form is always open on the service page)."""
 
     http_method_names = ["post"]
-    model = ServiceDependency
     form_class = DependencyForm
-    parent_field = "consumer"
-
-    def save(self, form):
-        return services.save_dependency(dependency=form.save(commit=False))
+    save_function = services.save_dependency
 
 
 class DependencyRemoveView(DependencySection, ChildDeleteView):
-    model = ServiceDependency
-    parent_field = "consumer"
-
-    def perform(self, dependency) -> None:
-        services.remove_dependency(dependency=dependency)
+    remove_function = services.remove_dependency

@@ -40,7 +40,6 @@ class SupplierListView(ObjectListView):
 
 class SupplierDetailView(ObjectDetailView):
     model = Supplier
-    lookup_field = lookup_url_kwarg = "slug"
     template_name = "portfolio/supplier_detail.html"
 
     def get_queryset(self):
@@ -78,19 +77,13 @@ def notice_flags() -> dict:
 class SupplierEditView(ObjectEditView):
     model = Supplier
     form_class = SupplierForm
-    lookup_field = lookup_url_kwarg = "slug"
-
-    def save(self, form):
-        return services.save_supplier(supplier=form.save(commit=False))
+    save_function = services.save_supplier
 
 
 class SupplierDeleteView(ObjectDeleteView):
     model = Supplier
-    lookup_field = lookup_url_kwarg = "slug"
     list_url_name = "portfolio:supplier_list"
-
-    def delete(self, obj):
-        return services.remove_supplier(supplier=obj)
+    remove_function = services.remove_supplier
 
 
 # --- Contracts ---------------------------------------------------------------------------------
@@ -127,6 +120,7 @@ class ContractDetailView(ObjectDetailView):
 class ContractEditView(ObjectEditView):
     model = Contract
     form_class = ContractForm
+    save_function = services.save_contract
 
     def get_form(self, obj, data=None):
         initial = {}
@@ -134,16 +128,11 @@ class ContractEditView(ObjectEditView):
             initial["supplier"] = self.request.GET["supplier"]
         return self.form_class(data, instance=obj, user=self.request.user, initial=initial)
 
-    def save(self, form):
-        return services.save_contract(contract=form.save(commit=False))
-
 
 class ContractDeleteView(ObjectDeleteView):
     model = Contract
     list_url_name = "portfolio:contract_list"
-
-    def delete(self, obj):
-        return services.remove_contract(contract=obj)
+    remove_function = services.remove_contract
 
 
 # --- Coverages: what a contract underpins, in place on the contract page ---------------------
@@ -176,6 +165,8 @@ class CoverageSection(SectionMixin):
     parent_lookup, parent_kwarg = "pk", "contract_pk"
     template_name = "portfolio/contract_detail.html"
     section = "coverages"
+    model = ContractCoverage
+    parent_field = "contract"
 
     def get_parent_queryset(self):
         return Contract.objects.select_related("supplier")
@@ -187,17 +178,9 @@ class CoverageSection(SectionMixin):
 class CoverageEditView(CoverageSection, ChildEditView):
     """Add a service or application the contract covers, or change a coverage's weight."""
 
-    model = ContractCoverage
     form_class = CoverageForm
-    parent_field = "contract"
-
-    def save(self, form):
-        return services.save_coverage(coverage=form.save(commit=False))
+    save_function = services.save_coverage
 
 
 class CoverageRemoveView(CoverageSection, ChildDeleteView):
-    model = ContractCoverage
-    parent_field = "contract"
-
-    def perform(self, coverage) -> None:
-        services.remove_coverage(coverage=coverage)
+    remove_function = services.remove_coverage
