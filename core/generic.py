@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Model
@@ -509,33 +509,59 @@ class PageView(LoginRequiredMixin, View):
 
 # --- Addresses ---------------------------------------------------------------------------------
 
-
-def object_paths(prefix: str, name: str, *, key: str = "<slug:slug>", **views) -> list:
-    """The addresses of a model's views, those given: ``list`` at ``prefix/``, ``edit`` at
-    ``prefix/new/`` and ``prefix/<key>/edit/``, ``detail`` at ``prefix/<key>/``, ``delete``
-    at ``prefix/<key>/remove/``; named ``<name>_list``, ``_add``, ``_detail``, ``_edit``,
-    ``_delete``. Fixed addresses beside them (``prefix/mine/``) go before these."""
-    routes = {
-        "list": [("", "list")],
-        "edit": [("new/", "add"), (f"{key}/edit/", "edit")],
-        "detail": [(f"{key}/", "detail")],
-        "delete": [(f"{key}/remove/", "delete")],
-    }
-    order = ("list", "edit", "detail", "delete")
-    return [
-        path(f"{prefix}{route}", views[kind].as_view(), name=f"{name}_{suffix}")
-        for kind in order
-        if kind in views
-        for route, suffix in routes[kind]
-    ]
+# The pages a model may have (as NetBox's ``register_model_view`` names them), in the order
+# ``model_paths`` tries them: kind -> (route under the model's prefix, the URL name's suffix).
+MODEL_ROUTES = {
+    "list": ("", "list"),
+    "add": ("new/", "add"),
+    "edit": ("{key}/edit/", "edit"),
+    "detail": ("{key}/", "detail"),
+    "delete": ("{key}/remove/", "delete"),
+    "remove": ("{key}/remove/", "remove"),  # a row of its parent's page
+}
+model_views: dict[type[Model], dict[str, type[View]]] = {}
 
 
-def child_paths(prefix: str, name: str, *, edit, remove, add_prefix: str = "") -> list:
-    """The addresses of a row edited on its parent's page: ``<prefix>new/`` (or
-    ``<add_prefix>new/``), ``<prefix><pk>/edit/`` and ``<prefix><pk>/remove/``, named
-    ``<name>_add``, ``_edit`` and ``_remove``."""
-    return [
-        path(f"{add_prefix or prefix}new/", edit.as_view(), name=f"{name}_add"),
-        path(f"{prefix}<int:pk>/edit/", edit.as_view(), name=f"{name}_edit"),
-        path(f"{prefix}<int:pk>/remove/", remove.as_view(), name=f"{name}_remove"),
-    ]
+def register_model_view(*kinds: str):
+    """Class decorator: the view is its ``model``'s page of each of ``kinds`` (``list``,
+    ``add``, ``edit``, ``detail``, ``delete``, or ``remove`` for a row edited on its parent's
+    page), which ``model_paths`` routes."""
+
+    def register(view):
+        pages = model_views.setdefault(view.model, {})
+        for kind in kinds:
+            if kind not in MODEL_ROUTES:
+                raise ImproperlyConfigured(f"{view.__qualname__}: no such page as {kind!r}")
+            known = pages.setdefault(kind, view)
+            if known.__qualname__ != view.__qualname__:  # not the same module imported again
+                raise ImproperlyConfigured(f"{known.__qualname__} is already {kind!r}")
+            pages[kind] = view
+        return view
+
+    return register
+
+
+def url_key(model: type[Model]) -> str:
+    """How an address names a record of ``model``: by its slug when it has one, else its pk."""
+    has_slug = any(field.name == "slug" for field in model._meta.fields)
+    return "<slug:slug>" if has_slug else "<int:pk>"
+
+
+def model_paths(
+    prefix: str, model: type[Model], *, name: str = "", key: str = "", add_route: str = ""
+) -> list:
+    """The addresses of the pages registered for ``model``: ``list`` at ``prefix``, ``add``
+    at ``prefix/new/`` (or ``add_route``, for a row added under a parent it names),
+    ``edit`` at ``prefix/<key>/edit/``, ``detail`` at ``prefix/<key>/``, ``delete`` and
+    ``remove`` at ``prefix/<key>/remove/``; named ``<name>_list``, ``<name>_add``... (``name``:
+    the model's name; ``key``: ``url_key``). Fixed addresses beside them (``prefix/mine/``)
+    go before these."""
+    pages = model_views.get(model, {})
+    name = name or str(model._meta.model_name)
+    key = key or url_key(model)
+    routes = []
+    for kind, (route, suffix) in MODEL_ROUTES.items():
+        if kind in pages:
+            address = add_route if kind == "add" and add_route else prefix + route.format(key=key)
+            routes.append(path(address, pages[kind].as_view(), name=f"{name}_{suffix}"))
+    return routes

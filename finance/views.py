@@ -25,6 +25,7 @@ from core.generic import (
     call_service,
     partial_or_page,
     redirect_after_write,
+    register_model_view,
 )
 from core.permissions import can, require
 from finance import reports, selectors, services
@@ -225,6 +226,7 @@ def lineage_json(lineage: dict) -> dict:
 # --- Cost items ------------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class CostItemListView(ObjectListView):
     model = CostItem
     filterset_class = CostItemFilterSet
@@ -260,6 +262,7 @@ class PeriodLabelEditView(ObjectEditView):
         return reverse(self.list_url_name)
 
 
+@register_model_view("add", "edit")
 class CostItemEditView(PeriodLabelEditView):
     model = CostItem
     form_class = CostItemForm
@@ -278,6 +281,7 @@ class CostItemEditView(PeriodLabelEditView):
         return super().render_form(obj, form, status)
 
 
+@register_model_view("delete")
 class CostItemDeleteView(ObjectDeleteView):
     model = CostItem
     list_url_name = "finance:costitem_list"
@@ -287,6 +291,7 @@ class CostItemDeleteView(ObjectDeleteView):
 # --- Cost pools and their allocations ------------------------------------------------------
 
 
+@register_model_view("list")
 class CostPoolListView(ObjectListView):
     model = CostPool
     filterset_class = CostPoolFilterSet
@@ -308,6 +313,7 @@ class CostPoolListView(ObjectListView):
         return {"section": "pools"}
 
 
+@register_model_view("detail")
 class CostPoolDetailView(ObjectDetailView):
     model = CostPool
     template_name = "finance/pool_detail.html"
@@ -338,12 +344,14 @@ def pool_context(request, pool, *, form=None) -> dict:
     }
 
 
+@register_model_view("add", "edit")
 class CostPoolEditView(ObjectEditView):
     model = CostPool
     form_class = CostPoolForm
     save_function = services.save_pool
 
 
+@register_model_view("delete")
 class CostPoolDeleteView(ObjectDeleteView):
     model = CostPool
     list_url_name = "finance:pool_list"
@@ -361,6 +369,7 @@ class AllocationSection(SectionMixin):
         return pool_context(self.request, pool, form=form)
 
 
+@register_model_view("add")
 class AllocationAddView(AllocationSection, ChildEditView):
     """Allocate the pool to a service (the form is always open on the pool's page)."""
 
@@ -369,6 +378,7 @@ class AllocationAddView(AllocationSection, ChildEditView):
     save_function = services.save_allocation
 
 
+@register_model_view("edit")
 class AllocationEditView(ObjectEditView):
     """Change an allocation's weight, on a page of its own."""
 
@@ -392,6 +402,7 @@ class AllocationEditView(ObjectEditView):
         return render(self.request, self.template_name, context, status=status)
 
 
+@register_model_view("remove")
 class AllocationRemoveView(ObjectActionView, AllocationSection):
     action = "delete"
     perform_function = services.remove_allocation
@@ -406,6 +417,7 @@ class AllocationRemoveView(ObjectActionView, AllocationSection):
 # --- Exchange rates --------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class ExchangeRateListView(ObjectListView):
     model = ExchangeRate
     filterset_class = ExchangeRateFilterSet
@@ -422,6 +434,7 @@ class ExchangeRateListView(ObjectListView):
         return {"section": "rates"}
 
 
+@register_model_view("add", "edit")
 class ExchangeRateEditView(PeriodLabelEditView):
     model = ExchangeRate
     form_class = ExchangeRateForm
@@ -429,6 +442,7 @@ class ExchangeRateEditView(PeriodLabelEditView):
     save_function = services.save_rate
 
 
+@register_model_view("delete")
 class ExchangeRateDeleteView(ObjectDeleteView):
     model = ExchangeRate
     list_url_name = "finance:rate_list"
@@ -438,6 +452,7 @@ class ExchangeRateDeleteView(ObjectDeleteView):
 # --- Periods and runs ------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class PeriodListView(ObjectListView):
     model = Period
     filterset_class = PeriodFilterSet
@@ -453,6 +468,7 @@ class PeriodListView(ObjectListView):
         }
 
 
+@register_model_view("add")
 class PeriodAddView(ObjectEditView):
     """Open a period by its label (from the period list)."""
 
@@ -512,6 +528,7 @@ def period_page(request, period, *, restate_form=None, status=200):
     return render(request, "finance/period_detail.html", context, status=status)
 
 
+@register_model_view("detail")
 class PeriodDetailView(PeriodMixin, View):
     http_method_names = ["get", "head"]
 
@@ -587,6 +604,7 @@ class TcoRunListView(ObjectListView):
 # --- Scheduled reports -----------------------------------------------------------------------
 
 
+@register_model_view("list")
 class ReportListView(PageView):
     """The report definitions with their schedule and last run, and the latest runs."""
 
@@ -635,6 +653,7 @@ def report_page(request, definition, *, run_form=None, status=200):
     return render(request, "finance/report_detail.html", context, status=status)
 
 
+@register_model_view("detail")
 class ReportDetailView(ObjectMixin, View):
     http_method_names = ["get", "head"]
     model = ReportDefinition
@@ -646,12 +665,14 @@ class ReportDetailView(ObjectMixin, View):
         return report_page(request, self.get_object())
 
 
+@register_model_view("add", "edit")
 class ReportEditView(ObjectEditView):
     model = ReportDefinition
     form_class = ReportDefinitionForm
     save_function = services.save_report_definition
 
 
+@register_model_view("delete")
 class ReportDeleteView(ObjectDeleteView):
     model = ReportDefinition
     list_url_name = "finance:report_list"

@@ -7,7 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import permissions
-from core.generic import ObjectDeleteView, ObjectEditView, PageView, partial_or_page
+from core.generic import (
+    ObjectDeleteView,
+    ObjectEditView,
+    PageView,
+    partial_or_page,
+    register_model_view,
+)
 from core.permissions import can, require
 from core.rules import Change
 from maturity import charts, scoring, selectors, services
@@ -298,6 +304,7 @@ class AssessView(SubjectMixin, AssessmentFormMixin, ObjectEditView):
         return f"Recorded level {assessment.level} for {assessment.party}."
 
 
+@register_model_view("edit")
 class AssessmentEditView(AssessmentFormMixin, ObjectEditView):
     def get_queryset(self):
         return Assessment.objects.select_related("party", "party__customer")
@@ -319,6 +326,7 @@ class AssessmentEditView(AssessmentFormMixin, ObjectEditView):
         return f"Saved the assessment of {assessment.party}."
 
 
+@register_model_view("remove")
 class AssessmentRemoveView(ObjectDeleteView):
     model = Assessment
     template_name = "maturity/assessment_remove.html"
@@ -384,6 +392,7 @@ class ServingUnitView(SubjectMixin, ObjectEditView):
 # --- Provider units and the self-assessment: the generic views --------------------------------
 
 
+@register_model_view("add", "edit")
 class ProviderUnitEditView(ObjectEditView):
     model = Party
     form_class = ProviderUnitForm
@@ -400,6 +409,7 @@ class ProviderUnitEditView(ObjectEditView):
         return super().get_object()
 
 
+@register_model_view("delete")
 class ProviderUnitDeleteView(ObjectDeleteView):
     model = Party
     list_url_name = "maturity:overview"

@@ -20,6 +20,7 @@ from core.generic import (
     PageView,
     SectionMixin,
     redirect_after_write,
+    register_model_view,
 )
 from core.permissions import can, require
 from portfolio.choices import ServiceKind
@@ -41,6 +42,7 @@ DETAIL_TEMPLATE = "valuestreams/valuestream_detail.html"
 # --- Value streams -----------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class ValueStreamListView(ObjectListView):
     model = ValueStream
     filterset_class = ValueStreamFilterSet
@@ -149,6 +151,7 @@ def stream_page_extras(request, value_stream) -> dict:
     }
 
 
+@register_model_view("detail")
 class ValueStreamDetailView(ObjectDetailView):
     model = ValueStream
     template_name = DETAIL_TEMPLATE
@@ -164,12 +167,14 @@ class ValueStreamDetailView(ObjectDetailView):
         }
 
 
+@register_model_view("add", "edit")
 class ValueStreamEditView(ObjectEditView):
     model = ValueStream
     form_class = ValueStreamForm
     save_function = services.save_value_stream
 
 
+@register_model_view("delete")
 class ValueStreamDeleteView(ObjectDeleteView):
     model = ValueStream
     list_url_name = "valuestreams:valuestream_list"
@@ -238,6 +243,7 @@ class StageSection(SectionMixin):
         return self.stages_response(parent, changed=True)
 
 
+@register_model_view("add", "edit")
 class StageEditView(StageSection, ChildEditView):
     """GET: the stage list with the form open (the page, without JavaScript). POST: save the
     stage; after adding one, an empty form stays open for the next."""
@@ -277,6 +283,7 @@ class StageMoveView(StageSection, ChildActionView):
         services.move_stage(stage=stage, offset=-1 if self.kwargs["direction"] == "up" else 1)
 
 
+@register_model_view("remove")
 class StageRemoveView(StageSection, ChildDeleteView):
     remove_function = services.remove_stage
 
@@ -284,6 +291,7 @@ class StageRemoveView(StageSection, ChildDeleteView):
 # --- Processes ---------------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class ProcessListView(ObjectListView):
     model = Process
     filterset_class = ProcessFilterSet
@@ -309,6 +317,7 @@ class ProcessListView(ObjectListView):
         }
 
 
+@register_model_view("detail")
 class ProcessDetailView(ObjectDetailView):
     model = Process
     template_name = "valuestreams/process_detail.html"
@@ -346,6 +355,7 @@ class ProcessDetailView(ObjectDetailView):
         }
 
 
+@register_model_view("add", "edit")
 class ProcessEditView(ObjectEditView):
     model = Process
     form_class = ProcessForm
@@ -366,12 +376,14 @@ class ProcessEditView(ObjectEditView):
         )
 
 
+@register_model_view("delete")
 class ProcessDeleteView(ObjectDeleteView):
     model = Process
     list_url_name = "valuestreams:process_list"
     remove_function = services.remove_process
 
 
+@register_model_view("remove")
 class ConnectionRemoveView(ChildDeleteView):
     """Remove a connection of the process, whichever end of it the process is."""
 
@@ -466,6 +478,7 @@ class ImprovementStatusView(ObjectActionView):
         return self.board()
 
 
+@register_model_view("add", "edit")
 class ImprovementEditView(ObjectEditView):
     model = Improvement
     form_class = ImprovementForm
@@ -489,6 +502,7 @@ class ImprovementEditView(ObjectEditView):
         return self.form_class(data, instance=obj, user=user, may_decide=may_decide)
 
 
+@register_model_view("delete")
 class ImprovementDeleteView(ObjectDeleteView):
     model = Improvement
     list_url_name = "valuestreams:improvement_board"

@@ -12,6 +12,7 @@ from core.generic import (
     ObjectListView,
     SectionMixin,
     allowed_pks,
+    register_model_view,
 )
 from core.permissions import can
 from portfolio import services
@@ -22,6 +23,7 @@ from portfolio.tables import ApplicationTable
 from portfolio.views.services import SlugOptionsView
 
 
+@register_model_view("list")
 class ApplicationListView(ObjectListView):
     model = Application
     filterset_class = ApplicationFilterSet
@@ -38,6 +40,7 @@ class ApplicationListView(ObjectListView):
         )
 
 
+@register_model_view("detail")
 class ApplicationDetailView(ObjectDetailView):
     model = Application
     template_name = "portfolio/application_detail.html"
@@ -50,12 +53,14 @@ class ApplicationDetailView(ObjectDetailView):
         return {**supports_context(self.request, application), "coverages": coverages}
 
 
+@register_model_view("add", "edit")
 class ApplicationEditView(ObjectEditView):
     model = Application
     form_class = ApplicationForm
     save_function = services.save_application
 
 
+@register_model_view("delete")
 class ApplicationDeleteView(ObjectDeleteView):
     model = Application
     list_url_name = "portfolio:application_list"
@@ -98,6 +103,7 @@ class SupportSection(SectionMixin):
         return supports_context(self.request, application, form=form)
 
 
+@register_model_view("add", "edit")
 class SupportEditView(SupportSection, ChildEditView):
     """Record a service the application supports, or change the weight of one."""
 
@@ -105,6 +111,7 @@ class SupportEditView(SupportSection, ChildEditView):
     save_function = services.save_application_support
 
 
+@register_model_view("remove")
 class SupportRemoveView(SupportSection, ChildDeleteView):
     remove_function = services.remove_application_support
 

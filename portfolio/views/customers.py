@@ -17,6 +17,7 @@ from core.generic import (
     ObjectListView,
     SectionMixin,
     allowed_pks,
+    register_model_view,
 )
 from core.permissions import can
 from portfolio import selectors, services
@@ -28,6 +29,7 @@ from portfolio.tables import CustomerTable
 # --- Customers ---------------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class CustomerListView(ObjectListView):
     model = Customer
     filterset_class = CustomerFilterSet
@@ -41,6 +43,7 @@ class CustomerListView(ObjectListView):
         )
 
 
+@register_model_view("detail")
 class CustomerDetailView(ObjectDetailView):
     model = Customer
     template_name = "portfolio/customer_detail.html"
@@ -52,12 +55,14 @@ class CustomerDetailView(ObjectDetailView):
         return subscriptions_context(self.request, customer)
 
 
+@register_model_view("add", "edit")
 class CustomerEditView(ObjectEditView):
     model = Customer
     form_class = CustomerForm
     save_function = services.save_customer
 
 
+@register_model_view("delete")
 class CustomerDeleteView(ObjectDeleteView):
     model = Customer
     list_url_name = "portfolio:customer_list"
@@ -138,6 +143,7 @@ class SubscriptionSection(SectionMixin):
         )
 
 
+@register_model_view("add", "edit")
 class SubscriptionEditView(SubscriptionSection, ChildEditView):
     """Add a subscription to the customer, or edit one of its subscriptions."""
 
@@ -148,6 +154,7 @@ class SubscriptionEditView(SubscriptionSection, ChildEditView):
         return f"subscription-{subscription.pk}"
 
 
+@register_model_view("remove")
 class SubscriptionRemoveView(SubscriptionSection, ChildDeleteView):
     """Delete a subscription; one with outcomes or other references is ended (retired)."""
 
@@ -176,6 +183,7 @@ class OutcomeSection(SubscriptionSection):
         return super().section_response(parent, form=form, row=row, status=status, anchor=anchor)
 
 
+@register_model_view("add", "edit")
 class OutcomeEditView(OutcomeSection, ChildEditView):
     """Add a Successful Customer Outcome to a subscription, or edit one."""
 
@@ -193,5 +201,6 @@ class OutcomeEditView(OutcomeSection, ChildEditView):
         return Outcome(subscription=subscription)
 
 
+@register_model_view("remove")
 class OutcomeRemoveView(OutcomeSection, ChildDeleteView):
     remove_function = services.remove_outcome

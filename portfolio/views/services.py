@@ -12,6 +12,7 @@ from core.generic import (
     ObjectListView,
     PageView,
     SectionMixin,
+    register_model_view,
 )
 from core.permissions import can
 from portfolio import selectors, services
@@ -24,6 +25,7 @@ from portfolio.tables import ServiceTable
 # --- Services --------------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class ServiceListView(ObjectListView):
     model = Service
     filterset_class = ServiceFilterSet
@@ -35,6 +37,7 @@ class ServiceListView(ObjectListView):
         return selectors.with_completeness(super().get_queryset().select_related("owner"))
 
 
+@register_model_view("detail")
 class ServiceDetailView(ObjectDetailView):
     model = Service
     template_name = "portfolio/service_detail.html"
@@ -89,6 +92,7 @@ def quadrants_of(service, *, can_change: bool, form=None, form_quadrant: str = "
     return quadrants
 
 
+@register_model_view("add", "edit")
 class ServiceEditView(ObjectEditView):
     model = Service
     form_class = ServiceForm
@@ -100,10 +104,10 @@ class ServiceEditView(ObjectEditView):
         )
 
 
+@register_model_view("delete")
 class ServiceDeleteView(ObjectDeleteView):
     model = Service
     list_url_name = "portfolio:service_list"
-
     remove_function = services.remove_service
 
 
@@ -167,6 +171,7 @@ class QuadrantSection(SectionMixin):
         return super().section_response(parent, form=form, row=row, status=status, anchor=anchor)
 
 
+@register_model_view("add", "edit")
 class ItemEditView(QuadrantSection, ChildEditView):
     """Add an item to a quadrant (its aspect and dimension in the URL), or edit one."""
 
@@ -186,6 +191,7 @@ class ItemMoveView(QuadrantSection, ChildActionView):
         services.move_specification_item(item=item, offset=offset)
 
 
+@register_model_view("remove")
 class ItemRemoveView(QuadrantSection, ChildDeleteView):
     remove_function = services.remove_specification_item
 
@@ -210,6 +216,7 @@ class DependencySection(SectionMixin):
         return context
 
 
+@register_model_view("add")
 class DependencyAddView(DependencySection, ChildEditView):
     """Record a service this one depends on (its form is always open on the service page)."""
 
@@ -218,5 +225,6 @@ class DependencyAddView(DependencySection, ChildEditView):
     save_function = services.save_dependency
 
 
+@register_model_view("remove")
 class DependencyRemoveView(DependencySection, ChildDeleteView):
     remove_function = services.remove_dependency

@@ -14,6 +14,7 @@ from core.generic import (
     ObjectEditView,
     ObjectListView,
     SectionMixin,
+    register_model_view,
 )
 from core.permissions import can
 from portfolio import selectors, services
@@ -25,6 +26,7 @@ from portfolio.tables import ContractTable, SupplierTable
 # --- Suppliers ---------------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class SupplierListView(ObjectListView):
     model = Supplier
     filterset_class = SupplierFilterSet
@@ -38,6 +40,7 @@ class SupplierListView(ObjectListView):
         return selectors.suppliers_with_value(super().get_queryset().select_related("owner"))
 
 
+@register_model_view("detail")
 class SupplierDetailView(ObjectDetailView):
     model = Supplier
     template_name = "portfolio/supplier_detail.html"
@@ -74,12 +77,14 @@ def notice_flags() -> dict:
     }
 
 
+@register_model_view("add", "edit")
 class SupplierEditView(ObjectEditView):
     model = Supplier
     form_class = SupplierForm
     save_function = services.save_supplier
 
 
+@register_model_view("delete")
 class SupplierDeleteView(ObjectDeleteView):
     model = Supplier
     list_url_name = "portfolio:supplier_list"
@@ -89,6 +94,7 @@ class SupplierDeleteView(ObjectDeleteView):
 # --- Contracts ---------------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class ContractListView(ObjectListView):
     model = Contract
     filterset_class = ContractFilterSet
@@ -106,6 +112,7 @@ class ContractListView(ObjectListView):
         return {"notice_horizon_days": selectors.NOTICE_HORIZON_DAYS}
 
 
+@register_model_view("detail")
 class ContractDetailView(ObjectDetailView):
     model = Contract
     template_name = "portfolio/contract_detail.html"
@@ -117,6 +124,7 @@ class ContractDetailView(ObjectDetailView):
         return {**coverages_context(self.request, contract), **notice_flags()}
 
 
+@register_model_view("add", "edit")
 class ContractEditView(ObjectEditView):
     model = Contract
     form_class = ContractForm
@@ -129,6 +137,7 @@ class ContractEditView(ObjectEditView):
         return self.form_class(data, instance=obj, user=self.request.user, initial=initial)
 
 
+@register_model_view("delete")
 class ContractDeleteView(ObjectDeleteView):
     model = Contract
     list_url_name = "portfolio:contract_list"
@@ -175,6 +184,7 @@ class CoverageSection(SectionMixin):
         return coverages_context(self.request, contract, form=form)
 
 
+@register_model_view("add", "edit")
 class CoverageEditView(CoverageSection, ChildEditView):
     """Add a service or application the contract covers, or change a coverage's weight."""
 
@@ -182,5 +192,6 @@ class CoverageEditView(CoverageSection, ChildEditView):
     save_function = services.save_coverage
 
 
+@register_model_view("remove")
 class CoverageRemoveView(CoverageSection, ChildDeleteView):
     remove_function = services.remove_coverage
