@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.text import slugify
 from django.views import View
 from django_filters import FilterSet
 from django_htmx.http import HttpResponseClientRedirect
@@ -122,8 +123,8 @@ class ObjectListView(LoginRequiredMixin, View):
     table_class: type[Table]
     template_name = "generic/object_list.html"
     title = ""
-    add_url_name = ""
-    export_name = ""
+    show_add = True  # the model's add page, when it has one, behind an Add button
+    export_name = ""  # default: the model's plural name, slugified (``cost-items``)
     per_page = 50
 
     def get_queryset(self):
@@ -141,17 +142,17 @@ class ObjectListView(LoginRequiredMixin, View):
         table = RequestConfig(request, paginate=False).configure(self.table_class(rows))
         export = request.GET.get("export")
         if export in ("csv", "xlsx"):
-            name = self.export_name or self.model._meta.model_name
-            assert name is not None  # every concrete model has one
+            name = self.export_name or slugify(str(self.model._meta.verbose_name_plural))
             return export_table(table, export, name)
         paginate(table, request, default_per_page=self.per_page)
+        add_url = page_url(self.model, "add") if self.show_add else ""
         context = {
             "title": self.title or str(self.model._meta.verbose_name_plural).capitalize(),
             "filterset": filterset,
             "table": table,
             "model_meta": self.model._meta,
-            "can_add": bool(self.add_url_name) and can(request.user, "add", self.model),
-            "add_url": reverse(self.add_url_name) if self.add_url_name else "",
+            "can_add": bool(add_url) and can(request.user, "add", self.model),
+            "add_url": add_url,
             **self.get_extra_context(),
         }
         return render(request, partial_or_page(request, self.template_name, "table"), context)
@@ -185,6 +186,8 @@ class ObjectMixin(LoginRequiredMixin, View):
 
 
 class ObjectDetailView(ObjectMixin, View):
+    """A record's page (generic/object_detail.html, with ``record_pages``)."""
+
     template_name = ""
 
     def get_extra_context(self, obj) -> dict:
@@ -194,6 +197,7 @@ class ObjectDetailView(ObjectMixin, View):
         obj = self.get_object()
         context = {
             "object": obj,
+            **record_pages(obj),
             "can_change": can(request.user, "change", obj),
             "can_delete": can(request.user, "delete", obj),
             **self.get_extra_context(obj),
@@ -267,7 +271,7 @@ class ObjectDeleteView(ObjectMixin, View):
 
     action = "delete"
     template_name = "generic/object_delete.html"
-    list_url_name = ""
+    list_url_name = ""  # where to go after deleting; default: the model's list
     remove_function: ClassVar[Callable[..., Any]]
 
     def delete(self, obj) -> str | None:
@@ -279,7 +283,9 @@ class ObjectDeleteView(ObjectMixin, View):
         return f"{outcome.capitalize()} {self.model._meta.verbose_name} “{name}”."
 
     def get_success_url(self, obj, outcome: str) -> str:
-        return obj.get_absolute_url() if outcome == "retired" else reverse(self.list_url_name)
+        if outcome == "retired":
+            return obj.get_absolute_url()
+        return reverse(self.list_url_name) if self.list_url_name else page_url(self.model, "list")
 
     def get(self, request, *args, **kwargs):
         obj = self.get_object()
@@ -520,6 +526,8 @@ MODEL_ROUTES = {
     "remove": ("{key}/remove/", "remove"),  # a row of its parent's page
 }
 model_views: dict[type[Model], dict[str, type[View]]] = {}
+# How model_paths named and keyed each model's addresses: (name, the key's field).
+model_routes: dict[type[Model], tuple[str, str]] = {}
 
 
 def register_model_view(*kinds: str):
@@ -559,9 +567,33 @@ def model_paths(
     pages = model_views.get(model, {})
     name = name or str(model._meta.model_name)
     key = key or url_key(model)
+    model_routes[model] = (name, key.strip("<>").partition(":")[2])
     routes = []
     for kind, (route, suffix) in MODEL_ROUTES.items():
         if kind in pages:
             address = add_route if kind == "add" and add_route else prefix + route.format(key=key)
             routes.append(path(address, pages[kind].as_view(), name=f"{name}_{suffix}"))
     return routes
+
+
+def page_url(model: type[Model], kind: str, record: Model | None = None) -> str:
+    """The address of ``model``'s ``kind`` page (of ``record``, for a page about one), or ""
+    when the model has none: ``model_paths`` routed its pages (the URL conf is loaded by the
+    time a request is answered) in its app's namespace."""
+    if model not in model_routes or kind not in model_views.get(model, {}):
+        return ""
+    name, field = model_routes[model]
+    args = [] if record is None else [getattr(record, field)]
+    return reverse(f"{model._meta.app_label}:{name}_{MODEL_ROUTES[kind][1]}", args=args)
+
+
+def record_pages(record: Model) -> dict[str, Any]:
+    """What generic/object_detail.html links a record's page to: its model's list, and its
+    own edit and delete pages."""
+    model = type(record)
+    return {
+        "model_meta": model._meta,
+        "list_url": page_url(model, "list"),
+        "edit_url": page_url(model, "edit", record),
+        "delete_url": page_url(model, "delete", record),
+    }

@@ -23,6 +23,7 @@ from core.generic import (
     SectionMixin,
     add_service_errors,
     call_service,
+    page_url,
     partial_or_page,
     redirect_after_write,
     register_model_view,
@@ -231,9 +232,6 @@ class CostItemListView(ObjectListView):
     model = CostItem
     filterset_class = CostItemFilterSet
     table_class = CostItemTable
-    add_url_name = "finance:costitem_add"
-    export_name = "cost-items"
-    title = "Cost items"
     template_name = "finance/cost_list.html"
 
     def get_queryset(self):
@@ -249,9 +247,8 @@ class CostItemListView(ObjectListView):
 
 class PeriodLabelEditView(ObjectEditView):
     """Edit an object of a period given by label (forms.PeriodLabelFormMixin): the period is
-    made when it does not exist yet, then ``save_function`` saves it through services."""
-
-    list_url_name = ""
+    made when it does not exist yet, then ``save_function`` saves it through services; the
+    model's list follows."""
 
     def save(self, form):
         obj = form.save(commit=False)
@@ -259,14 +256,13 @@ class PeriodLabelEditView(ObjectEditView):
         return call_service(type(self).save_function, obj, user=self.request.user)
 
     def get_success_url(self, obj):
-        return reverse(self.list_url_name)
+        return page_url(self.model, "list")
 
 
 @register_model_view("add", "edit")
 class CostItemEditView(PeriodLabelEditView):
     model = CostItem
     form_class = CostItemForm
-    list_url_name = "finance:costitem_list"
     save_function = services.save_cost_item
 
     def get_queryset(self):
@@ -284,7 +280,6 @@ class CostItemEditView(PeriodLabelEditView):
 @register_model_view("delete")
 class CostItemDeleteView(ObjectDeleteView):
     model = CostItem
-    list_url_name = "finance:costitem_list"
     remove_function = services.remove_cost_item
 
 
@@ -296,9 +291,6 @@ class CostPoolListView(ObjectListView):
     model = CostPool
     filterset_class = CostPoolFilterSet
     table_class = CostPoolTable
-    add_url_name = "finance:pool_add"
-    export_name = "cost-pools"
-    title = "Cost pools"
     template_name = "finance/cost_list.html"
 
     def get_queryset(self):
@@ -354,7 +346,6 @@ class CostPoolEditView(ObjectEditView):
 @register_model_view("delete")
 class CostPoolDeleteView(ObjectDeleteView):
     model = CostPool
-    list_url_name = "finance:pool_list"
     remove_function = services.remove_pool
 
 
@@ -422,9 +413,6 @@ class ExchangeRateListView(ObjectListView):
     model = ExchangeRate
     filterset_class = ExchangeRateFilterSet
     table_class = ExchangeRateTable
-    add_url_name = "finance:rate_add"
-    export_name = "exchange-rates"
-    title = "Exchange rates"
     template_name = "finance/cost_list.html"
 
     def get_queryset(self):
@@ -438,14 +426,12 @@ class ExchangeRateListView(ObjectListView):
 class ExchangeRateEditView(PeriodLabelEditView):
     model = ExchangeRate
     form_class = ExchangeRateForm
-    list_url_name = "finance:rate_list"
     save_function = services.save_rate
 
 
 @register_model_view("delete")
 class ExchangeRateDeleteView(ObjectDeleteView):
     model = ExchangeRate
-    list_url_name = "finance:rate_list"
     remove_function = services.remove_rate
 
 
@@ -457,9 +443,8 @@ class PeriodListView(ObjectListView):
     model = Period
     filterset_class = PeriodFilterSet
     table_class = PeriodTable
-    title = "Periods"
+    show_add = False  # a period is opened with the form on this page
     template_name = "finance/cost_list.html"
-    export_name = "periods"
 
     def get_extra_context(self):
         return {
@@ -592,7 +577,6 @@ class TcoRunListView(ObjectListView):
     table_class = TcoRunTable
     title = "Roll-up runs"
     template_name = "finance/cost_list.html"
-    export_name = "tco-runs"
 
     def get_queryset(self):
         return super().get_queryset().select_related("period", "requested_by")
@@ -675,7 +659,6 @@ class ReportEditView(ObjectEditView):
 @register_model_view("delete")
 class ReportDeleteView(ObjectDeleteView):
     model = ReportDefinition
-    list_url_name = "finance:report_list"
     remove_function = services.delete_report_definition
 
 

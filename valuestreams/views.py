@@ -19,6 +19,7 @@ from core.generic import (
     ObjectMixin,
     PageView,
     SectionMixin,
+    record_pages,
     redirect_after_write,
     register_model_view,
 )
@@ -48,8 +49,6 @@ class ValueStreamListView(ObjectListView):
     filterset_class = ValueStreamFilterSet
     table_class = ValueStreamTable
     template_name = "valuestreams/valuestream_list.html"
-    add_url_name = "valuestreams:valuestream_add"
-    export_name = "value-streams"
 
     def get_queryset(self):
         return selectors.with_measures(super().get_queryset().select_related("owner", "customer"))
@@ -177,7 +176,6 @@ class ValueStreamEditView(ObjectEditView):
 @register_model_view("delete")
 class ValueStreamDeleteView(ObjectDeleteView):
     model = ValueStream
-    list_url_name = "valuestreams:valuestream_list"
     remove_function = services.remove_value_stream
 
 
@@ -230,7 +228,7 @@ class StageSection(SectionMixin):
             return HttpResponseRedirect(value_stream.get_absolute_url() + "#stages")
         context = stream_page_context(request, value_stream, can_change=True, **forms)
         if not request.htmx:
-            context.update(stream_page_extras(request, value_stream))
+            context.update(stream_page_extras(request, value_stream), **record_pages(value_stream))
             return render(request, DETAIL_TEMPLATE, context, status=status)
         parts = [render_to_string(f"{DETAIL_TEMPLATE}#stages", context, request)]
         if changed:
@@ -297,8 +295,6 @@ class ProcessListView(ObjectListView):
     filterset_class = ProcessFilterSet
     table_class = ProcessTable
     template_name = "valuestreams/process_list.html"
-    add_url_name = "valuestreams:process_add"
-    export_name = "processes"
 
     def get_queryset(self):
         return (
@@ -379,7 +375,6 @@ class ProcessEditView(ObjectEditView):
 @register_model_view("delete")
 class ProcessDeleteView(ObjectDeleteView):
     model = Process
-    list_url_name = "valuestreams:process_list"
     remove_function = services.remove_process
 
 

@@ -28,8 +28,6 @@ class ApplicationListView(ObjectListView):
     model = Application
     filterset_class = ApplicationFilterSet
     table_class = ApplicationTable
-    add_url_name = "portfolio:application_add"
-    export_name = "applications"
 
     def get_queryset(self):
         return (
@@ -63,7 +61,6 @@ class ApplicationEditView(ObjectEditView):
 @register_model_view("delete")
 class ApplicationDeleteView(ObjectDeleteView):
     model = Application
-    list_url_name = "portfolio:application_list"
     remove_function = services.remove_application
 
 

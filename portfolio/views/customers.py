@@ -34,8 +34,6 @@ class CustomerListView(ObjectListView):
     model = Customer
     filterset_class = CustomerFilterSet
     table_class = CustomerTable
-    add_url_name = "portfolio:customer_add"
-    export_name = "customers"
 
     def get_queryset(self):
         return selectors.customers_with_revenue(
@@ -65,7 +63,6 @@ class CustomerEditView(ObjectEditView):
 @register_model_view("delete")
 class CustomerDeleteView(ObjectDeleteView):
     model = Customer
-    list_url_name = "portfolio:customer_list"
     remove_function = services.remove_customer
 
 

@@ -30,8 +30,6 @@ class ServiceListView(ObjectListView):
     model = Service
     filterset_class = ServiceFilterSet
     table_class = ServiceTable
-    add_url_name = "portfolio:service_add"
-    export_name = "services"
 
     def get_queryset(self):
         return selectors.with_completeness(super().get_queryset().select_related("owner"))
@@ -107,7 +105,6 @@ class ServiceEditView(ObjectEditView):
 @register_model_view("delete")
 class ServiceDeleteView(ObjectDeleteView):
     model = Service
-    list_url_name = "portfolio:service_list"
     remove_function = services.remove_service
 
 

@@ -33,8 +33,6 @@ class SupplierListView(ObjectListView):
     table_class = SupplierTable
     template_name = "portfolio/supplier_list.html"
     title = "Suppliers and contracts"
-    add_url_name = "portfolio:supplier_add"
-    export_name = "suppliers"
 
     def get_queryset(self):
         return selectors.suppliers_with_value(super().get_queryset().select_related("owner"))
@@ -87,7 +85,6 @@ class SupplierEditView(ObjectEditView):
 @register_model_view("delete")
 class SupplierDeleteView(ObjectDeleteView):
     model = Supplier
-    list_url_name = "portfolio:supplier_list"
     remove_function = services.remove_supplier
 
 
@@ -100,8 +97,6 @@ class ContractListView(ObjectListView):
     filterset_class = ContractFilterSet
     table_class = ContractTable
     template_name = "portfolio/contract_list.html"
-    add_url_name = "portfolio:contract_add"
-    export_name = "contracts"
 
     def get_queryset(self):
         return selectors.with_notice_deadline(
@@ -140,7 +135,6 @@ class ContractEditView(ObjectEditView):
 @register_model_view("delete")
 class ContractDeleteView(ObjectDeleteView):
     model = Contract
-    list_url_name = "portfolio:contract_list"
     remove_function = services.remove_contract
 
 
