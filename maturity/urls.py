@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from core.generic import model_paths
 from maturity import models, views
@@ -6,11 +6,11 @@ from maturity import models, views
 app_name = "maturity"
 
 
-def party_paths(name: str) -> list:
-    """A party's page and its questionnaire (``assess_<name>``)."""
+def party_paths(prefix: str, name: str) -> list:
+    """A party's page at ``prefix`` and its questionnaire (``assess_<name>``)."""
     return [
-        path("", views.PartyView.as_view(), name=name),
-        path("assess/", views.AssessView.as_view(), name=f"assess_{name}"),
+        path(prefix, views.PartyView.as_view(), name=name),
+        path(f"{prefix}assess/", views.AssessView.as_view(), name=f"assess_{name}"),
     ]
 
 
@@ -22,10 +22,10 @@ urlpatterns = [
         views.SelfAssessmentView.as_view(),
         name="self_assessment_add",
     ),
-    path("provider/", include(party_paths("provider"))),
+    *party_paths("provider/", "provider"),
     *model_paths("units/", models.Party, name="unit"),
-    path("units/<int:pk>/", include(party_paths("unit"))),
-    path("customers/<slug:slug>/", include(party_paths("customer"))),
+    *party_paths("units/<int:pk>/", "unit"),
+    *party_paths("customers/<slug:slug>/", "customer"),
     path("customers/<slug:slug>/served-by/", views.ServingUnitView.as_view(), name="serving_unit"),
     *model_paths("assessments/", models.Assessment),
 ]
