@@ -185,10 +185,15 @@ class ObjectMixin(LoginRequiredMixin, View):
         return obj
 
 
-class ObjectDetailView(ObjectMixin, View):
-    """A record's page (generic/object_detail.html, with ``record_pages``)."""
+def detail_template(model: type[Model]) -> str:
+    """A model's detail page, by Django's convention: ``<app_label>/<model_name>_detail.html``."""
+    return f"{model._meta.app_label}/{model._meta.model_name}_detail.html"
 
-    template_name = ""
+
+class ObjectDetailView(ObjectMixin, View):
+    """A record's page (extending generic/object_detail.html, with ``record_pages``)."""
+
+    template_name = ""  # default: the model's detail_template
 
     def get_extra_context(self, obj) -> dict:
         return {}
@@ -202,7 +207,7 @@ class ObjectDetailView(ObjectMixin, View):
             "can_delete": can(request.user, "delete", obj),
             **self.get_extra_context(obj),
         }
-        return render(request, self.template_name, context)
+        return render(request, self.template_name or detail_template(self.model), context)
 
 
 class ObjectEditView(ObjectMixin, View):
@@ -316,23 +321,33 @@ class SectionMixin(LoginRequiredMixin, View):
 
     request: PageRequest
     kwargs: dict[str, Any]
-    parent_model: type[Model]
+    parent_model: type[Model] | None = None  # default: the model parent_field leads to
     parent_lookup = "slug"  # the parent's field
     parent_kwarg = ""  # its name in the URL, when not the field's
-    template_name = ""  # the parent's page
+    template_name = ""  # the parent's page (default: its detail_template)
     section = ""  # the partial of that page
     anchor = ""  # the section's id on the page (default: the partial's name)
     model: type[Model]  # the section's rows
     parent_field = ""  # the row's lookup to the page's parent (``subscription__customer``)
 
+    def get_parent_model(self) -> type[Model]:
+        if self.parent_model is not None:
+            return self.parent_model
+        model = self.model
+        for name in self.parent_field.split("__"):
+            related = model._meta.get_field(name).related_model
+            assert isinstance(related, type), f"{model.__name__}.{name} leads to no model"
+            model = related
+        return model
+
     def get_parent_queryset(self):
-        return self.parent_model._default_manager.all()
+        return self.get_parent_model()._default_manager.all()
 
     def get_parent(self):
         value = self.kwargs[self.parent_kwarg or self.parent_lookup]
         parent = self.get_parent_queryset().filter(**{self.parent_lookup: value}).first()
         if parent is None:
-            raise Http404(f"No such {self.parent_model._meta.verbose_name}")
+            raise Http404(f"No such {self.get_parent_model()._meta.verbose_name}")
         return parent
 
     def get_row_queryset(self, parent):
@@ -355,7 +370,8 @@ class SectionMixin(LoginRequiredMixin, View):
             anchor = anchor or self.anchor or self.section
             return HttpResponseRedirect(f"{parent.get_absolute_url()}#{anchor}")
         context = self.section_context(parent, form=form, row=row)
-        return render(self.request, f"{self.template_name}#{self.section}", context, status=status)
+        template = self.template_name or detail_template(type(parent))
+        return render(self.request, f"{template}#{self.section}", context, status=status)
 
 
 class ChildEditView(SectionMixin, View):

@@ -350,7 +350,6 @@ class CostPoolDeleteView(ObjectDeleteView):
 
 
 class AllocationSection(SectionMixin):
-    parent_model = CostPool
     template_name = "finance/pool_detail.html"
     section = "allocations"
     model = PoolAllocation

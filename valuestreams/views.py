@@ -153,7 +153,6 @@ def stream_page_extras(request, value_stream) -> dict:
 @register_model_view("detail")
 class ValueStreamDetailView(ObjectDetailView):
     model = ValueStream
-    template_name = DETAIL_TEMPLATE
 
     def get_queryset(self):
         return stream_queryset()
@@ -213,8 +212,6 @@ class StageSection(SectionMixin):
     swapped out of band when something changed. Without: the page after a change, or the page
     itself showing a form (with its errors)."""
 
-    parent_model = ValueStream
-    template_name = DETAIL_TEMPLATE
     section = "stages"
     model = Stage
     parent_field = "value_stream"
@@ -316,7 +313,6 @@ class ProcessListView(ObjectListView):
 @register_model_view("detail")
 class ProcessDetailView(ObjectDetailView):
     model = Process
-    template_name = "valuestreams/process_detail.html"
 
     def get_queryset(self):
         return Process.objects.select_related("value_stream", "value_stream__customer")

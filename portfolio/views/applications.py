@@ -41,7 +41,6 @@ class ApplicationListView(ObjectListView):
 @register_model_view("detail")
 class ApplicationDetailView(ObjectDetailView):
     model = Application
-    template_name = "portfolio/application_detail.html"
 
     def get_queryset(self):
         return Application.objects.select_related("owner", "vendor")
@@ -90,8 +89,6 @@ def supports_context(request, application, *, form=None) -> dict:
 
 
 class SupportSection(SectionMixin):
-    parent_model = Application
-    template_name = "portfolio/application_detail.html"
     section = "supports"
     model = ApplicationSupport
     parent_field = "application"

@@ -44,7 +44,6 @@ class CustomerListView(ObjectListView):
 @register_model_view("detail")
 class CustomerDetailView(ObjectDetailView):
     model = Customer
-    template_name = "portfolio/customer_detail.html"
 
     def get_queryset(self):
         return Customer.objects.select_related("relationship_manager")
@@ -124,8 +123,6 @@ class SubscriptionSection(SectionMixin):
     """The customer page's subscriptions (one of them, with its outcomes, for ``section =
     "subscription"``)."""
 
-    parent_model = Customer
-    template_name = "portfolio/customer_detail.html"
     section = "subscriptions"
     model = Subscription
     parent_field = "customer"

@@ -38,7 +38,6 @@ class ServiceListView(ObjectListView):
 @register_model_view("detail")
 class ServiceDetailView(ObjectDetailView):
     model = Service
-    template_name = "portfolio/service_detail.html"
 
     def get_queryset(self):
         return selectors.with_completeness(Service.objects.select_related("owner"))
@@ -152,8 +151,6 @@ class ServiceOptionsView(SlugOptionsView):
 class QuadrantSection(SectionMixin):
     """One quadrant of the service page: the quadrant of the row a request is about."""
 
-    parent_model = Service
-    template_name = "portfolio/service_detail.html"
     section = "quadrant"
     model = SpecificationItem
     parent_field = "service"
@@ -197,8 +194,6 @@ class ItemRemoveView(QuadrantSection, ChildDeleteView):
 
 
 class DependencySection(SectionMixin):
-    parent_model = Service
-    template_name = "portfolio/service_detail.html"
     section = "dependencies"
     model = ServiceDependency
     parent_field = "consumer"

@@ -41,7 +41,6 @@ class SupplierListView(ObjectListView):
 @register_model_view("detail")
 class SupplierDetailView(ObjectDetailView):
     model = Supplier
-    template_name = "portfolio/supplier_detail.html"
 
     def get_queryset(self):
         return Supplier.objects.select_related("owner")
@@ -110,7 +109,6 @@ class ContractListView(ObjectListView):
 @register_model_view("detail")
 class ContractDetailView(ObjectDetailView):
     model = Contract
-    template_name = "portfolio/contract_detail.html"
 
     def get_queryset(self):
         return Contract.objects.select_related("supplier", "supplier__owner", "owner")
@@ -164,9 +162,7 @@ def coverages_context(request, contract, *, form=None) -> dict:
 
 
 class CoverageSection(SectionMixin):
-    parent_model = Contract
     parent_lookup, parent_kwarg = "pk", "contract_pk"
-    template_name = "portfolio/contract_detail.html"
     section = "coverages"
     model = ContractCoverage
     parent_field = "contract"
