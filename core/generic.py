@@ -14,7 +14,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -166,9 +166,18 @@ class ObjectMixin(LoginRequiredMixin, View):
     request: PageRequest
     kwargs: dict[str, Any]
     model: type[Model]
+    queryset: QuerySet | None = None  # where to find the record; default: all of ``model``
     action = "view"
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        queryset = cls.__dict__.get("queryset")
+        if queryset is not None and "model" not in cls.__dict__:
+            cls.model = queryset.model  # a view that names its queryset names its model
+
     def get_queryset(self):
+        if self.queryset is not None:
+            return self.queryset.all()
         return self.model._default_manager.all()
 
     def lookup_field(self) -> str | None:
@@ -322,6 +331,7 @@ class SectionMixin(LoginRequiredMixin, View):
     request: PageRequest
     kwargs: dict[str, Any]
     parent_model: type[Model] | None = None  # default: the model parent_field leads to
+    parent_queryset: QuerySet | None = None  # where to find the parent; default: all of them
     parent_lookup = "slug"  # the parent's field
     parent_kwarg = ""  # its name in the URL, when not the field's
     template_name = ""  # the parent's page (default: its detail_template)
@@ -341,6 +351,8 @@ class SectionMixin(LoginRequiredMixin, View):
         return model
 
     def get_parent_queryset(self):
+        if self.parent_queryset is not None:
+            return self.parent_queryset.all()
         return self.get_parent_model()._default_manager.all()
 
     def get_parent(self):

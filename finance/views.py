@@ -261,12 +261,10 @@ class PeriodLabelEditView(ObjectEditView):
 
 @register_model_view("add", "edit")
 class CostItemEditView(PeriodLabelEditView):
-    model = CostItem
     form_class = CostItemForm
     save_function = services.save_cost_item
 
-    def get_queryset(self):
-        return CostItem.objects.select_related("period", "service", "application")
+    queryset = CostItem.objects.select_related("period", "service", "application")
 
     def render_form(self, obj, form, status=200):
         if obj.pk and obj.period.is_closed:
@@ -307,11 +305,9 @@ class CostPoolListView(ObjectListView):
 
 @register_model_view("detail")
 class CostPoolDetailView(ObjectDetailView):
-    model = CostPool
     template_name = "finance/pool_detail.html"
 
-    def get_queryset(self):
-        return CostPool.objects.select_related("owner")
+    queryset = CostPool.objects.select_related("owner")
 
     def get_extra_context(self, pool) -> dict:
         return pool_context(self.request, pool)
@@ -372,12 +368,10 @@ class AllocationAddView(AllocationSection, ChildEditView):
 class AllocationEditView(ObjectEditView):
     """Change an allocation's weight, on a page of its own."""
 
-    model = PoolAllocation
     form_class = PoolAllocationForm
     save_function = services.save_allocation
 
-    def get_queryset(self):
-        return PoolAllocation.objects.select_related("pool", "service")
+    queryset = PoolAllocation.objects.select_related("pool", "service")
 
     def get_success_url(self, allocation) -> str:
         return allocation.pool.get_absolute_url() + "#allocations"
@@ -397,8 +391,7 @@ class AllocationRemoveView(ObjectActionView, AllocationSection):
     action = "delete"
     perform_function = services.remove_allocation
 
-    def get_queryset(self):
-        return PoolAllocation.objects.select_related("pool")
+    queryset = PoolAllocation.objects.select_related("pool")
 
     def done(self, allocation, result):
         return self.section_response(allocation.pool)
@@ -639,10 +632,8 @@ def report_page(request, definition, *, run_form=None, status=200):
 @register_model_view("detail")
 class ReportDetailView(ObjectMixin, View):
     http_method_names = ["get", "head"]
-    model = ReportDefinition
 
-    def get_queryset(self):
-        return ReportDefinition.objects.select_related("periodic_task__crontab", "created_by")
+    queryset = ReportDefinition.objects.select_related("periodic_task__crontab", "created_by")
 
     def get(self, request, *args, **kwargs):
         return report_page(request, self.get_object())
@@ -702,10 +693,8 @@ class ReportRunView(ObjectActionView):
 
 class ReportDownloadView(ObjectMixin, View):
     http_method_names = ["get", "head"]
-    model = ReportFile
 
-    def get_queryset(self):
-        return ReportFile.objects.select_related("run__definition")
+    queryset = ReportFile.objects.select_related("run__definition")
 
     def get(self, request, *args, **kwargs):
         report_file = self.get_object()

@@ -306,8 +306,7 @@ class AssessView(SubjectMixin, AssessmentFormMixin, ObjectEditView):
 
 @register_model_view("edit")
 class AssessmentEditView(AssessmentFormMixin, ObjectEditView):
-    def get_queryset(self):
-        return Assessment.objects.select_related("party", "party__customer")
+    queryset = Assessment.objects.select_related("party", "party__customer")
 
     def get_object(self):
         assessment = super().get_object()
@@ -328,12 +327,10 @@ class AssessmentEditView(AssessmentFormMixin, ObjectEditView):
 
 @register_model_view("remove")
 class AssessmentRemoveView(ObjectDeleteView):
-    model = Assessment
     template_name = "maturity/assessment_remove.html"
     remove_function = services.remove_assessment
 
-    def get_queryset(self):
-        return Assessment.objects.select_related("party", "party__customer")
+    queryset = Assessment.objects.select_related("party", "party__customer")
 
     def success_message(self, assessment, outcome: str, name: str) -> str:
         return f"Removed the assessment of {assessment.party} of {assessment.assessed_on}."
@@ -394,12 +391,10 @@ class ServingUnitView(SubjectMixin, ObjectEditView):
 
 @register_model_view("add", "edit")
 class ProviderUnitEditView(ObjectEditView):
-    model = Party
     form_class = ProviderUnitForm
     save_function = services.save_provider_unit
 
-    def get_queryset(self):
-        return Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
+    queryset = Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
 
     def get_object(self):
         if self.is_create():  # a unit is added under no parent: the role's right alone
@@ -411,12 +406,10 @@ class ProviderUnitEditView(ObjectEditView):
 
 @register_model_view("delete")
 class ProviderUnitDeleteView(ObjectDeleteView):
-    model = Party
     list_url_name = "maturity:overview"
     remove_function = services.remove_provider_unit
 
-    def get_queryset(self):
-        return Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
+    queryset = Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
 
 
 class SelfAssessmentView(ObjectEditView):

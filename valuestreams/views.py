@@ -152,10 +152,7 @@ def stream_page_extras(request, value_stream) -> dict:
 
 @register_model_view("detail")
 class ValueStreamDetailView(ObjectDetailView):
-    model = ValueStream
-
-    def get_queryset(self):
-        return stream_queryset()
+    queryset = stream_queryset()
 
     def get_extra_context(self, value_stream):
         can_change = can(self.request.user, "change", value_stream)
@@ -216,8 +213,7 @@ class StageSection(SectionMixin):
     model = Stage
     parent_field = "value_stream"
 
-    def get_parent_queryset(self):
-        return stream_queryset()
+    parent_queryset = stream_queryset()
 
     def stages_response(self, value_stream, *, changed: bool, status=200, page=False, **forms):
         request = self.request
@@ -312,10 +308,7 @@ class ProcessListView(ObjectListView):
 
 @register_model_view("detail")
 class ProcessDetailView(ObjectDetailView):
-    model = Process
-
-    def get_queryset(self):
-        return Process.objects.select_related("value_stream", "value_stream__customer")
+    queryset = Process.objects.select_related("value_stream", "value_stream__customer")
 
     def get_extra_context(self, process):
         stages = list(process.stages.order_by("position"))

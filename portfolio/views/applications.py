@@ -40,10 +40,7 @@ class ApplicationListView(ObjectListView):
 
 @register_model_view("detail")
 class ApplicationDetailView(ObjectDetailView):
-    model = Application
-
-    def get_queryset(self):
-        return Application.objects.select_related("owner", "vendor")
+    queryset = Application.objects.select_related("owner", "vendor")
 
     def get_extra_context(self, application):
         coverages = list(application.coverages.select_related("contract", "contract__supplier"))

@@ -43,10 +43,7 @@ class CustomerListView(ObjectListView):
 
 @register_model_view("detail")
 class CustomerDetailView(ObjectDetailView):
-    model = Customer
-
-    def get_queryset(self):
-        return Customer.objects.select_related("relationship_manager")
+    queryset = Customer.objects.select_related("relationship_manager")
 
     def get_extra_context(self, customer):
         return subscriptions_context(self.request, customer)
@@ -127,8 +124,7 @@ class SubscriptionSection(SectionMixin):
     model = Subscription
     parent_field = "customer"
 
-    def get_parent_queryset(self):
-        return Customer.objects.select_related("relationship_manager")
+    parent_queryset = Customer.objects.select_related("relationship_manager")
 
     def section_context(self, customer, *, form=None, row=None) -> dict:
         editing = row if row is not None and row.pk else None

@@ -37,10 +37,7 @@ class ServiceListView(ObjectListView):
 
 @register_model_view("detail")
 class ServiceDetailView(ObjectDetailView):
-    model = Service
-
-    def get_queryset(self):
-        return selectors.with_completeness(Service.objects.select_related("owner"))
+    queryset = selectors.with_completeness(Service.objects.select_related("owner"))
 
     def get_extra_context(self, service):
         context = service_page_context(service, can(self.request.user, "change", service))

@@ -40,10 +40,7 @@ class SupplierListView(ObjectListView):
 
 @register_model_view("detail")
 class SupplierDetailView(ObjectDetailView):
-    model = Supplier
-
-    def get_queryset(self):
-        return Supplier.objects.select_related("owner")
+    queryset = Supplier.objects.select_related("owner")
 
     def get_extra_context(self, supplier):
         contracts = list(
@@ -108,10 +105,7 @@ class ContractListView(ObjectListView):
 
 @register_model_view("detail")
 class ContractDetailView(ObjectDetailView):
-    model = Contract
-
-    def get_queryset(self):
-        return Contract.objects.select_related("supplier", "supplier__owner", "owner")
+    queryset = Contract.objects.select_related("supplier", "supplier__owner", "owner")
 
     def get_extra_context(self, contract):
         return {**coverages_context(self.request, contract), **notice_flags()}
@@ -167,8 +161,7 @@ class CoverageSection(SectionMixin):
     model = ContractCoverage
     parent_field = "contract"
 
-    def get_parent_queryset(self):
-        return Contract.objects.select_related("supplier")
+    parent_queryset = Contract.objects.select_related("supplier")
 
     def section_context(self, contract, *, form=None, row=None) -> dict:
         return coverages_context(self.request, contract, form=form)
