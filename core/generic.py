@@ -1,8 +1,9 @@
 """Thin, declarative views on one small base: list, detail, edit, delete.
 
-A concrete view names its model, filterset, table, form and template; the base owns the
-permission check (core.permissions), the transaction, htmx partial rendering, and the
-change-log context (set by core.middleware for every request).
+A concrete view names its model (or queryset), filterset, table, form, the services function
+it writes through, and the pages it is of its model (``register_model_view``, routed by
+``model_paths``); the base owns the permission check (core.permissions), the transaction, htmx
+partial rendering, and the change-log context (set by core.middleware for every request).
 """
 
 import inspect
