@@ -118,18 +118,35 @@ def paginate(table, request, *, default_per_page: int) -> None:
 
 
 class ObjectListView(LoginRequiredMixin, View):
+    """The records of ``model`` the user may see, filtered by ``filterset_class`` (whose model
+    it is, unless the view names another) and shown by ``table_class``, a page at a time or
+    exported."""
+
     request: PageRequest
     model: type[Model]
     filterset_class: type[FilterSet]
     table_class: type[Table]
-    template_name = "generic/object_list.html"
+    template_name = ""  # default: <app_label>/<model_name>_list.html, else the generic list
     title = ""
     show_add = True  # the model's add page, when it has one, behind an Add button
     export_name = ""  # default: the model's plural name, slugified (``cost-items``)
     per_page = 50
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "filterset_class" in cls.__dict__ and "model" not in cls.__dict__:
+            cls.model = cls.filterset_class._meta.model
+
     def get_queryset(self):
         return restricted(self.model).restrict(self.request.user, "view")
+
+    def get_template_names(self) -> list[str]:
+        """The view's template, or, as Django's ListView looks for it, the model's list
+        template, else the generic list."""
+        if self.template_name:
+            return [self.template_name]
+        meta = self.model._meta
+        return [f"{meta.app_label}/{meta.model_name}_list.html", "generic/object_list.html"]
 
     def get_extra_context(self) -> dict:
         return {}
@@ -156,7 +173,8 @@ class ObjectListView(LoginRequiredMixin, View):
             "add_url": add_url,
             **self.get_extra_context(),
         }
-        return render(request, partial_or_page(request, self.template_name, "table"), context)
+        templates = [partial_or_page(request, name, "table") for name in self.get_template_names()]
+        return render(request, templates, context)
 
 
 class ObjectMixin(LoginRequiredMixin, View):

@@ -229,7 +229,6 @@ def lineage_json(lineage: dict) -> dict:
 
 @register_model_view("list")
 class CostItemListView(ObjectListView):
-    model = CostItem
     filterset_class = CostItemFilterSet
     table_class = CostItemTable
     template_name = "finance/cost_list.html"
@@ -286,7 +285,6 @@ class CostItemDeleteView(ObjectDeleteView):
 
 @register_model_view("list")
 class CostPoolListView(ObjectListView):
-    model = CostPool
     filterset_class = CostPoolFilterSet
     table_class = CostPoolTable
     template_name = "finance/cost_list.html"
@@ -402,7 +400,6 @@ class AllocationRemoveView(ObjectActionView, AllocationSection):
 
 @register_model_view("list")
 class ExchangeRateListView(ObjectListView):
-    model = ExchangeRate
     filterset_class = ExchangeRateFilterSet
     table_class = ExchangeRateTable
     template_name = "finance/cost_list.html"
@@ -432,7 +429,6 @@ class ExchangeRateDeleteView(ObjectDeleteView):
 
 @register_model_view("list")
 class PeriodListView(ObjectListView):
-    model = Period
     filterset_class = PeriodFilterSet
     table_class = PeriodTable
     show_add = False  # a period is opened with the form on this page
@@ -564,7 +560,6 @@ class PeriodRecomputeView(PeriodActionView):
 
 
 class TcoRunListView(ObjectListView):
-    model = TcoRun
     filterset_class = TcoRunFilterSet
     table_class = TcoRunTable
     title = "Roll-up runs"

@@ -45,10 +45,8 @@ DETAIL_TEMPLATE = "valuestreams/valuestream_detail.html"
 
 @register_model_view("list")
 class ValueStreamListView(ObjectListView):
-    model = ValueStream
     filterset_class = ValueStreamFilterSet
     table_class = ValueStreamTable
-    template_name = "valuestreams/valuestream_list.html"
 
     def get_queryset(self):
         return selectors.with_measures(super().get_queryset().select_related("owner", "customer"))
@@ -284,10 +282,8 @@ class StageRemoveView(StageSection, ChildDeleteView):
 
 @register_model_view("list")
 class ProcessListView(ObjectListView):
-    model = Process
     filterset_class = ProcessFilterSet
     table_class = ProcessTable
-    template_name = "valuestreams/process_list.html"
 
     def get_queryset(self):
         return (

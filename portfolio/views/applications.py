@@ -25,7 +25,6 @@ from portfolio.views.services import SlugOptionsView
 
 @register_model_view("list")
 class ApplicationListView(ObjectListView):
-    model = Application
     filterset_class = ApplicationFilterSet
     table_class = ApplicationTable
 

@@ -31,7 +31,6 @@ from portfolio.tables import CustomerTable
 
 @register_model_view("list")
 class CustomerListView(ObjectListView):
-    model = Customer
     filterset_class = CustomerFilterSet
     table_class = CustomerTable
 

@@ -27,7 +27,6 @@ from portfolio.tables import ServiceTable
 
 @register_model_view("list")
 class ServiceListView(ObjectListView):
-    model = Service
     filterset_class = ServiceFilterSet
     table_class = ServiceTable
 

@@ -28,10 +28,8 @@ from portfolio.tables import ContractTable, SupplierTable
 
 @register_model_view("list")
 class SupplierListView(ObjectListView):
-    model = Supplier
     filterset_class = SupplierFilterSet
     table_class = SupplierTable
-    template_name = "portfolio/supplier_list.html"
     title = "Suppliers and contracts"
 
     def get_queryset(self):
@@ -89,10 +87,8 @@ class SupplierDeleteView(ObjectDeleteView):
 
 @register_model_view("list")
 class ContractListView(ObjectListView):
-    model = Contract
     filterset_class = ContractFilterSet
     table_class = ContractTable
-    template_name = "portfolio/contract_list.html"
 
     def get_queryset(self):
         return selectors.with_notice_deadline(
