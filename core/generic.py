@@ -1,21 +1,25 @@
 """Thin, declarative views on one small base: list, detail, edit, delete.
 
-A concrete view names its model, filterset, table, form and template; the base owns the
-permission check (core.permissions), the transaction, htmx partial rendering, and the
-change-log context (set by core.middleware for every request).
+A concrete view names its model (or queryset), filterset, table, form, the services function
+it writes through, and the pages it is of its model (``register_model_view``, routed by
+``model_paths``); the base owns the permission check (core.permissions), the transaction, htmx
+partial rendering, and the change-log context (set by core.middleware for every request).
 """
 
-from typing import TYPE_CHECKING, Any
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.text import slugify
 from django.views import View
 from django_filters import FilterSet
 from django_htmx.http import HttpResponseClientRedirect
@@ -64,6 +68,23 @@ def save_with(form, save, *, user) -> tuple[bool, object]:
     return True, saved
 
 
+def call_service(function: Callable[..., Any], record, **available):
+    """Call a services function with ``record`` as its first parameter, by that parameter's
+    name (``save_customer(customer=record)``: services take keyword arguments named after what
+    they are), and with those of ``available`` (the signed-in ``user``) that it takes."""
+    parameters = inspect.signature(function).parameters
+    extra = {name: value for name, value in available.items() if name in parameters}
+    return function(**{next(iter(parameters)): record}, **extra)
+
+
+def save_form(form, save_function: Callable[..., Any] | None, *, user):
+    """Save ``form`` through ``save_function`` (with the form's unsaved record), or, without
+    one, as the form saves itself."""
+    if save_function is None:
+        return form.save()
+    return call_service(save_function, form.save(commit=False), user=user)
+
+
 def refused_status(form) -> int:
     """409 when the form was refused because someone saved the record meanwhile (both
     values shown), else 422."""
@@ -97,18 +118,35 @@ def paginate(table, request, *, default_per_page: int) -> None:
 
 
 class ObjectListView(LoginRequiredMixin, View):
+    """The records of ``model`` the user may see, filtered by ``filterset_class`` (whose model
+    it is, unless the view names another) and shown by ``table_class``, a page at a time or
+    exported."""
+
     request: PageRequest
     model: type[Model]
     filterset_class: type[FilterSet]
     table_class: type[Table]
-    template_name = "generic/object_list.html"
+    template_name = ""  # default: <app_label>/<model_name>_list.html, else the generic list
     title = ""
-    add_url_name = ""
-    export_name = ""
+    show_add = True  # the model's add page, when it has one, behind an Add button
+    export_name = ""  # default: the model's plural name, slugified (``cost-items``)
     per_page = 50
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "filterset_class" in cls.__dict__ and "model" not in cls.__dict__:
+            cls.model = cls.filterset_class._meta.model
 
     def get_queryset(self):
         return restricted(self.model).restrict(self.request.user, "view")
+
+    def get_template_names(self) -> list[str]:
+        """The view's template, or, as Django's ListView looks for it, the model's list
+        template, else the generic list."""
+        if self.template_name:
+            return [self.template_name]
+        meta = self.model._meta
+        return [f"{meta.app_label}/{meta.model_name}_list.html", "generic/object_list.html"]
 
     def get_extra_context(self) -> dict:
         return {}
@@ -122,44 +160,68 @@ class ObjectListView(LoginRequiredMixin, View):
         table = RequestConfig(request, paginate=False).configure(self.table_class(rows))
         export = request.GET.get("export")
         if export in ("csv", "xlsx"):
-            name = self.export_name or self.model._meta.model_name
-            assert name is not None  # every concrete model has one
+            name = self.export_name or slugify(str(self.model._meta.verbose_name_plural))
             return export_table(table, export, name)
         paginate(table, request, default_per_page=self.per_page)
+        add_url = page_url(self.model, "add") if self.show_add else ""
         context = {
             "title": self.title or str(self.model._meta.verbose_name_plural).capitalize(),
             "filterset": filterset,
             "table": table,
             "model_meta": self.model._meta,
-            "can_add": bool(self.add_url_name) and can(request.user, "add", self.model),
-            "add_url": reverse(self.add_url_name) if self.add_url_name else "",
+            "can_add": bool(add_url) and can(request.user, "add", self.model),
+            "add_url": add_url,
             **self.get_extra_context(),
         }
-        return render(request, partial_or_page(request, self.template_name, "table"), context)
+        templates = [partial_or_page(request, name, "table") for name in self.get_template_names()]
+        return render(request, templates, context)
 
 
 class ObjectMixin(LoginRequiredMixin, View):
+    """A view of one record, named in its address by ``pk`` or, for a model with a slug, by
+    ``slug`` (as Django's SingleObjectMixin finds it); ``get_object`` asks core.permissions
+    whether the user may ``action`` it."""
+
     request: PageRequest
     kwargs: dict[str, Any]
     model: type[Model]
-    lookup_field = "pk"
-    lookup_url_kwarg = "pk"
+    queryset: QuerySet | None = None  # where to find the record; default: all of ``model``
     action = "view"
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        queryset = cls.__dict__.get("queryset")
+        if queryset is not None and "model" not in cls.__dict__:
+            cls.model = queryset.model  # a view that names its queryset names its model
+
     def get_queryset(self):
+        if self.queryset is not None:
+            return self.queryset.all()
         return self.model._default_manager.all()
 
+    def lookup_field(self) -> str | None:
+        """The field by which the address names the record (None: it names none)."""
+        return next((field for field in ("pk", "slug") if field in self.kwargs), None)
+
     def get_object(self):
-        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg]}
-        obj = self.get_queryset().filter(**lookup).first()
+        field = self.lookup_field()
+        assert field is not None, "the address names no record"
+        obj = self.get_queryset().filter(**{field: self.kwargs[field]}).first()
         if obj is None:
             raise Http404(f"No such {self.model._meta.verbose_name}")
         require(self.request.user, self.action, obj)
         return obj
 
 
+def detail_template(model: type[Model]) -> str:
+    """A model's detail page, by Django's convention: ``<app_label>/<model_name>_detail.html``."""
+    return f"{model._meta.app_label}/{model._meta.model_name}_detail.html"
+
+
 class ObjectDetailView(ObjectMixin, View):
-    template_name = ""
+    """A record's page (extending generic/object_detail.html, with ``record_pages``)."""
+
+    template_name = ""  # default: the model's detail_template
 
     def get_extra_context(self, obj) -> dict:
         return {}
@@ -168,26 +230,29 @@ class ObjectDetailView(ObjectMixin, View):
         obj = self.get_object()
         context = {
             "object": obj,
+            **record_pages(obj),
             "can_change": can(request.user, "change", obj),
             "can_delete": can(request.user, "delete", obj),
             **self.get_extra_context(obj),
         }
-        return render(request, self.template_name, context)
+        return render(request, self.template_name or detail_template(self.model), context)
 
 
 class ObjectEditView(ObjectMixin, View):
     """Create (no lookup in the URL) or update an object with a form.
 
     A bad post re-renders the form with its errors (422, the ``form`` partial for htmx).
-    Saving goes through ``save(form)``, which a view overrides to call its services function,
-    in one transaction (``save_with``: the rights on what the form asks for first).
+    Saving goes through ``save(form)``, in one transaction (``save_with``: the rights on what
+    the form asks for first): ``save_function``, the services function that saves the form's
+    record (``call_service``), or a view's own ``save`` where it needs more.
     """
 
     form_class: type[PorticoModelForm]
     template_name = "generic/object_edit.html"
+    save_function: ClassVar[Callable[..., Any] | None] = None
 
     def is_create(self) -> bool:
-        return self.lookup_url_kwarg not in self.kwargs
+        return self.lookup_field() is None
 
     def get_object(self):
         if self.is_create():
@@ -200,7 +265,7 @@ class ObjectEditView(ObjectMixin, View):
         return self.form_class(data, instance=obj, user=self.request.user)
 
     def save(self, form):
-        return form.save()
+        return save_form(form, type(self).save_function, user=self.request.user)
 
     def get_success_url(self, obj) -> str:
         return obj.get_absolute_url()
@@ -234,22 +299,26 @@ class ObjectEditView(ObjectMixin, View):
 
 
 class ObjectDeleteView(ObjectMixin, View):
-    """Confirm, then delete, or retire when cost, history or another record refers to it."""
+    """Confirm, then delete, or retire when cost, history or another record refers to it:
+    ``remove_function`` is the services function that does it (``call_service``)."""
 
     action = "delete"
     template_name = "generic/object_delete.html"
-    list_url_name = ""
+    list_url_name = ""  # where to go after deleting; default: the model's list
+    remove_function: ClassVar[Callable[..., Any]]
 
     def delete(self, obj) -> str | None:
         """Remove or retire ``obj``; return what happened ("deleted" or "retired"; None:
         deleted)."""
-        raise NotImplementedError
+        return call_service(type(self).remove_function, obj)
 
     def success_message(self, obj, outcome: str, name: str) -> str:
         return f"{outcome.capitalize()} {self.model._meta.verbose_name} “{name}”."
 
     def get_success_url(self, obj, outcome: str) -> str:
-        return obj.get_absolute_url() if outcome == "retired" else reverse(self.list_url_name)
+        if outcome == "retired":
+            return obj.get_absolute_url()
+        return reverse(self.list_url_name) if self.list_url_name else page_url(self.model, "list")
 
     def get(self, request, *args, **kwargs):
         obj = self.get_object()
@@ -275,26 +344,53 @@ def allowed_pks(queryset, user, action: str) -> set[int]:
 class SectionMixin(LoginRequiredMixin, View):
     """A view that answers with a section of its parent's page: the section as an htmx
     partial (``template_name#section``), or, for a plain request, the parent's page at the
-    section's anchor, so that every action also works without JavaScript."""
+    section's anchor, so that every action also works without JavaScript. The section shows
+    rows of ``model`` that lead to the parent through ``parent_field``."""
 
     request: PageRequest
     kwargs: dict[str, Any]
-    parent_model: type[Model]
+    parent_model: type[Model] | None = None  # default: the model parent_field leads to
+    parent_queryset: QuerySet | None = None  # where to find the parent; default: all of them
     parent_lookup = "slug"  # the parent's field
     parent_kwarg = ""  # its name in the URL, when not the field's
-    template_name = ""  # the parent's page
+    template_name = ""  # the parent's page (default: its detail_template)
     section = ""  # the partial of that page
     anchor = ""  # the section's id on the page (default: the partial's name)
+    model: type[Model]  # the section's rows
+    parent_field = ""  # the row's lookup to the page's parent (``subscription__customer``)
+
+    def get_parent_model(self) -> type[Model]:
+        if self.parent_model is not None:
+            return self.parent_model
+        model = self.model
+        for name in self.parent_field.split("__"):
+            related = model._meta.get_field(name).related_model
+            assert isinstance(related, type), f"{model.__name__}.{name} leads to no model"
+            model = related
+        return model
 
     def get_parent_queryset(self):
-        return self.parent_model._default_manager.all()
+        if self.parent_queryset is not None:
+            return self.parent_queryset.all()
+        return self.get_parent_model()._default_manager.all()
 
     def get_parent(self):
         value = self.kwargs[self.parent_kwarg or self.parent_lookup]
         parent = self.get_parent_queryset().filter(**{self.parent_lookup: value}).first()
         if parent is None:
-            raise Http404(f"No such {self.parent_model._meta.verbose_name}")
+            raise Http404(f"No such {self.get_parent_model()._meta.verbose_name}")
         return parent
+
+    def get_row_queryset(self, parent):
+        return self.model._default_manager.filter(**{self.parent_field: parent})
+
+    def get_row(self, parent, action: str):
+        """The parent's row the address names (``pk``), if the user may ``action`` it."""
+        row = self.get_row_queryset(parent).filter(pk=self.kwargs["pk"]).first()
+        if row is None:
+            raise Http404(f"No such {self.model._meta.verbose_name}")
+        require(self.request.user, action, row)
+        return row
 
     def section_context(self, parent, *, form=None, row=None) -> dict:
         """The context of the section, with ``form`` open (on ``row``, or a new row)."""
@@ -305,7 +401,8 @@ class SectionMixin(LoginRequiredMixin, View):
             anchor = anchor or self.anchor or self.section
             return HttpResponseRedirect(f"{parent.get_absolute_url()}#{anchor}")
         context = self.section_context(parent, form=form, row=row)
-        return render(self.request, f"{self.template_name}#{self.section}", context, status=status)
+        template = self.template_name or detail_template(type(parent))
+        return render(self.request, f"{template}#{self.section}", context, status=status)
 
 
 class ChildEditView(SectionMixin, View):
@@ -313,36 +410,28 @@ class ChildEditView(SectionMixin, View):
     subscription), as NetBox's child-object views do, with htmx.
 
     GET opens the form in the section; POST validates it, asks core.permissions about the
-    row as the form leaves it, and saves it through ``save(form)`` (which calls its services
-    function) in one transaction: the section again, or 422 with the errors beside their
-    fields. Without JavaScript the open form is a page of its own.
+    row as the form leaves it, and saves it through ``save(form)`` (``save_function``, as
+    ObjectEditView's) in one transaction: the section again, or 422 with the errors beside
+    their fields. Without JavaScript the open form is a page of its own.
     """
 
-    model: type[Model]
     form_class: type[PorticoModelForm]
-    parent_field = ""  # the row's lookup to the page's parent (``subscription__customer``)
     form_template = "generic/child_form.html"
+    save_function: ClassVar[Callable[..., Any] | None] = None
 
     def save(self, form):
-        raise NotImplementedError
+        return save_form(form, type(self).save_function, user=self.request.user)
 
     def new_row(self, parent):
         return self.model(**{self.parent_field: parent})
 
-    def get_row(self, parent):
-        user = self.request.user
-        if "pk" not in self.kwargs:
-            row = self.new_row(parent)
-            require(user, "add", row)
-            return row
-        row = self.get_row_queryset(parent).filter(pk=self.kwargs["pk"]).first()
-        if row is None:
-            raise Http404(f"No such {self.model._meta.verbose_name}")
-        require(user, "change", row)
+    def get_form_row(self, parent):
+        """A new row of the parent (no ``pk`` in the URL) the user may add, or the row to edit."""
+        if "pk" in self.kwargs:
+            return self.get_row(parent, "change")
+        row = self.new_row(parent)
+        require(self.request.user, "add", row)
         return row
-
-    def get_row_queryset(self, parent):
-        return self.model._default_manager.filter(**{self.parent_field: parent})
 
     def get_form(self, row, data=None):
         return self.form_class(data, instance=row, user=self.request.user)
@@ -366,12 +455,12 @@ class ChildEditView(SectionMixin, View):
 
     def get(self, request, *args, **kwargs):
         parent = self.get_parent()
-        row = self.get_row(parent)
+        row = self.get_form_row(parent)
         return self.form_response(parent, row, self.get_form(row))
 
     def post(self, request, *args, **kwargs):
         parent = self.get_parent()
-        row = self.get_row(parent)
+        row = self.get_form_row(parent)
         form = self.get_form(row, request.POST)
         saved, _ = save_with(form, self.save, user=request.user)
         if saved:
@@ -384,29 +473,28 @@ class ChildActionView(SectionMixin, View):
     allows ``action`` on it; ``perform(row)`` is the services call, in one transaction."""
 
     http_method_names = ["post"]
-    model: type[Model]
-    parent_field = ""
     action = "change"
 
     def perform(self, row) -> None:
         raise NotImplementedError
 
-    def get_row_queryset(self, parent):
-        return self.model._default_manager.filter(**{self.parent_field: parent})
-
     def post(self, request, *args, **kwargs):
         parent = self.get_parent()
-        row = self.get_row_queryset(parent).filter(pk=self.kwargs["pk"]).first()
-        if row is None:
-            raise Http404(f"No such {self.model._meta.verbose_name}")
-        require(request.user, self.action, row)
+        row = self.get_row(parent, self.action)
         with transaction.atomic():
             self.perform(row)
         return self.section_response(parent, row=row)
 
 
 class ChildDeleteView(ChildActionView):
+    """Remove a row of its parent's page through ``remove_function``, its services function
+    (``call_service``)."""
+
     action = "delete"
+    remove_function: ClassVar[Callable[..., Any]]
+
+    def perform(self, row) -> None:
+        call_service(type(self).remove_function, row)
 
 
 # --- Actions on one record, and pages -------------------------------------------------------
@@ -414,16 +502,18 @@ class ChildDeleteView(ChildActionView):
 
 class ObjectActionView(ObjectMixin, View):
     """A POST that does one thing to a record (close a period, run a report now) if
-    core.permissions allows ``action``; ``perform(obj)`` is the services call, in one
-    transaction (unless ``atomic`` is False: a unit of work that commits its own steps, as a
-    roll-up does), and ``done(obj, result)`` the answer."""
+    core.permissions allows ``action``; ``perform(obj)`` is the services call
+    (``perform_function``), in one transaction (unless ``atomic`` is False: a unit of work
+    that commits its own steps, as a roll-up does), and ``done(obj, result)`` the answer."""
 
     http_method_names = ["post"]
     action = "change"
     atomic = True
+    perform_function: ClassVar[Callable[..., Any]]
 
     def perform(self, obj):
-        raise NotImplementedError
+        """``perform_function``, the services function, on ``obj`` (``call_service``)."""
+        return call_service(type(self).perform_function, obj, user=self.request.user)
 
     def failed(self, obj, exc: ValidationError) -> HttpResponse:
         messages.error(self.request, " ".join(exc.messages))
@@ -472,33 +562,85 @@ class PageView(LoginRequiredMixin, View):
 
 # --- Addresses ---------------------------------------------------------------------------------
 
+# The pages a model may have (as NetBox's ``register_model_view`` names them), in the order
+# ``model_paths`` tries them: kind -> (route under the model's prefix, the URL name's suffix).
+MODEL_ROUTES = {
+    "list": ("", "list"),
+    "add": ("new/", "add"),
+    "edit": ("{key}/edit/", "edit"),
+    "detail": ("{key}/", "detail"),
+    "delete": ("{key}/remove/", "delete"),
+    "remove": ("{key}/remove/", "remove"),  # a row of its parent's page
+}
+model_views: dict[type[Model], dict[str, type[View]]] = {}
+# How model_paths named and keyed each model's addresses: (name, the key's field).
+model_routes: dict[type[Model], tuple[str, str]] = {}
 
-def object_paths(prefix: str, name: str, *, key: str = "<slug:slug>", **views) -> list:
-    """The addresses of a model's views, those given: ``list`` at ``prefix/``, ``edit`` at
-    ``prefix/new/`` and ``prefix/<key>/edit/``, ``detail`` at ``prefix/<key>/``, ``delete``
-    at ``prefix/<key>/remove/``; named ``<name>_list``, ``_add``, ``_detail``, ``_edit``,
-    ``_delete``. Fixed addresses beside them (``prefix/mine/``) go before these."""
-    routes = {
-        "list": [("", "list")],
-        "edit": [("new/", "add"), (f"{key}/edit/", "edit")],
-        "detail": [(f"{key}/", "detail")],
-        "delete": [(f"{key}/remove/", "delete")],
+
+def register_model_view(*kinds: str):
+    """Class decorator: the view is its ``model``'s page of each of ``kinds`` (``list``,
+    ``add``, ``edit``, ``detail``, ``delete``, or ``remove`` for a row edited on its parent's
+    page), which ``model_paths`` routes."""
+
+    def register(view):
+        pages = model_views.setdefault(view.model, {})
+        for kind in kinds:
+            if kind not in MODEL_ROUTES:
+                raise ImproperlyConfigured(f"{view.__qualname__}: no such page as {kind!r}")
+            known = pages.setdefault(kind, view)
+            if known.__qualname__ != view.__qualname__:  # not the same module imported again
+                raise ImproperlyConfigured(f"{known.__qualname__} is already {kind!r}")
+            pages[kind] = view
+        return view
+
+    return register
+
+
+def url_key(model: type[Model]) -> str:
+    """How an address names a record of ``model``: by its slug when it has one, else its pk."""
+    has_slug = any(field.name == "slug" for field in model._meta.fields)
+    return "<slug:slug>" if has_slug else "<int:pk>"
+
+
+def model_paths(
+    prefix: str, model: type[Model], *, name: str = "", key: str = "", add_route: str = ""
+) -> list:
+    """The addresses of the pages registered for ``model``: ``list`` at ``prefix``, ``add``
+    at ``prefix/new/`` (or ``add_route``, for a row added under a parent it names),
+    ``edit`` at ``prefix/<key>/edit/``, ``detail`` at ``prefix/<key>/``, ``delete`` and
+    ``remove`` at ``prefix/<key>/remove/``; named ``<name>_list``, ``<name>_add``... (``name``:
+    the model's name; ``key``: ``url_key``). Fixed addresses beside them (``prefix/mine/``)
+    go before these."""
+    pages = model_views.get(model, {})
+    name = name or str(model._meta.model_name)
+    key = key or url_key(model)
+    model_routes[model] = (name, key.strip("<>").partition(":")[2])
+    routes = []
+    for kind, (route, suffix) in MODEL_ROUTES.items():
+        if kind in pages:
+            address = add_route if kind == "add" and add_route else prefix + route.format(key=key)
+            routes.append(path(address, pages[kind].as_view(), name=f"{name}_{suffix}"))
+    return routes
+
+
+def page_url(model: type[Model], kind: str, record: Model | None = None) -> str:
+    """The address of ``model``'s ``kind`` page (of ``record``, for a page about one), or ""
+    when the model has none: ``model_paths`` routed its pages (the URL conf is loaded by the
+    time a request is answered) in its app's namespace."""
+    if model not in model_routes or kind not in model_views.get(model, {}):
+        return ""
+    name, field = model_routes[model]
+    args = [] if record is None else [getattr(record, field)]
+    return reverse(f"{model._meta.app_label}:{name}_{MODEL_ROUTES[kind][1]}", args=args)
+
+
+def record_pages(record: Model) -> dict[str, Any]:
+    """What generic/object_detail.html links a record's page to: its model's list, and its
+    own edit and delete pages."""
+    model = type(record)
+    return {
+        "model_meta": model._meta,
+        "list_url": page_url(model, "list"),
+        "edit_url": page_url(model, "edit", record),
+        "delete_url": page_url(model, "delete", record),
     }
-    order = ("list", "edit", "detail", "delete")
-    return [
-        path(f"{prefix}{route}", views[kind].as_view(), name=f"{name}_{suffix}")
-        for kind in order
-        if kind in views
-        for route, suffix in routes[kind]
-    ]
-
-
-def child_paths(prefix: str, name: str, *, edit, remove, add_prefix: str = "") -> list:
-    """The addresses of a row edited on its parent's page: ``<prefix>new/`` (or
-    ``<add_prefix>new/``), ``<prefix><pk>/edit/`` and ``<prefix><pk>/remove/``, named
-    ``<name>_add``, ``_edit`` and ``_remove``."""
-    return [
-        path(f"{add_prefix or prefix}new/", edit.as_view(), name=f"{name}_add"),
-        path(f"{prefix}<int:pk>/edit/", edit.as_view(), name=f"{name}_edit"),
-        path(f"{prefix}<int:pk>/remove/", remove.as_view(), name=f"{name}_remove"),
-    ]

@@ -22,8 +22,11 @@ from core.generic import (
     PageView,
     SectionMixin,
     add_service_errors,
+    call_service,
+    page_url,
     partial_or_page,
     redirect_after_write,
+    register_model_view,
 )
 from core.permissions import can, require
 from finance import reports, selectors, services
@@ -165,7 +168,6 @@ class ServiceLineageView(ObjectMixin, View):
 
     http_method_names = ["get", "head"]
     model = Service
-    lookup_field = lookup_url_kwarg = "slug"
 
     def get(self, request, *args, **kwargs):
         require(request.user, "view", TcoResult)
@@ -225,13 +227,10 @@ def lineage_json(lineage: dict) -> dict:
 # --- Cost items ------------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class CostItemListView(ObjectListView):
-    model = CostItem
     filterset_class = CostItemFilterSet
     table_class = CostItemTable
-    add_url_name = "finance:costitem_add"
-    export_name = "cost-items"
-    title = "Cost items"
     template_name = "finance/cost_list.html"
 
     def get_queryset(self):
@@ -247,32 +246,24 @@ class CostItemListView(ObjectListView):
 
 class PeriodLabelEditView(ObjectEditView):
     """Edit an object of a period given by label (forms.PeriodLabelFormMixin): the period is
-    made when it does not exist yet, then ``save_in_period`` saves through services."""
-
-    list_url_name = ""
+    made when it does not exist yet, then ``save_function`` saves it through services; the
+    model's list follows."""
 
     def save(self, form):
         obj = form.save(commit=False)
         obj.period = services.period_for(form.cleaned_data["period_label"], create=True)
-        return self.save_in_period(obj)
-
-    def save_in_period(self, obj):
-        raise NotImplementedError
+        return call_service(type(self).save_function, obj, user=self.request.user)
 
     def get_success_url(self, obj):
-        return reverse(self.list_url_name)
+        return page_url(self.model, "list")
 
 
+@register_model_view("add", "edit")
 class CostItemEditView(PeriodLabelEditView):
-    model = CostItem
     form_class = CostItemForm
-    list_url_name = "finance:costitem_list"
+    save_function = services.save_cost_item
 
-    def get_queryset(self):
-        return CostItem.objects.select_related("period", "service", "application")
-
-    def save_in_period(self, obj):
-        return services.save_cost_item(item=obj)
+    queryset = CostItem.objects.select_related("period", "service", "application")
 
     def render_form(self, obj, form, status=200):
         if obj.pk and obj.period.is_closed:
@@ -283,24 +274,19 @@ class CostItemEditView(PeriodLabelEditView):
         return super().render_form(obj, form, status)
 
 
+@register_model_view("delete")
 class CostItemDeleteView(ObjectDeleteView):
     model = CostItem
-    list_url_name = "finance:costitem_list"
-
-    def delete(self, obj):
-        return services.remove_cost_item(item=obj)
+    remove_function = services.remove_cost_item
 
 
 # --- Cost pools and their allocations ------------------------------------------------------
 
 
+@register_model_view("list")
 class CostPoolListView(ObjectListView):
-    model = CostPool
     filterset_class = CostPoolFilterSet
     table_class = CostPoolTable
-    add_url_name = "finance:pool_add"
-    export_name = "cost-pools"
-    title = "Cost pools"
     template_name = "finance/cost_list.html"
 
     def get_queryset(self):
@@ -315,13 +301,11 @@ class CostPoolListView(ObjectListView):
         return {"section": "pools"}
 
 
+@register_model_view("detail")
 class CostPoolDetailView(ObjectDetailView):
-    model = CostPool
-    lookup_field = lookup_url_kwarg = "slug"
     template_name = "finance/pool_detail.html"
 
-    def get_queryset(self):
-        return CostPool.objects.select_related("owner")
+    queryset = CostPool.objects.select_related("owner")
 
     def get_extra_context(self, pool) -> dict:
         return pool_context(self.request, pool)
@@ -346,56 +330,46 @@ def pool_context(request, pool, *, form=None) -> dict:
     }
 
 
+@register_model_view("add", "edit")
 class CostPoolEditView(ObjectEditView):
     model = CostPool
     form_class = CostPoolForm
-    lookup_field = lookup_url_kwarg = "slug"
-
-    def save(self, form):
-        return services.save_pool(pool=form.save(commit=False))
+    save_function = services.save_pool
 
 
+@register_model_view("delete")
 class CostPoolDeleteView(ObjectDeleteView):
     model = CostPool
-    lookup_field = lookup_url_kwarg = "slug"
-    list_url_name = "finance:pool_list"
-
-    def delete(self, obj):
-        return services.remove_pool(pool=obj)
+    remove_function = services.remove_pool
 
 
 class AllocationSection(SectionMixin):
-    parent_model = CostPool
     template_name = "finance/pool_detail.html"
     section = "allocations"
+    model = PoolAllocation
+    parent_field = "pool"
 
     def section_context(self, pool, *, form=None, row=None) -> dict:
         return pool_context(self.request, pool, form=form)
 
 
+@register_model_view("add")
 class AllocationAddView(AllocationSection, ChildEditView):
     """Allocate the pool to a service (the form is always open on the pool's page)."""
 
     http_method_names = ["post"]
-    model = PoolAllocation
     form_class = PoolAllocationForm
-    parent_field = "pool"
-
-    def save(self, form):
-        return services.save_allocation(allocation=form.save(commit=False))
+    save_function = services.save_allocation
 
 
+@register_model_view("edit")
 class AllocationEditView(ObjectEditView):
     """Change an allocation's weight, on a page of its own."""
 
-    model = PoolAllocation
     form_class = PoolAllocationForm
+    save_function = services.save_allocation
 
-    def get_queryset(self):
-        return PoolAllocation.objects.select_related("pool", "service")
-
-    def save(self, form):
-        return services.save_allocation(allocation=form.save(commit=False))
+    queryset = PoolAllocation.objects.select_related("pool", "service")
 
     def get_success_url(self, allocation) -> str:
         return allocation.pool.get_absolute_url() + "#allocations"
@@ -410,15 +384,12 @@ class AllocationEditView(ObjectEditView):
         return render(self.request, self.template_name, context, status=status)
 
 
+@register_model_view("remove")
 class AllocationRemoveView(ObjectActionView, AllocationSection):
-    model = PoolAllocation
     action = "delete"
+    perform_function = services.remove_allocation
 
-    def get_queryset(self):
-        return PoolAllocation.objects.select_related("pool")
-
-    def perform(self, allocation) -> None:
-        services.remove_allocation(allocation=allocation)
+    queryset = PoolAllocation.objects.select_related("pool")
 
     def done(self, allocation, result):
         return self.section_response(allocation.pool)
@@ -427,13 +398,10 @@ class AllocationRemoveView(ObjectActionView, AllocationSection):
 # --- Exchange rates --------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class ExchangeRateListView(ObjectListView):
-    model = ExchangeRate
     filterset_class = ExchangeRateFilterSet
     table_class = ExchangeRateTable
-    add_url_name = "finance:rate_add"
-    export_name = "exchange-rates"
-    title = "Exchange rates"
     template_name = "finance/cost_list.html"
 
     def get_queryset(self):
@@ -443,34 +411,28 @@ class ExchangeRateListView(ObjectListView):
         return {"section": "rates"}
 
 
+@register_model_view("add", "edit")
 class ExchangeRateEditView(PeriodLabelEditView):
     model = ExchangeRate
     form_class = ExchangeRateForm
-    list_url_name = "finance:rate_list"
-
-    def save_in_period(self, obj):
-        return services.save_rate(rate=obj)
+    save_function = services.save_rate
 
 
+@register_model_view("delete")
 class ExchangeRateDeleteView(ObjectDeleteView):
     model = ExchangeRate
-    list_url_name = "finance:rate_list"
-
-    def delete(self, obj):
-        obj.delete()
-        return "deleted"
+    remove_function = services.remove_rate
 
 
 # --- Periods and runs ------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class PeriodListView(ObjectListView):
-    model = Period
     filterset_class = PeriodFilterSet
     table_class = PeriodTable
-    title = "Periods"
+    show_add = False  # a period is opened with the form on this page
     template_name = "finance/cost_list.html"
-    export_name = "periods"
 
     def get_extra_context(self):
         return {
@@ -479,6 +441,7 @@ class PeriodListView(ObjectListView):
         }
 
 
+@register_model_view("add")
 class PeriodAddView(ObjectEditView):
     """Open a period by its label (from the period list)."""
 
@@ -538,6 +501,7 @@ def period_page(request, period, *, restate_form=None, status=200):
     return render(request, "finance/period_detail.html", context, status=status)
 
 
+@register_model_view("detail")
 class PeriodDetailView(PeriodMixin, View):
     http_method_names = ["get", "head"]
 
@@ -551,8 +515,7 @@ class PeriodActionView(PeriodMixin, ObjectActionView):
 
 
 class PeriodCloseView(PeriodActionView):
-    def perform(self, period):
-        return services.close_period(period=period, user=self.request.user)
+    perform_function = services.close_period
 
     def done(self, period, run):
         messages.success(self.request, f"Closed {period}: its figures are frozen.")
@@ -597,12 +560,10 @@ class PeriodRecomputeView(PeriodActionView):
 
 
 class TcoRunListView(ObjectListView):
-    model = TcoRun
     filterset_class = TcoRunFilterSet
     table_class = TcoRunTable
     title = "Roll-up runs"
     template_name = "finance/cost_list.html"
-    export_name = "tco-runs"
 
     def get_queryset(self):
         return super().get_queryset().select_related("period", "requested_by")
@@ -614,6 +575,7 @@ class TcoRunListView(ObjectListView):
 # --- Scheduled reports -----------------------------------------------------------------------
 
 
+@register_model_view("list")
 class ReportListView(PageView):
     """The report definitions with their schedule and last run, and the latest runs."""
 
@@ -662,33 +624,27 @@ def report_page(request, definition, *, run_form=None, status=200):
     return render(request, "finance/report_detail.html", context, status=status)
 
 
+@register_model_view("detail")
 class ReportDetailView(ObjectMixin, View):
     http_method_names = ["get", "head"]
-    model = ReportDefinition
 
-    def get_queryset(self):
-        return ReportDefinition.objects.select_related("periodic_task__crontab", "created_by")
+    queryset = ReportDefinition.objects.select_related("periodic_task__crontab", "created_by")
 
     def get(self, request, *args, **kwargs):
         return report_page(request, self.get_object())
 
 
+@register_model_view("add", "edit")
 class ReportEditView(ObjectEditView):
     model = ReportDefinition
     form_class = ReportDefinitionForm
-
-    def save(self, form):
-        return services.save_report_definition(
-            definition=form.save(commit=False), user=self.request.user
-        )
+    save_function = services.save_report_definition
 
 
+@register_model_view("delete")
 class ReportDeleteView(ObjectDeleteView):
     model = ReportDefinition
-    list_url_name = "finance:report_list"
-
-    def delete(self, obj):
-        return services.delete_report_definition(definition=obj)
+    remove_function = services.delete_report_definition
 
 
 class ReportRunView(ObjectActionView):
@@ -732,10 +688,8 @@ class ReportRunView(ObjectActionView):
 
 class ReportDownloadView(ObjectMixin, View):
     http_method_names = ["get", "head"]
-    model = ReportFile
 
-    def get_queryset(self):
-        return ReportFile.objects.select_related("run__definition")
+    queryset = ReportFile.objects.select_related("run__definition")
 
     def get(self, request, *args, **kwargs):
         report_file = self.get_object()

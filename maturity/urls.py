@@ -1,8 +1,18 @@
 from django.urls import path
 
-from maturity import views
+from core.generic import model_paths
+from maturity import models, views
 
 app_name = "maturity"
+
+
+def party_paths(prefix: str, name: str) -> list:
+    """A party's page at ``prefix`` and its questionnaire (``assess_<name>``)."""
+    return [
+        path(prefix, views.PartyView.as_view(), name=name),
+        path(f"{prefix}assess/", views.AssessView.as_view(), name=f"assess_{name}"),
+    ]
+
 
 urlpatterns = [
     path("", views.OverviewView.as_view(), name="overview"),
@@ -12,20 +22,10 @@ urlpatterns = [
         views.SelfAssessmentView.as_view(),
         name="self_assessment_add",
     ),
-    path("provider/", views.PartyView.as_view(), name="provider"),
-    path("provider/assess/", views.AssessView.as_view(), name="assess_provider"),
-    path("units/new/", views.ProviderUnitEditView.as_view(), name="unit_add"),
-    path("units/<int:pk>/", views.PartyView.as_view(), name="unit"),
-    path("units/<int:pk>/assess/", views.AssessView.as_view(), name="assess_unit"),
-    path("units/<int:pk>/edit/", views.ProviderUnitEditView.as_view(), name="unit_edit"),
-    path("units/<int:pk>/remove/", views.ProviderUnitDeleteView.as_view(), name="unit_delete"),
-    path("customers/<slug:slug>/", views.PartyView.as_view(), name="customer"),
-    path("customers/<slug:slug>/assess/", views.AssessView.as_view(), name="assess_customer"),
+    *party_paths("provider/", "provider"),
+    *model_paths("units/", models.Party, name="unit"),
+    *party_paths("units/<int:pk>/", "unit"),
+    *party_paths("customers/<slug:slug>/", "customer"),
     path("customers/<slug:slug>/served-by/", views.ServingUnitView.as_view(), name="serving_unit"),
-    path("assessments/<int:pk>/edit/", views.AssessmentEditView.as_view(), name="assessment_edit"),
-    path(
-        "assessments/<int:pk>/remove/",
-        views.AssessmentRemoveView.as_view(),
-        name="assessment_remove",
-    ),
+    *model_paths("assessments/", models.Assessment),
 ]

@@ -7,7 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import permissions
-from core.generic import ObjectDeleteView, ObjectEditView, PageView, partial_or_page
+from core.generic import (
+    ObjectDeleteView,
+    ObjectEditView,
+    PageView,
+    partial_or_page,
+    register_model_view,
+)
 from core.permissions import can, require
 from core.rules import Change
 from maturity import charts, scoring, selectors, services
@@ -298,9 +304,9 @@ class AssessView(SubjectMixin, AssessmentFormMixin, ObjectEditView):
         return f"Recorded level {assessment.level} for {assessment.party}."
 
 
+@register_model_view("edit")
 class AssessmentEditView(AssessmentFormMixin, ObjectEditView):
-    def get_queryset(self):
-        return Assessment.objects.select_related("party", "party__customer")
+    queryset = Assessment.objects.select_related("party", "party__customer")
 
     def get_object(self):
         assessment = super().get_object()
@@ -319,15 +325,12 @@ class AssessmentEditView(AssessmentFormMixin, ObjectEditView):
         return f"Saved the assessment of {assessment.party}."
 
 
+@register_model_view("remove")
 class AssessmentRemoveView(ObjectDeleteView):
-    model = Assessment
     template_name = "maturity/assessment_remove.html"
+    remove_function = services.remove_assessment
 
-    def get_queryset(self):
-        return Assessment.objects.select_related("party", "party__customer")
-
-    def delete(self, assessment) -> None:
-        services.remove_assessment(assessment=assessment)
+    queryset = Assessment.objects.select_related("party", "party__customer")
 
     def success_message(self, assessment, outcome: str, name: str) -> str:
         return f"Removed the assessment of {assessment.party} of {assessment.assessed_on}."
@@ -386,12 +389,12 @@ class ServingUnitView(SubjectMixin, ObjectEditView):
 # --- Provider units and the self-assessment: the generic views --------------------------------
 
 
+@register_model_view("add", "edit")
 class ProviderUnitEditView(ObjectEditView):
-    model = Party
     form_class = ProviderUnitForm
+    save_function = services.save_provider_unit
 
-    def get_queryset(self):
-        return Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
+    queryset = Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
 
     def get_object(self):
         if self.is_create():  # a unit is added under no parent: the role's right alone
@@ -400,19 +403,13 @@ class ProviderUnitEditView(ObjectEditView):
             return unit
         return super().get_object()
 
-    def save(self, form):
-        return services.save_provider_unit(unit=form.save(commit=False))
 
-
+@register_model_view("delete")
 class ProviderUnitDeleteView(ObjectDeleteView):
-    model = Party
     list_url_name = "maturity:overview"
+    remove_function = services.remove_provider_unit
 
-    def get_queryset(self):
-        return Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
-
-    def delete(self, obj):
-        return services.remove_provider_unit(unit=obj)
+    queryset = Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
 
 
 class SelfAssessmentView(ObjectEditView):

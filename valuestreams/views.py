@@ -19,7 +19,9 @@ from core.generic import (
     ObjectMixin,
     PageView,
     SectionMixin,
+    record_pages,
     redirect_after_write,
+    register_model_view,
 )
 from core.permissions import can, require
 from portfolio.choices import ServiceKind
@@ -41,13 +43,10 @@ DETAIL_TEMPLATE = "valuestreams/valuestream_detail.html"
 # --- Value streams -----------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class ValueStreamListView(ObjectListView):
-    model = ValueStream
     filterset_class = ValueStreamFilterSet
     table_class = ValueStreamTable
-    template_name = "valuestreams/valuestream_list.html"
-    add_url_name = "valuestreams:valuestream_add"
-    export_name = "value-streams"
 
     def get_queryset(self):
         return selectors.with_measures(super().get_queryset().select_related("owner", "customer"))
@@ -149,13 +148,9 @@ def stream_page_extras(request, value_stream) -> dict:
     }
 
 
+@register_model_view("detail")
 class ValueStreamDetailView(ObjectDetailView):
-    model = ValueStream
-    lookup_field = lookup_url_kwarg = "slug"
-    template_name = DETAIL_TEMPLATE
-
-    def get_queryset(self):
-        return stream_queryset()
+    queryset = stream_queryset()
 
     def get_extra_context(self, value_stream):
         can_change = can(self.request.user, "change", value_stream)
@@ -165,34 +160,24 @@ class ValueStreamDetailView(ObjectDetailView):
         }
 
 
+@register_model_view("add", "edit")
 class ValueStreamEditView(ObjectEditView):
     model = ValueStream
     form_class = ValueStreamForm
-    lookup_field = lookup_url_kwarg = "slug"
-
-    def save(self, form):
-        return services.save_value_stream(
-            value_stream=form.save(commit=False), user=self.request.user
-        )
+    save_function = services.save_value_stream
 
 
+@register_model_view("delete")
 class ValueStreamDeleteView(ObjectDeleteView):
     model = ValueStream
-    lookup_field = lookup_url_kwarg = "slug"
-    list_url_name = "valuestreams:valuestream_list"
-
-    def delete(self, obj):
-        return services.remove_value_stream(value_stream=obj)
+    remove_function = services.remove_value_stream
 
 
 class FutureStateCreateView(ObjectActionView):
     """A future-state variant of the stream: a copy of its stages to redesign."""
 
     model = ValueStream
-    lookup_field = lookup_url_kwarg = "slug"
-
-    def perform(self, current):
-        return services.create_future_state(current=current)
+    perform_function = services.create_future_state
 
     def done(self, current, future):
         messages.success(self.request, f"Created the future state “{future}”: redesign its stages.")
@@ -204,7 +189,6 @@ class MapSvgView(ObjectMixin, View):
 
     http_method_names = ["get", "head"]
     model = ValueStream
-    lookup_field = lookup_url_kwarg = "slug"
 
     def get(self, request, *args, **kwargs):
         value_stream = self.get_object()
@@ -223,12 +207,11 @@ class StageSection(SectionMixin):
     swapped out of band when something changed. Without: the page after a change, or the page
     itself showing a form (with its errors)."""
 
-    parent_model = ValueStream
-    template_name = DETAIL_TEMPLATE
     section = "stages"
+    model = Stage
+    parent_field = "value_stream"
 
-    def get_parent_queryset(self):
-        return stream_queryset()
+    parent_queryset = stream_queryset()
 
     def stages_response(self, value_stream, *, changed: bool, status=200, page=False, **forms):
         request = self.request
@@ -236,7 +219,7 @@ class StageSection(SectionMixin):
             return HttpResponseRedirect(value_stream.get_absolute_url() + "#stages")
         context = stream_page_context(request, value_stream, can_change=True, **forms)
         if not request.htmx:
-            context.update(stream_page_extras(request, value_stream))
+            context.update(stream_page_extras(request, value_stream), **record_pages(value_stream))
             return render(request, DETAIL_TEMPLATE, context, status=status)
         parts = [render_to_string(f"{DETAIL_TEMPLATE}#stages", context, request)]
         if changed:
@@ -249,13 +232,12 @@ class StageSection(SectionMixin):
         return self.stages_response(parent, changed=True)
 
 
+@register_model_view("add", "edit")
 class StageEditView(StageSection, ChildEditView):
     """GET: the stage list with the form open (the page, without JavaScript). POST: save the
     stage; after adding one, an empty form stays open for the next."""
 
-    model = Stage
     form_class = StageForm
-    parent_field = "value_stream"
 
     def get_form(self, stage, data=None):
         prefix = f"stage-{stage.pk}" if stage.pk else "new"
@@ -286,31 +268,22 @@ class StageEditView(StageSection, ChildEditView):
 
 
 class StageMoveView(StageSection, ChildActionView):
-    model = Stage
-    parent_field = "value_stream"
-
     def perform(self, stage) -> None:
         services.move_stage(stage=stage, offset=-1 if self.kwargs["direction"] == "up" else 1)
 
 
+@register_model_view("remove")
 class StageRemoveView(StageSection, ChildDeleteView):
-    model = Stage
-    parent_field = "value_stream"
-
-    def perform(self, stage) -> None:
-        services.remove_stage(stage=stage)
+    remove_function = services.remove_stage
 
 
 # --- Processes ---------------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class ProcessListView(ObjectListView):
-    model = Process
     filterset_class = ProcessFilterSet
     table_class = ProcessTable
-    template_name = "valuestreams/process_list.html"
-    add_url_name = "valuestreams:process_add"
-    export_name = "processes"
 
     def get_queryset(self):
         return (
@@ -329,12 +302,9 @@ class ProcessListView(ObjectListView):
         }
 
 
+@register_model_view("detail")
 class ProcessDetailView(ObjectDetailView):
-    model = Process
-    template_name = "valuestreams/process_detail.html"
-
-    def get_queryset(self):
-        return Process.objects.select_related("value_stream", "value_stream__customer")
+    queryset = Process.objects.select_related("value_stream", "value_stream__customer")
 
     def get_extra_context(self, process):
         stages = list(process.stages.order_by("position"))
@@ -366,6 +336,7 @@ class ProcessDetailView(ObjectDetailView):
         }
 
 
+@register_model_view("add", "edit")
 class ProcessEditView(ObjectEditView):
     model = Process
     form_class = ProcessForm
@@ -386,19 +357,18 @@ class ProcessEditView(ObjectEditView):
         )
 
 
+@register_model_view("delete")
 class ProcessDeleteView(ObjectDeleteView):
     model = Process
-    list_url_name = "valuestreams:process_list"
-
-    def delete(self, obj):
-        services.remove_process(process=obj)
-        return "deleted"
+    remove_function = services.remove_process
 
 
+@register_model_view("remove")
 class ConnectionRemoveView(ChildDeleteView):
     """Remove a connection of the process, whichever end of it the process is."""
 
     model = ProcessConnection
+    remove_function = services.disconnect_processes
     parent_model = Process
     parent_lookup = "pk"
     parent_kwarg = "process_pk"
@@ -411,9 +381,6 @@ class ConnectionRemoveView(ChildDeleteView):
 
     def get_row_queryset(self, process):
         return ProcessConnection.objects.filter(Q(process=process) | Q(connected_to=process))
-
-    def perform(self, connection) -> None:
-        services.disconnect_processes(connection=connection)
 
     def section_response(self, process, *, form=None, row=None, status=200, anchor=""):
         return redirect_after_write(self.request, process.get_absolute_url() + "#connections")
@@ -491,9 +458,11 @@ class ImprovementStatusView(ObjectActionView):
         return self.board()
 
 
+@register_model_view("add", "edit")
 class ImprovementEditView(ObjectEditView):
     model = Improvement
     form_class = ImprovementForm
+    save_function = services.save_improvement
 
     def get_object(self):
         improvement = super().get_object()
@@ -512,17 +481,12 @@ class ImprovementEditView(ObjectEditView):
         may_decide = obj.pk is not None and can(user, "change", services.decided(obj))
         return self.form_class(data, instance=obj, user=user, may_decide=may_decide)
 
-    def save(self, form):
-        return services.save_improvement(improvement=form.save(commit=False))
 
-
+@register_model_view("delete")
 class ImprovementDeleteView(ObjectDeleteView):
     model = Improvement
     list_url_name = "valuestreams:improvement_board"
-
-    def delete(self, obj):
-        services.remove_improvement(improvement=obj)
-        return "deleted"
+    remove_function = services.remove_improvement
 
 
 # --- Service ownership -------------------------------------------------------------------------

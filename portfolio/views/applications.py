@@ -12,6 +12,7 @@ from core.generic import (
     ObjectListView,
     SectionMixin,
     allowed_pks,
+    register_model_view,
 )
 from core.permissions import can
 from portfolio import services
@@ -22,12 +23,10 @@ from portfolio.tables import ApplicationTable
 from portfolio.views.services import SlugOptionsView
 
 
+@register_model_view("list")
 class ApplicationListView(ObjectListView):
-    model = Application
     filterset_class = ApplicationFilterSet
     table_class = ApplicationTable
-    add_url_name = "portfolio:application_add"
-    export_name = "applications"
 
     def get_queryset(self):
         return (
@@ -38,35 +37,26 @@ class ApplicationListView(ObjectListView):
         )
 
 
+@register_model_view("detail")
 class ApplicationDetailView(ObjectDetailView):
-    model = Application
-    lookup_field = lookup_url_kwarg = "slug"
-    template_name = "portfolio/application_detail.html"
-
-    def get_queryset(self):
-        return Application.objects.select_related("owner", "vendor")
+    queryset = Application.objects.select_related("owner", "vendor")
 
     def get_extra_context(self, application):
         coverages = list(application.coverages.select_related("contract", "contract__supplier"))
         return {**supports_context(self.request, application), "coverages": coverages}
 
 
+@register_model_view("add", "edit")
 class ApplicationEditView(ObjectEditView):
     model = Application
     form_class = ApplicationForm
-    lookup_field = lookup_url_kwarg = "slug"
-
-    def save(self, form):
-        return services.save_application(application=form.save(commit=False))
+    save_function = services.save_application
 
 
+@register_model_view("delete")
 class ApplicationDeleteView(ObjectDeleteView):
     model = Application
-    lookup_field = lookup_url_kwarg = "slug"
-    list_url_name = "portfolio:application_list"
-
-    def delete(self, obj):
-        return services.remove_application(application=obj)
+    remove_function = services.remove_application
 
 
 # --- Services the application supports, in place on the application page ------------------
@@ -95,31 +85,25 @@ def supports_context(request, application, *, form=None) -> dict:
 
 
 class SupportSection(SectionMixin):
-    parent_model = Application
-    template_name = "portfolio/application_detail.html"
     section = "supports"
+    model = ApplicationSupport
+    parent_field = "application"
 
     def section_context(self, application, *, form=None, row=None) -> dict:
         return supports_context(self.request, application, form=form)
 
 
+@register_model_view("add", "edit")
 class SupportEditView(SupportSection, ChildEditView):
     """Record a service the application supports, or change the weight of one."""
 
-    model = ApplicationSupport
     form_class = ApplicationSupportForm
-    parent_field = "application"
-
-    def save(self, form):
-        return services.save_application_support(support=form.save(commit=False))
+    save_function = services.save_application_support
 
 
+@register_model_view("remove")
 class SupportRemoveView(SupportSection, ChildDeleteView):
-    model = ApplicationSupport
-    parent_field = "application"
-
-    def perform(self, support) -> None:
-        services.remove_application_support(support=support)
+    remove_function = services.remove_application_support
 
 
 class ApplicationOptionsView(SlugOptionsView):

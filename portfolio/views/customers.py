@@ -17,6 +17,7 @@ from core.generic import (
     ObjectListView,
     SectionMixin,
     allowed_pks,
+    register_model_view,
 )
 from core.permissions import can
 from portfolio import selectors, services
@@ -28,12 +29,10 @@ from portfolio.tables import CustomerTable
 # --- Customers ---------------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class CustomerListView(ObjectListView):
-    model = Customer
     filterset_class = CustomerFilterSet
     table_class = CustomerTable
-    add_url_name = "portfolio:customer_add"
-    export_name = "customers"
 
     def get_queryset(self):
         return selectors.customers_with_revenue(
@@ -41,34 +40,25 @@ class CustomerListView(ObjectListView):
         )
 
 
+@register_model_view("detail")
 class CustomerDetailView(ObjectDetailView):
-    model = Customer
-    lookup_field = lookup_url_kwarg = "slug"
-    template_name = "portfolio/customer_detail.html"
-
-    def get_queryset(self):
-        return Customer.objects.select_related("relationship_manager")
+    queryset = Customer.objects.select_related("relationship_manager")
 
     def get_extra_context(self, customer):
         return subscriptions_context(self.request, customer)
 
 
+@register_model_view("add", "edit")
 class CustomerEditView(ObjectEditView):
     model = Customer
     form_class = CustomerForm
-    lookup_field = lookup_url_kwarg = "slug"
-
-    def save(self, form):
-        return services.save_customer(customer=form.save(commit=False))
+    save_function = services.save_customer
 
 
+@register_model_view("delete")
 class CustomerDeleteView(ObjectDeleteView):
     model = Customer
-    lookup_field = lookup_url_kwarg = "slug"
-    list_url_name = "portfolio:customer_list"
-
-    def delete(self, obj):
-        return services.remove_customer(customer=obj)
+    remove_function = services.remove_customer
 
 
 # --- Subscriptions and outcomes, in place on the customer page ------------------------------
@@ -129,12 +119,11 @@ class SubscriptionSection(SectionMixin):
     """The customer page's subscriptions (one of them, with its outcomes, for ``section =
     "subscription"``)."""
 
-    parent_model = Customer
-    template_name = "portfolio/customer_detail.html"
     section = "subscriptions"
+    model = Subscription
+    parent_field = "customer"
 
-    def get_parent_queryset(self):
-        return Customer.objects.select_related("relationship_manager")
+    parent_queryset = Customer.objects.select_related("relationship_manager")
 
     def section_context(self, customer, *, form=None, row=None) -> dict:
         editing = row if row is not None and row.pk else None
@@ -143,34 +132,30 @@ class SubscriptionSection(SectionMixin):
         )
 
 
+@register_model_view("add", "edit")
 class SubscriptionEditView(SubscriptionSection, ChildEditView):
     """Add a subscription to the customer, or edit one of its subscriptions."""
 
-    model = Subscription
     form_class = SubscriptionForm
-    parent_field = "customer"
-
-    def save(self, form):
-        return services.save_subscription(subscription=form.save(commit=False))
+    save_function = services.save_subscription
 
     def saved_anchor(self, subscription) -> str:
         return f"subscription-{subscription.pk}"
 
 
+@register_model_view("remove")
 class SubscriptionRemoveView(SubscriptionSection, ChildDeleteView):
     """Delete a subscription; one with outcomes or other references is ended (retired)."""
 
-    model = Subscription
-    parent_field = "customer"
-
-    def perform(self, subscription) -> None:
-        services.remove_subscription(subscription=subscription)
+    remove_function = services.remove_subscription
 
 
 class OutcomeSection(SubscriptionSection):
     """One subscription of the customer page, with its outcomes."""
 
     section = "subscription"
+    model = Outcome
+    parent_field = "subscription__customer"
 
     def section_context(self, customer, *, form=None, row=None) -> dict:
         subscription = row.subscription
@@ -187,12 +172,12 @@ class OutcomeSection(SubscriptionSection):
         return super().section_response(parent, form=form, row=row, status=status, anchor=anchor)
 
 
+@register_model_view("add", "edit")
 class OutcomeEditView(OutcomeSection, ChildEditView):
     """Add a Successful Customer Outcome to a subscription, or edit one."""
 
-    model = Outcome
     form_class = OutcomeForm
-    parent_field = "subscription__customer"
+    save_function = services.save_outcome
 
     def new_row(self, customer):
         subscription = (
@@ -204,13 +189,7 @@ class OutcomeEditView(OutcomeSection, ChildEditView):
             raise Http404("No such subscription")
         return Outcome(subscription=subscription)
 
-    def save(self, form):
-        return services.save_outcome(outcome=form.save(commit=False))
 
-
+@register_model_view("remove")
 class OutcomeRemoveView(OutcomeSection, ChildDeleteView):
-    model = Outcome
-    parent_field = "subscription__customer"
-
-    def perform(self, outcome) -> None:
-        services.remove_outcome(outcome=outcome)
+    remove_function = services.remove_outcome

@@ -12,6 +12,7 @@ from core.generic import (
     ObjectListView,
     PageView,
     SectionMixin,
+    register_model_view,
 )
 from core.permissions import can
 from portfolio import selectors, services
@@ -24,24 +25,18 @@ from portfolio.tables import ServiceTable
 # --- Services --------------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class ServiceListView(ObjectListView):
-    model = Service
     filterset_class = ServiceFilterSet
     table_class = ServiceTable
-    add_url_name = "portfolio:service_add"
-    export_name = "services"
 
     def get_queryset(self):
         return selectors.with_completeness(super().get_queryset().select_related("owner"))
 
 
+@register_model_view("detail")
 class ServiceDetailView(ObjectDetailView):
-    model = Service
-    lookup_field = lookup_url_kwarg = "slug"
-    template_name = "portfolio/service_detail.html"
-
-    def get_queryset(self):
-        return selectors.with_completeness(Service.objects.select_related("owner"))
+    queryset = selectors.with_completeness(Service.objects.select_related("owner"))
 
     def get_extra_context(self, service):
         context = service_page_context(service, can(self.request.user, "change", service))
@@ -90,10 +85,10 @@ def quadrants_of(service, *, can_change: bool, form=None, form_quadrant: str = "
     return quadrants
 
 
+@register_model_view("add", "edit")
 class ServiceEditView(ObjectEditView):
     model = Service
     form_class = ServiceForm
-    lookup_field = lookup_url_kwarg = "slug"
 
     def save(self, form):
         service = form.save(commit=False)
@@ -102,13 +97,10 @@ class ServiceEditView(ObjectEditView):
         )
 
 
+@register_model_view("delete")
 class ServiceDeleteView(ObjectDeleteView):
     model = Service
-    lookup_field = lookup_url_kwarg = "slug"
-    list_url_name = "portfolio:service_list"
-
-    def delete(self, obj):
-        return services.remove_service(obj)
+    remove_function = services.remove_service
 
 
 class MyServicesView(PageView):
@@ -155,9 +147,9 @@ class ServiceOptionsView(SlugOptionsView):
 class QuadrantSection(SectionMixin):
     """One quadrant of the service page: the quadrant of the row a request is about."""
 
-    parent_model = Service
-    template_name = "portfolio/service_detail.html"
     section = "quadrant"
+    model = SpecificationItem
+    parent_field = "service"
 
     def section_context(self, service, *, form=None, row=None) -> dict:
         key = selectors.quadrant_key(row.aspect, row.dimension)
@@ -169,12 +161,12 @@ class QuadrantSection(SectionMixin):
         return super().section_response(parent, form=form, row=row, status=status, anchor=anchor)
 
 
+@register_model_view("add", "edit")
 class ItemEditView(QuadrantSection, ChildEditView):
     """Add an item to a quadrant (its aspect and dimension in the URL), or edit one."""
 
-    model = SpecificationItem
     form_class = SpecificationItemForm
-    parent_field = "service"
+    save_function = services.save_specification_item
 
     def new_row(self, service):
         aspect, dimension = self.kwargs["aspect"], self.kwargs["dimension"]
@@ -182,34 +174,25 @@ class ItemEditView(QuadrantSection, ChildEditView):
             raise Http404("No such quadrant")
         return SpecificationItem(service=service, aspect=aspect, dimension=dimension)
 
-    def save(self, form):
-        return services.save_specification_item(item=form.save(commit=False))
-
 
 class ItemMoveView(QuadrantSection, ChildActionView):
-    model = SpecificationItem
-    parent_field = "service"
-
     def perform(self, item) -> None:
         offset = -1 if self.kwargs["direction"] == "up" else 1
         services.move_specification_item(item=item, offset=offset)
 
 
+@register_model_view("remove")
 class ItemRemoveView(QuadrantSection, ChildDeleteView):
-    model = SpecificationItem
-    parent_field = "service"
-
-    def perform(self, item) -> None:
-        services.remove_specification_item(item=item)
+    remove_function = services.remove_specification_item
 
 
 # --- Dependencies ----------------------------------------------------------------------------
 
 
 class DependencySection(SectionMixin):
-    parent_model = Service
-    template_name = "portfolio/service_detail.html"
     section = "dependencies"
+    model = ServiceDependency
+    parent_field = "consumer"
 
     def section_context(self, service, *, form=None, row=None) -> dict:
         service = selectors.with_completeness(Service.objects.select_related("owner")).get(
@@ -221,21 +204,15 @@ class DependencySection(SectionMixin):
         return context
 
 
+@register_model_view("add")
 class DependencyAddView(DependencySection, ChildEditView):
     """Record a service this one depends on (its form is always open on the service page)."""
 
     http_method_names = ["post"]
-    model = ServiceDependency
     form_class = DependencyForm
-    parent_field = "consumer"
-
-    def save(self, form):
-        return services.save_dependency(dependency=form.save(commit=False))
+    save_function = services.save_dependency
 
 
+@register_model_view("remove")
 class DependencyRemoveView(DependencySection, ChildDeleteView):
-    model = ServiceDependency
-    parent_field = "consumer"
-
-    def perform(self, dependency) -> None:
-        services.remove_dependency(dependency=dependency)
+    remove_function = services.remove_dependency

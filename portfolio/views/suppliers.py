@@ -14,6 +14,7 @@ from core.generic import (
     ObjectEditView,
     ObjectListView,
     SectionMixin,
+    register_model_view,
 )
 from core.permissions import can
 from portfolio import selectors, services
@@ -25,26 +26,19 @@ from portfolio.tables import ContractTable, SupplierTable
 # --- Suppliers ---------------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class SupplierListView(ObjectListView):
-    model = Supplier
     filterset_class = SupplierFilterSet
     table_class = SupplierTable
-    template_name = "portfolio/supplier_list.html"
     title = "Suppliers and contracts"
-    add_url_name = "portfolio:supplier_add"
-    export_name = "suppliers"
 
     def get_queryset(self):
         return selectors.suppliers_with_value(super().get_queryset().select_related("owner"))
 
 
+@register_model_view("detail")
 class SupplierDetailView(ObjectDetailView):
-    model = Supplier
-    lookup_field = lookup_url_kwarg = "slug"
-    template_name = "portfolio/supplier_detail.html"
-
-    def get_queryset(self):
-        return Supplier.objects.select_related("owner")
+    queryset = Supplier.objects.select_related("owner")
 
     def get_extra_context(self, supplier):
         contracts = list(
@@ -75,34 +69,26 @@ def notice_flags() -> dict:
     }
 
 
+@register_model_view("add", "edit")
 class SupplierEditView(ObjectEditView):
     model = Supplier
     form_class = SupplierForm
-    lookup_field = lookup_url_kwarg = "slug"
-
-    def save(self, form):
-        return services.save_supplier(supplier=form.save(commit=False))
+    save_function = services.save_supplier
 
 
+@register_model_view("delete")
 class SupplierDeleteView(ObjectDeleteView):
     model = Supplier
-    lookup_field = lookup_url_kwarg = "slug"
-    list_url_name = "portfolio:supplier_list"
-
-    def delete(self, obj):
-        return services.remove_supplier(supplier=obj)
+    remove_function = services.remove_supplier
 
 
 # --- Contracts ---------------------------------------------------------------------------------
 
 
+@register_model_view("list")
 class ContractListView(ObjectListView):
-    model = Contract
     filterset_class = ContractFilterSet
     table_class = ContractTable
-    template_name = "portfolio/contract_list.html"
-    add_url_name = "portfolio:contract_add"
-    export_name = "contracts"
 
     def get_queryset(self):
         return selectors.with_notice_deadline(
@@ -113,20 +99,19 @@ class ContractListView(ObjectListView):
         return {"notice_horizon_days": selectors.NOTICE_HORIZON_DAYS}
 
 
+@register_model_view("detail")
 class ContractDetailView(ObjectDetailView):
-    model = Contract
-    template_name = "portfolio/contract_detail.html"
-
-    def get_queryset(self):
-        return Contract.objects.select_related("supplier", "supplier__owner", "owner")
+    queryset = Contract.objects.select_related("supplier", "supplier__owner", "owner")
 
     def get_extra_context(self, contract):
         return {**coverages_context(self.request, contract), **notice_flags()}
 
 
+@register_model_view("add", "edit")
 class ContractEditView(ObjectEditView):
     model = Contract
     form_class = ContractForm
+    save_function = services.save_contract
 
     def get_form(self, obj, data=None):
         initial = {}
@@ -134,16 +119,11 @@ class ContractEditView(ObjectEditView):
             initial["supplier"] = self.request.GET["supplier"]
         return self.form_class(data, instance=obj, user=self.request.user, initial=initial)
 
-    def save(self, form):
-        return services.save_contract(contract=form.save(commit=False))
 
-
+@register_model_view("delete")
 class ContractDeleteView(ObjectDeleteView):
     model = Contract
-    list_url_name = "portfolio:contract_list"
-
-    def delete(self, obj):
-        return services.remove_contract(contract=obj)
+    remove_function = services.remove_contract
 
 
 # --- Coverages: what a contract underpins, in place on the contract page ---------------------
@@ -172,32 +152,25 @@ def coverages_context(request, contract, *, form=None) -> dict:
 
 
 class CoverageSection(SectionMixin):
-    parent_model = Contract
     parent_lookup, parent_kwarg = "pk", "contract_pk"
-    template_name = "portfolio/contract_detail.html"
     section = "coverages"
+    model = ContractCoverage
+    parent_field = "contract"
 
-    def get_parent_queryset(self):
-        return Contract.objects.select_related("supplier")
+    parent_queryset = Contract.objects.select_related("supplier")
 
     def section_context(self, contract, *, form=None, row=None) -> dict:
         return coverages_context(self.request, contract, form=form)
 
 
+@register_model_view("add", "edit")
 class CoverageEditView(CoverageSection, ChildEditView):
     """Add a service or application the contract covers, or change a coverage's weight."""
 
-    model = ContractCoverage
     form_class = CoverageForm
-    parent_field = "contract"
-
-    def save(self, form):
-        return services.save_coverage(coverage=form.save(commit=False))
+    save_function = services.save_coverage
 
 
+@register_model_view("remove")
 class CoverageRemoveView(CoverageSection, ChildDeleteView):
-    model = ContractCoverage
-    parent_field = "contract"
-
-    def perform(self, coverage) -> None:
-        services.remove_coverage(coverage=coverage)
+    remove_function = services.remove_coverage
