@@ -75,10 +75,7 @@ def cost_item_rule(change: Change, facts: None) -> None:
 
 
 def save_cost_item(*, item: CostItem) -> CostItem:
-    rules.enforce(item)
-    item.full_clean()
-    item.save()
-    return item
+    return rules.save_checked(item)
 
 
 def remove_cost_item(*, item: CostItem) -> str:
@@ -90,10 +87,7 @@ generate_slugs(CostPool, "name")
 
 
 def save_pool(*, pool: CostPool) -> CostPool:
-    rules.enforce(pool)
-    pool.full_clean()
-    pool.save()
-    return pool
+    return rules.save_checked(pool)
 
 
 def remove_pool(*, pool: CostPool) -> str:
@@ -102,22 +96,18 @@ def remove_pool(*, pool: CostPool) -> str:
     return delete_or_retire(pool, parts=(PoolAllocation,))
 
 
-def allocation_facts(changes: list[Change]) -> dict[tuple, int]:
-    return stored_pairs(PoolAllocation, changes, "pool_id", "service_id")
-
-
-@rules.rule(PoolAllocation, facts=allocation_facts)
-def allocation_rule(change: Change, stored: dict[tuple, int]) -> None:
-    """A pool is allocated to a service once."""
-    if pair_taken(change, stored, "pool_id", "service_id"):
-        change.error("service", "This pool is already allocated to this service.")
+# A pool is allocated to a service once.
+rules.unique_pair(
+    PoolAllocation,
+    "pool_id",
+    "service_id",
+    field_name="service",
+    message="This pool is already allocated to this service.",
+)
 
 
 def save_allocation(*, allocation: PoolAllocation) -> PoolAllocation:
-    rules.enforce(allocation)
-    allocation.full_clean(validate_unique=False)
-    allocation.save()
-    return allocation
+    return rules.save_checked(allocation, validate_unique=False)
 
 
 def rate_facts(changes: list[Change]) -> tuple[dict, dict]:
@@ -146,10 +136,7 @@ def remove_rate(*, rate: ExchangeRate) -> None:
 
 
 def save_rate(*, rate: ExchangeRate) -> ExchangeRate:
-    rules.enforce(rate)
-    rate.full_clean(validate_unique=False)
-    rate.save()
-    return rate
+    return rules.save_checked(rate, validate_unique=False)
 
 
 def create_period(*, label: str) -> Period:
