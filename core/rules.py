@@ -167,14 +167,18 @@ def first_with(changes: Sequence[Change], key: Callable[[Change], Any]) -> dict[
     return first
 
 
-def stored_pairs(model, changes: Sequence[Change], first: str, second: str) -> dict[tuple, int]:
+def stored_pairs(
+    model, changes: Sequence[Change], first: str, second: str, *, either_way: bool = False
+) -> dict[tuple, int]:
     """Facts helper: the stored ``model`` records joining the changes' pairs (by the attnames
-    ``first`` and ``second``), pair -> id, in one query."""
+    ``first`` and ``second``; ``either_way``: in either order), pair -> id, in one query."""
     condition = models.Q(pk__in=[])
     for change in changes:
-        pair = {first: change.row[first], second: change.row[second]}
-        if all(value is not None for value in pair.values()):
-            condition |= models.Q(**pair)
+        a, b = change.row[first], change.row[second]
+        if a is not None and b is not None:
+            condition |= models.Q(**{first: a, second: b})
+            if either_way:
+                condition |= models.Q(**{first: b, second: a})
     return {
         (a, b): pk
         for pk, a, b in model._base_manager.filter(condition)

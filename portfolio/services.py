@@ -8,7 +8,7 @@ transaction (the generic views, the API and the tasks open it).
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from core import changelog, permissions, roles, rules
@@ -368,16 +368,7 @@ def remove_supplier(*, supplier: Supplier) -> str:
 def contract_facts(changes: list[Change]) -> tuple[dict, dict]:
     """The first contract of the batch with each (supplier, reference), and the stored ones."""
     first = first_with(changes, lambda c: (c.row["supplier_id"], c.row["reference"]))
-    condition = Q(pk__in=[])
-    for supplier_id, reference in first:
-        condition |= Q(supplier_id=supplier_id, reference=reference)
-    stored = {
-        (supplier_id, reference): pk
-        for pk, supplier_id, reference in Contract._base_manager.filter(condition)
-        .values_list("pk", "supplier_id", "reference")
-        .order_by()
-    }
-    return first, stored
+    return first, stored_pairs(Contract, changes, "supplier_id", "reference")
 
 
 @rules.rule(Contract, facts=contract_facts)

@@ -16,7 +16,7 @@ from django.db.models import F, Max, Q
 
 from core import permissions, roles, rules
 from core.permissions import perm_name
-from core.rules import Change, first_with, values_by_id
+from core.rules import Change, first_with, stored_pairs, values_by_id
 from core.services import delete_or_retire
 from core.slugs import generate_slugs
 from portfolio.choices import ServiceLifecycle
@@ -485,16 +485,9 @@ def connection_facts(changes: list[Change]) -> tuple[dict, dict]:
     first = first_with(
         changes, lambda c: frozenset((c.row["process_id"], c.row["connected_to_id"]))
     )
-    condition = Q(pk__in=[])
-    for change in changes:
-        a, b = change.row["process_id"], change.row["connected_to_id"]
-        condition |= Q(process_id=a, connected_to_id=b) | Q(process_id=b, connected_to_id=a)
-    stored = {
-        (a, b): pk
-        for pk, a, b in ProcessConnection._base_manager.filter(condition)
-        .values_list("pk", "process_id", "connected_to_id")
-        .order_by()
-    }
+    stored = stored_pairs(
+        ProcessConnection, changes, "process_id", "connected_to_id", either_way=True
+    )
     return first, stored
 
 
