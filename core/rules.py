@@ -194,10 +194,12 @@ def pair_taken(change: Change, stored: dict[tuple, int], first: str, second: str
 
 
 def unique_pair(
-    model: type[models.Model], first: str, second: str, *, field_name: str, message: str
+    model: type[models.Model], first: str, second: str, message: str, *, field_name: str = ""
 ) -> None:
     """Register the rule that no two ``model`` records hold the same pair (the attnames
-    ``first`` and ``second``): a second one is refused under ``field_name`` with ``message``."""
+    ``first`` and ``second``): another one is refused with ``message``, under ``field_name``
+    (by default the field of ``second``, the choice to change)."""
+    field_name = field_name or second.removesuffix("_id")
 
     def facts(changes: Sequence[Change]) -> dict[tuple, int]:
         return stored_pairs(model, changes, first, second)

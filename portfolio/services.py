@@ -14,7 +14,7 @@ from django.utils import timezone
 from core import changelog, permissions, roles, rules
 from core.choices import ChangeAction
 from core.rules import Change, first_with, stored_pairs, values_by_id
-from core.services import delete_or_retire
+from core.services import delete_or_retire, move_within, renumber
 from core.slugs import generate_slugs
 from portfolio.choices import ApplicationLifecycle, Dimension, ServiceLifecycle
 from portfolio.models import (
@@ -175,32 +175,20 @@ def save_specification_item(*, item: SpecificationItem) -> SpecificationItem:
 
 def move_specification_item(*, item: SpecificationItem, offset: int) -> None:
     """Move an item up (-1) or down (+1) within its quadrant; the ends stay put."""
-    siblings = list(
-        SpecificationItem.objects.filter(
-            service_id=item.service_id, aspect=item.aspect, dimension=item.dimension
-        ).order_by("position", "id")
-    )
-    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == item.pk)
-    target = index + offset
-    if not 0 <= target < len(siblings):
-        return
-    siblings.insert(target, siblings.pop(index))
-    for position, sibling in enumerate(siblings):
-        if sibling.position != position:
-            sibling.position = position
-            sibling.save(update_fields=["position", "updated_at"])
+    siblings = SpecificationItem.objects.filter(
+        service_id=item.service_id, aspect=item.aspect, dimension=item.dimension
+    ).order_by("position", "id")
+    move_within(siblings, item, offset)
 
 
 def remove_specification_item(*, item: SpecificationItem) -> None:
     service_id, aspect, dimension = item.service_id, item.aspect, item.dimension
     item.delete()
-    remaining = SpecificationItem.objects.filter(
-        service_id=service_id, aspect=aspect, dimension=dimension
-    ).order_by("position", "id")
-    for position, sibling in enumerate(remaining):
-        if sibling.position != position:
-            sibling.position = position
-            sibling.save(update_fields=["position", "updated_at"])
+    renumber(
+        SpecificationItem.objects.filter(
+            service_id=service_id, aspect=aspect, dimension=dimension
+        ).order_by("position", "id")
+    )
 
 
 # --- Dependencies ----------------------------------------------------------------------------
@@ -208,11 +196,7 @@ def remove_specification_item(*, item: SpecificationItem) -> None:
 
 # A dependency is recorded once.
 rules.unique_pair(
-    ServiceDependency,
-    "consumer_id",
-    "provider_id",
-    field_name="provider",
-    message="This dependency is already recorded.",
+    ServiceDependency, "consumer_id", "provider_id", "This dependency is already recorded."
 )
 
 
@@ -470,8 +454,7 @@ rules.unique_pair(
     ApplicationSupport,
     "application_id",
     "service_id",
-    field_name="service",
-    message="This application already supports this service.",
+    "This application already supports this service.",
 )
 
 

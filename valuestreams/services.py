@@ -17,7 +17,7 @@ from django.db.models import F, Max, Q
 from core import permissions, roles, rules
 from core.permissions import perm_name
 from core.rules import Change, first_with, stored_pairs, values_by_id
-from core.services import delete_or_retire
+from core.services import delete_or_retire, move_within, renumber
 from core.slugs import generate_slugs
 from portfolio.choices import ServiceLifecycle
 from valuestreams.choices import ImprovementStatus, ProcessLayer, StreamState, TimeUnit
@@ -144,11 +144,7 @@ def remove_value_stream(*, value_stream: ValueStream) -> str:
 
 
 def _renumber(value_stream_id: int) -> None:
-    stages = Stage.objects.filter(value_stream_id=value_stream_id).order_by("position", "id")
-    for position, stage in enumerate(stages):
-        if stage.position != position:
-            stage.position = position
-            stage.save(update_fields=["position", "updated_at"])
+    renumber(Stage.objects.filter(value_stream_id=value_stream_id).order_by("position", "id"))
 
 
 def last_stage_positions(changes: list[Change]) -> dict[int, int]:
@@ -297,18 +293,8 @@ def remove_stage_link(*, link: StageService | StageApplication) -> None:
 
 def move_stage(*, stage: Stage, offset: int) -> None:
     """Move a stage earlier (negative offset) or later in its stream; the ends stay put."""
-    stages = list(
-        Stage.objects.filter(value_stream_id=stage.value_stream_id).order_by("position", "id")
-    )
-    index = next(i for i, other in enumerate(stages) if other.pk == stage.pk)
-    target = min(max(index + offset, 0), len(stages) - 1)
-    if target == index:
-        return
-    stages.insert(target, stages.pop(index))
-    for position, other in enumerate(stages):
-        if other.position != position:
-            other.position = position
-            other.save(update_fields=["position", "updated_at"])
+    stages = Stage.objects.filter(value_stream_id=stage.value_stream_id)
+    move_within(stages.order_by("position", "id"), stage, offset)
 
 
 def remove_stage(*, stage: Stage) -> None:

@@ -98,11 +98,7 @@ def remove_pool(*, pool: CostPool) -> str:
 
 # A pool is allocated to a service once.
 rules.unique_pair(
-    PoolAllocation,
-    "pool_id",
-    "service_id",
-    field_name="service",
-    message="This pool is already allocated to this service.",
+    PoolAllocation, "pool_id", "service_id", "This pool is already allocated to this service."
 )
 
 
