@@ -82,21 +82,41 @@ def save_value_stream(*, value_stream: ValueStream, user=None) -> ValueStream:
     return value_stream
 
 
+# What a future state takes over from its current state.
+FUTURE_STATE_COPIES = ("description", "customer", "segment", "experience", "trigger", "result")
+# A stage's own fields, in order, its stream aside: what a copy of it takes over, and what the
+# API shows after the stream.
+STAGE_FIELDS = (
+    "position",
+    "name",
+    "responsible_party",
+    "process_time_minutes",
+    "process_time_unit",
+    "lead_time_minutes",
+    "lead_time_unit",
+    "complete_accurate",
+    "value_class",
+    "moment_of_truth",
+)
+
+
+def _copy_of(record, names: Iterable[str], **values):
+    """A new record of ``record``'s model, not yet saved, with its fields ``names`` and
+    ``values``."""
+    return type(record)(**{name: getattr(record, name) for name in names}, **values)
+
+
 def future_state_of(*, current: ValueStream, name: str = "", owner=None) -> ValueStream:
     """A future-state variant of ``current``, not yet saved: its name (by default the current
     state's, marked as the future state), owner (by default the current state's), customer,
     experience, trigger and result."""
     if current.state != StreamState.CURRENT:
         raise ValidationError("A future state improves a current state, not another plan.")
-    return ValueStream(
+    return _copy_of(
+        current,
+        FUTURE_STATE_COPIES,
         name=name or f"{current.name} (future state)",
-        description=current.description,
         owner=owner or current.owner,
-        customer=current.customer,
-        segment=current.segment,
-        experience=current.experience,
-        trigger=current.trigger,
-        result=current.result,
         state=StreamState.FUTURE,
         current_state=current,
     )
@@ -110,19 +130,7 @@ def create_future_state(*, current: ValueStream, name: str = "", owner=None) -> 
         "position", "id"
     )
     for stage in stages:
-        copy = Stage(
-            value_stream=future,
-            position=stage.position,
-            name=stage.name,
-            responsible_party=stage.responsible_party,
-            process_time_minutes=stage.process_time_minutes,
-            process_time_unit=stage.process_time_unit,
-            lead_time_minutes=stage.lead_time_minutes,
-            lead_time_unit=stage.lead_time_unit,
-            complete_accurate=stage.complete_accurate,
-            value_class=stage.value_class,
-            moment_of_truth=stage.moment_of_truth,
-        )
+        copy = _copy_of(stage, STAGE_FIELDS, value_stream=future)
         copy.save()
         service_ids = [link.service_id for link in stage.service_links.all()]
         _set_links(copy, StageService, service_ids, copied=True)
