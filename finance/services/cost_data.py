@@ -9,7 +9,6 @@ from django.db import connection
 from django.utils import timezone
 
 from core import changelog, rules
-from core.choices import ChangeAction
 from core.rules import Change, first_with, pair_taken, stored_pairs
 from core.services import delete_or_retire
 from core.slugs import generate_slugs
@@ -43,17 +42,7 @@ def open_periods(months: list[tuple[int, int]]) -> None:
         )
         created = [pk for (pk,) in cursor.fetchall()]
     if created:
-        changelog.record_many(
-            [
-                changelog.build(
-                    period,
-                    action=ChangeAction.CREATE,
-                    before=None,
-                    after=period.changelog_snapshot(),
-                )
-                for period in Period.objects.filter(pk__in=created)
-            ]
-        )
+        changelog.record_created(Period.objects.filter(pk__in=created))
 
 
 def period_for(label: str, *, create: bool = False) -> Period:
