@@ -1,9 +1,11 @@
 """Writing change records. Signals call ``record`` for single saves; bulk writers (data
-generators, bulk rules) call ``record_many`` with records made by ``build``, and the sync
-engine, which has rows rather than instances, calls ``write_rows`` with rows made by ``row``.
-Both bulk paths write with one ``COPY``."""
+generators, bulk rules) call ``record_many`` with records made by ``build`` (or
+``record_created`` for the records they inserted), and the sync engine, which has rows rather
+than instances, calls ``write_rows`` with rows made by ``row``. Both bulk paths write with one
+``COPY``."""
 
 import json
+from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -74,6 +76,22 @@ def record_many(changes: list[ObjectChange]) -> None:
                 _json(change.after),
             )
             for change in changes
+        ]
+    )
+
+
+def record_created(instances: Iterable) -> None:
+    """Record the creation of ``instances`` that were written in bulk (no post_save ran for
+    them), in one COPY."""
+    record_many(
+        [
+            build(
+                instance,
+                action=ChangeAction.CREATE,
+                before=None,
+                after=instance.changelog_snapshot(),
+            )
+            for instance in instances
         ]
     )
 

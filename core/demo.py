@@ -1,4 +1,10 @@
-"""Demo people of the fictional organisation, one per role, all with the demo password."""
+"""Demo people of the fictional organisation, one per role, all with the demo password, and
+what the apps' demos share: the source of their records, the people they refer to, and a
+loader that creates each record only when it is missing."""
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -6,6 +12,8 @@ from django.contrib.auth.models import Group
 from core import roles
 
 DEMO_PASSWORD = "portico-demo"
+# The source of every demo record; each has a stable external id under it.
+SOURCE = "demo"
 
 # username, first name, last name, role
 DEMO_USERS = (
@@ -44,3 +52,51 @@ def load(*, stdout) -> None:
         f"every other demo person ({', '.join(u[0] for u in DEMO_USERS[1:])}) "
         "has the same password."
     )
+
+
+def demo_people(usernames: Iterable[str]) -> dict[str, Any]:
+    """The demo people an app's demo refers to, by username; they must be loaded already."""
+    names = set(usernames)
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
+    missing = sorted(names - set(users))
+    if missing:
+        raise RuntimeError(f"Demo people missing: {', '.join(missing)}. Load core.demo first.")
+    return users
+
+
+class RecordLoader:
+    """Creates each demo record unless one with its (source, external id) exists already.
+
+    The existing demo records of a model are read once, so a second load costs one query per
+    model and writes nothing.
+    """
+
+    def __init__(self) -> None:
+        self.created: Counter = Counter()
+        self.kept = 0
+        self._existing: dict[type, dict[str, Any]] = {}
+
+    def ensure(self, model, external_id: str, create: Callable[..., Any], *args):
+        """The demo record keyed ``external_id``, made by ``create(external_id, *args)`` if
+        there is none yet."""
+        existing = self._existing.get(model)
+        if existing is None:
+            existing = self._existing[model] = {
+                obj.external_id: obj for obj in model.objects.filter(source=SOURCE)
+            }
+        obj = existing.get(external_id)
+        if obj is not None:
+            self.kept += 1
+            return obj
+        obj = existing[external_id] = create(external_id, *args)
+        self.created[model._meta.verbose_name_plural] += 1
+        return obj
+
+    def summary(self, title: str) -> str:
+        """What a load made, by kind of record, and how many were there already."""
+        total = sum(self.created.values())
+        detail = ", ".join(f"{count} {name}" for name, count in self.created.items())
+        return (
+            f"{title}: {total} created{f' ({detail})' if detail else ''}, "
+            f"{self.kept} already there."
+        )

@@ -1,4 +1,6 @@
 import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 
@@ -24,3 +26,57 @@ class SearchFilterSet(django_filters.FilterSet):
         if "q" in self.form.fields:
             self.form.fields["q"].widget.input_type = "search"
             self.form.fields["q"].widget.attrs.setdefault("placeholder", "Search…")
+
+
+class AlwaysBoundFilterSet(SearchFilterSet):
+    """Bound even without query parameters, so a list's first page shows every row:
+    ObjectListView shows no rows for an unbound (hence invalid) filterset."""
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__({} if data is None else data, *args, **kwargs)
+
+
+def id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
+    """The records whose foreign key ``field_name`` holds the given id."""
+    return django_filters.NumberFilter(field_name=f"{field_name}_id", label=label)
+
+
+class EitherWay(forms.NullBooleanSelect):
+    """A yes/no filter whose empty choice reads "Any" (not "Unknown"), with labels of its own."""
+
+    def __init__(self, *, yes: str = "Yes", no: str = "No", attrs=None):
+        super().__init__(attrs)
+        self.choices = [("unknown", "Any"), ("true", yes), ("false", no)]
+
+
+def yes_no_filter(**kwargs) -> django_filters.BooleanFilter:
+    return django_filters.BooleanFilter(widget=EitherWay(), **kwargs)
+
+
+class RetiredFilter(django_filters.BooleanFilter):
+    """``retired=true``: only retired records; ``false``: only those in use."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Status")
+        kwargs.setdefault("widget", EitherWay(yes="Retired", no="In use"))
+        super().__init__(field_name="retired_at", lookup_expr="isnull", exclude=True, **kwargs)
+
+
+def users_who(related_name: str):
+    """The people who own at least one record through ``related_name``: the owner choices."""
+    return (
+        get_user_model()
+        .objects.filter(**{f"{related_name}__isnull": False})
+        .distinct()
+        .order_by("username")
+    )
+
+
+class OwnerFilter(django_filters.ModelChoiceFilter):
+    """A person by username, chosen among those who own at least one record through
+    ``related_name`` (the reverse name of the owner's foreign key)."""
+
+    def __init__(self, related_name: str, **kwargs):
+        super().__init__(
+            queryset=lambda request: users_who(related_name), to_field_name="username", **kwargs
+        )

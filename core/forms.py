@@ -2,20 +2,49 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 
 VERSION = "version"
 
 
+def active_users() -> QuerySet:
+    """The people a record can be given to: active accounts, by username."""
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
 class PorticoModelForm(forms.ModelForm):
     """A model form that knows who is editing (for choices that depend on the user), and
     which version of the record they started from: a save over someone else's newer one is a
-    conflict, shown with both values, never a silent overwrite."""
+    conflict, shown with both values, never a silent overwrite.
+
+    Declared on a form:
+
+    person_fields: the fields that choose people (an owner, delegates): they offer the active
+                   users
+    slug_fields:   the foreign keys chosen by slug: an existing record's start from its
+                   choice's slug
+    fixed_fields:  the fields an existing record keeps (another service makes another
+                   subscription): shown, not editable
+    """
+
+    person_fields: tuple[str, ...] = ()
+    slug_fields: tuple[str, ...] = ()
+    fixed_fields: tuple[str, ...] = ()
 
     def __init__(self, *args, user=None, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+        for name in self.person_fields:
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = active_users()
+        if self.instance.pk is not None:
+            for name in self.slug_fields:
+                chosen = getattr(self.instance, name)
+                self.initial[name] = chosen.slug if chosen is not None else None
+            for name in self.fixed_fields:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = ""
         for field in self.fields.values():
             if isinstance(field.widget, forms.Textarea):
                 field.widget.attrs["rows"] = 3  # Django sets 10: too tall for inline forms

@@ -7,9 +7,9 @@ message. What it needs from the database it gets from its facts loader, which re
 whole batch of changes at once, in a constant number of queries.
 
 Every write path applies the same rules. A services.py function that saves one record calls
-``enforce(instance, user=...)``; the sync engine (core.api.sync) calls ``apply(model,
-changes)`` on a batch. Both then run the model's own ``clean()``. An app declares its rules in
-its services module::
+``enforce(instance, user=...)`` (``save_checked`` does that, the clean and the save); the
+sync engine (core.api.sync) calls ``apply(model, changes)`` on a batch. Both then run the
+model's own ``clean()``. An app declares its rules in its services module::
 
     @rules.rule(Subscription, facts=subscription_facts)
     def subscription_rule(change: Change, facts: SubscriptionFacts) -> None:
@@ -21,11 +21,13 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+M = TypeVar("M", bound=models.Model)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,16 @@ def enforce(instance: models.Model, *, user: Any = None) -> Change:
     return change
 
 
+def save_checked(instance: M, *, user: Any = None, validate_unique: bool = True) -> M:
+    """Save one record as a services.py function does: its model's rules (``enforce``), then
+    the model's own ``full_clean`` (``validate_unique=False`` where a rule already reports a
+    taken pair in its own words), then the save."""
+    enforce(instance, user=user)
+    instance.full_clean(validate_unique=validate_unique)
+    instance.save()
+    return instance
+
+
 def first_with(changes: Sequence[Change], key: Callable[[Change], Any]) -> dict[Any, Change]:
     """Facts helper: per key (None keys left out), the first change of the batch that has it;
     a later change with the same key names it ("Item 0 has the same reference.")."""
@@ -155,14 +167,18 @@ def first_with(changes: Sequence[Change], key: Callable[[Change], Any]) -> dict[
     return first
 
 
-def stored_pairs(model, changes: Sequence[Change], first: str, second: str) -> dict[tuple, int]:
+def stored_pairs(
+    model, changes: Sequence[Change], first: str, second: str, *, either_way: bool = False
+) -> dict[tuple, int]:
     """Facts helper: the stored ``model`` records joining the changes' pairs (by the attnames
-    ``first`` and ``second``), pair -> id, in one query."""
+    ``first`` and ``second``; ``either_way``: in either order), pair -> id, in one query."""
     condition = models.Q(pk__in=[])
     for change in changes:
-        pair = {first: change.row[first], second: change.row[second]}
-        if all(value is not None for value in pair.values()):
-            condition |= models.Q(**pair)
+        a, b = change.row[first], change.row[second]
+        if a is not None and b is not None:
+            condition |= models.Q(**{first: a, second: b})
+            if either_way:
+                condition |= models.Q(**{first: b, second: a})
     return {
         (a, b): pk
         for pk, a, b in model._base_manager.filter(condition)
@@ -175,6 +191,24 @@ def pair_taken(change: Change, stored: dict[tuple, int], first: str, second: str
     """Whether another record than the change's own holds its pair (see ``stored_pairs``)."""
     pk = stored.get((change.row[first], change.row[second]))
     return pk is not None and pk != change.row.get("id")
+
+
+def unique_pair(
+    model: type[models.Model], first: str, second: str, message: str, *, field_name: str = ""
+) -> None:
+    """Register the rule that no two ``model`` records hold the same pair (the attnames
+    ``first`` and ``second``): another one is refused with ``message``, under ``field_name``
+    (by default the field of ``second``, the choice to change)."""
+    field_name = field_name or second.removesuffix("_id")
+
+    def facts(changes: Sequence[Change]) -> dict[tuple, int]:
+        return stored_pairs(model, changes, first, second)
+
+    def check(change: Change, stored: dict[tuple, int]) -> None:
+        if pair_taken(change, stored, first, second):
+            change.error(field_name, message)
+
+    add(model, Rule(check=check, facts=facts))
 
 
 def values_by_id(model: type[models.Model], ids, *fields: str) -> dict[int, dict[str, Any]]:

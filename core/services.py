@@ -1,5 +1,7 @@
 """Cross-cutting write rules shared by every app."""
 
+from collections.abc import Iterable
+
 from django.utils import timezone
 
 
@@ -33,3 +35,23 @@ def delete_or_retire(obj, *, parts: tuple = (), retire=None) -> str:
         return "retired"
     obj.delete()
     return "deleted"
+
+
+def renumber(rows: Iterable) -> None:
+    """Number ``rows`` 0, 1, 2 … in their order (``position``), saving those that move."""
+    for position, row in enumerate(rows):
+        if row.position != position:
+            row.position = position
+            row.save(update_fields=["position", "updated_at"])
+
+
+def move_within(rows: Iterable, row, offset: int) -> None:
+    """Move ``row`` ``offset`` places earlier (negative) or later among ``rows`` (in their
+    order) and renumber them; the ends stay put."""
+    rows = list(rows)
+    index = next(i for i, other in enumerate(rows) if other.pk == row.pk)
+    target = min(max(index + offset, 0), len(rows) - 1)
+    if target == index:
+        return
+    rows.insert(target, rows.pop(index))
+    renumber(rows)

@@ -20,3 +20,13 @@ class MoneyColumn(tables.Column):
 
     def value(self, value):
         return to_cents(value)
+
+
+class PersonColumn(tables.Column):
+    """A user field (``field_name``) shown by username, "—" for nobody; headed by the field's
+    name unless told otherwise."""
+
+    def __init__(self, field_name: str, **kwargs):
+        kwargs.setdefault("verbose_name", field_name.replace("_", " ").capitalize())
+        kwargs.setdefault("default", "—")
+        super().__init__(accessor=f"{field_name}__username", **kwargs)

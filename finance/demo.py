@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from core.demo import SOURCE
 from finance import services
 from finance.choices import (
     CostCategory,
@@ -39,7 +40,6 @@ from finance.models import (
 )
 from portfolio.models import Application, Contract, Service
 
-SOURCE = "demo"
 MONTHS = 12
 OPEN_MONTHS = 3
 RESTATED_MONTHS_AGO = 4  # the closed month a late invoice restates

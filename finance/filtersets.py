@@ -1,8 +1,7 @@
 import django_filters
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from core.filtersets import SearchFilterSet
+from core.filtersets import OwnerFilter, SearchFilterSet
 from finance.choices import (
     CostCategory,
     Expenditure,
@@ -135,11 +134,7 @@ class FundServicesFilterSet(SearchFilterSet):
     search_fields = ("service__name", "service__slug")
 
     kind = django_filters.ChoiceFilter(field_name="service__kind", choices=ServiceKind.choices)
-    owner = django_filters.ModelChoiceFilter(
-        field_name="service__owner",
-        queryset=get_user_model().objects.filter(owned_services__isnull=False).distinct(),
-        to_field_name="username",
-    )
+    owner = OwnerFilter("owned_services", field_name="service__owner")
     customer = django_filters.ModelChoiceFilter(
         queryset=Customer.objects.all(),
         to_field_name="slug",

@@ -1,7 +1,6 @@
 import re
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -84,6 +83,8 @@ class CostItemForm(PeriodLabelFormMixin, PorticoModelForm):
     service = slug_choice(Service.objects.all(), "service")
     application = slug_choice(Application.objects.all(), "application")
 
+    slug_fields = ("service", "application")
+
     class Meta:
         model = CostItem
         fields = [
@@ -109,11 +110,6 @@ class CostItemForm(PeriodLabelFormMixin, PorticoModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            if self.instance.service_id:
-                self.initial["service"] = self.instance.service.slug
-            if self.instance.application_id:
-                self.initial["application"] = self.instance.application.slug
         self.fields["contract"].queryset = Contract.objects.select_related("supplier")
         self.fields["pool"].queryset = CostPool.objects.filter(retired_at__isnull=True)
 
@@ -133,15 +129,11 @@ class CostItemForm(PeriodLabelFormMixin, PorticoModelForm):
 
 
 class CostPoolForm(PorticoModelForm):
+    person_fields = ("owner",)
+
     class Meta:
         model = CostPool
         fields = ["name", "description", "pool_type", "owner", "source", "external_id"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (
-            get_user_model().objects.filter(is_active=True).order_by("username")
-        )
 
 
 class PoolAllocationForm(PorticoModelForm):
@@ -153,15 +145,12 @@ class PoolAllocationForm(PorticoModelForm):
         error_messages={"invalid_choice": "No live service has this slug."},
     )
 
+    slug_fields = ("service",)
+
     class Meta:
         model = PoolAllocation
         fields = ["service", "weight"]
         help_texts = {"weight": "Its share relative to the pool's other services."}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["service"] = self.instance.service.slug
 
 
 class ExchangeRateForm(PeriodLabelFormMixin, PorticoModelForm):

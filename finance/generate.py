@@ -75,41 +75,38 @@ def generated_periods():
     )
 
 
-def delete(queryset) -> int:
-    """delete_rows, counting an empty selection (which runs no query) as 0 rows."""
-    return delete_rows(queryset) or 0
-
-
 def clear_costs() -> dict[str, int]:
     periods = list(generated_periods().values_list("pk", flat=True))
     generated_services = Service.objects.filter(source=GENERATED).values("pk")
     in_periods = Q(period_id__in=periods)
     removed = {
-        "TCO results": delete(
+        "TCO results": delete_rows(
             TcoResult.objects.filter(in_periods | Q(service__in=generated_services))
         ),
-        "TCO flows": delete(TcoFlow.objects.filter(in_periods)),
-        "unallocated rows": delete(TcoUnallocated.objects.filter(in_periods)),
-        "TCO runs": delete(TcoRun.objects.filter(in_periods)),
-        "cost items": delete(CostItem.objects.filter(source=GENERATED)),
-        "exchange rates": delete(ExchangeRate.objects.filter(Q(source=GENERATED) | in_periods)),
-        "pool allocations": delete(
+        "TCO flows": delete_rows(TcoFlow.objects.filter(in_periods)),
+        "unallocated rows": delete_rows(TcoUnallocated.objects.filter(in_periods)),
+        "TCO runs": delete_rows(TcoRun.objects.filter(in_periods)),
+        "cost items": delete_rows(CostItem.objects.filter(source=GENERATED)),
+        "exchange rates": delete_rows(
+            ExchangeRate.objects.filter(Q(source=GENERATED) | in_periods)
+        ),
+        "pool allocations": delete_rows(
             PoolAllocation.objects.filter(Q(source=GENERATED) | Q(service__in=generated_services))
         ),
-        "cost pools": delete(CostPool.objects.filter(source=GENERATED)),
-        "contract coverages": delete(
+        "cost pools": delete_rows(CostPool.objects.filter(source=GENERATED)),
+        "contract coverages": delete_rows(
             ContractCoverage.objects.filter(Q(source=GENERATED) | Q(service__in=generated_services))
         ),
-        "contracts": delete(Contract.objects.filter(source=GENERATED)),
-        "suppliers": delete(Supplier.objects.filter(source=GENERATED)),
-        "application supports": delete(
+        "contracts": delete_rows(Contract.objects.filter(source=GENERATED)),
+        "suppliers": delete_rows(Supplier.objects.filter(source=GENERATED)),
+        "application supports": delete_rows(
             ApplicationSupport.objects.filter(
                 Q(source=GENERATED) | Q(service__in=generated_services)
             )
         ),
-        "applications": delete(Application.objects.filter(source=GENERATED)),
+        "applications": delete_rows(Application.objects.filter(source=GENERATED)),
     }
-    removed["periods"] = delete(Period.objects.filter(pk__in=periods))
+    removed["periods"] = delete_rows(Period.objects.filter(pk__in=periods))
     return removed
 
 

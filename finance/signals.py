@@ -7,36 +7,8 @@ from django.db.models.signals import post_delete, post_save, pre_save
 
 from core.api.sync import rows_synced
 from finance import services
-from finance.models import CostItem, CostPool, ExchangeRate, PoolAllocation
-from portfolio.models import (
-    Application,
-    ApplicationSupport,
-    Contract,
-    ContractCoverage,
-    Service,
-    ServiceDependency,
-    Subscription,
-)
-
-# Models whose every change may move cost between services in every open period.
-EDGE_MODELS = (PoolAllocation, ApplicationSupport, ContractCoverage, ServiceDependency, CostPool)
-# Models that matter only through some fields (a new summary changes no figure).
-RELEVANT_FIELDS = {
-    Service: ("lifecycle",),
-    Application: ("lifecycle", "retired_at"),
-    Contract: ("annual_value", "currency", "start_date", "end_date", "retired_at"),
-    Subscription: (
-        "service_id",
-        "units",
-        "unit_name",
-        "price_per_unit",
-        "annual_charge",
-        "currency",
-        "start_date",
-        "end_date",
-        "retired_at",
-    ),
-}
+from finance.models import CostItem, ExchangeRate
+from finance.selectors import EDGE_MODELS, RELEVANT_FIELDS
 
 
 def remember_loaded_values(sender, instance, raw=False, **kwargs):

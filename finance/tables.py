@@ -8,9 +8,23 @@ from core.templatetags.portico import plain_number
 from finance.models import CostItem, CostPool, ExchangeRate, Period, TcoRun
 
 
+class PeriodColumn(tables.Column):
+    """A record's period by its label (YYYY-MM), in order of time."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("verbose_name", "Period")
+        super().__init__(accessor="period__serial", **kwargs)
+
+    def render(self, record):
+        return record.period.label
+
+    def value(self, record):
+        return record.period.label
+
+
 class CostItemTable(tables.Table):
     description = tables.Column(linkify=lambda record: record.get_absolute_url())
-    period = tables.Column(accessor="period__serial", verbose_name="Period")
+    period = PeriodColumn()
     target = tables.Column(accessor="pk", verbose_name="For", orderable=False)
     amount = MoneyColumn()
     currency = tables.Column()
@@ -29,12 +43,6 @@ class CostItemTable(tables.Table):
             "source",
         )
         order_by = ("-period", "description")
-
-    def render_period(self, record):
-        return record.period.label
-
-    def value_period(self, record):
-        return record.period.label
 
     def render_target(self, record):
         target = record.target
@@ -63,7 +71,7 @@ class CostPoolTable(tables.Table):
 
 
 class ExchangeRateTable(tables.Table):
-    period = tables.Column(accessor="period__serial", verbose_name="Period")
+    period = PeriodColumn()
     currency = tables.Column(linkify=lambda record: record.get_absolute_url())
     rate = tables.Column(attrs=NUMBER)
 
@@ -71,12 +79,6 @@ class ExchangeRateTable(tables.Table):
         model = ExchangeRate
         fields = ("period", "currency", "rate", "source")
         order_by = ("-period", "currency")
-
-    def render_period(self, record):
-        return record.period.label
-
-    def value_period(self, record):
-        return record.period.label
 
     def render_rate(self, value):
         return plain_number(value)
@@ -113,7 +115,7 @@ class PeriodTable(tables.Table):
 
 
 class TcoRunTable(tables.Table):
-    period = tables.Column(accessor="period__serial", verbose_name="Period")
+    period = PeriodColumn()
     started_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="Started")
     duration = tables.Column()
     input_total = MoneyColumn(verbose_name="Input")
@@ -143,9 +145,6 @@ class TcoRunTable(tables.Table):
     def render_period(self, record):
         url = reverse("finance:period_detail", args=[record.period.label])
         return format_html('<a href="{}">{}</a>', url, record.period.label)
-
-    def value_period(self, record):
-        return record.period.label
 
     def render_duration(self, value):
         return f"{format_amount(value.total_seconds())} s"

@@ -21,13 +21,12 @@ from collections import Counter
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from core.demo import SOURCE
 from maturity import services
 from maturity.choices import PartyKind
 from maturity.models import Assessment, BalanceSelfAssessment, Party
 from maturity.questionnaire import answers_for_level
 from portfolio.models import Customer
-
-SOURCE = "demo"
 
 # Five assessments a year, oldest first: days before the day of the first load.
 ROUNDS = (360, 270, 180, 90, 10)

@@ -8,12 +8,13 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from finance.choices import NodeKind, PeriodStatus
-from finance.models import CostItem, Period, PoolAllocation, TcoResult, TcoUnallocated
+from finance.models import Period, PoolAllocation, TcoResult, TcoUnallocated
+from finance.selectors.results import applications_with_cost, supports_in_use
 from maturity import scoring
 from maturity.choices import BalanceElement, MismatchDirection, PartyKind
 from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
 from maturity.questionnaire import LEVELS
-from portfolio.choices import ApplicationLifecycle, ServiceKind, ServiceLifecycle
+from portfolio.choices import ServiceKind, ServiceLifecycle
 from portfolio.models import (
     ApplicationSupport,
     ContractCoverage,
@@ -480,19 +481,10 @@ def applications_without_cost(period: Period) -> dict[int, list[str]]:
     check as the service page's cost completeness (finance.selectors.cost_completeness), for
     every service in two queries."""
     supports = list(
-        ApplicationSupport.objects.filter(application__retired_at__isnull=True)
-        .exclude(application__lifecycle=ApplicationLifecycle.RETIRED)
-        .values_list("service_id", "application_id", "application__name")
+        supports_in_use().values_list("service_id", "application_id", "application__name")
     )
-    application_ids = {application_id for _, application_id, _ in supports}
-    with_cost = set(
-        CostItem.objects.filter(application_id__in=application_ids, period=period).values_list(
-            "application_id", flat=True
-        )
-    ) | set(
-        ContractCoverage.objects.filter(application_id__in=application_ids).values_list(
-            "application_id", flat=True
-        )
+    with_cost = applications_with_cost(
+        {application_id for _, application_id, _ in supports}, period
     )
     missing: dict[int, list[str]] = {}
     for service_id, application_id, name in sorted(supports, key=lambda row: row[2]):

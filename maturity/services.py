@@ -193,10 +193,7 @@ def party_rule(change: Change, facts: PartyFacts) -> None:
 def save_party(*, party: Party) -> Party:
     """Create or change any party: the provider as a whole (no unit name), one of its units,
     or a customer's party (naming the unit that serves it); see party_rule."""
-    rules.enforce(party)
-    party.full_clean()
-    party.save()
-    return party
+    return rules.save_checked(party)
 
 
 def remove_party(*, party: Party) -> str:
@@ -273,10 +270,7 @@ def assessment_rule(change: Change, parties: dict[int, Party]) -> None:
 
 def save_assessment(*, assessment: Assessment, user=None) -> Assessment:
     """Record or change an assessment (assessment_rule)."""
-    rules.enforce(assessment, user=user)
-    assessment.full_clean()
-    assessment.save()
-    return assessment
+    return rules.save_checked(assessment, user=user)
 
 
 def record_assessment(
@@ -354,10 +348,7 @@ def save_self_assessment(
     *, self_assessment: BalanceSelfAssessment, user=None
 ) -> BalanceSelfAssessment:
     """Create or change a self-assessment (self_assessment_rule)."""
-    rules.enforce(self_assessment, user=user)
-    self_assessment.full_clean()
-    self_assessment.save()
-    return self_assessment
+    return rules.save_checked(self_assessment, user=user)
 
 
 def record_self_assessment(

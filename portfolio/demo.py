@@ -17,12 +17,11 @@ reach their notice deadline within 90 days of it.
 
 import datetime
 from collections import Counter
-from collections.abc import Callable
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from core.demo import SOURCE, RecordLoader, demo_people
 from portfolio.choices import (
     ApplicationLifecycle,
     Aspect,
@@ -63,7 +62,6 @@ from portfolio.services import (
     save_supplier,
 )
 
-SOURCE = "demo"
 CURRENCY = "EUR"
 
 CF, SUP, INT = ServiceKind.CUSTOMER_FACING, ServiceKind.SUPPORTING, ServiceKind.INTERNAL
@@ -1447,20 +1445,12 @@ APPLICATION_SUPPORTS = (
 # --- Loading ----------------------------------------------------------------------------------
 
 
-class DemoLoader:
-    """Creates each demo record unless one with its (source, external id) exists already.
-
-    The existing demo records of a model are read once, so a second load costs one query per
-    model and writes nothing.
-    """
-
+class DemoLoader(RecordLoader):
     def __init__(self, *, today: datetime.date):
+        super().__init__()
         self.today = today
         # Functioning actuals are as measured at the end of the last full month.
         self.measured_on = today.replace(day=1) - datetime.timedelta(days=1)
-        self.created: Counter = Counter()
-        self.kept = 0
-        self._existing: dict[type, dict[str, object]] = {}
         self.users = demo_users()
         self.services: dict[str, Service] = {}
         self.items: dict[tuple[str, str], SpecificationItem] = {}
@@ -1469,22 +1459,6 @@ class DemoLoader:
         self.suppliers: dict[str, Supplier] = {}
         self.applications: dict[str, Application] = {}
         self.contracts: dict[str, Contract] = {}
-
-    def ensure(self, model, external_id: str, create: Callable[..., object], *args):
-        """The demo record keyed ``external_id``, made by ``create(external_id, *args)`` if
-        there is none yet."""
-        existing = self._existing.get(model)
-        if existing is None:
-            existing = self._existing[model] = {
-                obj.external_id: obj for obj in model.objects.filter(source=SOURCE)
-            }
-        obj = existing.get(external_id)
-        if obj is not None:
-            self.kept += 1
-            return obj
-        obj = existing[external_id] = create(external_id, *args)
-        self.created[model._meta.verbose_name_plural] += 1
-        return obj
 
     def load(self) -> None:
         """Each part in the order they refer to each other."""
@@ -1775,11 +1749,7 @@ def demo_users() -> dict:
     names |= {row[1] for row in APPLICATIONS.values()}
     names |= {row[3] for row in (*CONTRACTS, *FIXED_TERM_CONTRACTS, *ENDED_CONTRACTS)}
     names |= {name for delegates in DELEGATES.values() for name in delegates}
-    users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
-    missing = sorted(names - set(users))
-    if missing:
-        raise RuntimeError(f"Demo people missing: {', '.join(missing)}. Load core.demo first.")
-    return users
+    return demo_people(names)
 
 
 def years_before(day: datetime.date, years: int) -> datetime.date:
@@ -1796,9 +1766,4 @@ def end_of_day(day: datetime.date) -> datetime.datetime:
 def load(*, stdout) -> None:
     loader = DemoLoader(today=timezone.localdate())
     loader.load()
-    total = sum(loader.created.values())
-    detail = ", ".join(f"{count} {name}" for name, count in loader.created.items())
-    stdout.write(
-        f"Demo portfolio: {total} created{f' ({detail})' if detail else ''}, "
-        f"{loader.kept} already there."
-    )
+    stdout.write(loader.summary("Demo portfolio"))

@@ -1,8 +1,12 @@
 import django_filters
-from django import forms
-from django.contrib.auth import get_user_model
 
-from core.filtersets import SearchFilterSet
+from core.filtersets import (
+    AlwaysBoundFilterSet,
+    OwnerFilter,
+    RetiredFilter,
+    SearchFilterSet,
+    yes_no_filter,
+)
 from portfolio import selectors
 from portfolio.choices import (
     ApplicationLifecycle,
@@ -21,10 +25,7 @@ class ServiceFilterSet(SearchFilterSet):
     kind = django_filters.ChoiceFilter(choices=ServiceKind.choices)
     lifecycle = django_filters.ChoiceFilter(choices=ServiceLifecycle.choices)
     criticality = django_filters.ChoiceFilter(choices=Criticality.choices)
-    owner = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.filter(owned_services__isnull=False).distinct(),
-        to_field_name="username",
-    )
+    owner = OwnerFilter("owned_services")
     complete = django_filters.BooleanFilter(field_name="is_complete", label="Fully specified")
 
     class Meta:
@@ -33,45 +34,6 @@ class ServiceFilterSet(SearchFilterSet):
 
 
 # --- Customers, suppliers and contracts, applications -----------------------------------------
-
-
-class AlwaysBoundFilterSet(SearchFilterSet):
-    """Bound even without query parameters, so a list's first page shows every row:
-    ObjectListView shows no rows for an unbound (hence invalid) filterset."""
-
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__({} if data is None else data, *args, **kwargs)
-
-
-class EitherWay(forms.NullBooleanSelect):
-    """A yes/no filter whose empty choice reads "Any" (not "Unknown"), with labels of its own."""
-
-    def __init__(self, *, yes: str = "Yes", no: str = "No", attrs=None):
-        super().__init__(attrs)
-        self.choices = [("unknown", "Any"), ("true", yes), ("false", no)]
-
-
-def yes_no_filter(**kwargs) -> django_filters.BooleanFilter:
-    return django_filters.BooleanFilter(widget=EitherWay(), **kwargs)
-
-
-class RetiredFilter(django_filters.BooleanFilter):
-    """``retired=true``: only retired records; ``false``: only those in use."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("label", "Status")
-        kwargs.setdefault("widget", EitherWay(yes="Retired", no="In use"))
-        super().__init__(field_name="retired_at", lookup_expr="isnull", exclude=True, **kwargs)
-
-
-def users_who(related_name: str):
-    """The people who own at least one record through ``related_name``: the owner choices."""
-    return (
-        get_user_model()
-        .objects.filter(**{f"{related_name}__isnull": False})
-        .distinct()
-        .order_by("username")
-    )
 
 
 def customer_segments():
@@ -89,11 +51,8 @@ class CustomerFilterSet(AlwaysBoundFilterSet):
 
     kind = django_filters.ChoiceFilter(empty_label="Any", choices=CustomerKind.choices)
     segment = django_filters.ChoiceFilter(empty_label="Any", choices=customer_segments)
-    relationship_manager = django_filters.ModelChoiceFilter(
-        empty_label="Any",
-        queryset=lambda request: users_who("managed_customers"),
-        to_field_name="username",
-        label="Relationship manager",
+    relationship_manager = OwnerFilter(
+        "managed_customers", empty_label="Any", label="Relationship manager"
     )
     retired = RetiredFilter()
 
@@ -105,11 +64,7 @@ class CustomerFilterSet(AlwaysBoundFilterSet):
 class SupplierFilterSet(AlwaysBoundFilterSet):
     search_fields = ("name", "slug", "website", "external_id")
 
-    owner = django_filters.ModelChoiceFilter(
-        empty_label="Any",
-        queryset=lambda request: users_who("managed_suppliers"),
-        to_field_name="username",
-    )
+    owner = OwnerFilter("managed_suppliers", empty_label="Any")
     retired = RetiredFilter()
 
     class Meta:
@@ -127,11 +82,7 @@ class ContractFilterSet(AlwaysBoundFilterSet):
         queryset=lambda request: Supplier.objects.order_by("name"),
         to_field_name="slug",
     )
-    owner = django_filters.ModelChoiceFilter(
-        empty_label="Any",
-        queryset=lambda request: users_who("managed_contracts"),
-        to_field_name="username",
-    )
+    owner = OwnerFilter("managed_contracts", empty_label="Any")
     auto_renewal = yes_no_filter(label="Renews automatically")
     notice_due = yes_no_filter(
         method="filter_notice_due", label=f"Notice within {selectors.NOTICE_HORIZON_DAYS} days"
@@ -162,11 +113,7 @@ class ApplicationFilterSet(AlwaysBoundFilterSet):
         ),
         to_field_name="slug",
     )
-    owner = django_filters.ModelChoiceFilter(
-        empty_label="Any",
-        queryset=lambda request: users_who("owned_applications"),
-        to_field_name="username",
-    )
+    owner = OwnerFilter("owned_applications", empty_label="Any")
     retired = RetiredFilter()
 
     class Meta:

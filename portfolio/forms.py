@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 from django import forms
-from django.contrib.auth import get_user_model
 
 from core.forms import PorticoModelForm
 from core.templatetags.portico import plain_number
@@ -18,10 +17,6 @@ from portfolio.models import (
     Subscription,
     Supplier,
 )
-
-
-def active_users():
-    return get_user_model().objects.filter(is_active=True).order_by("username")
 
 
 def slug_picker(model, options_id: str, **kwargs) -> forms.ModelChoiceField:
@@ -48,6 +43,8 @@ def application_picker(**kwargs) -> forms.ModelChoiceField:
 
 
 class ServiceForm(PorticoModelForm):
+    person_fields = ("owner", "delegates")
+
     class Meta:
         model = Service
         fields = ["name", "summary", "kind", "lifecycle", "criticality", "owner", "delegates"]
@@ -55,8 +52,6 @@ class ServiceForm(PorticoModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_users()
-        self.fields["delegates"].queryset = active_users()
         self.fields["delegates"].required = False
 
 
@@ -110,6 +105,8 @@ class PlainDecimalsMixin:
 
 
 class CustomerForm(PorticoModelForm):
+    person_fields = ("relationship_manager",)
+
     class Meta:
         model = Customer
         fields = ["name", "kind", "segment", "relationship_manager"]
@@ -118,13 +115,12 @@ class CustomerForm(PorticoModelForm):
             "relationship_manager": "Who looks after this customer relationship.",
         }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["relationship_manager"].queryset = active_users()
-
 
 class SubscriptionForm(PlainDecimalsMixin, PorticoModelForm):
     service = service_picker()
+
+    # Another service makes another subscription: end this one and add a new one.
+    slug_fields = fixed_fields = ("service",)
 
     class Meta:
         model = Subscription
@@ -143,14 +139,6 @@ class SubscriptionForm(PlainDecimalsMixin, PorticoModelForm):
             "price_per_unit": "Per unit and month.",
             "annual_charge": "When agreed as one sum a year; it takes precedence over the price.",
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            # Another service makes another subscription: end this one and add a new one.
-            self.fields["service"].disabled = True
-            self.fields["service"].help_text = ""
-            self.initial["service"] = self.instance.service.slug
 
 
 class OutcomeForm(PlainDecimalsMixin, PorticoModelForm):
@@ -174,18 +162,18 @@ class OutcomeForm(PlainDecimalsMixin, PorticoModelForm):
 class SupplierForm(PorticoModelForm):
     website = forms.URLField(required=False, assume_scheme="https")
 
+    person_fields = ("owner",)
+
     class Meta:
         model = Supplier
         fields = ["name", "website", "owner"]
         help_texts = {"owner": "Who manages this supplier relationship."}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_users()
-
 
 class ContractForm(PorticoModelForm):
     supplier = forms.ModelChoiceField(queryset=Supplier.objects.all(), to_field_name="slug")
+
+    person_fields = ("owner",)
 
     class Meta:
         model = Contract
@@ -217,12 +205,13 @@ class ContractForm(PorticoModelForm):
         if self.instance.supplier_id:
             suppliers = suppliers | Supplier.objects.filter(pk=self.instance.supplier_id)
         self.fields["supplier"].queryset = suppliers.order_by("name")
-        self.fields["owner"].queryset = active_users()
 
 
 class CoverageForm(PlainDecimalsMixin, PorticoModelForm):
     service = service_picker(required=False)
     application = application_picker(required=False)
+
+    slug_fields = fixed_fields = ("service", "application")
 
     class Meta:
         model = ContractCoverage
@@ -232,11 +221,6 @@ class CoverageForm(PlainDecimalsMixin, PorticoModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            for name in ("service", "application"):
-                self.fields[name].disabled = True
-                self.fields[name].help_text = ""
-                target = getattr(self.instance, name)
-                self.initial[name] = target.slug if target else None
             unused = "application" if self.instance.service_id else "service"
             del self.fields[unused]
 
@@ -245,6 +229,8 @@ class ApplicationForm(PorticoModelForm):
     vendor = forms.ModelChoiceField(
         queryset=Supplier.objects.all(), to_field_name="slug", required=False
     )
+
+    person_fields = ("owner",)
 
     class Meta:
         model = Application
@@ -265,7 +251,6 @@ class ApplicationForm(PorticoModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_users()
         vendors = Supplier.objects.filter(retired_at__isnull=True)
         if self.instance.vendor_id:
             vendors = vendors | Supplier.objects.filter(pk=self.instance.vendor_id)
@@ -275,14 +260,9 @@ class ApplicationForm(PorticoModelForm):
 class ApplicationSupportForm(PlainDecimalsMixin, PorticoModelForm):
     service = service_picker()
 
+    slug_fields = fixed_fields = ("service",)
+
     class Meta:
         model = ApplicationSupport
         fields = ["service", "weight"]
         help_texts = {"weight": "Its share of the application's cost, relative to the others."}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["service"].disabled = True
-            self.fields["service"].help_text = ""
-            self.initial["service"] = self.instance.service.slug

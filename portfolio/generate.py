@@ -73,7 +73,7 @@ from django.utils.module_loading import autodiscover_modules
 from django.utils.text import slugify
 
 from core import changelog, roles
-from core.choices import ChangeAction, Channel
+from core.choices import Channel
 from core.context import change_context
 from core.models import ObjectChange
 from portfolio.choices import (
@@ -181,17 +181,7 @@ class GenerationRun:
             batch = objects[start : start + self.batch_size]
             model.objects.bulk_create(batch)
             if self.history:
-                changelog.record_many(
-                    [
-                        changelog.build(
-                            obj,
-                            action=ChangeAction.CREATE,
-                            before=None,
-                            after=obj.changelog_snapshot(),
-                        )
-                        for obj in batch
-                    ]
-                )
+                changelog.record_created(batch)
         return objects
 
     def say(self, message: str) -> None:

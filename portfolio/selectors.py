@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.contrib.postgres.aggregates import BitOr
 from django.db import connection
@@ -176,6 +177,14 @@ def subscription_revenue_expression():
     )
 
 
+def per_outer_row(rows: QuerySet, outer: str, aggregate, condition: Q | None = None) -> Subquery:
+    """``aggregate`` over those of ``rows`` that meet ``condition``, as a subquery giving one
+    value for each outer record (``rows`` are tied to it by ``outer``, an OuterRef)."""
+    return Subquery(
+        rows.filter(condition or Q()).values(outer).annotate(result=aggregate).values("result")
+    )
+
+
 def customers_with_revenue(customers: QuerySet, *, today=None) -> QuerySet:
     """Annotate each customer with its current subscriptions: ``subscription_count`` and
     ``annual_revenue`` (only subscriptions in the reporting currency: sums never mix
@@ -184,14 +193,7 @@ def customers_with_revenue(customers: QuerySet, *, today=None) -> QuerySet:
     current = _current_subscriptions(today)
     in_reporting = Q(currency=reporting_currency())
     subscriptions = Subscription.objects.filter(current, customer=OuterRef("pk")).order_by()
-
-    def per_customer(aggregate, condition=None):
-        return Subquery(
-            subscriptions.filter(condition or Q())
-            .values("customer")
-            .annotate(result=aggregate)
-            .values("result")
-        )
+    per_customer = partial(per_outer_row, subscriptions, "customer")
 
     money = DecimalField(max_digits=30, decimal_places=4)
     return customers.annotate(
@@ -210,14 +212,7 @@ def suppliers_with_value(suppliers: QuerySet) -> QuerySet:
     ``annual_value`` (reporting currency only, as for customer revenue)."""
     in_reporting = Q(currency=reporting_currency())
     contracts = Contract.objects.filter(retired_at__isnull=True, supplier=OuterRef("pk")).order_by()
-
-    def per_supplier(aggregate, condition=None):
-        return Subquery(
-            contracts.filter(condition or Q())
-            .values("supplier")
-            .annotate(result=aggregate)
-            .values("result")
-        )
+    per_supplier = partial(per_outer_row, contracts, "supplier")
 
     money = DecimalField(max_digits=30, decimal_places=2)
     return suppliers.annotate(

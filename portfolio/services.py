@@ -8,13 +8,13 @@ transaction (the generic views, the API and the tasks open it).
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from core import changelog, permissions, roles, rules
 from core.choices import ChangeAction
-from core.rules import Change, first_with, pair_taken, stored_pairs, values_by_id
-from core.services import delete_or_retire
+from core.rules import Change, first_with, stored_pairs, values_by_id
+from core.services import delete_or_retire, move_within, renumber
 from core.slugs import generate_slugs
 from portfolio.choices import ApplicationLifecycle, Dimension, ServiceLifecycle
 from portfolio.models import (
@@ -170,54 +170,34 @@ def add_specification_item(*, item: SpecificationItem) -> SpecificationItem:
 
 
 def save_specification_item(*, item: SpecificationItem) -> SpecificationItem:
-    rules.enforce(item)
-    item.full_clean()
-    item.save()
-    return item
+    return rules.save_checked(item)
 
 
 def move_specification_item(*, item: SpecificationItem, offset: int) -> None:
     """Move an item up (-1) or down (+1) within its quadrant; the ends stay put."""
-    siblings = list(
-        SpecificationItem.objects.filter(
-            service_id=item.service_id, aspect=item.aspect, dimension=item.dimension
-        ).order_by("position", "id")
-    )
-    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == item.pk)
-    target = index + offset
-    if not 0 <= target < len(siblings):
-        return
-    siblings.insert(target, siblings.pop(index))
-    for position, sibling in enumerate(siblings):
-        if sibling.position != position:
-            sibling.position = position
-            sibling.save(update_fields=["position", "updated_at"])
+    siblings = SpecificationItem.objects.filter(
+        service_id=item.service_id, aspect=item.aspect, dimension=item.dimension
+    ).order_by("position", "id")
+    move_within(siblings, item, offset)
 
 
 def remove_specification_item(*, item: SpecificationItem) -> None:
     service_id, aspect, dimension = item.service_id, item.aspect, item.dimension
     item.delete()
-    remaining = SpecificationItem.objects.filter(
-        service_id=service_id, aspect=aspect, dimension=dimension
-    ).order_by("position", "id")
-    for position, sibling in enumerate(remaining):
-        if sibling.position != position:
-            sibling.position = position
-            sibling.save(update_fields=["position", "updated_at"])
+    renumber(
+        SpecificationItem.objects.filter(
+            service_id=service_id, aspect=aspect, dimension=dimension
+        ).order_by("position", "id")
+    )
 
 
 # --- Dependencies ----------------------------------------------------------------------------
 
 
-def dependency_facts(changes: list[Change]) -> dict[tuple, int]:
-    return stored_pairs(ServiceDependency, changes, "consumer_id", "provider_id")
-
-
-@rules.rule(ServiceDependency, facts=dependency_facts)
-def dependency_rule(change: Change, stored: dict[tuple, int]) -> None:
-    """A dependency is recorded once."""
-    if pair_taken(change, stored, "consumer_id", "provider_id"):
-        change.error("provider", "This dependency is already recorded.")
+# A dependency is recorded once.
+rules.unique_pair(
+    ServiceDependency, "consumer_id", "provider_id", "This dependency is already recorded."
+)
 
 
 def remove_dependency(*, dependency: ServiceDependency) -> None:
@@ -225,10 +205,7 @@ def remove_dependency(*, dependency: ServiceDependency) -> None:
 
 
 def save_dependency(*, dependency: ServiceDependency) -> ServiceDependency:
-    rules.enforce(dependency)
-    dependency.full_clean(validate_unique=False)
-    dependency.save()
-    return dependency
+    return rules.save_checked(dependency, validate_unique=False)
 
 
 # --- Customers, suppliers, contracts, applications --------------------------------------------
@@ -244,10 +221,7 @@ generate_slugs(Customer, "name")
 
 def save_customer(*, customer: Customer) -> Customer:
     """Create or update a customer; a new one gets a unique slug from its name."""
-    rules.enforce(customer)
-    customer.full_clean()
-    customer.save()
-    return customer
+    return rules.save_checked(customer)
 
 
 def retire_customer(customer: Customer) -> None:
@@ -315,10 +289,7 @@ def subscription_rule(change: Change, facts: SubscriptionFacts) -> None:
 
 def save_subscription(*, subscription: Subscription) -> Subscription:
     """Create or update a subscription (subscription_rule)."""
-    rules.enforce(subscription)
-    subscription.full_clean()
-    subscription.save()
-    return subscription
+    return rules.save_checked(subscription)
 
 
 def remove_subscription(*, subscription: Subscription) -> str:
@@ -358,10 +329,7 @@ def outcome_rule(change: Change, facts: tuple[dict, dict]) -> None:
 
 def save_outcome(*, outcome: Outcome) -> Outcome:
     """Create or update a Successful Customer Outcome (outcome_rule)."""
-    rules.enforce(outcome)
-    outcome.full_clean()
-    outcome.save()
-    return outcome
+    return rules.save_checked(outcome)
 
 
 def remove_outcome(*, outcome: Outcome) -> None:
@@ -372,10 +340,7 @@ generate_slugs(Supplier, "name")
 
 
 def save_supplier(*, supplier: Supplier) -> Supplier:
-    rules.enforce(supplier)
-    supplier.full_clean()
-    supplier.save()
-    return supplier
+    return rules.save_checked(supplier)
 
 
 def remove_supplier(*, supplier: Supplier) -> str:
@@ -387,16 +352,7 @@ def remove_supplier(*, supplier: Supplier) -> str:
 def contract_facts(changes: list[Change]) -> tuple[dict, dict]:
     """The first contract of the batch with each (supplier, reference), and the stored ones."""
     first = first_with(changes, lambda c: (c.row["supplier_id"], c.row["reference"]))
-    condition = Q(pk__in=[])
-    for supplier_id, reference in first:
-        condition |= Q(supplier_id=supplier_id, reference=reference)
-    stored = {
-        (supplier_id, reference): pk
-        for pk, supplier_id, reference in Contract._base_manager.filter(condition)
-        .values_list("pk", "supplier_id", "reference")
-        .order_by()
-    }
-    return first, stored
+    return first, stored_pairs(Contract, changes, "supplier_id", "reference")
 
 
 @rules.rule(Contract, facts=contract_facts)
@@ -417,10 +373,7 @@ def contract_rule(change: Change, facts: tuple[dict, dict]) -> None:
 
 def save_contract(*, contract: Contract) -> Contract:
     """Create or update a contract (contract_rule)."""
-    rules.enforce(contract)
-    contract.full_clean()
-    contract.save()
-    return contract
+    return rules.save_checked(contract)
 
 
 def remove_contract(*, contract: Contract) -> str:
@@ -455,10 +408,7 @@ def coverage_rule(change: Change, stored: dict[tuple, int]) -> None:
 
 def save_coverage(*, coverage: ContractCoverage) -> ContractCoverage:
     """Create or update a coverage (coverage_rule)."""
-    rules.enforce(coverage)
-    coverage.full_clean(validate_unique=False)
-    coverage.save()
-    return coverage
+    return rules.save_checked(coverage, validate_unique=False)
 
 
 def remove_coverage(*, coverage: ContractCoverage) -> None:
@@ -484,10 +434,7 @@ def application_is_retired(row: dict) -> bool:
 
 def save_application(*, application: Application) -> Application:
     """Create or update an application; retiring it through its lifecycle retires it."""
-    rules.enforce(application)
-    application.full_clean()
-    application.save()
-    return application
+    return rules.save_checked(application)
 
 
 def retire_application(application: Application) -> None:
@@ -502,22 +449,17 @@ def remove_application(*, application: Application) -> str:
     return delete_or_retire(application, parts=(ApplicationSupport,), retire=retire_application)
 
 
-def support_facts(changes: list[Change]) -> dict[tuple, int]:
-    return stored_pairs(ApplicationSupport, changes, "application_id", "service_id")
-
-
-@rules.rule(ApplicationSupport, facts=support_facts)
-def application_support_rule(change: Change, stored: dict[tuple, int]) -> None:
-    """The application supports a service at most once."""
-    if pair_taken(change, stored, "application_id", "service_id"):
-        change.error("service", "This application already supports this service.")
+# The application supports a service at most once.
+rules.unique_pair(
+    ApplicationSupport,
+    "application_id",
+    "service_id",
+    "This application already supports this service.",
+)
 
 
 def save_application_support(*, support: ApplicationSupport) -> ApplicationSupport:
-    rules.enforce(support)
-    support.full_clean(validate_unique=False)
-    support.save()
-    return support
+    return rules.save_checked(support, validate_unique=False)
 
 
 def remove_application_support(*, support: ApplicationSupport) -> None:

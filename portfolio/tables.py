@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 
 from core.money import reporting_currency
-from core.tables import NUMBER, MoneyColumn
+from core.tables import NUMBER, MoneyColumn, PersonColumn
 from portfolio import selectors
 from portfolio.models import Application, Contract, Customer, Service, Supplier
 
@@ -24,7 +24,7 @@ class CompletenessColumn(tables.BooleanColumn):
 
 class ServiceTable(tables.Table):
     name = tables.Column(linkify=True)
-    owner = tables.Column(accessor="owner__username", verbose_name="Owner", default="—")
+    owner = PersonColumn("owner")
     is_complete = CompletenessColumn(verbose_name="Specification")
     updated_at = tables.DateTimeColumn(format="Y-m-d", verbose_name="Updated")
 
@@ -77,6 +77,7 @@ class StatusColumn(tables.Column):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("accessor", "retired_at")
+        kwargs.setdefault("order_by", ("retired_at",))
         kwargs.setdefault("verbose_name", "Status")
         kwargs.setdefault("default", "")
         super().__init__(*args, **kwargs)
@@ -90,12 +91,10 @@ class StatusColumn(tables.Column):
 
 class CustomerTable(tables.Table):
     name = tables.Column(linkify=True)
-    relationship_manager = tables.Column(
-        accessor="relationship_manager__username", verbose_name="Relationship manager", default="—"
-    )
+    relationship_manager = PersonColumn("relationship_manager")
     subscription_count = CountColumn(verbose_name="Subscriptions")
     annual_revenue = MoneyColumn(verbose_name=in_reporting_currency("Annual revenue"))
-    status = StatusColumn(order_by=("retired_at",))
+    status = StatusColumn()
 
     class Meta:
         model = Customer
@@ -113,10 +112,10 @@ class CustomerTable(tables.Table):
 class SupplierTable(tables.Table):
     name = tables.Column(linkify=True)
     website = tables.Column(default="")
-    owner = tables.Column(accessor="owner__username", verbose_name="Owner", default="—")
+    owner = PersonColumn("owner")
     contract_count = CountColumn(verbose_name="Live contracts")
     annual_value = MoneyColumn(verbose_name=in_reporting_currency("Annual value"))
-    status = StatusColumn(order_by=("retired_at",))
+    status = StatusColumn()
 
     class Meta:
         model = Supplier
@@ -142,14 +141,14 @@ class ContractTable(tables.Table):
     reference = tables.Column(linkify=True)
     title = tables.Column(linkify=True)
     supplier = tables.Column(linkify=True, order_by=("supplier__name",))
-    owner = tables.Column(accessor="owner__username", verbose_name="Owner", default="—")
+    owner = PersonColumn("owner")
     end_date = DayColumn(verbose_name="End", default="")
     renewal_date = DayColumn(verbose_name="Renewal", default="")
     notice_deadline = NoticeDeadlineColumn(verbose_name="Notice by", default="")
     auto_renewal = YesNoColumn(verbose_name="Auto-renews")
     annual_value = MoneyColumn(verbose_name="Annual value")
     currency = tables.Column()
-    status = StatusColumn(order_by=("retired_at",))
+    status = StatusColumn()
 
     class Meta:
         model = Contract
@@ -172,9 +171,9 @@ class ApplicationTable(tables.Table):
     name = tables.Column(linkify=True)
     disposition = tables.Column(verbose_name="TIME", default="—")
     vendor = tables.Column(linkify=True, default="—", order_by=("vendor__name",))
-    owner = tables.Column(accessor="owner__username", verbose_name="Owner", default="—")
+    owner = PersonColumn("owner")
     support_count = CountColumn(verbose_name="Services supported")
-    status = StatusColumn(order_by=("retired_at",))
+    status = StatusColumn()
 
     class Meta:
         model = Application

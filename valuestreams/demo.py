@@ -7,12 +7,11 @@ the portfolio demo are looked up by slug and left out when that demo is not load
 """
 
 import datetime
-from collections import Counter
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from core.demo import SOURCE, RecordLoader, demo_people
 from portfolio.models import Application, Customer, Service
 from valuestreams import services
 from valuestreams.choices import (
@@ -24,7 +23,6 @@ from valuestreams.choices import (
 )
 from valuestreams.models import Improvement, Process, ProcessConnection, Stage, ValueStream
 
-SOURCE = "demo"
 VA, NVA, WASTE = ValueClass.VALUE_ADDING, ValueClass.NECESSARY, ValueClass.WASTE
 MIN, H, D = TimeUnit.MINUTES, TimeUnit.HOURS, TimeUnit.DAYS
 CLAIMS, CLAIMS_FUTURE = "settle-a-motor-claim", "settle-a-motor-claim-future"
@@ -872,11 +870,10 @@ IMPROVEMENTS = {
 }
 
 
-class DemoLoader:
+class DemoLoader(RecordLoader):
     def __init__(self, *, today: datetime.date):
+        super().__init__()
         self.today = today
-        self.created: Counter = Counter()
-        self.kept = 0
         self.users = demo_users()
         self.services = {s.slug: s for s in Service.objects.all()}
         self.applications = {a.slug: a for a in Application.objects.all()}
@@ -884,21 +881,6 @@ class DemoLoader:
         self.streams: dict[str, ValueStream] = {}
         self.stages: dict[tuple[str, str], Stage] = {}
         self.processes: dict[str, Process] = {}
-        self._existing: dict[type, dict[str, object]] = {}
-
-    def ensure(self, model, external_id: str, create, *args):
-        existing = self._existing.get(model)
-        if existing is None:
-            existing = self._existing[model] = {
-                obj.external_id: obj for obj in model.objects.filter(source=SOURCE)
-            }
-        obj = existing.get(external_id)
-        if obj is not None:
-            self.kept += 1
-            return obj
-        obj = existing[external_id] = create(external_id, *args)
-        self.created[model._meta.verbose_name_plural] += 1
-        return obj
 
     def load(self) -> None:
         for slug, row in STREAMS.items():
@@ -1043,19 +1025,10 @@ class DemoLoader:
 
 def demo_users() -> dict:
     names = {row[1] for row in STREAMS.values()} | {row[5] for row in IMPROVEMENTS.values()}
-    users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
-    missing = sorted(names - set(users))
-    if missing:
-        raise RuntimeError(f"Demo people missing: {', '.join(missing)}. Load core.demo first.")
-    return users
+    return demo_people(names)
 
 
 def load(*, stdout) -> None:
     loader = DemoLoader(today=timezone.localdate())
     loader.load()
-    total = sum(loader.created.values())
-    detail = ", ".join(f"{count} {name}" for name, count in loader.created.items())
-    stdout.write(
-        f"Demo value streams: {total} created{f' ({detail})' if detail else ''}, "
-        f"{loader.kept} already there."
-    )
+    stdout.write(loader.summary("Demo value streams"))

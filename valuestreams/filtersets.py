@@ -1,7 +1,6 @@
 import django_filters
-from django.contrib.auth import get_user_model
 
-from core.filtersets import SearchFilterSet
+from core.filtersets import OwnerFilter, SearchFilterSet
 from portfolio.models import Customer
 from valuestreams.choices import Experience, ProcessLayer, StreamState
 from valuestreams.models import Process, ValueStream
@@ -12,13 +11,7 @@ class ValueStreamFilterSet(SearchFilterSet):
 
     experience = django_filters.ChoiceFilter(choices=Experience.choices)
     state = django_filters.ChoiceFilter(choices=StreamState.choices)
-    owner = django_filters.ModelChoiceFilter(
-        queryset=get_user_model()
-        .objects.filter(owned_value_streams__isnull=False)
-        .distinct()
-        .order_by("username"),
-        to_field_name="username",
-    )
+    owner = OwnerFilter("owned_value_streams")
     customer = django_filters.ModelChoiceFilter(
         queryset=Customer.objects.order_by("name"), to_field_name="slug"
     )

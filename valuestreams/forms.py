@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
@@ -36,11 +35,9 @@ class PorticoModelForm(BaseModelForm):
                 field.widget.attrs["rows"] = 3
 
 
-def active_users():
-    return get_user_model().objects.filter(is_active=True).order_by("username")
-
-
 class ValueStreamForm(PorticoModelForm):
+    person_fields = ("owner",)
+
     class Meta:
         model = ValueStream
         fields = [
@@ -57,7 +54,6 @@ class ValueStreamForm(PorticoModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_users()
         self.fields["customer"].queryset = Customer.objects.filter(
             Q(retired_at__isnull=True) | Q(pk=self.instance.customer_id)
         ).order_by("name")

@@ -16,8 +16,8 @@ from django.db.models import F, Max, Q
 
 from core import permissions, roles, rules
 from core.permissions import perm_name
-from core.rules import Change, first_with, values_by_id
-from core.services import delete_or_retire
+from core.rules import Change, first_with, stored_pairs, values_by_id
+from core.services import delete_or_retire, move_within, renumber
 from core.slugs import generate_slugs
 from portfolio.choices import ServiceLifecycle
 from valuestreams.choices import ImprovementStatus, ProcessLayer, StreamState, TimeUnit
@@ -82,21 +82,41 @@ def save_value_stream(*, value_stream: ValueStream, user=None) -> ValueStream:
     return value_stream
 
 
+# What a future state takes over from its current state.
+FUTURE_STATE_COPIES = ("description", "customer", "segment", "experience", "trigger", "result")
+# A stage's own fields, in order, its stream aside: what a copy of it takes over, and what the
+# API shows after the stream.
+STAGE_FIELDS = (
+    "position",
+    "name",
+    "responsible_party",
+    "process_time_minutes",
+    "process_time_unit",
+    "lead_time_minutes",
+    "lead_time_unit",
+    "complete_accurate",
+    "value_class",
+    "moment_of_truth",
+)
+
+
+def _copy_of(record, names: Iterable[str], **values):
+    """A new record of ``record``'s model, not yet saved, with its fields ``names`` and
+    ``values``."""
+    return type(record)(**{name: getattr(record, name) for name in names}, **values)
+
+
 def future_state_of(*, current: ValueStream, name: str = "", owner=None) -> ValueStream:
     """A future-state variant of ``current``, not yet saved: its name (by default the current
     state's, marked as the future state), owner (by default the current state's), customer,
     experience, trigger and result."""
     if current.state != StreamState.CURRENT:
         raise ValidationError("A future state improves a current state, not another plan.")
-    return ValueStream(
+    return _copy_of(
+        current,
+        FUTURE_STATE_COPIES,
         name=name or f"{current.name} (future state)",
-        description=current.description,
         owner=owner or current.owner,
-        customer=current.customer,
-        segment=current.segment,
-        experience=current.experience,
-        trigger=current.trigger,
-        result=current.result,
         state=StreamState.FUTURE,
         current_state=current,
     )
@@ -110,19 +130,7 @@ def create_future_state(*, current: ValueStream, name: str = "", owner=None) -> 
         "position", "id"
     )
     for stage in stages:
-        copy = Stage(
-            value_stream=future,
-            position=stage.position,
-            name=stage.name,
-            responsible_party=stage.responsible_party,
-            process_time_minutes=stage.process_time_minutes,
-            process_time_unit=stage.process_time_unit,
-            lead_time_minutes=stage.lead_time_minutes,
-            lead_time_unit=stage.lead_time_unit,
-            complete_accurate=stage.complete_accurate,
-            value_class=stage.value_class,
-            moment_of_truth=stage.moment_of_truth,
-        )
+        copy = _copy_of(stage, STAGE_FIELDS, value_stream=future)
         copy.save()
         service_ids = [link.service_id for link in stage.service_links.all()]
         _set_links(copy, StageService, service_ids, copied=True)
@@ -144,11 +152,7 @@ def remove_value_stream(*, value_stream: ValueStream) -> str:
 
 
 def _renumber(value_stream_id: int) -> None:
-    stages = Stage.objects.filter(value_stream_id=value_stream_id).order_by("position", "id")
-    for position, stage in enumerate(stages):
-        if stage.position != position:
-            stage.position = position
-            stage.save(update_fields=["position", "updated_at"])
+    renumber(Stage.objects.filter(value_stream_id=value_stream_id).order_by("position", "id"))
 
 
 def last_stage_positions(changes: list[Change]) -> dict[int, int]:
@@ -297,18 +301,8 @@ def remove_stage_link(*, link: StageService | StageApplication) -> None:
 
 def move_stage(*, stage: Stage, offset: int) -> None:
     """Move a stage earlier (negative offset) or later in its stream; the ends stay put."""
-    stages = list(
-        Stage.objects.filter(value_stream_id=stage.value_stream_id).order_by("position", "id")
-    )
-    index = next(i for i, other in enumerate(stages) if other.pk == stage.pk)
-    target = min(max(index + offset, 0), len(stages) - 1)
-    if target == index:
-        return
-    stages.insert(target, stages.pop(index))
-    for position, other in enumerate(stages):
-        if other.position != position:
-            other.position = position
-            other.save(update_fields=["position", "updated_at"])
+    stages = Stage.objects.filter(value_stream_id=stage.value_stream_id)
+    move_within(stages.order_by("position", "id"), stage, offset)
 
 
 def remove_stage(*, stage: Stage) -> None:
@@ -485,16 +479,9 @@ def connection_facts(changes: list[Change]) -> tuple[dict, dict]:
     first = first_with(
         changes, lambda c: frozenset((c.row["process_id"], c.row["connected_to_id"]))
     )
-    condition = Q(pk__in=[])
-    for change in changes:
-        a, b = change.row["process_id"], change.row["connected_to_id"]
-        condition |= Q(process_id=a, connected_to_id=b) | Q(process_id=b, connected_to_id=a)
-    stored = {
-        (a, b): pk
-        for pk, a, b in ProcessConnection._base_manager.filter(condition)
-        .values_list("pk", "process_id", "connected_to_id")
-        .order_by()
-    }
+    stored = stored_pairs(
+        ProcessConnection, changes, "process_id", "connected_to_id", either_way=True
+    )
     return first, stored
 
 

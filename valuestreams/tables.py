@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
+from core.tables import PersonColumn
 from valuestreams.models import Process, ValueStream
 from valuestreams.templatetags.valuestreams_tags import duration, percent
 
@@ -20,7 +21,7 @@ class PercentColumn(tables.Column):
 class ValueStreamTable(tables.Table):
     name = tables.Column(linkify=True)
     state = tables.Column(verbose_name="State")
-    owner = tables.Column(accessor="owner__username", verbose_name="Owner")
+    owner = PersonColumn("owner")
     served = tables.Column(accessor="served", verbose_name="Serves", orderable=False, default="—")
     stage_count = tables.Column(verbose_name="Stages", attrs={"td": {"class": "num"}})
     total_lead_time = DurationColumn(verbose_name="Lead time", attrs={"td": {"class": "num"}})

@@ -4,6 +4,7 @@ delete; ETag and If-Match), ``/api/v1/sync/<resource>/`` (bulk sync), the resour
 read-only addresses (``/api/v1/<resource>/<id>/<extra>/``), and the change feed, schema and
 docs beside them. A read-only resource (``writes=False``) gets only the reads."""
 
+import datetime
 import hashlib
 import json
 from typing import TYPE_CHECKING
@@ -85,6 +86,32 @@ def check_if_match(request, current_etag: str) -> None:
         raise PreconditionFailed(errors={"If-Match": ["The record has changed since."]})
 
 
+def refuse_unknown(params, known) -> None:
+    """Refuse a query that names a parameter not in ``known`` (400, naming each)."""
+    unknown = set(params) - set(known)
+    if unknown:
+        raise Invalid(errors={name: ["Unknown query parameter."] for name in sorted(unknown)})
+
+
+def moment_parameter(params, name: str) -> datetime.datetime | None:
+    """The query parameter ``name`` as a date and time (ISO 8601), None when not given."""
+    text = params.get(name)
+    if text is None:
+        return None
+    moment = parse_iso_datetime(text)
+    if moment is None:
+        raise Invalid(errors={name: ["Give a date and time in ISO 8601."]})
+    return moment
+
+
+def text_parameter(params, name: str) -> str | None:
+    """The query parameter ``name``, None when not given; a null character is refused."""
+    text = params.get(name)
+    if text is not None and "\x00" in text:
+        raise Invalid(errors={name: ["Null characters are not allowed."]})
+    return text
+
+
 def require_view_right(user, model) -> None:
     writes.require(user, "view", model)
 
@@ -109,9 +136,7 @@ class ResourceListView(ResourceView):
         params = request.query_params
         filters = set(resource.reads.filterset.base_filters) if resource.reads.filterset else set()
         standard = list_parameters(resource)
-        unknown = set(params) - standard - filters
-        if unknown:
-            raise Invalid(errors={name: ["Unknown query parameter."] for name in sorted(unknown)})
+        refuse_unknown(params, standard | filters)
         rows = queryset = resource.base_queryset(request.user)
         if resource.reads.filterset and filters & set(params):
             filter_data = params.copy()
@@ -121,17 +146,14 @@ class ResourceListView(ResourceView):
             if not filterset.is_valid():
                 raise Invalid(errors={k: list(v) for k, v in filterset.errors.items()})
             queryset = filterset.qs
-        since = params.get("updated_since")
+        since = moment_parameter(params, "updated_since")
         if since is not None:
-            moment = parse_iso_datetime(since)
-            if moment is None:
-                raise Invalid(errors={"updated_since": ["Give a date and time in ISO 8601."]})
-            queryset = queryset.filter(updated_at__gte=moment)
-        for name in ("source", "external_id"):
-            if name in params and resource.is_synced:
-                if "\x00" in params[name]:
-                    raise Invalid(errors={name: ["Null characters are not allowed."]})
-                queryset = queryset.filter(**{name: params[name]})
+            queryset = queryset.filter(updated_at__gte=since)
+        if resource.is_synced:
+            for name in ("source", "external_id"):
+                value = text_parameter(params, name)
+                if value is not None:
+                    queryset = queryset.filter(**{name: value})
         time_field = "updated_at" if resource.has_timestamps else None
         page = KeysetPage(
             request, queryset, time_field=time_field, time_key="updated_at", rows=rows
@@ -297,9 +319,7 @@ class ChangesView(ApiView):
         from core.api.resources import registry
 
         params = request.query_params
-        unknown = set(params) - self.PARAMETERS
-        if unknown:
-            raise Invalid(errors={name: ["Unknown query parameter."] for name in sorted(unknown)})
+        refuse_unknown(params, self.PARAMETERS)
         logged = [r for r in registry if r.is_change_logged]
         resources = [r for r in logged if request.user.has_perm(perm_name(r.model, "view"))]
         wanted = params.get("resource")
@@ -310,16 +330,11 @@ class ChangesView(ApiView):
         types = ContentType.objects.get_for_models(*[r.model for r in resources])
         by_type = {types[r.model].pk: r for r in resources}
         queryset = ObjectChange.objects.filter(content_type_id__in=list(by_type))
-        since = params.get("since")
+        since = moment_parameter(params, "since")
         if since is not None:
-            moment = parse_iso_datetime(since)
-            if moment is None:
-                raise Invalid(errors={"since": ["Give a date and time in ISO 8601."]})
-            queryset = queryset.filter(time__gte=moment)
-        if "source" in params:
-            if "\x00" in params["source"]:
-                raise Invalid(errors={"source": ["Null characters are not allowed."]})
-            source = params["source"]
+            queryset = queryset.filter(time__gte=since)
+        source = text_parameter(params, "source")
+        if source is not None:
             queryset = queryset.filter(after__source=source) | queryset.filter(
                 after__isnull=True, before__source=source
             )

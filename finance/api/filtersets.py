@@ -6,14 +6,10 @@ finance.filtersets."""
 import django_filters
 from django.db.models import F
 
-from core.filtersets import SearchFilterSet
+from core.filtersets import SearchFilterSet, id_filter
 from finance import filtersets
 from finance.choices import NodeKind, UnallocatedReason
 from finance.models import PoolAllocation, TcoResult, TcoUnallocated
-
-
-def id_filter(field_name: str, label: str):
-    return django_filters.NumberFilter(field_name=f"{field_name}_id", label=label)
 
 
 class CurrentFilter(django_filters.BooleanFilter):

@@ -4,6 +4,8 @@ of the finance reports (report_data). Callers use ``from finance import selector
 ``selectors.<function>``; the names are re-exported here."""
 
 from finance.selectors.inputs import (
+    EDGE_MODELS,
+    RELEVANT_FIELDS,
     LoadedInputs,
     MonthlyRates,
     contracts_in_force,
@@ -30,6 +32,7 @@ from finance.selectors.report_data import (
 )
 from finance.selectors.results import (
     MONEY,
+    applications_with_cost,
     cost_completeness,
     default_period,
     period_totals,
@@ -40,6 +43,7 @@ from finance.selectors.results import (
     sankey,
     service_panel,
     services_with_tco,
+    supports_in_use,
     tco_categories,
     unallocated_for,
     version_differences,
@@ -47,13 +51,16 @@ from finance.selectors.results import (
 from finance.selectors.tracing import LineageEdge, LineageLine, lineage
 
 __all__ = [
+    "EDGE_MODELS",
     "MONEY",
+    "RELEVANT_FIELDS",
     "REPORT_MONEY",
     "RESULT_SPLITS",
     "LineageEdge",
     "LineageLine",
     "LoadedInputs",
     "MonthlyRates",
+    "applications_with_cost",
     "closed_months_with_results",
     "contracts_in_force",
     "cost_completeness",
@@ -82,6 +89,7 @@ __all__ = [
     "scoped_results",
     "service_panel",
     "services_with_tco",
+    "supports_in_use",
     "tco_categories",
     "unallocated_for",
     "version_differences",

@@ -29,6 +29,27 @@ from portfolio.models import (
     Subscription,
 )
 
+# Besides cost items and rates, what the roll-up reads: models whose every change may move
+# cost between services in every open period (finance.signals asks for a recomputation) ...
+EDGE_MODELS = (PoolAllocation, ApplicationSupport, ContractCoverage, ServiceDependency, CostPool)
+# ... and models that matter only through some fields (a new summary changes no figure).
+RELEVANT_FIELDS = {
+    Service: ("lifecycle",),
+    Application: ("lifecycle", "retired_at"),
+    Contract: ("annual_value", "currency", "start_date", "end_date", "retired_at"),
+    Subscription: (
+        "service_id",
+        "units",
+        "unit_name",
+        "price_per_unit",
+        "annual_charge",
+        "currency",
+        "start_date",
+        "end_date",
+        "retired_at",
+    ),
+}
+
 
 def node_for(service_id, application_id, contract_id, pool_id) -> tco.Node:
     """The node a cost item (or a row of one) is recorded against: its one target."""

@@ -1,6 +1,7 @@
 """Reads of the stored TCO results: a period's figures and versions, a service's panel and
 cost completeness, the flow chart."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
@@ -17,6 +18,7 @@ from finance.models import (
     TcoRun,
     TcoUnallocated,
 )
+from portfolio.choices import ApplicationLifecycle
 from portfolio.models import (
     ApplicationSupport,
     Contract,
@@ -167,6 +169,28 @@ def version_differences(
 # --- Cost completeness of one service ------------------------------------------------------
 
 
+def supports_in_use(**filters) -> QuerySet:
+    """The supports (filtered by ``filters``) of applications in use: neither retired nor at
+    the end of their lifecycle."""
+    in_use = ApplicationSupport.objects.filter(application__retired_at__isnull=True, **filters)
+    return in_use.exclude(application__lifecycle=ApplicationLifecycle.RETIRED)
+
+
+def applications_with_cost(application_ids: Iterable[int], period: Period) -> set[int]:
+    """Of ``application_ids``, those that bring cost in ``period``: a cost item booked against
+    them in it, or a contract covering them."""
+    application_ids = list(application_ids)
+    return set(
+        CostItem.objects.filter(application_id__in=application_ids, period=period).values_list(
+            "application_id", flat=True
+        )
+    ) | set(
+        ContractCoverage.objects.filter(application_id__in=application_ids).values_list(
+            "application_id", flat=True
+        )
+    )
+
+
 def cost_completeness(*, service: Service, period: Period | None) -> dict:
     """Whether the cost picture of ``service`` in ``period`` is complete, check by check:
     read-only information for the service page."""
@@ -184,20 +208,10 @@ def cost_completeness(*, service: Service, period: Period | None) -> dict:
         }
     )
     supports = list(
-        ApplicationSupport.objects.filter(service=service, application__retired_at__isnull=True)
-        .exclude(application__lifecycle="retired")
-        .values_list("application_id", "application__name")
+        supports_in_use(service=service).values_list("application_id", "application__name")
     )
     application_ids = [pk for pk, _ in supports]
-    with_cost = set(
-        CostItem.objects.filter(application_id__in=application_ids, period=period).values_list(
-            "application_id", flat=True
-        )
-    ) | set(
-        ContractCoverage.objects.filter(application_id__in=application_ids).values_list(
-            "application_id", flat=True
-        )
-    )
+    with_cost = applications_with_cost(application_ids, period)
     missing = [name for pk, name in supports if pk not in with_cost]
     checks.append(
         {

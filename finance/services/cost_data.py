@@ -9,7 +9,6 @@ from django.db import connection
 from django.utils import timezone
 
 from core import changelog, rules
-from core.choices import ChangeAction
 from core.rules import Change, first_with, pair_taken, stored_pairs
 from core.services import delete_or_retire
 from core.slugs import generate_slugs
@@ -43,17 +42,7 @@ def open_periods(months: list[tuple[int, int]]) -> None:
         )
         created = [pk for (pk,) in cursor.fetchall()]
     if created:
-        changelog.record_many(
-            [
-                changelog.build(
-                    period,
-                    action=ChangeAction.CREATE,
-                    before=None,
-                    after=period.changelog_snapshot(),
-                )
-                for period in Period.objects.filter(pk__in=created)
-            ]
-        )
+        changelog.record_created(Period.objects.filter(pk__in=created))
 
 
 def period_for(label: str, *, create: bool = False) -> Period:
@@ -75,10 +64,7 @@ def cost_item_rule(change: Change, facts: None) -> None:
 
 
 def save_cost_item(*, item: CostItem) -> CostItem:
-    rules.enforce(item)
-    item.full_clean()
-    item.save()
-    return item
+    return rules.save_checked(item)
 
 
 def remove_cost_item(*, item: CostItem) -> str:
@@ -90,10 +76,7 @@ generate_slugs(CostPool, "name")
 
 
 def save_pool(*, pool: CostPool) -> CostPool:
-    rules.enforce(pool)
-    pool.full_clean()
-    pool.save()
-    return pool
+    return rules.save_checked(pool)
 
 
 def remove_pool(*, pool: CostPool) -> str:
@@ -102,22 +85,14 @@ def remove_pool(*, pool: CostPool) -> str:
     return delete_or_retire(pool, parts=(PoolAllocation,))
 
 
-def allocation_facts(changes: list[Change]) -> dict[tuple, int]:
-    return stored_pairs(PoolAllocation, changes, "pool_id", "service_id")
-
-
-@rules.rule(PoolAllocation, facts=allocation_facts)
-def allocation_rule(change: Change, stored: dict[tuple, int]) -> None:
-    """A pool is allocated to a service once."""
-    if pair_taken(change, stored, "pool_id", "service_id"):
-        change.error("service", "This pool is already allocated to this service.")
+# A pool is allocated to a service once.
+rules.unique_pair(
+    PoolAllocation, "pool_id", "service_id", "This pool is already allocated to this service."
+)
 
 
 def save_allocation(*, allocation: PoolAllocation) -> PoolAllocation:
-    rules.enforce(allocation)
-    allocation.full_clean(validate_unique=False)
-    allocation.save()
-    return allocation
+    return rules.save_checked(allocation, validate_unique=False)
 
 
 def rate_facts(changes: list[Change]) -> tuple[dict, dict]:
@@ -146,10 +121,7 @@ def remove_rate(*, rate: ExchangeRate) -> None:
 
 
 def save_rate(*, rate: ExchangeRate) -> ExchangeRate:
-    rules.enforce(rate)
-    rate.full_clean(validate_unique=False)
-    rate.save()
-    return rate
+    return rules.save_checked(rate, validate_unique=False)
 
 
 def create_period(*, label: str) -> Period:

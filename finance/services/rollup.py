@@ -330,6 +330,16 @@ def _copy(cursor, table: str, columns, rows) -> int:
     return count
 
 
+def _replace(cursor, model, period, version: int, columns, rows) -> int:
+    """Replace the rows of (``period``, ``version``) in ``model``'s table by ``rows``: one
+    DELETE, then COPY."""
+    table = model._meta.db_table
+    cursor.execute(
+        f"DELETE FROM {table} WHERE period_id = %s AND version = %s", [period.pk, version]
+    )
+    return _copy(cursor, table, columns, rows)
+
+
 def _write(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded) -> None:
     """Upsert the results of (period, version) and replace its unallocated rows and flows,
     set-based: COPY into a temporary table, then one INSERT ... ON CONFLICT and one DELETE
@@ -383,14 +393,11 @@ def _write(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded) -> 
                     None, currency, amount, "{}",
                 )
             )  # fmt: skip
-        unallocated_table = TcoUnallocated._meta.db_table
-        cursor.execute(
-            f"DELETE FROM {unallocated_table} WHERE period_id = %s AND version = %s",
-            [period.pk, version],
-        )
-        _copy(
+        _replace(
             cursor,
-            unallocated_table,
+            TcoUnallocated,
+            period,
+            version,
             (
                 "period_id", "version", "run_id", "source_kind", "source_id", "source_label",
                 "reason", "detail", "amount", "original_currency", "original_amount",
@@ -398,14 +405,11 @@ def _write(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded) -> 
             ),
             unallocated_rows,
         )  # fmt: skip
-        flow_table = TcoFlow._meta.db_table
-        cursor.execute(
-            f"DELETE FROM {flow_table} WHERE period_id = %s AND version = %s",
-            [period.pk, version],
-        )
-        _copy(
+        _replace(
             cursor,
-            flow_table,
+            TcoFlow,
+            period,
+            version,
             (
                 "period_id", "version", "source_kind", "source_id", "target_kind",
                 "target_id", "amount",

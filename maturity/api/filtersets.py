@@ -3,14 +3,23 @@ pages of who is assessed, not as lists of their own, so these FilterSets are the
 
 import django_filters
 
-from core.filtersets import SearchFilterSet
+from core.filtersets import RetiredFilter, SearchFilterSet, id_filter
 from maturity.choices import MaturityLevel, PartyKind
 from maturity.models import Assessment, BalanceSelfAssessment, Party
-from portfolio.api.filtersets import id_filter
-from portfolio.filtersets import RetiredFilter
 
 # As text, so the schema lists them as the strings a query string carries.
 LEVELS = [(str(value), label) for value, label in MaturityLevel.choices]
+
+
+class AssessedOnFilterSet(SearchFilterSet):
+    """Records dated by ``assessed_on``, between two days."""
+
+    assessed_from = django_filters.DateFilter(
+        field_name="assessed_on", lookup_expr="gte", label="Assessed on or after"
+    )
+    assessed_until = django_filters.DateFilter(
+        field_name="assessed_on", lookup_expr="lte", label="Assessed on or before"
+    )
 
 
 class PartyFilterSet(SearchFilterSet):
@@ -26,7 +35,7 @@ class PartyFilterSet(SearchFilterSet):
         fields = ["q", "kind", "customer", "served_by", "retired"]
 
 
-class AssessmentFilterSet(SearchFilterSet):
+class AssessmentFilterSet(AssessedOnFilterSet):
     search_fields = (
         "note",
         "override_reason",
@@ -43,27 +52,14 @@ class AssessmentFilterSet(SearchFilterSet):
     overridden = django_filters.BooleanFilter(
         field_name="override_level", lookup_expr="isnull", exclude=True, label="Overridden"
     )
-    assessed_from = django_filters.DateFilter(
-        field_name="assessed_on", lookup_expr="gte", label="Assessed on or after"
-    )
-    assessed_until = django_filters.DateFilter(
-        field_name="assessed_on", lookup_expr="lte", label="Assessed on or before"
-    )
 
     class Meta:
         model = Assessment
         fields = ["q", "party", "kind", "level", "overridden", "assessed_from", "assessed_until"]
 
 
-class BalanceSelfAssessmentFilterSet(SearchFilterSet):
+class BalanceSelfAssessmentFilterSet(AssessedOnFilterSet):
     search_fields = ("note", "external_id")
-
-    assessed_from = django_filters.DateFilter(
-        field_name="assessed_on", lookup_expr="gte", label="Assessed on or after"
-    )
-    assessed_until = django_filters.DateFilter(
-        field_name="assessed_on", lookup_expr="lte", label="Assessed on or before"
-    )
 
     class Meta:
         model = BalanceSelfAssessment

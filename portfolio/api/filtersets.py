@@ -4,9 +4,8 @@ a browser list use that list's FilterSet from portfolio.filtersets."""
 
 import django_filters
 
-from core.filtersets import SearchFilterSet
+from core.filtersets import RetiredFilter, SearchFilterSet, id_filter
 from portfolio.choices import Aspect, Dimension, OutcomeStatus
-from portfolio.filtersets import RetiredFilter
 from portfolio.models import (
     ApplicationSupport,
     ContractCoverage,
@@ -15,10 +14,6 @@ from portfolio.models import (
     SpecificationItem,
     Subscription,
 )
-
-
-def id_filter(field_name: str, label: str):
-    return django_filters.NumberFilter(field_name=f"{field_name}_id", label=label)
 
 
 class SpecificationItemFilterSet(SearchFilterSet):

@@ -4,7 +4,7 @@ belong to). Value streams and processes use their browser list's FilterSet."""
 
 import django_filters
 
-from core.filtersets import SearchFilterSet
+from core.filtersets import SearchFilterSet, id_filter
 from valuestreams.choices import Effort, ImprovementStatus, ValueClass
 from valuestreams.models import (
     Improvement,
@@ -13,10 +13,6 @@ from valuestreams.models import (
     StageApplication,
     StageService,
 )
-
-
-def id_filter(field_name: str, label: str):
-    return django_filters.NumberFilter(field_name=f"{field_name}_id", label=label)
 
 
 class StageFilterSet(SearchFilterSet):

@@ -186,19 +186,7 @@ register(
     Resource(
         "stages",
         model=Stage,
-        fields=(
-            "value_stream",
-            "position",
-            "name",
-            "responsible_party",
-            "process_time_minutes",
-            "process_time_unit",
-            "lead_time_minutes",
-            "lead_time_unit",
-            "complete_accurate",
-            "value_class",
-            "moment_of_truth",
-        ),
+        fields=("value_stream", *services.STAGE_FIELDS),
         read_only=("position",),
         schemas={
             "process_time_minutes": {
