@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.urls import reverse
 
 from core.choices import ChangeAction, Channel
 from core.permissions import RestrictedQuerySet
@@ -23,6 +24,11 @@ class ChangeLoggedModel(TimestampedModel):
 
     The values loaded from the database are remembered, so a save records what changed
     (and a save that changes nothing records nothing).
+
+    A record is called by its name where it has a ``name`` field, and its page is the view
+    ``<app label>:<model name>_detail`` taking the record's ``url_key``; a model whose page
+    is named otherwise declares ``url_name``, one addressed otherwise overrides
+    ``get_absolute_url``.
     """
 
     objects = RestrictedQuerySet.as_manager()
@@ -31,9 +37,23 @@ class ChangeLoggedModel(TimestampedModel):
     changelog_exclude: tuple[str, ...] = ("created_at", "updated_at")
     # The snapshot as loaded or last saved (core.signals); absent on a record never loaded.
     _loaded_snapshot: dict[str, Any]
+    # The attribute that names the record in its page's address: "pk", "slug", a property.
+    url_key: str = "pk"
+    # The page's view, when it is not "<app label>:<model name>_detail".
+    url_name: str = ""
 
     class Meta:
         abstract = True
+
+    def __str__(self) -> str:
+        for field in self._meta.concrete_fields:
+            if field.name == "name":
+                return field.value_from_object(self)
+        return super().__str__()
+
+    def get_absolute_url(self) -> str:
+        view = self.url_name or f"{self._meta.app_label}:{self._meta.model_name}_detail"
+        return reverse(view, args=[getattr(self, self.url_key)])
 
     @classmethod
     def from_db(cls, db, field_names, values):

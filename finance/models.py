@@ -97,6 +97,7 @@ class Period(ChangeLoggedModel):
     change_serial = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
 
     changelog_exclude = ("created_at", "updated_at", "recompute_requested_at", "change_serial")
+    url_key = "label"
 
     class Meta:
         ordering = ["-serial"]
@@ -117,9 +118,6 @@ class Period(ChangeLoggedModel):
     def save(self, *args, **kwargs):
         self.serial = month_serial(self.year, self.month)
         super().save(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("finance:period_detail", args=[self.label])
 
     @property
     def label(self) -> str:
@@ -189,16 +187,12 @@ class CostPool(SyncedModel, RetirableModel):
     )
 
     ownership_lookups = ("owner",)
+    url_key = "slug"
+    url_name = "finance:pool_detail"
 
     class Meta:
         ordering = ["name"]
         constraints = [unique_external_id("costpool")]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("finance:pool_detail", args=[self.slug])
 
 
 class PoolAllocation(SyncedModel):
@@ -288,6 +282,8 @@ class CostItem(SyncedModel):
         CostPool, null=True, blank=True, on_delete=models.PROTECT, related_name="cost_items"
     )
 
+    url_name = "finance:costitem_edit"
+
     class Meta:
         ordering = ["-period__serial", "description", "id"]
         constraints = [
@@ -312,9 +308,6 @@ class CostItem(SyncedModel):
 
     def __str__(self):
         return f"{self.description} ({self.period})"
-
-    def get_absolute_url(self):
-        return reverse("finance:costitem_edit", args=[self.pk])
 
     @property
     def target(self):
@@ -351,6 +344,8 @@ class ExchangeRate(SyncedModel):
         help_text="Units of the reporting currency for one unit of this currency.",
     )
 
+    url_name = "finance:rate_edit"
+
     class Meta:
         ordering = ["-period__serial", "currency"]
         constraints = [
@@ -361,9 +356,6 @@ class ExchangeRate(SyncedModel):
 
     def __str__(self):
         return f"{self.currency} {self.period}: {self.rate.normalize():f}"
-
-    def get_absolute_url(self):
-        return reverse("finance:rate_edit", args=[self.pk])
 
     def clean(self):
         if self.currency and self.currency == settings.PORTICO_CURRENCY:
@@ -605,6 +597,7 @@ class ReportDefinition(ChangeLoggedModel):
     )
 
     changelog_exclude = ("created_at", "updated_at", "periodic_task")
+    url_name = "finance:report_detail"
 
     class Meta:
         ordering = ["name"]
@@ -615,12 +608,6 @@ class ReportDefinition(ChangeLoggedModel):
                 violation_error_message="Choose at least one format.",
             ),
         ]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("finance:report_detail", args=[self.pk])
 
     @property
     def cron(self) -> str:

@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.functional import cached_property
 
 from core.models import RetirableModel, SyncedModel, unique_external_id
@@ -58,6 +57,7 @@ class Service(SyncedModel):
     )
 
     ownership_lookups = ("owner", "delegates")
+    url_key = "slug"
 
     class Meta:
         ordering = ["name"]
@@ -69,12 +69,6 @@ class Service(SyncedModel):
                 violation_error_message="A service needs an accountable owner before it goes live.",
             ),
         ]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("portfolio:service_detail", args=[self.slug])
 
     @property
     def is_retired(self) -> bool:
@@ -213,16 +207,11 @@ class Customer(SyncedModel, RetirableModel):
     )
 
     ownership_lookups = ("relationship_manager",)
+    url_key = "slug"
 
     class Meta:
         ordering = ["name"]
         constraints = [unique_external_id("customer")]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("portfolio:customer_detail", args=[self.slug])
 
 
 class Subscription(SyncedModel, RetirableModel):
@@ -339,16 +328,11 @@ class Supplier(SyncedModel, RetirableModel):
     )
 
     ownership_lookups = ("owner",)
+    url_key = "slug"
 
     class Meta:
         ordering = ["name"]
         constraints = [unique_external_id("supplier")]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("portfolio:supplier_detail", args=[self.slug])
 
 
 class Contract(SyncedModel, RetirableModel):
@@ -385,9 +369,6 @@ class Contract(SyncedModel, RetirableModel):
 
     def __str__(self):
         return f"{self.reference} {self.title}"
-
-    def get_absolute_url(self):
-        return reverse("portfolio:contract_detail", args=[self.pk])
 
     @cached_property
     def notice_deadline(self):
@@ -427,16 +408,11 @@ class Application(SyncedModel, RetirableModel):
     )
 
     ownership_lookups = ("owner",)
+    url_key = "slug"
 
     class Meta:
         ordering = ["name"]
         constraints = [unique_external_id("application")]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("portfolio:application_detail", args=[self.slug])
 
 
 class ContractCoverage(SyncedModel):

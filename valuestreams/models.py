@@ -77,6 +77,7 @@ class ValueStream(SyncedModel, RetirableModel):
     )
 
     ownership_lookups = ("owner",)
+    url_key = "slug"
 
     class Meta:
         ordering = ["name", "id"]
@@ -93,12 +94,6 @@ class ValueStream(SyncedModel, RetirableModel):
                 name="valuestream_not_own_current_state",
             ),
         ]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("valuestreams:valuestream_detail", args=[self.slug])
 
     @property
     def is_future_state(self) -> bool:
@@ -187,9 +182,6 @@ class Stage(SyncedModel):
                 violation_error_message="Process time cannot be longer than lead time.",
             ),
         ]
-
-    def __str__(self):
-        return self.name
 
     def get_absolute_url(self):
         return reverse("valuestreams:valuestream_detail", args=[self.value_stream.slug]) + (
@@ -341,12 +333,6 @@ class Process(SyncedModel):
                 condition=Q(layer__gte=1) & Q(layer__lte=4), name="process_layer_1_to_4"
             ),
         ]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("valuestreams:process_detail", args=[self.pk])
 
 
 class ProcessConnection(SyncedModel):
