@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from core.choices import ChangeAction, Channel
 from core.permissions import RestrictedQuerySet
+from core.slugs import validate_not_reserved
 
 
 class TimestampedModel(models.Model):
@@ -70,16 +71,6 @@ class ChangeLoggedModel(TimestampedModel):
         return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-class SyncedModel(ChangeLoggedModel):
-    """A record a CMDB can own: keyed by (source, external_id) when it comes from one."""
-
-    source = models.CharField(max_length=100, blank=True, default="")
-    external_id = models.CharField(max_length=200, blank=True, default="")
-
-    class Meta:
-        abstract = True
-
-
 def unique_external_id(model_name: str) -> models.UniqueConstraint:
     """The constraint every SyncedModel lists: one record per (source, external id)."""
     return models.UniqueConstraint(
@@ -89,11 +80,52 @@ def unique_external_id(model_name: str) -> models.UniqueConstraint:
     )
 
 
+class SyncedModel(ChangeLoggedModel):
+    """A record a CMDB can own: keyed by (source, external_id) when it comes from one."""
+
+    source = models.CharField(max_length=100, blank=True, default="")
+    external_id = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        abstract = True
+        # Inherited with this Meta; a model that lists constraints of its own names
+        # unique_external_id among them.
+        constraints = [unique_external_id("%(class)s")]
+
+
+def accountable_user(related_name: str, **options: Any) -> models.ForeignKey:
+    """The person answerable for a record (its owner, who rated it), none until named.
+
+    PROTECT: accountability is handed over on purpose, never lost with a deleted account.
+    """
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name=related_name,
+        **options,
+    )
+
+
+def acting_user(**options: Any) -> models.ForeignKey:
+    """Who did what a record remembers: made a change, closed a period, asked for a run.
+
+    SET_NULL: the account may go; what was done, and when, stays.
+    """
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        **options,
+    )
+
+
 class ObjectChange(models.Model):
     time = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    user = acting_user()
     user_name = models.CharField(max_length=150, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     source = models.CharField(max_length=100, blank=True)
@@ -131,6 +163,19 @@ class RetirableModel(models.Model):
     @property
     def is_retired(self) -> bool:
         return self.retired_at is not None
+
+
+class SluggedModel(SyncedModel):
+    """A record known by its name and found at ``/<section>/<slug>/``, listed by name."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
+
+    url_key = "slug"
+
+    class Meta(SyncedModel.Meta):
+        abstract = True
+        ordering = ["name"]
 
 
 class ApiToken(models.Model):

@@ -20,10 +20,17 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import ChangeLoggedModel, RetirableModel, SyncedModel, unique_external_id
+from core.models import (
+    ChangeLoggedModel,
+    RetirableModel,
+    SluggedModel,
+    SyncedModel,
+    accountable_user,
+    acting_user,
+    unique_external_id,
+)
 from core.money import CurrencyField, MoneyField
 from core.permissions import RestrictedQuerySet
-from core.slugs import validate_not_reserved
 from finance.choices import (
     CostCategory,
     Expenditure,
@@ -82,13 +89,7 @@ class Period(ChangeLoggedModel):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     # SET_NULL: the closing is history; the account may go, the date and status stay.
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    closed_by = acting_user()
     current_version = models.PositiveIntegerField(default=1)
     # The "dirty" marker: set when cost data or an edge changed, cleared by the recomputation.
     recompute_requested_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -170,29 +171,16 @@ def fiscal_year_of(year: int, month: int) -> int:
     return year + 1 if month >= start else year
 
 
-class CostPool(SyncedModel, RetirableModel):
+class CostPool(SluggedModel, RetirableModel):
     """Shared cost (a data centre, a service desk) allocated to services by weight."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     description = models.TextField(blank=True)
     pool_type = models.CharField(max_length=30, choices=PoolType.choices, blank=True)
     # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="owned_cost_pools",
-    )
+    owner = accountable_user("owned_cost_pools")
 
     ownership_lookups = ("owner",)
-    url_key = "slug"
     url_name = "finance:pool_detail"
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [unique_external_id("costpool")]
 
 
 class PoolAllocation(SyncedModel):
@@ -381,9 +369,7 @@ class TcoRun(models.Model):
     duration = models.DurationField(null=True, blank=True)
     error = models.TextField(blank=True)
     note = models.CharField(max_length=500, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    requested_by = acting_user()
     input_total = MoneyField(null=True, blank=True)
     kept_total = MoneyField(null=True, blank=True)
     unallocated_total = MoneyField(null=True, blank=True)
@@ -587,14 +573,7 @@ class ReportDefinition(ChangeLoggedModel):
         on_delete=models.SET_NULL,
         related_name="finance_report",
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = acting_user(editable=False)
 
     changelog_exclude = ("created_at", "updated_at", "periodic_task")
     url_name = "finance:report_detail"
@@ -689,9 +668,7 @@ class ReportRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     note = models.CharField(max_length=500, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    requested_by = acting_user()
     emailed_at = models.DateTimeField(null=True, blank=True)
     emailed_to = ArrayField(models.CharField(max_length=254), default=list, blank=True)
     email_count = models.PositiveIntegerField(default=0)

@@ -1,11 +1,16 @@
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from core.models import RetirableModel, SyncedModel, TimestampedModel, unique_external_id
+from core.models import (
+    RetirableModel,
+    SyncedModel,
+    TimestampedModel,
+    accountable_user,
+    unique_external_id,
+)
 from core.permissions import RestrictedQuerySet
 from maturity.choices import BalanceElement, MaturityLevel, PartyKind
 from portfolio.models import Customer
@@ -121,13 +126,7 @@ class Assessment(SyncedModel):
     # The level in force (the override, else the computed level), kept for queries.
     level = models.PositiveSmallIntegerField(choices=MaturityLevel.choices)
     # PROTECT: who rated a party stays part of the record.
-    assessor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="maturity_assessments",
-    )
+    assessor = accountable_user("maturity_assessments")
     note = models.TextField(blank=True)
 
     ownership_lookups = ("party__customer__relationship_manager",)
@@ -184,13 +183,7 @@ class BalanceSelfAssessment(SyncedModel):
     cost_optimisation = models.PositiveSmallIntegerField(**SCORE)
     note = models.TextField(blank=True)
     # PROTECT: who gave the self-assessment stays part of the record.
-    assessor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="balance_self_assessments",
-    )
+    assessor = accountable_user("balance_self_assessments")
 
     class Meta:
         ordering = ["-assessed_on", "-id"]

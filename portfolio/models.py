@@ -7,9 +7,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property
 
-from core.models import RetirableModel, SyncedModel, unique_external_id
+from core.models import (
+    RetirableModel,
+    SluggedModel,
+    SyncedModel,
+    accountable_user,
+    unique_external_id,
+)
 from core.money import CurrencyField, MoneyField
-from core.slugs import validate_not_reserved
 from portfolio.choices import (
     ApplicationLifecycle,
     Aspect,
@@ -28,11 +33,9 @@ from portfolio.choices import (
 WEIGHT = {"max_digits": 12, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
 
 
-class Service(SyncedModel):
+class Service(SluggedModel):
     """A supported facility: a facility the provider makes available, and its support."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     summary = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=ServiceKind.choices)
     lifecycle = models.CharField(
@@ -42,13 +45,7 @@ class Service(SyncedModel):
     live_on = models.DateField(null=True, blank=True)
     retired_on = models.DateField(null=True, blank=True)
     # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="owned_services",
-    )
+    owner = accountable_user("owned_services")
     delegates = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="delegated_services"
     )
@@ -57,10 +54,8 @@ class Service(SyncedModel):
     )
 
     ownership_lookups = ("owner", "delegates")
-    url_key = "slug"
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(SluggedModel.Meta):
         constraints = [
             unique_external_id("service"),
             models.CheckConstraint(
@@ -193,25 +188,12 @@ class ServiceDependency(SyncedModel):
             raise ValidationError({"provider": "A service cannot depend on itself."})
 
 
-class Customer(SyncedModel, RetirableModel):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
+class Customer(SluggedModel, RetirableModel):
     kind = models.CharField(max_length=10, choices=CustomerKind.choices)
     segment = models.CharField(max_length=100, blank=True)
-    relationship_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="managed_customers",
-    )
+    relationship_manager = accountable_user("managed_customers")
 
     ownership_lookups = ("relationship_manager",)
-    url_key = "slug"
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [unique_external_id("customer")]
 
 
 class Subscription(SyncedModel, RetirableModel):
@@ -315,24 +297,11 @@ class Outcome(SyncedModel):
             )
 
 
-class Supplier(SyncedModel, RetirableModel):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
+class Supplier(SluggedModel, RetirableModel):
     website = models.URLField(blank=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="managed_suppliers",
-    )
+    owner = accountable_user("managed_suppliers")
 
     ownership_lookups = ("owner",)
-    url_key = "slug"
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [unique_external_id("supplier")]
 
 
 class Contract(SyncedModel, RetirableModel):
@@ -346,13 +315,7 @@ class Contract(SyncedModel, RetirableModel):
     auto_renewal = models.BooleanField(default=False)
     annual_value = MoneyField(validators=[MinValueValidator(0)])
     currency = CurrencyField()
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="managed_contracts",
-    )
+    owner = accountable_user("managed_contracts")
 
     ownership_lookups = ("owner", "supplier__owner")
 
@@ -385,17 +348,9 @@ class Contract(SyncedModel, RetirableModel):
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
 
 
-class Application(SyncedModel, RetirableModel):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
+class Application(SluggedModel, RetirableModel):
     description = models.TextField(blank=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="owned_applications",
-    )
+    owner = accountable_user("owned_applications")
     lifecycle = models.CharField(
         max_length=10, choices=ApplicationLifecycle.choices, default=ApplicationLifecycle.ACTIVE
     )
@@ -408,11 +363,6 @@ class Application(SyncedModel, RetirableModel):
     )
 
     ownership_lookups = ("owner",)
-    url_key = "slug"
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [unique_external_id("application")]
 
 
 class ContractCoverage(SyncedModel):

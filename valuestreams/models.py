@@ -8,8 +8,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest, Least
 from django.urls import reverse
 
-from core.models import RetirableModel, SyncedModel, unique_external_id
-from core.slugs import validate_not_reserved
+from core.models import RetirableModel, SluggedModel, SyncedModel, unique_external_id
 from valuestreams.choices import (
     Effort,
     Experience,
@@ -29,11 +28,9 @@ PERCENT_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1
 # URL segments under /value-streams/ that a value stream's slug must not take.
 
 
-class ValueStream(SyncedModel, RetirableModel):
+class ValueStream(SluggedModel, RetirableModel):
     """The activities that deliver a good or service to a customer, with an accountable owner."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     description = models.TextField(blank=True)
     # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
     owner = models.ForeignKey(
@@ -77,9 +74,8 @@ class ValueStream(SyncedModel, RetirableModel):
     )
 
     ownership_lookups = ("owner",)
-    url_key = "slug"
 
-    class Meta:
+    class Meta(SluggedModel.Meta):
         ordering = ["name", "id"]
         constraints = [
             unique_external_id("valuestream"),
