@@ -214,6 +214,16 @@ class PoolAllocation(SyncedModel):
 TARGET_FIELDS = ("service", "application", "contract", "pool")
 
 
+def _cost_target(to) -> models.ForeignKey:
+    """One of the things a cost item can be booked against; it names exactly one.
+
+    PROTECT: cost history must not vanish; the target is retired instead.
+    """
+    return models.ForeignKey(
+        to, null=True, blank=True, on_delete=models.PROTECT, related_name="cost_items"
+    )
+
+
 def _exactly_one_target() -> Q:
     return functools.reduce(
         operator.or_,
@@ -244,31 +254,10 @@ class CostItem(SyncedModel):
     pool_type = models.CharField(
         max_length=30, choices=PoolType.choices, blank=True, verbose_name="cost pool type"
     )
-    # PROTECT on every target: cost history must not vanish; the target is retired instead.
-    service = models.ForeignKey(
-        "portfolio.Service",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="cost_items",
-    )
-    application = models.ForeignKey(
-        "portfolio.Application",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="cost_items",
-    )
-    contract = models.ForeignKey(
-        "portfolio.Contract",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="cost_items",
-    )
-    pool = models.ForeignKey(
-        CostPool, null=True, blank=True, on_delete=models.PROTECT, related_name="cost_items"
-    )
+    service = _cost_target("portfolio.Service")
+    application = _cost_target("portfolio.Application")
+    contract = _cost_target("portfolio.Contract")
+    pool = _cost_target(CostPool)
 
     url_name = "finance:costitem_edit"
 

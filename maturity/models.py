@@ -174,69 +174,62 @@ class Assessment(SyncedModel):
             raise ValidationError({"override_reason": "Give the reason for overriding the level."})
 
 
-class BalanceSelfAssessment(SyncedModel):
-    """What the organisation believes of its balance, shown beside what the portfolio shows."""
+class BalanceScores(models.Model):
+    """The three balance scores, each from 0 to 100, one field per BalanceElement."""
 
-    assessed_on = models.DateField()
     customer_focus = models.PositiveSmallIntegerField(**SCORE)
     process_orientation = models.PositiveSmallIntegerField(**SCORE)
     cost_optimisation = models.PositiveSmallIntegerField(**SCORE)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer_focus__lte=100)
+                & Q(process_orientation__lte=100)
+                & Q(cost_optimisation__lte=100),
+                name="%(class)s_scores_to_100",
+            ),
+        ]
+
+    @property
+    def scores(self) -> dict[str, int]:
+        return {element: getattr(self, element) for element in BalanceElement.values}
+
+
+class BalanceSelfAssessment(SyncedModel, BalanceScores):
+    """What the organisation believes of its balance, shown beside what the portfolio shows."""
+
+    assessed_on = models.DateField()
     note = models.TextField(blank=True)
     # PROTECT: who gave the self-assessment stays part of the record.
     assessor = accountable_user("balance_self_assessments")
 
     class Meta:
         ordering = ["-assessed_on", "-id"]
-        constraints = [
-            unique_external_id("balanceselfassessment"),
-            models.CheckConstraint(
-                condition=Q(customer_focus__lte=100)
-                & Q(process_orientation__lte=100)
-                & Q(cost_optimisation__lte=100),
-                name="balanceselfassessment_scores_to_100",
-            ),
-        ]
+        constraints = [unique_external_id("balanceselfassessment"), *BalanceScores.Meta.constraints]
 
     def __str__(self):
         return f"Self-assessment of {self.assessed_on:%Y-%m-%d}"
-
-    @property
-    def scores(self) -> dict[str, int]:
-        return {element: getattr(self, element) for element in BalanceElement.values}
 
     def get_absolute_url(self):
         return reverse("maturity:balance") + "#self-assessment"
 
 
-class BalanceSnapshot(TimestampedModel):
+class BalanceSnapshot(TimestampedModel, BalanceScores):
     """The three balance scores as read from the portfolio on one day.
 
     A derived figure, recomputed rather than edited, so it keeps no change log.
     """
 
     taken_on = models.DateField(unique=True)
-    customer_focus = models.PositiveSmallIntegerField(**SCORE)
-    process_orientation = models.PositiveSmallIntegerField(**SCORE)
-    cost_optimisation = models.PositiveSmallIntegerField(**SCORE)
     # Per element: {"considered": n, "meeting": m} and whether its evidence could be read.
     evidence = models.JSONField(default=dict)
 
     objects = RestrictedQuerySet.as_manager()
 
-    class Meta:
+    class Meta(BalanceScores.Meta):
         ordering = ["-taken_on"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(customer_focus__lte=100)
-                & Q(process_orientation__lte=100)
-                & Q(cost_optimisation__lte=100),
-                name="balancesnapshot_scores_to_100",
-            ),
-        ]
 
     def __str__(self):
         return f"Balance on {self.taken_on:%Y-%m-%d}"
-
-    @property
-    def scores(self) -> dict[str, int]:
-        return {element: getattr(self, element) for element in BalanceElement.values}
