@@ -72,7 +72,7 @@ class ChangeLoggedModel(TimestampedModel):
 
 
 def unique_external_id(model_name: str) -> models.UniqueConstraint:
-    """The constraint every SyncedModel lists: one record per (source, external id)."""
+    """The constraint of every SyncedModel: one record per (source, external id)."""
     return models.UniqueConstraint(
         fields=["source", "external_id"],
         condition=~models.Q(external_id=""),
@@ -93,19 +93,22 @@ class SyncedModel(ChangeLoggedModel):
         constraints = [unique_external_id("%(class)s")]
 
 
+def protected_reference(to, related_name: str, **options: Any) -> models.ForeignKey:
+    """An optional reference to a record that is retired, not deleted, while it is named.
+
+    PROTECT: deleting the record would take this one's history with it, so the deletion is
+    refused (core.services.delete_or_retire retires the record instead).
+    """
+    options = {"null": True, "blank": True, **options}
+    return models.ForeignKey(to, on_delete=models.PROTECT, related_name=related_name, **options)
+
+
 def accountable_user(related_name: str, **options: Any) -> models.ForeignKey:
-    """The person answerable for a record (its owner, who rated it), none until named.
+    """The person a record answers to (its owner, who rated it); optional unless null=False.
 
     PROTECT: accountability is handed over on purpose, never lost with a deleted account.
     """
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name=related_name,
-        **options,
-    )
+    return protected_reference(settings.AUTH_USER_MODEL, related_name, **options)
 
 
 def acting_user(**options: Any) -> models.ForeignKey:
@@ -166,7 +169,11 @@ class RetirableModel(models.Model):
 
 
 class SluggedModel(SyncedModel):
-    """A record known by its name and found at ``/<section>/<slug>/``, listed by name."""
+    """A record known by its name and found at ``/<section>/<slug>/``, listed by name.
+
+    Declared after RetirableModel: fields are ordered as declared, so a model that is both
+    keeps ``retired_at`` before ``name`` and ``slug``.
+    """
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])

@@ -27,6 +27,7 @@ from core.models import (
     SyncedModel,
     accountable_user,
     acting_user,
+    protected_reference,
     unique_external_id,
 )
 from core.money import CurrencyField, MoneyField
@@ -214,16 +215,6 @@ class PoolAllocation(SyncedModel):
 TARGET_FIELDS = ("service", "application", "contract", "pool")
 
 
-def _cost_target(to) -> models.ForeignKey:
-    """One of the things a cost item can be booked against; it names exactly one.
-
-    PROTECT: cost history must not vanish; the target is retired instead.
-    """
-    return models.ForeignKey(
-        to, null=True, blank=True, on_delete=models.PROTECT, related_name="cost_items"
-    )
-
-
 def _exactly_one_target() -> Q:
     return functools.reduce(
         operator.or_,
@@ -254,10 +245,11 @@ class CostItem(SyncedModel):
     pool_type = models.CharField(
         max_length=30, choices=PoolType.choices, blank=True, verbose_name="cost pool type"
     )
-    service = _cost_target("portfolio.Service")
-    application = _cost_target("portfolio.Application")
-    contract = _cost_target("portfolio.Contract")
-    pool = _cost_target(CostPool)
+    # PROTECT on every target: cost history must not vanish; the target is retired instead.
+    service = protected_reference("portfolio.Service", "cost_items")
+    application = protected_reference("portfolio.Application", "cost_items")
+    contract = protected_reference("portfolio.Contract", "cost_items")
+    pool = protected_reference(CostPool, "cost_items")
 
     url_name = "finance:costitem_edit"
 

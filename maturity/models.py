@@ -9,6 +9,7 @@ from core.models import (
     SyncedModel,
     TimestampedModel,
     accountable_user,
+    protected_reference,
     unique_external_id,
 )
 from core.permissions import RestrictedQuerySet
@@ -40,12 +41,9 @@ class Party(SyncedModel, RetirableModel):
         help_text="A unit of the provider organisation; empty for the organisation as a whole.",
     )
     # PROTECT: a unit still serving customers hands them over before it goes.
-    served_by = models.ForeignKey(
+    served_by = protected_reference(
         "self",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="customers_served",
+        "customers_served",
         limit_choices_to={"kind": PartyKind.PROVIDER},
         help_text="The provider unit serving this customer; empty for the whole organisation.",
     )

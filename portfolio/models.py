@@ -12,6 +12,7 @@ from core.models import (
     SluggedModel,
     SyncedModel,
     accountable_user,
+    protected_reference,
     unique_external_id,
 )
 from core.money import CurrencyField, MoneyField
@@ -358,9 +359,7 @@ class Application(SluggedModel, RetirableModel):
     criticality = models.CharField(
         max_length=10, choices=Criticality.choices, default=Criticality.MEDIUM
     )
-    vendor = models.ForeignKey(
-        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
-    )
+    vendor = protected_reference(Supplier, "applications")
 
     ownership_lookups = ("owner",)
 

@@ -8,7 +8,14 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest, Least
 from django.urls import reverse
 
-from core.models import RetirableModel, SluggedModel, SyncedModel, unique_external_id
+from core.models import (
+    RetirableModel,
+    SluggedModel,
+    SyncedModel,
+    accountable_user,
+    protected_reference,
+    unique_external_id,
+)
 from valuestreams.choices import (
     Effort,
     Experience,
@@ -33,19 +40,13 @@ class ValueStream(SluggedModel, RetirableModel):
 
     description = models.TextField(blank=True)
     # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="owned_value_streams",
+    owner = accountable_user(
+        "owned_value_streams",
+        null=False,
+        blank=False,
         help_text="The value-stream owner: accountable end to end, from request to result.",
     )
-    customer = models.ForeignKey(
-        "portfolio.Customer",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="value_streams",
-    )
+    customer = protected_reference("portfolio.Customer", "value_streams")
     segment = models.CharField(
         max_length=200,
         blank=True,
@@ -64,14 +65,7 @@ class ValueStream(SluggedModel, RetirableModel):
         max_length=10, choices=StreamState.choices, default=StreamState.CURRENT, editable=False
     )
     # PROTECT: a current state with future-state variants is retired, not deleted.
-    current_state = models.ForeignKey(
-        "self",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="future_states",
-        editable=False,
-    )
+    current_state = protected_reference("self", "future_states", editable=False)
 
     ownership_lookups = ("owner",)
 
@@ -286,13 +280,8 @@ class Process(SyncedModel):
         validators=[validate_activity_name],
         help_text="What happens, named with a verb: “Settle a claim”.",
     )
-    value_stream = models.ForeignKey(
-        ValueStream,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="processes",
-        help_text="The value stream whose customer this process serves.",
+    value_stream = protected_reference(
+        ValueStream, "processes", help_text="The value stream whose customer this process serves."
     )
     description = models.TextField(blank=True)
     trigger = models.TextField(
@@ -376,13 +365,7 @@ class Improvement(SyncedModel):
         Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="improvements"
     )
     # PROTECT: a service named in the log is retired, not deleted.
-    service = models.ForeignKey(
-        "portfolio.Service",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="improvements",
-    )
+    service = protected_reference("portfolio.Service", "improvements")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     suggested_by = models.ForeignKey(
