@@ -5,9 +5,11 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.urls import reverse
 
 from core.choices import ChangeAction, Channel
 from core.permissions import RestrictedQuerySet
+from core.slugs import validate_not_reserved
 
 
 class TimestampedModel(models.Model):
@@ -23,6 +25,11 @@ class ChangeLoggedModel(TimestampedModel):
 
     The values loaded from the database are remembered, so a save records what changed
     (and a save that changes nothing records nothing).
+
+    A record is called by its name where it has a ``name`` field, and its page is the view
+    ``<app label>:<model name>_detail`` taking the record's ``url_key``; a model whose page
+    is named otherwise declares ``url_name``, one addressed otherwise overrides
+    ``get_absolute_url``.
     """
 
     objects = RestrictedQuerySet.as_manager()
@@ -31,9 +38,23 @@ class ChangeLoggedModel(TimestampedModel):
     changelog_exclude: tuple[str, ...] = ("created_at", "updated_at")
     # The snapshot as loaded or last saved (core.signals); absent on a record never loaded.
     _loaded_snapshot: dict[str, Any]
+    # The attribute that names the record in its page's address: "pk", "slug", a property.
+    url_key: str = "pk"
+    # The page's view, when it is not "<app label>:<model name>_detail".
+    url_name: str = ""
 
     class Meta:
         abstract = True
+
+    def __str__(self) -> str:
+        for field in self._meta.concrete_fields:
+            if field.name == "name":
+                return field.value_from_object(self)
+        return super().__str__()
+
+    def get_absolute_url(self) -> str:
+        view = self.url_name or f"{self._meta.app_label}:{self._meta.model_name}_detail"
+        return reverse(view, args=[getattr(self, self.url_key)])
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -50,6 +71,15 @@ class ChangeLoggedModel(TimestampedModel):
         return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
+def unique_external_id(model_name: str) -> models.UniqueConstraint:
+    """The constraint of every SyncedModel: one record per (source, external id)."""
+    return models.UniqueConstraint(
+        fields=["source", "external_id"],
+        condition=~models.Q(external_id=""),
+        name=f"{model_name}_unique_external_id",
+    )
+
+
 class SyncedModel(ChangeLoggedModel):
     """A record a CMDB can own: keyed by (source, external_id) when it comes from one."""
 
@@ -58,22 +88,47 @@ class SyncedModel(ChangeLoggedModel):
 
     class Meta:
         abstract = True
+        # Inherited with this Meta; a model that lists constraints of its own names
+        # unique_external_id among them.
+        constraints = [unique_external_id("%(class)s")]
 
 
-def unique_external_id(model_name: str) -> models.UniqueConstraint:
-    """The constraint every SyncedModel lists: one record per (source, external id)."""
-    return models.UniqueConstraint(
-        fields=["source", "external_id"],
-        condition=~models.Q(external_id=""),
-        name=f"{model_name}_unique_external_id",
+def protected_reference(to, related_name: str, **options: Any) -> models.ForeignKey:
+    """An optional reference to a record that is retired, not deleted, while it is named.
+
+    PROTECT: deleting the record would take this one's history with it, so the deletion is
+    refused (core.services.delete_or_retire retires the record instead).
+    """
+    options = {"null": True, "blank": True, **options}
+    return models.ForeignKey(to, on_delete=models.PROTECT, related_name=related_name, **options)
+
+
+def accountable_user(related_name: str, **options: Any) -> models.ForeignKey:
+    """The person a record answers to (its owner, who rated it); optional unless null=False.
+
+    PROTECT: accountability is handed over on purpose, never lost with a deleted account.
+    """
+    return protected_reference(settings.AUTH_USER_MODEL, related_name, **options)
+
+
+def acting_user(**options: Any) -> models.ForeignKey:
+    """Who did what a record remembers: made a change, closed a period, asked for a run.
+
+    SET_NULL: the account may go; what was done, and when, stays.
+    """
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        **options,
     )
 
 
 class ObjectChange(models.Model):
     time = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    user = acting_user()
     user_name = models.CharField(max_length=150, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     source = models.CharField(max_length=100, blank=True)
@@ -111,6 +166,23 @@ class RetirableModel(models.Model):
     @property
     def is_retired(self) -> bool:
         return self.retired_at is not None
+
+
+class SluggedModel(SyncedModel):
+    """A record known by its name and found at ``/<section>/<slug>/``, listed by name.
+
+    Declared after RetirableModel: fields are ordered as declared, so a model that is both
+    keeps ``retired_at`` before ``name`` and ``slug``.
+    """
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
+
+    url_key = "slug"
+
+    class Meta(SyncedModel.Meta):
+        abstract = True
+        ordering = ["name"]
 
 
 class ApiToken(models.Model):

@@ -20,10 +20,18 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import ChangeLoggedModel, RetirableModel, SyncedModel, unique_external_id
+from core.models import (
+    ChangeLoggedModel,
+    RetirableModel,
+    SluggedModel,
+    SyncedModel,
+    accountable_user,
+    acting_user,
+    protected_reference,
+    unique_external_id,
+)
 from core.money import CurrencyField, MoneyField
 from core.permissions import RestrictedQuerySet
-from core.slugs import validate_not_reserved
 from finance.choices import (
     CostCategory,
     Expenditure,
@@ -82,13 +90,7 @@ class Period(ChangeLoggedModel):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     # SET_NULL: the closing is history; the account may go, the date and status stay.
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    closed_by = acting_user()
     current_version = models.PositiveIntegerField(default=1)
     # The "dirty" marker: set when cost data or an edge changed, cleared by the recomputation.
     recompute_requested_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -97,6 +99,7 @@ class Period(ChangeLoggedModel):
     change_serial = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
 
     changelog_exclude = ("created_at", "updated_at", "recompute_requested_at", "change_serial")
+    url_key = "label"
 
     class Meta:
         ordering = ["-serial"]
@@ -117,9 +120,6 @@ class Period(ChangeLoggedModel):
     def save(self, *args, **kwargs):
         self.serial = month_serial(self.year, self.month)
         super().save(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("finance:period_detail", args=[self.label])
 
     @property
     def label(self) -> str:
@@ -172,33 +172,16 @@ def fiscal_year_of(year: int, month: int) -> int:
     return year + 1 if month >= start else year
 
 
-class CostPool(SyncedModel, RetirableModel):
+class CostPool(SluggedModel, RetirableModel):
     """Shared cost (a data centre, a service desk) allocated to services by weight."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     description = models.TextField(blank=True)
     pool_type = models.CharField(max_length=30, choices=PoolType.choices, blank=True)
     # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="owned_cost_pools",
-    )
+    owner = accountable_user("owned_cost_pools")
 
     ownership_lookups = ("owner",)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [unique_external_id("costpool")]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("finance:pool_detail", args=[self.slug])
+    url_name = "finance:pool_detail"
 
 
 class PoolAllocation(SyncedModel):
@@ -263,30 +246,12 @@ class CostItem(SyncedModel):
         max_length=30, choices=PoolType.choices, blank=True, verbose_name="cost pool type"
     )
     # PROTECT on every target: cost history must not vanish; the target is retired instead.
-    service = models.ForeignKey(
-        "portfolio.Service",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="cost_items",
-    )
-    application = models.ForeignKey(
-        "portfolio.Application",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="cost_items",
-    )
-    contract = models.ForeignKey(
-        "portfolio.Contract",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="cost_items",
-    )
-    pool = models.ForeignKey(
-        CostPool, null=True, blank=True, on_delete=models.PROTECT, related_name="cost_items"
-    )
+    service = protected_reference("portfolio.Service", "cost_items")
+    application = protected_reference("portfolio.Application", "cost_items")
+    contract = protected_reference("portfolio.Contract", "cost_items")
+    pool = protected_reference(CostPool, "cost_items")
+
+    url_name = "finance:costitem_edit"
 
     class Meta:
         ordering = ["-period__serial", "description", "id"]
@@ -312,9 +277,6 @@ class CostItem(SyncedModel):
 
     def __str__(self):
         return f"{self.description} ({self.period})"
-
-    def get_absolute_url(self):
-        return reverse("finance:costitem_edit", args=[self.pk])
 
     @property
     def target(self):
@@ -351,6 +313,8 @@ class ExchangeRate(SyncedModel):
         help_text="Units of the reporting currency for one unit of this currency.",
     )
 
+    url_name = "finance:rate_edit"
+
     class Meta:
         ordering = ["-period__serial", "currency"]
         constraints = [
@@ -361,9 +325,6 @@ class ExchangeRate(SyncedModel):
 
     def __str__(self):
         return f"{self.currency} {self.period}: {self.rate.normalize():f}"
-
-    def get_absolute_url(self):
-        return reverse("finance:rate_edit", args=[self.pk])
 
     def clean(self):
         if self.currency and self.currency == settings.PORTICO_CURRENCY:
@@ -389,9 +350,7 @@ class TcoRun(models.Model):
     duration = models.DurationField(null=True, blank=True)
     error = models.TextField(blank=True)
     note = models.CharField(max_length=500, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    requested_by = acting_user()
     input_total = MoneyField(null=True, blank=True)
     kept_total = MoneyField(null=True, blank=True)
     unallocated_total = MoneyField(null=True, blank=True)
@@ -595,16 +554,10 @@ class ReportDefinition(ChangeLoggedModel):
         on_delete=models.SET_NULL,
         related_name="finance_report",
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = acting_user(editable=False)
 
     changelog_exclude = ("created_at", "updated_at", "periodic_task")
+    url_name = "finance:report_detail"
 
     class Meta:
         ordering = ["name"]
@@ -615,12 +568,6 @@ class ReportDefinition(ChangeLoggedModel):
                 violation_error_message="Choose at least one format.",
             ),
         ]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("finance:report_detail", args=[self.pk])
 
     @property
     def cron(self) -> str:
@@ -702,9 +649,7 @@ class ReportRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     note = models.CharField(max_length=500, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    requested_by = acting_user()
     emailed_at = models.DateTimeField(null=True, blank=True)
     emailed_to = ArrayField(models.CharField(max_length=254), default=list, blank=True)
     email_count = models.PositiveIntegerField(default=0)

@@ -1,11 +1,17 @@
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from core.models import RetirableModel, SyncedModel, TimestampedModel, unique_external_id
+from core.models import (
+    RetirableModel,
+    SyncedModel,
+    TimestampedModel,
+    accountable_user,
+    protected_reference,
+    unique_external_id,
+)
 from core.permissions import RestrictedQuerySet
 from maturity.choices import BalanceElement, MaturityLevel, PartyKind
 from portfolio.models import Customer
@@ -35,12 +41,9 @@ class Party(SyncedModel, RetirableModel):
         help_text="A unit of the provider organisation; empty for the organisation as a whole.",
     )
     # PROTECT: a unit still serving customers hands them over before it goes.
-    served_by = models.ForeignKey(
+    served_by = protected_reference(
         "self",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="customers_served",
+        "customers_served",
         limit_choices_to={"kind": PartyKind.PROVIDER},
         help_text="The provider unit serving this customer; empty for the whole organisation.",
     )
@@ -121,13 +124,7 @@ class Assessment(SyncedModel):
     # The level in force (the override, else the computed level), kept for queries.
     level = models.PositiveSmallIntegerField(choices=MaturityLevel.choices)
     # PROTECT: who rated a party stays part of the record.
-    assessor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="maturity_assessments",
-    )
+    assessor = accountable_user("maturity_assessments")
     note = models.TextField(blank=True)
 
     ownership_lookups = ("party__customer__relationship_manager",)
@@ -175,75 +172,62 @@ class Assessment(SyncedModel):
             raise ValidationError({"override_reason": "Give the reason for overriding the level."})
 
 
-class BalanceSelfAssessment(SyncedModel):
-    """What the organisation believes of its balance, shown beside what the portfolio shows."""
+class BalanceScores(models.Model):
+    """The three balance scores, each from 0 to 100, one field per BalanceElement."""
 
-    assessed_on = models.DateField()
     customer_focus = models.PositiveSmallIntegerField(**SCORE)
     process_orientation = models.PositiveSmallIntegerField(**SCORE)
     cost_optimisation = models.PositiveSmallIntegerField(**SCORE)
-    note = models.TextField(blank=True)
-    # PROTECT: who gave the self-assessment stays part of the record.
-    assessor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="balance_self_assessments",
-    )
 
     class Meta:
-        ordering = ["-assessed_on", "-id"]
+        abstract = True
         constraints = [
-            unique_external_id("balanceselfassessment"),
             models.CheckConstraint(
                 condition=Q(customer_focus__lte=100)
                 & Q(process_orientation__lte=100)
                 & Q(cost_optimisation__lte=100),
-                name="balanceselfassessment_scores_to_100",
+                name="%(class)s_scores_to_100",
             ),
         ]
-
-    def __str__(self):
-        return f"Self-assessment of {self.assessed_on:%Y-%m-%d}"
 
     @property
     def scores(self) -> dict[str, int]:
         return {element: getattr(self, element) for element in BalanceElement.values}
 
+
+class BalanceSelfAssessment(SyncedModel, BalanceScores):
+    """What the organisation believes of its balance, shown beside what the portfolio shows."""
+
+    assessed_on = models.DateField()
+    note = models.TextField(blank=True)
+    # PROTECT: who gave the self-assessment stays part of the record.
+    assessor = accountable_user("balance_self_assessments")
+
+    class Meta:
+        ordering = ["-assessed_on", "-id"]
+        constraints = [unique_external_id("balanceselfassessment"), *BalanceScores.Meta.constraints]
+
+    def __str__(self):
+        return f"Self-assessment of {self.assessed_on:%Y-%m-%d}"
+
     def get_absolute_url(self):
         return reverse("maturity:balance") + "#self-assessment"
 
 
-class BalanceSnapshot(TimestampedModel):
+class BalanceSnapshot(TimestampedModel, BalanceScores):
     """The three balance scores as read from the portfolio on one day.
 
     A derived figure, recomputed rather than edited, so it keeps no change log.
     """
 
     taken_on = models.DateField(unique=True)
-    customer_focus = models.PositiveSmallIntegerField(**SCORE)
-    process_orientation = models.PositiveSmallIntegerField(**SCORE)
-    cost_optimisation = models.PositiveSmallIntegerField(**SCORE)
     # Per element: {"considered": n, "meeting": m} and whether its evidence could be read.
     evidence = models.JSONField(default=dict)
 
     objects = RestrictedQuerySet.as_manager()
 
-    class Meta:
+    class Meta(BalanceScores.Meta):
         ordering = ["-taken_on"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(customer_focus__lte=100)
-                & Q(process_orientation__lte=100)
-                & Q(cost_optimisation__lte=100),
-                name="balancesnapshot_scores_to_100",
-            ),
-        ]
 
     def __str__(self):
         return f"Balance on {self.taken_on:%Y-%m-%d}"
-
-    @property
-    def scores(self) -> dict[str, int]:
-        return {element: getattr(self, element) for element in BalanceElement.values}

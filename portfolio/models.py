@@ -5,12 +5,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.functional import cached_property
 
-from core.models import RetirableModel, SyncedModel, unique_external_id
+from core.models import (
+    RetirableModel,
+    SluggedModel,
+    SyncedModel,
+    accountable_user,
+    protected_reference,
+    unique_external_id,
+)
 from core.money import CurrencyField, MoneyField
-from core.slugs import validate_not_reserved
 from portfolio.choices import (
     ApplicationLifecycle,
     Aspect,
@@ -29,11 +34,9 @@ from portfolio.choices import (
 WEIGHT = {"max_digits": 12, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
 
 
-class Service(SyncedModel):
+class Service(SluggedModel):
     """A supported facility: a facility the provider makes available, and its support."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     summary = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=ServiceKind.choices)
     lifecycle = models.CharField(
@@ -43,13 +46,7 @@ class Service(SyncedModel):
     live_on = models.DateField(null=True, blank=True)
     retired_on = models.DateField(null=True, blank=True)
     # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="owned_services",
-    )
+    owner = accountable_user("owned_services")
     delegates = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="delegated_services"
     )
@@ -59,8 +56,7 @@ class Service(SyncedModel):
 
     ownership_lookups = ("owner", "delegates")
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(SluggedModel.Meta):
         constraints = [
             unique_external_id("service"),
             models.CheckConstraint(
@@ -69,12 +65,6 @@ class Service(SyncedModel):
                 violation_error_message="A service needs an accountable owner before it goes live.",
             ),
         ]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("portfolio:service_detail", args=[self.slug])
 
     @property
     def is_retired(self) -> bool:
@@ -199,30 +189,12 @@ class ServiceDependency(SyncedModel):
             raise ValidationError({"provider": "A service cannot depend on itself."})
 
 
-class Customer(SyncedModel, RetirableModel):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
+class Customer(SluggedModel, RetirableModel):
     kind = models.CharField(max_length=10, choices=CustomerKind.choices)
     segment = models.CharField(max_length=100, blank=True)
-    relationship_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="managed_customers",
-    )
+    relationship_manager = accountable_user("managed_customers")
 
     ownership_lookups = ("relationship_manager",)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [unique_external_id("customer")]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("portfolio:customer_detail", args=[self.slug])
 
 
 class Subscription(SyncedModel, RetirableModel):
@@ -326,29 +298,11 @@ class Outcome(SyncedModel):
             )
 
 
-class Supplier(SyncedModel, RetirableModel):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
+class Supplier(SluggedModel, RetirableModel):
     website = models.URLField(blank=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="managed_suppliers",
-    )
+    owner = accountable_user("managed_suppliers")
 
     ownership_lookups = ("owner",)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [unique_external_id("supplier")]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("portfolio:supplier_detail", args=[self.slug])
 
 
 class Contract(SyncedModel, RetirableModel):
@@ -362,13 +316,7 @@ class Contract(SyncedModel, RetirableModel):
     auto_renewal = models.BooleanField(default=False)
     annual_value = MoneyField(validators=[MinValueValidator(0)])
     currency = CurrencyField()
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="managed_contracts",
-    )
+    owner = accountable_user("managed_contracts")
 
     ownership_lookups = ("owner", "supplier__owner")
 
@@ -386,9 +334,6 @@ class Contract(SyncedModel, RetirableModel):
     def __str__(self):
         return f"{self.reference} {self.title}"
 
-    def get_absolute_url(self):
-        return reverse("portfolio:contract_detail", args=[self.pk])
-
     @cached_property
     def notice_deadline(self):
         """The last day to give notice before the contract renews or ends."""
@@ -404,17 +349,9 @@ class Contract(SyncedModel, RetirableModel):
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
 
 
-class Application(SyncedModel, RetirableModel):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
+class Application(SluggedModel, RetirableModel):
     description = models.TextField(blank=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="owned_applications",
-    )
+    owner = accountable_user("owned_applications")
     lifecycle = models.CharField(
         max_length=10, choices=ApplicationLifecycle.choices, default=ApplicationLifecycle.ACTIVE
     )
@@ -422,21 +359,9 @@ class Application(SyncedModel, RetirableModel):
     criticality = models.CharField(
         max_length=10, choices=Criticality.choices, default=Criticality.MEDIUM
     )
-    vendor = models.ForeignKey(
-        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
-    )
+    vendor = protected_reference(Supplier, "applications")
 
     ownership_lookups = ("owner",)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [unique_external_id("application")]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("portfolio:application_detail", args=[self.slug])
 
 
 class ContractCoverage(SyncedModel):

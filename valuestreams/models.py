@@ -8,8 +8,14 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest, Least
 from django.urls import reverse
 
-from core.models import RetirableModel, SyncedModel, unique_external_id
-from core.slugs import validate_not_reserved
+from core.models import (
+    RetirableModel,
+    SluggedModel,
+    SyncedModel,
+    accountable_user,
+    protected_reference,
+    unique_external_id,
+)
 from valuestreams.choices import (
     Effort,
     Experience,
@@ -29,26 +35,18 @@ PERCENT_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1
 # URL segments under /value-streams/ that a value stream's slug must not take.
 
 
-class ValueStream(SyncedModel, RetirableModel):
+class ValueStream(SluggedModel, RetirableModel):
     """The activities that deliver a good or service to a customer, with an accountable owner."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     description = models.TextField(blank=True)
     # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="owned_value_streams",
+    owner = accountable_user(
+        "owned_value_streams",
+        null=False,
+        blank=False,
         help_text="The value-stream owner: accountable end to end, from request to result.",
     )
-    customer = models.ForeignKey(
-        "portfolio.Customer",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="value_streams",
-    )
+    customer = protected_reference("portfolio.Customer", "value_streams")
     segment = models.CharField(
         max_length=200,
         blank=True,
@@ -67,18 +65,11 @@ class ValueStream(SyncedModel, RetirableModel):
         max_length=10, choices=StreamState.choices, default=StreamState.CURRENT, editable=False
     )
     # PROTECT: a current state with future-state variants is retired, not deleted.
-    current_state = models.ForeignKey(
-        "self",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="future_states",
-        editable=False,
-    )
+    current_state = protected_reference("self", "future_states", editable=False)
 
     ownership_lookups = ("owner",)
 
-    class Meta:
+    class Meta(SluggedModel.Meta):
         ordering = ["name", "id"]
         constraints = [
             unique_external_id("valuestream"),
@@ -93,12 +84,6 @@ class ValueStream(SyncedModel, RetirableModel):
                 name="valuestream_not_own_current_state",
             ),
         ]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("valuestreams:valuestream_detail", args=[self.slug])
 
     @property
     def is_future_state(self) -> bool:
@@ -187,9 +172,6 @@ class Stage(SyncedModel):
                 violation_error_message="Process time cannot be longer than lead time.",
             ),
         ]
-
-    def __str__(self):
-        return self.name
 
     def get_absolute_url(self):
         return reverse("valuestreams:valuestream_detail", args=[self.value_stream.slug]) + (
@@ -298,13 +280,8 @@ class Process(SyncedModel):
         validators=[validate_activity_name],
         help_text="What happens, named with a verb: “Settle a claim”.",
     )
-    value_stream = models.ForeignKey(
-        ValueStream,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="processes",
-        help_text="The value stream whose customer this process serves.",
+    value_stream = protected_reference(
+        ValueStream, "processes", help_text="The value stream whose customer this process serves."
     )
     description = models.TextField(blank=True)
     trigger = models.TextField(
@@ -341,12 +318,6 @@ class Process(SyncedModel):
                 condition=Q(layer__gte=1) & Q(layer__lte=4), name="process_layer_1_to_4"
             ),
         ]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("valuestreams:process_detail", args=[self.pk])
 
 
 class ProcessConnection(SyncedModel):
@@ -394,13 +365,7 @@ class Improvement(SyncedModel):
         Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="improvements"
     )
     # PROTECT: a service named in the log is retired, not deleted.
-    service = models.ForeignKey(
-        "portfolio.Service",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="improvements",
-    )
+    service = protected_reference("portfolio.Service", "improvements")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     suggested_by = models.ForeignKey(
