@@ -596,24 +596,28 @@ def register_model_view(*kinds: str):
     return register
 
 
+# The path converter of an address's key, by the attribute it names (any other: str).
+KEY_CONVERTERS = {"pk": "int", "slug": "slug"}
+
+
 def url_key(model: type[Model]) -> str:
-    """How an address names a record of ``model``: by its slug when it has one, else its pk."""
-    has_slug = any(field.name == "slug" for field in model._meta.fields)
-    return "<slug:slug>" if has_slug else "<int:pk>"
+    """How an address names a record of ``model``: by the attribute the model declares as its
+    ``url_key`` (``core.models.ChangeLoggedModel``: the pk unless it says its slug or label),
+    the same one its ``get_absolute_url`` reverses with."""
+    attribute = getattr(model, "url_key", "pk")
+    return f"<{KEY_CONVERTERS.get(attribute, 'str')}:{attribute}>"
 
 
-def model_paths(
-    prefix: str, model: type[Model], *, name: str = "", key: str = "", add_route: str = ""
-) -> list:
+def model_paths(prefix: str, model: type[Model], *, name: str = "", add_route: str = "") -> list:
     """The addresses of the pages registered for ``model``: ``list`` at ``prefix``, ``add``
     at ``prefix/new/`` (or ``add_route``, for a row added under a parent it names),
     ``edit`` at ``prefix/<key>/edit/``, ``detail`` at ``prefix/<key>/``, ``delete`` and
     ``remove`` at ``prefix/<key>/remove/``; named ``<name>_list``, ``<name>_add``... (``name``:
-    the model's name; ``key``: ``url_key``). Fixed addresses beside them (``prefix/mine/``)
+    the model's name; ``<key>``: ``url_key``). Fixed addresses beside them (``prefix/mine/``)
     go before these."""
     pages = model_views.get(model, {})
     name = name or str(model._meta.model_name)
-    key = key or url_key(model)
+    key = url_key(model)
     model_routes[model] = (name, key.strip("<>").partition(":")[2])
     routes = []
     for kind, (route, suffix) in MODEL_ROUTES.items():

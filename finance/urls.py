@@ -23,7 +23,7 @@ urlpatterns = [
         add_route="costs/pools/<slug:slug>/allocations/new/",
     ),
     *model_paths("costs/rates/", models.ExchangeRate, name="rate"),
-    *model_paths("costs/periods/", models.Period, key="<str:label>"),
+    *model_paths("costs/periods/", models.Period),
     path(f"{PERIOD}close/", views.PeriodCloseView.as_view(), name="period_close"),
     path(f"{PERIOD}restate/", views.PeriodRestateView.as_view(), name="period_restate"),
     path(f"{PERIOD}recompute/", views.PeriodRecomputeView.as_view(), name="period_recompute"),
