@@ -58,17 +58,7 @@ class ServiceForm(PorticoModelForm):
 class SpecificationItemForm(PorticoModelForm):
     class Meta:
         model = SpecificationItem
-        fields = [
-            "title",
-            "description",
-            "metric",
-            "comparator",
-            "target",
-            "unit",
-            "window",
-            "actual_value",
-            "actual_on",
-        ]
+        fields = SpecificationItem.STATEMENT_FIELDS
         widgets = {"actual_on": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, **kwargs):
@@ -124,16 +114,7 @@ class SubscriptionForm(PlainDecimalsMixin, PorticoModelForm):
 
     class Meta:
         model = Subscription
-        fields = [
-            "service",
-            "units",
-            "unit_name",
-            "price_per_unit",
-            "annual_charge",
-            "currency",
-            "start_date",
-            "end_date",
-        ]
+        fields = ["service", *Subscription.TERMS]
         widgets = {"start_date": DATE, "end_date": DATE}
         help_texts = {
             "price_per_unit": "Per unit and month.",

@@ -98,6 +98,8 @@ class SpecificationItem(SyncedModel):
     ownership_lookups = ("service__owner", "service__delegates")
     parent_lookups = ("service",)
     MEASURE_FIELDS = ("metric", "comparator", "target", "unit", "window")
+    # What the service's owner states in an item, in the browser and through the API alike.
+    STATEMENT_FIELDS = ("title", "description", *MEASURE_FIELDS, "actual_value", "actual_on")
 
     class Meta:
         ordering = ["service", "aspect", "dimension", "position", "id"]
@@ -216,6 +218,17 @@ class Subscription(SyncedModel, RetirableModel):
 
     ownership_lookups = ("customer__relationship_manager", "service__owner", "service__delegates")
     parent_lookups = ("customer",)
+    # The terms agreed: how much, at what price, when. Written in the browser and through the
+    # API alike; a change to any of them moves revenue and cost in the roll-up.
+    TERMS = (
+        "units",
+        "unit_name",
+        "price_per_unit",
+        "annual_charge",
+        "currency",
+        "start_date",
+        "end_date",
+    )
 
     class Meta:
         ordering = ["customer", "service"]

@@ -37,17 +37,7 @@ RELEVANT_FIELDS = {
     Service: ("lifecycle",),
     Application: ("lifecycle", "retired_at"),
     Contract: ("annual_value", "currency", "start_date", "end_date", "retired_at"),
-    Subscription: (
-        "service_id",
-        "units",
-        "unit_name",
-        "price_per_unit",
-        "annual_charge",
-        "currency",
-        "start_date",
-        "end_date",
-        "retired_at",
-    ),
+    Subscription: ("service_id", *Subscription.TERMS, "retired_at"),
 }
 
 
