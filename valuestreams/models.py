@@ -214,7 +214,22 @@ class Stage(SyncedModel):
             raise ValidationError(errors)
 
 
-class StageService(SyncedModel):
+class StageLink(SyncedModel):
+    """A record a stage of a value stream relies on, linked to it by the stream's owner: the
+    stage and its ``linked_field``."""
+
+    ownership_lookups = ("stage__value_stream__owner",)
+    parent_lookups = ("stage",)
+    linked_field: str
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.stage} ← {getattr(self, self.linked_field)}"
+
+
+class StageService(StageLink):
     """A service underpins a stage of a value stream (the stage depends on it)."""
 
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="service_links")
@@ -222,8 +237,7 @@ class StageService(SyncedModel):
         "portfolio.Service", on_delete=models.CASCADE, related_name="stage_links"
     )
 
-    ownership_lookups = ("stage__value_stream__owner",)
-    parent_lookups = ("stage",)
+    linked_field = "service"
 
     class Meta:
         # The table of the many-to-many field it replaced, with its rows.
@@ -240,11 +254,8 @@ class StageService(SyncedModel):
             ),
         ]
 
-    def __str__(self):
-        return f"{self.stage} ← {self.service}"
 
-
-class StageApplication(SyncedModel):
+class StageApplication(StageLink):
     """An application supports a stage of a value stream."""
 
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="application_links")
@@ -252,8 +263,7 @@ class StageApplication(SyncedModel):
         "portfolio.Application", on_delete=models.CASCADE, related_name="stage_links"
     )
 
-    ownership_lookups = ("stage__value_stream__owner",)
-    parent_lookups = ("stage",)
+    linked_field = "application"
 
     class Meta:
         db_table = "valuestreams_stage_applications"
@@ -266,9 +276,6 @@ class StageApplication(SyncedModel):
                 violation_error_message="This application already supports this stage.",
             ),
         ]
-
-    def __str__(self):
-        return f"{self.stage} ← {self.application}"
 
 
 class Process(SyncedModel):
