@@ -45,8 +45,10 @@ DESCRIPTION = (
     "unfiltered, as the signed-in manager sees it). Latency is from sending the request to "
     "reading the whole response, waiting for a free worker included: 8 connections share "
     "3 workers. The client is 8 Python threads, each with its own `http.client` connection, "
-    "in the benchmark's process; its CPU time, and the gunicorn workers', are given beside "
-    "each figure, as is the load average before each run (the machine has other work too)."
+    "in the benchmark's process. Beside each figure: the CPU time of the client, of the "
+    "gunicorn workers and of the PostgreSQL backends serving them, as shares of one core "
+    "over the measured 20 s, and the load average before the run (the machine has other "
+    "work too)."
 )
 
 SERVICES = 5_000
@@ -116,13 +118,16 @@ def run(bench) -> None:
             for label, path, headers, target_ms in targets:
                 load = os.getloadavg()[0]
                 result = drive(server, path, headers)
+                database_cpu = (
+                    "unknown" if result.database_cpu is None else f"{result.database_cpu:.0%}"
+                )
                 bench.figure(
                     label,
                     f"{result.rate:.1f} req/s; p50 {result.percentile(50):.0f} ms, "
                     f"p95 {result.percentile(95):.0f} ms, p99 {result.percentile(99):.0f} ms "
                     f"({len(result.latencies_ms):,} requests; load average {load:.1f} before; "
-                    f"client CPU {result.client_cpu:.0%} of a core, gunicorn workers "
-                    f"{result.server_cpu:.0%})",
+                    f"CPU in shares of a core: client {result.client_cpu:.0%}, gunicorn workers "
+                    f"{result.server_cpu:.0%}, PostgreSQL {database_cpu})",
                     target="" if target_ms is None else f"p99 ≤ {target_ms} ms",
                     met=None if target_ms is None else result.percentile(99) <= target_ms,
                 )
@@ -222,6 +227,33 @@ class Server:
                 times = worker.cpu_times()
                 total += times.user + times.system
         return total
+
+    def database_cpu_seconds(self) -> dict[int, float] | None:
+        """CPU seconds of each PostgreSQL backend of the benchmark's database but this
+        process's own, by process id; None when they cannot be read (another machine's)."""
+        if urlsplit(os.environ["DATABASE_URL"]).hostname not in (
+            None,
+            "",
+            "127.0.0.1",
+            "localhost",
+        ):
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            pids = [pid for (pid,) in cursor.fetchall()]
+        seconds = {}
+        for pid in pids:
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            except psutil.AccessDenied:
+                return None
+            seconds[pid] = times.user + times.system
+        return seconds
 
 
 def free_port() -> int:
@@ -334,6 +366,7 @@ class LoadResult:
     seconds: float
     client_cpu: float  # share of one core
     server_cpu: float  # share of one core, all workers together
+    database_cpu: float | None  # share of one core, the PostgreSQL backends together
 
     @property
     def rate(self) -> float:
@@ -403,8 +436,10 @@ def drive(
     ready.wait()
     time.sleep(max(0.0, measure_from - time.monotonic()))
     cpu_before, server_before = time.process_time(), server.workers_cpu_seconds()
+    database_before = server.database_cpu_seconds()
     time.sleep(max(0.0, stop_at - time.monotonic()))
     cpu_after, server_after = time.process_time(), server.workers_cpu_seconds()
+    database_after = server.database_cpu_seconds()
     for thread in threads:
         thread.join()
     if failures:
@@ -417,4 +452,8 @@ def drive(
         seconds=duration,
         client_cpu=(cpu_after - cpu_before) / duration,
         server_cpu=(server_after - server_before) / duration,
+        database_cpu=None
+        if database_before is None or database_after is None
+        else sum(seconds - database_before.get(pid, 0.0) for pid, seconds in database_after.items())
+        / duration,
     )

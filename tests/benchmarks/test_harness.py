@@ -141,7 +141,9 @@ class Answer(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def local_server():
+def local_server(monkeypatch):
+    # No PostgreSQL backends serve this one.
+    monkeypatch.setattr(load_benchmark.Server, "database_cpu_seconds", lambda self: None)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -158,6 +160,7 @@ def test_load_driver_keeps_connections_and_measures(local_server):
     # Measured requests reuse the connections opened during the warm-up.
     assert result.connections_opened == 0
     assert result.client_cpu >= 0 and result.server_cpu == 0
+    assert result.database_cpu is None
 
 
 def test_load_driver_refuses_an_answer_other_than_200(local_server):
