@@ -63,13 +63,14 @@ class RetiredFilter(django_filters.BooleanFilter):
 
 
 def users_who(related_name: str):
-    """The people who own at least one record through ``related_name``: the owner choices."""
-    return (
-        get_user_model()
-        .objects.filter(**{f"{related_name}__isnull": False})
-        .distinct()
-        .order_by("username")
-    )
+    """The people who own at least one record through ``related_name``: the owner choices.
+
+    A semi-join on the owner column's index (``id IN (SELECT owner_id ...)``), not DISTINCT
+    over a join, which would read every owned record and compare whole user rows."""
+    users = get_user_model()
+    relation = users._meta.get_field(related_name)
+    owned = relation.related_model._base_manager.values(relation.field.attname)
+    return users.objects.filter(pk__in=owned).order_by("username")
 
 
 class OwnerFilter(django_filters.ModelChoiceFilter):

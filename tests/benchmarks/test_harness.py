@@ -1,11 +1,15 @@
 """The benchmark harness finds, runs and reports benchmarks; no timing is asserted here."""
 
 import datetime
+import http.server
+import threading
 from io import StringIO
 
+import psutil
 import pytest
 
 from benchmarks import harness
+from benchmarks import load as load_benchmark
 from benchmarks import portfolio as portfolio_benchmark
 
 
@@ -111,3 +115,54 @@ def test_portfolio_benchmark_runs_on_tiny_data(monkeypatch):
     counts = [f for f in bench.figures if f.label.endswith(": queries")]
     assert [f.value.count(" at ") for f in counts] == [2, 2, 2, 2]
     assert all(f.met for f in counts), [f.value for f in counts]
+
+
+def test_load_benchmark_runs_the_image_commands():
+    command = load_benchmark.dockerfile_command()
+    assert command[:2] == ["gunicorn", "portico.wsgi:application"]
+    assert "--workers" in command
+    variables, argv = load_benchmark.dockerfile_collectstatic()
+    assert argv[:3] == ["python", "manage.py", "collectstatic"]
+    assert {"DATABASE_URL", "SECRET_KEY"} <= set(variables)
+
+
+class Answer(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+
+    def do_GET(self):
+        body = b"missing" if self.path == "/missing" else b"ok"
+        self.send_response(404 if self.path == "/missing" else 200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def local_server(monkeypatch):
+    # No PostgreSQL backends serve this one.
+    monkeypatch.setattr(load_benchmark.Server, "database_cpu_seconds", lambda self: None)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield load_benchmark.Server(server.server_address[1], psutil.Process())
+    server.shutdown()
+    server.server_close()
+
+
+def test_load_driver_keeps_connections_and_measures(local_server):
+    result = load_benchmark.drive(local_server, "/", {}, connections=2, warmup=0.1, duration=0.5)
+
+    assert result.rate > 0 and result.seconds == 0.5
+    assert result.percentile(50) <= result.percentile(99)
+    # Measured requests reuse the connections opened during the warm-up.
+    assert result.connections_opened == 0
+    assert result.client_cpu >= 0 and result.server_cpu == 0
+    assert result.database_cpu is None
+
+
+def test_load_driver_refuses_an_answer_other_than_200(local_server):
+    with pytest.raises(harness.BenchmarkError, match="answered 404"):
+        load_benchmark.drive(local_server, "/missing", {}, connections=1, warmup=0, duration=0.2)
