@@ -5,7 +5,8 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection, transaction
+from django.db import connection
+from django.db import transaction
 
 from core import roles
 from core.api.tokens import issue_token

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from typing import IO
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import psutil
 from django.contrib.auth import get_user_model
@@ -25,7 +26,8 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.urls import reverse
 
-from benchmarks.harness import BASE_DIR, BenchmarkError
+from benchmarks.harness import BASE_DIR
+from benchmarks.harness import BenchmarkError
 from core import roles
 from core.api.tokens import issue_token
 from portfolio.generate import generate_portfolio

@@ -10,18 +10,21 @@ from django.urls import reverse
 from core import roles
 from core.choices import Channel
 from core.context import change_context
-from portfolio.choices import (
-    Comparator,
-    Criticality,
-    Dimension,
-    MeasurementWindow,
-    ServiceKind,
-    ServiceLifecycle,
-)
-from portfolio.generate import GENERATED, generate_portfolio
-from portfolio.models import Service, ServiceDependency, SpecificationItem
+from portfolio.choices import Comparator
+from portfolio.choices import Criticality
+from portfolio.choices import Dimension
+from portfolio.choices import MeasurementWindow
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
+from portfolio.generate import GENERATED
+from portfolio.generate import generate_portfolio
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
 from portfolio.selectors import QUADRANTS
-from portfolio.services import add_specification_item, save_dependency, save_service
+from portfolio.services import add_specification_item
+from portfolio.services import save_dependency
+from portfolio.services import save_service
 
 TITLE = "Service portfolio"
 DESCRIPTION = (

@@ -8,13 +8,16 @@ import tracemalloc
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection, reset_queries
+from django.db import connection
+from django.db import reset_queries
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core import roles
 from finance import services
-from finance.models import CostItem, Period, TcoResult
+from finance.models import CostItem
+from finance.models import Period
+from finance.models import TcoResult
 from portfolio.generate import generate_portfolio
 
 TITLE = "Total cost of ownership"

@@ -9,11 +9,16 @@ from django.urls import reverse
 from core import roles
 from core.choices import Channel
 from core.context import change_context
-from portfolio.choices import ServiceKind, ServiceLifecycle
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
 from portfolio.models import Service
 from valuestreams import services
-from valuestreams.choices import TimeUnit, ValueClass
-from valuestreams.models import Improvement, Process, Stage, ValueStream
+from valuestreams.choices import TimeUnit
+from valuestreams.choices import ValueClass
+from valuestreams.models import Improvement
+from valuestreams.models import Process
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
 
 TITLE = "Value streams"
 DESCRIPTION = (

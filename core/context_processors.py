@@ -1,5 +1,6 @@
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
+from django.urls import reverse
 
 NAVIGATION = (
     ("Dashboard", "dashboard"),

@@ -3,7 +3,8 @@ what the apps' demos share: the source of their records, the people they refer t
 loader that creates each record only when it is missing."""
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model

@@ -1,10 +1,12 @@
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Model
+from django.db.models import QuerySet
 
 VERSION = "version"
 

@@ -8,27 +8,38 @@ partial rendering, and the change-log context (set by core.middleware for every 
 
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Model
+from django.db.models import QuerySet
+from django.http import Http404
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import path
+from django.urls import reverse
 from django.utils.text import slugify
 from django.views import View
 from django_filters import FilterSet
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
-from django_tables2 import RequestConfig, Table
+from django_tables2 import RequestConfig
+from django_tables2 import Table
 
 from core.exports import export_table
 from core.forms import PorticoModelForm
-from core.permissions import can, require, restricted
+from core.permissions import can
+from core.permissions import require
+from core.permissions import restricted
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -1,7 +1,8 @@
 """Liveness of the two services Portico cannot work without, and of the static files manifest
 every page needs in production."""
 
-from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+from django.contrib.staticfiles.storage import ManifestFilesMixin
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import connection
 
 from portico.celery import app as celery_app

@@ -7,7 +7,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
 
-from core.choices import ChangeAction, Channel
+from core.choices import ChangeAction
+from core.choices import Channel
 from core.permissions import RestrictedQuerySet
 from core.slugs import validate_not_reserved
 

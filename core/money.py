@@ -5,7 +5,10 @@ the ``amount`` filter of ``core.templatetags.portico``), so a tie such as 0.125 
 same cents everywhere: 0.12, half to even.
 """
 
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN
+from decimal import Context
+from decimal import Decimal
+from decimal import InvalidOperation
 
 from django.conf import settings
 from django.core.validators import RegexValidator

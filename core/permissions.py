@@ -16,14 +16,18 @@ queryset, ``restrict(user, action)``; for a batch of writes, the sync engine ask
 ``refusals``, which is also what ``can`` asks for one record: one rule on every path.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
+from typing import Self
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
 
-from core.rules import Change, row_of, stored_row
+from core.rules import Change
+from core.rules import row_of
+from core.rules import stored_row
 
 ACTIONS = ("view", "add", "change", "delete")
 OWNER_ACTIONS = ("change", "delete")

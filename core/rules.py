@@ -18,10 +18,14 @@ model's own ``clean()``. An app declares its rules in its services module::
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, TypeVar
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from typing import Any
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models

@@ -1,4 +1,6 @@
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete
+from django.db.models.signals import post_migrate
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from core import changelog

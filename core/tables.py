@@ -2,7 +2,8 @@
 
 import django_tables2 as tables
 
-from core.money import format_amount, to_cents
+from core.money import format_amount
+from core.money import to_cents
 
 NUMBER = {"td": {"class": "num"}, "th": {"class": "num"}}
 

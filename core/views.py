@@ -4,17 +4,23 @@ the health check."""
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404
+from django.http import HttpResponseRedirect
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from core import changelog, health, panels
+from core import changelog
+from core import health
+from core import panels
 from core.api.forms import ApiTokenForm
-from core.api.tokens import issue_token, revoke_token
-from core.generic import ObjectMixin, PageView
+from core.api.tokens import issue_token
+from core.api.tokens import revoke_token
+from core.generic import ObjectMixin
+from core.generic import PageView
 from core.models import ApiToken
 from core.permissions import can
 

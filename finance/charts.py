@@ -8,7 +8,8 @@ the rest are merged into one "other" node, so a portfolio of thousands still dra
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 
 from core.money import format_amount

@@ -18,27 +18,25 @@ from django.conf import settings
 
 from core.demo import SOURCE
 from finance import services
-from finance.choices import (
-    CostCategory,
-    Expenditure,
-    PoolType,
-    ReportFormat,
-    ReportPeriodSelector,
-    RunOutcome,
-    RunTrigger,
-)
-from finance.models import (
-    CostItem,
-    CostPool,
-    ExchangeRate,
-    Period,
-    PoolAllocation,
-    ReportDefinition,
-    TcoRun,
-    month_serial,
-    serial_label,
-)
-from portfolio.models import Application, Contract, Service
+from finance.choices import CostCategory
+from finance.choices import Expenditure
+from finance.choices import PoolType
+from finance.choices import ReportFormat
+from finance.choices import ReportPeriodSelector
+from finance.choices import RunOutcome
+from finance.choices import RunTrigger
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import PoolAllocation
+from finance.models import ReportDefinition
+from finance.models import TcoRun
+from finance.models import month_serial
+from finance.models import serial_label
+from portfolio.models import Application
+from portfolio.models import Contract
+from portfolio.models import Service
 
 MONTHS = 12
 OPEN_MONTHS = 3

@@ -1,29 +1,28 @@
 import django_filters
 from django.core.exceptions import ValidationError
 
-from core.filtersets import OwnerFilter, SearchFilterSet
-from finance.choices import (
-    CostCategory,
-    Expenditure,
-    NodeKind,
-    PeriodStatus,
-    PoolType,
-    RunOutcome,
-    RunTrigger,
-)
-from finance.models import (
-    LABEL_FORMAT,
-    CostItem,
-    CostPool,
-    ExchangeRate,
-    Period,
-    TcoResult,
-    TcoRun,
-    parse_label,
-)
+from core.filtersets import OwnerFilter
+from core.filtersets import SearchFilterSet
+from finance.choices import CostCategory
+from finance.choices import Expenditure
+from finance.choices import NodeKind
+from finance.choices import PeriodStatus
+from finance.choices import PoolType
+from finance.choices import RunOutcome
+from finance.choices import RunTrigger
+from finance.models import LABEL_FORMAT
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import TcoResult
+from finance.models import TcoRun
+from finance.models import parse_label
 from portfolio.choices import ServiceKind
-from portfolio.models import Customer, Subscription
-from valuestreams.models import Stage, ValueStream
+from portfolio.models import Customer
+from portfolio.models import Subscription
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
 
 
 class PeriodLabelFilter(django_filters.CharFilter):

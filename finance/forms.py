@@ -8,20 +8,20 @@ from core.forms import PorticoModelForm
 from finance import services
 from finance.choices import ReportFormat
 from finance.filtersets import FundServicesFilterSet
-from finance.models import (
-    LABEL_FORMAT,
-    SCHEDULE_FIELDS,
-    TARGET_FIELDS,
-    CostItem,
-    CostPool,
-    ExchangeRate,
-    Period,
-    PoolAllocation,
-    ReportDefinition,
-    TcoResult,
-    parse_label,
-)
-from portfolio.models import Application, Contract, Service
+from finance.models import LABEL_FORMAT
+from finance.models import SCHEDULE_FIELDS
+from finance.models import TARGET_FIELDS
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import PoolAllocation
+from finance.models import ReportDefinition
+from finance.models import TcoResult
+from finance.models import parse_label
+from portfolio.models import Application
+from portfolio.models import Contract
+from portfolio.models import Service
 
 
 class PeriodLabelField(forms.CharField):

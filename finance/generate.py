@@ -21,36 +21,32 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from finance.choices import CostCategory, Expenditure, PoolType
-from finance.models import (
-    CostItem,
-    CostPool,
-    ExchangeRate,
-    Period,
-    PoolAllocation,
-    TcoFlow,
-    TcoResult,
-    TcoRun,
-    TcoUnallocated,
-    parse_label,
-)
+from finance.choices import CostCategory
+from finance.choices import Expenditure
+from finance.choices import PoolType
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import PoolAllocation
+from finance.models import TcoFlow
+from finance.models import TcoResult
+from finance.models import TcoRun
+from finance.models import TcoUnallocated
+from finance.models import parse_label
 from portfolio.choices import ApplicationLifecycle
-from portfolio.generate import (
-    GENERATED,
-    GenerationError,
-    GenerationRun,
-    Option,
-    delete_rows,
-    register,
-)
-from portfolio.models import (
-    Application,
-    ApplicationSupport,
-    Contract,
-    ContractCoverage,
-    Service,
-    Supplier,
-)
+from portfolio.generate import GENERATED
+from portfolio.generate import GenerationError
+from portfolio.generate import GenerationRun
+from portfolio.generate import Option
+from portfolio.generate import delete_rows
+from portfolio.generate import register
+from portfolio.models import Application
+from portfolio.models import ApplicationSupport
+from portfolio.models import Contract
+from portfolio.models import ContractCoverage
+from portfolio.models import Service
+from portfolio.models import Supplier
 
 WEIGHTS = tuple(Decimal(w) for w in ("0.5", "1", "1", "1", "2", "3"))
 CATEGORIES = tuple(CostCategory.values)

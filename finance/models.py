@@ -14,38 +14,37 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import (
-    ChangeLoggedModel,
-    RetirableModel,
-    SluggedModel,
-    SyncedModel,
-    accountable_user,
-    acting_user,
-    protected_reference,
-    unique_external_id,
-)
-from core.money import CurrencyField, MoneyField
+from core.models import ChangeLoggedModel
+from core.models import RetirableModel
+from core.models import SluggedModel
+from core.models import SyncedModel
+from core.models import accountable_user
+from core.models import acting_user
+from core.models import protected_reference
+from core.models import unique_external_id
+from core.money import CurrencyField
+from core.money import MoneyField
 from core.permissions import RestrictedQuerySet
-from finance.choices import (
-    CostCategory,
-    Expenditure,
-    NodeKind,
-    PeriodStatus,
-    PoolType,
-    ReportFormat,
-    ReportOutcome,
-    ReportPeriodSelector,
-    ReportTrigger,
-    RunOutcome,
-    RunTrigger,
-    UnallocatedReason,
-)
+from finance.choices import CostCategory
+from finance.choices import Expenditure
+from finance.choices import NodeKind
+from finance.choices import PeriodStatus
+from finance.choices import PoolType
+from finance.choices import ReportFormat
+from finance.choices import ReportOutcome
+from finance.choices import ReportPeriodSelector
+from finance.choices import ReportTrigger
+from finance.choices import RunOutcome
+from finance.choices import RunTrigger
+from finance.choices import UnallocatedReason
 
 WEIGHT = {"max_digits": 12, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
 LABEL_FORMAT = "YYYY-MM"

@@ -7,7 +7,8 @@ period; ``render`` turns them into an XLSX workbook (openpyxl), a CSV table or a
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,13 +17,19 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from core.exports import XLSX_TYPE, csv_text, workbook_bytes
-from core.money import format_amount, to_cents
+from core.exports import XLSX_TYPE
+from core.exports import csv_text
+from core.exports import workbook_bytes
+from core.money import format_amount
+from core.money import to_cents
 from finance import selectors
-from finance.choices import CostCategory, Expenditure, ReportFormat
+from finance.choices import CostCategory
+from finance.choices import Expenditure
+from finance.choices import ReportFormat
 from finance.filtersets import FundServicesFilterSet
 from finance.models import TcoResult
 

@@ -3,12 +3,16 @@ affects (finance.services.request_recompute: after commit, bursts coalesced). Sa
 deletes send the model signals; the API's bulk sync, which writes with SQL, sends
 core.api.sync.rows_synced with the rows it wrote, and the same rules apply to them."""
 
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete
+from django.db.models.signals import post_save
+from django.db.models.signals import pre_save
 
 from core.api.sync import rows_synced
 from finance import services
-from finance.models import CostItem, ExchangeRate
-from finance.selectors import EDGE_MODELS, RELEVANT_FIELDS
+from finance.models import CostItem
+from finance.models import ExchangeRate
+from finance.selectors import EDGE_MODELS
+from finance.selectors import RELEVANT_FIELDS
 
 
 def remember_loaded_values(sender, instance, raw=False, **kwargs):

@@ -3,9 +3,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from core.money import format_amount
-from core.tables import NUMBER, MoneyColumn
+from core.tables import NUMBER
+from core.tables import MoneyColumn
 from core.templatetags.portico import plain_number
-from finance.models import CostItem, CostPool, ExchangeRate, Period, TcoRun
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import TcoRun
 
 
 class PeriodColumn(tables.Column):

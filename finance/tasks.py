@@ -8,8 +8,10 @@ from django.db import OperationalError
 from core.choices import Channel
 from core.context import change_context
 from finance import services
-from finance.choices import ReportTrigger, RunTrigger
-from finance.models import Period, ReportDefinition
+from finance.choices import ReportTrigger
+from finance.choices import RunTrigger
+from finance.models import Period
+from finance.models import ReportDefinition
 
 # A roll-up is acknowledged only when it is done, and handed back to the broker if its
 # worker dies: it is never lost with the worker (the broker's visibility timeout, see

@@ -22,12 +22,19 @@ remainder so that the input total equals kept plus unallocated to the cent.
 import functools
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import ROUND_HALF_EVEN
+from decimal import Decimal
+from decimal import localcontext
 from fractions import Fraction
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
+from typing import Protocol
 
-from finance.choices import CostCategory, Expenditure, NodeKind, UnallocatedReason
+from finance.choices import CostCategory
+from finance.choices import Expenditure
+from finance.choices import NodeKind
+from finance.choices import UnallocatedReason
 
 PRECISION = 60
 # Components up to this many services are solved over exact fractions; larger ones (rare:

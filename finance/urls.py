@@ -1,7 +1,8 @@
 from django.urls import path
 
 from core.generic import model_paths
-from finance import models, views
+from finance import models
+from finance import views
 
 app_name = "finance"
 

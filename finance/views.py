@@ -4,70 +4,67 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F
-from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.db.models import Count
+from django.db.models import F
+from django.http import Http404
+from django.http import HttpResponse
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views import View
 
-from core.generic import (
-    ChildEditView,
-    ObjectActionView,
-    ObjectDeleteView,
-    ObjectDetailView,
-    ObjectEditView,
-    ObjectListView,
-    ObjectMixin,
-    PageView,
-    SectionMixin,
-    add_service_errors,
-    call_service,
-    page_url,
-    partial_or_page,
-    redirect_after_write,
-    register_model_view,
-)
-from core.permissions import can, require
-from finance import reports, selectors, services
-from finance.filtersets import (
-    CostItemFilterSet,
-    CostPoolFilterSet,
-    ExchangeRateFilterSet,
-    FundServicesFilterSet,
-    PeriodFilterSet,
-    TcoRunFilterSet,
-)
-from finance.forms import (
-    CostItemForm,
-    CostPoolForm,
-    ExchangeRateForm,
-    PeriodForm,
-    PoolAllocationForm,
-    ReportDefinitionForm,
-    RestateForm,
-    RunReportForm,
-)
-from finance.models import (
-    CostItem,
-    CostPool,
-    ExchangeRate,
-    Period,
-    PoolAllocation,
-    ReportDefinition,
-    ReportFile,
-    ReportRun,
-    TcoResult,
-    TcoRun,
-    parse_label,
-)
-from finance.tables import (
-    CostItemTable,
-    CostPoolTable,
-    ExchangeRateTable,
-    PeriodTable,
-    TcoRunTable,
-)
+from core.generic import ChildEditView
+from core.generic import ObjectActionView
+from core.generic import ObjectDeleteView
+from core.generic import ObjectDetailView
+from core.generic import ObjectEditView
+from core.generic import ObjectListView
+from core.generic import ObjectMixin
+from core.generic import PageView
+from core.generic import SectionMixin
+from core.generic import add_service_errors
+from core.generic import call_service
+from core.generic import page_url
+from core.generic import partial_or_page
+from core.generic import redirect_after_write
+from core.generic import register_model_view
+from core.permissions import can
+from core.permissions import require
+from finance import reports
+from finance import selectors
+from finance import services
+from finance.filtersets import CostItemFilterSet
+from finance.filtersets import CostPoolFilterSet
+from finance.filtersets import ExchangeRateFilterSet
+from finance.filtersets import FundServicesFilterSet
+from finance.filtersets import PeriodFilterSet
+from finance.filtersets import TcoRunFilterSet
+from finance.forms import CostItemForm
+from finance.forms import CostPoolForm
+from finance.forms import ExchangeRateForm
+from finance.forms import PeriodForm
+from finance.forms import PoolAllocationForm
+from finance.forms import ReportDefinitionForm
+from finance.forms import RestateForm
+from finance.forms import RunReportForm
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import PoolAllocation
+from finance.models import ReportDefinition
+from finance.models import ReportFile
+from finance.models import ReportRun
+from finance.models import TcoResult
+from finance.models import TcoRun
+from finance.models import parse_label
+from finance.tables import CostItemTable
+from finance.tables import CostPoolTable
+from finance.tables import ExchangeRateTable
+from finance.tables import PeriodTable
+from finance.tables import TcoRunTable
 from portfolio.models import Service
 
 SORTS = {

@@ -24,7 +24,9 @@ from django.utils import timezone
 from core.demo import SOURCE
 from maturity import services
 from maturity.choices import PartyKind
-from maturity.models import Assessment, BalanceSelfAssessment, Party
+from maturity.models import Assessment
+from maturity.models import BalanceSelfAssessment
+from maturity.models import Party
 from maturity.questionnaire import answers_for_level
 from portfolio.models import Customer
 

@@ -3,9 +3,13 @@ from django.utils import timezone
 
 from core.forms import PorticoModelForm
 from maturity import selectors
-from maturity.choices import Answer, MaturityLevel
-from maturity.models import BalanceSelfAssessment, Party
-from maturity.questionnaire import LEVELS, statements_by_level, statements_for
+from maturity.choices import Answer
+from maturity.choices import MaturityLevel
+from maturity.models import BalanceSelfAssessment
+from maturity.models import Party
+from maturity.questionnaire import LEVELS
+from maturity.questionnaire import statements_by_level
+from maturity.questionnaire import statements_for
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -1,19 +1,21 @@
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F
+from django.db.models import Q
 from django.urls import reverse
 
-from core.models import (
-    RetirableModel,
-    SyncedModel,
-    TimestampedModel,
-    accountable_user,
-    protected_reference,
-    unique_external_id,
-)
+from core.models import RetirableModel
+from core.models import SyncedModel
+from core.models import TimestampedModel
+from core.models import accountable_user
+from core.models import protected_reference
+from core.models import unique_external_id
 from core.permissions import RestrictedQuerySet
-from maturity.choices import BalanceElement, MaturityLevel, PartyKind
+from maturity.choices import BalanceElement
+from maturity.choices import MaturityLevel
+from maturity.choices import PartyKind
 from portfolio.models import Customer
 
 LEVEL_RANGE = Q(level__gte=1) & Q(level__lte=5)

@@ -8,7 +8,9 @@ only in ways that keep what it asks, and give a new statement a new code.
 
 from dataclasses import dataclass
 
-from maturity.choices import Answer, MaturityLevel, PartyKind
+from maturity.choices import Answer
+from maturity.choices import MaturityLevel
+from maturity.choices import PartyKind
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from maturity.choices import (
-    Answer,
-    BalanceElement,
-    MaturityLevel,
-    MismatchDirection,
-    PartyKind,
-    Strength,
-)
-from maturity.questionnaire import LEVELS, statements_for
+from maturity.choices import Answer
+from maturity.choices import BalanceElement
+from maturity.choices import MaturityLevel
+from maturity.choices import MismatchDirection
+from maturity.choices import PartyKind
+from maturity.choices import Strength
+from maturity.questionnaire import LEVELS
+from maturity.questionnaire import statements_for
 
 # --- The level rule ----------------------------------------------------------------------------
 

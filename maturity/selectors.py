@@ -2,30 +2,47 @@
 mismatches, assessment history, and the customer–process–cost balance read from the portfolio."""
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count
+from django.db.models import Exists
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.db.models import Subquery
 from django.utils import timezone
 
-from finance.choices import NodeKind, PeriodStatus
-from finance.models import Period, PoolAllocation, TcoResult, TcoUnallocated
-from finance.selectors.results import applications_with_cost, supports_in_use
+from finance.choices import NodeKind
+from finance.choices import PeriodStatus
+from finance.models import Period
+from finance.models import PoolAllocation
+from finance.models import TcoResult
+from finance.models import TcoUnallocated
+from finance.selectors.results import applications_with_cost
+from finance.selectors.results import supports_in_use
 from maturity import scoring
-from maturity.choices import BalanceElement, MismatchDirection, PartyKind
-from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
+from maturity.choices import BalanceElement
+from maturity.choices import MismatchDirection
+from maturity.choices import PartyKind
+from maturity.models import Assessment
+from maturity.models import BalanceSelfAssessment
+from maturity.models import BalanceSnapshot
+from maturity.models import Party
 from maturity.questionnaire import LEVELS
-from portfolio.choices import ServiceKind, ServiceLifecycle
-from portfolio.models import (
-    ApplicationSupport,
-    ContractCoverage,
-    Customer,
-    Outcome,
-    Service,
-    ServiceDependency,
-    Subscription,
-)
-from valuestreams.choices import StreamState, ValueClass
-from valuestreams.models import Stage, ValueStream
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
+from portfolio.models import ApplicationSupport
+from portfolio.models import ContractCoverage
+from portfolio.models import Customer
+from portfolio.models import Outcome
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import Subscription
+from valuestreams.choices import StreamState
+from valuestreams.choices import ValueClass
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
 
 # --- Levels and history ------------------------------------------------------------------------
 

@@ -13,11 +13,17 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core import rules
-from core.rules import Change, first_with, values_by_id
+from core.rules import Change
+from core.rules import first_with
+from core.rules import values_by_id
 from core.services import delete_or_retire
 from maturity import selectors
-from maturity.choices import BalanceElement, PartyKind
-from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
+from maturity.choices import BalanceElement
+from maturity.choices import PartyKind
+from maturity.models import Assessment
+from maturity.models import BalanceSelfAssessment
+from maturity.models import BalanceSnapshot
+from maturity.models import Party
 from maturity.scoring import rate
 from portfolio.models import Customer
 

@@ -1,7 +1,8 @@
 from django.urls import path
 
 from core.generic import model_paths
-from maturity import models, views
+from maturity import models
+from maturity import views
 
 app_name = "maturity"
 

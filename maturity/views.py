@@ -2,25 +2,37 @@
 
 from dataclasses import dataclass
 
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
 from core import permissions
-from core.generic import (
-    ObjectDeleteView,
-    ObjectEditView,
-    PageView,
-    partial_or_page,
-    register_model_view,
-)
-from core.permissions import can, require
+from core.generic import ObjectDeleteView
+from core.generic import ObjectEditView
+from core.generic import PageView
+from core.generic import partial_or_page
+from core.generic import register_model_view
+from core.permissions import can
+from core.permissions import require
 from core.rules import Change
-from maturity import charts, scoring, selectors, services
-from maturity.choices import Answer, BalanceElement, PartyKind
-from maturity.forms import AssessmentForm, ProviderUnitForm, SelfAssessmentForm, ServingUnitForm
-from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
-from maturity.questionnaire import LEVELS, statements_by_level
+from maturity import charts
+from maturity import scoring
+from maturity import selectors
+from maturity import services
+from maturity.choices import Answer
+from maturity.choices import BalanceElement
+from maturity.choices import PartyKind
+from maturity.forms import AssessmentForm
+from maturity.forms import ProviderUnitForm
+from maturity.forms import SelfAssessmentForm
+from maturity.forms import ServingUnitForm
+from maturity.models import Assessment
+from maturity.models import BalanceSelfAssessment
+from maturity.models import BalanceSnapshot
+from maturity.models import Party
+from maturity.questionnaire import LEVELS
+from maturity.questionnaire import statements_by_level
 from portfolio.models import Customer
 
 # --- Who is assessed ---------------------------------------------------------------------------

@@ -21,46 +21,42 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from core.demo import SOURCE, RecordLoader, demo_people
-from portfolio.choices import (
-    ApplicationLifecycle,
-    Aspect,
-    Comparator,
-    Criticality,
-    CustomerKind,
-    Dimension,
-    MeasurementWindow,
-    OutcomeStatus,
-    ServiceKind,
-    ServiceLifecycle,
-    TimeDisposition,
-)
-from portfolio.models import (
-    Application,
-    ApplicationSupport,
-    Contract,
-    ContractCoverage,
-    Customer,
-    Outcome,
-    Service,
-    ServiceDependency,
-    SpecificationItem,
-    Subscription,
-    Supplier,
-)
-from portfolio.services import (
-    add_specification_item,
-    save_application,
-    save_application_support,
-    save_contract,
-    save_coverage,
-    save_customer,
-    save_dependency,
-    save_outcome,
-    save_service,
-    save_subscription,
-    save_supplier,
-)
+from core.demo import SOURCE
+from core.demo import RecordLoader
+from core.demo import demo_people
+from portfolio.choices import ApplicationLifecycle
+from portfolio.choices import Aspect
+from portfolio.choices import Comparator
+from portfolio.choices import Criticality
+from portfolio.choices import CustomerKind
+from portfolio.choices import Dimension
+from portfolio.choices import MeasurementWindow
+from portfolio.choices import OutcomeStatus
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
+from portfolio.choices import TimeDisposition
+from portfolio.models import Application
+from portfolio.models import ApplicationSupport
+from portfolio.models import Contract
+from portfolio.models import ContractCoverage
+from portfolio.models import Customer
+from portfolio.models import Outcome
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
+from portfolio.models import Subscription
+from portfolio.models import Supplier
+from portfolio.services import add_specification_item
+from portfolio.services import save_application
+from portfolio.services import save_application_support
+from portfolio.services import save_contract
+from portfolio.services import save_coverage
+from portfolio.services import save_customer
+from portfolio.services import save_dependency
+from portfolio.services import save_outcome
+from portfolio.services import save_service
+from portfolio.services import save_subscription
+from portfolio.services import save_supplier
 
 CURRENCY = "EUR"
 

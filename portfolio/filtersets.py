@@ -1,22 +1,22 @@
 import django_filters
 
-from core.filtersets import (
-    AlwaysBoundFilterSet,
-    OwnerFilter,
-    RetiredFilter,
-    SearchFilterSet,
-    yes_no_filter,
-)
+from core.filtersets import AlwaysBoundFilterSet
+from core.filtersets import OwnerFilter
+from core.filtersets import RetiredFilter
+from core.filtersets import SearchFilterSet
+from core.filtersets import yes_no_filter
 from portfolio import selectors
-from portfolio.choices import (
-    ApplicationLifecycle,
-    Criticality,
-    CustomerKind,
-    ServiceKind,
-    ServiceLifecycle,
-    TimeDisposition,
-)
-from portfolio.models import Application, Contract, Customer, Service, Supplier
+from portfolio.choices import ApplicationLifecycle
+from portfolio.choices import Criticality
+from portfolio.choices import CustomerKind
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
+from portfolio.choices import TimeDisposition
+from portfolio.models import Application
+from portfolio.models import Contract
+from portfolio.models import Customer
+from portfolio.models import Service
+from portfolio.models import Supplier
 
 
 class ServiceFilterSet(SearchFilterSet):

@@ -58,34 +58,41 @@ register it::
 
 import random
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any
+from typing import TextIO
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError
+from django.db import connection
+from django.db import transaction
 from django.db.models import Q
 from django.utils.module_loading import autodiscover_modules
 from django.utils.text import slugify
 
-from core import changelog, roles
+from core import changelog
+from core import roles
 from core.choices import Channel
 from core.context import change_context
 from core.models import ObjectChange
-from portfolio.choices import (
-    Aspect,
-    Comparator,
-    Criticality,
-    Dimension,
-    MeasurementWindow,
-    ServiceKind,
-    ServiceLifecycle,
-)
-from portfolio.models import Service, ServiceDependency, SpecificationItem
+from portfolio.choices import Aspect
+from portfolio.choices import Comparator
+from portfolio.choices import Criticality
+from portfolio.choices import Dimension
+from portfolio.choices import MeasurementWindow
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
 
 GENERATED = "generated"
 OWNER_PREFIX = "generated-owner-"

@@ -7,29 +7,26 @@ from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property
 
-from core.models import (
-    RetirableModel,
-    SluggedModel,
-    SyncedModel,
-    accountable_user,
-    protected_reference,
-    unique_external_id,
-)
-from core.money import CurrencyField, MoneyField
-from portfolio.choices import (
-    ApplicationLifecycle,
-    Aspect,
-    Comparator,
-    Criticality,
-    CustomerKind,
-    Dimension,
-    MeasurementStatus,
-    MeasurementWindow,
-    OutcomeStatus,
-    ServiceKind,
-    ServiceLifecycle,
-    TimeDisposition,
-)
+from core.models import RetirableModel
+from core.models import SluggedModel
+from core.models import SyncedModel
+from core.models import accountable_user
+from core.models import protected_reference
+from core.models import unique_external_id
+from core.money import CurrencyField
+from core.money import MoneyField
+from portfolio.choices import ApplicationLifecycle
+from portfolio.choices import Aspect
+from portfolio.choices import Comparator
+from portfolio.choices import Criticality
+from portfolio.choices import CustomerKind
+from portfolio.choices import Dimension
+from portfolio.choices import MeasurementStatus
+from portfolio.choices import MeasurementWindow
+from portfolio.choices import OutcomeStatus
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
+from portfolio.choices import TimeDisposition
 
 WEIGHT = {"max_digits": 12, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
 

@@ -6,30 +6,33 @@ from functools import partial
 
 from django.contrib.postgres.aggregates import BitOr
 from django.db import connection
-from django.db.models import (
-    BooleanField,
-    Case,
-    Count,
-    DateField,
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    Func,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
+from django.db.models import BooleanField
+from django.db.models import Case
+from django.db.models import Count
+from django.db.models import DateField
+from django.db.models import DecimalField
+from django.db.models import ExpressionWrapper
+from django.db.models import F
+from django.db.models import Func
+from django.db.models import IntegerField
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.db.models import Subquery
+from django.db.models import Sum
+from django.db.models import Value
+from django.db.models import When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.money import reporting_currency
-from portfolio.choices import Aspect, Dimension
-from portfolio.models import Contract, Service, ServiceDependency, SpecificationItem, Subscription
+from portfolio.choices import Aspect
+from portfolio.choices import Dimension
+from portfolio.models import Contract
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
+from portfolio.models import Subscription
 
 QUADRANTS = (
     (Aspect.FACILITY, Dimension.FUNCTIONALITY),

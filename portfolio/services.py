@@ -11,25 +11,33 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.utils import timezone
 
-from core import changelog, permissions, roles, rules
+from core import changelog
+from core import permissions
+from core import roles
+from core import rules
 from core.choices import ChangeAction
-from core.rules import Change, first_with, stored_pairs, values_by_id
-from core.services import delete_or_retire, move_within, renumber
+from core.rules import Change
+from core.rules import first_with
+from core.rules import stored_pairs
+from core.rules import values_by_id
+from core.services import delete_or_retire
+from core.services import move_within
+from core.services import renumber
 from core.slugs import generate_slugs
-from portfolio.choices import ApplicationLifecycle, Dimension, ServiceLifecycle
-from portfolio.models import (
-    Application,
-    ApplicationSupport,
-    Contract,
-    ContractCoverage,
-    Customer,
-    Outcome,
-    Service,
-    ServiceDependency,
-    SpecificationItem,
-    Subscription,
-    Supplier,
-)
+from portfolio.choices import ApplicationLifecycle
+from portfolio.choices import Dimension
+from portfolio.choices import ServiceLifecycle
+from portfolio.models import Application
+from portfolio.models import ApplicationSupport
+from portfolio.models import Contract
+from portfolio.models import ContractCoverage
+from portfolio.models import Customer
+from portfolio.models import Outcome
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
+from portfolio.models import Subscription
+from portfolio.models import Supplier
 
 LIFECYCLE_DATE_FIELD = {
     ServiceLifecycle.PIPELINE: "pipeline_on",

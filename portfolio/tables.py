@@ -7,9 +7,15 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 
 from core.money import reporting_currency
-from core.tables import NUMBER, MoneyColumn, PersonColumn
+from core.tables import NUMBER
+from core.tables import MoneyColumn
+from core.tables import PersonColumn
 from portfolio import selectors
-from portfolio.models import Application, Contract, Customer, Service, Supplier
+from portfolio.models import Application
+from portfolio.models import Contract
+from portfolio.models import Customer
+from portfolio.models import Service
+from portfolio.models import Supplier
 
 
 class CompletenessColumn(tables.BooleanColumn):

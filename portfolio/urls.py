@@ -1,7 +1,8 @@
 from django.urls import path
 
 from core.generic import model_paths
-from portfolio import models, views
+from portfolio import models
+from portfolio import views
 
 app_name = "portfolio"
 

@@ -12,7 +12,8 @@ import datetime
 import logging
 
 from django.db import connection
-from django_celery_beat.schedulers import SCHEDULE_SYNC_MAX_INTERVAL, DatabaseScheduler
+from django_celery_beat.schedulers import SCHEDULE_SYNC_MAX_INTERVAL
+from django_celery_beat.schedulers import DatabaseScheduler
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ everything read (a test checks it against ``.env.example`` and docker-compose.ym
 """
 
 import os
-from typing import Any, overload
+from typing import Any
+from typing import overload
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured

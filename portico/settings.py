@@ -5,9 +5,11 @@ import zoneinfo
 from pathlib import Path
 
 import dj_database_url
-from csp.constants import NONE, SELF
+from csp.constants import NONE
+from csp.constants import SELF
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Exchange, Queue
+from kombu import Exchange
+from kombu import Queue
 from whitenoise.compress import Compressor
 
 from portico import env

@@ -1,5 +1,6 @@
 import os
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 # Playwright's sync API keeps an event loop on the main thread; Django would then refuse ORM
 # calls in browser tests and every test after them. Tests only.

@@ -8,10 +8,8 @@ class ValueStreamsConfig(AppConfig):
     def ready(self):
         # Registers the write rules (core.rules) and rights (core.permissions) of the app.
         from core import panels
-        from valuestreams import (
-            services,  # noqa: F401
-            signals,
-        )
+        from valuestreams import services  # noqa: F401
+        from valuestreams import signals
 
         signals.connect()
         from valuestreams.views import service_panel_context

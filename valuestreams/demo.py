@@ -11,17 +11,23 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from core.demo import SOURCE, RecordLoader, demo_people
-from portfolio.models import Application, Customer, Service
+from core.demo import SOURCE
+from core.demo import RecordLoader
+from core.demo import demo_people
+from portfolio.models import Application
+from portfolio.models import Customer
+from portfolio.models import Service
 from valuestreams import services
-from valuestreams.choices import (
-    Effort,
-    Experience,
-    ImprovementStatus,
-    TimeUnit,
-    ValueClass,
-)
-from valuestreams.models import Improvement, Process, ProcessConnection, Stage, ValueStream
+from valuestreams.choices import Effort
+from valuestreams.choices import Experience
+from valuestreams.choices import ImprovementStatus
+from valuestreams.choices import TimeUnit
+from valuestreams.choices import ValueClass
+from valuestreams.models import Improvement
+from valuestreams.models import Process
+from valuestreams.models import ProcessConnection
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
 
 VA, NVA, WASTE = ValueClass.VALUE_ADDING, ValueClass.NECESSARY, ValueClass.WASTE
 MIN, H, D = TimeUnit.MINUTES, TimeUnit.HOURS, TimeUnit.DAYS

@@ -1,9 +1,13 @@
 import django_filters
 
-from core.filtersets import OwnerFilter, SearchFilterSet
+from core.filtersets import OwnerFilter
+from core.filtersets import SearchFilterSet
 from portfolio.models import Customer
-from valuestreams.choices import Experience, ProcessLayer, StreamState
-from valuestreams.models import Process, ValueStream
+from valuestreams.choices import Experience
+from valuestreams.choices import ProcessLayer
+from valuestreams.choices import StreamState
+from valuestreams.models import Process
+from valuestreams.models import ValueStream
 
 
 class ValueStreamFilterSet(SearchFilterSet):

@@ -8,18 +8,18 @@ from core.forms import PorticoModelForm as BaseModelForm
 from core.permissions import can
 from core.templatetags.portico import plain_number
 from portfolio.choices import ServiceLifecycle
-from portfolio.forms import application_picker, service_picker
-from portfolio.models import Customer, Service
+from portfolio.forms import application_picker
+from portfolio.forms import service_picker
+from portfolio.models import Customer
+from portfolio.models import Service
 from valuestreams import services
 from valuestreams.choices import ImprovementStatus
-from valuestreams.models import (
-    Improvement,
-    Process,
-    Stage,
-    StageApplication,
-    StageService,
-    ValueStream,
-)
+from valuestreams.models import Improvement
+from valuestreams.models import Process
+from valuestreams.models import Stage
+from valuestreams.models import StageApplication
+from valuestreams.models import StageService
+from valuestreams.models import ValueStream
 
 
 class PorticoModelForm(BaseModelForm):

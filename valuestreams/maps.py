@@ -13,14 +13,18 @@ alone as a downloaded file and draws the same on a canvas (the PNG download).
 """
 
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from html import escape
 
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
+from django.utils.safestring import mark_safe
 
 from core.money import format_amount
-from valuestreams.selectors import FlowMeasures, StreamCosts
-from valuestreams.templatetags.valuestreams_tags import duration, percent
+from valuestreams.selectors import FlowMeasures
+from valuestreams.selectors import StreamCosts
+from valuestreams.templatetags.valuestreams_tags import duration
+from valuestreams.templatetags.valuestreams_tags import percent
 
 MARGIN = 16
 TITLE_HEIGHT = 44

@@ -2,30 +2,30 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Greatest, Least
+from django.db.models import F
+from django.db.models import Q
+from django.db.models.functions import Greatest
+from django.db.models.functions import Least
 from django.urls import reverse
 
-from core.models import (
-    RetirableModel,
-    SluggedModel,
-    SyncedModel,
-    accountable_user,
-    protected_reference,
-    unique_external_id,
-)
-from valuestreams.choices import (
-    Effort,
-    Experience,
-    ImprovementStatus,
-    ProcessLayer,
-    StreamState,
-    TimeUnit,
-    ValueClass,
-)
-from valuestreams.validators import validate_activities, validate_activity_name
+from core.models import RetirableModel
+from core.models import SluggedModel
+from core.models import SyncedModel
+from core.models import accountable_user
+from core.models import protected_reference
+from core.models import unique_external_id
+from valuestreams.choices import Effort
+from valuestreams.choices import Experience
+from valuestreams.choices import ImprovementStatus
+from valuestreams.choices import ProcessLayer
+from valuestreams.choices import StreamState
+from valuestreams.choices import TimeUnit
+from valuestreams.choices import ValueClass
+from valuestreams.validators import validate_activities
+from valuestreams.validators import validate_activity_name
 
 MINUTES = {"max_digits": 14, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
 MEASURE = {"max_digits": 18, "decimal_places": 4}

@@ -3,21 +3,43 @@ the process model, the service-ownership report and the improvement board."""
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 
-from django.db.models import Case, Count, F, Min, Q, QuerySet, Sum, Value, When
+from django.db.models import Case
+from django.db.models import Count
 from django.db.models import DecimalField as DecimalOutput
-from django.db.models.functions import Coalesce, Exp, Ln, NullIf
+from django.db.models import F
+from django.db.models import Min
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.db.models import Sum
+from django.db.models import Value
+from django.db.models import When
+from django.db.models.functions import Coalesce
+from django.db.models.functions import Exp
+from django.db.models.functions import Ln
+from django.db.models.functions import NullIf
 from django.urls import reverse
 
 from core import permissions
-from core.rules import Change, row_of
-from portfolio.choices import CustomerKind, ServiceKind, ServiceLifecycle
+from core.rules import Change
+from core.rules import row_of
+from portfolio.choices import CustomerKind
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
 from portfolio.models import Service
-from valuestreams.choices import Effort, Experience, ImprovementStatus, StreamState
-from valuestreams.models import Improvement, Process, Stage, ValueStream
+from valuestreams.choices import Effort
+from valuestreams.choices import Experience
+from valuestreams.choices import ImprovementStatus
+from valuestreams.choices import StreamState
+from valuestreams.models import Improvement
+from valuestreams.models import Process
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
 
 HUNDRED = Decimal(100)
 

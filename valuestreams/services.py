@@ -12,24 +12,34 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Max, Q
+from django.db.models import F
+from django.db.models import Max
+from django.db.models import Q
 
-from core import permissions, roles, rules
+from core import permissions
+from core import roles
+from core import rules
 from core.permissions import perm_name
-from core.rules import Change, first_with, stored_pairs, values_by_id
-from core.services import delete_or_retire, move_within, renumber
+from core.rules import Change
+from core.rules import first_with
+from core.rules import stored_pairs
+from core.rules import values_by_id
+from core.services import delete_or_retire
+from core.services import move_within
+from core.services import renumber
 from core.slugs import generate_slugs
 from portfolio.choices import ServiceLifecycle
-from valuestreams.choices import ImprovementStatus, ProcessLayer, StreamState, TimeUnit
-from valuestreams.models import (
-    Improvement,
-    Process,
-    ProcessConnection,
-    Stage,
-    StageApplication,
-    StageService,
-    ValueStream,
-)
+from valuestreams.choices import ImprovementStatus
+from valuestreams.choices import ProcessLayer
+from valuestreams.choices import StreamState
+from valuestreams.choices import TimeUnit
+from valuestreams.models import Improvement
+from valuestreams.models import Process
+from valuestreams.models import ProcessConnection
+from valuestreams.models import Stage
+from valuestreams.models import StageApplication
+from valuestreams.models import StageService
+from valuestreams.models import ValueStream
 
 
 def _validate(instance, *, covered: Iterable[str] = ()) -> None:

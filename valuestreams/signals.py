@@ -5,7 +5,9 @@ when core.api.sync.rows_synced reports the rows written."""
 
 from core.api.sync import rows_synced
 from valuestreams import services
-from valuestreams.models import Process, ProcessConnection, Stage
+from valuestreams.models import Process
+from valuestreams.models import ProcessConnection
+from valuestreams.models import Stage
 
 LAYER_INPUTS = (Stage, Process, ProcessConnection)
 

@@ -2,8 +2,10 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from core.tables import PersonColumn
-from valuestreams.models import Process, ValueStream
-from valuestreams.templatetags.valuestreams_tags import duration, percent
+from valuestreams.models import Process
+from valuestreams.models import ValueStream
+from valuestreams.templatetags.valuestreams_tags import duration
+from valuestreams.templatetags.valuestreams_tags import percent
 
 
 class DurationColumn(tables.Column):

@@ -1,7 +1,8 @@
 from django.urls import path
 
 from core.generic import model_paths
-from valuestreams import models, views
+from valuestreams import models
+from valuestreams import views
 
 app_name = "valuestreams"
 

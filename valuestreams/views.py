@@ -1,42 +1,50 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
-from django.http import HttpResponse, HttpResponseRedirect
+from django.db.models import Count
+from django.db.models import Q
+from django.http import HttpResponse
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views import View
 
-from core.generic import (
-    ChildActionView,
-    ChildDeleteView,
-    ChildEditView,
-    ObjectActionView,
-    ObjectDeleteView,
-    ObjectDetailView,
-    ObjectEditView,
-    ObjectListView,
-    ObjectMixin,
-    PageView,
-    SectionMixin,
-    record_pages,
-    redirect_after_write,
-    register_model_view,
-)
-from core.permissions import can, require
+from core.generic import ChildActionView
+from core.generic import ChildDeleteView
+from core.generic import ChildEditView
+from core.generic import ObjectActionView
+from core.generic import ObjectDeleteView
+from core.generic import ObjectDetailView
+from core.generic import ObjectEditView
+from core.generic import ObjectListView
+from core.generic import ObjectMixin
+from core.generic import PageView
+from core.generic import SectionMixin
+from core.generic import record_pages
+from core.generic import redirect_after_write
+from core.generic import register_model_view
+from core.permissions import can
+from core.permissions import require
 from portfolio.choices import ServiceKind
-from valuestreams import maps, selectors, services
-from valuestreams.choices import ImprovementStatus, ProcessLayer
-from valuestreams.filtersets import ProcessFilterSet, ValueStreamFilterSet
-from valuestreams.forms import (
-    ImprovementForm,
-    ImprovementStatusForm,
-    ProcessForm,
-    StageForm,
-    ValueStreamForm,
-)
-from valuestreams.models import Improvement, Process, ProcessConnection, Stage, ValueStream
-from valuestreams.tables import ProcessTable, ValueStreamTable
+from valuestreams import maps
+from valuestreams import selectors
+from valuestreams import services
+from valuestreams.choices import ImprovementStatus
+from valuestreams.choices import ProcessLayer
+from valuestreams.filtersets import ProcessFilterSet
+from valuestreams.filtersets import ValueStreamFilterSet
+from valuestreams.forms import ImprovementForm
+from valuestreams.forms import ImprovementStatusForm
+from valuestreams.forms import ProcessForm
+from valuestreams.forms import StageForm
+from valuestreams.forms import ValueStreamForm
+from valuestreams.models import Improvement
+from valuestreams.models import Process
+from valuestreams.models import ProcessConnection
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
+from valuestreams.tables import ProcessTable
+from valuestreams.tables import ValueStreamTable
 
 DETAIL_TEMPLATE = "valuestreams/valuestream_detail.html"
 

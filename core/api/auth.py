@@ -1,9 +1,11 @@
 """Authentication by API token (``Authorization: Bearer ptk_…``); the browser's session works
 too (rest_framework.authentication.SessionAuthentication, listed after this class)."""
 
-from rest_framework import authentication, exceptions
+from rest_framework import authentication
+from rest_framework import exceptions
 
-from core.api.tokens import find_token, mark_used
+from core.api.tokens import find_token
+from core.api.tokens import mark_used
 
 KEYWORDS = ("bearer", "token")
 

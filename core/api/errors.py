@@ -8,18 +8,20 @@
 empty when no single field is at fault.
 """
 
-from django.core.exceptions import (
-    NON_FIELD_ERRORS,
-    PermissionDenied,
-    RequestDataTooBig,
-    SuspiciousOperation,
-)
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
-from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404, JsonResponse
+from django.db import DataError
+from django.db import IntegrityError
+from django.db.models import ProtectedError
+from django.db.models import RestrictedError
+from django.http import Http404
+from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions, status
+from rest_framework import exceptions
+from rest_framework import status
 from rest_framework.response import Response
 
 NON_FIELD = "non_field_errors"

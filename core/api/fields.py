@@ -9,7 +9,8 @@ or refused the same way by both, and the schema describes exactly what they acce
 
 import datetime
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,8 @@ from django.conf import settings
 from django.core import validators as django_validators
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models
+from django.db import connection
+from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 

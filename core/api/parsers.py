@@ -9,7 +9,8 @@ from typing import Any
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from core.api.errors import Invalid, PayloadTooLarge
+from core.api.errors import Invalid
+from core.api.errors import PayloadTooLarge
 
 # A full sync of 5,000 rich items fits comfortably; anything bigger is refused unread.
 MAX_BODY_BYTES = 32 * 1024 * 1024

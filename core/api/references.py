@@ -10,7 +10,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from core.api.fields import RECORD, RefKey
+from core.api.fields import RECORD
+from core.api.fields import RefKey
 
 
 class Resolver:

@@ -18,10 +18,14 @@ and ``portico/api_urls.py`` picks it up (``autodiscover``). See docs/api.md, "Ad
 resource".
 """
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import FieldDoesNotExist
@@ -31,16 +35,16 @@ from django.utils.module_loading import autodiscover_modules
 
 from core import slugs
 from core.api import fields as api_fields
-from core.api.fields import (
-    RECORD,
-    USER,
-    USERS,
-    VALUE,
-    FieldSpec,
-    json_value,
-    natural_reference_converter,
-)
-from core.models import ChangeLoggedModel, RetirableModel, SyncedModel
+from core.api.fields import RECORD
+from core.api.fields import USER
+from core.api.fields import USERS
+from core.api.fields import VALUE
+from core.api.fields import FieldSpec
+from core.api.fields import json_value
+from core.api.fields import natural_reference_converter
+from core.models import ChangeLoggedModel
+from core.models import RetirableModel
+from core.models import SyncedModel
 from core.permissions import restricted
 
 if TYPE_CHECKING:

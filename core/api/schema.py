@@ -10,12 +10,17 @@ cannot drift from what the API accepts and answers. Request bodies forbid unknow
 import django_filters
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import extend_schema
 
 from core.api import pagination
 from core.api.fields import choice_components
-from core.api.resources import key_component, reference_component, registry
-from core.api.sync import MAX_ITEMS, MODES
+from core.api.resources import key_component
+from core.api.resources import reference_component
+from core.api.resources import registry
+from core.api.sync import MAX_ITEMS
+from core.api.sync import MODES
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 

@@ -24,24 +24,37 @@ An item identical to its stored row writes nothing and logs nothing. Any invalid
 the whole batch (400, every bad item listed by index and field) and nothing is written.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, models, transaction
+from django.db import connection
+from django.db import models
+from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.dispatch import Signal
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from core import changelog, context, permissions, rules
-from core.api.errors import Conflict, Forbidden, Invalid, PayloadTooLarge, django_errors
-from core.api.fields import RECORD, snapshot_value
-from core.api.items import missing_required, parse_item
+from core import changelog
+from core import context
+from core import permissions
+from core import rules
+from core.api.errors import Conflict
+from core.api.errors import Forbidden
+from core.api.errors import Invalid
+from core.api.errors import PayloadTooLarge
+from core.api.errors import django_errors
+from core.api.fields import RECORD
+from core.api.fields import snapshot_value
+from core.api.items import missing_required
+from core.api.items import parse_item
 from core.api.references import Resolver
-from core.choices import ChangeAction, Channel
+from core.choices import ChangeAction
+from core.choices import Channel
 from core.models import RetirableModel
 
 MAX_ITEMS = 5000

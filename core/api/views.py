@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.urls import path, re_path, reverse
+from django.urls import path
+from django.urls import re_path
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_view
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
@@ -21,19 +24,28 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import schema, writes
-from core.api.errors import Invalid, PreconditionFailed, not_found_view
-from core.api.fields import MAX_ID, FieldInvalid, json_value, parse_iso_datetime
+from core.api import schema
+from core.api import writes
+from core.api.errors import Invalid
+from core.api.errors import PreconditionFailed
+from core.api.errors import not_found_view
+from core.api.fields import MAX_ID
+from core.api.fields import FieldInvalid
+from core.api.fields import json_value
+from core.api.fields import parse_iso_datetime
 from core.api.pagination import PARAMETERS as PAGE_PARAMETERS
 from core.api.pagination import KeysetPage
 from core.api.permissions import TokenRights
-from core.api.sync import MODES, UPSERT, sync
+from core.api.sync import MODES
+from core.api.sync import UPSERT
+from core.api.sync import sync
 from core.choices import ChangeAction
 from core.models import ObjectChange
 from core.permissions import perm_name
 
 if TYPE_CHECKING:
-    from core.api.resources import Extra, Resource
+    from core.api.resources import Extra
+    from core.api.resources import Resource
 
 ENVELOPE = frozenset({"source", "mode", "items", "allow_mass_retire", "adopt"})
 

@@ -7,9 +7,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
-from core import context, permissions
-from core.api.errors import Forbidden, Invalid
-from core.api.items import missing_required, parse_item
+from core import context
+from core import permissions
+from core.api.errors import Forbidden
+from core.api.errors import Invalid
+from core.api.items import missing_required
+from core.api.items import parse_item
 from core.api.references import Resolver
 from core.choices import Channel
 from core.services import delete_or_retire

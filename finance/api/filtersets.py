@@ -6,10 +6,14 @@ finance.filtersets."""
 import django_filters
 from django.db.models import F
 
-from core.filtersets import SearchFilterSet, id_filter
+from core.filtersets import SearchFilterSet
+from core.filtersets import id_filter
 from finance import filtersets
-from finance.choices import NodeKind, UnallocatedReason
-from finance.models import PoolAllocation, TcoResult, TcoUnallocated
+from finance.choices import NodeKind
+from finance.choices import UnallocatedReason
+from finance.models import PoolAllocation
+from finance.models import TcoResult
+from finance.models import TcoUnallocated
 
 
 class CurrentFilter(django_filters.BooleanFilter):

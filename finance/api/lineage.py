@@ -9,9 +9,13 @@ from django.conf import settings
 from core.api.fields import FieldInvalid
 from core.api.resources import QueryParameter
 from core.money import to_cents
-from finance import selectors, tco
-from finance.models import CostItem, PoolAllocation
-from portfolio.models import ApplicationSupport, ContractCoverage, ServiceDependency
+from finance import selectors
+from finance import tco
+from finance.models import CostItem
+from finance.models import PoolAllocation
+from portfolio.models import ApplicationSupport
+from portfolio.models import ContractCoverage
+from portfolio.models import ServiceDependency
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000

@@ -9,23 +9,36 @@ computed on demand.
 """
 
 from django.conf import settings
-from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Q, Value
-from django.db.models.functions import Cast, Concat, LPad
+from django.db.models import BooleanField
+from django.db.models import CharField
+from django.db.models import ExpressionWrapper
+from django.db.models import F
+from django.db.models import Q
+from django.db.models import Value
+from django.db.models.functions import Cast
+from django.db.models.functions import Concat
+from django.db.models.functions import LPad
 
-from core.api.resources import Extra, NaturalKey, Reads, Resource, Writes, register
-from finance import filtersets, selectors, services, tco
+from core.api.resources import Extra
+from core.api.resources import NaturalKey
+from core.api.resources import Reads
+from core.api.resources import Resource
+from core.api.resources import Writes
+from core.api.resources import register
+from finance import filtersets
+from finance import selectors
+from finance import services
+from finance import tco
 from finance.api import filtersets as api_filtersets
 from finance.api import lineage
-from finance.models import (
-    CostItem,
-    CostPool,
-    ExchangeRate,
-    Period,
-    PoolAllocation,
-    TcoResult,
-    TcoUnallocated,
-    parse_label,
-)
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import PoolAllocation
+from finance.models import TcoResult
+from finance.models import TcoUnallocated
+from finance.models import parse_label
 
 
 def label_of(prefix: str = ""):

@@ -3,52 +3,48 @@ roll-up's inputs (inputs), the stored results (results), lineage (tracing) and t
 of the finance reports (report_data). Callers use ``from finance import selectors`` and
 ``selectors.<function>``; the names are re-exported here."""
 
-from finance.selectors.inputs import (
-    EDGE_MODELS,
-    RELEVANT_FIELDS,
-    LoadedInputs,
-    MonthlyRates,
-    contracts_in_force,
-    load_inputs,
-    mid_month_start,
-    monthly_rates,
-    monthly_share_cents,
-    node_for,
-    node_labels,
-)
-from finance.selectors.report_data import (
-    REPORT_MONEY,
-    RESULT_SPLITS,
-    closed_months_with_results,
-    last_report_runs,
-    reconciliation_by_category,
-    report_already_emailed,
-    report_mismatches,
-    report_runs_with_files,
-    report_services,
-    report_totals,
-    report_unallocated,
-    scoped_results,
-)
-from finance.selectors.results import (
-    MONEY,
-    applications_with_cost,
-    cost_completeness,
-    default_period,
-    period_totals,
-    period_versions,
-    periods_with_results,
-    previous_period,
-    results_for,
-    sankey,
-    service_panel,
-    services_with_tco,
-    supports_in_use,
-    tco_categories,
-    unallocated_for,
-    version_differences,
-)
-from finance.selectors.tracing import LineageEdge, LineageLine, lineage
+from finance.selectors.inputs import EDGE_MODELS
+from finance.selectors.inputs import RELEVANT_FIELDS
+from finance.selectors.inputs import LoadedInputs
+from finance.selectors.inputs import MonthlyRates
+from finance.selectors.inputs import contracts_in_force
+from finance.selectors.inputs import load_inputs
+from finance.selectors.inputs import mid_month_start
+from finance.selectors.inputs import monthly_rates
+from finance.selectors.inputs import monthly_share_cents
+from finance.selectors.inputs import node_for
+from finance.selectors.inputs import node_labels
+from finance.selectors.report_data import REPORT_MONEY
+from finance.selectors.report_data import RESULT_SPLITS
+from finance.selectors.report_data import closed_months_with_results
+from finance.selectors.report_data import last_report_runs
+from finance.selectors.report_data import reconciliation_by_category
+from finance.selectors.report_data import report_already_emailed
+from finance.selectors.report_data import report_mismatches
+from finance.selectors.report_data import report_runs_with_files
+from finance.selectors.report_data import report_services
+from finance.selectors.report_data import report_totals
+from finance.selectors.report_data import report_unallocated
+from finance.selectors.report_data import scoped_results
+from finance.selectors.results import MONEY
+from finance.selectors.results import applications_with_cost
+from finance.selectors.results import cost_completeness
+from finance.selectors.results import default_period
+from finance.selectors.results import period_totals
+from finance.selectors.results import period_versions
+from finance.selectors.results import periods_with_results
+from finance.selectors.results import previous_period
+from finance.selectors.results import results_for
+from finance.selectors.results import sankey
+from finance.selectors.results import service_panel
+from finance.selectors.results import services_with_tco
+from finance.selectors.results import supports_in_use
+from finance.selectors.results import tco_categories
+from finance.selectors.results import unallocated_for
+from finance.selectors.results import version_differences
+from finance.selectors.tracing import LineageEdge
+from finance.selectors.tracing import LineageLine
+from finance.selectors.tracing import lineage
 
 __all__ = [
     "EDGE_MODELS",

@@ -1,8 +1,10 @@
 """The roll-up's inputs for one period."""
 
 import datetime
-from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+from decimal import localcontext
 
 from django.conf import settings
 from django.db import connection
@@ -10,24 +12,23 @@ from django.db.models import Q
 from django.utils import timezone
 
 from finance import tco
-from finance.choices import CostCategory, Expenditure, NodeKind
-from finance.models import (
-    CostItem,
-    CostPool,
-    ExchangeRate,
-    Period,
-    PoolAllocation,
-)
-from portfolio.choices import ApplicationLifecycle, ServiceLifecycle
-from portfolio.models import (
-    Application,
-    ApplicationSupport,
-    Contract,
-    ContractCoverage,
-    Service,
-    ServiceDependency,
-    Subscription,
-)
+from finance.choices import CostCategory
+from finance.choices import Expenditure
+from finance.choices import NodeKind
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import PoolAllocation
+from portfolio.choices import ApplicationLifecycle
+from portfolio.choices import ServiceLifecycle
+from portfolio.models import Application
+from portfolio.models import ApplicationSupport
+from portfolio.models import Contract
+from portfolio.models import ContractCoverage
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import Subscription
 
 # Besides cost items and rates, what the roll-up reads: models whose every change may move
 # cost between services in every open period (finance.signals asks for a recomputation) ...

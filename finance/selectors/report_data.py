@@ -4,23 +4,23 @@ runs."""
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F
+from django.db.models import Prefetch
+from django.db.models import Q
+from django.db.models import QuerySet
 
 from finance import tco
 from finance.choices import PeriodStatus
 from finance.filtersets import FundServicesFilterSet
-from finance.models import (
-    Period,
-    ReportFile,
-    ReportRun,
-    TcoResult,
-    TcoUnallocated,
-)
-from finance.selectors.results import period_totals, tco_categories
+from finance.models import Period
+from finance.models import ReportFile
+from finance.models import ReportRun
+from finance.models import TcoResult
+from finance.models import TcoUnallocated
+from finance.selectors.results import period_totals
+from finance.selectors.results import tco_categories
 from maturity.selectors import mismatches
-from portfolio.models import (
-    Subscription,
-)
+from portfolio.models import Subscription
 
 # --- Scheduled reports: the figures of one or more closed months ----------------------------
 

@@ -4,28 +4,32 @@ cost completeness, the flow chart."""
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import DecimalField
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.db.models import Subquery
+from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from finance import charts, tco
-from finance.choices import CostCategory, PeriodStatus, UnallocatedReason
-from finance.models import (
-    CostItem,
-    Period,
-    TcoFlow,
-    TcoResult,
-    TcoRun,
-    TcoUnallocated,
-)
+from finance import charts
+from finance import tco
+from finance.choices import CostCategory
+from finance.choices import PeriodStatus
+from finance.choices import UnallocatedReason
+from finance.models import CostItem
+from finance.models import Period
+from finance.models import TcoFlow
+from finance.models import TcoResult
+from finance.models import TcoRun
+from finance.models import TcoUnallocated
 from portfolio.choices import ApplicationLifecycle
-from portfolio.models import (
-    ApplicationSupport,
-    Contract,
-    ContractCoverage,
-    Service,
-    Subscription,
-)
+from portfolio.models import ApplicationSupport
+from portfolio.models import Contract
+from portfolio.models import ContractCoverage
+from portfolio.models import Service
+from portfolio.models import Subscription
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 

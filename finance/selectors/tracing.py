@@ -2,32 +2,27 @@
 data (never stored per pair)."""
 
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
+from decimal import localcontext
 
 from django.db import connection
 
 from core.money import format_amount
 from finance import tco
 from finance.choices import NodeKind
-from finance.models import (
-    CostItem,
-    Period,
-    TcoResult,
-)
-from finance.selectors.inputs import (
-    ITEM_IN_MONTH_SQL,
-    ITEM_SHARE_CENTS_SQL,
-    contracts_in_force,
-    load_inputs,
-    monthly_rates,
-    monthly_share_cents,
-    node_for,
-    node_labels,
-)
-from portfolio.models import (
-    Contract,
-    Service,
-)
+from finance.models import CostItem
+from finance.models import Period
+from finance.models import TcoResult
+from finance.selectors.inputs import ITEM_IN_MONTH_SQL
+from finance.selectors.inputs import ITEM_SHARE_CENTS_SQL
+from finance.selectors.inputs import contracts_in_force
+from finance.selectors.inputs import load_inputs
+from finance.selectors.inputs import monthly_rates
+from finance.selectors.inputs import monthly_share_cents
+from finance.selectors.inputs import node_for
+from finance.selectors.inputs import node_labels
+from portfolio.models import Contract
+from portfolio.models import Service
 
 ITEMS_SQL = f"""
     SELECT ci.id, ci.description, ci.service_id, ci.application_id, ci.contract_id, ci.pool_id,

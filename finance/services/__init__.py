@@ -2,59 +2,52 @@
 their rules live, one module per topic. Callers use ``from finance import services`` and
 ``services.<function>``; the names are re-exported here."""
 
-from finance.services.cost_data import (
-    create_period,
-    open_periods,
-    period_for,
-    remove_allocation,
-    remove_cost_item,
-    remove_pool,
-    remove_rate,
-    save_allocation,
-    save_cost_item,
-    save_pool,
-    save_rate,
-)
-from finance.services.outbox import is_sent, queue_task, send_queued_tasks
-from finance.services.periods import close_period, restate_period
-from finance.services.recompute import (
-    COALESCE_SECONDS,
-    RECOMPUTE_TASK,
-    STALE_AFTER,
-    PendingRecompute,
-    discard_scheduled_recompute,
-    enqueue_recompute,
-    mark_dirty,
-    request_recompute,
-    sweep,
-    waiting_for_commit,
-)
-from finance.services.report_definitions import (
-    REPORT_TASK,
-    clean_report_scope,
-    delete_report_definition,
-    queue_report_run,
-    run_report,
-    save_report_definition,
-    sync_report_schedule,
-)
-from finance.services.report_spans import (
-    PERIOD_KEY_FORMS,
-    ReportSpan,
-    parse_report_period,
-    report_periods,
-    resolve_report_period,
-    span_containing,
-)
-from finance.services.rollup import (
-    INTERRUPTED,
-    mark_period_dirty,
-    period_lock,
-    reap_interrupted_runs,
-    recompute_dirty_periods,
-    recompute_open_periods,
-    recompute_tco,
-)
+from finance.services.cost_data import create_period
+from finance.services.cost_data import open_periods
+from finance.services.cost_data import period_for
+from finance.services.cost_data import remove_allocation
+from finance.services.cost_data import remove_cost_item
+from finance.services.cost_data import remove_pool
+from finance.services.cost_data import remove_rate
+from finance.services.cost_data import save_allocation
+from finance.services.cost_data import save_cost_item
+from finance.services.cost_data import save_pool
+from finance.services.cost_data import save_rate
+from finance.services.outbox import is_sent
+from finance.services.outbox import queue_task
+from finance.services.outbox import send_queued_tasks
+from finance.services.periods import close_period
+from finance.services.periods import restate_period
+from finance.services.recompute import COALESCE_SECONDS
+from finance.services.recompute import RECOMPUTE_TASK
+from finance.services.recompute import STALE_AFTER
+from finance.services.recompute import PendingRecompute
+from finance.services.recompute import discard_scheduled_recompute
+from finance.services.recompute import enqueue_recompute
+from finance.services.recompute import mark_dirty
+from finance.services.recompute import request_recompute
+from finance.services.recompute import sweep
+from finance.services.recompute import waiting_for_commit
+from finance.services.report_definitions import REPORT_TASK
+from finance.services.report_definitions import clean_report_scope
+from finance.services.report_definitions import delete_report_definition
+from finance.services.report_definitions import queue_report_run
+from finance.services.report_definitions import run_report
+from finance.services.report_definitions import save_report_definition
+from finance.services.report_definitions import sync_report_schedule
+from finance.services.report_spans import PERIOD_KEY_FORMS
+from finance.services.report_spans import ReportSpan
+from finance.services.report_spans import parse_report_period
+from finance.services.report_spans import report_periods
+from finance.services.report_spans import resolve_report_period
+from finance.services.report_spans import span_containing
+from finance.services.rollup import INTERRUPTED
+from finance.services.rollup import mark_period_dirty
+from finance.services.rollup import period_lock
+from finance.services.rollup import reap_interrupted_runs
+from finance.services.rollup import recompute_dirty_periods
+from finance.services.rollup import recompute_open_periods
+from finance.services.rollup import recompute_tco
 
 __all__ = [
     "COALESCE_SECONDS",

@@ -8,12 +8,22 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from core import changelog, rules
-from core.rules import Change, first_with, pair_taken, stored_pairs
+from core import changelog
+from core import rules
+from core.rules import Change
+from core.rules import first_with
+from core.rules import pair_taken
+from core.rules import stored_pairs
 from core.services import delete_or_retire
 from core.slugs import generate_slugs
-from finance.choices import Expenditure, PeriodStatus
-from finance.models import CostItem, CostPool, ExchangeRate, Period, PoolAllocation, parse_label
+from finance.choices import Expenditure
+from finance.choices import PeriodStatus
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import PoolAllocation
+from finance.models import parse_label
 
 OPEN_PERIODS_SQL = """
     INSERT INTO {table} (year, month, serial, status, current_version, created_at, updated_at)

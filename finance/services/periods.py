@@ -4,9 +4,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from finance.choices import PeriodStatus, RunTrigger
-from finance.models import Period, TcoRun
-from finance.services.rollup import _compute, _reap_held, _recorded, _start_run, period_lock
+from finance.choices import PeriodStatus
+from finance.choices import RunTrigger
+from finance.models import Period
+from finance.models import TcoRun
+from finance.services.rollup import _compute
+from finance.services.rollup import _reap_held
+from finance.services.rollup import _recorded
+from finance.services.rollup import _start_run
+from finance.services.rollup import period_lock
 
 
 def close_period(*, period: Period, user=None, trigger: str = RunTrigger.MANUAL) -> TcoRun:

@@ -6,13 +6,16 @@ from typing import TypeVar
 
 from celery import signature
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
+from django.db.models import Q
 from django.utils import timezone
 
-from finance.choices import PeriodStatus, RunTrigger
+from finance.choices import PeriodStatus
+from finance.choices import RunTrigger
 from finance.models import Period
 from finance.services.outbox import send_queued_tasks
-from finance.services.rollup import reap_interrupted_runs, recompute_dirty_periods
+from finance.services.rollup import reap_interrupted_runs
+from finance.services.rollup import recompute_dirty_periods
 
 logger = logging.getLogger(__name__)
 

@@ -10,14 +10,24 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule
+from django_celery_beat.models import PeriodicTask
 
-from finance import reports, selectors
-from finance.choices import ReportFormat, ReportOutcome, ReportTrigger
+from finance import reports
+from finance import selectors
+from finance.choices import ReportFormat
+from finance.choices import ReportOutcome
+from finance.choices import ReportTrigger
 from finance.filtersets import FundServicesFilterSet
-from finance.models import SCHEDULE_FIELDS, QueuedTask, ReportDefinition, ReportFile, ReportRun
+from finance.models import SCHEDULE_FIELDS
+from finance.models import QueuedTask
+from finance.models import ReportDefinition
+from finance.models import ReportFile
+from finance.models import ReportRun
 from finance.services.outbox import queue_task
-from finance.services.report_spans import parse_report_period, report_periods, resolve_report_period
+from finance.services.report_spans import parse_report_period
+from finance.services.report_spans import report_periods
+from finance.services.report_spans import resolve_report_period
 
 logger = logging.getLogger(__name__)
 

@@ -10,14 +10,12 @@ from django.utils import timezone
 
 from finance import selectors
 from finance.choices import ReportPeriodSelector
-from finance.models import (
-    Period,
-    fiscal_start_month,
-    fiscal_year_of,
-    month_serial,
-    parse_label,
-    serial_label,
-)
+from finance.models import Period
+from finance.models import fiscal_start_month
+from finance.models import fiscal_year_of
+from finance.models import month_serial
+from finance.models import parse_label
+from finance.models import serial_label
 
 QUARTER_KEY = re.compile(r"^(\d{4})-Q([1-4])$")
 YEAR_KEY = re.compile(r"^FY(\d{4})$")

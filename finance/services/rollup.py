@@ -11,13 +11,23 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
+from django.db import transaction
 from django.utils import timezone
 
-from finance import selectors, tco
-from finance.choices import PeriodStatus, RunOutcome, RunTrigger, UnallocatedReason
-from finance.models import Period, TcoFlow, TcoResult, TcoRun, TcoUnallocated
-from finance.selectors import LoadedInputs, node_labels
+from finance import selectors
+from finance import tco
+from finance.choices import PeriodStatus
+from finance.choices import RunOutcome
+from finance.choices import RunTrigger
+from finance.choices import UnallocatedReason
+from finance.models import Period
+from finance.models import TcoFlow
+from finance.models import TcoResult
+from finance.models import TcoRun
+from finance.models import TcoUnallocated
+from finance.selectors import LoadedInputs
+from finance.selectors import node_labels
 from portfolio.choices import ServiceLifecycle
 from portfolio.models import Service
 

@@ -1,4 +1,5 @@
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR
+from decimal import Decimal
 
 from django import template
 

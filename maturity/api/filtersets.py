@@ -3,9 +3,14 @@ pages of who is assessed, not as lists of their own, so these FilterSets are the
 
 import django_filters
 
-from core.filtersets import RetiredFilter, SearchFilterSet, id_filter
-from maturity.choices import MaturityLevel, PartyKind
-from maturity.models import Assessment, BalanceSelfAssessment, Party
+from core.filtersets import RetiredFilter
+from core.filtersets import SearchFilterSet
+from core.filtersets import id_filter
+from maturity.choices import MaturityLevel
+from maturity.choices import PartyKind
+from maturity.models import Assessment
+from maturity.models import BalanceSelfAssessment
+from maturity.models import Party
 
 # As text, so the schema lists them as the strings a query string carries.
 LEVELS = [(str(value), label) for value, label in MaturityLevel.choices]

@@ -4,11 +4,17 @@ Balance snapshots are not a resource: they are read from the portfolio by a dail
 recomputed, never written, and keep no change log, so nothing could sync or follow them.
 """
 
-from core.api.resources import Reads, Resource, Writes, register
-from maturity import selectors, services
+from core.api.resources import Reads
+from core.api.resources import Resource
+from core.api.resources import Writes
+from core.api.resources import register
+from maturity import selectors
+from maturity import services
 from maturity.api import filtersets as api_filtersets
 from maturity.choices import PartyKind
-from maturity.models import Assessment, BalanceSelfAssessment, Party
+from maturity.models import Assessment
+from maturity.models import BalanceSelfAssessment
+from maturity.models import Party
 from maturity.questionnaire import statements_for
 
 LEVEL = {"type": "integer", "minimum": 1, "maximum": 5}

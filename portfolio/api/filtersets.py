@@ -4,16 +4,18 @@ a browser list use that list's FilterSet from portfolio.filtersets."""
 
 import django_filters
 
-from core.filtersets import RetiredFilter, SearchFilterSet, id_filter
-from portfolio.choices import Aspect, Dimension, OutcomeStatus
-from portfolio.models import (
-    ApplicationSupport,
-    ContractCoverage,
-    Outcome,
-    ServiceDependency,
-    SpecificationItem,
-    Subscription,
-)
+from core.filtersets import RetiredFilter
+from core.filtersets import SearchFilterSet
+from core.filtersets import id_filter
+from portfolio.choices import Aspect
+from portfolio.choices import Dimension
+from portfolio.choices import OutcomeStatus
+from portfolio.models import ApplicationSupport
+from portfolio.models import ContractCoverage
+from portfolio.models import Outcome
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
+from portfolio.models import Subscription
 
 
 class SpecificationItemFilterSet(SearchFilterSet):

@@ -1,21 +1,24 @@
 """The portfolio's API resources: one declaration each (see core.api.resources)."""
 
-from core.api.resources import Reads, Resource, Writes, register
-from portfolio import filtersets, selectors, services
+from core.api.resources import Reads
+from core.api.resources import Resource
+from core.api.resources import Writes
+from core.api.resources import register
+from portfolio import filtersets
+from portfolio import selectors
+from portfolio import services
 from portfolio.api import filtersets as api_filtersets
-from portfolio.models import (
-    Application,
-    ApplicationSupport,
-    Contract,
-    ContractCoverage,
-    Customer,
-    Outcome,
-    Service,
-    ServiceDependency,
-    SpecificationItem,
-    Subscription,
-    Supplier,
-)
+from portfolio.models import Application
+from portfolio.models import ApplicationSupport
+from portfolio.models import Contract
+from portfolio.models import ContractCoverage
+from portfolio.models import Customer
+from portfolio.models import Outcome
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
+from portfolio.models import Subscription
+from portfolio.models import Supplier
 
 register(
     Resource(

@@ -3,22 +3,22 @@ the application page."""
 
 from django.db.models import Count
 
-from core.generic import (
-    ChildDeleteView,
-    ChildEditView,
-    ObjectDeleteView,
-    ObjectDetailView,
-    ObjectEditView,
-    ObjectListView,
-    SectionMixin,
-    allowed_pks,
-    register_model_view,
-)
+from core.generic import ChildDeleteView
+from core.generic import ChildEditView
+from core.generic import ObjectDeleteView
+from core.generic import ObjectDetailView
+from core.generic import ObjectEditView
+from core.generic import ObjectListView
+from core.generic import SectionMixin
+from core.generic import allowed_pks
+from core.generic import register_model_view
 from core.permissions import can
 from portfolio import services
 from portfolio.filtersets import ApplicationFilterSet
-from portfolio.forms import ApplicationForm, ApplicationSupportForm
-from portfolio.models import Application, ApplicationSupport
+from portfolio.forms import ApplicationForm
+from portfolio.forms import ApplicationSupportForm
+from portfolio.models import Application
+from portfolio.models import ApplicationSupport
 from portfolio.tables import ApplicationTable
 from portfolio.views.services import SlugOptionsView
 

@@ -4,26 +4,30 @@ Subscriptions and outcomes are edited in place on the customer page (htmx partia
 templates/portfolio/customer_detail.html); every action also works as a plain page.
 """
 
-from django.db.models import F, Prefetch
+from django.db.models import F
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 
-from core.generic import (
-    ChildDeleteView,
-    ChildEditView,
-    ObjectDeleteView,
-    ObjectDetailView,
-    ObjectEditView,
-    ObjectListView,
-    SectionMixin,
-    allowed_pks,
-    register_model_view,
-)
+from core.generic import ChildDeleteView
+from core.generic import ChildEditView
+from core.generic import ObjectDeleteView
+from core.generic import ObjectDetailView
+from core.generic import ObjectEditView
+from core.generic import ObjectListView
+from core.generic import SectionMixin
+from core.generic import allowed_pks
+from core.generic import register_model_view
 from core.permissions import can
-from portfolio import selectors, services
+from portfolio import selectors
+from portfolio import services
 from portfolio.filtersets import CustomerFilterSet
-from portfolio.forms import CustomerForm, OutcomeForm, SubscriptionForm
-from portfolio.models import Customer, Outcome, Subscription
+from portfolio.forms import CustomerForm
+from portfolio.forms import OutcomeForm
+from portfolio.forms import SubscriptionForm
+from portfolio.models import Customer
+from portfolio.models import Outcome
+from portfolio.models import Subscription
 from portfolio.tables import CustomerTable
 
 # --- Customers ---------------------------------------------------------------------------------

@@ -2,24 +2,28 @@ from django.db.models import Q
 from django.http import Http404
 
 from core import panels
-from core.generic import (
-    ChildActionView,
-    ChildDeleteView,
-    ChildEditView,
-    ObjectDeleteView,
-    ObjectDetailView,
-    ObjectEditView,
-    ObjectListView,
-    PageView,
-    SectionMixin,
-    register_model_view,
-)
+from core.generic import ChildActionView
+from core.generic import ChildDeleteView
+from core.generic import ChildEditView
+from core.generic import ObjectDeleteView
+from core.generic import ObjectDetailView
+from core.generic import ObjectEditView
+from core.generic import ObjectListView
+from core.generic import PageView
+from core.generic import SectionMixin
+from core.generic import register_model_view
 from core.permissions import can
-from portfolio import selectors, services
-from portfolio.choices import Aspect, Dimension
+from portfolio import selectors
+from portfolio import services
+from portfolio.choices import Aspect
+from portfolio.choices import Dimension
 from portfolio.filtersets import ServiceFilterSet
-from portfolio.forms import DependencyForm, ServiceForm, SpecificationItemForm
-from portfolio.models import Service, ServiceDependency, SpecificationItem
+from portfolio.forms import DependencyForm
+from portfolio.forms import ServiceForm
+from portfolio.forms import SpecificationItemForm
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
 from portfolio.tables import ServiceTable
 
 # --- Services --------------------------------------------------------------------------------

@@ -3,25 +3,31 @@ covers (services or applications), edited in place on the contract page."""
 
 from datetime import timedelta
 
-from django.db.models import Count, F
+from django.db.models import Count
+from django.db.models import F
 from django.utils import timezone
 
-from core.generic import (
-    ChildDeleteView,
-    ChildEditView,
-    ObjectDeleteView,
-    ObjectDetailView,
-    ObjectEditView,
-    ObjectListView,
-    SectionMixin,
-    register_model_view,
-)
+from core.generic import ChildDeleteView
+from core.generic import ChildEditView
+from core.generic import ObjectDeleteView
+from core.generic import ObjectDetailView
+from core.generic import ObjectEditView
+from core.generic import ObjectListView
+from core.generic import SectionMixin
+from core.generic import register_model_view
 from core.permissions import can
-from portfolio import selectors, services
-from portfolio.filtersets import ContractFilterSet, SupplierFilterSet
-from portfolio.forms import ContractForm, CoverageForm, SupplierForm
-from portfolio.models import Contract, ContractCoverage, Supplier
-from portfolio.tables import ContractTable, SupplierTable
+from portfolio import selectors
+from portfolio import services
+from portfolio.filtersets import ContractFilterSet
+from portfolio.filtersets import SupplierFilterSet
+from portfolio.forms import ContractForm
+from portfolio.forms import CoverageForm
+from portfolio.forms import SupplierForm
+from portfolio.models import Contract
+from portfolio.models import ContractCoverage
+from portfolio.models import Supplier
+from portfolio.tables import ContractTable
+from portfolio.tables import SupplierTable
 
 # --- Suppliers ---------------------------------------------------------------------------------
 

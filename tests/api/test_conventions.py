@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 
 from core.choices import Channel
-from portfolio.models import Service, SpecificationItem
+from portfolio.models import Service
+from portfolio.models import SpecificationItem
 from tests.api.conftest import ApiClient
 from tests.api.helpers import changes_of
 from tests.factories.portfolio import ServiceFactory

@@ -9,29 +9,34 @@ import pytest
 import yaml
 
 from core.money import to_cents
-from finance import selectors, services
+from finance import selectors
+from finance import services
 from finance.choices import PeriodStatus
-from finance.models import CostItem, CostPool, ExchangeRate, Period, PoolAllocation, TcoResult
-from tests.api.helpers import changes_of, outcomes, sync, sync_counting_queries
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import PoolAllocation
+from finance.models import TcoResult
+from tests.api.helpers import changes_of
+from tests.api.helpers import outcomes
+from tests.api.helpers import sync
+from tests.api.helpers import sync_counting_queries
 from tests.factories import finance as finance_factories
-from tests.factories.finance import (
-    CostItemFactory,
-    CostPoolFactory,
-    ExchangeRateFactory,
-    PeriodFactory,
-    PoolAllocationFactory,
-    TcoResultFactory,
-    TcoUnallocatedFactory,
-)
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    ApplicationSupportFactory,
-    ContractCoverageFactory,
-    ContractFactory,
-    ServiceDependencyFactory,
-    ServiceFactory,
-    SupplierFactory,
-)
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import CostPoolFactory
+from tests.factories.finance import ExchangeRateFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.finance import PoolAllocationFactory
+from tests.factories.finance import TcoResultFactory
+from tests.factories.finance import TcoUnallocatedFactory
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ApplicationSupportFactory
+from tests.factories.portfolio import ContractCoverageFactory
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SupplierFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,23 +9,22 @@ from django.utils import timezone
 
 from core.api.resources import autodiscover
 from portfolio.models import Service
-from tests.api.helpers import service_item, sync
+from tests.api.helpers import service_item
+from tests.api.helpers import sync
 from tests.api.test_finance_resources import FACTORIES as FINANCE
 from tests.api.test_maturity_resources import LIST_FACTORIES as MATURITY
 from tests.api.test_valuestream_resources import FACTORIES as VALUE_STREAMS
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    ApplicationSupportFactory,
-    ContractCoverageFactory,
-    ContractFactory,
-    CustomerFactory,
-    OutcomeFactory,
-    ServiceDependencyFactory,
-    ServiceFactory,
-    SpecificationItemFactory,
-    SubscriptionFactory,
-    SupplierFactory,
-)
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ApplicationSupportFactory
+from tests.factories.portfolio import ContractCoverageFactory
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import OutcomeFactory
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SpecificationItemFactory
+from tests.factories.portfolio import SubscriptionFactory
+from tests.factories.portfolio import SupplierFactory
 
 pytestmark = pytest.mark.django_db
 

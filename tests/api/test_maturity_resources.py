@@ -7,18 +7,23 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from core.choices import ChangeAction, Channel
+from core.choices import ChangeAction
+from core.choices import Channel
 from maturity import selectors
-from maturity.models import Assessment, BalanceSelfAssessment, Party
-from maturity.questionnaire import answers_for_level, statements_for
-from tests.api.helpers import changes_of, outcomes, sync, sync_counting_queries
-from tests.factories.maturity import (
-    AssessmentFactory,
-    CustomerPartyFactory,
-    OrganisationFactory,
-    ProviderUnitFactory,
-    SelfAssessmentFactory,
-)
+from maturity.models import Assessment
+from maturity.models import BalanceSelfAssessment
+from maturity.models import Party
+from maturity.questionnaire import answers_for_level
+from maturity.questionnaire import statements_for
+from tests.api.helpers import changes_of
+from tests.api.helpers import outcomes
+from tests.api.helpers import sync
+from tests.api.helpers import sync_counting_queries
+from tests.factories.maturity import AssessmentFactory
+from tests.factories.maturity import CustomerPartyFactory
+from tests.factories.maturity import OrganisationFactory
+from tests.factories.maturity import ProviderUnitFactory
+from tests.factories.maturity import SelfAssessmentFactory
 from tests.factories.portfolio import CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,30 +10,31 @@ from django.test import Client
 from django.urls import reverse
 
 from core import roles
-from finance.models import CostPool, ExchangeRate, PoolAllocation
-from portfolio.models import (
-    ApplicationSupport,
-    ContractCoverage,
-    Customer,
-    Outcome,
-    Service,
-    ServiceDependency,
-    SpecificationItem,
-    Subscription,
-    Supplier,
-)
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import PoolAllocation
+from portfolio.models import ApplicationSupport
+from portfolio.models import ContractCoverage
+from portfolio.models import Customer
+from portfolio.models import Outcome
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
+from portfolio.models import Subscription
+from portfolio.models import Supplier
 from tests.api.helpers import sync
 from tests.factories import UserFactory
-from tests.factories.finance import CostPoolFactory, PoolAllocationFactory
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    ContractFactory,
-    CustomerFactory,
-    ServiceFactory,
-    SubscriptionFactory,
-)
+from tests.factories.finance import CostPoolFactory
+from tests.factories.finance import PoolAllocationFactory
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SubscriptionFactory
 from tests.factories.valuestreams import ValueStreamFactory
-from valuestreams.models import Process, Stage, ValueStream
+from valuestreams.models import Process
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
 
 pytestmark = pytest.mark.django_db
 

@@ -12,15 +12,15 @@ import pytest
 import schemathesis
 import yaml
 from django.core.management import call_command
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import content_type_conformance
+from schemathesis.checks import not_a_server_error
+from schemathesis.checks import response_headers_conformance
+from schemathesis.checks import response_schema_conformance
+from schemathesis.checks import status_code_conformance
 
 from core.api.resources import autodiscover
 from core.api.tokens import issue_token
@@ -46,7 +46,8 @@ def wsgi_app():
     Django closes the database connection at the end of each request; the test client
     prevents that and so must any other in-process caller, or the test's transaction is lost.
     """
-    from django.core.signals import request_finished, request_started
+    from django.core.signals import request_finished
+    from django.core.signals import request_started
     from django.core.wsgi import get_wsgi_application
     from django.db import close_old_connections
 
@@ -198,13 +199,11 @@ def test_generated_python_client_runs_a_sync_round_trip(wsgi_app, portfolio_mana
     from portico_api_client.api.changes import list_changes
     from portico_api_client.api.services import list_services
     from portico_api_client.api.sync import sync_services
-    from portico_api_client.models import (
-        ServiceKind,
-        ServiceSyncItem,
-        ServiceSyncRequest,
-        ServiceSyncRequestMode,
-        SyncResult,
-    )
+    from portico_api_client.models import ServiceKind
+    from portico_api_client.models import ServiceSyncItem
+    from portico_api_client.models import ServiceSyncRequest
+    from portico_api_client.models import ServiceSyncRequestMode
+    from portico_api_client.models import SyncResult
 
     assert package.__name__ == "portico_api_client"
     _, token = issue_token(user=portfolio_manager, write=True)

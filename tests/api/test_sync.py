@@ -4,26 +4,26 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from core.choices import ChangeAction, Channel
+from core.choices import ChangeAction
+from core.choices import Channel
 from core.models import ObjectChange
-from portfolio.models import (
-    Customer,
-    Service,
-    ServiceDependency,
-    SpecificationItem,
-    Subscription,
-    Supplier,
-)
-from tests.api.helpers import changes_of, outcomes, service_item, sync
+from portfolio.models import Customer
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
+from portfolio.models import Subscription
+from portfolio.models import Supplier
+from tests.api.helpers import changes_of
+from tests.api.helpers import outcomes
+from tests.api.helpers import service_item
+from tests.api.helpers import sync
 from tests.factories import UserFactory
-from tests.factories.portfolio import (
-    ContractFactory,
-    CustomerFactory,
-    OutcomeFactory,
-    ServiceFactory,
-    SubscriptionFactory,
-    SupplierFactory,
-)
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import OutcomeFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SubscriptionFactory
+from tests.factories.portfolio import SupplierFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,11 +3,13 @@ import hashlib
 import io
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from core.api.tokens import issue_token, revoke_token
+from core.api.tokens import issue_token
+from core.api.tokens import revoke_token
 from core.models import ApiToken
 from tests.api.conftest import ApiClient
 from tests.permissions import assert_permission_matrix

@@ -5,30 +5,34 @@ from decimal import Decimal
 
 import pytest
 
-from core.choices import ChangeAction, Channel
+from core.choices import ChangeAction
+from core.choices import Channel
 from portfolio.choices import ServiceLifecycle
-from tests.api.helpers import changes_of, outcomes, sync, sync_counting_queries
+from tests.api.helpers import changes_of
+from tests.api.helpers import outcomes
+from tests.api.helpers import sync
+from tests.api.helpers import sync_counting_queries
 from tests.factories import UserFactory
-from tests.factories.portfolio import ApplicationFactory, ServiceFactory
-from tests.factories.valuestreams import (
-    ImprovementFactory,
-    ProcessConnectionFactory,
-    ProcessFactory,
-    StageApplicationFactory,
-    StageFactory,
-    StageServiceFactory,
-    ValueStreamFactory,
-)
-from valuestreams import selectors, services
-from valuestreams.choices import Effort, ImprovementStatus, ProcessLayer
-from valuestreams.models import (
-    Improvement,
-    Process,
-    ProcessConnection,
-    Stage,
-    StageService,
-    ValueStream,
-)
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.valuestreams import ImprovementFactory
+from tests.factories.valuestreams import ProcessConnectionFactory
+from tests.factories.valuestreams import ProcessFactory
+from tests.factories.valuestreams import StageApplicationFactory
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import StageServiceFactory
+from tests.factories.valuestreams import ValueStreamFactory
+from valuestreams import selectors
+from valuestreams import services
+from valuestreams.choices import Effort
+from valuestreams.choices import ImprovementStatus
+from valuestreams.choices import ProcessLayer
+from valuestreams.models import Improvement
+from valuestreams.models import Process
+from valuestreams.models import ProcessConnection
+from valuestreams.models import Stage
+from valuestreams.models import StageService
+from valuestreams.models import ValueStream
 
 pytestmark = pytest.mark.django_db
 

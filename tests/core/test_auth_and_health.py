@@ -3,7 +3,8 @@ from django.contrib.auth.hashers import identify_hasher
 from django.urls import reverse
 
 from core import health
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import TEST_PASSWORD
+from tests.factories import UserFactory
 
 
 @pytest.mark.django_db

@@ -2,7 +2,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from core.choices import ChangeAction, Channel
+from core.choices import ChangeAction
+from core.choices import Channel
 from core.context import change_context
 from core.models import ObjectChange
 from portfolio.models import Service

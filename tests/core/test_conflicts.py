@@ -7,7 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from portfolio import services
-from portfolio.models import Service, SpecificationItem
+from portfolio.models import Service
+from portfolio.models import SpecificationItem
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -9,19 +9,22 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl import load_workbook
 
-from core.exports import cell_value, csv_text, workbook_bytes
+from core.exports import cell_value
+from core.exports import csv_text
+from core.exports import workbook_bytes
 from finance import services as finance_services
 from finance.choices import ReportOutcome
-from tests.factories.finance import CostItemFactory, PeriodFactory, ReportDefinitionFactory
-from tests.factories.portfolio import (
-    ContractFactory,
-    CustomerFactory,
-    ServiceFactory,
-    SubscriptionFactory,
-    SupplierFactory,
-)
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.finance import ReportDefinitionFactory
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SubscriptionFactory
+from tests.factories.portfolio import SupplierFactory
 
 # What an attacker would name a record: each starts a formula (or DDE) in some spreadsheet.
 HOSTILE = [

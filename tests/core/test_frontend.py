@@ -13,8 +13,10 @@ from django.urls import reverse
 
 from tests.factories import UserFactory
 from tests.factories.portfolio import ServiceFactory
-from tests.factories.valuestreams import StageFactory, ValueStreamFactory
-from valuestreams import maps, selectors
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import ValueStreamFactory
+from valuestreams import maps
+from valuestreams import selectors
 
 BASE = Path(settings.BASE_DIR)
 TEMPLATE_FILES = sorted(

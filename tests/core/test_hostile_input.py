@@ -11,14 +11,21 @@ over one record of every kind. Every 500 is collected and named at once.
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from html.parser import HTMLParser
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import quote
+from urllib.parse import unquote
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import URLPattern
+from django.urls import URLResolver
+from django.urls import get_resolver
+from django.urls import resolve
 from django.urls.converters import get_converters
 from django.urls.exceptions import Resolver404
 
@@ -26,42 +33,34 @@ from core.api.resources import autodiscover
 from core.api.tokens import issue_token
 from finance import services as finance_services
 from tests.api.conftest import ApiClient
-from tests.factories.finance import (
-    CostItemFactory,
-    CostPoolFactory,
-    ExchangeRateFactory,
-    PeriodFactory,
-    PoolAllocationFactory,
-    ReportDefinitionFactory,
-)
-from tests.factories.maturity import (
-    AssessmentFactory,
-    CustomerPartyFactory,
-    OrganisationFactory,
-    ProviderUnitFactory,
-    SelfAssessmentFactory,
-)
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    ApplicationSupportFactory,
-    ContractCoverageFactory,
-    ContractFactory,
-    CustomerFactory,
-    OutcomeFactory,
-    ServiceDependencyFactory,
-    ServiceFactory,
-    SpecificationItemFactory,
-    SubscriptionFactory,
-    SupplierFactory,
-)
-from tests.factories.valuestreams import (
-    ImprovementFactory,
-    ProcessConnectionFactory,
-    ProcessFactory,
-    StageFactory,
-    StageServiceFactory,
-    ValueStreamFactory,
-)
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import CostPoolFactory
+from tests.factories.finance import ExchangeRateFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.finance import PoolAllocationFactory
+from tests.factories.finance import ReportDefinitionFactory
+from tests.factories.maturity import AssessmentFactory
+from tests.factories.maturity import CustomerPartyFactory
+from tests.factories.maturity import OrganisationFactory
+from tests.factories.maturity import ProviderUnitFactory
+from tests.factories.maturity import SelfAssessmentFactory
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ApplicationSupportFactory
+from tests.factories.portfolio import ContractCoverageFactory
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import OutcomeFactory
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SpecificationItemFactory
+from tests.factories.portfolio import SubscriptionFactory
+from tests.factories.portfolio import SupplierFactory
+from tests.factories.valuestreams import ImprovementFactory
+from tests.factories.valuestreams import ProcessConnectionFactory
+from tests.factories.valuestreams import ProcessFactory
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import StageServiceFactory
+from tests.factories.valuestreams import ValueStreamFactory
 
 HUGE = "99999999999999999999"  # more than any column holds
 HTMX = {"HX-Request": "true"}

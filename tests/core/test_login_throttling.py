@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import TEST_PASSWORD
+from tests.factories import UserFactory
 
 SPRAYER = "203.0.113.7"
 NEIGHBOUR = "198.51.100.9"

@@ -14,16 +14,22 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
-from django.template import Context, Template
+from django.template import Context
+from django.template import Template
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from core.money import format_amount
-from finance import reports, services
+from finance import reports
+from finance import services
 from finance.choices import ReportOutcome
 from tests.factories import UserFactory
-from tests.factories.finance import CostItemFactory, PeriodFactory, ReportDefinitionFactory
-from tests.factories.portfolio import CustomerFactory, ServiceFactory, SubscriptionFactory
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.finance import ReportDefinitionFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SubscriptionFactory
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
@@ -201,7 +207,9 @@ def test_a_tie_shows_the_same_cents_on_the_pages_and_in_the_emailed_report(clien
 @pytest.mark.django_db
 def test_the_value_stream_page_shows_its_services_tco_by_the_money_rule(client):
     from tests.factories.finance import TcoResultFactory
-    from tests.factories.valuestreams import StageFactory, StageServiceFactory, ValueStreamFactory
+    from tests.factories.valuestreams import StageFactory
+    from tests.factories.valuestreams import StageServiceFactory
+    from tests.factories.valuestreams import ValueStreamFactory
 
     service = ServiceFactory(name="Claims")
     stage = StageFactory(value_stream=ValueStreamFactory(name="Settle a claim"), name="Pay it")

@@ -1,8 +1,10 @@
 import pytest
 
-from core.permissions import can, refusals
+from core.permissions import can
+from core.permissions import refusals
 from core.rules import Change
-from portfolio.models import Service, SpecificationItem
+from portfolio.models import Service
+from portfolio.models import SpecificationItem
 from valuestreams.models import Improvement
 
 
@@ -101,7 +103,8 @@ def test_refusals_judge_a_batch_with_a_constant_number_of_queries(
 
 @pytest.mark.django_db
 def test_a_grant_allows_what_roles_owners_and_parents_do_not(viewer, value_stream_owner):
-    from tests.factories.valuestreams import ImprovementFactory, ValueStreamFactory
+    from tests.factories.valuestreams import ImprovementFactory
+    from tests.factories.valuestreams import ValueStreamFactory
 
     stream = ValueStreamFactory(owner=value_stream_owner)
     mine = ImprovementFactory(value_stream=stream, suggested_by=viewer)

@@ -7,11 +7,15 @@ import re
 import pytest
 from django.test import Client
 
-from core.api.fields import DECIMAL_TEXT, INTEGER_TEXT, FieldInvalid, decimal_converter
+from core.api.fields import DECIMAL_TEXT
+from core.api.fields import INTEGER_TEXT
+from core.api.fields import FieldInvalid
+from core.api.fields import decimal_converter
 from core.api.resources import autodiscover
 from core.api.tokens import issue_token
 from tests.api.conftest import ApiClient
-from tests.factories.portfolio import ContractFactory, SubscriptionFactory
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import SubscriptionFactory
 
 # Read by Python as a number, and refused: padding, underscores, leading zeros, exponents,
 # other scripts' digits, a plus sign.

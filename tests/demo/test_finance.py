@@ -4,8 +4,14 @@ why; a second load adds nothing."""
 import pytest
 
 from core.models import ObjectChange
-from finance.choices import PeriodStatus, UnallocatedReason
-from finance.models import CostItem, CostPool, Period, TcoResult, TcoRun, TcoUnallocated
+from finance.choices import PeriodStatus
+from finance.choices import UnallocatedReason
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import Period
+from finance.models import TcoResult
+from finance.models import TcoRun
+from finance.models import TcoUnallocated
 from tests.demo import load_demo
 
 pytestmark = pytest.mark.django_db

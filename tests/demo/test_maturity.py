@@ -5,7 +5,9 @@ import pytest
 from core.models import ObjectChange
 from maturity import selectors
 from maturity.choices import MismatchDirection
-from maturity.models import Assessment, BalanceSnapshot, Party
+from maturity.models import Assessment
+from maturity.models import BalanceSnapshot
+from maturity.models import Party
 from tests.demo import load_demo
 
 pytestmark = pytest.mark.django_db

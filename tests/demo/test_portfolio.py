@@ -7,20 +7,19 @@ from django.db.models import F
 from core.models import ObjectChange
 from portfolio import demo as portfolio_demo
 from portfolio import selectors
-from portfolio.choices import ServiceKind, ServiceLifecycle
-from portfolio.models import (
-    Application,
-    ApplicationSupport,
-    Contract,
-    ContractCoverage,
-    Customer,
-    Outcome,
-    Service,
-    ServiceDependency,
-    SpecificationItem,
-    Subscription,
-    Supplier,
-)
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
+from portfolio.models import Application
+from portfolio.models import ApplicationSupport
+from portfolio.models import Contract
+from portfolio.models import ContractCoverage
+from portfolio.models import Customer
+from portfolio.models import Outcome
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
+from portfolio.models import Subscription
+from portfolio.models import Supplier
 from tests.demo import load_demo
 
 PORTFOLIO_MODELS = (

@@ -5,8 +5,12 @@ import pytest
 from core.models import ObjectChange
 from tests.demo import load_demo
 from valuestreams import selectors
-from valuestreams.choices import Experience, ImprovementStatus
-from valuestreams.models import Improvement, Process, Stage, ValueStream
+from valuestreams.choices import Experience
+from valuestreams.choices import ImprovementStatus
+from valuestreams.models import Improvement
+from valuestreams.models import Process
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,15 @@ from playwright.sync_api import expect
 
 from finance import services
 from finance.models import Period
-from tests.factories import TEST_PASSWORD, UserFactory
-from tests.factories.finance import CostItemFactory, PeriodFactory
-from tests.factories.portfolio import ServiceFactory, SpecificationItemFactory
-from tests.factories.valuestreams import StageFactory, StageServiceFactory, ValueStreamFactory
+from tests.factories import TEST_PASSWORD
+from tests.factories import UserFactory
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SpecificationItemFactory
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import StageServiceFactory
+from tests.factories.valuestreams import ValueStreamFactory
 
 pytestmark = [
     pytest.mark.browser,

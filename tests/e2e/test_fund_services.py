@@ -7,9 +7,12 @@ from playwright.sync_api import expect
 
 from finance import services
 from portfolio.choices import ServiceKind
-from tests.factories import TEST_PASSWORD, UserFactory
-from tests.factories.finance import CostItemFactory, PeriodFactory
-from tests.factories.portfolio import ServiceDependencyFactory, ServiceFactory
+from tests.factories import TEST_PASSWORD
+from tests.factories import UserFactory
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
 
 pytestmark = [
     pytest.mark.browser,

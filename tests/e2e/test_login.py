@@ -3,7 +3,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import TEST_PASSWORD
+from tests.factories import UserFactory
 
 pytestmark = [
     pytest.mark.browser,

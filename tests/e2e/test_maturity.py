@@ -6,8 +6,10 @@ import pytest
 from playwright.sync_api import expect
 
 from maturity import services
-from maturity.questionnaire import answers_for_level, statements_for
-from tests.factories import TEST_PASSWORD, UserFactory
+from maturity.questionnaire import answers_for_level
+from maturity.questionnaire import statements_for
+from tests.factories import TEST_PASSWORD
+from tests.factories import UserFactory
 from tests.factories.portfolio import CustomerFactory
 
 pytestmark = [

@@ -1,9 +1,12 @@
 import pytest
 from playwright.sync_api import expect
 
-from portfolio.models import Outcome, Subscription
-from tests.factories import TEST_PASSWORD, UserFactory
-from tests.factories.portfolio import CustomerFactory, ServiceFactory
+from portfolio.models import Outcome
+from portfolio.models import Subscription
+from tests.factories import TEST_PASSWORD
+from tests.factories import UserFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import ServiceFactory
 
 pytestmark = [
     pytest.mark.browser,

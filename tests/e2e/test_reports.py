@@ -11,8 +11,10 @@ from playwright.sync_api import expect
 
 from finance import services
 from finance.models import ReportDefinition
-from tests.factories import TEST_PASSWORD, UserFactory
-from tests.factories.finance import CostItemFactory, PeriodFactory
+from tests.factories import TEST_PASSWORD
+from tests.factories import UserFactory
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import PeriodFactory
 from tests.factories.portfolio import ServiceFactory
 
 pytestmark = [

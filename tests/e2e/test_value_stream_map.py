@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import TEST_PASSWORD, UserFactory
-from tests.factories.valuestreams import StageFactory, ValueStreamFactory
+from tests.factories import TEST_PASSWORD
+from tests.factories import UserFactory
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import ValueStreamFactory
 from valuestreams.models import Stage
 
 pytestmark = [

@@ -8,25 +8,22 @@ import pytest
 from django.db import connection
 from django.utils.text import slugify
 
-from finance import services, tasks
-from finance.choices import (
-    CostCategory,
-    Expenditure,
-    NodeKind,
-    ReportFormat,
-    ReportPeriodSelector,
-    UnallocatedReason,
-)
-from finance.models import (
-    CostItem,
-    CostPool,
-    ExchangeRate,
-    Period,
-    PoolAllocation,
-    ReportDefinition,
-    TcoResult,
-    TcoUnallocated,
-)
+from finance import services
+from finance import tasks
+from finance.choices import CostCategory
+from finance.choices import Expenditure
+from finance.choices import NodeKind
+from finance.choices import ReportFormat
+from finance.choices import ReportPeriodSelector
+from finance.choices import UnallocatedReason
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import PoolAllocation
+from finance.models import ReportDefinition
+from finance.models import TcoResult
+from finance.models import TcoUnallocated
 from tests.factories.portfolio import ServiceFactory
 
 

@@ -9,10 +9,15 @@ import datetime
 import factory
 
 from maturity.choices import PartyKind
-from maturity.models import Assessment, BalanceSelfAssessment, BalanceSnapshot, Party
+from maturity.models import Assessment
+from maturity.models import BalanceSelfAssessment
+from maturity.models import BalanceSnapshot
+from maturity.models import Party
 from maturity.questionnaire import answers_for_level
 from tests.factories import UserFactory
-from tests.factories.portfolio import CustomerFactory, OutcomeFactory, ServiceFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import OutcomeFactory
+from tests.factories.portfolio import ServiceFactory
 
 
 class ProviderUnitFactory(factory.django.DjangoModelFactory):

@@ -11,29 +11,25 @@ from decimal import Decimal
 import factory
 from django.utils.text import slugify
 
-from portfolio.choices import (
-    ApplicationLifecycle,
-    Aspect,
-    Comparator,
-    CustomerKind,
-    Dimension,
-    MeasurementWindow,
-    ServiceKind,
-    ServiceLifecycle,
-)
-from portfolio.models import (
-    Application,
-    ApplicationSupport,
-    Contract,
-    ContractCoverage,
-    Customer,
-    Outcome,
-    Service,
-    ServiceDependency,
-    SpecificationItem,
-    Subscription,
-    Supplier,
-)
+from portfolio.choices import ApplicationLifecycle
+from portfolio.choices import Aspect
+from portfolio.choices import Comparator
+from portfolio.choices import CustomerKind
+from portfolio.choices import Dimension
+from portfolio.choices import MeasurementWindow
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
+from portfolio.models import Application
+from portfolio.models import ApplicationSupport
+from portfolio.models import Contract
+from portfolio.models import ContractCoverage
+from portfolio.models import Customer
+from portfolio.models import Outcome
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
+from portfolio.models import Subscription
+from portfolio.models import Supplier
 from tests.factories import UserFactory
 
 

@@ -11,23 +11,19 @@ import factory
 from django.utils.text import slugify
 
 from tests.factories import UserFactory
-from valuestreams.choices import (
-    Effort,
-    Experience,
-    ImprovementStatus,
-    StreamState,
-    TimeUnit,
-    ValueClass,
-)
-from valuestreams.models import (
-    Improvement,
-    Process,
-    ProcessConnection,
-    Stage,
-    StageApplication,
-    StageService,
-    ValueStream,
-)
+from valuestreams.choices import Effort
+from valuestreams.choices import Experience
+from valuestreams.choices import ImprovementStatus
+from valuestreams.choices import StreamState
+from valuestreams.choices import TimeUnit
+from valuestreams.choices import ValueClass
+from valuestreams.models import Improvement
+from valuestreams.models import Process
+from valuestreams.models import ProcessConnection
+from valuestreams.models import Stage
+from valuestreams.models import StageApplication
+from valuestreams.models import StageService
+from valuestreams.models import ValueStream
 
 
 class ValueStreamFactory(factory.django.DjangoModelFactory):

@@ -7,8 +7,11 @@ import uuid
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.factories.finance import enqueued, settle  # noqa: F401 (fixtures)
-from tests.finance.mailbox import Inbox, free_port, smtp  # noqa: F401 (fixture)
+from tests.factories.finance import enqueued  # noqa: F401 (fixtures)
+from tests.factories.finance import settle  # noqa: F401 (fixtures)
+from tests.finance.mailbox import Inbox
+from tests.finance.mailbox import free_port
+from tests.finance.mailbox import smtp  # noqa: F401 (fixture)
 from tests.finance.processes import Worker
 
 

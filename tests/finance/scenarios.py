@@ -4,15 +4,16 @@ from decimal import Decimal
 
 from finance import services
 from portfolio.choices import ServiceKind
-from tests.factories.finance import CostItemFactory, PeriodFactory
-from tests.factories.maturity import AssessmentFactory, CustomerPartyFactory, OrganisationFactory
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    CustomerFactory,
-    ServiceDependencyFactory,
-    ServiceFactory,
-    SubscriptionFactory,
-)
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.maturity import AssessmentFactory
+from tests.factories.maturity import CustomerPartyFactory
+from tests.factories.maturity import OrganisationFactory
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SubscriptionFactory
 
 
 def make_quarter(owner) -> dict:

@@ -8,11 +8,19 @@ import pytest
 from django.urls import reverse
 from kombu import pools
 
-from finance import services, tasks
-from finance.choices import ReportOutcome, ReportTrigger, RunOutcome
-from finance.models import Period, QueuedTask, ReportRun, TcoResult, TcoRun
+from finance import services
+from finance import tasks
+from finance.choices import ReportOutcome
+from finance.choices import ReportTrigger
+from finance.choices import RunOutcome
+from finance.models import Period
+from finance.models import QueuedTask
+from finance.models import ReportRun
+from finance.models import TcoResult
+from finance.models import TcoRun
 from portico.celery import app
-from tests.factories.finance import PeriodFactory, ReportDefinitionFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.finance import ReportDefinitionFactory
 from tests.finance.processes import PrivateRedis
 from tests.finance.scenarios import make_quarter
 

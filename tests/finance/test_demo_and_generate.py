@@ -7,8 +7,10 @@ import io
 import pytest
 
 from finance import services
-from finance.models import CostItem, Period
-from portfolio.generate import GENERATED, generate_portfolio
+from finance.models import CostItem
+from finance.models import Period
+from portfolio.generate import GENERATED
+from portfolio.generate import generate_portfolio
 from portfolio.models import Service
 
 pytestmark = pytest.mark.django_db

@@ -7,12 +7,18 @@ from decimal import Decimal
 
 import pytest
 
-from finance import selectors, services, tco
+from finance import selectors
+from finance import services
+from finance import tco
 from finance.choices import Expenditure
 from finance.models import TcoResult
 from portfolio.models import Contract
-from tests.factories.finance import CostItemFactory, ExchangeRateFactory, PeriodFactory
-from tests.factories.portfolio import ContractCoverageFactory, ContractFactory, ServiceFactory
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import ExchangeRateFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.portfolio import ContractCoverageFactory
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import ServiceFactory
 
 pytestmark = pytest.mark.django_db
 

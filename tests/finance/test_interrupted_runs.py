@@ -9,10 +9,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from finance import selectors, services, tasks
-from finance.choices import PeriodStatus, RunOutcome, RunTrigger
-from finance.models import Period, TcoResult, TcoRun
-from tests.factories.finance import CostItemFactory, PeriodFactory
+from finance import selectors
+from finance import services
+from finance import tasks
+from finance.choices import PeriodStatus
+from finance.choices import RunOutcome
+from finance.choices import RunTrigger
+from finance.models import Period
+from finance.models import TcoResult
+from finance.models import TcoRun
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import PeriodFactory
 from tests.factories.portfolio import ServiceFactory
 
 pytestmark = pytest.mark.django_db

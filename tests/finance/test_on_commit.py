@@ -6,7 +6,8 @@ import pytest
 from django.db import transaction
 
 from finance import services
-from finance.services.recompute import PendingRecompute, waiting_for_commit
+from finance.services.recompute import PendingRecompute
+from finance.services.recompute import waiting_for_commit
 
 pytestmark = pytest.mark.django_db
 

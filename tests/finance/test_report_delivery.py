@@ -12,7 +12,8 @@ from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from finance import services
-from finance.choices import ReportOutcome, ReportTrigger
+from finance.choices import ReportOutcome
+from finance.choices import ReportTrigger
 from finance.models import ReportRun
 from tests.factories.finance import ReportDefinitionFactory
 from tests.finance.scenarios import make_quarter

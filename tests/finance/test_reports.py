@@ -16,20 +16,32 @@ import pytest
 from celery.exceptions import Retry
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
+from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule
+from django_celery_beat.models import PeriodicTask
 from openpyxl import load_workbook
 
 from core import roles
-from finance import demo, reports, selectors, services, tasks
-from finance.choices import ReportOutcome, ReportPeriodSelector, ReportTrigger
-from finance.models import ReportDefinition, ReportFile, ReportRun, TcoResult
+from finance import demo
+from finance import reports
+from finance import selectors
+from finance import services
+from finance import tasks
+from finance.choices import ReportOutcome
+from finance.choices import ReportPeriodSelector
+from finance.choices import ReportTrigger
+from finance.models import ReportDefinition
+from finance.models import ReportFile
+from finance.models import ReportRun
+from finance.models import TcoResult
 from maturity.choices import MismatchDirection
 from tests.factories import UserFactory
-from tests.factories.finance import PeriodFactory, ReportDefinitionFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.finance import ReportDefinitionFactory
 from tests.finance.mailbox import free_port
 from tests.finance.scenarios import make_quarter
 

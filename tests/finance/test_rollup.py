@@ -7,36 +7,39 @@ from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import CommandError, call_command
-from django.db import IntegrityError, transaction
+from django.core.management import CommandError
+from django.core.management import call_command
+from django.db import IntegrityError
+from django.db import transaction
 
-from finance import selectors, services
-from finance.choices import (
-    CostCategory,
-    Expenditure,
-    PeriodStatus,
-    RunOutcome,
-    RunTrigger,
-    UnallocatedReason,
-)
-from finance.models import CostItem, Period, TcoFlow, TcoResult, TcoRun, TcoUnallocated
-from portfolio.choices import ServiceKind, ServiceLifecycle
-from tests.factories.finance import (
-    CostItemFactory,
-    CostPoolFactory,
-    ExchangeRateFactory,
-    PeriodFactory,
-    PoolAllocationFactory,
-)
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    ApplicationSupportFactory,
-    ContractCoverageFactory,
-    ContractFactory,
-    ServiceDependencyFactory,
-    ServiceFactory,
-    SubscriptionFactory,
-)
+from finance import selectors
+from finance import services
+from finance.choices import CostCategory
+from finance.choices import Expenditure
+from finance.choices import PeriodStatus
+from finance.choices import RunOutcome
+from finance.choices import RunTrigger
+from finance.choices import UnallocatedReason
+from finance.models import CostItem
+from finance.models import Period
+from finance.models import TcoFlow
+from finance.models import TcoResult
+from finance.models import TcoRun
+from finance.models import TcoUnallocated
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import CostPoolFactory
+from tests.factories.finance import ExchangeRateFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.finance import PoolAllocationFactory
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ApplicationSupportFactory
+from tests.factories.portfolio import ContractCoverageFactory
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,16 +11,20 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 from kombu.utils.imports import symbol_by_name
 
-from finance import services, tasks
-from finance.choices import Expenditure, PeriodStatus, RunTrigger
-from finance.models import CostItem, Period, TcoRun
-from tests.factories.finance import (
-    CostItemFactory,
-    ExchangeRateFactory,
-    PeriodFactory,
-    PoolAllocationFactory,
-)
-from tests.factories.portfolio import ServiceDependencyFactory, ServiceFactory
+from finance import services
+from finance import tasks
+from finance.choices import Expenditure
+from finance.choices import PeriodStatus
+from finance.choices import RunTrigger
+from finance.models import CostItem
+from finance.models import Period
+from finance.models import TcoRun
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import ExchangeRateFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.finance import PoolAllocationFactory
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
 
 pytestmark = pytest.mark.django_db
 

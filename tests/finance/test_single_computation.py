@@ -11,15 +11,21 @@ import pytest
 import redis
 from django.db import connection
 from django.utils import timezone
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import IntervalSchedule
+from django_celery_beat.models import PeriodicTask
 
-from finance import selectors, services
+from finance import selectors
+from finance import services
 from finance.choices import RunOutcome
-from finance.models import Period, TcoResult, TcoRun
+from finance.models import Period
+from finance.models import TcoResult
+from finance.models import TcoRun
 from finance.services.rollup import ROLLUP_LOCK
-from tests.factories.finance import CostItemFactory, PeriodFactory
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import PeriodFactory
 from tests.factories.portfolio import ServiceFactory
-from tests.finance.processes import Beat, PrivateRedis
+from tests.finance.processes import Beat
+from tests.finance.processes import PrivateRedis
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

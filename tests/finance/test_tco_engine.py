@@ -1,10 +1,13 @@
 """The allocation engine on its own: hand-computed cases and properties on random graphs."""
 
-from decimal import Decimal, localcontext
+from decimal import Decimal
+from decimal import localcontext
 from fractions import Fraction
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from finance import tco

@@ -10,39 +10,37 @@ from django.utils import timezone
 
 from core import roles
 from finance import services
-from finance.choices import ReportFormat, ReportOutcome, ReportTrigger, RunTrigger
-from finance.models import (
-    CostItem,
-    CostPool,
-    ExchangeRate,
-    Period,
-    ReportDefinition,
-    ReportFile,
-    ReportRun,
-    TcoRun,
-)
-from tests.factories.finance import (
-    CostItemFactory,
-    CostPoolFactory,
-    ExchangeRateFactory,
-    PeriodFactory,
-    PoolAllocationFactory,
-    ReportDefinitionFactory,
-)
-from tests.factories.portfolio import ApplicationFactory, ServiceFactory
-from tests.views import (
-    GRANTS,
-    Queries,
-    ViewSpec,
-    add,
-    delete,
-    edit,
-    gone,
-    listing,
-    post,
-    read,
-    view_tests,
-)
+from finance.choices import ReportFormat
+from finance.choices import ReportOutcome
+from finance.choices import ReportTrigger
+from finance.choices import RunTrigger
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import ReportDefinition
+from finance.models import ReportFile
+from finance.models import ReportRun
+from finance.models import TcoRun
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import CostPoolFactory
+from tests.factories.finance import ExchangeRateFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.finance import PoolAllocationFactory
+from tests.factories.finance import ReportDefinitionFactory
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.views import GRANTS
+from tests.views import Queries
+from tests.views import ViewSpec
+from tests.views import add
+from tests.views import delete
+from tests.views import edit
+from tests.views import gone
+from tests.views import listing
+from tests.views import post
+from tests.views import read
+from tests.views import view_tests
 
 FINANCE_GRANTS = {
     **GRANTS,

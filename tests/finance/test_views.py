@@ -7,25 +7,29 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from finance import selectors, services
-from finance.choices import PeriodStatus, RunTrigger
-from finance.models import CostItem, CostPool, ExchangeRate, Period, PoolAllocation, TcoRun
+from finance import selectors
+from finance import services
+from finance.choices import PeriodStatus
+from finance.choices import RunTrigger
+from finance.models import CostItem
+from finance.models import CostPool
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import PoolAllocation
+from finance.models import TcoRun
 from portfolio.choices import ServiceKind
-from tests.factories.finance import (
-    CostItemFactory,
-    CostPoolFactory,
-    ExchangeRateFactory,
-    PeriodFactory,
-    PoolAllocationFactory,
-)
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    CustomerFactory,
-    ServiceDependencyFactory,
-    ServiceFactory,
-    SubscriptionFactory,
-)
-from tests.factories.valuestreams import StageFactory, ValueStreamFactory
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import CostPoolFactory
+from tests.factories.finance import ExchangeRateFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.finance import PoolAllocationFactory
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SubscriptionFactory
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import ValueStreamFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,18 +13,21 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from finance import services, tasks
-from finance.choices import RunOutcome, RunTrigger
-from finance.models import Period, TcoResult, TcoRun
+from finance import services
+from finance import tasks
+from finance.choices import RunOutcome
+from finance.choices import RunTrigger
+from finance.models import Period
+from finance.models import TcoResult
+from finance.models import TcoRun
 from finance.services import recompute
-from tests.factories.finance import (
-    CostItemFactory,
-    CostPoolFactory,
-    ExchangeRateFactory,
-    PeriodFactory,
-    PoolAllocationFactory,
-)
-from tests.factories.portfolio import ServiceDependencyFactory, ServiceFactory
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import CostPoolFactory
+from tests.factories.finance import ExchangeRateFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.finance import PoolAllocationFactory
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
 from tests.finance.processes import Worker
 
 RUN_SECONDS = 90

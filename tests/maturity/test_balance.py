@@ -8,24 +8,31 @@ import pytest
 from django.utils import timezone
 
 from finance import services as finance_services
-from finance.choices import NodeKind, PeriodStatus, UnallocatedReason
-from finance.models import TcoResult, TcoUnallocated
-from maturity import scoring, selectors, services, tasks
+from finance.choices import NodeKind
+from finance.choices import PeriodStatus
+from finance.choices import UnallocatedReason
+from finance.models import TcoResult
+from finance.models import TcoUnallocated
+from maturity import scoring
+from maturity import selectors
+from maturity import services
+from maturity import tasks
 from maturity.choices import BalanceElement
 from maturity.models import BalanceSnapshot
 from portfolio.choices import ServiceKind
 from tests.factories import UserFactory
-from tests.factories.finance import CostItemFactory, PeriodFactory
-from tests.factories.portfolio import (
-    ApplicationSupportFactory,
-    ContractCoverageFactory,
-    CustomerFactory,
-    OutcomeFactory,
-    ServiceDependencyFactory,
-    ServiceFactory,
-)
-from valuestreams.choices import StreamState, ValueClass
-from valuestreams.models import Stage, ValueStream
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.portfolio import ApplicationSupportFactory
+from tests.factories.portfolio import ContractCoverageFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import OutcomeFactory
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
+from valuestreams.choices import StreamState
+from valuestreams.choices import ValueClass
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
 
 TODAY = datetime.date(2025, 6, 1)
 CF = BalanceElement.CUSTOMER_FOCUS

@@ -7,11 +7,16 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from core import changelog
-from maturity import scoring, selectors, services
+from maturity import scoring
+from maturity import selectors
+from maturity import services
 from maturity.choices import PartyKind
 from maturity.models import Assessment
-from maturity.questionnaire import STATEMENTS, answers_for_level, statements_for
-from tests.factories.maturity import CustomerPartyFactory, OrganisationFactory
+from maturity.questionnaire import STATEMENTS
+from maturity.questionnaire import answers_for_level
+from maturity.questionnaire import statements_for
+from tests.factories.maturity import CustomerPartyFactory
+from tests.factories.maturity import OrganisationFactory
 
 TODAY = datetime.date(2025, 6, 1)
 

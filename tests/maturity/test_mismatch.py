@@ -4,15 +4,16 @@ import datetime
 
 import pytest
 
-from maturity import scoring, selectors, services
+from maturity import scoring
+from maturity import selectors
+from maturity import services
 from maturity.choices import MismatchDirection
-from tests.factories.maturity import (
-    AssessmentFactory,
-    CustomerPartyFactory,
-    OrganisationFactory,
-    ProviderUnitFactory,
-)
-from tests.factories.portfolio import CustomerFactory, SubscriptionFactory
+from tests.factories.maturity import AssessmentFactory
+from tests.factories.maturity import CustomerPartyFactory
+from tests.factories.maturity import OrganisationFactory
+from tests.factories.maturity import ProviderUnitFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,28 +7,26 @@ import datetime
 
 from core import roles
 from maturity.choices import PartyKind
-from maturity.models import Assessment, BalanceSelfAssessment, Party
+from maturity.models import Assessment
+from maturity.models import BalanceSelfAssessment
+from maturity.models import Party
 from maturity.questionnaire import answers_for_level
-from tests.factories.maturity import (
-    AssessmentFactory,
-    CustomerPartyFactory,
-    OrganisationFactory,
-    ProviderUnitFactory,
-    populate,
-)
+from tests.factories.maturity import AssessmentFactory
+from tests.factories.maturity import CustomerPartyFactory
+from tests.factories.maturity import OrganisationFactory
+from tests.factories.maturity import ProviderUnitFactory
+from tests.factories.maturity import populate
 from tests.factories.portfolio import CustomerFactory
-from tests.views import (
-    OWNER,
-    Queries,
-    ViewSpec,
-    add,
-    delete,
-    edit,
-    gone,
-    post,
-    read,
-    view_tests,
-)
+from tests.views import OWNER
+from tests.views import Queries
+from tests.views import ViewSpec
+from tests.views import add
+from tests.views import delete
+from tests.views import edit
+from tests.views import gone
+from tests.views import post
+from tests.views import read
+from tests.views import view_tests
 
 ASSESSED_ON = "2025-01-15"
 

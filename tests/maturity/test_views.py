@@ -4,20 +4,19 @@ write, and the pages' query counts, are in test_view_matrix.py)."""
 import datetime
 
 import pytest
-from django.template import Context, Template
+from django.template import Context
+from django.template import Template
 from django.urls import reverse
 
 from maturity.models import Assessment
 from maturity.questionnaire import answers_for_level
 from tests.factories import UserFactory
-from tests.factories.maturity import (
-    AssessmentFactory,
-    BalanceSnapshotFactory,
-    CustomerPartyFactory,
-    OrganisationFactory,
-    ProviderUnitFactory,
-    populate,
-)
+from tests.factories.maturity import AssessmentFactory
+from tests.factories.maturity import BalanceSnapshotFactory
+from tests.factories.maturity import CustomerPartyFactory
+from tests.factories.maturity import OrganisationFactory
+from tests.factories.maturity import ProviderUnitFactory
+from tests.factories.maturity import populate
 from tests.factories.portfolio import CustomerFactory
 
 pytestmark = pytest.mark.django_db

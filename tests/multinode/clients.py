@@ -5,7 +5,8 @@ with a token, and the ledger of every write they attempted and what it was answe
 import itertools
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from html.parser import HTMLParser
 from typing import Any
 

@@ -18,7 +18,8 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import httpx
 import yaml

@@ -28,48 +28,48 @@ import pytest
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import IntervalSchedule
+from django_celery_beat.models import PeriodicTask
 
 from core.api.tokens import issue_token
 from core.choices import ChangeAction
 from core.models import ObjectChange
 from finance import services
-from finance.choices import (
-    PeriodStatus,
-    ReportFormat,
-    ReportOutcome,
-    RunOutcome,
-    RunTrigger,
-)
-from finance.models import (
-    CostItem,
-    ExchangeRate,
-    Period,
-    QueuedTask,
-    ReportRun,
-    TcoResult,
-    TcoRun,
-    TcoUnallocated,
-)
+from finance.choices import PeriodStatus
+from finance.choices import ReportFormat
+from finance.choices import ReportOutcome
+from finance.choices import RunOutcome
+from finance.choices import RunTrigger
+from finance.models import CostItem
+from finance.models import ExchangeRate
+from finance.models import Period
+from finance.models import QueuedTask
+from finance.models import ReportRun
+from finance.models import TcoResult
+from finance.models import TcoRun
+from finance.models import TcoUnallocated
 from portfolio.choices import ServiceKind
-from portfolio.models import Service, ServiceDependency
-from tests.factories import TEST_PASSWORD, UserFactory
-from tests.factories.finance import (
-    CostItemFactory,
-    CostPoolFactory,
-    ExchangeRateFactory,
-    PeriodFactory,
-    PoolAllocationFactory,
-    ReportDefinitionFactory,
-)
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    ApplicationSupportFactory,
-    ServiceDependencyFactory,
-    ServiceFactory,
-)
-from tests.multinode.clients import Backends, Browser, Ledger, Script, Write
-from tests.multinode.conftest import REPORT_QUEUE, ROLLUP_QUEUE
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from tests.factories import TEST_PASSWORD
+from tests.factories import UserFactory
+from tests.factories.finance import CostItemFactory
+from tests.factories.finance import CostPoolFactory
+from tests.factories.finance import ExchangeRateFactory
+from tests.factories.finance import PeriodFactory
+from tests.factories.finance import PoolAllocationFactory
+from tests.factories.finance import ReportDefinitionFactory
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ApplicationSupportFactory
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.multinode.clients import Backends
+from tests.multinode.clients import Browser
+from tests.multinode.clients import Ledger
+from tests.multinode.clients import Script
+from tests.multinode.clients import Write
+from tests.multinode.conftest import REPORT_QUEUE
+from tests.multinode.conftest import ROLLUP_QUEUE
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

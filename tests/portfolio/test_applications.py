@@ -5,23 +5,21 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from finance.choices import CostCategory
-from finance.models import CostItem, Period
+from finance.models import CostItem
+from finance.models import Period
 from portfolio import services
-from portfolio.models import Application, ApplicationSupport
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    ApplicationSupportFactory,
-    ContractCoverageFactory,
-    ServiceFactory,
-    SupplierFactory,
-)
-from tests.portfolio.helpers import (
-    HTMX,
-    csv_rows,
-    is_partial,
-    queries_for,
-    xlsx_rows,
-)
+from portfolio.models import Application
+from portfolio.models import ApplicationSupport
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ApplicationSupportFactory
+from tests.factories.portfolio import ContractCoverageFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SupplierFactory
+from tests.portfolio.helpers import HTMX
+from tests.portfolio.helpers import csv_rows
+from tests.portfolio.helpers import is_partial
+from tests.portfolio.helpers import queries_for
+from tests.portfolio.helpers import xlsx_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -4,13 +4,11 @@ JavaScript: the form is a page of its own, and a save returns to the row's secti
 import pytest
 from django.urls import reverse
 
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    ContractFactory,
-    CustomerFactory,
-    ServiceFactory,
-    SubscriptionFactory,
-)
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SubscriptionFactory
 from tests.portfolio.helpers import is_partial
 
 pytestmark = pytest.mark.django_db

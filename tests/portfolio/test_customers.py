@@ -5,21 +5,20 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from portfolio import selectors, services
-from portfolio.models import Customer, Outcome, Subscription
-from tests.factories.portfolio import (
-    CustomerFactory,
-    OutcomeFactory,
-    ServiceFactory,
-    SpecificationItemFactory,
-    SubscriptionFactory,
-)
-from tests.portfolio.helpers import (
-    HTMX,
-    csv_rows,
-    is_partial,
-    xlsx_rows,
-)
+from portfolio import selectors
+from portfolio import services
+from portfolio.models import Customer
+from portfolio.models import Outcome
+from portfolio.models import Subscription
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import OutcomeFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SpecificationItemFactory
+from tests.factories.portfolio import SubscriptionFactory
+from tests.portfolio.helpers import HTMX
+from tests.portfolio.helpers import csv_rows
+from tests.portfolio.helpers import is_partial
+from tests.portfolio.helpers import xlsx_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,10 @@ from django.utils import timezone
 
 from core import panels
 from tests.factories import UserFactory
-from tests.factories.portfolio import (
-    ContractFactory,
-    ServiceFactory,
-    SpecificationItemFactory,
-    SupplierFactory,
-)
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SpecificationItemFactory
+from tests.factories.portfolio import SupplierFactory
 from tests.portfolio.helpers import queries_for
 
 pytestmark = pytest.mark.django_db

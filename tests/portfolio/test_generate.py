@@ -2,15 +2,26 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import CommandError, call_command
-from django.db.models import Count, Exists, F, OuterRef
+from django.core.management import CommandError
+from django.core.management import call_command
+from django.db.models import Count
+from django.db.models import Exists
+from django.db.models import F
+from django.db.models import OuterRef
 
 from core import roles
 from core.models import ObjectChange
-from portfolio import generate, selectors
-from portfolio.choices import ServiceKind, ServiceLifecycle
-from portfolio.generate import GENERATED, GenerationError, Option, generate_portfolio
-from portfolio.models import Service, ServiceDependency, SpecificationItem
+from portfolio import generate
+from portfolio import selectors
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
+from portfolio.generate import GENERATED
+from portfolio.generate import GenerationError
+from portfolio.generate import Option
+from portfolio.generate import generate_portfolio
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
 from portfolio.services import save_service
 
 pytestmark = pytest.mark.django_db

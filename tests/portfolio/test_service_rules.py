@@ -2,10 +2,15 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db import transaction
 
-from portfolio import selectors, services
-from portfolio.models import Service, ServiceDependency, SpecificationItem, Subscription
+from portfolio import selectors
+from portfolio import services
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
+from portfolio.models import Subscription
 
 
 def new_service(name, *, owner=None, kind="supporting", **fields):

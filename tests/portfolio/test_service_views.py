@@ -5,7 +5,9 @@ from django.urls import reverse
 
 from core.api.tokens import issue_token
 from portfolio import services
-from portfolio.models import Service, ServiceDependency, SpecificationItem
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
 from tests.api.conftest import ApiClient
 from tests.factories import UserFactory
 

@@ -7,22 +7,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.choices import CostCategory
-from finance.models import CostItem, Period
-from portfolio import selectors, services
-from portfolio.models import Contract, ContractCoverage, Supplier
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    ContractCoverageFactory,
-    ContractFactory,
-    ServiceFactory,
-    SupplierFactory,
-)
-from tests.portfolio.helpers import (
-    HTMX,
-    csv_rows,
-    is_partial,
-    xlsx_rows,
-)
+from finance.models import CostItem
+from finance.models import Period
+from portfolio import selectors
+from portfolio import services
+from portfolio.models import Contract
+from portfolio.models import ContractCoverage
+from portfolio.models import Supplier
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ContractCoverageFactory
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SupplierFactory
+from tests.portfolio.helpers import HTMX
+from tests.portfolio.helpers import csv_rows
+from tests.portfolio.helpers import is_partial
+from tests.portfolio.helpers import xlsx_rows
 
 pytestmark = pytest.mark.django_db
 

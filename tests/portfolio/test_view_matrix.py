@@ -8,45 +8,39 @@ from decimal import Decimal
 
 from core import roles
 from portfolio import services
-from portfolio.models import (
-    Application,
-    Contract,
-    Customer,
-    Service,
-    ServiceDependency,
-    SpecificationItem,
-    Supplier,
-)
+from portfolio.models import Application
+from portfolio.models import Contract
+from portfolio.models import Customer
+from portfolio.models import Service
+from portfolio.models import ServiceDependency
+from portfolio.models import SpecificationItem
+from portfolio.models import Supplier
 from tests.factories import UserFactory
-from tests.factories.portfolio import (
-    ApplicationFactory,
-    ApplicationSupportFactory,
-    ContractCoverageFactory,
-    ContractFactory,
-    CustomerFactory,
-    OutcomeFactory,
-    ServiceDependencyFactory,
-    ServiceFactory,
-    SpecificationItemFactory,
-    SubscriptionFactory,
-    SupplierFactory,
-)
-from tests.views import (
-    ALLOWED,
-    GRANTS,
-    OWNER,
-    Queries,
-    ViewSpec,
-    add,
-    delete,
-    edit,
-    gone,
-    listing,
-    post,
-    read,
-    role_persona,
-    view_tests,
-)
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ApplicationSupportFactory
+from tests.factories.portfolio import ContractCoverageFactory
+from tests.factories.portfolio import ContractFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import OutcomeFactory
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SpecificationItemFactory
+from tests.factories.portfolio import SubscriptionFactory
+from tests.factories.portfolio import SupplierFactory
+from tests.views import ALLOWED
+from tests.views import GRANTS
+from tests.views import OWNER
+from tests.views import Queries
+from tests.views import ViewSpec
+from tests.views import add
+from tests.views import delete
+from tests.views import edit
+from tests.views import gone
+from tests.views import listing
+from tests.views import post
+from tests.views import read
+from tests.views import role_persona
+from tests.views import view_tests
 
 PORTFOLIO_MANAGER = role_persona(roles.PORTFOLIO_MANAGER)
 

@@ -4,7 +4,8 @@ import pytest
 
 from tests.factories import UserFactory
 from tests.factories.portfolio import CustomerFactory
-from tests.factories.valuestreams import ProcessFactory, ValueStreamFactory
+from tests.factories.valuestreams import ProcessFactory
+from tests.factories.valuestreams import ValueStreamFactory
 from valuestreams import selectors
 
 

@@ -6,7 +6,9 @@ import io
 import pytest
 
 from portfolio.models import Service
-from valuestreams.models import Process, Stage, ValueStream
+from valuestreams.models import Process
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
 
 
 @pytest.mark.django_db

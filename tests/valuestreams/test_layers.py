@@ -3,14 +3,13 @@
 import pytest
 
 from tests.factories import UserFactory
-from tests.factories.valuestreams import (
-    ProcessConnectionFactory,
-    ProcessFactory,
-    StageFactory,
-    ValueStreamFactory,
-)
+from tests.factories.valuestreams import ProcessConnectionFactory
+from tests.factories.valuestreams import ProcessFactory
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import ValueStreamFactory
 from valuestreams import services
-from valuestreams.models import Process, Stage
+from valuestreams.models import Process
+from valuestreams.models import Stage
 
 
 def layers(moments, journeys=None, connections=()):

@@ -4,11 +4,16 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tests.factories import UserFactory
-from tests.factories.valuestreams import StageFactory, ValueStreamFactory
-from valuestreams import selectors, services
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import ValueStreamFactory
+from valuestreams import selectors
+from valuestreams import services
 from valuestreams.choices import TimeUnit
-from valuestreams.models import Stage, ValueStream
-from valuestreams.templatetags.valuestreams_tags import difference, duration, percent
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
+from valuestreams.templatetags.valuestreams_tags import difference
+from valuestreams.templatetags.valuestreams_tags import duration
+from valuestreams.templatetags.valuestreams_tags import percent
 
 
 def stage(pt, lt, ca="100", moment=False):

@@ -5,10 +5,14 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from portfolio.choices import CustomerKind, ServiceKind, ServiceLifecycle
+from portfolio.choices import CustomerKind
+from portfolio.choices import ServiceKind
+from portfolio.choices import ServiceLifecycle
 from tests.factories import UserFactory
-from tests.factories.portfolio import CustomerFactory, ServiceFactory
-from tests.factories.valuestreams import StageFactory, ValueStreamFactory
+from tests.factories.portfolio import CustomerFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import ValueStreamFactory
 from valuestreams import selectors
 from valuestreams.choices import Experience
 

@@ -7,16 +7,20 @@ from django.utils import timezone
 from core.models import ObjectChange
 from core.permissions import can
 from tests.factories import UserFactory
-from tests.factories.portfolio import ApplicationFactory, ServiceFactory
-from tests.factories.valuestreams import (
-    ImprovementFactory,
-    ProcessFactory,
-    StageFactory,
-    ValueStreamFactory,
-)
-from valuestreams import selectors, services
-from valuestreams.choices import Effort, ImprovementStatus, StreamState
-from valuestreams.models import Improvement, Stage, ValueStream
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.valuestreams import ImprovementFactory
+from tests.factories.valuestreams import ProcessFactory
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import ValueStreamFactory
+from valuestreams import selectors
+from valuestreams import services
+from valuestreams.choices import Effort
+from valuestreams.choices import ImprovementStatus
+from valuestreams.choices import StreamState
+from valuestreams.models import Improvement
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
 
 
 @pytest.fixture

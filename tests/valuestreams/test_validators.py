@@ -1,7 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from valuestreams.validators import starts_with_verb, validate_activity_name
+from valuestreams.validators import starts_with_verb
+from valuestreams.validators import validate_activity_name
 
 
 @pytest.mark.parametrize(

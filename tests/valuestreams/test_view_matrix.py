@@ -6,32 +6,31 @@ streams suggests improvements, and edits or withdraws their own while they are p
 from core import roles
 from tests.factories import UserFactory
 from tests.factories.portfolio import ServiceFactory
-from tests.factories.valuestreams import (
-    ImprovementFactory,
-    ProcessConnectionFactory,
-    ProcessFactory,
-    StageFactory,
-    ValueStreamFactory,
-)
-from tests.views import (
-    ALLOWED,
-    GRANTS,
-    INVALID,
-    OTHER_OWNER,
-    OWNER,
-    REFUSED,
-    Queries,
-    ViewSpec,
-    add,
-    delete,
-    edit,
-    gone,
-    listing,
-    post,
-    read,
-    view_tests,
-)
-from valuestreams.models import Improvement, Process, Stage, ValueStream
+from tests.factories.valuestreams import ImprovementFactory
+from tests.factories.valuestreams import ProcessConnectionFactory
+from tests.factories.valuestreams import ProcessFactory
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import ValueStreamFactory
+from tests.views import ALLOWED
+from tests.views import GRANTS
+from tests.views import INVALID
+from tests.views import OTHER_OWNER
+from tests.views import OWNER
+from tests.views import REFUSED
+from tests.views import Queries
+from tests.views import ViewSpec
+from tests.views import add
+from tests.views import delete
+from tests.views import edit
+from tests.views import gone
+from tests.views import listing
+from tests.views import post
+from tests.views import read
+from tests.views import view_tests
+from valuestreams.models import Improvement
+from valuestreams.models import Process
+from valuestreams.models import Stage
+from valuestreams.models import ValueStream
 
 VALUE_STREAM_OWNER = roles.VALUE_STREAM_OWNER
 # Value-stream owners add value streams; Service owners, like Viewers, only read them.

@@ -8,13 +8,13 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import UserFactory
-from tests.factories.portfolio import ApplicationFactory, ServiceFactory
-from tests.factories.valuestreams import (
-    ImprovementFactory,
-    StageFactory,
-    ValueStreamFactory,
-)
-from valuestreams.models import Improvement, Stage
+from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import ServiceFactory
+from tests.factories.valuestreams import ImprovementFactory
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import ValueStreamFactory
+from valuestreams.models import Improvement
+from valuestreams.models import Stage
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -372,7 +372,8 @@ def test_value_stream_list_filters_and_exports_what_it_shows(client, stream, own
 
 @pytest.mark.django_db
 def test_the_stream_page_lists_its_open_improvements_highest_priority_first(client, stream, viewer):
-    from valuestreams.choices import Effort, ImprovementStatus
+    from valuestreams.choices import Effort
+    from valuestreams.choices import ImprovementStatus
 
     # Priorities: 60 ÷ 1 = 60, 60 ÷ 2 = 30, 60 ÷ 5 = 12; done and rejected ones are not open.
     ImprovementFactory(value_stream=stream, title="Medium", effort=Effort.MEDIUM)

@@ -4,15 +4,16 @@ belong to). Value streams and processes use their browser list's FilterSet."""
 
 import django_filters
 
-from core.filtersets import SearchFilterSet, id_filter
-from valuestreams.choices import Effort, ImprovementStatus, ValueClass
-from valuestreams.models import (
-    Improvement,
-    ProcessConnection,
-    Stage,
-    StageApplication,
-    StageService,
-)
+from core.filtersets import SearchFilterSet
+from core.filtersets import id_filter
+from valuestreams.choices import Effort
+from valuestreams.choices import ImprovementStatus
+from valuestreams.choices import ValueClass
+from valuestreams.models import Improvement
+from valuestreams.models import ProcessConnection
+from valuestreams.models import Stage
+from valuestreams.models import StageApplication
+from valuestreams.models import StageService
 
 
 class StageFilterSet(SearchFilterSet):

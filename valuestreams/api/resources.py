@@ -2,44 +2,43 @@
 
 from decimal import Decimal
 
-from django.db.models import (
-    Case,
-    Count,
-    DecimalField,
-    F,
-    IntegerField,
-    OuterRef,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import (
-    Abs,
-    Cast,
-    Coalesce,
-    Exp,
-    Floor,
-    Greatest,
-    Ln,
-    NullIf,
-    Round,
-)
-from django.db.models.lookups import Exact, GreaterThan
+from django.db.models import Case
+from django.db.models import Count
+from django.db.models import DecimalField
+from django.db.models import F
+from django.db.models import IntegerField
+from django.db.models import OuterRef
+from django.db.models import Subquery
+from django.db.models import Sum
+from django.db.models import Value
+from django.db.models import When
+from django.db.models.functions import Abs
+from django.db.models.functions import Cast
+from django.db.models.functions import Coalesce
+from django.db.models.functions import Exp
+from django.db.models.functions import Floor
+from django.db.models.functions import Greatest
+from django.db.models.functions import Ln
+from django.db.models.functions import NullIf
+from django.db.models.functions import Round
+from django.db.models.lookups import Exact
+from django.db.models.lookups import GreaterThan
 
-from core.api.resources import Reads, Resource, Writes, register
-from valuestreams import filtersets, services
+from core.api.resources import Reads
+from core.api.resources import Resource
+from core.api.resources import Writes
+from core.api.resources import register
+from valuestreams import filtersets
+from valuestreams import services
 from valuestreams.api import filtersets as api_filtersets
 from valuestreams.choices import Effort
-from valuestreams.models import (
-    Improvement,
-    Process,
-    ProcessConnection,
-    Stage,
-    StageApplication,
-    StageService,
-    ValueStream,
-)
+from valuestreams.models import Improvement
+from valuestreams.models import Process
+from valuestreams.models import ProcessConnection
+from valuestreams.models import Stage
+from valuestreams.models import StageApplication
+from valuestreams.models import StageService
+from valuestreams.models import ValueStream
 
 HUNDRED = Decimal(100)
 

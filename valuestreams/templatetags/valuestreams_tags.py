@@ -1,7 +1,8 @@
 """How value-stream measures are shown: rounding happens here, once, at presentation
 (to one decimal, half to even)."""
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN
+from decimal import Decimal
 
 from django import template
 from django.urls import NoReverseMatch

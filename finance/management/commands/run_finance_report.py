@@ -1,10 +1,12 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
 from core.choices import Channel
 from core.context import change_context
 from finance import services
-from finance.choices import ReportOutcome, ReportTrigger
+from finance.choices import ReportOutcome
+from finance.choices import ReportTrigger
 from finance.models import ReportDefinition
 
 

@@ -1,8 +1,12 @@
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
-from portfolio.generate import DEFAULT_BATCH_SIZE, GenerationError, all_options, generate_portfolio
+from portfolio.generate import DEFAULT_BATCH_SIZE
+from portfolio.generate import GenerationError
+from portfolio.generate import all_options
+from portfolio.generate import generate_portfolio
 
 # Options of generate_portfolio itself; every registered generator adds its own.
 RUN_OPTIONS = ("seed", "clear", "history", "batch_size")
