@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import ForeignObjectRel
 from django.db.models import Q
 
 
@@ -69,7 +70,8 @@ def users_who(related_name: str):
     over a join, which would read every owned record and compare whole user rows."""
     users = get_user_model()
     relation = users._meta.get_field(related_name)
-    owned = relation.related_model._base_manager.values(relation.field.attname)
+    assert isinstance(relation, ForeignObjectRel), f"{related_name} is not a reverse relation"
+    owned = relation.field.model._base_manager.values(relation.field.attname)
     return users.objects.filter(pk__in=owned).order_by("username")
 
 
