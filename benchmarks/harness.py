@@ -36,8 +36,10 @@ The latest figures of `make bench` (`python -m benchmarks [names...]`). Each ben
 writes its own section below, replaced whenever it runs again, with the machine and the date
 it ran on. Timings are server time measured in-process with Django's test client (no network,
 no browser): the median and the 90th percentile of many runs after a few warm-up requests, on
-a database of their own that the harness creates, fills and drops. How to run them and how to
-add one: `benchmarks/__init__.py`.
+a database of their own that the harness creates, fills and drops; the load benchmark instead
+drives the production server (gunicorn) over loopback with concurrent connections and reports
+throughput and latency percentiles. How to run them and how to add one:
+`benchmarks/__init__.py`.
 """
 
 
