@@ -53,13 +53,12 @@ def party_for_customer(*, customer: Customer, source: str = "", external_id: str
 
 
 def save_provider_unit(*, unit: Party) -> Party:
+    """Add or rename a unit of the provider (party_rule, as every write of a party)."""
     unit.kind = PartyKind.PROVIDER
     unit.unit_name = unit.unit_name.strip()
     if not unit.unit_name:
         raise ValidationError({"unit_name": "Name the unit; the whole organisation needs none."})
-    unit.full_clean()
-    unit.save()
-    return unit
+    return save_party(party=unit)
 
 
 def _retire_unit(unit: Party) -> None:
@@ -88,15 +87,13 @@ def serving_unit_error(unit: Party) -> str | None:
 
 
 def set_serving_unit(*, customer: Customer, unit: Party | None) -> Party:
-    """Name the provider unit that serves ``customer`` (None: the whole organisation)."""
-    problem = serving_unit_error(unit) if unit is not None else None
-    if problem:
-        raise ValidationError({"served_by": problem})
-    party = party_for_customer(customer=customer)
+    """Name the provider unit that serves ``customer`` (None: the whole organisation); the
+    customer's party is made with it if it has none (party_rule, as every write of a party)."""
+    party = Party.objects.filter(customer=customer).first()
+    if party is None:
+        party = Party(kind=PartyKind.CUSTOMER, customer=customer)
     party.served_by = unit
-    party.full_clean()
-    party.save()
-    return party
+    return save_party(party=party)
 
 
 PARTY_KIND_FIXED = "A party keeps its kind: add a party of the other kind instead."

@@ -2,14 +2,19 @@
 write, and the pages' query counts, are in test_view_matrix.py)."""
 
 import datetime
+import html
 
 import pytest
 from django.template import Context
 from django.template import Template
 from django.urls import reverse
 
+from core.models import ObjectChange
+from maturity.choices import PartyKind
 from maturity.models import Assessment
+from maturity.models import Party
 from maturity.questionnaire import answers_for_level
+from maturity.services import UNIT_NAME_TAKEN
 from tests.factories import UserFactory
 from tests.factories.maturity import AssessmentFactory
 from tests.factories.maturity import BalanceSnapshotFactory
@@ -60,6 +65,33 @@ def test_unit_rename_refuses_a_blank_name(client, portfolio_manager):
     assert "field-error" in response.content.decode()
     unit.refresh_from_db()
     assert unit.unit_name == "Claims IT"
+
+
+def test_unit_rename_to_a_taken_name_is_refused_by_the_party_rule(client, portfolio_manager):
+    """The browser asks the rule the API and a sync ask (party_rule), with its message."""
+    ProviderUnitFactory(unit_name="Claims IT")
+    unit = ProviderUnitFactory(unit_name="Motor desk")
+    client.force_login(portfolio_manager)
+    url = reverse("maturity:unit_edit", args=[unit.pk])
+    response = client.post(url, {"unit_name": "Claims IT"}, headers=HTMX)
+    assert response.status_code == 422
+    assert html.escape(UNIT_NAME_TAKEN) in response.content.decode()
+    unit.refresh_from_db()
+    assert unit.unit_name == "Motor desk"
+
+
+def test_placing_a_customer_with_a_unit_makes_its_party_through_the_party_rule(
+    client, portfolio_manager
+):
+    unit = ProviderUnitFactory(unit_name="Claims IT")
+    customer = CustomerFactory(name="Fleet", relationship_manager=portfolio_manager)
+    client.force_login(portfolio_manager)
+    url = reverse("maturity:serving_unit", args=[customer.slug])
+    response = client.post(url, {"served_by": unit.pk}, headers=HTMX)
+    assert response.status_code == 200
+    party = Party.objects.get(customer=customer)
+    assert (party.kind, party.served_by) == (PartyKind.CUSTOMER, unit)
+    assert ObjectChange.objects.filter(object_id=str(party.pk), action="create").exists()
 
 
 def test_provider_assessment_of_a_relationship_manager_customer_is_not_editable_by_them(
