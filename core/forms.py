@@ -48,8 +48,10 @@ class PorticoModelForm(forms.ModelForm):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = ""
         for field in self.fields.values():
-            if isinstance(field.widget, forms.Textarea):
-                field.widget.attrs["rows"] = 3  # Django sets 10: too tall for inline forms
+            # Text areas three lines high unless a field asks for more (Django's ten is too
+            # tall for inline forms).
+            if isinstance(field.widget, forms.Textarea) and str(field.widget.attrs["rows"]) == "10":
+                field.widget.attrs["rows"] = 3
         self.conflicts: list[tuple[str, object, object]] = []
         if self.instance.pk is not None and self._version() is not None:
             self.fields[VERSION] = forms.CharField(
@@ -69,6 +71,7 @@ class PorticoModelForm(forms.ModelForm):
         started_from = cleaned.pop(VERSION, "")
         if started_from and started_from != self._version():
             self.conflicts = self._differences(cleaned)
+        if self.conflicts:
             # Saving again, having seen both, is a deliberate overwrite of this version.
             assert isinstance(self.data, dict)  # a bound form's data: a QueryDict or a dict
             self.data = self.data.copy()
@@ -87,7 +90,8 @@ class PorticoModelForm(forms.ModelForm):
         for name, yours in cleaned.items():
             field = self.fields[name]
             stored = field.prepare_value(self.get_initial_for_field(field, name))
-            if field.has_changed(stored, self.data.get(self.add_prefix(name))):
+            sent = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            if field.has_changed(stored, sent):
                 differences.append(
                     (str(field.label or name), _shown(field, stored), _shown(field, yours))
                 )

@@ -9,6 +9,7 @@ from django.urls import reverse
 from portfolio import services
 from portfolio.models import Service
 from portfolio.models import SpecificationItem
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -35,7 +36,10 @@ def test_a_stale_service_edit_shows_both_values_and_writes_nothing(service_owner
     service = services.save_service(
         service=Service(name="Online claims", kind="customer_facing", owner=service_owner)
     )
-    service.delegates.add(other_owner)
+    # A delegate whose id has two digits: a list of ids sent back must compare as a list.
+    UserFactory.create_batch(10)
+    delegate = UserFactory(username="delegate", role="Service owner")
+    service.delegates.add(other_owner, delegate)
     alice, bob = Client(), Client()
     alice.force_login(service_owner)
     bob.force_login(other_owner)
@@ -47,12 +51,33 @@ def test_a_stale_service_edit_shows_both_values_and_writes_nothing(service_owner
     page = stale.content.decode()
     assert "Someone else saved this service" in page
     assert "Claims online, day and night" in page and "Claims by web" in page
+    # Only what differs is listed: the delegates, sent back unchanged, are not.
+    assert stale.context["form"].conflicts == [
+        ("Summary", "Claims online, day and night", "Claims by web")
+    ]
     service.refresh_from_db()
     assert service.summary == "Claims online, day and night"
     # Bob has seen both: saving the conflict page's form keeps his.
     again = stale.context["form"]
     resend = {**bobs, "summary": "Claims by web", "version": again["version"].value()}
     assert bob.post(url, resend).status_code == 302
+    service.refresh_from_db()
+    assert service.summary == "Claims by web"
+
+
+def test_a_stale_save_that_agrees_with_what_is_stored_is_no_conflict(service_owner, other_owner):
+    """Both people made the same change: the second save writes what is stored already."""
+    service = services.save_service(
+        service=Service(name="Online claims", kind="customer_facing", owner=service_owner)
+    )
+    service.delegates.add(other_owner)
+    alice, bob = Client(), Client()
+    alice.force_login(service_owner)
+    bob.force_login(other_owner)
+    url = reverse("portfolio:service_edit", args=[service.slug])
+    alices, bobs = opened_form(alice, url), opened_form(bob, url)
+    assert alice.post(url, {**alices, "summary": "Claims by web"}).status_code == 302
+    assert bob.post(url, {**bobs, "summary": "Claims by web"}).status_code == 302
     service.refresh_from_db()
     assert service.summary == "Claims by web"
 
