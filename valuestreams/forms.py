@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from core.forms import PorticoModelForm as BaseModelForm
+from core.forms import PorticoModelForm
 from core.permissions import can
 from core.templatetags.portico import plain_number
 from portfolio.choices import ServiceLifecycle
@@ -20,19 +20,6 @@ from valuestreams.models import Stage
 from valuestreams.models import StageApplication
 from valuestreams.models import StageService
 from valuestreams.models import ValueStream
-
-
-class PorticoModelForm(BaseModelForm):
-    """Text areas three lines high unless a field asks for more (Django's default is ten)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if (
-                isinstance(field.widget, forms.Textarea)
-                and str(field.widget.attrs.get("rows")) == "10"
-            ):
-                field.widget.attrs["rows"] = 3
 
 
 class ValueStreamForm(PorticoModelForm):

@@ -409,3 +409,10 @@ def test_the_stream_page_lists_its_open_improvements_highest_priority_first(clie
     body = response.content.decode()
     assert body.index(">Small<") < body.index(">Medium<") < body.index(">Very large<")
     assert ">Finished<" not in body and ">Refused<" not in body
+
+
+def test_text_areas_are_three_lines_high_unless_a_field_asks_for_more(client, stream, owner):
+    client.force_login(owner)
+    form = client.get(reverse("valuestreams:process_add")).context["form"]
+    assert form.fields["activities_text"].widget.attrs["rows"] == 5
+    assert form.fields["description"].widget.attrs["rows"] == 3
