@@ -74,7 +74,8 @@ def waiting_for_the_period_lock(period: Period) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-            "AND classid = %s AND objid = %s",
+            "AND classid = %s AND objid = %s AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())",
             [ROLLUP_LOCK, period.pk],
         )
         return cursor.fetchone()[0] > 0
