@@ -37,6 +37,7 @@ from django_tables2 import Table
 
 from core.exports import export_table
 from core.forms import PorticoModelForm
+from core.numbers import whole_number
 from core.permissions import can
 from core.permissions import require
 from core.permissions import restricted
@@ -122,7 +123,7 @@ def paginate(table, request, *, default_per_page: int) -> None:
     """A page of ``table`` as the query asks: ``per_page`` from 1 (anything else is the
     default) up to MAX_PER_PAGE, and a page number past either end is the nearest page."""
     text = request.GET.get(table.prefixed_per_page_field, "")
-    asked = int(text) if text.isascii() and text.isdigit() else 0
+    asked = whole_number(text) or 0
     per_page = min(asked, MAX_PER_PAGE) if asked >= 1 else default_per_page
     table.paginator = Paginator(table.rows, per_page)
     table.page = table.paginator.get_page(request.GET.get(table.prefixed_page_field))

@@ -30,6 +30,7 @@ from core.generic import page_url
 from core.generic import partial_or_page
 from core.generic import redirect_after_write
 from core.generic import register_model_view
+from core.numbers import whole_number
 from core.permissions import can
 from core.permissions import require
 from finance import reports
@@ -478,9 +479,7 @@ class PeriodMixin(ObjectMixin):
 
 def period_page(request, period, *, restate_form=None, status=200):
     wanted = request.GET.get("compare", "")
-    versions, differences = selectors.period_versions(
-        period=period, compare=int(wanted) if wanted.isdigit() else None
-    )
+    versions, differences = selectors.period_versions(period=period, compare=whole_number(wanted))
     runs = list(
         TcoRun.objects.filter(period=period)
         .select_related("requested_by")

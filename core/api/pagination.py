@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 
 from core.api.errors import Invalid
 from core.api.fields import parse_iso_datetime
+from core.numbers import whole_number
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -41,9 +42,10 @@ def page_size(request) -> int:
     raw = request.query_params.get("page_size")
     if raw in (None, ""):
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    size = whole_number(raw)
+    if size is None or not 1 <= size <= MAX_PAGE_SIZE:
         raise Invalid(errors={"page_size": [f"Give a whole number from 1 to {MAX_PAGE_SIZE}."]})
-    return int(raw)
+    return size
 
 
 class KeysetPage:

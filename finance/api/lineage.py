@@ -9,6 +9,7 @@ from django.conf import settings
 from core.api.fields import FieldInvalid
 from core.api.resources import QueryParameter
 from core.money import to_cents
+from core.numbers import whole_number
 from finance import selectors
 from finance import tco
 from finance.models import CostItem
@@ -39,9 +40,10 @@ EDGES = {
 
 
 def convert_limit(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    limit = whole_number(text)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise FieldInvalid(f"Give a whole number from 1 to {MAX_LIMIT}.")
-    return int(text)
+    return limit
 
 
 LIMIT = QueryParameter(

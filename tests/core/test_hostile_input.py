@@ -154,6 +154,19 @@ def test_history_of_an_id_that_cannot_be_one_is_not_found(client, viewer):
 
 
 @pytest.mark.django_db
+def test_superscript_digits_are_no_number(client, viewer):
+    """ "²" passes str.isdigit, and int() refuses it: every number read from a query string
+    takes ASCII digits only (core.numbers.whole_number)."""
+    period = PeriodFactory(year=2025, month=3)
+    client.force_login(viewer)
+    assert client.get(f"/costs/periods/{period.label}/", {"compare": "²"}).status_code == 200
+    _, secret = issue_token(user=viewer, name="script", write=False)
+    response = ApiClient(secret).get("/api/v1/services/", page_size="²")
+    assert response.status_code == 400
+    assert "page_size" in response.json()["errors"]
+
+
+@pytest.mark.django_db
 def test_finance_lists_answer_htmx_with_their_table(client, viewer):
     client.force_login(viewer)
     for path in ("/costs/items/", "/costs/pools/", "/costs/rates/", "/costs/periods/"):
@@ -177,7 +190,7 @@ DEEP_JSON = "[" * 600 + "]" * 600
 HOSTILE_SEGMENTS = ["-1", "0", HUGE, quote("été"), quote("١٢"), "%00", LONG, quote("a b")]
 # What every query parameter of a page is given at once, then (a search form's and the
 # usual ones) each on its own.
-HOSTILE_QUERY_VALUES = ["\x00", HUGE, "-1", "١٢", LONG, "1e400", ["-1", HUGE]]
+HOSTILE_QUERY_VALUES = ["\x00", HUGE, "-1", "١٢", "²", LONG, "1e400", ["-1", HUGE]]
 HOSTILE_PARAMETER_VALUES = [HUGE, "-1", LONG]
 SORT_VALUES = ["nope", "-nope", "name,nope", "-"]
 STANDARD_PARAMETERS = ("page", "per_page", "sort", "q", "export", "next")

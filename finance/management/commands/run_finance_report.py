@@ -4,6 +4,7 @@ from django.core.management.base import CommandError
 
 from core.choices import Channel
 from core.context import change_context
+from core.numbers import whole_number
 from finance import services
 from finance.choices import ReportOutcome
 from finance.choices import ReportTrigger
@@ -34,8 +35,8 @@ class Command(BaseCommand):
     def handle(self, *args, report, period, resend, **options):
         # A name first: a report may be called "2025".
         definition = ReportDefinition.objects.filter(name=report).first()
-        if definition is None and report.isdigit():
-            definition = ReportDefinition.objects.filter(pk=int(report)).first()
+        if definition is None and whole_number(report) is not None:
+            definition = ReportDefinition.objects.filter(pk=whole_number(report)).first()
         if definition is None:
             raise CommandError(f"No report has the name or id {report!r}.")
         with change_context(channel=Channel.COMMAND):
