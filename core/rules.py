@@ -103,10 +103,6 @@ def add(model: type[models.Model], new_rule: Rule) -> None:
         _rules[model].append(new_rule)
 
 
-def rules_of(model: type[models.Model]) -> list[Rule]:
-    return list(_rules.get(model, ()))
-
-
 def apply(model: type[models.Model], changes: Sequence[Change]) -> None:
     """Run every rule of ``model`` on ``changes``, in order; a change refused by one rule is
     not shown to the next (as a services function stops at its first refusal)."""

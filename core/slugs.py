@@ -26,14 +26,6 @@ def slug_base(model, name: str) -> str:
     return base
 
 
-def unique_slug(model, name: str, *, instance_pk=None, field: str = "slug") -> str:
-    base = slug_base(model, name)
-    slug, n = base, 2
-    while model._base_manager.filter(**{field: slug}).exclude(pk=instance_pk).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
 # model -> the field a generated slug is made from (see ``generate_slugs``)
 _generated_from: dict = {}
 
@@ -45,7 +37,7 @@ def generated_from(model) -> str:
 
 def generate_slugs(model, from_field: str, *, field: str = "slug") -> None:
     """Register the slug rule of ``model`` (core.rules): a record without a slug gets one made
-    from ``from_field``, unique (numbered ``-2``, ``-3`` … as ``unique_slug`` does) and never
+    from ``from_field``, unique (numbered ``-2``, ``-3`` …) and never
     a fixed address; a slug given to a record must be unique. Three queries for a batch."""
     _generated_from[model] = from_field
     noun = model._meta.verbose_name

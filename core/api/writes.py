@@ -18,12 +18,6 @@ from core.choices import Channel
 from core.services import delete_or_retire
 
 
-def default_save(instance, user):
-    instance.full_clean()
-    instance.save()
-    return instance
-
-
 def require(user, action: str, obj) -> None:
     """core.permissions.require, answered as the API's 403."""
     try:
@@ -72,14 +66,15 @@ def renamed(resource, exc: DjangoValidationError) -> DjangoValidationError:
 
 
 def save(resource, *, user, data, instance, partial: bool):
-    """Validate and save one record through the resource's services.py function."""
+    """Validate and save one record through the resource's services.py function. The caller
+    has asked may_write_at_all before reading the body; the record as the body leaves it (a
+    move to another parent) is asked here."""
     action = "add" if instance.pk is None else "change"
-    may_write_at_all(resource, user=user, instance=instance)
     with transaction.atomic(), context.change_context(user=user, channel=Channel.API):
         apply_body(resource, user=user, data=data, instance=instance, partial=partial)
         require(user, action, instance)
         try:
-            return (resource.writes.save or default_save)(instance, user)
+            return resource.writes.save(instance, user)
         except DjangoValidationError as exc:
             raise renamed(resource, exc) from None
 
