@@ -14,6 +14,7 @@ from core.rules import Change
 from core.rules import first_with
 from core.rules import pair_taken
 from core.rules import stored_pairs
+from core.rules import values_by_id
 from core.services import delete_or_retire
 from core.slugs import generate_slugs
 from finance.choices import Expenditure
@@ -24,6 +25,8 @@ from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
 from finance.models import parse_label
+from portfolio.models import Service
+from portfolio.services import service_is_retired
 
 OPEN_PERIODS_SQL = """
     INSERT INTO {table} (year, month, serial, status, current_version, created_at, updated_at)
@@ -66,11 +69,25 @@ def period_for(label: str, *, create: bool = False) -> Period:
     return period
 
 
-@rules.rule(CostItem)
-def cost_item_rule(change: Change, facts: None) -> None:
-    """Opex is booked in its own month (spread over one month)."""
+def _newly(change: Change, attname: str) -> bool:
+    return change.is_new or change.moved(attname)
+
+
+def retired_pools(changes: list[Change]) -> set[int]:
+    """The retired pools among those the changes newly book a cost item on."""
+    wanted = {c.row["pool_id"] for c in changes if c.row["pool_id"] and _newly(c, "pool_id")}
+    pools = values_by_id(CostPool, wanted, "retired_at")
+    return {pk for pk, row in pools.items() if row["retired_at"] is not None}
+
+
+@rules.rule(CostItem, facts=retired_pools)
+def cost_item_rule(change: Change, facts: set[int]) -> None:
+    """Opex is booked in its own month (spread over one month); no new cost is booked on a
+    retired pool."""
     if change.row["expenditure"] == Expenditure.OPEX:
         change.row["spread_months"] = 1
+    if change.row["pool_id"] in facts and _newly(change, "pool_id"):
+        change.error("pool", "This cost pool is retired: it takes no new costs.")
 
 
 def save_cost_item(*, item: CostItem) -> CostItem:
@@ -99,6 +116,20 @@ def remove_pool(*, pool: CostPool) -> str:
 rules.unique_pair(
     PoolAllocation, "pool_id", "service_id", "This pool is already allocated to this service."
 )
+
+
+def retired_services(changes: list[Change]) -> set[int]:
+    """The retired services among those the changes newly allocate a pool to."""
+    wanted = {c.row["service_id"] for c in changes if _newly(c, "service_id")}
+    services = values_by_id(Service, wanted, "lifecycle")
+    return {pk for pk, row in services.items() if service_is_retired(row)}
+
+
+@rules.rule(PoolAllocation, facts=retired_services)
+def allocation_rule(change: Change, facts: set[int]) -> None:
+    """A pool is newly allocated to services in use only (a retired service bears no cost)."""
+    if change.row["service_id"] in facts and _newly(change, "service_id"):
+        change.error("service", "This service is retired: no pool is newly allocated to it.")
 
 
 def save_allocation(*, allocation: PoolAllocation) -> PoolAllocation:

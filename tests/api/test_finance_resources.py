@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 import yaml
+from django.utils import timezone
 
 from core.money import to_cents
 from finance import selectors
@@ -346,6 +347,38 @@ def test_pool_allocation_is_keyed_by_its_pair(pm_api):
     url = f"/api/v1/pool-allocations/{PoolAllocation.objects.get().pk}/"
     assert pm_api.patch(url, {"weight": "2.5"}).json()["weight"] == "2.5000"
     assert pm_api.delete(url).status_code == 204
+
+
+def test_retired_targets_take_no_new_cost_through_the_api_as_in_the_browser(pm_api):
+    """The browser offers only services and pools in use; a single write and a sync refuse
+    the retired ones, naming the field (what is already there stays)."""
+    retired = ServiceFactory(lifecycle="retired")
+    pool = CostPoolFactory()
+    allocation = {"pool": pool.pk, "service": retired.pk}
+    answer = pm_api.post("/api/v1/pool-allocations/", allocation)
+    assert answer.status_code == 400
+    assert list(answer.json()["errors"]) == ["service"]
+    batch = sync(pm_api, "pool-allocations", [{**allocation, "external_id": "a"}])
+    assert batch.status_code == 400 and "items.0.service" in batch.json()["errors"]
+    assert not PoolAllocation.objects.exists()
+    closed_pool = CostPoolFactory(retired_at=timezone.now())
+    item = {
+        "description": "Racks",
+        "period": "2026-01",
+        "amount": "100",
+        "currency": "EUR",
+        "category": "infrastructure",
+        "expenditure": "opex",
+        "pool": closed_pool.pk,
+    }
+    answer = pm_api.post("/api/v1/cost-items/", item)
+    assert answer.status_code == 400
+    assert list(answer.json()["errors"]) == ["pool"]
+    assert not CostItem.objects.exists()
+    # An item booked before the pool retired is still changed.
+    booked = CostItemFactory(pool=closed_pool, service=None)
+    changed = pm_api.patch(f"/api/v1/cost-items/{booked.pk}/", {"description": "Racks (EU)"})
+    assert changed.status_code == 200, changed.json()
 
 
 # --- Exchange rates ------------------------------------------------------------------------------
