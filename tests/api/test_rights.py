@@ -391,6 +391,30 @@ MORE_ADD_CASES = [
 ]
 
 
+# Who may add each kind of record (besides the three paths agreeing on it): a portfolio
+# manager anything; the owner of the parent a record under it; a role its own kinds (a
+# service owner services, a value-stream owner streams, Finance cost pools, rates and
+# allocations); a viewer nothing.
+UNDER_A_PARENT = {"owner", "portfolio-manager"}
+ALLOWED = {
+    "specification-items": UNDER_A_PARENT,
+    "service-dependencies": UNDER_A_PARENT,
+    "subscriptions": UNDER_A_PARENT,
+    "application-supports": UNDER_A_PARENT,
+    "stages": UNDER_A_PARENT,
+    "outcomes": UNDER_A_PARENT,
+    "contract-coverages": UNDER_A_PARENT,
+    "processes": UNDER_A_PARENT,
+    "pool-allocations": {"owner", "finance", "portfolio-manager"},
+    "services": {"owner", "other-owner", "portfolio-manager"},
+    "value-streams": {"owner", "other-owner", "portfolio-manager"},
+    "customers": {"portfolio-manager"},
+    "suppliers": {"portfolio-manager"},
+    "cost-pools": {"finance", "portfolio-manager"},
+    "exchange-rates": {"finance", "portfolio-manager"},
+}
+
+
 def _persons() -> dict:
     made = {}
     for name, role in PERSONS.items():
@@ -441,3 +465,4 @@ def test_the_browser_the_api_and_a_sync_answer_an_add_alike(case, person, api_fo
         assert added == (1 if answers[path] else 0), (path, added)
         case.model.objects.all().delete()
     assert len(set(answers.values())) == 1, answers
+    assert answers["browser"] == (person in ALLOWED[case.resource]), answers
