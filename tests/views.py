@@ -134,6 +134,11 @@ def post(url_name: str, *, needs: str = "change", done, data=None, **options) ->
     )
 
 
+def fresh(record):
+    """``record`` as stored now."""
+    return type(record).objects.get(pk=record.pk)
+
+
 def gone(record) -> None:
     assert not type(record)._base_manager.filter(pk=record.pk).exists(), f"{record!r} remains"
 

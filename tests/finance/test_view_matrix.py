@@ -36,6 +36,7 @@ from tests.views import ViewSpec
 from tests.views import add
 from tests.views import delete
 from tests.views import edit
+from tests.views import fresh
 from tests.views import gone
 from tests.views import listing
 from tests.views import post
@@ -52,10 +53,6 @@ OTHER_ROLES = (roles.FINANCE, roles.SERVICE_OWNER)
 # The lists asked with an empty search: their filters are bound and validated (the lists with
 # no query at all are tested in test_views.py).
 FILTERED = "q="
-
-
-def fresh(record):
-    return type(record).objects.get(pk=record.pk)
 
 
 def finance_spec(**options) -> ViewSpec:

@@ -23,6 +23,7 @@ from tests.views import ViewSpec
 from tests.views import add
 from tests.views import delete
 from tests.views import edit
+from tests.views import fresh
 from tests.views import gone
 from tests.views import post
 from tests.views import read
@@ -33,10 +34,6 @@ ASSESSED_ON = "2025-01-15"
 
 def questionnaire(kind: str, level: int) -> dict:
     return {"assessed_on": ASSESSED_ON, **answers_for_level(kind, level)}
-
-
-def fresh(record):
-    return type(record).objects.get(pk=record.pk)
 
 
 # --- The pages of the whole organisation --------------------------------------------------------

@@ -35,3 +35,58 @@ def is_partial(response) -> bool:
     """An htmx partial: a fragment of the page, not a whole document."""
     body = response.content.decode()
     return "<html" not in body and "<body" not in body
+
+
+# Form data as the pages send it, shared by the page tests and the view specs.
+
+
+def subscription_data(service, **overrides) -> dict:
+    data = {
+        "service": service.slug,
+        "units": "20",
+        "unit_name": "vehicle",
+        "price_per_unit": "5",
+        "annual_charge": "",
+        "currency": "EUR",
+        "start_date": "2025-01-01",
+        "end_date": "",
+    }
+    return {**data, **overrides}
+
+
+OUTCOME_DATA = {
+    "statement": "Our drivers are back on the road the same day",
+    "metric": "Vehicles mobile again within 24 hours",
+    "target": "90",
+    "unit": "%",
+    "specification_item": "",
+    "status": "proposed",
+}
+
+
+def contract_data(supplier, **overrides) -> dict:
+    data = {
+        "supplier": supplier.slug,
+        "reference": "CS-2",
+        "title": "Hosting",
+        "start_date": "2024-01-01",
+        "end_date": "",
+        "renewal_date": "2026-12-31",
+        "notice_period_days": "90",
+        "auto_renewal": "on",
+        "annual_value": "24000.00",
+        "currency": "EUR",
+        "owner": "",
+    }
+    return {**data, **overrides}
+
+
+APPLICATION_DATA = {
+    "name": "Policy core",
+    "description": "",
+    "owner": "",
+    "lifecycle": "active",
+    "disposition": "invest",
+    "criticality": "high",
+    "vendor": "",
+}

@@ -15,6 +15,7 @@ from tests.factories.portfolio import ApplicationSupportFactory
 from tests.factories.portfolio import ContractCoverageFactory
 from tests.factories.portfolio import ServiceFactory
 from tests.factories.portfolio import SupplierFactory
+from tests.portfolio.helpers import APPLICATION_DATA
 from tests.portfolio.helpers import HTMX
 from tests.portfolio.helpers import csv_rows
 from tests.portfolio.helpers import is_partial
@@ -35,17 +36,6 @@ def support(application):
     return ApplicationSupportFactory(
         application=application, service=ServiceFactory(name="Online claims")
     )
-
-
-APPLICATION_DATA = {
-    "name": "Policy core",
-    "description": "",
-    "owner": "",
-    "lifecycle": "active",
-    "disposition": "invest",
-    "criticality": "high",
-    "vendor": "",
-}
 
 
 # --- Business rules --------------------------------------------------------------------------

@@ -16,8 +16,10 @@ from tests.factories.portfolio import ServiceFactory
 from tests.factories.portfolio import SpecificationItemFactory
 from tests.factories.portfolio import SubscriptionFactory
 from tests.portfolio.helpers import HTMX
+from tests.portfolio.helpers import OUTCOME_DATA
 from tests.portfolio.helpers import csv_rows
 from tests.portfolio.helpers import is_partial
+from tests.portfolio.helpers import subscription_data
 from tests.portfolio.helpers import xlsx_rows
 
 pytestmark = pytest.mark.django_db
@@ -47,30 +49,6 @@ def subscription(customer, service):
 @pytest.fixture
 def outcome(subscription):
     return OutcomeFactory(subscription=subscription)
-
-
-def subscription_data(service, **overrides):
-    data = {
-        "service": service.slug,
-        "units": "20",
-        "unit_name": "vehicle",
-        "price_per_unit": "5",
-        "annual_charge": "",
-        "currency": "EUR",
-        "start_date": "2025-01-01",
-        "end_date": "",
-    }
-    return {**data, **overrides}
-
-
-OUTCOME_DATA = {
-    "statement": "Our drivers are back on the road the same day",
-    "metric": "Vehicles mobile again within 24 hours",
-    "target": "90",
-    "unit": "%",
-    "specification_item": "",
-    "status": "proposed",
-}
 
 
 # --- Business rules --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from tests.factories.portfolio import ContractFactory
 from tests.factories.portfolio import ServiceFactory
 from tests.factories.portfolio import SupplierFactory
 from tests.portfolio.helpers import HTMX
+from tests.portfolio.helpers import contract_data
 from tests.portfolio.helpers import csv_rows
 from tests.portfolio.helpers import is_partial
 from tests.portfolio.helpers import xlsx_rows
@@ -45,23 +46,6 @@ def coverage(contract):
 
 def in_days(days: int) -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=days)
-
-
-def contract_data(supplier, **overrides):
-    data = {
-        "supplier": supplier.slug,
-        "reference": "CS-2",
-        "title": "Hosting",
-        "start_date": "2024-01-01",
-        "end_date": "",
-        "renewal_date": "2026-12-31",
-        "notice_period_days": "90",
-        "auto_renewal": "on",
-        "annual_value": "24000.00",
-        "currency": "EUR",
-        "owner": "",
-    }
-    return {**data, **overrides}
 
 
 # --- Business rules --------------------------------------------------------------------------

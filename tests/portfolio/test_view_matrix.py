@@ -27,6 +27,10 @@ from tests.factories.portfolio import ServiceFactory
 from tests.factories.portfolio import SpecificationItemFactory
 from tests.factories.portfolio import SubscriptionFactory
 from tests.factories.portfolio import SupplierFactory
+from tests.portfolio.helpers import APPLICATION_DATA
+from tests.portfolio.helpers import OUTCOME_DATA
+from tests.portfolio.helpers import contract_data
+from tests.portfolio.helpers import subscription_data
 from tests.views import ALLOWED
 from tests.views import GRANTS
 from tests.views import OWNER
@@ -35,6 +39,7 @@ from tests.views import ViewSpec
 from tests.views import add
 from tests.views import delete
 from tests.views import edit
+from tests.views import fresh
 from tests.views import gone
 from tests.views import listing
 from tests.views import post
@@ -43,10 +48,6 @@ from tests.views import role_persona
 from tests.views import view_tests
 
 PORTFOLIO_MANAGER = role_persona(roles.PORTFOLIO_MANAGER)
-
-
-def fresh(record):
-    return type(record).objects.get(pk=record.pk)
 
 
 # --- Services, their specification items and dependencies ------------------------------------
@@ -331,20 +332,6 @@ CUSTOMER = ViewSpec(
 test_customer_views = view_tests(CUSTOMER)
 
 
-def subscription_data(service, **overrides) -> dict:
-    data = {
-        "service": service.slug,
-        "units": "20",
-        "unit_name": "vehicle",
-        "price_per_unit": "5",
-        "annual_charge": "",
-        "currency": "EUR",
-        "start_date": "2025-01-01",
-        "end_date": "",
-    }
-    return {**data, **overrides}
-
-
 def make_subscription(owner):
     """A subscription of a customer whose relationship manager is ``owner``."""
     return SubscriptionFactory(customer=make_customer(owner))
@@ -385,15 +372,6 @@ SUBSCRIPTION = ViewSpec(
     },
 )
 test_subscription_views = view_tests(SUBSCRIPTION)
-
-OUTCOME_DATA = {
-    "statement": "Our drivers are back on the road the same day",
-    "metric": "Vehicles mobile again within 24 hours",
-    "target": "90",
-    "unit": "%",
-    "specification_item": "",
-    "status": "proposed",
-}
 
 
 def make_outcome(owner):
@@ -506,23 +484,6 @@ SUPPLIER = ViewSpec(
     },
 )
 test_supplier_views = view_tests(SUPPLIER)
-
-
-def contract_data(supplier, **overrides) -> dict:
-    data = {
-        "supplier": supplier.slug,
-        "reference": "CS-2",
-        "title": "Hosting",
-        "start_date": "2024-01-01",
-        "end_date": "",
-        "renewal_date": "2026-12-31",
-        "notice_period_days": "90",
-        "auto_renewal": "on",
-        "annual_value": "24000.00",
-        "currency": "EUR",
-        "owner": "",
-    }
-    return {**data, **overrides}
 
 
 def make_contract(owner):
@@ -660,16 +621,6 @@ test_coverage_views = view_tests(COVERAGE)
 
 
 # --- Applications and the services they support -----------------------------------------------
-
-APPLICATION_DATA = {
-    "name": "Policy core",
-    "description": "",
-    "owner": "",
-    "lifecycle": "active",
-    "disposition": "invest",
-    "criticality": "high",
-    "vendor": "",
-}
 
 
 def make_application(owner):

@@ -22,6 +22,7 @@ from tests.views import ViewSpec
 from tests.views import add
 from tests.views import delete
 from tests.views import edit
+from tests.views import fresh
 from tests.views import gone
 from tests.views import listing
 from tests.views import post
@@ -35,10 +36,6 @@ from valuestreams.models import ValueStream
 VALUE_STREAM_OWNER = roles.VALUE_STREAM_OWNER
 # Value-stream owners add value streams; Service owners, like Viewers, only read them.
 STREAM_GRANTS = {**GRANTS, "add": (VALUE_STREAM_OWNER, roles.PORTFOLIO_MANAGER)}
-
-
-def fresh(record):
-    return type(record).objects.get(pk=record.pk)
 
 
 # --- Value streams ----------------------------------------------------------------------------
