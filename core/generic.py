@@ -90,10 +90,10 @@ def call_service(function: Callable[..., Any], record, **available):
 
 
 def save_form(form, save_function: Callable[..., Any] | None, *, user):
-    """Save ``form`` through ``save_function`` (with the form's unsaved record), or, without
-    one, as the form saves itself."""
+    """Save ``form`` through ``save_function``, its services function (with the form's
+    unsaved record): a form never saves itself past the rules."""
     if save_function is None:
-        return form.save()
+        raise ImproperlyConfigured(f"{type(form).__name__} is saved by no services function")
     return call_service(save_function, form.save(commit=False), user=user)
 
 
