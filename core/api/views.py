@@ -24,6 +24,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import permissions
 from core.api import schema
 from core.api import writes
 from core.api.errors import Invalid
@@ -41,7 +42,6 @@ from core.api.sync import UPSERT
 from core.api.sync import sync
 from core.choices import ChangeAction
 from core.models import ObjectChange
-from core.permissions import perm_name
 
 if TYPE_CHECKING:
     from core.api.resources import Extra
@@ -333,7 +333,7 @@ class ChangesView(ApiView):
         params = request.query_params
         refuse_unknown(params, self.PARAMETERS)
         logged = [r for r in registry if r.is_change_logged]
-        resources = [r for r in logged if request.user.has_perm(perm_name(r.model, "view"))]
+        resources = [r for r in logged if permissions.can(request.user, "view", r.model)]
         wanted = params.get("resource")
         if wanted is not None:
             if registry.get(wanted) is None or not registry[wanted].is_change_logged:
