@@ -61,9 +61,10 @@ def open_periods(months: list[tuple[int, int]]) -> None:
 def period_for(label: str, *, create: bool = False) -> Period:
     """The period ``YYYY-MM``; opened when ``create`` and it does not exist yet."""
     year, month = parse_label(label)
-    if create:
-        open_periods([(year, month)])
     period = Period.objects.filter(year=year, month=month).first()
+    if period is None and create:
+        open_periods([(year, month)])
+        period = Period.objects.filter(year=year, month=month).first()
     if period is None:
         raise ValidationError(f"There is no period {label}.")
     return period
