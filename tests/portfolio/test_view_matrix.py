@@ -31,8 +31,10 @@ from tests.portfolio.helpers import APPLICATION_DATA
 from tests.portfolio.helpers import OUTCOME_DATA
 from tests.portfolio.helpers import contract_data
 from tests.portfolio.helpers import subscription_data
-from tests.views import ALLOWED
+from tests.views import EMPTY
 from tests.views import GRANTS
+from tests.views import NO_ROLE
+from tests.views import OTHER_OWNER
 from tests.views import OWNER
 from tests.views import Queries
 from tests.views import ViewSpec
@@ -117,9 +119,8 @@ SERVICE = ViewSpec(
         "mine": read(
             "portfolio:my_services",
             args=lambda service: [],
-            shows=lambda service: "",
-            # A page of one's own services, which a person without a role has none of.
-            without_role=ALLOWED,
+            # A page of one's own services: the owner's lists it, everyone else's is empty.
+            expect=dict.fromkeys((NO_ROLE, OTHER_OWNER, *map(role_persona, roles.ROLES)), EMPTY),
         ),
         "detail": read("portfolio:service_detail"),
         "add": add(
