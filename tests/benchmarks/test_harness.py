@@ -159,7 +159,9 @@ def test_load_driver_keeps_connections_and_measures(local_server):
     assert result.percentile(50) <= result.percentile(99)
     # Measured requests reuse the connections opened during the warm-up.
     assert result.connections_opened == 0
-    assert result.client_cpu >= 0 and result.server_cpu == 0
+    # The server's CPU is its child processes'; this process may have children of its own
+    # (started by other tests of the same worker), so only the sign is certain here.
+    assert result.client_cpu >= 0 and result.server_cpu >= 0
     assert result.database_cpu is None
 
 
