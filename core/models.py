@@ -1,8 +1,14 @@
+import datetime
 import json
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField
+from django.contrib.postgres.fields import RangeBoundary
+from django.contrib.postgres.fields import RangeOperators
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
@@ -10,6 +16,7 @@ from django.urls import reverse
 from core.choices import ChangeAction
 from core.choices import Channel
 from core.permissions import RestrictedQuerySet
+from core.rules import ENDS_BEFORE_START
 from core.slugs import validate_not_reserved
 
 
@@ -167,6 +174,103 @@ class RetirableModel(models.Model):
     @property
     def is_retired(self) -> bool:
         return self.retired_at is not None
+
+
+def in_force_on(
+    day: datetime.date, *, start: str = "valid_from", end: str = "valid_to"
+) -> models.Q:
+    """Records in force on ``day``: started by it (or with no start) and not ended before it
+    (or with no end), both days inclusive. The roll-up asks it for the middle day of a month
+    (a contract, a subscription, an edge counts in a month when it is in force on the 15th),
+    the pages for today."""
+    return (models.Q(**{f"{start}__isnull": True}) | models.Q(**{f"{start}__lte": day})) & (
+        models.Q(**{f"{end}__isnull": True}) | models.Q(**{f"{end}__gte": day})
+    )
+
+
+class DateRange(models.Func):
+    """``daterange(lower, upper, '[]')``: a record's days, both ends inclusive, open where a
+    bound is empty (for the overlap exclusion constraints)."""
+
+    function = "DATERANGE"
+    output_field = DateRangeField()
+
+
+class EffectiveDatedModel(models.Model):
+    """An edge in force from ``valid_from`` to ``valid_to``, both days inclusive; an empty
+    date is open (since always, until further notice). Two edges of one pair never overlap
+    (``effective_dated_constraints``)."""
+
+    valid_from = models.DateField(
+        null=True, blank=True, help_text="The first day it counts; empty: since always."
+    )
+    valid_to = models.DateField(
+        null=True, blank=True, help_text="The last day it counts; empty: until further notice."
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": ENDS_BEFORE_START})
+
+    def in_force_on(self, day: datetime.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or self.valid_to >= day
+        )
+
+    def has_ended_by(self, day: datetime.date) -> bool:
+        return self.valid_to is not None and self.valid_to < day
+
+    def starts_after(self, day: datetime.date) -> bool:
+        return self.valid_from is not None and self.valid_from > day
+
+
+def ends_after_start(prefix: str) -> models.CheckConstraint:
+    """The database's check that an effective-dated edge does not end before it starts."""
+    return models.CheckConstraint(
+        condition=models.Q(valid_from__isnull=True)
+        | models.Q(valid_to__isnull=True)
+        | models.Q(valid_to__gte=models.F("valid_from")),
+        name=f"{prefix}_ends_after_start",
+        violation_error_message=ENDS_BEFORE_START,
+    )
+
+
+def no_overlap(
+    prefix: str, pair: tuple[str, str], message: str, *, condition: models.Q | None = None
+) -> ExclusionConstraint:
+    """The database's check that no two effective-dated edges of the same ``pair`` (field
+    names) are in force on one day. Checked at the end of each statement, so one statement
+    may end an edge and start its successor (a sync batch); services.py refuses an overlap
+    first, in words."""
+    return ExclusionConstraint(
+        name=f"{prefix}_no_overlap",
+        expressions=[
+            (pair[0], RangeOperators.EQUAL),
+            (pair[1], RangeOperators.EQUAL),
+            (
+                DateRange(
+                    "valid_from",
+                    "valid_to",
+                    RangeBoundary(inclusive_lower=True, inclusive_upper=True),
+                ),
+                RangeOperators.OVERLAPS,
+            ),
+        ],
+        condition=condition,
+        deferrable=models.Deferrable.IMMEDIATE,
+        violation_error_message=message,
+    )
+
+
+def effective_dated_constraints(
+    prefix: str, pair: tuple[str, str], message: str
+) -> list[models.BaseConstraint]:
+    """Both checks of an effective-dated edge between ``pair``."""
+    return [ends_after_start(prefix), no_overlap(prefix, pair, message)]
 
 
 class SluggedModel(SyncedModel):

@@ -220,3 +220,103 @@ def values_by_id(model: type[models.Model], ids, *fields: str) -> dict[int, dict
         row["id"]: row
         for row in model._base_manager.filter(pk__in=wanted).values("id", *fields).order_by()
     }
+
+
+# --- Effective-dated edges ---------------------------------------------------------------------
+
+ENDS_BEFORE_START = "It cannot end before it starts: give a last day on or after the first day."
+
+
+def overlaps(a_from, a_to, b_from, b_to) -> bool:
+    """Whether two spans of days overlap, both ends inclusive, an empty end being open."""
+    return (a_from is None or b_to is None or a_from <= b_to) and (
+        b_from is None or a_to is None or b_from <= a_to
+    )
+
+
+def span_text(valid_from, valid_to) -> str:
+    """A span of days in words: ``from 2026-01-01 to 2026-03-31``, ``until 2026-03-31``."""
+    if valid_from and valid_to:
+        return f"from {valid_from.isoformat()} to {valid_to.isoformat()}"
+    if valid_from:
+        return f"from {valid_from.isoformat()}"
+    if valid_to:
+        return f"until {valid_to.isoformat()}"
+    return ""
+
+
+@dataclass
+class DatedPairs:
+    """Facts of an overlap rule: per pair, the stored edges the batch does not rewrite, as
+    (id, valid_from, valid_to), and the batch's own changes in order."""
+
+    stored: dict[tuple, list[tuple[int, Any, Any]]]
+    batch: dict[tuple, list[Change]]
+
+
+def dated_pairs(model, changes: Sequence[Change], first: str, second: str) -> DatedPairs:
+    """Facts helper: the stored ``model`` edges joining the changes' pairs (the attnames
+    ``first`` and ``second``) with their days, in one query, and the batch by pair."""
+    condition = models.Q(pk__in=[])
+    batch: dict[tuple, list[Change]] = defaultdict(list)
+    rewritten = set()
+    for change in changes:
+        a, b = change.row[first], change.row[second]
+        if change.row.get("id") is not None:
+            rewritten.add(change.row["id"])
+        if a is not None and b is not None:
+            condition |= models.Q(**{first: a, second: b})
+            batch[(a, b)].append(change)
+    stored: dict[tuple, list[tuple[int, Any, Any]]] = defaultdict(list)
+    for pk, a, b, valid_from, valid_to in (
+        model._base_manager.filter(condition)
+        .exclude(pk__in=rewritten)
+        .values_list("pk", first, second, "valid_from", "valid_to")
+        .order_by("valid_from", "pk")
+    ):
+        stored[(a, b)].append((pk, valid_from, valid_to))
+    return DatedPairs(stored=stored, batch=batch)
+
+
+def dated_overlap(change: Change, facts: DatedPairs, first: str, second: str, taken: str):
+    """The refusal of an edge whose days overlap another edge of its pair, or None. ``taken``
+    says the pair is already recorded (``"This dependency is already recorded"``); the
+    stored edge's days follow when it has any."""
+    row = change.row
+    pair = (row[first], row[second])
+    mine = (row.get("valid_from"), row.get("valid_to"))
+    for _pk, valid_from, valid_to in facts.stored.get(pair, ()):
+        if overlaps(*mine, valid_from, valid_to):
+            span = span_text(valid_from, valid_to)
+            return f"{taken} {span}: the days overlap." if span else f"{taken}."
+    for other in facts.batch.get(pair, ()):
+        if other is change:
+            break
+        if overlaps(*mine, other.row.get("valid_from"), other.row.get("valid_to")):
+            return f"Item {other.index} is the same pair on some of these days."
+    return None
+
+
+def effective_dated(
+    model: type[models.Model], first: str, second: str, taken: str, *, field_name: str = ""
+) -> None:
+    """Register the rules of an effective-dated edge between ``first`` and ``second`` (the
+    attnames): it does not end before it starts (refused under ``valid_to``), and no two edges
+    of one pair are in force on the same day, stored or in one batch (refused under
+    ``field_name``, by default the field of ``second``, with ``taken`` and the days of the
+    edge it overlaps)."""
+    field_name = field_name or second.removesuffix("_id")
+
+    def facts(changes: Sequence[Change]) -> DatedPairs:
+        return dated_pairs(model, changes, first, second)
+
+    def check(change: Change, pairs: DatedPairs) -> None:
+        valid_from, valid_to = change.row.get("valid_from"), change.row.get("valid_to")
+        if valid_from and valid_to and valid_to < valid_from:
+            change.error("valid_to", ENDS_BEFORE_START)
+            return
+        refusal = dated_overlap(change, pairs, first, second, taken)
+        if refusal:
+            change.error(field_name, refusal)
+
+    add(model, Rule(check=check, facts=facts))

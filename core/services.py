@@ -1,8 +1,15 @@
 """Cross-cutting write rules shared by every app."""
 
+import datetime
+from collections.abc import Callable
 from collections.abc import Iterable
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
+
+from core import permissions
 
 
 def referencing_relations(obj, *, parts: tuple = ()) -> list[str]:
@@ -55,3 +62,54 @@ def move_within(rows: Iterable, row, offset: int) -> None:
         return
     rows.insert(target, rows.pop(index))
     renumber(rows)
+
+
+# What a successor does not take over: its own identity, and the key a source gave the edge.
+NOT_COPIED = ("id", "created_at", "updated_at", "source", "external_id")
+
+
+def first_of_month(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def change_edge_from_month(
+    edge,
+    *,
+    month: datetime.date,
+    weight: Decimal,
+    user,
+    save: Callable,
+):
+    """Change an effective-dated edge's weight from ``month`` on, keeping the months before
+    as they were: the edge ends on the last day of the month before, and a copy of it with
+    ``weight`` starts on the 1st of ``month`` (and ends when the edge ended, if it did). Both
+    are written through ``save`` (the edge's services function, so its rules apply) in one
+    transaction, if ``user`` may change the edge and add the new one. Returns the new edge.
+    """
+    start = first_of_month(month)
+    if edge.valid_from is not None and edge.valid_from >= start:
+        raise ValidationError(
+            {
+                "month": f"It starts on {edge.valid_from.isoformat()}: choose a later month, "
+                "or edit its weight."
+            }
+        )
+    if edge.valid_to is not None and edge.valid_to < start:
+        raise ValidationError(
+            {"month": f"It ended on {edge.valid_to.isoformat()}: choose an earlier month."}
+        )
+    model = type(edge)
+    stored = model._base_manager.get(pk=edge.pk)
+    copied = {
+        f.attname: getattr(stored, f.attname)
+        for f in model._meta.concrete_fields
+        if f.attname not in NOT_COPIED
+    }
+    successor = model(**{**copied, "weight": weight, "valid_from": start})
+    permissions.require(user, "change", edge)
+    permissions.require(user, "add", successor)
+    with transaction.atomic():
+        edge.valid_to = start - datetime.timedelta(days=1)
+        save(edge)
+        save(successor)
+    return successor

@@ -23,11 +23,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import ChangeLoggedModel
+from core.models import EffectiveDatedModel
 from core.models import RetirableModel
 from core.models import SluggedModel
 from core.models import SyncedModel
 from core.models import accountable_user
 from core.models import acting_user
+from core.models import effective_dated_constraints
 from core.models import protected_reference
 from core.models import unique_external_id
 from core.money import CurrencyField
@@ -183,7 +185,7 @@ class CostPool(SluggedModel, RetirableModel):
     url_name = "finance:pool_detail"
 
 
-class PoolAllocation(SyncedModel):
+class PoolAllocation(SyncedModel, EffectiveDatedModel):
     """The pool's cost is shared among its services in proportion to these weights."""
 
     pool = models.ForeignKey(CostPool, on_delete=models.CASCADE, related_name="allocations")
@@ -200,7 +202,11 @@ class PoolAllocation(SyncedModel):
         ordering = ["pool", "service"]
         constraints = [
             unique_external_id("poolallocation"),
-            models.UniqueConstraint(fields=["pool", "service"], name="allocation_unique_pair"),
+            *effective_dated_constraints(
+                "allocation",
+                ("pool", "service"),
+                "This pool is already allocated to this service for some of these days.",
+            ),
             models.CheckConstraint(condition=Q(weight__gte=0), name="allocation_weight_positive"),
         ]
 

@@ -7,10 +7,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property
 
+from core.models import EffectiveDatedModel
 from core.models import RetirableModel
 from core.models import SluggedModel
 from core.models import SyncedModel
 from core.models import accountable_user
+from core.models import effective_dated_constraints
+from core.models import ends_after_start
+from core.models import no_overlap
 from core.models import protected_reference
 from core.models import unique_external_id
 from core.money import CurrencyField
@@ -154,8 +158,9 @@ class SpecificationItem(SyncedModel):
             raise ValidationError(errors)
 
 
-class ServiceDependency(SyncedModel):
-    """The consumer service depends on (is underpinned by) the provider service."""
+class ServiceDependency(SyncedModel, EffectiveDatedModel):
+    """The consumer service depends on (is underpinned by) the provider service, from
+    ``valid_from`` to ``valid_to`` (EffectiveDatedModel)."""
 
     consumer = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="provider_links")
     provider = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="consumer_links")
@@ -171,7 +176,11 @@ class ServiceDependency(SyncedModel):
         ordering = ["consumer", "provider"]
         constraints = [
             unique_external_id("servicedependency"),
-            models.UniqueConstraint(fields=["consumer", "provider"], name="dependency_unique_pair"),
+            *effective_dated_constraints(
+                "dependency",
+                ("consumer", "provider"),
+                "This dependency is already recorded for some of these days.",
+            ),
             models.CheckConstraint(
                 condition=~Q(consumer=models.F("provider")),
                 name="dependency_not_on_itself",
@@ -184,6 +193,7 @@ class ServiceDependency(SyncedModel):
         return f"{self.consumer} → {self.provider}"
 
     def clean(self):
+        super().clean()
         if self.consumer_id and self.consumer_id == self.provider_id:
             raise ValidationError({"provider": "A service cannot depend on itself."})
 
@@ -374,7 +384,7 @@ class Application(SluggedModel, RetirableModel):
     ownership_lookups = ("owner",)
 
 
-class ContractCoverage(SyncedModel):
+class ContractCoverage(SyncedModel, EffectiveDatedModel):
     """A contract underpins a service or an application; its value is shared by weight."""
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="coverages")
@@ -399,15 +409,18 @@ class ContractCoverage(SyncedModel):
                 name="coverage_exactly_one_target",
                 violation_error_message="A coverage names either a service or an application.",
             ),
-            models.UniqueConstraint(
-                fields=["contract", "service"],
+            ends_after_start("coverage"),
+            no_overlap(
+                "coverage_service",
+                ("contract", "service"),
+                "This contract already covers this service for some of these days.",
                 condition=Q(service__isnull=False),
-                name="coverage_unique_service",
             ),
-            models.UniqueConstraint(
-                fields=["contract", "application"],
+            no_overlap(
+                "coverage_application",
+                ("contract", "application"),
+                "This contract already covers this application for some of these days.",
                 condition=Q(application__isnull=False),
-                name="coverage_unique_application",
             ),
             models.CheckConstraint(condition=Q(weight__gte=0), name="coverage_weight_positive"),
         ]
@@ -420,11 +433,12 @@ class ContractCoverage(SyncedModel):
         return self.service or self.application
 
     def clean(self):
+        super().clean()
         if (self.service_id is None) == (self.application_id is None):
             raise ValidationError("Choose either a service or an application, not both.")
 
 
-class ApplicationSupport(SyncedModel):
+class ApplicationSupport(SyncedModel, EffectiveDatedModel):
     """The application supports the service; its cost is shared among services by weight."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="supports")
@@ -440,7 +454,11 @@ class ApplicationSupport(SyncedModel):
         ordering = ["application", "service"]
         constraints = [
             unique_external_id("applicationsupport"),
-            models.UniqueConstraint(fields=["application", "service"], name="support_unique_pair"),
+            *effective_dated_constraints(
+                "support",
+                ("application", "service"),
+                "This application already supports this service for some of these days.",
+            ),
             models.CheckConstraint(condition=Q(weight__gte=0), name="support_weight_positive"),
         ]
 

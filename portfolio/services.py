@@ -6,6 +6,8 @@ transaction (the generic views, the API and the tasks open it).
 """
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Max
@@ -20,6 +22,7 @@ from core.rules import Change
 from core.rules import first_with
 from core.rules import stored_pairs
 from core.rules import values_by_id
+from core.services import change_edge_from_month
 from core.services import delete_or_retire
 from core.services import move_within
 from core.services import renumber
@@ -202,9 +205,9 @@ def remove_specification_item(*, item: SpecificationItem) -> None:
 # --- Dependencies ----------------------------------------------------------------------------
 
 
-# A dependency is recorded once.
-rules.unique_pair(
-    ServiceDependency, "consumer_id", "provider_id", "This dependency is already recorded."
+# A dependency is recorded once for any day: two of one pair never overlap.
+rules.effective_dated(
+    ServiceDependency, "consumer_id", "provider_id", "This dependency is already recorded"
 )
 
 
@@ -214,6 +217,20 @@ def remove_dependency(*, dependency: ServiceDependency) -> None:
 
 def save_dependency(*, dependency: ServiceDependency) -> ServiceDependency:
     return rules.save_checked(dependency, validate_unique=False)
+
+
+def change_dependency_from_month(
+    *, dependency: ServiceDependency, month: date, weight: Decimal, user
+) -> ServiceDependency:
+    """End the dependency with the month before ``month`` and carry on from ``month`` with
+    ``weight`` (core.services.change_edge_from_month)."""
+    return change_edge_from_month(
+        dependency,
+        month=month,
+        weight=weight,
+        user=user,
+        save=lambda edge: save_dependency(dependency=edge),
+    )
 
 
 # --- Customers, suppliers, contracts, applications --------------------------------------------
@@ -389,18 +406,19 @@ def remove_contract(*, contract: Contract) -> str:
     return delete_or_retire(contract, parts=(ContractCoverage,), retire=_retire)
 
 
-def coverage_facts(changes: list[Change]) -> dict[tuple, int]:
-    by_service = stored_pairs(ContractCoverage, changes, "contract_id", "service_id")
-    by_application = stored_pairs(ContractCoverage, changes, "contract_id", "application_id")
+def coverage_facts(changes: list[Change]) -> dict[str, rules.DatedPairs]:
+    """The stored coverages of the changes' (contract, service) and (contract, application)
+    pairs, with their days."""
     return {
-        **{("service", *pair): pk for pair, pk in by_service.items()},
-        **{("application", *pair): pk for pair, pk in by_application.items()},
+        target: rules.dated_pairs(ContractCoverage, changes, "contract_id", f"{target}_id")
+        for target in ("service", "application")
     }
 
 
 @rules.rule(ContractCoverage, facts=coverage_facts)
-def coverage_rule(change: Change, stored: dict[tuple, int]) -> None:
-    """A contract covers exactly one service or one application, each at most once."""
+def coverage_rule(change: Change, facts: dict[str, rules.DatedPairs]) -> None:
+    """A contract covers exactly one service or one application, each at most once for any
+    day; a coverage does not end before it starts."""
     row = change.row
     if row["service_id"] and row["application_id"]:
         change.error("application", "Choose either a service or an application, not both.")
@@ -408,15 +426,38 @@ def coverage_rule(change: Change, stored: dict[tuple, int]) -> None:
     if not row["service_id"] and not row["application_id"]:
         change.error("service", "Choose a service or an application.")
         return
+    if row["valid_from"] and row["valid_to"] and row["valid_to"] < row["valid_from"]:
+        change.error("valid_to", rules.ENDS_BEFORE_START)
+        return
     target = "service" if row["service_id"] else "application"
-    pk = stored.get((target, row["contract_id"], row[f"{target}_id"]))
-    if pk is not None and pk != row["id"]:
-        change.error(target, f"This contract already covers this {target}.")
+    refusal = rules.dated_overlap(
+        change,
+        facts[target],
+        "contract_id",
+        f"{target}_id",
+        f"This contract already covers this {target}",
+    )
+    if refusal:
+        change.error(target, refusal)
 
 
 def save_coverage(*, coverage: ContractCoverage) -> ContractCoverage:
     """Create or update a coverage (coverage_rule)."""
     return rules.save_checked(coverage, validate_unique=False)
+
+
+def change_coverage_from_month(
+    *, coverage: ContractCoverage, month: date, weight: Decimal, user
+) -> ContractCoverage:
+    """End the coverage with the month before ``month`` and carry on from ``month`` with
+    ``weight`` (core.services.change_edge_from_month)."""
+    return change_edge_from_month(
+        coverage,
+        month=month,
+        weight=weight,
+        user=user,
+        save=lambda edge: save_coverage(coverage=edge),
+    )
 
 
 def remove_coverage(*, coverage: ContractCoverage) -> None:
@@ -457,17 +498,31 @@ def remove_application(*, application: Application) -> str:
     return delete_or_retire(application, parts=(ApplicationSupport,), retire=retire_application)
 
 
-# The application supports a service at most once.
-rules.unique_pair(
+# The application supports a service at most once for any day.
+rules.effective_dated(
     ApplicationSupport,
     "application_id",
     "service_id",
-    "This application already supports this service.",
+    "This application already supports this service",
 )
 
 
 def save_application_support(*, support: ApplicationSupport) -> ApplicationSupport:
     return rules.save_checked(support, validate_unique=False)
+
+
+def change_application_support_from_month(
+    *, support: ApplicationSupport, month: date, weight: Decimal, user
+) -> ApplicationSupport:
+    """End the support with the month before ``month`` and carry on from ``month`` with
+    ``weight`` (core.services.change_edge_from_month)."""
+    return change_edge_from_month(
+        support,
+        month=month,
+        weight=weight,
+        user=user,
+        save=lambda edge: save_application_support(support=edge),
+    )
 
 
 def remove_application_support(*, support: ApplicationSupport) -> None:

@@ -69,8 +69,9 @@ def synced_ref(row) -> dict:
     return {"id": pk, "source": source, "external_id": external_id}
 
 
-def _edge_records(edges) -> dict:
-    """(source node, target node) -> the edge's record, with one query per kind of edge."""
+def _edge_records(edges, period) -> dict:
+    """(source node, target node) -> the edge's record in force in ``period``, with one query
+    per kind of edge."""
     wanted: dict[tuple, set] = {}
     for edge in edges:
         kinds = (edge.source[0], edge.target[0])
@@ -82,7 +83,8 @@ def _edge_records(edges) -> dict:
         lookup = {f"{source_field}__in": sources}
         if model is ContractCoverage:
             lookup[f"{target_field}__isnull"] = False
-        for pk, src, target, source, external_id in model.objects.filter(**lookup).values_list(
+        in_force = model.objects.filter(selectors.edges_in_force(period), **lookup)
+        for pk, src, target, source, external_id in in_force.values_list(
             "pk", source_field, target_field, "source", "external_id"
         ):
             key = ((kinds[0], src), (kinds[1], target))
@@ -100,7 +102,7 @@ def result_lineage(result, *, limit: int = DEFAULT_LIMIT) -> dict:
             pk__in=[line.item_id for line in found["lines"] if line.item_id is not None]
         ).values_list("pk", "source", "external_id")
     }
-    edge_refs = _edge_records(found["edges"])
+    edge_refs = _edge_records(found["edges"], period)
     return {
         "result": result.pk,
         "service": {"id": service.pk, "source": service.source, "external_id": service.external_id},

@@ -128,13 +128,13 @@ register(
     Resource(
         "pool-allocations",
         model=PoolAllocation,
-        fields=("pool", "service", "weight"),
+        fields=("pool", "service", "weight", "valid_from", "valid_to"),
         description="The pool's cost is shared among its services in proportion to the weights.",
         reads=Reads(
             filterset=api_filtersets.PoolAllocationFilterSet,
         ),
         writes=Writes(
-            key=("pool", "service"),
+            key=("pool", "service", "valid_from"),
             save=lambda allocation, user: services.save_allocation(allocation=allocation),
             remove=lambda allocation: services.remove_allocation(allocation=allocation),
         ),

@@ -8,6 +8,7 @@ from finance.selectors.inputs import RELEVANT_FIELDS
 from finance.selectors.inputs import LoadedInputs
 from finance.selectors.inputs import MonthlyRates
 from finance.selectors.inputs import contracts_in_force
+from finance.selectors.inputs import edges_in_force
 from finance.selectors.inputs import load_inputs
 from finance.selectors.inputs import mid_month_start
 from finance.selectors.inputs import monthly_rates
@@ -61,6 +62,7 @@ __all__ = [
     "contracts_in_force",
     "cost_completeness",
     "default_period",
+    "edges_in_force",
     "last_report_runs",
     "lineage",
     "load_inputs",

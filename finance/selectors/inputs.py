@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import in_force_on
 from finance import tco
 from finance.choices import CostCategory
 from finance.choices import Expenditure
@@ -117,12 +118,17 @@ def mid_month_start(period: Period) -> datetime.datetime:
 def contracts_in_force(period: Period) -> Q:
     """Contracts in force at mid-month: started by the middle day of ``period``, not ended
     before it, and not retired before it began (mid_month_start)."""
-    mid = period.mid_month
-    return (
-        Q(start_date__lte=mid)
-        & (Q(end_date__isnull=True) | Q(end_date__gte=mid))
-        & (Q(retired_at__isnull=True) | Q(retired_at__gte=mid_month_start(period)))
+    return in_force_on(period.mid_month, start="start_date", end="end_date") & (
+        Q(retired_at__isnull=True) | Q(retired_at__gte=mid_month_start(period))
     )
+
+
+def edges_in_force(period: Period) -> Q:
+    """Edges (application supports, contract coverages, pool allocations, dependencies) in
+    force at mid-month, as contracts are: ``valid_from`` by the middle day of ``period`` (or
+    none) and ``valid_to`` not before it (or none). A roll-up, a closing and a restatement of
+    a month all read the edges of that month."""
+    return in_force_on(period.mid_month)
 
 
 @dataclass(frozen=True)
@@ -199,24 +205,25 @@ def load_inputs(*, period: Period) -> LoadedInputs:
         nodes[(tco.POOL, pk)] = retired_at is not None
 
     edges: list[tco.Edge] = []
-    for application_id, service_id, weight in ApplicationSupport.objects.values_list(
-        "application_id", "service_id", "weight"
-    ):
+    in_force = edges_in_force(period)
+    for application_id, service_id, weight in ApplicationSupport.objects.filter(
+        in_force
+    ).values_list("application_id", "service_id", "weight"):
         edges.append(tco.Edge((tco.APPLICATION, application_id), (tco.SERVICE, service_id), weight))
-    for contract_id, service_id, application_id, weight in ContractCoverage.objects.values_list(
-        "contract_id", "service_id", "application_id", "weight"
-    ):
+    for contract_id, service_id, application_id, weight in ContractCoverage.objects.filter(
+        in_force
+    ).values_list("contract_id", "service_id", "application_id", "weight"):
         target = (
             (tco.SERVICE, service_id)
             if service_id is not None
             else (tco.APPLICATION, application_id)
         )
         edges.append(tco.Edge((tco.CONTRACT, contract_id), target, weight))
-    for pool_id, service_id, weight in PoolAllocation.objects.values_list(
+    for pool_id, service_id, weight in PoolAllocation.objects.filter(in_force).values_list(
         "pool_id", "service_id", "weight"
     ):
         edges.append(tco.Edge((tco.POOL, pool_id), (tco.SERVICE, service_id), weight))
-    for provider_id, consumer_id, weight in ServiceDependency.objects.values_list(
+    for provider_id, consumer_id, weight in ServiceDependency.objects.filter(in_force).values_list(
         "provider_id", "consumer_id", "weight"
     ):
         edges.append(tco.Edge((tco.SERVICE, provider_id), (tco.SERVICE, consumer_id), weight))

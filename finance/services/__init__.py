@@ -2,6 +2,7 @@
 their rules live, one module per topic. Callers use ``from finance import services`` and
 ``services.<function>``; the names are re-exported here."""
 
+from finance.services.cost_data import change_allocation_from_month
 from finance.services.cost_data import create_period
 from finance.services.cost_data import open_periods
 from finance.services.cost_data import period_for
@@ -58,6 +59,7 @@ __all__ = [
     "STALE_AFTER",
     "PendingRecompute",
     "ReportSpan",
+    "change_allocation_from_month",
     "clean_report_scope",
     "close_period",
     "create_period",

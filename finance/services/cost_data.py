@@ -4,6 +4,9 @@ Each model's write rules are written once, over rows (core.rules): the functions
 them to one record, and the sync engine applies the same rules to a batch.
 """
 
+from datetime import date
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -15,6 +18,7 @@ from core.rules import first_with
 from core.rules import pair_taken
 from core.rules import stored_pairs
 from core.rules import values_by_id
+from core.services import change_edge_from_month
 from core.services import delete_or_retire
 from core.slugs import generate_slugs
 from finance.choices import Expenditure
@@ -113,9 +117,9 @@ def remove_pool(*, pool: CostPool) -> str:
     return delete_or_retire(pool, parts=(PoolAllocation,))
 
 
-# A pool is allocated to a service once.
-rules.unique_pair(
-    PoolAllocation, "pool_id", "service_id", "This pool is already allocated to this service."
+# A pool is allocated to a service once for any day.
+rules.effective_dated(
+    PoolAllocation, "pool_id", "service_id", "This pool is already allocated to this service"
 )
 
 
@@ -135,6 +139,20 @@ def allocation_rule(change: Change, facts: set[int]) -> None:
 
 def save_allocation(*, allocation: PoolAllocation) -> PoolAllocation:
     return rules.save_checked(allocation, validate_unique=False)
+
+
+def change_allocation_from_month(
+    *, allocation: PoolAllocation, month: date, weight: Decimal, user
+) -> PoolAllocation:
+    """End the allocation with the month before ``month`` and carry on from ``month`` with
+    ``weight`` (core.services.change_edge_from_month)."""
+    return change_edge_from_month(
+        allocation,
+        month=month,
+        weight=weight,
+        user=user,
+        save=lambda edge: save_allocation(allocation=edge),
+    )
 
 
 def rate_facts(changes: list[Change]) -> tuple[dict, dict]:

@@ -84,13 +84,13 @@ register(
     Resource(
         "service-dependencies",
         model=ServiceDependency,
-        fields=("consumer", "provider", "weight", "note"),
+        fields=("consumer", "provider", "weight", "note", "valid_from", "valid_to"),
         description="The consumer service depends on (is underpinned by) the provider service.",
         reads=Reads(
             filterset=api_filtersets.ServiceDependencyFilterSet,
         ),
         writes=Writes(
-            key=("consumer", "provider"),
+            key=("consumer", "provider", "valid_from"),
             save=lambda obj, user: services.save_dependency(dependency=obj),
             remove=lambda obj: services.remove_dependency(dependency=obj),
         ),
@@ -212,13 +212,13 @@ register(
     Resource(
         "contract-coverages",
         model=ContractCoverage,
-        fields=("contract", "service", "application", "weight"),
+        fields=("contract", "service", "application", "weight", "valid_from", "valid_to"),
         description="A contract underpins a service or an application (exactly one of them).",
         reads=Reads(
             filterset=api_filtersets.ContractCoverageFilterSet,
         ),
         writes=Writes(
-            key=("contract", "service", "application"),
+            key=("contract", "service", "application", "valid_from"),
             save=lambda obj, user: services.save_coverage(coverage=obj),
             remove=lambda obj: services.remove_coverage(coverage=obj),
         ),
@@ -255,13 +255,13 @@ register(
     Resource(
         "application-supports",
         model=ApplicationSupport,
-        fields=("application", "service", "weight"),
+        fields=("application", "service", "weight", "valid_from", "valid_to"),
         description="The application supports the service; its cost is shared by weight.",
         reads=Reads(
             filterset=api_filtersets.ApplicationSupportFilterSet,
         ),
         writes=Writes(
-            key=("application", "service"),
+            key=("application", "service", "valid_from"),
             save=lambda obj, user: services.save_application_support(support=obj),
             remove=lambda obj: services.remove_application_support(support=obj),
         ),

@@ -323,6 +323,7 @@ def test_pool_allocation_is_keyed_by_its_pair(pm_api):
     assert first.json()["items"][0]["key"] == {
         "pool": pool.pk,
         "service": first.json()["items"][0]["key"]["service"],
+        "valid_from": None,
     }
     assert outcomes(sync(pm_api, "pool-allocations", links, source="erp")) == ["unchanged"] * 2
     # An allocation made in the browser that the source sends is adopted by it.
