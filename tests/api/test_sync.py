@@ -190,7 +190,7 @@ def test_link_resources_are_keyed_by_their_pair_and_removed_by_a_full_sync(pm_ap
     assert full.json()["retirements"] == [
         {
             "id": ids[services[6].pk],
-            "key": {"consumer": services[0].pk, "provider": services[6].pk},
+            "key": {"consumer": services[0].pk, "provider": services[6].pk, "valid_from": None},
             "outcome": "deleted",
         }
     ]
@@ -213,7 +213,7 @@ def test_a_link_made_in_the_browser_is_adopted_by_the_source_that_sends_it(pm_ap
     )
     assert response.json()["items"][0] == {
         "index": 0,
-        "key": {"consumer": link.consumer_id, "provider": link.provider_id},
+        "key": {"consumer": link.consumer_id, "provider": link.provider_id, "valid_from": None},
         "id": link.pk,
         "outcome": "updated",
     }
@@ -568,3 +568,52 @@ def test_a_sync_body_larger_than_djangos_form_limit_is_accepted(pm_api, settings
     response = sync(pm_api, "services", items)
     assert response.status_code == 200
     assert response.json()["created"] == 1500
+
+
+def test_one_pair_has_several_edges_with_days_that_do_not_overlap(pm_api):
+    consumer, provider = ServiceFactory(), ServiceFactory()
+    pair = {"consumer": consumer.pk, "provider": provider.pk}
+    first = sync(pm_api, "service-dependencies", [{**pair, "weight": "1"}])
+    assert outcomes(first) == ["created"]
+    # One batch ends the open edge with March and starts its successor in April.
+    changed = sync(
+        pm_api,
+        "service-dependencies",
+        [
+            {**pair, "weight": "1", "valid_to": "2025-03-31"},
+            {**pair, "weight": "2", "valid_from": "2025-04-01"},
+        ],
+    )
+    assert changed.status_code == 200, changed.json()
+    assert outcomes(changed) == ["updated", "created"]
+    assert changed.json()["items"][1]["key"] == {**pair, "valid_from": "2025-04-01"}
+    stored = ServiceDependency.objects.order_by("pk")
+    assert [(d.valid_from, d.valid_to, d.weight) for d in stored] == [
+        (None, datetime.date(2025, 3, 31), Decimal("1.0000")),
+        (datetime.date(2025, 4, 1), None, Decimal("2.0000")),
+    ]
+    # Items whose days overlap, in a batch or with a stored edge, are refused on the pair.
+    overlapping = sync(
+        pm_api,
+        "service-dependencies",
+        [
+            {**pair, "valid_from": "2026-01-01"},
+            {**pair, "valid_from": "2025-02-01", "valid_to": "2025-02-28"},
+        ],
+    )
+    assert overlapping.status_code == 400
+    assert overlapping.json()["errors"] == {
+        "items.0.provider": [
+            "This dependency is already recorded from 2025-04-01: the days overlap."
+        ],
+        "items.1.provider": [
+            "This dependency is already recorded until 2025-03-31: the days overlap."
+        ],
+    }
+    backwards = pm_api.post(
+        "/api/v1/service-dependencies/",
+        {**pair, "valid_from": "2027-02-01", "valid_to": "2027-01-31"},
+    )
+    assert backwards.status_code == 400
+    assert list(backwards.json()["errors"]) == ["valid_to"]
+    assert ServiceDependency.objects.count() == 2
