@@ -1,3 +1,5 @@
+import datetime
+import re
 from collections.abc import Iterable
 from typing import Any
 from typing import cast
@@ -7,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.db.models import QuerySet
+from django.utils import timezone
 
 VERSION = "version"
 
@@ -126,3 +129,44 @@ def _offered(field: forms.ModelChoiceField) -> QuerySet:
     """The records a form's record field offers (it is always given some)."""
     assert field.queryset is not None
     return field.queryset
+
+
+# The days of an effective-dated edge (core.models.EffectiveDatedModel) in its forms.
+EDGE_DAYS = ["valid_from", "valid_to"]
+EDGE_DAY_WIDGETS = {
+    name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d") for name in EDGE_DAYS
+}
+
+
+MONTH_PATTERN = re.compile(r"(?a)^(\d{4})-(\d{2})$")
+
+
+class ChangeFromMonthForm(forms.Form):
+    """The month from which an effective-dated edge takes a new weight, and that weight."""
+
+    month = forms.CharField(
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+        help_text="The first month with the new weight (YYYY-MM); the months before keep "
+        "the weight they had.",
+    )
+    weight = forms.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        min_value=0,
+        help_text="Its share relative to the others, from that month on.",
+    )
+
+    def __init__(self, *args, edge=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if edge is not None:
+            today = timezone.localdate()
+            following = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+            self.initial.setdefault("month", f"{following:%Y-%m}")
+            self.initial.setdefault("weight", format(edge.weight.normalize(), "f"))
+
+    def clean_month(self) -> datetime.date:
+        text = self.cleaned_data["month"].strip()
+        found = MONTH_PATTERN.match(text)
+        if found is None or not 1 <= int(found[2]) <= 12 or int(found[1]) < 1:
+            raise ValidationError("Give a month as YYYY-MM, such as 2026-04.")
+        return datetime.date(int(found[1]), int(found[2]), 1)

@@ -36,11 +36,13 @@ from django_tables2 import RequestConfig
 from django_tables2 import Table
 
 from core.exports import export_table
+from core.forms import ChangeFromMonthForm
 from core.forms import PorticoModelForm
 from core.numbers import whole_number
 from core.permissions import can
 from core.permissions import require
 from core.permissions import restricted
+from core.templatetags.portico import plain_number
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -547,6 +549,62 @@ class ObjectActionView(ObjectMixin, View):
         return self.done(obj, result)
 
 
+class ChangeFromMonthView(ObjectMixin, View):
+    """Change an effective-dated edge from a month on, on a page of its own: the user picks a
+    month and a new weight; ``change_function`` (the services function, with the edge,
+    ``month``, ``weight`` and ``user``) ends the edge with the month before and starts its
+    successor, in one transaction. Back to the edge's parent page (``parent_of``) at
+    ``anchor``."""
+
+    action = "change"
+    template_name = "generic/change_from_month.html"
+    change_function: ClassVar[Callable[..., Any]]
+    anchor = ""
+
+    def parent_of(self, edge) -> Any:
+        raise NotImplementedError
+
+    def render_form(self, edge, form, status=200):
+        parent = self.parent_of(edge)
+        context = {
+            "object": edge,
+            "parent": parent,
+            "form": form,
+            "model_meta": self.model._meta,
+            "cancel_url": f"{parent.get_absolute_url()}#{self.anchor}",
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request, *args, **kwargs):
+        edge = self.get_object()
+        return self.render_form(edge, ChangeFromMonthForm(edge=edge))
+
+    def post(self, request, *args, **kwargs):
+        edge = self.get_object()
+        form = ChangeFromMonthForm(request.POST, edge=edge)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    successor = call_service(
+                        type(self).change_function,
+                        edge,
+                        month=form.cleaned_data["month"],
+                        weight=form.cleaned_data["weight"],
+                        user=request.user,
+                    )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"“{successor}” has the weight {plain_number(successor.weight)} from "
+                    f"{successor.valid_from:%Y-%m-%d}.",
+                )
+                parent = self.parent_of(edge)
+                return redirect_after_write(request, f"{parent.get_absolute_url()}#{self.anchor}")
+        return self.render_form(edge, form, status=422)
+
+
 class PageView(LoginRequiredMixin, View):
     """A page about many records (an overview, a board, a report): readable by whoever may
     ``view`` its ``model``; ``get_context()`` gives what it shows, and an htmx request that is
@@ -583,6 +641,7 @@ MODEL_ROUTES = {
     "detail": ("{key}/", "detail"),
     "delete": ("{key}/remove/", "delete"),
     "remove": ("{key}/remove/", "remove"),  # a row of its parent's page
+    "change_from_month": ("{key}/change-from-month/", "change_from_month"),  # an edge
 }
 model_views: dict[type[Model], dict[str, type[View]]] = {}
 # How model_paths named and keyed each model's addresses: (name, the key's field).

@@ -216,6 +216,18 @@ class EffectiveDatedModel(models.Model):
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValidationError({"valid_to": ENDS_BEFORE_START})
 
+    @property
+    def timing(self) -> str:
+        """ "ended" or "not yet in force" today; "" while in force."""
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        if self.has_ended_by(today):
+            return "ended"
+        if self.starts_after(today):
+            return "not yet in force"
+        return ""
+
     def in_force_on(self, day: datetime.date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_to is None or self.valid_to >= day

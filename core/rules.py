@@ -272,7 +272,7 @@ def dated_pairs(model, changes: Sequence[Change], first: str, second: str) -> Da
         model._base_manager.filter(condition)
         .exclude(pk__in=rewritten)
         .values_list("pk", first, second, "valid_from", "valid_to")
-        .order_by("valid_from", "pk")
+        .order_by(models.F("valid_from").asc(nulls_first=True), "pk")
     ):
         stored[(a, b)].append((pk, valid_from, valid_to))
     return DatedPairs(stored=stored, batch=batch)

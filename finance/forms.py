@@ -4,6 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.forms import EDGE_DAY_WIDGETS
+from core.forms import EDGE_DAYS
 from core.forms import PorticoModelForm
 from finance import services
 from finance.choices import ReportFormat
@@ -149,7 +151,8 @@ class PoolAllocationForm(PorticoModelForm):
 
     class Meta:
         model = PoolAllocation
-        fields = ["service", "weight"]
+        fields = ["service", "weight", *EDGE_DAYS]
+        widgets = EDGE_DAY_WIDGETS
         help_texts = {"weight": "Its share relative to the pool's other services."}
 
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views import View
 
+from core.generic import ChangeFromMonthView
 from core.generic import ChildEditView
 from core.generic import ObjectActionView
 from core.generic import ObjectDeleteView
@@ -310,10 +311,13 @@ class CostPoolDetailView(ObjectDetailView):
 
 
 def pool_context(request, pool, *, form=None) -> dict:
-    allocations = list(pool.allocations.select_related("service").order_by("service__name"))
-    total = sum((a.weight for a in allocations), 0) or 1
+    allocations = list(
+        pool.allocations.select_related("service").order_by("service__name", "valid_from")
+    )
+    # Shares among the allocations in force today; ended and future ones are marked as such.
+    total = sum((a.weight for a in allocations if not a.timing), 0) or 1
     for allocation in allocations:
-        allocation.share = allocation.weight / total * 100
+        allocation.share = None if allocation.timing else allocation.weight / total * 100
     can_change = can(request.user, "change", pool)
     return {
         "object": pool,
@@ -380,6 +384,18 @@ class AllocationEditView(ObjectEditView):
             "cancel_url": allocation.pool.get_absolute_url(),
         }
         return render(self.request, self.template_name, context, status=status)
+
+
+@register_model_view("change_from_month")
+class AllocationChangeFromMonthView(ChangeFromMonthView):
+    """End an allocation with a month and carry on with a new weight from the next one."""
+
+    queryset = PoolAllocation.objects.select_related("pool", "service")
+    change_function = services.change_allocation_from_month
+    anchor = "allocations"
+
+    def parent_of(self, allocation):
+        return allocation.pool
 
 
 @register_model_view("remove")

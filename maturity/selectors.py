@@ -19,6 +19,7 @@ from finance.models import Period
 from finance.models import PoolAllocation
 from finance.models import TcoResult
 from finance.models import TcoUnallocated
+from finance.selectors.inputs import edges_in_force
 from finance.selectors.results import applications_with_cost
 from finance.selectors.results import supports_in_use
 from maturity import scoring
@@ -463,16 +464,20 @@ def tco_reporting_period() -> Period | None:
     )
 
 
-def _cost_edges() -> list[tuple[tuple[str, int], tuple[str, int]]]:
-    """Every road cost takes towards a service: (source node, target node). Zero weights
-    count: a source whose only roads carry nothing leaves its cost unallocated."""
+def _cost_edges(period: Period) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+    """Every road cost takes towards a service in ``period`` (the edges in force in its
+    month): (source node, target node). Zero weights count: a source whose only roads carry
+    nothing leaves its cost unallocated."""
+    in_force = edges_in_force(period)
     edges = [
         ((NodeKind.APPLICATION, a), (NodeKind.SERVICE, s))
-        for a, s in ApplicationSupport.objects.values_list("application_id", "service_id")
+        for a, s in ApplicationSupport.objects.filter(in_force).values_list(
+            "application_id", "service_id"
+        )
     ]
-    for contract_id, service_id, application_id in ContractCoverage.objects.values_list(
-        "contract_id", "service_id", "application_id"
-    ):
+    for contract_id, service_id, application_id in ContractCoverage.objects.filter(
+        in_force
+    ).values_list("contract_id", "service_id", "application_id"):
         target = (
             (NodeKind.SERVICE, service_id)
             if service_id is not None
@@ -481,11 +486,11 @@ def _cost_edges() -> list[tuple[tuple[str, int], tuple[str, int]]]:
         edges.append(((NodeKind.CONTRACT, contract_id), target))
     edges += [
         ((NodeKind.POOL, p), (NodeKind.SERVICE, s))
-        for p, s in PoolAllocation.objects.values_list("pool_id", "service_id")
+        for p, s in PoolAllocation.objects.filter(in_force).values_list("pool_id", "service_id")
     ]
     edges += [
         ((NodeKind.SERVICE, provider), (NodeKind.SERVICE, consumer))
-        for provider, consumer in ServiceDependency.objects.values_list(
+        for provider, consumer in ServiceDependency.objects.filter(in_force).values_list(
             "provider_id", "consumer_id"
         )
     ]
@@ -498,7 +503,7 @@ def applications_without_cost(period: Period) -> dict[int, list[str]]:
     check as the service page's cost completeness (finance.selectors.cost_completeness), for
     every service in two queries."""
     supports = list(
-        supports_in_use().values_list("service_id", "application_id", "application__name")
+        supports_in_use(period).values_list("service_id", "application_id", "application__name")
     )
     with_cost = applications_with_cost(
         {application_id for _, application_id, _ in supports}, period
@@ -535,7 +540,7 @@ def cost_optimisation_evidence() -> ElementEvidence:
         )
     # Spread each stuck source downstream along the roads of cost, to every node it feeds.
     downstream: dict[tuple[str, int], list[tuple[str, int]]] = {}
-    for source, target in _cost_edges():
+    for source, target in _cost_edges(period):
         downstream.setdefault(source, []).append(target)
     reached: dict[tuple[str, int], set[str]] = {}
     for source, labels in stuck.items():

@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import forms
 
+from core.forms import EDGE_DAY_WIDGETS
+from core.forms import EDGE_DAYS
 from core.forms import PorticoModelForm
 from core.templatetags.portico import plain_number
 from portfolio.models import Application
@@ -73,7 +75,8 @@ class DependencyForm(PorticoModelForm):
 
     class Meta:
         model = ServiceDependency
-        fields = ["provider", "weight", "note"]
+        fields = ["provider", "weight", "note", *EDGE_DAYS]
+        widgets = EDGE_DAY_WIDGETS
 
 
 # --- Customers, suppliers and contracts, applications -----------------------------------------
@@ -194,7 +197,8 @@ class CoverageForm(PlainDecimalsMixin, PorticoModelForm):
 
     class Meta:
         model = ContractCoverage
-        fields = ["service", "application", "weight"]
+        fields = ["service", "application", "weight", *EDGE_DAYS]
+        widgets = EDGE_DAY_WIDGETS
         help_texts = {"weight": "Its share of the contract value, relative to the others."}
 
     def __init__(self, *args, **kwargs):
@@ -243,5 +247,6 @@ class ApplicationSupportForm(PlainDecimalsMixin, PorticoModelForm):
 
     class Meta:
         model = ApplicationSupport
-        fields = ["service", "weight"]
+        fields = ["service", "weight", *EDGE_DAYS]
+        widgets = EDGE_DAY_WIDGETS
         help_texts = {"weight": "Its share of the application's cost, relative to the others."}

@@ -107,22 +107,25 @@ def services_owned_by(user) -> QuerySet:
 
 
 def in_dependency_cycle(service: Service) -> bool:
-    """Whether ``service`` can reach itself along its dependencies.
+    """Whether ``service`` can reach itself along its dependencies in force today.
 
     Cycles are allowed (services may support each other) but shown as a warning. UNION (not
     UNION ALL) visits each service once, so dense portfolios stay cheap.
     """
     table = ServiceDependency._meta.db_table
+    in_force = """(d.valid_from IS NULL OR d.valid_from <= %(today)s)
+                  AND (d.valid_to IS NULL OR d.valid_to >= %(today)s)"""
     sql = f"""
         WITH RECURSIVE reach(service_id) AS (
-            SELECT provider_id FROM {table} WHERE consumer_id = %s
+            SELECT d.provider_id FROM {table} d WHERE d.consumer_id = %(service)s AND {in_force}
             UNION
             SELECT d.provider_id FROM reach r JOIN {table} d ON d.consumer_id = r.service_id
+             WHERE {in_force}
         )
-        SELECT EXISTS (SELECT 1 FROM reach WHERE service_id = %s)
+        SELECT EXISTS (SELECT 1 FROM reach WHERE service_id = %(service)s)
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [service.pk, service.pk])
+        cursor.execute(sql, {"service": service.pk, "today": timezone.localdate()})
         return cursor.fetchone()[0]
 
 

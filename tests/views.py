@@ -28,6 +28,7 @@ own (a form or a confirmation) is first asked for that page; one that is only po
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import inspect
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -137,6 +138,14 @@ def post(url_name: str, *, needs: str = "change", done, data=None, **options) ->
 def fresh(record):
     """``record`` as stored now."""
     return type(record).objects.get(pk=record.pk)
+
+
+def changed_from_april(edge) -> None:
+    """An effective-dated edge changed from April 2025 with the weight 3: it ends with March,
+    and its successor carries 3 from April."""
+    assert fresh(edge).valid_to == datetime.date(2025, 3, 31)
+    successor = type(edge).objects.exclude(pk=edge.pk).get(valid_from=datetime.date(2025, 4, 1))
+    assert successor.weight == 3 and successor.valid_to is None
 
 
 def gone(record) -> None:

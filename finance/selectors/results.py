@@ -24,6 +24,7 @@ from finance.models import TcoFlow
 from finance.models import TcoResult
 from finance.models import TcoRun
 from finance.models import TcoUnallocated
+from finance.selectors.inputs import edges_in_force
 from portfolio.choices import ApplicationLifecycle
 from portfolio.models import ApplicationSupport
 from portfolio.models import Contract
@@ -173,10 +174,12 @@ def version_differences(
 # --- Cost completeness of one service ------------------------------------------------------
 
 
-def supports_in_use(**filters) -> QuerySet:
-    """The supports (filtered by ``filters``) of applications in use: neither retired nor at
-    the end of their lifecycle."""
-    in_use = ApplicationSupport.objects.filter(application__retired_at__isnull=True, **filters)
+def supports_in_use(period: Period, **filters) -> QuerySet:
+    """The supports (filtered by ``filters``) in force in ``period`` of applications in use:
+    neither retired nor at the end of their lifecycle."""
+    in_use = ApplicationSupport.objects.filter(
+        edges_in_force(period), application__retired_at__isnull=True, **filters
+    )
     return in_use.exclude(application__lifecycle=ApplicationLifecycle.RETIRED)
 
 
@@ -189,9 +192,9 @@ def applications_with_cost(application_ids: Iterable[int], period: Period) -> se
             "application_id", flat=True
         )
     ) | set(
-        ContractCoverage.objects.filter(application_id__in=application_ids).values_list(
-            "application_id", flat=True
-        )
+        ContractCoverage.objects.filter(
+            edges_in_force(period), application_id__in=application_ids
+        ).values_list("application_id", flat=True)
     )
 
 
@@ -212,7 +215,7 @@ def cost_completeness(*, service: Service, period: Period | None) -> dict:
         }
     )
     supports = list(
-        supports_in_use(service=service).values_list("application_id", "application__name")
+        supports_in_use(period, service=service).values_list("application_id", "application__name")
     )
     application_ids = [pk for pk, _ in supports]
     with_cost = applications_with_cost(application_ids, period)
@@ -226,7 +229,11 @@ def cost_completeness(*, service: Service, period: Period | None) -> dict:
     )
     mid = period.mid_month
     contracts = list(
-        Contract.objects.filter(coverages__service=service)
+        Contract.objects.filter(
+            pk__in=ContractCoverage.objects.filter(edges_in_force(period), service=service).values(
+                "contract_id"
+            )
+        )
         .distinct()
         .values_list("reference", "annual_value", "start_date", "end_date")
     )

@@ -2,7 +2,9 @@
 the application page."""
 
 from django.db.models import Count
+from django.utils import timezone
 
+from core.generic import ChangeFromMonthView
 from core.generic import ChildDeleteView
 from core.generic import ChildEditView
 from core.generic import ObjectDeleteView
@@ -12,6 +14,7 @@ from core.generic import ObjectListView
 from core.generic import SectionMixin
 from core.generic import allowed_pks
 from core.generic import register_model_view
+from core.models import in_force_on
 from core.permissions import can
 from portfolio import services
 from portfolio.filtersets import ApplicationFilterSet
@@ -42,7 +45,11 @@ class ApplicationDetailView(ObjectDetailView):
     queryset = Application.objects.select_related("owner", "vendor")
 
     def get_extra_context(self, application):
-        coverages = list(application.coverages.select_related("contract", "contract__supplier"))
+        coverages = list(
+            application.coverages.filter(in_force_on(timezone.localdate())).select_related(
+                "contract", "contract__supplier"
+            )
+        )
         return {**supports_context(self.request, application), "coverages": coverages}
 
 
@@ -70,11 +77,14 @@ def supports_context(request, application, *, form=None) -> dict:
     mine = ApplicationSupport.objects.filter(application=application)
     changeable = allowed_pks(mine, request.user, "change")
     deletable = allowed_pks(mine, request.user, "delete")
-    total_weight = sum((s.weight for s in supports), start=0)
+    # Shares among the supports in force today; ended and future ones are marked as such.
+    total_weight = sum((s.weight for s in supports if not s.timing), start=0)
     for support in supports:
         support.can_change = support.pk in changeable
         support.can_delete = support.pk in deletable
-        support.share_percent = 100 * support.weight / total_weight if total_weight else None
+        support.share_percent = (
+            100 * support.weight / total_weight if total_weight and not support.timing else None
+        )
         support.form = form if form is not None and form.instance.pk == support.pk else None
     return {
         "object": application,
@@ -104,6 +114,18 @@ class SupportEditView(SupportSection, ChildEditView):
 @register_model_view("remove")
 class SupportRemoveView(SupportSection, ChildDeleteView):
     remove_function = services.remove_application_support
+
+
+@register_model_view("change_from_month")
+class SupportChangeFromMonthView(ChangeFromMonthView):
+    """End a support with a month and carry on with a new weight from the next one."""
+
+    queryset = ApplicationSupport.objects.select_related("application", "service")
+    change_function = services.change_application_support_from_month
+    anchor = "supports"
+
+    def parent_of(self, support):
+        return support.application
 
 
 class ApplicationOptionsView(SlugOptionsView):

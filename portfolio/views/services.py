@@ -1,7 +1,9 @@
 from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
 
 from core import panels
+from core.generic import ChangeFromMonthView
 from core.generic import ChildActionView
 from core.generic import ChildDeleteView
 from core.generic import ChildEditView
@@ -12,6 +14,7 @@ from core.generic import ObjectListView
 from core.generic import PageView
 from core.generic import SectionMixin
 from core.generic import register_model_view
+from core.models import in_force_on
 from core.permissions import can
 from portfolio import selectors
 from portfolio import services
@@ -48,19 +51,28 @@ class ServiceDetailView(ObjectDetailView):
 
 
 def service_page_context(service, can_change: bool) -> dict:
+    today = in_force_on(timezone.localdate())
     return {
         "quadrants": quadrants_of(service, can_change=can_change),
         "missing": selectors.missing_parts(service),
         "delegates": list(service.delegates.all()),
+        # Every dependency on a provider, marked when ended or not yet in force (they are
+        # edited here); the rest of the page shows the edges in force today.
         "providers": list(service.provider_links.select_related("provider", "provider__owner")),
-        "consumers": list(service.consumer_links.select_related("consumer", "consumer__owner")),
+        "consumers": list(
+            service.consumer_links.filter(today).select_related("consumer", "consumer__owner")
+        ),
         "in_cycle": selectors.in_dependency_cycle(service),
         "subscriptions": list(
             service.subscriptions.select_related("customer").prefetch_related("outcomes")
         ),
-        "coverages": list(service.coverages.select_related("contract", "contract__supplier")),
+        "coverages": list(
+            service.coverages.filter(today).select_related("contract", "contract__supplier")
+        ),
         "application_supports": list(
-            service.application_supports.select_related("application", "application__owner")
+            service.application_supports.filter(today).select_related(
+                "application", "application__owner"
+            )
         ),
         "dependency_form": DependencyForm() if can_change else None,
     }
@@ -220,3 +232,15 @@ class DependencyAddView(DependencySection, ChildEditView):
 @register_model_view("remove")
 class DependencyRemoveView(DependencySection, ChildDeleteView):
     remove_function = services.remove_dependency
+
+
+@register_model_view("change_from_month")
+class DependencyChangeFromMonthView(ChangeFromMonthView):
+    """End a dependency with a month and carry on with a new weight from the next one."""
+
+    queryset = ServiceDependency.objects.select_related("consumer", "provider")
+    change_function = services.change_dependency_from_month
+    anchor = "dependencies"
+
+    def parent_of(self, dependency):
+        return dependency.consumer

@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.db.models import F
 from django.utils import timezone
 
+from core.generic import ChangeFromMonthView
 from core.generic import ChildDeleteView
 from core.generic import ChildEditView
 from core.generic import ObjectDeleteView
@@ -144,10 +145,13 @@ def coverages_context(request, contract, *, form=None) -> dict:
     )
     # Coverages are owned through their contract: the same people add and edit them.
     can_change = can(request.user, "add", ContractCoverage(contract=contract))
-    total_weight = sum((c.weight for c in coverages), start=0)
+    # Shares among the coverages in force today; ended and future ones are marked as such.
+    total_weight = sum((c.weight for c in coverages if not c.timing), start=0)
     for coverage in coverages:
         coverage.can_change = can_change
-        coverage.share_percent = 100 * coverage.weight / total_weight if total_weight else None
+        coverage.share_percent = (
+            100 * coverage.weight / total_weight if total_weight and not coverage.timing else None
+        )
         coverage.form = form if form is not None and form.instance.pk == coverage.pk else None
     return {
         "object": contract,
@@ -180,3 +184,15 @@ class CoverageEditView(CoverageSection, ChildEditView):
 @register_model_view("remove")
 class CoverageRemoveView(CoverageSection, ChildDeleteView):
     remove_function = services.remove_coverage
+
+
+@register_model_view("change_from_month")
+class CoverageChangeFromMonthView(ChangeFromMonthView):
+    """End a coverage with a month and carry on with a new weight from the next one."""
+
+    queryset = ContractCoverage.objects.select_related("contract", "service", "application")
+    change_function = services.change_coverage_from_month
+    anchor = "coverages"
+
+    def parent_of(self, coverage):
+        return coverage.contract

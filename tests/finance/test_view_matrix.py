@@ -34,6 +34,7 @@ from tests.views import GRANTS
 from tests.views import Queries
 from tests.views import ViewSpec
 from tests.views import add
+from tests.views import changed_from_april
 from tests.views import delete
 from tests.views import edit
 from tests.views import fresh
@@ -242,6 +243,11 @@ ALLOCATION = finance_spec(
             done=weight_three,
         ),
         "remove": post("finance:allocation_remove", needs="delete", done=gone),
+        "change from a month": edit(
+            "finance:allocation_change_from_month",
+            data=lambda allocation: {"month": "2025-04", "weight": "3"},
+            done=changed_from_april,
+        ),
     },
 )
 test_allocation_views = view_tests(ALLOCATION)

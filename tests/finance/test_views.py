@@ -1,6 +1,7 @@
 """The finance pages: Fund services, lineage, cost data, periods and runs (who may do what, and
 the lists' query counts, are in test_view_matrix.py)."""
 
+import datetime
 import json
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from finance.models import CostPool
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
+from finance.models import TcoResult
 from finance.models import TcoRun
 from portfolio.choices import ServiceKind
 from tests.factories.finance import CostItemFactory
@@ -218,6 +220,50 @@ def test_pool_allocation_added_in_place_and_bad_slug_refused(client, finance_use
     assert "No live service has this slug" in response.content.decode()
     response = client.post(url, {"service": "hosting", "weight": "1"}, HTTP_HX_REQUEST="true")
     assert "already allocated" in response.content.decode()
+
+
+def test_pool_allocation_changed_from_a_month_in_one_step(client, finance_user, viewer):
+    pool = CostPoolFactory(slug="data-centre")
+    allocation = PoolAllocationFactory(pool=pool, service=ServiceFactory(slug="hosting"), weight=1)
+    PoolAllocationFactory(pool=pool, weight=1)
+    change = reverse("finance:allocation_change_from_month", args=[allocation.pk])
+    client.force_login(viewer)
+    assert client.get(change).status_code == 403
+    client.force_login(finance_user)
+    assert change in client.get(pool.get_absolute_url()).content.decode()
+    assert client.post(change, {"month": "2025-13", "weight": "2"}).status_code == 422
+    assert client.post(change, {"month": "2025-07", "weight": "-2"}).status_code == 422
+    response = client.post(change, {"month": "2025-07", "weight": "2"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{pool.get_absolute_url()}#allocations"
+    mine = PoolAllocation.objects.filter(service=allocation.service).order_by("pk")
+    assert [(a.valid_from, a.valid_to, a.weight) for a in mine] == [
+        (None, datetime.date(2025, 6, 30), Decimal(1)),
+        (datetime.date(2025, 7, 1), None, Decimal(2)),
+    ]
+    # June has the old weight, July the new one.
+    june, july = PeriodFactory(year=2025, month=6), PeriodFactory(year=2025, month=7)
+    CostItemFactory(period=june, pool=pool, amount=Decimal("100.00"))
+    CostItemFactory(period=july, pool=pool, amount=Decimal("90.00"))
+    for period in (june, july):
+        services.recompute_tco(period=period)
+    kept = dict(
+        TcoResult.objects.filter(service=allocation.service).values_list("period__month", "kept")
+    )
+    assert kept == {6: Decimal("50.00"), 7: Decimal("60.00")}
+    # The same month again overlaps nothing of the old edge but starts where the new one does.
+    again = client.post(change, {"month": "2025-07", "weight": "5"})
+    assert again.status_code == 422
+    assert "ended on 2025-06-30" in again.content.decode()
+    # The form for a new allocation has the days, and refuses an overlap with them.
+    add = reverse("finance:allocation_add", args=[pool.slug])
+    response = client.post(
+        add,
+        {"service": "hosting", "weight": "1", "valid_from": "2025-01-01"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 422
+    assert "already allocated to this service until 2025-06-30" in response.content.decode()
 
 
 def test_pool_allocation_edited_and_removed(client, finance_user):

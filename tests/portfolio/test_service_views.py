@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -181,3 +182,48 @@ def test_a_delegate_takes_no_service_over(client, service, service_owner, viewer
     assert client.post(url, {**form, "owner": viewer.pk}).status_code == 302
     service.refresh_from_db()
     assert service.owner == viewer
+
+
+@pytest.mark.django_db
+def test_dependency_with_days_changed_from_a_month_and_ended_ones_break_no_cycle(
+    client, service, service_owner, viewer
+):
+    hosting = services.save_service(service=Service(name="Hosting", kind="supporting"))
+    client.force_login(service_owner)
+    add = reverse("portfolio:dependency_add", args=[service.slug])
+    backwards = {"provider": "hosting", "weight": "1", "valid_from": "2025-05-01"}
+    response = client.post(add, {**backwards, "valid_to": "2025-04-30"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "cannot end before it starts" in response.content.decode()
+    response = client.post(add, {"provider": "hosting", "weight": "1"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    dependency = ServiceDependency.objects.get()
+
+    change = reverse("portfolio:dependency_change_from_month", args=[service.slug, dependency.pk])
+    assert change in client.get(service.get_absolute_url()).content.decode()
+    page = client.get(change)
+    assert page.status_code == 200 and 'type="month"' in page.content.decode()
+    refused = client.post(change, {"month": "April 2025", "weight": "3"})
+    assert refused.status_code == 422 and "YYYY-MM" in refused.content.decode()
+    done = client.post(change, {"month": "2025-04", "weight": "3"})
+    assert done.status_code == 302
+    assert done["Location"] == f"{service.get_absolute_url()}#dependencies"
+    stored = ServiceDependency.objects.order_by("pk")
+    assert [(d.valid_from, d.valid_to, d.weight) for d in stored] == [
+        (None, datetime.date(2025, 3, 31), Decimal(1)),
+        (datetime.date(2025, 4, 1), None, Decimal(3)),
+    ]
+    # The ended edge is marked, and no longer offered a change.
+    shown = client.get(service.get_absolute_url()).content.decode()
+    assert "until 2025-03-31" in shown and "ended" in shown
+    assert change not in shown
+
+    # A viewer may not change it; an ended dependency makes no cycle today.
+    client.force_login(viewer)
+    assert client.post(change, {"month": "2025-06", "weight": "1"}).status_code == 403
+    services.save_dependency(
+        dependency=ServiceDependency(
+            consumer=hosting, provider=service, valid_to=datetime.date(2025, 1, 31)
+        )
+    )
+    assert "dependency cycle" not in client.get(service.get_absolute_url()).content.decode()

@@ -39,6 +39,7 @@ from tests.views import OWNER
 from tests.views import Queries
 from tests.views import ViewSpec
 from tests.views import add
+from tests.views import changed_from_april
 from tests.views import delete
 from tests.views import edit
 from tests.views import fresh
@@ -237,6 +238,11 @@ DEPENDENCY = ViewSpec(
             done=dependency_added,
         ),
         "remove": post("portfolio:dependency_remove", done=gone),
+        "change from a month": edit(
+            "portfolio:dependency_change_from_month",
+            data=lambda dependency: {"month": "2025-04", "weight": "3"},
+            done=changed_from_april,
+        ),
     },
 )
 test_dependency_views = view_tests(DEPENDENCY)
