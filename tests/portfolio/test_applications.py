@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -214,3 +215,26 @@ def test_application_remove_retires_one_with_cost(client, portfolio_manager, app
     application.refresh_from_db()
     assert application.is_retired
     assert "Retired" in client.get(application.get_absolute_url()).content.decode()
+
+
+def test_support_changed_from_a_month_shares_only_the_supports_in_force(
+    client, service_owner, support
+):
+    other = ApplicationSupportFactory(application=support.application, weight=Decimal(1))
+    url = reverse(
+        "portfolio:support_change_from_month", args=[support.application.slug, support.pk]
+    )
+    client.force_login(service_owner)
+    assert url in client.get(support.application.get_absolute_url()).content.decode()
+    response = client.post(url, {"month": "2025-04", "weight": "3"})
+    assert response.status_code == 302
+    assert response["Location"].endswith("#supports")
+    mine = ApplicationSupport.objects.filter(service=support.service).order_by("pk")
+    assert [(s.valid_to, s.valid_from, s.weight) for s in mine] == [
+        (datetime.date(2025, 3, 31), None, Decimal(1)),
+        (None, datetime.date(2025, 4, 1), Decimal(3)),
+    ]
+    # Today the successor (3) and the other support (1) share the cost: 75 % and 25 %.
+    page = client.get(support.application.get_absolute_url()).content.decode()
+    assert "75.0 %" in page and "25.0 %" in page and "until 2025-03-31" in page
+    assert other.pk in ApplicationSupport.objects.values_list("pk", flat=True)

@@ -335,3 +335,24 @@ def test_supplier_remove_retires_one_with_contracts(client, portfolio_manager, c
     supplier.refresh_from_db()
     assert supplier.is_retired
     assert Contract.objects.filter(pk=contract.pk, retired_at__isnull=True).exists()
+
+
+def test_coverage_changed_from_a_month_keeps_the_months_before(client, service_owner, coverage):
+    url = reverse("portfolio:coverage_change_from_month", args=[coverage.contract.pk, coverage.pk])
+    client.force_login(service_owner)
+    assert url in client.get(coverage.contract.get_absolute_url()).content.decode()
+    response = client.post(url, {"month": "2025-10", "weight": "0"})
+    assert response.status_code == 302
+    assert response["Location"].endswith("#coverages")
+    stored = ContractCoverage.objects.filter(service=coverage.service).order_by("pk")
+    assert [(c.valid_from, c.valid_to, c.weight) for c in stored] == [
+        (None, datetime.date(2025, 9, 30), Decimal(1)),
+        (datetime.date(2025, 10, 1), None, Decimal(0)),
+    ]
+    # Edited with days that end before they start, it is refused on the last day.
+    edit = reverse("portfolio:coverage_edit", args=[coverage.contract.pk, stored[1].pk])
+    refused = client.post(
+        edit, {"weight": "1", "valid_from": "2025-10-01", "valid_to": "2025-09-01"}, **HTMX
+    )
+    assert refused.status_code == 422
+    assert "cannot end before it starts" in refused.content.decode()
