@@ -228,11 +228,6 @@ class EffectiveDatedModel(models.Model):
             return "not yet in force"
         return ""
 
-    def in_force_on(self, day: datetime.date) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_to is None or self.valid_to >= day
-        )
-
     def has_ended_by(self, day: datetime.date) -> bool:
         return self.valid_to is not None and self.valid_to < day
 

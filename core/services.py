@@ -86,6 +86,7 @@ def change_edge_from_month(
     are written through ``save`` (the edge's services function, so its rules apply) in one
     transaction, if ``user`` may change the edge and add the new one. Returns the new edge.
     """
+    permissions.require(user, "change", edge)
     start = first_of_month(month)
     if edge.valid_from is not None and edge.valid_from >= start:
         raise ValidationError(
@@ -106,7 +107,6 @@ def change_edge_from_month(
         if f.attname not in NOT_COPIED
     }
     successor = model(**{**copied, "weight": weight, "valid_from": start})
-    permissions.require(user, "change", edge)
     permissions.require(user, "add", successor)
     with transaction.atomic():
         edge.valid_to = start - datetime.timedelta(days=1)
