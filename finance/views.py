@@ -252,7 +252,9 @@ class PeriodLabelEditView(ObjectEditView):
 
     def save(self, form):
         obj = form.save(commit=False)
-        obj.period = services.period_for(form.cleaned_data["period_label"], create=True)
+        obj.period = services.period_for(
+            form.cleaned_data["period_label"], create=True, field="period_label"
+        )
         return call_service(type(self).save_function, obj, user=self.request.user)
 
     def get_success_url(self, obj):

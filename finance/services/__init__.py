@@ -5,6 +5,8 @@ their rules live, one module per topic. Callers use ``from finance import servic
 from finance.services.cost_data import create_period
 from finance.services.cost_data import open_periods
 from finance.services.cost_data import period_for
+from finance.services.cost_data import period_outside_window
+from finance.services.cost_data import period_window
 from finance.services.cost_data import remove_allocation
 from finance.services.cost_data import remove_cost_item
 from finance.services.cost_data import remove_pool
@@ -71,6 +73,8 @@ __all__ = [
     "parse_report_period",
     "period_for",
     "period_lock",
+    "period_outside_window",
+    "period_window",
     "queue_report_run",
     "queue_task",
     "reap_interrupted_runs",
