@@ -231,7 +231,7 @@ class CostItem(SyncedModel):
     description = models.CharField(max_length=200)
     period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="cost_items")
     # Negative for a credit note or a reversal: it lowers the cost of its target.
-    amount = MoneyField()
+    amount = MoneyField(help_text="Negative for a credit note or a reversal.")
     currency = CurrencyField()
     category = models.CharField(max_length=20, choices=CostCategory.choices)
     expenditure = models.CharField(
