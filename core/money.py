@@ -11,13 +11,37 @@ from decimal import Decimal
 from decimal import InvalidOperation
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.deconstruct import deconstructible
+from iso4217 import Currency
 
 CENT = Decimal("0.01")
-currency_code_validator = RegexValidator(
-    r"^[A-Z]{3}$", "Enter a three-letter ISO 4217 currency code such as EUR."
-)
+# The codes of ISO 4217's list of current currencies and funds, as the iso4217 package ships
+# it (it follows the maintenance agency's amendments): XYZ has three capitals but is not one.
+ISO_4217_CODES = frozenset(currency.code for currency in Currency)
+
+
+def iso_4217_error(code: str) -> str:
+    """The refusal of a code that is not an ISO 4217 currency code ("" for one that is)."""
+    return "" if code in ISO_4217_CODES else f"{code} is not an ISO 4217 currency code."
+
+
+@deconstructible
+class CurrencyCodeValidator(RegexValidator):
+    """Three capital letters (the pattern the API's schema shows) that ISO 4217 lists."""
+
+    def __init__(self):
+        super().__init__(r"^[A-Z]{3}$", "Enter a three-letter ISO 4217 currency code such as EUR.")
+
+    def __call__(self, value):
+        super().__call__(value)
+        if message := iso_4217_error(value):
+            raise ValidationError(message, code="invalid")
+
+
+currency_code_validator = CurrencyCodeValidator()
 
 
 def reporting_currency() -> str:

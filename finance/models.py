@@ -236,7 +236,8 @@ class CostItem(SyncedModel):
 
     description = models.CharField(max_length=200)
     period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="cost_items")
-    amount = MoneyField(validators=[MinValueValidator(Decimal(0))])
+    # Negative for a credit note or a reversal: it lowers the cost of its target.
+    amount = MoneyField(help_text="Negative for a credit note or a reversal.")
     currency = CurrencyField()
     category = models.CharField(max_length=20, choices=CostCategory.choices)
     expenditure = models.CharField(
@@ -269,7 +270,6 @@ class CostItem(SyncedModel):
                     "A cost item targets exactly one service, application, contract or pool."
                 ),
             ),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="costitem_amount_positive"),
             models.CheckConstraint(
                 condition=Q(spread_months__gte=1), name="costitem_spread_positive"
             ),

@@ -13,6 +13,8 @@ The rules (also in docs/tco.md, and tested in tests/finance/test_tco_engine.py):
   topological order, is solved exactly (Gaussian elimination over fractions). A cycle from
   which no edge leads out can pass its cost to nobody: that cost is unallocated.
 * Every amount keeps its category and opex/capex split: flows scale all ten cells alike.
+* Cost may be negative (a credit note, a reversal): it flows like any other cost, so a
+  credit lowers the figures of everything downstream. Weights are never negative.
 
 Arithmetic is Decimal with PRECISION significant digits (far below a millionth of a cent
 for any ledger); rounding to the cent happens once, in ``round_allocation``, by largest
@@ -106,9 +108,7 @@ class Inputs:
                 raise ValueError(f"Edge {edge.source} → {edge.target} has a negative weight")
             if edge.source == edge.target:
                 raise ValueError(f"{edge.source} cannot depend on itself")
-        for node, vector in self.costs.items():
-            if any(value < 0 for value in vector):
-                raise ValueError(f"Negative cost recorded against {node[0]} {node[1]}")
+        # Costs may be negative (credit notes, reversals); weights may not.
 
 
 class Share(NamedTuple):
@@ -376,8 +376,8 @@ def _solve_cycle(component, graph, inflow, result, send) -> None:
     for node, vector in zip(component, gross, strict=True):
         if not any(vector):
             continue
-        # A negative of the order of 10^-PRECISION is arithmetic noise, not cost.
-        vector = [value if value > 0 else ZERO for value in vector]
+        # Costs may be negative (credits): a value of the order of 10^-PRECISION either way is
+        # arithmetic noise, far below the cent, and is rounded away at the end.
         result.gross[node] = vector
         if node in graph.shares:
             result.passed_on[node] = list(vector)
@@ -420,55 +420,53 @@ def precise(function):
 
 @precise
 def apportion(values: list[Decimal], total: int) -> list[int]:
-    """Round ``values`` (in currency units, none negative) to whole cents that add up to
+    """Round ``values`` (in currency units, of either sign) to whole cents that add up to
     ``total`` cents: each gets its floor, and the cents left over go one by one to the largest
-    remainders (ties: the earlier value). Deterministic; no value goes below zero."""
+    remainders (ties: the earlier value). Deterministic; zero values get nothing."""
     return _apportion(values, total)
 
 
 def _apportion(values: list[Decimal], total: int) -> list[int]:
+    """Largest remainder over signed values. The floor is the true floor (−33.333… cents is
+    −34 with a remainder of 0.666…), so a negative value is rounded up, towards zero, by the
+    cent it gets, exactly as a positive one: each value ends within a cent of itself when
+    ``total`` is its sum rounded. Only values that are not zero take part, and none changes
+    sign by more than rounding: a cent taken back (``total`` below the sum of the floors)
+    is taken from a value that stays on its side of zero, where there is one."""
     count = len(values)
     if not count:
         if total:
             raise ValueError(f"{total} cents to share among nothing")
         return []
-    present = [i for i, value in enumerate(values) if value > 0]
+    present = [i for i, value in enumerate(values) if value]
+    floors = [0] * count
     if len(present) <= 1:
-        floors = [0] * count
         floors[present[0] if present else 0] = total
-        if total < 0:
-            raise ValueError("cannot take cents from values that are all zero")
         return floors
-    floors, remainders = [], []
-    for value in values:
-        if value > 0:
-            cents = value.scaleb(2)
-            floor = int(cents)  # truncation is the floor of a positive number
-            floors.append(floor)
-            remainders.append(cents - floor)
-        else:
-            floors.append(0)
-            remainders.append(ZERO)
+    remainders = [ZERO] * count
+    for i in present:
+        cents = values[i].scaleb(2)
+        floor = math.floor(cents)
+        floors[i] = floor
+        remainders[i] = cents - floor
     left = total - sum(floors)
     if left > 0:
         # Largest remainder first; the sort is stable, so ties keep the earlier value first.
-        order = sorted(range(count), key=remainders.__getitem__, reverse=True)
-        rounds, extra = divmod(left, count)
+        order = sorted(present, key=remainders.__getitem__, reverse=True)
+        rounds, extra = divmod(left, len(present))
         for rank, i in enumerate(order):
             floors[i] += rounds + (1 if rank < extra else 0)
     elif left < 0:
-        order = sorted(range(count), key=lambda i: (remainders[i], -floors[i], i))
+        # Smallest remainder first (then the largest, then the earlier), sparing a positive
+        # value that would go below zero.
+        order = sorted(present, key=lambda i: (remainders[i], -floors[i], i))
         while left < 0:
-            taken = False
-            for i in order:
+            spare = [i for i in order if not (values[i] > 0 and floors[i] <= 0)] or order
+            for i in spare:
                 if left == 0:
                     break
-                if floors[i] > 0:
-                    floors[i] -= 1
-                    left += 1
-                    taken = True
-            if not taken:
-                raise ValueError("cannot take cents from values that are all zero")
+                floors[i] -= 1
+                left += 1
     return floors
 
 

@@ -129,7 +129,9 @@ class OverviewView(PageView):
         sort = request.GET.get("sort", "tco")
         rows = rows.order_by(*SORTS.get(sort, SORTS["tco"]))
         page = Paginator(rows, 50).get_page(request.GET.get("page"))
-        widest = max((row.tco for row in page.object_list), default=0) or 1
+        # The bars are drawn for what is positive: a negative TCO (credits) is flagged instead.
+        widest = max((row.tco for row in page.object_list), default=0)
+        widest = widest if widest > 0 else 1
         for row in page.object_list:
             row.bars = [
                 (
@@ -141,6 +143,7 @@ class OverviewView(PageView):
                 for value, label in selectors.tco_categories()
             ]
             row.change = row.tco - row.previous_tco if row.previous_tco is not None else None
+            row.negative = selectors.negative_cost_reason(row)
         query = request.GET.copy()
         query.pop("page", None)
         query.pop("sort", None)
@@ -250,7 +253,9 @@ class PeriodLabelEditView(ObjectEditView):
 
     def save(self, form):
         obj = form.save(commit=False)
-        obj.period = services.period_for(form.cleaned_data["period_label"], create=True)
+        obj.period = services.period_for(
+            form.cleaned_data["period_label"], create=True, field="period_label"
+        )
         return call_service(type(self).save_function, obj, user=self.request.user)
 
     def get_success_url(self, obj):

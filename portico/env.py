@@ -6,11 +6,13 @@ everything read (a test checks it against ``.env.example`` and docker-compose.ym
 """
 
 import os
+import re
 from typing import Any
 from typing import overload
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from iso4217 import Currency
 
 VARIABLES: set[str] = set()
 _MISSING = object()
@@ -79,6 +81,22 @@ def url(name: str, default=_MISSING, *, schemes: tuple[str, ...]) -> str | None:
         raise ImproperlyConfigured(
             f"{name} must be a URL starting with one of {', '.join(s + '://' for s in schemes)}"
             f" (got scheme {scheme or 'none'!r})."
+        )
+    return value
+
+
+def currency(name: str, default=_MISSING) -> str:
+    """An ISO 4217 currency code such as EUR."""
+    value = _raw(name, default)
+    if value is None:
+        value = default
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ImproperlyConfigured(
+            f"{name} must be a three-letter ISO 4217 code such as EUR, not {value!r}."
+        )
+    if value not in {code.code for code in Currency}:
+        raise ImproperlyConfigured(
+            f"{name} must be an ISO 4217 currency code: {value} is not an ISO 4217 currency code."
         )
     return value
 

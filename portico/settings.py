@@ -206,13 +206,12 @@ CELERY_TIMEZONE = TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 
-PORTICO_CURRENCY = env.string("PORTICO_CURRENCY", "EUR")
-if not re.fullmatch(r"[A-Z]{3}", PORTICO_CURRENCY):
-    raise ImproperlyConfigured(
-        "PORTICO_CURRENCY must be a three-letter ISO 4217 code such as EUR,"
-        f" not {PORTICO_CURRENCY!r}."
-    )
+PORTICO_CURRENCY = env.currency("PORTICO_CURRENCY", "EUR")
 PORTICO_FISCAL_YEAR_START_MONTH = env.integer("PORTICO_FISCAL_YEAR_START_MONTH", 1, minimum=1)
+# How far from today a new accounting period may be opened (finance.services.period_window):
+# a mistyped year (1900-01) is refused rather than opened. Existing periods are not affected.
+PORTICO_PERIOD_YEARS_BACK = env.integer("PORTICO_PERIOD_YEARS_BACK", 10, minimum=0)
+PORTICO_PERIOD_YEARS_AHEAD = env.integer("PORTICO_PERIOD_YEARS_AHEAD", 5, minimum=0)
 
 # --- Static files ------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -109,8 +109,9 @@ class Resolver:
         )
         by_key = self._natural_rows(model, natural_key, wanted)
         missing = wanted - set(by_key)
+        refused: dict[tuple, str] = {}
         if missing and natural_key.create is not None:
-            natural_key.create(sorted(missing))
+            refused = natural_key.create(sorted(missing)) or {}
             by_key.update(self._natural_rows(model, natural_key, missing))
         found, errors = {}, {}
         name = model._meta.verbose_name
@@ -122,7 +123,9 @@ class Resolver:
                 found[k] = found_ids[RefKey(id=k.id)]
                 continue
             pk = by_key.get(k.natural)
-            if pk is None:
+            if pk is None and k.natural in refused:
+                errors[k] = refused[k.natural]
+            elif pk is None:
                 errors[k] = f"No {name} has the {natural_key.name} “{k.label}”."
             elif k.id is not None and k.id != pk:
                 errors[k] = f"The {name} with id {k.id} has another {natural_key.name}."

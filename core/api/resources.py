@@ -72,7 +72,9 @@ class NaturalKey:
     pattern: the regular expression of the text, for the schema
     create:  ``create(list of values)`` makes the named records that do not exist yet (a
              period is opened by the first cost booked in it, as in the browser), in a
-             constant number of queries; without it a key naming no record is refused
+             constant number of queries, and answers the values it refuses to make, each
+             with the reason (a reference to one is refused with it); without ``create`` a
+             key naming no record is refused
     """
 
     name: str

@@ -222,6 +222,7 @@ CURRENCY = {"type": "string", "description": "The reporting currency the amounts
 def annotate_results(queryset):
     return queryset.annotate(
         current=current_version(),
+        negative=ExpressionWrapper(Q(kept__lt=0) | Q(tco__lt=0), BooleanField()),
         computed_at=F("run__finished_at"),
         currency=Value(settings.PORTICO_CURRENCY, output_field=CharField()),
     )
@@ -257,6 +258,13 @@ register(
                     "description": "When the run that wrote these figures finished.",
                 },
                 "currency": CURRENCY,
+                "negative": {
+                    "type": "boolean",
+                    "description": (
+                        "The service's TCO or kept cost is below zero: credits (credit notes, "
+                        "reversals) exceed its cost this month, as the Fund services page flags."
+                    ),
+                },
             },
             queryset=annotate_results,
             filterset=api_filtersets.TcoResultFilterSet,

@@ -31,6 +31,7 @@ from finance.selectors.results import MONEY
 from finance.selectors.results import applications_with_cost
 from finance.selectors.results import cost_completeness
 from finance.selectors.results import default_period
+from finance.selectors.results import negative_cost_reason
 from finance.selectors.results import period_totals
 from finance.selectors.results import period_versions
 from finance.selectors.results import periods_with_results
@@ -69,6 +70,7 @@ __all__ = [
     "mid_month_start",
     "monthly_rates",
     "monthly_share_cents",
+    "negative_cost_reason",
     "node_for",
     "node_labels",
     "period_totals",

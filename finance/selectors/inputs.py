@@ -91,12 +91,17 @@ class LoadedInputs:
 # --- The rules the roll-up and the lineage share ---------------------------------------------
 
 # A cost item's share of the month %(serial)s in whole cents: an opex item all of it in its own
-# month, a capex item spread over its months, the odd cents going to its first months. SQL over
-# a cost item ``ci`` joined to its period ``p``; ITEM_IN_MONTH_SQL picks the items with a share.
+# month, a capex item spread over its months, the odd cents going to its first months. A
+# negative amount (a credit) is spread as its size, with its sign: a reversal cancels the item
+# it reverses month by month. SQL over a cost item ``ci`` joined to its period ``p``;
+# ITEM_IN_MONTH_SQL picks the items with a share.
 ITEM_SHARE_CENTS_SQL = """
-    ROUND(ci.amount * 100)::bigint / ci.spread_months
-    + CASE WHEN %(serial)s - p.serial < MOD(ROUND(ci.amount * 100)::bigint, ci.spread_months)
-           THEN 1 ELSE 0 END
+    SIGN(ci.amount)::bigint * (
+        ROUND(ABS(ci.amount) * 100)::bigint / ci.spread_months
+        + CASE WHEN %(serial)s - p.serial < MOD(ROUND(ABS(ci.amount) * 100)::bigint,
+                                                ci.spread_months)
+               THEN 1 ELSE 0 END
+    )
 """
 ITEM_IN_MONTH_SQL = "p.serial <= %(serial)s AND p.serial + ci.spread_months > %(serial)s"
 

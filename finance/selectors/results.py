@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from core.money import format_amount
 from finance import charts
 from finance import tco
 from finance.choices import CostCategory
@@ -65,6 +66,23 @@ def services_with_tco(*, period: Period, version: int | None = None) -> QuerySet
         period=previous, version=previous.current_version, service=OuterRef("service")
     ).values("tco")[:1]
     return queryset.annotate(previous_tco=Subquery(earlier, output_field=MONEY))
+
+
+def negative_cost_reason(result: TcoResult) -> str:
+    """Why a service's result is flagged as a negative cost on the Fund services page (empty
+    when it is not): credits (credit notes, reversals) booked on it or upstream of it exceed
+    its cost this month."""
+    if result.kept < 0:
+        return (
+            f"It keeps a negative cost, {format_amount(result.kept)}: credits booked on it "
+            "or upstream of it this month exceed its cost."
+        )
+    if result.tco < 0:
+        return (
+            f"Its TCO is negative, {format_amount(result.tco)}: credits booked on it or "
+            "upstream of it this month exceed its cost, and it passes them on to its consumers."
+        )
+    return ""
 
 
 def period_totals(*, period: Period, version: int | None = None) -> dict:

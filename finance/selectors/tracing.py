@@ -180,8 +180,9 @@ def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -
                 )
             )
         traced = sum((line.contribution for line in lines), Decimal(0))
-    lines.sort(key=lambda line: (-line.contribution, line.label))
-    edges.sort(key=lambda edge: (-edge.contribution, edge.source_label))
+    # The largest first, whichever their sign: a large credit is as telling as a large cost.
+    lines.sort(key=lambda line: (-abs(line.contribution), line.label))
+    edges.sort(key=lambda edge: (-abs(edge.contribution), edge.source_label))
     stored = TcoResult.objects.filter(
         period=period, version=period.current_version, service=service
     ).first()

@@ -6,6 +6,8 @@ from finance.services.cost_data import change_allocation_from_month
 from finance.services.cost_data import create_period
 from finance.services.cost_data import open_periods
 from finance.services.cost_data import period_for
+from finance.services.cost_data import period_outside_window
+from finance.services.cost_data import period_window
 from finance.services.cost_data import remove_allocation
 from finance.services.cost_data import remove_cost_item
 from finance.services.cost_data import remove_pool
@@ -73,6 +75,8 @@ __all__ = [
     "parse_report_period",
     "period_for",
     "period_lock",
+    "period_outside_window",
+    "period_window",
     "queue_report_run",
     "queue_task",
     "reap_interrupted_runs",

@@ -4,9 +4,11 @@ Each model's write rules are written once, over rows (core.rules): the functions
 them to one record, and the sync engine applies the same rules to a batch.
 """
 
+import datetime
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -28,7 +30,9 @@ from finance.models import CostPool
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
+from finance.models import month_serial
 from finance.models import parse_label
+from finance.models import serial_label
 from portfolio.models import Service
 from portfolio.services import service_is_retired
 
@@ -41,12 +45,53 @@ OPEN_PERIODS_SQL = """
 """
 
 
-def open_periods(months: list[tuple[int, int]]) -> None:
+def period_window(today: datetime.date | None = None) -> tuple[int, int]:
+    """The first and last month (as serials) in which a new period may be opened: from
+    PORTICO_PERIOD_YEARS_BACK years before the current month to PORTICO_PERIOD_YEARS_AHEAD
+    years after it."""
+    today = today or timezone.localdate()
+    current = month_serial(today.year, today.month)
+    return (
+        current - 12 * settings.PORTICO_PERIOD_YEARS_BACK,
+        current + 12 * settings.PORTICO_PERIOD_YEARS_AHEAD,
+    )
+
+
+def period_outside_window(year: int, month: int, today: datetime.date | None = None) -> str:
+    """Why the month (year, month) may not be opened as a new period, or "" when it may: a
+    month far before or after today is more likely a mistyped year (1900-01) than a ledger's
+    month. A period that exists already is not affected."""
+    first, last = period_window(today)
+    serial = month_serial(year, month)
+    if first <= serial <= last:
+        return ""
+    if serial < first:
+        years, side = settings.PORTICO_PERIOD_YEARS_BACK, "before"
+    else:
+        years, side = settings.PORTICO_PERIOD_YEARS_AHEAD, "after"
+    return (
+        f"{serial_label(serial)} is more than {years} years {side} the current month: a new "
+        f"period is opened from {serial_label(first)} to {serial_label(last)}."
+    )
+
+
+def open_periods(months: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
     """Open a period for each month (year, month) that has none yet, each with its change
     record, in three queries whatever their number (another writer opening the same month
-    meanwhile is harmless). A period is opened by the first cost booked in it."""
+    meanwhile is harmless). A period is opened by the first cost booked in it. A month
+    outside the window (period_window) is not opened: the answer maps each such month to
+    the reason (an empty answer: every month is open now)."""
     if not months:
-        return
+        return {}
+    today = timezone.localdate()
+    refused = {
+        (year, month): reason
+        for year, month in months
+        if (reason := period_outside_window(year, month, today))
+    }
+    months = [wanted for wanted in months if wanted not in refused]
+    if not months:
+        return refused
     with connection.cursor() as cursor:
         cursor.execute(
             OPEN_PERIODS_SQL.format(table=Period._meta.db_table),
@@ -60,14 +105,18 @@ def open_periods(months: list[tuple[int, int]]) -> None:
         created = [pk for (pk,) in cursor.fetchall()]
     if created:
         changelog.record_created(Period.objects.filter(pk__in=created))
+    return refused
 
 
-def period_for(label: str, *, create: bool = False) -> Period:
-    """The period ``YYYY-MM``; opened when ``create`` and it does not exist yet."""
+def period_for(label: str, *, create: bool = False, field: str = "period") -> Period:
+    """The period ``YYYY-MM``; opened when ``create`` and it does not exist yet (a month
+    outside period_window is refused, under ``field``)."""
     year, month = parse_label(label)
     period = Period.objects.filter(year=year, month=month).first()
     if period is None and create:
-        open_periods([(year, month)])
+        refused = open_periods([(year, month)])
+        if refused:
+            raise ValidationError({field: refused[(year, month)]})
         period = Period.objects.filter(year=year, month=month).first()
     if period is None:
         raise ValidationError(f"There is no period {label}.")
@@ -188,4 +237,4 @@ def create_period(*, label: str) -> Period:
     year, month = parse_label(label)
     if Period.objects.filter(year=year, month=month).exists():
         raise ValidationError({"label": f"The period {label} exists already."})
-    return period_for(label, create=True)
+    return period_for(label, create=True, field="label")

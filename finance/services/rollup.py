@@ -317,9 +317,10 @@ def _result_rows(period, version, run, loaded: LoadedInputs, rounded: tco.Rounde
             "consumed_units": units,
             "unit_name": loaded.unit_names.get(pk, ""),
             "unit_cost": (_cents(totals["tco"]) / units).quantize(FOUR_PLACES) if units else None,
+            # A ratio to a cost of zero or below (credits exceeding the cost) means nothing.
             "recovery_ratio": (
                 (Decimal(revenue) / totals["kept"]).quantize(FOUR_PLACES)
-                if totals["kept"]
+                if totals["kept"] > 0
                 else None
             ),
             "margin": _cents(revenue - totals["kept"]),

@@ -247,7 +247,6 @@ def test_two_targets_are_refused_alike_alone_and_in_a_sync(pm_api):
     ("field", "value", "message"),
     [
         ("currency", "eur", "Enter a three-letter ISO 4217 currency code such as EUR."),
-        ("amount", "-1", "Ensure this value is greater than or equal to 0."),
         ("amount", "1.005", "Ensure that there are no more than 2 decimal places."),
         ("spread_months", 241, "Ensure this value is less than or equal to 240."),
         ("category", "travel", "“travel” is not a valid choice: use one of development, "
@@ -262,6 +261,23 @@ def test_bad_cost_item_values_are_refused_naming_the_field(pm_api, field, value,
     assert single.status_code == 400 and single.json()["errors"] == {field: [message]}
     batch = sync(pm_api, "cost-items", [cost_line(1, **{field: value})])
     assert batch.json()["errors"] == {f"items.0.{field}": [message]}
+
+
+def test_a_credit_note_is_booked_alone_and_in_a_sync(pm_api):
+    """A negative amount (a credit note, a reversal) is a cost item like any other."""
+    ServiceFactory(source="cmdb", external_id="hosting")
+    single = pm_api.post(
+        "/api/v1/cost-items/", {**cost_line(1, amount="-120.50"), "source": "cmdb"}
+    )
+    assert single.status_code == 201, single.json()
+    assert single.json()["amount"] == "-120.50"
+    credit = {"expenditure": "capex", "spread_months": 3}
+    batch = sync(pm_api, "cost-items", [cost_line(2, amount="-0.01", **credit)], source="cmdb")
+    assert outcomes(batch) == ["created"], batch.json()
+    assert sorted(CostItem.objects.values_list("amount", flat=True)) == [
+        Decimal("-120.50"),
+        Decimal("-0.01"),
+    ]
 
 
 def test_cost_item_in_a_closed_period_is_booked_as_a_late_invoice_and_the_figures_stay(
@@ -537,6 +553,7 @@ def test_tco_results_show_every_figure_and_filter_by_period_and_version(pm_api):
         "kept": {"development": {"opex": 10000}},
     }
     assert row["unit_cost"] is None and row["consumed_units"] == "0.0000"
+    assert row["negative"] is False
     assert "updated_at" not in row and "source" not in row
     for name in ("direct", "received_applications", "received_contracts", "received_pools",
                  "received_services", "passed_on", "unallocated", "tco_capex", "revenue",
@@ -549,6 +566,19 @@ def test_tco_results_show_every_figure_and_filter_by_period_and_version(pm_api):
     assert [r["id"] for r in first["results"] + second["results"]] == sorted(
         TcoResult.objects.values_list("pk", flat=True)
     )
+
+
+def test_tco_results_flag_a_negative_cost(pm_api):
+    credited = TcoResultFactory(tco=Decimal("-5.00"), kept=Decimal("-5.00"), breakdown={})
+    passing = TcoResultFactory(
+        period=credited.period, tco=Decimal("-5.00"), kept=0, passed_on=Decimal("-5.00")
+    )
+    TcoResultFactory(period=credited.period)
+    rows = pm_api.get("/api/v1/tco-results/").json()["results"]
+    assert {row["id"]: row["negative"] for row in rows if row["negative"]} == {
+        credited.pk: True,
+        passing.pk: True,
+    }
 
 
 def test_tco_unallocated_lists_each_line_with_its_reason(pm_api):

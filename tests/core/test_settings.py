@@ -41,6 +41,14 @@ def test_settings_load_with_good_environment():
         ("DEBUG", "maybe", "DEBUG must be true or false"),
         ("EMAIL_PORT", "twenty-five", "EMAIL_PORT must be a whole number"),
         ("PORTICO_CURRENCY", "euro", "PORTICO_CURRENCY must be a three-letter"),
+        (
+            "PORTICO_CURRENCY",
+            "XYZ",
+            "PORTICO_CURRENCY must be an ISO 4217 currency code: XYZ is not an ISO 4217 "
+            "currency code.",
+        ),
+        ("PORTICO_PERIOD_YEARS_BACK", "-1", "PORTICO_PERIOD_YEARS_BACK must be at least 0"),
+        ("PORTICO_PERIOD_YEARS_AHEAD", "five", "PORTICO_PERIOD_YEARS_AHEAD must be a whole"),
         ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE must be an IANA time zone"),
         ("SECRET_KEY", "short", "SECRET_KEY must be at least 50 characters"),
         ("CELERY_BROKER_URL", "kafka://x", "CELERY_BROKER_URL must be a URL"),

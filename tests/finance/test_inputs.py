@@ -120,3 +120,37 @@ def test_rate_of_a_currency_in_a_month_is_one_rule_for_rollup_and_lineage():
 
     services.recompute_tco(period=march)
     assert TcoResult.objects.get(period=march, service=service).tco == expected
+
+
+def test_a_capex_credit_is_one_rule_for_rollup_and_lineage():
+    """A capex credit of −100.00 over three months and a 30.00 cost: the roll-up and the
+    lineage both take −33.34 in the first month, and the lineage lists the credit first, as
+    the larger line. The service's TCO, −3.34, is flagged."""
+    april = PeriodFactory(year=2025, month=4)
+    service = ServiceFactory()
+    credit = CostItemFactory(
+        period=april,
+        service=service,
+        amount=Decimal("-100.00"),
+        expenditure=Expenditure.CAPEX,
+        spread_months=3,
+    )
+    CostItemFactory(period=april, service=service, amount=Decimal("30.00"))
+    loaded = selectors.load_inputs(period=april)
+    assert sum(sum(vector) for vector in loaded.inputs.costs.values()) == Decimal("-3.34")
+    traced = selectors.lineage(service=service, period=april)
+    assert traced["gross"] == traced["traced"] == Decimal("-3.34")
+    first = traced["lines"][0]
+    assert first.item_id == credit.pk and first.contribution == Decimal("-33.34")
+    services.recompute_tco(period=april)
+    result = TcoResult.objects.get(period=april, service=service)
+    assert result.tco == result.kept == Decimal("-3.34")
+    assert selectors.negative_cost_reason(result).startswith("It keeps a negative cost, -3.34")
+
+
+def test_a_service_passing_on_a_negative_cost_is_flagged_with_its_reason():
+    passing = TcoResult(tco=Decimal("-5.00"), kept=Decimal(0), passed_on=Decimal("-5.00"))
+    assert selectors.negative_cost_reason(passing) == (
+        "Its TCO is negative, -5.00: credits booked on it or upstream of it this month exceed "
+        "its cost, and it passes them on to its consumers."
+    )

@@ -201,6 +201,47 @@ def test_rollup_spreads_capex_with_the_odd_cents_first():
     assert figures == [Decimal("33.34"), Decimal("33.33"), Decimal("33.33")]
 
 
+def test_rollup_spreads_a_capex_credit_as_its_size_with_its_sign_and_a_reversal_cancels():
+    """−100.00 over three months is −33.34, −33.33, −33.33: the mirror of the item it
+    reverses, so item and reversal cancel month by month; a credit on its own leaves the
+    service a negative TCO, and the input is kept plus unallocated to the cent."""
+    april, may, june = (PeriodFactory(year=2025, month=m) for m in (4, 5, 6))
+    credited, reversed_ = ServiceFactory(), ServiceFactory()
+    capex = {"expenditure": Expenditure.CAPEX, "spread_months": 3}
+    CostItemFactory(period=april, service=credited, amount=Decimal("-100.00"), **capex)
+    CostItemFactory(period=april, service=reversed_, amount=Decimal("100.00"), **capex)
+    CostItemFactory(period=april, service=reversed_, amount=Decimal("-100.00"), **capex)
+    figures = []
+    for period in (april, may, june):
+        run = services.recompute_tco(period=period)
+        figures.append(result(period, credited).tco_capex)
+        assert result(period, reversed_).tco == 0
+        assert run.input_total == run.kept_total + run.unallocated_total
+    assert figures == [Decimal("-33.34"), Decimal("-33.33"), Decimal("-33.33")]
+    assert result(april, credited).recovery_ratio is None  # no ratio to a negative cost
+
+
+def test_rollup_credit_flows_downstream_and_reconciles_with_mixed_signs():
+    """An application costs 1,000.00 with a 1,300.00 credit note: −300.00 reaches the two
+    services it supports by 1:2 (−100.00 and −200.00); a pool's −10.00 credit on an idle pool
+    stays unallocated, negative. Input −310.00 = kept −300.00 + unallocated −10.00."""
+    march = PeriodFactory(year=2025, month=3)
+    first, second = ServiceFactory(), ServiceFactory()
+    app = ApplicationFactory()
+    ApplicationSupportFactory(application=app, service=first, weight=1)
+    ApplicationSupportFactory(application=app, service=second, weight=2)
+    CostItemFactory(period=march, application=app, amount=Decimal("1000.00"))
+    CostItemFactory(period=march, application=app, amount=Decimal("-1300.00"))
+    CostItemFactory(period=march, pool=CostPoolFactory(), amount=Decimal("-10.00"))
+    run = services.recompute_tco(period=march)
+    assert result(march, first).kept == Decimal("-100.00")
+    assert result(march, second).kept == Decimal("-200.00")
+    assert run.input_total == Decimal("-310.00")
+    assert run.kept_total == Decimal("-300.00") and run.unallocated_total == Decimal("-10.00")
+    (idle,) = TcoUnallocated.objects.filter(period=march)
+    assert idle.amount == Decimal("-10.00")
+
+
 def test_rollup_contract_brings_a_twelfth_within_its_term():
     service = ServiceFactory()
     contract = ContractFactory(

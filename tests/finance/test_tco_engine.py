@@ -197,11 +197,96 @@ def test_apportion_matches_the_total_and_refuses_nothing_to_share():
         tco.apportion([], 1)
 
 
-def test_inputs_refuse_negative_cost_and_unknown_edges():
-    with pytest.raises(ValueError, match="Negative"):
-        tco.allocate(inputs([A], {A: cost("-1")}, []))
+def test_inputs_take_negative_cost_and_refuse_negative_weights_and_unknown_edges():
+    rounded = tco.round_allocation(tco.allocate(inputs([A], {A: cost("-1")}, [])))
+    assert cents(rounded, A) == -100 and rounded.input_total == -100
+    with pytest.raises(ValueError, match="negative weight"):
+        tco.allocate(inputs([A, APP], {}, [(APP, A, -1)]))
     with pytest.raises(ValueError, match="No cost flows"):
         tco.allocate(inputs([A, APP], {}, [(A, APP, 1)]))
+
+
+# --- Credits: negative cost ------------------------------------------------------------------
+
+
+def test_credit_split_three_ways_rounds_towards_zero_by_largest_remainder():
+    """−100.00 in thirds: each −33.333…, floored to −33.34 with a remainder of 0.666…; the two
+    cents left over go to the first two (ties: the earlier): −33.33, −33.33, −33.34."""
+    data = inputs([A, B, C, APP], {APP: cost("-100")}, [(APP, A, 1), (APP, B, 1), (APP, C, 1)])
+    rounded = tco.round_allocation(tco.allocate(data))
+    assert [cents(rounded, node) for node in (A, B, C)] == [-3333, -3333, -3334]
+    assert rounded.input_total == rounded.kept_total == -10000
+
+
+def test_credit_lowers_what_flows_downstream_and_conservation_holds_with_mixed_signs():
+    """The application costs 100.00 and gets a 40.00 credit: 60.00 flows to A and B by 1:2.
+    A also has its own 30.00 credit on infrastructure: A keeps development 20.00 and
+    infrastructure −30.00, a negative total of −10.00; B keeps 40.00."""
+    data = inputs(
+        [A, B, APP],
+        {
+            APP: [a + b for a, b in zip(cost("100"), cost("-40"), strict=True)],
+            A: cost("-30", cell=tco.CELL_INDEX[("infrastructure", "opex")]),
+        },
+        [(APP, A, 1), (APP, B, 2)],
+    )
+    rounded = tco.round_allocation(tco.allocate(data))
+    assert rounded.services[A]["kept"][DEV_OPEX] == 2000
+    assert rounded.services[A]["kept"][tco.CELL_INDEX[("infrastructure", "opex")]] == -3000
+    assert cents(rounded, A) == -1000 and cents(rounded, B) == 4000
+    assert rounded.input_total == 3000 == rounded.kept_total + rounded.unallocated_total
+
+
+def test_a_cell_with_a_negative_total_beside_positive_cells_adds_up():
+    """A service receiving a third of three cells: +10.00, −20.00 and +0.01. The kept row is
+    −3.33 (−9.99 / 3 rounded); its cells come within a cent of their exact thirds and add up
+    to the row."""
+    vector = tco.zeros()
+    vector[DEV_OPEX] = D("10")
+    vector[INFRA_CAPEX] = D("-20")
+    vector[VENDOR_OPEX] = D("0.01")
+    data = inputs([A, B, C, APP], {APP: vector}, [(APP, A, 1), (APP, B, 1), (APP, C, 1)])
+    rounded = tco.round_allocation(tco.allocate(data))
+    assert [cents(rounded, node) for node in (A, B, C)] == [-333, -333, -333]
+    for node in (A, B, C):
+        kept = rounded.services[node]["kept"]
+        assert kept[INFRA_CAPEX] in (-666, -667) and kept[DEV_OPEX] in (333, 334)
+        assert sum(kept) == -333
+    assert rounded.input_total == -999 == rounded.kept_total
+
+
+def test_credit_and_cost_through_a_cycle_and_an_unallocated_credit():
+    """A and B support each other and serve C and E; A carries 100.00 and B a 50.00 credit:
+    T_A = 100 + T_B/2 and T_B = −50 + T_A/2, so T_A = 100 and T_B = 0; C gets 50.00 and E 0.
+    An idle application holds a 25.00 credit: unallocated, negative."""
+    data = inputs(
+        [A, B, C, E, APP],
+        {A: cost("100"), B: cost("-50"), APP: cost("-25")},
+        [(A, B, 1), (A, C, 1), (B, A, 1), (B, E, 1)],
+    )
+    rounded = tco.round_allocation(tco.allocate(data))
+    assert cents(rounded, C) == 5000
+    assert E not in rounded.services or cents(rounded, E) == 0
+    assert rounded.unallocated == {(APP, UnallocatedReason.NO_TARGET.value): cost("-2500")}
+    assert rounded.input_total == 2500 == rounded.kept_total + rounded.unallocated_total
+
+
+def test_a_reversal_cancels_its_item_to_the_cent():
+    data = inputs(
+        [A, B, C, APP],
+        {APP: [a + b for a, b in zip(cost("100"), cost("-100"), strict=True)]},
+        [(APP, A, 1), (APP, B, 1), (APP, C, 1)],
+    )
+    rounded = tco.round_allocation(tco.allocate(data))
+    assert rounded.input_total == 0 and rounded.kept_total == 0
+
+
+def test_apportion_of_signed_values_stays_within_a_cent_and_keeps_signs():
+    assert tco.apportion([D("-0.333"), D("-0.333"), D("-0.334")], -100) == [-33, -33, -34]
+    assert tco.apportion([D("10.005"), D("-10.005"), D("0.004")], 0) == [1001, -1001, 0]
+    # Fewer cents than the floors: one is taken back, not from a positive value below a cent.
+    assert tco.apportion([D("0.004"), D("0.5"), D("0.5")], 99) == [0, 49, 50]
+    assert tco.apportion([D("0.004"), D("-0.5")], -51) == [0, -51]
 
 
 def test_absorption_of_the_cycle_gives_each_source_its_share():
@@ -236,10 +321,11 @@ def test_absorption_of_a_cycle_member_counts_its_own_cost_more_than_once():
 
 WEIGHTS = st.sampled_from(["0", "0.5", "1", "1", "2", "3.3333", "7"])
 AMOUNTS = st.integers(min_value=0, max_value=10**9)  # cents
+SIGNED_AMOUNTS = st.integers(min_value=-(10**9), max_value=10**9)  # cents: credits too
 
 
 @st.composite
-def graphs(draw):
+def graphs(draw, amounts=AMOUNTS):
     services = [(tco.SERVICE, i) for i in range(draw(st.integers(1, 8)))]
     applications = [(tco.APPLICATION, i) for i in range(draw(st.integers(0, 4)))]
     contracts = [(tco.CONTRACT, i) for i in range(draw(st.integers(0, 3)))]
@@ -259,7 +345,7 @@ def graphs(draw):
         vector = tco.zeros()
         for cell in draw(st.lists(st.integers(0, tco.NCELLS - 1), min_size=1, max_size=3)):
             vector[cell] += (
-                D(draw(AMOUNTS)) / 100 * D(draw(st.sampled_from(["1", "0.87", "1.1713"])))
+                D(draw(amounts)) / 100 * D(draw(st.sampled_from(["1", "0.87", "1.1713"])))
             )
         costs[node] = vector
     return tco.Inputs(nodes={n: n in retired for n in nodes}, costs=costs, edges=edges)
@@ -372,3 +458,61 @@ def test_property_lineage_traces_every_cent_of_a_service(data, draw):
         (factor.get(node, D(0)) * sum(vector) for node, vector in data.costs.items()), D(0)
     )
     assert abs(traced - sum(allocation.gross.get(target, tco.zeros()))) < D("1e-30")
+
+
+# --- Properties with credits: random signed amounts ------------------------------------------
+
+
+@PROPERTY_SETTINGS
+@given(graphs(amounts=SIGNED_AMOUNTS))
+def test_property_signed_input_equals_kept_plus_unallocated_to_the_cent(data):
+    """With costs and credits of any sign, in any cell, the input total is still kept plus
+    unallocated to the cent, every row adds up cell by cell, and every kept or unallocated
+    row is within a cent of its exact value."""
+    allocation = tco.allocate(data)
+    rounded = tco.round_allocation(allocation)
+    exact_input = sum((sum(v) for v in data.costs.values()), D(0))
+    assert rounded.input_total == tco.round_half_even_cents(exact_input)
+    assert rounded.input_total == rounded.kept_total + rounded.unallocated_total
+    for node, figures in rounded.services.items():
+        for cell in range(tco.NCELLS):
+            parts = figures["direct"][cell] + sum(
+                figures[name][cell] for name in tco.ROAD_FIGURE.values()
+            )
+            assert parts == figures["tco"][cell]
+            assert figures["tco"][cell] == (
+                figures["kept"][cell] + figures["passed_on"][cell] + figures["unallocated"][cell]
+            )
+        if node in allocation.kept:
+            assert abs(sum(figures["kept"]) - sum(allocation.kept[node]) * 100) < 1
+    for key, cells in rounded.unallocated.items():
+        assert abs(sum(cells) - sum(allocation.unallocated[key]) * 100) < 1
+
+
+@PROPERTY_SETTINGS
+@given(graphs(amounts=SIGNED_AMOUNTS))
+def test_property_signed_engine_matches_the_whole_system_solved_exactly(data):
+    allocation = tco.allocate(data)
+    expected = reference_gross(data)
+    for node in data.nodes:
+        got = sum(allocation.gross.get(node, tco.zeros()))
+        assert abs(Fraction(got) - expected[node]) < Fraction(1, 10**30)
+
+
+@PROPERTY_SETTINGS
+@given(
+    st.lists(SIGNED_AMOUNTS.map(lambda c: D(c) / 1000), min_size=1, max_size=12),
+    st.integers(-1, 1),
+)
+def test_property_apportion_of_signed_values_sums_to_the_cent(values, offset):
+    """Signed values (to a tenth of a cent) apportioned to their rounded sum, or a cent either
+    side of it: the cents add up to the total, zeros stay zero, and with the rounded sum
+    every value ends within a cent of itself."""
+    rounded_sum = tco.round_half_even_cents(sum(values, D(0)))
+    total = rounded_sum + (offset if any(values) else 0)
+    shares = tco.apportion(values, total)
+    assert sum(shares) == total
+    assert all(share == 0 for share, value in zip(shares, values, strict=True) if not value)
+    if total == rounded_sum and sum(1 for v in values if v) > 1:
+        pairs = zip(shares, values, strict=True)
+        assert all(abs(share - value * 100) < 1 for share, value in pairs)

@@ -74,6 +74,29 @@ def test_overview_shows_services_flow_and_unallocated(client, viewer, rolled_up)
     assert response.context["totals"]["input"] == Decimal("425.00")
 
 
+def test_overview_flags_a_service_whose_cost_is_negative_with_the_reason(client, viewer):
+    """A credit note larger than the month's cost: the service keeps −40.00 and the page says
+    so beside it; a service with a positive cost is not flagged."""
+    march = PeriodFactory(year=2025, month=3)
+    credited = ServiceFactory(name="Credited")
+    CostItemFactory(period=march, service=credited, amount=Decimal("60.00"))
+    CostItemFactory(period=march, service=credited, amount=Decimal("-100.00"))
+    CostItemFactory(period=march, service=ServiceFactory(name="Ordinary"))
+    services.recompute_tco(period=march)
+    client.force_login(viewer)
+    response = client.get(reverse("finance:overview"), {"period": "2025-03"})
+    page = response.content.decode()
+    assert page.count("Negative cost</span>") == 1
+    assert (
+        "It keeps a negative cost, -40.00: credits booked on it or upstream of it this month "
+        "exceed its cost."
+    ) in page
+    rows = {row.service.name: row for row in response.context["page"].object_list}
+    assert rows["Credited"].kept == Decimal("-40.00") and rows["Credited"].negative
+    assert rows["Ordinary"].negative == ""
+    assert response.context["totals"]["input"] == Decimal("960.00")
+
+
 def test_overview_defaults_to_the_latest_period(client, viewer, rolled_up):
     client.force_login(viewer)
     response = client.get(reverse("finance:overview"))
@@ -194,6 +217,25 @@ def test_cost_item_form_needs_exactly_one_target(client, finance_user):
     response = client.post(reverse("finance:costitem_add"), data)
     assert "2025-03" in response.content.decode() and response.status_code == 422
     assert not CostItem.objects.exists()
+
+
+def test_cost_item_form_takes_a_credit_note(client, finance_user):
+    client.force_login(finance_user)
+    service = ServiceFactory()
+    data = {
+        "description": "Credit note",
+        "period_label": "2025-03",
+        "amount": "-250.50",
+        "currency": "EUR",
+        "category": "vendor",
+        "expenditure": "capex",
+        "spread_months": "3",
+        "service": service.slug,
+    }
+    response = client.post(reverse("finance:costitem_add"), data)
+    assert response.status_code == 302, response.content.decode()
+    item = CostItem.objects.get()
+    assert item.amount == Decimal("-250.50") and item.spread_months == 3
 
 
 def test_cost_item_edit_in_a_closed_period_warns(client, finance_user):
