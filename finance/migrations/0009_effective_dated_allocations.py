@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('finance', '0007_queued_task'),
+        ('finance', '0008_credits'),
         ('portfolio', '0003_effective_dated_edges'),
     ]
 
