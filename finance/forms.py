@@ -215,6 +215,7 @@ class ReportDefinitionForm(PorticoModelForm):
         model = ReportDefinition
         fields = [
             "name",
+            "kind",
             "period_selector",
             "formats",
             "recipients",

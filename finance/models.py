@@ -39,6 +39,7 @@ from finance.choices import NodeKind
 from finance.choices import PeriodStatus
 from finance.choices import PoolType
 from finance.choices import ReportFormat
+from finance.choices import ReportKind
 from finance.choices import ReportOutcome
 from finance.choices import ReportPeriodSelector
 from finance.choices import ReportTrigger
@@ -641,6 +642,17 @@ class ReportDefinition(ChangeLoggedModel):
     """
 
     name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(
+        "report",
+        max_length=12,
+        choices=ReportKind.choices,
+        default=ReportKind.SERVICES,
+        help_text=(
+            "TCO by service: one message to every recipient. Customer statements: each "
+            "relationship manager receives the statements of their customers; the recipients "
+            "receive those of customers without one."
+        ),
+    )
     period_selector = models.CharField(
         "period",
         max_length=15,
