@@ -250,6 +250,15 @@ _link_rule(StageService)
 _link_rule(StageApplication)
 
 
+@rules.rule(StageService)
+def stage_service_weight_rule(change: Change, facts: None) -> None:
+    """A link's weight is its share of the service's kept cost among the service's links: zero
+    carries nothing, and a negative weight means nothing."""
+    weight = change.row["weight"]
+    if weight is not None and weight < 0:
+        change.error("weight", "A weight cannot be negative: 0 carries none of the cost.")
+
+
 def link_target_error(model, target) -> str | None:
     """Why ``target`` (a service or an application) cannot be newly linked to a stage by a
     ``model`` link, or None: the link rule, for a form that shows it beside its field."""
