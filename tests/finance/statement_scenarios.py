@@ -1,14 +1,10 @@
 """A closed month with customers and their statements, which several test modules start from:
 two relationship managers (Alice: Retail and Fleet; Bob: Brokers), a customer without one
-(Walk-in), two customer-facing services on a shared platform."""
+(Walk-in), two customer-facing services on a shared platform, one value stream."""
 
-from decimal import ROUND_DOWN
 from decimal import Decimal
 
 from finance import services
-from finance.models import CustomerStatement
-from finance.models import Period
-from finance.models import TcoResult
 from portfolio.choices import ServiceKind
 from tests.factories import UserFactory
 from tests.factories.finance import CostItemFactory
@@ -17,14 +13,15 @@ from tests.factories.portfolio import CustomerFactory
 from tests.factories.portfolio import ServiceDependencyFactory
 from tests.factories.portfolio import ServiceFactory
 from tests.factories.portfolio import SubscriptionFactory
-from tests.factories.statements import statement_with_lines
-
-CENT = Decimal("0.01")
+from tests.factories.valuestreams import StageFactory
+from tests.factories.valuestreams import StageServiceFactory
+from tests.factories.valuestreams import ValueStreamFactory
 
 
 def make_statement_month() -> dict:
     """March 2025, closed: Claims (users) and Quotes (policies) each keep their own cost and
-    half of Platform's; five subscriptions of four customers."""
+    half of Platform's; five subscriptions of four customers; Claims underpins the one stage
+    of "Settle a claim", Quotes no stage."""
     alice = UserFactory(
         username="alice", first_name="Alice", last_name="Archer", email="alice@example.org"
     )
@@ -53,9 +50,12 @@ def make_statement_month() -> dict:
         ),
         SubscriptionFactory(customer=walk_in, service=claims, units=1),
     ]
-    services.close_period(period=march)
+    claim_stream = ValueStreamFactory(name="Settle a claim", slug="settle-a-claim")
+    StageServiceFactory(
+        stage=StageFactory(value_stream=claim_stream, name="Register the claim"), service=claims
+    )
+    services.close_period(period=march)  # the roll-up writes the statements
     march.refresh_from_db()
-    ensure_statements(march, subscriptions)
     return {
         "march": march,
         "alice": alice,
@@ -69,41 +69,3 @@ def make_statement_month() -> dict:
         "walk_in": walk_in,
         "subscriptions": subscriptions,
     }
-
-
-def ensure_statements(period: Period, subscriptions, version: int | None = None) -> None:
-    """The statements of ``period``'s ``version`` (default: current) as the roll-up writes
-    them: kept cost shared by units (every service here has one unit name), the largest
-    remainder taking the odd cents. Written only when the roll-up has not written them."""
-    version = version or period.current_version
-    if CustomerStatement.objects.filter(period=period, version=version).exists():
-        return
-    kept = {r.service_id: r.kept for r in TcoResult.objects.filter(period=period, version=version)}
-    by_service: dict[int, list] = {}
-    for subscription in subscriptions:
-        by_service.setdefault(subscription.service_id, []).append(subscription)
-    cost: dict[int, Decimal] = {}
-    for service_id, group in by_service.items():
-        total_units = sum(s.units for s in group)
-        amount = kept.get(service_id, Decimal(0))
-        shares = {s.pk: (amount * Decimal(s.units) / Decimal(total_units)) for s in group}
-        floors = {pk: share.quantize(CENT, rounding=ROUND_DOWN) for pk, share in shares.items()}
-        left = int((amount - sum(floors.values())) / CENT)
-        for pk in sorted(shares, key=lambda pk: (-(shares[pk] - floors[pk]), pk))[:left]:
-            floors[pk] += CENT
-        cost.update(floors)
-    by_customer: dict[int, list] = {}
-    for subscription in subscriptions:
-        by_customer.setdefault(subscription.customer_id, []).append(subscription)
-    for group in by_customer.values():
-        statement_with_lines(
-            period=period,
-            customer=group[0].customer,
-            version=version,
-            lines=[(s, _monthly_charge(s), cost[s.pk]) for s in group],
-        )
-
-
-def _monthly_charge(subscription) -> Decimal:
-    units, price = Decimal(str(subscription.units)), Decimal(str(subscription.price_per_unit))
-    return (units * price).quantize(CENT)
