@@ -7,6 +7,7 @@ from django.db import models
 from core.forms import PorticoModelForm
 from finance import services
 from finance.choices import ReportFormat
+from finance.choices import ReportKind
 from finance.filtersets import FundServicesFilterSet
 from finance.models import LABEL_FORMAT
 from finance.models import SCHEDULE_FIELDS
@@ -230,6 +231,8 @@ class ReportDefinitionForm(PorticoModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["recipients"].widget.attrs["rows"] = 3
+        # Not asked for: a TCO-by-service report, as before there were kinds.
+        self.fields["kind"].required = False
         filters = FundServicesFilterSet(queryset=TcoResult.objects.none()).form.fields
         scope = self.instance.scope or {}
         position = list(self.fields).index("recipients") + 1
@@ -246,6 +249,9 @@ class ReportDefinitionForm(PorticoModelForm):
         for name, label in SCHEDULE_FIELDS:
             self.fields[name].label = f"Schedule: {label}"
         self.scope_names = [name for name, _ in added]
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or ReportKind.SERVICES
 
     def clean(self):
         cleaned = super().clean()
