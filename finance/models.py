@@ -1,8 +1,9 @@
 """Cost data, the periods it is booked in, and the stored results of the TCO roll-up.
 
 Inputs (cost items, pools and their allocations, exchange rates) are edited by people and
-synced from ledgers; results (TcoResult, TcoUnallocated, TcoFlow) are only ever written by
-finance.services.recompute_tco, per period and version.
+synced from ledgers; results (TcoResult, TcoUnallocated, TcoFlow, and the kept cost shared
+out: CustomerStatement with its StatementLines, ValueStreamCost with its StageCosts) are only
+ever written by finance.services.recompute_tco, per period and version.
 """
 
 import calendar
