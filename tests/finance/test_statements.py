@@ -22,6 +22,7 @@ from finance import statement_reports
 from finance.choices import ReportKind
 from finance.choices import ReportOutcome
 from finance.models import CustomerStatement
+from finance.models import ReportDefinition
 from finance.models import ReportRun
 from finance.models import TcoResult
 from tests.factories import UserFactory
@@ -415,10 +416,12 @@ def test_report_form_offers_the_statements_kind(client, finance_user, db):
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
-    assert services.save_report_definition  # saved through services
-    from finance.models import ReportDefinition
-
-    assert ReportDefinition.objects.get(name="Monthly statements").kind == ReportKind.STATEMENTS
+    definition = ReportDefinition.objects.get(name="Monthly statements")
+    assert definition.kind == ReportKind.STATEMENTS and definition.periodic_task is not None
+    page = client.get(definition.get_absolute_url()).content.decode()
+    assert "Customer statements" in page and "Every customer" in page
+    listing = client.get(reverse("finance:report_list")).content.decode()
+    assert "Customer statements" in listing
 
 
 def test_no_role_sees_no_statement(client, month):
