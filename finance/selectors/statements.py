@@ -245,62 +245,76 @@ def _kept_total(period: Period, version: int) -> Decimal:
     )["total"]
 
 
+# How many rows each list of the Fund services views shows (the totals count every row).
+SHOWN = 100
+
+
+def _sum(queryset: QuerySet, field_name: str) -> Decimal:
+    return queryset.aggregate(total=Coalesce(Sum(field_name), ZERO, output_field=MONEY))["total"]
+
+
 def by_customer(*, period: Period, version: int) -> dict:
     """Each customer's cost to serve (and revenue) in ``period`` and ``version``, and the kept
-    cost charged to no customer, per service: the two add up to the kept total."""
-    statements = list(
-        CustomerStatement.objects.filter(period=period, version=version)
-        .select_related("customer", "customer__relationship_manager")
-        .order_by("-cost_to_serve", "customer__name")
-    )
-    not_charged = list(
-        TcoResult.objects.filter(period=period, version=version)
-        .exclude(not_charged=0)
-        .select_related("service")
-        .order_by("-not_charged", "service__name")
-    )
-    charged = sum((s.cost_to_serve for s in statements), ZERO)
-    uncharged = sum((r.not_charged for r in not_charged), ZERO)
+    cost charged to no customer, per service: the two add up to the kept total. The lists
+    hold the SHOWN largest; the totals are over every row."""
+    statements = CustomerStatement.objects.filter(period=period, version=version)
+    uncharged = TcoResult.objects.filter(period=period, version=version).exclude(not_charged=0)
+    charged_total = _sum(statements, "cost_to_serve")
+    not_charged_total = _sum(uncharged, "not_charged")
     return {
-        "statements": statements,
-        "not_charged": not_charged,
-        "charged_total": charged,
-        "not_charged_total": uncharged,
-        "revenue_total": sum((s.revenue for s in statements), ZERO),
-        "total": charged + uncharged,
+        "statements": list(
+            statements.select_related("customer", "customer__relationship_manager").order_by(
+                "-cost_to_serve", "customer__name"
+            )[:SHOWN]
+        ),
+        "statement_count": statements.count(),
+        "not_charged": list(
+            uncharged.select_related("service").order_by("-not_charged", "service__name")[:SHOWN]
+        ),
+        "not_charged_count": uncharged.count(),
+        "charged_total": charged_total,
+        "not_charged_total": not_charged_total,
+        "revenue_total": _sum(statements, "revenue"),
+        "total": charged_total + not_charged_total,
         "kept_total": _kept_total(period, version),
+        "shown": SHOWN,
     }
 
 
 def by_value_stream(*, period: Period, version: int) -> dict:
     """Each current-state value stream's apportioned cost in ``period`` and ``version`` (with
     its stages), the kept cost in no value stream, and the future states' what-if figures
-    (never added to the total)."""
+    (never added to the total). The lists hold the SHOWN largest; the totals are over every
+    row."""
     stages = StageCost.objects.select_related("stage").order_by("stage__position", "stage_id")
-    costs = list(
-        ValueStreamCost.objects.filter(period=period, version=version)
-        .select_related("value_stream", "value_stream__current_state")
-        .prefetch_related(Prefetch("stages", queryset=stages))
-        .order_by("what_if", "-cost", "value_stream__name")
-    )
-    current = [c for c in costs if not c.what_if]
-    what_if = [c for c in costs if c.what_if]
-    in_no_stream = list(
-        TcoResult.objects.filter(period=period, version=version)
-        .exclude(in_no_value_stream=0)
-        .select_related("service")
-        .order_by("-in_no_value_stream", "service__name")
-    )
-    streams_total = sum((c.cost for c in current), ZERO)
-    outside = sum((r.in_no_value_stream for r in in_no_stream), ZERO)
+    costs = ValueStreamCost.objects.filter(period=period, version=version)
+    outside = TcoResult.objects.filter(period=period, version=version).exclude(in_no_value_stream=0)
+    streams_total = _sum(costs.filter(what_if=False), "cost")
+    outside_total = _sum(outside, "in_no_value_stream")
+
+    def listed(what_if: bool) -> list:
+        return list(
+            costs.filter(what_if=what_if)
+            .select_related("value_stream", "value_stream__current_state")
+            .prefetch_related(Prefetch("stages", queryset=stages))
+            .order_by("-cost", "value_stream__name")[:SHOWN]
+        )
+
     return {
-        "streams": current,
-        "what_if": what_if,
-        "in_no_stream": in_no_stream,
+        "streams": listed(False),
+        "stream_count": costs.filter(what_if=False).count(),
+        "what_if": listed(True),
+        "in_no_stream": list(
+            outside.select_related("service").order_by("-in_no_value_stream", "service__name")[
+                :SHOWN
+            ]
+        ),
+        "in_no_stream_count": outside.count(),
         "streams_total": streams_total,
-        "in_no_stream_total": outside,
-        "total": streams_total + outside,
+        "in_no_stream_total": outside_total,
+        "total": streams_total + outside_total,
         "kept_total": _kept_total(period, version),
+        "shown": SHOWN,
     }
 
 

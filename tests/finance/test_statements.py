@@ -25,6 +25,7 @@ from finance.models import CustomerStatement
 from finance.models import ReportDefinition
 from finance.models import ReportRun
 from finance.models import TcoResult
+from finance.selectors import statements as statement_selectors
 from tests.factories import UserFactory
 from tests.factories.finance import ReportDefinitionFactory
 from tests.factories.portfolio import CustomerFactory
@@ -262,6 +263,18 @@ def test_fund_services_by_customer_adds_up_to_the_kept_total(client, viewer, mon
     assert f"{kept:,.2f}" in text and "differs from" not in text
     for name in ("Retail", "Fleet", "Brokers", "Walk-in"):
         assert name in text
+
+
+def test_fund_services_by_customer_lists_the_largest_and_totals_every_one(
+    client, viewer, month, monkeypatch
+):
+    monkeypatch.setattr(statement_selectors, "SHOWN", 2)
+    client.force_login(viewer)
+    page = client.get(reverse("finance:overview"), {"period": "2025-03", "view": "customer"})
+    text = page.content.decode()
+    assert "The 2 largest of 4 customers" in text
+    kept = sum(r.kept for r in TcoResult.objects.filter(period=month["march"], version=1))
+    assert f"{kept:,.2f}" in text and "differs from" not in text
 
 
 def test_fund_services_by_value_stream_adds_up_to_the_kept_total(client, viewer, month):
