@@ -118,6 +118,9 @@ def test_list_filters_by_period_customer_and_relationship_manager(client, viewer
     assert "Brokers" in by_customer and "Retail" not in by_customer
     other_month = table(client.get(url, {"period": "2025-04"}))
     assert "Retail" not in other_month
+    # The filters ask for the table alone.
+    partial = client.get(url, {"customer": "fleet"}, HTTP_HX_REQUEST="true").content.decode()
+    assert partial.lstrip().startswith('<div id="object-table">') and "Fleet" in partial
 
 
 def test_bad_period_filter_is_named_not_a_500(client, viewer, month):
