@@ -15,22 +15,33 @@ from django.urls import reverse
 
 from core import roles
 from finance import services
+from finance.generate import clear_showback
 from finance.models import CostItem
+from finance.models import CustomerStatement
 from finance.models import Period
 from finance.models import TcoResult
+from finance.models import ValueStreamCost
+from portfolio.generate import GENERATED
 from portfolio.generate import generate_portfolio
+from portfolio.models import Subscription
+from valuestreams.models import StageService
 
 TITLE = "Total cost of ownership"
 DESCRIPTION = (
     "`manage.py generate_portfolio` (seed 1) at full size: 5,000 services with 20,000 "
     "end-to-end dependencies (some services support each other in cycles), 2,000 "
     "applications, 500 contracts, 50 cost pools and 200,000 cost items in one period (a tenth "
-    "of them capex, a tenth in USD, GBP or a currency without a rate). The full roll-up "
+    "of them capex, a tenth in USD, GBP or a currency without a rate), 2,000 customers with "
+    "1-4 subscriptions each in unlike units, and 200 value streams of 3-8 stages on 1-5 "
+    "services each (every tenth with a future state). The full roll-up "
     "(`finance.services.recompute_tco`: set-based inputs, the exact allocation, rounding, "
-    "upsert of the results) is timed three times after a first run, beside a plain SQL "
+    "upsert of the results, customer statements and value-stream costs) is timed three times "
+    "after a first run, beside a plain SQL "
     "`GROUP BY` sum of the same cost items in the same run, at a quarter, half and full size. "
     "Peak memory is measured on a separate run with tracemalloc (Python allocations), and the "
-    "process's peak resident size is reported too."
+    "process's peak resident size is reported too. At full size the roll-up is timed once more "
+    "without the customers and value streams: the difference is what computing and writing the "
+    "statements and stream costs adds."
 )
 
 FULL = {
@@ -40,7 +51,10 @@ FULL = {
     "contracts": 500,
     "cost_pools": 50,
     "cost_items": 200_000,
+    "customers": 2_000,
+    "value_streams": 200,
 }
+TARGET_SHOWBACK_ADDED = 0.30  # statements and stream costs add at most 30 % to the roll-up
 FRACTIONS = (0.25, 0.5, 1.0)
 PERIOD = "2030-01"
 SEED = 1
@@ -85,6 +99,8 @@ def run(bench) -> None:
             cost_pools=sizes["cost_pools"],
             cost_items=sizes["cost_items"],
             cost_period=PERIOD,
+            customers=sizes["customers"],
+            value_streams=sizes["value_streams"],
         )
         generated = time.perf_counter() - started
         period = Period.objects.get(year=int(PERIOD[:4]), month=int(PERIOD[5:]))
@@ -145,6 +161,8 @@ def run(bench) -> None:
                     warmup=1,
                 )
 
+            measure_showback(bench, period, rollups[1.0], statistics.median(cpus))
+
     quarter, half, full = (rollups[f] for f in FRACTIONS)
     bench.figure(
         "Roll-up at a quarter, half and full size",
@@ -175,6 +193,44 @@ def plain_group_by(period: Period) -> float:
             cursor.fetchall()
             times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def measure_showback(bench, period: Period, wall_with: float, cpu_with: float) -> None:
+    """The full roll-up again without the generated customers and value streams (so with no
+    statement or stream cost to compute), against the medians with them: wall time, and the
+    CPU time of the roll-up's own Python work, which other load on the machine moves less."""
+    counts = {
+        "subscriptions": Subscription.objects.filter(source=GENERATED).count(),
+        "stage links": StageService.objects.filter(source=GENERATED).count(),
+        "statements": CustomerStatement.objects.filter(period=period).count(),
+        "stream costs": ValueStreamCost.objects.filter(period=period).count(),
+    }
+    clear_showback()
+    services.recompute_tco(period=period)
+    walls, cpus = [], []
+    for _ in range(ROLLUP_RUNS):
+        wall, cpu = time.perf_counter(), time.process_time()
+        services.recompute_tco(period=period)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    wall_without, cpu_without = statistics.median(walls), statistics.median(cpus)
+    added = cpu_with / cpu_without - 1
+    bench.figure(
+        "Roll-up at full size without customers or value streams (before)",
+        f"median {wall_without:.2f} s wall, {cpu_without:.2f} s CPU in Python",
+    )
+    bench.figure(
+        "Roll-up at full size with them (after: statements and stream costs computed)",
+        f"median {wall_with:.2f} s wall, {cpu_with:.2f} s CPU in Python "
+        f"({counts['subscriptions']:,} subscriptions, {counts['statements']:,} statements, "
+        f"{counts['stage links']:,} stage links, {counts['stream costs']:,} stream costs)",
+    )
+    bench.figure(
+        "Added by customer statements and value-stream costs (CPU after / before)",
+        f"{added * 100:+.0f} % CPU in Python ({wall_with / wall_without * 100 - 100:+.0f} % wall)",
+        target=f"≤ +{TARGET_SHOWBACK_ADDED * 100:.0f} %",
+        met=added <= TARGET_SHOWBACK_ADDED,
+    )
 
 
 def measure_memory(bench, period: Period) -> None:

@@ -1,5 +1,5 @@
-"""Panels other apps add to a page without the page knowing them: the dashboard, and the
-service page (value streams a service underpins, its TCO...).
+"""Panels other apps add to a page without the page knowing them: the dashboard, the service
+page (value streams a service underpins, its TCO...) and the customer page (its statements).
 
 An app registers its panels in its AppConfig.ready():
     panels.register("service", Panel("TCO", "finance/inc/service_tco.html", context_fn))
@@ -9,7 +9,7 @@ An app registers its panels in its AppConfig.ready():
 from collections.abc import Callable
 from dataclasses import dataclass
 
-SLOTS = ("dashboard", "service")
+SLOTS = ("dashboard", "service", "customer")
 
 
 @dataclass(frozen=True)

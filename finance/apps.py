@@ -18,6 +18,7 @@ class FinanceConfig(AppConfig):
             )
         from core import panels
         from finance import signals
+        from finance.panels import customer_statement_context
         from finance.panels import service_tco_context
 
         signals.connect()
@@ -25,5 +26,11 @@ class FinanceConfig(AppConfig):
             "service",
             panels.Panel(
                 "Total cost of ownership", "finance/inc/service_tco.html", service_tco_context, 50
+            ),
+        )
+        panels.register(
+            "customer",
+            panels.Panel(
+                "Statement", "finance/inc/customer_statement.html", customer_statement_context, 50
             ),
         )

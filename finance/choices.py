@@ -72,6 +72,13 @@ class ReportPeriodSelector(models.TextChoices):
     LAST_YEAR = "last_year", "Last closed fiscal year"
 
 
+class ReportKind(models.TextChoices):
+    """What a scheduled report holds and to whom it goes."""
+
+    SERVICES = "services", "TCO by service"
+    STATEMENTS = "statements", "Customer statements"
+
+
 class ReportFormat(models.TextChoices):
     XLSX = "xlsx", "XLSX workbook"
     CSV = "csv", "CSV table"

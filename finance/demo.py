@@ -3,7 +3,8 @@ services, applications, contracts and cost pools; a data-centre and a service-de
 (and an innovation-lab pool allocated to nothing, so something stays unallocated); USD and
 GBP items with their exchange rates and one CHF item without a rate; nine closed months
 (one of them restated after a late invoice) and three open ones, all rolled up; and two
-scheduled reports to finance (a monthly TCO pack and a quarterly summary).
+scheduled reports to finance (a monthly TCO pack, a quarterly summary and the monthly customer
+statements).
 
 Records have source "demo" and stable external ids and are created only when missing, so a
 second load creates and changes nothing. Portfolio records are looked up by their demo keys;
@@ -22,6 +23,7 @@ from finance.choices import CostCategory
 from finance.choices import Expenditure
 from finance.choices import PoolType
 from finance.choices import ReportFormat
+from finance.choices import ReportKind
 from finance.choices import ReportPeriodSelector
 from finance.choices import RunOutcome
 from finance.choices import RunTrigger
@@ -472,7 +474,7 @@ class FinanceDemo:
         services.discard_scheduled_recompute()
 
 
-# Two scheduled reports to finance: (name, period, formats, scope, recipients, schedule).
+# The scheduled reports: (name, period, formats, scope, recipients, schedule, kind).
 def demo_reports() -> list[tuple]:
     from finance.models import fiscal_start_month
 
@@ -486,6 +488,7 @@ def demo_reports() -> list[tuple]:
             {},
             ["finance@example.org", "fiona@example.org"],
             {"minute": "0", "hour": "7", "day_of_month": "3", "month_of_year": "*"},
+            ReportKind.SERVICES,
         ),
         (
             "Quarterly customer-facing summary",
@@ -499,6 +502,18 @@ def demo_reports() -> list[tuple]:
                 "day_of_month": "10",
                 "month_of_year": ",".join(map(str, quarter_starts)),
             },
+            ReportKind.SERVICES,
+        ),
+        (
+            # Each relationship manager receives their customers' statements; finance those
+            # of the customers without one.
+            "Monthly customer statements",
+            ReportPeriodSelector.LAST_MONTH,
+            [ReportFormat.PDF, ReportFormat.XLSX],
+            {},
+            ["finance@example.org"],
+            {"minute": "30", "hour": "7", "day_of_month": "3", "month_of_year": "*"},
+            ReportKind.STATEMENTS,
         ),
     ]
 
@@ -509,12 +524,13 @@ def load_reports() -> int:
 
     author = get_user_model().objects.filter(username="fiona").first()
     made = 0
-    for name, selector, formats, scope, recipients, schedule in demo_reports():
+    for name, selector, formats, scope, recipients, schedule, kind in demo_reports():
         if ReportDefinition.objects.filter(name=name).exists():
             continue
         services.save_report_definition(
             definition=ReportDefinition(
                 name=name,
+                kind=kind,
                 period_selector=selector,
                 formats=formats,
                 scope=scope,

@@ -1,6 +1,7 @@
 import django_filters
 from django.core.exceptions import ValidationError
 
+from core.filtersets import AlwaysBoundFilterSet
 from core.filtersets import OwnerFilter
 from core.filtersets import SearchFilterSet
 from finance.choices import CostCategory
@@ -13,6 +14,7 @@ from finance.choices import RunTrigger
 from finance.models import LABEL_FORMAT
 from finance.models import CostItem
 from finance.models import CostPool
+from finance.models import CustomerStatement
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import TcoResult
@@ -164,3 +166,44 @@ class FundServicesFilterSet(SearchFilterSet):
             return queryset
         underpinning = Stage.services.through.objects.filter(stage__value_stream=value)
         return queryset.filter(service_id__in=underpinning.values("service_id"))
+
+
+def _visible_customers(request):
+    """The customers the reader may see (none without a request: a filter built for its
+    fields alone)."""
+    if request is None:
+        return Customer.objects.all()
+    return Customer.objects.restrict(request.user, "view").order_by("name")
+
+
+def validate_period_label(value: str) -> None:
+    if value and value.strip():
+        parse_label(value)
+
+
+class StatementFilterSet(AlwaysBoundFilterSet):
+    """The Statements list's filters: period, customer, relationship manager, search."""
+
+    search_fields = ("customer__name", "customer__slug")
+
+    period = PeriodLabelFilter(field_name="period")
+    customer = django_filters.ModelChoiceFilter(
+        queryset=lambda request: _visible_customers(request),
+        to_field_name="slug",
+        label="Customer",
+    )
+    relationship_manager = OwnerFilter(
+        "managed_customers",
+        field_name="customer__relationship_manager",
+        label="Relationship manager",
+    )
+
+    class Meta:
+        model = CustomerStatement
+        fields = ["q", "period", "customer", "relationship_manager"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _period_placeholder(self)
+        # A period that is not YYYY-MM is refused beside the field, not shown as no rows.
+        self.form.fields["period"].validators.append(validate_period_label)

@@ -9,6 +9,7 @@ from core.forms import EDGE_DAYS
 from core.forms import PorticoModelForm
 from finance import services
 from finance.choices import ReportFormat
+from finance.choices import ReportKind
 from finance.filtersets import FundServicesFilterSet
 from finance.models import LABEL_FORMAT
 from finance.models import SCHEDULE_FIELDS
@@ -218,6 +219,7 @@ class ReportDefinitionForm(PorticoModelForm):
         model = ReportDefinition
         fields = [
             "name",
+            "kind",
             "period_selector",
             "formats",
             "recipients",
@@ -232,6 +234,8 @@ class ReportDefinitionForm(PorticoModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["recipients"].widget.attrs["rows"] = 3
+        # Not asked for: a TCO-by-service report, as before there were kinds.
+        self.fields["kind"].required = False
         filters = FundServicesFilterSet(queryset=TcoResult.objects.none()).form.fields
         scope = self.instance.scope or {}
         position = list(self.fields).index("recipients") + 1
@@ -248,6 +252,9 @@ class ReportDefinitionForm(PorticoModelForm):
         for name, label in SCHEDULE_FIELDS:
             self.fields[name].label = f"Schedule: {label}"
         self.scope_names = [name for name, _ in added]
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or ReportKind.SERVICES
 
     def clean(self):
         cleaned = super().clean()

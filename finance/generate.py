@@ -4,6 +4,11 @@
     python manage.py generate_portfolio --services 5000 --dependencies 20000 \\
         --applications 2000 --contracts 500 --cost-pools 50 --cost-items 200000 --clear
 
+With ``--customers`` and ``--value-streams`` (the "showback" generator) customers subscribe
+to services (one to four subscriptions each, in unlike units) and value streams (three to
+eight stages, each underpinned by one to five services, every tenth with a future state) give
+the roll-up something to share the kept cost over.
+
 One period (``--cost-period``, default 2030-01, far from real and demo months) gets the cost
 items; applications support services, contracts cover services or applications, pools are
 allocated to services. A few applications support nothing and a few items are in a currency
@@ -26,15 +31,20 @@ from finance.choices import Expenditure
 from finance.choices import PoolType
 from finance.models import CostItem
 from finance.models import CostPool
+from finance.models import CustomerStatement
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
+from finance.models import StageCost
+from finance.models import StatementLine
 from finance.models import TcoFlow
 from finance.models import TcoResult
 from finance.models import TcoRun
 from finance.models import TcoUnallocated
+from finance.models import ValueStreamCost
 from finance.models import parse_label
 from portfolio.choices import ApplicationLifecycle
+from portfolio.choices import CustomerKind
 from portfolio.generate import GENERATED
 from portfolio.generate import GenerationError
 from portfolio.generate import GenerationRun
@@ -45,8 +55,14 @@ from portfolio.models import Application
 from portfolio.models import ApplicationSupport
 from portfolio.models import Contract
 from portfolio.models import ContractCoverage
+from portfolio.models import Customer
 from portfolio.models import Service
+from portfolio.models import Subscription
 from portfolio.models import Supplier
+from valuestreams.choices import StreamState
+from valuestreams.models import Stage
+from valuestreams.models import StageService
+from valuestreams.models import ValueStream
 
 WEIGHTS = tuple(Decimal(w) for w in ("0.5", "1", "1", "1", "2", "3"))
 CATEGORIES = tuple(CostCategory.values)
@@ -76,6 +92,7 @@ def clear_costs() -> dict[str, int]:
     generated_services = Service.objects.filter(source=GENERATED).values("pk")
     in_periods = Q(period_id__in=periods)
     removed = {
+        **clear_showback_results(in_periods),
         "TCO results": delete_rows(
             TcoResult.objects.filter(in_periods | Q(service__in=generated_services))
         ),
@@ -199,6 +216,178 @@ def generate_costs(run: GenerationRun) -> dict[str, int]:
         ):
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     run.shared["cost_period_id"] = period.pk
+    return made
+
+
+# --- Showback: customers, subscriptions and value streams to share the kept cost over -------
+
+UNIT_NAMES = (("user", 5), ("vehicle", 2), ("policy", 2), ("GB", 1))
+
+
+def clear_showback_results(condition: Q) -> dict[str, int]:
+    """Statements and stream costs of the periods ``condition`` selects (by ``period_id``) or
+    of generated records: they refer to periods, runs, customers, streams and services that
+    are removed after them."""
+    generated_services = Service.objects.filter(source=GENERATED).values("pk")
+    statements = CustomerStatement.objects.filter(
+        condition | Q(customer__source=GENERATED) | Q(lines__service__in=generated_services)
+    ).values("pk")
+    stream_costs = ValueStreamCost.objects.filter(
+        condition | Q(value_stream__source=GENERATED)
+    ).values("pk")
+    return {
+        "statement lines": delete_rows(
+            StatementLine.objects.filter(
+                Q(statement__in=statements)
+                | Q(subscription__source=GENERATED)
+                | Q(service__in=generated_services)
+            )
+        ),
+        "customer statements": delete_rows(CustomerStatement.objects.filter(pk__in=statements)),
+        "stage costs": delete_rows(
+            StageCost.objects.filter(
+                Q(stream_cost__in=stream_costs) | Q(stage__value_stream__source=GENERATED)
+            )
+        ),
+        "value-stream costs": delete_rows(ValueStreamCost.objects.filter(pk__in=stream_costs)),
+    }
+
+
+def clear_showback() -> dict[str, int]:
+    generated_services = Service.objects.filter(source=GENERATED).values("pk")
+    generated_streams = ValueStream.objects.filter(source=GENERATED).values("pk")
+    removed = clear_showback_results(Q(pk__in=[]))
+    removed["stage services"] = delete_rows(
+        StageService.objects.filter(
+            Q(source=GENERATED)
+            | Q(service__in=generated_services)
+            | Q(stage__value_stream__in=generated_streams)
+        )
+    )
+    removed["stages"] = delete_rows(Stage.objects.filter(value_stream__in=generated_streams))
+    removed["value streams"] = delete_rows(ValueStream.objects.filter(source=GENERATED))
+    removed["subscriptions"] = delete_rows(
+        Subscription.objects.filter(Q(source=GENERATED) | Q(service__in=generated_services))
+    )
+    removed["customers"] = delete_rows(Customer.objects.filter(source=GENERATED))
+    return removed
+
+
+@register(
+    "showback",
+    order=60,
+    clear=clear_showback,
+    exists=lambda: (
+        Customer.objects.filter(source=GENERATED).exists()
+        or ValueStream.objects.filter(source=GENERATED).exists()
+    ),
+    options=[
+        Option("customers", int, 0, "customers, each subscribing to 1-4 services"),
+        Option("value_streams", int, 0, "value streams of 3-8 stages on 1-5 services each"),
+    ],
+)
+def generate_showback(run: GenerationRun) -> dict[str, int]:
+    customers_wanted, streams_wanted = run.options["customers"], run.options["value_streams"]
+    if not customers_wanted and not streams_wanted:
+        return {}
+    service_ids = run.shared.get("service_ids") or []
+    owner_ids = run.shared.get("owner_ids") or []
+    if not service_ids or not owner_ids:
+        raise GenerationError("Customers and value streams need services: generate some.")
+    live = live_services(service_ids)
+    made: dict[str, int] = {}
+
+    rng = run.rng("customers")
+    customers = [
+        Customer(
+            source=GENERATED,
+            external_id=f"customer-{n:06d}",
+            name=f"Generated Customer {n:06d}",
+            slug=f"generated-customer-{n:06d}",
+            kind=rng.choice(CustomerKind.values),
+        )
+        for n in range(1, customers_wanted + 1)
+    ]
+    run.bulk_create(Customer, customers)
+    names, name_weights = zip(*UNIT_NAMES, strict=True)
+    subscriptions = []
+    for customer in customers:
+        for service_id in rng.sample(live, min(len(live), rng.randint(1, 4))):
+            annual = rng.random() < 0.3
+            subscriptions.append(
+                Subscription(
+                    source=GENERATED,
+                    external_id=f"subscription-{len(subscriptions) + 1:07d}",
+                    customer_id=customer.pk,
+                    service_id=service_id,
+                    units=Decimal(rng.randint(1, 500)),
+                    unit_name=rng.choices(names, name_weights)[0],
+                    price_per_unit=None if annual else Decimal(rng.randrange(50, 5_000)) / 100,
+                    annual_charge=Decimal(rng.randrange(1_000_00, 500_000_00)) / 100
+                    if annual
+                    else None,
+                    currency="EUR",
+                    start_date=datetime.date(2000, 1, 1),
+                )
+            )
+    run.bulk_create(Subscription, subscriptions)
+    made.update(customers=len(customers), subscriptions=len(subscriptions))
+
+    rng = run.rng("value streams")
+    streams = [
+        ValueStream(
+            source=GENERATED,
+            external_id=f"stream-{n:05d}",
+            name=f"Deliver generated outcome {n:05d}",
+            slug=f"generated-stream-{n:05d}",
+            owner_id=rng.choice(owner_ids),
+        )
+        for n in range(1, streams_wanted + 1)
+    ]
+    run.bulk_create(ValueStream, streams)
+    futures = [
+        ValueStream(
+            source=GENERATED,
+            external_id=f"{stream.external_id}-future",
+            name=f"{stream.name} (future state)",
+            slug=f"{stream.slug}-future",
+            owner_id=stream.owner_id,
+            state=StreamState.FUTURE,
+            current_state_id=stream.pk,
+        )
+        for stream in streams[::10]
+    ]
+    run.bulk_create(ValueStream, futures)
+    stages, services_of = [], []
+    for stream in [*streams, *futures]:
+        for position in range(rng.randint(3, 8)):
+            stages.append(
+                Stage(
+                    source=GENERATED,
+                    external_id=f"{stream.external_id}-stage-{position}",
+                    value_stream_id=stream.pk,
+                    position=position,
+                    name=f"Handle step {position + 1}",
+                )
+            )
+            services_of.append(rng.sample(live, min(len(live), rng.randint(1, 5))))
+    run.bulk_create(Stage, stages)
+    links = [
+        StageService(
+            source=GENERATED,
+            external_id=f"{stage.external_id}-{service_id}",
+            stage_id=stage.pk,
+            service_id=service_id,
+            weight=rng.choice((Decimal(0), *WEIGHTS)),
+        )
+        for stage, chosen in zip(stages, services_of, strict=True)
+        for service_id in chosen
+    ]
+    run.bulk_create(StageService, links)
+    made.update(
+        {"value streams": len(streams) + len(futures), "stages": len(stages)},
+        **{"stage services": len(links)},
+    )
     return made
 
 

@@ -1,8 +1,9 @@
 """Cost data, the periods it is booked in, and the stored results of the TCO roll-up.
 
 Inputs (cost items, pools and their allocations, exchange rates) are edited by people and
-synced from ledgers; results (TcoResult, TcoUnallocated, TcoFlow) are only ever written by
-finance.services.recompute_tco, per period and version.
+synced from ledgers; results (TcoResult, TcoUnallocated, TcoFlow, and the kept cost shared
+out: CustomerStatement with its StatementLines, ValueStreamCost with its StageCosts) are only
+ever written by finance.services.recompute_tco, per period and version.
 """
 
 import calendar
@@ -41,6 +42,7 @@ from finance.choices import NodeKind
 from finance.choices import PeriodStatus
 from finance.choices import PoolType
 from finance.choices import ReportFormat
+from finance.choices import ReportKind
 from finance.choices import ReportOutcome
 from finance.choices import ReportPeriodSelector
 from finance.choices import ReportTrigger
@@ -414,6 +416,10 @@ class TcoResult(models.Model):
     unit_cost = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     recovery_ratio = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     margin = MoneyField(default=Decimal(0))
+    # The kept cost charged to no customer (no subscription in force in the period).
+    not_charged = MoneyField(default=Decimal(0))
+    # The kept cost no stage of a current-state value stream carries.
+    in_no_value_stream = MoneyField(default=Decimal(0))
     # Every figure by category and opex/capex, in cents: {"tco": {"vendor": {"opex": 12}}}.
     breakdown = models.JSONField(default=dict)
 
@@ -496,6 +502,121 @@ class TcoFlow(models.Model):
         return f"{self.source_kind} {self.source_id} → {self.target_kind} {self.target_id}"
 
 
+class CustomerStatement(models.Model):
+    """What one customer paid and cost in a period and version: the revenue of its
+    subscriptions in force and the share of the services' kept cost they carry (the roll-up
+    writes it with the results; finance.showback splits the cost)."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="statements")
+    version = models.PositiveIntegerField()
+    run = models.ForeignKey(
+        TcoRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="statements"
+    )
+    # PROTECT: frozen figures must keep their customer; customers are retired, not deleted.
+    customer = models.ForeignKey(
+        "portfolio.Customer", on_delete=models.PROTECT, related_name="statements"
+    )
+    revenue = MoneyField(default=Decimal(0))
+    cost_to_serve = MoneyField(default=Decimal(0))
+    margin = MoneyField(default=Decimal(0))
+    # revenue / cost_to_serve; null when the cost to serve is zero.
+    recovery_ratio = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "version", "customer"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "version", "customer"], name="statement_unique_customer"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.customer} {self.period} v{self.version}"
+
+
+class StatementLine(models.Model):
+    """One subscription of a customer statement: its units, revenue and cost to serve."""
+
+    statement = models.ForeignKey(CustomerStatement, on_delete=models.CASCADE, related_name="lines")
+    subscription = models.ForeignKey(
+        "portfolio.Subscription", on_delete=models.PROTECT, related_name="statement_lines"
+    )
+    service = models.ForeignKey(
+        "portfolio.Service", on_delete=models.PROTECT, related_name="statement_lines"
+    )
+    units = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0))
+    unit_name = models.CharField(max_length=50, blank=True)
+    revenue = MoneyField(default=Decimal(0))
+    cost_to_serve = MoneyField(default=Decimal(0))
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["statement", "service", "subscription"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "subscription"], name="statement_line_unique_subscription"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.statement}: {self.subscription}"
+
+
+class ValueStreamCost(models.Model):
+    """The kept cost a value stream's stages carry in a period and version. A future state's
+    figure is what-if: computed on its own links as if it replaced its current state, never
+    added to totals."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="stream_costs")
+    version = models.PositiveIntegerField()
+    run = models.ForeignKey(
+        TcoRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="stream_costs"
+    )
+    # PROTECT: frozen figures must keep their stream; streams are retired, not deleted.
+    value_stream = models.ForeignKey(
+        "valuestreams.ValueStream", on_delete=models.PROTECT, related_name="costs"
+    )
+    cost = MoneyField(default=Decimal(0))
+    what_if = models.BooleanField(default=False)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "version", "value_stream"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "version", "value_stream"], name="stream_cost_unique_stream"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.value_stream} {self.period} v{self.version}"
+
+
+class StageCost(models.Model):
+    """The kept cost one stage carries: the sum of its links' shares."""
+
+    stream_cost = models.ForeignKey(
+        ValueStreamCost, on_delete=models.CASCADE, related_name="stages"
+    )
+    stage = models.ForeignKey("valuestreams.Stage", on_delete=models.PROTECT, related_name="costs")
+    cost = MoneyField(default=Decimal(0))
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["stream_cost", "stage"]
+        constraints = [
+            models.UniqueConstraint(fields=["stream_cost", "stage"], name="stage_cost_unique_stage")
+        ]
+
+    def __str__(self):
+        return f"{self.stage}: {self.cost}"
+
+
 # --- Scheduled reports ------------------------------------------------------------------------
 
 # The five fields of a cron-like schedule: (field, its name in messages, celery's keyword).
@@ -528,6 +649,17 @@ class ReportDefinition(ChangeLoggedModel):
     """
 
     name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(
+        "report",
+        max_length=12,
+        choices=ReportKind.choices,
+        default=ReportKind.SERVICES,
+        help_text=(
+            "TCO by service: one message to every recipient. Customer statements: each "
+            "relationship manager receives the statements of their customers; the recipients "
+            "receive those of customers without one."
+        ),
+    )
     period_selector = models.CharField(
         "period",
         max_length=15,

@@ -2,12 +2,15 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.generic import page_url
 from core.money import format_amount
 from core.tables import NUMBER
 from core.tables import MoneyColumn
+from core.tables import PersonColumn
 from core.templatetags.portico import plain_number
 from finance.models import CostItem
 from finance.models import CostPool
+from finance.models import CustomerStatement
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import TcoRun
@@ -160,3 +163,45 @@ class TcoRunTable(tables.Table):
 
     def value_outcome(self, record):
         return record.outcome
+
+
+class StatementTable(tables.Table):
+    customer = tables.Column(
+        accessor="customer__name",
+        linkify=lambda record: page_url(CustomerStatement, "detail", record),
+    )
+    relationship_manager = PersonColumn("customer__relationship_manager")
+    period = PeriodColumn()
+    version = tables.Column(attrs=NUMBER)
+    revenue = MoneyColumn(verbose_name="Revenue")
+    cost_to_serve = MoneyColumn(verbose_name="Cost to serve")
+    margin = MoneyColumn()
+    recovery_ratio = tables.Column(verbose_name="Recovery", attrs=NUMBER, default="—")
+
+    class Meta:
+        model = CustomerStatement
+        fields = (
+            "customer",
+            "relationship_manager",
+            "period",
+            "version",
+            "revenue",
+            "cost_to_serve",
+            "margin",
+            "recovery_ratio",
+        )
+        order_by = ("-period", "customer")
+
+    def render_relationship_manager(self, record):
+        manager = record.customer.relationship_manager
+        return (manager.get_full_name() or manager.username) if manager else "—"
+
+    def value_relationship_manager(self, record):
+        manager = record.customer.relationship_manager
+        return manager.username if manager else ""
+
+    def render_recovery_ratio(self, value):
+        return f"{format_amount(value * 100, places=0)}%" if value is not None else "—"
+
+    def value_recovery_ratio(self, value):
+        return value

@@ -29,6 +29,7 @@ urlpatterns = [
     path(f"{PERIOD}restate/", views.PeriodRestateView.as_view(), name="period_restate"),
     path(f"{PERIOD}recompute/", views.PeriodRecomputeView.as_view(), name="period_recompute"),
     path("costs/runs/", views.TcoRunListView.as_view(), name="run_list"),
+    *model_paths("costs/statements/", models.CustomerStatement, name="statement"),
     *model_paths("reports/", models.ReportDefinition, name="report"),
     path("reports/<int:pk>/run/", views.ReportRunView.as_view(), name="report_run"),
     path("reports/files/<int:pk>/", views.ReportDownloadView.as_view(), name="report_download"),

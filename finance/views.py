@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -37,11 +38,13 @@ from core.permissions import require
 from finance import reports
 from finance import selectors
 from finance import services
+from finance import statement_reports
 from finance.filtersets import CostItemFilterSet
 from finance.filtersets import CostPoolFilterSet
 from finance.filtersets import ExchangeRateFilterSet
 from finance.filtersets import FundServicesFilterSet
 from finance.filtersets import PeriodFilterSet
+from finance.filtersets import StatementFilterSet
 from finance.filtersets import TcoRunFilterSet
 from finance.forms import CostItemForm
 from finance.forms import CostPoolForm
@@ -53,6 +56,7 @@ from finance.forms import RestateForm
 from finance.forms import RunReportForm
 from finance.models import CostItem
 from finance.models import CostPool
+from finance.models import CustomerStatement
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
@@ -66,6 +70,7 @@ from finance.tables import CostItemTable
 from finance.tables import CostPoolTable
 from finance.tables import ExchangeRateTable
 from finance.tables import PeriodTable
+from finance.tables import StatementTable
 from finance.tables import TcoRunTable
 from portfolio.models import Service
 
@@ -104,6 +109,13 @@ def _version_from(request, period: Period) -> int:
 
 # --- Fund services ---------------------------------------------------------------------------
 
+# The Fund services page's views of one period's kept cost: (value of ?view=, label).
+FUND_VIEWS = {
+    "service": "By service",
+    "stream": "By value stream",
+    "customer": "By customer",
+}
+
 
 class OverviewView(PageView):
     """Fund services: per service TCO by category, revenue, margin and the change from the
@@ -116,10 +128,32 @@ class OverviewView(PageView):
     def get_context(self) -> dict:
         request = self.request
         period = _period_from(request, default=selectors.default_period())
-        context = {"period": period, "periods": list(selectors.periods_with_results()[:36])}
+        shown = request.GET.get("view", "")
+        shown = shown if shown in FUND_VIEWS else "service"
+        context = {
+            "period": period,
+            "periods": list(selectors.periods_with_results()[:36]),
+            "shown": shown,
+            "fund_views": FUND_VIEWS,
+        }
         if period is None:
             return context
         version = _version_from(request, period)
+        if shown != "service":
+            context.update(
+                {
+                    "version": version,
+                    "totals": selectors.period_totals(period=period, version=version),
+                    "unallocated": selectors.unallocated_for(period=period, version=version),
+                    "by_customer": selectors.by_customer(period=period, version=version)
+                    if shown == "customer"
+                    else None,
+                    "by_stream": selectors.by_value_stream(period=period, version=version)
+                    if shown == "stream"
+                    else None,
+                }
+            )
+            return context
         filterset = FundServicesFilterSet(
             request.GET,
             selectors.services_with_tco(period=period, version=version),
@@ -716,3 +750,163 @@ class ReportDownloadView(ObjectMixin, View):
         )
         response["Content-Length"] = str(report_file.size)
         return response
+
+
+# --- Customer statements ---------------------------------------------------------------------
+
+# A file of statements is made while the browser waits: bounded.
+STATEMENT_FILES_MAX = 500
+STATEMENT_FORMATS = ("pdf", "xlsx")
+
+
+def statement_file_response(pack, fmt: str) -> HttpResponse:
+    rendered = statement_reports.render(pack, fmt)
+    response = HttpResponse(rendered.content, content_type=rendered.content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=rendered.filename
+    )
+    response["Content-Length"] = str(len(rendered.content))
+    return response
+
+
+def bad_download(fmt: str) -> HttpResponse | None:
+    if fmt in STATEMENT_FORMATS:
+        return None
+    return HttpResponse(
+        f"download: {fmt!r} is not a format of statements; choose pdf or xlsx.",
+        status=400,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+@register_model_view("list")
+class StatementListView(ObjectListView):
+    """Every customer statement the user may see, of its period's current version; the
+    filtered set downloads as one PDF or XLSX (``?download=``), the list as CSV or XLSX."""
+
+    filterset_class = StatementFilterSet
+    table_class = StatementTable
+    template_name = "finance/statement_list.html"
+    title = "Customer statements"
+    show_add = False
+    export_name = "customer-statements"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .filter(version=F("period__current_version"))
+            .select_related("period", "customer", "customer__relationship_manager")
+        )
+
+    def get_extra_context(self):
+        query = self.request.GET.copy()
+        for name in ("page", "per_page", "sort", "export", "download"):
+            query.pop(name, None)
+        return {
+            "section": "statements",
+            "download_query": query.urlencode(),
+            "download_limit": STATEMENT_FILES_MAX,
+            "restated": self.restated(),
+        }
+
+    def restated(self) -> dict | None:
+        """The filter's period, when restated: what its current version changed per customer."""
+        label = self.request.GET.get("period", "").strip()
+        try:
+            year, month = parse_label(label)
+        except ValidationError:
+            return None
+        period = Period.objects.filter(year=year, month=month).first()
+        if period is None:
+            return None
+        visible = CustomerStatement.objects.restrict(self.request.user, "view")
+        return selectors.customer_differences(period=period, statements=visible)
+
+    def get(self, request, *args, **kwargs):
+        fmt = request.GET.get("download")
+        if fmt is None:
+            return super().get(request, *args, **kwargs)
+        if refused := bad_download(fmt):
+            return refused
+        filterset = self.filterset_class(request.GET, self.get_queryset(), request=request)
+        if not filterset.is_valid():
+            problems = "; ".join(
+                f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()
+            )
+            return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
+        statements = selectors.with_lines(filterset.qs.order_by("customer__name", "period__serial"))
+        count = statements.count()
+        if count > STATEMENT_FILES_MAX:
+            return HttpResponse(
+                f"download: {count} statements match; a file holds at most "
+                f"{STATEMENT_FILES_MAX}. Narrow the filters (period, customer, relationship "
+                "manager).",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        period = filterset.form.cleaned_data.get("period") or ""
+        described = [
+            f"{filterset.form.fields[name].label}: {value}"
+            for name, value in request.GET.items()
+            if name in filterset.form.fields and value.strip()
+        ]
+        pack = statement_reports.pack_for(
+            statements,
+            title=period.strip() or "every period",
+            subtitle="Statements list · " + ("; ".join(described) or "no filter"),
+            key=f"customer-statements-{period.strip() or 'all'}",
+        )
+        return statement_file_response(pack, fmt)
+
+
+@register_model_view("detail")
+class StatementDetailView(ObjectMixin, View):
+    """One customer's statement in one period and version: its lines with their lineage, the
+    totals, and what a restatement changed against the version before."""
+
+    http_method_names = ["get", "head"]
+    model = CustomerStatement
+
+    def get_object(self):
+        visible = CustomerStatement.objects.restrict(self.request.user, "view")
+        statement = selectors.with_lines(visible.filter(pk=self.kwargs["pk"])).first()
+        if statement is None:
+            if CustomerStatement.objects.filter(pk=self.kwargs["pk"]).exists():
+                raise PermissionDenied("You may not see this customer statement.")
+            raise Http404("No such customer statement")
+        return statement
+
+    def get(self, request, *args, **kwargs):
+        statement = self.get_object()
+        fmt = request.GET.get("download")
+        if fmt is not None:
+            if refused := bad_download(fmt):
+                return refused
+            pack = statement_reports.pack_for(
+                [statement],
+                title=f"{statement.customer.name} · {statement.period.label}",
+                subtitle=f"Version {statement.version}",
+                key=(
+                    f"statement-{statement.customer.slug}-{statement.period.label}"
+                    f"-v{statement.version}"
+                ),
+            )
+            return statement_file_response(pack, fmt)
+        versions = list(
+            CustomerStatement.objects.filter(
+                period_id=statement.period_id, customer_id=statement.customer_id
+            )
+            .order_by("version")
+            .values_list("pk", "version")
+        )
+        context = {
+            "object": statement,
+            "statement": statement,
+            "lines": selectors.prepare_lines(statement),
+            "change": selectors.statement_change(statement),
+            "versions": versions,
+            "is_current": statement.version == statement.period.current_version,
+            "list_url": reverse("finance:statement_list"),
+        }
+        return render(request, "finance/statement_detail.html", context)

@@ -100,6 +100,7 @@ class StageForm(PorticoModelForm):
             self.fields["lead_time"].initial = Decimal(plain_number(stage.lead_time))
             self.fields["services"].queryset = stage.services.order_by("name")
             self.fields["applications"].queryset = stage.applications.order_by("name")
+            self.add_weight_fields(stage)
         else:
             del self.fields["services"], self.fields["applications"]
         for name, options in (("add_service", "service"), ("add_application", "application")):
@@ -107,6 +108,37 @@ class StageForm(PorticoModelForm):
             self.fields[name].widget.attrs["list"] = f"{self.prefix or 'stage'}-{options}-options"
         for name in ("process_time", "lead_time", "complete_accurate"):
             self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal"})
+
+    def add_weight_fields(self, stage: Stage) -> None:
+        """One weight per service linked now: the link's share of the service's kept cost
+        among the stages of current-state streams that rely on it."""
+        self.weight_fields: dict[int, str] = {}
+        links = stage.service_links.select_related("service").order_by("service__name")
+        for link in links:
+            name = f"weight_{link.service_id}"
+            self.fields[name] = forms.DecimalField(
+                max_digits=12,
+                decimal_places=4,
+                required=False,
+                initial=link.weight,
+                label=f"Weight of {link.service.name}",
+                help_text=(
+                    "This stage's share of the service's kept cost against the other stages "
+                    "that rely on it (0: none of it)."
+                ),
+            )
+            self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal"})
+            self.weight_fields[link.service_id] = name
+
+    @property
+    def weights(self) -> dict[int, Decimal]:
+        """The weights entered, by service id (services being unlinked are left out)."""
+        names = getattr(self, "weight_fields", {})
+        return {
+            service_id: self.cleaned_data[name]
+            for service_id, name in names.items()
+            if self.cleaned_data.get(name) is not None
+        }
 
     def clean_complete_accurate(self):
         value = self.cleaned_data["complete_accurate"]
@@ -141,6 +173,10 @@ class StageForm(PorticoModelForm):
                 else:
                     chosen.append(added)
             cleaned[many] = chosen
+        for name in getattr(self, "weight_fields", {}).values():
+            value = cleaned.get(name)
+            if value is not None and value < 0:
+                self.add_error(name, services.NEGATIVE_WEIGHT)
         for name in ("process_time", "lead_time"):
             value, unit = cleaned.get(name), cleaned.get(f"{name}_unit")
             if value is not None and unit:

@@ -187,7 +187,7 @@ def layout(
     value_stream, stages, measures: FlowMeasures, costs: StreamCosts | None = None
 ) -> MapLayout:
     """The geometry of ``value_stream``'s map, for stages from selectors.stages_of.
-    With ``costs``, each stage shows the TCO of the services beneath it."""
+    With ``costs``, each stage shows the cost it carries (selectors.stream_costs)."""
     box_top = MARGIN + TITLE_HEIGHT
     text_top = box_top + 40
     trigger = EndBox(
@@ -257,7 +257,8 @@ def layout(
     ]
     if costs is not None and costs.period is not None:
         total = "—" if costs.total is None else format_amount(costs.total, costs.currency)
-        totals_rows.append((f"Services' TCO {costs.period}", total))
+        label = f"Cost {costs.period}" + (" (what-if)" if costs.what_if else "")
+        totals_rows.append((label, total))
     totals = [
         (box_top + 42 + i * TOTALS_ROW, label, value)
         for i, (label, value) in enumerate(totals_rows)

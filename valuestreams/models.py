@@ -17,6 +17,7 @@ from core.models import SyncedModel
 from core.models import accountable_user
 from core.models import protected_reference
 from core.models import unique_external_id
+from finance.models import WEIGHT
 from valuestreams.choices import Effort
 from valuestreams.choices import Experience
 from valuestreams.choices import ImprovementStatus
@@ -236,6 +237,11 @@ class StageService(StageLink):
     service = models.ForeignKey(
         "portfolio.Service", on_delete=models.CASCADE, related_name="stage_links"
     )
+    weight = models.DecimalField(
+        default=Decimal(1),
+        help_text="This stage's share of the service's cost, against its other stages' weights.",
+        **WEIGHT,
+    )
 
     linked_field = "service"
 
@@ -251,6 +257,9 @@ class StageService(StageLink):
                 fields=["stage", "service"],
                 name="stageservice_unique_pair",
                 violation_error_message="This service already underpins this stage.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0), name="stageservice_weight_not_negative"
             ),
         ]
 

@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
+from django.db.models import BooleanField
 from django.db.models import Case
 from django.db.models import Count
 from django.db.models import DecimalField as DecimalOutput
 from django.db.models import F
 from django.db.models import Min
+from django.db.models import OuterRef
 from django.db.models import Q
 from django.db.models import QuerySet
+from django.db.models import Subquery
 from django.db.models import Sum
 from django.db.models import Value
 from django.db.models import When
@@ -215,40 +218,95 @@ def measure_differences(*, current: FlowMeasures, future: FlowMeasures) -> list[
 
 @dataclass(frozen=True)
 class StreamCosts:
-    """The monthly TCO of the services beneath a stream's stages, from the latest period with
-    TCO results (finance). A stage's cost is the full TCO of each service under it, so a
-    service shared by several stages counts in each of them; the stream's ``total`` counts
-    each service once. None where no service under it has a result."""
+    """The kept cost a stream's stages carry, as the roll-up apportioned it (finance: each
+    service's kept cost shared among the stage links to it by weight, so no service counts
+    twice), from the latest period with results, current version. A future state's figure is
+    a what-if: computed on its own links as if it replaced its current state. ``period`` is
+    None when no figure was computed for the stream."""
 
     period: object | None
     currency: str
     per_stage: dict[int, Decimal | None]
     total: Decimal | None
+    what_if: bool = False
 
 
-def stream_costs(stages: Sequence[Stage]) -> StreamCosts:
-    """Costs for stages from stages_of (two queries)."""
+def latest_stream_costs():
+    """The latest period with results and its current version's ValueStreamCost rows, or
+    (None, none) when nothing was computed."""
+    from finance import selectors as finance
+    from finance.models import ValueStreamCost
+
+    period = finance.default_period()
+    if period is None:
+        return None, ValueStreamCost.objects.none()
+    return period, ValueStreamCost.objects.filter(period=period, version=period.current_version)
+
+
+def stream_costs(value_stream: ValueStream, stages: Sequence[Stage]) -> StreamCosts:
+    """The apportioned cost of ``value_stream`` and of each of ``stages`` (three queries)."""
     from django.conf import settings
 
-    from finance import selectors as finance
+    from finance.models import StageCost
 
     currency = settings.PORTICO_CURRENCY
-    service_ids = {service.pk for stage in stages for service in stage.service_refs}
-    period = finance.default_period() if service_ids else None
-    if period is None:
+    period, rows = latest_stream_costs()
+    row = rows.filter(value_stream=value_stream).first() if period is not None else None
+    if row is None:
         return StreamCosts(None, currency, {stage.pk: None for stage in stages}, None)
-    tco = dict(
-        finance.results_for(period=period)
-        .filter(service_id__in=service_ids)
-        .values_list("service_id", "tco")
+    per_stage = dict(StageCost.objects.filter(stream_cost=row).values_list("stage_id", "cost"))
+    return StreamCosts(
+        period,
+        currency,
+        {stage.pk: per_stage.get(stage.pk) for stage in stages},
+        row.cost,
+        row.what_if,
     )
 
-    def cost_of(ids) -> Decimal | None:
-        known = [tco[i] for i in ids if i in tco]
-        return sum(known, Decimal(0)) if known else None
 
-    per_stage = {stage.pk: cost_of({s.pk for s in stage.service_refs}) for stage in stages}
-    return StreamCosts(period, currency, per_stage, cost_of(service_ids))
+def with_costs(streams: QuerySet) -> QuerySet:
+    """Annotate each stream with ``cost`` and ``cost_what_if`` from the latest period with
+    results, current version (None where the stream has no figure)."""
+    period, rows = latest_stream_costs()
+    if period is None:
+        return streams.annotate(
+            cost=Value(None, output_field=DecimalOutput(max_digits=18, decimal_places=2)),
+            cost_what_if=Value(None, output_field=BooleanField(null=True)),
+        )
+    mine = rows.filter(value_stream=OuterRef("pk"))
+    return streams.annotate(
+        cost=Subquery(mine.values("cost")[:1]),
+        cost_what_if=Subquery(mine.values("what_if")[:1]),
+    )
+
+
+@dataclass(frozen=True)
+class StreamTotals:
+    """For the list of streams: the period, the current streams' total and the kept cost in no
+    value stream (None when nothing was computed)."""
+
+    period: object | None
+    currency: str
+    in_streams: Decimal | None
+    in_no_value_stream: Decimal | None
+
+
+def stream_totals() -> StreamTotals:
+    """Σ current-state stream cost and Σ kept cost in no value stream of the latest period
+    with results, current version: together they are the period's kept cost."""
+    from django.conf import settings
+
+    from finance.models import TcoResult
+
+    currency = settings.PORTICO_CURRENCY
+    period, rows = latest_stream_costs()
+    if period is None:
+        return StreamTotals(None, currency, None, None)
+    in_streams = rows.filter(what_if=False).aggregate(total=Sum("cost"))["total"]
+    remainder = TcoResult.objects.filter(period=period, version=period.current_version).aggregate(
+        total=Sum("in_no_value_stream")
+    )["total"]
+    return StreamTotals(period, currency, in_streams or Decimal(0), remainder or Decimal(0))
 
 
 # --- Service ownership -------------------------------------------------------------------------

@@ -198,13 +198,19 @@ def add_stage(*, stage: Stage, services=None, applications=None) -> Stage:
     return save_stage(stage=stage, services=services, applications=applications)
 
 
-def save_stage(*, stage: Stage, services=None, applications=None) -> Stage:
-    """Save a stage and what underpins it; a changed Moment of Truth re-layers the processes."""
+def save_stage(
+    *, stage: Stage, services=None, applications=None, weights: dict | None = None
+) -> Stage:
+    """Save a stage and what underpins it (``weights``: the weight of the link to each
+    service, by service id, for those given); a changed Moment of Truth re-layers the
+    processes."""
     change = rules.enforce(stage)
     was_moment = bool(change.before and change.before["moment_of_truth"])
     _validate(stage, covered=("process_time_minutes", "lead_time_minutes", "complete_accurate"))
     stage.save()
     set_stage_links(stage=stage, services=services, applications=applications)
+    if weights:
+        set_stage_weights(stage=stage, weights=weights)
     if was_moment != stage.moment_of_truth:
         recompute_process_layers()
     return stage
@@ -250,6 +256,18 @@ _link_rule(StageService)
 _link_rule(StageApplication)
 
 
+NEGATIVE_WEIGHT = "A weight cannot be negative: 0 carries none of the cost."
+
+
+@rules.rule(StageService)
+def stage_service_weight_rule(change: Change, facts: None) -> None:
+    """A link's weight is its share of the service's kept cost among the service's links: zero
+    carries nothing, and a negative weight means nothing."""
+    weight = change.row["weight"]
+    if weight is not None and weight < 0:
+        change.error("weight", NEGATIVE_WEIGHT)
+
+
 def link_target_error(model, target) -> str | None:
     """Why ``target`` (a service or an application) cannot be newly linked to a stage by a
     ``model`` link, or None: the link rule, for a form that shows it beside its field."""
@@ -293,6 +311,19 @@ def set_stage_links(*, stage: Stage, services=None, applications=None) -> None:
         _set_links(stage, StageService, services)
     if applications is not None:
         _set_links(stage, StageApplication, applications)
+
+
+def set_stage_weights(*, stage: Stage, weights: dict) -> None:
+    """Set the weight of ``stage``'s link to each service in ``weights`` (by service id);
+    each changed link is saved through its rules (a negative weight is refused)."""
+    for link in StageService.objects.filter(stage=stage, service_id__in=list(weights)):
+        weight = weights[link.service_id]
+        if weight != link.weight:
+            link.weight = weight
+            try:
+                _save_link(link)
+            except ValidationError as exc:
+                raise ValidationError(f"{link.service}: {' '.join(exc.messages)}") from exc
 
 
 def save_stage_service(*, link: StageService) -> StageService:

@@ -1,6 +1,8 @@
 import django_tables2 as tables
+from django.conf import settings
 from django.utils.html import format_html
 
+from core.money import format_amount
 from core.tables import PersonColumn
 from valuestreams.models import Process
 from valuestreams.models import ValueStream
@@ -35,6 +37,7 @@ class ValueStreamTable(tables.Table):
     moment_of_truth_count = tables.Column(
         verbose_name="Moments of Truth", attrs={"td": {"class": "num"}}
     )
+    cost = tables.Column(verbose_name="Cost", attrs={"td": {"class": "num"}}, default="—")
 
     class Meta:
         model = ValueStream
@@ -50,8 +53,18 @@ class ValueStreamTable(tables.Table):
             "activity_ratio",
             "rolled_complete_accurate",
             "moment_of_truth_count",
+            "cost",
         )
         order_by = ("name",)
+
+    def render_cost(self, value, record):
+        text = format_amount(value, settings.PORTICO_CURRENCY)
+        if record.cost_what_if:
+            return format_html('{} <span class="badge">what-if</span>', text)
+        return text
+
+    def value_cost(self, value):
+        return value
 
     def render_name(self, value, record):
         if record.retired_at:

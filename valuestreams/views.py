@@ -57,7 +57,11 @@ class ValueStreamListView(ObjectListView):
     table_class = ValueStreamTable
 
     def get_queryset(self):
-        return selectors.with_measures(super().get_queryset().select_related("owner", "customer"))
+        streams = super().get_queryset().select_related("owner", "customer")
+        return selectors.with_costs(selectors.with_measures(streams))
+
+    def get_extra_context(self) -> dict:
+        return {"stream_totals": selectors.stream_totals()}
 
 
 def stream_queryset():
@@ -68,7 +72,7 @@ def stream_queryset():
 
 def map_context(value_stream, stages) -> dict:
     measures = selectors.flow_measures(stages)
-    costs = selectors.stream_costs(stages)
+    costs = selectors.stream_costs(value_stream, stages)
     return {
         "measures": measures,
         "costs": costs,
@@ -272,6 +276,7 @@ class StageEditView(StageSection, ChildEditView):
             stage=form.save(commit=False),
             services=form.cleaned_data["services"],
             applications=form.cleaned_data["applications"],
+            weights=form.weights,
         )
 
 

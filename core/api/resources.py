@@ -149,6 +149,9 @@ class Reads:
     queryset:   annotates the base queryset (for filters and ``computed``); applied once per
                 process, so it must not depend on the date or the request
     computed:   annotations of ``queryset`` shown read-only: name -> OpenAPI schema
+    annotated_as: of ``computed``, those whose annotation has another name, because the
+                name is taken by a relation of the model (a statement's ``lines``): name ->
+                annotation
     user_lists: many-to-many fields to users, shown read-only as lists of usernames
     extras:     read-only addresses beside each record (Extra: a result's lineage)
     """
@@ -156,6 +159,7 @@ class Reads:
     filterset: "type[FilterSet] | None" = None
     queryset: Annotate | None = None
     computed: Mapping[str, dict] = field(default_factory=dict)
+    annotated_as: Mapping[str, str] = field(default_factory=dict)
     user_lists: Sequence[str] = ()
     extras: Sequence[Extra] = ()
 
@@ -290,7 +294,8 @@ class Resource:
                     use_natural_key(spec, natural_key)
             specs.append(spec)
         for name, schema in self.reads.computed.items():
-            specs.append(FieldSpec(name=name, attname=name, read_only=True, schema={**schema}))
+            attname = self.reads.annotated_as.get(name, name)
+            specs.append(FieldSpec(name=name, attname=attname, read_only=True, schema={**schema}))
         for name in self.reads.user_lists:
             specs.append(
                 FieldSpec(

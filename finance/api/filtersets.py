@@ -11,9 +11,11 @@ from core.filtersets import id_filter
 from finance import filtersets
 from finance.choices import NodeKind
 from finance.choices import UnallocatedReason
+from finance.models import CustomerStatement
 from finance.models import PoolAllocation
 from finance.models import TcoResult
 from finance.models import TcoUnallocated
+from finance.models import ValueStreamCost
 
 
 class CurrentFilter(django_filters.BooleanFilter):
@@ -75,3 +77,30 @@ class TcoUnallocatedFilterSet(SearchFilterSet):
     class Meta:
         model = TcoUnallocated
         fields = ["q", "period", "version", "current", "reason", "source_kind"]
+
+
+class CustomerStatementFilterSet(SearchFilterSet):
+    search_fields = ("customer__name", "customer__slug")
+
+    period = filtersets.PeriodLabelFilter(field_name="period", label="Period (YYYY-MM)")
+    version = django_filters.NumberFilter()
+    current = CurrentFilter()
+    customer = id_filter("customer", "Customer id")
+
+    class Meta:
+        model = CustomerStatement
+        fields = ["q", "period", "version", "current", "customer"]
+
+
+class ValueStreamCostFilterSet(SearchFilterSet):
+    search_fields = ("value_stream__name", "value_stream__slug")
+
+    period = filtersets.PeriodLabelFilter(field_name="period", label="Period (YYYY-MM)")
+    version = django_filters.NumberFilter()
+    current = CurrentFilter()
+    value_stream = id_filter("value_stream", "Value stream id")
+    what_if = django_filters.BooleanFilter(label="What-if (a future state)")
+
+    class Meta:
+        model = ValueStreamCost
+        fields = ["q", "period", "version", "current", "value_stream", "what_if"]

@@ -9,14 +9,21 @@ computed on demand.
 """
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import BooleanField
 from django.db.models import CharField
+from django.db.models import DecimalField
 from django.db.models import ExpressionWrapper
 from django.db.models import F
+from django.db.models import OuterRef
 from django.db.models import Q
+from django.db.models import Subquery
+from django.db.models import Sum
 from django.db.models import Value
 from django.db.models.functions import Cast
+from django.db.models.functions import Coalesce
 from django.db.models.functions import Concat
+from django.db.models.functions import JSONObject
 from django.db.models.functions import LPad
 
 from core.api.resources import Extra
@@ -33,11 +40,15 @@ from finance.api import filtersets as api_filtersets
 from finance.api import lineage
 from finance.models import CostItem
 from finance.models import CostPool
+from finance.models import CustomerStatement
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
+from finance.models import StageCost
+from finance.models import StatementLine
 from finance.models import TcoResult
 from finance.models import TcoUnallocated
+from finance.models import ValueStreamCost
 from finance.models import parse_label
 
 
@@ -52,6 +63,32 @@ def label_of(prefix: str = ""):
 
 def current_version():
     return ExpressionWrapper(Q(version=F("period__current_version")), BooleanField())
+
+
+def current_sum(figure: str):
+    """The sum of a TcoResult figure over a period's current version, by the database."""
+    return Coalesce(
+        Subquery(
+            TcoResult.objects.filter(period=OuterRef("pk"), version=OuterRef("current_version"))
+            .order_by()
+            .values("period")
+            .annotate(total=Sum(figure))
+            .values("total")
+        ),
+        Value(0),
+        output_field=DecimalField(max_digits=18, decimal_places=2),
+    )
+
+
+def annotate_periods(queryset):
+    return queryset.annotate(
+        label=label_of(),
+        not_charged=current_sum("not_charged"),
+        in_no_value_stream=current_sum("in_no_value_stream"),
+    )
+
+
+MONEY_TOTAL = {"type": "string", "format": "decimal", "example": "1200.00"}
 
 
 PERIOD_LABEL = NaturalKey(
@@ -101,8 +138,22 @@ register(
         reads=Reads(
             computed={
                 "label": {"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-10"},
+                "not_charged": {
+                    **MONEY_TOTAL,
+                    "description": (
+                        "Kept cost of the current version charged to no customer: the kept "
+                        "cost of services with no subscription in force."
+                    ),
+                },
+                "in_no_value_stream": {
+                    **MONEY_TOTAL,
+                    "description": (
+                        "Kept cost of the current version that no stage of a current-state "
+                        "value stream carries."
+                    ),
+                },
             },
-            queryset=lambda qs: qs.annotate(label=label_of()),
+            queryset=annotate_periods,
             filterset=api_filtersets.PeriodFilterSet,
         ),
     )
@@ -203,6 +254,8 @@ RESULT_FIGURES = (
     "unit_cost",
     "recovery_ratio",
     "margin",
+    "not_charged",
+    "in_no_value_stream",
 )
 CELLS = {
     "type": "object",
@@ -317,6 +370,140 @@ register(
                 currency=Value(settings.PORTICO_CURRENCY, output_field=CharField()),
             ),
             filterset=api_filtersets.TcoUnallocatedFilterSet,
+        ),
+    )
+)
+
+
+def synced_reference(name: str) -> JSONObject:
+    """A reference to a synced record inside a JSON list, shaped as the API shows one."""
+    return JSONObject(
+        id=F(f"{name}_id"),
+        source=F(f"{name}__source"),
+        external_id=F(f"{name}__external_id"),
+    )
+
+
+def as_text(name: str):
+    return Cast(name, CharField())
+
+
+def statement_lines():
+    return ArraySubquery(
+        StatementLine.objects.filter(statement=OuterRef("pk"))
+        .order_by("service__name", "service_id", "subscription_id")
+        .values(
+            json=JSONObject(
+                subscription=synced_reference("subscription"),
+                service=synced_reference("service"),
+                units=as_text("units"),
+                unit_name=F("unit_name"),
+                revenue=as_text("revenue"),
+                cost_to_serve=as_text("cost_to_serve"),
+            )
+        )
+    )
+
+
+def stage_costs():
+    return ArraySubquery(
+        StageCost.objects.filter(stream_cost=OuterRef("pk"))
+        .order_by("stage__position", "stage_id")
+        .values(json=JSONObject(stage=synced_reference("stage"), cost=as_text("cost")))
+    )
+
+
+REFERENCE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "source": {"type": "string"},
+        "external_id": {"type": "string"},
+    },
+}
+MONEY_TEXT = {"type": "string", "format": "decimal", "example": "1200.00"}
+
+register(
+    Resource(
+        "customer-statements",
+        model=CustomerStatement,
+        fields=(
+            "period",
+            "version",
+            "customer",
+            "revenue",
+            "cost_to_serve",
+            "margin",
+            "recovery_ratio",
+        ),
+        description=(
+            "What one customer brought and cost in a period and version (docs/tco.md, "
+            '"Cost to serve"): the revenue of its subscriptions in force, their share of the '
+            "services' kept cost (cost to serve), the margin and the recovery ratio (null when "
+            "the cost to serve is zero), with a line per subscription."
+        ),
+        reads=Reads(
+            computed={
+                "lines": {
+                    "type": "array",
+                    "description": "One line per subscription in force.",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "subscription": REFERENCE,
+                            "service": REFERENCE,
+                            "units": {"type": "string", "format": "decimal"},
+                            "unit_name": {"type": "string"},
+                            "revenue": MONEY_TEXT,
+                            "cost_to_serve": MONEY_TEXT,
+                        },
+                    },
+                },
+                "current": CURRENT,
+                "currency": CURRENCY,
+            },
+            annotated_as={"lines": "statement_lines"},
+            queryset=lambda qs: qs.annotate(
+                statement_lines=statement_lines(),
+                current=current_version(),
+                currency=Value(settings.PORTICO_CURRENCY, output_field=CharField()),
+            ),
+            filterset=api_filtersets.CustomerStatementFilterSet,
+        ),
+    )
+)
+
+register(
+    Resource(
+        "value-stream-costs",
+        model=ValueStreamCost,
+        fields=("period", "version", "value_stream", "cost", "what_if"),
+        description=(
+            "The kept cost a value stream's stages carry in a period and version (docs/tco.md, "
+            "\"Value-stream cost\"), with each stage's cost. A future state's figure is a "
+            "what-if (`what_if`: computed on its own stage links as if it replaced its current "
+            "state) and is never part of the totals."
+        ),
+        reads=Reads(
+            computed={
+                "stages": {
+                    "type": "array",
+                    "description": "Each stage of the stream with the cost it carries.",
+                    "items": {
+                        "type": "object",
+                        "properties": {"stage": REFERENCE, "cost": MONEY_TEXT},
+                    },
+                },
+                "current": CURRENT,
+                "currency": CURRENCY,
+            },
+            annotated_as={"stages": "stage_costs"},
+            queryset=lambda qs: qs.annotate(
+                stage_costs=stage_costs(),
+                current=current_version(),
+                currency=Value(settings.PORTICO_CURRENCY, output_field=CharField()),
+            ),
+            filterset=api_filtersets.ValueStreamCostFilterSet,
         ),
     )
 )

@@ -44,6 +44,17 @@ from finance.selectors.results import supports_in_use
 from finance.selectors.results import tco_categories
 from finance.selectors.results import unallocated_for
 from finance.selectors.results import version_differences
+from finance.selectors.statements import by_customer
+from finance.selectors.statements import by_value_stream
+from finance.selectors.statements import current_statements
+from finance.selectors.statements import customer_differences
+from finance.selectors.statements import customer_statement_panel
+from finance.selectors.statements import lineage_url
+from finance.selectors.statements import prepare_lines
+from finance.selectors.statements import statement_change
+from finance.selectors.statements import statements_in
+from finance.selectors.statements import totals_of
+from finance.selectors.statements import with_lines
 from finance.selectors.tracing import LineageEdge
 from finance.selectors.tracing import LineageLine
 from finance.selectors.tracing import lineage
@@ -59,13 +70,19 @@ __all__ = [
     "LoadedInputs",
     "MonthlyRates",
     "applications_with_cost",
+    "by_customer",
+    "by_value_stream",
     "closed_months_with_results",
     "contracts_in_force",
     "cost_completeness",
+    "current_statements",
+    "customer_differences",
+    "customer_statement_panel",
     "default_period",
     "edges_in_force",
     "last_report_runs",
     "lineage",
+    "lineage_url",
     "load_inputs",
     "mid_month_start",
     "monthly_rates",
@@ -76,6 +93,7 @@ __all__ = [
     "period_totals",
     "period_versions",
     "periods_with_results",
+    "prepare_lines",
     "previous_period",
     "reconciliation_by_category",
     "report_already_emailed",
@@ -89,8 +107,12 @@ __all__ = [
     "scoped_results",
     "service_panel",
     "services_with_tco",
+    "statement_change",
+    "statements_in",
     "supports_in_use",
     "tco_categories",
+    "totals_of",
     "unallocated_for",
     "version_differences",
+    "with_lines",
 ]

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.models import in_force_on
+from finance import showback
 from finance import tco
 from finance.choices import CostCategory
 from finance.choices import Expenditure
@@ -30,16 +31,28 @@ from portfolio.models import ContractCoverage
 from portfolio.models import Service
 from portfolio.models import ServiceDependency
 from portfolio.models import Subscription
+from valuestreams.choices import StreamState
+from valuestreams.models import Stage
+from valuestreams.models import StageService
+from valuestreams.models import ValueStream
 
 # Besides cost items and rates, what the roll-up reads: models whose every change may move
 # cost between services in every open period (finance.signals asks for a recomputation) ...
-EDGE_MODELS = (PoolAllocation, ApplicationSupport, ContractCoverage, ServiceDependency, CostPool)
+EDGE_MODELS = (
+    PoolAllocation,
+    ApplicationSupport,
+    ContractCoverage,
+    ServiceDependency,
+    CostPool,
+    StageService,  # shares the kept cost among value streams
+)
 # ... and models that matter only through some fields (a new summary changes no figure).
 RELEVANT_FIELDS = {
     Service: ("lifecycle",),
     Application: ("lifecycle", "retired_at"),
     Contract: ("annual_value", "currency", "start_date", "end_date", "retired_at"),
-    Subscription: ("service_id", *Subscription.TERMS, "retired_at"),
+    Subscription: ("service_id", "customer_id", *Subscription.TERMS, "retired_at"),
+    ValueStream: ("retired_at",),
 }
 
 
@@ -86,6 +99,13 @@ class LoadedInputs:
     unit_names: dict[int, str] = field(default_factory=dict)
     revenue_unconverted: dict[str, Decimal] = field(default_factory=dict)
     cost_groups: int = 0
+    # Showback (finance.showback): the subscriptions in force, the stage links of current
+    # states and of future states, and every stage of the streams in force by stream and state.
+    subscriptions: list[showback.Subscription] = field(default_factory=list)
+    stage_links: list[showback.StageLink] = field(default_factory=list)
+    what_if_links: list[showback.StageLink] = field(default_factory=list)
+    streams: dict[int, bool] = field(default_factory=dict)  # stream id → future state
+    stages: dict[int, int] = field(default_factory=dict)  # stage id → stream id
 
 
 # --- The rules the roll-up and the lineage share ---------------------------------------------
@@ -118,6 +138,24 @@ def mid_month_start(period: Period) -> datetime.datetime:
     before it no longer counts for the month."""
     mid = period.mid_month
     return timezone.make_aware(datetime.datetime(mid.year, mid.month, mid.day))
+
+
+def subscriptions_in_force(period: Period) -> Q:
+    """Subscriptions in force at mid-month, as the revenue counts them: started by the middle
+    day of ``period``, not ended before it, and not retired before it began."""
+    mid = period.mid_month
+    return (
+        Q(start_date__lte=mid)
+        & (Q(end_date__isnull=True) | Q(end_date__gte=mid))
+        & (Q(retired_at__isnull=True) | Q(retired_at__gte=mid_month_start(period)))
+    )
+
+
+def streams_in_force(period: Period, prefix: str = "") -> Q:
+    """Value streams not retired before the middle day of ``period`` began."""
+    return Q(**{f"{prefix}retired_at__isnull": True}) | Q(
+        **{f"{prefix}retired_at__gte": mid_month_start(period)}
+    )
 
 
 def contracts_in_force(period: Period) -> Q:
@@ -300,9 +338,11 @@ def load_inputs(*, period: Period) -> LoadedInputs:
                         loaded.revenue.get(service_id, Decimal(0)) + amount * rate
                     )
                 loaded.units[service_id] = loaded.units.get(service_id, Decimal(0)) + units
-                name = first if first == last else "units"
+                # Blank when the subscriptions count unlike units: no unit cost across them.
+                name = first if first == last else ""
                 previous = loaded.unit_names.get(service_id)
-                loaded.unit_names[service_id] = name if previous in (None, name) else "units"
+                loaded.unit_names[service_id] = name if previous in (None, name) else ""
+        load_showback(loaded, period, rates)
     # The unconverted amounts name the month whose rate is missing by its label.
     labels = {
         pk: f"{year:04d}-{month:02d}"
@@ -315,3 +355,53 @@ def load_inputs(*, period: Period) -> LoadedInputs:
         for (node, currency, period_id), amount in loaded.unconverted.items()
     }
     return loaded
+
+
+def load_showback(loaded: LoadedInputs, period: Period, rates: MonthlyRates) -> None:
+    """What finance.showback shares the kept cost over, in four queries: the subscriptions in
+    force with their monthly charge (the revenue each brings this month, converted as the
+    revenue is; zero without a rate), the value streams in force, their stages and the links
+    from those stages to services. Call in a context of tco.PRECISION digits."""
+    for pk, customer_id, service_id, units, unit_name, price, annual, currency in (
+        Subscription.objects.filter(subscriptions_in_force(period))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "customer_id",
+            "service_id",
+            "units",
+            "unit_name",
+            "price_per_unit",
+            "annual_charge",
+            "currency",
+        )
+    ):
+        if annual is not None:
+            amount = annual / 12
+        elif price is not None:
+            amount = units * price
+        else:
+            amount = Decimal(0)
+        rate = rates.rate(currency, period.pk)
+        charge = amount * rate if rate is not None else Decimal(0)
+        loaded.subscriptions.append(
+            showback.Subscription(pk, customer_id, service_id, units, unit_name, charge)
+        )
+    in_force = streams_in_force(period)
+    loaded.streams = {
+        pk: state == StreamState.FUTURE
+        for pk, state in ValueStream.objects.filter(in_force).values_list("pk", "state")
+    }
+    loaded.stages = dict(
+        Stage.objects.filter(streams_in_force(period, "value_stream__"))
+        .order_by("pk")
+        .values_list("pk", "value_stream_id")
+    )
+    for pk, stage_id, service_id, weight in (
+        StageService.objects.filter(streams_in_force(period, "stage__value_stream__"))
+        .order_by("pk")
+        .values_list("pk", "stage_id", "service_id", "weight")
+    ):
+        stream_id = loaded.stages[stage_id]
+        link = showback.StageLink(pk, stage_id, stream_id, service_id, weight)
+        (loaded.what_if_links if loaded.streams[stream_id] else loaded.stage_links).append(link)

@@ -105,11 +105,14 @@ def report_services(*, periods: list[Period], scope: dict) -> list[dict]:
         )
         # Kept to four places as the roll-up stores it: shown, it is rounded once, to the cent,
         # by core.money like the page's (rounding twice could make the cents differ).
-        row["unit_cost"] = (
-            (row["tco"] / row["units"]).quantize(Decimal("0.0001")) if (row["units"]) else None
-        )
         names = row.pop("unit_names")
-        row["unit_name"] = names.pop() if len(names) == 1 else ("units" if names else "")
+        # Never a unit cost across unlike units: one unit name over the months, or none.
+        row["unit_name"] = names.pop() if len(names) == 1 else ""
+        row["unit_cost"] = (
+            (row["tco"] / row["units"]).quantize(Decimal("0.0001"))
+            if row["units"] and row["unit_name"]
+            else None
+        )
     return sorted(rows.values(), key=lambda row: (-row["tco"], row["service"].name))
 
 

@@ -2,6 +2,7 @@
 cost completeness, the flow chart."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import DecimalField
@@ -21,6 +22,7 @@ from finance.choices import PeriodStatus
 from finance.choices import UnallocatedReason
 from finance.models import CostItem
 from finance.models import Period
+from finance.models import StatementLine
 from finance.models import TcoFlow
 from finance.models import TcoResult
 from finance.models import TcoRun
@@ -340,6 +342,7 @@ def service_panel(*, request, service: Service) -> dict:
         "periods": periods,
         "period": period,
         "result": result,
+        "unit_costs": unit_costs(service=service, period=period) if result else [],
         "previous": previous,
         "change": (result.tco - previous.tco) if result and previous else None,
         "rows": rows,
@@ -347,6 +350,38 @@ def service_panel(*, request, service: Service) -> dict:
         "completeness": cost_completeness(service=service, period=period),
         "closed": period is not None and period.status == PeriodStatus.CLOSED,
     }
+
+
+@dataclass(frozen=True)
+class UnitCost:
+    """The cost to serve of a service's subscriptions that count one unit, per unit."""
+
+    unit_name: str
+    units: Decimal
+    cost_to_serve: Decimal
+
+    @property
+    def unit_cost(self) -> Decimal | None:
+        if not self.units:
+            return None
+        return (self.cost_to_serve / self.units).quantize(Decimal("0.0001"))
+
+
+def unit_costs(*, service: Service, period: Period) -> list[UnitCost]:
+    """One unit cost per unit name of ``service``'s statement lines in ``period`` (current
+    version): the cost to serve of the lines counting that unit over their units. Never
+    across unlike units (one query)."""
+    rows = (
+        StatementLine.objects.filter(
+            service=service,
+            statement__period=period,
+            statement__version=period.current_version,
+        )
+        .values("unit_name")
+        .annotate(units=Sum("units"), cost=Sum("cost_to_serve"))
+        .order_by("unit_name")
+    )
+    return [UnitCost(row["unit_name"], row["units"], row["cost"]) for row in rows]
 
 
 def tco_categories():

@@ -2,6 +2,7 @@
 their rules live, one module per topic. Callers use ``from finance import services`` and
 ``services.<function>``; the names are re-exported here."""
 
+from finance.services import statements as _statements  # noqa: F401 (registers rights)
 from finance.services.cost_data import change_allocation_from_month
 from finance.services.cost_data import create_period
 from finance.services.cost_data import open_periods

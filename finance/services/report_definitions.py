@@ -15,7 +15,9 @@ from django_celery_beat.models import PeriodicTask
 
 from finance import reports
 from finance import selectors
+from finance import statement_reports
 from finance.choices import ReportFormat
+from finance.choices import ReportKind
 from finance.choices import ReportOutcome
 from finance.choices import ReportTrigger
 from finance.filtersets import FundServicesFilterSet
@@ -51,6 +53,13 @@ def clean_report_scope(scope: dict | None) -> dict:
 
 def save_report_definition(*, definition: ReportDefinition, user=None) -> ReportDefinition:
     """Validate and save a report, and keep its beat schedule in step."""
+    if definition.kind == ReportKind.STATEMENTS and definition.scope:
+        raise ValidationError(
+            {
+                "scope": "Customer statements cover every customer (each relationship manager "
+                "receives those of their own customers): leave the scope empty."
+            }
+        )
     definition.scope = clean_report_scope(definition.scope)
     definition.formats = [f for f in ReportFormat.values if f in set(definition.formats)]
     definition.recipients = list(dict.fromkeys(a.strip() for a in definition.recipients if a))
@@ -166,8 +175,13 @@ def run_report(
         periods, reason = report_periods(span)
         if reason:
             return _finish_run(run, ReportOutcome.SKIPPED, error=reason)
-        data = reports.gather(definition=definition, span=span, periods=periods)
-        rendered = [reports.render(data, fmt) for fmt in definition.formats]
+        if definition.kind == ReportKind.STATEMENTS:
+            statements = list(selectors.statements_in(periods=periods))
+            data = statement_pack(definition, span, statements, for_whom="every customer")
+            rendered = [statement_reports.render(data, fmt) for fmt in definition.formats]
+        else:
+            data = reports.gather(definition=definition, span=span, periods=periods)
+            rendered = [reports.render(data, fmt) for fmt in definition.formats]
         with transaction.atomic():
             now = timezone.now()
             for item in rendered:
@@ -187,6 +201,8 @@ def run_report(
         logger.exception("Report %s for %s failed", definition.pk, span.key)
         return _finish_run(run, ReportOutcome.FAILED, error=f"{type(exc).__name__}: {exc}")
 
+    if definition.kind == ReportKind.STATEMENTS:
+        return _deliver_statements(run, definition, span, statements, resend=resend)
     with transaction.atomic():
         # Locked while sending: two runs of one period cannot both send it.
         locked = ReportRun.objects.select_for_update().get(pk=run.pk)
@@ -213,6 +229,91 @@ def run_report(
         run.note = f"E-mailed to {count} recipient{pluralize(count)}" + (
             f" (time {run.email_count})." if run.email_count > 1 else "."
         )
+        return _finish_run(run, ReportOutcome.SUCCEEDED, emailed=True)
+
+
+# --- Customer statements: one message per relationship manager and period ------------------
+
+
+def statement_pack(definition, span, statements, *, for_whom: str):
+    return statement_reports.pack_for(
+        statements,
+        title=span.label,
+        subtitle=f"{definition.name} · {for_whom}",
+        key=f"{definition.name}-{span.key}",
+    )
+
+
+def statement_recipients(definition: ReportDefinition, statements) -> dict[str, tuple]:
+    """Who receives which statements: each relationship manager (by e-mail address) those of
+    their customers; the report's recipients those of customers without one (or whose
+    manager has no address). One entry per address, in order: (for whom, statements)."""
+    groups: dict[str, tuple[str, list]] = {}
+    for statement in statements:
+        manager = statement.customer.relationship_manager
+        address = (manager.email or "").strip() if manager is not None else ""
+        if address:
+            name = manager.get_full_name() or manager.username
+            addresses = [(address, f"the customers of {name}")]
+        else:
+            addresses = [
+                (recipient, "customers without a relationship manager")
+                for recipient in definition.recipients
+            ]
+        for address, for_whom in addresses:
+            entry = groups.setdefault(address, (for_whom, []))
+            entry[1].append(statement)
+    return dict(sorted(groups.items()))
+
+
+def _deliver_statements(
+    run: ReportRun, definition: ReportDefinition, span, statements, *, resend: bool
+) -> ReportRun:
+    """One message per address (statement_recipients) and period, each with the files of its
+    own statements. An address already sent this period is not sent again unless ``resend``:
+    a rerun sends only what a failed delivery left unsent."""
+    groups = statement_recipients(definition, statements)
+    with transaction.atomic():
+        # Locked while sending: two runs of one period cannot both send it.
+        locked = ReportRun.objects.select_for_update().get(pk=run.pk)
+        already = set() if resend else set(locked.emailed_to)
+        pending = {address: group for address, group in groups.items() if address not in already}
+        run.emailed_at, run.emailed_to = locked.emailed_at, list(locked.emailed_to)
+        run.email_count = locked.email_count
+        if not pending:
+            if locked.emailed_at is not None:
+                when = timezone.localtime(locked.emailed_at).strftime("%Y-%m-%d %H:%M")
+                run.note = (
+                    f"Files made again; not e-mailed again (sent {when} to "
+                    f"{', '.join(locked.emailed_to)})."
+                )[:500]
+            else:
+                run.note = f"No customer has a statement in {span.label}: nothing to send."
+            return _finish_run(run, ReportOutcome.SUCCEEDED)
+        sent: list[str] = []
+        failure = ""
+        for address, (for_whom, group) in pending.items():
+            pack = statement_pack(definition, span, group, for_whom=for_whom)
+            files = [statement_reports.render(pack, fmt) for fmt in definition.formats]
+            try:
+                statement_reports.email(
+                    pack, files, to=[address], subject=f"{definition.name} · {span.label}"
+                )
+            except Exception as exc:
+                failure = f"The e-mail to {address} could not be sent: {exc}"
+                break
+            sent.append(address)
+        if sent:
+            run.emailed_at = timezone.now()
+            run.emailed_to = list(dict.fromkeys([*locked.emailed_to, *sent]))
+            run.email_count = locked.email_count + 1
+        count = len(sent)
+        run.note = f"E-mailed {count} message{pluralize(count)}, one per recipient" + (
+            f" (time {run.email_count})." if run.email_count > 1 and count else "."
+        )
+        if failure:
+            run.delivery_failed = True
+            return _finish_run(run, ReportOutcome.FAILED, error=failure, emailed=bool(sent))
         return _finish_run(run, ReportOutcome.SUCCEEDED, emailed=True)
 
 

@@ -16,16 +16,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from finance import selectors
+from finance import showback
 from finance import tco
 from finance.choices import PeriodStatus
 from finance.choices import RunOutcome
 from finance.choices import RunTrigger
 from finance.choices import UnallocatedReason
+from finance.models import CustomerStatement
 from finance.models import Period
+from finance.models import StageCost
+from finance.models import StatementLine
 from finance.models import TcoFlow
 from finance.models import TcoResult
 from finance.models import TcoRun
 from finance.models import TcoUnallocated
+from finance.models import ValueStreamCost
 from finance.selectors import LoadedInputs
 from finance.selectors import node_labels
 from portfolio.choices import ServiceLifecycle
@@ -278,11 +283,12 @@ RESULT_COLUMNS = tuple(
 )
 RESULT_KEY = ("period_id", "version", "service_id")
 FOUR_PLACES = Decimal("0.0001")
+RATIO_LIMIT = Decimal(10) ** 8  # what a ratio column (12 digits, 4 decimals) holds
 
 
-def _result_rows(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded):
-    """One tuple per service in RESULT_COLUMNS order: every service that is not retired, and
-    any retired one that still has figures."""
+def _wanted_services(loaded: LoadedInputs, rounded: tco.Rounded) -> list[int]:
+    """The services that get a result: every service that is not retired, and any retired one
+    that still has figures."""
     retired = set(
         Service.objects.filter(lifecycle=ServiceLifecycle.RETIRED).values_list("pk", flat=True)
     )
@@ -290,10 +296,32 @@ def _result_rows(period, version, run, loaded: LoadedInputs, rounded: tco.Rounde
     wanted = {pk for pk in service_ids if pk not in retired}
     wanted |= {node[1] for node in rounded.services} | set(loaded.revenue)
     wanted &= service_ids
+    return sorted(wanted)
+
+
+def _kept_cents(rounded: tco.Rounded) -> dict[int, int]:
+    return {node[1]: sum(figures["kept"]) for node, figures in rounded.services.items()}
+
+
+def _revenue_cents(loaded: LoadedInputs) -> dict[int, int]:
+    return {pk: tco.round_half_even_cents(amount) for pk, amount in loaded.revenue.items()}
+
+
+def _result_rows(
+    period,
+    version,
+    run,
+    loaded: LoadedInputs,
+    rounded: tco.Rounded,
+    wanted: list[int],
+    served: showback.CostToServe,
+    streams: showback.StreamCost,
+):
+    """One tuple per service of ``wanted`` in RESULT_COLUMNS order."""
     empty = {name: [0] * tco.NCELLS for name in tco.FIGURES}
     category_of = [category for category, _ in tco.CELLS]
     expenditure_of = [expenditure for _, expenditure in tco.CELLS]
-    for pk in sorted(wanted):
+    for pk in wanted:
         figures = rounded.services.get((tco.SERVICE, pk), empty)
         totals = {name: sum(figures[name]) for name in tco.FIGURES}
         cells = figures["tco"]
@@ -304,7 +332,9 @@ def _result_rows(period, version, run, loaded: LoadedInputs, rounded: tco.Rounde
                 by_category[category_of[index]] += cents
                 by_expenditure[expenditure_of[index]] += cents
         revenue = tco.round_half_even_cents(loaded.revenue.get(pk, Decimal(0)))
-        units = loaded.units.get(pk, Decimal(0))
+        # Units and unit cost only when every subscription counts the same unit.
+        unit_name = loaded.unit_names.get(pk, "")
+        units = loaded.units.get(pk, Decimal(0)) if unit_name else Decimal(0)
         values = {
             "period_id": period.pk,
             "version": version,
@@ -315,7 +345,7 @@ def _result_rows(period, version, run, loaded: LoadedInputs, rounded: tco.Rounde
             **{f"tco_{e}": _cents(by_expenditure[e]) for e in tco.EXPENDITURES},
             "revenue": _cents(revenue),
             "consumed_units": units,
-            "unit_name": loaded.unit_names.get(pk, ""),
+            "unit_name": unit_name,
             "unit_cost": (_cents(totals["tco"]) / units).quantize(FOUR_PLACES) if units else None,
             # A ratio to a cost of zero or below (credits exceeding the cost) means nothing.
             "recovery_ratio": (
@@ -324,6 +354,8 @@ def _result_rows(period, version, run, loaded: LoadedInputs, rounded: tco.Rounde
                 else None
             ),
             "margin": _cents(revenue - totals["kept"]),
+            "not_charged": _cents(served.not_charged.get(pk, totals["kept"])),
+            "in_no_value_stream": _cents(streams.in_no_value_stream.get(pk, totals["kept"])),
             "breakdown": json.dumps(
                 {name: _cells_json(figures[name]) for name in tco.FIGURES if totals[name]}
             ),
@@ -351,6 +383,108 @@ def _replace(cursor, model, period, version: int, columns, rows) -> int:
     return _copy(cursor, table, columns, rows)
 
 
+def _ids_by(cursor, model, key: str, period, version: int) -> dict[int, int]:
+    """``key`` → id of the rows of (``period``, ``version``) in ``model``'s table."""
+    cursor.execute(
+        f"SELECT {key}, id FROM {model._meta.db_table} WHERE period_id = %s AND version = %s",
+        [period.pk, version],
+    )
+    return dict(cursor.fetchall())
+
+
+def _write_statements(cursor, period, version, run, loaded, served: showback.CostToServe):
+    """Replace the customer statements of (period, version) and their lines: one statement
+    per customer with a subscription in force."""
+    statements, lines = CustomerStatement._meta.db_table, StatementLine._meta.db_table
+    cursor.execute(
+        f"DELETE FROM {lines} WHERE statement_id IN (SELECT id FROM {statements} "
+        "WHERE period_id = %s AND version = %s)",
+        [period.pk, version],
+    )
+    by_customer: dict[int, list[int]] = {}
+    for subscription in loaded.subscriptions:
+        by_customer.setdefault(subscription.customer, [0, 0])
+        totals = by_customer[subscription.customer]
+        totals[0] += served.line_revenue[subscription.id]
+        totals[1] += served.line_cost[subscription.id]
+    rows = []
+    for customer, (revenue, cost) in sorted(by_customer.items()):
+        ratio = (Decimal(revenue) / cost).quantize(FOUR_PLACES) if cost else None
+        if ratio is not None and abs(ratio) >= RATIO_LIMIT:
+            ratio = None  # a cost to serve of a few cents against a large revenue
+        rows.append(
+            (period.pk, version, run.pk, customer, _cents(revenue), _cents(cost),
+             _cents(revenue - cost), ratio)
+        )  # fmt: skip
+    _replace(
+        cursor,
+        CustomerStatement,
+        period,
+        version,
+        ("period_id", "version", "run_id", "customer_id", "revenue", "cost_to_serve", "margin",
+         "recovery_ratio"),
+        rows,
+    )  # fmt: skip
+    ids = _ids_by(cursor, CustomerStatement, "customer_id", period, version)
+    _copy(
+        cursor,
+        lines,
+        ("statement_id", "subscription_id", "service_id", "units", "unit_name", "revenue",
+         "cost_to_serve"),
+        [
+            (ids[s.customer], s.id, s.service, s.units, s.unit_name,
+             _cents(served.line_revenue[s.id]), _cents(served.line_cost[s.id]))
+            for s in loaded.subscriptions
+        ],
+    )  # fmt: skip
+
+
+def _write_stream_costs(cursor, period, version, run, loaded, streams: showback.StreamCost):
+    """Replace the value-stream costs of (period, version) and their stages' costs: one row
+    per stream in force and per stage of it (zero when nothing reaches it)."""
+    costs, stages = ValueStreamCost._meta.db_table, StageCost._meta.db_table
+    cursor.execute(
+        f"DELETE FROM {stages} WHERE stream_cost_id IN (SELECT id FROM {costs} "
+        "WHERE period_id = %s AND version = %s)",
+        [period.pk, version],
+    )
+
+    def cost_of(stream: int) -> int:
+        if loaded.streams[stream]:
+            return streams.what_if_stream_cost.get(stream, 0)
+        return streams.stream_cost.get(stream, 0)
+
+    _replace(
+        cursor,
+        ValueStreamCost,
+        period,
+        version,
+        ("period_id", "version", "run_id", "value_stream_id", "cost", "what_if"),
+        [
+            (period.pk, version, run.pk, stream, _cents(cost_of(stream)), what_if)
+            for stream, what_if in sorted(loaded.streams.items())
+        ],
+    )
+    ids = _ids_by(cursor, ValueStreamCost, "value_stream_id", period, version)
+    _copy(
+        cursor,
+        stages,
+        ("stream_cost_id", "stage_id", "cost"),
+        [
+            (
+                ids[stream],
+                stage,
+                _cents(
+                    (
+                        streams.what_if_stage_cost if loaded.streams[stream] else streams.stage_cost
+                    ).get(stage, 0)
+                ),
+            )
+            for stage, stream in sorted(loaded.stages.items())
+        ],
+    )
+
+
 def _write(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded) -> None:
     """Upsert the results of (period, version) and replace its unallocated rows and flows,
     set-based: COPY into a temporary table, then one INSERT ... ON CONFLICT and one DELETE
@@ -367,7 +501,19 @@ def _write(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded) -> 
         )
         cursor.execute("TRUNCATE finance_result_load")
         # Built before COPY starts: building them reads services on this same connection.
-        rows = list(_result_rows(period, version, run, loaded, rounded))
+        wanted = _wanted_services(loaded, rounded)
+        kept = _kept_cents(rounded)
+        served = showback.cost_to_serve(
+            kept={pk: kept.get(pk, 0) for pk in wanted},
+            revenue=_revenue_cents(loaded),
+            subscriptions=loaded.subscriptions,
+        )
+        streams = showback.stream_cost(
+            kept={pk: kept.get(pk, 0) for pk in wanted},
+            links=loaded.stage_links,
+            what_if_links=loaded.what_if_links,
+        )
+        rows = list(_result_rows(period, version, run, loaded, rounded, wanted, served, streams))
         services_count = _copy(cursor, "finance_result_load", RESULT_COLUMNS, rows)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM finance_result_load "
@@ -431,6 +577,8 @@ def _write(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded) -> 
                 if cents
             ),
         )  # fmt: skip
+        _write_statements(cursor, period, version, run, loaded, served)
+        _write_stream_costs(cursor, period, version, run, loaded, streams)
 
     inputs_by_kind: dict[str, dict[str, Decimal]] = {}
     for node, vector in loaded.inputs.costs.items():

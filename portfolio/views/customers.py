@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 
+from core import panels
 from core.generic import ChildDeleteView
 from core.generic import ChildEditView
 from core.generic import ObjectDeleteView
@@ -49,7 +50,10 @@ class CustomerDetailView(ObjectDetailView):
     queryset = Customer.objects.select_related("relationship_manager")
 
     def get_extra_context(self, customer):
-        return subscriptions_context(self.request, customer)
+        return {
+            **subscriptions_context(self.request, customer),
+            "panels": panels.render_context("customer", self.request, customer),
+        }
 
 
 @register_model_view("add", "edit")

@@ -46,7 +46,13 @@ enqueued = finance_factories.enqueued
 settle = finance_factories.settle
 
 WRITABLE = ("cost-pools", "pool-allocations", "cost-items", "exchange-rates")
-READ_ONLY = ("periods", "tco-results", "tco-unallocated")
+READ_ONLY = (
+    "periods",
+    "tco-results",
+    "tco-unallocated",
+    "customer-statements",
+    "value-stream-costs",
+)
 
 
 @pytest.fixture
@@ -489,6 +495,8 @@ def test_read_only_resources_refuse_writes_with_405(pm_api):
         "periods": PeriodFactory(),
         "tco-results": TcoResultFactory(),
         "tco-unallocated": TcoUnallocatedFactory(),
+        "customer-statements": finance_factories.CustomerStatementFactory(),
+        "value-stream-costs": finance_factories.ValueStreamCostFactory(),
     }
     for resource, record in records.items():
         assert pm_api.post(f"/api/v1/{resource}/", {}).status_code == 405
@@ -516,7 +524,7 @@ def test_schema_lists_only_reads_for_read_only_resources(client):
         assert set(paths[f"/api/v1/{resource}/{{id}}/"]) == {"get"}
         assert f"/api/v1/sync/{resource}/" not in paths
     assert set(paths["/api/v1/tco-results/{id}/lineage/"]) == {"get"}
-    for name in ("TcoResult", "TcoUnallocated", "Period"):
+    for name in ("TcoResult", "TcoUnallocated", "Period", "CustomerStatement", "ValueStreamCost"):
         assert f"{name}Write" not in components and f"{name}SyncRequest" not in components
         assert all(p.get("readOnly") for p in components[name]["properties"].values())
     for resource in WRITABLE:
@@ -722,6 +730,8 @@ FACTORIES = {
     "exchange-rates": next_rate,
     "tco-results": TcoResultFactory,
     "tco-unallocated": TcoUnallocatedFactory,
+    "customer-statements": finance_factories.CustomerStatementFactory,
+    "value-stream-costs": finance_factories.ValueStreamCostFactory,
 }
 
 

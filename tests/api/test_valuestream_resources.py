@@ -647,3 +647,29 @@ def test_anyone_who_sees_a_stream_suggests_and_edits_their_own_while_proposed(
     assert stolen.status_code == 403 and list(stolen.json()["errors"]) == ["items.0"]
     withdrawn = mine.delete(f"/api/v1/improvements/{Improvement.objects.get(title='Idea 0').pk}/")
     assert withdrawn.status_code in (200, 204)
+
+
+def test_a_stage_service_weight_is_read_and_written_and_never_negative(pm_api, stream):
+    stage = StageFactory(value_stream=stream, source="cmdb", external_id="st-1")
+    service = ServiceFactory(source="cmdb", external_id="claims")
+    created = pm_api.post(
+        "/api/v1/stage-services/", {"stage": stage.pk, "service": service.pk, "weight": "2.5"}
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["weight"] == "2.5000"
+    link = StageService.objects.get()
+    refused = pm_api.patch(f"/api/v1/stage-services/{link.pk}/", {"weight": "-1"})
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["weight"]
+    bulk = sync(
+        pm_api,
+        "stage-services",
+        [{"stage": {"external_id": "st-1"}, "service": {"external_id": "claims"}, "weight": "-3"}],
+    )
+    assert list(bulk.json()["errors"]) == ["items.0.weight"]
+    link.refresh_from_db()
+    assert link.weight == Decimal("2.5")
+    with pytest.raises(Exception, match="negative"):
+        services.save_stage_service(link=StageService(stage=stage, service=service, weight=-1))
+    default = StageServiceFactory()
+    assert pm_api.get(f"/api/v1/stage-services/{default.pk}/").json()["weight"] == "1.0000"

@@ -47,3 +47,54 @@ def test_demo_costs_load_once_and_are_rolled_up(demo):
     assert (CostItem.objects.count(), TcoRun.objects.count(), ObjectChange.objects.count()) == (
         counts
     )
+
+
+def test_demo_cost_to_serve_and_stream_costs_add_up_in_every_period(demo, client):
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    from finance import services
+    from finance.models import CustomerStatement
+    from finance.models import StatementLine
+    from finance.models import ValueStreamCost
+
+    for period in Period.objects.filter(status=PeriodStatus.OPEN):
+        services.recompute_tco(period=period)
+    checked = 0
+    for period in Period.objects.order_by("serial"):
+        for version in range(1, period.current_version + 1):
+            mine = {"period": period, "version": version}
+            results = TcoResult.objects.filter(**mine).aggregate(
+                kept=Sum("kept"), not_charged=Sum("not_charged"), nowhere=Sum("in_no_value_stream")
+            )
+            served = CustomerStatement.objects.filter(**mine).aggregate(total=Sum("cost_to_serve"))[
+                "total"
+            ]
+            lines = StatementLine.objects.filter(
+                statement__period=period, statement__version=version
+            ).aggregate(total=Sum("cost_to_serve"))["total"]
+            streams = ValueStreamCost.objects.filter(**mine, what_if=False).aggregate(
+                total=Sum("cost")
+            )["total"]
+            # A month before any subscription starts has no statement at all.
+            served, lines, streams = (value or Decimal(0) for value in (served, lines, streams))
+            assert served == lines
+            assert served + results["not_charged"] == results["kept"], period
+            assert streams + results["nowhere"] == results["kept"], period
+            assert Decimal(0) <= streams <= results["kept"]
+            checked += 1
+    assert checked == 13  # twelve months, one of them restated
+
+    period = Period.objects.order_by("-serial").first()
+    # The demo's future state has its what-if figure in the months computed after it exists.
+    assert ValueStreamCost.objects.filter(period=period, what_if=True).exists()
+    # Online Claims counts unlike units: no unit cost across them, one per unit name instead.
+    claims = TcoResult.objects.get(
+        period=period, version=period.current_version, service__slug="online-claims"
+    )
+    assert claims.unit_name == "" and claims.unit_cost is None
+    client.force_login(claims.service.owner)
+    body = client.get(claims.service.get_absolute_url()).content.decode()
+    assert "per units" not in body
+    assert "Cost to serve per unit" in body

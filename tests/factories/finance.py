@@ -18,13 +18,19 @@ from finance.choices import ReportPeriodSelector
 from finance.choices import UnallocatedReason
 from finance.models import CostItem
 from finance.models import CostPool
+from finance.models import CustomerStatement
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
 from finance.models import ReportDefinition
+from finance.models import StageCost
+from finance.models import StatementLine
 from finance.models import TcoResult
 from finance.models import TcoUnallocated
+from finance.models import ValueStreamCost
+from tests.factories.portfolio import CustomerFactory
 from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SubscriptionFactory
 
 
 class PeriodFactory(factory.django.DjangoModelFactory):
@@ -105,6 +111,59 @@ class TcoResultFactory(factory.django.DjangoModelFactory):
     breakdown = factory.LazyFunction(
         lambda: {"tco": {"development": {"opex": 10000}}, "kept": {"development": {"opex": 10000}}}
     )
+
+
+class CustomerStatementFactory(factory.django.DjangoModelFactory):
+    """A stored statement (as the roll-up writes them): one subscription of a new customer,
+    125.00 of revenue against 100.00 of cost to serve."""
+
+    class Meta:
+        model = CustomerStatement
+        skip_postgeneration_save = True
+
+    period = factory.SubFactory(PeriodFactory)
+    version = 1
+    customer = factory.SubFactory(CustomerFactory)
+    revenue = Decimal("125.00")
+    cost_to_serve = Decimal("100.00")
+    margin = Decimal("25.00")
+    recovery_ratio = Decimal("1.2500")
+
+    @factory.post_generation
+    def lines(self, create, extracted, **kwargs):
+        if create:
+            subscription = SubscriptionFactory(customer=self.customer)
+            StatementLine.objects.create(
+                statement=self,
+                subscription=subscription,
+                service=subscription.service,
+                units=subscription.units,
+                unit_name=subscription.unit_name,
+                revenue=self.revenue,
+                cost_to_serve=self.cost_to_serve,
+            )
+
+
+class ValueStreamCostFactory(factory.django.DjangoModelFactory):
+    """A stored stream cost: 100.00 on the one stage of a new current-state stream."""
+
+    class Meta:
+        model = ValueStreamCost
+        skip_postgeneration_save = True
+
+    period = factory.SubFactory(PeriodFactory)
+    version = 1
+    value_stream = factory.SubFactory("tests.factories.valuestreams.ValueStreamFactory")
+    cost = Decimal("100.00")
+    what_if = False
+
+    @factory.post_generation
+    def stages(self, create, extracted, **kwargs):
+        if create:
+            from tests.factories.valuestreams import StageFactory
+
+            stage = StageFactory(value_stream=self.value_stream)
+            StageCost.objects.create(stream_cost=self, stage=stage, cost=self.cost)
 
 
 class TcoUnallocatedFactory(factory.django.DjangoModelFactory):

@@ -31,6 +31,7 @@ from finance import reports
 from finance import selectors
 from finance import services
 from finance import tasks
+from finance.choices import ReportKind
 from finance.choices import ReportOutcome
 from finance.choices import ReportPeriodSelector
 from finance.choices import ReportTrigger
@@ -475,16 +476,17 @@ def test_command_runs_a_report_by_name_or_id(smtp, quarter):
 
 
 def test_demo_reports_are_scheduled_once(db):
-    assert demo.load_reports() == 2
+    assert demo.load_reports() == 3
     assert demo.load_reports() == 0
     definitions = list(ReportDefinition.objects.order_by("name"))
-    assert [d.get_period_selector_display() for d in definitions] == [
-        "Last closed month",
-        "Last closed quarter",
-    ]
+    assert {(d.name, d.get_period_selector_display(), d.kind) for d in definitions} == {
+        ("Monthly TCO pack", "Last closed month", ReportKind.SERVICES),
+        ("Quarterly customer-facing summary", "Last closed quarter", ReportKind.SERVICES),
+        ("Monthly customer statements", "Last closed month", ReportKind.STATEMENTS),
+    }
     assert all(d.recipients and all(a.endswith("@example.org") for a in d.recipients)
                for d in definitions)  # fmt: skip
-    assert PeriodicTask.objects.filter(task=services.REPORT_TASK, enabled=True).count() == 2
+    assert PeriodicTask.objects.filter(task=services.REPORT_TASK, enabled=True).count() == 3
 
 
 # --- Pages -------------------------------------------------------------------------------------

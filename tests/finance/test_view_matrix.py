@@ -16,6 +16,7 @@ from finance.choices import ReportTrigger
 from finance.choices import RunTrigger
 from finance.models import CostItem
 from finance.models import CostPool
+from finance.models import CustomerStatement
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import ReportDefinition
@@ -29,7 +30,9 @@ from tests.factories.finance import PeriodFactory
 from tests.factories.finance import PoolAllocationFactory
 from tests.factories.finance import ReportDefinitionFactory
 from tests.factories.portfolio import ApplicationFactory
+from tests.factories.portfolio import CustomerFactory
 from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SubscriptionFactory
 from tests.views import GRANTS
 from tests.views import Queries
 from tests.views import ViewSpec
@@ -469,3 +472,58 @@ REPORT_FILE = finance_spec(
     actions={"download": read("finance:report_download")},
 )
 test_report_file_views = view_tests(REPORT_FILE)
+
+
+# --- Customer statements -----------------------------------------------------------------------
+
+
+def rolled_up_statement(owner):
+    """March 2025 rolled up: Retail's statement of its two subscriptions."""
+    march = PeriodFactory(year=2025, month=3)
+    claims = ServiceFactory(name="Claims")
+    quotes = ServiceFactory(name="Quotes")
+    CostItemFactory(period=march, service=claims, amount=Decimal("400.00"))
+    CostItemFactory(period=march, service=quotes, amount=Decimal("100.00"))
+    retail = CustomerFactory(name="Retail", relationship_manager=owner)
+    SubscriptionFactory(customer=retail, service=claims)
+    SubscriptionFactory(customer=retail, service=quotes, units=3, unit_name="policy")
+    services.recompute_tco(period=march)
+    return CustomerStatement.objects.get(period=march, customer=retail)
+
+
+def eight_more_statements(statement, owner):
+    march = statement.period
+    claims = statement.lines.first().service
+    for number in range(8):
+        customer = CustomerFactory(name=f"Customer {number}", relationship_manager=owner)
+        SubscriptionFactory(customer=customer, service=claims)
+        SubscriptionFactory(customer=customer, service=ServiceFactory(), unit_name="policy")
+    services.recompute_tco(period=march)
+
+
+STATEMENT = finance_spec(
+    name="customer statements",
+    make=rolled_up_statement,
+    label=lambda statement: statement.customer.name,
+    actions={
+        "list": listing("finance:statement_list", query=FILTERED),
+        "download": listing(
+            "finance:statement_list", query="download=xlsx", shows=lambda statement: ""
+        ),
+        "detail": read("finance:statement_detail", args=lambda statement: [statement.pk]),
+        "fund-by-customer": read(
+            "finance:overview", args=lambda statement: [], query="view=customer"
+        ),
+        "fund-by-stream": read(
+            "finance:overview",
+            args=lambda statement: [],
+            query="view=stream",
+            shows=lambda statement: "In no value stream",
+        ),
+    },
+    queries={
+        "list": Queries(bound=20, populate=eight_more_statements, rows=9),
+        "fund-by-customer": Queries(bound=25, populate=eight_more_statements),
+    },
+)
+test_statement_views = view_tests(STATEMENT)

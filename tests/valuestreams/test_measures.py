@@ -157,30 +157,51 @@ def test_durations_show_in_the_largest_whole_unit():
 
 
 @pytest.mark.django_db
-def test_stream_costs_come_from_the_latest_tco_results_of_the_services_beneath(client):
-    from finance.models import TcoResult
+def test_stream_costs_are_the_apportioned_kept_cost_of_the_latest_period(client):
+    from finance import services as finance_services
+    from portfolio.choices import ServiceKind
+    from tests.factories.finance import CostItemFactory
     from tests.factories.finance import PeriodFactory
+    from tests.factories.portfolio import ServiceDependencyFactory
     from tests.factories.portfolio import ServiceFactory
+    from tests.factories.valuestreams import StageServiceFactory
 
     owner = UserFactory(role="Value-stream owner")
-    stream = ValueStreamFactory(owner=owner)
-    platform, portal, unpriced = ServiceFactory(), ServiceFactory(), ServiceFactory()
-    both = StageFactory(value_stream=stream, services=[platform, portal])
-    one = StageFactory(value_stream=stream, services=[platform, unpriced])
+    stream = ValueStreamFactory(owner=owner, name="Settle claims")
+    portal = ServiceFactory(kind=ServiceKind.CUSTOMER_FACING)
+    platform = ServiceFactory(kind=ServiceKind.SUPPORTING)
+    lonely = ServiceFactory(kind=ServiceKind.CUSTOMER_FACING)
+    ServiceDependencyFactory(provider=platform, consumer=portal)
+    both, one = StageFactory(value_stream=stream), StageFactory(value_stream=stream)
     none = StageFactory(value_stream=stream)
+    StageServiceFactory(stage=both, service=portal, weight=1)
+    StageServiceFactory(stage=both, service=platform, weight=1)
+    StageServiceFactory(stage=one, service=portal, weight=2)
     stages = selectors.stages_of(stream)
 
-    assert selectors.stream_costs(stages).period is None  # no TCO computed yet
+    assert selectors.stream_costs(stream, stages).period is None  # nothing computed yet
 
     older, latest = PeriodFactory(year=2025, month=2), PeriodFactory(year=2025, month=3)
-    TcoResult.objects.create(period=older, version=1, service=platform, tco=Decimal("999"))
-    TcoResult.objects.create(period=latest, version=1, service=platform, tco=Decimal("100.10"))
-    TcoResult.objects.create(period=latest, version=1, service=portal, tco=Decimal("50"))
-    costs = selectors.stream_costs(stages)
-    assert costs.period == latest
-    assert costs.per_stage == {both.pk: Decimal("150.10"), one.pk: Decimal("100.10"), none.pk: None}
-    assert costs.total == Decimal("150.10")  # the platform counted once
+    CostItemFactory(period=older, service=portal, amount=Decimal("999.00"))
+    CostItemFactory(period=latest, service=portal, amount=Decimal("100.10"))
+    CostItemFactory(period=latest, service=platform, amount=Decimal("50.00"))
+    CostItemFactory(period=latest, service=lonely, amount=Decimal("7.00"))
+    for period in (older, latest):
+        finance_services.recompute_tco(period=period)
+    costs = selectors.stream_costs(stream, stages)
+    assert costs.period == latest and not costs.what_if
+    # Portal keeps 150.10 (its own and the platform's): 1/3 to one stage, 2/3 to the other.
+    # The platform keeps nothing: summing gross TCO would count its 50.00 twice.
+    assert costs.per_stage == {
+        both.pk: Decimal("50.03"),
+        one.pk: Decimal("100.07"),
+        none.pk: Decimal("0.00"),
+    }
+    assert costs.total == Decimal("150.10")
 
     client.force_login(owner)
     body = client.get(stream.get_absolute_url()).content.decode()
     assert "150.10 EUR" in body and "2025-03" in body
+    listing = client.get("/value-streams/").content.decode()
+    assert "150.10" in listing
+    assert "in no value stream: 7.00 EUR" in listing

@@ -141,6 +141,28 @@ def test_the_stage_form_links_by_slug_and_unlinks_by_unticking(client, stream, o
 
 
 @pytest.mark.django_db
+def test_the_stage_form_sets_each_service_link_weight_and_refuses_a_negative_one(
+    client, stream, owner
+):
+    client.force_login(owner)
+    stage = stream.stages.get(name="Pay the claim")
+    payments = ServiceFactory(name="Payments")
+    stage.services.add(payments)
+    url = reverse("valuestreams:stage_edit", args=[stream.slug, stage.pk])
+    prefix = f"stage-{stage.pk}"
+    body = client.get(url, **HTMX).content.decode()
+    assert "Weight of Payments" in body
+    weight = f"{prefix}-weight_{payments.pk}"
+    data = {**stage_data(prefix, services=[payments.pk]), weight: "-2"}
+    refused = client.post(url, data, **HTMX)
+    assert refused.status_code == 422
+    assert "A weight cannot be negative" in refused.content.decode()
+    data[weight] = "0.5"
+    assert client.post(url, data, **HTMX).status_code == 200
+    assert stage.service_links.get().weight == Decimal("0.5")
+
+
+@pytest.mark.django_db
 def test_the_stage_form_refuses_a_retired_service_or_an_unknown_slug(client, stream, owner):
     client.force_login(owner)
     stage = stream.stages.get(name="Pay the claim")
@@ -366,8 +388,10 @@ def test_value_stream_list_filters_and_exports_what_it_shows(client, stream, own
     assert [row.record.name for row in active] == ["Settle a claim"]
     lines = client.get(url, {"status": "active", "export": "csv"}).content.decode().splitlines()
     assert lines[0].startswith("Name,State,Experience,Owner,Serves,Stages,Lead time")
-    # Two stages of 2 hours' lead time and 30 minutes' work each, 90 % complete and accurate.
-    assert lines[1].endswith(",2,4 h,1 h,25%,81%,1")
+    # Two stages of 2 hours' lead time and 30 minutes' work each, 90 % complete and accurate;
+    # no cost computed yet.
+    assert lines[0].endswith(",Moments of Truth,Cost")
+    assert lines[1].endswith(",2,4 h,1 h,25%,81%,1,")
 
 
 @pytest.mark.django_db

@@ -222,12 +222,12 @@ register(
 )
 
 
-def stage_link_resource(name, model, target, *, filterset, save, description):
+def stage_link_resource(name, model, target, *, filterset, save, description, extra=()):
     """A stage's link to what underpins it: a pair, keyed by its two ends."""
     return Resource(
         name,
         model=model,
-        fields=("stage", target),
+        fields=("stage", target, *extra),
         description=description,
         reads=Reads(filterset=filterset),
         writes=Writes(
@@ -245,7 +245,12 @@ register(
         "service",
         filterset=api_filtersets.StageServiceFilterSet,
         save=services.save_stage_service,
-        description="The service underpins the stage: the stage depends on it.",
+        description=(
+            "The service underpins the stage: the stage depends on it. `weight` (default 1, "
+            "not negative) is the link's share of the service's kept cost among the service's "
+            'links from current-state value streams (docs/tco.md, "Value-stream cost").'
+        ),
+        extra=("weight",),
     )
 )
 register(
