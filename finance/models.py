@@ -519,7 +519,7 @@ class CustomerStatement(models.Model):
     revenue = MoneyField(default=Decimal(0))
     cost_to_serve = MoneyField(default=Decimal(0))
     margin = MoneyField(default=Decimal(0))
-    # revenue / cost_to_serve; null when the cost to serve is zero.
+    # revenue / cost_to_serve; null when the cost to serve is zero or negative.
     recovery_ratio = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()

@@ -458,7 +458,7 @@ def draw_stage(map: MapLayout, box: StageBox) -> str:
             + "<title>Moment of Truth</title></g>"
         )
     if box.services:
-        heading = "Services" + (f" · TCO {box.cost}" if box.cost else "")
+        heading = "Services" + (f" · cost {box.cost}" if box.cost else "")
         out.append(text(box.x, map.services_label_y, heading, font_size=10, fill=MUTED))
         out.extend(
             text(box.x + 4, y, f"▪ {name}", font_size=11, fill="#263238")

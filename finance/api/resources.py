@@ -440,7 +440,7 @@ register(
             "What one customer brought and cost in a period and version (docs/tco.md, "
             '"Cost to serve"): the revenue of its subscriptions in force, their share of the '
             "services' kept cost (cost to serve), the margin and the recovery ratio (null when "
-            "the cost to serve is zero), with a line per subscription."
+            "the cost to serve is zero or negative), with a line per subscription."
         ),
         reads=Reads(
             computed={

@@ -409,8 +409,9 @@ def _write_statements(cursor, period, version, run, loaded, served: showback.Cos
         totals[1] += served.line_cost[subscription.id]
     rows = []
     for customer, (revenue, cost) in sorted(by_customer.items()):
-        ratio = (Decimal(revenue) / cost).quantize(FOUR_PLACES) if cost else None
-        if ratio is not None and abs(ratio) >= RATIO_LIMIT:
+        # No ratio against a cost to serve of zero, or below zero (credits).
+        ratio = (Decimal(revenue) / cost).quantize(FOUR_PLACES) if cost > 0 else None
+        if ratio is not None and ratio >= RATIO_LIMIT:
             ratio = None  # a cost to serve of a few cents against a large revenue
         rows.append(
             (period.pk, version, run.pk, customer, _cents(revenue), _cents(cost),

@@ -205,21 +205,21 @@ def test_a_tie_shows_the_same_cents_on_the_pages_and_in_the_emailed_report(clien
 
 
 @pytest.mark.django_db
-def test_the_value_stream_page_shows_its_services_tco_by_the_money_rule(client):
+def test_the_value_stream_page_shows_its_cost_by_the_money_rule(client):
+    from finance.models import StageCost
     from tests.factories.finance import TcoResultFactory
-    from tests.factories.valuestreams import StageFactory
+    from tests.factories.finance import ValueStreamCostFactory
     from tests.factories.valuestreams import StageServiceFactory
-    from tests.factories.valuestreams import ValueStreamFactory
 
     service = ServiceFactory(name="Claims")
-    stage = StageFactory(value_stream=ValueStreamFactory(name="Settle a claim"), name="Pay it")
+    march = PeriodFactory(year=2025, month=3)
+    TcoResultFactory(service=service, period=march, kept=Decimal("1234.5"))
+    stream_cost = ValueStreamCostFactory(period=march, cost=Decimal("1234.5"))
+    stage = StageCost.objects.get(stream_cost=stream_cost).stage
     StageServiceFactory(stage=stage, service=service)
-    TcoResultFactory(
-        service=service, period=PeriodFactory(year=2025, month=3), tco=Decimal("1234.5")
-    )
     client.force_login(UserFactory(role="Viewer"))
 
     page = client.get(stage.value_stream.get_absolute_url()).content.decode()
-    assert '<dd data-measure="tco">1,234.50 EUR <small>(2025-03)</small></dd>' in page
-    assert "services' TCO 1,234.50 EUR (2025-03)" in page
-    assert ">Services · TCO 1,234.50 EUR</text>" in page  # the map
+    assert '<dd data-measure="cost">1,234.50 EUR <small>(2025-03)</small></dd>' in page
+    assert "cost 1,234.50 EUR (2025-03)" in page
+    assert ">Services · cost 1,234.50 EUR</text>" in page  # the map

@@ -25,6 +25,7 @@ from tests.factories.finance import PeriodFactory
 from tests.factories.finance import PoolAllocationFactory
 from tests.factories.portfolio import ServiceDependencyFactory
 from tests.factories.portfolio import ServiceFactory
+from tests.factories.valuestreams import StageServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -121,8 +122,9 @@ def test_schedule_rate_marks_its_period_and_later_ones(
     [
         lambda: ServiceDependencyFactory(),
         lambda: PoolAllocationFactory(),
+        lambda: StageServiceFactory(),
     ],
-    ids=["dependency", "pool allocation"],
+    ids=["dependency", "pool allocation", "stage service"],
 )
 def test_schedule_edge_marks_every_open_period(
     months, enqueued, django_capture_on_commit_callbacks, make_edge
