@@ -7,11 +7,13 @@ from core.choices import Channel
 from core.context import change_context
 
 # Each app adds its part of the one fictional organisation in <app>/demo.py: load(*, stdout).
+# Value streams come before finance: the roll-up that closes the demo's older months shares
+# each service's kept cost among the stages that rely on it, so the stages must exist by then.
 DEMO_MODULES = (
     "core.demo",
     "portfolio.demo",
-    "finance.demo",
     "valuestreams.demo",
+    "finance.demo",
     "maturity.demo",
 )
 
