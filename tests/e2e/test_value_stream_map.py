@@ -192,7 +192,7 @@ def test_link_a_service_to_a_stage_by_typing_its_name_and_unlink_it_by_unticking
 
     page.get_by_role("link", name="Edit Pay the claim").click()
     form = page.get_by_role("form", name="Edit stage Pay the claim")
-    linked = form.get_by_label("Payments platform")
+    linked = form.get_by_role("checkbox", name="Payments platform")
     expect(linked).to_be_checked()
     linked.uncheck()
     form.get_by_role("button", name="Save stage").click()
