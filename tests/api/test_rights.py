@@ -466,3 +466,86 @@ def test_the_browser_the_api_and_a_sync_answer_an_add_alike(case, person, api_fo
         case.model.objects.all().delete()
     assert len(set(answers.values())) == 1, answers
     assert answers["browser"] == (person in ALLOWED[case.resource]), answers
+
+
+# --- Rights come before the input's errors, on every path -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "case", ADD_CASES + MORE_ADD_CASES, ids=[c.resource for c in ADD_CASES + MORE_ADD_CASES]
+)
+def test_a_viewer_sending_a_bad_item_is_refused_alike_on_every_path(case, api_for):
+    """Whoever may not write learns nothing from the field errors: the browser's page, a
+    single API write and a sync batch all answer 403, never a 400 naming fields."""
+    viewer = UserFactory(username="rights-viewer", role=roles.VIEWER)
+    owner = UserFactory(username="rights-owner", role=case.owner_role)
+    records = {**case.parent(owner), "user": viewer}
+    client = Client()
+    client.force_login(viewer)
+    url, _ = case.browser(records)
+    browser = client.post(url, {}, HTTP_HX_REQUEST="true")
+    api = api_for(viewer)
+    bad = {**case.body(records), "no_such_field": 1}
+    single = api.post(f"/api/v1/{case.resource}/", bad)
+    batch = sync(api, case.resource, [{**bad, "external_id": "bad"}, {"external_id": "empty"}])
+    answers = {"browser": browser.status_code, "api": single.status_code, "sync": batch.status_code}
+    assert answers == {"browser": 403, "api": 403, "sync": 403}, batch.content[:800]
+    assert sorted(batch.json()["errors"]) == ["items.0", "items.1"], batch.json()
+    assert not case.model.objects.exists()
+
+
+def test_a_viewer_changing_a_record_with_a_bad_value_is_refused_alike_on_every_path(api_for):
+    service = ServiceFactory(source="cmdb", external_id="svc", slug="svc")
+    viewer = UserFactory(username="rights-viewer", role=roles.VIEWER)
+    client = Client()
+    client.force_login(viewer)
+    browser = client.post(
+        reverse("portfolio:service_edit", args=[service.slug]),
+        {"name": "", "kind": "no-such-kind"},
+        HTTP_HX_REQUEST="true",
+    )
+    api = api_for(viewer)
+    single = api.patch(f"/api/v1/services/{service.pk}/", {"kind": "no-such-kind"})
+    batch = sync(api, "services", [{"external_id": "svc", "kind": "no-such-kind"}])
+    answers = {"browser": browser.status_code, "api": single.status_code, "sync": batch.status_code}
+    assert answers == {"browser": 403, "api": 403, "sync": 403}, batch.content[:800]
+    assert batch.json()["errors"] == {"items.0": ["You may not change this service."]}
+
+
+def test_an_owner_sending_a_bad_item_for_someone_elses_record_is_refused_as_a_single_write(
+    api_for,
+):
+    """A service owner may write services, but not another owner's: that item answers 403 as
+    a PATCH of it does, whatever its values; a bad item of their own answers 400."""
+    owner = UserFactory(username="rights-owner", role=roles.SERVICE_OWNER)
+    theirs = ServiceFactory(source="cmdb", external_id="theirs", owner=UserFactory())
+    ServiceFactory(source="cmdb", external_id="mine", owner=owner)
+    api = api_for(owner)
+    single = api.patch(f"/api/v1/services/{theirs.pk}/", {"kind": "no-such-kind"})
+    assert single.status_code == 403
+    refused = sync(api, "services", [{"external_id": "theirs", "kind": "no-such-kind"}])
+    assert refused.status_code == 403, refused.json()
+    assert refused.json()["errors"] == {"items.0": ["You may not change this service."]}
+    own = sync(api, "services", [{"external_id": "mine", "kind": "no-such-kind"}])
+    assert own.status_code == 400 and list(own.json()["errors"]) == ["items.0.kind"]
+
+
+def test_rights_on_the_parent_come_before_the_rules_as_in_a_single_write(api_for):
+    """Adding under another's customer is refused before the subscription's rules run: an
+    item that breaks them answers 403 on both paths, not 400 in one of them."""
+    owner = UserFactory(username="rights-owner", role=roles.SERVICE_OWNER)
+    CustomerFactory(relationship_manager=owner)  # she may add under her own
+    theirs = CustomerFactory(relationship_manager=UserFactory(), source="cmdb", external_id="c")
+    body = {
+        "customer": theirs.pk,
+        "service": ServiceFactory(owner=owner).pk,
+        "units": "1",
+        "price_per_unit": "1",
+        "start_date": "2026-01-01",
+        "end_date": "2025-01-01",  # before the start: the rule refuses it
+    }
+    api = api_for(owner)
+    assert api.post("/api/v1/subscriptions/", body).status_code == 403
+    batch = sync(api, "subscriptions", [{**body, "external_id": "s"}])
+    assert batch.status_code == 403, batch.json()
+    assert batch.json()["errors"] == {"items.0": ["You may not add this subscription."]}

@@ -673,3 +673,16 @@ def test_a_stage_service_weight_is_read_and_written_and_never_negative(pm_api, s
         services.save_stage_service(link=StageService(stage=stage, service=service, weight=-1))
     default = StageServiceFactory()
     assert pm_api.get(f"/api/v1/stage-services/{default.pk}/").json()["weight"] == "1.0000"
+
+
+def test_a_changed_item_among_unchanged_ones_needs_the_write_right(stream, api_for, pm_api, viewer):
+    items = [stage_item(n) for n in range(3)]
+    assert outcomes(sync(pm_api, "stages", items)) == ["created"] * 3
+    items[1] = {**items[1], "name": "Renamed"}
+    items[2] = {**items[2], "process_time_minutes": "not a number"}
+    answer = sync(api_for(viewer), "stages", items)
+    assert answer.status_code == 403, answer.json()
+    assert answer.json()["errors"] == {
+        "items.1": ["You may not change this stage."],
+        "items.2": ["You may not change this stage."],
+    }
