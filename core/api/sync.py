@@ -6,13 +6,17 @@ A batch is validated and written in bulk, never object by object:
    lengths, decimals, unknown fields);
 2. references are resolved with one query per referenced model (core.api.references);
 3. the stored rows the items match are fetched with one query (a full sync adds one for the
-   rest of the source);
-4. each item is merged onto its stored row (or the defaults), the model's write rules run on
-   the whole batch (core.rules: the same rules its services.py functions apply to one
-   record, with facts loaded for the batch at once), and the model's own ``clean()`` runs on
-   new and changed rows only;
-5. rights are checked for the batch (core.permissions.refusals: the rule every view and
-   single write asks);
+   rest of the source): an item whose key reads is matched even if its other fields do not;
+4. rights are asked per item before its values count, as a single write asks them before it
+   reads its body (core.permissions: the rule every view and single write asks): whether
+   the user may change the stored record the item matches, or add such records at all. An
+   item they may not write is refused (403, its field errors not told) unless it turns out
+   unchanged, which needs no right;
+5. each item is merged onto its stored row (or the defaults); the rights are asked on the row
+   it asks for (the parent it is added under or moved to) before the rules, as a single
+   write does; the model's write rules run on the whole batch (core.rules: the same rules
+   its services.py functions apply to one record, with facts loaded for the batch at once),
+   and the model's own ``clean()`` runs on new and changed rows only;
 6. new and changed rows are written by one ``INSERT … ON CONFLICT (id) DO UPDATE`` per batch,
    and their change records by one ``COPY`` into the change log (core.changelog), all in one
    transaction;
@@ -20,8 +24,10 @@ A batch is validated and written in bulk, never object by object:
    written with SQL send no ``post_save`` or ``post_delete``, so what other apps do after a
    change (finance schedules a TCO recomputation) listens to this signal as well.
 
-An item identical to its stored row writes nothing and logs nothing. Any invalid item fails
-the whole batch (400, every bad item listed by index and field) and nothing is written.
+An item identical to its stored row writes nothing, logs nothing and needs no right. An item
+the user may not write fails the whole batch (403, every such item listed by index); else
+any invalid item fails it (400, every bad item listed by index and field); either way
+nothing is written.
 """
 
 from dataclasses import dataclass
@@ -29,6 +35,7 @@ from dataclasses import field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.db import models
@@ -90,6 +97,9 @@ class Entry:
     row: dict = field(default_factory=dict)
     instance: models.Model | None = None  # made by _clean for a new or changed entry
     outcome: str = ""
+    # Why the user may not write this item at all (the stored record, or such records): it
+    # is refused unless it turns out unchanged.
+    locked: str = ""
 
     @property
     def is_new(self) -> bool:
@@ -111,6 +121,9 @@ class Batch:
         self.entries: list[Entry] = []
         self.errors: dict[str, list[str]] = {}
         self._bad: set[int] = set()
+        # Items the user may not write, by path: the 403's errors (their field errors untold)
+        self.refused: dict[str, list[str]] = {}
+        self._refused: set[int] = set()
         # (before, after) of every row written with SQL, for ``rows_synced``
         self.changes: list[tuple[dict | None, dict | None]] = []
 
@@ -119,8 +132,16 @@ class Batch:
         self.errors.setdefault(path, []).append(message)
         self._bad.add(entry.index)
 
+    def refuse(self, entry: Entry, message: str) -> None:
+        self.refused[f"items.{entry.index}"] = [message]
+        self._refused.add(entry.index)
+
     def valid_entries(self) -> list[Entry]:
-        return [e for e in self.entries if e.index not in self._bad]
+        left_out = self._bad | self._refused
+        return [e for e in self.entries if e.index not in left_out]
+
+    def is_valid(self, entry: Entry) -> bool:
+        return entry.index not in self._bad
 
 
 @dataclass
@@ -198,10 +219,18 @@ class Engine:
             self._match(batch)
             if self.resource.is_link and not adopt:
                 self._keep_other_sources_links(batch)
+            self._ask_rights(batch)
             self._merge(batch)
+            self._check_rights(batch)
             self._apply_rules(batch, rules.Writer(user=user, now=now))
             self._classify(batch)
             self._clean(batch)
+            self._refuse_locked(batch)
+            if batch.refused:
+                raise Forbidden(
+                    f"You may not write {len(batch.refused)} of these items; nothing was written.",
+                    errors=batch.refused,
+                )
             if batch.errors:
                 bad = len({path.split(".")[1] for path in batch.errors if path.count(".") >= 1})
                 raise Invalid(
@@ -209,7 +238,6 @@ class Engine:
                     f"{'is' if bad == 1 else 'are'} invalid; nothing was written.",
                     errors=batch.errors,
                 )
-            self._check_rights(batch)
             retirees = self._retirees(batch, allow_mass_retire) if mode == FULL else []
             self._write(batch, now)
             retirements = self._retire(batch, retirees, now) if retirees else []
@@ -267,12 +295,16 @@ class Engine:
     # --- 3. keys and the stored rows ----------------------------------------------------------
 
     def _key(self, batch: Batch) -> None:
+        """Each item's key, if it reads (an item bad elsewhere too: its stored record decides
+        the rights it needs); two valid items with one key are refused."""
         seen: dict[tuple, int] = {}
-        for entry in batch.valid_entries():
-            if self.resource.is_link:
-                entry.key = tuple(entry.values.get(spec.attname) for spec in self.key_specs)
-            else:
-                entry.key = (entry.values["external_id"],)
+        for entry in batch.entries:
+            key = self._key_of_entry(batch, entry)
+            if key is None:
+                continue
+            entry.key = key
+            if not batch.is_valid(entry):
+                continue
             if entry.key in seen:
                 field_name = self.key_specs[-1].name if self.resource.is_link else "external_id"
                 batch.error(
@@ -281,13 +313,26 @@ class Engine:
             else:
                 seen[entry.key] = entry.index
 
+    def _key_of_entry(self, batch: Batch, entry: Entry) -> tuple | None:
+        """The item's key, or None if a field of it is missing or bad."""
+        link = self.resource.is_link
+        names = [spec.name for spec in self.key_specs] if link else ["external_id"]
+        if any(f"items.{entry.index}.{name}" in batch.errors for name in names):
+            return None
+        values = entry.values
+        if not link:
+            return (values["external_id"],) if values.get("external_id") else None
+        if any(not s.nullable and values.get(s.attname) is None for s in self.key_specs):
+            return None
+        return tuple(values.get(spec.attname) for spec in self.key_specs)
+
     def _key_of_row(self, row: dict) -> tuple:
         if self.resource.is_link:
             return tuple(row[spec.attname] for spec in self.key_specs)
         return (row["external_id"],)
 
     def _match(self, batch: Batch) -> None:
-        entries = batch.valid_entries()
+        entries = [e for e in batch.entries if e.key]
         if not entries:
             return
         manager = self.model._base_manager
@@ -304,7 +349,7 @@ class Engine:
         for entry in entries:
             entry.existing = stored.get(entry.key)
         if self.resource.is_link:
-            self._check_link_external_ids(batch, entries)
+            self._check_link_external_ids(batch, [e for e in entries if batch.is_valid(e)])
 
     def _keep_other_sources_links(self, batch: Batch) -> None:
         """A link another source sent is that source's: taking it over is said, not done
@@ -331,7 +376,50 @@ class Engine:
             if entry.existing is None or entry.existing["id"] != pk:
                 batch.error(entry, "external_id", "Another record of this source has it.")
 
-    # --- 4. merge, rules, changes ---------------------------------------------------------------
+    # --- 4. rights, before the values count ---------------------------------------------------
+
+    def _ask_rights(self, batch: Batch) -> None:
+        """Whether the user may write each item at all, asked before its values count, as a
+        single write asks before it reads its body (core.api.writes.may_write_at_all): an item
+        matching a stored record needs the right to change that record; any other (new, or
+        whose key does not read) the right to add such records. An item refused here is
+        refused unless it turns out unchanged (_refuse_locked): its field errors and its
+        rules' are not told to someone who may not write it."""
+        stored = [(e, e.existing) for e in batch.entries if e.existing is not None]
+        changes = [rules.Change(row=row, before=row) for _, row in stored]
+        verdicts = permissions.refusals(batch.user, "change", self.model, changes)
+        for (entry, _), verdict in zip(stored, verdicts, strict=True):
+            entry.locked = verdict or ""
+        others = [e for e in batch.entries if e.existing is None]
+        if others:
+            try:
+                permissions.require(batch.user, "add", self.model)
+            except PermissionDenied as exc:
+                for entry in others:
+                    entry.locked = str(exc)
+
+    def _check_rights(self, batch: Batch) -> None:
+        """The rights on the row each item asks for, before the rules run, as a single write
+        asks them once its body is read: the parents a new record is added under, the parent
+        an existing one is moved to (core.permissions.refusals, in bulk)."""
+        writable = [e for e in batch.valid_entries() if not e.locked]
+        for action, entries in (
+            ("add", [e for e in writable if e.existing is None]),
+            ("change", [e for e in writable if e.existing is not None and e.row != e.existing]),
+        ):
+            changes = [rules.Change(row=e.row, before=e.existing) for e in entries]
+            verdicts = permissions.refusals(batch.user, action, self.model, changes)
+            for entry, verdict in zip(entries, verdicts, strict=True):
+                if verdict is not None:
+                    batch.refuse(entry, verdict)
+
+    def _refuse_locked(self, batch: Batch) -> None:
+        """An item the user may not write is refused unless it is valid and unchanged."""
+        for entry in batch.entries:
+            if entry.locked and not (batch.is_valid(entry) and entry.outcome == UNCHANGED):
+                batch.refuse(entry, entry.locked)
+
+    # --- 5. merge, rules, changes ---------------------------------------------------------------
 
     def _merge(self, batch: Batch) -> None:
         retirable = issubclass(self.model, RetirableModel)
@@ -380,7 +468,9 @@ class Engine:
 
     def _clean(self, batch: Batch) -> None:
         """The model's own rules (``clean()``) on every new or changed row."""
-        changing = [e for e in batch.valid_entries() if e.outcome in (CREATED, UPDATED)]
+        changing = [
+            e for e in batch.valid_entries() if e.outcome in (CREATED, UPDATED) and not e.locked
+        ]
         instances = self._instances(batch.resolver, [e.row for e in changing])
         for entry, instance in zip(changing, instances, strict=True):
             if entry.existing is not None:
@@ -392,25 +482,6 @@ class Engine:
                 for name, messages in django_errors(exc).items():
                     for message in messages:
                         batch.error(entry, self.error_names.get(name, name), message)
-
-    # --- 5. rights ---------------------------------------------------------------------------
-
-    def _check_rights(self, batch: Batch) -> None:
-        """core.permissions.refusals on the new and on the changed rows: the rule the browser
-        and the single writes ask for one record."""
-        denied: dict[str, list[str]] = {}
-        for action, outcome in (("add", CREATED), ("change", UPDATED)):
-            entries = [e for e in batch.entries if e.outcome == outcome]
-            changes = [rules.Change(row=e.row, before=e.existing) for e in entries]
-            verdicts = permissions.refusals(batch.user, action, self.model, changes)
-            for entry, verdict in zip(entries, verdicts, strict=True):
-                if verdict is not None:
-                    denied[f"items.{entry.index}"] = [verdict]
-        if denied:
-            raise Forbidden(
-                f"You may not write {len(denied)} of these items; nothing was written.",
-                errors=denied,
-            )
 
     # --- full sync: what the source no longer sends ------------------------------------------
 
