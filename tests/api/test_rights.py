@@ -528,6 +528,14 @@ def test_an_owner_sending_a_bad_item_for_someone_elses_record_is_refused_as_a_si
     assert refused.json()["errors"] == {"items.0": ["You may not change this service."]}
     own = sync(api, "services", [{"external_id": "mine", "kind": "no-such-kind"}])
     assert own.status_code == 400 and list(own.json()["errors"]) == ["items.0.kind"]
+    # Both in one batch: the refusal is answered first, the other's field errors untold.
+    both = sync(
+        api,
+        "services",
+        [{"external_id": "mine", "kind": "no-such-kind"}, {"external_id": "theirs", "name": "T"}],
+    )
+    assert both.status_code == 403
+    assert both.json()["errors"] == {"items.1": ["You may not change this service."]}
 
 
 def test_rights_on_the_parent_come_before_the_rules_as_in_a_single_write(api_for):
