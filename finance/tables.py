@@ -4,6 +4,7 @@ from django.utils.html import format_html
 
 from core.generic import page_url
 from core.money import format_amount
+from core.money import format_percent
 from core.tables import NUMBER
 from core.tables import MoneyColumn
 from core.tables import PersonColumn
@@ -201,7 +202,7 @@ class StatementTable(tables.Table):
         return manager.username if manager else ""
 
     def render_recovery_ratio(self, value):
-        return f"{format_amount(value * 100, places=0)}%" if value is not None else "—"
+        return format_percent(value) if value is not None else "—"
 
     def value_recovery_ratio(self, value):
         return value
