@@ -31,6 +31,7 @@ from core.generic import page_url
 from core.generic import partial_or_page
 from core.generic import redirect_after_write
 from core.generic import register_model_view
+from core.models import mark_shares_in_force
 from core.numbers import whole_number
 from core.permissions import can
 from core.permissions import require
@@ -352,10 +353,7 @@ def pool_context(request, pool, *, form=None) -> dict:
     allocations = list(
         pool.allocations.select_related("service").order_by("service__name", "valid_from")
     )
-    # Shares among the allocations in force today; ended and future ones are marked as such.
-    total = sum((a.weight for a in allocations if not a.timing), 0) or 1
-    for allocation in allocations:
-        allocation.share = None if allocation.timing else allocation.weight / total * 100
+    mark_shares_in_force(allocations)
     can_change = can(request.user, "change", pool)
     return {
         "object": pool,
