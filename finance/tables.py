@@ -15,6 +15,7 @@ from finance.models import CustomerStatement
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import TcoRun
+from finance.reports import person_name
 
 
 class PeriodColumn(tables.Column):
@@ -194,8 +195,7 @@ class StatementTable(tables.Table):
         order_by = ("-period", "customer")
 
     def render_relationship_manager(self, record):
-        manager = record.customer.relationship_manager
-        return (manager.get_full_name() or manager.username) if manager else "—"
+        return person_name(record.customer.relationship_manager) or "—"
 
     def value_relationship_manager(self, record):
         manager = record.customer.relationship_manager
