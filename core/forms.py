@@ -1,5 +1,4 @@
 import datetime
-import re
 from collections.abc import Iterable
 from typing import Any
 from typing import cast
@@ -10,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.db.models import QuerySet
 from django.utils import timezone
+
+from core.numbers import month_label
 
 VERSION = "version"
 
@@ -138,9 +139,6 @@ EDGE_DAY_WIDGETS = {
 }
 
 
-MONTH_PATTERN = re.compile(r"(?a)^(\d{4})-(\d{2})$")
-
-
 class ChangeFromMonthForm(forms.Form):
     """The month from which an effective-dated edge takes a new weight, and that weight."""
 
@@ -165,8 +163,5 @@ class ChangeFromMonthForm(forms.Form):
             self.initial.setdefault("weight", format(edge.weight.normalize(), "f"))
 
     def clean_month(self) -> datetime.date:
-        text = self.cleaned_data["month"].strip()
-        found = MONTH_PATTERN.match(text)
-        if found is None or not 1 <= int(found[2]) <= 12 or int(found[1]) < 1:
-            raise ValidationError("Give a month as YYYY-MM, such as 2026-04.")
-        return datetime.date(int(found[1]), int(found[2]), 1)
+        year, month = month_label(self.cleaned_data["month"])
+        return datetime.date(year, month, 1)

@@ -1,5 +1,6 @@
 import datetime
 import json
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -233,6 +234,15 @@ class EffectiveDatedModel(models.Model):
 
     def starts_after(self, day: datetime.date) -> bool:
         return self.valid_from is not None and self.valid_from > day
+
+
+def mark_shares_in_force(edges: list) -> None:
+    """Set ``share_percent`` on each edge (a page's rows of one parent): its weight's share of
+    the weights of the edges in force today, in percent; None for an edge not in force today
+    (ended or not yet started) and when those weights add up to nothing."""
+    total = sum((edge.weight for edge in edges if not edge.timing), start=Decimal(0))
+    for edge in edges:
+        edge.share_percent = 100 * edge.weight / total if total and not edge.timing else None
 
 
 def ends_after_start(prefix: str) -> models.CheckConstraint:

@@ -86,6 +86,14 @@ def format_amount(amount, currency: str = "", *, places: int = 2, grouping: bool
     return f"{text} {currency}" if currency else text
 
 
+def format_percent(ratio) -> str:
+    """A ratio as a whole percentage, by format_amount's rule (half to even): 0.295 is
+    “30%”, 1.2 is “120%”. ``None`` shows as nothing."""
+    if ratio is None or ratio == "":
+        return ""
+    return f"{format_amount(as_decimal(ratio) * 100, places=0)}%"
+
+
 class CurrencyField(models.CharField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 3)

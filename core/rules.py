@@ -193,24 +193,6 @@ def pair_taken(change: Change, stored: dict[tuple, int], first: str, second: str
     return pk is not None and pk != change.row.get("id")
 
 
-def unique_pair(
-    model: type[models.Model], first: str, second: str, message: str, *, field_name: str = ""
-) -> None:
-    """Register the rule that no two ``model`` records hold the same pair (the attnames
-    ``first`` and ``second``): another one is refused with ``message``, under ``field_name``
-    (by default the field of ``second``, the choice to change)."""
-    field_name = field_name or second.removesuffix("_id")
-
-    def facts(changes: Sequence[Change]) -> dict[tuple, int]:
-        return stored_pairs(model, changes, first, second)
-
-    def check(change: Change, stored: dict[tuple, int]) -> None:
-        if pair_taken(change, stored, first, second):
-            change.error(field_name, message)
-
-    add(model, Rule(check=check, facts=facts))
-
-
 def values_by_id(model: type[models.Model], ids, *fields: str) -> dict[int, dict[str, Any]]:
     """Facts helper: ``fields`` of the ``model`` records in ``ids``, by id, in one query."""
     wanted = {pk for pk in ids if pk is not None}

@@ -35,6 +35,8 @@ from core.models import protected_reference
 from core.models import unique_external_id
 from core.money import CurrencyField
 from core.money import MoneyField
+from core.numbers import MONTH_FORMAT
+from core.numbers import month_label
 from core.permissions import RestrictedQuerySet
 from finance.choices import CostCategory
 from finance.choices import Expenditure
@@ -51,7 +53,7 @@ from finance.choices import RunTrigger
 from finance.choices import UnallocatedReason
 
 WEIGHT = {"max_digits": 12, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
-LABEL_FORMAT = "YYYY-MM"
+LABEL_FORMAT = MONTH_FORMAT
 
 
 def month_serial(year: int, month: int) -> int:
@@ -65,18 +67,7 @@ def serial_label(serial: int) -> str:
 
 def parse_label(label: str) -> tuple[int, int]:
     """``"2025-03"`` → ``(2025, 3)``; anything else is refused with the expected form."""
-    try:
-        year_text, month_text = label.strip().split("-")
-        if len(year_text) != 4 or len(month_text) != 2:
-            raise ValueError
-        year, month = int(year_text), int(month_text)
-    except ValueError:
-        raise ValidationError(
-            f"A period is written {LABEL_FORMAT}, such as 2025-03, not {label!r}."
-        ) from None
-    if not 1 <= month <= 12 or year < 1900:
-        raise ValidationError(f"{label!r} is not a calendar month ({LABEL_FORMAT}).")
-    return year, month
+    return month_label(label, what="A period")
 
 
 class Period(ChangeLoggedModel):

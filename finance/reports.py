@@ -204,7 +204,7 @@ def render(data: ReportData, fmt: str) -> RenderedFile:
     return RenderedFile(fmt, filename(data, fmt), CONTENT_TYPES[fmt], renderer(data))
 
 
-def _person(user) -> str:
+def person_name(user) -> str:
     """A user as the pages show them: the full name, else the username."""
     return (user.get_full_name() or user.username) if user else ""
 
@@ -215,7 +215,7 @@ def _person(user) -> str:
 TCO_COLUMNS = (
     ("Service", lambda r: r["service"].name, "text"),
     ("Slug", lambda r: r["service"].slug, "text"),
-    ("Owner", lambda r: _person(r["service"].owner), "text"),
+    ("Owner", lambda r: person_name(r["service"].owner), "text"),
     ("Kind", lambda r: r["service"].get_kind_display(), "text"),
     *(
         (label, lambda r, c=category: r[f"tco_{c}"], "money")
@@ -256,14 +256,16 @@ def render_csv(data: ReportData) -> bytes:
 BOLD = Font(bold=True)
 
 
-def _header(sheet, row: int, headers: list[str]) -> None:
+def header_row(sheet, row: int, headers: list[str]) -> None:
+    """A sheet's bold, wrapped header ``row`` (finance.statement_reports uses it too)."""
     for column, text in enumerate(headers, start=1):
         cell = sheet.cell(row=row, column=column, value=text)
         cell.font = BOLD
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def _put(sheet, row: int, column: int, value, kind: str = "text"):
+def put_cell(sheet, row: int, column: int, value, kind: str = "text"):
+    """A cell by its ``kind`` (text, number, money, ratio), money rounded as the pages show it."""
     if kind == "money" and value is not None:
         # The cents the pages show (half to even): a spreadsheet would round the raw figure
         # half away from zero, and 0.125 would read 0.13 here but 0.12 on the page.
@@ -276,7 +278,7 @@ def _put(sheet, row: int, column: int, value, kind: str = "text"):
     return cell
 
 
-def _widths(sheet, widths: list[int]) -> None:
+def set_widths(sheet, widths: list[int]) -> None:
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
 
@@ -316,11 +318,11 @@ TOTAL_NOTE = (
 def _tco_sheet(sheet, data: ReportData) -> None:
     sheet.title = "TCO by service"
     _title(sheet, data, "TCO by service")
-    _header(sheet, HEADER_ROW, [header for header, _, _ in TCO_COLUMNS])
+    header_row(sheet, HEADER_ROW, [header for header, _, _ in TCO_COLUMNS])
     row_number = HEADER_ROW
     for row_number, row in enumerate(data.rows, start=HEADER_ROW + 1):
         for column, (_, value_of, kind) in enumerate(TCO_COLUMNS, start=1):
-            _put(sheet, row_number, column, value_of(row), kind)
+            put_cell(sheet, row_number, column, value_of(row), kind)
     if data.rows:
         sheet.cell(row=3, column=1, value=TOTAL_NOTE)
         total_row = row_number + 1
@@ -328,11 +330,11 @@ def _tco_sheet(sheet, data: ReportData) -> None:
         for column, (header, value_of, _kind) in enumerate(TCO_COLUMNS, start=1):
             if header in TOTALLED:
                 total = sum((value_of(row) for row in data.rows), Decimal(0))
-                _put(sheet, total_row, column, total, "money").font = BOLD
+                put_cell(sheet, total_row, column, total, "money").font = BOLD
     else:
         sheet.cell(row=HEADER_ROW + 1, column=1, value="No service is in the report's scope.")
     sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 1, column=2)
-    _widths(sheet, [30, 22, 14, 16, *([14] * 16), 10, 60])
+    set_widths(sheet, [30, 22, 14, 16, *([14] * 16), 10, 60])
 
 
 def _reconciliation_sheet(sheet, data: ReportData) -> None:
@@ -346,14 +348,14 @@ def _reconciliation_sheet(sheet, data: ReportData) -> None:
             "is what was kept and left unallocated of that category."
         ),
     )
-    _header(sheet, 5, ["Category", "Input", "Kept", "Unallocated", "Input − kept − unallocated"])
+    header_row(sheet, 5, ["Category", "Input", "Kept", "Unallocated", "Input − kept − unallocated"])
     row = 5
     for row, line in enumerate(data.reconciliation, start=6):
-        _put(sheet, row, 1, line["label"])
-        _put(sheet, row, 2, line["input"], "money")
-        _put(sheet, row, 3, line["kept"], "money")
-        _put(sheet, row, 4, line["unallocated"], "money")
-        _put(sheet, row, 5, line["input"] - line["kept"] - line["unallocated"], "money")
+        put_cell(sheet, row, 1, line["label"])
+        put_cell(sheet, row, 2, line["input"], "money")
+        put_cell(sheet, row, 3, line["kept"], "money")
+        put_cell(sheet, row, 4, line["unallocated"], "money")
+        put_cell(sheet, row, 5, line["input"] - line["kept"] - line["unallocated"], "money")
     totals = data.totals
     row += 1
     sheet.cell(row=row, column=1, value="Total").font = BOLD
@@ -366,25 +368,27 @@ def _reconciliation_sheet(sheet, data: ReportData) -> None:
         ),
         start=2,
     ):
-        _put(sheet, row, column, value, "money").font = BOLD
+        put_cell(sheet, row, column, value, "money").font = BOLD
 
     row += 2
     sheet.cell(row=row, column=1, value="By month").font = Font(bold=True, size=12)
     row += 1
-    _header(sheet, row, ["Month", "Version", "Input", "Kept", "Unallocated", "Revenue", "Margin"])
+    header_row(
+        sheet, row, ["Month", "Version", "Input", "Kept", "Unallocated", "Revenue", "Margin"]
+    )
     for month in totals["months"]:
         row += 1
-        _put(sheet, row, 1, month["period"].label)
-        _put(sheet, row, 2, month["version"], "number")
+        put_cell(sheet, row, 1, month["period"].label)
+        put_cell(sheet, row, 2, month["version"], "number")
         for column, name in enumerate(
             ("input", "kept", "unallocated", "revenue", "margin"), start=3
         ):
-            _put(sheet, row, column, month[name], "money")
+            put_cell(sheet, row, column, month[name], "money")
 
     row += 2
     sheet.cell(row=row, column=1, value="Unallocated, by reason").font = Font(bold=True, size=12)
     row += 1
-    _header(
+    header_row(
         sheet,
         row,
         ["Source", "Recorded against", "Reason", "Detail", f"Amount ({data.currency})",
@@ -395,15 +399,15 @@ def _reconciliation_sheet(sheet, data: ReportData) -> None:
         sheet.cell(row=row, column=1, value="Every cent reached a service.")
     for entry in data.unallocated:
         row += 1
-        _put(sheet, row, 1, entry["source_label"])
-        _put(sheet, row, 2, entry["source_kind"])
-        _put(sheet, row, 3, entry["reason"])
-        _put(sheet, row, 4, entry["detail"])
-        _put(sheet, row, 5, entry["amount"], "money")
-        _put(sheet, row, 6, entry["original_amount"], "money")
-        _put(sheet, row, 7, entry["original_currency"])
-        _put(sheet, row, 8, ", ".join(entry["months"]))
-    _widths(sheet, [30, 16, 22, 50, 16, 16, 10, 30])
+        put_cell(sheet, row, 1, entry["source_label"])
+        put_cell(sheet, row, 2, entry["source_kind"])
+        put_cell(sheet, row, 3, entry["reason"])
+        put_cell(sheet, row, 4, entry["detail"])
+        put_cell(sheet, row, 5, entry["amount"], "money")
+        put_cell(sheet, row, 6, entry["original_amount"], "money")
+        put_cell(sheet, row, 7, entry["original_currency"])
+        put_cell(sheet, row, 8, ", ".join(entry["months"]))
+    set_widths(sheet, [30, 16, 22, 50, 16, 16, 10, 30])
 
 
 def _lineage_sheet(sheet, data: ReportData) -> None:
@@ -411,18 +415,18 @@ def _lineage_sheet(sheet, data: ReportData) -> None:
     sheet.cell(row=3, column=1, value=data.lineage_note)
     headers = ["Service", "Month", "Row", "Source", "Recorded against / to", "Category",
                "Opex or capex", "Amount", "Currency", "Weight", "Reaching the service"]  # fmt: skip
-    _header(sheet, 5, headers)
+    header_row(sheet, 5, headers)
     kinds = ("text", "text", "text", "text", "text", "text", "text", "money", "text", "number",
              "money")  # fmt: skip
     keys = ("service", "month", "row", "source", "via", "category", "expenditure", "amount",
             "currency", "weight", "contribution")  # fmt: skip
     for row, line in enumerate(data.lineage, start=6):
         for column, (key, kind) in enumerate(zip(keys, kinds, strict=True), start=1):
-            _put(sheet, row, column, line.get(key), kind)
+            put_cell(sheet, row, column, line.get(key), kind)
     if not data.lineage:
         sheet.cell(row=6, column=1, value="No service in scope has any cost.")
     sheet.freeze_panes = "A6"
-    _widths(sheet, [26, 9, 14, 40, 30, 14, 10, 14, 9, 9, 16])
+    set_widths(sheet, [26, 9, 14, 40, 30, 14, 10, 14, 9, 9, 16])
 
 
 def _mismatch_sheet(sheet, data: ReportData) -> None:
@@ -437,7 +441,7 @@ def _mismatch_sheet(sheet, data: ReportData) -> None:
     )
     headers = ["Customer", "Customer level", "Provider", "Provider level", "Mismatch",
                "Levels apart", "Services in scope", "Explanation"]  # fmt: skip
-    _header(sheet, 5, headers)
+    header_row(sheet, 5, headers)
     if not data.mismatches:
         sheet.cell(row=6, column=1, value="No customer of these services has a mismatch.")
     for row, entry in enumerate(data.mismatches, start=6):
@@ -456,10 +460,10 @@ def _mismatch_sheet(sheet, data: ReportData) -> None:
             (relationship.mismatch.explanation, "text"),
         )
         for column, (value, kind) in enumerate(values, start=1):
-            cell = _put(sheet, row, column, value, kind)
+            cell = put_cell(sheet, row, column, value, kind)
             if column == 8:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-    _widths(sheet, [26, 10, 26, 10, 30, 8, 30, 90])
+    set_widths(sheet, [26, 10, 26, 10, 30, 8, 30, 90])
 
 
 # --- PDF -------------------------------------------------------------------------------------

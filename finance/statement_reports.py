@@ -26,10 +26,10 @@ from finance.choices import ReportFormat
 from finance.reports import BOLD
 from finance.reports import CONTENT_TYPES
 from finance.reports import RenderedFile
-from finance.reports import _header
-from finance.reports import _person
-from finance.reports import _put
-from finance.reports import _widths
+from finance.reports import header_row
+from finance.reports import person_name
+from finance.reports import put_cell
+from finance.reports import set_widths
 from finance.selectors import statements as statement_selectors
 
 HEADER_ROW = 4  # below the title, the subtitle and a note
@@ -77,7 +77,7 @@ def render(pack: StatementPack, fmt: str) -> RenderedFile:
 # (header, value of a statement, kind), the summary sheet's columns.
 STATEMENT_COLUMNS = (
     ("Customer", lambda s: s.customer.name, "text"),
-    ("Relationship manager", lambda s: _person(s.customer.relationship_manager), "text"),
+    ("Relationship manager", lambda s: person_name(s.customer.relationship_manager), "text"),
     ("Period", lambda s: s.period.label, "text"),
     ("Version", lambda s: s.version, "number"),
     ("Revenue", lambda s: s.revenue, "money"),
@@ -117,7 +117,7 @@ def _total_row(sheet, row: int, columns, values: dict) -> None:
     sheet.cell(row=row, column=1, value="Total").font = BOLD
     for column, (header, _, _) in enumerate(columns, start=1):
         if header in values:
-            _put(sheet, row, column, values[header], "money").font = BOLD
+            put_cell(sheet, row, column, values[header], "money").font = BOLD
 
 
 def render_xlsx(pack: StatementPack) -> bytes:
@@ -127,11 +127,11 @@ def render_xlsx(pack: StatementPack) -> bytes:
     summary = workbook.active
     summary.title = "Statements"
     _title(summary, pack, "Customer statements")
-    _header(summary, HEADER_ROW, [header for header, _, _ in STATEMENT_COLUMNS])
+    header_row(summary, HEADER_ROW, [header for header, _, _ in STATEMENT_COLUMNS])
     row = HEADER_ROW
     for row, statement in enumerate(pack.statements, start=HEADER_ROW + 1):
         for column, (_, value_of, kind) in enumerate(STATEMENT_COLUMNS, start=1):
-            _put(summary, row, column, value_of(statement), kind)
+            put_cell(summary, row, column, value_of(statement), kind)
     totals = pack.totals
     if pack.statements:
         _total_row(
@@ -144,21 +144,23 @@ def render_xlsx(pack: StatementPack) -> bytes:
                 "Margin": totals.margin,
             },
         )
-        _put(summary, row + 1, len(STATEMENT_COLUMNS), totals.recovery_ratio, "ratio").font = BOLD
+        put_cell(
+            summary, row + 1, len(STATEMENT_COLUMNS), totals.recovery_ratio, "ratio"
+        ).font = BOLD
     else:
         summary.cell(row=HEADER_ROW + 1, column=1, value="No statement.")
     summary.freeze_panes = summary.cell(row=HEADER_ROW + 1, column=2)
-    _widths(summary, [30, 22, 10, 8, 14, 14, 14, 12])
+    set_widths(summary, [30, 22, 10, 8, 14, 14, 14, 12])
 
     lines = workbook.create_sheet("Lines")
     _title(lines, pack, "Statement lines")
-    _header(lines, HEADER_ROW, [header for header, _, _ in LINE_COLUMNS])
+    header_row(lines, HEADER_ROW, [header for header, _, _ in LINE_COLUMNS])
     row = HEADER_ROW
     for statement in pack.statements:
         for line in statement.prepared_lines:
             row += 1
             for column, (_, value_of, kind) in enumerate(LINE_COLUMNS, start=1):
-                _put(lines, row, column, value_of(statement, line), kind)
+                put_cell(lines, row, column, value_of(statement, line), kind)
     if row > HEADER_ROW:
         _total_row(
             lines,
@@ -173,7 +175,7 @@ def render_xlsx(pack: StatementPack) -> bytes:
     else:
         lines.cell(row=HEADER_ROW + 1, column=1, value="No line.")
     lines.freeze_panes = lines.cell(row=HEADER_ROW + 1, column=2)
-    _widths(lines, [30, 10, 8, 30, 12, 12, 14, 16, 14, 14, 50])
+    set_widths(lines, [30, 10, 8, 30, 12, 12, 14, 16, 14, 14, 50])
     return workbook_bytes(workbook)
 
 

@@ -4,6 +4,7 @@ from django.utils.html import format_html
 
 from core.generic import page_url
 from core.money import format_amount
+from core.money import format_percent
 from core.tables import NUMBER
 from core.tables import MoneyColumn
 from core.tables import PersonColumn
@@ -14,6 +15,7 @@ from finance.models import CustomerStatement
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import TcoRun
+from finance.reports import person_name
 
 
 class PeriodColumn(tables.Column):
@@ -193,15 +195,14 @@ class StatementTable(tables.Table):
         order_by = ("-period", "customer")
 
     def render_relationship_manager(self, record):
-        manager = record.customer.relationship_manager
-        return (manager.get_full_name() or manager.username) if manager else "—"
+        return person_name(record.customer.relationship_manager) or "—"
 
     def value_relationship_manager(self, record):
         manager = record.customer.relationship_manager
         return manager.username if manager else ""
 
     def render_recovery_ratio(self, value):
-        return f"{format_amount(value * 100, places=0)}%" if value is not None else "—"
+        return format_percent(value) if value is not None else "—"
 
     def value_recovery_ratio(self, value):
         return value

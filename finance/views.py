@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -32,6 +31,7 @@ from core.generic import page_url
 from core.generic import partial_or_page
 from core.generic import redirect_after_write
 from core.generic import register_model_view
+from core.models import mark_shares_in_force
 from core.numbers import whole_number
 from core.permissions import can
 from core.permissions import require
@@ -353,10 +353,7 @@ def pool_context(request, pool, *, form=None) -> dict:
     allocations = list(
         pool.allocations.select_related("service").order_by("service__name", "valid_from")
     )
-    # Shares among the allocations in force today; ended and future ones are marked as such.
-    total = sum((a.weight for a in allocations if not a.timing), 0) or 1
-    for allocation in allocations:
-        allocation.share = None if allocation.timing else allocation.weight / total * 100
+    mark_shares_in_force(allocations)
     can_change = can(request.user, "change", pool)
     return {
         "object": pool,
@@ -868,14 +865,8 @@ class StatementDetailView(ObjectMixin, View):
     http_method_names = ["get", "head"]
     model = CustomerStatement
 
-    def get_object(self):
-        visible = CustomerStatement.objects.restrict(self.request.user, "view")
-        statement = selectors.with_lines(visible.filter(pk=self.kwargs["pk"])).first()
-        if statement is None:
-            if CustomerStatement.objects.filter(pk=self.kwargs["pk"]).exists():
-                raise PermissionDenied("You may not see this customer statement.")
-            raise Http404("No such customer statement")
-        return statement
+    def get_queryset(self):
+        return selectors.with_lines(CustomerStatement.objects.all())
 
     def get(self, request, *args, **kwargs):
         statement = self.get_object()

@@ -40,6 +40,7 @@ from portfolio.models import Outcome
 from portfolio.models import Service
 from portfolio.models import ServiceDependency
 from portfolio.models import Subscription
+from portfolio.selectors import subscriptions_in_force
 from valuestreams.choices import StreamState
 from valuestreams.choices import ValueClass
 from valuestreams.models import Stage
@@ -169,13 +170,6 @@ class Relationship:
         return LEVELS[self.level].customer_wants if self.level else ""
 
 
-def _current_subscriptions(today: datetime.date) -> Q:
-    return Q(
-        subscriptions__retired_at__isnull=True,
-        subscriptions__start_date__lte=today,
-    ) & (Q(subscriptions__end_date__isnull=True) | Q(subscriptions__end_date__gte=today))
-
-
 def _relate(customer: Customer, latest: dict[int, Assessment], org: Party | None):
     party = getattr(customer, "maturity_party", None)
     assessment = latest.get(party.pk) if party else None
@@ -219,7 +213,9 @@ def _customers(today: datetime.date) -> QuerySet:
         .select_related("maturity_party", "maturity_party__served_by", "relationship_manager")
         .annotate(
             current_subscription_count=Count(
-                "subscriptions", filter=_current_subscriptions(today), distinct=True
+                "subscriptions",
+                filter=subscriptions_in_force(today, prefix="subscriptions__"),
+                distinct=True,
             )
         )
         .order_by("name")
@@ -357,18 +353,16 @@ def live_customer_facing() -> QuerySet:
 def customer_focus_evidence(*, today: datetime.date) -> ElementEvidence:
     """Live customer-facing services with a current customer and a measurable SCO."""
     current = Subscription.objects.filter(
+        subscriptions_in_force(today),
         service=OuterRef("pk"),
-        retired_at__isnull=True,
         customer__retired_at__isnull=True,
-        start_date__lte=today,
-    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+    )
     measurable = Outcome.objects.filter(
+        subscriptions_in_force(today, prefix="subscription__"),
         subscription__service=OuterRef("pk"),
-        subscription__retired_at__isnull=True,
         subscription__customer__retired_at__isnull=True,
-        subscription__start_date__lte=today,
         target__isnull=False,
-    ).filter(Q(subscription__end_date__isnull=True) | Q(subscription__end_date__gte=today))
+    )
     measurable = measurable.exclude(metric="").exclude(unit="")
     rows = live_customer_facing().annotate(
         has_customer=Exists(current), has_measurable_outcome=Exists(measurable)

@@ -1,5 +1,7 @@
 """Reusable reads of the service portfolio."""
 
+from datetime import date
+from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
@@ -168,8 +170,21 @@ def contracts_near_notice(*, days: int = NOTICE_HORIZON_DAYS, today=None) -> lis
     return list(contracts.filter(notice_due_q(days=days, today=today)).order_by("notice_deadline"))
 
 
-def _current_subscriptions(today) -> Q:
-    return Q(retired_at__isnull=True) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+def subscriptions_in_force(
+    day: date, *, not_retired_before: datetime | None = None, prefix: str = ""
+) -> Q:
+    """Subscriptions in force on ``day`` (the one rule of a current subscription): started by
+    it, not ended before it, and not retired; with ``not_retired_before``, not retired before
+    that moment (the roll-up counts a subscription retired on a month's middle day in that
+    month). ``prefix`` reaches the subscriptions through a relation (``"subscriptions__"``)."""
+    retired = Q(**{f"{prefix}retired_at__isnull": True})
+    if not_retired_before is not None:
+        retired |= Q(**{f"{prefix}retired_at__gte": not_retired_before})
+    return (
+        Q(**{f"{prefix}start_date__lte": day})
+        & (Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gte": day}))
+        & retired
+    )
 
 
 def subscription_revenue_expression():
@@ -196,7 +211,7 @@ def customers_with_revenue(customers: QuerySet, *, today=None) -> QuerySet:
     ``annual_revenue`` (only subscriptions in the reporting currency: sums never mix
     currencies; ``other_currency_count`` says how many were left out)."""
     today = today or timezone.localdate()
-    current = _current_subscriptions(today)
+    current = subscriptions_in_force(today)
     in_reporting = Q(currency=reporting_currency())
     subscriptions = Subscription.objects.filter(current, customer=OuterRef("pk")).order_by()
     per_customer = partial(per_outer_row, subscriptions, "customer")

@@ -6,6 +6,7 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from core.money import format_amount
+from core.money import format_percent
 
 register = template.Library()
 
@@ -42,6 +43,16 @@ def amount(value, option=""):
         return format_amount(value, currency, places=places)
     except (TypeError, ValueError):
         return ""  # as floatformat: a page shows nothing rather than fail on a bad figure
+
+
+@register.filter
+def percent(ratio):
+    """A ratio as a whole percentage by core.money.format_percent: ``{{ 0.295|percent }}``
+    30%."""
+    try:
+        return format_percent(ratio)
+    except (TypeError, ValueError):
+        return ""
 
 
 @register.simple_tag

@@ -8,7 +8,16 @@ from decimal import localcontext
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Case
+from django.db.models import DecimalField
+from django.db.models import F
+from django.db.models import Max
+from django.db.models import Min
 from django.db.models import Q
+from django.db.models import Sum
+from django.db.models import Value
+from django.db.models import When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.models import in_force_on
@@ -22,6 +31,7 @@ from finance.models import CostPool
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
+from portfolio import selectors as portfolio_selectors
 from portfolio.choices import ApplicationLifecycle
 from portfolio.choices import ServiceLifecycle
 from portfolio.models import Application
@@ -141,13 +151,11 @@ def mid_month_start(period: Period) -> datetime.datetime:
 
 
 def subscriptions_in_force(period: Period) -> Q:
-    """Subscriptions in force at mid-month, as the revenue counts them: started by the middle
-    day of ``period``, not ended before it, and not retired before it began."""
-    mid = period.mid_month
-    return (
-        Q(start_date__lte=mid)
-        & (Q(end_date__isnull=True) | Q(end_date__gte=mid))
-        & (Q(retired_at__isnull=True) | Q(retired_at__gte=mid_month_start(period)))
+    """Subscriptions in force at mid-month, as the revenue counts them: in force on the middle
+    day of ``period`` (portfolio.selectors.subscriptions_in_force) and not retired before that
+    day began."""
+    return portfolio_selectors.subscriptions_in_force(
+        period.mid_month, not_retired_before=mid_month_start(period)
     )
 
 
@@ -216,18 +224,28 @@ COST_SHARES_SQL = f"""
      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
 """
 
-REVENUE_SQL = """
-    SELECT s.service_id, s.currency,
-           COALESCE(SUM(s.annual_charge), 0) AS annual,
-           COALESCE(SUM(CASE WHEN s.annual_charge IS NULL
-                             THEN s.units * s.price_per_unit END), 0) AS monthly,
-           SUM(s.units) AS units, MIN(s.unit_name), MAX(s.unit_name)
-      FROM {subscriptions} s
-     WHERE s.start_date <= %(mid)s AND (s.end_date IS NULL OR s.end_date >= %(mid)s)
-       AND (s.retired_at IS NULL OR s.retired_at >= %(mid_time)s)
-     GROUP BY s.service_id, s.currency
-     ORDER BY s.service_id, s.currency
-"""
+
+def revenue_by_service(period: Period):
+    """(service id, currency, annual charges, monthly prices, units, first and last unit name)
+    of the subscriptions in force in ``period``, summed per service and currency, in one
+    query."""
+    money = DecimalField(max_digits=30, decimal_places=4)
+    priced = Case(When(annual_charge__isnull=True, then=F("units") * F("price_per_unit")))
+    return (
+        Subscription.objects.filter(subscriptions_in_force(period))
+        .values("service_id", "currency")
+        .annotate(
+            annual=Coalesce(Sum("annual_charge"), Value(Decimal(0)), output_field=money),
+            monthly=Coalesce(Sum(priced), Value(Decimal(0)), output_field=money),
+            unit_total=Sum("units"),
+            first_unit=Min("unit_name"),
+            last_unit=Max("unit_name"),
+        )
+        .order_by("service_id", "currency")
+        .values_list(
+            "service_id", "currency", "annual", "monthly", "unit_total", "first_unit", "last_unit"
+        )
+    )
 
 
 def load_inputs(*, period: Period) -> LoadedInputs:
@@ -321,27 +339,22 @@ def load_inputs(*, period: Period) -> LoadedInputs:
                 vector = costs[node] = tco.zeros()
             vector[vendor_cell] += Decimal(cents) * rate / 100
 
-        with connection.cursor() as cursor:
-            cursor.execute(
-                REVENUE_SQL.format(subscriptions=Subscription._meta.db_table),
-                {"mid": period.mid_month, "mid_time": mid_month_start(period)},
-            )
-            for service_id, currency, annual, monthly, units, first, last in cursor.fetchall():
-                amount = annual / 12 + monthly
-                rate = rates.rate(currency, period.pk)
-                if rate is None:
-                    loaded.revenue_unconverted[currency] = (
-                        loaded.revenue_unconverted.get(currency, Decimal(0)) + amount
-                    )
-                else:
-                    loaded.revenue[service_id] = (
-                        loaded.revenue.get(service_id, Decimal(0)) + amount * rate
-                    )
-                loaded.units[service_id] = loaded.units.get(service_id, Decimal(0)) + units
-                # Blank when the subscriptions count unlike units: no unit cost across them.
-                name = first if first == last else ""
-                previous = loaded.unit_names.get(service_id)
-                loaded.unit_names[service_id] = name if previous in (None, name) else ""
+        for service_id, currency, annual, monthly, units, first, last in revenue_by_service(period):
+            amount = annual / 12 + monthly
+            rate = rates.rate(currency, period.pk)
+            if rate is None:
+                loaded.revenue_unconverted[currency] = (
+                    loaded.revenue_unconverted.get(currency, Decimal(0)) + amount
+                )
+            else:
+                loaded.revenue[service_id] = (
+                    loaded.revenue.get(service_id, Decimal(0)) + amount * rate
+                )
+            loaded.units[service_id] = loaded.units.get(service_id, Decimal(0)) + units
+            # Blank when the subscriptions count unlike units: no unit cost across them.
+            name = first if first == last else ""
+            previous = loaded.unit_names.get(service_id)
+            loaded.unit_names[service_id] = name if previous in (None, name) else ""
         load_showback(loaded, period, rates)
     # The unconverted amounts name the month whose rate is missing by its label.
     labels = {

@@ -253,8 +253,7 @@ def statement_recipients(definition: ReportDefinition, statements) -> dict[str, 
         manager = statement.customer.relationship_manager
         address = (manager.email or "").strip() if manager is not None else ""
         if address:
-            name = manager.get_full_name() or manager.username
-            addresses = [(address, f"the customers of {name}")]
+            addresses = [(address, f"the customers of {reports.person_name(manager)}")]
         else:
             addresses = [
                 (recipient, "customers without a relationship manager")

@@ -15,6 +15,7 @@ from core.generic import SectionMixin
 from core.generic import allowed_pks
 from core.generic import register_model_view
 from core.models import in_force_on
+from core.models import mark_shares_in_force
 from core.permissions import can
 from portfolio import services
 from portfolio.filtersets import ApplicationFilterSet
@@ -77,14 +78,10 @@ def supports_context(request, application, *, form=None) -> dict:
     mine = ApplicationSupport.objects.filter(application=application)
     changeable = allowed_pks(mine, request.user, "change")
     deletable = allowed_pks(mine, request.user, "delete")
-    # Shares among the supports in force today; ended and future ones are marked as such.
-    total_weight = sum((s.weight for s in supports if not s.timing), start=0)
+    mark_shares_in_force(supports)
     for support in supports:
         support.can_change = support.pk in changeable
         support.can_delete = support.pk in deletable
-        support.share_percent = (
-            100 * support.weight / total_weight if total_weight and not support.timing else None
-        )
         support.form = form if form is not None and form.instance.pk == support.pk else None
     return {
         "object": application,

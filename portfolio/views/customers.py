@@ -4,6 +4,8 @@ Subscriptions and outcomes are edited in place on the customer page (htmx partia
 templates/portfolio/customer_detail.html); every action also works as a plain page.
 """
 
+from django.db.models import BooleanField
+from django.db.models import ExpressionWrapper
 from django.db.models import F
 from django.db.models import Prefetch
 from django.http import Http404
@@ -82,9 +84,15 @@ def subscriptions_context(
     """
     user = request.user
     outcomes = Outcome.objects.select_related("specification_item").order_by("id")
+    today = timezone.localdate()
     subscriptions = list(
         customer.subscriptions.select_related("service", "service__owner")
         .prefetch_related(Prefetch("outcomes", queryset=outcomes))
+        .annotate(
+            is_current=ExpressionWrapper(
+                selectors.subscriptions_in_force(today), output_field=BooleanField()
+            )
+        )
         .order_by(F("retired_at").asc(nulls_first=True), "service__name", "start_date", "id")
     )
     mine = Subscription.objects.filter(customer=customer)
@@ -93,13 +101,9 @@ def subscriptions_context(
     mine_outcomes = Outcome.objects.filter(subscription__customer=customer)
     outcome_changeable = allowed_pks(mine_outcomes, user, "change")
     outcome_deletable = allowed_pks(mine_outcomes, user, "delete")
-    today = timezone.localdate()
     for subscription in subscriptions:
         subscription.can_change = subscription.pk in changeable
         subscription.can_delete = subscription.pk in deletable
-        subscription.is_current = not subscription.is_retired and (
-            subscription.end_date is None or subscription.end_date >= today
-        )
         subscription.form = None
         subscription.outcome_form = None
         if form_for is not None and subscription.pk == form_for.pk:
@@ -111,6 +115,7 @@ def subscriptions_context(
             outcome.can_delete = outcome.pk in outcome_deletable
     return {
         "object": customer,
+        "today": today,
         "subscriptions": subscriptions,
         "revenue_totals": selectors.totals_by_currency(
             (s.currency, s.annual_revenue) for s in subscriptions if s.is_current

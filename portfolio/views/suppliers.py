@@ -16,6 +16,7 @@ from core.generic import ObjectEditView
 from core.generic import ObjectListView
 from core.generic import SectionMixin
 from core.generic import register_model_view
+from core.models import mark_shares_in_force
 from core.permissions import can
 from portfolio import selectors
 from portfolio import services
@@ -145,13 +146,9 @@ def coverages_context(request, contract, *, form=None) -> dict:
     )
     # Coverages are owned through their contract: the same people add and edit them.
     can_change = can(request.user, "add", ContractCoverage(contract=contract))
-    # Shares among the coverages in force today; ended and future ones are marked as such.
-    total_weight = sum((c.weight for c in coverages if not c.timing), start=0)
+    mark_shares_in_force(coverages)
     for coverage in coverages:
         coverage.can_change = can_change
-        coverage.share_percent = (
-            100 * coverage.weight / total_weight if total_weight and not coverage.timing else None
-        )
         coverage.form = form if form is not None and form.instance.pk == coverage.pk else None
     return {
         "object": contract,

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import URLPattern
 from django.urls import URLResolver
@@ -31,7 +32,9 @@ from django.urls.exceptions import Resolver404
 
 from core.api.resources import autodiscover
 from core.api.tokens import issue_token
+from core.forms import ChangeFromMonthForm
 from finance import services as finance_services
+from finance.models import parse_label
 from tests.api.conftest import ApiClient
 from tests.factories.finance import CostItemFactory
 from tests.factories.finance import CostPoolFactory
@@ -164,6 +167,18 @@ def test_superscript_digits_are_no_number(client, viewer):
     response = ApiClient(secret).get("/api/v1/services/", page_size="²")
     assert response.status_code == 400
     assert "page_size" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("written", ["2025-0\u0663", "\u0662025-03", "0999-03", "2025-13"])
+def test_a_month_is_read_by_one_rule_in_ascii_digits(written):
+    """A period's label and the month an edge changes from are read alike
+    (core.numbers.month_label): int() took other scripts' digits, so "2025-0٣" was March."""
+    with pytest.raises(ValidationError):
+        parse_label(written)
+    form = ChangeFromMonthForm({"month": written, "weight": "1"})
+    assert not form.is_valid() and "month" in form.errors
+    assert ChangeFromMonthForm({"month": " 2025-03 ", "weight": "1"}).is_valid()
+    assert parse_label(" 2025-03 ") == (2025, 3)
 
 
 @pytest.mark.django_db

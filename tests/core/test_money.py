@@ -20,6 +20,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from core.money import format_amount
+from core.money import format_percent
 from finance import reports
 from finance import services
 from finance.choices import ReportOutcome
@@ -84,6 +85,28 @@ def test_templates_show_figures_by_the_one_rule_only():
         if path.is_file()
         for number, line in enumerate(path.read_text().splitlines(), start=1)
         if re.search(r"\|\s*(floatformat|intcomma)\b", line)
+    ]
+    assert offenders == []
+
+
+def test_a_ratio_shows_as_one_percentage_on_pages_and_in_tables():
+    """widthratio rounded the float 29.499…: 0.295 read 29% on a statement page and 30% in
+    the statements list."""
+    ratio = Decimal("0.2950")
+    page = Template("{% load portico %}{{ r|percent }}|{{ none|percent }}|{{ text|percent }}")
+    assert page.render(Context({"r": ratio, "none": None, "text": "n/a"})) == "30%||"
+    assert format_percent(ratio) == "30%"
+    assert format_percent(Decimal("1.2")) == "120%"
+    assert format_percent(Decimal("-0.004")) == "0%"
+
+
+def test_templates_show_ratios_by_the_one_rule_only():
+    offenders = [
+        f"{path.relative_to(TEMPLATES)}:{number}"
+        for path in sorted(TEMPLATES.rglob("*"))
+        if path.is_file()
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "widthratio" in line and "recovery_ratio" in line
     ]
     assert offenders == []
 

@@ -308,6 +308,23 @@ def test_pool_allocation_changed_from_a_month_in_one_step(client, finance_user, 
     assert "already allocated to this service until 2025-06-30" in response.content.decode()
 
 
+def test_pool_page_shares_weights_as_the_other_edge_pages_do(client, viewer):
+    """Shares among the allocations in force today, as on a contract's or an application's
+    page: none when their weights add up to nothing (the pool's cost stays unallocated)."""
+    pool = CostPoolFactory()
+    PoolAllocationFactory(pool=pool, service=ServiceFactory(name="Hosting"), weight=3)
+    PoolAllocationFactory(pool=pool, service=ServiceFactory(name="Mail"), weight=1)
+    PoolAllocationFactory(
+        pool=pool, service=ServiceFactory(name="Fax"), weight=4, valid_to=datetime.date(2020, 1, 31)
+    )
+    nothing = CostPoolFactory()
+    PoolAllocationFactory(pool=nothing, weight=0)
+    client.force_login(viewer)
+    page = client.get(pool.get_absolute_url()).content.decode()
+    assert "75.0%" in page and "25.0%" in page and "50.0%" not in page
+    assert "0.0%" not in client.get(nothing.get_absolute_url()).content.decode()
+
+
 def test_pool_allocation_edited_and_removed(client, finance_user):
     pool = CostPoolFactory(slug="data-centre")
     allocation = PoolAllocationFactory(pool=pool, service=ServiceFactory(slug="hosting"), weight=1)

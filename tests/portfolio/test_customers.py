@@ -277,6 +277,35 @@ def test_customer_list_exports_csv_and_xlsx_of_the_filtered_list(client, viewer,
     assert record["Annual revenue (EUR)"] == pytest.approx(360.18)
 
 
+def test_customer_revenue_leaves_out_subscriptions_not_yet_started(customer):
+    SubscriptionFactory(customer=customer)  # 1,500 EUR a year, since 2024
+    SubscriptionFactory(customer=customer, start_date=datetime.date(2999, 1, 1))
+    annotated = selectors.customers_with_revenue(Customer.objects.filter(pk=customer.pk)).get()
+    assert annotated.subscription_count == 1
+    assert annotated.annual_revenue == Decimal(1500)
+
+
+def test_customer_page_counts_only_subscriptions_in_force(client, viewer, customer):
+    SubscriptionFactory(customer=customer, service=ServiceFactory(name="Claims intake"))
+    SubscriptionFactory(
+        customer=customer,
+        service=ServiceFactory(name="Fraud screening"),
+        annual_charge=Decimal(7000),
+        start_date=datetime.date(2999, 1, 1),
+    )
+    SubscriptionFactory(
+        customer=customer,
+        service=ServiceFactory(name="Policy archive"),
+        annual_charge=Decimal(9000),
+        end_date=datetime.date(2024, 6, 30),
+    )
+    client.force_login(viewer)
+    body = client.get(customer.get_absolute_url()).content.decode()
+    assert "Annual revenue from current subscriptions:\n    <strong>1,500.00 EUR</strong>" in body
+    assert body.count("not yet started") == 1
+    assert body.count("past end date") == 1
+
+
 def test_customer_page_shows_subscriptions_outcomes_and_flags_unmeasured(
     client, viewer, customer, subscription, outcome
 ):
