@@ -99,6 +99,16 @@ class CurrencyField(models.CharField):
         return name, path, args, kwargs
 
 
+# Digits of the figures the roll-up computes (totals, what a service keeps, revenue, a
+# customer's cost to serve, unit cost, recovery ratio): an amount of the ledger has at most 18
+# digits, and a figure adds up many of them or divides one by a cent or a ten-thousandth of a
+# unit, so it is stored wider; no sum of valid inputs reaches 10^24.
+FIGURE_DIGITS = 28
+
+# The largest amount a MoneyField of the ledger holds (18 digits, 2 decimals).
+LARGEST_AMOUNT = Decimal("9999999999999999.99")
+
+
 class MoneyField(models.DecimalField):
     """An amount of money: 18 digits with 2 decimals unless told otherwise."""
 

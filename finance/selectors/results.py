@@ -14,6 +14,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from core.money import FIGURE_DIGITS
 from core.money import format_amount
 from finance import charts
 from finance import tco
@@ -35,7 +36,7 @@ from portfolio.models import ContractCoverage
 from portfolio.models import Service
 from portfolio.models import Subscription
 
-MONEY = DecimalField(max_digits=18, decimal_places=2)
+MONEY = DecimalField(max_digits=FIGURE_DIGITS, decimal_places=2)
 
 
 def periods_with_results() -> QuerySet:

@@ -283,7 +283,6 @@ RESULT_COLUMNS = tuple(
 )
 RESULT_KEY = ("period_id", "version", "service_id")
 FOUR_PLACES = Decimal("0.0001")
-RATIO_LIMIT = Decimal(10) ** 8  # what a ratio column (12 digits, 4 decimals) holds
 
 
 def _wanted_services(loaded: LoadedInputs, rounded: tco.Rounded) -> list[int]:
@@ -411,8 +410,6 @@ def _write_statements(cursor, period, version, run, loaded, served: showback.Cos
     for customer, (revenue, cost) in sorted(by_customer.items()):
         # No ratio against a cost to serve of zero, or below zero (credits).
         ratio = (Decimal(revenue) / cost).quantize(FOUR_PLACES) if cost > 0 else None
-        if ratio is not None and ratio >= RATIO_LIMIT:
-            ratio = None  # a cost to serve of a few cents against a large revenue
         rows.append(
             (period.pk, version, run.pk, customer, _cents(revenue), _cents(cost),
              _cents(revenue - cost), ratio)
