@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from core.money import FIGURE_DIGITS
 from core.money import format_amount
+from core.money import from_cents
 from finance import charts
 from finance import tco
 from finance.choices import CostCategory
@@ -334,8 +335,8 @@ def service_panel(*, request, service: Service) -> dict:
             rows.append(
                 {
                     "label": label,
-                    "opex": Decimal(cells.get("opex", 0)) / 100,
-                    "capex": Decimal(cells.get("capex", 0)) / 100,
+                    "opex": from_cents(cells.get("opex", 0)),
+                    "capex": from_cents(cells.get("capex", 0)),
                     "total": getattr(result, f"tco_{category}"),
                 }
             )

@@ -3,16 +3,20 @@ carry is computed, stored and shown; a period is never left uncomputable by vali
 (docs/tco.md, "Inputs")."""
 
 import datetime
+from decimal import Context
 from decimal import Decimal
+from decimal import localcontext
 
 import pytest
 
+from finance import selectors
 from finance import services
 from finance.models import CustomerStatement
 from finance.models import RunOutcome
 from finance.models import TcoResult
 from portfolio.choices import ServiceKind
 from tests.factories.finance import CostItemFactory
+from tests.factories.finance import ExchangeRateFactory
 from tests.factories.finance import PeriodFactory
 from tests.factories.portfolio import CustomerFactory
 from tests.factories.portfolio import ServiceDependencyFactory
@@ -68,3 +72,36 @@ def test_a_recovery_ratio_of_a_hundred_million_is_stored():
     result = TcoResult.objects.get(period=period, service=tiny)
     assert result.recovery_ratio == Decimal("100000000.0000")
     assert CustomerStatement.objects.get(period=period).recovery_ratio == Decimal("100000000.0000")
+
+
+def test_the_largest_amounts_at_the_largest_rate_are_computed():
+    """An exchange rate may be up to 9,999,999,999: two items and a subscription charging
+    the largest amount a year in that currency convert to about 10^26 each, and are still
+    computed."""
+    period = PeriodFactory(year=2025, month=3)
+    rate = Decimal("9999999999")
+    ExchangeRateFactory(period=period, currency="KWD", rate=rate)
+    claims = ServiceFactory(name="Claims", kind=ServiceKind.CUSTOMER_FACING)
+    CostItemFactory(period=period, service=claims, amount=LARGEST, currency="KWD")
+    CostItemFactory(period=period, service=claims, amount=LARGEST, currency="KWD")
+    SubscriptionFactory(
+        service=claims,
+        units=Decimal("0.0001"),
+        price_per_unit=None,
+        annual_charge=LARGEST,
+        currency="KWD",
+        start_date=datetime.date(2025, 1, 1),
+    )
+
+    run = services.recompute_tco(period=period)
+
+    assert run.outcome == RunOutcome.SUCCEEDED, run.error
+    result = TcoResult.objects.get(period=period, service=claims)
+    with localcontext(Context(prec=60)):  # the exact figures, every cent of them
+        assert result.kept == LARGEST * 2 * rate == Decimal("199999999979999999800000000.02")
+        assert run.input_total == result.kept
+        assert result.unit_cost == result.kept / Decimal("0.0001")
+        assert result.revenue == (LARGEST / 12 * rate).quantize(Decimal("0.01"))
+    traced = selectors.lineage(service=claims, period=period)
+    assert traced["gross"] == traced["traced"] == result.tco
+    assert not traced["differs"]
