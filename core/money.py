@@ -50,7 +50,15 @@ def reporting_currency() -> str:
 
 def to_cents(amount: Decimal) -> Decimal:
     """The one rounding rule for money shown to people: to the cent, half to even."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    room = Context(prec=max(28, amount.adjusted() + 4))  # however large the amount
+    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN, context=room)
+
+
+def from_cents(cents: int) -> Decimal:
+    """``cents`` hundredths as an amount, exactly, however many digits it has (the default
+    decimal context keeps 28)."""
+    value = Decimal(cents)
+    return value.scaleb(-2, context=Context(prec=max(28, value.adjusted() + 3)))
 
 
 def as_decimal(value) -> Decimal:
@@ -105,6 +113,18 @@ class CurrencyField(models.CharField):
         name, path, args, kwargs = super().deconstruct()
         kwargs.pop("validators", None)
         return name, path, args, kwargs
+
+
+# Digits of the figures the roll-up computes (totals, what a service keeps, revenue, a
+# customer's cost to serve, unit cost, recovery ratio). An amount of the ledger has at most 18
+# digits and a rate into the reporting currency at most 10 before its point, so one converted
+# amount stays below 10^26; a figure adds many of them up, or divides one by a cent (a ratio)
+# or a ten-thousandth of a unit (a unit cost), so it is stored with 40 digits: no sum of valid
+# inputs reaches it.
+FIGURE_DIGITS = 40
+
+# The largest amount a MoneyField of the ledger holds (18 digits, 2 decimals).
+LARGEST_AMOUNT = Decimal("9999999999999999.99")
 
 
 class MoneyField(models.DecimalField):

@@ -33,6 +33,7 @@ from core.models import acting_user
 from core.models import effective_dated_constraints
 from core.models import protected_reference
 from core.models import unique_external_id
+from core.money import FIGURE_DIGITS
 from core.money import CurrencyField
 from core.money import MoneyField
 from core.numbers import MONTH_FORMAT
@@ -52,6 +53,8 @@ from finance.choices import RunOutcome
 from finance.choices import RunTrigger
 from finance.choices import UnallocatedReason
 
+# Unit cost, units and ratios the roll-up computes (see core.money.FIGURE_DIGITS).
+FIGURE_FOUR_PLACES = {"max_digits": FIGURE_DIGITS, "decimal_places": 4}
 WEIGHT = {"max_digits": 12, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
 LABEL_FORMAT = MONTH_FORMAT
 
@@ -349,9 +352,9 @@ class TcoRun(models.Model):
     error = models.TextField(blank=True)
     note = models.CharField(max_length=500, blank=True)
     requested_by = acting_user()
-    input_total = MoneyField(null=True, blank=True)
-    kept_total = MoneyField(null=True, blank=True)
-    unallocated_total = MoneyField(null=True, blank=True)
+    input_total = MoneyField(max_digits=FIGURE_DIGITS, null=True, blank=True)
+    kept_total = MoneyField(max_digits=FIGURE_DIGITS, null=True, blank=True)
+    unallocated_total = MoneyField(max_digits=FIGURE_DIGITS, null=True, blank=True)
     # Cost (and revenue) whose currency had no rate: {"cost": {"USD": "1200.00"}, ...}.
     unconverted = models.JSONField(default=dict, blank=True)
     # The input by what it is recorded against and category, for the flow chart:
@@ -385,32 +388,32 @@ class TcoResult(models.Model):
     run = models.ForeignKey(
         TcoRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="results"
     )
-    direct = MoneyField(default=Decimal(0))
-    received_applications = MoneyField(default=Decimal(0))
-    received_contracts = MoneyField(default=Decimal(0))
-    received_pools = MoneyField(default=Decimal(0))
-    received_services = MoneyField(default=Decimal(0))
-    passed_on = MoneyField(default=Decimal(0))
-    tco = MoneyField(default=Decimal(0))
-    kept = MoneyField(default=Decimal(0))
-    unallocated = MoneyField(default=Decimal(0))
-    tco_development = MoneyField(default=Decimal(0))
-    tco_infrastructure = MoneyField(default=Decimal(0))
-    tco_maintenance = MoneyField(default=Decimal(0))
-    tco_vendor = MoneyField(default=Decimal(0))
-    tco_support = MoneyField(default=Decimal(0))
-    tco_opex = MoneyField(default=Decimal(0))
-    tco_capex = MoneyField(default=Decimal(0))
-    revenue = MoneyField(default=Decimal(0))
-    consumed_units = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0))
+    direct = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    received_applications = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    received_contracts = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    received_pools = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    received_services = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    passed_on = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    tco = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    kept = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    unallocated = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    tco_development = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    tco_infrastructure = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    tco_maintenance = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    tco_vendor = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    tco_support = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    tco_opex = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    tco_capex = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    revenue = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    consumed_units = models.DecimalField(**FIGURE_FOUR_PLACES, default=Decimal(0))
     unit_name = models.CharField(max_length=50, blank=True)
-    unit_cost = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
-    recovery_ratio = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
-    margin = MoneyField(default=Decimal(0))
+    unit_cost = models.DecimalField(**FIGURE_FOUR_PLACES, null=True, blank=True)
+    recovery_ratio = models.DecimalField(**FIGURE_FOUR_PLACES, null=True, blank=True)
+    margin = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
     # The kept cost charged to no customer (no subscription in force in the period).
-    not_charged = MoneyField(default=Decimal(0))
+    not_charged = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
     # The kept cost no stage of a current-state value stream carries.
-    in_no_value_stream = MoneyField(default=Decimal(0))
+    in_no_value_stream = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
     # Every figure by category and opex/capex, in cents: {"tco": {"vendor": {"opex": 12}}}.
     breakdown = models.JSONField(default=dict)
 
@@ -457,9 +460,9 @@ class TcoUnallocated(models.Model):
     reason = models.CharField(max_length=20, choices=UnallocatedReason.choices)
     detail = models.CharField(max_length=500, blank=True)
     # In the reporting currency; null when no rate converts it (see the original amount).
-    amount = MoneyField(null=True, blank=True)
+    amount = MoneyField(max_digits=FIGURE_DIGITS, null=True, blank=True)
     original_currency = models.CharField(max_length=3, blank=True)
-    original_amount = MoneyField(null=True, blank=True)
+    original_amount = MoneyField(max_digits=FIGURE_DIGITS, null=True, blank=True)
     breakdown = models.JSONField(default=dict)
 
     objects = RestrictedQuerySet.as_manager()
@@ -481,7 +484,7 @@ class TcoFlow(models.Model):
     source_id = models.BigIntegerField()
     target_kind = models.CharField(max_length=15, choices=NodeKind.choices)
     target_id = models.BigIntegerField()
-    amount = MoneyField()
+    amount = MoneyField(max_digits=FIGURE_DIGITS)
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -507,11 +510,11 @@ class CustomerStatement(models.Model):
     customer = models.ForeignKey(
         "portfolio.Customer", on_delete=models.PROTECT, related_name="statements"
     )
-    revenue = MoneyField(default=Decimal(0))
-    cost_to_serve = MoneyField(default=Decimal(0))
-    margin = MoneyField(default=Decimal(0))
+    revenue = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    cost_to_serve = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    margin = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
     # revenue / cost_to_serve; null when the cost to serve is zero or negative.
-    recovery_ratio = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    recovery_ratio = models.DecimalField(**FIGURE_FOUR_PLACES, null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -537,10 +540,10 @@ class StatementLine(models.Model):
     service = models.ForeignKey(
         "portfolio.Service", on_delete=models.PROTECT, related_name="statement_lines"
     )
-    units = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0))
+    units = models.DecimalField(**FIGURE_FOUR_PLACES, default=Decimal(0))
     unit_name = models.CharField(max_length=50, blank=True)
-    revenue = MoneyField(default=Decimal(0))
-    cost_to_serve = MoneyField(default=Decimal(0))
+    revenue = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
+    cost_to_serve = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -570,7 +573,7 @@ class ValueStreamCost(models.Model):
     value_stream = models.ForeignKey(
         "valuestreams.ValueStream", on_delete=models.PROTECT, related_name="costs"
     )
-    cost = MoneyField(default=Decimal(0))
+    cost = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
     what_if = models.BooleanField(default=False)
 
     objects = RestrictedQuerySet.as_manager()
@@ -594,7 +597,7 @@ class StageCost(models.Model):
         ValueStreamCost, on_delete=models.CASCADE, related_name="stages"
     )
     stage = models.ForeignKey("valuestreams.Stage", on_delete=models.PROTECT, related_name="costs")
-    cost = MoneyField(default=Decimal(0))
+    cost = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
 
     objects = RestrictedQuerySet.as_manager()
 

@@ -403,7 +403,7 @@ def agrees_to_the_cent(stored: Decimal, exact: Decimal) -> bool:
     """Whether a stored amount is ``exact`` rounded: largest remainder moves each figure by
     less than a cent, up or down, so either cent around the exact value agrees."""
     cents = to_cents_exact(exact)
-    return math.floor(cents) <= stored * 100 <= math.ceil(cents)
+    return math.floor(cents) <= to_cents_exact(stored) <= math.ceil(cents)
 
 
 def precise(function):

@@ -18,6 +18,8 @@ from core import permissions
 from core import roles
 from core import rules
 from core.choices import ChangeAction
+from core.money import LARGEST_AMOUNT
+from core.money import format_amount
 from core.rules import Change
 from core.rules import first_with
 from core.rules import stored_pairs
@@ -292,12 +294,21 @@ def subscription_facts(changes: list[Change]) -> SubscriptionFacts:
 
 @rules.rule(Subscription, facts=subscription_facts)
 def subscription_rule(change: Change, facts: SubscriptionFacts) -> None:
-    """Its revenue needs a price: a monthly price per unit or an annual charge. It cannot end
+    """Its revenue needs a price: a monthly price per unit or an annual charge, and units ×
+    price per unit is an amount (at most LARGEST_AMOUNT a month). It cannot end
     before it starts; a new one cannot be for a retired service or customer; and it keeps its
     service once outcomes are tied to that service's specification items."""
     row = change.row
     if row["price_per_unit"] is None and row["annual_charge"] is None:
         change.error("price_per_unit", "Give a price per unit or an annual charge.")
+    elif row["price_per_unit"] is not None and row["units"] is not None:
+        monthly = row["units"] * row["price_per_unit"]
+        if monthly > LARGEST_AMOUNT:
+            change.error(
+                "price_per_unit",
+                f"Units × price per unit make a monthly charge of {format_amount(monthly)}, "
+                f"more than the largest amount ({format_amount(LARGEST_AMOUNT)}).",
+            )
     if row["end_date"] and row["start_date"] and row["end_date"] < row["start_date"]:
         change.error("end_date", "The end date cannot be before the start date.")
     if change.is_new:

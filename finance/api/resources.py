@@ -32,6 +32,7 @@ from core.api.resources import Reads
 from core.api.resources import Resource
 from core.api.resources import Writes
 from core.api.resources import register
+from core.money import FIGURE_DIGITS
 from finance import filtersets
 from finance import selectors
 from finance import services
@@ -76,7 +77,7 @@ def current_sum(figure: str):
             .values("total")
         ),
         Value(0),
-        output_field=DecimalField(max_digits=18, decimal_places=2),
+        output_field=DecimalField(max_digits=FIGURE_DIGITS, decimal_places=2),
     )
 
 

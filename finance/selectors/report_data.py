@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.db.models import Q
 from django.db.models import QuerySet
 
+from core.money import from_cents
 from finance import tco
 from finance.choices import PeriodStatus
 from finance.filtersets import FundServicesFilterSet
@@ -148,9 +149,9 @@ def reconciliation_by_category(*, periods: list[Period]) -> list[dict]:
             {
                 "category": category,
                 "label": label,
-                "kept": Decimal(kept[category]).scaleb(-2),
-                "unallocated": Decimal(unallocated[category]).scaleb(-2),
-                "input": Decimal(kept[category] + unallocated[category]).scaleb(-2),
+                "kept": from_cents(kept[category]),
+                "unallocated": from_cents(unallocated[category]),
+                "input": from_cents(kept[category] + unallocated[category]),
             }
         )
     return rows

@@ -14,7 +14,9 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from core.money import FIGURE_DIGITS
 from core.money import format_amount
+from core.money import from_cents
 from finance import charts
 from finance import tco
 from finance.choices import CostCategory
@@ -35,7 +37,7 @@ from portfolio.models import ContractCoverage
 from portfolio.models import Service
 from portfolio.models import Subscription
 
-MONEY = DecimalField(max_digits=18, decimal_places=2)
+MONEY = DecimalField(max_digits=FIGURE_DIGITS, decimal_places=2)
 
 
 def periods_with_results() -> QuerySet:
@@ -333,8 +335,8 @@ def service_panel(*, request, service: Service) -> dict:
             rows.append(
                 {
                     "label": label,
-                    "opex": Decimal(cells.get("opex", 0)) / 100,
-                    "capex": Decimal(cells.get("capex", 0)) / 100,
+                    "opex": from_cents(cells.get("opex", 0)),
+                    "capex": from_cents(cells.get("capex", 0)),
                     "total": getattr(result, f"tco_{category}"),
                 }
             )

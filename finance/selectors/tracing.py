@@ -8,6 +8,7 @@ from decimal import localcontext
 from django.db import connection
 
 from core.money import format_amount
+from core.money import from_cents
 from finance import tco
 from finance.choices import NodeKind
 from finance.models import CostItem
@@ -81,7 +82,9 @@ def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -
         edges=[edge for edge in loaded.inputs.edges if edge.source in upstream],
     )
     allocation = tco.allocate(restricted)
-    gross = sum(allocation.gross.get(target, tco.zeros()), Decimal(0))
+    with localcontext() as ctx:  # the sum of the cells, exactly
+        ctx.prec = tco.PRECISION
+        gross = sum(allocation.gross.get(target, tco.zeros()), Decimal(0))
     by_kind: dict[str, list[int]] = {kind: [] for kind in NodeKind.values}
     for kind, pk in upstream:
         by_kind[kind].append(pk)
@@ -194,8 +197,8 @@ def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -
         "line_count": len(lines),
         "edges": edges[:limit],
         "edge_count": len(edges),
-        "traced": Decimal(tco.round_half_even_cents(traced)).scaleb(-2),
-        "gross": Decimal(recomputed).scaleb(-2),
+        "traced": from_cents(tco.round_half_even_cents(traced)),
+        "gross": from_cents(recomputed),
         "exact": gross,
         "stored": stored,
         "differs": stored is not None and not tco.agrees_to_the_cent(stored.tco, gross),

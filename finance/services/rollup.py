@@ -8,6 +8,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from decimal import ROUND_HALF_EVEN
+from decimal import Context
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -15,6 +17,8 @@ from django.db import connection
 from django.db import transaction
 from django.utils import timezone
 
+from core.money import FIGURE_DIGITS
+from core.money import from_cents
 from finance import selectors
 from finance import showback
 from finance import tco
@@ -244,7 +248,7 @@ class _recorded:
 
 
 def _cents(value: int) -> Decimal:
-    return Decimal(value).scaleb(-2)
+    return from_cents(value)
 
 
 def _cells_json(cells: list[int]) -> dict:
@@ -283,7 +287,15 @@ RESULT_COLUMNS = tuple(
 )
 RESULT_KEY = ("period_id", "version", "service_id")
 FOUR_PLACES = Decimal("0.0001")
-RATIO_LIMIT = Decimal(10) ** 8  # what a ratio column (12 digits, 4 decimals) holds
+# Room for any figure of FIGURE_DIGITS digits (the default context keeps 28).
+FIGURE_CONTEXT = Context(prec=FIGURE_DIGITS + 20)
+
+
+def _four_places(numerator: Decimal, denominator) -> Decimal:
+    """A unit cost or a ratio, numerator / denominator, to four places (half to even),
+    however large."""
+    quotient = FIGURE_CONTEXT.divide(numerator, Decimal(denominator))
+    return quotient.quantize(FOUR_PLACES, rounding=ROUND_HALF_EVEN, context=FIGURE_CONTEXT)
 
 
 def _wanted_services(loaded: LoadedInputs, rounded: tco.Rounded) -> list[int]:
@@ -346,12 +358,10 @@ def _result_rows(
             "revenue": _cents(revenue),
             "consumed_units": units,
             "unit_name": unit_name,
-            "unit_cost": (_cents(totals["tco"]) / units).quantize(FOUR_PLACES) if units else None,
+            "unit_cost": _four_places(_cents(totals["tco"]), units) if units else None,
             # A ratio to a cost of zero or below (credits exceeding the cost) means nothing.
             "recovery_ratio": (
-                (Decimal(revenue) / totals["kept"]).quantize(FOUR_PLACES)
-                if totals["kept"] > 0
-                else None
+                _four_places(Decimal(revenue), totals["kept"]) if totals["kept"] > 0 else None
             ),
             "margin": _cents(revenue - totals["kept"]),
             "not_charged": _cents(served.not_charged.get(pk, totals["kept"])),
@@ -410,9 +420,7 @@ def _write_statements(cursor, period, version, run, loaded, served: showback.Cos
     rows = []
     for customer, (revenue, cost) in sorted(by_customer.items()):
         # No ratio against a cost to serve of zero, or below zero (credits).
-        ratio = (Decimal(revenue) / cost).quantize(FOUR_PLACES) if cost > 0 else None
-        if ratio is not None and ratio >= RATIO_LIMIT:
-            ratio = None  # a cost to serve of a few cents against a large revenue
+        ratio = _four_places(Decimal(revenue), cost) if cost > 0 else None
         rows.append(
             (period.pk, version, run.pk, customer, _cents(revenue), _cents(cost),
              _cents(revenue - cost), ratio)
