@@ -560,9 +560,16 @@ class ChangeFromMonthView(ObjectMixin, View):
     template_name = "generic/change_from_month.html"
     change_function: ClassVar[Callable[..., Any]]
     anchor = ""
+    # The parent the address names, as {URL keyword: lookup from the edge}: an edge is found
+    # only under the parent in its address ({"slug": "consumer__slug"}).
+    parent_in_address: ClassVar[dict[str, str]] = {}
 
     def parent_of(self, edge) -> Any:
         raise NotImplementedError
+
+    def get_queryset(self):
+        named = {lookup: self.kwargs[kwarg] for kwarg, lookup in self.parent_in_address.items()}
+        return super().get_queryset().filter(**named)
 
     def render_form(self, edge, form, status=200):
         parent = self.parent_of(edge)

@@ -120,6 +120,7 @@ class SupportChangeFromMonthView(ChangeFromMonthView):
     queryset = ApplicationSupport.objects.select_related("application", "service")
     change_function = services.change_application_support_from_month
     anchor = "supports"
+    parent_in_address = {"slug": "application__slug"}
 
     def parent_of(self, support):
         return support.application

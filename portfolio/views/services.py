@@ -241,6 +241,7 @@ class DependencyChangeFromMonthView(ChangeFromMonthView):
     queryset = ServiceDependency.objects.select_related("consumer", "provider")
     change_function = services.change_dependency_from_month
     anchor = "dependencies"
+    parent_in_address = {"slug": "consumer__slug"}
 
     def parent_of(self, dependency):
         return dependency.consumer

@@ -190,6 +190,7 @@ class CoverageChangeFromMonthView(ChangeFromMonthView):
     queryset = ContractCoverage.objects.select_related("contract", "service", "application")
     change_function = services.change_coverage_from_month
     anchor = "coverages"
+    parent_in_address = {"contract_pk": "contract_id"}
 
     def parent_of(self, coverage):
         return coverage.contract
