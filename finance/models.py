@@ -596,7 +596,15 @@ class StageCost(models.Model):
     stream_cost = models.ForeignKey(
         ValueStreamCost, on_delete=models.CASCADE, related_name="stages"
     )
-    stage = models.ForeignKey("valuestreams.Stage", on_delete=models.PROTECT, related_name="costs")
+    # SET_NULL: a stage removed from the map leaves the months it carried cost in as they were
+    # (the stream's cost keeps its share); the row no longer names it.
+    stage = models.ForeignKey(
+        "valuestreams.Stage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="costs",
+    )
     cost = MoneyField(max_digits=FIGURE_DIGITS, default=Decimal(0))
 
     objects = RestrictedQuerySet.as_manager()
