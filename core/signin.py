@@ -63,7 +63,10 @@ def apply_roles(user, roles: Iterable[str]) -> bool:
     if stale:
         user.groups.remove(*stale)
     if missing:
-        user.groups.add(*Group.objects.filter(name__in=missing))
+        groups = list(Group.objects.filter(name__in=missing))
+        if len(groups) != len(missing):  # the roles migration makes every one
+            raise Group.DoesNotExist(f"a role group is missing: {sorted(missing)}")
+        user.groups.add(*groups)
     if stale or missing:
         logger.info(
             "roles of %s set to %s at sign-in", user.get_username(), sorted(roles) or "none"

@@ -353,6 +353,7 @@ def openid_provider():
                         "redirect_uris": [
                             f"http://testserver{callback}",
                             f"http://127.0.0.1{callback}",
+                            f"http://localhost{callback}",
                         ],
                     }
                 ],

@@ -77,7 +77,7 @@ const provider = new Provider(config.issuer, {
 const redirectUriAllowed = provider.Client.prototype.redirectUriAllowed;
 const withoutPort = (uri) => {
   const url = new URL(uri);
-  if (url.hostname !== "127.0.0.1") return undefined;
+  if (url.hostname !== "127.0.0.1" && url.hostname !== "localhost") return undefined;
   url.port = "";
   return url.href;
 };
