@@ -18,6 +18,7 @@ from core import signin
 from tests.core.identity_servers import DIRECTORY
 from tests.core.identity_servers import PROVIDER_ACCOUNTS
 from tests.core.identity_servers import free_port
+from tests.core.test_settings import load_settings
 from tests.factories import TEST_PASSWORD
 from tests.factories import UserFactory
 
@@ -362,3 +363,57 @@ def test_apply_roles_refuses_what_is_not_a_role():
     with pytest.raises(ValueError, match="Newsletter"):
         signin.apply_roles(user, {"Newsletter"})
     assert role_names(user.username) == {roles.VIEWER}
+
+
+# --- Configuration ----------------------------------------------------------------------------
+
+OIDC_GOOD = {
+    "OIDC_ISSUER": "https://sso.example.org/realms/portico",
+    "OIDC_CLIENT_ID": "portico",
+    "OIDC_CLIENT_SECRET": "secret",
+    "OIDC_ROLE_MAP": "portico-managers=Portfolio manager",
+}
+LDAP_GOOD = {
+    "LDAP_SERVER_URI": "ldaps://ad.example.org",
+    "LDAP_USER_SEARCH_BASE": "ou=people,dc=example,dc=org",
+    "LDAP_GROUP_SEARCH_BASE": "ou=groups,dc=example,dc=org",
+    "LDAP_ROLE_MAP": "cn=portico-viewers,ou=groups,dc=example,dc=org=Viewer;Finance Team=Finance",
+}
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"LOGIN_LOCAL_PASSWORDS": "perhaps"}, "LOGIN_LOCAL_PASSWORDS must be true or false"),
+        ({**OIDC_GOOD, "OIDC_ISSUER": "sso.example.org"}, "OIDC_ISSUER must be a URL"),
+        ({**OIDC_GOOD, "OIDC_CLIENT_ID": None}, "OIDC_CLIENT_ID is required when OIDC_ISSUER"),
+        ({**OIDC_GOOD, "OIDC_ROLE_MAP": None}, "OIDC_ROLE_MAP is required when OIDC_ISSUER"),
+        (
+            {**OIDC_GOOD, "OIDC_ROLE_MAP": "admins=Administrator"},
+            "OIDC_ROLE_MAP: 'Administrator' (for 'admins') is not one of Portfolio manager",
+        ),
+        ({**OIDC_GOOD, "OIDC_ROLE_MAP": "Viewer"}, "OIDC_ROLE_MAP must be entries of the form"),
+        ({**OIDC_GOOD, "OIDC_SCOPES": "email,profile"}, "OIDC_SCOPES must include openid"),
+        ({**OIDC_GOOD, "OIDC_SIGN_ALGORITHM": "none"}, "OIDC_SIGN_ALGORITHM must be one of"),
+        ({**LDAP_GOOD, "LDAP_SERVER_URI": "http://ad"}, "LDAP_SERVER_URI must be a URL"),
+        (
+            {**LDAP_GOOD, "LDAP_USER_SEARCH_BASE": None},
+            "LDAP_USER_SEARCH_BASE is required when LDAP_SERVER_URI",
+        ),
+        ({**LDAP_GOOD, "LDAP_GROUP_TYPE": "nested"}, "LDAP_GROUP_TYPE must be one of"),
+        ({**LDAP_GOOD, "LDAP_USER_FILTER": "(uid=someone)"}, "LDAP_USER_FILTER must contain"),
+    ],
+)
+def test_sign_in_settings_bad_value_names_the_variable(variables, message):
+    result = load_settings(**variables)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("variables", [OIDC_GOOD, LDAP_GOOD, {**OIDC_GOOD, **LDAP_GOOD}])
+def test_sign_in_settings_load_when_complete(variables):
+    result = load_settings(**variables)
+
+    assert result.returncode == 0, result.stderr
