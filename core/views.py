@@ -275,6 +275,10 @@ class SingleSignOnCallbackView(SingleSignOnOnly, OIDCAuthenticationCallbackView)
     def get(self, request):
         try:
             return super().get(request)
+        except requests.HTTPError:
+            # The provider answered, and refused: a wrong client secret, an expired code.
+            logger.exception("single sign-on: the provider refused the code")
+            return self.login_failure()
         except requests.RequestException:
             signin.forget_provider_metadata()
             logger.exception("single sign-on: the provider could not be asked")

@@ -263,7 +263,31 @@ def test_single_sign_on_wrong_client_secret_signs_nobody_in(client, identity_pro
     assert response.status_code == 302
     assert response["Location"] == reverse("login")
     assert signed_in_as(client) is None
-    assert "single sign-on" in client.get(reverse("login")).content.decode().lower()
+    page = client.get(reverse("login")).content.decode()
+    assert "Single sign-on did not sign you in" in page
+
+
+def test_single_sign_on_from_a_locked_out_address_is_refused(client, identity_provider, settings):
+    settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS = 2
+    for username in ("admin", "root"):  # password spraying from this address
+        client.post(reverse("login"), {"username": username, "password": "guess"})
+
+    response = provider_login(client, "olga")
+
+    assert response.status_code == 429
+    assert signed_in_as(client) is None
+    assert not User.objects.filter(username="olga").exists()
+
+
+def test_single_sign_on_refusals_count_against_the_address(client, identity_provider, settings):
+    settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS = 2
+    provider_login(client, "gus")  # no group of gus maps to a role
+    provider_login(client, "gus")
+
+    response = provider_login(client, "olga")
+
+    assert response.status_code == 429
+    assert signed_in_as(client) is None
 
 
 def test_single_sign_on_callback_without_a_flow_is_refused(client, identity_provider):
