@@ -199,7 +199,9 @@ class OidcBackend(OIDCAuthenticationBackend):
         return f"{settings.OIDC_USERNAME_CLAIM} {self.username_of(claims)!r}"
 
     def verify_claims(self, claims):
-        return bool(self.username_of(claims))
+        username = self.username_of(claims)
+        limit = self.UserModel._meta.get_field(self.UserModel.USERNAME_FIELD).max_length
+        return bool(username) and len(username) <= limit
 
     def filter_users_by_claims(self, claims):
         username = self.username_of(claims)
@@ -217,10 +219,13 @@ class OidcBackend(OIDCAuthenticationBackend):
             "last_name": claims.get("family_name"),
             "email": claims.get("email"),
         }
+        # A claim the account cannot hold (not text, too long) keeps what the account has.
         changed = [
             name
             for name, value in fields.items()
-            if isinstance(value, str) and value and getattr(user, name) != value
+            if isinstance(value, str)
+            and 0 < len(value) <= self.UserModel._meta.get_field(name).max_length
+            and getattr(user, name) != value
         ]
         for name in changed:
             setattr(user, name, fields[name])

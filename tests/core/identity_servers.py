@@ -298,8 +298,13 @@ class OpenIdProvider:
         config["accounts"][username]["groups"] = groups
         self.config_path.write_text(json.dumps(config))
 
+    def add_account(self, username: str, account: dict) -> None:
+        config = json.loads(self.config_path.read_text())
+        config["accounts"][username] = account
+        self.config_path.write_text(json.dumps(config))
+
     def reset(self) -> None:
-        """Everyone back in the groups the provider was seeded with."""
+        """Everyone back as the provider was seeded (people added by a test removed)."""
         config = json.loads(self.config_path.read_text())
         config["accounts"] = PROVIDER_ACCOUNTS
         self.config_path.write_text(json.dumps(config))

@@ -234,6 +234,25 @@ def test_single_sign_on_matches_an_existing_account_by_username(client, identity
     assert User.objects.filter(username__iexact="olga").count() == 1
 
 
+def test_single_sign_on_refuses_claims_an_account_cannot_hold(client, identity_provider):
+    long_name = "a" * 151
+    identity_provider.add_account(
+        long_name, {**PROVIDER_ACCOUNTS["olga"], "email": "x" * 250 + "@example.org"}
+    )
+    identity_provider.add_account(
+        "tom", {**PROVIDER_ACCOUNTS["olga"], "email": "x" * 250 + "@example.org"}
+    )
+
+    refused = provider_login(client, long_name, PROVIDER_ACCOUNTS["olga"]["password"])
+    assert refused["Location"] == reverse("login")
+    assert not User.objects.filter(username=long_name).exists()
+
+    provider_login(client, "tom", PROVIDER_ACCOUNTS["olga"]["password"])
+    tom = User.objects.get(username="tom")
+    assert tom.email == ""  # too long to keep; the rest of the sign-in goes on
+    assert role_names("tom") == {roles.SERVICE_OWNER}
+
+
 def test_single_sign_on_does_not_create_people_when_told_not_to(
     client, identity_provider, settings
 ):
