@@ -192,6 +192,9 @@ class OidcBackend(OIDCAuthenticationBackend):
         self.claims = {**payload, **userinfo}
         return self.claims
 
+    def max_length(self, field_name: str) -> int:
+        return getattr(self.UserModel._meta.get_field(field_name), "max_length", None) or 0
+
     def username_of(self, claims) -> str:
         return str(claims.get(settings.OIDC_USERNAME_CLAIM) or "").strip()
 
@@ -200,8 +203,7 @@ class OidcBackend(OIDCAuthenticationBackend):
 
     def verify_claims(self, claims):
         username = self.username_of(claims)
-        limit = self.UserModel._meta.get_field(self.UserModel.USERNAME_FIELD).max_length
-        return bool(username) and len(username) <= limit
+        return 0 < len(username) <= self.max_length(self.UserModel.USERNAME_FIELD)
 
     def filter_users_by_claims(self, claims):
         username = self.username_of(claims)
@@ -224,7 +226,7 @@ class OidcBackend(OIDCAuthenticationBackend):
             name
             for name, value in fields.items()
             if isinstance(value, str)
-            and 0 < len(value) <= self.UserModel._meta.get_field(name).max_length
+            and 0 < len(value) <= self.max_length(name)
             and getattr(user, name) != value
         ]
         for name in changed:
