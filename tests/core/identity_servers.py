@@ -10,6 +10,7 @@ or Node.js is missing the tests that need it are skipped, except under CI, where
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -324,14 +325,18 @@ class OpenIdProvider:
 
 
 def _node_modules() -> None:
-    if (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
-        return
-    subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
-        cwd=PROVIDER_DIR,
-        check=True,
-        capture_output=True,
-    )
+    """Install the provider's package from its lock file, once: parallel test processes wait
+    for the one that installs (CI installs it before the tests)."""
+    with open(Path(tempfile.gettempdir()) / "portico-test-oidc-npm.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
+            return
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
+            cwd=PROVIDER_DIR,
+            check=True,
+            capture_output=True,
+        )
 
 
 @pytest.fixture(scope="session")
