@@ -231,6 +231,9 @@ class PasswordResetCompleteView(LocalPasswordsOnly, auth_views.PasswordResetComp
     pass
 
 
+UNREACHABLE_PROVIDER = "The identity provider cannot be reached now. Please try again later."
+
+
 class SingleSignOnOnly:
     def dispatch(self, request, *args, **kwargs):
         if not settings.OIDC_ISSUER:
@@ -260,9 +263,6 @@ class SingleSignOnStartView(SingleSignOnOnly, OIDCAuthenticationRequestView):
             signin.forget_provider_metadata()
             messages.error(request, UNREACHABLE_PROVIDER)
             return HttpResponseRedirect(reverse("login"))
-
-
-UNREACHABLE_PROVIDER = "The identity provider cannot be reached now. Please try again later."
 
 
 class SingleSignOnCallbackView(SingleSignOnOnly, OIDCAuthenticationCallbackView):

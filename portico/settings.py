@@ -23,16 +23,6 @@ from whitenoise.compress import Compressor
 from core.roles import ROLES
 from portico import env
 
-# LDAP_GROUP_TYPE -> how the directory records membership.
-LDAP_GROUP_TYPES = {
-    "groupOfNames": GroupOfNamesType(),
-    "nestedGroupOfNames": NestedGroupOfNamesType(),
-    "groupOfUniqueNames": GroupOfUniqueNamesType(),
-    "posixGroup": PosixGroupType(),
-    "activeDirectory": ActiveDirectoryGroupType(),
-    "nestedActiveDirectory": NestedActiveDirectoryGroupType(),
-}
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 SECRET_KEY = env.string("SECRET_KEY")
@@ -246,6 +236,15 @@ AUTH_LDAP_BIND_PASSWORD = env.string("LDAP_BIND_PASSWORD", "")
 LDAP_USER_SEARCH_BASE = env.string("LDAP_USER_SEARCH_BASE", "")
 LDAP_USER_FILTER = env.string("LDAP_USER_FILTER", "(uid=%(user)s)")
 LDAP_GROUP_SEARCH_BASE = env.string("LDAP_GROUP_SEARCH_BASE", "")
+# LDAP_GROUP_TYPE -> how the directory records membership.
+LDAP_GROUP_TYPES = {
+    "groupOfNames": GroupOfNamesType(),
+    "nestedGroupOfNames": NestedGroupOfNamesType(),
+    "groupOfUniqueNames": GroupOfUniqueNamesType(),
+    "posixGroup": PosixGroupType(),
+    "activeDirectory": ActiveDirectoryGroupType(),
+    "nestedActiveDirectory": NestedActiveDirectoryGroupType(),
+}
 LDAP_GROUP_TYPE = env.choice("LDAP_GROUP_TYPE", "groupOfNames", choices=tuple(LDAP_GROUP_TYPES))
 LDAP_ROLE_MAP = env.mapping("LDAP_ROLE_MAP", {}, choices=ROLES)
 AUTH_LDAP_NO_NEW_USERS = not env.boolean("LDAP_CREATE_USERS", True)
