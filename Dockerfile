@@ -12,6 +12,11 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 
 RUN pip install uv==0.13.9
 
+# python-ldap (directory sign-in) is built from source against OpenLDAP's and SASL's headers.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev libldap2-dev libsasl2-dev \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY requirements.lock /tmp/requirements.lock
 RUN --mount=type=cache,target=/root/.cache/uv \
     python -m venv --without-pip /opt/venv \
@@ -26,10 +31,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=portico.settings
 
-# psycopg[binary] brings its own libpq; these are the libraries and fonts WeasyPrint needs.
+# psycopg[binary] brings its own libpq; these are the libraries and fonts WeasyPrint needs,
+# and OpenLDAP's and SASL's client libraries for python-ldap.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        libldap-2.5-0 libsasl2-2 \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 portico \

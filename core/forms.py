@@ -5,11 +5,13 @@ from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core import signin
 from core.numbers import month_label
 
 VERSION = "version"
@@ -165,3 +167,14 @@ class ChangeFromMonthForm(forms.Form):
     def clean_month(self) -> datetime.date:
         year, month = month_label(self.cleaned_data["month"])
         return datetime.date(year, month, 1)
+
+
+class SignInForm(AuthenticationForm):
+    """The log-in form (local accounts and the directory). A sign-in its groups give no role
+    is refused with that reason rather than as a wrong password."""
+
+    def get_invalid_login_error(self):
+        reason = signin.refusal(self.request)
+        if reason:
+            return ValidationError(reason, code="no_role")
+        return super().get_invalid_login_error()

@@ -1,6 +1,12 @@
-"""The pages of core: the dashboard, a record's history, the profile with its API tokens, and
-the health check."""
+"""The pages of core: the dashboard, a record's history, the profile with its API tokens, the
+health check, and signing in (log-in page, single sign-on, password reset)."""
 
+import logging
+
+import requests
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -12,17 +18,23 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
+from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
 from core import changelog
 from core import health
 from core import panels
+from core import signin
 from core.api.forms import ApiTokenForm
 from core.api.tokens import issue_token
 from core.api.tokens import revoke_token
+from core.forms import SignInForm
 from core.generic import ObjectMixin
 from core.generic import PageView
 from core.models import ApiToken
 from core.permissions import can
+
+logger = logging.getLogger(__name__)
 
 
 class DashboardView(PageView):
@@ -150,3 +162,135 @@ class TokenRevokeView(ProfileView):
         if request.htmx:
             return self.answer()
         return HttpResponseRedirect(reverse("profile") + "#api-tokens")
+
+
+# --- Sign-in -----------------------------------------------------------------------------------
+
+
+def signin_options() -> dict:
+    """The ways in this installation offers, for the log-in page."""
+    return {
+        "local_passwords": settings.LOGIN_LOCAL_PASSWORDS,
+        "directory": bool(settings.LDAP_SERVER_URI),
+        "single_sign_on": bool(settings.OIDC_ISSUER),
+        "single_sign_on_label": settings.OIDC_BUTTON_LABEL,
+    }
+
+
+class LoginView(auth_views.LoginView):
+    """The log-in page: a button for single sign-on, the username and password form for local
+    accounts and the directory, each only when on."""
+
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | signin_options()
+
+    def post(self, request, *args, **kwargs):
+        options = signin_options()
+        if not (options["local_passwords"] or options["directory"]):
+            raise Http404("No sign-in by password here")
+        return super().post(request, *args, **kwargs)
+
+
+class LocalPasswordsOnly:
+    """Password reset exists for local accounts only, and only while local passwords are on."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not settings.LOGIN_LOCAL_PASSWORDS:
+            raise Http404("Local passwords are off")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+def reset_hours() -> int:
+    return settings.PASSWORD_RESET_TIMEOUT // 3600
+
+
+class PasswordResetView(LocalPasswordsOnly, auth_views.PasswordResetView):
+    """Mails a one-time link to a local account with that address; the answer is the same
+    whether or not there is one, so the page does not tell who has an account."""
+
+    email_template_name = "registration/password_reset_email.txt"
+
+    @property
+    def extra_email_context(self):
+        return {"reset_hours": reset_hours()}
+
+
+class PasswordResetDoneView(LocalPasswordsOnly, auth_views.PasswordResetDoneView):
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"reset_hours": reset_hours()}
+
+
+class PasswordResetConfirmView(LocalPasswordsOnly, auth_views.PasswordResetConfirmView):
+    pass
+
+
+class PasswordResetCompleteView(LocalPasswordsOnly, auth_views.PasswordResetCompleteView):
+    pass
+
+
+UNREACHABLE_PROVIDER = "The identity provider cannot be reached now. Please try again later."
+
+
+class SingleSignOnOnly:
+    def dispatch(self, request, *args, **kwargs):
+        if not settings.OIDC_ISSUER:
+            raise Http404("Single sign-on is off")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class SingleSignOnStartView(SingleSignOnOnly, OIDCAuthenticationRequestView):
+    """Sends the browser to the OpenID provider, which sends it back to the callback."""
+
+    def __init__(self, **kwargs):
+        # The parent reads the provider's address here; it is looked up when first needed.
+        View.__init__(self, **kwargs)
+
+    @property
+    def OIDC_OP_AUTH_ENDPOINT(self) -> str:
+        return signin.provider_metadata()["authorization_endpoint"]
+
+    @property
+    def OIDC_RP_CLIENT_ID(self) -> str:
+        return settings.OIDC_RP_CLIENT_ID
+
+    def get(self, request):
+        try:
+            return super().get(request)
+        except (requests.RequestException, ValueError, KeyError):
+            signin.forget_provider_metadata()
+            messages.error(request, UNREACHABLE_PROVIDER)
+            return HttpResponseRedirect(reverse("login"))
+
+
+class SingleSignOnCallbackView(SingleSignOnOnly, OIDCAuthenticationCallbackView):
+    """Where the OpenID provider sends the browser back: signs the person in, or says why not."""
+
+    @property
+    def failure_url(self) -> str:
+        return reverse("login")
+
+    def get(self, request):
+        try:
+            return super().get(request)
+        except requests.HTTPError:
+            # The provider answered, and refused: a wrong client secret, an expired code.
+            logger.exception("single sign-on: the provider refused the code")
+            return self.login_failure()
+        except requests.RequestException:
+            signin.forget_provider_metadata()
+            logger.exception("single sign-on: the provider could not be asked")
+            messages.error(request, UNREACHABLE_PROVIDER)
+            return self.login_failure()
+
+    def login_failure(self):
+        reason = signin.refusal(self.request)
+        if reason:
+            messages.error(self.request, reason)
+        elif self.request.GET.get("error"):
+            messages.error(self.request, "The identity provider did not sign you in.")
+        elif not messages.get_messages(self.request):
+            messages.error(self.request, "Single sign-on did not sign you in. Please try again.")
+        return super().login_failure()

@@ -108,3 +108,28 @@ def choice(name: str, default=_MISSING, *, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
     return value
+
+
+def mapping(name: str, default=_MISSING, *, choices: tuple[str, ...]) -> dict[str, str]:
+    """Pairs ``key=value`` separated by ``;``, each value one of ``choices``: a group → role map
+    such as ``portico-admins=Portfolio manager;cn=viewers,ou=groups,dc=example,dc=org=Viewer``.
+    The value follows the last ``=``, so keys may be LDAP distinguished names."""
+    value = _raw(name, default)
+    if value is None:
+        return dict(default)
+    pairs: dict[str, str] = {}
+    for entry in value.split(";"):
+        if not entry.strip():
+            continue
+        key, separator, item = entry.rpartition("=")
+        key, item = key.strip(), item.strip()
+        if not separator or not key:
+            raise ImproperlyConfigured(
+                f"{name} must be entries of the form group=role separated by ';', not {entry!r}."
+            )
+        if item not in choices:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} (for {key!r}) is not one of {', '.join(choices)}."
+            )
+        pairs[key] = item
+    return pairs

@@ -5,13 +5,22 @@ import zoneinfo
 from pathlib import Path
 
 import dj_database_url
+import ldap
 from csp.constants import NONE
 from csp.constants import SELF
 from django.core.exceptions import ImproperlyConfigured
+from django_auth_ldap.config import ActiveDirectoryGroupType
+from django_auth_ldap.config import GroupOfNamesType
+from django_auth_ldap.config import GroupOfUniqueNamesType
+from django_auth_ldap.config import LDAPSearch
+from django_auth_ldap.config import NestedActiveDirectoryGroupType
+from django_auth_ldap.config import NestedGroupOfNamesType
+from django_auth_ldap.config import PosixGroupType
 from kombu import Exchange
 from kombu import Queue
 from whitenoise.compress import Compressor
 
+from core.roles import ROLES
 from portico import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -173,13 +182,92 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out username or address before any backend is asked.
+# Each of the others answers only when its way in is configured (core.signin).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "core.signin.LocalPasswordBackend",
+    "core.signin.DirectoryBackend",
+    "core.signin.OidcBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# Local accounts' passwords (and their reset by e-mail); off when everyone signs in through
+# the identity provider or the directory.
+LOGIN_LOCAL_PASSWORDS = env.boolean("LOGIN_LOCAL_PASSWORDS", True)
+PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_HOURS", 24, minimum=1) * 3600
+
+# --- Single sign-on: OpenID Connect (docs/sign-in.md) ------------------------------------
+# On when OIDC_ISSUER is set; its endpoints come from its discovery document.
+OIDC_ISSUER = env.url("OIDC_ISSUER", None, schemes=("https", "http"))
+OIDC_RP_CLIENT_ID = env.string("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env.string("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = " ".join(env.string_list("OIDC_SCOPES", ["openid", "email", "profile"]))
+OIDC_RP_SIGN_ALGO = env.choice(
+    "OIDC_SIGN_ALGORITHM", "RS256", choices=("RS256", "RS384", "RS512", "ES256", "ES384")
+)
+OIDC_USERNAME_CLAIM = env.string("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = env.string("OIDC_GROUPS_CLAIM", "groups")
+OIDC_ROLE_MAP = env.mapping("OIDC_ROLE_MAP", {}, choices=ROLES)
+OIDC_CREATE_USER = env.boolean("OIDC_CREATE_USERS", True)
+OIDC_BUTTON_LABEL = env.string("OIDC_BUTTON_LABEL", "Sign in with single sign-on")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+if OIDC_ISSUER:
+    for _variable, _value in (
+        ("OIDC_CLIENT_ID", OIDC_RP_CLIENT_ID),
+        ("OIDC_CLIENT_SECRET", OIDC_RP_CLIENT_SECRET),
+        ("OIDC_ROLE_MAP", OIDC_ROLE_MAP),
+    ):
+        if not _value:
+            raise ImproperlyConfigured(f"{_variable} is required when OIDC_ISSUER is set.")
+    if "openid" not in OIDC_RP_SCOPES.split():
+        raise ImproperlyConfigured("OIDC_SCOPES must include openid.")
+
+# --- Directory sign-in: LDAP / Active Directory (docs/sign-in.md) -------------------------
+# On when LDAP_SERVER_URI is set; django-auth-ldap reads the AUTH_LDAP_* names.
+LDAP_SERVER_URI = env.url("LDAP_SERVER_URI", None, schemes=("ldap", "ldaps"))
+AUTH_LDAP_SERVER_URI = LDAP_SERVER_URI or ""
+AUTH_LDAP_START_TLS = env.boolean("LDAP_START_TLS", False)
+AUTH_LDAP_BIND_DN = env.string("LDAP_BIND_DN", "")
+AUTH_LDAP_BIND_PASSWORD = env.string("LDAP_BIND_PASSWORD", "")
+LDAP_USER_SEARCH_BASE = env.string("LDAP_USER_SEARCH_BASE", "")
+LDAP_USER_FILTER = env.string("LDAP_USER_FILTER", "(uid=%(user)s)")
+LDAP_GROUP_SEARCH_BASE = env.string("LDAP_GROUP_SEARCH_BASE", "")
+# LDAP_GROUP_TYPE -> how the directory records membership.
+LDAP_GROUP_TYPES = {
+    "groupOfNames": GroupOfNamesType(),
+    "nestedGroupOfNames": NestedGroupOfNamesType(),
+    "groupOfUniqueNames": GroupOfUniqueNamesType(),
+    "posixGroup": PosixGroupType(),
+    "activeDirectory": ActiveDirectoryGroupType(),
+    "nestedActiveDirectory": NestedActiveDirectoryGroupType(),
+}
+LDAP_GROUP_TYPE = env.choice("LDAP_GROUP_TYPE", "groupOfNames", choices=tuple(LDAP_GROUP_TYPES))
+LDAP_ROLE_MAP = env.mapping("LDAP_ROLE_MAP", {}, choices=ROLES)
+AUTH_LDAP_NO_NEW_USERS = not env.boolean("LDAP_CREATE_USERS", True)
+LDAP_CA_CERT_FILE = env.string("LDAP_CA_CERT_FILE", "")
+if LDAP_SERVER_URI:
+    for _variable, _value in (
+        ("LDAP_USER_SEARCH_BASE", LDAP_USER_SEARCH_BASE),
+        ("LDAP_GROUP_SEARCH_BASE", LDAP_GROUP_SEARCH_BASE),
+        ("LDAP_ROLE_MAP", LDAP_ROLE_MAP),
+    ):
+        if not _value:
+            raise ImproperlyConfigured(f"{_variable} is required when LDAP_SERVER_URI is set.")
+    if "%(user)s" not in LDAP_USER_FILTER:
+        raise ImproperlyConfigured("LDAP_USER_FILTER must contain %(user)s.")
+AUTH_LDAP_USER_SEARCH = LDAPSearch(LDAP_USER_SEARCH_BASE, ldap.SCOPE_SUBTREE, LDAP_USER_FILTER)
+AUTH_LDAP_GROUP_SEARCH = LDAPSearch(LDAP_GROUP_SEARCH_BASE, ldap.SCOPE_SUBTREE, "(objectClass=*)")
+AUTH_LDAP_GROUP_TYPE = LDAP_GROUP_TYPES[LDAP_GROUP_TYPE]
+# inetOrgPerson (OpenLDAP) and Active Directory name these attributes alike.
+AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+AUTH_LDAP_ALWAYS_UPDATE_USER = True
+AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_REFERRALS: 0, ldap.OPT_NETWORK_TIMEOUT: 10}
+if LDAP_CA_CERT_FILE:
+    AUTH_LDAP_GLOBAL_OPTIONS = {ldap.OPT_X_TLS_CACERTFILE: LDAP_CA_CERT_FILE}
 # Throttle guessing: after LOGIN_FAILURE_LIMIT failures for one username from one address, or
 # LOGIN_FAILURE_LIMIT_PER_ADDRESS from one address whatever the usernames (password spraying),
 # further attempts are refused for LOGIN_LOCKOUT_MINUTES.

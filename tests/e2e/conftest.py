@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.core.identity_servers import directory  # noqa: F401 (fixture: a real slapd)
+from tests.core.identity_servers import identity_provider  # noqa: F401 (a real OpenID provider)
+from tests.core.identity_servers import ldap_server  # noqa: F401
+from tests.core.identity_servers import openid_provider  # noqa: F401
 from tests.finance.mailbox import smtp  # noqa: F401 (fixture: a real SMTP server)
 
 CHROMIUM = Path("/usr/bin/chromium")
