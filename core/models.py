@@ -112,6 +112,23 @@ def protected_reference(to, related_name: str, **options: Any) -> models.Foreign
     return models.ForeignKey(to, on_delete=models.PROTECT, related_name=related_name, **options)
 
 
+def driver_reference(related_name: str) -> models.ForeignKey:
+    """The optional driver (finance.Driver) of an allocation edge: without one the edge's
+    weight counts. PROTECT: a driver that edges follow is retired, not deleted."""
+    return models.ForeignKey(
+        "finance.Driver",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        help_text=(
+            "Share by the consumers' quantities of this driver in each month instead of the "
+            "weight. The edges of one source in force together are all driven by the same "
+            "driver, or none is."
+        ),
+    )
+
+
 def accountable_user(related_name: str, **options: Any) -> models.ForeignKey:
     """The person a record answers to (its owner, who rated it); optional unless null=False.
 
