@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.db.models import Q
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -165,3 +166,15 @@ class ChangeFromMonthForm(forms.Form):
     def clean_month(self) -> datetime.date:
         year, month = month_label(self.cleaned_data["month"])
         return datetime.date(year, month, 1)
+
+
+def live_drivers(form, *, empty_label: str | None = "None: share by weight") -> None:
+    """A form's ``driver`` choices (finance.Driver): the drivers in use, and the record's own
+    even if retired since."""
+    field = form.fields["driver"]
+    own = form.instance.driver_id
+    field.queryset = field.queryset.model.objects.filter(
+        Q(retired_at__isnull=True) | Q(pk=own)
+    ).order_by("name")
+    if empty_label is not None:
+        field.empty_label = empty_label
