@@ -557,13 +557,7 @@ class DriverQuantityImportView(LoginRequiredMixin, View):
                 for message in services.sync_refusals(error):
                     form.add_error(None, message)
             else:
-                counts = result["counts"]
-                messages.success(
-                    request,
-                    "Imported: {created} new, {updated} changed, {unchanged} unchanged.".format(
-                        **{k: counts.get(k, 0) for k in ("created", "updated", "unchanged")}
-                    ),
-                )
+                messages.success(request, services.import_summary(result))
                 return redirect_after_write(request, page_url(DriverQuantity, "list"))
         return self.render_form(form, status=422)
 

@@ -18,6 +18,7 @@ from finance.services.cost_data import save_cost_item
 from finance.services.cost_data import save_pool
 from finance.services.cost_data import save_rate
 from finance.services.drivers import import_quantities
+from finance.services.drivers import import_summary
 from finance.services.drivers import remove_driver
 from finance.services.drivers import remove_quantity
 from finance.services.drivers import save_driver
@@ -76,6 +77,7 @@ __all__ = [
     "discard_scheduled_recompute",
     "enqueue_recompute",
     "import_quantities",
+    "import_summary",
     "is_sent",
     "mark_dirty",
     "mark_period_dirty",

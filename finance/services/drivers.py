@@ -179,6 +179,11 @@ def import_quantities(*, text: str, source: str, user) -> dict:
     return sync(registry["driver-quantities"], user=user, source=source, mode="upsert", items=items)
 
 
+def import_summary(result: dict) -> str:
+    """What an import did, in a sentence, from the sync's answer."""
+    return "Imported: {created} new, {updated} changed, {unchanged} unchanged.".format(**result)
+
+
 def sync_refusals(error: ApiError) -> list[str]:
     """A refused import as sentences: each bad item by its file line (item 0 is line 2)."""
     lines = []

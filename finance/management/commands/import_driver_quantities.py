@@ -39,8 +39,4 @@ class Command(BaseCommand):
             raise CommandError("\n".join(error.messages)) from None
         except ApiError as error:
             raise CommandError("\n".join(services.sync_refusals(error))) from None
-        counts = result["counts"]
-        self.stdout.write(
-            ", ".join(f"{name}: {counts[name]}" for name in sorted(counts) if counts[name])
-            or "Nothing to import."
-        )
+        self.stdout.write(services.import_summary(result))
