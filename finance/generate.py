@@ -32,6 +32,8 @@ from finance.choices import PoolType
 from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import CustomerStatement
+from finance.models import Driver
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
@@ -119,6 +121,12 @@ def clear_costs() -> dict[str, int]:
         ),
         "applications": delete_rows(Application.objects.filter(source=GENERATED)),
     }
+    removed["driver quantities"] = delete_rows(
+        DriverQuantity.objects.filter(
+            Q(source=GENERATED) | in_periods | Q(service__in=generated_services)
+        )
+    )
+    removed["drivers"] = delete_rows(Driver.objects.filter(source=GENERATED))
     removed["periods"] = delete_rows(Period.objects.filter(pk__in=periods))
     return removed
 

@@ -376,7 +376,9 @@ class DriverQuantity(SyncedModel):
         ]
 
     def __str__(self):
-        return f"{self.driver} {self.period}: {self.consumer} {self.quantity.normalize():f}"
+        return (
+            f"{self.driver} {self.period}: {self.consumer} {Decimal(self.quantity).normalize():f}"
+        )
 
     @property
     def consumer(self):

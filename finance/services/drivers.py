@@ -172,11 +172,12 @@ def import_quantities(*, text: str, source: str, user) -> dict:
     """Import a CSV of driver quantities as one bulk sync batch of ``driver-quantities``
     keyed by ``source`` and each line's ``external_id`` (re-importing a file changes
     nothing): all lines are written or none."""
-    from core.api.resources import registry
+    from core.api.resources import autodiscover
     from core.api.sync import sync
 
     items = quantity_items(text)
-    return sync(registry["driver-quantities"], user=user, source=source, mode="upsert", items=items)
+    resource = autodiscover()["driver-quantities"]
+    return sync(resource, user=user, source=source, mode="upsert", items=items)
 
 
 def import_summary(result: dict) -> str:
