@@ -256,10 +256,14 @@ class EffectiveDatedModel(models.Model):
 def mark_shares_in_force(edges: list) -> None:
     """Set ``share_percent`` on each edge (a page's rows of one parent): its weight's share of
     the weights of the edges in force today, in percent; None for an edge not in force today
-    (ended or not yet started) and when those weights add up to nothing."""
+    (ended or not yet started), when those weights add up to nothing, and when the edges in
+    force are driven."""
     total = sum((edge.weight for edge in edges if not edge.timing), start=Decimal(0))
+    # Driven edges share by each month's quantities (docs/tco.md): no share by weight today.
+    driven = any(getattr(edge, "driver_id", None) for edge in edges if not edge.timing)
     for edge in edges:
-        edge.share_percent = 100 * edge.weight / total if total and not edge.timing else None
+        in_force = total and not edge.timing and not driven
+        edge.share_percent = 100 * edge.weight / total if in_force else None
 
 
 def ends_after_start(prefix: str) -> models.CheckConstraint:

@@ -364,7 +364,7 @@ class CostPoolDetailView(ObjectDetailView):
 
 def pool_context(request, pool, *, form=None) -> dict:
     allocations = list(
-        pool.allocations.select_related("service").order_by("service__name", "valid_from")
+        pool.allocations.select_related("service", "driver").order_by("service__name", "valid_from")
     )
     mark_shares_in_force(allocations)
     can_change = can(request.user, "change", pool)
