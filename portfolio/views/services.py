@@ -75,7 +75,7 @@ def service_page_context(service, can_change: bool) -> dict:
         ),
         "application_supports": list(
             service.application_supports.filter(today).select_related(
-                "application", "application__owner"
+                "application", "application__owner", "driver"
             )
         ),
         "dependency_form": DependencyForm() if can_change else None,

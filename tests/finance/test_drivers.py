@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from finance import selectors
@@ -142,6 +143,20 @@ def test_lineage_shows_the_driver_the_quantities_and_the_share(data_centre):
     assert edge.share == Decimal("0.375")
     assert round(edge.flow, 2) == Decimal("375.00")
     assert not found["differs"]
+
+
+def test_lineage_page_and_its_json_name_the_driver(data_centre, client, finance_user):
+    services.recompute_tco(period=data_centre["march"])
+    client.force_login(finance_user)
+    url = reverse("finance:service_lineage", args=[data_centre["portal"].slug])
+    page = client.get(url, {"period": "2025-03"})
+    assert "Driver Sites: 4 of 8 site" in page.content.decode()
+    (edge,) = client.get(url, {"period": "2025-03", "format": "json"}).json()["edges"]
+    assert edge["share"] == "0.500000"
+    assert edge["driver"]["name"] == "Sites"
+    assert (edge["driver"]["quantity"], edge["driver"]["total"]) == ("4.0000", "8.0000")
+    pool_page = client.get(data_centre["pool"].get_absolute_url()).content.decode()
+    assert pool_page.count("by Sites") == 3
 
 
 # --- The rules, on every write path ----------------------------------------------------------
