@@ -236,6 +236,11 @@ def clear_showback_results(condition: Q) -> dict[str, int]:
     """Statements and stream costs of the periods ``condition`` selects (by ``period_id``) or
     of generated records: they refer to periods, runs, customers, streams and services that
     are removed after them."""
+    # Roll-ups since the generator's ANALYZE filled these tables: without fresh statistics the
+    # planner takes them for empty and joins every statement with every line, per statement.
+    with connection.cursor() as cursor:
+        for model in (CustomerStatement, StatementLine, ValueStreamCost, StageCost):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     generated_services = Service.objects.filter(source=GENERATED).values("pk")
     statements = CustomerStatement.objects.filter(
         condition | Q(customer__source=GENERATED) | Q(lines__service__in=generated_services)
