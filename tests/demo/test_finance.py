@@ -64,7 +64,8 @@ def test_demo_data_centre_is_driven_by_the_months_vm_hours(demo):
         period=current, version=current.current_version, service__slug="hosting-platform"
     )
     found = selectors.lineage(service=hosting.service, period=current)
-    (edge,) = [e for e in found["edges"] if e.source_label == "Data centre"]
+    target = ("service", hosting.service_id)
+    (edge,) = [e for e in found["edges"] if e.source_label == "Data centre" and e.target == target]
     assert edge.driven.name == "VM-hours"
     assert edge.driven.quantity == quantities.get(service=hosting.service).quantity
     assert edge.driven.total == sum(q.quantity for q in quantities)
