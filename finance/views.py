@@ -7,6 +7,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models import F
+from django.db.models import IntegerField
+from django.db.models import OuterRef
+from django.db.models import Subquery
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.http import HttpResponse
 from django.http import JsonResponse
@@ -83,7 +88,9 @@ from finance.tables import ExchangeRateTable
 from finance.tables import PeriodTable
 from finance.tables import StatementTable
 from finance.tables import TcoRunTable
+from portfolio.models import ApplicationSupport
 from portfolio.models import Service
+from portfolio.models import ServiceDependency
 
 SORTS = {
     "tco": ("-tco", "service__name"),
@@ -461,6 +468,18 @@ class AllocationRemoveView(ObjectActionView, AllocationSection):
 # --- Consumption drivers and their quantities ------------------------------------------------
 
 
+def referring_count(model):
+    """How many ``model`` records name the driver (``driver``), as a subquery."""
+    counted = (
+        model.objects.filter(driver=OuterRef("pk"))
+        .order_by()
+        .values("driver")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
 @register_model_view("list")
 class DriverListView(ObjectListView):
     filterset_class = DriverFilterSet
@@ -468,19 +487,18 @@ class DriverListView(ObjectListView):
     template_name = "finance/cost_list.html"
 
     def get_queryset(self):
-        driven = {
-            f"{name}_count": Count(name, distinct=True)
-            for name in ("pool_allocations", "application_supports", "service_dependencies")
-        }
+        # One subquery per table: joining them all would multiply edges by quantities.
+        edges = sum(
+            (
+                referring_count(model)
+                for model in (PoolAllocation, ApplicationSupport, ServiceDependency)
+            ),
+            start=Value(0),
+        )
         return (
             super()
             .get_queryset()
-            .annotate(**driven, quantity_count=Count("quantities", distinct=True))
-            .annotate(
-                edge_count=F("pool_allocations_count")
-                + F("application_supports_count")
-                + F("service_dependencies_count")
-            )
+            .annotate(edge_count=edges, quantity_count=referring_count(DriverQuantity))
         )
 
     def get_extra_context(self):

@@ -159,6 +159,15 @@ def test_lineage_page_and_its_json_name_the_driver(data_centre, client, finance_
     assert pool_page.count("by Sites") == 3
 
 
+def test_driver_list_counts_driven_edges_and_quantities(data_centre, client, finance_user):
+    client.force_login(finance_user)
+    rows = {
+        row.name: (row.edge_count, row.quantity_count)
+        for row in client.get(reverse("finance:driver_list")).context["table"].data
+    }
+    assert rows == {"Sites": (3, 3), "Tickets": (2, 2)}
+
+
 # --- The rules, on every write path ----------------------------------------------------------
 
 
