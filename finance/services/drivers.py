@@ -173,11 +173,12 @@ def import_quantities(*, text: str, source: str, user) -> dict:
     keyed by ``source`` and each line's ``external_id`` (re-importing a file changes
     nothing): all lines are written or none."""
     from core.api.resources import autodiscover
+    from core.api.sync import UPSERT
     from core.api.sync import sync
 
     items = quantity_items(text)
     resource = autodiscover()["driver-quantities"]
-    return sync(resource, user=user, source=source, mode="upsert", items=items)
+    return sync(resource, user=user, source=source, mode=UPSERT, items=items)
 
 
 def import_summary(result: dict) -> str:
