@@ -13,6 +13,9 @@ from django.core.exceptions import ValidationError
 
 from core import rules
 from core.api.errors import ApiError
+from core.api.resources import autodiscover
+from core.api.sync import UPSERT
+from core.api.sync import sync
 from core.rules import Change
 from core.rules import values_by_id
 from core.services import delete_or_retire
@@ -172,10 +175,6 @@ def import_quantities(*, text: str, source: str, user) -> dict:
     """Import a CSV of driver quantities as one bulk sync batch of ``driver-quantities``
     keyed by ``source`` and each line's ``external_id`` (re-importing a file changes
     nothing): all lines are written or none."""
-    from core.api.resources import autodiscover
-    from core.api.sync import UPSERT
-    from core.api.sync import sync
-
     items = quantity_items(text)
     resource = autodiscover()["driver-quantities"]
     return sync(resource, user=user, source=source, mode=UPSERT, items=items)
