@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.db.models import Q
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -178,3 +179,15 @@ class SignInForm(AuthenticationForm):
         if reason:
             return ValidationError(reason, code="no_role")
         return super().get_invalid_login_error()
+
+
+def live_drivers(form, *, empty_label: str | None = "None: share by weight") -> None:
+    """A form's ``driver`` choices (finance.Driver): the drivers in use, and the record's own
+    even if retired since."""
+    field = form.fields["driver"]
+    own = form.instance.driver_id
+    field.queryset = field.queryset.model.objects.filter(
+        Q(retired_at__isnull=True) | Q(pk=own)
+    ).order_by("name")
+    if empty_label is not None:
+        field.empty_label = empty_label

@@ -112,6 +112,23 @@ def protected_reference(to, related_name: str, **options: Any) -> models.Foreign
     return models.ForeignKey(to, on_delete=models.PROTECT, related_name=related_name, **options)
 
 
+def driver_reference(related_name: str) -> models.ForeignKey:
+    """The optional driver (finance.Driver) of an allocation edge: without one the edge's
+    weight counts. PROTECT: a driver that edges follow is retired, not deleted."""
+    return models.ForeignKey(
+        "finance.Driver",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        help_text=(
+            "Share by the consumers' quantities of this driver in each month instead of the "
+            "weight. The edges of one source in force together are all driven by the same "
+            "driver, or none is."
+        ),
+    )
+
+
 def accountable_user(related_name: str, **options: Any) -> models.ForeignKey:
     """The person a record answers to (its owner, who rated it); optional unless null=False.
 
@@ -239,10 +256,14 @@ class EffectiveDatedModel(models.Model):
 def mark_shares_in_force(edges: list) -> None:
     """Set ``share_percent`` on each edge (a page's rows of one parent): its weight's share of
     the weights of the edges in force today, in percent; None for an edge not in force today
-    (ended or not yet started) and when those weights add up to nothing."""
+    (ended or not yet started), when those weights add up to nothing, and when the edges in
+    force are driven."""
     total = sum((edge.weight for edge in edges if not edge.timing), start=Decimal(0))
+    # Driven edges share by each month's quantities (docs/tco.md): no share by weight today.
+    driven = any(getattr(edge, "driver_id", None) for edge in edges if not edge.timing)
     for edge in edges:
-        edge.share_percent = 100 * edge.weight / total if total and not edge.timing else None
+        in_force = total and not edge.timing and not driven
+        edge.share_percent = 100 * edge.weight / total if in_force else None
 
 
 def ends_after_start(prefix: str) -> models.CheckConstraint:

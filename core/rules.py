@@ -302,3 +302,88 @@ def effective_dated(
             change.error(field_name, refusal)
 
     add(model, Rule(check=check, facts=facts))
+
+
+# --- Driven edges ------------------------------------------------------------------------------
+
+
+@dataclass
+class SourceEdges:
+    """Facts of the one-driver rule: per source, the stored edges the batch does not rewrite,
+    as (valid_from, valid_to, driver id), the batch's own changes, and driver names by id."""
+
+    stored: dict[Any, list[tuple[Any, Any, Any]]]
+    batch: dict[Any, list[Change]]
+    driver_names: dict[int, str]
+    retired_drivers: set[int]
+
+
+def driven_by_text(driver_id, names: dict[int, str]) -> str:
+    return f"driven by {names.get(driver_id, driver_id)}" if driver_id is not None else "weighted"
+
+
+def one_driver_per_source(model: type[models.Model], source: str, noun: str) -> None:
+    """Register the rule of an allocation edge that may be driven (a ``driver`` field): the
+    edges from one source (the attname ``source``) in force on a same day are all weighted
+    or all driven by the same driver, stored or in one batch (refused under ``driver``), so
+    each month's share of the source is explainable; and a retired driver drives no new
+    edge. ``noun`` names the source in the message (``"pool"``)."""
+    driver_model = model._meta.get_field("driver").related_model
+
+    def facts(changes: Sequence[Change]) -> SourceEdges:
+        sources = {change.row[source] for change in changes if change.row[source] is not None}
+        rewritten = {change.row["id"] for change in changes if change.row.get("id") is not None}
+        stored: dict[Any, list[tuple[Any, Any, Any]]] = defaultdict(list)
+        for key, valid_from, valid_to, driver_id in (
+            model._base_manager.filter(**{f"{source}__in": sources})
+            .exclude(pk__in=rewritten)
+            .values_list(source, "valid_from", "valid_to", "driver_id")
+            .order_by(models.F("valid_from").asc(nulls_first=True), "pk")
+        ):
+            stored[key].append((valid_from, valid_to, driver_id))
+        batch: dict[Any, list[Change]] = defaultdict(list)
+        for change in changes:
+            batch[change.row[source]].append(change)
+        wanted = {change.row.get("driver_id") for change in changes} | {
+            driver_id for edges in stored.values() for *_, driver_id in edges
+        }
+        drivers = values_by_id(driver_model, wanted, "name", "retired_at")  # type: ignore[arg-type]
+        return SourceEdges(
+            stored,
+            batch,
+            {pk: row["name"] for pk, row in drivers.items()},
+            {pk for pk, row in drivers.items() if row["retired_at"] is not None},
+        )
+
+    def check(change: Change, edges: SourceEdges) -> None:
+        row = change.row
+        mine = row.get("driver_id")
+        if mine in edges.retired_drivers and (change.is_new or change.moved("driver_id")):
+            change.error("driver", "This driver is retired: it drives no new edge.")
+            return
+        days = (row.get("valid_from"), row.get("valid_to"))
+        for valid_from, valid_to, driver_id in edges.stored.get(row[source], ()):
+            if driver_id != mine and overlaps(*days, valid_from, valid_to):
+                span = span_text(valid_from, valid_to)
+                described = driven_by_text(driver_id, edges.driver_names)
+                change.error(
+                    "driver",
+                    f"Another edge of this {noun} in force {span or 'on these days'} is "
+                    f"{described}: the edges of one {noun} in force together are all weighted or "
+                    "all driven by the same driver.",
+                )
+                return
+        for other in edges.batch.get(row[source], ()):
+            if other is change:
+                break
+            if other.row.get("driver_id") != mine and overlaps(
+                *days, other.row.get("valid_from"), other.row.get("valid_to")
+            ):
+                change.error(
+                    "driver",
+                    f"Item {other.index} is an edge of the same {noun} on some of these days "
+                    f"and is {driven_by_text(other.row.get('driver_id'), edges.driver_names)}.",
+                )
+                return
+
+    add(model, Rule(check=check, facts=facts))

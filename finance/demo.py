@@ -1,6 +1,7 @@
 """The cost side of the demo insurer, Meridian Mutual: twelve months of cost items for its
 services, applications, contracts and cost pools; a data-centre and a service-desk pool
-(and an innovation-lab pool allocated to nothing, so something stays unallocated); USD and
+(and an innovation-lab pool allocated to nothing, so something stays unallocated), the
+data centre driven by the VM-hours its services ran each month; USD and
 GBP items with their exchange rates and one CHF item without a rate; nine closed months
 (one of them restated after a late invoice) and three open ones, all rolled up; and two
 scheduled reports to finance (a monthly TCO pack, a quarterly summary and the monthly customer
@@ -29,6 +30,8 @@ from finance.choices import RunOutcome
 from finance.choices import RunTrigger
 from finance.models import CostItem
 from finance.models import CostPool
+from finance.models import Driver
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
@@ -159,6 +162,23 @@ POOLS = {
     ),
 }
 
+# Pools driven by consumption: pool slug → (driver slug, name, unit, description,
+# {service: VM-hours in a typical month}); each month's quantity varies by wobble().
+DRIVEN_POOLS = {
+    "data-centre": (
+        "vm-hours",
+        "VM-hours",
+        "VM-hour",
+        "Hours of virtual machines run in the data halls, from the hypervisors' monthly report.",
+        {
+            "hosting-platform": 52000,
+            "network-services": 9000,
+            "data-warehouse": 14000,
+            "document-management": 6000,
+        },
+    ),
+}
+
 # Capex spread over months: (key, line, target kind, slug, category, EUR, months,
 # months after the first demo month it is booked in).
 CAPEX = (
@@ -244,6 +264,7 @@ class FinanceDemo:
                 if currency != self.reporting:
                     self.rate(serial, currency, base)
         self.load_pools()
+        self.load_drivers(months)
         for number, serial in enumerate(months):
             self.month_items(serial)
             for key, line, kind, slug, category, amount, spread, offset in CAPEX:
@@ -325,6 +346,7 @@ class FinanceDemo:
                     "external_id", flat=True
                 )
             )
+            driver = self.driver(slug)
             for service_slug, weight in weights.items():
                 external_id = f"allocation:{slug}:{service_slug}"
                 service = self.services.get(service_slug)
@@ -339,9 +361,64 @@ class FinanceDemo:
                         pool=pool,
                         service=service,
                         weight=Decimal(weight),
+                        driver=driver,
                     )
                 )
                 self.count("pool allocations")
+
+    def driver(self, pool_slug: str) -> Driver | None:
+        """The driver of a driven pool (made when missing), or None for a weighted one."""
+        if pool_slug not in DRIVEN_POOLS:
+            return None
+        slug, name, unit, description, _ = DRIVEN_POOLS[pool_slug]
+        driver = Driver.objects.filter(source=SOURCE, external_id=f"driver:{slug}").first()
+        if driver is None:
+            driver = Driver.objects.filter(slug=slug).first()
+        if driver is None:
+            driver = services.save_driver(
+                driver=Driver(
+                    source=SOURCE,
+                    external_id=f"driver:{slug}",
+                    name=name,
+                    slug=slug,
+                    unit=unit,
+                    description=description,
+                )
+            )
+            self.count("drivers")
+        return driver
+
+    def load_drivers(self, months: list[int]) -> None:
+        """Each month's quantities of the driven pools' drivers, for the services the pool
+        is allocated to."""
+        have = set(
+            DriverQuantity.objects.filter(source=SOURCE).values_list("external_id", flat=True)
+        )
+        for pool_slug, (slug, *_, typical) in DRIVEN_POOLS.items():
+            driver = self.driver(pool_slug)
+            assert driver is not None
+            for serial in months:
+                period = self.periods[serial]
+                for service_slug, hours in typical.items():
+                    service = self.services.get(service_slug)
+                    external_id = f"quantity:{slug}:{service_slug}:{period.label}"
+                    if service is None or external_id in have:
+                        continue
+                    if DriverQuantity.objects.filter(
+                        driver=driver, period=period, service=service
+                    ).exists():
+                        continue  # someone recorded the real figure: keep it
+                    services.save_quantity(
+                        quantity=DriverQuantity(
+                            source=SOURCE,
+                            external_id=external_id,
+                            driver=driver,
+                            period=period,
+                            service=service,
+                            quantity=(hours * wobble(external_id, serial)).quantize(Decimal(1)),
+                        )
+                    )
+                    self.count("driver quantities")
 
     def month_items(self, serial: int) -> None:
         for slug, lines in APPLICATION_COSTS.items():

@@ -15,6 +15,8 @@ from finance.models import LABEL_FORMAT
 from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import CustomerStatement
+from finance.models import Driver
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import TcoResult
@@ -95,6 +97,35 @@ class ExchangeRateFilterSet(SearchFilterSet):
     class Meta:
         model = ExchangeRate
         fields = ["q", "period"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _period_placeholder(self)
+
+
+class DriverFilterSet(SearchFilterSet):
+    search_fields = ("name", "unit", "description", "slug", "external_id")
+
+    retired = django_filters.BooleanFilter(
+        field_name="retired_at", lookup_expr="isnull", exclude=True, label="Retired"
+    )
+
+    class Meta:
+        model = Driver
+        fields = ["q", "retired"]
+
+
+class DriverQuantityFilterSet(SearchFilterSet):
+    search_fields = ("service__name", "application__name", "external_id", "source")
+
+    period = PeriodLabelFilter(field_name="period")
+    driver = django_filters.ModelChoiceFilter(
+        queryset=Driver.objects.all(), to_field_name="slug", label="Driver"
+    )
+
+    class Meta:
+        model = DriverQuantity
+        fields = ["q", "driver", "period"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ from django.db import models
 from core.forms import EDGE_DAY_WIDGETS
 from core.forms import EDGE_DAYS
 from core.forms import PorticoModelForm
+from core.forms import live_drivers
 from finance import services
 from finance.choices import ReportFormat
 from finance.choices import ReportKind
@@ -16,6 +17,8 @@ from finance.models import SCHEDULE_FIELDS
 from finance.models import TARGET_FIELDS
 from finance.models import CostItem
 from finance.models import CostPool
+from finance.models import Driver
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
@@ -152,9 +155,78 @@ class PoolAllocationForm(PorticoModelForm):
 
     class Meta:
         model = PoolAllocation
-        fields = ["service", "weight", *EDGE_DAYS]
+        fields = ["service", "weight", "driver", *EDGE_DAYS]
         widgets = EDGE_DAY_WIDGETS
         help_texts = {"weight": "Its share relative to the pool's other services."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        live_drivers(self)
+
+
+class DriverForm(PorticoModelForm):
+    class Meta:
+        model = Driver
+        fields = ["name", "unit", "description", "source", "external_id"]
+
+
+class DriverQuantityForm(PeriodLabelFormMixin, PorticoModelForm):
+    period_label = PeriodLabelField(label="Period")
+    service = slug_choice(Service.objects.all(), "service")
+    application = slug_choice(Application.objects.all(), "application")
+
+    slug_fields = ("service", "application")
+
+    class Meta:
+        model = DriverQuantity
+        fields = [
+            "driver",
+            "period_label",
+            "service",
+            "application",
+            "quantity",
+            "source",
+            "external_id",
+        ]
+        help_texts = {"service": "Exactly one consumer: a service or an application."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        live_drivers(self, empty_label=None)
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = [name for name in ("service", "application") if cleaned.get(name)]
+        if not chosen and not {"service", "application"} & set(self.errors):
+            self.add_error("service", "Choose the consumer: a service or an application.")
+        if len(chosen) == 2:
+            self.add_error("application", "Choose one consumer only: this is for a service.")
+        return cleaned
+
+
+class DriverQuantityImportForm(forms.Form):
+    file = forms.FileField(
+        help_text=(
+            "A CSV file with the columns driver, period, service or application (slugs; the "
+            "period as YYYY-MM), quantity and external_id."
+        )
+    )
+    source = forms.CharField(
+        max_length=100,
+        initial="csv",
+        help_text="The lines are keyed by this source and their external_id: a re-import "
+        "updates them.",
+    )
+    MAX_BYTES = 10 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError("At most 10 MB in one file.")
+        try:
+            return upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError("The file is not UTF-8 text.") from None
 
 
 class ExchangeRateForm(PeriodLabelFormMixin, PorticoModelForm):

@@ -32,6 +32,8 @@ from finance.choices import PoolType
 from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import CustomerStatement
+from finance.models import Driver
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
@@ -119,6 +121,12 @@ def clear_costs() -> dict[str, int]:
         ),
         "applications": delete_rows(Application.objects.filter(source=GENERATED)),
     }
+    removed["driver quantities"] = delete_rows(
+        DriverQuantity.objects.filter(
+            Q(source=GENERATED) | in_periods | Q(service__in=generated_services)
+        )
+    )
+    removed["drivers"] = delete_rows(Driver.objects.filter(source=GENERATED))
     removed["periods"] = delete_rows(Period.objects.filter(pk__in=periods))
     return removed
 
@@ -228,6 +236,11 @@ def clear_showback_results(condition: Q) -> dict[str, int]:
     """Statements and stream costs of the periods ``condition`` selects (by ``period_id``) or
     of generated records: they refer to periods, runs, customers, streams and services that
     are removed after them."""
+    # Roll-ups since the generator's ANALYZE filled these tables: without fresh statistics the
+    # planner takes them for empty and joins every statement with every line, per statement.
+    with connection.cursor() as cursor:
+        for model in (CustomerStatement, StatementLine, ValueStreamCost, StageCost):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     generated_services = Service.objects.filter(source=GENERATED).values("pk")
     statements = CustomerStatement.objects.filter(
         condition | Q(customer__source=GENERATED) | Q(lines__service__in=generated_services)

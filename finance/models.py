@@ -30,6 +30,7 @@ from core.models import SluggedModel
 from core.models import SyncedModel
 from core.models import accountable_user
 from core.models import acting_user
+from core.models import driver_reference
 from core.models import effective_dated_constraints
 from core.models import protected_reference
 from core.models import unique_external_id
@@ -181,8 +182,22 @@ class CostPool(SluggedModel, RetirableModel):
     url_name = "finance:pool_detail"
 
 
+class Driver(SluggedModel, RetirableModel):
+    """A measure of consumption (sites, VM-hours, tickets, users, TB): a driven edge shares
+    its source's cost in proportion to its consumers' quantities of it, month by month."""
+
+    unit = models.CharField(max_length=50, help_text="What one unit is: site, VM-hour, TB.")
+    description = models.TextField(blank=True)
+
+    url_name = "finance:driver_edit"
+
+    def __str__(self):
+        return self.name
+
+
 class PoolAllocation(SyncedModel, EffectiveDatedModel):
-    """The pool's cost is shared among its services in proportion to these weights."""
+    """The pool's cost is shared among its services in proportion to these weights, or to
+    their quantities of the driver."""
 
     pool = models.ForeignKey(CostPool, on_delete=models.CASCADE, related_name="allocations")
     # CASCADE: an edge means nothing without its service (services are retired, not deleted).
@@ -190,6 +205,7 @@ class PoolAllocation(SyncedModel, EffectiveDatedModel):
         "portfolio.Service", on_delete=models.CASCADE, related_name="pool_allocations"
     )
     weight = models.DecimalField(default=Decimal(1), **WEIGHT)
+    driver = driver_reference("pool_allocations")
 
     ownership_lookups = ("pool__owner",)
     parent_lookups = ("pool",)
@@ -300,6 +316,79 @@ class CostItem(SyncedModel):
             raise ValidationError(dict.fromkeys(chosen or ["service"], message))
         if self.expenditure == Expenditure.OPEX and self.spread_months != 1:
             raise ValidationError({"spread_months": "Only capex is spread over several months."})
+
+
+class DriverQuantity(SyncedModel):
+    """How much of a driver one consumer (a service or an application) used in a period."""
+
+    # PROTECT: quantities are the history behind driven figures; the driver is retired.
+    driver = models.ForeignKey(Driver, on_delete=models.PROTECT, related_name="quantities")
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="driver_quantities")
+    # CASCADE: a quantity means nothing without its consumer (which is retired, not deleted).
+    service = models.ForeignKey(
+        "portfolio.Service",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="driver_quantities",
+    )
+    application = models.ForeignKey(
+        "portfolio.Application",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="driver_quantities",
+    )
+    quantity = models.DecimalField(
+        max_digits=18, decimal_places=4, validators=[MinValueValidator(Decimal(0))]
+    )
+
+    url_name = "finance:driverquantity_edit"
+
+    class Meta:
+        ordering = ["driver", "-period__serial", "id"]
+        verbose_name_plural = "driver quantities"
+        constraints = [
+            unique_external_id("driverquantity"),
+            models.CheckConstraint(
+                condition=Q(service__isnull=True, application__isnull=False)
+                | Q(service__isnull=False, application__isnull=True),
+                name="driverquantity_one_consumer",
+                violation_error_message="A quantity is for exactly one service or application.",
+            ),
+            models.UniqueConstraint(
+                fields=["driver", "period", "service"],
+                condition=Q(service__isnull=False),
+                name="driverquantity_unique_service",
+                violation_error_message="This service already has a quantity of this driver "
+                "in this period.",
+            ),
+            models.UniqueConstraint(
+                fields=["driver", "period", "application"],
+                condition=Q(application__isnull=False),
+                name="driverquantity_unique_application",
+                violation_error_message="This application already has a quantity of this "
+                "driver in this period.",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0), name="driverquantity_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.driver} {self.period}: {self.consumer} {Decimal(self.quantity).normalize():f}"
+        )
+
+    @property
+    def consumer(self):
+        return self.service if self.service_id is not None else self.application
+
+    def clean(self):
+        if (self.service_id is None) == (self.application_id is None):
+            raise ValidationError(
+                {"service": "Choose exactly one consumer: a service or an application."}
+            )
 
 
 class ExchangeRate(SyncedModel):

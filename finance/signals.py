@@ -10,6 +10,7 @@ from django.db.models.signals import pre_save
 from core.api.sync import rows_synced
 from finance import services
 from finance.models import CostItem
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.selectors import EDGE_MODELS
 from finance.selectors import RELEVANT_FIELDS
@@ -49,6 +50,16 @@ def cost_item_changed(sender, instance, raw=False, **kwargs):
         )
 
 
+def quantity_changed(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    # A quantity moves cost along its driver's edges in its own month only.
+    services.request_recompute(period_id=instance.period_id)
+    before = _before(instance) or {}
+    if before.get("period_id") and before["period_id"] != instance.period_id:
+        services.request_recompute(period_id=before["period_id"])
+
+
 def rate_changed(sender, instance, raw=False, **kwargs):
     if raw:
         return
@@ -83,6 +94,9 @@ def rows_written(sender, changes, **kwargs):
         # An item moved to another month or spread changes the months before and after.
         for span in {(row["period_id"], row["spread_months"]) for row in rows}:
             services.request_recompute(period_id=span[0], months=span[1])
+    elif sender is DriverQuantity:
+        for period_id in {row["period_id"] for row in rows}:
+            services.request_recompute(period_id=period_id)
     elif sender is ExchangeRate:
         # Capex of a period converts at its rate in every later month too.
         for period_id in {row["period_id"] for row in rows}:
@@ -101,11 +115,13 @@ def rows_written(sender, changes, **kwargs):
 
 def connect() -> None:
     uid = "finance-recompute"
-    for model in (CostItem, ExchangeRate, *RELEVANT_FIELDS):
+    for model in (CostItem, ExchangeRate, DriverQuantity, *RELEVANT_FIELDS):
         name = model._meta.label_lower
         pre_save.connect(remember_loaded_values, sender=model, dispatch_uid=f"{uid}-{name}-pre")
     post_save.connect(cost_item_changed, sender=CostItem, dispatch_uid=f"{uid}-costitem-save")
     post_delete.connect(cost_item_changed, sender=CostItem, dispatch_uid=f"{uid}-costitem-del")
+    post_save.connect(quantity_changed, sender=DriverQuantity, dispatch_uid=f"{uid}-qty-save")
+    post_delete.connect(quantity_changed, sender=DriverQuantity, dispatch_uid=f"{uid}-qty-del")
     post_save.connect(rate_changed, sender=ExchangeRate, dispatch_uid=f"{uid}-rate-save")
     post_delete.connect(rate_changed, sender=ExchangeRate, dispatch_uid=f"{uid}-rate-del")
     for model in EDGE_MODELS:

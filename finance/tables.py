@@ -12,6 +12,8 @@ from core.templatetags.portico import plain_number
 from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import CustomerStatement
+from finance.models import Driver
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import TcoRun
@@ -78,6 +80,42 @@ class CostPoolTable(tables.Table):
         model = CostPool
         fields = ("name", "pool_type", "owner", "allocations", "retired_at")
         order_by = ("name",)
+
+
+class DriverTable(tables.Table):
+    name = tables.Column(linkify=lambda record: record.get_absolute_url())
+    edges = tables.Column(accessor="edge_count", verbose_name="Driven edges")
+    quantities = tables.Column(accessor="quantity_count", verbose_name="Quantities")
+    retired_at = tables.DateTimeColumn(format="Y-m-d", verbose_name="Retired", default="")
+
+    class Meta:
+        model = Driver
+        fields = ("name", "unit", "edges", "quantities", "retired_at")
+        order_by = ("name",)
+
+
+class DriverQuantityTable(tables.Table):
+    driver = tables.Column(accessor="driver__name")
+    period = PeriodColumn()
+    consumer = tables.Column(accessor="pk", verbose_name="Consumer", orderable=False)
+    quantity = tables.Column(attrs=NUMBER, linkify=lambda record: record.get_absolute_url())
+
+    class Meta:
+        model = DriverQuantity
+        fields = ("driver", "period", "consumer", "quantity", "source")
+        order_by = ("driver", "-period")
+
+    def render_consumer(self, record):
+        kind = "Service" if record.service_id is not None else "Application"
+        return format_html(
+            '{}: <a href="{}">{}</a>', kind, record.consumer.get_absolute_url(), record.consumer
+        )
+
+    def value_consumer(self, record):
+        return str(record.consumer)
+
+    def render_quantity(self, value):
+        return plain_number(value)
 
 
 class ExchangeRateTable(tables.Table):

@@ -6,6 +6,13 @@ The rules (also in docs/tco.md, and tested in tests/finance/test_tco_engine.py):
   pool → service, provider service → consumer service.
 * A source's cost is split among its outgoing edges in proportion to their weights. Edges of
   weight zero and edges to retired targets carry nothing.
+* An edge may be driven instead (``Edge.driver``): its weight in a period is its target's
+  quantity of that driver in the period (``Inputs.quantities``), so the source's cost is split
+  in proportion to the quantities of its consumers on the driver. A driven edge with no
+  quantity (or zero) carries nothing; when none of a source's driven edges to a target in use
+  has a quantity, its cost is unallocated with the reason "no driver quantities" (a service
+  too: it does not keep cost it should pass on by consumption). One source's edges are all
+  weighted or all driven by one driver: mixing is refused.
 * A service with no outgoing edge keeps its cost. An application, contract or pool with no
   outgoing edge that carries something leaves its cost unallocated, with the reason.
 * Services that support each other in a cycle are solved as simultaneous equations (the
@@ -84,16 +91,26 @@ class Edge(NamedTuple):
     source: Node
     target: Node
     weight: Decimal
+    driver: int | None = None  # driven: the weight is the target's quantity of this driver
 
 
 @dataclass
 class Inputs:
     """What the engine needs: the nodes (and whether each is retired), the cost recorded
-    against each node by cell, in the reporting currency, and the weighted edges."""
+    against each node by cell, in the reporting currency, the edges, and the quantity of
+    each driver each consumer has in the period (for driven edges)."""
 
     nodes: dict[Node, bool]
     costs: dict[Node, Vector]
     edges: list[Edge]
+    quantities: dict[tuple[int, Node], Decimal] = field(default_factory=dict)
+
+    def carried(self, edge: Edge) -> Decimal:
+        """The edge's weight in the period: its static weight, or for a driven edge its
+        target's quantity of the driver (zero when it has none)."""
+        if edge.driver is None:
+            return edge.weight
+        return self.quantities.get((edge.driver, edge.target), ZERO)
 
     def validate(self) -> None:
         for node in self.costs:
@@ -108,12 +125,20 @@ class Inputs:
                 raise ValueError(f"Edge {edge.source} → {edge.target} has a negative weight")
             if edge.source == edge.target:
                 raise ValueError(f"{edge.source} cannot depend on itself")
-        # Costs may be negative (credit notes, reversals); weights may not.
+        drivers: dict[Node, int | None] = {}
+        for edge in self.edges:
+            if drivers.setdefault(edge.source, edge.driver) != edge.driver:
+                raise ValueError(f"The edges from {edge.source} mix weights and drivers")
+        for (_, consumer), quantity in self.quantities.items():
+            if quantity < 0:
+                raise ValueError(f"{consumer} has a negative driver quantity")
+        # Costs may be negative (credit notes, reversals); weights and quantities may not.
 
 
 class Share(NamedTuple):
     """One live edge of a source: its target and its share of the source's cost, as a
-    Decimal and (for the exact solution of a cycle) as weight over total weight."""
+    Decimal and (for the exact solution of a cycle) as weight over total weight (for a
+    driven edge: the target's quantity over the quantities of the source's consumers)."""
 
     target: Node
     share: Decimal
@@ -134,8 +159,9 @@ class Coefficient(Protocol):
 
 @dataclass
 class Graph:
-    """The live edges (positive weight, target not retired) with each edge's share, the
-    reason each non-service source without one is unallocated, and the services'
+    """The live edges (positive weight or quantity, target not retired) with each edge's
+    share, the reason each source without one is unallocated (a service only when its
+    driven edges have no quantities: otherwise it keeps its cost), and the services'
     strongly connected components in topological order."""
 
     shares: dict[Node, list["Share"]]
@@ -152,10 +178,17 @@ class Graph:
         dead_end_reason: dict[Node, str] = {}
         for node in sorted(inputs.nodes):
             edges = sorted(outgoing.get(node, ()), key=lambda e: e.target)
-            live = [e for e in edges if e.weight > 0 and not inputs.nodes[e.target]]
+            carried = [(e, inputs.carried(e)) for e in edges]
+            live = [(e, w) for e, w in carried if w > 0 and not inputs.nodes[e.target]]
             if live:
-                total = sum((e.weight for e in live), ZERO)
-                shares[node] = [Share(e.target, e.weight / total, e.weight, total) for e in live]
+                total = sum((w for _, w in live), ZERO)
+                shares[node] = [Share(e.target, w / total, w, total) for e, w in live]
+            elif (
+                edges
+                and edges[0].driver is not None
+                and any(not inputs.nodes[e.target] for e in edges)
+            ):
+                dead_end_reason[node] = UnallocatedReason.NO_QUANTITIES.value
             elif node[0] != SERVICE:
                 if not edges:
                     dead_end_reason[node] = UnallocatedReason.NO_TARGET.value
@@ -356,6 +389,9 @@ def allocate(inputs: Inputs) -> Allocation:
                     elif node in graph.shares:
                         result.passed_on[node] = list(vector)
                         send(node, vector)
+                    elif node in graph.dead_end_reason:
+                        key = (node, graph.dead_end_reason[node])
+                        result.unallocated[key] = list(vector)
                     else:
                         result.kept[node] = list(vector)
                 continue
@@ -547,7 +583,10 @@ def round_allocation(allocation: Allocation) -> Rounded:
     for node in sorted(touched):
         figures = {name: [0] * NCELLS for name in FIGURES}
         passed = allocation.passed_on.get(node)
-        own_unallocated = unallocated.get((node, UnallocatedReason.CLOSED_CYCLE.value))
+        # A service's own unallocated row: a closed cycle, or driven edges without quantities.
+        own_unallocated = unallocated.get(
+            (node, UnallocatedReason.CLOSED_CYCLE.value)
+        ) or unallocated.get((node, UnallocatedReason.NO_QUANTITIES.value))
         roads = allocation.received.get(node, {})
         direct = allocation.direct.get(node)
         passed_cells = (

@@ -24,6 +24,13 @@ urlpatterns = [
         add_route="costs/pools/<slug:slug>/allocations/new/",
     ),
     *model_paths("costs/rates/", models.ExchangeRate, name="rate"),
+    *model_paths("costs/drivers/", models.Driver),
+    path(
+        "costs/quantities/import/",
+        views.DriverQuantityImportView.as_view(),
+        name="driverquantity_import",
+    ),
+    *model_paths("costs/quantities/", models.DriverQuantity),
     *model_paths("costs/periods/", models.Period),
     path(f"{PERIOD}close/", views.PeriodCloseView.as_view(), name="period_close"),
     path(f"{PERIOD}restate/", views.PeriodRestateView.as_view(), name="period_restate"),

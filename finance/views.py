@@ -2,10 +2,16 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models import F
+from django.db.models import IntegerField
+from django.db.models import OuterRef
+from django.db.models import Subquery
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.http import HttpResponse
 from django.http import JsonResponse
@@ -15,6 +21,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views import View
 
+from core.api.errors import ApiError
 from core.generic import ChangeFromMonthView
 from core.generic import ChildEditView
 from core.generic import ObjectActionView
@@ -41,6 +48,8 @@ from finance import services
 from finance import statement_reports
 from finance.filtersets import CostItemFilterSet
 from finance.filtersets import CostPoolFilterSet
+from finance.filtersets import DriverFilterSet
+from finance.filtersets import DriverQuantityFilterSet
 from finance.filtersets import ExchangeRateFilterSet
 from finance.filtersets import FundServicesFilterSet
 from finance.filtersets import PeriodFilterSet
@@ -48,6 +57,9 @@ from finance.filtersets import StatementFilterSet
 from finance.filtersets import TcoRunFilterSet
 from finance.forms import CostItemForm
 from finance.forms import CostPoolForm
+from finance.forms import DriverForm
+from finance.forms import DriverQuantityForm
+from finance.forms import DriverQuantityImportForm
 from finance.forms import ExchangeRateForm
 from finance.forms import PeriodForm
 from finance.forms import PoolAllocationForm
@@ -57,6 +69,8 @@ from finance.forms import RunReportForm
 from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import CustomerStatement
+from finance.models import Driver
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
@@ -68,11 +82,15 @@ from finance.models import TcoRun
 from finance.models import parse_label
 from finance.tables import CostItemTable
 from finance.tables import CostPoolTable
+from finance.tables import DriverQuantityTable
+from finance.tables import DriverTable
 from finance.tables import ExchangeRateTable
 from finance.tables import PeriodTable
 from finance.tables import StatementTable
 from finance.tables import TcoRunTable
+from portfolio.models import ApplicationSupport
 from portfolio.models import Service
+from portfolio.models import ServiceDependency
 
 SORTS = {
     "tco": ("-tco", "service__name"),
@@ -251,6 +269,8 @@ def lineage_json(lineage: dict) -> dict:
                 "source": {**node(edge.source), "label": edge.source_label},
                 "target": {**node(edge.target), "label": edge.target_label},
                 "weight": str(edge.weight),
+                "share": str(round(edge.share, 6)),
+                "driver": selectors.driven_share_json(edge.driven),
                 "flow": str(round(edge.flow, 2)),
                 "contribution": str(round(edge.contribution, 2)),
             }
@@ -351,7 +371,7 @@ class CostPoolDetailView(ObjectDetailView):
 
 def pool_context(request, pool, *, form=None) -> dict:
     allocations = list(
-        pool.allocations.select_related("service").order_by("service__name", "valid_from")
+        pool.allocations.select_related("service", "driver").order_by("service__name", "valid_from")
     )
     mark_shares_in_force(allocations)
     can_change = can(request.user, "change", pool)
@@ -443,6 +463,125 @@ class AllocationRemoveView(ObjectActionView, AllocationSection):
 
     def done(self, allocation, result):
         return self.section_response(allocation.pool)
+
+
+# --- Consumption drivers and their quantities ------------------------------------------------
+
+
+def referring_count(model):
+    """How many ``model`` records name the driver (``driver``), as a subquery."""
+    counted = (
+        model.objects.filter(driver=OuterRef("pk"))
+        .order_by()
+        .values("driver")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+@register_model_view("list")
+class DriverListView(ObjectListView):
+    filterset_class = DriverFilterSet
+    table_class = DriverTable
+    template_name = "finance/cost_list.html"
+
+    def get_queryset(self):
+        # One subquery per table: joining them all would multiply edges by quantities.
+        edges = sum(
+            (
+                referring_count(model)
+                for model in (PoolAllocation, ApplicationSupport, ServiceDependency)
+            ),
+            start=Value(0),
+        )
+        return (
+            super()
+            .get_queryset()
+            .annotate(edge_count=edges, quantity_count=referring_count(DriverQuantity))
+        )
+
+    def get_extra_context(self):
+        return {"section": "drivers"}
+
+
+@register_model_view("add", "edit")
+class DriverEditView(ObjectEditView):
+    model = Driver
+    form_class = DriverForm
+    save_function = services.save_driver
+
+    def get_success_url(self, obj):
+        return page_url(Driver, "list")
+
+
+@register_model_view("delete")
+class DriverDeleteView(ObjectDeleteView):
+    model = Driver
+    remove_function = services.remove_driver
+
+
+@register_model_view("list")
+class DriverQuantityListView(ObjectListView):
+    filterset_class = DriverQuantityFilterSet
+    table_class = DriverQuantityTable
+    template_name = "finance/cost_list.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("driver", "period", "service", "application")
+
+    def get_extra_context(self):
+        return {"section": "quantities"}
+
+
+@register_model_view("add", "edit")
+class DriverQuantityEditView(PeriodLabelEditView):
+    model = DriverQuantity
+    form_class = DriverQuantityForm
+    save_function = services.save_quantity
+
+    queryset = DriverQuantity.objects.select_related("period", "service", "application")
+
+
+@register_model_view("delete")
+class DriverQuantityDeleteView(ObjectDeleteView):
+    model = DriverQuantity
+    remove_function = services.remove_quantity
+
+
+class DriverQuantityImportView(LoginRequiredMixin, View):
+    """Import a CSV of quantities: one bulk sync batch (services.import_quantities), with
+    the rules and rights of the API's sync; all lines are written or none."""
+
+    template_name = "finance/quantity_import.html"
+
+    def get(self, request):
+        require(request.user, "add", DriverQuantity)
+        return self.render_form(DriverQuantityImportForm())
+
+    def post(self, request):
+        require(request.user, "add", DriverQuantity)
+        form = DriverQuantityImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                result = services.import_quantities(
+                    text=form.cleaned_data["file"],
+                    source=form.cleaned_data["source"],
+                    user=request.user,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            except ApiError as error:
+                for message in services.sync_refusals(error):
+                    form.add_error(None, message)
+            else:
+                messages.success(request, services.import_summary(result))
+                return redirect_after_write(request, page_url(DriverQuantity, "list"))
+        return self.render_form(form, status=422)
+
+    def render_form(self, form, status=200):
+        context = {"form": form, "section": "quantities", "title": "Import driver quantities"}
+        return render(self.request, self.template_name, context, status=status)
 
 
 # --- Exchange rates --------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django import forms
 from core.forms import EDGE_DAY_WIDGETS
 from core.forms import EDGE_DAYS
 from core.forms import PorticoModelForm
+from core.forms import live_drivers
 from core.templatetags.portico import plain_number
 from portfolio.models import Application
 from portfolio.models import ApplicationSupport
@@ -75,8 +76,12 @@ class DependencyForm(PorticoModelForm):
 
     class Meta:
         model = ServiceDependency
-        fields = ["provider", "weight", "note", *EDGE_DAYS]
+        fields = ["provider", "weight", "driver", "note", *EDGE_DAYS]
         widgets = EDGE_DAY_WIDGETS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        live_drivers(self)
 
 
 # --- Customers, suppliers and contracts, applications -----------------------------------------
@@ -247,6 +252,10 @@ class ApplicationSupportForm(PlainDecimalsMixin, PorticoModelForm):
 
     class Meta:
         model = ApplicationSupport
-        fields = ["service", "weight", *EDGE_DAYS]
+        fields = ["service", "weight", "driver", *EDGE_DAYS]
         widgets = EDGE_DAY_WIDGETS
         help_texts = {"weight": "Its share of the application's cost, relative to the others."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        live_drivers(self)

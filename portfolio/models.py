@@ -12,6 +12,7 @@ from core.models import RetirableModel
 from core.models import SluggedModel
 from core.models import SyncedModel
 from core.models import accountable_user
+from core.models import driver_reference
 from core.models import effective_dated_constraints
 from core.models import ends_after_start
 from core.models import no_overlap
@@ -166,6 +167,7 @@ class ServiceDependency(SyncedModel, EffectiveDatedModel):
     provider = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="consumer_links")
     # The share of the provider's cost this consumer carries, relative to its other consumers.
     weight = models.DecimalField(default=Decimal(1), **WEIGHT)
+    driver = driver_reference("service_dependencies")
     note = models.CharField(max_length=500, blank=True)
 
     ownership_lookups = ("consumer__owner", "consumer__delegates")
@@ -446,6 +448,7 @@ class ApplicationSupport(SyncedModel, EffectiveDatedModel):
         Service, on_delete=models.CASCADE, related_name="application_supports"
     )
     weight = models.DecimalField(default=Decimal(1), **WEIGHT)
+    driver = driver_reference("application_supports")
 
     ownership_lookups = ("application__owner", "service__owner", "service__delegates")
     parent_lookups = ("application",)

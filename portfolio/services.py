@@ -211,6 +211,8 @@ def remove_specification_item(*, item: SpecificationItem) -> None:
 rules.effective_dated(
     ServiceDependency, "consumer_id", "provider_id", "This dependency is already recorded"
 )
+# A provider's consumers share its cost all by weight or all by one driver's quantities.
+rules.one_driver_per_source(ServiceDependency, "provider_id", "provider service")
 
 
 def remove_dependency(*, dependency: ServiceDependency) -> None:
@@ -516,6 +518,8 @@ rules.effective_dated(
     "service_id",
     "This application already supports this service",
 )
+# An application's services share its cost all by weight or all by one driver's quantities.
+rules.one_driver_per_source(ApplicationSupport, "application_id", "application")
 
 
 def save_application_support(*, support: ApplicationSupport) -> ApplicationSupport:

@@ -12,6 +12,7 @@ from finance import filtersets
 from finance.choices import NodeKind
 from finance.choices import UnallocatedReason
 from finance.models import CustomerStatement
+from finance.models import DriverQuantity
 from finance.models import PoolAllocation
 from finance.models import TcoResult
 from finance.models import TcoUnallocated
@@ -46,10 +47,24 @@ class PoolAllocationFilterSet(SearchFilterSet):
 
     pool = id_filter("pool", "Cost pool id")
     service = id_filter("service", "Service id")
+    driver = id_filter("driver", "Driver id")
 
     class Meta:
         model = PoolAllocation
-        fields = ["q", "pool", "service"]
+        fields = ["q", "pool", "service", "driver"]
+
+
+class DriverQuantityFilterSet(SearchFilterSet):
+    search_fields = ("service__name", "application__name", "external_id")
+
+    driver = id_filter("driver", "Driver id")
+    period = filtersets.PeriodLabelFilter(field_name="period")
+    service = id_filter("service", "Service id")
+    application = id_filter("application", "Application id")
+
+    class Meta:
+        model = DriverQuantity
+        fields = ["q", "driver", "period", "service", "application"]
 
 
 class TcoResultFilterSet(SearchFilterSet):

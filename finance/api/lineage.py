@@ -138,6 +138,8 @@ def result_lineage(result, *, limit: int = DEFAULT_LIMIT) -> dict:
                 "source": node(edge.source, edge.source_label),
                 "target": node(edge.target, edge.target_label),
                 "weight": str(edge.weight),
+                "share": str(round(edge.share, 6)),
+                "driver": selectors.driven_share_json(edge.driven),
                 "flow": money(edge.flow),
                 "contribution": money(edge.contribution),
             }
@@ -145,6 +147,24 @@ def result_lineage(result, *, limit: int = DEFAULT_LIMIT) -> dict:
         ],
     }
 
+
+DRIVEN = {
+    "type": "object",
+    "nullable": True,
+    "description": (
+        "A driven edge's driver, its consumer's quantity this month and the quantities of "
+        "all the source's consumers on it: the share is quantity over total. Null for a "
+        "weighted edge."
+    ),
+    "required": ["id", "name", "unit", "quantity", "total"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "unit": {"type": "string"},
+        "quantity": {"type": "string", "format": "decimal"},
+        "total": {"type": "string", "format": "decimal"},
+    },
+}
 
 NODE = {
     "type": "object",
@@ -225,7 +245,8 @@ SCHEMA = {
             "items": {
                 "type": "object",
                 "required": [
-                    "resource", "record", "source", "target", "weight", "flow", "contribution",
+                    "resource", "record", "source", "target", "weight", "share", "driver", "flow",
+                    "contribution",
                 ],
                 "properties": {
                     "resource": {
@@ -236,6 +257,12 @@ SCHEMA = {
                     "source": NODE,
                     "target": NODE,
                     "weight": {"type": "string", "format": "decimal"},
+                    "share": {
+                        "type": "string",
+                        "format": "decimal",
+                        "description": "The edge's share of its source's cost this month.",
+                    },
+                    "driver": DRIVEN,
                     "flow": {**MONEY, "description": "What passes along the edge this month."},
                     "contribution": {
                         **MONEY,

@@ -42,6 +42,8 @@ from finance.api import lineage
 from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import CustomerStatement
+from finance.models import Driver
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
@@ -178,10 +180,53 @@ register(
 
 register(
     Resource(
+        "drivers",
+        model=Driver,
+        fields=("name", "slug", "unit", "description"),
+        description=(
+            "A measure of consumption (sites, VM-hours, tickets, users, TB). An allocation "
+            "edge driven by it shares its source's cost in proportion to the consumers' "
+            'quantities of it in each month (docs/tco.md, "Consumption drivers").'
+        ),
+        reads=Reads(
+            filterset=filtersets.DriverFilterSet,
+        ),
+        writes=Writes(
+            save=lambda driver, user: services.save_driver(driver=driver),
+            remove=lambda driver: services.remove_driver(driver=driver),
+        ),
+    )
+)
+
+register(
+    Resource(
+        "driver-quantities",
+        model=DriverQuantity,
+        fields=("driver", "period", "service", "application", "quantity"),
+        description=(
+            "How much of a driver one consumer, a service or an application, used in a period "
+            "(at most one quantity per driver, period and consumer)."
+        ),
+        reads=Reads(
+            filterset=api_filtersets.DriverQuantityFilterSet,
+        ),
+        writes=Writes(
+            required=("driver", "period", "quantity"),
+            save=lambda quantity, user: services.save_quantity(quantity=quantity),
+            remove=lambda quantity: services.remove_quantity(quantity=quantity),
+        ),
+    )
+)
+
+register(
+    Resource(
         "pool-allocations",
         model=PoolAllocation,
-        fields=("pool", "service", "weight", "valid_from", "valid_to"),
-        description="The pool's cost is shared among its services in proportion to the weights.",
+        fields=("pool", "service", "weight", "driver", "valid_from", "valid_to"),
+        description=(
+            "The pool's cost is shared among its services in proportion to the weights, or, "
+            "when the allocations are driven, to the services' quantities of the driver."
+        ),
         reads=Reads(
             filterset=api_filtersets.PoolAllocationFilterSet,
         ),

@@ -57,6 +57,7 @@ from finance.selectors.statements import totals_of
 from finance.selectors.statements import with_lines
 from finance.selectors.tracing import LineageEdge
 from finance.selectors.tracing import LineageLine
+from finance.selectors.tracing import driven_share_json
 from finance.selectors.tracing import lineage
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "customer_differences",
     "customer_statement_panel",
     "default_period",
+    "driven_share_json",
     "edges_in_force",
     "last_report_runs",
     "lineage",

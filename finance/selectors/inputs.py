@@ -28,6 +28,7 @@ from finance.choices import Expenditure
 from finance.choices import NodeKind
 from finance.models import CostItem
 from finance.models import CostPool
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
@@ -182,6 +183,17 @@ def edges_in_force(period: Period) -> Q:
     return in_force_on(period.mid_month)
 
 
+def driver_quantities(period: Period) -> dict[tuple[int, tco.Node], Decimal]:
+    """The quantity of each driver each consumer (a service or an application) used in
+    ``period``, in one query: what driven edges share their source's cost by."""
+    return {
+        (driver_id, node_for(service_id, application_id, None, None)): quantity
+        for driver_id, service_id, application_id, quantity in DriverQuantity.objects.filter(
+            period=period
+        ).values_list("driver_id", "service_id", "application_id", "quantity")
+    }
+
+
 @dataclass(frozen=True)
 class MonthlyRates:
     """The exchange rates of some months, by (period id, currency)."""
@@ -267,10 +279,14 @@ def load_inputs(*, period: Period) -> LoadedInputs:
 
     edges: list[tco.Edge] = []
     in_force = edges_in_force(period)
-    for application_id, service_id, weight in ApplicationSupport.objects.filter(
+    for application_id, service_id, weight, driver_id in ApplicationSupport.objects.filter(
         in_force
-    ).values_list("application_id", "service_id", "weight"):
-        edges.append(tco.Edge((tco.APPLICATION, application_id), (tco.SERVICE, service_id), weight))
+    ).values_list("application_id", "service_id", "weight", "driver_id"):
+        edges.append(
+            tco.Edge(
+                (tco.APPLICATION, application_id), (tco.SERVICE, service_id), weight, driver_id
+            )
+        )
     for contract_id, service_id, application_id, weight in ContractCoverage.objects.filter(
         in_force
     ).values_list("contract_id", "service_id", "application_id", "weight"):
@@ -280,14 +296,17 @@ def load_inputs(*, period: Period) -> LoadedInputs:
             else (tco.APPLICATION, application_id)
         )
         edges.append(tco.Edge((tco.CONTRACT, contract_id), target, weight))
-    for pool_id, service_id, weight in PoolAllocation.objects.filter(in_force).values_list(
-        "pool_id", "service_id", "weight"
-    ):
-        edges.append(tco.Edge((tco.POOL, pool_id), (tco.SERVICE, service_id), weight))
-    for provider_id, consumer_id, weight in ServiceDependency.objects.filter(in_force).values_list(
-        "provider_id", "consumer_id", "weight"
-    ):
-        edges.append(tco.Edge((tco.SERVICE, provider_id), (tco.SERVICE, consumer_id), weight))
+    for pool_id, service_id, weight, driver_id in PoolAllocation.objects.filter(
+        in_force
+    ).values_list("pool_id", "service_id", "weight", "driver_id"):
+        edges.append(tco.Edge((tco.POOL, pool_id), (tco.SERVICE, service_id), weight, driver_id))
+    for provider_id, consumer_id, weight, driver_id in ServiceDependency.objects.filter(
+        in_force
+    ).values_list("provider_id", "consumer_id", "weight", "driver_id"):
+        edges.append(
+            tco.Edge((tco.SERVICE, provider_id), (tco.SERVICE, consumer_id), weight, driver_id)
+        )
+    quantities = driver_quantities(period) if any(e.driver is not None for e in edges) else {}
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -296,7 +315,9 @@ def load_inputs(*, period: Period) -> LoadedInputs:
         )
         groups = cursor.fetchall()
     rates = monthly_rates(period_ids={period.pk} | {row[7] for row in groups})
-    loaded = LoadedInputs(inputs=tco.Inputs(nodes=nodes, costs={}, edges=edges))
+    loaded = LoadedInputs(
+        inputs=tco.Inputs(nodes=nodes, costs={}, edges=edges, quantities=quantities)
+    )
     loaded.cost_groups = len(groups)
     costs = loaded.inputs.costs
     cell_index = tco.CELL_INDEX

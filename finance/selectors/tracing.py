@@ -12,6 +12,7 @@ from core.money import from_cents
 from finance import tco
 from finance.choices import NodeKind
 from finance.models import CostItem
+from finance.models import Driver
 from finance.models import Period
 from finance.models import TcoResult
 from finance.selectors.inputs import ITEM_IN_MONTH_SQL
@@ -53,6 +54,18 @@ class LineageLine:
 
 
 @dataclass
+class DrivenShare:
+    """Why a driven edge carries its share this month: its consumer's quantity of the driver
+    over the quantities of the source's consumers on it (``total``)."""
+
+    driver_id: int
+    name: str
+    unit: str
+    quantity: Decimal
+    total: Decimal
+
+
+@dataclass
 class LineageEdge:
     source: tco.Node
     target: tco.Node
@@ -61,6 +74,26 @@ class LineageEdge:
     weight: Decimal
     flow: Decimal
     contribution: Decimal
+    share: Decimal = Decimal(0)  # of the source's cost, this month
+    driven: DrivenShare | None = None
+
+    @property
+    def share_percent(self) -> Decimal:
+        return self.share * 100
+
+
+def driven_share_json(driven: DrivenShare | None) -> dict | None:
+    """A driven edge's driver and quantities as the lineage's JSON shows them (None for a
+    weighted edge)."""
+    if driven is None:
+        return None
+    return {
+        "id": driven.driver_id,
+        "name": driven.name,
+        "unit": driven.unit,
+        "quantity": str(driven.quantity),
+        "total": str(driven.total),
+    }
 
 
 def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -> dict:
@@ -80,6 +113,7 @@ def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -
         nodes=loaded.inputs.nodes,
         costs={node: vector for node, vector in loaded.inputs.costs.items() if node in upstream},
         edges=[edge for edge in loaded.inputs.edges if edge.source in upstream],
+        quantities=loaded.inputs.quantities,
     )
     allocation = tco.allocate(restricted)
     with localcontext() as ctx:  # the sum of the cells, exactly
@@ -166,11 +200,26 @@ def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -
                 )
             )
         edges = []
+        graph = tco.Graph.build(restricted)
+        shares = {
+            (source, share.target): share for source, live in graph.shares.items() for share in live
+        }
+        drivers = {
+            pk: (name, unit)
+            for pk, name, unit in Driver.objects.filter(
+                pk__in={edge.driver for edge in restricted.edges if edge.driver is not None}
+            ).values_list("pk", "name", "unit")
+        }
         for edge in restricted.edges:
             flow = allocation.flows.get((edge.source, edge.target))
             reach = factor.get(edge.target)
             if not flow or not reach:
                 continue
+            share = shares[(edge.source, edge.target)]
+            driven = None
+            if edge.driver is not None:
+                name, unit = drivers[edge.driver]
+                driven = DrivenShare(edge.driver, name, unit, share.weight, share.total)
             edges.append(
                 LineageEdge(
                     edge.source,
@@ -180,6 +229,8 @@ def lineage(*, service: Service, period: Period, limit: int = 50, loaded=None) -
                     edge.weight,
                     flow,
                     flow * reach,
+                    share.share,
+                    driven,
                 )
             )
         traced = sum((line.contribution for line in lines), Decimal(0))

@@ -17,6 +17,13 @@ from finance.services.cost_data import save_allocation
 from finance.services.cost_data import save_cost_item
 from finance.services.cost_data import save_pool
 from finance.services.cost_data import save_rate
+from finance.services.drivers import import_quantities
+from finance.services.drivers import import_summary
+from finance.services.drivers import remove_driver
+from finance.services.drivers import remove_quantity
+from finance.services.drivers import save_driver
+from finance.services.drivers import save_quantity
+from finance.services.drivers import sync_refusals
 from finance.services.outbox import is_sent
 from finance.services.outbox import queue_task
 from finance.services.outbox import send_queued_tasks
@@ -69,6 +76,8 @@ __all__ = [
     "delete_report_definition",
     "discard_scheduled_recompute",
     "enqueue_recompute",
+    "import_quantities",
+    "import_summary",
     "is_sent",
     "mark_dirty",
     "mark_period_dirty",
@@ -86,7 +95,9 @@ __all__ = [
     "recompute_tco",
     "remove_allocation",
     "remove_cost_item",
+    "remove_driver",
     "remove_pool",
+    "remove_quantity",
     "remove_rate",
     "report_periods",
     "request_recompute",
@@ -95,12 +106,15 @@ __all__ = [
     "run_report",
     "save_allocation",
     "save_cost_item",
+    "save_driver",
     "save_pool",
+    "save_quantity",
     "save_rate",
     "save_report_definition",
     "send_queued_tasks",
     "span_containing",
     "sweep",
+    "sync_refusals",
     "sync_report_schedule",
     "waiting_for_commit",
 ]

@@ -172,6 +172,10 @@ rules.effective_dated(
 )
 
 
+# A pool's services share its cost all by weight or all by one driver's quantities.
+rules.one_driver_per_source(PoolAllocation, "pool_id", "pool")
+
+
 def retired_services(changes: list[Change]) -> set[int]:
     """The retired services among those the changes newly allocate a pool to."""
     wanted = {c.row["service_id"] for c in changes if _newly(c, "service_id")}

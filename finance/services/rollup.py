@@ -279,6 +279,9 @@ REASON_DETAIL = {
         "It depends, in a cycle, only on services that pass their cost back into the cycle: "
         "no consumer outside the cycle carries it."
     ),
+    UnallocatedReason.NO_QUANTITIES.value: (
+        "Its edges are driven, and none of its consumers has a quantity of the driver this month."
+    ),
 }
 
 

@@ -84,7 +84,7 @@ register(
     Resource(
         "service-dependencies",
         model=ServiceDependency,
-        fields=("consumer", "provider", "weight", "note", "valid_from", "valid_to"),
+        fields=("consumer", "provider", "weight", "driver", "note", "valid_from", "valid_to"),
         description="The consumer service depends on (is underpinned by) the provider service.",
         reads=Reads(
             filterset=api_filtersets.ServiceDependencyFilterSet,
@@ -255,8 +255,11 @@ register(
     Resource(
         "application-supports",
         model=ApplicationSupport,
-        fields=("application", "service", "weight", "valid_from", "valid_to"),
-        description="The application supports the service; its cost is shared by weight.",
+        fields=("application", "service", "weight", "driver", "valid_from", "valid_to"),
+        description=(
+            "The application supports the service; its cost is shared by weight, or by the "
+            "services' quantities of the driver when the supports are driven."
+        ),
         reads=Reads(
             filterset=api_filtersets.ApplicationSupportFilterSet,
         ),

@@ -73,7 +73,9 @@ class ApplicationDeleteView(ObjectDeleteView):
 def supports_context(request, application, *, form=None) -> dict:
     """The application's supported services, with the open form (add, or edit of one)."""
     supports = list(
-        application.supports.select_related("service", "service__owner").order_by("service__name")
+        application.supports.select_related("service", "service__owner", "driver").order_by(
+            "service__name"
+        )
     )
     mine = ApplicationSupport.objects.filter(application=application)
     changeable = allowed_pks(mine, request.user, "change")

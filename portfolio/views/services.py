@@ -58,9 +58,13 @@ def service_page_context(service, can_change: bool) -> dict:
         "delegates": list(service.delegates.all()),
         # Every dependency on a provider, marked when ended or not yet in force (they are
         # edited here); the rest of the page shows the edges in force today.
-        "providers": list(service.provider_links.select_related("provider", "provider__owner")),
+        "providers": list(
+            service.provider_links.select_related("provider", "provider__owner", "driver")
+        ),
         "consumers": list(
-            service.consumer_links.filter(today).select_related("consumer", "consumer__owner")
+            service.consumer_links.filter(today).select_related(
+                "consumer", "consumer__owner", "driver"
+            )
         ),
         "in_cycle": selectors.in_dependency_cycle(service),
         "subscriptions": list(
@@ -71,7 +75,7 @@ def service_page_context(service, can_change: bool) -> dict:
         ),
         "application_supports": list(
             service.application_supports.filter(today).select_related(
-                "application", "application__owner"
+                "application", "application__owner", "driver"
             )
         ),
         "dependency_form": DependencyForm() if can_change else None,

@@ -45,7 +45,14 @@ pytestmark = pytest.mark.django_db
 enqueued = finance_factories.enqueued
 settle = finance_factories.settle
 
-WRITABLE = ("cost-pools", "pool-allocations", "cost-items", "exchange-rates")
+WRITABLE = (
+    "cost-pools",
+    "pool-allocations",
+    "cost-items",
+    "exchange-rates",
+    "drivers",
+    "driver-quantities",
+)
 READ_ONLY = (
     "periods",
     "tco-results",
@@ -732,6 +739,8 @@ FACTORIES = {
     "tco-unallocated": TcoUnallocatedFactory,
     "customer-statements": finance_factories.CustomerStatementFactory,
     "value-stream-costs": finance_factories.ValueStreamCostFactory,
+    "drivers": finance_factories.DriverFactory,
+    "driver-quantities": finance_factories.DriverQuantityFactory,
 }
 
 

@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from core import roles
 from finance.models import CostPool
+from finance.models import Driver
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import PoolAllocation
 from portfolio.models import ApplicationSupport
@@ -25,6 +27,7 @@ from portfolio.models import Supplier
 from tests.api.helpers import sync
 from tests.factories import UserFactory
 from tests.factories.finance import CostPoolFactory
+from tests.factories.finance import DriverFactory
 from tests.factories.finance import PoolAllocationFactory
 from tests.factories.portfolio import ApplicationFactory
 from tests.factories.portfolio import ContractFactory
@@ -388,6 +391,35 @@ MORE_ADD_CASES = [
         lambda r: {"period": "2026-10", "currency": "USD", "rate": "0.9"},
         ExchangeRate,
     ),
+    AddCase(
+        "drivers",
+        roles.SERVICE_OWNER,
+        _nothing,
+        lambda r: (reverse("finance:driver_add"), {"name": "Sites", "unit": "site"}),
+        lambda r: {"name": "Sites", "unit": "site"},
+        Driver,
+    ),
+    AddCase(
+        "driver-quantities",
+        roles.SERVICE_OWNER,
+        lambda owner: {"driver": DriverFactory(), "service": ServiceFactory()},
+        lambda r: (
+            reverse("finance:driverquantity_add"),
+            {
+                "driver": r["driver"].pk,
+                "period_label": "2026-10",
+                "service": r["service"].slug,
+                "quantity": "3",
+            },
+        ),
+        lambda r: {
+            "driver": r["driver"].pk,
+            "period": "2026-10",
+            "service": r["service"].pk,
+            "quantity": "3",
+        },
+        DriverQuantity,
+    ),
 ]
 
 
@@ -412,6 +444,8 @@ ALLOWED = {
     "suppliers": {"portfolio-manager"},
     "cost-pools": {"finance", "portfolio-manager"},
     "exchange-rates": {"finance", "portfolio-manager"},
+    "drivers": {"finance", "portfolio-manager"},
+    "driver-quantities": {"finance", "portfolio-manager"},
 }
 
 

@@ -38,6 +38,8 @@ from finance.models import parse_label
 from tests.api.conftest import ApiClient
 from tests.factories.finance import CostItemFactory
 from tests.factories.finance import CostPoolFactory
+from tests.factories.finance import DriverFactory
+from tests.factories.finance import DriverQuantityFactory
 from tests.factories.finance import ExchangeRateFactory
 from tests.factories.finance import PeriodFactory
 from tests.factories.finance import PoolAllocationFactory
@@ -277,6 +279,8 @@ def site(portfolio_manager, viewer, service_owner):
     PoolAllocationFactory(pool=pool, service=service)
     CostItemFactory(period=january, pool=pool, service=None)
     ExchangeRateFactory(period=january)
+    sites = DriverFactory(name="Sites", slug="sites")
+    DriverQuantityFactory(driver=sites, period=january, service=service)
     finance_services.close_period(period=january)
     definition = ReportDefinitionFactory(name="Pack", formats=["csv"])
     finance_services.run_report(definition, period="2025-01")

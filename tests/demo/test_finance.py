@@ -49,6 +49,28 @@ def test_demo_costs_load_once_and_are_rolled_up(demo):
     )
 
 
+def test_demo_data_centre_is_driven_by_the_months_vm_hours(demo):
+    from finance import selectors
+    from finance.models import DriverQuantity
+    from finance.models import PoolAllocation
+
+    allocations = PoolAllocation.objects.filter(pool__slug="data-centre")
+    assert {a.driver.slug for a in allocations} == {"vm-hours"}
+    current = Period.objects.order_by("serial").last()
+    quantities = DriverQuantity.objects.filter(driver__slug="vm-hours", period=current)
+    assert quantities.count() == allocations.count() == 4
+    assert DriverQuantity.objects.filter(driver__slug="vm-hours").count() == 4 * 12
+    hosting = TcoResult.objects.get(
+        period=current, version=current.current_version, service__slug="hosting-platform"
+    )
+    found = selectors.lineage(service=hosting.service, period=current)
+    target = ("service", hosting.service_id)
+    (edge,) = [e for e in found["edges"] if e.source_label == "Data centre" and e.target == target]
+    assert edge.driven.name == "VM-hours"
+    assert edge.driven.quantity == quantities.get(service=hosting.service).quantity
+    assert edge.driven.total == sum(q.quantity for q in quantities)
+
+
 def test_demo_cost_to_serve_and_stream_costs_add_up_in_every_period(demo, client):
     from decimal import Decimal
 

@@ -19,6 +19,8 @@ from finance.choices import UnallocatedReason
 from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import CustomerStatement
+from finance.models import Driver
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import PoolAllocation
@@ -60,6 +62,32 @@ class PoolAllocationFactory(factory.django.DjangoModelFactory):
     pool = factory.SubFactory(CostPoolFactory)
     service = factory.SubFactory(ServiceFactory)
     weight = Decimal(1)
+
+
+class DriverFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Driver
+
+    name = factory.Sequence(lambda n: f"Driver {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.name))
+    unit = "site"
+
+
+class DriverQuantityFactory(factory.django.DjangoModelFactory):
+    """A service's quantity of a driver in a period."""
+
+    class Meta:
+        model = DriverQuantity
+
+    driver = factory.SubFactory(DriverFactory)
+    period = factory.SubFactory(PeriodFactory)
+    service = factory.Maybe(
+        factory.LazyAttribute(lambda o: o.application is None),
+        yes_declaration=factory.SubFactory(ServiceFactory),
+        no_declaration=None,
+    )
+    application = None
+    quantity = Decimal(1)
 
 
 class CostItemFactory(factory.django.DjangoModelFactory):

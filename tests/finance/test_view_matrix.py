@@ -6,6 +6,7 @@ allocations (core.permissions: the owner of the parent adds a child)."""
 import datetime
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from core import roles
@@ -17,6 +18,8 @@ from finance.choices import RunTrigger
 from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import CustomerStatement
+from finance.models import Driver
+from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import ReportDefinition
@@ -25,6 +28,8 @@ from finance.models import ReportRun
 from finance.models import TcoRun
 from tests.factories.finance import CostItemFactory
 from tests.factories.finance import CostPoolFactory
+from tests.factories.finance import DriverFactory
+from tests.factories.finance import DriverQuantityFactory
 from tests.factories.finance import ExchangeRateFactory
 from tests.factories.finance import PeriodFactory
 from tests.factories.finance import PoolAllocationFactory
@@ -527,3 +532,118 @@ STATEMENT = finance_spec(
     },
 )
 test_statement_views = view_tests(STATEMENT)
+
+
+# --- Consumption drivers and their quantities ----------------------------------------------------
+
+
+def driver_added(driver):
+    assert Driver.objects.get(name="VM-hours").unit == "VM-hour"
+
+
+def driver_changed(driver):
+    assert fresh(driver).unit == "physical site"
+
+
+def ten_more_drivers(driver, owner):
+    for number in range(10):
+        DriverQuantityFactory(driver=DriverFactory(name=f"Measure {number}"))
+
+
+DRIVER = finance_spec(
+    name="drivers",
+    make=lambda owner: DriverFactory(name="Sites", unit="site"),
+    url_args=lambda driver: [driver.slug],
+    label=lambda driver: driver.name,
+    actions={
+        "list": listing("finance:driver_list", query=FILTERED),
+        "add": add(
+            "finance:driver_add",
+            data=lambda driver: {"name": "VM-hours", "unit": "VM-hour"},
+            done=driver_added,
+        ),
+        "edit": edit(
+            "finance:driver_edit",
+            data=lambda driver: {"name": "Sites", "unit": "physical site"},
+            done=driver_changed,
+        ),
+        "delete": delete("finance:driver_delete"),
+    },
+    queries={"list": Queries(bound=20, populate=ten_more_drivers)},
+)
+test_driver_views = view_tests(DRIVER)
+
+
+def make_quantity(owner):
+    return DriverQuantityFactory(
+        driver=DriverFactory(name="Sites"),
+        period=PeriodFactory(year=2025, month=1),
+        service=ServiceFactory(name="Claims"),
+        quantity=Decimal(3),
+    )
+
+
+def quantity_added(quantity):
+    added = DriverQuantity.objects.get(period__month=2)
+    assert (added.driver, added.service, added.quantity) == (
+        quantity.driver,
+        quantity.service,
+        Decimal("4.5"),
+    )
+
+
+def quantity_changed(quantity):
+    assert fresh(quantity).quantity == Decimal(7)
+
+
+def quantity_data(record, **overrides) -> dict:
+    data = {
+        "driver": record.driver.pk,
+        "period_label": "2025-01",
+        "service": record.service.slug,
+        "quantity": "7",
+    }
+    return {**data, **overrides}
+
+
+def ten_more_quantities(quantity, owner):
+    application = ApplicationFactory()
+    for month in range(2, 12):
+        target = {"application": application} if month % 2 else {}
+        DriverQuantityFactory(
+            driver=quantity.driver, period=PeriodFactory(year=2025, month=month), **target
+        )
+
+
+def quantities_imported(quantity):
+    assert DriverQuantity.objects.get(source="csv", external_id="q-1").quantity == Decimal(9)
+
+
+def quantity_file(quantity) -> dict:
+    text = (
+        "driver,period,service,quantity,external_id\n"
+        f"{quantity.driver.slug},2025-02,{quantity.service.slug},9,q-1\n"
+    )
+    return {"file": SimpleUploadedFile("quantities.csv", text.encode()), "source": "csv"}
+
+
+DRIVER_QUANTITY = finance_spec(
+    name="driver quantities",
+    make=make_quantity,
+    label=lambda quantity: "Claims",
+    actions={
+        "list": listing("finance:driverquantity_list", query=FILTERED),
+        "add": add(
+            "finance:driverquantity_add",
+            data=lambda quantity: quantity_data(quantity, period_label="2025-02", quantity="4.5"),
+            done=quantity_added,
+        ),
+        "edit": edit("finance:driverquantity_edit", data=quantity_data, done=quantity_changed),
+        "delete": delete("finance:driverquantity_delete"),
+        "import": add(
+            "finance:driverquantity_import", data=quantity_file, done=quantities_imported
+        ),
+    },
+    queries={"list": Queries(bound=20, populate=ten_more_quantities)},
+)
+test_driver_quantity_views = view_tests(DRIVER_QUANTITY)
