@@ -62,6 +62,7 @@ class UnallocatedReason(models.TextChoices):
     RETIRED_TARGETS = "retired_targets", "Only retired targets"
     ZERO_WEIGHT = "zero_weight", "Every weight is zero"
     CLOSED_CYCLE = "closed_cycle", "Dependency cycle with no consumer outside it"
+    UNTAGGED = "untagged", "Untagged cloud spend"
 
 
 class ReportPeriodSelector(models.TextChoices):
