@@ -1,0 +1,196 @@
+"""Reading FOCUS files: CSV or Parquet, into the columns Portico keeps (models.FOCUS_COLUMNS).
+
+Pure reading and parsing: what the lines mean (rules, cost items) is cloud.services's.
+"""
+
+import csv
+import datetime
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import IO
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from cloud.choices import FileFormat
+from cloud.models import FOCUS_COLUMNS
+from cloud.models import REQUIRED_COLUMNS
+
+COST_COLUMNS = ("BilledCost", "EffectiveCost", "ListCost")
+MOMENT_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart", "BillingPeriodEnd")
+# How exports write a missing value (the FOCUS sample writes NULL).
+NULLS = frozenset({"", "NULL", "null"})
+PARQUET_MAGIC = b"PAR1"
+BATCH_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class Line:
+    """One parsed line: FOCUS column -> value (str, Decimal, datetime, dict or None)."""
+
+    number: int
+    values: dict[str, Any]
+    # The line as read, for the digest that tells an unchanged billing period.
+    raw: str
+
+
+def format_of(name: str, head: bytes) -> str:
+    """Parquet when the file starts with Parquet's magic bytes, else CSV (whatever its name)."""
+    if head.startswith(PARQUET_MAGIC) or name.lower().endswith(".parquet"):
+        return FileFormat.PARQUET
+    return FileFormat.CSV
+
+
+def read_lines(stream: IO[bytes], *, name: str = "") -> Iterator[Line]:
+    """The lines of a FOCUS file, parsed; a bad file or value raises ValidationError naming
+    the column (and the line)."""
+    head = stream.read(4)
+    stream.seek(0)
+    if format_of(name, head) == FileFormat.PARQUET:
+        rows = _parquet_rows(stream)
+    else:
+        rows = _csv_rows(stream)
+    columns = next(rows)
+    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+    if missing:
+        raise ValidationError(
+            {"file": f"This is not a FOCUS file: it lacks the columns {', '.join(missing)}."}
+        )
+    wanted = [(index, column) for index, column in enumerate(columns) if column in FOCUS_COLUMNS]
+    for number, row in enumerate(rows, start=1):
+        values = {column: row[index] for index, column in wanted}
+        raw = "\x1f".join("" if row[index] is None else str(row[index]) for index, _ in wanted)
+        yield Line(number, parse(values, number), raw)
+
+
+def _csv_rows(stream: IO[bytes]) -> Iterator[list]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ValidationError({"file": "The file is empty."}) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValidationError({"file": f"This is not a CSV file in UTF-8: {exc}"}) from None
+    yield [column.strip() for column in header]
+    try:
+        for row in reader:
+            if len(row) != len(header):
+                raise ValidationError(
+                    {
+                        "file": (
+                            f"Line {reader.line_num}: {len(row)} values for {len(header)} columns."
+                        )
+                    }
+                )
+            yield row
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValidationError({"file": f"Line {reader.line_num}: {exc}"}) from None
+
+
+def _parquet_rows(stream: IO[bytes]) -> Iterator[list]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(stream)
+    except (pa.ArrowException, OSError) as exc:
+        raise ValidationError({"file": f"This is not a Parquet file: {exc}"}) from None
+    columns = list(parquet.schema_arrow.names)
+    yield columns
+    wanted = [column for column in columns if column in FOCUS_COLUMNS]
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
+        data = batch.to_pydict()
+        positions = {column: columns.index(column) for column in wanted}
+        for i in range(batch.num_rows):
+            row: list = [None] * len(columns)
+            for column in wanted:
+                row[positions[column]] = data[column][i]
+            yield row
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    text = str(value).strip()
+    return "" if text in NULLS else text
+
+
+def _decimal(value, column: str, number: int) -> Decimal | None:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(str(value))
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise ValidationError({column: f"Line {number}: {text[:40]!r} is not a number."})
+    return amount
+
+
+def _moment(value, column: str, number: int) -> datetime.datetime | None:
+    if isinstance(value, datetime.datetime):
+        moment = value
+    else:
+        text = _text(value)
+        if not text:
+            return None
+        try:
+            moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(
+                {column: f"Line {number}: {text[:40]!r} is not a date and time."}
+            ) from None
+    # FOCUS dates and times are in UTC.
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment
+
+
+def _tags(value, number: int) -> dict[str, str]:
+    if isinstance(value, dict):
+        tags = value
+    elif isinstance(value, list):  # a Parquet map arrives as a list of (key, value) pairs
+        tags = dict(value)
+    else:
+        text = _text(value)
+        if not text:
+            return {}
+        try:
+            tags = json.loads(text)
+        except ValueError:
+            raise ValidationError({"Tags": f"Line {number}: the tags are not JSON."}) from None
+        if not isinstance(tags, dict):
+            raise ValidationError({"Tags": f"Line {number}: the tags are not a JSON object."})
+    return {str(key): "" if tag is None else str(tag) for key, tag in tags.items()}
+
+
+def parse(values: dict[str, Any], number: int) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for column in FOCUS_COLUMNS:
+        value = values.get(column)
+        if column in COST_COLUMNS:
+            parsed[column] = _decimal(value, column, number)
+        elif column in MOMENT_COLUMNS:
+            parsed[column] = _moment(value, column, number)
+        elif column == "Tags":
+            parsed[column] = _tags(value, number)
+        else:
+            parsed[column] = _text(value)
+    for column in REQUIRED_COLUMNS:
+        if parsed[column] in (None, ""):
+            raise ValidationError({column: f"Line {number}: {column} is empty."})
+    if len(parsed["BillingCurrency"]) != 3:
+        raise ValidationError(
+            {"BillingCurrency": f"Line {number}: give a three-letter ISO 4217 code."}
+        )
+    return parsed
