@@ -22,11 +22,11 @@ from finance.models import TcoUnallocated
 from finance.services import close_period
 from finance.services import recompute_tco
 from finance.services import restate_period
-from tests.cloud.conftest import import_sample
-from tests.cloud.conftest import sample_bytes
-from tests.cloud.conftest import sample_parquet
-from tests.cloud.conftest import sample_rows
-from tests.cloud.conftest import tags_of
+from tests.factories.cloud import import_sample
+from tests.factories.cloud import sample_bytes
+from tests.factories.cloud import sample_parquet
+from tests.factories.cloud import sample_rows
+from tests.factories.cloud import tags_of
 
 pytestmark = pytest.mark.django_db
 
