@@ -12,6 +12,7 @@ import operator
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from core.models import SluggedModel
 from core.models import SyncedModel
@@ -128,6 +129,9 @@ class BillingImport(models.Model):
 
     def __str__(self):
         return f"{self.account} {self.period}"
+
+    def get_absolute_url(self):
+        return reverse("cloud:billingimport_detail", args=[self.pk])
 
 
 def _exactly_one_target() -> Q:

@@ -10,12 +10,22 @@ from cloud.models import TagRule
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.services import recompute_tco
+from tests.factories import cloud
 from tests.factories.cloud import sample_bytes
 from tests.factories.cloud import sample_parquet
 from tests.factories.cloud import sample_rows
 from tests.factories.cloud import tags_of
 
 pytestmark = pytest.mark.django_db
+
+# A record of each resource, for the lists' and the schema's tests (tests/api/test_lists.py).
+FACTORIES = {
+    "cloud-accounts": cloud.make_account,
+    "billing-imports": cloud.make_billing_import,
+    "focus-lines": cloud.make_focus_line,
+    "tag-rules": cloud.make_tag_rule,
+    "tag-key-synonyms": cloud.make_synonym,
+}
 
 
 def upload(api, url: str, data: bytes, name: str = "focus_sample.csv", **fields):
