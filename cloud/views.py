@@ -3,6 +3,7 @@ upload, a billing period's lines by rule, the tag rules (tested against a file b
 are saved) and the key synonyms."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -54,10 +55,10 @@ def file_errors(form, exc: ValidationError, *, field: str = "test_file") -> None
             form.add_error(field, [f"{name}: {text}" for text in texts])
 
 
-def imports_with_totals(queryset) -> list[BillingImport]:
+def imports_with_totals(queryset) -> list[Any]:
     """The billing imports, each with ``currency_totals``: (currency, effective, billed,
     allocated, untagged) as Decimals."""
-    rows = list(queryset.select_related("account", "period"))
+    rows: list[Any] = list(queryset.select_related("account", "period"))
     for row in rows:
         row.currency_totals = [
             (currency, *(Decimal(values[name]) for name in ("effective", "billed", "allocated",
