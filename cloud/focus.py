@@ -5,6 +5,7 @@ Pure reading and parsing: what the lines mean (rules, cost items) is cloud.servi
 
 import csv
 import datetime
+import functools
 import io
 import json
 from collections.abc import Iterator
@@ -36,6 +37,8 @@ class Line:
     values: dict[str, Any]
     # The line as read, for the digest that tells an unchanged billing period.
     raw: str
+    # Its tags as JSON (as stored), also the key under which lines with the same tags match.
+    tags_json: str
 
 
 def format_of(name: str, head: bytes) -> str:
@@ -64,7 +67,8 @@ def read_lines(stream: IO[bytes], *, name: str = "") -> Iterator[Line]:
     for number, row in enumerate(rows, start=1):
         values = {column: row[index] for index, column in wanted}
         raw = "\x1f".join("" if row[index] is None else str(row[index]) for index, _ in wanted)
-        yield Line(number, parse(values, number), raw)
+        parsed, tags_json = parse(values, number)
+        yield Line(number, parsed, raw, tags_json)
 
 
 def _csv_rows(stream: IO[bytes]) -> Iterator[list]:
@@ -137,60 +141,71 @@ def _decimal(value, column: str, number: int) -> Decimal | None:
     return amount
 
 
+@functools.lru_cache(maxsize=100_000)
+def _moment_of_text(text: str) -> datetime.datetime | None:
+    """A FOCUS date and time (in UTC when it names no zone); None when it is none. A bill
+    repeats the same hours and days on many lines: each text is parsed once."""
+    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)
+
+
 def _moment(value, column: str, number: int) -> datetime.datetime | None:
     if isinstance(value, datetime.datetime):
-        moment = value
-    else:
-        text = _text(value)
-        if not text:
-            return None
-        try:
-            moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValidationError(
-                {column: f"Line {number}: {text[:40]!r} is not a date and time."}
-            ) from None
-    # FOCUS dates and times are in UTC.
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment
+        return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        return _moment_of_text(text)
+    except ValueError:
+        raise ValidationError(
+            {column: f"Line {number}: {text[:40]!r} is not a date and time."}
+        ) from None
 
 
-def _tags(value, number: int) -> dict[str, str]:
-    if isinstance(value, dict):
-        tags = value
-    elif isinstance(value, list):  # a Parquet map arrives as a list of (key, value) pairs
-        tags = dict(value)
-    else:
-        text = _text(value)
-        if not text:
-            return {}
-        try:
-            tags = json.loads(text)
-        except ValueError:
-            raise ValidationError({"Tags": f"Line {number}: the tags are not JSON."}) from None
-        if not isinstance(tags, dict):
-            raise ValidationError({"Tags": f"Line {number}: the tags are not a JSON object."})
-    return {str(key): "" if tag is None else str(tag) for key, tag in tags.items()}
+@functools.lru_cache(maxsize=100_000)
+def _tags_of_text(text: str) -> tuple[dict[str, str], str]:
+    """Tags written as a JSON object, and that object as stored; many lines of a bill carry
+    the same tags: each text is read once. Raises ValueError for anything else."""
+    tags = json.loads(text)
+    if not isinstance(tags, dict):
+        raise ValueError("not an object")
+    tags = {str(key): "" if tag is None else str(tag) for key, tag in tags.items()}
+    return tags, json.dumps(tags)
 
 
-def parse(values: dict[str, Any], number: int) -> dict[str, Any]:
-    parsed: dict[str, Any] = {}
-    for column in FOCUS_COLUMNS:
-        value = values.get(column)
-        if column in COST_COLUMNS:
-            parsed[column] = _decimal(value, column, number)
-        elif column in MOMENT_COLUMNS:
-            parsed[column] = _moment(value, column, number)
-        elif column == "Tags":
-            parsed[column] = _tags(value, number)
-        else:
-            parsed[column] = _text(value)
+def _tags(value, number: int) -> tuple[dict[str, str], str]:
+    if isinstance(value, dict | list):  # a Parquet map arrives as a list of (key, value) pairs
+        value = json.dumps(dict(value))
+    text = _text(value)
+    if not text:
+        return {}, "{}"
+    try:
+        return _tags_of_text(text)
+    except ValueError:
+        raise ValidationError({"Tags": f"Line {number}: the tags are not a JSON object."}) from None
+
+
+TEXT_COLUMNS = tuple(
+    column
+    for column in FOCUS_COLUMNS
+    if column not in COST_COLUMNS and column not in MOMENT_COLUMNS and column != "Tags"
+)
+
+
+def parse(values: dict[str, Any], number: int) -> tuple[dict[str, Any], str]:
+    """The line's values by FOCUS column, and its tags as JSON."""
+    parsed: dict[str, Any] = {column: _text(values.get(column)) for column in TEXT_COLUMNS}
+    for column in COST_COLUMNS:
+        parsed[column] = _decimal(values.get(column), column, number)
+    for column in MOMENT_COLUMNS:
+        parsed[column] = _moment(values.get(column), column, number)
+    parsed["Tags"], tags_json = _tags(values.get("Tags"), number)
     for column in REQUIRED_COLUMNS:
-        if parsed[column] in (None, ""):
+        if parsed[column] is None or parsed[column] == "":
             raise ValidationError({column: f"Line {number}: {column} is empty."})
     if len(parsed["BillingCurrency"]) != 3:
         raise ValidationError(
             {"BillingCurrency": f"Line {number}: give a three-letter ISO 4217 code."}
         )
-    return parsed
+    return parsed, tags_json

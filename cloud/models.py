@@ -271,13 +271,26 @@ class FocusLine(models.Model):
     )
     billing_currency = models.CharField(max_length=3, verbose_name="BillingCurrency")
     # What the import made of the line: the rule that took it (none: untagged) and the cost
-    # item it is part of (the lineage from a TCO figure back to its lines).
+    # item it is part of (the lineage from a TCO figure back to its lines). No database
+    # constraint: the import writes both from rows it has just read or written, in one
+    # transaction, and a million lines need no two more lookups each; deletes go through
+    # Django's SET_NULL.
     rule = models.ForeignKey(
-        TagRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="lines"
+        TagRule,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lines",
+        db_constraint=False,
     )
     untagged = models.BooleanField(default=False)
     cost_item = models.ForeignKey(
-        CostItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="focus_lines"
+        CostItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="focus_lines",
+        db_constraint=False,
     )
 
     objects = RestrictedQuerySet.as_manager()

@@ -61,6 +61,7 @@ from finance.models import serial_label
 
 SOURCE = "focus"  # the source of the cost items the import books
 TOP_UNTAGGED = 5  # resources named per account and period
+MATCHES_KEPT = 500_000  # lines alike, matched once (Matcher.match)
 
 
 # --- Keys, synonyms and rules ----------------------------------------------------------------
@@ -138,13 +139,10 @@ class CompiledRule:
     service_name: str
 
     def matches(self, account: tuple[str, str], tags: dict[str, str], values: dict) -> bool:
+        """Whether the line meets every criterion but the resource name pattern."""
         if self.account is not None and self.account != account:
             return False
         if self.service_name and values["ServiceName"].casefold() != self.service_name:
-            return False
-        if self.pattern is not None and not self.pattern.match(
-            values["ResourceName"] or values["ResourceId"]
-        ):
             return False
         if self.tag_key:
             if self.tag_key not in tags:
@@ -174,6 +172,7 @@ class Matcher:
             )
             for rule in sorted(tag_rules, key=lambda r: (r.priority, r.pk or 0))
         ]
+        self.known: dict[tuple, list[CompiledRule]] = {}
 
     @classmethod
     def stored(cls, *, replacing: TagRule | None = None) -> "Matcher":
@@ -192,13 +191,42 @@ class Matcher:
     def tags(self, tags: dict[str, str]) -> dict[str, str]:
         return {self.key(key): value.strip().casefold() for key, value in tags.items()}
 
-    def match(self, values: dict) -> TagRule | None:
-        account = (values["ProviderName"], values["BillingAccountId"])
-        tags = self.tags(values["Tags"]) if values["Tags"] else {}
-        for compiled in self.rules:
-            if compiled.matches(account, tags, values):
+    def match(self, values: dict, *, tags_key: str | None = None) -> TagRule | None:
+        """The first rule that takes the line. With ``tags_key`` (its tags as read), the
+        rules a line's account, service and tags admit are found once for all lines alike;
+        only their resource name patterns are tried on each line."""
+        if tags_key is None:
+            candidates = self.candidates(values)
+        else:
+            key = (values["ProviderName"], values["BillingAccountId"], values["ServiceName"],
+                   tags_key)  # fmt: skip
+            candidates = self.known.get(key)
+            if candidates is None:
+                if len(self.known) >= MATCHES_KEPT:
+                    self.known.clear()
+                candidates = self.known[key] = self.candidates(values)
+        resource = None
+        for compiled in candidates:
+            if compiled.pattern is None:
+                return compiled.rule
+            if resource is None:
+                resource = values["ResourceName"] or values["ResourceId"]
+            if compiled.pattern.match(resource):
                 return compiled.rule
         return None
+
+    def candidates(self, values: dict) -> list[CompiledRule]:
+        """The rules, by priority, whose criteria other than the resource name pattern the
+        line meets, up to the first that has no pattern."""
+        account = (values["ProviderName"], values["BillingAccountId"])
+        tags = self.tags(values["Tags"]) if values["Tags"] else {}
+        found = []
+        for compiled in self.rules:
+            if compiled.matches(account, tags, values):
+                found.append(compiled)
+                if compiled.pattern is None:
+                    break
+        return found
 
     def fingerprint(self) -> str:
         """What the rules and synonyms map lines by: a billing period imported again under
@@ -290,6 +318,7 @@ def test_rules(*, stream: IO[bytes], name: str = "", candidate: TagRule | None =
 
 STAGING = "cloud_focus_staging"
 LINE_FIELDS = list(FOCUS_COLUMNS.values())
+TAGS_AT = list(FOCUS_COLUMNS).index("Tags")
 STAGING_SQL = f"""
     CREATE TEMPORARY TABLE {STAGING} (
         grp integer, line_no integer, bucket bigint, untagged boolean,
@@ -377,7 +406,7 @@ def _stage(cursor, stream: IO[bytes], name: str, matcher: Matcher) -> list[Group
             group.digest.update(line.raw.encode())
             group.digest.update(b"\x1e")
             group.lines += 1
-            rule = matcher.match(values)
+            rule = matcher.match(values, tags_key=line.tags_json)
             currency = values["BillingCurrency"]
             effective = values["EffectiveCost"]
             group.effective[currency] += effective
@@ -395,15 +424,10 @@ def _stage(cursor, stream: IO[bytes], name: str, matcher: Matcher) -> list[Group
                     ]
                 else:
                     seen[0] += effective
-            copy.write_row(
-                (
-                    group.index, line.number, rule.pk if rule is not None else 0, rule is None,
-                    *(
-                        json.dumps(values[column]) if column == "Tags" else values[column]
-                        for column in FOCUS_COLUMNS
-                    ),
-                )
-            )  # fmt: skip
+            row = [values[column] for column in FOCUS_COLUMNS]
+            row[TAGS_AT] = line.tags_json
+            copy.write_row((group.index, line.number, rule.pk if rule is not None else 0,
+                            rule is None, *row))  # fmt: skip
     return list(groups.values())
 
 
@@ -555,7 +579,7 @@ def _insert_lines(cursor, group: Group, billing_import: BillingImport, items: di
         f"s.untagged, m.item FROM {STAGING} AS s "
         f"JOIN (VALUES {values}) AS m(bucket, currency, item) "
         "ON m.bucket = s.bucket AND m.currency = s.billing_currency "
-        "WHERE s.grp = %s ORDER BY s.line_no",
+        "WHERE s.grp = %s",
         [billing_import.pk, *[v for row in mapping for v in row], group.index],
     )
 
