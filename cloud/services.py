@@ -195,9 +195,8 @@ class Matcher:
         """The first rule that takes the line. With ``tags_key`` (its tags as read), the
         rules a line's account, service and tags admit are found once for all lines alike;
         only their resource name patterns are tried on each line."""
-        if tags_key is None:
-            candidates = self.candidates(values)
-        else:
+        candidates: list[CompiledRule] | None = None
+        if tags_key is not None:
             key = (values["ProviderName"], values["BillingAccountId"], values["ServiceName"],
                    tags_key)  # fmt: skip
             candidates = self.known.get(key)
@@ -205,6 +204,8 @@ class Matcher:
                 if len(self.known) >= MATCHES_KEPT:
                     self.known.clear()
                 candidates = self.known[key] = self.candidates(values)
+        if candidates is None:
+            candidates = self.candidates(values)
         resource = None
         for compiled in candidates:
             if compiled.pattern is None:
