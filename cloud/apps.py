@@ -8,7 +8,8 @@ class CloudConfig(AppConfig):
     def ready(self):
         # Registers the write rules (core.rules) of the app, and names the untagged bucket of
         # each account in the roll-up's unallocated cost (finance.services.rollup).
-        from cloud import services
+        from cloud import selectors
+        from cloud import services  # noqa: F401
         from finance.services.rollup import explain_dead_ends
 
-        explain_dead_ends(services.untagged_explanations)
+        explain_dead_ends(selectors.untagged_explanations)

@@ -9,7 +9,7 @@ The import books each (billing account, billing period) of a FOCUS file:
   roll-up converts them with the period's exchange rates and shares them as any other cost;
   the untagged rest goes to the account's untagged pool, which is allocated to nothing: the
   roll-up reports it as unallocated, reason "untagged", naming the provider, the account and
-  its largest untagged resources (untagged_explanations);
+  its largest untagged resources (cloud.selectors.untagged_explanations);
 - the cents of the cost items of a currency add up to the lines' EffectiveCost rounded once
   (half to even), shared by largest remainder (finance.tco.apportion): Σ EffectiveCost =
   allocated + untagged, to the cent.
@@ -53,7 +53,6 @@ from finance import tco
 from finance.choices import CostCategory
 from finance.choices import Expenditure
 from finance.choices import PoolType
-from finance.choices import UnallocatedReason
 from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import month_serial
@@ -659,33 +658,3 @@ def import_focus(*, stream: IO[bytes], name: str = "", user=None) -> list[Import
             )
         cursor.execute(f"DROP TABLE {STAGING}")
     return results
-
-
-# --- The untagged bucket in the roll-up ------------------------------------------------------
-
-
-def untagged_explanations(period, pool_ids: set[int]) -> dict[int, tuple[str, str]]:
-    """For the roll-up (finance.services.rollup.explain_dead_ends): the untagged pools among
-    ``pool_ids``, each with its reason and the detail that names its provider, account and
-    largest untagged resources in ``period``."""
-    accounts = CloudAccount.objects.filter(untagged_pool_id__in=pool_ids)
-    imports = {
-        row.account_id: row
-        for row in BillingImport.objects.filter(period=period, account__in=accounts)
-    }
-    answer = {}
-    for account in accounts:
-        detail = (
-            f"Untagged spend of {account.provider_name} billing account "
-            f"{account.billing_account_id} ({account.name})"
-        )
-        billing_import = imports.get(account.pk)
-        if billing_import is not None and billing_import.top_untagged:
-            largest = ", ".join(
-                f"{row['resource_name'] or row['resource_id']} "
-                f"({to_cents(Decimal(row['effective_cost']))} {row['currency']})"
-                for row in billing_import.top_untagged[:3]
-            )
-            detail += f"; largest untagged resources: {largest}"
-        answer[account.untagged_pool_id] = (UnallocatedReason.UNTAGGED.value, detail[:500])
-    return answer

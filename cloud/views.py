@@ -3,17 +3,15 @@ upload, a billing period's lines by rule, the tag rules (tested against a file b
 are saved) and the key synonyms."""
 
 from decimal import Decimal
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Count
-from django.db.models import Sum
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
 
+from cloud import selectors
 from cloud import services
 from cloud.filtersets import FocusLineFilterSet
 from cloud.filtersets import TagKeySynonymFilterSet
@@ -23,7 +21,6 @@ from cloud.forms import TagKeySynonymForm
 from cloud.forms import TagRuleForm
 from cloud.models import BillingImport
 from cloud.models import CloudAccount
-from cloud.models import FocusLine
 from cloud.models import TagKeySynonym
 from cloud.models import TagRule
 from cloud.tables import FocusLineTable
@@ -55,19 +52,6 @@ def file_errors(form, exc: ValidationError, *, field: str = "test_file") -> None
             form.add_error(field, [f"{name}: {text}" for text in texts])
 
 
-def imports_with_totals(queryset) -> list[Any]:
-    """The billing imports, each with ``currency_totals``: (currency, effective, billed,
-    allocated, untagged) as Decimals."""
-    rows: list[Any] = list(queryset.select_related("account", "period"))
-    for row in rows:
-        row.currency_totals = [
-            (currency, *(Decimal(values[name]) for name in ("effective", "billed", "allocated",
-                                                             "untagged")))
-            for currency, values in sorted(row.totals.items())
-        ]  # fmt: skip
-    return rows
-
-
 class CloudOverviewView(PageView):
     """The imported billing periods, largest untagged resources first named, and the upload."""
 
@@ -83,7 +67,7 @@ class CloudOverviewView(PageView):
         )
         return {
             "section": "cloud",
-            "imports": imports_with_totals(imports[:100]),
+            "imports": selectors.imports_with_totals(imports[:100]),
             "form": FocusUploadForm(),
             "can_import": can(user, "add", BillingImport),
         }
@@ -132,17 +116,13 @@ class BillingImportDetailView(ObjectDetailView):
     queryset = BillingImport.objects.select_related("account", "period")
 
     def get_extra_context(self, billing_import) -> dict:
-        (with_totals,) = imports_with_totals(BillingImport.objects.filter(pk=billing_import.pk))
-        takes = (
-            FocusLine.objects.filter(billing_import=billing_import)
-            .values("rule_id", "rule__name", "billing_currency", "cost_item_id")
-            .annotate(lines=Count("id"), effective=Sum("effective_cost"), billed=Sum("billed_cost"))
-            .order_by("rule__priority", "rule__name", "billing_currency")
+        (with_totals,) = selectors.imports_with_totals(
+            BillingImport.objects.filter(pk=billing_import.pk)
         )
         return {
             "section": "cloud",
             "totals": with_totals.currency_totals,
-            "takes": list(takes),
+            "takes": selectors.takes_by_rule(billing_import=billing_import),
             "top_untagged": [
                 {**row, "effective_cost": Decimal(row["effective_cost"])}
                 for row in billing_import.top_untagged
@@ -159,7 +139,9 @@ class CloudAccountDetailView(ObjectDetailView):
     def get_extra_context(self, account) -> dict:
         return {
             "section": "cloud",
-            "imports": imports_with_totals(account.imports.order_by("-period__serial")[:36]),
+            "imports": selectors.imports_with_totals(
+                account.imports.order_by("-period__serial")[:36]
+            ),
             "rules": list(account.rules.all()),
         }
 
