@@ -134,6 +134,6 @@ def load(*, stdout) -> None:
     untagged = sum(r.untagged_lines for r in results)
     stdout.write(
         f"Demo cloud bill ({label}): {lines} lines of {ACCOUNT[0]} {ACCOUNT[2]}, "
-        f"{untagged} untagged; {rules} tag rules and synonyms created; "
-        f"{'imported' if changed else 'unchanged'}."
+        f"{untagged} untagged, {'imported' if changed else 'unchanged'}; tag rules and key "
+        f"synonyms: {rules} created."
     )

@@ -289,7 +289,7 @@ class RuleTest:
         }
 
 
-def test_rules(*, stream: IO[bytes], name: str = "", candidate: TagRule | None = None) -> RuleTest:
+def try_rules(*, stream: IO[bytes], name: str = "", candidate: TagRule | None = None) -> RuleTest:
     """How many lines of the file, and how much EffectiveCost, each rule would take, with
     ``candidate`` (validated, not saved) in its place by priority. Writes nothing."""
     if candidate is not None:
@@ -301,7 +301,7 @@ def test_rules(*, stream: IO[bytes], name: str = "", candidate: TagRule | None =
     count = 0
     for line in focus.read_lines(stream, name=name):
         values = line.values
-        rule = matcher.match(values)
+        rule = matcher.match(values, tags_key=line.tags_json)
         take = takes[id(rule)] if rule is not None else untagged
         take.add(values["BillingCurrency"], values["EffectiveCost"])
         count += 1
@@ -539,7 +539,7 @@ def _book(group: Group, account: CloudAccount, period, rule_by_id) -> dict[tuple
     return {bucket: ids[key] for bucket, key in key_of.items()}
 
 
-def _totals(group: Group, rounded_untagged: dict[str, Decimal]) -> dict:
+def _totals(group: Group) -> dict:
     totals = {}
     for currency in sorted(group.effective):
         untagged = group.buckets.get((0, currency), Decimal(0))
@@ -640,7 +640,7 @@ def import_focus(*, stream: IO[bytes], name: str = "", user=None) -> list[Import
             billing_import.digest = hexdigest
             billing_import.line_count = group.lines
             billing_import.untagged_count = group.untagged_lines
-            billing_import.totals = _totals(group, {})
+            billing_import.totals = _totals(group)
             billing_import.top_untagged = _top_untagged(group)
             billing_import.imported_at = timezone.now()
             billing_import.imported_by = user if getattr(user, "is_authenticated", False) else None

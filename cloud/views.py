@@ -208,7 +208,7 @@ class TagRuleEditView(ObjectEditView):
                 form.add_error("test_file", "Choose the file to test the rule against.")
             else:
                 try:
-                    self.outcome = services.test_rules(
+                    self.outcome = services.try_rules(
                         stream=upload, name=upload.name or "", candidate=form.save(commit=False)
                     )
                 except ValidationError as exc:

@@ -158,7 +158,7 @@ class TagRuleTestView(ApiView):
                 instance=candidate,
                 partial=rule_id is not None,
             )
-        outcome = services.test_rules(stream=upload, name=upload.name or "", candidate=candidate)
+        outcome = services.try_rules(stream=upload, name=upload.name or "", candidate=candidate)
         return Response(outcome.as_json())
 
 

@@ -253,7 +253,7 @@ def test_rule_test_before_saving_counts_lines_and_cost_and_writes_nothing(sample
                         service=sample_rules["production"])  # fmt: skip
     rows = sample_rows()
 
-    outcome = services.test_rules(
+    outcome = services.try_rules(
         stream=io.BytesIO(sample_bytes()), name="focus_sample.csv", candidate=candidate
     )
 
