@@ -57,22 +57,34 @@ def read_lines(stream: IO[bytes], *, name: str = "") -> Iterator[Line]:
         rows = _parquet_rows(stream)
     else:
         rows = _csv_rows(stream)
-    columns = next(rows)
-    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
-    if missing:
-        raise ValidationError(
-            {"file": f"This is not a FOCUS file: it lacks the columns {', '.join(missing)}."}
-        )
-    wanted = [(index, column) for index, column in enumerate(columns) if column in FOCUS_COLUMNS]
-    for number, row in enumerate(rows, start=1):
-        values = {column: row[index] for index, column in wanted}
-        raw = "\x1f".join("" if row[index] is None else str(row[index]) for index, _ in wanted)
-        parsed, tags_json = parse(values, number)
-        yield Line(number, parsed, raw, tags_json)
+    try:
+        columns = next(rows)
+        missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+        if missing:
+            raise ValidationError(
+                {"file": f"This is not a FOCUS file: it lacks the columns {', '.join(missing)}."}
+            )
+        wanted = [(i, column) for i, column in enumerate(columns) if column in FOCUS_COLUMNS]
+        for number, row in enumerate(rows, start=1):
+            values = {column: row[index] for index, column in wanted}
+            raw = "\x1f".join("" if row[index] is None else str(row[index]) for index, _ in wanted)
+            parsed, tags_json = parse(values, number)
+            yield Line(number, parsed, raw, tags_json)
+    finally:
+        rows.close()  # while the caller's stream is still open
 
 
 def _csv_rows(stream: IO[bytes]) -> Iterator[list]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        yield from _csv_rows_of(text)
+    finally:
+        # The caller owns the stream: the wrapper must not close it (or warn) when collected.
+        if not stream.closed:
+            text.detach()
+
+
+def _csv_rows_of(text: io.TextIOWrapper) -> Iterator[list]:
     reader = csv.reader(text)
     try:
         header = next(reader)

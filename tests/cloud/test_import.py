@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from cloud import services
 from cloud.models import BillingImport
@@ -22,6 +24,7 @@ from finance.models import TcoUnallocated
 from finance.services import close_period
 from finance.services import recompute_tco
 from finance.services import restate_period
+from tests.factories.cloud import SAMPLE
 from tests.factories.cloud import import_sample
 from tests.factories.cloud import sample_bytes
 from tests.factories.cloud import sample_parquet
@@ -277,3 +280,18 @@ def test_a_rule_needs_a_criterion_and_a_value_needs_its_key(sample_rules):
     with pytest.raises(ValidationError) as refused:
         services.save_rule(rule=TagRule(name="V", tag_value="x", service=sample_rules["bright"]))
     assert "A tag value needs" in str(refused.value.message_dict["tag_key"])
+
+
+def test_import_focus_command_imports_files_and_names_a_bad_one(sample_rules, tmp_path):
+    out = io.StringIO()
+    call_command("import_focus", str(SAMPLE), stdout=out)
+    assert "AWS SunBird 2024-09: imported, 942 lines" in out.getvalue()
+    again = io.StringIO()
+    call_command("import_focus", str(SAMPLE), stdout=again)
+    assert again.getvalue().count(": unchanged,") == 4
+    bad = tmp_path / "bad.csv"
+    bad.write_text("BillingAccountId\n1\n")
+    with pytest.raises(CommandError, match=r"bad\.csv: This is not a FOCUS file"):
+        call_command("import_focus", str(bad), stdout=io.StringIO())
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("import_focus", str(tmp_path / "missing.csv"), stdout=io.StringIO())
