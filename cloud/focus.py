@@ -8,6 +8,7 @@ import datetime
 import functools
 import io
 import json
+from collections.abc import Generator
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -74,7 +75,7 @@ def read_lines(stream: IO[bytes], *, name: str = "") -> Iterator[Line]:
         rows.close()  # while the caller's stream is still open
 
 
-def _csv_rows(stream: IO[bytes]) -> Iterator[list]:
+def _csv_rows(stream: IO[bytes]) -> Generator[list]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
         yield from _csv_rows_of(text)
@@ -108,7 +109,7 @@ def _csv_rows_of(text: io.TextIOWrapper) -> Iterator[list]:
         raise ValidationError({"file": f"Line {reader.line_num}: {exc}"}) from None
 
 
-def _parquet_rows(stream: IO[bytes]) -> Iterator[list]:
+def _parquet_rows(stream: IO[bytes]) -> Generator[list]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
