@@ -288,12 +288,17 @@ class ObjectEditView(ObjectMixin, View):
         verb = "Created" if self.is_create() else "Saved"
         return f"{verb} {self.model._meta.verbose_name} “{obj}”."
 
+    def get_form_context(self, obj, form) -> dict:
+        """What the form's page shows besides the form (a rule's test against a file)."""
+        return {}
+
     def render_form(self, obj, form, status=200):
         context = {
             "object": obj if obj.pk else None,
             "form": form,
             "model_meta": self.model._meta,
             "cancel_url": obj.get_absolute_url() if obj.pk else "",
+            **self.get_form_context(obj, form),
         }
         template = partial_or_page(self.request, self.template_name, "form")
         return render(self.request, template, context, status=status)

@@ -16,7 +16,7 @@ ROLES = (PORTFOLIO_MANAGER, SERVICE_OWNER, VALUE_STREAM_OWNER, FINANCE, VIEWER)
 
 ALL: tuple[str, ...] = ("view", "add", "change", "delete")
 VIEW: tuple[str, ...] = ("view",)
-PORTFOLIO_APPS = ("portfolio", "finance", "valuestreams", "maturity")
+PORTFOLIO_APPS = ("portfolio", "finance", "valuestreams", "maturity", "cloud")
 
 # role -> list of (app_label, model_name or "*", actions)
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
@@ -26,7 +26,8 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     + [("portfolio", "service", ("add",))],
     VALUE_STREAM_OWNER: [(app, "*", VIEW) for app in PORTFOLIO_APPS]
     + [("valuestreams", "valuestream", ("add",))],
-    FINANCE: [(app, "*", VIEW) for app in PORTFOLIO_APPS] + [("finance", "*", ALL)],
+    FINANCE: [(app, "*", VIEW) for app in PORTFOLIO_APPS]
+    + [("finance", "*", ALL), ("cloud", "*", ALL)],
     VIEWER: [(app, "*", VIEW) for app in PORTFOLIO_APPS],
 }
 

@@ -63,6 +63,7 @@ class UnallocatedReason(models.TextChoices):
     ZERO_WEIGHT = "zero_weight", "Every weight is zero"
     CLOSED_CYCLE = "closed_cycle", "Dependency cycle with no consumer outside it"
     NO_QUANTITIES = "no_quantities", "No driver quantities"
+    UNTAGGED = "untagged", "Untagged cloud spend"
 
 
 class ReportPeriodSelector(models.TextChoices):

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "finance",
     "valuestreams",
     "maturity",
+    "cloud",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("portfolio.urls")),
     path("", include("finance.urls")),
+    path("", include("cloud.urls")),
     path("value-streams/", include("valuestreams.urls")),
     path("maturity/", include("maturity.urls")),
     path("api/v1/", include("portico.api_urls")),

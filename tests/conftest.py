@@ -9,6 +9,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 import pytest
 
 from tests.factories import UserFactory
+from tests.factories.cloud import sample_rules  # noqa: F401 (the cloud tests' fixture)
 from tests.views import view_people  # noqa: F401 (the view tests' fixture)
 
 

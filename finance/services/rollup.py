@@ -5,6 +5,7 @@ import datetime
 import json
 import logging
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -284,6 +285,31 @@ REASON_DETAIL = {
     ),
 }
 
+# Apps that own some dead-end pools say why their cost stays unallocated (cloud: an account's
+# untagged spend): ``explain(period, pool_ids) -> {pool id: (reason, detail)}``.
+DeadEndExplainer = Callable[[Period, set[int]], dict[int, tuple[str, str]]]
+_dead_end_explainers: list[DeadEndExplainer] = []
+
+
+def explain_dead_ends(explainer: DeadEndExplainer) -> None:
+    """Register ``explainer`` (from the app's ready()); registering it again does nothing."""
+    if explainer not in _dead_end_explainers:
+        _dead_end_explainers.append(explainer)
+
+
+def dead_end_explanations(period: Period, unallocated) -> dict[int, tuple[str, str]]:
+    """The registered explanations of the pools left with no target (reason no_target)."""
+    pools = {
+        node[1]
+        for node, reason in unallocated
+        if node[0] == tco.POOL and reason == UnallocatedReason.NO_TARGET.value
+    }
+    explained: dict[int, tuple[str, str]] = {}
+    if pools:
+        for explainer in _dead_end_explainers:
+            explained.update(explainer(period, pools))
+    return explained
+
 
 RESULT_COLUMNS = tuple(
     field.column for field in TcoResult._meta.concrete_fields if field.name != "id"
@@ -545,12 +571,16 @@ def _write(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded) -> 
             {node for node, _ in rounded.unallocated} | {node for node, _, _ in loaded.unconverted}
         )
         unallocated_rows = []
+        explained = dead_end_explanations(period, rounded.unallocated)
         for (node, reason), cells in sorted(rounded.unallocated.items()):
+            detail = REASON_DETAIL[reason]
+            if node[0] == tco.POOL and reason == UnallocatedReason.NO_TARGET.value:
+                reason, detail = explained.get(node[1], (reason, detail))
             unallocated_rows.append(
                 (
                     period.pk, version, run.pk, node[0], node[1],
                     labels.get(node, f"{node[0]} {node[1]}")[:300], reason,
-                    REASON_DETAIL[reason], _cents(sum(cells)), "", None,
+                    detail, _cents(sum(cells)), "", None,
                     json.dumps(_cells_json(cells)),
                 )
             )  # fmt: skip

@@ -11,6 +11,7 @@ from core.api.resources import autodiscover
 from portfolio.models import Service
 from tests.api.helpers import service_item
 from tests.api.helpers import sync
+from tests.api.test_cloud_resources import FACTORIES as CLOUD
 from tests.api.test_finance_resources import FACTORIES as FINANCE
 from tests.api.test_maturity_resources import LIST_FACTORIES as MATURITY
 from tests.api.test_valuestream_resources import FACTORIES as VALUE_STREAMS
@@ -49,7 +50,7 @@ PORTFOLIO = {
 }
 # Every resource, with a function making one record of it: the tests below and the
 # Schemathesis run (test_schema.py) go through each.
-FACTORIES = {**PORTFOLIO, **FINANCE, **MATURITY, **VALUE_STREAMS}
+FACTORIES = {**PORTFOLIO, **FINANCE, **MATURITY, **VALUE_STREAMS, **CLOUD}
 
 
 def test_every_resource_has_a_factory():

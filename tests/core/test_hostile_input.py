@@ -36,6 +36,7 @@ from core.forms import ChangeFromMonthForm
 from finance import services as finance_services
 from finance.models import parse_label
 from tests.api.conftest import ApiClient
+from tests.factories import cloud
 from tests.factories.finance import CostItemFactory
 from tests.factories.finance import CostPoolFactory
 from tests.factories.finance import DriverFactory
@@ -296,6 +297,9 @@ def site(portfolio_manager, viewer, service_owner):
     AssessmentFactory(party=unit)
     AssessmentFactory(party=CustomerPartyFactory(customer=customer, served_by=unit))
     SelfAssessmentFactory()
+    cloud.make_tag_rule(service=service)
+    cloud.make_synonym()
+    cloud.import_sample()
     issue_token(user=portfolio_manager, name="script", write=True)
     return {"portfolio_manager": portfolio_manager, "viewer": viewer}
 

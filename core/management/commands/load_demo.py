@@ -14,6 +14,7 @@ DEMO_MODULES = (
     "portfolio.demo",
     "valuestreams.demo",
     "finance.demo",
+    "cloud.demo",
     "maturity.demo",
 )
 
