@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "finance",
     "valuestreams",
     "maturity",
+    "people",
 ]
 
 MIDDLEWARE = [
