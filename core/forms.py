@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.db.models import Q
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -15,9 +16,29 @@ from core.numbers import month_label
 VERSION = "version"
 
 
+def person_name(user) -> str:
+    """A person as every page shows them: the full name, else the username."""
+    return (user.get_full_name() or user.username) if user else ""
+
+
 def active_users() -> QuerySet:
-    """The people a record can be given to: active accounts, by username."""
-    return get_user_model().objects.filter(is_active=True).order_by("username")
+    """The people a record can be given to: active accounts, by name."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def possible_owners(model, *, current=None) -> QuerySet:
+    """The active people whose role may own records of ``model`` (core.roles.OWNER_ROLES),
+    and the record's current owner, by name."""
+    from core.roles import owner_roles
+
+    allowed = Q(groups__name__in=owner_roles(model))
+    if current is not None:
+        allowed |= Q(pk=current)
+    return active_users().filter(pk__in=get_user_model().objects.filter(allowed).values("pk"))
 
 
 class PorticoModelForm(forms.ModelForm):
@@ -43,7 +64,13 @@ class PorticoModelForm(forms.ModelForm):
         self.user = user
         super().__init__(*args, **kwargs)
         for name in self.person_fields:
-            cast(forms.ModelChoiceField, self.fields[name]).queryset = active_users()
+            chooser = cast(forms.ModelChoiceField, self.fields[name])
+            if isinstance(chooser, forms.ModelMultipleChoiceField):
+                chooser.queryset = active_users()
+            else:  # an owner: only people whose role may own such a record
+                current = getattr(self.instance, self._meta.model._meta.get_field(name).attname)
+                chooser.queryset = possible_owners(self._meta.model, current=current)
+            chooser.label_from_instance = person_name  # type: ignore[assignment]
         if self.instance.pk is not None:
             for name in self.slug_fields:
                 chosen = getattr(self.instance, name)

@@ -38,7 +38,7 @@ def unit_subtree_ids(unit_ids) -> list[int]:
 
 def in_units(queryset: QuerySet, unit_ids, *, field: str = "unit") -> QuerySet:
     """The records of ``queryset`` that belong to one of the units or a unit below them."""
-    return queryset.filter(**{f"{field}_id__in": unit_subtree_ids(unit_ids)})
+    return queryset.filter(**{f"{field}__in": unit_subtree_ids(unit_ids)})
 
 
 def _model(path: str):

@@ -22,6 +22,7 @@ from core import roles
 from core import rules
 from core.choices import ChangeAction
 from core.choices import Channel
+from core.forms import person_name
 from core.rules import Change
 from core.slugs import generate_slugs
 from people import selectors
@@ -30,11 +31,6 @@ from people.models import Profile
 from people.selectors import Owned
 
 NOT_A_PORTFOLIO_MANAGER = "Only a Portfolio manager manages people."
-
-
-def person_name(user) -> str:
-    """A user as the pages show them: the full name, else the username."""
-    return (user.get_full_name() or user.username) if user else ""
 
 
 # --- Organisation units ----------------------------------------------------------------------

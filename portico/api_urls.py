@@ -3,7 +3,9 @@ sync endpoints, the change feed, the OpenAPI schema and its docs. See docs/api.m
 
 from core.api import views
 from core.api.resources import autodiscover
+from people.api import users
 
 app_name = "api"
 
-urlpatterns = views.urlpatterns(autodiscover())
+# Users are Django's accounts, not a registered resource: their addresses come first.
+urlpatterns = users.urlpatterns + views.urlpatterns(autodiscover())
