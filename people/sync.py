@@ -412,7 +412,7 @@ def sync_users(
                 if pk not in kept
             ]
             stranded += left_stranded
-        counts = {CREATED: 0, UPDATED: 0, UNCHANGED: 0, RETIRED: len(retirements)}
+        counts = {CREATED: 0, UPDATED: 0, UNCHANGED: 0, RETIRED: len(retirements), "deleted": 0}
         for entry in parsed:
             counts[entry.outcome] += 1
         result = UserSyncResult(

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import OuterRef
 from django.urls import path
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -32,8 +33,10 @@ from core.api.views import etag_of
 from core.api.views import refuse_unknown
 from core.api.views import text_parameter
 from core.choices import Channel
+from core.roles import ROLES
 from people import services
 from people import sync
+from people.api import schema
 from people.filtersets import PersonFilterSet
 from people.models import OrganisationUnit
 
@@ -97,6 +100,7 @@ def readable(request):
     return get_user_model().objects.all()
 
 
+@extend_schema_view(get=schema.list_users, post=schema.create_user)
 class UserListView(ApiView):
     def get(self, request):
         queryset = readable(request)
@@ -137,6 +141,7 @@ def _one(request, id):
     return rows[0]
 
 
+@extend_schema_view(get=schema.get_user, patch=schema.patch_user)
 class UserDetailView(ApiView):
     def get(self, request, id):
         data = _one(request, id)
@@ -175,6 +180,10 @@ def write(request, user, *, partial: bool):
         names = data["roles"]
         if not isinstance(names, list) or not all(isinstance(r, str) for r in names):
             errors["roles"] = ["Give the roles as a list of role names."]
+        elif unknown := [name for name in names if name not in ROLES]:
+            errors["roles"] = [
+                f"Unknown role: {', '.join(unknown)}. Use one of: {', '.join(ROLES)}."
+            ]
         else:
             role_names = names
     unit: OrganisationUnit | bool | None = False
@@ -199,6 +208,7 @@ def write(request, user, *, partial: bool):
     )
 
 
+@extend_schema_view(post=schema.deactivate_user)
 class UserDeactivateView(ApiView):
     """``POST {"successor": "<username>"}`` (or none): deactivate, handing over what they
     own; refused with 409 and the list while they own records in use and no one is named."""
@@ -237,6 +247,7 @@ class UserDeactivateView(ApiView):
         return Response({**data, "handed_over": [item.as_dict() for item in moved]})
 
 
+@extend_schema_view(post=schema.sync_users)
 class UserSyncView(ApiView):
     def post(self, request):
         services.require_people_manager(request.user)

@@ -25,6 +25,7 @@ from schemathesis.checks import status_code_conformance
 from core.api.resources import autodiscover
 from core.api.tokens import issue_token
 from tests.api.test_lists import FACTORIES
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +142,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_against_the_schema(
     _, token = issue_token(user=portfolio_manager, write=True)
     headers = {"Authorization": f"Bearer {token}"}
     existing = seed_records()
+    existing["users"] = [UserFactory().pk for _ in range(2)]
     failures = []
     operations = 0
     for result in schema.get_all_operations():
@@ -152,8 +154,9 @@ def test_schemathesis_finds_no_server_error_and_no_answer_against_the_schema(
         except Exception as exc:  # every failing operation is reported, not only the first
             failures.append(f"{operation.label}: {str(exc)[:2000]}")
     # Each resource: list, create, read, replace, change, delete, sync (read-only: list and
-    # read) and its extra addresses; then the index and the change feed.
-    assert operations == 2 + sum(
+    # read) and its extra addresses; then the index, the change feed, and the users' list,
+    # create, read, change, deactivate and sync (people.api.users).
+    assert operations == 2 + 6 + sum(
         (7 if resource.writes is not None else 2) + len(resource.reads.extras)
         for resource in autodiscover()
     )
