@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import ForeignObjectRel
 from django.db.models import Q
 
-from core.forms import person_name
+from core.forms import PersonChoiceField
 
 
 class SearchFilterSet(django_filters.FilterSet):
@@ -75,13 +75,6 @@ def users_who(related_name: str):
     assert isinstance(relation, ForeignObjectRel), f"{related_name} is not a reverse relation"
     owned = relation.field.model._base_manager.values(relation.field.attname)
     return users.objects.filter(pk__in=owned).order_by("first_name", "last_name", "username")
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    """A person offered by name (the full name, else the username)."""
-
-    def label_from_instance(self, obj) -> str:
-        return person_name(obj)
 
 
 class OwnerFilter(django_filters.ModelChoiceFilter):

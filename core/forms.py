@@ -21,6 +21,13 @@ def person_name(user) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    """A person offered by name (the full name, else the username)."""
+
+    def label_from_instance(self, obj) -> str:
+        return person_name(obj)
+
+
 def active_users() -> QuerySet:
     """The people a record can be given to: active accounts, by name."""
     return (

@@ -7,6 +7,17 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Where an invited person (people.services.invite_person) chooses a password.
+    path(
+        "password/set/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/set/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("healthz", views.HealthView.as_view(), name="healthz"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("profile/tokens/", views.TokenCreateView.as_view(), name="token_create"),

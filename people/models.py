@@ -23,7 +23,6 @@ class OrganisationUnit(SluggedModel, RetirableModel):
     parent = protected_reference("self", "children", help_text="The unit this one belongs to.")
     manager = accountable_user("managed_units", help_text="Who leads the unit.")
 
-    ownership_lookups = ("manager",)
     url_name = "people:unit_detail"
 
     class Meta(SluggedModel.Meta):

@@ -9,11 +9,19 @@ through it.
 from collections.abc import Iterable
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from core import changelog
 from core import context
@@ -24,6 +32,7 @@ from core.choices import ChangeAction
 from core.choices import Channel
 from core.forms import person_name
 from core.rules import Change
+from core.services import delete_or_retire
 from core.slugs import generate_slugs
 from people import selectors
 from people.models import OrganisationUnit
@@ -66,10 +75,13 @@ def save_unit(*, unit: OrganisationUnit) -> OrganisationUnit:
 
 
 def retire_unit(unit: OrganisationUnit) -> None:
-    from django.utils import timezone
-
     unit.retired_at = unit.retired_at or timezone.now()
     unit.save()
+
+
+def remove_unit(*, unit: OrganisationUnit) -> str:
+    """Delete a unit nothing belongs to; retire one with sub-units, members or records."""
+    return delete_or_retire(unit, retire=retire_unit)
 
 
 # --- Users -------------------------------------------------------------------------------------
@@ -157,6 +169,30 @@ def save_person(
         user.profile = profile
         log_user(user, before=before, after=user_snapshot(user))
     return user
+
+
+def invite_person(*, user, by, role: str, unit: OrganisationUnit | None, site: str):
+    """Create an account without a usable password and e-mail its person a link to set one
+    (Django's password-reset token: it stops working once the password is set). ``site``
+    is the address the link starts with (``https://portico.example.org``)."""
+    if not user.email.strip():
+        raise ValidationError({"email": "Give the e-mail address the invitation goes to."})
+    person = save_person(user=user, by=by, role_names=[role], unit=unit)
+    uid = urlsafe_base64_encode(force_bytes(person.pk))
+    token = default_token_generator.make_token(person)
+    link = site.rstrip("/") + reverse("password_reset_confirm", args=[uid, token])
+    body = render_to_string(
+        "people/invitation_email.txt",
+        {"person": person, "by": by, "link": link, "role": role},
+    )
+    message = EmailMessage(
+        subject="You are invited to Portico",
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[person.email],
+    )
+    transaction.on_commit(message.send)
+    return person
 
 
 class StrandedOwnership(ValidationError):
