@@ -10,8 +10,10 @@ from people.models import OrganisationUnit
 from people.selectors import in_units
 
 
-def units():
-    return OrganisationUnit.objects.filter(retired_at__isnull=True).order_by("name")
+def units(request=None):
+    """The units in use a filter offers: those the user may see."""
+    offered = OrganisationUnit.objects.filter(retired_at__isnull=True).order_by("name")
+    return offered.restrict(request.user, "view") if request is not None else offered
 
 
 class UnitFilter(django_filters.ModelChoiceFilter):
@@ -22,7 +24,7 @@ class UnitFilter(django_filters.ModelChoiceFilter):
         kwargs.setdefault("empty_label", "Any")
         super().__init__(
             field_name=field_name,
-            queryset=lambda request: units(),
+            queryset=units,
             to_field_name="slug",
             method=self.in_unit,
             **kwargs,

@@ -1,4 +1,3 @@
-from django.contrib.auth import get_user_model
 from django.urls import path
 
 from core.generic import model_paths
@@ -9,10 +8,9 @@ app_name = "people"
 
 urlpatterns = [
     *model_paths("units/", OrganisationUnit, name="unit"),
-    path(
-        "<int:pk>/deactivate/",
-        views.PersonDeactivateView.as_view(),
-        name="person_deactivate",
-    ),
-    *model_paths("", get_user_model(), name="person"),
+    path("", views.PersonListView.as_view(), name="person_list"),
+    path("new/", views.PersonEditView.as_view(), name="person_add"),
+    path("<int:pk>/", views.PersonDetailView.as_view(), name="person_detail"),
+    path("<int:pk>/edit/", views.PersonEditView.as_view(), name="person_edit"),
+    path("<int:pk>/deactivate/", views.PersonDeactivateView.as_view(), name="person_deactivate"),
 ]

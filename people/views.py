@@ -95,7 +95,10 @@ class OrganisationUnitDeleteView(ObjectDeleteView):
 # --- People ------------------------------------------------------------------------------------
 
 
-@register_model_view("list")
+# Django's accounts live in the auth app, whose name is not a namespace of these pages: they
+# are routed by name (people/urls.py), not by core.generic.model_paths.
+
+
 class PersonListView(ObjectListView):
     model = User
     filterset_class = PersonFilterSet
@@ -103,10 +106,14 @@ class PersonListView(ObjectListView):
     title = "People"
     template_name = "people/person_list.html"
     export_name = "people"
+    show_add = False
 
     def get_queryset(self):
         services.require_people_manager(self.request.user)
         return selectors.people()
+
+    def get_extra_context(self) -> dict:
+        return {"can_add": True, "add_url": reverse("people:person_add")}
 
 
 class PersonMixin(ObjectMixin):
@@ -116,7 +123,6 @@ class PersonMixin(ObjectMixin):
         return selectors.people()
 
 
-@register_model_view("detail")
 class PersonDetailView(PersonMixin, ObjectDetailView):
     template_name = "people/person_detail.html"
 
@@ -126,14 +132,15 @@ class PersonDetailView(PersonMixin, ObjectDetailView):
             "owned": owned,
             "owns_anything": any(owned.values()),
             "roles": [group.name for group in person.groups.all()],
+            "model_meta": User._meta,
             "can_change": can(self.request.user, "change", person),
+            "can_delete": False,
             "list_url": reverse("people:person_list"),
             "edit_url": reverse("people:person_edit", args=[person.pk]),
             "delete_url": "",
         }
 
 
-@register_model_view("add", "edit")
 class PersonEditView(PersonMixin, ObjectEditView):
     """Invite a person (a new account, e-mailed a link to set a password) or change one's
     names, e-mail, role and unit."""
@@ -154,6 +161,11 @@ class PersonEditView(PersonMixin, ObjectEditView):
 
     def get_success_url(self, obj) -> str:
         return reverse("people:person_detail", args=[obj.pk])
+
+    def render_form(self, obj, form, status=200):
+        context = {"object": obj if obj.pk else None, "form": form, "model_meta": User._meta}
+        template = partial_or_page(self.request, self.template_name, "form")
+        return render(self.request, template, context, status=status)
 
     def success_message(self, obj) -> str:
         if self.is_create():
