@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.forms import person_name
 from core.generic import page_url
 from core.money import format_amount
 from core.money import format_percent
@@ -15,7 +16,6 @@ from finance.models import CustomerStatement
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import TcoRun
-from finance.reports import person_name
 
 
 class PeriodColumn(tables.Column):
