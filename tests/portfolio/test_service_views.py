@@ -182,11 +182,11 @@ def test_a_delegate_takes_no_service_over(client, service, service_owner, viewer
     service.refresh_from_db()
     assert service.owner == service_owner
     assert list(service.delegates.all()) == [viewer]
-    # The owner hands it over.
+    # The owner hands it over, to someone whose role may own it.
     client.force_login(service_owner)
-    assert client.post(url, {**form, "owner": viewer.pk}).status_code == 302
+    assert client.post(url, {**form, "owner": other_owner.pk}).status_code == 302
     service.refresh_from_db()
-    assert service.owner == viewer
+    assert service.owner == other_owner
 
 
 @pytest.mark.django_db
