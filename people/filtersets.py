@@ -12,7 +12,12 @@ from people.selectors import in_units
 
 def units(request=None):
     """The units in use a filter offers: those the user may see."""
-    offered = OrganisationUnit.objects.filter(retired_at__isnull=True).order_by("name")
+    # Only what an option shows: a unit's full row costs a change-log snapshot per option.
+    offered = (
+        OrganisationUnit.objects.filter(retired_at__isnull=True)
+        .only("pk", "name", "slug")
+        .order_by("name")
+    )
     return offered.restrict(request.user, "view") if request is not None else offered
 
 
