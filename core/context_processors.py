@@ -13,13 +13,20 @@ NAVIGATION = (
     ("Costs", "finance:overview"),
     ("Maturity", "maturity:overview"),
     ("Reports", "finance:report_list"),
+    ("Organisation", "people:unit_list"),
+    ("People", "people:person_list"),
 )
+# Sections shown only to whom may open them: (URL name, the permission it needs).
+RESTRICTED = {"people:person_list": "auth.view_user"}
 
 
 def portico(request):
     # Sections appear in the navigation once their app provides the page.
     navigation = []
     for label, url_name in NAVIGATION:
+        needs = RESTRICTED.get(url_name)
+        if needs and not request.user.has_perm(needs):
+            continue
         try:
             url = reverse(url_name)
         except NoReverseMatch:

@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import ForeignObjectRel
 from django.db.models import Q
 
+from core.forms import PersonChoiceField
+
 
 class SearchFilterSet(django_filters.FilterSet):
     """A FilterSet with the single ``q`` search over ``search_fields``, shared by the HTML
@@ -72,12 +74,15 @@ def users_who(related_name: str):
     relation = users._meta.get_field(related_name)
     assert isinstance(relation, ForeignObjectRel), f"{related_name} is not a reverse relation"
     owned = relation.field.model._base_manager.values(relation.field.attname)
-    return users.objects.filter(pk__in=owned).order_by("username")
+    return users.objects.filter(pk__in=owned).order_by("first_name", "last_name", "username")
 
 
 class OwnerFilter(django_filters.ModelChoiceFilter):
-    """A person by username, chosen among those who own at least one record through
-    ``related_name`` (the reverse name of the owner's foreign key)."""
+    """A person, offered by name and given by username in the address, chosen among those
+    who own at least one record through ``related_name`` (the reverse name of the owner's
+    foreign key)."""
+
+    field_class = PersonChoiceField
 
     def __init__(self, related_name: str, **kwargs):
         super().__init__(

@@ -18,9 +18,36 @@ from core.numbers import month_label
 VERSION = "version"
 
 
+def person_name(user) -> str:
+    """A person as every page shows them: the full name, else the username."""
+    return (user.get_full_name() or user.username) if user else ""
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    """A person offered by name (the full name, else the username)."""
+
+    def label_from_instance(self, obj) -> str:
+        return person_name(obj)
+
+
 def active_users() -> QuerySet:
-    """The people a record can be given to: active accounts, by username."""
-    return get_user_model().objects.filter(is_active=True).order_by("username")
+    """The people a record can be given to: active accounts, by name."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def possible_owners(model, *, current=None) -> QuerySet:
+    """The active people whose role may own records of ``model`` (core.roles.OWNER_ROLES),
+    and the record's current owner, by name."""
+    from core.roles import owner_roles
+
+    allowed = Q(groups__name__in=owner_roles(model))
+    if current is not None:
+        allowed |= Q(pk=current)
+    return active_users().filter(pk__in=get_user_model().objects.filter(allowed).values("pk"))
 
 
 class PorticoModelForm(forms.ModelForm):
@@ -46,7 +73,13 @@ class PorticoModelForm(forms.ModelForm):
         self.user = user
         super().__init__(*args, **kwargs)
         for name in self.person_fields:
-            cast(forms.ModelChoiceField, self.fields[name]).queryset = active_users()
+            chooser = cast(forms.ModelChoiceField, self.fields[name])
+            if isinstance(chooser, forms.ModelMultipleChoiceField):
+                chooser.queryset = active_users()
+            else:  # an owner: only people whose role may own such a record
+                current = getattr(self.instance, self._meta.model._meta.get_field(name).attname)
+                chooser.queryset = possible_owners(self._meta.model, current=current)
+            chooser.label_from_instance = person_name  # type: ignore[assignment]
         if self.instance.pk is not None:
             for name in self.slug_fields:
                 chosen = getattr(self.instance, name)

@@ -20,8 +20,9 @@ PORTFOLIO_APPS = ("portfolio", "finance", "valuestreams", "maturity", "cloud")
 
 # role -> list of (app_label, model_name or "*", actions)
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
+    # Only a Portfolio manager writes people (accounts) and organisation units.
     PORTFOLIO_MANAGER: [(app, "*", ALL) for app in PORTFOLIO_APPS]
-    + [("core", "objectchange", VIEW)],
+    + [("core", "objectchange", VIEW), ("auth", "user", ALL), ("people", "*", ALL)],
     SERVICE_OWNER: [(app, "*", VIEW) for app in PORTFOLIO_APPS]
     + [("portfolio", "service", ("add",))],
     VALUE_STREAM_OWNER: [(app, "*", VIEW) for app in PORTFOLIO_APPS]
@@ -30,6 +31,25 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     + [("finance", "*", ALL), ("cloud", "*", ALL)],
     VIEWER: [(app, "*", VIEW) for app in PORTFOLIO_APPS],
 }
+for _role in (SERVICE_OWNER, VALUE_STREAM_OWNER, FINANCE, VIEWER):
+    ROLE_PERMISSIONS[_role].append(("people", "organisationunit", VIEW))
+
+# The roles whose people may own each kind of record ("app_label.model_name"): its owner
+# picker offers only them, and a hand-over goes only to one of them.
+OWNER_ROLES: dict[str, tuple[str, ...]] = {
+    "portfolio.service": (PORTFOLIO_MANAGER, SERVICE_OWNER),
+    "portfolio.application": (PORTFOLIO_MANAGER, SERVICE_OWNER),
+    "portfolio.customer": (PORTFOLIO_MANAGER, SERVICE_OWNER),
+    "portfolio.supplier": (PORTFOLIO_MANAGER, SERVICE_OWNER, FINANCE),
+    "portfolio.contract": (PORTFOLIO_MANAGER, SERVICE_OWNER, FINANCE),
+    "valuestreams.valuestream": (PORTFOLIO_MANAGER, VALUE_STREAM_OWNER),
+    "finance.costpool": (PORTFOLIO_MANAGER, FINANCE),
+}
+
+
+def owner_roles(model) -> tuple[str, ...]:
+    """The roles that may own records of ``model`` (every role where none is declared)."""
+    return OWNER_ROLES.get(f"{model._meta.app_label}.{model._meta.model_name}", ROLES)
 
 
 def sync_role_permissions(*, using: str = "default") -> None:

@@ -2,6 +2,7 @@
 
 import django_tables2 as tables
 
+from core.forms import person_name
 from core.money import format_amount
 from core.money import to_cents
 
@@ -24,10 +25,20 @@ class MoneyColumn(tables.Column):
 
 
 class PersonColumn(tables.Column):
-    """A user field (``field_name``) shown by username, "—" for nobody; headed by the field's
-    name unless told otherwise."""
+    """A user field (``field_name``) shown by name (the full name, else the username), "—"
+    for nobody, and sorted by name; headed by the field's name unless told otherwise."""
 
     def __init__(self, field_name: str, **kwargs):
-        kwargs.setdefault("verbose_name", field_name.replace("_", " ").capitalize())
+        kwargs.setdefault("verbose_name", field_name.replace("_", " ").split("__")[-1].capitalize())
         kwargs.setdefault("default", "—")
-        super().__init__(accessor=f"{field_name}__username", **kwargs)
+        kwargs.setdefault(
+            "order_by",
+            tuple(f"{field_name}__{part}" for part in ("first_name", "last_name", "username")),
+        )
+        super().__init__(accessor=field_name, **kwargs)
+
+    def render(self, value):
+        return person_name(value)
+
+    def value(self, value):
+        return person_name(value)

@@ -6,6 +6,7 @@ import logging
 import requests
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -67,7 +68,11 @@ class HistoryView(ObjectMixin, View):
         except ContentType.DoesNotExist:
             raise Http404("No such kind of object") from None
         model = content_type.model_class()
-        if model is None or not hasattr(model._default_manager, "restrict"):
+        # Accounts keep one too: people.services logs their changes (a Portfolio manager's view).
+        keeps_history = model is not None and (
+            hasattr(model._default_manager, "restrict") or model is get_user_model()
+        )
+        if model is None or not keeps_history:
             raise Http404("This kind of object keeps no history")
         self.model = model
         self.kwargs["pk"] = _primary_key(self.model, self.kwargs["pk"])

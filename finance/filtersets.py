@@ -22,6 +22,7 @@ from finance.models import Period
 from finance.models import TcoResult
 from finance.models import TcoRun
 from finance.models import parse_label
+from people.filtersets import UnitFilter
 from portfolio.choices import ServiceKind
 from portfolio.models import Customer
 from portfolio.models import Subscription
@@ -80,13 +81,14 @@ class CostPoolFilterSet(SearchFilterSet):
     search_fields = ("name", "description", "slug", "external_id")
 
     pool_type = django_filters.ChoiceFilter(choices=PoolType.choices)
+    unit = UnitFilter()
     retired = django_filters.BooleanFilter(
         field_name="retired_at", lookup_expr="isnull", exclude=True, label="Retired"
     )
 
     class Meta:
         model = CostPool
-        fields = ["q", "pool_type", "retired"]
+        fields = ["q", "pool_type", "unit", "retired"]
 
 
 class ExchangeRateFilterSet(SearchFilterSet):
@@ -167,6 +169,7 @@ class FundServicesFilterSet(SearchFilterSet):
 
     kind = django_filters.ChoiceFilter(field_name="service__kind", choices=ServiceKind.choices)
     owner = OwnerFilter("owned_services", field_name="service__owner")
+    unit = UnitFilter(field_name="service__unit")
     customer = django_filters.ModelChoiceFilter(
         queryset=Customer.objects.all(),
         to_field_name="slug",
@@ -183,7 +186,7 @@ class FundServicesFilterSet(SearchFilterSet):
 
     class Meta:
         model = TcoResult
-        fields = ["q", "kind", "owner", "customer", "value_stream"]
+        fields = ["q", "kind", "owner", "unit", "customer", "value_stream"]
 
     def filter_customer(self, queryset, name, value):
         if not value:

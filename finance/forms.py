@@ -139,7 +139,15 @@ class CostPoolForm(PorticoModelForm):
 
     class Meta:
         model = CostPool
-        fields = ["name", "description", "pool_type", "owner", "source", "external_id"]
+        fields = [
+            "name",
+            "description",
+            "pool_type",
+            "owner",
+            "unit",
+            "source",
+            "external_id",
+        ]
 
 
 class PoolAllocationForm(PorticoModelForm):

@@ -177,6 +177,7 @@ class CostPool(SluggedModel, RetirableModel):
     pool_type = models.CharField(max_length=30, choices=PoolType.choices, blank=True)
     # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
     owner = accountable_user("owned_cost_pools")
+    unit = protected_reference("people.OrganisationUnit", "cost_pools")
 
     ownership_lookups = ("owner",)
     url_name = "finance:pool_detail"

@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from core.exports import XLSX_TYPE
 from core.exports import csv_text
 from core.exports import workbook_bytes
+from core.forms import person_name
 from core.money import format_amount
 from core.money import to_cents
 from finance import selectors
@@ -202,11 +203,6 @@ def render(data: ReportData, fmt: str) -> RenderedFile:
         ReportFormat.PDF.value: render_pdf,
     }[fmt]
     return RenderedFile(fmt, filename(data, fmt), CONTENT_TYPES[fmt], renderer(data))
-
-
-def person_name(user) -> str:
-    """A user as the pages show them: the full name, else the username."""
-    return (user.get_full_name() or user.username) if user else ""
 
 
 # --- The per-service table: the XLSX's first sheet and the CSV -------------------------------

@@ -21,13 +21,13 @@ from openpyxl.styles import Font
 
 from core.exports import csv_text
 from core.exports import workbook_bytes
+from core.forms import person_name
 from core.money import format_amount
 from finance.choices import ReportFormat
 from finance.reports import BOLD
 from finance.reports import CONTENT_TYPES
 from finance.reports import RenderedFile
 from finance.reports import header_row
-from finance.reports import person_name
 from finance.reports import put_cell
 from finance.reports import set_widths
 from finance.selectors import statements as statement_selectors

@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.forms import person_name
 from core.generic import page_url
 from core.money import format_amount
 from core.money import format_percent
@@ -17,7 +18,6 @@ from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.models import TcoRun
-from finance.reports import person_name
 
 
 class PeriodColumn(tables.Column):
@@ -72,7 +72,7 @@ class CostItemTable(tables.Table):
 
 class CostPoolTable(tables.Table):
     name = tables.Column(linkify=True)
-    owner = tables.Column(accessor="owner__username", default="—")
+    owner = PersonColumn("owner")
     allocations = tables.Column(accessor="allocation_count", verbose_name="Services")
     retired_at = tables.DateTimeColumn(format="Y-m-d", verbose_name="Retired", default="")
 
@@ -169,7 +169,7 @@ class TcoRunTable(tables.Table):
     input_total = MoneyColumn(verbose_name="Input")
     kept_total = MoneyColumn(verbose_name="Kept")
     unallocated_total = MoneyColumn(verbose_name="Unallocated")
-    requested_by = tables.Column(accessor="requested_by__username", default="")
+    requested_by = PersonColumn("requested_by", default="")
 
     class Meta:
         model = TcoRun
@@ -236,8 +236,7 @@ class StatementTable(tables.Table):
         return person_name(record.customer.relationship_manager) or "—"
 
     def value_relationship_manager(self, record):
-        manager = record.customer.relationship_manager
-        return manager.username if manager else ""
+        return person_name(record.customer.relationship_manager)
 
     def render_recovery_ratio(self, value):
         return format_percent(value) if value is not None else "—"

@@ -132,6 +132,7 @@ FUND_VIEWS = {
     "service": "By service",
     "stream": "By value stream",
     "customer": "By customer",
+    "unit": "By organisation unit",
 }
 
 
@@ -168,6 +169,9 @@ class OverviewView(PageView):
                     else None,
                     "by_stream": selectors.by_value_stream(period=period, version=version)
                     if shown == "stream"
+                    else None,
+                    "by_unit": selectors.by_unit(period=period, version=version)
+                    if shown == "unit"
                     else None,
                 }
             )

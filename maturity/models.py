@@ -42,6 +42,15 @@ class Party(SyncedModel, RetirableModel):
         blank=True,
         help_text="A unit of the provider organisation; empty for the organisation as a whole.",
     )
+    # PROTECT: a unit with maturity history is retired, never deleted.
+    unit = models.OneToOneField(
+        "people.OrganisationUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="maturity_party",
+        help_text="The organisation unit assessed; empty for the organisation as a whole.",
+    )
     # PROTECT: a unit still serving customers hands them over before it goes.
     served_by = protected_reference(
         "self",

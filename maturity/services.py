@@ -25,6 +25,9 @@ from maturity.models import BalanceSelfAssessment
 from maturity.models import BalanceSnapshot
 from maturity.models import Party
 from maturity.scoring import rate
+from people import services as people_services
+from people.choices import UnitKind
+from people.models import OrganisationUnit
 from portfolio.models import Customer
 
 # --- Parties -----------------------------------------------------------------------------------
@@ -53,11 +56,22 @@ def party_for_customer(*, customer: Customer, source: str = "", external_id: str
 
 
 def save_provider_unit(*, unit: Party) -> Party:
-    """Add or rename a unit of the provider (party_rule, as every write of a party)."""
+    """Add or rename a unit of the provider (party_rule, as every write of a party). A
+    provider unit is an organisation unit (people.models): the party assesses the one of its
+    name that no other party assesses, made if there is none, and a rename renames it."""
     unit.kind = PartyKind.PROVIDER
     unit.unit_name = unit.unit_name.strip()
     if not unit.unit_name:
         raise ValidationError({"unit_name": "Name the unit; the whole organisation needs none."})
+    organisation_unit = unit.unit
+    if organisation_unit is None:
+        organisation_unit = OrganisationUnit.objects.filter(
+            name=unit.unit_name, maturity_party__isnull=True
+        ).first() or OrganisationUnit(name=unit.unit_name, kind=UnitKind.DEPARTMENT)
+    if organisation_unit.name != unit.unit_name or organisation_unit.pk is None:
+        organisation_unit.name = unit.unit_name
+        people_services.save_unit(unit=organisation_unit)
+    unit.unit = organisation_unit
     return save_party(party=unit)
 
 

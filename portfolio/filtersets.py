@@ -5,6 +5,7 @@ from core.filtersets import OwnerFilter
 from core.filtersets import RetiredFilter
 from core.filtersets import SearchFilterSet
 from core.filtersets import yes_no_filter
+from people.filtersets import UnitFilter
 from portfolio import selectors
 from portfolio.choices import ApplicationLifecycle
 from portfolio.choices import Criticality
@@ -26,11 +27,12 @@ class ServiceFilterSet(SearchFilterSet):
     lifecycle = django_filters.ChoiceFilter(choices=ServiceLifecycle.choices)
     criticality = django_filters.ChoiceFilter(choices=Criticality.choices)
     owner = OwnerFilter("owned_services")
+    unit = UnitFilter()
     complete = django_filters.BooleanFilter(field_name="is_complete", label="Fully specified")
 
     class Meta:
         model = Service
-        fields = ["q", "kind", "lifecycle", "criticality", "owner", "complete"]
+        fields = ["q", "kind", "lifecycle", "criticality", "owner", "unit", "complete"]
 
 
 # --- Customers, suppliers and contracts, applications -----------------------------------------
@@ -54,22 +56,24 @@ class CustomerFilterSet(AlwaysBoundFilterSet):
     relationship_manager = OwnerFilter(
         "managed_customers", empty_label="Any", label="Relationship manager"
     )
+    unit = UnitFilter()
     retired = RetiredFilter()
 
     class Meta:
         model = Customer
-        fields = ["q", "kind", "segment", "relationship_manager", "retired"]
+        fields = ["q", "kind", "segment", "relationship_manager", "unit", "retired"]
 
 
 class SupplierFilterSet(AlwaysBoundFilterSet):
     search_fields = ("name", "slug", "website", "external_id")
 
     owner = OwnerFilter("managed_suppliers", empty_label="Any")
+    unit = UnitFilter()
     retired = RetiredFilter()
 
     class Meta:
         model = Supplier
-        fields = ["q", "owner", "retired"]
+        fields = ["q", "owner", "unit", "retired"]
 
 
 class ContractFilterSet(AlwaysBoundFilterSet):
@@ -114,8 +118,18 @@ class ApplicationFilterSet(AlwaysBoundFilterSet):
         to_field_name="slug",
     )
     owner = OwnerFilter("owned_applications", empty_label="Any")
+    unit = UnitFilter()
     retired = RetiredFilter()
 
     class Meta:
         model = Application
-        fields = ["q", "lifecycle", "disposition", "criticality", "vendor", "owner", "retired"]
+        fields = [
+            "q",
+            "lifecycle",
+            "disposition",
+            "criticality",
+            "vendor",
+            "owner",
+            "unit",
+            "retired",
+        ]

@@ -48,7 +48,16 @@ class ServiceForm(PorticoModelForm):
 
     class Meta:
         model = Service
-        fields = ["name", "summary", "kind", "lifecycle", "criticality", "owner", "delegates"]
+        fields = [
+            "name",
+            "summary",
+            "kind",
+            "lifecycle",
+            "criticality",
+            "owner",
+            "delegates",
+            "unit",
+        ]
         help_texts = {"owner": "The one person accountable for this service."}
 
     def __init__(self, *args, **kwargs):
@@ -105,7 +114,7 @@ class CustomerForm(PorticoModelForm):
 
     class Meta:
         model = Customer
-        fields = ["name", "kind", "segment", "relationship_manager"]
+        fields = ["name", "kind", "segment", "relationship_manager", "unit"]
         help_texts = {
             "segment": "A grouping of your own, such as Retail or Commercial.",
             "relationship_manager": "Who looks after this customer relationship.",
@@ -153,7 +162,7 @@ class SupplierForm(PorticoModelForm):
 
     class Meta:
         model = Supplier
-        fields = ["name", "website", "owner"]
+        fields = ["name", "website", "owner", "unit"]
         help_texts = {"owner": "Who manages this supplier relationship."}
 
 
@@ -226,6 +235,7 @@ class ApplicationForm(PorticoModelForm):
             "name",
             "description",
             "owner",
+            "unit",
             "lifecycle",
             "disposition",
             "criticality",

@@ -49,6 +49,7 @@ class Service(SluggedModel):
     retired_on = models.DateField(null=True, blank=True)
     # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
     owner = accountable_user("owned_services")
+    unit = protected_reference("people.OrganisationUnit", "services")
     delegates = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="delegated_services"
     )
@@ -204,6 +205,7 @@ class Customer(SluggedModel, RetirableModel):
     kind = models.CharField(max_length=10, choices=CustomerKind.choices)
     segment = models.CharField(max_length=100, blank=True)
     relationship_manager = accountable_user("managed_customers")
+    unit = protected_reference("people.OrganisationUnit", "customers")
 
     ownership_lookups = ("relationship_manager",)
 
@@ -323,6 +325,7 @@ class Outcome(SyncedModel):
 class Supplier(SluggedModel, RetirableModel):
     website = models.URLField(blank=True)
     owner = accountable_user("managed_suppliers")
+    unit = protected_reference("people.OrganisationUnit", "suppliers")
 
     ownership_lookups = ("owner",)
 
@@ -374,6 +377,7 @@ class Contract(SyncedModel, RetirableModel):
 class Application(SluggedModel, RetirableModel):
     description = models.TextField(blank=True)
     owner = accountable_user("owned_applications")
+    unit = protected_reference("people.OrganisationUnit", "applications")
     lifecycle = models.CharField(
         max_length=10, choices=ApplicationLifecycle.choices, default=ApplicationLifecycle.ACTIVE
     )

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "valuestreams",
     "maturity",
     "cloud",
+    "people",
 ]
 
 MIDDLEWARE = [
@@ -420,7 +421,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": False,
-    "POSTPROCESSING_HOOKS": ["core.api.schema.add_components"],
+    "POSTPROCESSING_HOOKS": [
+        "core.api.schema.add_components",
+        "people.api.schema.add_components",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("cloud.urls")),
     path("value-streams/", include("valuestreams.urls")),
     path("maturity/", include("maturity.urls")),
+    path("people/", include("people.urls")),
     path("api/v1/", include("portico.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,7 @@ import django_filters
 
 from core.filtersets import OwnerFilter
 from core.filtersets import SearchFilterSet
+from people.filtersets import UnitFilter
 from portfolio.models import Customer
 from valuestreams.choices import Experience
 from valuestreams.choices import ProcessLayer
@@ -16,6 +17,7 @@ class ValueStreamFilterSet(SearchFilterSet):
     experience = django_filters.ChoiceFilter(choices=Experience.choices)
     state = django_filters.ChoiceFilter(choices=StreamState.choices)
     owner = OwnerFilter("owned_value_streams")
+    unit = UnitFilter()
     customer = django_filters.ModelChoiceFilter(
         queryset=Customer.objects.order_by("name"), to_field_name="slug"
     )
@@ -28,7 +30,7 @@ class ValueStreamFilterSet(SearchFilterSet):
 
     class Meta:
         model = ValueStream
-        fields = ["q", "experience", "state", "owner", "customer", "status"]
+        fields = ["q", "experience", "state", "owner", "unit", "customer", "status"]
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(retired_at__isnull=value == "active")

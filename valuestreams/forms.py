@@ -30,6 +30,7 @@ class ValueStreamForm(PorticoModelForm):
         fields = [
             "name",
             "owner",
+            "unit",
             "customer",
             "segment",
             "experience",

@@ -48,6 +48,7 @@ class ValueStream(SluggedModel, RetirableModel):
         help_text="The value-stream owner: accountable end to end, from request to result.",
     )
     customer = protected_reference("portfolio.Customer", "value_streams")
+    unit = protected_reference("people.OrganisationUnit", "value_streams")
     segment = models.CharField(
         max_length=200,
         blank=True,

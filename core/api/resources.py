@@ -258,6 +258,10 @@ class Resource:
     def is_change_logged(self) -> bool:
         return issubclass(self.model, ChangeLoggedModel)
 
+    @property
+    def retired_when(self) -> RowTest | None:
+        return self.writes.retired_when if self.writes else None
+
     @cached_property
     def specs(self) -> list[FieldSpec]:
         """Every field the API shows, in order, with how to read and write it."""
@@ -446,9 +450,36 @@ class Representation:
         )
 
 
+@dataclass(frozen=True)
+class Feed:
+    """A model whose changes the change feed shows although it is no resource here: Django's
+    users, served by views of their own (people.api.users). Its change records' snapshots
+    carry ``source`` and ``external_id``.
+
+    retired_when: ``retired_when(snapshot) -> bool``: the record is retired (a user is
+                  deactivated)
+    """
+
+    name: str
+    model: type[models.Model]
+    retired_when: RowTest | None = None
+    is_synced: bool = True
+    is_change_logged: bool = True
+
+
 class Registry:
     def __init__(self):
         self._resources: dict[str, Resource] = {}
+        self.feeds: dict[str, Feed] = {}
+
+    def add_feed(self, feed: Feed) -> Feed:
+        """Show ``feed``'s changes in the change feed beside the resources'."""
+        self.feeds[feed.name] = feed
+        return feed
+
+    def logged(self) -> list["Resource | Feed"]:
+        """What the change feed shows: the change-logged resources, then the feeds."""
+        return [r for r in self if r.is_change_logged] + list(self.feeds.values())
 
     def register(self, resource: Resource) -> Resource:
         if resource.name in self._resources and self._resources[resource.name] is not resource:

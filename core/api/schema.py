@@ -534,7 +534,7 @@ def changes_schema():
             ),
             OpenApiParameter(
                 "resource",
-                {"type": "string", "enum": sorted(r.name for r in registry if r.is_change_logged)},
+                {"type": "string", "enum": sorted(r.name for r in registry.logged())},
                 description="Only changes of this resource.",
             ),
             OpenApiParameter("source", str, description="Only changes of records of this source."),

@@ -332,11 +332,11 @@ class ChangesView(ApiView):
 
         params = request.query_params
         refuse_unknown(params, self.PARAMETERS)
-        logged = [r for r in registry if r.is_change_logged]
+        logged = registry.logged()
         resources = [r for r in logged if permissions.can(request.user, "view", r.model)]
         wanted = params.get("resource")
         if wanted is not None:
-            if registry.get(wanted) is None or not registry[wanted].is_change_logged:
+            if wanted not in {r.name for r in logged}:
                 raise Invalid(errors={"resource": ["No such resource."]})
             resources = [r for r in resources if r.name == wanted]
         types = ContentType.objects.get_for_models(*[r.model for r in resources])
@@ -401,7 +401,7 @@ def _retired(resource, snapshot: dict | None) -> bool:
         return False
     if snapshot.get("retired_at"):
         return True
-    retired_when = resource.writes.retired_when if resource.writes else None
+    retired_when = resource.retired_when
     return bool(retired_when and retired_when(snapshot))
 
 

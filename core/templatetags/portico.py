@@ -5,6 +5,7 @@ from django import template
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
+from core.forms import person_name
 from core.money import format_amount
 from core.money import format_percent
 
@@ -63,6 +64,12 @@ def static_file_uri(path: str) -> str:
     if not found:
         raise template.TemplateSyntaxError(f"No static file {path!r}.")
     return Path(found).as_uri()
+
+
+@register.filter
+def person(user) -> str:
+    """A person as every page shows them: the full name, else the username ("" for nobody)."""
+    return person_name(user)
 
 
 @register.simple_tag

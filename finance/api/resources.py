@@ -166,7 +166,7 @@ register(
     Resource(
         "cost-pools",
         model=CostPool,
-        fields=("name", "slug", "description", "pool_type", "owner"),
+        fields=("name", "slug", "description", "pool_type", "owner", "unit"),
         description="Shared cost (a data centre, a service desk) allocated to services by weight.",
         reads=Reads(
             filterset=filtersets.CostPoolFilterSet,

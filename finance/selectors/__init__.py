@@ -45,6 +45,7 @@ from finance.selectors.results import tco_categories
 from finance.selectors.results import unallocated_for
 from finance.selectors.results import version_differences
 from finance.selectors.statements import by_customer
+from finance.selectors.statements import by_unit
 from finance.selectors.statements import by_value_stream
 from finance.selectors.statements import current_statements
 from finance.selectors.statements import customer_differences
@@ -72,6 +73,7 @@ __all__ = [
     "MonthlyRates",
     "applications_with_cost",
     "by_customer",
+    "by_unit",
     "by_value_stream",
     "closed_months_with_results",
     "contracts_in_force",

@@ -326,3 +326,43 @@ def statements_in(*, periods: list[Period]) -> QuerySet:
     return with_lines(CustomerStatement.objects.filter(condition)).order_by(
         "customer__name", "period__serial"
     )
+
+
+def by_unit(*, period: Period, version: int) -> dict:
+    """Each organisation unit's kept cost in ``period`` and ``version``: that of the services
+    that belong to it (``own``) and, rolled up, to it and every unit below it (``total``),
+    in the hierarchy's order (``depth`` for the indent); and the kept cost of services that
+    belong to no unit. The top units' totals and that add up to the kept total. Two queries
+    and a walk of the tree; sums in Decimal, rounded only when shown."""
+    from people.models import OrganisationUnit
+
+    own = dict(
+        TcoResult.objects.filter(period=period, version=version)
+        .values("service__unit_id")
+        .annotate(kept_sum=Coalesce(Sum("kept"), ZERO, output_field=MONEY))
+        .order_by()
+        .values_list("service__unit_id", "kept_sum")
+    )
+    units = list(OrganisationUnit.objects.order_by("name"))
+    children: dict = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    rows: list[dict] = []
+
+    def walk(unit, depth: int) -> Decimal:
+        row = {"unit": unit, "depth": depth, "indent": "· " * depth, "own": own.get(unit.pk, ZERO)}
+        rows.append(row)
+        row["total"] = row["own"] + sum(
+            (walk(child, depth + 1) for child in children.get(unit.pk, ())), start=ZERO
+        )
+        return row["total"]
+
+    top_total = sum((walk(unit, 0) for unit in children.get(None, ())), start=ZERO)
+    in_no_unit = own.get(None, ZERO)
+    return {
+        "rows": [row for row in rows if row["total"] or not row["unit"].is_retired],
+        "units_total": top_total,
+        "in_no_unit_total": in_no_unit,
+        "total": top_total + in_no_unit,
+        "kept_total": _kept_total(period, version),
+    }

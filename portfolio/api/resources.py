@@ -32,6 +32,7 @@ register(
             "lifecycle",
             "criticality",
             "owner",
+            "unit",
             "pipeline_on",
             "live_on",
             "retired_on",
@@ -101,7 +102,7 @@ register(
     Resource(
         "customers",
         model=Customer,
-        fields=("name", "slug", "kind", "segment", "relationship_manager"),
+        fields=("name", "slug", "kind", "segment", "relationship_manager", "unit"),
         reads=Reads(
             filterset=filtersets.CustomerFilterSet,
         ),
@@ -161,7 +162,7 @@ register(
     Resource(
         "suppliers",
         model=Supplier,
-        fields=("name", "slug", "website", "owner"),
+        fields=("name", "slug", "website", "owner", "unit"),
         reads=Reads(
             filterset=filtersets.SupplierFilterSet,
         ),
@@ -234,6 +235,7 @@ register(
             "slug",
             "description",
             "owner",
+            "unit",
             "lifecycle",
             "disposition",
             "criticality",

@@ -26,6 +26,7 @@ from cloud.api import views as cloud_api_views
 from core.api.resources import autodiscover
 from core.api.tokens import issue_token
 from tests.api.test_lists import FACTORIES
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +143,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_against_the_schema(
     _, token = issue_token(user=portfolio_manager, write=True)
     headers = {"Authorization": f"Bearer {token}"}
     existing = seed_records()
+    existing["users"] = [UserFactory().pk for _ in range(2)]
     failures = []
     operations = 0
     for result in schema.get_all_operations():
@@ -153,9 +155,10 @@ def test_schemathesis_finds_no_server_error_and_no_answer_against_the_schema(
         except Exception as exc:  # every failing operation is reported, not only the first
             failures.append(f"{operation.label}: {str(exc)[:2000]}")
     # Each resource: list, create, read, replace, change, delete, sync (read-only: list and
-    # read) and its extra addresses; then the index, the change feed and the actions beside
+    # read) and its extra addresses; then the index, the change feed, the users' list,
+    # create, read, change, deactivate and sync (people.api.users), and the actions beside
     # the resources (a FOCUS import, a tag rule's test).
-    assert operations == 2 + len(cloud_api_views.urlpatterns) + sum(
+    assert operations == 2 + 6 + len(cloud_api_views.urlpatterns) + sum(
         (7 if resource.writes is not None else 2) + len(resource.reads.extras)
         for resource in autodiscover()
     )

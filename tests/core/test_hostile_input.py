@@ -35,6 +35,7 @@ from core.api.tokens import issue_token
 from core.forms import ChangeFromMonthForm
 from finance import services as finance_services
 from finance.models import parse_label
+from portfolio.models import Service
 from tests.api.conftest import ApiClient
 from tests.factories import cloud
 from tests.factories.finance import CostItemFactory
@@ -50,6 +51,7 @@ from tests.factories.maturity import CustomerPartyFactory
 from tests.factories.maturity import OrganisationFactory
 from tests.factories.maturity import ProviderUnitFactory
 from tests.factories.maturity import SelfAssessmentFactory
+from tests.factories.people import OrganisationUnitFactory
 from tests.factories.portfolio import ApplicationFactory
 from tests.factories.portfolio import ApplicationSupportFactory
 from tests.factories.portfolio import ContractCoverageFactory
@@ -198,8 +200,9 @@ def test_finance_lists_answer_htmx_with_their_table(client, viewer):
 # Not fuzzed with the HTML views: Django's admin, and the API (its lists are given hostile
 # query strings on their own, below).
 SKIPPED_PREFIXES = ("admin/", "api/")
-# Leaving the session would end the crawl. A password reset link is only ever mailed, never
-# linked: tests/core/test_password_reset.py gives it hostile values.
+# Leaving the session would end the crawl. A password reset link is only ever mailed (a reset
+# or an invitation), never linked: tests/core/test_password_reset.py and
+# tests/people/test_people_pages.py give it hostile values.
 NOT_CRAWLED = {"logout", "password_reset_confirm"}
 
 LONG = "x" * 3000
@@ -300,6 +303,9 @@ def site(portfolio_manager, viewer, service_owner):
     cloud.make_tag_rule(service=service)
     cloud.make_synonym()
     cloud.import_sample()
+    division = OrganisationUnitFactory(name="Claims division", slug="claims-division")
+    team = OrganisationUnitFactory(name="Claims IT", slug="claims-it", parent=division)
+    Service.objects.filter(pk=service.pk).update(unit=team)
     issue_token(user=portfolio_manager, name="script", write=True)
     return {"portfolio_manager": portfolio_manager, "viewer": viewer}
 

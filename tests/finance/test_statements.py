@@ -450,3 +450,32 @@ def test_no_role_sees_no_statement(client, month):
     viewer = UserFactory(username="reader", role=roles.VIEWER)
     client.force_login(viewer)
     assert client.get(reverse("finance:statement_detail", args=[statement.pk])).status_code == 200
+
+
+def test_fund_services_by_unit_rolls_kept_cost_up_the_hierarchy(client, viewer, month):
+    from people.models import OrganisationUnit
+    from portfolio.models import Service
+    from tests.factories.people import OrganisationUnitFactory
+
+    march = month["march"]
+    results = {r.service.name: r for r in TcoResult.objects.filter(period=march, version=1)}
+    division = OrganisationUnitFactory(name="Insurance operations", kind="division")
+    claims_team = OrganisationUnitFactory(name="Claims team", parent=division)
+    OrganisationUnitFactory(name="Empty team", parent=division)
+    Service.objects.filter(name="Claims").update(unit=claims_team)
+    Service.objects.filter(name="Quotes").update(unit=division)
+    client.force_login(viewer)
+    page = client.get(reverse("finance:overview"), {"period": "2025-03", "view": "unit"})
+    text = page.content.decode()
+    assert "By organisation unit" in text and "differs from" not in text
+    view = page.context["by_unit"]
+    totals = {row["unit"].name: (row["own"], row["total"]) for row in view["rows"]}
+    claims, quotes = results["Claims"].kept, results["Quotes"].kept
+    assert totals["Claims team"] == (claims, claims)
+    assert totals["Insurance operations"] == (quotes, quotes + claims)
+    assert totals["Empty team"] == (0, 0)
+    kept = sum(r.kept for r in results.values())
+    assert view["units_total"] + view["in_no_unit_total"] == kept == view["total"]
+    assert view["in_no_unit_total"] == kept - claims - quotes
+    assert f"{(quotes + claims):,.2f}" in text
+    assert OrganisationUnit.objects.count() == 3

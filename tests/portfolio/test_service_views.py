@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core import roles
 from core.api.tokens import issue_token
 from portfolio import services
 from portfolio.models import Service
@@ -162,8 +163,12 @@ def test_a_delegate_takes_no_service_over(client, service, service_owner, viewer
     # She edits what a delegate edits.
     assert client.post(url, {**form, "owner": service_owner.pk}).status_code == 302
     taken = client.post(url, {**form, "owner": viewer.pk})
-    assert taken.status_code == 422
-    assert "hands it over" in taken.context["form"].errors["owner"][0]
+    assert taken.status_code == 422  # a Viewer is not even offered as an owner
+    assert "not one of the available choices" in taken.context["form"].errors["owner"][0]
+    other_owner = UserFactory(role=roles.SERVICE_OWNER)
+    handed = client.post(url, {**form, "owner": other_owner.pk})
+    assert handed.status_code == 422
+    assert "hands it over" in handed.context["form"].errors["owner"][0]
     dropped = client.post(url, {**form, "owner": ""})
     assert dropped.status_code == 422
     friend = UserFactory()
@@ -177,11 +182,11 @@ def test_a_delegate_takes_no_service_over(client, service, service_owner, viewer
     service.refresh_from_db()
     assert service.owner == service_owner
     assert list(service.delegates.all()) == [viewer]
-    # The owner hands it over.
+    # The owner hands it over, to someone whose role may own it.
     client.force_login(service_owner)
-    assert client.post(url, {**form, "owner": viewer.pk}).status_code == 302
+    assert client.post(url, {**form, "owner": other_owner.pk}).status_code == 302
     service.refresh_from_db()
-    assert service.owner == viewer
+    assert service.owner == other_owner
 
 
 @pytest.mark.django_db

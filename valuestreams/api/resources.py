@@ -128,6 +128,7 @@ register(
             "slug",
             "description",
             "owner",
+            "unit",
             "customer",
             "segment",
             "experience",

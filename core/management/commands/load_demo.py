@@ -9,12 +9,15 @@ from core.context import change_context
 # Each app adds its part of the one fictional organisation in <app>/demo.py: load(*, stdout).
 # Value streams come before finance: the roll-up that closes the demo's older months shares
 # each service's kept cost among the stages that rely on it, so the stages must exist by then.
+# The organisation comes after the records it places in units, and before the maturity app's
+# provider units, which are its departments.
 DEMO_MODULES = (
     "core.demo",
     "portfolio.demo",
     "valuestreams.demo",
     "finance.demo",
     "cloud.demo",
+    "people.demo",
     "maturity.demo",
 )
 
