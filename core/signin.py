@@ -50,9 +50,10 @@ def apply_roles(user, roles: Iterable[str]) -> bool:
     say at sign-in; groups that are not roles are left alone. Returns whether the user may
     sign in: not when no role is left.
 
-    A sign-in that maps to no role ends here: the roles are stripped and the sign-in refused.
-    Deactivating the account (with the hand-over of what the person owns) is the people
-    service's decision and belongs in this function, the one place every way in passes."""
+    A sign-in that maps to no role ends here: the roles are stripped, the sign-in refused and
+    the account deactivated, unless the person still owns records in use: deactivation would
+    strand them (people.services.deactivate_user), so the account stays active without a role
+    until a Portfolio manager hands them over on the people page."""
     roles = set(roles)
     unknown = roles - set(portico_roles.ROLES)
     if unknown:
@@ -71,7 +72,28 @@ def apply_roles(user, roles: Iterable[str]) -> bool:
         logger.info(
             "roles of %s set to %s at sign-in", user.get_username(), sorted(roles) or "none"
         )
+    if not roles:
+        deactivate_without_role(user)
     return bool(roles)
+
+
+def deactivate_without_role(user) -> None:
+    from people.services import StrandedOwnership
+    from people.services import deactivate_user
+
+    if not user.is_active:
+        return
+    try:
+        deactivate_user(user, by=None)
+    except StrandedOwnership:
+        logger.warning(
+            "%s signed in with no role but owns records in use: left active without a role "
+            "until a Portfolio manager hands them over",
+            user.get_username(),
+        )
+    else:
+        user.refresh_from_db(fields=["is_active"])
+        logger.info("%s deactivated: their sign-in maps to no role", user.get_username())
 
 
 def refuse(request, user) -> None:

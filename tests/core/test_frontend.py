@@ -309,8 +309,8 @@ def test_detail_pages_extend_the_generic_detail_page(path):
     assert "{% block content %}" not in text and "{% block details %}" in text
 
 
-def test_there_are_fourteen_detail_pages():
-    assert len(DETAIL_PAGES) == 14
+def test_there_are_sixteen_detail_pages():
+    assert len(DETAIL_PAGES) == 16
 
 
 @pytest.mark.django_db

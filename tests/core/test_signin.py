@@ -21,6 +21,7 @@ from tests.core.identity_servers import free_port
 from tests.core.test_settings import load_settings
 from tests.factories import TEST_PASSWORD
 from tests.factories import UserFactory
+from tests.factories.portfolio import ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +93,26 @@ def test_directory_sign_in_without_a_role_strips_the_roles_and_says_why(client, 
     page = response.content.decode()
     assert "none of your groups gives you a role in Portico" in page
     assert role_names("nora") == set()
+
+
+def test_a_sign_in_without_a_role_deactivates_whoever_owns_nothing(client, directory):
+    UserFactory(username="nora", role=roles.VIEWER)
+
+    directory_login(client, "nora")
+
+    assert not User.objects.get(username="nora").is_active
+
+
+def test_a_sign_in_without_a_role_leaves_an_owner_active_to_hand_over(client, directory):
+    nora = UserFactory(username="nora", role=roles.SERVICE_OWNER)
+    ServiceFactory(owner=nora, live=True)
+
+    response = directory_login(client, "nora")
+
+    assert signed_in_as(client) is None
+    assert "none of your groups gives you a role in Portico" in response.content.decode()
+    nora.refresh_from_db()
+    assert nora.is_active and role_names("nora") == set()
 
 
 def test_directory_wrong_password_is_refused_as_such(client, directory):
