@@ -9,7 +9,7 @@ from core.filtersets import SearchFilterSet
 from core.filtersets import id_filter
 from portfolio.choices import Aspect
 from portfolio.choices import Dimension
-from portfolio.choices import OutcomeStatus
+from portfolio.choices import OutcomeAgreement
 from portfolio.models import ApplicationSupport
 from portfolio.models import ContractCoverage
 from portfolio.models import Outcome
@@ -57,11 +57,11 @@ class OutcomeFilterSet(SearchFilterSet):
     search_fields = ("statement", "metric", "external_id")
 
     subscription = id_filter("subscription", "Subscription id")
-    status = django_filters.ChoiceFilter(choices=OutcomeStatus.choices)
+    agreement = django_filters.ChoiceFilter(choices=OutcomeAgreement.choices)
 
     class Meta:
         model = Outcome
-        fields = ["q", "subscription", "status"]
+        fields = ["q", "subscription", "agreement"]
 
 
 class ContractCoverageFilterSet(SearchFilterSet):
