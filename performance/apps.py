@@ -7,4 +7,13 @@ class PerformanceConfig(AppConfig):
 
     def ready(self):
         # Registers the write rules (core.rules), the rights and the sync listeners.
+        from core import panels
         from performance import services  # noqa: F401
+        from performance.views import service_panel_context
+
+        panels.register(
+            "service",
+            panels.Panel(
+                "Performance", "performance/inc/service_panel.html", service_panel_context, order=5
+            ),
+        )

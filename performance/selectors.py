@@ -16,8 +16,11 @@ Both are written once, as SQL expressions over the standing each item and outcom
 the same status with one indexed query.
 """
 
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Case
@@ -32,8 +35,10 @@ from django.db.models import When
 from django.db.models.functions import Now
 from django.db.models.functions import TruncDate
 
+from performance.choices import SeriesGrain
 from performance.choices import Standing
 from performance.models import Measurement
+from performance.models import TargetChange
 from portfolio.choices import Dimension
 from portfolio.models import Outcome
 from portfolio.models import SpecificationItem
@@ -151,3 +156,84 @@ def series(
     if end is not None:
         figures = figures.filter(end__lte=end)
     return figures.order_by("end", "start", "id")
+
+
+def series_of_items(item_ids, *, since: date | None = None) -> dict[int, list[Measurement]]:
+    """Item id -> its figures in order (ending from ``since``), for many items: one query."""
+    figures = Measurement.objects.filter(item_id__in=list(item_ids))
+    if since is not None:
+        figures = figures.filter(end__gte=since)
+    grouped: dict[int, list[Measurement]] = {pk: [] for pk in item_ids}
+    for figure in figures.order_by("item_id", "end", "start", "id"):
+        grouped[figure.item_id].append(figure)
+    return grouped
+
+
+def targets_of_items(items) -> dict[int, list[tuple[date, Decimal | None]]]:
+    """Item id -> (valid from, target) in order, for many items: one query. An item with no
+    recorded history has its current target from the start."""
+    history: dict[int, list[tuple[date, Decimal | None]]] = {item.pk: [] for item in items}
+    for item_id, valid_from, target in TargetChange.objects.filter(
+        item_id__in=list(history)
+    ).values_list("item_id", "valid_from", "target"):
+        history[item_id].append((valid_from, target))
+    for item in items:
+        if not history[item.pk]:
+            history[item.pk] = [(date.min, item.target)]
+    return history
+
+
+@dataclass
+class Period:
+    """The figures that end within one month, fiscal quarter or fiscal year."""
+
+    label: str
+    first_day: date
+    figures: list[Measurement] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.figures)
+
+    @property
+    def met(self) -> int:
+        return sum(1 for f in self.figures if f.met is True)
+
+    @property
+    def missed(self) -> int:
+        return sum(1 for f in self.figures if f.met is False)
+
+    @property
+    def mean(self) -> Decimal:
+        return sum((f.value for f in self.figures), Decimal(0)) / len(self.figures)
+
+    @property
+    def latest(self) -> Measurement:
+        return self.figures[-1]
+
+
+def period_of(day: date, grain: str) -> tuple[str, date]:
+    """The label and first day of the month, fiscal quarter or fiscal year ``day`` is in (the
+    fiscal year starts in PORTICO_FISCAL_YEAR_START_MONTH and is named after the calendar
+    year it ends in, as finance reports name it)."""
+    if grain == SeriesGrain.MONTH:
+        return f"{day:%Y-%m}", day.replace(day=1)
+    start = settings.PORTICO_FISCAL_YEAR_START_MONTH
+    offset = (day.month - start) % 12  # months since the fiscal year began
+    year_start = date(day.year if day.month >= start else day.year - 1, start, 1)
+    fiscal_year = year_start.year + (1 if start != 1 else 0)
+    if grain == SeriesGrain.QUARTER:
+        quarter = offset // 3 + 1
+        first_month = (start - 1 + (quarter - 1) * 3) % 12 + 1
+        first_year = year_start.year + (start - 1 + (quarter - 1) * 3) // 12
+        return f"{fiscal_year}-Q{quarter}", date(first_year, first_month, 1)
+    return f"FY{fiscal_year}", year_start
+
+
+def series_by(figures: list[Measurement], grain: str) -> list[Period]:
+    """The figures (in order) grouped by the period their end falls in, oldest first."""
+    periods: dict[str, Period] = {}
+    for figure in figures:
+        label, first_day = period_of(figure.end, grain)
+        periods.setdefault(label, Period(label, first_day)).figures.append(figure)
+    return sorted(periods.values(), key=lambda p: p.first_day)
