@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Case
 from django.db.models import CharField
+from django.db.models import Count
 from django.db.models import DateField
 from django.db.models import ExpressionWrapper
 from django.db.models import F
@@ -40,6 +41,7 @@ from performance.choices import Standing
 from performance.models import Measurement
 from performance.models import TargetChange
 from portfolio.choices import Dimension
+from portfolio.choices import ServiceLifecycle
 from portfolio.models import Outcome
 from portfolio.models import SpecificationItem
 
@@ -237,3 +239,100 @@ def series_by(figures: list[Measurement], grain: str) -> list[Period]:
         label, first_day = period_of(figure.end, grain)
         periods.setdefault(label, Period(label, first_day)).figures.append(figure)
     return sorted(periods.values(), key=lambda p: p.first_day)
+
+
+# --- The attention list and the dashboards -------------------------------------------------
+
+
+def item_needs_attention(today: date | None) -> Q:
+    """A functioning item that is missed, stale or not measured, as a condition the indexes
+    on its standing answer (the same rule as ``item_status``)."""
+    return (
+        Q(measurement_due__isnull=True)
+        | _stale(today)
+        | Q(measured_met=False)
+        | Q(measured_met__isnull=True)
+    )
+
+
+def attention_items(today: date) -> QuerySet:
+    """The functioning items of live services that are missed, stale or not measured, with
+    their status: the worst first (missed, stale, not measured), then by service."""
+    items = SpecificationItem.objects.filter(
+        item_needs_attention(today),
+        dimension=Dimension.FUNCTIONING,
+        service__lifecycle=ServiceLifecycle.LIVE,
+    )
+    return with_item_status(items, today).select_related("service", "service__owner")
+
+
+def attention_outcomes(today: date) -> QuerySet:
+    """The outcomes of current subscriptions of live services that are not met: missed,
+    stale, at risk or not measured."""
+    outcomes = with_outcome_status(
+        Outcome.objects.filter(
+            subscription__retired_at__isnull=True,
+            subscription__service__lifecycle=ServiceLifecycle.LIVE,
+        ),
+        today,
+    )
+    return outcomes.exclude(status=Standing.MET).select_related(
+        "subscription__customer", "subscription__service", "specification_item"
+    )
+
+
+@dataclass(frozen=True)
+class AttentionCounts:
+    missed: int
+    stale: int
+    not_measured: int
+    outcomes_at_risk: int
+    outcomes_missed: int
+
+
+def attention_counts(today: date) -> AttentionCounts:
+    """How many of the portfolio's items and outcomes need attention, by status: two queries."""
+    items = dict(attention_items(today).order_by().values_list("status").annotate(n=Count("pk")))
+    outcomes = dict(
+        attention_outcomes(today).order_by().values_list("status").annotate(n=Count("pk"))
+    )
+    return AttentionCounts(
+        missed=items.get(Standing.MISSED, 0),
+        stale=items.get(Standing.STALE, 0),
+        not_measured=items.get(Standing.NOT_MEASURED, 0),
+        outcomes_at_risk=outcomes.get(Standing.AT_RISK, 0),
+        outcomes_missed=outcomes.get(Standing.MISSED, 0),
+    )
+
+
+@dataclass(frozen=True)
+class OwnerSummary:
+    items: int  # the functioning items of the user's services
+    missed_last_month: int  # of them, those with a figure ending last month that missed
+    stale: int
+    month: date  # the first day of last month
+
+
+def owner_summary(user, today: date) -> OwnerSummary:
+    """For an owner's dashboard: how many of the targets of the services they own (or are a
+    delegate of) were missed last month, and how many are stale: three queries."""
+    mine = SpecificationItem.objects.filter(
+        Q(service__owner=user) | Q(service__delegates=user),
+        dimension=Dimension.FUNCTIONING,
+        service__lifecycle=ServiceLifecycle.LIVE,
+    ).values("pk")
+    month_end = today.replace(day=1) - timedelta(days=1)
+    month = month_end.replace(day=1)
+    missed = (
+        Measurement.objects.filter(item__in=mine, end__gte=month, end__lte=month_end, met=False)
+        .values("item")
+        .distinct()
+        .count()
+    )
+    stale = SpecificationItem.objects.filter(pk__in=mine).filter(_stale(today)).count()
+    return OwnerSummary(
+        items=SpecificationItem.objects.filter(pk__in=mine).count(),
+        missed_last_month=missed,
+        stale=stale,
+        month=month,
+    )

@@ -9,6 +9,10 @@ app_name = "performance"
 SERVICE = "services/<slug:slug>/"
 
 urlpatterns = [
+    path("attention/", views.AttentionItemListView.as_view(), name="attention_items"),
+    path(
+        "attention/outcomes/", views.AttentionOutcomeListView.as_view(), name="attention_outcomes"
+    ),
     path("items/<int:pk>/", views.ItemSeriesView.as_view(), name="item_series"),
     *model_paths(
         f"{SERVICE}figures/",

@@ -10,15 +10,22 @@ from django.utils import timezone
 
 from core.generic import ChildDeleteView
 from core.generic import ChildEditView
+from core.generic import ObjectListView
 from core.generic import ObjectMixin
 from core.generic import register_model_view
 from core.permissions import can
+from core.permissions import may_every
+from core.permissions import restricted
 from performance import charts
 from performance import selectors
 from performance import services
 from performance.choices import SeriesGrain
+from performance.filtersets import AttentionItemFilterSet
+from performance.filtersets import AttentionOutcomeFilterSet
 from performance.forms import MeasurementForm
 from performance.models import Measurement
+from performance.tables import AttentionItemTable
+from performance.tables import AttentionOutcomeTable
 from portfolio.choices import Dimension
 from portfolio.models import Service
 from portfolio.models import SpecificationItem
@@ -121,3 +128,52 @@ class ItemSeriesView(ObjectMixin):
             "targets": [(day, target) for day, target in targets if day != datetime.date.min],
             "may_add": can(self.request.user, "change", item),
         }
+
+
+# --- The attention list -----------------------------------------------------------------------
+
+
+class AttentionListView(ObjectListView):
+    """The items (or outcomes) of the portfolio that need attention, filtered by owner,
+    service, customer and value stream; the two lists link to each other."""
+
+    template_name = "performance/attention.html"
+    show_add = False
+    selector = staticmethod(selectors.attention_items)
+
+    def get_queryset(self):
+        user = self.request.user
+        return self.selector(timezone.localdate()).filter(
+            pk__in=restricted(self.model).restrict(user, "view").values("pk")
+        )
+
+    def get_extra_context(self) -> dict:
+        return {"query": self.request.GET.urlencode()}
+
+
+class AttentionItemListView(AttentionListView):
+    filterset_class = AttentionItemFilterSet
+    table_class = AttentionItemTable
+    title = "Attention: functioning items"
+    export_name = "attention-items"
+
+
+class AttentionOutcomeListView(AttentionListView):
+    filterset_class = AttentionOutcomeFilterSet
+    table_class = AttentionOutcomeTable
+    title = "Attention: Successful Customer Outcomes"
+    export_name = "attention-outcomes"
+    selector = staticmethod(selectors.attention_outcomes)
+
+
+def dashboard_panel(request) -> dict:
+    """The dashboard's performance panel: the signed-in owner's targets missed last month and
+    stale; for whoever may change every service, the portfolio's counts."""
+    today = timezone.localdate()
+    user = request.user
+    return {
+        "mine": selectors.owner_summary(user, today),
+        "portfolio": (
+            selectors.attention_counts(today) if may_every(user, "change", Service) else None
+        ),
+    }
