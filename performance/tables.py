@@ -28,6 +28,10 @@ class StatusColumn(tables.Column):
 
 
 class AttentionItemTable(tables.Table):
+    """The columns make the headers, the sorting and the exports; the rows are written out
+    by the table's template (django-tables2's work per cell would be most of the page's
+    time, as on the services list)."""
+
     status = StatusColumn()
     title = tables.Column(verbose_name="Item")
     service = tables.Column(linkify=True, order_by="service__name")
@@ -41,6 +45,7 @@ class AttentionItemTable(tables.Table):
         fields = ("status", "title", "service", "owner", "target", "measured_until")
         sequence = (*fields, "measurement_due")
         order_by = ("status", "service", "title")
+        template_name = "performance/attention_items_table.html"
 
     def render_title(self, record, value):
         url = reverse("performance:item_series", args=[record.pk])

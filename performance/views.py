@@ -15,7 +15,6 @@ from core.generic import ObjectMixin
 from core.generic import register_model_view
 from core.permissions import can
 from core.permissions import may_every
-from core.permissions import restricted
 from performance import charts
 from performance import selectors
 from performance import services
@@ -142,10 +141,7 @@ class AttentionListView(ObjectListView):
     selector = staticmethod(selectors.attention_items)
 
     def get_queryset(self):
-        user = self.request.user
-        return self.selector(timezone.localdate()).filter(
-            pk__in=restricted(self.model).restrict(user, "view").values("pk")
-        )
+        return self.selector(timezone.localdate()).restrict(self.request.user, "view")
 
     def get_extra_context(self) -> dict:
         return {"query": self.request.GET.urlencode()}
