@@ -42,6 +42,7 @@ from performance.models import Measurement
 from performance.models import TargetChange
 from portfolio.choices import Dimension
 from portfolio.choices import ServiceLifecycle
+from portfolio.models import ATTENTION_FROM
 from portfolio.models import Outcome
 from portfolio.models import SpecificationItem
 
@@ -244,24 +245,14 @@ def series_by(figures: list[Measurement], grain: str) -> list[Period]:
 # --- The attention list and the dashboards -------------------------------------------------
 
 
-def item_needs_attention(today: date | None) -> Q:
-    """A functioning item that is missed, stale or not measured, as a condition the indexes
-    on its standing answer (the same rule as ``item_status``)."""
-    return (
-        Q(measurement_due__isnull=True)
-        | _stale(today)
-        | Q(measured_met=False)
-        | Q(measured_met__isnull=True)
-    )
-
-
 def attention_items(today: date) -> QuerySet:
     """The functioning items of live services that are missed, stale or not measured, with
-    their status: the worst first (missed, stale, not measured), then by service."""
-    items = SpecificationItem.objects.filter(
-        item_needs_attention(today),
-        dimension=Dimension.FUNCTIONING,
-        service__lifecycle=ServiceLifecycle.LIVE,
+    their status: the rule of ``item_status`` read as one range of the item_attention_from
+    index (portfolio.models.ATTENTION_FROM)."""
+    items = (
+        SpecificationItem.objects.alias(attention_from=ATTENTION_FROM)
+        .filter(attention_from__lt=stale_before(today))
+        .filter(dimension=Dimension.FUNCTIONING, service__lifecycle=ServiceLifecycle.LIVE)
     )
     return with_item_status(items, today).select_related("service", "service__owner")
 

@@ -113,6 +113,12 @@ def _window_key(row: dict) -> tuple | None:
     return None
 
 
+def _array(values) -> str:
+    """A PostgreSQL array literal of ints or dates (psycopg's own adaptation of a list costs
+    more than the query for a batch of thousands)."""
+    return "{" + ",".join(str(value) for value in values) + "}"
+
+
 def _stored_windows(changes: Sequence[Change]) -> dict[tuple, int]:
     """The stored figures for the batch's (subject, start, end): one query per subject kind,
     joining the batch's windows as arrays (a batch holds up to thousands)."""
@@ -129,7 +135,11 @@ def _stored_windows(changes: Sequence[Change]) -> dict[tuple, int]:
                 JOIN unnest(%s::bigint[], %s::date[], %s::date[]) AS k(subject, first, last)
                   ON m.{kind}_id = k.subject AND m.start = k.first AND m."end" = k.last
                 """,
-                [[k[1] for k in keys], [k[2] for k in keys], [k[3] for k in keys]],
+                [
+                    _array(int(k[1]) for k in keys),
+                    _array(k[2].isoformat() for k in keys),
+                    _array(k[3].isoformat() for k in keys),
+                ],
             )
             for pk, subject, start, end in cursor.fetchall():
                 found[(kind, subject, start, end)] = pk
@@ -244,7 +254,7 @@ def refresh_standing(*, item_ids: Iterable[int] = (), outcome_ids: Iterable[int]
                 ) AS latest
                 WHERE s.id = latest.id
                 """,
-                [wanted],
+                [_array(wanted)],
             )
 
 
