@@ -72,18 +72,21 @@ class TargetHistory:
         return self.terms[max(index, 0)]
 
 
-def target_histories(kind: str, ids: Iterable[int]) -> dict[int, TargetHistory]:
-    """The target history of each ``kind`` ("item" or "outcome") in ``ids``: two queries."""
+def target_histories(
+    kind: str, ids: Iterable[int], *, dimensions: dict[int, str] | None = None
+) -> dict[int, TargetHistory]:
+    """The target history of each ``kind`` ("item" or "outcome") in ``ids``: two queries.
+    ``dimensions``, given, is filled with each item's dimension by the first."""
     wanted = {pk for pk in ids if pk is not None}
     if not wanted:
         return {}
     model = dict(SUBJECTS)[kind]
-    histories = {
-        row["id"]: TargetHistory(current=(row["target"], row["comparator"]))
-        for row in model._base_manager.filter(pk__in=wanted)
-        .values("id", "target", "comparator")
-        .order_by()
-    }
+    fields = ["id", "target", "comparator", *(["dimension"] if kind == "item" else [])]
+    histories = {}
+    for row in model._base_manager.filter(pk__in=wanted).values(*fields).order_by():
+        histories[row["id"]] = TargetHistory(current=(row["target"], row["comparator"]))
+        if dimensions is not None and kind == "item":
+            dimensions[row["id"]] = row["dimension"]
     for subject_id, valid_from, target, comparator in (
         TargetChange.objects.filter(**{f"{kind}_id__in": wanted})
         .order_by("valid_from")
@@ -146,21 +149,29 @@ def _stored_windows(changes: Sequence[Change]) -> dict[tuple, int]:
     return found
 
 
-def measurement_facts(changes: Sequence[Change]) -> MeasurementFacts:
-    """Facts of the measurement rule, for a whole batch: five queries at most."""
-    item_ids = {c.row.get("item_id") for c in changes} - {None}
-    dimensions = dict(
-        SpecificationItem._base_manager.filter(pk__in=item_ids)
-        .values_list("id", "dimension")
-        .order_by()
+def _window_moves(change: Change) -> bool:
+    """Whether the change puts a figure on a subject's window it was not on already."""
+    return change.is_new or any(
+        change.moved(name) for name in ("item_id", "outcome_id", "start", "end")
     )
+
+
+def measurement_facts(changes: Sequence[Change]) -> MeasurementFacts:
+    """Facts of the measurement rule, for a whole batch: five queries at most (the stored
+    windows only for figures that are new or move to another window)."""
+    dimensions: dict[int, str] = {}
+    histories = {
+        kind: target_histories(
+            kind,
+            {c.row.get(f"{kind}_id") for c in changes},
+            dimensions=dimensions if kind == "item" else None,
+        )
+        for kind, _model in SUBJECTS
+    }
     return MeasurementFacts(
         dimensions=dimensions,
-        histories={
-            kind: target_histories(kind, {c.row.get(f"{kind}_id") for c in changes})
-            for kind, _model in SUBJECTS
-        },
-        stored=_stored_windows(changes),
+        histories=histories,
+        stored=_stored_windows([c for c in changes if _window_moves(c)]),
         first=first_with(changes, lambda c: _window_key(c.row)),
     )
 
