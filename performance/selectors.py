@@ -248,11 +248,13 @@ def series_by(figures: list[Measurement], grain: str) -> list[Period]:
 def attention_items(today: date) -> QuerySet:
     """The functioning items of live services that are missed, stale or not measured, with
     their status: the rule of ``item_status`` read as one range of the item_attention_from
-    index (portfolio.models.ATTENTION_FROM)."""
+    index (portfolio.models.ATTENTION_FROM), in its order: those that missed or have no
+    figure first, then the stale ones, longest overdue first."""
     items = (
         SpecificationItem.objects.alias(attention_from=ATTENTION_FROM)
         .filter(attention_from__lt=stale_before(today))
         .filter(dimension=Dimension.FUNCTIONING, service__lifecycle=ServiceLifecycle.LIVE)
+        .order_by("attention_from", "id")
     )
     return with_item_status(items, today).select_related("service", "service__owner")
 

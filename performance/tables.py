@@ -44,7 +44,6 @@ class AttentionItemTable(tables.Table):
         model = SpecificationItem
         fields = ("status", "title", "service", "owner", "target", "measured_until")
         sequence = (*fields, "measurement_due")
-        order_by = ("status", "service", "title")
         template_name = "performance/attention_items_table.html"
 
     def render_title(self, record, value):

@@ -129,6 +129,7 @@ class SpecificationItem(SyncedModel):
             models.Index(fields=["service", "aspect", "dimension", "position"]),
             models.Index(
                 ATTENTION_FROM,
+                F("id"),
                 name="item_attention_from",
                 condition=Q(dimension=Dimension.FUNCTIONING),
             ),

@@ -142,6 +142,7 @@ class Migration(migrations.Migration):
                     default=models.F("measurement_due"),
                     output_field=models.DateField(),
                 ),
+                models.F("id"),
                 condition=models.Q(("dimension", "functioning")),
                 name="item_attention_from",
             ),
