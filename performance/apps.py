@@ -9,6 +9,9 @@ class PerformanceConfig(AppConfig):
         # Registers the write rules (core.rules), the rights and the sync listeners.
         from core import panels
         from performance import services  # noqa: F401
+        from performance import signals
+
+        signals.connect()
         from performance.views import dashboard_panel
         from performance.views import service_panel_context
 

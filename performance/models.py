@@ -4,6 +4,7 @@ history of the targets they are judged against (docs/performance.md)."""
 from django.db import models
 from django.db.models import F
 from django.db.models import Q
+from django.urls import reverse
 
 from core.models import SyncedModel
 from core.models import acting_user
@@ -97,9 +98,10 @@ class Measurement(SyncedModel):
         return f"{self.value.normalize():f} from {self.start} to {self.end}"
 
     def get_absolute_url(self) -> str:
+        """The item's page of figures; for an outcome's figure, its customer's page."""
         if self.item_id:
-            return self.item.get_absolute_url()
-        return self.outcome.subscription.service.get_absolute_url()
+            return reverse("performance:item_series", args=[self.item_id])
+        return self.outcome.subscription.customer.get_absolute_url()
 
     @property
     def subject(self) -> SpecificationItem | Outcome:

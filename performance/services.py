@@ -27,7 +27,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import rules
-from core.api.sync import rows_synced
 from core.rules import Change
 from core.rules import first_with
 from performance.models import EXACTLY_ONE
@@ -341,14 +340,3 @@ def _rejudge(kind: str, subject_ids: list[int], today: date) -> None:
 def record_target_change_of(instance, before: dict | None) -> None:
     """After a services.py save of an item or outcome: its target history (one record)."""
     record_target_changes(type(instance), [(before, rules.row_of(instance))])
-
-
-def after_sync(sender, changes=(), **kwargs) -> None:
-    """A bulk sync wrote rows with SQL: the same bookkeeping as the single saves, per batch."""
-    if sender is Measurement:
-        refresh_standing_of_rows(row for pair in changes for row in pair)
-    elif sender in (SpecificationItem, Outcome):
-        record_target_changes(sender, list(changes))
-
-
-rows_synced.connect(after_sync, dispatch_uid="performance-after-sync")
