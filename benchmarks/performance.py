@@ -186,5 +186,7 @@ def raw_upsert(items: list[tuple[int, str]]) -> float:
                 'value = EXCLUDED.value, note = EXCLUDED.note, "end" = EXCLUDED."end", '
                 "updated_at = EXCLUDED.updated_at"
             )
+            # Dropped at commit anyway; dropped here too for a caller's outer transaction.
+            cursor.execute("DROP TABLE raw_figures")
         seconds.append(time.perf_counter() - started)
     return len(rows) / sum(seconds)

@@ -13,9 +13,11 @@ standing is then refreshed in one statement, as after any write.
 """
 
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from performance.models import Measurement
+from performance.models import TargetChange
 from performance.services import refresh_standing
 from portfolio.choices import Dimension
 from portfolio.generate import GENERATED
@@ -23,6 +25,7 @@ from portfolio.generate import GenerationRun
 from portfolio.generate import Option
 from portfolio.generate import delete_rows
 from portfolio.generate import register
+from portfolio.models import Outcome
 from portfolio.models import SpecificationItem
 
 STALE_EVERY = 25
@@ -50,7 +53,20 @@ WHERE i.source = %(source)s AND i.dimension = %(functioning)s
 
 
 def clear_measurements() -> dict[str, int]:
-    return {"measurements": delete_rows(Measurement.objects.filter(source=GENERATED))}
+    """The figures and target history of generated items and outcomes, and of the items and
+    outcomes of generated services (made through the services by a benchmark), before the
+    services generator removes those without Django's cascade."""
+    items = SpecificationItem.objects.filter(
+        Q(source=GENERATED) | Q(service__source=GENERATED)
+    ).values("pk")
+    outcomes = Outcome.objects.filter(
+        Q(source=GENERATED) | Q(subscription__service__source=GENERATED)
+    ).values("pk")
+    of_them = Q(item__in=items) | Q(outcome__in=outcomes)
+    return {
+        "measurements": delete_rows(Measurement.objects.filter(Q(source=GENERATED) | of_them)),
+        "target changes": delete_rows(TargetChange.objects.filter(of_them)),
+    }
 
 
 @register(
