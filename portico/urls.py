@@ -10,6 +10,7 @@ urlpatterns = [
     path("value-streams/", include("valuestreams.urls")),
     path("maturity/", include("maturity.urls")),
     path("people/", include("people.urls")),
+    path("performance/", include("performance.urls")),
     path("api/v1/", include("portico.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -16,6 +16,7 @@ from tests.api.test_finance_resources import FACTORIES as FINANCE
 from tests.api.test_maturity_resources import LIST_FACTORIES as MATURITY
 from tests.api.test_valuestream_resources import FACTORIES as VALUE_STREAMS
 from tests.factories.people import OrganisationUnitFactory
+from tests.factories.performance import MeasurementFactory
 from tests.factories.portfolio import ApplicationFactory
 from tests.factories.portfolio import ApplicationSupportFactory
 from tests.factories.portfolio import ContractCoverageFactory
@@ -51,12 +52,14 @@ PORTFOLIO = {
 }
 # Every resource, with a function making one record of it: the tests below and the
 # Schemathesis run (test_schema.py) go through each.
+PERFORMANCE = {"measurements": MeasurementFactory}
 FACTORIES = {
     **PORTFOLIO,
     **FINANCE,
     **MATURITY,
     **VALUE_STREAMS,
     **CLOUD,
+    **PERFORMANCE,
     "organisation-units": OrganisationUnitFactory,
 }
 

@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks import harness
 from benchmarks import load as load_benchmark
+from benchmarks import performance as performance_benchmark
 from benchmarks import portfolio as portfolio_benchmark
 
 
@@ -115,6 +116,26 @@ def test_portfolio_benchmark_runs_on_tiny_data(monkeypatch):
     counts = [f for f in bench.figures if f.label.endswith(": queries")]
     assert [f.value.count(" at ") for f in counts] == [2, 2, 2, 2]
     assert all(f.met for f in counts), [f.value for f in counts]
+
+
+@pytest.mark.django_db
+def test_performance_benchmark_runs_on_tiny_data(monkeypatch):
+    """A smoke test of the measurements benchmark's own code: a few dozen services, a few
+    months of figures, one sync batch, two runs of each page."""
+    monkeypatch.setattr(performance_benchmark, "SMALL_SERVICES", 30)
+    monkeypatch.setattr(performance_benchmark, "MONTHS", 3)
+    monkeypatch.setattr(performance_benchmark, "RUNS", 2)
+    monkeypatch.setattr(performance_benchmark, "BATCH", 40)
+    bench = harness.Bench("performance", "Measurements", scale=0.005, stdout=StringIO())
+
+    performance_benchmark.run(bench)
+
+    labels = [figure.label for figure in bench.figures]
+    assert labels[0].startswith("Generating 50 services, 250 items and ")
+    counts = [f for f in bench.figures if f.label.endswith(": queries")]
+    assert [f.value.count(" at ") for f in counts] == [2, 2, 2]
+    assert all(f.met for f in counts), [f.value for f in counts]
+    assert labels[-1].startswith("Sync 48 new figures in batches of 40")
 
 
 def test_load_benchmark_runs_the_image_commands():

@@ -14,6 +14,7 @@ from core.context import change_context
 DEMO_MODULES = (
     "core.demo",
     "portfolio.demo",
+    "performance.demo",
     "valuestreams.demo",
     "finance.demo",
     "cloud.demo",
