@@ -28,7 +28,9 @@ from core.services import delete_or_retire
 from core.services import move_within
 from core.services import renumber
 from core.slugs import generate_slugs
+from portfolio.choices import CustomerKind
 from portfolio.choices import ServiceLifecycle
+from portfolio.models import Customer
 from valuestreams.choices import ImprovementStatus
 from valuestreams.choices import ProcessLayer
 from valuestreams.choices import StreamState
@@ -84,11 +86,125 @@ def value_stream_rule(change: Change, writer_is_stream_owner: bool) -> None:
         change.row["owner_id"] = change.writer.user.pk
 
 
+# --- Moments of Truth: contacts with an external customer ------------------------------------
+
+MOMENT_NEEDS_EXTERNAL_CUSTOMER = (
+    "A Moment of Truth is a contact with an external customer: this value stream serves an "
+    "internal customer, so none of its stages is one."
+)
+STREAM_WITH_MOMENTS_INTERNAL = (
+    "This value stream has Moments of Truth, contacts with an external customer: an internal "
+    "customer has none. Clear the Moment of Truth of its stages first ({stages})."
+)
+CUSTOMER_STREAMS_WITH_MOMENTS = (
+    "Value streams serving this customer have Moments of Truth, contacts with an external "
+    "customer: an internal customer has none. Clear them first ({streams})."
+)
+
+
+def internal_customers(ids) -> set[int]:
+    """Which of the customers ``ids`` are internal (one query)."""
+    return {
+        pk
+        for pk, row in values_by_id(Customer, ids, "kind").items()
+        if row["kind"] == CustomerKind.INTERNAL
+    }
+
+
+def serves_internal_customer(stream_ids) -> set[int]:
+    """Which of the value streams ``stream_ids`` serve an internal customer (one query)."""
+    return set(
+        ValueStream.objects.filter(
+            pk__in=[pk for pk in stream_ids if pk is not None],
+            customer__kind=CustomerKind.INTERNAL,
+        )
+        .values_list("pk", flat=True)
+        .order_by()
+    )
+
+
+def moments_by_stream(stream_filter: Q) -> dict[int, list[str]]:
+    """The names of the Moment-of-Truth stages of the streams ``stream_filter`` selects, by
+    stream id (one query)."""
+    names: dict[int, list[str]] = defaultdict(list)
+    for stream_id, name in (
+        Stage.objects.filter(stream_filter, moment_of_truth=True)
+        .order_by("position", "id")
+        .values_list("value_stream_id", "name")
+    ):
+        names[stream_id].append(name)
+    return names
+
+
+def stream_moment_facts(changes: list[Change]) -> tuple[set[int], dict[int, list[str]]]:
+    """Facts of the stream's Moment-of-Truth rule: the internal customers the changes name,
+    and the Moments of Truth of the stored streams that move to one."""
+    internal = internal_customers({c.row["customer_id"] for c in changes})
+    moving = [
+        c.row["id"]
+        for c in changes
+        if not c.is_new and c.row["customer_id"] in internal and c.moved("customer_id")
+    ]
+    return internal, moments_by_stream(Q(value_stream_id__in=moving)) if moving else {}
+
+
+@rules.rule(ValueStream, facts=stream_moment_facts)
+def stream_moment_rule(change: Change, facts: tuple[set[int], dict[int, list[str]]]) -> None:
+    """A stream with Moments of Truth does not move to an internal customer."""
+    internal, moments = facts
+    if change.moved("customer_id") and change.row["customer_id"] in internal:
+        names = moments.get(change.row["id"])
+        if names:
+            change.error("customer", STREAM_WITH_MOMENTS_INTERNAL.format(stages=", ".join(names)))
+
+
+def stage_moment_facts(changes: list[Change]) -> set[int]:
+    return serves_internal_customer(
+        {c.row["value_stream_id"] for c in changes if c.row["moment_of_truth"]}
+    )
+
+
+@rules.rule(Stage, facts=stage_moment_facts)
+def stage_moment_rule(change: Change, internal_streams: set[int]) -> None:
+    """A stage of a stream serving an internal customer is no Moment of Truth."""
+    if change.row["moment_of_truth"] and change.row["value_stream_id"] in internal_streams:
+        change.error("moment_of_truth", MOMENT_NEEDS_EXTERNAL_CUSTOMER)
+
+
+def customer_moment_facts(changes: list[Change]) -> dict[int, list[str]]:
+    """The streams with Moments of Truth of the customers that become internal, by customer."""
+    becoming = [
+        c.row["id"] for c in changes if c.row["kind"] == CustomerKind.INTERNAL and c.moved("kind")
+    ]
+    if not becoming:
+        return {}
+    streams: dict[int, list[str]] = defaultdict(list)
+    for customer_id, name in (
+        ValueStream.objects.filter(customer_id__in=becoming, stages__moment_of_truth=True)
+        .distinct()
+        .order_by("name")
+        .values_list("customer_id", "name")
+    ):
+        streams[customer_id].append(name)
+    return streams
+
+
+@rules.rule(Customer, facts=customer_moment_facts)
+def customer_moment_rule(change: Change, streams: dict[int, list[str]]) -> None:
+    """A customer whose streams have Moments of Truth does not become internal."""
+    names = streams.get(change.row["id"])
+    if names and change.moved("kind"):
+        change.error("kind", CUSTOMER_STREAMS_WITH_MOMENTS.format(streams=", ".join(names)))
+
+
 def save_value_stream(*, value_stream: ValueStream, user=None) -> ValueStream:
-    """Create or update a value stream (value_stream_rule)."""
-    rules.enforce(value_stream, user=user)
+    """Create or update a value stream (value_stream_rule, stream_moment_rule); a stream that
+    changes customer re-layers the processes (only an external customer's contacts count)."""
+    change = rules.enforce(value_stream, user=user)
     _validate(value_stream, covered=("state", "current_state"))
     value_stream.save()
+    if change.moved("customer_id"):
+        recompute_process_layers()
     return value_stream
 
 
@@ -374,13 +490,17 @@ def compute_layers(
 
     1. the process holds every Moment of Truth of its journey (and there is at least one);
     2. it holds at least one Moment of Truth, but not the whole journey;
-    3. it holds none, and is directly connected to a process with Moments of Truth (layer 1
-       or 2): it serves the processes that touch the customer;
-    4. anything else: no direct connection to a process that touches the customer.
+    3. it holds none, and is directly connected to at least one layer-2 process: it serves a
+       process that touches the customer at some Moments of Truth. A connection to a layer-1
+       process alone does not make layer 3: the journey holds every contact already, so a
+       process beside it is not one step from a partial contact;
+    4. anything else.
 
     The primer's layer-4 rule ("no direct connection to a layer 1, 2 or 3 process") read word
-    for word would leave a process connected only to a layer-3 process without a layer; we
-    place it on layer 4, one step further from the customer than the process it serves.
+    for word would leave a process connected only to a layer-3 (or a layer-1) process without
+    a layer; we place it on layer 4, further from the customer than the layer-2 processes.
+    Moments of Truth are contacts with an external customer: the caller leaves out those of
+    a stream serving an internal customer (recompute_process_layers).
     """
     layers: dict[int, int] = {}
     for process_id, moment_ids in moments.items():
@@ -397,8 +517,7 @@ def compute_layers(
         if process_id in layers:
             continue
         touches_customer = any(
-            layers.get(other) in (ProcessLayer.JOURNEY, ProcessLayer.MOMENTS_OF_TRUTH)
-            for other in neighbours[process_id]
+            layers.get(other) == ProcessLayer.MOMENTS_OF_TRUTH for other in neighbours[process_id]
         )
         layers[process_id] = (
             ProcessLayer.SUPPORTS_CUSTOMER_CONTACT if touches_customer else ProcessLayer.DISTANT
@@ -415,13 +534,20 @@ def recompute_process_layers() -> int:
     """
     processes = list(Process.objects.only("id", "layer", "value_stream_id", "name"))
     moments: dict[int, set[int]] = {process.pk: set() for process in processes}
-    for process_id, stage_id in Process.stages.through.objects.filter(
-        stage__moment_of_truth=True
-    ).values_list("process_id", "stage_id"):
+    # Only contacts with an external customer are Moments of Truth: a flag kept on a stage of
+    # a stream serving an internal customer places no process on layer 1 or 2.
+    internal = Q(value_stream__customer__kind=CustomerKind.INTERNAL)
+    for process_id, stage_id in (
+        Process.stages.through.objects.filter(stage__moment_of_truth=True)
+        .exclude(stage__value_stream__customer__kind=CustomerKind.INTERNAL)
+        .values_list("process_id", "stage_id")
+    ):
         moments[process_id].add(stage_id)
     stream_moments: dict[int, set[int]] = defaultdict(set)
-    for stage_id, stream_id in Stage.objects.filter(moment_of_truth=True).values_list(
-        "id", "value_stream_id"
+    for stage_id, stream_id in (
+        Stage.objects.filter(moment_of_truth=True)
+        .exclude(internal)
+        .values_list("id", "value_stream_id")
     ):
         stream_moments[stream_id].add(stage_id)
     journeys = {

@@ -284,7 +284,7 @@ register(
                 "enum": [1, 2, 3, 4],
                 "description": "The CEMM layer, computed from the Moments of Truth of its "
                 "stages and its connections: 1 the whole customer journey, 2 some Moments of "
-                "Truth, 3 supports a process with Moments of Truth, 4 no direct link.",
+                "Truth, 3 connected to a layer-2 process, 4 anything else.",
             },
         },
         description="A business process in the CEMM sense. Its stages are chosen in the "
