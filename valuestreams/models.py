@@ -141,7 +141,14 @@ class Stage(SyncedModel):
         default=ValueClass.VALUE_ADDING,
     )
     moment_of_truth = models.BooleanField(
-        default=False, help_text="The customer touches the business here, or it touches them."
+        default=False,
+        help_text="The external customer touches the business here, or it touches them.",
+    )
+    measured_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When its times and %C&A were last measured: set on the day they change, "
+        "unless given.",
     )
     services = models.ManyToManyField(
         "portfolio.Service", blank=True, related_name="stages", through="StageService"

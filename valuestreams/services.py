@@ -223,7 +223,10 @@ STAGE_FIELDS = (
     "complete_accurate",
     "value_class",
     "moment_of_truth",
+    "measured_on",
 )
+# The measures of a stage: a change to any of them is a new measurement (``measured_on``).
+STAGE_MEASURES = ("process_time_minutes", "lead_time_minutes", "complete_accurate")
 
 
 def _copy_of(record, names: Iterable[str], **values):
@@ -307,6 +310,11 @@ def stage_rule(change: Change, last: dict[int, int]) -> None:
     elif change.is_new:
         stream = row["value_stream_id"]
         row["position"] = last[stream] = last[stream] + 1 if stream in last else 0
+    before = change.before or {}
+    remeasured = any(row[name] != before.get(name) for name in STAGE_MEASURES)
+    if remeasured and row["measured_on"] == before.get("measured_on"):
+        # New figures without their own date were measured today.
+        row["measured_on"] = change.writer.today
 
 
 def add_stage(*, stage: Stage, services=None, applications=None) -> Stage:
