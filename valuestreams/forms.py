@@ -20,6 +20,7 @@ from valuestreams.models import Stage
 from valuestreams.models import StageApplication
 from valuestreams.models import StageService
 from valuestreams.models import ValueStream
+from valuestreams.models import VerbList
 
 
 class ValueStreamForm(PorticoModelForm):
@@ -332,3 +333,10 @@ class ImprovementStatusForm(forms.Form):
                 if cleaned.get(name) is None and not self.errors.get(name):
                     self.add_error(name, "A done improvement records the measured result here.")
         return cleaned
+
+
+class VerbListForm(PorticoModelForm):
+    class Meta:
+        model = VerbList
+        fields = ["name", "language", "verbs", "verb_last", "in_use"]
+        widgets = {"verbs": forms.Textarea(attrs={"rows": 12})}

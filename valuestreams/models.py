@@ -11,6 +11,7 @@ from django.db.models.functions import Greatest
 from django.db.models.functions import Least
 from django.urls import reverse
 
+from core.models import ChangeLoggedModel
 from core.models import RetirableModel
 from core.models import SluggedModel
 from core.models import SyncedModel
@@ -26,7 +27,7 @@ from valuestreams.choices import StreamState
 from valuestreams.choices import TimeUnit
 from valuestreams.choices import ValueClass
 from valuestreams.validators import validate_activities
-from valuestreams.validators import validate_activity_name
+from valuestreams.validators import validate_verbs
 
 MINUTES = {"max_digits": 14, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
 MEASURE = {"max_digits": 18, "decimal_places": 4}
@@ -108,9 +109,10 @@ class Stage(SyncedModel):
 
     value_stream = models.ForeignKey(ValueStream, on_delete=models.CASCADE, related_name="stages")
     position = models.PositiveIntegerField(default=0)
+    # Named as an activity, starting with a verb of the lists in use (VerbList): a rule of
+    # valuestreams.services, as the vocabulary is read from the database once per batch.
     name = models.CharField(
         max_length=200,
-        validators=[validate_activity_name],
         help_text="An activity, starting with a verb: “Register the claim”.",
     )
     responsible_party = models.CharField(max_length=200, blank=True)
@@ -300,7 +302,6 @@ class Process(SyncedModel):
 
     name = models.CharField(
         max_length=200,
-        validators=[validate_activity_name],
         help_text="What happens, named with a verb: “Settle a claim”.",
     )
     value_stream = protected_reference(
@@ -444,3 +445,40 @@ class Improvement(SyncedModel):
             errors["stage"] = "Choose a stage of this value stream."
         if errors:
             raise ValidationError(errors)
+
+
+class VerbList(ChangeLoggedModel):
+    """Verbs a stage or process name may start with, in one language. The lists in use make
+    the site-wide vocabulary of the verb rule (valuestreams.validators.activity_name_error);
+    Portfolio managers extend them in the browser."""
+
+    name = models.CharField(max_length=100, unique=True)
+    language = models.CharField(
+        max_length=10, help_text="The language's ISO 639-1 code: en, nl, fr, de…"
+    )
+    verbs = models.TextField(
+        validators=[validate_verbs],
+        help_text="The verbs, separated by spaces or new lines, as a name starts with them "
+        "(imperative or infinitive): “register assess pay”.",
+    )
+    verb_last = models.BooleanField(
+        "verb may come last",
+        default=False,
+        help_text="Names in this language may end with the verb instead, as Dutch and German "
+        "name activities (“Schade melden”, “Antrag prüfen”).",
+    )
+    in_use = models.BooleanField(
+        default=True, help_text="Names are checked against the lists in use, together."
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = "verb list"
+
+    @property
+    def verb_set(self) -> frozenset[str]:
+        return frozenset(self.verbs.lower().split())
+
+    @property
+    def verb_count(self) -> int:
+        return len(self.verb_set)

@@ -42,6 +42,10 @@ from valuestreams.models import Stage
 from valuestreams.models import StageApplication
 from valuestreams.models import StageService
 from valuestreams.models import ValueStream
+from valuestreams.models import VerbList
+from valuestreams.validators import ENGLISH
+from valuestreams.validators import Vocabulary
+from valuestreams.validators import activity_name_error
 
 
 def _validate(instance, *, covered: Iterable[str] = ()) -> None:
@@ -65,6 +69,55 @@ def normalise_duration(*, value: Decimal, unit: str) -> Decimal:
     if value < 0:
         raise ValidationError("A time cannot be negative.")
     return value * TimeUnit(unit).minutes
+
+
+# --- The verb rule: stages and processes are named as activities --------------------------------
+
+
+def vocabulary_in_use() -> Vocabulary:
+    """The verbs of the verb lists in use, together (one query)."""
+    verbs: set[str] = set()
+    verbs_last: set[str] = set()
+    english = False
+    for verb_list in VerbList.objects.filter(in_use=True).order_by():
+        verbs |= verb_list.verb_set
+        if verb_list.verb_last:
+            verbs_last |= verb_list.verb_set
+        english = english or verb_list.language.lower() == ENGLISH
+    return Vocabulary(frozenset(verbs), frozenset(verbs_last), english)
+
+
+def named_vocabulary(changes: list[Change]) -> Vocabulary:
+    """Facts of the verb rule: the vocabulary, read when a change names something anew."""
+    if any(change.is_new or change.moved("name") for change in changes):
+        return vocabulary_in_use()
+    return Vocabulary()
+
+
+def activity_name_rule(change: Change, vocabulary: Vocabulary) -> None:
+    """A stage or process gets a name that starts with a verb of the lists in use (a name kept
+    as it is stays, though a verb was taken off a list since)."""
+    if change.is_new or change.moved("name"):
+        error = activity_name_error(change.row["name"] or "", vocabulary)
+        if error is not None:
+            change.error("name", " ".join(error.messages))
+
+
+rules.rule(Stage, facts=named_vocabulary)(activity_name_rule)
+rules.rule(Process, facts=named_vocabulary)(activity_name_rule)
+
+
+def save_verb_list(*, verb_list: VerbList) -> VerbList:
+    """Create or change a verb list; its verbs are kept lower case, one space apart."""
+    verb_list.verbs = " ".join(sorted(set(verb_list.verbs.lower().split())))
+    verb_list.language = verb_list.language.strip().lower()
+    return rules.save_checked(verb_list)
+
+
+def remove_verb_list(*, verb_list: VerbList) -> str:
+    """Delete a verb list (names given with its verbs stay as they are)."""
+    verb_list.delete()
+    return "deleted"
 
 
 # --- Value streams -----------------------------------------------------------------------------
