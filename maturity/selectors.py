@@ -35,7 +35,7 @@ from maturity.models import BalanceSelfAssessment
 from maturity.models import BalanceSnapshot
 from maturity.models import Party
 from maturity.questionnaire import LEVELS
-from portfolio.choices import OutcomeStatus
+from portfolio.choices import OutcomeAgreement
 from portfolio.choices import ServiceKind
 from portfolio.choices import ServiceLifecycle
 from portfolio.models import ApplicationSupport
@@ -378,7 +378,7 @@ def agreed_measurable_outcomes() -> QuerySet:
     """Successful Customer Outcomes the customer agreed (a proposed one is IT's guess) that
     carry a measure (an SCO without one is not yet an SCO)."""
     return (
-        Outcome.objects.exclude(status=OutcomeStatus.PROPOSED)
+        Outcome.objects.filter(agreement=OutcomeAgreement.AGREED)
         .filter(target__isnull=False)
         .exclude(metric="")
         .exclude(unit="")

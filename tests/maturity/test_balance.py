@@ -19,7 +19,7 @@ from maturity import services
 from maturity import tasks
 from maturity.choices import BalanceElement
 from maturity.models import BalanceSnapshot
-from portfolio.choices import OutcomeStatus
+from portfolio.choices import OutcomeAgreement
 from portfolio.choices import ServiceKind
 from tests.factories import UserFactory
 from tests.factories.finance import CostItemFactory
@@ -102,7 +102,7 @@ def test_each_missing_element_has_its_consequence():
 
 
 def agreed(**kwargs):
-    return OutcomeFactory(status=OutcomeStatus.AGREED, **kwargs)
+    return OutcomeFactory(agreement=OutcomeAgreement.AGREED, **kwargs)
 
 
 @pytest.mark.django_db
