@@ -377,12 +377,23 @@ class ProcessConnection(SyncedModel):
         return f"{self.process} ↔ {self.connected_to}"
 
 
+CONCERNS_NOTHING = (
+    "Say what the improvement concerns: a value stream, a service, a quadrant item or an outcome."
+)
+
+
 class Improvement(SyncedModel):
-    """A suggestion in a value stream's continual-improvement log."""
+    """A suggestion in the continual-improvement log. It concerns a value stream, a service, a
+    quadrant item of a service or a Successful Customer Outcome: at least one of them (an item
+    or an outcome names its service too, valuestreams.services.improvement_concern_rule)."""
 
     # PROTECT: the log is the stream's memory; a stream with improvements is retired instead.
     value_stream = models.ForeignKey(
-        ValueStream, on_delete=models.PROTECT, related_name="improvements"
+        ValueStream,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="improvements",
     )
     # SET_NULL: an improvement outlives its stage, not least when it removed the stage itself.
     stage = models.ForeignKey(
@@ -390,6 +401,25 @@ class Improvement(SyncedModel):
     )
     # PROTECT: a service named in the log is retired, not deleted.
     service = protected_reference("portfolio.Service", "improvements")
+    # SET_NULL: the improvement keeps its service when a draft item or outcome goes.
+    item = models.ForeignKey(
+        "portfolio.SpecificationItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="improvements",
+        verbose_name="quadrant item",
+        help_text="The item of the service's specification it improves: a done improvement "
+        "takes its measures before and after from the item's figures.",
+    )
+    outcome = models.ForeignKey(
+        "portfolio.Outcome",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="improvements",
+        verbose_name="Successful Customer Outcome",
+    )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     suggested_by = models.ForeignKey(
@@ -408,8 +438,17 @@ class Improvement(SyncedModel):
     )
     measured_before = models.DecimalField(null=True, blank=True, **MEASURE)
     measured_after = models.DecimalField(null=True, blank=True, **MEASURE)
+    completed_on = models.DateField(
+        null=True, blank=True, help_text="When it was done: set on the day it is marked done."
+    )
+    measured_from_series = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Its measures before and after are the item's figures around its completion.",
+    )
 
-    ownership_lookups = ("value_stream__owner",)
+    # The stream's owner decides, and so do the owners of the service it concerns.
+    ownership_lookups = ("value_stream__owner", "service__owner", "service__delegates")
     parent_lookups = ("value_stream",)
 
     class Meta:
@@ -422,6 +461,14 @@ class Improvement(SyncedModel):
                 | (Q(measured_before__isnull=False) & Q(measured_after__isnull=False)),
                 name="improvement_done_is_measured",
                 violation_error_message="A done improvement records its measure before and after.",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_stream__isnull=False)
+                | Q(service__isnull=False)
+                | Q(item__isnull=False)
+                | Q(outcome__isnull=False),
+                name="improvement_concerns_something",
+                violation_error_message=CONCERNS_NOTHING,
             ),
         ]
 

@@ -614,7 +614,7 @@ def improvement_board(*, user, value_stream: ValueStream | None = None) -> list[
     while the item is proposed), asked of core.permissions for the whole board at once.
     """
     items = Improvement.objects.select_related(
-        "value_stream", "value_stream__owner", "stage", "service", "suggested_by"
+        "value_stream", "value_stream__owner", "stage", "service", "item", "outcome", "suggested_by"
     )
     if value_stream is not None:
         items = items.filter(value_stream=value_stream)

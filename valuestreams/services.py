@@ -7,8 +7,10 @@ generic views and the API base do).
 """
 
 import copy
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -31,10 +33,13 @@ from core.slugs import generate_slugs
 from portfolio.choices import CustomerKind
 from portfolio.choices import ServiceLifecycle
 from portfolio.models import Customer
+from portfolio.models import Outcome
+from portfolio.models import SpecificationItem
 from valuestreams.choices import ImprovementStatus
 from valuestreams.choices import ProcessLayer
 from valuestreams.choices import StreamState
 from valuestreams.choices import TimeUnit
+from valuestreams.models import CONCERNS_NOTHING
 from valuestreams.models import Improvement
 from valuestreams.models import Process
 from valuestreams.models import ProcessConnection
@@ -818,6 +823,103 @@ def improvement_rule(change: Change, facts: None) -> None:
         row[name] = None
 
 
+@dataclass
+class ConcernFacts:
+    """Facts of the improvement's concern rule: the service of each item and outcome named,
+    the stream of each stage named, and the figures of the items of done improvements."""
+
+    item_services: dict[int, int]
+    outcome_services: dict[int, int]
+    stage_streams: dict[int, int]
+    figures: dict[int, list[tuple[datetime.date, datetime.date, Decimal]]]
+
+
+def concern_facts(changes: list[Change]) -> ConcernFacts:
+    """Four queries at most, whatever the batch."""
+    from performance.models import Measurement
+
+    items = {c.row["item_id"] for c in changes} - {None}
+    outcomes = {c.row["outcome_id"] for c in changes} - {None}
+    stages = {c.row["stage_id"] for c in changes} - {None}
+    item_services = {
+        pk: row["service_id"]
+        for pk, row in values_by_id(SpecificationItem, items, "service_id").items()
+    }
+    outcome_services = {
+        pk: row["subscription__service_id"]
+        for pk, row in values_by_id(Outcome, outcomes, "subscription__service_id").items()
+    }
+    stage_streams = {
+        pk: row["value_stream_id"]
+        for pk, row in values_by_id(Stage, stages, "value_stream_id").items()
+    }
+    done_items = {
+        c.row["item_id"] for c in changes if c.row["status"] == ImprovementStatus.DONE
+    } - {None}
+    figures: dict[int, list] = defaultdict(list)
+    if done_items:
+        for item_id, start, end, value in (
+            Measurement.objects.filter(item_id__in=done_items)
+            .order_by("end", "start", "id")
+            .values_list("item_id", "start", "end", "value")
+        ):
+            figures[item_id].append((start, end, value))
+    return ConcernFacts(item_services, outcome_services, stage_streams, figures)
+
+
+def figures_around(figures, day: datetime.date) -> tuple[Decimal, Decimal] | None:
+    """The item's figure before ``day`` (the latest that ended before it) and after it (the
+    first that started on or after it), or None when either is missing."""
+    before = [value for _start, end, value in figures if end < day]
+    after = [value for start, _end, value in figures if start >= day]
+    if not before or not after:
+        return None
+    return before[-1], after[0]
+
+
+ITEM_OF_ANOTHER_SERVICE = "Choose an item of the improvement's service."
+OUTCOME_OF_ANOTHER_SERVICE = "Choose an outcome of a subscription to the improvement's service."
+STAGE_OF_ANOTHER_STREAM = "Choose a stage of this value stream."
+
+
+@rules.rule(Improvement, facts=concern_facts)
+def improvement_concern_rule(change: Change, facts: ConcernFacts) -> None:
+    """An improvement concerns a value stream, a service, a quadrant item or an outcome: an
+    item or outcome names its service, a stage its stream. A done one is dated (today unless
+    given); linked to an item with figures on both sides of that day, its measures before and
+    after are those figures, else the typed ones."""
+    row = change.row
+    for attname, services_of, message, name in (
+        ("item_id", facts.item_services, ITEM_OF_ANOTHER_SERVICE, "item"),
+        ("outcome_id", facts.outcome_services, OUTCOME_OF_ANOTHER_SERVICE, "outcome"),
+    ):
+        service_id = services_of.get(row[attname])
+        if service_id is None:
+            continue
+        if row["service_id"] is None:
+            row["service_id"] = service_id
+        elif row["service_id"] != service_id:
+            change.error(name, message)
+    stream_id = facts.stage_streams.get(row["stage_id"])
+    if stream_id is not None:
+        if row["value_stream_id"] is None:
+            row["value_stream_id"] = stream_id
+        elif row["value_stream_id"] != stream_id:
+            change.error("stage", STAGE_OF_ANOTHER_STREAM)
+    if row["value_stream_id"] is None and row["service_id"] is None:
+        change.error("value_stream", CONCERNS_NOTHING)
+    row["measured_from_series"] = False
+    if row["status"] != ImprovementStatus.DONE:
+        row["completed_on"] = None
+        return
+    if row["completed_on"] is None:
+        row["completed_on"] = change.writer.today
+    around = figures_around(facts.figures.get(row["item_id"], ()), row["completed_on"])
+    if around is not None:
+        row["measured_before"], row["measured_after"] = around
+        row["measured_from_series"] = True
+
+
 def save_improvement(*, improvement: Improvement) -> Improvement:
     """Create or update an improvement (improvement_rule)."""
     rules.enforce(improvement)
@@ -832,12 +934,16 @@ def set_improvement_status(
     status: str,
     measured_before: Decimal | None = None,
     measured_after: Decimal | None = None,
+    completed_on: datetime.date | None = None,
 ) -> Improvement:
-    """Move an item on the board; a done item needs its measure before and after."""
+    """Move an item on the board; a done item needs its measure before and after, from the
+    figures of its quadrant item around ``completed_on`` (today unless given) or typed."""
     if status not in ImprovementStatus.values:
         raise ValidationError({"status": f"“{status}” is not a status of the improvement log."})
     improvement.status = status
     if status == ImprovementStatus.DONE:
+        if completed_on is not None:
+            improvement.completed_on = completed_on
         if measured_before is not None:
             improvement.measured_before = measured_before
         if measured_after is not None:

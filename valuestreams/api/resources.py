@@ -355,6 +355,8 @@ register(
             "value_stream",
             "stage",
             "service",
+            "item",
+            "outcome",
             "title",
             "description",
             "suggested_by",
@@ -367,9 +369,15 @@ register(
             "status",
             "measured_before",
             "measured_after",
+            "completed_on",
+            "measured_from_series",
         ),
-        description="A suggestion in a value stream's improvement log. Measured results "
-        "belong to done items only.",
+        read_only=("measured_from_series",),
+        description="A suggestion in the improvement log. It concerns a value stream, a "
+        "service, a quadrant item (`item`) or an outcome, at least one: an item or outcome "
+        "names its service, a stage its stream. Measured results belong to done items only; a "
+        "done item linked to a quadrant item with figures on both sides of `completed_on` "
+        "(today unless given) takes them from those figures (`measured_from_series`).",
         reads=Reads(
             computed={
                 "priority": {
