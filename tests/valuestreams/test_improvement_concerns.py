@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from performance.models import Measurement
+from performance.services import save_measurement
 from tests.factories.portfolio import OutcomeFactory
 from tests.factories.portfolio import ServiceFactory
 from tests.factories.portfolio import SpecificationItemFactory
@@ -37,11 +38,11 @@ def item(service_owner):
 
 
 def figure(item, month: int, value: str):
-    """The item's figure of ``month`` of 2026 (stored as the measurement rules would)."""
+    """The item's figure of ``month`` of 2026, recorded through the measurement services."""
     start = datetime.date(2026, month, 1)
     end = (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
-    return Measurement.objects.create(
-        item=item, start=start, end=end, value=Decimal(value), met=Decimal(value) >= 99
+    return save_measurement(
+        measurement=Measurement(item=item, start=start, end=end, value=Decimal(value))
     )
 
 
