@@ -7,7 +7,10 @@ from decimal import Decimal
 import pytest
 
 from core.api.tokens import issue_token
+from finance import services
+from finance.choices import ReportOutcome
 from finance.models import CustomerStatement
+from finance.models import ReportDefinition
 from finance.models import serial_label
 from finance.selectors import review_packs
 from finance.selectors.statements import current_statements
@@ -71,3 +74,24 @@ def test_a_demo_customers_pack_reconciles_with_the_api(demo):
     ]
     assert pack.charge == sum((Decimal(row["revenue"]) for row in in_span), Decimal(0))
     assert pack.cost_to_serve == sum((Decimal(row["cost_to_serve"]) for row in in_span), Decimal(0))
+
+
+def test_the_demo_review_report_mails_each_relationship_manager_once(demo, mailoutbox):
+    definition = ReportDefinition.objects.get(name="Monthly service reviews")
+    run = services.run_report(definition)
+    assert run.outcome == ReportOutcome.SUCCEEDED, run.error
+    span = parse_report_period(run.period_key)
+    customers = review_packs.customers_in_force(span)
+    managers = {
+        c.relationship_manager.email
+        for c in customers
+        if c.relationship_manager and c.relationship_manager.email
+    }
+    assert len(managers) >= 2
+    expected = sorted(managers | (set(definition.recipients) if any(
+        not (c.relationship_manager and c.relationship_manager.email) for c in customers
+    ) else set()))  # fmt: skip
+    assert sorted(m.to[0] for m in mailoutbox) == expected
+    assert all(len(m.to) == 1 for m in mailoutbox)
+    again = services.run_report(definition)
+    assert "not e-mailed again" in again.note and len(mailoutbox) == len(expected)
