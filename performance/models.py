@@ -4,6 +4,7 @@ history of the targets they are judged against (docs/performance.md)."""
 from django.db import models
 from django.db.models import F
 from django.db.models import Q
+from django.urls import reverse
 
 from core.models import SyncedModel
 from core.models import acting_user
@@ -23,15 +24,22 @@ class Measurement(SyncedModel):
 
     # CASCADE: a figure means nothing without what it measures (items and outcomes are
     # removed only while they are drafts; a live service's item is kept).
+    # Not indexed alone: the indexes below lead with them.
     item = models.ForeignKey(
         SpecificationItem,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="measurements",
+        db_index=False,
     )
     outcome = models.ForeignKey(
-        Outcome, null=True, blank=True, on_delete=models.CASCADE, related_name="measurements"
+        Outcome,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="measurements",
+        db_index=False,
     )
     start = models.DateField()
     end = models.DateField()
@@ -51,9 +59,13 @@ class Measurement(SyncedModel):
 
     class Meta:
         ordering = ["end", "start", "id"]
+        # A subject's latest figure (by end, then start, then id) is the first entry of its
+        # index read backwards: refreshing a batch's standing reads one row per subject.
         indexes = [
-            models.Index(fields=["item", "end"], name="measurement_item_end"),
-            models.Index(fields=["outcome", "end"], name="measurement_outcome_end"),
+            models.Index(fields=["item", "end", "start", "id"], name="measurement_item_latest"),
+            models.Index(
+                fields=["outcome", "end", "start", "id"], name="measurement_outcome_latest"
+            ),
         ]
         constraints = [
             unique_external_id("measurement"),
@@ -86,9 +98,10 @@ class Measurement(SyncedModel):
         return f"{self.value.normalize():f} from {self.start} to {self.end}"
 
     def get_absolute_url(self) -> str:
+        """The item's page of figures; for an outcome's figure, its customer's page."""
         if self.item_id:
-            return self.item.get_absolute_url()
-        return self.outcome.subscription.service.get_absolute_url()
+            return reverse("performance:item_series", args=[self.item_id])
+        return self.outcome.subscription.customer.get_absolute_url()
 
     @property
     def subject(self) -> SpecificationItem | Outcome:

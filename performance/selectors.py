@@ -16,12 +16,16 @@ Both are written once, as SQL expressions over the standing each item and outcom
 the same status with one indexed query.
 """
 
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Case
 from django.db.models import CharField
+from django.db.models import Count
 from django.db.models import DateField
 from django.db.models import ExpressionWrapper
 from django.db.models import F
@@ -32,9 +36,13 @@ from django.db.models import When
 from django.db.models.functions import Now
 from django.db.models.functions import TruncDate
 
+from performance.choices import SeriesGrain
 from performance.choices import Standing
 from performance.models import Measurement
+from performance.models import TargetChange
 from portfolio.choices import Dimension
+from portfolio.choices import ServiceLifecycle
+from portfolio.models import ATTENTION_FROM
 from portfolio.models import Outcome
 from portfolio.models import SpecificationItem
 
@@ -151,3 +159,173 @@ def series(
     if end is not None:
         figures = figures.filter(end__lte=end)
     return figures.order_by("end", "start", "id")
+
+
+def series_of_items(item_ids, *, since: date | None = None) -> dict[int, list[Measurement]]:
+    """Item id -> its figures in order (ending from ``since``), for many items: one query."""
+    figures = Measurement.objects.filter(item_id__in=list(item_ids))
+    if since is not None:
+        figures = figures.filter(end__gte=since)
+    grouped: dict[int, list[Measurement]] = {pk: [] for pk in item_ids}
+    for figure in figures.order_by("item_id", "end", "start", "id"):
+        grouped[figure.item_id].append(figure)
+    return grouped
+
+
+def targets_of_items(items) -> dict[int, list[tuple[date, Decimal | None]]]:
+    """Item id -> (valid from, target) in order, for many items: one query. An item with no
+    recorded history has its current target from the start."""
+    history: dict[int, list[tuple[date, Decimal | None]]] = {item.pk: [] for item in items}
+    for item_id, valid_from, target in TargetChange.objects.filter(
+        item_id__in=list(history)
+    ).values_list("item_id", "valid_from", "target"):
+        history[item_id].append((valid_from, target))
+    for item in items:
+        if not history[item.pk]:
+            history[item.pk] = [(date.min, item.target)]
+    return history
+
+
+@dataclass
+class Period:
+    """The figures that end within one month, fiscal quarter or fiscal year."""
+
+    label: str
+    first_day: date
+    figures: list[Measurement] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.figures)
+
+    @property
+    def met(self) -> int:
+        return sum(1 for f in self.figures if f.met is True)
+
+    @property
+    def missed(self) -> int:
+        return sum(1 for f in self.figures if f.met is False)
+
+    @property
+    def mean(self) -> Decimal:
+        return sum((f.value for f in self.figures), Decimal(0)) / len(self.figures)
+
+    @property
+    def latest(self) -> Measurement:
+        return self.figures[-1]
+
+
+def period_of(day: date, grain: str) -> tuple[str, date]:
+    """The label and first day of the month, fiscal quarter or fiscal year ``day`` is in (the
+    fiscal year starts in PORTICO_FISCAL_YEAR_START_MONTH and is named after the calendar
+    year it ends in, as finance reports name it)."""
+    if grain == SeriesGrain.MONTH:
+        return f"{day:%Y-%m}", day.replace(day=1)
+    start = settings.PORTICO_FISCAL_YEAR_START_MONTH
+    offset = (day.month - start) % 12  # months since the fiscal year began
+    year_start = date(day.year if day.month >= start else day.year - 1, start, 1)
+    fiscal_year = year_start.year + (1 if start != 1 else 0)
+    if grain == SeriesGrain.QUARTER:
+        quarter = offset // 3 + 1
+        first_month = (start - 1 + (quarter - 1) * 3) % 12 + 1
+        first_year = year_start.year + (start - 1 + (quarter - 1) * 3) // 12
+        return f"{fiscal_year}-Q{quarter}", date(first_year, first_month, 1)
+    return f"FY{fiscal_year}", year_start
+
+
+def series_by(figures: list[Measurement], grain: str) -> list[Period]:
+    """The figures (in order) grouped by the period their end falls in, oldest first."""
+    periods: dict[str, Period] = {}
+    for figure in figures:
+        label, first_day = period_of(figure.end, grain)
+        periods.setdefault(label, Period(label, first_day)).figures.append(figure)
+    return sorted(periods.values(), key=lambda p: p.first_day)
+
+
+# --- The attention list and the dashboards -------------------------------------------------
+
+
+def attention_items(today: date) -> QuerySet:
+    """The functioning items of live services that are missed, stale or not measured, with
+    their status: the rule of ``item_status`` read as one range of the item_attention_from
+    index (portfolio.models.ATTENTION_FROM), in its order: those that missed or have no
+    figure first, then the stale ones, longest overdue first."""
+    items = (
+        SpecificationItem.objects.alias(attention_from=ATTENTION_FROM)
+        .filter(attention_from__lt=stale_before(today))
+        .filter(dimension=Dimension.FUNCTIONING, service__lifecycle=ServiceLifecycle.LIVE)
+        .order_by("attention_from", "id")
+    )
+    return with_item_status(items, today).select_related("service", "service__owner")
+
+
+def attention_outcomes(today: date) -> QuerySet:
+    """The outcomes of current subscriptions of live services that are not met: missed,
+    stale, at risk or not measured."""
+    outcomes = with_outcome_status(
+        Outcome.objects.filter(
+            subscription__retired_at__isnull=True,
+            subscription__service__lifecycle=ServiceLifecycle.LIVE,
+        ),
+        today,
+    )
+    return outcomes.exclude(status=Standing.MET).select_related(
+        "subscription__customer", "subscription__service", "specification_item"
+    )
+
+
+@dataclass(frozen=True)
+class AttentionCounts:
+    missed: int
+    stale: int
+    not_measured: int
+    outcomes_at_risk: int
+    outcomes_missed: int
+
+
+def attention_counts(today: date) -> AttentionCounts:
+    """How many of the portfolio's items and outcomes need attention, by status: two queries."""
+    items = dict(attention_items(today).order_by().values_list("status").annotate(n=Count("pk")))
+    outcomes = dict(
+        attention_outcomes(today).order_by().values_list("status").annotate(n=Count("pk"))
+    )
+    return AttentionCounts(
+        missed=items.get(Standing.MISSED, 0),
+        stale=items.get(Standing.STALE, 0),
+        not_measured=items.get(Standing.NOT_MEASURED, 0),
+        outcomes_at_risk=outcomes.get(Standing.AT_RISK, 0),
+        outcomes_missed=outcomes.get(Standing.MISSED, 0),
+    )
+
+
+@dataclass(frozen=True)
+class OwnerSummary:
+    items: int  # the functioning items of the user's services
+    missed_last_month: int  # of them, those with a figure ending last month that missed
+    stale: int
+    month: date  # the first day of last month
+
+
+def owner_summary(user, today: date) -> OwnerSummary:
+    """For an owner's dashboard: how many of the targets of the services they own (or are a
+    delegate of) were missed last month, and how many are stale: three queries."""
+    mine = SpecificationItem.objects.filter(
+        Q(service__owner=user) | Q(service__delegates=user),
+        dimension=Dimension.FUNCTIONING,
+        service__lifecycle=ServiceLifecycle.LIVE,
+    ).values("pk")
+    month_end = today.replace(day=1) - timedelta(days=1)
+    month = month_end.replace(day=1)
+    missed = (
+        Measurement.objects.filter(item__in=mine, end__gte=month, end__lte=month_end, met=False)
+        .values("item")
+        .distinct()
+        .count()
+    )
+    stale = SpecificationItem.objects.filter(pk__in=mine).filter(_stale(today)).count()
+    return OwnerSummary(
+        items=SpecificationItem.objects.filter(pk__in=mine).count(),
+        missed_last_month=missed,
+        stale=stale,
+        month=month,
+    )

@@ -27,7 +27,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import rules
-from core.api.sync import rows_synced
 from core.rules import Change
 from core.rules import first_with
 from performance.models import EXACTLY_ONE
@@ -72,18 +71,21 @@ class TargetHistory:
         return self.terms[max(index, 0)]
 
 
-def target_histories(kind: str, ids: Iterable[int]) -> dict[int, TargetHistory]:
-    """The target history of each ``kind`` ("item" or "outcome") in ``ids``: two queries."""
+def target_histories(
+    kind: str, ids: Iterable[int], *, dimensions: dict[int, str] | None = None
+) -> dict[int, TargetHistory]:
+    """The target history of each ``kind`` ("item" or "outcome") in ``ids``: two queries.
+    ``dimensions``, given, is filled with each item's dimension by the first."""
     wanted = {pk for pk in ids if pk is not None}
     if not wanted:
         return {}
     model = dict(SUBJECTS)[kind]
-    histories = {
-        row["id"]: TargetHistory(current=(row["target"], row["comparator"]))
-        for row in model._base_manager.filter(pk__in=wanted)
-        .values("id", "target", "comparator")
-        .order_by()
-    }
+    fields = ["id", "target", "comparator", *(["dimension"] if kind == "item" else [])]
+    histories = {}
+    for row in model._base_manager.filter(pk__in=wanted).values(*fields).order_by():
+        histories[row["id"]] = TargetHistory(current=(row["target"], row["comparator"]))
+        if dimensions is not None and kind == "item":
+            dimensions[row["id"]] = row["dimension"]
     for subject_id, valid_from, target, comparator in (
         TargetChange.objects.filter(**{f"{kind}_id__in": wanted})
         .order_by("valid_from")
@@ -113,6 +115,12 @@ def _window_key(row: dict) -> tuple | None:
     return None
 
 
+def _array(values) -> str:
+    """A PostgreSQL array literal of ints or dates (psycopg's own adaptation of a list costs
+    more than the query for a batch of thousands)."""
+    return "{" + ",".join(str(value) for value in values) + "}"
+
+
 def _stored_windows(changes: Sequence[Change]) -> dict[tuple, int]:
     """The stored figures for the batch's (subject, start, end): one query per subject kind,
     joining the batch's windows as arrays (a batch holds up to thousands)."""
@@ -129,28 +137,40 @@ def _stored_windows(changes: Sequence[Change]) -> dict[tuple, int]:
                 JOIN unnest(%s::bigint[], %s::date[], %s::date[]) AS k(subject, first, last)
                   ON m.{kind}_id = k.subject AND m.start = k.first AND m."end" = k.last
                 """,
-                [[k[1] for k in keys], [k[2] for k in keys], [k[3] for k in keys]],
+                [
+                    _array(int(k[1]) for k in keys),
+                    _array(k[2].isoformat() for k in keys),
+                    _array(k[3].isoformat() for k in keys),
+                ],
             )
             for pk, subject, start, end in cursor.fetchall():
                 found[(kind, subject, start, end)] = pk
     return found
 
 
-def measurement_facts(changes: Sequence[Change]) -> MeasurementFacts:
-    """Facts of the measurement rule, for a whole batch: five queries at most."""
-    item_ids = {c.row.get("item_id") for c in changes} - {None}
-    dimensions = dict(
-        SpecificationItem._base_manager.filter(pk__in=item_ids)
-        .values_list("id", "dimension")
-        .order_by()
+def _window_moves(change: Change) -> bool:
+    """Whether the change puts a figure on a subject's window it was not on already."""
+    return change.is_new or any(
+        change.moved(name) for name in ("item_id", "outcome_id", "start", "end")
     )
+
+
+def measurement_facts(changes: Sequence[Change]) -> MeasurementFacts:
+    """Facts of the measurement rule, for a whole batch: five queries at most (the stored
+    windows only for figures that are new or move to another window)."""
+    dimensions: dict[int, str] = {}
+    histories = {
+        kind: target_histories(
+            kind,
+            {c.row.get(f"{kind}_id") for c in changes},
+            dimensions=dimensions if kind == "item" else None,
+        )
+        for kind, _model in SUBJECTS
+    }
     return MeasurementFacts(
         dimensions=dimensions,
-        histories={
-            kind: target_histories(kind, {c.row.get(f"{kind}_id") for c in changes})
-            for kind, _model in SUBJECTS
-        },
-        stored=_stored_windows(changes),
+        histories=histories,
+        stored=_stored_windows([c for c in changes if _window_moves(c)]),
         first=first_with(changes, lambda c: _window_key(c.row)),
     )
 
@@ -244,7 +264,7 @@ def refresh_standing(*, item_ids: Iterable[int] = (), outcome_ids: Iterable[int]
                 ) AS latest
                 WHERE s.id = latest.id
                 """,
-                [wanted],
+                [_array(wanted)],
             )
 
 
@@ -320,14 +340,3 @@ def _rejudge(kind: str, subject_ids: list[int], today: date) -> None:
 def record_target_change_of(instance, before: dict | None) -> None:
     """After a services.py save of an item or outcome: its target history (one record)."""
     record_target_changes(type(instance), [(before, rules.row_of(instance))])
-
-
-def after_sync(sender, changes=(), **kwargs) -> None:
-    """A bulk sync wrote rows with SQL: the same bookkeeping as the single saves, per batch."""
-    if sender is Measurement:
-        refresh_standing_of_rows(row for pair in changes for row in pair)
-    elif sender in (SpecificationItem, Outcome):
-        record_target_changes(sender, list(changes))
-
-
-rows_synced.connect(after_sync, dispatch_uid="performance-after-sync")

@@ -1,10 +1,15 @@
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Case
+from django.db.models import F
 from django.db.models import Q
+from django.db.models import Value
+from django.db.models import When
 from django.utils.functional import cached_property
 
 from core.models import EffectiveDatedModel
@@ -31,6 +36,16 @@ from portfolio.choices import OutcomeOverride
 from portfolio.choices import ServiceKind
 from portfolio.choices import ServiceLifecycle
 from portfolio.choices import TimeDisposition
+
+# The first day a functioning item needs attention (performance.selectors): at once when its
+# latest figure missed or it has none, else when its next figure is due; it is missed, stale
+# or not measured when this day is before today less the grace period. Indexed, so the
+# attention list is one range scan however many items there are.
+ATTENTION_FROM = Case(
+    When(Q(measured_met=False) | Q(measured_met__isnull=True), then=Value(datetime.date.min)),
+    default=F("measurement_due"),
+    output_field=models.DateField(),
+)
 
 WEIGHT = {"max_digits": 12, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
 
@@ -98,7 +113,7 @@ class SpecificationItem(SyncedModel):
     # the day one window after it ends (stale once that day and the grace period are past).
     measured_until = models.DateField(null=True, blank=True, editable=False)
     measured_met = models.BooleanField(null=True, blank=True, editable=False)
-    measurement_due = models.DateField(null=True, blank=True, editable=False, db_index=True)
+    measurement_due = models.DateField(null=True, blank=True, editable=False)
 
     ownership_lookups = ("service__owner", "service__delegates")
     parent_lookups = ("service",)
@@ -110,7 +125,15 @@ class SpecificationItem(SyncedModel):
 
     class Meta:
         ordering = ["service", "aspect", "dimension", "position", "id"]
-        indexes = [models.Index(fields=["service", "aspect", "dimension", "position"])]
+        indexes = [
+            models.Index(fields=["service", "aspect", "dimension", "position"]),
+            models.Index(
+                ATTENTION_FROM,
+                F("id"),
+                name="item_attention_from",
+                condition=Q(dimension=Dimension.FUNCTIONING),
+            ),
+        ]
         constraints = [
             unique_external_id("specificationitem"),
             models.CheckConstraint(
@@ -287,7 +310,7 @@ class Outcome(SyncedModel):
     override_reason = models.CharField(max_length=500, blank=True)
     measured_until = models.DateField(null=True, blank=True, editable=False)
     measured_met = models.BooleanField(null=True, blank=True, editable=False)
-    measurement_due = models.DateField(null=True, blank=True, editable=False, db_index=True)
+    measurement_due = models.DateField(null=True, blank=True, editable=False)
 
     STANDING_FIELDS = ("measured_until", "measured_met", "measurement_due")
     changelog_exclude = ("created_at", "updated_at", *STANDING_FIELDS)

@@ -1,3 +1,5 @@
+import datetime
+
 from django.db import migrations, models
 
 WINDOW_DAYS = {"hour": 1, "day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
@@ -112,7 +114,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="outcome",
             name="measurement_due",
-            field=models.DateField(blank=True, db_index=True, editable=False, null=True),
+            field=models.DateField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
             model_name="specificationitem",
@@ -127,7 +129,23 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="specificationitem",
             name="measurement_due",
-            field=models.DateField(blank=True, db_index=True, editable=False, null=True),
+            field=models.DateField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddIndex(
+            model_name="specificationitem",
+            index=models.Index(
+                models.Case(
+                    models.When(
+                        models.Q(("measured_met", False), ("measured_met__isnull", True), _connector="OR"),
+                        then=models.Value(datetime.date(1, 1, 1)),
+                    ),
+                    default=models.F("measurement_due"),
+                    output_field=models.DateField(),
+                ),
+                models.F("id"),
+                condition=models.Q(("dimension", "functioning")),
+                name="item_attention_from",
+            ),
         ),
         migrations.RunSQL(
             standing_sql("portfolio_specificationitem", "item"), migrations.RunSQL.noop

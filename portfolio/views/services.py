@@ -1,3 +1,4 @@
+from django.db.models import Prefetch
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
@@ -17,6 +18,7 @@ from core.generic import register_model_view
 from core.models import in_force_on
 from core.permissions import can
 from performance.selectors import with_item_status
+from performance.selectors import with_outcome_status
 from portfolio import selectors
 from portfolio import services
 from portfolio.choices import Aspect
@@ -25,6 +27,7 @@ from portfolio.filtersets import ServiceFilterSet
 from portfolio.forms import DependencyForm
 from portfolio.forms import ServiceForm
 from portfolio.forms import SpecificationItemForm
+from portfolio.models import Outcome
 from portfolio.models import Service
 from portfolio.models import ServiceDependency
 from portfolio.models import SpecificationItem
@@ -65,7 +68,12 @@ def service_page_context(service, can_change: bool) -> dict:
         ),
         "in_cycle": selectors.in_dependency_cycle(service),
         "subscriptions": list(
-            service.subscriptions.select_related("customer").prefetch_related("outcomes")
+            service.subscriptions.select_related("customer").prefetch_related(
+                Prefetch(
+                    "outcomes",
+                    queryset=with_outcome_status(Outcome.objects.all(), timezone.localdate()),
+                )
+            )
         ),
         "coverages": list(
             service.coverages.filter(today).select_related("contract", "contract__supplier")

@@ -179,3 +179,19 @@ def test_target_changed_through_the_api_keeps_past_figures_judgement(pm_api, por
     assert Measurement.objects.get(external_id="late").met is False
     history = TargetChange.objects.filter(item__external_id="item-0").order_by("valid_from")
     assert [change.target for change in history] == [Decimal("99.5"), Decimal("99.9")]
+
+
+def test_full_sync_deletes_figures_the_source_no_longer_sends_and_status_follows(pm_api, portfolio):
+    months = last_months(2)
+    sync(pm_api, "measurements", figures_of(months))
+    latest = [row for row in figures_of(months) if row["end"] == months[-1][1].isoformat()]
+    older = [row for row in figures_of(months) if row not in latest]
+    response = sync(pm_api, "measurements", older, mode="full", allow_mass_retire=True)
+    assert response.status_code == 200, response.json()
+    assert Measurement.objects.count() == len(older)
+    statuses = {
+        row["external_id"]: row["status"]
+        for row in pm_api.get("/api/v1/specification-items/").json()["results"]
+    }
+    for n in range(ITEMS - 1):
+        assert statuses[f"item-{n}"] == ("missed" if misses(n, 0) else "met")
