@@ -79,6 +79,7 @@ class ReportKind(models.TextChoices):
 
     SERVICES = "services", "TCO by service"
     STATEMENTS = "statements", "Customer statements"
+    REVIEW_PACKS = "review_packs", "Service review packs"
 
 
 class ReportFormat(models.TextChoices):

@@ -592,6 +592,17 @@ def demo_reports() -> list[tuple]:
             {"minute": "30", "hour": "7", "day_of_month": "3", "month_of_year": "*"},
             ReportKind.STATEMENTS,
         ),
+        (
+            # Each relationship manager receives the service review packs of their customers
+            # for the month; finance those of the customers without one.
+            "Monthly service reviews",
+            ReportPeriodSelector.LAST_MONTH,
+            [ReportFormat.PDF, ReportFormat.XLSX],
+            {},
+            ["finance@example.org"],
+            {"minute": "45", "hour": "7", "day_of_month": "3", "month_of_year": "*"},
+            ReportKind.REVIEW_PACKS,
+        ),
     ]
 
 

@@ -39,5 +39,6 @@ urlpatterns = [
     *model_paths("costs/statements/", models.CustomerStatement, name="statement"),
     *model_paths("reports/", models.ReportDefinition, name="report"),
     path("reports/<int:pk>/run/", views.ReportRunView.as_view(), name="report_run"),
+    path("customers/<slug:slug>/review/", views.ReviewPackView.as_view(), name="review_pack"),
     path("reports/files/<int:pk>/", views.ReportDownloadView.as_view(), name="report_download"),
 ]

@@ -18,6 +18,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views import View
 
@@ -43,6 +44,7 @@ from core.numbers import whole_number
 from core.permissions import can
 from core.permissions import require
 from finance import reports
+from finance import review_pack_reports
 from finance import selectors
 from finance import services
 from finance import statement_reports
@@ -79,7 +81,11 @@ from finance.models import ReportFile
 from finance.models import ReportRun
 from finance.models import TcoResult
 from finance.models import TcoRun
+from finance.models import month_serial
 from finance.models import parse_label
+from finance.selectors import review_packs
+from finance.services.report_spans import parse_report_period
+from finance.services.report_spans import span_containing
 from finance.tables import CostItemTable
 from finance.tables import CostPoolTable
 from finance.tables import DriverQuantityTable
@@ -89,6 +95,7 @@ from finance.tables import PeriodTable
 from finance.tables import StatementTable
 from finance.tables import TcoRunTable
 from portfolio.models import ApplicationSupport
+from portfolio.models import Customer
 from portfolio.models import Service
 from portfolio.models import ServiceDependency
 
@@ -1044,3 +1051,53 @@ class StatementDetailView(ObjectMixin, View):
             "list_url": reverse("finance:statement_list"),
         }
         return render(request, "finance/statement_detail.html", context)
+
+
+# --- Service review packs ---------------------------------------------------------------------
+
+REVIEW_PACK_FORMATS = ("xlsx", "pdf")
+
+
+class ReviewPackView(ObjectMixin, View):
+    """A customer's service review pack for a month or fiscal quarter (``?period=2026-10``,
+    ``2026-Q3``; by default last month), as a page, an XLSX workbook or a PDF
+    (``?format=``)."""
+
+    http_method_names = ["get", "head"]
+    model = Customer
+
+    def get(self, request, *args, **kwargs):
+        customer = self.get_object()
+        text = request.GET.get("period", "").strip()
+        if text:
+            try:
+                span = parse_report_period(text)
+            except ValidationError as exc:
+                return HttpResponse(
+                    " ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8"
+                )
+            if span.kind == "year":
+                return HttpResponse(
+                    "A review pack covers a month or a fiscal quarter, not a fiscal year.",
+                    status=400,
+                    content_type="text/plain; charset=utf-8",
+                )
+        else:
+            today = timezone.localdate()
+            span = span_containing("month", month_serial(today.year, today.month) - 1)
+        pack = review_packs.review_pack(customer=customer, span=span)
+        fmt = request.GET.get("format")
+        if fmt is not None:
+            if fmt not in REVIEW_PACK_FORMATS:
+                return HttpResponse(
+                    f"format: {fmt!r} is not a format of review packs; choose pdf or xlsx.",
+                    status=400,
+                    content_type="text/plain; charset=utf-8",
+                )
+            rendered = review_pack_reports.render(review_pack_reports.one(pack), fmt)
+            response = HttpResponse(rendered.content, content_type=rendered.content_type)
+            response["Content-Disposition"] = content_disposition_header(
+                as_attachment=True, filename=rendered.filename
+            )
+            return response
+        return render(request, "finance/review_pack.html", {"pack": pack, "object": customer})

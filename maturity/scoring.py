@@ -6,6 +6,7 @@ each in plain words, keep the two in step.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 
@@ -181,12 +182,13 @@ DANGER_CONSEQUENCES = {
 }
 
 
-def share_score(*, meeting: int, considered: int) -> int:
+def share_score(*, meeting: int | Fraction, considered: int) -> int:
     """100 × meeting / considered, to the nearest whole number (halves up); 0 when nothing
-    can be considered, for an element without evidence is not strong."""
+    can be considered, for an element without evidence is not strong. ``meeting`` is the sum
+    of the records' shares of the evidence (each 0 to 1), exact as a fraction."""
     if considered <= 0:
         return 0
-    return (200 * meeting + considered) // (2 * considered)
+    return int((200 * Fraction(meeting) + considered) // (2 * considered))
 
 
 def strength(score: int) -> str:

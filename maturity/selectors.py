@@ -1,12 +1,16 @@
 """Reusable reads of the maturity app: latest levels, customer relationships and their
 mismatches, assessment history, and the customer–process–cost balance read from the portfolio."""
 
+import calendar
 import datetime
 from dataclasses import dataclass
 from dataclasses import field
+from fractions import Fraction
 
+from django.db.models import BooleanField
 from django.db.models import Count
 from django.db.models import Exists
+from django.db.models import ExpressionWrapper
 from django.db.models import OuterRef
 from django.db.models import Q
 from django.db.models import QuerySet
@@ -31,6 +35,7 @@ from maturity.models import BalanceSelfAssessment
 from maturity.models import BalanceSnapshot
 from maturity.models import Party
 from maturity.questionnaire import LEVELS
+from portfolio.choices import OutcomeAgreement
 from portfolio.choices import ServiceKind
 from portfolio.choices import ServiceLifecycle
 from portfolio.models import ApplicationSupport
@@ -291,10 +296,19 @@ class Shortfall:
     record: object
     reasons: list[str]
     related: list[tuple[str, str]] = field(default_factory=list)  # (label, url)
+    # The share of its evidence the record shows, 0 to 1 (a shortfall shows less than all).
+    share: Fraction = Fraction(0)
+
+    @property
+    def percent(self) -> int:
+        return scoring.share_score(meeting=self.share, considered=1)
 
 
 @dataclass
 class ElementEvidence:
+    """One balance element: each record considered brings a share of evidence from 0 to 1;
+    ``evidence`` is their sum, ``meeting`` counts the records with all of it."""
+
     element: str
     considered: int
     meeting: int
@@ -303,6 +317,16 @@ class ElementEvidence:
     population: str = ""
     # The finance period the cost evidence was read from (cost optimisation only).
     period: object = None
+    evidence: Fraction = Fraction(0)
+
+    def count(self, record, share: Fraction, reasons: list[str], related=()) -> None:
+        """Count ``record`` with its ``share`` of the evidence, and why it falls short."""
+        self.considered += 1
+        self.evidence += share
+        if share == 1:
+            self.meeting += 1
+        else:
+            self.shortfalls.append(Shortfall(record, reasons, list(related), share))
 
     @property
     def label(self) -> str:
@@ -310,7 +334,7 @@ class ElementEvidence:
 
     @property
     def score(self) -> int:
-        return scoring.share_score(meeting=self.meeting, considered=self.considered)
+        return scoring.share_score(meeting=self.evidence, considered=self.considered)
 
     @property
     def strength(self) -> str:
@@ -350,37 +374,52 @@ def live_customer_facing() -> QuerySet:
     ).order_by("name")
 
 
+def agreed_measurable_outcomes() -> QuerySet:
+    """Successful Customer Outcomes the customer agreed (a proposed one is IT's guess) that
+    carry a measure (an SCO without one is not yet an SCO)."""
+    return (
+        Outcome.objects.filter(agreement=OutcomeAgreement.AGREED)
+        .filter(target__isnull=False)
+        .exclude(metric="")
+        .exclude(unit="")
+    )
+
+
 def customer_focus_evidence(*, today: datetime.date) -> ElementEvidence:
-    """Live customer-facing services with a current customer and a measurable SCO."""
-    current = Subscription.objects.filter(
-        subscriptions_in_force(today),
-        service=OuterRef("pk"),
-        customer__retired_at__isnull=True,
-    )
-    measurable = Outcome.objects.filter(
-        subscriptions_in_force(today, prefix="subscription__"),
-        subscription__service=OuterRef("pk"),
-        subscription__customer__retired_at__isnull=True,
-        target__isnull=False,
-    )
-    measurable = measurable.exclude(metric="").exclude(unit="")
-    rows = live_customer_facing().annotate(
-        has_customer=Exists(current), has_measurable_outcome=Exists(measurable)
-    )
+    """Live customer-facing services, each with the share of its current subscriptions (from
+    customers not retired) that carry an agreed, measurable SCO. Two queries."""
+    services = list(live_customer_facing())
+    agreed = agreed_measurable_outcomes().filter(subscription=OuterRef("pk"))
+    current: dict[int, list[bool]] = {}
+    for service_id, has_outcome in (
+        Subscription.objects.filter(
+            subscriptions_in_force(today),
+            service_id__in=[service.pk for service in services],
+            customer__retired_at__isnull=True,
+        )
+        .annotate(has_outcome=Exists(agreed))
+        .values_list("service_id", "has_outcome")
+        .order_by()
+    ):
+        current.setdefault(service_id, []).append(has_outcome)
     evidence = ElementEvidence(
         BalanceElement.CUSTOMER_FOCUS, 0, 0, population="live customer-facing services"
     )
-    for service in rows:
-        evidence.considered += 1
+    for service in services:
+        subscriptions = current.get(service.pk, [])
+        with_outcome = sum(subscriptions)
+        share = Fraction(with_outcome, len(subscriptions)) if subscriptions else Fraction(0)
         reasons = []
-        if not service.has_customer:
+        if not subscriptions:
             reasons.append("no current customer")
-        if not service.has_measurable_outcome:
-            reasons.append("no measurable Successful Customer Outcome")
-        if reasons:
-            evidence.shortfalls.append(Shortfall(service, reasons))
-        else:
-            evidence.meeting += 1
+        if not with_outcome:
+            reasons.append("no agreed, measurable Successful Customer Outcome")
+        elif with_outcome < len(subscriptions):
+            reasons.append(
+                f"{len(subscriptions) - with_outcome} of {len(subscriptions)} current "
+                "subscriptions without an agreed, measurable Successful Customer Outcome"
+            )
+        evidence.count(service, share, reasons)
     return evidence
 
 
@@ -393,9 +432,25 @@ def stage_measures_incomplete() -> Q:
     )
 
 
-def process_orientation_evidence() -> ElementEvidence:
-    """Live customer-facing services that underpin a mapped value stream (a current state,
-    not retired, with stages) whose stages all have complete measures. Four queries."""
+# Process orientation reads the measures of the last twelve months: older ones no longer say
+# how the stream runs.
+MEASURED_WITHIN_MONTHS = 12
+
+
+def measured_since(today: datetime.date) -> datetime.date:
+    """The first day a stage's measures count from: twelve months before ``today``."""
+    year, month = today.year, today.month - MEASURED_WITHIN_MONTHS
+    while month < 1:
+        year, month = year - 1, month + 12
+    return datetime.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+
+def process_orientation_evidence(*, today: datetime.date | None = None) -> ElementEvidence:
+    """Live customer-facing services, each with the share of the stages of the mapped value
+    streams it underpins (current states, not retired) that were measured in the last twelve
+    months with complete measures. Four queries."""
+    today = today or timezone.localdate()
+    since = measured_since(today)
     services = list(live_customer_facing())
     links = list(
         Stage.services.through.objects.filter(
@@ -408,14 +463,17 @@ def process_orientation_evidence() -> ElementEvidence:
     )
     stream_ids = {stream_id for _, stream_id in links}
     streams = {stream.pk: stream for stream in ValueStream.objects.filter(pk__in=stream_ids)}
-    unmeasured: dict[int, list] = {pk: [] for pk in stream_ids}
+    stages: dict[int, list] = {pk: [] for pk in stream_ids}
     for stage in (
         Stage.objects.filter(value_stream_id__in=stream_ids)
-        .filter(stage_measures_incomplete())
         .select_related("value_stream")
+        .annotate(incomplete=ExpressionWrapper(stage_measures_incomplete(), BooleanField()))
         .order_by("position", "id")
     ):
-        unmeasured[stage.value_stream_id].append(stage)
+        stage.measured = not stage.incomplete and (
+            stage.measured_on is not None and stage.measured_on >= since
+        )
+        stages[stage.value_stream_id].append(stage)
     streams_of: dict[int, list] = {}
     for service_id, stream_id in links:
         streams_of.setdefault(service_id, []).append(streams[stream_id])
@@ -423,26 +481,22 @@ def process_orientation_evidence() -> ElementEvidence:
         BalanceElement.PROCESS_ORIENTATION, 0, 0, population="live customer-facing services"
     )
     for service in services:
-        evidence.considered += 1
         underpinned = sorted(streams_of.get(service.pk, []), key=lambda v: v.name)
-        if any(not unmeasured[stream.pk] for stream in underpinned):
-            evidence.meeting += 1
-            continue
         if not underpinned:
-            evidence.shortfalls.append(Shortfall(service, ["underpins no mapped value stream"]))
+            evidence.count(service, Fraction(0), ["underpins no mapped value stream"])
             continue
+        all_stages = [(stream, stage) for stream in underpinned for stage in stages[stream.pk]]
+        unmeasured = [(stream, stage) for stream, stage in all_stages if not stage.measured]
+        share = Fraction(len(all_stages) - len(unmeasured), len(all_stages))
         related = [
             (f"{stream.name}: {stage.name}", stage.get_absolute_url())
-            for stream in underpinned
-            for stage in unmeasured[stream.pk]
+            for stream, stage in unmeasured
         ]
-        evidence.shortfalls.append(
-            Shortfall(
-                service,
-                ["the value streams it underpins have stages without process time or lead time"],
-                related,
-            )
-        )
+        reasons = [
+            f"{len(unmeasured)} of {len(all_stages)} stages of the value streams it underpins "
+            f"have no complete measures taken since {since.isoformat()}"
+        ]
+        evidence.count(service, share, reasons, related)
     return evidence
 
 
@@ -509,23 +563,47 @@ def applications_without_cost(period: Period) -> dict[int, list[str]]:
     return missing
 
 
-def cost_optimisation_evidence() -> ElementEvidence:
-    """Live services whose TCO in the reporting period is complete (computed, above zero, and
-    every supporting application brings its cost) and free of unallocated inputs (no cost left
-    unallocated at the service itself or anywhere upstream of it: the applications, contracts,
-    pools and services its cost comes from)."""
-    services = list(Service.objects.filter(lifecycle=ServiceLifecycle.LIVE).order_by("name"))
-    evidence = ElementEvidence(BalanceElement.COST_OPTIMISATION, 0, 0, population="live services")
+# A service's cost is known by three checks; each known check is a third of the evidence.
+COST_CHECKS = 3
+
+
+def cost_optimisation_evidence(*, today: datetime.date | None = None) -> ElementEvidence:
+    """Live customer-facing services (the cost of supporting services reaches them through the
+    roll-up), each with the share of its cost that is known in the reporting period, counted
+    only when that cost is set against revenue or an outcome.
+
+    Known: a TCO computed above zero; every supporting application brings its cost; no cost
+    left unallocated at the service or anywhere upstream of it (the applications, contracts,
+    pools and services its cost comes from). A TCO of zero or none knows nothing. Set against:
+    revenue in the period's result, or an agreed, measurable SCO on a current subscription.
+    """
+    today = today or timezone.localdate()
+    services = list(live_customer_facing())
+    evidence = ElementEvidence(
+        BalanceElement.COST_OPTIMISATION, 0, 0, population="live customer-facing services"
+    )
     period = tco_reporting_period()
     evidence.period = period
     if period is None:
         for service in services:
-            evidence.considered += 1
-            evidence.shortfalls.append(Shortfall(service, ["no TCO computed for any period"]))
+            evidence.count(service, Fraction(0), ["no TCO computed for any period"])
         return evidence
     version = period.current_version
-    tco = dict(
-        TcoResult.objects.filter(period=period, version=version).values_list("service_id", "tco")
+    results = {
+        service_id: (tco, revenue)
+        for service_id, tco, revenue in TcoResult.objects.filter(
+            period=period, version=version
+        ).values_list("service_id", "tco", "revenue")
+    }
+    with_outcome = set(
+        agreed_measurable_outcomes()
+        .filter(
+            subscriptions_in_force(today, prefix="subscription__"),
+            subscription__customer__retired_at__isnull=True,
+            subscription__service_id__in=[service.pk for service in services],
+        )
+        .values_list("subscription__service_id", flat=True)
+        .order_by()
     )
     stuck: dict[tuple[str, int], list[str]] = {}
     for row in TcoUnallocated.objects.filter(period=period, version=version):
@@ -548,25 +626,33 @@ def cost_optimisation_evidence() -> ElementEvidence:
                     queue.append(target)
     costless = applications_without_cost(period)
     for service in services:
-        evidence.considered += 1
         reasons = []
-        amount = tco.get(service.pk)
-        if amount is None:
+        tco, revenue = results.get(service.pk, (None, None))
+        known = 0
+        if tco is None:
             reasons.append(f"no TCO in {period}")
-        elif amount <= 0:
+        elif tco <= 0:
             reasons.append(f"a TCO of zero in {period}: no cost reaches it")
-        if service.pk in costless:
-            reasons.append(
-                f"supporting applications without cost in {period}: "
-                + ", ".join(costless[service.pk])
-            )
-        unallocated = sorted(reached.get((NodeKind.SERVICE, service.pk), ()))
-        if unallocated:
-            reasons.append("unallocated input cost: " + "; ".join(unallocated))
-        if reasons:
-            evidence.shortfalls.append(Shortfall(service, reasons))
         else:
-            evidence.meeting += 1
+            known = COST_CHECKS
+            if service.pk in costless:
+                known -= 1
+                reasons.append(
+                    f"supporting applications without cost in {period}: "
+                    + ", ".join(costless[service.pk])
+                )
+            unallocated = sorted(reached.get((NodeKind.SERVICE, service.pk), ()))
+            if unallocated:
+                known -= 1
+                reasons.append("unallocated input cost: " + "; ".join(unallocated))
+        set_against = (revenue is not None and revenue > 0) or service.pk in with_outcome
+        if not set_against:
+            reasons.append(
+                f"its cost is set against no revenue in {period} and no agreed, measurable "
+                "Successful Customer Outcome"
+            )
+        share = Fraction(known, COST_CHECKS) if set_against else Fraction(0)
+        evidence.count(service, share, reasons)
     return evidence
 
 
@@ -576,8 +662,8 @@ def balance(*, today: datetime.date | None = None) -> Balance:
     return Balance(
         [
             customer_focus_evidence(today=today),
-            process_orientation_evidence(),
-            cost_optimisation_evidence(),
+            process_orientation_evidence(today=today),
+            cost_optimisation_evidence(today=today),
         ]
     )
 

@@ -8,6 +8,7 @@ docs/maturity.md states each rule in plain words; keep the two in step.
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -408,7 +409,16 @@ def record_balance_snapshot(*, on: datetime.date | None = None) -> BalanceSnapsh
         "process_orientation": balance.score(BalanceElement.PROCESS_ORIENTATION),
         "cost_optimisation": balance.score(BalanceElement.COST_OPTIMISATION),
         "evidence": {
-            element.element: {"considered": element.considered, "meeting": element.meeting}
+            element.element: {
+                "considered": element.considered,
+                "meeting": element.meeting,
+                # The sum of the shares of evidence, to two decimals (the score's numerator).
+                "evidence": str(
+                    (Decimal(element.evidence.numerator) / element.evidence.denominator).quantize(
+                        Decimal("0.01")
+                    )
+                ),
+            }
             for element in balance.elements
         },
     }

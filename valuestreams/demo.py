@@ -959,6 +959,8 @@ class DemoLoader(RecordLoader):
             complete_accurate=Decimal(ca),
             value_class=value_class,
             moment_of_truth=moment,
+            # Measured in a walk of the stream a month ago.
+            measured_on=self.today - datetime.timedelta(days=30),
         )
         stage.full_clean()
         stage.save()

@@ -9,6 +9,7 @@ from valuestreams.choices import ProcessLayer
 from valuestreams.choices import StreamState
 from valuestreams.models import Process
 from valuestreams.models import ValueStream
+from valuestreams.models import VerbList
 
 
 class ValueStreamFilterSet(SearchFilterSet):
@@ -47,3 +48,13 @@ class ProcessFilterSet(SearchFilterSet):
     class Meta:
         model = Process
         fields = ["q", "layer", "value_stream"]
+
+
+class VerbListFilterSet(SearchFilterSet):
+    search_fields = ("name", "language", "verbs")
+
+    in_use = django_filters.BooleanFilter(label="In use")
+
+    class Meta:
+        model = VerbList
+        fields = ["q", "in_use"]

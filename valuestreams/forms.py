@@ -7,11 +7,14 @@ from django.db.models import Q
 from core.forms import PorticoModelForm
 from core.permissions import can
 from core.templatetags.portico import plain_number
+from portfolio.choices import Dimension
 from portfolio.choices import ServiceLifecycle
 from portfolio.forms import application_picker
 from portfolio.forms import service_picker
 from portfolio.models import Customer
+from portfolio.models import Outcome
 from portfolio.models import Service
+from portfolio.models import SpecificationItem
 from valuestreams import services
 from valuestreams.choices import ImprovementStatus
 from valuestreams.models import Improvement
@@ -20,6 +23,7 @@ from valuestreams.models import Stage
 from valuestreams.models import StageApplication
 from valuestreams.models import StageService
 from valuestreams.models import ValueStream
+from valuestreams.models import VerbList
 
 
 class ValueStreamForm(PorticoModelForm):
@@ -280,6 +284,8 @@ class ImprovementForm(PorticoModelForm):
             "value_stream",
             "stage",
             "service",
+            "item",
+            "outcome",
             "title",
             "description",
             "benefit_metric",
@@ -294,8 +300,9 @@ class ImprovementForm(PorticoModelForm):
         help_texts = {
             "benefit_from": "The measure today.",
             "benefit_to": "The measure expected after the improvement.",
-            "measured_before": "For done items: the measure before the change.",
-            "measured_after": "For done items: the measure after the change.",
+            "measured_before": "For done items: the measure before the change (taken from the "
+            "quadrant item's figures when it has some on both sides of the completion day).",
+            "measured_after": "For done items: the measure after the change (likewise).",
         }
 
     def __init__(self, *args, may_decide: bool = False, **kwargs):
@@ -319,17 +326,37 @@ class ImprovementForm(PorticoModelForm):
         self.fields["service"].queryset = Service.objects.exclude(
             lifecycle=ServiceLifecycle.RETIRED
         ).order_by("name")
+        # The functioning items and the outcomes of services in use: what has figures.
+        self.fields["item"].queryset = (
+            SpecificationItem.objects.filter(dimension=Dimension.FUNCTIONING)
+            .exclude(service__lifecycle=ServiceLifecycle.RETIRED)
+            .select_related("service")
+            .order_by("service__name", "aspect", "position", "id")
+        )
+        self.fields["item"].label_from_instance = lambda i: f"{i.service.name} · {i.title}"
+        self.fields["outcome"].queryset = (
+            Outcome.objects.filter(subscription__retired_at__isnull=True)
+            .exclude(subscription__service__lifecycle=ServiceLifecycle.RETIRED)
+            .select_related("subscription__customer", "subscription__service")
+            .order_by("subscription__customer__name", "subscription__service__name", "id")
+        )
+        self.fields["outcome"].label_from_instance = lambda o: (
+            f"{o.subscription.customer.name} · {o.subscription.service.name} · {o}"
+        )
 
 
 class ImprovementStatusForm(forms.Form):
+    """A move on the board. A done item linked to a quadrant item with figures on both sides of
+    its completion takes its measures from them; without, the model asks for them beside these
+    fields."""
+
     status = forms.ChoiceField(choices=ImprovementStatus.choices)
     measured_before = forms.DecimalField(max_digits=18, decimal_places=4, required=False)
     measured_after = forms.DecimalField(max_digits=18, decimal_places=4, required=False)
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("status") == ImprovementStatus.DONE:
-            for name in ("measured_before", "measured_after"):
-                if cleaned.get(name) is None and not self.errors.get(name):
-                    self.add_error(name, "A done improvement records the measured result here.")
-        return cleaned
+
+class VerbListForm(PorticoModelForm):
+    class Meta:
+        model = VerbList
+        fields = ["name", "language", "verbs", "verb_last", "in_use"]
+        widgets = {"verbs": forms.Textarea(attrs={"rows": 12})}

@@ -16,6 +16,7 @@ import textwrap
 from dataclasses import dataclass
 from dataclasses import field
 from html import escape
+from typing import TypeVar
 
 from django.utils.safestring import SafeString
 from django.utils.safestring import mark_safe
@@ -25,6 +26,8 @@ from valuestreams.selectors import FlowMeasures
 from valuestreams.selectors import StreamCosts
 from valuestreams.templatetags.valuestreams_tags import duration
 from valuestreams.templatetags.valuestreams_tags import percent
+
+T = TypeVar("T")
 
 MARGIN = 16
 TITLE_HEIGHT = 44
@@ -63,7 +66,7 @@ def shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def lines_at(texts: list[str], *, top: int, step: int = LINE_HEIGHT) -> list[tuple[int, str]]:
+def lines_at(texts: list[T], *, top: int, step: int = LINE_HEIGHT) -> list[tuple[int, T]]:
     return [(top + i * step, text) for i, text in enumerate(texts)]
 
 
@@ -74,7 +77,7 @@ class StageBox:
     x: int
     name_lines: list[tuple[int, str]]
     responsible: str
-    services: list[tuple[int, str]]
+    services: list[tuple[int, str, str]]  # (y, name, flag)
     colour: str
     process_time: str
     lead_time: str
@@ -197,11 +200,14 @@ def layout(
     boxes = []
     x = trigger.right + GAP
     for number, stage in enumerate(stages, start=1):
-        names = [service.name for service in stage.service_refs]
+        # A flagged service (retired or pipeline under a current state) is never hidden in
+        # "+ n more": flagged ones come first when the list is cut.
+        refs = sorted(stage.service_refs, key=lambda ref: not ref.flag)
+        names = [(service.name, service.flag) for service in refs]
         if len(names) > MAX_SERVICE_LINES:
             names = [
                 *names[: MAX_SERVICE_LINES - 1],
-                f"+ {len(names) - MAX_SERVICE_LINES + 1} more",
+                (f"+ {len(names) - MAX_SERVICE_LINES + 1} more", ""),
             ]
         boxes.append(
             StageBox(
@@ -210,9 +216,10 @@ def layout(
                 x=x,
                 name_lines=lines_at(wrap(stage.name, NAME_CHARS, 3), top=box_top + 24),
                 responsible=shorten(stage.responsible_party, LABEL_CHARS),
-                services=lines_at(
-                    [shorten(name, LABEL_CHARS) for name in names], top=services_top + 12
-                ),
+                services=[
+                    (y, shorten(name, LABEL_CHARS - (2 if flag else 0)), flag)
+                    for y, (name, flag) in lines_at(names, top=services_top + 12)
+                ],
                 colour=VALUE_CLASS_COLOURS.get(stage.value_class, "#757575"),
                 process_time=duration(stage.process_time_minutes),
                 lead_time=duration(stage.lead_time_minutes),
@@ -294,6 +301,7 @@ def stage_cost(costs: StreamCosts | None, stage) -> str:
 FONT = "'Liberation Sans', Arial, Helvetica, sans-serif"
 INK, MUTED, LINE = "#1b1f24", "#546e7a", "#455a64"
 LEAD, PROCESS, MOMENT = "#b71c1c", "#1b5e20", "#6a1b9a"
+FLAG = "#e65100"
 
 
 def esc(text) -> str:
@@ -460,10 +468,16 @@ def draw_stage(map: MapLayout, box: StageBox) -> str:
     if box.services:
         heading = "Services" + (f" · cost {box.cost}" if box.cost else "")
         out.append(text(box.x, map.services_label_y, heading, font_size=10, fill=MUTED))
-        out.extend(
-            text(box.x + 4, y, f"▪ {name}", font_size=11, fill="#263238")
-            for y, name in box.services
-        )
+        for y, name, flag in box.services:
+            if flag:
+                out.append(
+                    f'<g class="vsm-flag" data-flag="{esc(flag)}">'
+                    + text(box.x + 4, y, f"⚠ {name}", font_size=11, fill=FLAG)
+                    + f"<title>{esc(name)} is {esc(flag)}: a current state maps live "
+                    "services</title></g>"
+                )
+            else:
+                out.append(text(box.x + 4, y, f"▪ {name}", font_size=11, fill="#263238"))
     out.append(
         text(
             box.centre,

@@ -11,6 +11,7 @@ from django.db.models.functions import Greatest
 from django.db.models.functions import Least
 from django.urls import reverse
 
+from core.models import ChangeLoggedModel
 from core.models import RetirableModel
 from core.models import SluggedModel
 from core.models import SyncedModel
@@ -26,7 +27,7 @@ from valuestreams.choices import StreamState
 from valuestreams.choices import TimeUnit
 from valuestreams.choices import ValueClass
 from valuestreams.validators import validate_activities
-from valuestreams.validators import validate_activity_name
+from valuestreams.validators import validate_verbs
 
 MINUTES = {"max_digits": 14, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
 MEASURE = {"max_digits": 18, "decimal_places": 4}
@@ -109,9 +110,10 @@ class Stage(SyncedModel):
 
     value_stream = models.ForeignKey(ValueStream, on_delete=models.CASCADE, related_name="stages")
     position = models.PositiveIntegerField(default=0)
+    # Named as an activity, starting with a verb of the lists in use (VerbList): a rule of
+    # valuestreams.services, as the vocabulary is read from the database once per batch.
     name = models.CharField(
         max_length=200,
-        validators=[validate_activity_name],
         help_text="An activity, starting with a verb: “Register the claim”.",
     )
     responsible_party = models.CharField(max_length=200, blank=True)
@@ -142,7 +144,14 @@ class Stage(SyncedModel):
         default=ValueClass.VALUE_ADDING,
     )
     moment_of_truth = models.BooleanField(
-        default=False, help_text="The customer touches the business here, or it touches them."
+        default=False,
+        help_text="The external customer touches the business here, or it touches them.",
+    )
+    measured_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When its times and %C&A were last measured: set on the day they change, "
+        "unless given.",
     )
     services = models.ManyToManyField(
         "portfolio.Service", blank=True, related_name="stages", through="StageService"
@@ -294,7 +303,6 @@ class Process(SyncedModel):
 
     name = models.CharField(
         max_length=200,
-        validators=[validate_activity_name],
         help_text="What happens, named with a verb: “Settle a claim”.",
     )
     value_stream = protected_reference(
@@ -370,12 +378,23 @@ class ProcessConnection(SyncedModel):
         return f"{self.process} ↔ {self.connected_to}"
 
 
+CONCERNS_NOTHING = (
+    "Say what the improvement concerns: a value stream, a service, a quadrant item or an outcome."
+)
+
+
 class Improvement(SyncedModel):
-    """A suggestion in a value stream's continual-improvement log."""
+    """A suggestion in the continual-improvement log. It concerns a value stream, a service, a
+    quadrant item of a service or a Successful Customer Outcome: at least one of them (an item
+    or an outcome names its service too, valuestreams.services.improvement_concern_rule)."""
 
     # PROTECT: the log is the stream's memory; a stream with improvements is retired instead.
     value_stream = models.ForeignKey(
-        ValueStream, on_delete=models.PROTECT, related_name="improvements"
+        ValueStream,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="improvements",
     )
     # SET_NULL: an improvement outlives its stage, not least when it removed the stage itself.
     stage = models.ForeignKey(
@@ -383,6 +402,25 @@ class Improvement(SyncedModel):
     )
     # PROTECT: a service named in the log is retired, not deleted.
     service = protected_reference("portfolio.Service", "improvements")
+    # SET_NULL: the improvement keeps its service when a draft item or outcome goes.
+    item = models.ForeignKey(
+        "portfolio.SpecificationItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="improvements",
+        verbose_name="quadrant item",
+        help_text="The item of the service's specification it improves: a done improvement "
+        "takes its measures before and after from the item's figures.",
+    )
+    outcome = models.ForeignKey(
+        "portfolio.Outcome",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="improvements",
+        verbose_name="Successful Customer Outcome",
+    )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     suggested_by = models.ForeignKey(
@@ -401,8 +439,17 @@ class Improvement(SyncedModel):
     )
     measured_before = models.DecimalField(null=True, blank=True, **MEASURE)
     measured_after = models.DecimalField(null=True, blank=True, **MEASURE)
+    completed_on = models.DateField(
+        null=True, blank=True, help_text="When it was done: set on the day it is marked done."
+    )
+    measured_from_series = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Its measures before and after are the item's figures around its completion.",
+    )
 
-    ownership_lookups = ("value_stream__owner",)
+    # The stream's owner decides, and so do the owners of the service it concerns.
+    ownership_lookups = ("value_stream__owner", "service__owner", "service__delegates")
     parent_lookups = ("value_stream",)
 
     class Meta:
@@ -415,6 +462,14 @@ class Improvement(SyncedModel):
                 | (Q(measured_before__isnull=False) & Q(measured_after__isnull=False)),
                 name="improvement_done_is_measured",
                 violation_error_message="A done improvement records its measure before and after.",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_stream__isnull=False)
+                | Q(service__isnull=False)
+                | Q(item__isnull=False)
+                | Q(outcome__isnull=False),
+                name="improvement_concerns_something",
+                violation_error_message=CONCERNS_NOTHING,
             ),
         ]
 
@@ -438,3 +493,40 @@ class Improvement(SyncedModel):
             errors["stage"] = "Choose a stage of this value stream."
         if errors:
             raise ValidationError(errors)
+
+
+class VerbList(ChangeLoggedModel):
+    """Verbs a stage or process name may start with, in one language. The lists in use make
+    the site-wide vocabulary of the verb rule (valuestreams.validators.activity_name_error);
+    Portfolio managers extend them in the browser."""
+
+    name = models.CharField(max_length=100, unique=True)
+    language = models.CharField(
+        max_length=10, help_text="The language's ISO 639-1 code: en, nl, fr, de…"
+    )
+    verbs = models.TextField(
+        validators=[validate_verbs],
+        help_text="The verbs, separated by spaces or new lines, as a name starts with them "
+        "(imperative or infinitive): “register assess pay”.",
+    )
+    verb_last = models.BooleanField(
+        "verb may come last",
+        default=False,
+        help_text="Names in this language may end with the verb instead, as Dutch and German "
+        "name activities (“Schade melden”, “Antrag prüfen”).",
+    )
+    in_use = models.BooleanField(
+        default=True, help_text="Names are checked against the lists in use, together."
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = "verb list"
+
+    @property
+    def verb_set(self) -> frozenset[str]:
+        return frozenset(self.verbs.lower().split())
+
+    @property
+    def verb_count(self) -> int:
+        return len(self.verb_set)

@@ -88,26 +88,49 @@ def flow_measures(stages: Sequence[Stage]) -> FlowMeasures:
 
 @dataclass(frozen=True)
 class ServiceRef:
-    """What a map and a stage list show of a service beneath a stage."""
+    """What a map and a stage list show of a service beneath a stage. ``flag`` names a
+    lifecycle that does not belong under a current-state stage ("retired", "pipeline"), or is
+    empty: a current state maps what runs today, on live services."""
 
     pk: int
     name: str
     url: str
+    flag: str = ""
+
+
+def lifecycle_flag(lifecycle: str, *, current_state: bool) -> str:
+    """Why a service does not belong beneath a stage of a current state, as a flag: a retired
+    service no longer runs, and a pipeline service does not run yet. A future state may plan
+    with either."""
+    if current_state and lifecycle in (ServiceLifecycle.RETIRED, ServiceLifecycle.PIPELINE):
+        return str(lifecycle)
+    return ""
 
 
 def stages_of(value_stream: ValueStream) -> list[Stage]:
     """A stream's stages in order (three queries), each with ``service_refs`` (its services,
-    by name) and ``application_names``. The services and applications are read as plain
-    values: a map of 60 stages with 10 services each needs no 600 model instances."""
+    by name, flagged when retired or in the pipeline under a current state) and
+    ``application_names``. The services and applications are read as plain values: a map of
+    60 stages with 10 services each needs no 600 model instances."""
     stages = list(Stage.objects.filter(value_stream=value_stream).order_by("position", "id"))
     url = reverse("portfolio:service_detail", args=["__slug__"])
+    current_state = value_stream.state == StreamState.CURRENT
     services: dict[int, list[ServiceRef]] = defaultdict(list)
-    for stage_id, pk, name, slug in (
+    for stage_id, pk, name, slug, lifecycle in (
         Stage.services.through.objects.filter(stage__value_stream=value_stream)
         .order_by("service__name", "service_id")
-        .values_list("stage_id", "service_id", "service__name", "service__slug")
+        .values_list(
+            "stage_id", "service_id", "service__name", "service__slug", "service__lifecycle"
+        )
     ):
-        services[stage_id].append(ServiceRef(pk, name, url.replace("__slug__", slug)))
+        services[stage_id].append(
+            ServiceRef(
+                pk,
+                name,
+                url.replace("__slug__", slug),
+                lifecycle_flag(lifecycle, current_state=current_state),
+            )
+        )
     applications: dict[int, list[str]] = defaultdict(list)
     for stage_id, name in (
         Stage.applications.through.objects.filter(stage__value_stream=value_stream)
@@ -591,7 +614,7 @@ def improvement_board(*, user, value_stream: ValueStream | None = None) -> list[
     while the item is proposed), asked of core.permissions for the whole board at once.
     """
     items = Improvement.objects.select_related(
-        "value_stream", "value_stream__owner", "stage", "service", "suggested_by"
+        "value_stream", "value_stream__owner", "stage", "service", "item", "outcome", "suggested_by"
     )
     if value_stream is not None:
         items = items.filter(value_stream=value_stream)

@@ -7,8 +7,10 @@ generic views and the API base do).
 """
 
 import copy
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -28,11 +30,16 @@ from core.services import delete_or_retire
 from core.services import move_within
 from core.services import renumber
 from core.slugs import generate_slugs
+from portfolio.choices import CustomerKind
 from portfolio.choices import ServiceLifecycle
+from portfolio.models import Customer
+from portfolio.models import Outcome
+from portfolio.models import SpecificationItem
 from valuestreams.choices import ImprovementStatus
 from valuestreams.choices import ProcessLayer
 from valuestreams.choices import StreamState
 from valuestreams.choices import TimeUnit
+from valuestreams.models import CONCERNS_NOTHING
 from valuestreams.models import Improvement
 from valuestreams.models import Process
 from valuestreams.models import ProcessConnection
@@ -40,6 +47,10 @@ from valuestreams.models import Stage
 from valuestreams.models import StageApplication
 from valuestreams.models import StageService
 from valuestreams.models import ValueStream
+from valuestreams.models import VerbList
+from valuestreams.validators import ENGLISH
+from valuestreams.validators import Vocabulary
+from valuestreams.validators import activity_name_error
 
 
 def _validate(instance, *, covered: Iterable[str] = ()) -> None:
@@ -65,6 +76,55 @@ def normalise_duration(*, value: Decimal, unit: str) -> Decimal:
     return value * TimeUnit(unit).minutes
 
 
+# --- The verb rule: stages and processes are named as activities --------------------------------
+
+
+def vocabulary_in_use() -> Vocabulary:
+    """The verbs of the verb lists in use, together (one query)."""
+    verbs: set[str] = set()
+    verbs_last: set[str] = set()
+    english = False
+    for verb_list in VerbList.objects.filter(in_use=True).order_by():
+        verbs |= verb_list.verb_set
+        if verb_list.verb_last:
+            verbs_last |= verb_list.verb_set
+        english = english or verb_list.language.lower() == ENGLISH
+    return Vocabulary(frozenset(verbs), frozenset(verbs_last), english)
+
+
+def named_vocabulary(changes: list[Change]) -> Vocabulary:
+    """Facts of the verb rule: the vocabulary, read when a change names something anew."""
+    if any(change.is_new or change.moved("name") for change in changes):
+        return vocabulary_in_use()
+    return Vocabulary()
+
+
+def activity_name_rule(change: Change, vocabulary: Vocabulary) -> None:
+    """A stage or process gets a name that starts with a verb of the lists in use (a name kept
+    as it is stays, though a verb was taken off a list since)."""
+    if change.is_new or change.moved("name"):
+        error = activity_name_error(change.row["name"] or "", vocabulary)
+        if error is not None:
+            change.error("name", " ".join(error.messages))
+
+
+rules.rule(Stage, facts=named_vocabulary)(activity_name_rule)
+rules.rule(Process, facts=named_vocabulary)(activity_name_rule)
+
+
+def save_verb_list(*, verb_list: VerbList) -> VerbList:
+    """Create or change a verb list; its verbs are kept lower case, one space apart."""
+    verb_list.verbs = " ".join(sorted(set(verb_list.verbs.lower().split())))
+    verb_list.language = verb_list.language.strip().lower()
+    return rules.save_checked(verb_list)
+
+
+def remove_verb_list(*, verb_list: VerbList) -> str:
+    """Delete a verb list (names given with its verbs stay as they are)."""
+    verb_list.delete()
+    return "deleted"
+
+
 # --- Value streams -----------------------------------------------------------------------------
 
 
@@ -84,11 +144,125 @@ def value_stream_rule(change: Change, writer_is_stream_owner: bool) -> None:
         change.row["owner_id"] = change.writer.user.pk
 
 
+# --- Moments of Truth: contacts with an external customer ------------------------------------
+
+MOMENT_NEEDS_EXTERNAL_CUSTOMER = (
+    "A Moment of Truth is a contact with an external customer: this value stream serves an "
+    "internal customer, so none of its stages is one."
+)
+STREAM_WITH_MOMENTS_INTERNAL = (
+    "This value stream has Moments of Truth, contacts with an external customer: an internal "
+    "customer has none. Clear the Moment of Truth of its stages first ({stages})."
+)
+CUSTOMER_STREAMS_WITH_MOMENTS = (
+    "Value streams serving this customer have Moments of Truth, contacts with an external "
+    "customer: an internal customer has none. Clear them first ({streams})."
+)
+
+
+def internal_customers(ids) -> set[int]:
+    """Which of the customers ``ids`` are internal (one query)."""
+    return {
+        pk
+        for pk, row in values_by_id(Customer, ids, "kind").items()
+        if row["kind"] == CustomerKind.INTERNAL
+    }
+
+
+def serves_internal_customer(stream_ids) -> set[int]:
+    """Which of the value streams ``stream_ids`` serve an internal customer (one query)."""
+    return set(
+        ValueStream.objects.filter(
+            pk__in=[pk for pk in stream_ids if pk is not None],
+            customer__kind=CustomerKind.INTERNAL,
+        )
+        .values_list("pk", flat=True)
+        .order_by()
+    )
+
+
+def moments_by_stream(stream_filter: Q) -> dict[int, list[str]]:
+    """The names of the Moment-of-Truth stages of the streams ``stream_filter`` selects, by
+    stream id (one query)."""
+    names: dict[int, list[str]] = defaultdict(list)
+    for stream_id, name in (
+        Stage.objects.filter(stream_filter, moment_of_truth=True)
+        .order_by("position", "id")
+        .values_list("value_stream_id", "name")
+    ):
+        names[stream_id].append(name)
+    return names
+
+
+def stream_moment_facts(changes: list[Change]) -> tuple[set[int], dict[int, list[str]]]:
+    """Facts of the stream's Moment-of-Truth rule: the internal customers the changes name,
+    and the Moments of Truth of the stored streams that move to one."""
+    internal = internal_customers({c.row["customer_id"] for c in changes})
+    moving = [
+        c.row["id"]
+        for c in changes
+        if not c.is_new and c.row["customer_id"] in internal and c.moved("customer_id")
+    ]
+    return internal, moments_by_stream(Q(value_stream_id__in=moving)) if moving else {}
+
+
+@rules.rule(ValueStream, facts=stream_moment_facts)
+def stream_moment_rule(change: Change, facts: tuple[set[int], dict[int, list[str]]]) -> None:
+    """A stream with Moments of Truth does not move to an internal customer."""
+    internal, moments = facts
+    if change.moved("customer_id") and change.row["customer_id"] in internal:
+        names = moments.get(change.row["id"])
+        if names:
+            change.error("customer", STREAM_WITH_MOMENTS_INTERNAL.format(stages=", ".join(names)))
+
+
+def stage_moment_facts(changes: list[Change]) -> set[int]:
+    return serves_internal_customer(
+        {c.row["value_stream_id"] for c in changes if c.row["moment_of_truth"]}
+    )
+
+
+@rules.rule(Stage, facts=stage_moment_facts)
+def stage_moment_rule(change: Change, internal_streams: set[int]) -> None:
+    """A stage of a stream serving an internal customer is no Moment of Truth."""
+    if change.row["moment_of_truth"] and change.row["value_stream_id"] in internal_streams:
+        change.error("moment_of_truth", MOMENT_NEEDS_EXTERNAL_CUSTOMER)
+
+
+def customer_moment_facts(changes: list[Change]) -> dict[int, list[str]]:
+    """The streams with Moments of Truth of the customers that become internal, by customer."""
+    becoming = [
+        c.row["id"] for c in changes if c.row["kind"] == CustomerKind.INTERNAL and c.moved("kind")
+    ]
+    if not becoming:
+        return {}
+    streams: dict[int, list[str]] = defaultdict(list)
+    for customer_id, name in (
+        ValueStream.objects.filter(customer_id__in=becoming, stages__moment_of_truth=True)
+        .distinct()
+        .order_by("name")
+        .values_list("customer_id", "name")
+    ):
+        streams[customer_id].append(name)
+    return streams
+
+
+@rules.rule(Customer, facts=customer_moment_facts)
+def customer_moment_rule(change: Change, streams: dict[int, list[str]]) -> None:
+    """A customer whose streams have Moments of Truth does not become internal."""
+    names = streams.get(change.row["id"])
+    if names and change.moved("kind"):
+        change.error("kind", CUSTOMER_STREAMS_WITH_MOMENTS.format(streams=", ".join(names)))
+
+
 def save_value_stream(*, value_stream: ValueStream, user=None) -> ValueStream:
-    """Create or update a value stream (value_stream_rule)."""
-    rules.enforce(value_stream, user=user)
+    """Create or update a value stream (value_stream_rule, stream_moment_rule); a stream that
+    changes customer re-layers the processes (only an external customer's contacts count)."""
+    change = rules.enforce(value_stream, user=user)
     _validate(value_stream, covered=("state", "current_state"))
     value_stream.save()
+    if change.moved("customer_id"):
+        recompute_process_layers()
     return value_stream
 
 
@@ -107,7 +281,10 @@ STAGE_FIELDS = (
     "complete_accurate",
     "value_class",
     "moment_of_truth",
+    "measured_on",
 )
+# The measures of a stage: a change to any of them is a new measurement (``measured_on``).
+STAGE_MEASURES = ("process_time_minutes", "lead_time_minutes", "complete_accurate")
 
 
 def _copy_of(record, names: Iterable[str], **values):
@@ -191,6 +368,11 @@ def stage_rule(change: Change, last: dict[int, int]) -> None:
     elif change.is_new:
         stream = row["value_stream_id"]
         row["position"] = last[stream] = last[stream] + 1 if stream in last else 0
+    before = change.before or {}
+    remeasured = any(row[name] != before.get(name) for name in STAGE_MEASURES)
+    if remeasured and row["measured_on"] == before.get("measured_on"):
+        # New figures without their own date were measured today.
+        row["measured_on"] = change.writer.today
 
 
 def add_stage(*, stage: Stage, services=None, applications=None) -> Stage:
@@ -374,13 +556,17 @@ def compute_layers(
 
     1. the process holds every Moment of Truth of its journey (and there is at least one);
     2. it holds at least one Moment of Truth, but not the whole journey;
-    3. it holds none, and is directly connected to a process with Moments of Truth (layer 1
-       or 2): it serves the processes that touch the customer;
-    4. anything else: no direct connection to a process that touches the customer.
+    3. it holds none, and is directly connected to at least one layer-2 process: it serves a
+       process that touches the customer at some Moments of Truth. A connection to a layer-1
+       process alone does not make layer 3: the journey holds every contact already, so a
+       process beside it is not one step from a partial contact;
+    4. anything else.
 
     The primer's layer-4 rule ("no direct connection to a layer 1, 2 or 3 process") read word
-    for word would leave a process connected only to a layer-3 process without a layer; we
-    place it on layer 4, one step further from the customer than the process it serves.
+    for word would leave a process connected only to a layer-3 (or a layer-1) process without
+    a layer; we place it on layer 4, further from the customer than the layer-2 processes.
+    Moments of Truth are contacts with an external customer: the caller leaves out those of
+    a stream serving an internal customer (recompute_process_layers).
     """
     layers: dict[int, int] = {}
     for process_id, moment_ids in moments.items():
@@ -397,8 +583,7 @@ def compute_layers(
         if process_id in layers:
             continue
         touches_customer = any(
-            layers.get(other) in (ProcessLayer.JOURNEY, ProcessLayer.MOMENTS_OF_TRUTH)
-            for other in neighbours[process_id]
+            layers.get(other) == ProcessLayer.MOMENTS_OF_TRUTH for other in neighbours[process_id]
         )
         layers[process_id] = (
             ProcessLayer.SUPPORTS_CUSTOMER_CONTACT if touches_customer else ProcessLayer.DISTANT
@@ -415,13 +600,20 @@ def recompute_process_layers() -> int:
     """
     processes = list(Process.objects.only("id", "layer", "value_stream_id", "name"))
     moments: dict[int, set[int]] = {process.pk: set() for process in processes}
-    for process_id, stage_id in Process.stages.through.objects.filter(
-        stage__moment_of_truth=True
-    ).values_list("process_id", "stage_id"):
+    # Only contacts with an external customer are Moments of Truth: a flag kept on a stage of
+    # a stream serving an internal customer places no process on layer 1 or 2.
+    internal = Q(value_stream__customer__kind=CustomerKind.INTERNAL)
+    for process_id, stage_id in (
+        Process.stages.through.objects.filter(stage__moment_of_truth=True)
+        .exclude(stage__value_stream__customer__kind=CustomerKind.INTERNAL)
+        .values_list("process_id", "stage_id")
+    ):
         moments[process_id].add(stage_id)
     stream_moments: dict[int, set[int]] = defaultdict(set)
-    for stage_id, stream_id in Stage.objects.filter(moment_of_truth=True).values_list(
-        "id", "value_stream_id"
+    for stage_id, stream_id in (
+        Stage.objects.filter(moment_of_truth=True)
+        .exclude(internal)
+        .values_list("id", "value_stream_id")
     ):
         stream_moments[stream_id].add(stage_id)
     journeys = {
@@ -631,6 +823,103 @@ def improvement_rule(change: Change, facts: None) -> None:
         row[name] = None
 
 
+@dataclass
+class ConcernFacts:
+    """Facts of the improvement's concern rule: the service of each item and outcome named,
+    the stream of each stage named, and the figures of the items of done improvements."""
+
+    item_services: dict[int, int]
+    outcome_services: dict[int, int]
+    stage_streams: dict[int, int]
+    figures: dict[int, list[tuple[datetime.date, datetime.date, Decimal]]]
+
+
+def concern_facts(changes: list[Change]) -> ConcernFacts:
+    """Four queries at most, whatever the batch."""
+    from performance.models import Measurement
+
+    items = {c.row["item_id"] for c in changes} - {None}
+    outcomes = {c.row["outcome_id"] for c in changes} - {None}
+    stages = {c.row["stage_id"] for c in changes} - {None}
+    item_services = {
+        pk: row["service_id"]
+        for pk, row in values_by_id(SpecificationItem, items, "service_id").items()
+    }
+    outcome_services = {
+        pk: row["subscription__service_id"]
+        for pk, row in values_by_id(Outcome, outcomes, "subscription__service_id").items()
+    }
+    stage_streams = {
+        pk: row["value_stream_id"]
+        for pk, row in values_by_id(Stage, stages, "value_stream_id").items()
+    }
+    done_items = {
+        c.row["item_id"] for c in changes if c.row["status"] == ImprovementStatus.DONE
+    } - {None}
+    figures: dict[int, list] = defaultdict(list)
+    if done_items:
+        for item_id, start, end, value in (
+            Measurement.objects.filter(item_id__in=done_items)
+            .order_by("end", "start", "id")
+            .values_list("item_id", "start", "end", "value")
+        ):
+            figures[item_id].append((start, end, value))
+    return ConcernFacts(item_services, outcome_services, stage_streams, figures)
+
+
+def figures_around(figures, day: datetime.date) -> tuple[Decimal, Decimal] | None:
+    """The item's figure before ``day`` (the latest that ended before it) and after it (the
+    first that started on or after it), or None when either is missing."""
+    before = [value for _start, end, value in figures if end < day]
+    after = [value for start, _end, value in figures if start >= day]
+    if not before or not after:
+        return None
+    return before[-1], after[0]
+
+
+ITEM_OF_ANOTHER_SERVICE = "Choose an item of the improvement's service."
+OUTCOME_OF_ANOTHER_SERVICE = "Choose an outcome of a subscription to the improvement's service."
+STAGE_OF_ANOTHER_STREAM = "Choose a stage of this value stream."
+
+
+@rules.rule(Improvement, facts=concern_facts)
+def improvement_concern_rule(change: Change, facts: ConcernFacts) -> None:
+    """An improvement concerns a value stream, a service, a quadrant item or an outcome: an
+    item or outcome names its service, a stage its stream. A done one is dated (today unless
+    given); linked to an item with figures on both sides of that day, its measures before and
+    after are those figures, else the typed ones."""
+    row = change.row
+    for attname, services_of, message, name in (
+        ("item_id", facts.item_services, ITEM_OF_ANOTHER_SERVICE, "item"),
+        ("outcome_id", facts.outcome_services, OUTCOME_OF_ANOTHER_SERVICE, "outcome"),
+    ):
+        service_id = services_of.get(row[attname])
+        if service_id is None:
+            continue
+        if row["service_id"] is None:
+            row["service_id"] = service_id
+        elif row["service_id"] != service_id:
+            change.error(name, message)
+    stream_id = facts.stage_streams.get(row["stage_id"])
+    if stream_id is not None:
+        if row["value_stream_id"] is None:
+            row["value_stream_id"] = stream_id
+        elif row["value_stream_id"] != stream_id:
+            change.error("stage", STAGE_OF_ANOTHER_STREAM)
+    if row["value_stream_id"] is None and row["service_id"] is None:
+        change.error("value_stream", CONCERNS_NOTHING)
+    row["measured_from_series"] = False
+    if row["status"] != ImprovementStatus.DONE:
+        row["completed_on"] = None
+        return
+    if row["completed_on"] is None:
+        row["completed_on"] = change.writer.today
+    around = figures_around(facts.figures.get(row["item_id"], ()), row["completed_on"])
+    if around is not None:
+        row["measured_before"], row["measured_after"] = around
+        row["measured_from_series"] = True
+
+
 def save_improvement(*, improvement: Improvement) -> Improvement:
     """Create or update an improvement (improvement_rule)."""
     rules.enforce(improvement)
@@ -645,12 +934,16 @@ def set_improvement_status(
     status: str,
     measured_before: Decimal | None = None,
     measured_after: Decimal | None = None,
+    completed_on: datetime.date | None = None,
 ) -> Improvement:
-    """Move an item on the board; a done item needs its measure before and after."""
+    """Move an item on the board; a done item needs its measure before and after, from the
+    figures of its quadrant item around ``completed_on`` (today unless given) or typed."""
     if status not in ImprovementStatus.values:
         raise ValidationError({"status": f"“{status}” is not a status of the improvement log."})
     improvement.status = status
     if status == ImprovementStatus.DONE:
+        if completed_on is not None:
+            improvement.completed_on = completed_on
         if measured_before is not None:
             improvement.measured_before = measured_before
         if measured_after is not None:

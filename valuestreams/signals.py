@@ -8,8 +8,10 @@ from valuestreams import services
 from valuestreams.models import Process
 from valuestreams.models import ProcessConnection
 from valuestreams.models import Stage
+from valuestreams.models import ValueStream
 
-LAYER_INPUTS = (Stage, Process, ProcessConnection)
+# A stream's customer decides whether its stages' contacts are Moments of Truth.
+LAYER_INPUTS = (ValueStream, Stage, Process, ProcessConnection)
 
 
 def relayer_after_sync(sender, changes=(), **kwargs) -> None:

@@ -6,6 +6,7 @@ from core.money import format_amount
 from core.tables import PersonColumn
 from valuestreams.models import Process
 from valuestreams.models import ValueStream
+from valuestreams.models import VerbList
 from valuestreams.templatetags.valuestreams_tags import duration
 from valuestreams.templatetags.valuestreams_tags import percent
 
@@ -100,3 +101,18 @@ class ProcessTable(tables.Table):
 
     def value_layer(self, value):
         return value
+
+
+class VerbListTable(tables.Table):
+    name = tables.Column(linkify=True)
+    language = tables.Column()
+    verb_count = tables.Column(
+        accessor="verb_count", verbose_name="Verbs", orderable=False, attrs={"td": {"class": "num"}}
+    )
+    verb_last = tables.BooleanColumn(verbose_name="Verb may come last")
+    in_use = tables.BooleanColumn(verbose_name="In use")
+
+    class Meta:
+        model = VerbList
+        fields = ("name", "language", "verb_count", "verb_last", "in_use")
+        order_by = ("name",)

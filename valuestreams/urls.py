@@ -10,6 +10,8 @@ STREAM = "<slug:slug>/"
 
 urlpatterns = [
     path("ownership/", views.OwnershipReportView.as_view(), name="ownership_report"),
+    # The verb lists that stage and process names are checked against
+    *model_paths("verb-lists/", models.VerbList),
     # Processes (CEMM) and their layers
     *model_paths("processes/", models.Process),
     *model_paths(

@@ -1,19 +1,26 @@
 """A stage or a process is named as an activity: its name starts with a verb.
 
-The rule, kept simple enough to explain in one error message: the first word of the name
+The verbs come from the site-wide verb lists in use (valuestreams.models.VerbList: English,
+Dutch, French and German are shipped; Portfolio managers extend them and choose which are in
+use). The rule, kept simple enough to explain in one error message: the first word of the name
 (the part after a hyphen for words such as "Re-submit") must be
 
-- a verb in the imperative from the list of common process verbs below ("Register the claim"),
-  also with "re" in front ("Recalculate the premium"), or
-- any word in the -ing form ("Adjudicating the claim"), which lets a verb missing from the list
-  through, except the few everyday nouns that end in -ing ("Something", "Morning").
+- a verb of a list in use ("Register the claim"), also with "re" in front ("Recalculate the
+  premium"), or
+- with a list whose language names activities verb last (Dutch, German) in use, the last word
+  may be its verb instead ("Schade melden", "Antrag prüfen"), or
+- with English in use, any word in the -ing form ("Adjudicating the claim"), which lets a verb
+  missing from the list through, except the few everyday nouns that end in -ing ("Something",
+  "Morning").
 
-Articles, determiners and pronouns ("The", "A", "Our") are refused with their own message, since
-they are the usual sign of a noun phrase ("The claim form"). Words that are both noun and verb
-("Quote", "Order", "Review") pass: read as the imperative, they name an activity.
+English articles, determiners and pronouns ("The", "A", "Our") are refused with their own
+message, since they are the usual sign of a noun phrase ("The claim form"). Words that are both
+noun and verb ("Quote", "Order", "Review") pass: read as the imperative, they name an activity.
+With no list in use there is no vocabulary to judge by, and every name passes.
 """
 
 import re
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
@@ -22,6 +29,10 @@ def words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+ENGLISH = "en"
+
+# The English list as shipped (the verb lists' data migration holds its own copy); the rule
+# reads the lists stored in the database, this one only serves validate_activity_name.
 PROCESS_VERBS = words(
     """
     accept acknowledge acquire act activate add adjust administer advise agree align allocate
@@ -70,48 +81,122 @@ ING_NOUNS = words(
     """
 )
 
-FIRST_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The verbs of the lists in use: ``verbs`` may start a name, ``verbs_last`` end one;
+    ``english``: an English list is in use (the -ing form and the article message apply)."""
+
+    verbs: frozenset[str] = frozenset()
+    verbs_last: frozenset[str] = frozenset()
+    english: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.verbs
+
+
+ENGLISH_VOCABULARY = Vocabulary(verbs=PROCESS_VERBS, english=True)
 
 
 def first_word(name: str) -> str:
-    match = FIRST_WORD.match(name.strip())
+    match = WORD.match(name.strip())
     return match.group(0) if match else ""
 
 
-def starts_with_verb(name: str) -> bool:
-    word = first_word(name).lower()
-    if not word:
-        return False
-    if word in PROCESS_VERBS:
+def last_word(name: str) -> str:
+    found = WORD.findall(name)
+    return found[-1] if found else ""
+
+
+def is_verb(word: str, verbs: frozenset[str]) -> bool:
+    """``word`` (any case) is one of ``verbs``, also after a hyphen or with "re" in front."""
+    word = word.lower()
+    if word in verbs:
         return True
     word = word.rsplit("-", 1)[-1]  # "re-submit", "pre-approve"
-    if word in PROCESS_VERBS or (word.startswith("re") and word[2:] in PROCESS_VERBS):
-        return True
-    return len(word) >= 5 and word.endswith("ing") and word not in ING_NOUNS
+    return word in verbs or (word.startswith("re") and word[2:] in verbs)
 
 
-def validate_activity_name(name: str) -> None:
-    """Refuse a name that does not start with a verb, saying why and how to fix it."""
+def starts_with_verb(name: str, vocabulary: Vocabulary = ENGLISH_VOCABULARY) -> bool:
     word = first_word(name)
     if not word:
-        raise ValidationError(
+        return False
+    if is_verb(word, vocabulary.verbs):
+        return True
+    if vocabulary.verbs_last and is_verb(last_word(name), vocabulary.verbs_last):
+        return True
+    ending = word.lower().rsplit("-", 1)[-1]
+    return (
+        vocabulary.english
+        and len(ending) >= 5
+        and ending.endswith("ing")
+        and ending not in ING_NOUNS
+    )
+
+
+def activity_name_error(name: str, vocabulary: Vocabulary) -> ValidationError | None:
+    """Why ``name`` is no activity, saying how to fix it, or None."""
+    if vocabulary.empty:
+        return None
+    word = first_word(name)
+    if not word:
+        return ValidationError(
             "Start the name with a verb, as an activity: for example “Register the claim”.",
             code="not_an_activity",
         )
-    if word.lower() in NOT_ACTIVITIES:
-        raise ValidationError(
+    if starts_with_verb(name, vocabulary):
+        return None
+    if vocabulary.english and word.lower() in NOT_ACTIVITIES:
+        return ValidationError(
             "Name the activity, not a thing: start with a verb instead of “%(word)s” "
             "(for example “Register the claim”, not “The claim registration”).",
             code="not_an_activity",
             params={"word": word},
         )
-    if not starts_with_verb(name):
+    return ValidationError(
+        "Start the name with a verb, as an activity: “%(word)s” is not one of the process "
+        "verbs of the verb lists in use. Use the imperative (“Register the claim”)"
+        + (
+            " or, for a verb not in the list, the -ing form (“Adjudicating the claim”)"
+            if vocabulary.english
+            else ""
+        )
+        + ", or ask a Portfolio manager to add the verb to a verb list.",
+        code="not_an_activity",
+        params={"word": word},
+    )
+
+
+def validate_activity_name(name: str) -> None:
+    """The verb rule on the English list as shipped, for code without the stored lists (the
+    first migrations name it as the fields' validator); the write rules read the lists in use
+    (valuestreams.services)."""
+    error = activity_name_error(name, ENGLISH_VOCABULARY)
+    if error is not None:
+        raise error
+
+
+MAX_VERBS = 5000
+
+
+def validate_verbs(text: str) -> None:
+    """A verb list: words separated by spaces or new lines, at most MAX_VERBS of them."""
+    found = text.split()
+    if not found:
+        raise ValidationError("Give at least one verb.", code="no_verbs")
+    odd = [verb for verb in found if not WORD.fullmatch(verb)]
+    if odd:
         raise ValidationError(
-            "Start the name with a verb, as an activity: “%(word)s” is not one of the process "
-            "verbs Portico knows. Use the imperative (“Register the claim”) or, for a verb not "
-            "in the list, the -ing form (“Adjudicating the claim”).",
-            code="not_an_activity",
-            params={"word": word},
+            "Give single words separated by spaces or new lines: “%(word)s” is not one.",
+            code="not_a_word",
+            params={"word": odd[0]},
+        )
+    if len(found) > MAX_VERBS:
+        raise ValidationError(
+            "A verb list holds at most %(max)s verbs.", code="too_many", params={"max": MAX_VERBS}
         )
 
 

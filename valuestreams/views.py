@@ -33,18 +33,22 @@ from valuestreams.choices import ImprovementStatus
 from valuestreams.choices import ProcessLayer
 from valuestreams.filtersets import ProcessFilterSet
 from valuestreams.filtersets import ValueStreamFilterSet
+from valuestreams.filtersets import VerbListFilterSet
 from valuestreams.forms import ImprovementForm
 from valuestreams.forms import ImprovementStatusForm
 from valuestreams.forms import ProcessForm
 from valuestreams.forms import StageForm
 from valuestreams.forms import ValueStreamForm
+from valuestreams.forms import VerbListForm
 from valuestreams.models import Improvement
 from valuestreams.models import Process
 from valuestreams.models import ProcessConnection
 from valuestreams.models import Stage
 from valuestreams.models import ValueStream
+from valuestreams.models import VerbList
 from valuestreams.tables import ProcessTable
 from valuestreams.tables import ValueStreamTable
+from valuestreams.tables import VerbListTable
 
 DETAIL_TEMPLATE = "valuestreams/valuestream_detail.html"
 
@@ -535,3 +539,31 @@ def service_panel_context(request, service) -> dict:
         "candidates": ownership.accountable_candidates,
         "report_url": reverse("valuestreams:ownership_report"),
     }
+
+
+# --- The verb lists of the verb rule -------------------------------------------------------------
+
+
+@register_model_view("list")
+class VerbListListView(ObjectListView):
+    filterset_class = VerbListFilterSet
+    table_class = VerbListTable
+    title = "Verb lists"
+
+
+@register_model_view("detail")
+class VerbListDetailView(ObjectDetailView):
+    queryset = VerbList.objects.all()
+
+
+@register_model_view("add", "edit")
+class VerbListEditView(ObjectEditView):
+    model = VerbList
+    form_class = VerbListForm
+    save_function = services.save_verb_list
+
+
+@register_model_view("delete")
+class VerbListDeleteView(ObjectDeleteView):
+    model = VerbList
+    remove_function = services.remove_verb_list

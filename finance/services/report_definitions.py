@@ -14,6 +14,7 @@ from django_celery_beat.models import CrontabSchedule
 from django_celery_beat.models import PeriodicTask
 
 from finance import reports
+from finance import review_pack_reports
 from finance import selectors
 from finance import statement_reports
 from finance.choices import ReportFormat
@@ -26,6 +27,7 @@ from finance.models import QueuedTask
 from finance.models import ReportDefinition
 from finance.models import ReportFile
 from finance.models import ReportRun
+from finance.selectors import review_packs
 from finance.services.outbox import queue_task
 from finance.services.report_spans import parse_report_period
 from finance.services.report_spans import report_periods
@@ -35,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # Sent by name: finance.tasks calls these services, not the other way round.
 REPORT_TASK = "finance.tasks.run_report"
+# Reports mailed to each relationship manager with their own customers' part.
+PER_MANAGER_KINDS = (ReportKind.STATEMENTS, ReportKind.REVIEW_PACKS)
 
 
 def clean_report_scope(scope: dict | None) -> dict:
@@ -53,11 +57,12 @@ def clean_report_scope(scope: dict | None) -> dict:
 
 def save_report_definition(*, definition: ReportDefinition, user=None) -> ReportDefinition:
     """Validate and save a report, and keep its beat schedule in step."""
-    if definition.kind == ReportKind.STATEMENTS and definition.scope:
+    if definition.kind in PER_MANAGER_KINDS and definition.scope:
         raise ValidationError(
             {
-                "scope": "Customer statements cover every customer (each relationship manager "
-                "receives those of their own customers): leave the scope empty."
+                "scope": f"{ReportKind(definition.kind).label} cover every customer (each "
+                "relationship manager receives those of their own customers): leave the scope "
+                "empty."
             }
         )
     definition.scope = clean_report_scope(definition.scope)
@@ -179,6 +184,13 @@ def run_report(
             statements = list(selectors.statements_in(periods=periods))
             data = statement_pack(definition, span, statements, for_whom="every customer")
             rendered = [statement_reports.render(data, fmt) for fmt in definition.formats]
+        elif definition.kind == ReportKind.REVIEW_PACKS:
+            packs = [
+                review_packs.review_pack(customer=customer, span=span)
+                for customer in review_packs.customers_in_force(span)
+            ]
+            data = pack_set(definition, span, packs, for_whom="every customer")
+            rendered = [review_pack_reports.render(data, fmt) for fmt in definition.formats]
         else:
             data = reports.gather(definition=definition, span=span, periods=periods)
             rendered = [reports.render(data, fmt) for fmt in definition.formats]
@@ -202,7 +214,31 @@ def run_report(
         return _finish_run(run, ReportOutcome.FAILED, error=f"{type(exc).__name__}: {exc}")
 
     if definition.kind == ReportKind.STATEMENTS:
-        return _deliver_statements(run, definition, span, statements, resend=resend)
+        groups = recipients_by_manager(definition, statements)
+
+        def send_statements(address, for_whom, group):
+            pack = statement_pack(definition, span, group, for_whom=for_whom)
+            files = [statement_reports.render(pack, fmt) for fmt in definition.formats]
+            statement_reports.email(
+                pack, files, to=[address], subject=f"{definition.name} · {span.label}"
+            )
+
+        return _deliver_by_manager(
+            run, span, groups, send_statements, resend=resend, what="a statement"
+        )
+    if definition.kind == ReportKind.REVIEW_PACKS:
+        groups = recipients_by_manager(definition, packs)
+
+        def send_packs(address, for_whom, group):
+            packs_of = pack_set(definition, span, group, for_whom=for_whom)
+            files = [review_pack_reports.render(packs_of, fmt) for fmt in definition.formats]
+            review_pack_reports.email(
+                packs_of, files, to=[address], subject=f"{definition.name} · {span.label}"
+            )
+
+        return _deliver_by_manager(
+            run, span, groups, send_packs, resend=resend, what="a subscribed service"
+        )
     with transaction.atomic():
         # Locked while sending: two runs of one period cannot both send it.
         locked = ReportRun.objects.select_for_update().get(pk=run.pk)
@@ -244,13 +280,23 @@ def statement_pack(definition, span, statements, *, for_whom: str):
     )
 
 
-def statement_recipients(definition: ReportDefinition, statements) -> dict[str, tuple]:
-    """Who receives which statements: each relationship manager (by e-mail address) those of
-    their customers; the report's recipients those of customers without one (or whose
-    manager has no address). One entry per address, in order: (for whom, statements)."""
+def pack_set(definition, span, packs, *, for_whom: str):
+    return review_pack_reports.PackSet(
+        title=f"Service review packs · {span.label}",
+        subtitle=f"{definition.name} · {for_whom}",
+        key=f"{definition.name}-{span.key}",
+        packs=list(packs),
+    )
+
+
+def recipients_by_manager(definition: ReportDefinition, records) -> dict[str, tuple]:
+    """Who receives which records (statements or review packs, each of one ``customer``):
+    each relationship manager (by e-mail address) those of their customers; the report's
+    recipients those of customers without one (or whose manager has no address). One entry
+    per address, in order: (for whom, records)."""
     groups: dict[str, tuple[str, list]] = {}
-    for statement in statements:
-        manager = statement.customer.relationship_manager
+    for record in records:
+        manager = record.customer.relationship_manager
         address = (manager.email or "").strip() if manager is not None else ""
         if address:
             addresses = [(address, f"the customers of {reports.person_name(manager)}")]
@@ -261,17 +307,17 @@ def statement_recipients(definition: ReportDefinition, statements) -> dict[str, 
             ]
         for address, for_whom in addresses:
             entry = groups.setdefault(address, (for_whom, []))
-            entry[1].append(statement)
+            entry[1].append(record)
     return dict(sorted(groups.items()))
 
 
-def _deliver_statements(
-    run: ReportRun, definition: ReportDefinition, span, statements, *, resend: bool
+def _deliver_by_manager(
+    run: ReportRun, span, groups: dict[str, tuple], send, *, resend: bool, what: str
 ) -> ReportRun:
-    """One message per address (statement_recipients) and period, each with the files of its
-    own statements. An address already sent this period is not sent again unless ``resend``:
-    a rerun sends only what a failed delivery left unsent."""
-    groups = statement_recipients(definition, statements)
+    """One message per address (recipients_by_manager) and period, each with the files of
+    its own records, sent by ``send(address, for_whom, records)``. An address already sent
+    this period is not sent again unless ``resend``: a rerun sends only what a failed
+    delivery left unsent."""
     with transaction.atomic():
         # Locked while sending: two runs of one period cannot both send it.
         locked = ReportRun.objects.select_for_update().get(pk=run.pk)
@@ -287,17 +333,13 @@ def _deliver_statements(
                     f"{', '.join(locked.emailed_to)})."
                 )[:500]
             else:
-                run.note = f"No customer has a statement in {span.label}: nothing to send."
+                run.note = f"No customer has {what} in {span.label}: nothing to send."
             return _finish_run(run, ReportOutcome.SUCCEEDED)
         sent: list[str] = []
         failure = ""
         for address, (for_whom, group) in pending.items():
-            pack = statement_pack(definition, span, group, for_whom=for_whom)
-            files = [statement_reports.render(pack, fmt) for fmt in definition.formats]
             try:
-                statement_reports.email(
-                    pack, files, to=[address], subject=f"{definition.name} · {span.label}"
-                )
+                send(address, for_whom, group)
             except Exception as exc:
                 failure = f"The e-mail to {address} could not be sent: {exc}"
                 break

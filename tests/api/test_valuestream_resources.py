@@ -363,6 +363,8 @@ def test_process_and_connection_syncs_relayer_and_refuse_reversed_pairs(
     pm_api, stream, django_capture_on_commit_callbacks
 ):
     moment = StageFactory(value_stream=stream, moment_of_truth=True)
+    # A second Moment of Truth no process holds: p-0 touches the customer on layer 2.
+    StageFactory(value_stream=stream, moment_of_truth=True)
     processes = [
         {"external_id": f"p-{n}", "name": f"Handle request {n}", "activities": ["Answer"]}
         for n in range(3)
@@ -380,7 +382,7 @@ def test_process_and_connection_syncs_relayer_and_refuse_reversed_pairs(
     with django_capture_on_commit_callbacks(execute=True):
         assert outcomes(sync(pm_api, "process-connections", links)) == ["created"] * 2
     layers = dict(Process.objects.values_list("external_id", "layer"))
-    assert layers == {"p-0": 1, "p-1": 3, "p-2": 4}
+    assert layers == {"p-0": 2, "p-1": 3, "p-2": 4}
     with django_capture_on_commit_callbacks(execute=True):
         assert outcomes(sync(pm_api, "processes", processes)) == ["unchanged"] * 3
     reversed_pair = [{"process": {"external_id": "p-1"}, "connected_to": {"external_id": "p-0"}}]

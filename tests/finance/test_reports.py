@@ -476,17 +476,18 @@ def test_command_runs_a_report_by_name_or_id(smtp, quarter):
 
 
 def test_demo_reports_are_scheduled_once(db):
-    assert demo.load_reports() == 3
+    assert demo.load_reports() == 4
     assert demo.load_reports() == 0
     definitions = list(ReportDefinition.objects.order_by("name"))
     assert {(d.name, d.get_period_selector_display(), d.kind) for d in definitions} == {
         ("Monthly TCO pack", "Last closed month", ReportKind.SERVICES),
         ("Quarterly customer-facing summary", "Last closed quarter", ReportKind.SERVICES),
         ("Monthly customer statements", "Last closed month", ReportKind.STATEMENTS),
+        ("Monthly service reviews", "Last closed month", ReportKind.REVIEW_PACKS),
     }
     assert all(d.recipients and all(a.endswith("@example.org") for a in d.recipients)
                for d in definitions)  # fmt: skip
-    assert PeriodicTask.objects.filter(task=services.REPORT_TASK, enabled=True).count() == 3
+    assert PeriodicTask.objects.filter(task=services.REPORT_TASK, enabled=True).count() == 4
 
 
 # --- Pages -------------------------------------------------------------------------------------

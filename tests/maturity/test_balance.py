@@ -19,6 +19,7 @@ from maturity import services
 from maturity import tasks
 from maturity.choices import BalanceElement
 from maturity.models import BalanceSnapshot
+from portfolio.choices import OutcomeAgreement
 from portfolio.choices import ServiceKind
 from tests.factories import UserFactory
 from tests.factories.finance import CostItemFactory
@@ -29,6 +30,7 @@ from tests.factories.portfolio import CustomerFactory
 from tests.factories.portfolio import OutcomeFactory
 from tests.factories.portfolio import ServiceDependencyFactory
 from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SubscriptionFactory
 from valuestreams.choices import StreamState
 from valuestreams.choices import ValueClass
 from valuestreams.models import Stage
@@ -99,43 +101,64 @@ def test_each_missing_element_has_its_consequence():
 # --- Customer focus ------------------------------------------------------------------------------
 
 
+def agreed(**kwargs):
+    return OutcomeFactory(agreement=OutcomeAgreement.AGREED, **kwargs)
+
+
 @pytest.mark.django_db
 def test_customer_focus_on_a_small_portfolio():
     retired = CustomerFactory(retired_at=datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC))
-    # Meets: a current customer and a measurable outcome.
-    OutcomeFactory(subscription__service=live("A measured"))
-    OutcomeFactory(subscription__service=live("B measured"))
+    # Full evidence: a current customer and an agreed, measurable outcome.
+    agreed(subscription__service=live("A measured"))
+    agreed(subscription__service=live("B measured"))
     # An outcome without a measure is not yet an SCO.
-    OutcomeFactory(subscription__service=live("C unmeasured"), metric="", target=None)
+    agreed(subscription__service=live("C unmeasured"), metric="", target=None)
     # No customer at all.
     live("D alone")
     # The only subscription ended: no current customer, and its outcome no longer counts.
-    OutcomeFactory(
-        subscription__service=live("E ended"), subscription__end_date=datetime.date(2025, 3, 31)
-    )
+    agreed(subscription__service=live("E ended"), subscription__end_date=datetime.date(2025, 3, 31))
     # A retired customer is no customer.
-    OutcomeFactory(subscription__service=live("F retired customer"), subscription__customer=retired)
+    agreed(subscription__service=live("F retired customer"), subscription__customer=retired)
+    # A proposed outcome is IT's guess of what the customer wants: no evidence.
+    OutcomeFactory(subscription__service=live("I proposed only"))
+    # Two current customers, one of them with an agreed outcome: half the evidence.
+    half = live("J one of two")
+    agreed(subscription__service=half)
+    SubscriptionFactory(service=half)
     # Not counted: a pipeline service and a supporting one, however well they do.
-    OutcomeFactory(subscription__service=ServiceFactory(name="G pipeline"))
-    OutcomeFactory(subscription__service=live("H supporting", ServiceKind.SUPPORTING))
+    agreed(subscription__service=ServiceFactory(name="G pipeline"))
+    agreed(subscription__service=live("H supporting", ServiceKind.SUPPORTING))
 
     evidence = selectors.customer_focus_evidence(today=TODAY)
 
-    # By hand: 2 of the 6 live customer-facing services meet it: 100 × 2 / 6 = 33.3 → 33.
-    assert (evidence.meeting, evidence.considered, evidence.score) == (2, 6, 33)
-    assert names(evidence) == ["C unmeasured", "D alone", "E ended", "F retired customer"]
+    # By hand: 8 live customer-facing services; A and B bring all their evidence, J half:
+    # 100 × 2.5 / 8 = 31.25 → 31 (counted 0/1, J would make it 25).
+    assert (evidence.meeting, evidence.considered, evidence.score) == (2, 8, 31)
+    assert names(evidence) == [
+        "C unmeasured",
+        "D alone",
+        "E ended",
+        "F retired customer",
+        "I proposed only",
+        "J one of two",
+    ]
     reasons = {s.record.name: s.reasons for s in evidence.shortfalls}
-    assert reasons["C unmeasured"] == ["no measurable Successful Customer Outcome"]
+    assert reasons["C unmeasured"] == ["no agreed, measurable Successful Customer Outcome"]
+    assert reasons["I proposed only"] == ["no agreed, measurable Successful Customer Outcome"]
     assert reasons["D alone"] == [
         "no current customer",
-        "no measurable Successful Customer Outcome",
+        "no agreed, measurable Successful Customer Outcome",
     ]
+    assert reasons["J one of two"] == [
+        "1 of 2 current subscriptions without an agreed, measurable Successful Customer Outcome"
+    ]
+    assert [s.percent for s in evidence.shortfalls if s.record == half] == [50]
 
 
 @pytest.mark.django_db
 def test_customer_focus_counts_a_subscription_from_its_start():
     service = live("Starts later")
-    OutcomeFactory(subscription__service=service, subscription__start_date=TODAY)
+    agreed(subscription__service=service, subscription__start_date=TODAY)
     assert selectors.customer_focus_evidence(today=TODAY).score == 100
     yesterday = TODAY - datetime.timedelta(days=1)
     assert selectors.customer_focus_evidence(today=yesterday).score == 0
@@ -156,7 +179,14 @@ def stream(name, owner, *, state=StreamState.CURRENT, current=None, retired=Fals
 
 
 def stage(
-    value_stream, name, services, *, process=30, lead=120, value_class=ValueClass.VALUE_ADDING
+    value_stream,
+    name,
+    services,
+    *,
+    process=30,
+    lead=120,
+    value_class=ValueClass.VALUE_ADDING,
+    measured_on=TODAY - datetime.timedelta(days=30),
 ):
     created = Stage.objects.create(
         value_stream=value_stream,
@@ -164,6 +194,7 @@ def stage(
         process_time_minutes=Decimal(process),
         lead_time_minutes=Decimal(lead),
         value_class=value_class,
+        measured_on=measured_on,
     )
     created.services.set(services)
     return created
@@ -192,18 +223,34 @@ def test_process_orientation_on_a_small_portfolio(value_stream_owner):
     stage(future, "Register the claim", [d])
     old = stream("Old quotes", value_stream_owner, retired=True)
     stage(old, "Quote the premium", [e])
+    # Measured, but more than 12 months ago: it no longer says how the stream runs.
+    stale = live("G stale measures")
+    aged = stream("Lend a courtesy car", value_stream_owner)
+    stage(aged, "Book the car", [stale], measured_on=datetime.date(2024, 5, 31))
+    stage(aged, "Deliver the car", [stale], measured_on=datetime.date(2024, 6, 1))
 
-    evidence = selectors.process_orientation_evidence()
+    evidence = selectors.process_orientation_evidence(today=TODAY)
 
-    # By hand: A and F underpin the fully measured current stream; B's only stream has an
-    # unmeasured stage; C none; D only a future state; E only a retired stream. 2 of 6 → 33.
-    assert (evidence.meeting, evidence.considered, evidence.score) == (2, 6, 33)
-    assert names(evidence) == ["B gaps", "C no stream", "D future only", "E retired stream"]
+    # By hand: A underpins the fully measured stream (1); B's stream has 1 of 3 stages
+    # measured (1/3); F underpins both streams, 4 of their 6 stages measured (2/3); G's
+    # stream has 1 of 2 stages measured since 2024-06-01 (1/2); C none; D only a future
+    # state; E only a retired stream. 100 × 2.5 / 7 = 35.7 → 36.
+    assert (evidence.meeting, evidence.considered, evidence.score) == (1, 7, 36)
+    assert names(evidence) == [
+        "B gaps",
+        "C no stream",
+        "D future only",
+        "E retired stream",
+        "F one good stream",
+        "G stale measures",
+    ]
     (gap,) = [s for s in evidence.shortfalls if s.record == b]
     assert [label for label, _ in gap.related] == [
         "Renew policies: Collect the premium",
         "Renew policies: Check the payment",
     ]
+    (aging,) = [s for s in evidence.shortfalls if s.record == stale]
+    assert [label for label, _ in aging.related] == ["Lend a courtesy car: Book the car"]
     assert gap.related[0][1].startswith("/value-streams/")
 
 
@@ -216,23 +263,27 @@ def test_process_orientation_reads_in_a_fixed_number_of_queries(
         stream("One stream", value_stream_owner), "Register the claim", [service], process=0, lead=0
     )
     with django_assert_num_queries(4):
-        selectors.process_orientation_evidence()
+        selectors.process_orientation_evidence(today=TODAY)
     for n in range(5):
         more = live(f"More {n}")
         flow = stream(f"Stream {n}", value_stream_owner)
         stage(flow, "Register the claim", [more, service], process=0, lead=0)
         stage(flow, "Assess the claim", [more])
     with django_assert_num_queries(4):
-        evidence = selectors.process_orientation_evidence()
+        evidence = selectors.process_orientation_evidence(today=TODAY)
     assert evidence.considered == 6 and evidence.meeting == 0
 
 
 # --- Cost optimisation ---------------------------------------------------------------------------
 
 
-def result(period, service, tco):
+def result(period, service, tco, revenue=100):
     return TcoResult.objects.create(
-        period=period, version=period.current_version, service=service, tco=Decimal(tco)
+        period=period,
+        version=period.current_version,
+        service=service,
+        tco=Decimal(tco),
+        revenue=Decimal(revenue),
     )
 
 
@@ -241,25 +292,31 @@ def test_cost_optimisation_on_a_small_portfolio():
     closed = PeriodFactory(year=2025, month=3, status=PeriodStatus.CLOSED)
     later_open = PeriodFactory(year=2025, month=4)
     a = live("A costed")
-    b = live("B zero", ServiceKind.SUPPORTING)
-    c = live("C no result", ServiceKind.INTERNAL)
+    b = live("B zero")
+    c = live("C no result")
     d = live("D stuck input", ServiceKind.SUPPORTING)
     e = live("E downstream of D")
     f = live("F costed")
     g = live("G application without cost")
-    h = live("H costed")
+    h = live("H costed against an outcome")
+    i = live("I costed against nothing")
     pipeline = ServiceFactory(name="H pipeline")
-    for service, tco in (
-        (a, 100),
-        (b, 0),
-        (d, 50),
-        (e, 70),
-        (f, 80),
-        (g, 10),
-        (h, 20),
-        (pipeline, 5),
+    for service, tco, revenue in (
+        (a, 100, 150),
+        (b, 0, 10),
+        (d, 50, 0),
+        (e, 70, 90),
+        (f, 80, 80),
+        (g, 10, 20),
+        (h, 20, 0),
+        (i, 30, 0),
+        (pipeline, 5, 5),
     ):
-        result(closed, service, tco)
+        result(closed, service, tco, revenue)
+    # H earns nothing, but its cost stands beside an outcome its customer agreed.
+    agreed(subscription__service=h)
+    # I's outcome is only proposed: its cost is set against nothing.
+    OutcomeFactory(subscription__service=i)
     # The open month is newer but not closed: the closed month is read.
     result(later_open, c, 40)
     # An application supporting D left cost unallocated (every weight zero): D's TCO misses
@@ -289,27 +346,29 @@ def test_cost_optimisation_on_a_small_portfolio():
         amount=Decimal("5.00"),
     )
 
-    evidence = selectors.cost_optimisation_evidence()
+    evidence = selectors.cost_optimisation_evidence(today=TODAY)
 
-    # By hand: 8 live services; A, F and H meet it. 100 × 3 / 8 = 37.5 → 38.
+    # By hand: 8 live customer-facing services (D supports them). A, F and H bring all the
+    # evidence; E and G two of three checks (2/3 each); B, C and I none: 100 × (3 + 4/3) / 8
+    # = 54.2 → 54.
     assert evidence.period == closed
-    assert (evidence.meeting, evidence.considered, evidence.score) == (3, 8, 38)
+    assert (evidence.meeting, evidence.considered, evidence.score) == (3, 8, 54)
     assert names(evidence) == [
         "B zero",
         "C no result",
-        "D stuck input",
         "E downstream of D",
         "G application without cost",
+        "I costed against nothing",
     ]
     reasons = {s.record.name: " ".join(s.reasons) for s in evidence.shortfalls}
     assert "a TCO of zero in 2025-03" in reasons["B zero"]
     assert "no TCO in 2025-03" in reasons["C no result"]
-    assert support.application.name in reasons["D stuck input"]
     assert support.application.name in reasons["E downstream of D"]
     assert (
         "supporting applications without cost in 2025-03: Idle app"
         in reasons["G application without cost"]
     )
+    assert "set against no revenue" in reasons["I costed against nothing"]
 
 
 @pytest.mark.django_db
@@ -325,9 +384,10 @@ def test_cost_optimisation_reads_the_roll_up_of_finance():
     period = PeriodFactory(year=2025, month=5)
     costed, uncosted = live("Costed"), live("Uncosted")
     CostItemFactory(period=period, service=costed, amount=Decimal("900.00"))
+    agreed(subscription__service=costed)
     finance_services.recompute_tco(period=period)
 
-    evidence = selectors.cost_optimisation_evidence()
+    evidence = selectors.cost_optimisation_evidence(today=TODAY)
 
     assert evidence.period == period
     assert (evidence.meeting, evidence.considered) == (1, 2)
@@ -341,7 +401,7 @@ def test_cost_optimisation_reads_the_roll_up_of_finance():
 def test_balance_flags_the_danger_zone_with_the_consequence(value_stream_owner):
     # Customer focus and process strong (1 of 1), cost weak (no TCO): cannot show value.
     service = live("Only")
-    OutcomeFactory(subscription__service=service)
+    agreed(subscription__service=service)
     stage(stream("Serve", value_stream_owner), "Register the claim", [service])
 
     balance = selectors.balance(today=TODAY)
@@ -356,9 +416,9 @@ def test_snapshot_is_one_per_day_and_follows_the_portfolio():
     service = live("Only")
     first = services.record_balance_snapshot(on=TODAY)
     assert (first.customer_focus, first.process_orientation, first.cost_optimisation) == (0, 0, 0)
-    assert first.evidence[CF] == {"considered": 1, "meeting": 0}
+    assert first.evidence[CF] == {"considered": 1, "meeting": 0, "evidence": "0.00"}
 
-    OutcomeFactory(subscription__service=service)
+    agreed(subscription__service=service)
     again = services.record_balance_snapshot(on=TODAY)
 
     assert again.pk == first.pk

@@ -295,6 +295,7 @@ CUSTOMER = ViewSpec(
     actions={
         "list": listing("portfolio:customer_list"),
         "detail": read("portfolio:customer_detail"),
+        "review-pack": read("finance:review_pack"),
         "add": add(
             "portfolio:customer_add",
             data=lambda customer: {"name": "Corporate clients", "kind": "external"},

@@ -33,8 +33,9 @@ def test_layer_3_has_no_moment_of_truth_and_touches_a_layer_2_process():
     assert result == {1: 2, 2: 3}
 
 
-def test_a_process_serving_a_layer_1_process_directly_is_layer_3():
-    assert layers({1: {10}, 2: set()}, {1: {10}}, [(1, 2)]) == {1: 1, 2: 3}
+def test_a_process_serving_only_a_layer_1_process_is_layer_4():
+    # Layer 3 is one step from a layer-2 process; the journey alone does not make it.
+    assert layers({1: {10}, 2: set()}, {1: {10}}, [(1, 2)]) == {1: 1, 2: 4}
 
 
 def test_layer_4_has_no_direct_connection_to_a_process_with_moments_of_truth():
@@ -110,7 +111,7 @@ def test_layers_are_recomputed_when_a_moment_of_truth_changes(claims):
     helper = ProcessFactory(value_stream=stream, stages=[assess])
     ProcessConnectionFactory(process=journey, connected_to=helper)
     services.recompute_process_layers()
-    assert (layer_of(journey), layer_of(helper)) == (1, 3)
+    assert (layer_of(journey), layer_of(helper)) == (1, 4)
 
     # The assessment becomes a Moment of Truth (an adjuster visits the customer): the helper
     # now touches the customer, and the journey no longer holds every Moment of Truth.
@@ -128,7 +129,7 @@ def test_layers_are_recomputed_when_a_moment_of_truth_changes(claims):
     assess.refresh_from_db()
     assess.moment_of_truth = False
     services.save_stage(stage=assess)
-    assert (layer_of(journey), layer_of(helper)) == (1, 3)
+    assert (layer_of(journey), layer_of(helper)) == (1, 4)
 
 
 @pytest.mark.django_db

@@ -32,6 +32,7 @@ from valuestreams.models import Improvement
 from valuestreams.models import Process
 from valuestreams.models import Stage
 from valuestreams.models import ValueStream
+from valuestreams.models import VerbList
 
 VALUE_STREAM_OWNER = roles.VALUE_STREAM_OWNER
 # Value-stream owners add value streams; Service owners, like Viewers, only read them.
@@ -462,3 +463,53 @@ OWNERSHIP_REPORT = ViewSpec(
     actions={"report": read("valuestreams:ownership_report", args=lambda record: [])},
 )
 test_ownership_report_views = view_tests(OWNERSHIP_REPORT)
+
+
+# --- Verb lists: every role reads them, Portfolio managers keep them ---------------------------
+
+
+def make_verb_list(owner):
+    return VerbList.objects.create(name="Claims verbs", language="en", verbs="subrogate adjust")
+
+
+def verb_list_data(name):
+    return lambda verb_list: {
+        "name": name,
+        "language": "en",
+        "verbs": "subrogate adjust indemnify",
+        "in_use": "on",
+    }
+
+
+def verb_list_added(verb_list, user, response):
+    added = VerbList.objects.get(name="Underwriting verbs")
+    assert added.verb_set == {"subrogate", "adjust", "indemnify"}
+    assert response.url == added.get_absolute_url()
+
+
+def verb_list_renamed(verb_list):
+    assert fresh(verb_list).name == "Claims handling verbs"
+    assert "indemnify" in fresh(verb_list).verb_set
+
+
+VERB_LIST = ViewSpec(
+    name="verb lists",
+    make=make_verb_list,
+    other_roles=(VALUE_STREAM_OWNER,),
+    actions={
+        "list": listing("valuestreams:verblist_list"),
+        "detail": read("valuestreams:verblist_detail"),
+        "add": add(
+            "valuestreams:verblist_add",
+            data=verb_list_data("Underwriting verbs"),
+            done=verb_list_added,
+        ),
+        "edit": edit(
+            "valuestreams:verblist_edit",
+            data=verb_list_data("Claims handling verbs"),
+            done=verb_list_renamed,
+        ),
+        "delete": delete("valuestreams:verblist_delete"),
+    },
+)
+test_verb_list_views = view_tests(VERB_LIST)

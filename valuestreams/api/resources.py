@@ -285,7 +285,7 @@ register(
                 "enum": [1, 2, 3, 4],
                 "description": "The CEMM layer, computed from the Moments of Truth of its "
                 "stages and its connections: 1 the whole customer journey, 2 some Moments of "
-                "Truth, 3 supports a process with Moments of Truth, 4 no direct link.",
+                "Truth, 3 connected to a layer-2 process, 4 anything else.",
             },
         },
         description="A business process in the CEMM sense. Its stages are chosen in the "
@@ -356,6 +356,8 @@ register(
             "value_stream",
             "stage",
             "service",
+            "item",
+            "outcome",
             "title",
             "description",
             "suggested_by",
@@ -368,9 +370,15 @@ register(
             "status",
             "measured_before",
             "measured_after",
+            "completed_on",
+            "measured_from_series",
         ),
-        description="A suggestion in a value stream's improvement log. Measured results "
-        "belong to done items only.",
+        read_only=("measured_from_series",),
+        description="A suggestion in the improvement log. It concerns a value stream, a "
+        "service, a quadrant item (`item`) or an outcome, at least one: an item or outcome "
+        "names its service, a stage its stream. Measured results belong to done items only; a "
+        "done item linked to a quadrant item with figures on both sides of `completed_on` "
+        "(today unless given) takes them from those figures (`measured_from_series`).",
         reads=Reads(
             computed={
                 "priority": {
