@@ -9,6 +9,7 @@ urlpatterns = [
     path("value-streams/", include("valuestreams.urls")),
     path("maturity/", include("maturity.urls")),
     path("performance/", include("performance.urls")),
+    path("data-quality/", include("attestation.urls")),
     path("api/v1/", include("portico.api_urls")),
     path("admin/", admin.site.urls),
 ]
