@@ -18,6 +18,7 @@ from django.db.models import BooleanField
 from django.db.models import Case
 from django.db.models import Exists
 from django.db.models import ExpressionWrapper
+from django.db.models import F
 from django.db.models import IntegerField
 from django.db.models import Model
 from django.db.models import OuterRef
@@ -288,12 +289,16 @@ def with_quality(queryset: QuerySet, today: datetime.date | None) -> QuerySet:
     )
     possible = sum(
         (
-            Case(When(**{f"{column(c)}__isnull": False}, then=Value(c.weight)), default=Value(0))
+            Case(
+                When(Q(**{column(c): True}) | Q(**{column(c): False}), then=Value(c.weight)),
+                default=Value(0),
+            )
             for c in criteria
         ),
         start=Value(0),
     )
-    score = Round(Value(100.0) * earned / possible)
+    queryset = queryset.annotate(quality_earned=earned, quality_possible=possible)
+    score = Round(Value(100.0) * F("quality_earned") / F("quality_possible"))
     return queryset.annotate(quality_score=ExpressionWrapper(score, output_field=IntegerField()))
 
 
