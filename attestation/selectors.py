@@ -124,29 +124,44 @@ def breaking_changes(model: type[Model]) -> QuerySet:
     )
 
 
-def with_attestation(queryset: QuerySet, today: datetime.date | None) -> QuerySet:
-    """``queryset`` (of an attested kind) with ``attested_at``, ``attested_by_id``,
-    ``broken_by_id`` (the change that broke the confirmation, or None) and
-    ``attestation_status``."""
+def with_confirmation(queryset: QuerySet) -> QuerySet:
+    """``queryset`` (of an attested kind) with ``attested_at``, ``attested_by_id`` and
+    ``broken_by_id`` (the change that broke the confirmation, or None)."""
     model = queryset.model
     content_type = ContentType.objects.get_for_model(model, for_concrete_model=True)
     latest = Attestation.objects.filter(content_type=content_type, object_id=OuterRef("pk"))
-    return (
-        queryset.annotate(
-            attested_at=Subquery(latest.values("attested_at")[:1]),
-            attested_by_id=Subquery(latest.values("attested_by_id")[:1]),
-        )
-        .annotate(broken_by_id=Subquery(breaking_changes(model).values("id")[:1]))
-        .annotate(
-            attestation_status=Case(
-                When(attested_at__isnull=True, then=Value(AttestationStatus.NEVER_ATTESTED)),
-                When(broken_by_id__isnull=False, then=Value(AttestationStatus.CHECK_NEEDED)),
-                When(attested_at__lt=valid_since(model, today), then=Value(AttestationStatus.DUE)),
-                default=Value(AttestationStatus.ATTESTED),
-                output_field=CharField(),
-            )
+    return queryset.annotate(
+        attested_at=Subquery(latest.values("attested_at")[:1]),
+        attested_by_id=Subquery(latest.values("attested_by_id")[:1]),
+    ).annotate(broken_by_id=Subquery(breaking_changes(model).values("id")[:1]))
+
+
+def with_attestation(queryset: QuerySet, today: datetime.date | None) -> QuerySet:
+    """``with_confirmation``, and ``attestation_status``."""
+    model = queryset.model
+    return with_confirmation(queryset).annotate(
+        attestation_status=Case(
+            When(attested_at__isnull=True, then=Value(AttestationStatus.NEVER_ATTESTED)),
+            When(broken_by_id__isnull=False, then=Value(AttestationStatus.CHECK_NEEDED)),
+            When(attested_at__lt=valid_since(model, today), then=Value(AttestationStatus.DUE)),
+            default=Value(AttestationStatus.ATTESTED),
+            output_field=CharField(),
         )
     )
+
+
+def status_from(
+    attested_at: datetime.datetime | None, broken_by_id: int | None, since: datetime.datetime
+) -> str:
+    """The rule of ``with_attestation``'s status, for rows read with ``with_confirmation``
+    (``since``: ``valid_since`` for a day)."""
+    if attested_at is None:
+        return AttestationStatus.NEVER_ATTESTED
+    if broken_by_id is not None:
+        return AttestationStatus.CHECK_NEEDED
+    if attested_at < since:
+        return AttestationStatus.DUE
+    return AttestationStatus.ATTESTED
 
 
 @dataclass(frozen=True)
