@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from attestation.choices import AttestationStatus
 from attestation.models import Attestation
+from core.choices import ChangeAction
 from core.models import ObjectChange
 from core.permissions import ownership_lookups
 from portfolio.choices import ServiceLifecycle
@@ -118,6 +119,9 @@ def breaking_changes(model: type[Model]) -> QuerySet:
             content_type=content_type,
             object_id=Cast(OuterRef("pk"), CharField()),
             time__gt=OuterRef("attested_at"),
+            # Only edits: a record's creation cannot follow its confirmation, unless the
+            # confirmation was recorded with an earlier date (an import of attestations).
+            action=ChangeAction.UPDATE,
         )
         .exclude(by_owner)
         .order_by("time", "id")

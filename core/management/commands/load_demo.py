@@ -16,6 +16,7 @@ DEMO_MODULES = (
     "valuestreams.demo",
     "finance.demo",
     "maturity.demo",
+    "attestation.demo",
 )
 
 
