@@ -12,6 +12,6 @@ class AttestationConfig(AppConfig):
         panels.register(
             "service",
             panels.Panel(
-                "Data quality", "attestation/inc/service_panel.html", service_panel_context, order=3
+                "Data quality", "attestation/inc/record_panel.html", service_panel_context, order=3
             ),
         )

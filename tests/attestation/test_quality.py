@@ -145,3 +145,26 @@ def test_the_owner_confirms_from_the_service_page(client, five_services):
     client.force_login(UserFactory(username="pam", role="Portfolio manager"))
     refused = client.post(reverse("attestation:confirm", args=["service", broken.pk]))
     assert refused.status_code == 403
+
+
+def test_application_contract_and_value_stream_pages_show_their_quality(client):
+    from tests.factories.portfolio import ApplicationFactory
+    from tests.factories.portfolio import ContractFactory
+    from tests.factories.valuestreams import ValueStreamFactory
+
+    owner = UserFactory(username="olga", role="Portfolio manager")
+    records = [
+        ApplicationFactory(owner=owner),
+        ContractFactory(owner=owner),
+        ValueStreamFactory(owner=owner),
+    ]
+    client.force_login(owner)
+    for record in records:
+        page = client.get(record.get_absolute_url())
+        assert page.status_code == 200, record
+        text = page.content.decode()
+        assert "Data quality" in text and "Never attested" in text, record
+        kind = record._meta.model_name
+        confirm = client.post(reverse("attestation:confirm", args=[kind, record.pk]))
+        assert confirm.status_code == 302
+        assert "Attested" in client.get(record.get_absolute_url()).content.decode()
