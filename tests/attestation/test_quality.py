@@ -168,3 +168,33 @@ def test_application_contract_and_value_stream_pages_show_their_quality(client):
         confirm = client.post(reverse("attestation:confirm", args=[kind, record.pk]))
         assert confirm.status_code == 302
         assert "Attested" in client.get(record.get_absolute_url()).content.decode()
+
+
+def test_the_steward_page_makes_as_many_queries_for_many_records_as_for_one(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    manager = UserFactory(username="pm", role="Portfolio manager")
+    client.force_login(manager)
+    owner = UserFactory(username="olga", role="Service owner")
+    ServiceFactory(owner=owner)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(reverse("attestation:steward")).status_code == 200
+    for index in range(20):
+        service = ServiceFactory(owner=UserFactory(username=f"owner-{index}"))
+        SpecificationItemFactory(service=service, functioning=True)
+        services.attest(record=service, user=service.owner)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(reverse("attestation:steward")).status_code == 200
+    assert len(many) == len(one)
+
+
+def test_the_daily_snapshot_is_scheduled_and_runs_as_a_task(five_services):
+    from django_celery_beat.models import PeriodicTask
+
+    from attestation.tasks import record_quality_snapshot
+
+    scheduled = PeriodicTask.objects.get(name="attestation: daily data-quality snapshot")
+    assert scheduled.task == "attestation.tasks.record_quality_snapshot"
+    pk = record_quality_snapshot.apply().get()
+    assert QualitySnapshot.objects.get(pk=pk).taken_on == timezone.localdate()
