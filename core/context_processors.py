@@ -13,6 +13,7 @@ NAVIGATION = (
     ("Applications", "portfolio:application_list"),
     ("Costs", "finance:overview"),
     ("Maturity", "maturity:overview"),
+    ("Data quality", "attestation:steward"),
     ("Reports", "finance:report_list"),
     ("Organisation", "people:unit_list"),
     ("People", "people:person_list"),

@@ -278,6 +278,8 @@ def site(portfolio_manager, viewer, service_owner):
     ContractCoverageFactory(contract=contract, service=service)
     application = ApplicationFactory(name="Claims app", slug="claims-app")
     ApplicationSupportFactory(application=application, service=service)
+    # One the crawling Portfolio manager owns, so its page offers the owner's confirmation.
+    ApplicationFactory(name="Steward app", slug="steward-app", owner=portfolio_manager)
     january = PeriodFactory(year=2025, month=1)
     PeriodFactory(year=2025, month=2)
     CostItemFactory(period=january, service=service)

@@ -20,6 +20,7 @@ DEMO_MODULES = (
     "cloud.demo",
     "people.demo",
     "maturity.demo",
+    "attestation.demo",
 )
 
 
