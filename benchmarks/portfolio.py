@@ -10,6 +10,8 @@ from django.urls import reverse
 from core import roles
 from core.choices import Channel
 from core.context import change_context
+from performance.models import Measurement
+from performance.services import save_measurement
 from portfolio.choices import Comparator
 from portfolio.choices import Criticality
 from portfolio.choices import Dimension
@@ -144,10 +146,15 @@ def create_showcase() -> Service:
                     item.metric, item.comparator = "Availability", Comparator.AT_LEAST
                     item.target, item.unit = Decimal("99.9"), "%"
                     item.window = MeasurementWindow.MONTH
-                    if n % 2:
-                        item.actual_value = Decimal("99.8") + Decimal(n) / 100
-                        item.actual_on = showcase.live_on
                 add_specification_item(item=item)
+                if dimension == Dimension.FUNCTIONING and n % 2:
+                    value = Decimal("99.8") + Decimal(n) / 100
+                    end = showcase.live_on
+                    save_measurement(
+                        measurement=Measurement(
+                            item=item, start=end.replace(day=1), end=end, value=value
+                        )
+                    )
         for provider in providers:
             save_dependency(dependency=ServiceDependency(consumer=showcase, provider=provider))
         for consumer in consumers:

@@ -6,6 +6,7 @@ NAVIGATION = (
     ("Dashboard", "dashboard"),
     ("My services", "portfolio:my_services"),
     ("Services", "portfolio:service_list"),
+    ("Attention", "performance:attention_items"),
     ("Value streams", "valuestreams:valuestream_list"),
     ("Customers", "portfolio:customer_list"),
     ("Suppliers and contracts", "portfolio:supplier_list"),

@@ -44,10 +44,18 @@ class MeasurementWindow(models.TextChoices):
     YEAR = "year", "per year"
 
 
-class MeasurementStatus(models.TextChoices):
-    MET = "met", "Met"
-    MISSED = "missed", "Missed"
-    NOT_MEASURED = "not_measured", "Not measured"
+# The days one window spans, for staleness (performance.selectors): a figure is due again one
+# window after the last one ended. Months and longer are counted at their longest.
+WINDOW_DAYS = {
+    MeasurementWindow.HOUR: 1,
+    MeasurementWindow.DAY: 1,
+    MeasurementWindow.WEEK: 7,
+    MeasurementWindow.MONTH: 31,
+    MeasurementWindow.QUARTER: 92,
+    MeasurementWindow.YEAR: 366,
+}
+# An outcome measured directly without a window of its own is due monthly.
+DEFAULT_WINDOW = MeasurementWindow.MONTH
 
 
 class CustomerKind(models.TextChoices):
@@ -55,12 +63,20 @@ class CustomerKind(models.TextChoices):
     INTERNAL = "internal", "Internal business unit"
 
 
-class OutcomeStatus(models.TextChoices):
+class OutcomeAgreement(models.TextChoices):
+    """Whether the customer agreed the outcome; how it stands is derived from figures
+    (performance.selectors), never typed."""
+
     PROPOSED = "proposed", "Proposed"
     AGREED = "agreed", "Agreed"
-    ACHIEVED = "achieved", "Achieved"
+
+
+class OutcomeOverride(models.TextChoices):
+    """What a person may set an outcome's status to by hand, always with a reason."""
+
+    MET = "met", "Met"
+    MISSED = "missed", "Missed"
     AT_RISK = "at_risk", "At risk"
-    NOT_ACHIEVED = "not_achieved", "Not achieved"
 
 
 class ApplicationLifecycle(models.TextChoices):

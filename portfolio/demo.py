@@ -31,7 +31,7 @@ from portfolio.choices import Criticality
 from portfolio.choices import CustomerKind
 from portfolio.choices import Dimension
 from portfolio.choices import MeasurementWindow
-from portfolio.choices import OutcomeStatus
+from portfolio.choices import OutcomeAgreement
 from portfolio.choices import ServiceKind
 from portfolio.choices import ServiceLifecycle
 from portfolio.choices import TimeDisposition
@@ -258,8 +258,9 @@ def F(title: str, description: str = "") -> dict:
 
 
 def M(title, metric, comparator, target, unit, window, actual=None, *, on=None) -> dict:
-    """A functioning measure; ``actual`` is the value achieved, measured ``on`` (default: the
-    end of the month before the load)."""
+    """A functioning measure; ``actual`` is the value achieved in the last full month before
+    the load (``on``: its last day, when the figure is older). performance.demo builds each
+    measured item's twelve monthly figures ending with it."""
     return {
         "title": title,
         "metric": metric,
@@ -267,7 +268,7 @@ def M(title, metric, comparator, target, unit, window, actual=None, *, on=None) 
         "target": Decimal(str(target)),
         "unit": unit,
         "window": window,
-        "actual_value": None if actual is None else Decimal(str(actual)),
+        "actual": None if actual is None else Decimal(str(actual)),
         "actual_on": on,
     }
 
@@ -1143,8 +1144,20 @@ SUBSCRIPTIONS = (
      D(2018, 2, 1)),
 )
 
+# An outcome's figure meets its target at most (time, complaints, corrections) or at least.
+LESS_IS_BETTER_UNITS = {"minutes", "days", "working days", "complaints"}
+LESS_IS_BETTER_METRICS = {"Fleet invoices queried", "Commission statements corrected"}
+
+
+def outcome_comparator(metric: str, unit: str) -> str:
+    if not metric:
+        return ""
+    return AT_MOST if unit in LESS_IS_BETTER_UNITS or metric in LESS_IS_BETTER_METRICS else AT_LEAST
+
+
 # (customer, service, statement in the customer's words, metric, target, unit,
-#  specification item title of the subscribed service or "", status)
+#  specification item title of the subscribed service or "" (the item it relies on),
+#  agreement); how each stands follows from the figures of performance.demo.
 # An outcome without a metric is not yet measurable: it is still being worked out with the
 # customer.
 OUTCOMES = (
@@ -1152,99 +1165,99 @@ OUTCOMES = (
      "When something happens I can report it from my phone in a few minutes, without waiting "
      "on hold.",
      "Time to register a claim", "10", "minutes", "Quick claim registration",
-     OutcomeStatus.ACHIEVED),
+     OutcomeAgreement.AGREED),
     ("retail-policyholders", "online-claims",
      "Once my claim is approved, the money is in my account within a week.",
      "Days from approval to payment", "5", "days", "Fast payment of simple claims",
-     OutcomeStatus.AT_RISK),
+     OutcomeAgreement.AGREED),
     ("retail-policyholders", "online-claims",
      "I always know where my claim stands without having to chase anyone.",
      "Claims with a status update within 2 working days", "95", "%", "",
-     OutcomeStatus.AGREED),
+     OutcomeAgreement.AGREED),
     ("retail-policyholders", "policy-self-service",
      "I can change my address or my car myself at any hour, and it is done straight away.",
      "Changes completed without contact", "90", "%", "Changes processed straight through",
-     OutcomeStatus.AT_RISK),
+     OutcomeAgreement.AGREED),
     ("retail-policyholders", "quote-and-buy",
      "I get a clear price in under five minutes and I am covered the same day.",
-     "Time from start to quote", "5", "minutes", "Quote in minutes", OutcomeStatus.ACHIEVED),
+     "Time from start to quote", "5", "minutes", "Quote in minutes", OutcomeAgreement.AGREED),
     ("retail-policyholders", "customer-contact-centre",
      "When I call, someone who can actually help me picks up quickly.",
      "Calls answered within 60 seconds", "80", "%", "Calls answered quickly",
-     OutcomeStatus.AT_RISK),
+     OutcomeAgreement.AGREED),
     ("retail-policyholders", "customer-contact-centre",
      "I only have to explain my situation once.",
-     "", None, "", "", OutcomeStatus.PROPOSED),
+     "", None, "", "", OutcomeAgreement.PROPOSED),
     ("retail-policyholders", "billing-and-payments",
      "I can pay in instalments that fit my budget and I never get a surprise charge.",
      "Billing complaints per 10,000 policies", "2", "complaints", "Few billing complaints",
-     OutcomeStatus.AGREED),
+     OutcomeAgreement.AGREED),
     ("retail-policyholders", "mobile-app",
      "My insurance card is on my phone whenever the police or a garage ask for it.",
-     "App availability", "99.5", "%", "App services available", OutcomeStatus.ACHIEVED),
+     "App availability", "99.5", "%", "App services available", OutcomeAgreement.AGREED),
     ("retail-policyholders", "roadside-assistance",
      "If my car breaks down, help reaches me within the hour, wherever I am in Europe.",
      "Time to arrival on site", "60", "minutes", "Help on site within the hour",
-     OutcomeStatus.ACHIEVED),
+     OutcomeAgreement.AGREED),
     ("retail-policyholders", "policy-renewals",
      "I hear my new price a month ahead and I can see why it changed.",
      "Renewal notices sent at least 30 days ahead", "98", "%", "Renewal notices in time",
-     OutcomeStatus.AGREED),
+     OutcomeAgreement.AGREED),
     ("fleet-operators", "roadside-assistance",
      "Our drivers and their cargo are moving again the same day.",
      "Vehicles mobile again within 24 hours", "90", "%", "Mobile again the same day",
-     OutcomeStatus.AT_RISK),
+     OutcomeAgreement.AGREED),
     ("fleet-operators", "roadside-assistance",
      "Our vans are off the road as briefly as possible.",
-     "", None, "", "", OutcomeStatus.PROPOSED),
+     "", None, "", "", OutcomeAgreement.PROPOSED),
     ("fleet-operators", "online-claims",
      "Our fleet manager reports damage to any of our vehicles in one go, with one claim "
      "number per incident.",
-     "Fleet claims registered online", "75", "%", "", OutcomeStatus.PROPOSED),
+     "Fleet claims registered online", "75", "%", "", OutcomeAgreement.PROPOSED),
     ("fleet-operators", "billing-and-payments",
      "One invoice a month for the whole fleet, which our finance team books without queries.",
-     "Fleet invoices queried", "2", "%", "Invoices right first time", OutcomeStatus.AGREED),
+     "Fleet invoices queried", "2", "%", "Invoices right first time", OutcomeAgreement.AGREED),
     ("broker-network", "broker-portal",
      "I can quote and place a policy for my client during the same meeting.",
      "Quote-to-bind time", "15", "minutes", "Quote and bind in one session",
-     OutcomeStatus.ACHIEVED),
+     OutcomeAgreement.AGREED),
     ("broker-network", "broker-portal",
      "My commission statement is right the first time.",
-     "Commission statements corrected", "1", "%", "", OutcomeStatus.AT_RISK),
+     "Commission statements corrected", "1", "%", "", OutcomeAgreement.AGREED),
     ("broker-network", "customer-contact-centre",
      "When I need an underwriter's decision, I get it the same working day.",
-     "Referrals decided the same working day", "90", "%", "", OutcomeStatus.AGREED),
+     "Referrals decided the same working day", "90", "%", "", OutcomeAgreement.AGREED),
     ("corporate-clients", "online-claims",
      "Our risk manager sees all claims of our group in one overview, with their reserves.",
      "Monthly claims overview delivered by working day", "3", "working days", "",
-     OutcomeStatus.AGREED),
+     OutcomeAgreement.AGREED),
     ("corporate-clients", "roadside-assistance",
      "Our people on business trips are never left stranded.",
-     "", None, "", "", OutcomeStatus.PROPOSED),
+     "", None, "", "", OutcomeAgreement.PROPOSED),
     ("affinity-partners", "quote-and-buy",
      "Our members buy Meridian cover on our own website without being sent elsewhere.",
      "Partner quote availability", "99.9", "%", "Available around the clock",
-     OutcomeStatus.AGREED),
+     OutcomeAgreement.AGREED),
     ("claims-division", "claims-platform",
      "Our handlers settle a simple claim in one sitting without switching systems.",
-     "Simple claims settled at first touch", "60", "%", "", OutcomeStatus.AT_RISK),
+     "Simple claims settled at first touch", "60", "%", "", OutcomeAgreement.AGREED),
     ("claims-division", "fraud-screening",
      "Suspicious claims reach an investigator before any money is paid.",
      "Flagged claims reviewed before payment", "99", "%",
-     "Flagged claims reviewed before payment", OutcomeStatus.ACHIEVED),
+     "Flagged claims reviewed before payment", OutcomeAgreement.AGREED),
     ("underwriting-division", "policy-admin-platform",
      "A product change we agree on Monday is live for new business within a month.",
-     "Lead time for a product change", "30", "days", "", OutcomeStatus.NOT_ACHIEVED),
+     "Lead time for a product change", "30", "days", "", OutcomeAgreement.AGREED),
     ("underwriting-division", "data-warehouse",
      "Yesterday's policy and claims data is ready for pricing analysis when we start work.",
      "Nightly load completed by 07:00", "98", "%", "Data ready in the morning",
-     OutcomeStatus.ACHIEVED),
+     OutcomeAgreement.AGREED),
     ("sales-and-marketing", "crm-platform",
      "Every salesperson sees the customer's whole history before they call.",
-     "", None, "", "", OutcomeStatus.PROPOSED),
+     "", None, "", "", OutcomeAgreement.PROPOSED),
     ("sales-and-marketing", "messaging-gateway",
      "Our campaign e-mails land in inboxes, not in spam folders.",
-     "Inbox placement rate", "95", "%", "Messages reach the inbox", OutcomeStatus.AGREED),
+     "Inbox placement rate", "95", "%", "Messages reach the inbox", OutcomeAgreement.AGREED),
 )
 
 # --- Suppliers and contracts ------------------------------------------------------------------
@@ -1445,8 +1458,6 @@ class DemoLoader(RecordLoader):
     def __init__(self, *, today: datetime.date):
         super().__init__()
         self.today = today
-        # Functioning actuals are as measured at the end of the last full month.
-        self.measured_on = today.replace(day=1) - datetime.timedelta(days=1)
         self.users = demo_users()
         self.services: dict[str, Service] = {}
         self.items: dict[tuple[str, str], SpecificationItem] = {}
@@ -1562,9 +1573,7 @@ class DemoLoader(RecordLoader):
         return save_service(service=service, delegates=delegates)
 
     def create_item(self, external_id, slug, aspect, dimension, entry) -> SpecificationItem:
-        fields = dict(entry)
-        if fields.get("actual_value") is not None:
-            fields["actual_on"] = fields.get("actual_on") or self.measured_on
+        fields = {k: v for k, v in entry.items() if k not in ("actual", "actual_on")}
         item = SpecificationItem(
             source=SOURCE,
             external_id=external_id,
@@ -1618,7 +1627,7 @@ class DemoLoader(RecordLoader):
         )
 
     def create_outcome(self, external_id, row) -> Outcome:
-        customer, service, statement, metric, target, unit, item_title, status = row
+        customer, service, statement, metric, target, unit, item_title, agreement = row
         return save_outcome(
             outcome=Outcome(
                 source=SOURCE,
@@ -1628,8 +1637,10 @@ class DemoLoader(RecordLoader):
                 metric=metric,
                 target=None if target is None else Decimal(target),
                 unit=unit,
+                comparator=outcome_comparator(metric, unit),
+                window=MONTH if metric else "",
                 specification_item=self.items[service, item_title] if item_title else None,
-                status=status,
+                agreement=agreement,
             )
         )
 

@@ -59,12 +59,11 @@ class SpecificationItemForm(PorticoModelForm):
     class Meta:
         model = SpecificationItem
         fields = SpecificationItem.STATEMENT_FIELDS
-        widgets = {"actual_on": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.instance.is_functioning:
-            for name in (*SpecificationItem.MEASURE_FIELDS, "actual_value", "actual_on"):
+            for name in SpecificationItem.MEASURE_FIELDS:
                 del self.fields[name]
 
 
@@ -126,11 +125,31 @@ class SubscriptionForm(PlainDecimalsMixin, PorticoModelForm):
 class OutcomeForm(PlainDecimalsMixin, PorticoModelForm):
     class Meta:
         model = Outcome
-        fields = ["statement", "metric", "target", "unit", "specification_item", "status"]
-        labels = {"specification_item": "Specification item"}
+        fields = [
+            "statement",
+            "metric",
+            "comparator",
+            "target",
+            "unit",
+            "window",
+            "specification_item",
+            "agreement",
+            "status_override",
+            "override_reason",
+        ]
+        labels = {
+            "specification_item": "Relies on item",
+            "status_override": "Status set by hand",
+        }
         help_texts = {
             "metric": "What is measured. An outcome without a measure is not yet an SCO.",
-            "specification_item": "Optional: the item of the subscribed service it relies on.",
+            "window": "How often a figure is due when the outcome is measured directly.",
+            "specification_item": (
+                "Optional: the item of the subscribed service it relies on; without figures "
+                "of its own the outcome follows that item."
+            ),
+            "status_override": "Leave empty: the status follows the figures.",
+            "override_reason": "Why the status is set by hand (required with it).",
         }
 
     def __init__(self, *args, **kwargs):

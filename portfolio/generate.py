@@ -589,17 +589,6 @@ def fill_measure(rng: random.Random, item: SpecificationItem, measure) -> None:
     item.title, item.metric, item.comparator = title, metric, comparator
     item.target = Decimal(rng.choice(targets))
     item.unit, item.window = unit, window
-    if rng.random() < 0.6:
-        # Measured: mostly on target, sometimes just short of it.
-        better = rng.random() < 0.75
-        factor = Decimal(rng.choice(("0.90", "0.95", "0.98", "1.00")))
-        if better == (comparator == Comparator.AT_MOST):
-            item.actual_value = (item.target * factor).quantize(Decimal("0.0001"))
-        else:
-            item.actual_value = (item.target / factor).quantize(Decimal("0.0001"))
-        if item.unit == "%":
-            item.actual_value = min(item.actual_value, Decimal(100))
-        item.actual_on = EPOCH + timedelta(days=rng.randrange(DATE_RANGE_DAYS))
 
 
 def build_dependencies(

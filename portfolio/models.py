@@ -1,10 +1,15 @@
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Case
+from django.db.models import F
 from django.db.models import Q
+from django.db.models import Value
+from django.db.models import When
 from django.utils.functional import cached_property
 
 from core.models import EffectiveDatedModel
@@ -25,12 +30,22 @@ from portfolio.choices import Comparator
 from portfolio.choices import Criticality
 from portfolio.choices import CustomerKind
 from portfolio.choices import Dimension
-from portfolio.choices import MeasurementStatus
 from portfolio.choices import MeasurementWindow
-from portfolio.choices import OutcomeStatus
+from portfolio.choices import OutcomeAgreement
+from portfolio.choices import OutcomeOverride
 from portfolio.choices import ServiceKind
 from portfolio.choices import ServiceLifecycle
 from portfolio.choices import TimeDisposition
+
+# The first day a functioning item needs attention (performance.selectors): at once when its
+# latest figure missed or it has none, else when its next figure is due; it is missed, stale
+# or not measured when this day is before today less the grace period. Indexed, so the
+# attention list is one range scan however many items there are.
+ATTENTION_FROM = Case(
+    When(Q(measured_met=False) | Q(measured_met__isnull=True), then=Value(datetime.date.min)),
+    default=F("measurement_due"),
+    output_field=models.DateField(),
+)
 
 WEIGHT = {"max_digits": 12, "decimal_places": 4, "validators": [MinValueValidator(Decimal(0))]}
 
@@ -93,18 +108,31 @@ class SpecificationItem(SyncedModel):
     target = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     unit = models.CharField(max_length=50, blank=True)
     window = models.CharField(max_length=10, choices=MeasurementWindow.choices, blank=True)
-    actual_value = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
-    actual_on = models.DateField(null=True, blank=True)
+    # Kept by performance.services from the item's measurements, so the status of thousands
+    # of items is an indexed read: the latest figure's end, whether it met its target, and
+    # the day one window after it ends (stale once that day and the grace period are past).
+    measured_until = models.DateField(null=True, blank=True, editable=False)
+    measured_met = models.BooleanField(null=True, blank=True, editable=False)
+    measurement_due = models.DateField(null=True, blank=True, editable=False)
 
     ownership_lookups = ("service__owner", "service__delegates")
     parent_lookups = ("service",)
     MEASURE_FIELDS = ("metric", "comparator", "target", "unit", "window")
     # What the service's owner states in an item, in the browser and through the API alike.
-    STATEMENT_FIELDS = ("title", "description", *MEASURE_FIELDS, "actual_value", "actual_on")
+    STATEMENT_FIELDS = ("title", "description", *MEASURE_FIELDS)
+    STANDING_FIELDS = ("measured_until", "measured_met", "measurement_due")
+    changelog_exclude = ("created_at", "updated_at", *STANDING_FIELDS)
 
     class Meta:
         ordering = ["service", "aspect", "dimension", "position", "id"]
-        indexes = [models.Index(fields=["service", "aspect", "dimension", "position"])]
+        indexes = [
+            models.Index(fields=["service", "aspect", "dimension", "position"]),
+            models.Index(
+                ATTENTION_FROM,
+                name="item_attention_from",
+                condition=Q(dimension=Dimension.FUNCTIONING),
+            ),
+        ]
         constraints = [
             unique_external_id("specificationitem"),
             models.CheckConstraint(
@@ -134,26 +162,12 @@ class SpecificationItem(SyncedModel):
     def is_functioning(self) -> bool:
         return self.dimension == Dimension.FUNCTIONING
 
-    @property
-    def measurement_status(self) -> str | None:
-        if not self.is_functioning:
-            return None
-        if self.actual_value is None or self.target is None:
-            return MeasurementStatus.NOT_MEASURED
-        if self.comparator == Comparator.AT_LEAST:
-            met = self.actual_value >= self.target
-        else:
-            met = self.actual_value <= self.target
-        return MeasurementStatus.MET if met else MeasurementStatus.MISSED
-
     def clean(self):
         errors = {}
         if self.is_functioning:
             for name in self.MEASURE_FIELDS:
                 if getattr(self, name) in (None, ""):
                     errors[name] = "A functioning item is measurable: this field is required."
-        if self.actual_value is not None and self.actual_on is None:
-            errors["actual_on"] = "Give the date the actual value was measured."
         if errors:
             raise ValidationError(errors)
 
@@ -275,8 +289,12 @@ class Outcome(SyncedModel):
     )
     statement = models.TextField(help_text="The outcome in the customer's own words.")
     metric = models.CharField(max_length=200, blank=True)
+    comparator = models.CharField(max_length=10, choices=Comparator.choices, blank=True)
     target = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     unit = models.CharField(max_length=50, blank=True)
+    window = models.CharField(max_length=10, choices=MeasurementWindow.choices, blank=True)
+    # The functioning item the outcome relies on: without figures of its own, the outcome
+    # follows it, and a missed or stale item puts it at risk (performance.selectors).
     specification_item = models.ForeignKey(
         SpecificationItem,
         null=True,
@@ -284,9 +302,17 @@ class Outcome(SyncedModel):
         on_delete=models.SET_NULL,
         related_name="outcomes",
     )
-    status = models.CharField(
-        max_length=15, choices=OutcomeStatus.choices, default=OutcomeStatus.PROPOSED
+    agreement = models.CharField(
+        max_length=15, choices=OutcomeAgreement.choices, default=OutcomeAgreement.PROPOSED
     )
+    status_override = models.CharField(max_length=10, choices=OutcomeOverride.choices, blank=True)
+    override_reason = models.CharField(max_length=500, blank=True)
+    measured_until = models.DateField(null=True, blank=True, editable=False)
+    measured_met = models.BooleanField(null=True, blank=True, editable=False)
+    measurement_due = models.DateField(null=True, blank=True, editable=False)
+
+    STANDING_FIELDS = ("measured_until", "measured_met", "measurement_due")
+    changelog_exclude = ("created_at", "updated_at", *STANDING_FIELDS)
 
     ownership_lookups = (
         "subscription__customer__relationship_manager",
@@ -308,6 +334,10 @@ class Outcome(SyncedModel):
         return bool(self.metric) and self.target is not None and bool(self.unit)
 
     def clean(self):
+        if self.status_override and not self.override_reason.strip():
+            raise ValidationError(
+                {"override_reason": "Say why the status is set by hand instead of by figures."}
+            )
         if (
             self.specification_item_id
             and self.subscription_id

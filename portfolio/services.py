@@ -29,6 +29,7 @@ from core.services import delete_or_retire
 from core.services import move_within
 from core.services import renumber
 from core.slugs import generate_slugs
+from performance.services import record_target_change_of
 from portfolio.choices import ApplicationLifecycle
 from portfolio.choices import Dimension
 from portfolio.choices import ServiceLifecycle
@@ -171,7 +172,6 @@ def specification_item_rule(change: Change, last: dict[tuple, int]) -> None:
     if row["dimension"] == Dimension.FUNCTIONALITY:
         for name in SpecificationItem.MEASURE_FIELDS:
             row[name] = None if name == "target" else ""
-        row["actual_value"] = row["actual_on"] = None
     if change.is_new:
         quadrant = _quadrant(row)
         row["position"] = last[quadrant] = last[quadrant] + 1 if quadrant in last else 0
@@ -183,7 +183,11 @@ def add_specification_item(*, item: SpecificationItem) -> SpecificationItem:
 
 
 def save_specification_item(*, item: SpecificationItem) -> SpecificationItem:
-    return rules.save_checked(item)
+    """Save an item; a new or changed target is kept in its target history."""
+    before = rules.stored_row(item)
+    rules.save_checked(item)
+    record_target_change_of(item, before)
+    return item
 
 
 def move_specification_item(*, item: SpecificationItem, offset: int) -> None:
@@ -364,8 +368,12 @@ def outcome_rule(change: Change, facts: tuple[dict, dict]) -> None:
 
 
 def save_outcome(*, outcome: Outcome) -> Outcome:
-    """Create or update a Successful Customer Outcome (outcome_rule)."""
-    return rules.save_checked(outcome)
+    """Create or update a Successful Customer Outcome (outcome_rule); a new or changed
+    target is kept in its target history."""
+    before = rules.stored_row(outcome)
+    rules.save_checked(outcome)
+    record_target_change_of(outcome, before)
+    return outcome
 
 
 def remove_outcome(*, outcome: Outcome) -> None:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "finance",
     "valuestreams",
     "maturity",
+    "performance",
 ]
 
 MIDDLEWARE = [
@@ -300,6 +301,9 @@ PORTICO_FISCAL_YEAR_START_MONTH = env.integer("PORTICO_FISCAL_YEAR_START_MONTH",
 # a mistyped year (1900-01) is refused rather than opened. Existing periods are not affected.
 PORTICO_PERIOD_YEARS_BACK = env.integer("PORTICO_PERIOD_YEARS_BACK", 10, minimum=0)
 PORTICO_PERIOD_YEARS_AHEAD = env.integer("PORTICO_PERIOD_YEARS_AHEAD", 5, minimum=0)
+# Days after a figure is due (one window after the last one ended) before the item or
+# outcome reads "stale" (performance.selectors).
+PORTICO_MEASUREMENT_GRACE_DAYS = env.integer("PORTICO_MEASUREMENT_GRACE_DAYS", 14, minimum=0)
 
 # --- Static files ------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("finance.urls")),
     path("value-streams/", include("valuestreams.urls")),
     path("maturity/", include("maturity.urls")),
+    path("performance/", include("performance.urls")),
     path("api/v1/", include("portico.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,9 +7,10 @@ import django_filters
 from core.filtersets import RetiredFilter
 from core.filtersets import SearchFilterSet
 from core.filtersets import id_filter
+from performance.choices import Standing
 from portfolio.choices import Aspect
 from portfolio.choices import Dimension
-from portfolio.choices import OutcomeStatus
+from portfolio.choices import OutcomeAgreement
 from portfolio.models import ApplicationSupport
 from portfolio.models import ContractCoverage
 from portfolio.models import Outcome
@@ -24,10 +25,13 @@ class SpecificationItemFilterSet(SearchFilterSet):
     service = id_filter("service", "Service id")
     aspect = django_filters.ChoiceFilter(choices=Aspect.choices)
     dimension = django_filters.ChoiceFilter(choices=Dimension.choices)
+    status = django_filters.ChoiceFilter(
+        choices=Standing.choices, help_text="How a functioning item stands (docs/performance.md)."
+    )
 
     class Meta:
         model = SpecificationItem
-        fields = ["q", "service", "aspect", "dimension"]
+        fields = ["q", "service", "aspect", "dimension", "status"]
 
 
 class ServiceDependencyFilterSet(SearchFilterSet):
@@ -57,11 +61,14 @@ class OutcomeFilterSet(SearchFilterSet):
     search_fields = ("statement", "metric", "external_id")
 
     subscription = id_filter("subscription", "Subscription id")
-    status = django_filters.ChoiceFilter(choices=OutcomeStatus.choices)
+    agreement = django_filters.ChoiceFilter(choices=OutcomeAgreement.choices)
+    status = django_filters.ChoiceFilter(
+        choices=Standing.choices, help_text="How the outcome stands (docs/performance.md)."
+    )
 
     class Meta:
         model = Outcome
-        fields = ["q", "subscription", "status"]
+        fields = ["q", "subscription", "agreement", "status"]
 
 
 class ContractCoverageFilterSet(SearchFilterSet):

@@ -4,6 +4,9 @@ from core.api.resources import Reads
 from core.api.resources import Resource
 from core.api.resources import Writes
 from core.api.resources import register
+from performance.selectors import STATUS_SCHEMA
+from performance.selectors import with_item_status
+from performance.selectors import with_outcome_status
 from portfolio import filtersets
 from portfolio import selectors
 from portfolio import services
@@ -71,7 +74,9 @@ register(
         read_only=("position",),
         description="One statement of a service's specification, in one of its four quadrants.",
         reads=Reads(
+            computed={"status": STATUS_SCHEMA},
             filterset=api_filtersets.SpecificationItemFilterSet,
+            queryset=lambda qs: with_item_status(qs, None),
         ),
         writes=Writes(
             save=lambda obj, user: services.save_specification_item(item=obj),
@@ -141,14 +146,20 @@ register(
             "subscription",
             "statement",
             "metric",
+            "comparator",
             "target",
             "unit",
+            "window",
             "specification_item",
-            "status",
+            "agreement",
+            "status_override",
+            "override_reason",
         ),
         description="A Successful Customer Outcome of a subscription, with its measure.",
         reads=Reads(
+            computed={"status": STATUS_SCHEMA},
             filterset=api_filtersets.OutcomeFilterSet,
+            queryset=lambda qs: with_outcome_status(qs, None),
         ),
         writes=Writes(
             save=lambda obj, user: services.save_outcome(outcome=obj),

@@ -22,6 +22,7 @@ from core.generic import SectionMixin
 from core.generic import allowed_pks
 from core.generic import register_model_view
 from core.permissions import can
+from performance.selectors import with_outcome_status
 from portfolio import selectors
 from portfolio import services
 from portfolio.filtersets import CustomerFilterSet
@@ -83,7 +84,9 @@ def subscriptions_context(
     ``form_for``; ``outcome_form`` is an outcome form open on subscription ``form_for``.
     """
     user = request.user
-    outcomes = Outcome.objects.select_related("specification_item").order_by("id")
+    outcomes = with_outcome_status(
+        Outcome.objects.select_related("specification_item"), timezone.localdate()
+    ).order_by("id")
     today = timezone.localdate()
     subscriptions = list(
         customer.subscriptions.select_related("service", "service__owner")

@@ -16,6 +16,7 @@ from core.generic import SectionMixin
 from core.generic import register_model_view
 from core.models import in_force_on
 from core.permissions import can
+from performance.selectors import with_item_status
 from portfolio import selectors
 from portfolio import services
 from portfolio.choices import Aspect
@@ -83,7 +84,7 @@ def service_panels(request, service) -> list:
 
 
 def quadrants_of(service, *, can_change: bool, form=None, form_quadrant: str = "") -> list[dict]:
-    items = list(service.items.all())
+    items = list(with_item_status(service.items.all(), timezone.localdate()))
     quadrants = []
     for aspect, dimension in selectors.QUADRANTS:
         key = selectors.quadrant_key(aspect, dimension)

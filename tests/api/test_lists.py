@@ -14,6 +14,7 @@ from tests.api.helpers import sync
 from tests.api.test_finance_resources import FACTORIES as FINANCE
 from tests.api.test_maturity_resources import LIST_FACTORIES as MATURITY
 from tests.api.test_valuestream_resources import FACTORIES as VALUE_STREAMS
+from tests.factories.performance import MeasurementFactory
 from tests.factories.portfolio import ApplicationFactory
 from tests.factories.portfolio import ApplicationSupportFactory
 from tests.factories.portfolio import ContractCoverageFactory
@@ -49,7 +50,8 @@ PORTFOLIO = {
 }
 # Every resource, with a function making one record of it: the tests below and the
 # Schemathesis run (test_schema.py) go through each.
-FACTORIES = {**PORTFOLIO, **FINANCE, **MATURITY, **VALUE_STREAMS}
+PERFORMANCE = {"measurements": MeasurementFactory}
+FACTORIES = {**PORTFOLIO, **FINANCE, **MATURITY, **VALUE_STREAMS, **PERFORMANCE}
 
 
 def test_every_resource_has_a_factory():

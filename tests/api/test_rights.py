@@ -304,7 +304,7 @@ MORE_ADD_CASES = [
         _subscription,
         lambda r: (
             reverse("portfolio:outcome_add", args=[r["customer"].slug, r["subscription"].pk]),
-            {"statement": "Claims paid within a week", "status": "proposed"},
+            {"statement": "Claims paid within a week", "agreement": "proposed"},
         ),
         lambda r: {"subscription": r["subscription"].pk, "statement": "Claims paid within a week"},
         Outcome,

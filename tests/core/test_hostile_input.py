@@ -47,6 +47,7 @@ from tests.factories.maturity import CustomerPartyFactory
 from tests.factories.maturity import OrganisationFactory
 from tests.factories.maturity import ProviderUnitFactory
 from tests.factories.maturity import SelfAssessmentFactory
+from tests.factories.performance import MeasurementFactory
 from tests.factories.portfolio import ApplicationFactory
 from tests.factories.portfolio import ApplicationSupportFactory
 from tests.factories.portfolio import ContractCoverageFactory
@@ -261,6 +262,7 @@ def site(portfolio_manager, viewer, service_owner):
     service = ServiceFactory(name="Claims", slug="claims", owner=service_owner)
     platform = ServiceFactory(name="Platform", slug="platform", owner=service_owner)
     SpecificationItemFactory(service=service)
+    MeasurementFactory(item=SpecificationItemFactory(service=service, functioning=True))
     ServiceDependencyFactory(provider=platform, consumer=service)
     customer = CustomerFactory(name="Retail", slug="retail")
     subscription = SubscriptionFactory(customer=customer, service=service)

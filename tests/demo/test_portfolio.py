@@ -3,8 +3,11 @@ second load that creates and changes nothing, even over an edited demo record.""
 
 import pytest
 from django.db.models import F
+from django.utils import timezone
 
 from core.models import ObjectChange
+from performance.selectors import statuses_of_items
+from performance.selectors import statuses_of_outcomes
 from portfolio import demo as portfolio_demo
 from portfolio import selectors
 from portfolio.choices import ServiceKind
@@ -112,11 +115,20 @@ def test_load_demo_most_services_fully_specified_four_deliberately_not(demo):
     assert len(all_quadrants) >= 26
 
 
-def test_load_demo_functioning_items_have_actuals_some_missed(demo):
-    functioning = [item for item in demo_rows(SpecificationItem) if item.is_functioning]
-    statuses = [item.measurement_status for item in functioning]
+def test_load_demo_functioning_items_have_a_year_of_figures_some_missed_one_stale(demo):
+    live = demo_rows(SpecificationItem).filter(
+        dimension="functioning", service__lifecycle=ServiceLifecycle.LIVE
+    )
+    statuses = list(statuses_of_items(live, timezone.localdate()).values())
     assert statuses.count("met") > statuses.count("missed") > 5
+    assert statuses.count("stale") == 1
     assert "not_measured" in statuses
+    measured = live.filter(measurements__isnull=False).distinct()
+    assert measured.count() >= 100
+    months = {item.measurements.count() for item in measured}
+    assert months == {12}
+    outcomes = statuses_of_outcomes(demo_rows(Outcome), timezone.localdate())
+    assert {"met", "at_risk", "missed"} <= set(outcomes.values())
 
 
 def test_load_demo_dependencies_include_a_cycle(demo):

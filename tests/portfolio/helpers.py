@@ -60,7 +60,7 @@ OUTCOME_DATA = {
     "target": "90",
     "unit": "%",
     "specification_item": "",
-    "status": "proposed",
+    "agreement": "proposed",
 }
 
 

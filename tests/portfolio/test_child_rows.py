@@ -31,7 +31,7 @@ def subscription_case():
 def outcome_case():
     subscription = SubscriptionFactory()
     customer = subscription.customer
-    data = {"statement": "Back on the road the same day", "status": "proposed"}
+    data = {"statement": "Back on the road the same day", "agreement": "proposed"}
     url = reverse("portfolio:outcome_add", args=[customer.slug, subscription.pk])
     return customer, url, data, subscription.outcomes, f"subscription-{subscription.pk}"
 

@@ -410,7 +410,7 @@ def test_outcome_added_and_edited_in_place_with_htmx(client, service_owner, cust
 
     edit_url = reverse("portfolio:outcome_edit", args=[customer.slug, outcome.pk])
     response = client.post(
-        edit_url, {**OUTCOME_DATA, "specification_item": item.pk, "status": "agreed"}, **HTMX
+        edit_url, {**OUTCOME_DATA, "specification_item": item.pk, "agreement": "agreed"}, **HTMX
     )
     assert response.status_code == 200
     outcome.refresh_from_db()

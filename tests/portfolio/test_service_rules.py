@@ -89,32 +89,7 @@ def test_functionality_item_keeps_no_measure(service_owner):
     service = new_service("Claims", owner=service_owner)
     item = add_item(service, "support", "functionality", "Chat", **MEASURE)
     item.refresh_from_db()
-    assert (item.metric, item.target, item.measurement_status) == ("", None, None)
-
-
-@pytest.mark.parametrize(
-    ("comparator", "actual", "status"),
-    [
-        ("at_least", "99.95", "met"),
-        ("at_least", "99.0", "missed"),
-        ("at_most", "99.0", "met"),
-        ("at_least", None, "not_measured"),
-    ],
-)
-@pytest.mark.django_db
-def test_functioning_item_shows_met_missed_or_not_measured(
-    service_owner, comparator, actual, status
-):
-    service = new_service("Claims", owner=service_owner)
-    item = add_item(
-        service,
-        "facility",
-        "functioning",
-        **{**MEASURE, "comparator": comparator},
-        actual_value=Decimal(actual) if actual else None,
-        actual_on="2026-11-01" if actual else None,
-    )
-    assert item.measurement_status == status
+    assert (item.metric, item.target) == ("", None)
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from core.context import change_context
 DEMO_MODULES = (
     "core.demo",
     "portfolio.demo",
+    "performance.demo",
     "valuestreams.demo",
     "finance.demo",
     "maturity.demo",
