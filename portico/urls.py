@@ -9,6 +9,7 @@ urlpatterns = [
     path("value-streams/", include("valuestreams.urls")),
     path("maturity/", include("maturity.urls")),
     path("performance/", include("performance.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/v1/", include("portico.api_urls")),
     path("admin/", admin.site.urls),
 ]
