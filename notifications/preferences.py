@@ -30,7 +30,9 @@ ROLE_DEFAULTS: dict[str, dict[str, str]] = {
         EventKind.TCO_CHANGE: Delivery.DAILY,
         EventKind.FINANCE_FAILURE: Delivery.IMMEDIATELY,
     },
-    roles.VIEWER: dict.fromkeys(EventKind.values, Delivery.WEEKLY),
+    # A viewer reads along once a week, but a notice deadline does not wait a week.
+    roles.VIEWER: dict.fromkeys(EventKind.values, Delivery.WEEKLY)
+    | {EventKind.CONTRACT_NOTICE: Delivery.IMMEDIATELY},
 }
 
 
