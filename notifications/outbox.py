@@ -65,8 +65,8 @@ def message_id(message: OutboxMessage) -> str:
     return f"<portico-outbox-{message.pk}@{host}>"
 
 
-def send(message: OutboxMessage, connection) -> bool:
-    """Send one claimed message; record the result under this claim. Whether it went."""
+def email_of(message: OutboxMessage, connection) -> EmailMultiAlternatives:
+    """The e-mail, a plain-text part and an HTML one, under the same Message-ID each time."""
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.text,
@@ -75,6 +75,12 @@ def send(message: OutboxMessage, connection) -> bool:
         headers={"Message-ID": message_id(message)},
     )
     email.attach_alternative(message.html, "text/html")
+    return email
+
+
+def send(message: OutboxMessage, connection) -> bool:
+    """Send one claimed message; record the result under this claim. Whether it went."""
+    email = email_of(message, connection)
     mine = OutboxMessage.objects.filter(
         pk=message.pk, status=MessageStatus.CLAIMED, claimed_at=message.claimed_at
     )
