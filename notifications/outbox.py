@@ -38,26 +38,26 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def claim() -> OutboxMessage | None:
-    """The next message due (or claimed by a worker whose lease ran out), claimed."""
+def claim(*, batch: int = 1) -> list[OutboxMessage]:
+    """Up to ``batch`` messages due (or claimed by a worker whose lease ran out), claimed in
+    one transaction."""
     now = timezone.now()
     with transaction.atomic():
-        message = (
+        messages = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
             .filter(
                 Q(status=MessageStatus.PENDING, available_at__lte=now)
                 | Q(status=MessageStatus.CLAIMED, claimed_at__lt=now - lease())
             )
-            .order_by("available_at", "pk")
-            .first()
+            .order_by("available_at", "pk")[:batch]
         )
-        if message is None:
-            return None
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+            status=MessageStatus.CLAIMED, claimed_at=now, attempts=F("attempts") + 1
+        )
+    for message in messages:
         message.status, message.claimed_at = MessageStatus.CLAIMED, now
-        message.attempts = F("attempts") + 1
-        message.save(update_fields=["status", "claimed_at", "attempts"])
-    message.refresh_from_db(fields=["attempts"])
-    return message
+        message.attempts += 1
+    return messages
 
 
 def message_id(message: OutboxMessage) -> str:
@@ -100,18 +100,21 @@ def send(message: OutboxMessage, connection) -> bool:
     return True
 
 
-def deliver_due(*, limit: int = 1000) -> int:
-    """Send the messages due, up to ``limit``, over one SMTP connection; the number sent.
-    The connection's timeout is well within the lease, so a slow server cannot keep a claim
-    past it while another worker takes the message over."""
-    sent = 0
-    connection = get_connection(timeout=max(settings.PORTICO_OUTBOX_LEASE_SECONDS // 3, 1))
+def deliver_due(*, limit: int = 1000, batch: int = 20) -> int:
+    """Send the messages due, up to ``limit``, claimed ``batch`` at a time, over one SMTP
+    connection; the number sent. The connection's timeout keeps a batch well within the
+    lease, so a slow server cannot keep a claim past it while another worker takes the
+    message over."""
+    sent = tried = 0
+    timeout = max(settings.PORTICO_OUTBOX_LEASE_SECONDS // (3 * batch), 1)
+    connection = get_connection(timeout=timeout)
     try:
-        for _ in range(limit):
-            message = claim()
-            if message is None:
+        while tried < limit:
+            messages = claim(batch=min(batch, limit - tried))
+            if not messages:
                 break
-            sent += send(message, connection)
+            tried += len(messages)
+            sent += sum(send(message, connection) for message in messages)
     finally:
         connection.close()
     return sent
