@@ -22,8 +22,8 @@ DESCRIPTION = (
     "2,000 people with 5 notifications each waiting for their daily digest (10,000 "
     "notifications). The digest run gathers them (`notifications.services.build_digests`: one "
     "message per person, plain text and HTML, in one transaction) and the outbox sends every "
-    "message (`notifications.outbox.deliver_due`: claim, send, mark sent, one by one) to a "
-    "local SMTP server (aiosmtpd) over loopback."
+    "message (`notifications.outbox.deliver_due`: claimed twenty at a time, each sent and "
+    "marked sent on its own) to a local SMTP server (aiosmtpd) over loopback."
 )
 
 PEOPLE = 2_000
