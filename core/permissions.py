@@ -189,6 +189,15 @@ def _owned(model, user, action: str, ids: set) -> set:
     )
 
 
+def is_owner(user, obj: models.Model) -> bool:
+    """Whether ``user`` is one of ``obj``'s owners or delegates (its ``ownership_lookups``),
+    whatever their role: who may vouch for a record, as an attestation does."""
+    if not is_active(user) or obj.pk is None or not ownership_lookups(type(obj)):
+        return False
+    model = type(obj)
+    return model._base_manager.filter(owner_q(model, user), pk=obj.pk).exists()
+
+
 def may_every(user, action: str, model: type[models.Model]) -> bool:
     """Whether ``user``'s role grants ``action`` on every record of ``model`` (a Portfolio
     manager's change of any service), whatever they own."""

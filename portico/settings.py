@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "maturity",
     "performance",
     "notifications",
+    "attestation",
 ]
 
 MIDDLEWARE = [
@@ -306,6 +307,11 @@ PORTICO_PERIOD_YEARS_AHEAD = env.integer("PORTICO_PERIOD_YEARS_AHEAD", 5, minimu
 # Days after a figure is due (one window after the last one ended) before the item or
 # outcome reads "stale" (performance.selectors).
 PORTICO_MEASUREMENT_GRACE_DAYS = env.integer("PORTICO_MEASUREMENT_GRACE_DAYS", 14, minimum=0)
+# Months an owner's confirmation of a record holds before it is due again (attestation).
+PORTICO_ATTESTATION_MONTHS = {
+    kind: env.integer(f"PORTICO_ATTESTATION_MONTHS_{kind.upper()}", 12, minimum=1)
+    for kind in ("service", "application", "contract", "valuestream")
+}
 
 # --- Static files ------------------------------------------------------------------------
 STATIC_URL = "static/"

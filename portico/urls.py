@@ -10,6 +10,7 @@ urlpatterns = [
     path("maturity/", include("maturity.urls")),
     path("performance/", include("performance.urls")),
     path("notifications/", include("notifications.urls")),
+    path("data-quality/", include("attestation.urls")),
     path("api/v1/", include("portico.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,7 @@
 """The portfolio's API resources: one declaration each (see core.api.resources)."""
 
+from attestation.api import QUALITY_SCHEMA
+from attestation.quality import with_quality
 from core.api.resources import Reads
 from core.api.resources import Resource
 from core.api.resources import Writes
@@ -45,11 +47,12 @@ register(
                 "is_complete": {
                     "type": "boolean",
                     "description": "All four quadrants of the specification filled, and an owner.",
-                }
+                },
+                **QUALITY_SCHEMA,
             },
             user_lists=("delegates",),
             filterset=filtersets.ServiceFilterSet,
-            queryset=lambda qs: selectors.with_completeness(qs),
+            queryset=lambda qs: with_quality(selectors.with_completeness(qs), None),
         ),
         writes=Writes(
             save=lambda obj, user: services.save_service(service=obj, user=user),
@@ -207,10 +210,11 @@ register(
                     "format": "date",
                     "nullable": True,
                     "description": "The last day to give notice before it renews or ends.",
-                }
+                },
+                **QUALITY_SCHEMA,
             },
             filterset=filtersets.ContractFilterSet,
-            queryset=lambda qs: selectors.with_notice_deadline(qs),
+            queryset=lambda qs: with_quality(selectors.with_notice_deadline(qs), None),
         ),
         writes=Writes(
             save=lambda obj, user: services.save_contract(contract=obj),
@@ -251,7 +255,9 @@ register(
             "vendor",
         ),
         reads=Reads(
+            computed=QUALITY_SCHEMA,
             filterset=filtersets.ApplicationFilterSet,
+            queryset=lambda qs: with_quality(qs, None),
         ),
         writes=Writes(
             save=lambda obj, user: services.save_application(application=obj),

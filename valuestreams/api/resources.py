@@ -24,6 +24,8 @@ from django.db.models.functions import Round
 from django.db.models.lookups import Exact
 from django.db.models.lookups import GreaterThan
 
+from attestation.api import QUALITY_SCHEMA
+from attestation.quality import with_quality
 from core.api.resources import Reads
 from core.api.resources import Resource
 from core.api.resources import Writes
@@ -167,9 +169,10 @@ register(
                     "type": "integer",
                     "description": "How many of its stages are Moments of Truth.",
                 },
+                **QUALITY_SCHEMA,
             },
             filterset=filtersets.ValueStreamFilterSet,
-            queryset=with_flow_totals,
+            queryset=lambda qs: with_quality(with_flow_totals(qs), None),
         ),
         writes=Writes(
             save=lambda obj, user: services.save_value_stream(value_stream=obj, user=user),

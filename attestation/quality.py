@@ -1,0 +1,409 @@
+"""Data-quality scores (docs/quality.md): weighted criteria per record, and their means per
+owner, per kind and for the portfolio.
+
+Each criterion is a boolean SQL expression over the record (NULL where it does not apply, as
+the freshness of figures for a service without functioning items), so the score of every
+record of a kind is one query, however many there are: the score is the weight of the
+criteria met over the weight of those that apply, as a whole percentage (rounded half up).
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
+
+from django.db.models import BooleanField
+from django.db.models import Case
+from django.db.models import Exists
+from django.db.models import ExpressionWrapper
+from django.db.models import F
+from django.db.models import IntegerField
+from django.db.models import Model
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.db.models import Subquery
+from django.db.models import Value
+from django.db.models import When
+from django.db.models.functions import Round
+
+from attestation.choices import AttestationStatus
+from attestation.selectors import ATTESTED_KINDS
+from attestation.selectors import in_use
+from attestation.selectors import with_attestation
+from finance.choices import PeriodStatus
+from finance.models import Period
+from finance.models import TcoResult
+from performance.choices import Standing
+from performance.selectors import with_item_status
+from portfolio.choices import Aspect
+from portfolio.choices import Dimension
+from portfolio.choices import OutcomeAgreement
+from portfolio.models import ApplicationSupport
+from portfolio.models import ContractCoverage
+from portfolio.models import Outcome
+from portfolio.models import Service
+from portfolio.models import SpecificationItem
+from portfolio.models import Subscription
+from valuestreams.models import Stage
+from valuestreams.models import StageService
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One check of a record's data: ``test(today)`` gives (applies, met) as conditions on
+    the record (``applies`` None: always)."""
+
+    key: str
+    label: str
+    weight: int
+    advice: str
+    test: Callable[[datetime.date | None], tuple[Q | None, Q]]
+
+
+def _boolean(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def _owner_active(today):
+    return None, Q(owner__isnull=False, owner__is_active=True)
+
+
+def _attested(today):
+    return None, Q(
+        attestation_status__in=(AttestationStatus.ATTESTED, AttestationStatus.CHECK_NEEDED)
+    )
+
+
+def _no_check_needed(today):
+    return None, ~Q(attestation_status=AttestationStatus.CHECK_NEEDED)
+
+
+def _quadrants(today):
+    met = Q()
+    for aspect in Aspect.values:
+        for dimension in Dimension.values:
+            met &= Q(
+                Exists(
+                    SpecificationItem.objects.filter(
+                        service=OuterRef("pk"), aspect=aspect, dimension=dimension
+                    )
+                )
+            )
+    return None, met
+
+
+def _functioning_fresh(today):
+    functioning = SpecificationItem.objects.filter(
+        service=OuterRef("pk"), dimension=Dimension.FUNCTIONING
+    )
+    unmeasured = with_item_status(functioning, today).filter(
+        status__in=(Standing.STALE, Standing.NOT_MEASURED)
+    )
+    return Q(Exists(functioning)), ~Q(Exists(unmeasured))
+
+
+def _outcomes_agreed(today):
+    subscriptions = Subscription.objects.filter(service=OuterRef("pk"), retired_at__isnull=True)
+    outcomes = Outcome.objects.filter(
+        subscription__service=OuterRef("pk"), subscription__retired_at__isnull=True
+    )
+    return Q(Exists(subscriptions)), Q(Exists(outcomes)) & ~Q(
+        Exists(outcomes.exclude(agreement=OutcomeAgreement.AGREED))
+    )
+
+
+def _tco_complete(today):
+    # The reporting period as maturity reads it (the latest closed period with results, else
+    # the latest with results), chosen by the database so a query built once stays true.
+    has_results = Exists(
+        TcoResult.objects.filter(period=OuterRef("pk"), version=OuterRef("current_version"))
+    )
+    reporting = (
+        Period.objects.filter(has_results)
+        .annotate(open_first=Case(When(status=PeriodStatus.CLOSED, then=Value(0)), default=1))
+        .order_by("open_first", "-serial")
+    )
+    with_tco = TcoResult.objects.filter(
+        service=OuterRef("pk"),
+        period=Subquery(reporting.values("pk")[:1]),
+        version=Subquery(reporting.values("current_version")[:1]),
+        tco__gt=0,
+    )
+    return None, Q(Exists(with_tco))
+
+
+def _in_value_stream(today):
+    links = StageService.objects.filter(
+        service=OuterRef("pk"), stage__value_stream__retired_at__isnull=True
+    )
+    return None, Q(Exists(links))
+
+
+def _supports_a_service(today):
+    return None, Q(Exists(ApplicationSupport.objects.filter(application=OuterRef("pk"))))
+
+
+def _covers_something(today):
+    return None, Q(Exists(ContractCoverage.objects.filter(contract=OuterRef("pk"))))
+
+
+def _has_stages(today):
+    return None, Q(Exists(Stage.objects.filter(value_stream=OuterRef("pk"))))
+
+
+OWNER_ACTIVE = Criterion(
+    "owner_active",
+    "Owner set and active",
+    15,
+    "Name an owner whose account is active; hand it over when its owner leaves.",
+    _owner_active,
+)
+ATTESTED = Criterion(
+    "attested",
+    "Attested",
+    10,
+    "Its owner (or a delegate) confirms it is correct, again each time the confirmation is due.",
+    _attested,
+)
+NO_CHECK_NEEDED = Criterion(
+    "no_check_needed",
+    "No check needed",
+    5,
+    "Someone other than its owner changed it since it was confirmed: its owner checks the "
+    "change and confirms it again.",
+    _no_check_needed,
+)
+
+CRITERIA: dict[str, tuple[Criterion, ...]] = {
+    "service": (
+        Criterion(
+            "quadrants",
+            "Four quadrants specified",
+            20,
+            "Add at least one item to each quadrant: facility and support, functionality and "
+            "functioning.",
+            _quadrants,
+        ),
+        Criterion(
+            "functioning_fresh",
+            "Functioning measured and fresh",
+            15,
+            "Record a figure for each functioning item, and keep recording them as they fall "
+            "due (only for services with functioning items).",
+            _functioning_fresh,
+        ),
+        OWNER_ACTIVE,
+        Criterion(
+            "outcomes_agreed",
+            "Outcomes agreed",
+            10,
+            "Agree a measurable outcome with each customer, and mark it agreed (only for "
+            "services with customers).",
+            _outcomes_agreed,
+        ),
+        Criterion(
+            "tco_complete",
+            "TCO complete",
+            15,
+            "Make cost reach it: a TCO above zero in the reporting period (the latest closed "
+            "period with results); its TCO panel shows what is missing.",
+            _tco_complete,
+        ),
+        Criterion(
+            "in_value_stream",
+            "In a value stream",
+            10,
+            "Link it to a stage of a value stream it underpins.",
+            _in_value_stream,
+        ),
+        ATTESTED,
+        NO_CHECK_NEEDED,
+    ),
+    "application": (
+        OWNER_ACTIVE,
+        Criterion(
+            "supports_service",
+            "Supports a service",
+            10,
+            "Link it to the services it supports, so its cost reaches them.",
+            _supports_a_service,
+        ),
+        ATTESTED,
+        NO_CHECK_NEEDED,
+    ),
+    "contract": (
+        OWNER_ACTIVE,
+        Criterion(
+            "covers_something",
+            "Underpins a service or application",
+            10,
+            "Link it to the services or applications it underpins, so its cost reaches them.",
+            _covers_something,
+        ),
+        ATTESTED,
+        NO_CHECK_NEEDED,
+    ),
+    "valuestream": (
+        OWNER_ACTIVE,
+        Criterion(
+            "has_stages",
+            "Stages mapped",
+            10,
+            "Map its stages, from the trigger to the result.",
+            _has_stages,
+        ),
+        ATTESTED,
+        NO_CHECK_NEEDED,
+    ),
+}
+
+
+def criteria_of(model: type[Model]) -> tuple[Criterion, ...]:
+    return CRITERIA[model._meta.model_name]
+
+
+def column(criterion: Criterion) -> str:
+    return f"quality_{criterion.key}"
+
+
+def with_quality(queryset: QuerySet, today: datetime.date | None) -> QuerySet:
+    """``queryset`` (of an attested kind) with its attestation (``with_attestation``), each
+    criterion as ``quality_<key>`` (True, False, or None where it does not apply) and
+    ``quality_score`` (0–100)."""
+    criteria = criteria_of(queryset.model)
+    queryset = with_attestation(queryset, today)
+    checks = {}
+    for criterion in criteria:
+        applies, met = criterion.test(today)
+        check = _boolean(met)
+        if applies is not None:
+            check = Case(When(applies, then=check), default=None, output_field=BooleanField())
+        checks[column(criterion)] = check
+    queryset = queryset.annotate(**checks)
+    earned = sum(
+        (Case(When(**{column(c): True}, then=Value(c.weight)), default=Value(0)) for c in criteria),
+        start=Value(0),
+    )
+    possible = sum(
+        (
+            Case(
+                When(Q(**{column(c): True}) | Q(**{column(c): False}), then=Value(c.weight)),
+                default=Value(0),
+            )
+            for c in criteria
+        ),
+        start=Value(0),
+    )
+    queryset = queryset.annotate(quality_earned=earned, quality_possible=possible)
+    score = Round(Value(100.0) * F("quality_earned") / F("quality_possible"))
+    return queryset.annotate(quality_score=ExpressionWrapper(score, output_field=IntegerField()))
+
+
+def score_of(checks: dict[str, bool | None], criteria: tuple[Criterion, ...]) -> int:
+    """The score of one record from its checks (the same rule as ``with_quality``)."""
+    possible = sum(c.weight for c in criteria if checks[c.key] is not None)
+    earned = sum(c.weight for c in criteria if checks[c.key])
+    return int((Decimal(100 * earned) / possible).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+@dataclass
+class Check:
+    criterion: Criterion
+    met: bool | None
+
+    @property
+    def applies(self) -> bool:
+        return self.met is not None
+
+
+def checks_of(record: Model, today: datetime.date) -> tuple[int, list[Check]]:
+    """One record's score and each criterion's check, for its page (one query)."""
+    model = type(record)
+    criteria = criteria_of(model)
+    row = (
+        with_quality(model._base_manager.filter(pk=record.pk), today)
+        .values("quality_score", *[column(c) for c in criteria])
+        .get()
+    )
+    return row["quality_score"], [Check(c, row[column(c)]) for c in criteria]
+
+
+@dataclass
+class Scored:
+    """A record's score, for the steward's lists."""
+
+    kind: str
+    pk: int
+    name: str
+    owner_id: int | None
+    score: int
+    status: str
+    url: str
+    failed: list[str] = field(default_factory=list)
+
+
+def scores(model: type[Model], today: datetime.date) -> list[Scored]:
+    """The score of every record of ``model`` in use (one query)."""
+    criteria = criteria_of(model)
+    kind = model._meta.model_name
+    name = "name" if any(f.name == "name" for f in model._meta.fields) else "pk"
+    key = model.url_key
+    rows = (
+        with_quality(model._default_manager.filter(in_use(model)), today)
+        .values_list(
+            "pk",
+            name,
+            "owner_id",
+            "quality_score",
+            "attestation_status",
+            key,
+            *[column(c) for c in criteria],
+        )
+        .order_by()
+    )
+    found = []
+    for pk, label, owner_id, score, status, key_value, *checks in rows:
+        failed = [c.label for c, met in zip(criteria, checks, strict=True) if met is False]
+        url = model(**{"pk": pk, key: key_value}).get_absolute_url()
+        found.append(Scored(kind, pk, str(label), owner_id, score, status, url, failed))
+    return found
+
+
+def mean(values: list[int]) -> Decimal:
+    if not values:
+        return Decimal(0)
+    return (Decimal(sum(values)) / len(values)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+@dataclass
+class Part:
+    records: int
+    score: Decimal
+
+
+@dataclass
+class PortfolioScore:
+    score: Decimal
+    records: int
+    by_kind: dict[str, Part]
+    rows: list[Scored]
+
+
+def portfolio_score(today: datetime.date) -> PortfolioScore:
+    """Every record of every attested kind scored, with the means per kind and overall (one
+    query per kind): the portfolio's score is the mean of its records' scores."""
+    rows: list[Scored] = []
+    by_kind = {}
+    for kind, model in ATTESTED_KINDS.items():
+        of_kind = scores(model, today)
+        by_kind[kind] = Part(len(of_kind), mean([r.score for r in of_kind]))
+        rows += of_kind
+    return PortfolioScore(mean([r.score for r in rows]), len(rows), by_kind, rows)
+
+
+def service_scores(today: datetime.date) -> dict[int, int]:
+    """Service id -> score, for every service in use (one query): the benchmark's figure."""
+    return {row.pk: row.score for row in scores(Service, today)}
