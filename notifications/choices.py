@@ -5,6 +5,7 @@ class EventKind(models.TextChoices):
     """What a person can be told about (docs/notifications.md names who hears of each)."""
 
     CONTRACT_NOTICE = "contract_notice", "Contract notice due"
+    ATTESTATION = "attestation", "Attestation due or broken"
     TARGET = "target", "Target missed or stale"
     OUTCOME_AT_RISK = "outcome_at_risk", "Outcome at risk"
     IMPROVEMENT = "improvement", "Improvement accepted, rejected or done"

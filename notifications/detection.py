@@ -19,6 +19,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils import timezone
 
+from attestation.choices import AttestationStatus
+from attestation.selectors import due_or_broken
 from core import roles
 from core.models import ObjectChange
 from finance.choices import ReportOutcome
@@ -90,6 +92,44 @@ def contract_notices(today: datetime.date) -> list[Event]:
                     f"{today:%d %b %Y}."
                 ),
                 path=contract.get_absolute_url(),
+            )
+        )
+    return events
+
+
+# --- Attestations ------------------------------------------------------------------------------
+
+
+def attestations_due_or_broken(today: datetime.date) -> list[Event]:
+    """A record whose owner's confirmation expired (due) or was broken by someone else's
+    change (check needed): to its owner, once per confirmation and lapse (a new confirmation
+    that lapses again is news again; each breaking change record is its own event)."""
+    found = due_or_broken(today)
+    changes = ObjectChange.objects.in_bulk([d.broken_by_id for d in found if d.broken_by_id])
+    events = []
+    for due in found:
+        record, attested = due.record, due.attested_at.isoformat() if due.attested_at else ""
+        if due.status == AttestationStatus.CHECK_NEEDED:
+            change = changes.get(due.broken_by_id)
+            who = (change.user_name or change.get_channel_display()) if change else "someone"
+            key = f"attestation-broken:{due.kind}:{record.pk}:{due.broken_by_id}"
+            subject = f"{record}: check needed after a change by {who}"
+            body = (
+                f"{record} was changed by {who} since you confirmed it: check the change "
+                "and confirm it again."
+            )
+        else:
+            key = f"attestation-due:{due.kind}:{record.pk}:{attested}"
+            subject = f"{record}: your confirmation is due"
+            body = f"Your confirmation that {record} is correct has expired: confirm it again."
+        events.append(
+            Event(
+                kind=EventKind.ATTESTATION,
+                key=key,
+                recipients=people(getattr(record, "owner_id", None)),
+                subject=subject,
+                body=body,
+                path=record.get_absolute_url(),
             )
         )
     return events
@@ -305,6 +345,7 @@ def finance_failures(today: datetime.date) -> list[Event]:
 
 DETECTORS: tuple[Callable[[datetime.date], list[Event]], ...] = (
     contract_notices,
+    attestations_due_or_broken,
     missed_or_stale_targets,
     outcomes_at_risk,
     decided_improvements,

@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
             name='Notification',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('contract_notice', 'Contract notice due'), ('target', 'Target missed or stale'), ('outcome_at_risk', 'Outcome at risk'), ('improvement', 'Improvement accepted, rejected or done'), ('maturity_mismatch', 'New maturity mismatch'), ('tco_change', 'Service TCO changed between months'), ('finance_failure', 'TCO run or report failed')], max_length=30)),
+                ('kind', models.CharField(choices=[('contract_notice', 'Contract notice due'), ('attestation', 'Attestation due or broken'), ('target', 'Target missed or stale'), ('outcome_at_risk', 'Outcome at risk'), ('improvement', 'Improvement accepted, rejected or done'), ('maturity_mismatch', 'New maturity mismatch'), ('tco_change', 'Service TCO changed between months'), ('finance_failure', 'TCO run or report failed')], max_length=30)),
                 ('event_key', models.CharField(max_length=200)),
                 ('subject', models.CharField(max_length=250)),
                 ('body', models.TextField(blank=True)),
@@ -114,7 +114,7 @@ class Migration(migrations.Migration):
             name='NotificationPreference',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('contract_notice', 'Contract notice due'), ('target', 'Target missed or stale'), ('outcome_at_risk', 'Outcome at risk'), ('improvement', 'Improvement accepted, rejected or done'), ('maturity_mismatch', 'New maturity mismatch'), ('tco_change', 'Service TCO changed between months'), ('finance_failure', 'TCO run or report failed')], max_length=30)),
+                ('kind', models.CharField(choices=[('contract_notice', 'Contract notice due'), ('attestation', 'Attestation due or broken'), ('target', 'Target missed or stale'), ('outcome_at_risk', 'Outcome at risk'), ('improvement', 'Improvement accepted, rejected or done'), ('maturity_mismatch', 'New maturity mismatch'), ('tco_change', 'Service TCO changed between months'), ('finance_failure', 'TCO run or report failed')], max_length=30)),
                 ('delivery', models.CharField(choices=[('immediately', 'Immediately'), ('daily', 'Daily digest'), ('weekly', 'Weekly digest'), ('off', 'Not at all')], max_length=15)),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notification_choices', to=settings.AUTH_USER_MODEL)),
             ],

@@ -146,6 +146,39 @@ def test_weekly_digest_is_one_per_iso_week(contract):
     assert OutboxMessage.objects.filter(key__startswith="digest:weekly:").count() == 2
 
 
+def test_an_attestation_broken_by_a_manager_then_due_months_later_each_told_once(db, settings):
+    from attestation import selectors as attestation_selectors
+    from attestation import services as attestation_services
+    from portfolio import services as portfolio_services
+    from portfolio.models import Service
+
+    settings.PORTICO_ATTESTATION_MONTHS = {**settings.PORTICO_ATTESTATION_MONTHS, "service": 6}
+    alice = UserFactory(username="alice", role="Service owner")
+    manager = UserFactory(username="pat", role="Portfolio manager")
+    service = ServiceFactory(name="Claims", slug="claims", owner=alice)
+    attestation_services.attest(record=service, user=alice)
+    today = datetime.date.today()
+    assert detect_on(today) == []
+
+    edited = Service.objects.get(pk=service.pk)
+    edited.summary = "Edited by the portfolio manager"
+    with change_context(user=manager, channel=Channel.WEB):
+        portfolio_services.save_service(service=edited, user=manager)
+    (broken,) = detect_on(today)
+    assert (broken.recipient, broken.kind) == (alice, EventKind.ATTESTATION)
+    assert broken.subject == "Claims: check needed after a change by pat"
+    assert broken.path == service.get_absolute_url()
+    assert detect_on(today) == []
+
+    # Confirmed again, then the clock moves past the six months: due, once.
+    attestation_services.attest(record=service, user=alice)
+    assert detect_on(today) == []
+    later = attestation_selectors.months_before(today, -6) + datetime.timedelta(days=1)
+    (due,) = detect_on(later)
+    assert due.subject == "Claims: your confirmation is due"
+    assert detect_on(later + datetime.timedelta(days=1)) == []
+
+
 def test_a_decided_improvement_is_told_to_its_suggester_once_per_status(db):
     suggester = UserFactory(username="suggester", role="Viewer")
     improvement = ImprovementFactory(suggested_by=suggester)
