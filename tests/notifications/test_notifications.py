@@ -270,3 +270,36 @@ def test_pages_need_a_sign_in(client):
     for name in ("notifications:list", "notifications:preferences"):
         response = client.get(reverse(name))
         assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_the_list_reads_the_same_number_of_queries_at_one_and_at_many(
+    db, client, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    owner = UserFactory(username="reader", role="Viewer")
+    client.force_login(owner)
+
+    def add(count: int) -> None:
+        Notification.objects.bulk_create(
+            Notification(
+                recipient=owner,
+                kind=EventKind.TARGET,
+                event_key=f"test:{Notification.objects.count()}:{n}",
+                subject=f"Event {n}",
+                path="/",
+                delivery=Delivery.DAILY,
+                created_at=timezone.now(),
+            )
+            for n in range(count)
+        )
+
+    add(1)
+    with CaptureQueriesContext(connection) as at_one:
+        assert client.get(reverse("notifications:list")).status_code == 200
+    add(40)
+    with django_assert_max_num_queries(len(at_one)):
+        page = client.get(reverse("notifications:list")).content.decode()
+    assert page.count("Mark read</button>") == 41
