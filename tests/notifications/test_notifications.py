@@ -303,3 +303,55 @@ def test_the_list_reads_the_same_number_of_queries_at_one_and_at_many(
     with django_assert_max_num_queries(len(at_one)):
         page = client.get(reverse("notifications:list")).content.decode()
     assert page.count("Mark read</button>") == 41
+
+
+def test_a_missed_target_and_the_outcome_relying_on_it_then_a_stale_one(db):
+    from tests.factories.portfolio import CustomerFactory
+    from tests.performance.helpers import figure
+    from tests.performance.helpers import functioning_item
+    from tests.performance.helpers import outcome_of
+
+    owner = UserFactory(username="svc-owner", role="Service owner")
+    manager = UserFactory(username="rm", role="Viewer")
+    service = ServiceFactory(owner=owner, lifecycle="live")
+    item = functioning_item(service, "Available around the clock")
+    outcome = outcome_of(service, item=item)
+    outcome.subscription.customer = CustomerFactory(relationship_manager=manager)
+    outcome.subscription.save()
+    day = datetime.date(2026, 11, 5)
+    figure(item=item, end=datetime.date(2026, 10, 31), value="98.0")  # below 99.5: missed
+    made = detect_on(day)
+    assert sorted((n.recipient.username, n.kind) for n in made) == [
+        ("rm", EventKind.OUTCOME_AT_RISK),
+        ("svc-owner", EventKind.OUTCOME_AT_RISK),
+        ("svc-owner", EventKind.TARGET),
+    ]
+    assert "is missed" in next(n for n in made if n.kind == EventKind.TARGET).subject
+    assert detect_on(day) == []
+    # Months on without a figure: the item is stale, which is news; the outcome stays at risk
+    # on the same figures, which is not.
+    later = detect_on(datetime.date(2027, 3, 1))
+    assert [(n.recipient.username, n.subject) for n in later] == [
+        ("svc-owner", f"{service}: Available around the clock is stale")
+    ]
+
+
+def test_a_new_maturity_mismatch_goes_to_the_relationship_manager(db):
+    from tests.factories.maturity import AssessmentFactory
+    from tests.factories.maturity import CustomerPartyFactory
+    from tests.factories.maturity import OrganisationFactory
+
+    manager = UserFactory(username="rm", role="Portfolio manager")
+    AssessmentFactory(party=OrganisationFactory(), level=2)
+    party = CustomerPartyFactory(customer__relationship_manager=manager)
+    AssessmentFactory(party=party, level=4)
+    today = datetime.date.today()
+    (made,) = detect_on(today)
+    assert (made.recipient, made.kind, made.delivery) == (
+        manager,
+        EventKind.MATURITY_MISMATCH,
+        Delivery.IMMEDIATELY,  # a Portfolio manager's default
+    )
+    assert detect_on(today) == []
+    AssessmentFactory(party=party, level=5, assessed_on=today)
+    assert len(detect_on(today)) == 1
