@@ -32,7 +32,7 @@ NINETY_DAYS_BEFORE = DEADLINE - datetime.timedelta(days=90)
 THIRTY_DAYS_BEFORE = DEADLINE - datetime.timedelta(days=30)
 WAIT_SECONDS = 90
 
-transactional = pytest.mark.django_db(transaction=True)
+transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def make_contract():
