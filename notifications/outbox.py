@@ -109,6 +109,10 @@ def deliver_due(*, limit: int = 1000, batch: int = 20) -> int:
     timeout = max(settings.PORTICO_OUTBOX_LEASE_SECONDS // (3 * batch), 1)
     connection = get_connection(timeout=timeout)
     try:
+        connection.open()  # one session for the run; a send opens its own if this fails
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.warning("Could not connect to the mail server: %s", exc)
+    try:
         while tried < limit:
             messages = claim(batch=min(batch, limit - tried))
             if not messages:

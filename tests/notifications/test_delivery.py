@@ -184,3 +184,19 @@ def test_a_refused_message_is_retried_after_a_backoff(smtp):
     assert outbox.deliver_due() == 1
     assert OutboxMessage.objects.get(pk=refused.pk).status == MessageStatus.SENT
     assert len(smtp.messages) == 2
+
+
+@pytest.mark.django_db
+def test_an_unreachable_mail_server_keeps_every_message_for_a_later_attempt(settings):
+    from tests.finance.mailbox import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    make_contract()
+    services.record_events(detection.detect(NINETY_DAYS_BEFORE))
+    assert outbox.deliver_due() == 0
+    assert list(OutboxMessage.objects.values_list("status", "attempts", "sent_at")) == [
+        (MessageStatus.PENDING, 1, None),
+        (MessageStatus.PENDING, 1, None),
+    ]
+    assert all("Connection refused" in m.last_error for m in OutboxMessage.objects.all())
