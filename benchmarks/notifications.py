@@ -23,7 +23,8 @@ DESCRIPTION = (
     "notifications). The digest run gathers them (`notifications.services.build_digests`: one "
     "message per person, plain text and HTML, in one transaction) and the outbox sends every "
     "message (`notifications.outbox.deliver_due`: claimed twenty at a time, each sent and "
-    "marked sent on its own) to a local SMTP server (aiosmtpd) over loopback."
+    "marked sent on its own, over one SMTP session) to a local SMTP server (aiosmtpd) over "
+    "loopback."
 )
 
 PEOPLE = 2_000
