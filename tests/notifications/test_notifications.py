@@ -355,3 +355,25 @@ def test_a_new_maturity_mismatch_goes_to_the_relationship_manager(db):
     assert detect_on(today) == []
     AssessmentFactory(party=party, level=5, assessed_on=today)
     assert len(detect_on(today)) == 1
+
+
+def test_beat_runs_detection_digests_and_delivery_by_registered_task_names(db):
+    from django_celery_beat.models import PeriodicTask
+
+    from notifications import tasks
+
+    entries = {
+        task.name: (task.task, task.args, str(task.crontab or task.interval))
+        for task in PeriodicTask.objects.filter(name__startswith="notifications: ")
+    }
+    assert set(entries) == {
+        "notifications: detect events",
+        "notifications: daily digest",
+        "notifications: weekly digest",
+        "notifications: send e-mail",
+    }
+    assert entries["notifications: weekly digest"][1] == '["weekly"]'
+    assert entries["notifications: daily digest"][1] == '["daily"]'
+    registered = {tasks.detect_events.name, tasks.send_digests.name, tasks.deliver_outbox.name}
+    assert {task for task, _, _ in entries.values()} == registered
+    assert tasks.deliver_outbox.name == services.DELIVER_TASK
