@@ -72,6 +72,23 @@ def string_list(name: str, default=_MISSING) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def integer_list(name: str, default=_MISSING, *, minimum: int | None = None) -> list[int]:
+    """Whole numbers separated by commas, such as ``90,30``."""
+    value = _raw(name, default)
+    if value is None:
+        return list(default)
+    numbers = []
+    for item in (part.strip() for part in value.split(",")):
+        if not re.fullmatch(r"[0-9]+", item):
+            raise ImproperlyConfigured(
+                f"{name} must be whole numbers separated by commas, not {value!r}."
+            )
+        if minimum is not None and int(item) < minimum:
+            raise ImproperlyConfigured(f"{name}: each number must be at least {minimum}.")
+        numbers.append(int(item))
+    return numbers
+
+
 def url(name: str, default=_MISSING, *, schemes: tuple[str, ...]) -> str | None:
     value = _raw(name, default)
     if value is None:

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "cloud",
     "people",
     "performance",
+    "notifications",
     "attestation",
 ]
 
@@ -97,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.portico",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -351,6 +353,19 @@ EMAIL_BACKEND = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
     "console": "django.core.mail.backends.console.EmailBackend",
 }[EMAIL_BACKEND]
+
+# --- Notifications (docs/notifications.md) ---------------------------------------------------
+# The address of the site as people reach it: e-mails link back to records under it.
+PORTICO_SITE_URL = env.url("PORTICO_SITE_URL", "http://localhost:8000", schemes=("https", "http"))
+# Days before a contract's notice deadline at which its owners are told (each once).
+PORTICO_NOTICE_DAYS = env.integer_list("PORTICO_NOTICE_DAYS", [90, 30], minimum=1)
+# A service's TCO moving by more than this percentage from one month to the next is news.
+PORTICO_TCO_CHANGE_PERCENT = env.integer("PORTICO_TCO_CHANGE_PERCENT", 20, minimum=1)
+# How far back the detection looks for changed improvements and failed runs.
+PORTICO_NOTIFICATION_LOOKBACK_DAYS = env.integer("PORTICO_NOTIFICATION_LOOKBACK_DAYS", 7, minimum=1)
+# A message claimed longer ago than this, and not sent, is claimed again (its worker died).
+PORTICO_OUTBOX_LEASE_SECONDS = env.integer("PORTICO_OUTBOX_LEASE_SECONDS", 300, minimum=3)
+PORTICO_OUTBOX_MAX_ATTEMPTS = env.integer("PORTICO_OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 
 # --- Security (HTTPS) --------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", False)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("maturity/", include("maturity.urls")),
     path("people/", include("people.urls")),
     path("performance/", include("performance.urls")),
+    path("notifications/", include("notifications.urls")),
     path("data-quality/", include("attestation.urls")),
     path("api/v1/", include("portico.api_urls")),
     path("admin/", admin.site.urls),

@@ -52,6 +52,10 @@ def test_settings_load_with_good_environment():
         ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE must be an IANA time zone"),
         ("SECRET_KEY", "short", "SECRET_KEY must be at least 50 characters"),
         ("CELERY_BROKER_URL", "kafka://x", "CELERY_BROKER_URL must be a URL"),
+        ("PORTICO_SITE_URL", "portico.example.org", "PORTICO_SITE_URL must be a URL"),
+        ("PORTICO_NOTICE_DAYS", "90;30", "PORTICO_NOTICE_DAYS must be whole numbers separated"),
+        ("PORTICO_NOTICE_DAYS", "90,0", "PORTICO_NOTICE_DAYS: each number must be at least 1"),
+        ("PORTICO_OUTBOX_LEASE_SECONDS", "1", "PORTICO_OUTBOX_LEASE_SECONDS must be at least 3"),
     ],
 )
 def test_settings_bad_value_names_the_variable(variable, value, message):
