@@ -684,14 +684,17 @@ def test_sync_query_count_does_not_grow_with_the_batch(pm_api):
     few = sync_queries(pm_api, "parties", unit_items[:2])
     many = sync_queries(pm_api, "parties", unit_items)
     assert many == few
-    units = [OrganisationUnitFactory(source="cmdb", external_id=f"ou-{n}") for n in range(12)]
+    for n in range(24):
+        OrganisationUnitFactory(source="cmdb", external_id=f"ou-{n}")
     provider_items = [
         {"external_id": f"u-{n}", "kind": "provider", "unit": {"external_id": f"ou-{n}"}}
         for n in range(12)
     ]
     assert sync(pm_api, "parties", provider_items).status_code == 200
-    # Every provider unit moves to another organisation unit (the last to the first).
-    moved = [{**item, "unit": units[(n + 1) % 12].pk} for n, item in enumerate(provider_items)]
+    # Every provider unit moves to an organisation unit nobody assesses.
+    moved = [
+        {**item, "unit": {"external_id": f"ou-{n + 12}"}} for n, item in enumerate(provider_items)
+    ]
     few = sync_queries(pm_api, "parties", moved[:2])
     many = sync_queries(pm_api, "parties", moved)
     assert many == few
