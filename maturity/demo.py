@@ -10,6 +10,8 @@ Two relationships end up mismatched, one in each direction:
 * Fleet Operators (level 1, buys on price) is served by the organisation as a whole, which
   reached level 3 (integrated services): the provider offers more than the customer seeks.
 
+The two units assessed are organisation units of people.demo, loaded before this.
+
 Every record has source "demo" and a stable external id and is created only when missing,
 through maturity.services, so a second load creates and changes nothing. Assessment dates are
 counted back from the day of the first load.
@@ -28,6 +30,7 @@ from maturity.models import Assessment
 from maturity.models import BalanceSelfAssessment
 from maturity.models import Party
 from maturity.questionnaire import answers_for_level
+from people.models import OrganisationUnit
 from portfolio.models import Customer
 
 # Five assessments a year, oldest first: days before the day of the first load.
@@ -145,9 +148,17 @@ class DemoLoader:
         external_id = f"party:unit:{key}"
         if external_id in self.parties:
             return self.parties[external_id]
+        organisation_unit = OrganisationUnit.objects.filter(
+            source=SOURCE, external_id=f"unit:{key}"
+        ).first()
+        if organisation_unit is None:
+            raise RuntimeError(f"Demo unit {name!r} missing. Load people.demo first.")
         unit = services.save_provider_unit(
             unit=Party(
-                kind=PartyKind.PROVIDER, unit_name=name, source=SOURCE, external_id=external_id
+                kind=PartyKind.PROVIDER,
+                unit=organisation_unit,
+                source=SOURCE,
+                external_id=external_id,
             )
         )
         self.created["parties"] += 1

@@ -99,13 +99,20 @@ class ServingUnitForm(forms.Form):
 class ProviderUnitForm(PorticoModelForm):
     class Meta:
         model = Party
-        fields = ["unit_name"]
-        labels = {"unit_name": "Unit name"}
-        help_texts = {"unit_name": "A unit of the provider organisation, e.g. “Claims IT”."}
+        fields = ["unit"]
+        labels = {"unit": "Organisation unit"}
+        help_texts = {
+            "unit": (
+                "The organisation unit assessed, e.g. “Claims IT”; units are added and renamed "
+                "on the Organisation page."
+            )
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit_name"].required = True
+        field = self.fields["unit"]
+        field.required = True
+        field.queryset = selectors.units_to_assess(self.instance)
 
 
 class SelfAssessmentForm(PorticoModelForm):

@@ -37,11 +37,6 @@ class Party(SyncedModel, RetirableModel):
         on_delete=models.PROTECT,
         related_name="maturity_party",
     )
-    unit_name = models.CharField(
-        max_length=200,
-        blank=True,
-        help_text="A unit of the provider organisation; empty for the organisation as a whole.",
-    )
     # PROTECT: a unit with maturity history is retired, never deleted.
     unit = models.OneToOneField(
         "people.OrganisationUnit",
@@ -64,12 +59,12 @@ class Party(SyncedModel, RetirableModel):
 
     class Meta:
         verbose_name_plural = "parties"
-        ordering = ["kind", "unit_name", "customer__name"]
+        ordering = ["kind", "unit__name", "customer__name"]
         constraints = [
             unique_external_id("party"),
             models.CheckConstraint(
                 condition=(
-                    Q(kind=PartyKind.CUSTOMER, customer__isnull=False, unit_name="")
+                    Q(kind=PartyKind.CUSTOMER, customer__isnull=False, unit__isnull=True)
                     | Q(kind=PartyKind.PROVIDER, customer__isnull=True, served_by__isnull=True)
                 ),
                 name="party_kind_fields",
@@ -77,18 +72,21 @@ class Party(SyncedModel, RetirableModel):
                     "A customer party names its customer; a provider party names at most a unit."
                 ),
             ),
+            # One provider as a whole; a unit is assessed by one party (``unit`` is one-to-one).
             models.UniqueConstraint(
-                fields=["unit_name"],
-                condition=Q(kind=PartyKind.PROVIDER),
-                name="party_unique_provider_unit",
-                violation_error_message="The provider already has a unit of this name.",
+                fields=["kind"],
+                condition=Q(kind=PartyKind.PROVIDER, unit__isnull=True),
+                name="party_unique_organisation",
+                violation_error_message="The provider as a whole has a party already.",
             ),
         ]
 
     def __str__(self):
         if self.kind == PartyKind.CUSTOMER:
             return str(self.customer)
-        return self.unit_name or "The provider (whole organisation)"
+        if self.unit_id is not None:
+            return self.unit.name
+        return "The provider (whole organisation)"
 
     @property
     def is_provider(self) -> bool:
@@ -96,12 +94,12 @@ class Party(SyncedModel, RetirableModel):
 
     @property
     def is_organisation(self) -> bool:
-        return self.kind == PartyKind.PROVIDER and not self.unit_name
+        return self.kind == PartyKind.PROVIDER and self.unit_id is None
 
     def get_absolute_url(self):
         if self.kind == PartyKind.CUSTOMER:
             return reverse("maturity:customer", args=[self.customer.slug])
-        if self.unit_name:
+        if self.unit_id is not None:
             return reverse("maturity:unit", args=[self.pk])
         return reverse("maturity:provider")
 
@@ -109,8 +107,8 @@ class Party(SyncedModel, RetirableModel):
         if self.kind == PartyKind.CUSTOMER:
             if self.customer_id is None:
                 raise ValidationError({"customer": "Choose the customer assessed."})
-            if self.unit_name:
-                raise ValidationError({"unit_name": "Only the provider has units."})
+            if self.unit_id is not None:
+                raise ValidationError({"unit": "Only the provider has units."})
             if self.served_by_id and self.served_by.kind != PartyKind.PROVIDER:
                 raise ValidationError({"served_by": "Choose a unit of the provider."})
         else:

@@ -11,6 +11,7 @@ from django.db.models import BooleanField
 from django.db.models import Count
 from django.db.models import Exists
 from django.db.models import ExpressionWrapper
+from django.db.models import F
 from django.db.models import OuterRef
 from django.db.models import Q
 from django.db.models import QuerySet
@@ -35,6 +36,7 @@ from maturity.models import BalanceSelfAssessment
 from maturity.models import BalanceSnapshot
 from maturity.models import Party
 from maturity.questionnaire import LEVELS
+from people.models import OrganisationUnit
 from portfolio.choices import OutcomeAgreement
 from portfolio.choices import ServiceKind
 from portfolio.choices import ServiceLifecycle
@@ -56,7 +58,7 @@ from valuestreams.models import ValueStream
 
 def latest_assessments(*, party_ids=None) -> dict[int, Assessment]:
     """The latest assessment of each party (by date, then by entry), keyed by party id."""
-    rows = Assessment.objects.select_related("party", "party__customer")
+    rows = Assessment.objects.select_related("party", "party__customer", "party__unit")
     if party_ids is not None:
         rows = rows.filter(party_id__in=party_ids)
     rows = rows.order_by("party_id", "-assessed_on", "-id").distinct("party_id")
@@ -116,18 +118,29 @@ def trend_of(history: list[Assessment]) -> Trend | None:
 def provider_parties() -> list[Party]:
     """The organisation (when assessed) and its units, the organisation first."""
     return list(
-        Party.objects.filter(kind=PartyKind.PROVIDER, retired_at__isnull=True).order_by("unit_name")
+        Party.objects.filter(kind=PartyKind.PROVIDER, retired_at__isnull=True)
+        .select_related("unit")
+        .order_by(F("unit__name").asc(nulls_first=True))
     )
 
 
 def organisation() -> Party | None:
-    return Party.objects.filter(kind=PartyKind.PROVIDER, unit_name="").first()
+    return Party.objects.filter(kind=PartyKind.PROVIDER, unit__isnull=True).first()
+
+
+def units_to_assess(party: Party) -> QuerySet:
+    """The organisation units a provider unit may be: those in use that no other party
+    assesses (its own among them)."""
+    free = Q(maturity_party__isnull=True)
+    if party.pk is not None:
+        free |= Q(maturity_party=party)
+    return OrganisationUnit.objects.filter(free, retired_at__isnull=True).order_by("name")
 
 
 def units_for_choice() -> QuerySet:
-    return Party.objects.filter(kind=PartyKind.PROVIDER, retired_at__isnull=True).exclude(
-        unit_name=""
-    )
+    return Party.objects.filter(
+        kind=PartyKind.PROVIDER, retired_at__isnull=True, unit__isnull=False
+    ).select_related("unit")
 
 
 # --- Customer relationships and mismatches ----------------------------------------------------
@@ -215,7 +228,12 @@ def _relate(customer: Customer, latest: dict[int, Assessment], org: Party | None
 def _customers(today: datetime.date) -> QuerySet:
     return (
         Customer.objects.filter(retired_at__isnull=True)
-        .select_related("maturity_party", "maturity_party__served_by", "relationship_manager")
+        .select_related(
+            "maturity_party",
+            "maturity_party__served_by",
+            "maturity_party__served_by__unit",
+            "relationship_manager",
+        )
         .annotate(
             current_subscription_count=Count(
                 "subscriptions",

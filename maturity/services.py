@@ -26,8 +26,6 @@ from maturity.models import BalanceSelfAssessment
 from maturity.models import BalanceSnapshot
 from maturity.models import Party
 from maturity.scoring import rate
-from people import services as people_services
-from people.choices import UnitKind
 from people.models import OrganisationUnit
 from portfolio.models import Customer
 
@@ -36,7 +34,7 @@ from portfolio.models import Customer
 
 def organisation_party(*, source: str = "", external_id: str = "") -> Party:
     """The provider as a whole, created with its first assessment."""
-    party = Party.objects.filter(kind=PartyKind.PROVIDER, unit_name="").first()
+    party = Party.objects.filter(kind=PartyKind.PROVIDER, unit__isnull=True).first()
     if party is None:
         party = Party(kind=PartyKind.PROVIDER, source=source, external_id=external_id)
         party.full_clean()
@@ -57,22 +55,12 @@ def party_for_customer(*, customer: Customer, source: str = "", external_id: str
 
 
 def save_provider_unit(*, unit: Party) -> Party:
-    """Add or rename a unit of the provider (party_rule, as every write of a party). A
-    provider unit is an organisation unit (people.models): the party assesses the one of its
-    name that no other party assesses, made if there is none, and a rename renames it."""
+    """Add a unit of the provider, or change the organisation unit it is (party_rule, as
+    every write of a party). A provider unit is an organisation unit (people.models): it is
+    named, renamed and placed in the hierarchy there."""
     unit.kind = PartyKind.PROVIDER
-    unit.unit_name = unit.unit_name.strip()
-    if not unit.unit_name:
-        raise ValidationError({"unit_name": "Name the unit; the whole organisation needs none."})
-    organisation_unit = unit.unit
-    if organisation_unit is None:
-        organisation_unit = OrganisationUnit.objects.filter(
-            name=unit.unit_name, maturity_party__isnull=True
-        ).first() or OrganisationUnit(name=unit.unit_name, kind=UnitKind.DEPARTMENT)
-    if organisation_unit.name != unit.unit_name or organisation_unit.pk is None:
-        organisation_unit.name = unit.unit_name
-        people_services.save_unit(unit=organisation_unit)
-    unit.unit = organisation_unit
+    if unit.unit_id is None:
+        raise ValidationError({"unit": UNIT_REQUIRED})
     return save_party(party=unit)
 
 
@@ -113,8 +101,17 @@ def set_serving_unit(*, customer: Customer, unit: Party | None) -> Party:
 
 PARTY_KIND_FIXED = "A party keeps its kind: add a party of the other kind instead."
 PARTY_CUSTOMER_FIXED = "A customer's party stays with its customer."
-PARTY_UNIT_FIXED = "A unit keeps a name, and the provider as a whole has none."
-UNIT_NAME_TAKEN = "The provider already has a unit of this name."
+PARTY_UNIT_FIXED = "A unit's party stays a unit's, and the provider as a whole has no unit."
+UNIT_REQUIRED = "Choose the organisation unit assessed; the whole organisation needs none."
+ONLY_PROVIDER_UNITS = "Only the provider has units."
+
+
+def unit_taken(pk: int) -> str:
+    return f"This organisation unit is assessed already: party {pk}."
+
+
+def unit_retired(name: str) -> str:
+    return f"{name} is retired: choose a unit in use."
 
 
 def organisation_taken(pk: int) -> str:
@@ -127,9 +124,10 @@ def customer_taken(pk: int) -> str:
 
 @dataclass
 class PartyFacts:
-    units: dict  # the first party of the batch with each provider unit name
+    units: dict  # the first party of the batch of each organisation unit (key 0: the whole)
     customers: dict  # the first party of the batch of each customer
-    stored: dict  # ("unit", name) or ("customer", id) -> the stored party's id
+    stored: dict  # ("unit", unit id or 0) or ("customer", id) -> the stored party's id
+    unit_facts: dict  # organisation unit id -> its (name, retired_at), of each unit named
     serving: dict  # id -> row of each unit a customer is newly placed with
 
 
@@ -142,36 +140,62 @@ def _newly_placed(change: Change) -> bool:
     )
 
 
+WHOLE = 0  # the key of the provider as a whole among the units (no record has id 0)
+
+
+def _unit_key(change: Change) -> int:
+    return change.row["unit_id"] or WHOLE
+
+
 def party_facts(changes: list[Change]) -> PartyFacts:
     providers = [c for c in changes if c.row["kind"] == PartyKind.PROVIDER]
     customers = [c for c in changes if c.row["kind"] == PartyKind.CUSTOMER]
-    units = first_with(providers, lambda c: c.row["unit_name"])
+    units = first_with(providers, _unit_key)
     by_customer = first_with(customers, lambda c: c.row["customer_id"])
+    unit_ids = [pk for pk in units if pk]
     stored = {}
-    clashing = Party.objects.filter(
-        kind=PartyKind.PROVIDER, unit_name__in=list(units)
-    ) | Party.objects.filter(customer_id__in=list(by_customer))
-    for pk, kind, unit_name, customer_id in clashing.values_list(
-        "pk", "kind", "unit_name", "customer_id"
+    clashing = Party.objects.filter(customer_id__in=list(by_customer)) | Party.objects.filter(
+        kind=PartyKind.PROVIDER, unit_id__in=unit_ids
+    )
+    if WHOLE in units:
+        clashing |= Party.objects.filter(kind=PartyKind.PROVIDER, unit__isnull=True)
+    for pk, kind, unit_id, customer_id in clashing.values_list(
+        "pk", "kind", "unit_id", "customer_id"
     ).order_by("pk"):
-        key = ("unit", unit_name) if kind == PartyKind.PROVIDER else ("customer", customer_id)
+        key = (
+            ("unit", unit_id or WHOLE) if kind == PartyKind.PROVIDER else ("customer", customer_id)
+        )
         stored.setdefault(key, pk)
+    named = {c.row["unit_id"] for c in changes if c.row["unit_id"] is not None}
+    unit_facts = {
+        pk: (name, retired_at)
+        for pk, name, retired_at in OrganisationUnit.objects.filter(pk__in=named).values_list(
+            "pk", "name", "retired_at"
+        )
+    }
     wanted = {c.row["served_by_id"] for c in changes if _newly_placed(c)}
     # A unit the batch sends again is judged as sent (back in service with it).
     sent = {c.row["id"]: c.row for c in changes if c.row["id"] in wanted}
     serving = {
-        **values_by_id(Party, wanted - set(sent), "kind", "unit_name", "retired_at", "customer_id"),
+        **values_by_id(Party, wanted - set(sent), "kind", "unit_id", "retired_at", "customer_id"),
         **sent,
     }
-    return PartyFacts(units=units, customers=by_customer, stored=stored, serving=serving)
+    return PartyFacts(
+        units=units,
+        customers=by_customer,
+        stored=stored,
+        serving=serving,
+        unit_facts=unit_facts,
+    )
 
 
 @rules.rule(Party, facts=party_facts)
 def party_rule(change: Change, facts: PartyFacts) -> None:
-    """A party keeps its kind, a customer's party its customer, and a unit stays a unit. There
-    is one provider as a whole, unit names are unique, and a customer has one party. A
-    customer newly placed with a unit is placed with a unit of the provider that is not
-    retired."""
+    """A party keeps its kind, a customer's party its customer, and a unit's party stays a
+    unit's. A provider party is its organisation unit (none: the provider as a whole): one
+    party per unit, one for the whole, and a unit newly assessed is not retired. Only the
+    provider has units, and a customer has one party. A customer newly placed with a unit is
+    placed with a unit of the provider that is not retired."""
     row, before = change.row, change.before
     if before is not None:
         if row["kind"] != before["kind"]:
@@ -180,19 +204,27 @@ def party_rule(change: Change, facts: PartyFacts) -> None:
         if row["customer_id"] != before["customer_id"]:
             change.error("customer", PARTY_CUSTOMER_FIXED)
             return
-        if row["kind"] == PartyKind.PROVIDER and bool(row["unit_name"]) != bool(
-            before["unit_name"]
+        if row["kind"] == PartyKind.PROVIDER and (row["unit_id"] is None) != (
+            before["unit_id"] is None
         ):
-            change.error("unit_name", PARTY_UNIT_FIXED)
+            change.error("unit", PARTY_UNIT_FIXED)
             return
     if row["kind"] == PartyKind.PROVIDER:
-        first = facts.units[row["unit_name"]]
-        clash = facts.stored.get(("unit", row["unit_name"]), row["id"])
+        first = facts.units[_unit_key(change)]
+        clash = facts.stored.get(("unit", _unit_key(change)), row["id"])
         if first is not change:
-            change.error("unit_name", f"Item {first.index} has the same unit name.")
+            same = "the same organisation unit" if row["unit_id"] else "no unit either"
+            change.error("unit", f"Item {first.index} has {same}.")
         elif clash != row["id"]:
-            name = UNIT_NAME_TAKEN if row["unit_name"] else organisation_taken(clash)
-            change.error("unit_name", name)
+            taken = unit_taken(clash) if row["unit_id"] else organisation_taken(clash)
+            change.error("unit", taken)
+        elif row["unit_id"] is not None and (change.is_new or change.moved("unit_id")):
+            name, retired_at = facts.unit_facts.get(row["unit_id"], ("", None))
+            if retired_at is not None:
+                change.error("unit", unit_retired(name))
+        return
+    if row["unit_id"] is not None:
+        change.error("unit", ONLY_PROVIDER_UNITS)
         return
     if row["customer_id"] is not None:
         first = facts.customers[row["customer_id"]]
@@ -209,7 +241,7 @@ def party_rule(change: Change, facts: PartyFacts) -> None:
 
 
 def save_party(*, party: Party) -> Party:
-    """Create or change any party: the provider as a whole (no unit name), one of its units,
+    """Create or change any party: the provider as a whole (no unit), one of its units,
     or a customer's party (naming the unit that serves it); see party_rule."""
     return rules.save_checked(party)
 

@@ -58,6 +58,12 @@ class Subject:
         return services.organisation_party()
 
 
+# The provider's units: the parties assessing an organisation unit.
+PROVIDER_UNITS = Party.objects.filter(kind=PartyKind.PROVIDER, unit__isnull=False).select_related(
+    "unit"
+)
+
+
 def subject_for(*, unit_pk: int | None = None, customer_slug: str | None = None) -> Subject:
     if customer_slug is not None:
         customer = get_object_or_404(Customer, slug=customer_slug)
@@ -71,8 +77,7 @@ def subject_for(*, unit_pk: int | None = None, customer_slug: str | None = None)
             reverse("maturity:assess_customer", args=[customer.slug]),
         )
     if unit_pk is not None:
-        units = Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
-        unit = get_object_or_404(units, pk=unit_pk)
+        unit = get_object_or_404(PROVIDER_UNITS, pk=unit_pk)
         return Subject(
             PartyKind.PROVIDER,
             unit,
@@ -140,7 +145,7 @@ class OverviewView(PageView):
         org = selectors.organisation()
         history = selectors.party_history(org) if org else []
         units = [
-            (unit, latest.get(unit.pk)) for unit in selectors.provider_parties() if unit.unit_name
+            (unit, latest.get(unit.pk)) for unit in selectors.provider_parties() if unit.unit_id
         ]
         # Portfolio managers assess every customer; relationship managers those they manage.
         refused = permissions.refusals(
@@ -235,7 +240,7 @@ def party_context(request, subject: Subject, *, serving_form=None) -> dict:
         # All assessments of a party share their owners: one check covers them all.
         "can_change": bool(latest) and can(request.user, "change", latest),
         "can_delete": bool(latest) and can(request.user, "delete", latest),
-        "can_edit_unit": bool(party and party.unit_name) and can(request.user, "change", party),
+        "can_edit_unit": bool(party and party.unit_id) and can(request.user, "change", party),
         "serving_form": serving_form
         or (
             ServingUnitForm(initial={"served_by": party.served_by_id if party else None})
@@ -318,7 +323,7 @@ class AssessView(SubjectMixin, AssessmentFormMixin, ObjectEditView):
 
 @register_model_view("edit")
 class AssessmentEditView(AssessmentFormMixin, ObjectEditView):
-    queryset = Assessment.objects.select_related("party", "party__customer")
+    queryset = Assessment.objects.select_related("party", "party__customer", "party__unit")
 
     def get_object(self):
         assessment = super().get_object()
@@ -342,7 +347,7 @@ class AssessmentRemoveView(ObjectDeleteView):
     template_name = "maturity/assessment_remove.html"
     remove_function = services.remove_assessment
 
-    queryset = Assessment.objects.select_related("party", "party__customer")
+    queryset = Assessment.objects.select_related("party", "party__customer", "party__unit")
 
     def success_message(self, assessment, outcome: str, name: str) -> str:
         return f"Removed the assessment of {assessment.party} of {assessment.assessed_on}."
@@ -354,7 +359,7 @@ class AssessmentRemoveView(ObjectDeleteView):
 def subject_of(party: Party) -> Subject:
     if party.kind == PartyKind.CUSTOMER:
         return subject_for(customer_slug=party.customer.slug)
-    if party.unit_name:
+    if party.unit_id is not None:
         return subject_for(unit_pk=party.pk)
     return subject_for()
 
@@ -406,7 +411,7 @@ class ProviderUnitEditView(ObjectEditView):
     form_class = ProviderUnitForm
     save_function = services.save_provider_unit
 
-    queryset = Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
+    queryset = PROVIDER_UNITS
 
     def get_object(self):
         if self.is_create():  # a unit is added under no parent: the role's right alone
@@ -421,7 +426,7 @@ class ProviderUnitDeleteView(ObjectDeleteView):
     list_url_name = "maturity:overview"
     remove_function = services.remove_provider_unit
 
-    queryset = Party.objects.filter(kind=PartyKind.PROVIDER).exclude(unit_name="")
+    queryset = PROVIDER_UNITS
 
 
 class SelfAssessmentView(ObjectEditView):

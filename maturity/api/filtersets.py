@@ -11,6 +11,7 @@ from maturity.choices import PartyKind
 from maturity.models import Assessment
 from maturity.models import BalanceSelfAssessment
 from maturity.models import Party
+from people.filtersets import UnitFilter
 
 # As text, so the schema lists them as the strings a query string carries.
 LEVELS = [(str(value), label) for value, label in MaturityLevel.choices]
@@ -28,23 +29,24 @@ class AssessedOnFilterSet(SearchFilterSet):
 
 
 class PartyFilterSet(SearchFilterSet):
-    search_fields = ("unit_name", "customer__name", "external_id")
+    search_fields = ("unit__name", "customer__name", "external_id")
 
     kind = django_filters.ChoiceFilter(choices=PartyKind.choices)
     customer = id_filter("customer", "Customer id")
+    unit = UnitFilter()
     served_by = id_filter("served_by", "Serving unit's party id")
     retired = RetiredFilter()
 
     class Meta:
         model = Party
-        fields = ["q", "kind", "customer", "served_by", "retired"]
+        fields = ["q", "kind", "customer", "unit", "served_by", "retired"]
 
 
 class AssessmentFilterSet(AssessedOnFilterSet):
     search_fields = (
         "note",
         "override_reason",
-        "party__unit_name",
+        "party__unit__name",
         "party__customer__name",
         "external_id",
     )

@@ -59,13 +59,11 @@ register(
     Resource(
         "parties",
         model=Party,
-        fields=("kind", "customer", "unit_name", "unit", "served_by"),
-        # The organisation unit a provider unit is: set by the Maturity pages and the
-        # upgrade (maturity.services.save_provider_unit), shown here.
-        read_only=("unit",),
+        fields=("kind", "customer", "unit", "served_by"),
         description=(
-            "Who is assessed: the provider as a whole (kind provider, no unit name), one of its "
-            "units, or a customer, served by a unit (none: by the provider as a whole)."
+            "Who is assessed: the provider as a whole (kind provider, no unit), one of its "
+            "units (an organisation unit, one party each), or a customer, served by a unit "
+            "(none: by the provider as a whole)."
         ),
         reads=Reads(
             computed={

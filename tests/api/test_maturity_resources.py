@@ -24,6 +24,7 @@ from tests.factories.maturity import CustomerPartyFactory
 from tests.factories.maturity import OrganisationFactory
 from tests.factories.maturity import ProviderUnitFactory
 from tests.factories.maturity import SelfAssessmentFactory
+from tests.factories.people import OrganisationUnitFactory
 from tests.factories.portfolio import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,9 +71,15 @@ def elsewhere(other_owner):
 def test_parties_round_trip_the_organisation_a_unit_and_a_customer(pm_api):
     org = pm_api.post(PARTIES, {"kind": "provider"})
     assert org.status_code == 201, org.json()
-    assert org.json()["unit_name"] == "" and org.json()["latest_level"] is None
-    unit = pm_api.post(PARTIES, {"kind": "provider", "unit_name": " Claims IT "}).json()
-    assert unit["unit_name"] == "Claims IT"
+    assert org.json()["unit"] is None and org.json()["latest_level"] is None
+    claims_it = OrganisationUnitFactory(name="Claims IT", source="hr", external_id="U-7")
+    unit = pm_api.post(
+        PARTIES, {"kind": "provider", "unit": {"external_id": "U-7", "source": "hr"}}
+    ).json()
+    assert unit["unit"] == {"id": claims_it.pk, "source": "hr", "external_id": "U-7"}
+    assert str(Party.objects.get(pk=unit["id"])) == "Claims IT"
+    listed = pm_api.get(PARTIES, unit=claims_it.slug).json()["results"]
+    assert [p["id"] for p in listed] == [unit["id"]]
     customer = CustomerFactory(source="crm", external_id="C-9")
     created = pm_api.post(
         PARTIES,
@@ -104,15 +111,23 @@ def test_parties_round_trip_the_organisation_a_unit_and_a_customer(pm_api):
 
 def test_party_rules_are_refused_by_field(pm_api):
     org = OrganisationFactory()
-    unit = ProviderUnitFactory(unit_name="Claims IT")
-    gone = ProviderUnitFactory(unit_name="Old IT", retired_at=timezone.now())
+    unit = ProviderUnitFactory(unit__name="Claims IT")
+    gone = ProviderUnitFactory(unit__name="Old IT", retired_at=timezone.now())
+    old_desk = OrganisationUnitFactory(name="Old desk", retired_at=timezone.now())
     party = CustomerPartyFactory()
     party_url, unit_url = f"{PARTIES}{party.pk}/", f"{PARTIES}{unit.pk}/"
     cases = [
         (PARTIES, "post", {"kind": "provider"}, {
-            "unit_name": [f"The provider as a whole is party {org.pk} already."]}),
-        (PARTIES, "post", {"kind": "provider", "unit_name": "Claims IT"}, {
-            "unit_name": ["The provider already has a unit of this name."]}),
+            "unit": [f"The provider as a whole is party {org.pk} already."]}),
+        (PARTIES, "post", {"kind": "provider", "unit": unit.unit_id}, {
+            "unit": [f"This organisation unit is assessed already: party {unit.pk}."]}),
+        (PARTIES, "post", {"kind": "provider", "unit": old_desk.pk}, {
+            "unit": ["Old desk is retired: choose a unit in use."]}),
+        (PARTIES, "post", {"kind": "provider", "unit": "claims-it"}, {
+            "unit": ['Expected a record id or {"external_id": "…", "source": "…"}.']}),
+        (PARTIES, "post", {"kind": "customer", "customer": CustomerFactory().pk,
+                           "unit": old_desk.pk}, {
+            "unit": ["Only the provider has units."]}),
         (PARTIES, "post", {"kind": "customer", "customer": party.customer_id}, {
             "customer": [f"This customer has a party already: party {party.pk}."]}),
         (PARTIES, "post", {"kind": "customer"}, {
@@ -125,8 +140,8 @@ def test_party_rules_are_refused_by_field(pm_api):
             "kind": ["A party keeps its kind: add a party of the other kind instead."]}),
         (party_url, "patch", {"customer": CustomerFactory().pk}, {
             "customer": ["A customer's party stays with its customer."]}),
-        (unit_url, "patch", {"unit_name": ""}, {
-            "unit_name": ["A unit keeps a name, and the provider as a whole has none."]}),
+        (unit_url, "patch", {"unit": None}, {
+            "unit": ["A unit's party stays a unit's, and the provider as a whole has no unit."]}),
         (unit_url, "patch", {"served_by": unit.pk}, {
             "served_by": ["Only a customer is served by a unit."]}),
     ]  # fmt: skip
@@ -306,21 +321,27 @@ PARITY = [
     ),
     (
         "parties",
-        lambda: ProviderUnitFactory(unit_name="Old IT", retired_at=timezone.now()),
+        lambda: ProviderUnitFactory(unit__name="Old IT", retired_at=timezone.now()),
         lambda unit: {"kind": "customer", "customer": CustomerFactory().pk, "served_by": unit.pk},
         {"served_by": ["Old IT is retired."]},
     ),
     (
         "parties",
-        lambda: ProviderUnitFactory(unit_name="Claims IT"),
-        lambda unit: {"kind": "provider", "unit_name": "Claims IT"},
-        {"unit_name": ["The provider already has a unit of this name."]},
+        lambda: ProviderUnitFactory(unit__name="Claims IT"),
+        lambda unit: {"kind": "provider", "unit": unit.unit_id},
+        lambda unit: {"unit": [f"This organisation unit is assessed already: party {unit.pk}."]},
     ),
     (
         "parties",
-        lambda: None,
-        lambda _: {"kind": "customer", "customer": CustomerFactory().pk, "unit_name": "X"},
-        {"unit_name": ["Only the provider has units."]},
+        lambda: OrganisationUnitFactory(name="Old desk", retired_at=timezone.now()),
+        lambda unit: {"kind": "provider", "unit": unit.pk},
+        {"unit": ["Old desk is retired: choose a unit in use."]},
+    ),
+    (
+        "parties",
+        lambda: OrganisationUnitFactory(),
+        lambda unit: {"kind": "customer", "customer": CustomerFactory().pk, "unit": unit.pk},
+        {"unit": ["Only the provider has units."]},
     ),
 ]
 
@@ -380,11 +401,13 @@ def test_assessment_filters(pm_api):
 
 def test_sync_parties_upsert_resend_and_full(pm_api):
     CustomerFactory(source="cmdb", external_id="cust-1")
+    for key, name in (("a", "Claims IT"), ("b", "Fleet IT"), ("c", "Hosting")):
+        OrganisationUnitFactory(name=name, source="cmdb", external_id=f"ou-{key}")
     items = [
         {"external_id": "org", "kind": "provider"},
-        {"external_id": "unit-a", "kind": "provider", "unit_name": "Claims IT"},
-        {"external_id": "unit-b", "kind": "provider", "unit_name": "Fleet IT"},
-        {"external_id": "unit-c", "kind": "provider", "unit_name": "Hosting"},
+        {"external_id": "unit-a", "kind": "provider", "unit": {"external_id": "ou-a"}},
+        {"external_id": "unit-b", "kind": "provider", "unit": {"external_id": "ou-b"}},
+        {"external_id": "unit-c", "kind": "provider", "unit": {"external_id": "ou-c"}},
         {
             "external_id": "p-1",
             "kind": "customer",
@@ -411,21 +434,22 @@ def test_sync_parties_upsert_resend_and_full(pm_api):
     back = sync(pm_api, "parties", items)
     assert back.status_code == 200, back.json()
     assert outcomes(back) == ["unchanged", "updated", "unchanged", "unchanged", "updated"]
-    assert Party.objects.get(external_id="p-1").served_by.unit_name == "Claims IT"
+    assert str(Party.objects.get(external_id="p-1").served_by) == "Claims IT"
 
 
 def test_sync_parties_refuses_duplicates_within_the_batch(pm_api):
     customer = CustomerFactory()
+    unit = OrganisationUnitFactory(name="Claims IT")
     items = [
-        {"external_id": "a", "kind": "provider", "unit_name": "Claims IT"},
-        {"external_id": "b", "kind": "provider", "unit_name": "Claims IT"},
+        {"external_id": "a", "kind": "provider", "unit": unit.pk},
+        {"external_id": "b", "kind": "provider", "unit": unit.pk},
         {"external_id": "c", "kind": "customer", "customer": customer.pk},
         {"external_id": "d", "kind": "customer", "customer": customer.pk},
     ]
     response = sync(pm_api, "parties", items)
     assert response.status_code == 400
     assert response.json()["errors"] == {
-        "items.1.unit_name": ["Item 0 has the same unit name."],
+        "items.1.unit": ["Item 0 has the same organisation unit."],
         "items.3.customer": ["Item 2 is the party of the same customer."],
     }
 
@@ -543,8 +567,9 @@ def test_relationship_manager_names_the_unit_serving_their_customer_only(
     new_customer = CustomerFactory(relationship_manager=service_owner)
     added = api.post(PARTIES, {"kind": "customer", "customer": new_customer.pk})
     assert added.status_code == 201, added.json()
-    assert api.post(PARTIES, {"kind": "provider", "unit_name": "Mine"}).status_code == 403
-    assert api.patch(f"{PARTIES}{unit.pk}/", {"unit_name": "Renamed"}).status_code == 403
+    mine = OrganisationUnitFactory(name="Mine")
+    assert api.post(PARTIES, {"kind": "provider", "unit": mine.pk}).status_code == 403
+    assert api.patch(f"{PARTIES}{unit.pk}/", {"unit": mine.pk}).status_code == 403
     assert api.post(SELF_ASSESSMENTS, {"assessed_on": ON, "customer_focus": 1,
                                        "process_orientation": 1, "cost_optimisation": 1}
                     ).status_code == 403  # fmt: skip
@@ -566,13 +591,14 @@ def test_sync_refuses_the_items_a_relationship_manager_may_not_write(
 
 def test_viewer_and_read_only_token_only_read(api_for, viewer, portfolio_manager, managed):
     assessment = AssessmentFactory(party=managed)
+    unit = OrganisationUnitFactory()
     for api in (api_for(viewer), api_for(portfolio_manager, write=False)):
         assert api.get(ASSESSMENTS).status_code == 200
         assert api.get(f"{PARTIES}{managed.pk}/").status_code == 200
         assert api.post(ASSESSMENTS, assessment_body(managed, 2)).status_code == 403
         assert api.patch(f"{ASSESSMENTS}{assessment.pk}/", {"note": "x"}).status_code == 403
         assert api.delete(f"{ASSESSMENTS}{assessment.pk}/").status_code == 403
-        assert api.post(PARTIES, {"kind": "provider", "unit_name": "X"}).status_code == 403
+        assert api.post(PARTIES, {"kind": "provider", "unit": unit.pk}).status_code == 403
         assert sync(api, "assessments", [{"external_id": "x", **assessment_body(managed, 2)}]
                     ).status_code == 403  # fmt: skip
     assert Assessment.objects.count() == 1 and Party.objects.count() == 1
@@ -657,6 +683,20 @@ def test_sync_query_count_does_not_grow_with_the_batch(pm_api):
     ProviderUnitFactory(source="cmdb", external_id="u")
     few = sync_queries(pm_api, "parties", unit_items[:2])
     many = sync_queries(pm_api, "parties", unit_items)
+    assert many == few
+    for n in range(24):
+        OrganisationUnitFactory(source="cmdb", external_id=f"ou-{n}")
+    provider_items = [
+        {"external_id": f"u-{n}", "kind": "provider", "unit": {"external_id": f"ou-{n}"}}
+        for n in range(12)
+    ]
+    assert sync(pm_api, "parties", provider_items).status_code == 200
+    # Every provider unit moves to an organisation unit nobody assesses.
+    moved = [
+        {**item, "unit": {"external_id": f"ou-{n + 12}"}} for n, item in enumerate(provider_items)
+    ]
+    few = sync_queries(pm_api, "parties", moved[:2])
+    many = sync_queries(pm_api, "parties", moved)
     assert many == few
 
 

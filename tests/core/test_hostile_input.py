@@ -300,7 +300,7 @@ def site(portfolio_manager, viewer, service_owner):
     ProcessConnectionFactory(process=process, connected_to=ProcessFactory())
     ImprovementFactory(value_stream=stream, stage=stage)
     OrganisationFactory()
-    unit = ProviderUnitFactory(unit_name="Claims desk")
+    unit = ProviderUnitFactory(unit__name="Claims desk")
     AssessmentFactory(party=unit)
     AssessmentFactory(party=CustomerPartyFactory(customer=customer, served_by=unit))
     SelfAssessmentFactory()

@@ -33,11 +33,13 @@ def test_demo_has_an_insurers_units_and_its_people_belong_to_them(demo):
 
 
 def test_demo_provider_units_are_organisation_units(demo):
-    units = Party.objects.filter(kind="provider").exclude(unit_name="").select_related("unit")
-    assert {(p.unit_name, p.unit.name, p.unit.parent.name) for p in units} == {
-        ("Digital and Customer Services", "Digital and Customer Services", "Group IT"),
-        ("Group IT Operations", "Group IT Operations", "Group IT"),
+    units = Party.objects.filter(kind="provider", unit__isnull=False).select_related("unit")
+    assert {(str(p), p.unit.external_id, p.unit.parent.name) for p in units} == {
+        ("Digital and Customer Services", "unit:digital-customer-services", "Group IT"),
+        ("Group IT Operations", "unit:group-it-operations", "Group IT"),
     }
+    # The demo's organisation units are assessed, not copies of them.
+    assert not OrganisationUnit.objects.filter(external_id="").exists()
 
 
 def test_second_demo_load_changes_no_unit(demo):

@@ -15,6 +15,7 @@ from maturity.models import BalanceSnapshot
 from maturity.models import Party
 from maturity.questionnaire import answers_for_level
 from tests.factories import UserFactory
+from tests.factories.people import OrganisationUnitFactory
 from tests.factories.portfolio import CustomerFactory
 from tests.factories.portfolio import OutcomeFactory
 from tests.factories.portfolio import ServiceFactory
@@ -25,7 +26,7 @@ class ProviderUnitFactory(factory.django.DjangoModelFactory):
         model = Party
 
     kind = PartyKind.PROVIDER
-    unit_name = factory.Sequence(lambda n: f"Unit {n}")
+    unit = factory.SubFactory(OrganisationUnitFactory)
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
@@ -33,10 +34,10 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Party
-        django_get_or_create = ("kind", "unit_name")
+        django_get_or_create = ("kind", "unit")
 
     kind = PartyKind.PROVIDER
-    unit_name = ""
+    unit = None
 
 
 class CustomerPartyFactory(factory.django.DjangoModelFactory):

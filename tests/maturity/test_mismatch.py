@@ -88,7 +88,7 @@ def test_unassessed_side_gives_no_mismatch():
 
 def test_the_serving_unit_is_compared_not_the_organisation():
     AssessmentFactory(party=OrganisationFactory(), level=3)
-    unit = ProviderUnitFactory(unit_name="Group IT Operations")
+    unit = ProviderUnitFactory(unit__name="Group IT Operations")
     AssessmentFactory(party=unit, level=2)
     party = CustomerPartyFactory()
     AssessmentFactory(party=party, level=4)

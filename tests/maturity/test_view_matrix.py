@@ -16,6 +16,7 @@ from tests.factories.maturity import CustomerPartyFactory
 from tests.factories.maturity import OrganisationFactory
 from tests.factories.maturity import ProviderUnitFactory
 from tests.factories.maturity import populate
+from tests.factories.people import OrganisationUnitFactory
 from tests.factories.portfolio import CustomerFactory
 from tests.views import OWNER
 from tests.views import Queries
@@ -78,7 +79,7 @@ def assessed_by(customer, user):
 
 
 def served_by_the_unit(customer):
-    assert Party.objects.get(customer=customer).served_by.unit_name == "Claims IT"
+    assert str(Party.objects.get(customer=customer).served_by) == "Claims IT"
 
 
 def customer_with_a_history(owner):
@@ -115,7 +116,7 @@ CUSTOMER_MATURITY = ViewSpec(
         "serving-unit": post(
             "maturity:serving_unit",
             needs="add",
-            data=lambda customer: {"served_by": ProviderUnitFactory(unit_name="Claims IT").pk},
+            data=lambda customer: {"served_by": ProviderUnitFactory(unit__name="Claims IT").pk},
             done=served_by_the_unit,
             htmx=True,
             success=200,
@@ -166,7 +167,7 @@ test_customer_assessment_views = view_tests(CUSTOMER_ASSESSMENT)
 
 
 def organisation_at_level_three(record):
-    organisation = Party.objects.get(kind=PartyKind.PROVIDER, unit_name="")
+    organisation = Party.objects.get(kind=PartyKind.PROVIDER, unit__isnull=True)
     assert organisation.assessments.get().level == 3
 
 
@@ -211,11 +212,11 @@ test_provider_assessment_views = view_tests(PROVIDER_ASSESSMENT)
 
 
 def unit_added(unit):
-    assert Party.objects.filter(kind=PartyKind.PROVIDER, unit_name="Fraud IT").exists()
+    assert Party.objects.filter(kind=PartyKind.PROVIDER, unit__name="Fraud IT").exists()
 
 
-def unit_renamed(unit):
-    assert fresh(unit).unit_name == "Claims and Underwriting IT"
+def unit_moved(unit):
+    assert str(fresh(unit)) == "Claims and Underwriting IT"
 
 
 def unit_at_level_two(unit):
@@ -224,22 +225,24 @@ def unit_at_level_two(unit):
 
 UNIT = ViewSpec(
     name="provider units",
-    make=lambda owner: ProviderUnitFactory(unit_name="Claims IT"),
+    make=lambda owner: ProviderUnitFactory(unit__name="Claims IT"),
     other_roles=(roles.SERVICE_OWNER,),
-    label=lambda unit: unit.unit_name,
+    label=lambda unit: unit.unit.name,
     actions={
         "page": read("maturity:unit"),
         "add": add(
             "maturity:unit_add",
-            data=lambda unit: {"unit_name": "Fraud IT"},
+            data=lambda unit: {"unit": OrganisationUnitFactory(name="Fraud IT").pk},
             done=unit_added,
             htmx=True,
             success=200,
         ),
         "edit": edit(
             "maturity:unit_edit",
-            data=lambda unit: {"unit_name": "Claims and Underwriting IT"},
-            done=unit_renamed,
+            data=lambda unit: {
+                "unit": OrganisationUnitFactory(name="Claims and Underwriting IT").pk
+            },
+            done=unit_moved,
             htmx=True,
             success=200,
         ),

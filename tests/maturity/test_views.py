@@ -2,19 +2,24 @@
 write, and the pages' query counts, are in test_view_matrix.py)."""
 
 import datetime
-import html
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.template import Context
 from django.template import Template
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import ObjectChange
+from maturity import services
 from maturity.choices import PartyKind
 from maturity.models import Assessment
 from maturity.models import Party
 from maturity.questionnaire import answers_for_level
-from maturity.services import UNIT_NAME_TAKEN
+from maturity.services import ONLY_PROVIDER_UNITS
+from maturity.services import UNIT_REQUIRED
+from maturity.services import unit_retired
+from maturity.services import unit_taken
 from tests.factories import UserFactory
 from tests.factories.maturity import AssessmentFactory
 from tests.factories.maturity import BalanceSnapshotFactory
@@ -22,7 +27,9 @@ from tests.factories.maturity import CustomerPartyFactory
 from tests.factories.maturity import OrganisationFactory
 from tests.factories.maturity import ProviderUnitFactory
 from tests.factories.maturity import populate
+from tests.factories.people import OrganisationUnitFactory
 from tests.factories.portfolio import CustomerFactory
+from tests.views import fresh
 
 pytestmark = pytest.mark.django_db
 
@@ -56,34 +63,60 @@ def elsewhere(other_owner):
 # --- Writing: what the view matrix leaves to these tests (see test_view_matrix.py) -------------
 
 
-def test_unit_rename_refuses_a_blank_name(client, portfolio_manager):
-    unit = ProviderUnitFactory(unit_name="Claims IT")
+def test_a_unit_needs_its_organisation_unit(client, portfolio_manager):
+    unit = ProviderUnitFactory(unit__name="Claims IT")
     client.force_login(portfolio_manager)
     url = reverse("maturity:unit_edit", args=[unit.pk])
-    response = client.post(url, {"unit_name": "  "}, headers=HTMX)
+    response = client.post(url, {"unit": ""}, headers=HTMX)
     assert response.status_code == 422
     assert "field-error" in response.content.decode()
-    unit.refresh_from_db()
-    assert unit.unit_name == "Claims IT"
+    assert str(fresh(unit)) == "Claims IT"
 
 
-def test_unit_rename_to_a_taken_name_is_refused_by_the_party_rule(client, portfolio_manager):
-    """The browser asks the rule the API and a sync ask (party_rule), with its message."""
-    ProviderUnitFactory(unit_name="Claims IT")
-    unit = ProviderUnitFactory(unit_name="Motor desk")
+def test_the_unit_picker_offers_the_organisation_units_not_yet_assessed(client, portfolio_manager):
+    ProviderUnitFactory(unit__name="Claims IT")
+    unit = ProviderUnitFactory(unit__name="Motor desk")
+    OrganisationUnitFactory(name="Fraud IT")
+    OrganisationUnitFactory(name="Old desk", retired_at=timezone.now())
     client.force_login(portfolio_manager)
-    url = reverse("maturity:unit_edit", args=[unit.pk])
-    response = client.post(url, {"unit_name": "Claims IT"}, headers=HTMX)
+    form = client.get(reverse("maturity:unit_edit", args=[unit.pk])).context["form"]
+    offered = [str(choice) for choice in form.fields["unit"].queryset]
+    assert offered == ["Fraud IT", "Motor desk"]
+    taken = ProviderUnitFactory(unit__name="Fleet IT").unit
+    response = client.post(
+        reverse("maturity:unit_edit", args=[unit.pk]), {"unit": taken.pk}, headers=HTMX
+    )
     assert response.status_code == 422
-    assert html.escape(UNIT_NAME_TAKEN) in response.content.decode()
-    unit.refresh_from_db()
-    assert unit.unit_name == "Motor desk"
+    assert str(fresh(unit)) == "Motor desk"
+
+
+def test_every_write_of_a_unit_asks_the_party_rule():
+    """What the page's picker leaves out is still refused by the rule the API and a sync ask
+    (party_rule), with its message naming the field."""
+    claims = ProviderUnitFactory(unit__name="Claims IT")
+    unit = ProviderUnitFactory(unit__name="Motor desk")
+    old = OrganisationUnitFactory(name="Old desk", retired_at=timezone.now())
+    for chosen, message in (
+        (claims.unit, unit_taken(claims.pk)),
+        (old, unit_retired("Old desk")),
+        (None, UNIT_REQUIRED),
+    ):
+        unit.unit = chosen
+        with pytest.raises(ValidationError) as refused:
+            services.save_provider_unit(unit=unit)
+        assert refused.value.message_dict == {"unit": [message]}
+    assert str(fresh(unit)) == "Motor desk"
+    customer = CustomerPartyFactory()
+    customer.unit = OrganisationUnitFactory()
+    with pytest.raises(ValidationError) as refused:
+        services.save_party(party=customer)
+    assert refused.value.message_dict == {"unit": [ONLY_PROVIDER_UNITS]}
 
 
 def test_placing_a_customer_with_a_unit_makes_its_party_through_the_party_rule(
     client, portfolio_manager
 ):
-    unit = ProviderUnitFactory(unit_name="Claims IT")
+    unit = ProviderUnitFactory(unit__name="Claims IT")
     customer = CustomerFactory(name="Fleet", relationship_manager=portfolio_manager)
     client.force_login(portfolio_manager)
     url = reverse("maturity:serving_unit", args=[customer.slug])
