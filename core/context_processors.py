@@ -24,10 +24,12 @@ RESTRICTED = {"people:person_list": "auth.view_user"}
 
 def portico(request):
     # Sections appear in the navigation once their app provides the page.
+    # A request turned away before authentication (a host not allowed) has no user.
+    user = getattr(request, "user", None)
     navigation = []
     for label, url_name in NAVIGATION:
         needs = RESTRICTED.get(url_name)
-        if needs and not request.user.has_perm(needs):
+        if needs and (user is None or not user.has_perm(needs)):
             continue
         try:
             url = reverse(url_name)

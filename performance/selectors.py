@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from datetime import timedelta
+from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
 
 from django.conf import settings
@@ -208,7 +209,10 @@ class Period:
 
     @property
     def mean(self) -> Decimal:
-        return sum((f.value for f in self.figures), Decimal(0)) / len(self.figures)
+        """To the figures' own precision (four places), rounded half to even like every
+        figure Portico shows."""
+        total = sum((f.value for f in self.figures), Decimal(0))
+        return (total / len(self.figures)).quantize(Decimal("0.0001"), ROUND_HALF_EVEN)
 
     @property
     def latest(self) -> Measurement:

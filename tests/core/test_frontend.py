@@ -110,6 +110,7 @@ def test_stylesheets_and_scripts_live_in_static_files():
         "templates/500.html",  # stands alone: Pico only, nothing that could fail to render
         "templates/finance/report_pdf.html",
         "templates/finance/statement_pdf.html",  # the same print styles
+        "templates/finance/review_pack_pdf.html",  # the same print styles
         "templates/drf_spectacular/swagger_ui.html",
     }
 
@@ -309,8 +310,8 @@ def test_detail_pages_extend_the_generic_detail_page(path):
     assert "{% block content %}" not in text and "{% block details %}" in text
 
 
-def test_there_are_sixteen_detail_pages():
-    assert len(DETAIL_PAGES) == 16
+def test_there_are_seventeen_detail_pages():
+    assert len(DETAIL_PAGES) == 17
 
 
 @pytest.mark.django_db

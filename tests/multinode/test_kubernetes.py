@@ -32,6 +32,8 @@ SECRET_VARIABLES = {
     "REDIS_URL",
     "CELERY_BROKER_URL",
     "EMAIL_HOST_PASSWORD",
+    "OIDC_CLIENT_SECRET",
+    "LDAP_BIND_PASSWORD",
 }
 # What the manifests set differently from .env.example, and why: queues of their own.
 CONFIG_OVERRIDES = {"CELERY_ROLLUP_QUEUE": "rollups", "CELERY_REPORT_QUEUE": "reports"}
