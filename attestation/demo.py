@@ -45,13 +45,16 @@ def load(*, stdout) -> None:
             )
         )
         # The demo's own loading edits some records (after creating them, as its earlier
-        # parts link them): their owner confirmed them after that, not months before.
-        edited = dict(
+        # parts link them): their owner confirmed them after that, not months before. What
+        # an owner changed themselves (placing their records in their unit) breaks nothing.
+        edits = (
             ObjectChange.objects.filter(content_type=content_type, action=ChangeAction.UPDATE)
-            .values("object_id")
+            .values("object_id", "user_id")
             .annotate(last=Max("time"))
-            .values_list("object_id", "last")
         )
+        edited: dict[str, list[tuple[int | None, datetime.datetime]]] = {}
+        for edit in edits:
+            edited.setdefault(edit["object_id"], []).append((edit["user_id"], edit["last"]))
         records = model._default_manager.filter(
             in_use(model), source=SOURCE, owner__isnull=False
         ).order_by("external_id")
@@ -63,7 +66,14 @@ def load(*, stdout) -> None:
                 kept += 1
                 continue
             attested_at = now - datetime.timedelta(days=30 * months + index % 7)
-            last_edit = edited.get(str(record.pk))
+            last_edit = max(
+                (
+                    time
+                    for user_id, time in edited.get(str(record.pk), [])
+                    if user_id != record.owner_id
+                ),
+                default=None,
+            )
             if last_edit is not None and last_edit >= attested_at:
                 attested_at = last_edit + datetime.timedelta(seconds=1)
             Attestation.objects.create(

@@ -3,6 +3,8 @@ person belongs to, and the unit of the services, applications, value streams, cu
 suppliers and cost pools its people own (where none is set yet)."""
 
 from core import rules
+from core.choices import Channel
+from core.context import change_context
 from core.demo import SOURCE
 from core.demo import RecordLoader
 from core.demo import demo_people
@@ -96,7 +98,11 @@ def load(*, stdout) -> None:
         )
         for record in records.order_by("pk"):
             record.unit = unit_of[getattr(record, f"{owner}_id")]
-            rules.save_checked(record)
+            # In the demo's story each owner placed their own records in their unit.
+            with change_context(
+                user=getattr(record, owner), channel=Channel.COMMAND, source=SOURCE
+            ):
+                rules.save_checked(record)
             assigned += 1
     stdout.write(loader.summary("Demo organisation units"))
     stdout.write(
