@@ -63,7 +63,7 @@ def service_panel_context(request, service, *, form=None, form_item_id=None) -> 
     )
     since = today - datetime.timedelta(days=31 * PANEL_MONTHS)
     figures = selectors.series_of_items([item.pk for item in items], since=since)
-    targets = selectors.targets_of_items(items)
+    targets = selectors.targets_of(items)
     may_add = can(request.user, "change", service)
     for item in items:
         item.chart = charts.series_chart(figures[item.pk], targets[item.pk])

@@ -272,7 +272,7 @@ def site(portfolio_manager, viewer, service_owner):
     ServiceDependencyFactory(provider=platform, consumer=service)
     customer = CustomerFactory(name="Retail", slug="retail")
     subscription = SubscriptionFactory(customer=customer, service=service)
-    OutcomeFactory(subscription=subscription)
+    MeasurementFactory(item=None, outcome=OutcomeFactory(subscription=subscription))
     supplier = SupplierFactory(name="Vendor", slug="vendor")
     contract = ContractFactory(supplier=supplier)
     ContractCoverageFactory(contract=contract, service=service)
