@@ -224,3 +224,32 @@ def live_drivers(form, *, empty_label: str | None = "None: share by weight") -> 
     ).order_by("name")
     if empty_label is not None:
         field.empty_label = empty_label
+
+
+class CsvImportForm(forms.Form):
+    """A CSV file to import as one bulk sync batch, keyed by ``source`` and each line's
+    external_id; ``clean_file`` gives its text. A subclass says the columns in
+    ``file_help``."""
+
+    file = forms.FileField()
+    source = forms.CharField(
+        max_length=100,
+        initial="csv",
+        help_text="The lines are keyed by this source and their external_id: a re-import "
+        "updates them.",
+    )
+    file_help = ""
+    MAX_BYTES = 10 * 1024 * 1024
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = self.file_help
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError("At most 10 MB in one file.")
+        try:
+            return upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError("The file is not UTF-8 text.") from None

@@ -6,6 +6,7 @@ from django.db import models
 
 from core.forms import EDGE_DAY_WIDGETS
 from core.forms import EDGE_DAYS
+from core.forms import CsvImportForm
 from core.forms import PorticoModelForm
 from core.forms import live_drivers
 from finance import services
@@ -212,29 +213,11 @@ class DriverQuantityForm(PeriodLabelFormMixin, PorticoModelForm):
         return cleaned
 
 
-class DriverQuantityImportForm(forms.Form):
-    file = forms.FileField(
-        help_text=(
-            "A CSV file with the columns driver, period, service or application (slugs; the "
-            "period as YYYY-MM), quantity and external_id."
-        )
+class DriverQuantityImportForm(CsvImportForm):
+    file_help = (
+        "A CSV file with the columns driver, period, service or application (slugs; the "
+        "period as YYYY-MM), quantity and external_id."
     )
-    source = forms.CharField(
-        max_length=100,
-        initial="csv",
-        help_text="The lines are keyed by this source and their external_id: a re-import "
-        "updates them.",
-    )
-    MAX_BYTES = 10 * 1024 * 1024
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise ValidationError("At most 10 MB in one file.")
-        try:
-            return upload.read().decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValidationError("The file is not UTF-8 text.") from None
 
 
 class ExchangeRateForm(PeriodLabelFormMixin, PorticoModelForm):

@@ -1,5 +1,6 @@
 from django import forms
 
+from core.forms import CsvImportForm
 from core.forms import PorticoModelForm
 from performance.models import Measurement
 
@@ -20,3 +21,10 @@ class MeasurementForm(PorticoModelForm):
         widgets = {"start": DATE, "end": DATE}
         labels = {"start": "From", "end": "To", "value": "Figure"}
         help_texts = {"end": "The window's last day: judged by the target in force then."}
+
+
+class MeasurementImportForm(CsvImportForm):
+    file_help = (
+        "A CSV file with the columns external_id, item or outcome (their external ids), "
+        "start and end (YYYY-MM-DD), value, and optionally note, item_source, outcome_source."
+    )

@@ -98,10 +98,10 @@ class Measurement(SyncedModel):
         return f"{self.value.normalize():f} from {self.start} to {self.end}"
 
     def get_absolute_url(self) -> str:
-        """The item's page of figures; for an outcome's figure, its customer's page."""
+        """The page of its item's or its outcome's figures."""
         if self.item_id:
             return reverse("performance:item_series", args=[self.item_id])
-        return self.outcome.subscription.customer.get_absolute_url()
+        return reverse("performance:outcome_series", args=[self.outcome_id])
 
     @property
     def subject(self) -> SpecificationItem | Outcome:

@@ -173,17 +173,18 @@ def series_of_items(item_ids, *, since: date | None = None) -> dict[int, list[Me
     return grouped
 
 
-def targets_of_items(items) -> dict[int, list[tuple[date, Decimal | None]]]:
-    """Item id -> (valid from, target) in order, for many items: one query. An item with no
-    recorded history has its current target from the start."""
-    history: dict[int, list[tuple[date, Decimal | None]]] = {item.pk: [] for item in items}
-    for item_id, valid_from, target in TargetChange.objects.filter(
-        item_id__in=list(history)
-    ).values_list("item_id", "valid_from", "target"):
-        history[item_id].append((valid_from, target))
-    for item in items:
-        if not history[item.pk]:
-            history[item.pk] = [(date.min, item.target)]
+def targets_of(subjects, kind: str = "item") -> dict[int, list[tuple[date, Decimal | None]]]:
+    """Subject id -> (valid from, target) in order, for many items (``kind`` "item") or
+    outcomes ("outcome"): one query. A subject with no recorded history has its current
+    target from the start."""
+    history: dict[int, list[tuple[date, Decimal | None]]] = {s.pk: [] for s in subjects}
+    for subject_id, valid_from, target in TargetChange.objects.filter(
+        **{f"{kind}_id__in": list(history)}
+    ).values_list(f"{kind}_id", "valid_from", "target"):
+        history[subject_id].append((valid_from, target))
+    for subject in subjects:
+        if not history[subject.pk]:
+            history[subject.pk] = [(date.min, subject.target)]
     return history
 
 

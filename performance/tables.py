@@ -74,3 +74,7 @@ class AttentionOutcomeTable(tables.Table):
         fields = ("status", "statement", "customer", "service", "specification_item")
         sequence = (*fields, "override_reason")
         order_by = ("status", "service")
+
+    def render_statement(self, record, value):
+        url = reverse("performance:outcome_series", args=[record.pk])
+        return format_html('<a href="{}">{}</a>', url, value)

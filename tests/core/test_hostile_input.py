@@ -70,6 +70,7 @@ from tests.factories.valuestreams import ProcessFactory
 from tests.factories.valuestreams import StageFactory
 from tests.factories.valuestreams import StageServiceFactory
 from tests.factories.valuestreams import ValueStreamFactory
+from valuestreams.models import VerbList
 
 HUGE = "99999999999999999999"  # more than any column holds
 HTMX = {"HX-Request": "true"}
@@ -272,7 +273,10 @@ def site(portfolio_manager, viewer, service_owner):
     ServiceDependencyFactory(provider=platform, consumer=service)
     customer = CustomerFactory(name="Retail", slug="retail")
     subscription = SubscriptionFactory(customer=customer, service=service)
-    OutcomeFactory(subscription=subscription)
+    MeasurementFactory(item=None, outcome=OutcomeFactory(subscription=subscription))
+    VerbList.objects.get_or_create(
+        name="Fuzzing verbs", defaults={"language": "en", "verbs": "register assess pay"}
+    )
     supplier = SupplierFactory(name="Vendor", slug="vendor")
     contract = ContractFactory(supplier=supplier)
     ContractCoverageFactory(contract=contract, service=service)

@@ -9,9 +9,11 @@ from performance.models import Measurement
 from performance.models import TargetChange
 from tests.factories import TEST_PASSWORD
 from tests.factories import UserFactory
+from tests.performance.helpers import MEASURE
 from tests.performance.helpers import figure
 from tests.performance.helpers import functioning_item
 from tests.performance.helpers import new_service
+from tests.performance.helpers import outcome_of
 
 pytestmark = [
     pytest.mark.browser,
@@ -63,3 +65,38 @@ def test_owner_adds_a_figure_on_the_item_panel_and_sees_the_series(page, live_se
     page.get_by_role("link", name="By fiscal year").click()
     expect(page.locator("#periods").get_by_role("row")).to_have_count(2)
     expect(page.locator("#figures")).to_contain_text("Storage outage")
+
+
+def test_owner_adds_a_figure_to_an_outcome_measured_directly(page, live_server, login):
+    owner = UserFactory(username="outcome-owner-browser", role="Service owner")
+    service = new_service("Online Claims", owner=owner)
+    outcome = outcome_of(service, **{**MEASURE, "target": Decimal(95)})
+    customer = outcome.subscription.customer
+
+    login(owner.username, TEST_PASSWORD)
+    page.goto(f"{live_server.url}{customer.get_absolute_url()}")
+    page.get_by_role("link", name=re.compile(r"^Figures of outcome")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(outcome.statement)
+    figures = page.locator("#figures")
+    expect(figures.get_by_text("No figures yet.")).to_be_visible()
+    page.evaluate("window.portico_marker = 'same page'")
+
+    figures.get_by_role("button", name="Add a figure").click()
+    form = figures.get_by_role("form", name="New figure")
+    form.get_by_label(re.compile(r"^From\b")).fill("2026-10-01")
+    form.get_by_label(re.compile(r"^To\b")).fill("2026-10-31")
+    form.get_by_label(re.compile(r"^Figure\b")).fill("93.5")
+    form.get_by_role("textbox", name="Note").fill("Claims backlog")
+    form.get_by_role("button", name="Add figure").click()
+
+    figures = page.locator("#figures")
+    expect(figures.locator("#figure-list")).to_contain_text("Claims backlog")
+    expect(figures.locator("svg circle.missed")).to_have_count(1)
+    expect(figures.locator(".badge", has_text="Missed").first).to_be_visible()
+    assert page.evaluate("window.portico_marker") == "same page"
+    added = Measurement.objects.get(outcome=outcome)
+    assert (added.value, added.met, added.recorded_by) == (Decimal("93.5"), False, owner)
+
+    figures.get_by_role("button", name="Remove the figure to 2026-10-31").click()
+    expect(page.locator("#figures").get_by_text("No figures yet.")).to_be_visible()
+    assert not Measurement.objects.filter(outcome=outcome).exists()
