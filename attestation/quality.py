@@ -17,8 +17,10 @@ from decimal import Decimal
 from django.db.models import BooleanField
 from django.db.models import Case
 from django.db.models import Exists
+from django.db.models import Expression
 from django.db.models import ExpressionWrapper
 from django.db.models import F
+from django.db.models import Func
 from django.db.models import IntegerField
 from django.db.models import Model
 from django.db.models import OuterRef
@@ -27,7 +29,6 @@ from django.db.models import QuerySet
 from django.db.models import Subquery
 from django.db.models import Value
 from django.db.models import When
-from django.db.models.functions import Round
 
 from attestation.choices import AttestationStatus
 from attestation.selectors import ATTESTED_KINDS
@@ -272,37 +273,68 @@ def column(criterion: Criterion) -> str:
     return f"quality_{criterion.key}"
 
 
+def _check(criterion: Criterion, today: datetime.date | None) -> Expression:
+    applies, met = criterion.test(today)
+    check = _boolean(met)
+    if applies is not None:
+        check = Case(When(applies, then=check), default=None, output_field=BooleanField())
+    return check
+
+
+class ScoreOnce(Func):
+    """A record's score with each criterion evaluated once: the criteria (and the record's
+    attestation status, which two criteria read) are the columns of a one-row derived table,
+    which the score then reads by name. Written as SQL with the criteria inline, PostgreSQL
+    would compute each criterion's subquery once per mention (three times: the criterion,
+    the weight earned, the weight possible); ``OFFSET 0`` keeps the planner from inlining
+    the derived table's columns back into the formula."""
+
+    output_field = IntegerField()
+
+    def __init__(self, criteria: tuple[Criterion, ...], today: datetime.date | None):
+        self.criteria = criteria
+        in_sql = [c for c in criteria if c.key not in BY_STATUS]
+        self.in_sql = in_sql
+        super().__init__(F("attestation_status"), *[_check(c, today) for c in in_sql])
+
+    def as_sql(self, compiler, connection, **extra_context):
+        parts, params = [], []
+        for expression in self.source_expressions:
+            sql, expression_params = compiler.compile(expression)
+            parts.append(sql)
+            params += expression_params
+        names = ["status", *[f"c{n}" for n in range(len(self.in_sql))]]
+        earned, possible, formula_params = [], [], []
+        for criterion in self.criteria:
+            if criterion.key in BY_STATUS:
+                statuses = BY_STATUS_MET[criterion.key]
+                condition = f"quality.status {statuses[0]} ({', '.join(['%s'] * len(statuses[1]))})"
+                earned.append(f"CASE WHEN {condition} THEN {int(criterion.weight)} ELSE 0 END")
+                formula_params += statuses[1]
+                possible.append(str(int(criterion.weight)))
+                continue
+            name = names[1 + self.in_sql.index(criterion)]
+            earned.append(f"CASE WHEN quality.{name} THEN {int(criterion.weight)} ELSE 0 END")
+            possible.append(
+                f"CASE WHEN quality.{name} IS NULL THEN 0 ELSE {int(criterion.weight)} END"
+            )
+        sql = (
+            f"(SELECT ROUND(100.0 * ({' + '.join(earned)}) / ({' + '.join(possible)}))::integer "
+            f"FROM (SELECT {', '.join(parts)} OFFSET 0) AS quality({', '.join(names)}))"
+        )
+        # The formula's parameters precede the derived table's in the SQL.
+        return sql, (*formula_params, *params)
+
+
 def with_quality(queryset: QuerySet, today: datetime.date | None) -> QuerySet:
     """``queryset`` (of an attested kind) with its attestation (``with_attestation``), each
     criterion as ``quality_<key>`` (True, False, or None where it does not apply) and
-    ``quality_score`` (0–100)."""
+    ``quality_score`` (0–100). Each is computed only where it is read: a list that reads
+    only the score evaluates each criterion once per record (``ScoreOnce``)."""
     criteria = criteria_of(queryset.model)
     queryset = with_attestation(queryset, today)
-    checks = {}
-    for criterion in criteria:
-        applies, met = criterion.test(today)
-        check = _boolean(met)
-        if applies is not None:
-            check = Case(When(applies, then=check), default=None, output_field=BooleanField())
-        checks[column(criterion)] = check
-    queryset = queryset.annotate(**checks)
-    earned = sum(
-        (Case(When(**{column(c): True}, then=Value(c.weight)), default=Value(0)) for c in criteria),
-        start=Value(0),
-    )
-    possible = sum(
-        (
-            Case(
-                When(Q(**{column(c): True}) | Q(**{column(c): False}), then=Value(c.weight)),
-                default=Value(0),
-            )
-            for c in criteria
-        ),
-        start=Value(0),
-    )
-    queryset = queryset.annotate(quality_earned=earned, quality_possible=possible)
-    score = Round(Value(100.0) * F("quality_earned") / F("quality_possible"))
-    return queryset.annotate(quality_score=ExpressionWrapper(score, output_field=IntegerField()))
+    queryset = queryset.annotate(**{column(c): _check(c, today) for c in criteria})
+    return queryset.annotate(quality_score=ScoreOnce(criteria, today))
 
 
 def score_of(checks: dict[str, bool | None], criteria: tuple[Criterion, ...]) -> int:
@@ -355,6 +387,11 @@ BY_STATUS = {
     ),
     NO_CHECK_NEEDED.key: lambda status: status != AttestationStatus.CHECK_NEEDED,
 }
+# The same rules as conditions on the status, for ``ScoreOnce``: operator, statuses.
+BY_STATUS_MET: dict[str, tuple[str, list[str]]] = {
+    ATTESTED.key: ("IN", [AttestationStatus.ATTESTED, AttestationStatus.CHECK_NEEDED]),
+    NO_CHECK_NEEDED.key: ("NOT IN", [AttestationStatus.CHECK_NEEDED]),
+}
 
 
 def scores(model: type[Model], today: datetime.date) -> list[Scored]:
@@ -367,13 +404,7 @@ def scores(model: type[Model], today: datetime.date) -> list[Scored]:
     name = "name" if any(f.name == "name" for f in model._meta.fields) else "pk"
     key = model.url_key
     in_sql = [c for c in criteria if c.key not in BY_STATUS]
-    checks = {}
-    for criterion in in_sql:
-        applies, met = criterion.test(today)
-        check = _boolean(met)
-        if applies is not None:
-            check = Case(When(applies, then=check), default=None, output_field=BooleanField())
-        checks[column(criterion)] = check
+    checks = {column(c): _check(c, today) for c in in_sql}
     rows = (
         with_confirmation(model._default_manager.filter(in_use(model)))
         .annotate(**checks)
