@@ -40,6 +40,8 @@ from attestation.selectors import with_confirmation
 from finance.choices import PeriodStatus
 from finance.models import Period
 from finance.models import TcoResult
+from people.models import OrganisationUnit
+from people.selectors import unit_lines
 from performance.choices import Standing
 from performance.selectors import with_item_status
 from portfolio.choices import Aspect
@@ -366,6 +368,15 @@ def checks_of(record: Model, today: datetime.date) -> tuple[int, list[Check]]:
     return row["quality_score"], [Check(c, row[column(c)]) for c in criteria]
 
 
+# The organisation unit a record counts in: its own, or for a contract its supplier's.
+UNIT_OF = {
+    "service": "unit_id",
+    "application": "unit_id",
+    "contract": "supplier__unit_id",
+    "valuestream": "unit_id",
+}
+
+
 @dataclass
 class Scored:
     """A record's score, for the steward's lists."""
@@ -374,6 +385,7 @@ class Scored:
     pk: int
     name: str
     owner_id: int | None
+    unit_id: int | None
     score: int
     status: str
     url: str
@@ -408,19 +420,21 @@ def scores(model: type[Model], today: datetime.date) -> list[Scored]:
     rows = (
         with_confirmation(model._default_manager.filter(in_use(model)))
         .annotate(**checks)
-        .values_list("pk", name, "owner_id", key, "attested_at", "broken_by_id", *checks)
+        .values_list(
+            "pk", name, "owner_id", UNIT_OF[kind], key, "attested_at", "broken_by_id", *checks
+        )
         .order_by()
     )
     since = valid_since(model, today).value
     found = []
-    for pk, label, owner_id, key_value, attested_at, broken_by_id, *values in rows:
+    for pk, label, owner_id, unit_id, key_value, attested_at, broken_by_id, *values in rows:
         status = status_from(attested_at, broken_by_id, since)
         met = dict(zip((c.key for c in in_sql), values, strict=True))
         met.update({k: rule(status) for k, rule in BY_STATUS.items()})
         failed = [c.label for c in criteria if met[c.key] is False]
         url = model(**{"pk": pk, key: key_value}).get_absolute_url()
         score = score_of(met, criteria)
-        found.append(Scored(kind, pk, str(label), owner_id, score, status, url, failed))
+        found.append(Scored(kind, pk, str(label), owner_id, unit_id, score, status, url, failed))
     return found
 
 
@@ -459,3 +473,40 @@ def portfolio_score(today: datetime.date) -> PortfolioScore:
 def service_scores(today: datetime.date) -> dict[int, int]:
     """Service id -> score, for every service in use (one query): the benchmark's figure."""
     return {row.pk: row.score for row in scores(Service, today)}
+
+
+@dataclass
+class UnitScore:
+    """A unit's score: the mean of the scores of its records and its sub-units' records."""
+
+    unit: OrganisationUnit
+    path: str
+    records: int
+    own_records: int
+    score: Decimal
+
+
+def unit_scores(rows: list[Scored]) -> list[UnitScore]:
+    """The score of every unit with records in its sub-tree, in the order of the hierarchy
+    (one query, whatever the depth): a record counts in its unit and every unit above it."""
+    lines = unit_lines()
+    units = OrganisationUnit.objects.in_bulk(lines)
+    by_unit: dict[int, list[int]] = {}
+    own: dict[int, int] = {}
+    for row in rows:
+        if row.unit_id is None:
+            continue
+        own[row.unit_id] = own.get(row.unit_id, 0) + 1
+        for unit_id in lines[row.unit_id]:
+            by_unit.setdefault(unit_id, []).append(row.score)
+    found = [
+        UnitScore(
+            units[unit_id],
+            " › ".join(units[pk].name for pk in reversed(lines[unit_id])),
+            len(values),
+            own.get(unit_id, 0),
+            mean(values),
+        )
+        for unit_id, values in by_unit.items()
+    ]
+    return sorted(found, key=lambda entry: entry.path.casefold())
