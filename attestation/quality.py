@@ -328,6 +328,37 @@ class ScoreOnce(Func):
         return sql, (*formula_params, *params)
 
 
+class CompiledOnce(ExpressionWrapper):
+    """An expression whose SQL is compiled once and then reused. The API's querysets are
+    built once per process (``Reads.queryset``), but Django compiles their SQL again on
+    each request; for the attestation and the score, dozens of subqueries, that took longer
+    than the query itself. Their SQL depends only on the resolved expression (its aliases
+    and parameters are fixed when it is resolved, and ``today`` None reads the date from
+    the database's clock), so it is kept per database connection alias; a relabelled copy
+    (the queryset used inside another) compiles afresh."""
+
+    def __init__(self, expression, output_field):
+        super().__init__(expression, output_field=output_field)
+        self._compiled: dict[str, tuple[str, tuple]] = {}
+
+    def as_sql(self, compiler, connection):
+        found = self._compiled.get(connection.alias)
+        if found is None:
+            sql, params = compiler.compile(self.expression)
+            found = self._compiled[connection.alias] = (sql, tuple(params))
+        return found
+
+    def relabeled_clone(self, change_map):
+        clone = super().relabeled_clone(change_map)
+        clone._compiled = {}
+        return clone
+
+    def resolve_expression(self, *args, **kwargs):
+        resolved = super().resolve_expression(*args, **kwargs)
+        resolved._compiled = {}
+        return resolved
+
+
 def with_quality(queryset: QuerySet, today: datetime.date | None) -> QuerySet:
     """``queryset`` (of an attested kind) with its attestation (``with_attestation``), each
     criterion as ``quality_<key>`` (True, False, or None where it does not apply) and
@@ -336,7 +367,13 @@ def with_quality(queryset: QuerySet, today: datetime.date | None) -> QuerySet:
     criteria = criteria_of(queryset.model)
     queryset = with_attestation(queryset, today)
     queryset = queryset.annotate(**{column(c): _check(c, today) for c in criteria})
-    return queryset.annotate(quality_score=ScoreOnce(criteria, today))
+    queryset = queryset.annotate(quality_score=ScoreOnce(criteria, today))
+    return queryset.annotate(
+        **{
+            name: CompiledOnce(F(name), output_field=queryset.query.annotations[name].output_field)
+            for name in ("attested_at", "attestation_status", "quality_score")
+        }
+    )
 
 
 def score_of(checks: dict[str, bool | None], criteria: tuple[Criterion, ...]) -> int:
