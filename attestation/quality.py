@@ -17,8 +17,10 @@ from decimal import Decimal
 from django.db.models import BooleanField
 from django.db.models import Case
 from django.db.models import Exists
+from django.db.models import Expression
 from django.db.models import ExpressionWrapper
 from django.db.models import F
+from django.db.models import Func
 from django.db.models import IntegerField
 from django.db.models import Model
 from django.db.models import OuterRef
@@ -27,7 +29,6 @@ from django.db.models import QuerySet
 from django.db.models import Subquery
 from django.db.models import Value
 from django.db.models import When
-from django.db.models.functions import Round
 
 from attestation.choices import AttestationStatus
 from attestation.selectors import ATTESTED_KINDS
@@ -39,6 +40,8 @@ from attestation.selectors import with_confirmation
 from finance.choices import PeriodStatus
 from finance.models import Period
 from finance.models import TcoResult
+from people.models import OrganisationUnit
+from people.selectors import unit_lines
 from performance.choices import Standing
 from performance.selectors import with_item_status
 from portfolio.choices import Aspect
@@ -272,37 +275,105 @@ def column(criterion: Criterion) -> str:
     return f"quality_{criterion.key}"
 
 
+def _check(criterion: Criterion, today: datetime.date | None) -> Expression:
+    applies, met = criterion.test(today)
+    check = _boolean(met)
+    if applies is not None:
+        check = Case(When(applies, then=check), default=None, output_field=BooleanField())
+    return check
+
+
+class ScoreOnce(Func):
+    """A record's score with each criterion evaluated once: the criteria (and the record's
+    attestation status, which two criteria read) are the columns of a one-row derived table,
+    which the score then reads by name. Written as SQL with the criteria inline, PostgreSQL
+    would compute each criterion's subquery once per mention (three times: the criterion,
+    the weight earned, the weight possible); ``OFFSET 0`` keeps the planner from inlining
+    the derived table's columns back into the formula."""
+
+    output_field = IntegerField()
+
+    def __init__(self, criteria: tuple[Criterion, ...], today: datetime.date | None):
+        self.criteria = criteria
+        in_sql = [c for c in criteria if c.key not in BY_STATUS]
+        self.in_sql = in_sql
+        super().__init__(F("attestation_status"), *[_check(c, today) for c in in_sql])
+
+    def as_sql(self, compiler, connection, **extra_context):
+        parts, params = [], []
+        for expression in self.source_expressions:
+            sql, expression_params = compiler.compile(expression)
+            parts.append(sql)
+            params += expression_params
+        names = ["status", *[f"c{n}" for n in range(len(self.in_sql))]]
+        earned, possible, formula_params = [], [], []
+        for criterion in self.criteria:
+            if criterion.key in BY_STATUS:
+                statuses = BY_STATUS_MET[criterion.key]
+                condition = f"quality.status {statuses[0]} ({', '.join(['%s'] * len(statuses[1]))})"
+                earned.append(f"CASE WHEN {condition} THEN {int(criterion.weight)} ELSE 0 END")
+                formula_params += statuses[1]
+                possible.append(str(int(criterion.weight)))
+                continue
+            name = names[1 + self.in_sql.index(criterion)]
+            earned.append(f"CASE WHEN quality.{name} THEN {int(criterion.weight)} ELSE 0 END")
+            possible.append(
+                f"CASE WHEN quality.{name} IS NULL THEN 0 ELSE {int(criterion.weight)} END"
+            )
+        sql = (
+            f"(SELECT ROUND(100.0 * ({' + '.join(earned)}) / ({' + '.join(possible)}))::integer "
+            f"FROM (SELECT {', '.join(parts)} OFFSET 0) AS quality({', '.join(names)}))"
+        )
+        # The formula's parameters precede the derived table's in the SQL.
+        return sql, (*formula_params, *params)
+
+
+class CompiledOnce(ExpressionWrapper):
+    """An expression whose SQL is compiled once and then reused. The API's querysets are
+    built once per process (``Reads.queryset``), but Django compiles their SQL again on
+    each request; for the attestation and the score, dozens of subqueries, that took longer
+    than the query itself. Their SQL depends only on the resolved expression (its aliases
+    and parameters are fixed when it is resolved, and ``today`` None reads the date from
+    the database's clock), so it is kept per database connection alias; a relabelled copy
+    (the queryset used inside another) compiles afresh."""
+
+    def __init__(self, expression, output_field):
+        super().__init__(expression, output_field=output_field)
+        self._compiled: dict[str, tuple[str, tuple]] = {}
+
+    def as_sql(self, compiler, connection):
+        found = self._compiled.get(connection.alias)
+        if found is None:
+            sql, params = compiler.compile(self.expression)
+            found = self._compiled[connection.alias] = (sql, tuple(params))
+        return found
+
+    def relabeled_clone(self, change_map):
+        clone = super().relabeled_clone(change_map)
+        clone._compiled = {}
+        return clone
+
+    def resolve_expression(self, *args, **kwargs):
+        resolved = super().resolve_expression(*args, **kwargs)
+        resolved._compiled = {}
+        return resolved
+
+
 def with_quality(queryset: QuerySet, today: datetime.date | None) -> QuerySet:
     """``queryset`` (of an attested kind) with its attestation (``with_attestation``), each
     criterion as ``quality_<key>`` (True, False, or None where it does not apply) and
-    ``quality_score`` (0–100)."""
+    ``quality_score`` (0–100). Each is computed only where it is read: a list that reads
+    only the score evaluates each criterion once per record (``ScoreOnce``)."""
     criteria = criteria_of(queryset.model)
     queryset = with_attestation(queryset, today)
-    checks = {}
-    for criterion in criteria:
-        applies, met = criterion.test(today)
-        check = _boolean(met)
-        if applies is not None:
-            check = Case(When(applies, then=check), default=None, output_field=BooleanField())
-        checks[column(criterion)] = check
-    queryset = queryset.annotate(**checks)
-    earned = sum(
-        (Case(When(**{column(c): True}, then=Value(c.weight)), default=Value(0)) for c in criteria),
-        start=Value(0),
+    queryset = queryset.annotate(**{column(c): _check(c, today) for c in criteria})
+    queryset = queryset.annotate(quality_score=ScoreOnce(criteria, today))
+    return queryset.annotate(
+        **{
+            name: CompiledOnce(F(name), output_field=queryset.query.annotations[name].output_field)
+            for name in ("attested_at", "attestation_status", "quality_score")
+        }
     )
-    possible = sum(
-        (
-            Case(
-                When(Q(**{column(c): True}) | Q(**{column(c): False}), then=Value(c.weight)),
-                default=Value(0),
-            )
-            for c in criteria
-        ),
-        start=Value(0),
-    )
-    queryset = queryset.annotate(quality_earned=earned, quality_possible=possible)
-    score = Round(Value(100.0) * F("quality_earned") / F("quality_possible"))
-    return queryset.annotate(quality_score=ExpressionWrapper(score, output_field=IntegerField()))
 
 
 def score_of(checks: dict[str, bool | None], criteria: tuple[Criterion, ...]) -> int:
@@ -334,6 +405,15 @@ def checks_of(record: Model, today: datetime.date) -> tuple[int, list[Check]]:
     return row["quality_score"], [Check(c, row[column(c)]) for c in criteria]
 
 
+# The organisation unit a record counts in: its own, or for a contract its supplier's.
+UNIT_OF = {
+    "service": "unit_id",
+    "application": "unit_id",
+    "contract": "supplier__unit_id",
+    "valuestream": "unit_id",
+}
+
+
 @dataclass
 class Scored:
     """A record's score, for the steward's lists."""
@@ -342,6 +422,7 @@ class Scored:
     pk: int
     name: str
     owner_id: int | None
+    unit_id: int | None
     score: int
     status: str
     url: str
@@ -355,6 +436,11 @@ BY_STATUS = {
     ),
     NO_CHECK_NEEDED.key: lambda status: status != AttestationStatus.CHECK_NEEDED,
 }
+# The same rules as conditions on the status, for ``ScoreOnce``: operator, statuses.
+BY_STATUS_MET: dict[str, tuple[str, list[str]]] = {
+    ATTESTED.key: ("IN", [AttestationStatus.ATTESTED, AttestationStatus.CHECK_NEEDED]),
+    NO_CHECK_NEEDED.key: ("NOT IN", [AttestationStatus.CHECK_NEEDED]),
+}
 
 
 def scores(model: type[Model], today: datetime.date) -> list[Scored]:
@@ -367,29 +453,25 @@ def scores(model: type[Model], today: datetime.date) -> list[Scored]:
     name = "name" if any(f.name == "name" for f in model._meta.fields) else "pk"
     key = model.url_key
     in_sql = [c for c in criteria if c.key not in BY_STATUS]
-    checks = {}
-    for criterion in in_sql:
-        applies, met = criterion.test(today)
-        check = _boolean(met)
-        if applies is not None:
-            check = Case(When(applies, then=check), default=None, output_field=BooleanField())
-        checks[column(criterion)] = check
+    checks = {column(c): _check(c, today) for c in in_sql}
     rows = (
         with_confirmation(model._default_manager.filter(in_use(model)))
         .annotate(**checks)
-        .values_list("pk", name, "owner_id", key, "attested_at", "broken_by_id", *checks)
+        .values_list(
+            "pk", name, "owner_id", UNIT_OF[kind], key, "attested_at", "broken_by_id", *checks
+        )
         .order_by()
     )
     since = valid_since(model, today).value
     found = []
-    for pk, label, owner_id, key_value, attested_at, broken_by_id, *values in rows:
+    for pk, label, owner_id, unit_id, key_value, attested_at, broken_by_id, *values in rows:
         status = status_from(attested_at, broken_by_id, since)
         met = dict(zip((c.key for c in in_sql), values, strict=True))
         met.update({k: rule(status) for k, rule in BY_STATUS.items()})
         failed = [c.label for c in criteria if met[c.key] is False]
         url = model(**{"pk": pk, key: key_value}).get_absolute_url()
         score = score_of(met, criteria)
-        found.append(Scored(kind, pk, str(label), owner_id, score, status, url, failed))
+        found.append(Scored(kind, pk, str(label), owner_id, unit_id, score, status, url, failed))
     return found
 
 
@@ -428,3 +510,40 @@ def portfolio_score(today: datetime.date) -> PortfolioScore:
 def service_scores(today: datetime.date) -> dict[int, int]:
     """Service id -> score, for every service in use (one query): the benchmark's figure."""
     return {row.pk: row.score for row in scores(Service, today)}
+
+
+@dataclass
+class UnitScore:
+    """A unit's score: the mean of the scores of its records and its sub-units' records."""
+
+    unit: OrganisationUnit
+    path: str
+    records: int
+    own_records: int
+    score: Decimal
+
+
+def unit_scores(rows: list[Scored]) -> list[UnitScore]:
+    """The score of every unit with records in its sub-tree, in the order of the hierarchy
+    (one query, whatever the depth): a record counts in its unit and every unit above it."""
+    lines = unit_lines()
+    units = OrganisationUnit.objects.in_bulk(lines)
+    by_unit: dict[int, list[int]] = {}
+    own: dict[int, int] = {}
+    for row in rows:
+        if row.unit_id is None:
+            continue
+        own[row.unit_id] = own.get(row.unit_id, 0) + 1
+        for unit_id in lines[row.unit_id]:
+            by_unit.setdefault(unit_id, []).append(row.score)
+    found = [
+        UnitScore(
+            units[unit_id],
+            " › ".join(units[pk].name for pk in reversed(lines[unit_id])),
+            len(values),
+            own.get(unit_id, 0),
+            mean(values),
+        )
+        for unit_id, values in by_unit.items()
+    ]
+    return sorted(found, key=lambda entry: entry.path.casefold())

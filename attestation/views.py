@@ -16,11 +16,13 @@ from attestation import services
 from attestation.choices import AttestationStatus
 from attestation.models import QualitySnapshot
 from attestation.tables import ScoreTable
+from attestation.tables import UnitScoreTable
 from core.exports import export_table
 from core.generic import ObjectActionView
 from core.generic import PageView
 from core.permissions import is_owner
 from core.permissions import require
+from people.models import OrganisationUnit
 from portfolio.models import Service
 
 # The steward's list of the worst records is this long.
@@ -72,8 +74,9 @@ class ConfirmView(ObjectActionView):
 
 
 class StewardView(PageView):
-    """For portfolio managers: scores by owner and by kind, the trend, overdue and broken
-    attestations, the worst records; ``?export=csv`` or ``xlsx`` gives every record's score."""
+    """For portfolio managers: scores by kind, owner and unit, the trend, overdue and broken
+    attestations, the worst records; ``?export=csv`` or ``xlsx`` gives every record's score,
+    with ``&of=units`` each unit's."""
 
     model = Service
     template_name = "attestation/steward.html"
@@ -83,10 +86,28 @@ class StewardView(PageView):
         export = request.GET.get("export")
         if export in ("csv", "xlsx"):
             portfolio = quality.portfolio_score(timezone.localdate())
-            table = ScoreTable(self.rows(portfolio.rows))
+            if request.GET.get("of") == "units":
+                table = UnitScoreTable(self.unit_rows(quality.unit_scores(portfolio.rows)))
+                name = "data-quality-by-unit"
+            else:
+                table = ScoreTable(self.rows(portfolio.rows))
+                name = "data-quality"
             RequestConfig(request, paginate=False).configure(table)
-            return export_table(table, export, "data-quality")
+            return export_table(table, export, name)
         return super().get(request, *args, **kwargs)
+
+    @staticmethod
+    def unit_rows(units: list[quality.UnitScore]) -> list[dict]:
+        return [
+            {
+                "unit": entry.path,
+                "url": entry.unit.get_absolute_url(),
+                "records": entry.records,
+                "own_records": entry.own_records,
+                "score": entry.score,
+            }
+            for entry in units
+        ]
 
     @staticmethod
     def rows(scored: list[quality.Scored]) -> list[dict]:
@@ -96,6 +117,7 @@ class StewardView(PageView):
                 pk__in={row.owner_id for row in scored if row.owner_id}
             )
         }
+        units = OrganisationUnit.objects.in_bulk({row.unit_id for row in scored if row.unit_id})
         return [
             {
                 "kind": selectors.ATTESTED_KINDS[row.kind]._meta.verbose_name,
@@ -104,6 +126,7 @@ class StewardView(PageView):
                 "owner": owners[row.owner_id].get_full_name() or owners[row.owner_id].username
                 if row.owner_id
                 else "",
+                "unit": units[row.unit_id].name if row.unit_id else "",
                 "score": row.score,
                 "attestation": AttestationStatus(row.status).label,
                 "to_do": "; ".join(row.failed),
@@ -137,6 +160,7 @@ class StewardView(PageView):
             "portfolio": portfolio,
             "kinds": kinds,
             "owners": owners,
+            "units": self.unit_rows(quality.unit_scores(portfolio.rows)),
             "overdue": overdue,
             "worst": worst,
             "snapshots": list(QualitySnapshot.objects.order_by("-taken_on")[:30])[::-1],

@@ -40,6 +40,23 @@ def unit_subtree_ids(unit_ids) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def unit_lines() -> dict[int, list[int]]:
+    """Every unit's line up the hierarchy: its id, its parent's, up to the top unit's, by unit
+    id (one recursive query)."""
+    table = OrganisationUnit._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE line(unit_id, id, parent_id, depth) AS (SELECT id, id, parent_id, 0 "
+            f'FROM "{table}" UNION ALL SELECT l.unit_id, u.id, u.parent_id, l.depth + 1 '
+            f'FROM "{table}" u JOIN line l ON u.id = l.parent_id) '
+            "SELECT unit_id, id FROM line ORDER BY unit_id, depth"
+        )
+        lines: dict[int, list[int]] = {}
+        for unit_id, pk in cursor.fetchall():
+            lines.setdefault(unit_id, []).append(pk)
+        return lines
+
+
 def in_units(queryset: QuerySet, unit_ids, *, field: str = "unit") -> QuerySet:
     """The records of ``queryset`` that belong to one of the units or a unit below them."""
     return queryset.filter(**{f"{field}__in": unit_subtree_ids(unit_ids)})

@@ -18,10 +18,13 @@ from portfolio.models import Service
 from tests.factories import UserFactory
 from tests.factories.finance import CostItemFactory
 from tests.factories.finance import PeriodFactory
+from tests.factories.people import OrganisationUnitFactory
+from tests.factories.portfolio import ContractFactory
 from tests.factories.portfolio import OutcomeFactory
 from tests.factories.portfolio import ServiceFactory
 from tests.factories.portfolio import SpecificationItemFactory
 from tests.factories.portfolio import SubscriptionFactory
+from tests.factories.portfolio import SupplierFactory
 from tests.factories.valuestreams import StageServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,14 +114,46 @@ def test_the_steward_page_and_its_exports_are_for_portfolio_managers(client, fiv
     csv = client.get(reverse("attestation:steward"), {"export": "csv"})
     assert csv.status_code == 200
     lines = csv.content.decode().splitlines()
-    assert lines[0].startswith("Kind,Name,Owner,Score")
-    assert any(line.startswith("service,Bare,,7,") for line in lines)
+    assert lines[0].startswith("Kind,Name,Owner,Unit,Score")
+    assert any(line.startswith("service,Bare,,,7,") for line in lines)
     xlsx = client.get(reverse("attestation:steward"), {"export": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     client.logout()
     viewer = UserFactory(username="vera", role="Viewer")
     client.force_login(viewer)
     assert client.get(reverse("attestation:steward")).status_code == 403
+
+
+def test_scores_by_unit_include_the_sub_units_records(client, five_services):
+    # IT > Apps > Team, and a unit without records; a contract counts in its supplier's unit.
+    it = OrganisationUnitFactory(name="IT")
+    apps = OrganisationUnitFactory(name="Apps", parent=it)
+    team = OrganisationUnitFactory(name="Team", parent=apps)
+    OrganisationUnitFactory(name="Empty")
+    Service.objects.filter(pk=five_services["Bare"].pk).update(unit=team)
+    Service.objects.filter(pk=five_services["Owned"].pk).update(unit=apps)
+    Service.objects.filter(pk=five_services["Specified"].pk).update(unit=it)
+    # No owner, covers nothing, never attested: no check needed, 5 of 40 = 12.5, so 13.
+    ContractFactory(supplier=SupplierFactory(unit=apps))
+    portfolio = quality.portfolio_score(timezone.localdate())
+    assert [
+        (u.path, u.records, u.own_records, u.score) for u in quality.unit_scores(portfolio.rows)
+    ] == [
+        ("IT", 4, 1, Decimal("31.75")),  # 7, 40, 13 and 67
+        ("IT › Apps", 3, 2, Decimal("20.00")),  # 7, 40 and 13
+        ("IT › Apps › Team", 1, 1, Decimal("7.00")),
+    ]
+    client.force_login(UserFactory(username="pm", role="Portfolio manager"))
+    page = client.get(reverse("attestation:steward")).content.decode()
+    assert "IT › Apps › Team" in page and "Empty" not in page
+    by_unit = client.get(reverse("attestation:steward"), {"export": "csv", "of": "units"})
+    lines = by_unit.content.decode().splitlines()
+    assert lines[0] == "Unit,Records (with sub-units),Records of its own,Score"
+    assert "IT › Apps,3,2,20.00" in lines
+    xlsx = client.get(reverse("attestation:steward"), {"export": "xlsx", "of": "units"})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    records = client.get(reverse("attestation:steward"), {"export": "csv"})
+    assert "service,Bare,,Team,7," in records.content.decode()
 
 
 def test_the_daily_snapshot_keeps_one_row_a_day(five_services):
