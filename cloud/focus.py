@@ -120,7 +120,14 @@ def _parquet_rows(stream: IO[bytes]) -> Generator[list]:
     columns = list(parquet.schema_arrow.names)
     yield columns
     wanted = [column for column in columns if column in FOCUS_COLUMNS]
-    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
+    batches = parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted)
+    while True:
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowException, OSError) as exc:
+            raise ValidationError({"file": f"This Parquet file cannot be read: {exc}"}) from None
+        if batch is None:
+            break
         data = batch.to_pydict()
         positions = {column: columns.index(column) for column in wanted}
         for i in range(batch.num_rows):
@@ -140,9 +147,9 @@ def _text(value) -> str:
 def _decimal(value, column: str, number: int) -> Decimal | None:
     if isinstance(value, Decimal):
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return Decimal(str(value))
-    text = _text(value)
+    if isinstance(value, int):
+        return Decimal(value)
+    text = _text(value)  # a float (Parquet) too, so that NaN and infinities are refused below
     if not text:
         return None
     try:

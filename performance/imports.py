@@ -62,7 +62,9 @@ def read_rows(text: str) -> list[dict]:
             f"Unknown column {', '.join(unknown)}; the columns are {', '.join(KNOWN)}."
         )
     items = []
-    for row in reader:
+    for line, row in enumerate(reader, start=2):
+        if None in row:
+            raise ImportRefused(f"Line {line} has more values than the header.")
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
         item = {name: row[name] for name in REQUIRED}
         if row.get("note"):

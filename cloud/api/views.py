@@ -4,6 +4,7 @@ refuse bad input as every other address does (core.api.errors)."""
 
 import json
 
+from django.db import transaction
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse
 from drf_spectacular.utils import extend_schema
@@ -98,7 +99,8 @@ class FocusImportView(ApiView):
     def post(self, request):
         writes.require(request.user, "add", BillingImport)
         results = []
-        with context.change_context(user=request.user, channel=Channel.API):
+        # All the files or none: a refused file undoes the ones before it.
+        with transaction.atomic(), context.change_context(user=request.user, channel=Channel.API):
             for upload in uploaded_files(request):
                 results += services.import_focus(
                     stream=upload, name=upload.name or "", user=request.user
@@ -150,6 +152,8 @@ class TagRuleTestView(ApiView):
                 )
                 if stored is None:
                     raise Invalid(errors={"rule": [f"There is no tag rule {rule_id!r}."]})
+                # Testing an edit asks what the edit page asks: the right to change the rule.
+                writes.require(request.user, "change", stored)
                 candidate = stored
             writes.apply_body(
                 registry["tag-rules"],

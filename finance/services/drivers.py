@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from core import rules
 from core.api.errors import ApiError
 from core.api.resources import autodiscover
+from core.api.sync import MAX_ITEMS
 from core.api.sync import UPSERT
 from core.api.sync import sync
 from core.rules import Change
@@ -107,7 +108,8 @@ def driver_in_use(driver: Driver) -> bool:
 
 CSV_COLUMNS = ("driver", "period", "service", "application", "quantity", "external_id")
 CSV_REQUIRED = ("driver", "period", "quantity", "external_id")
-MAX_CSV_ROWS = 50_000
+# The file is one sync batch (all lines or none), so it holds what one batch may.
+MAX_CSV_ROWS = MAX_ITEMS
 
 
 def quantity_items(text: str) -> list[dict]:

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cloud.models import CloudAccount
 from cloud.models import FocusLine
 from cloud.models import TagRule
+from finance.models import CostItem
 from finance.models import ExchangeRate
 from finance.models import Period
 from finance.services import recompute_tco
@@ -181,3 +182,19 @@ def test_rule_test_endpoint_counts_lines_and_cost_and_saves_nothing(
     no_criterion = upload(finance_api, "/api/v1/tag-rules/test/", sample_bytes(), rule=nothing)
     assert no_criterion.status_code == 400 and "tag_key" in no_criterion.json()["errors"]
     assert upload(api_for(viewer), "/api/v1/tag-rules/test/", sample_bytes()).status_code == 403
+
+
+def test_an_import_of_several_files_writes_all_or_none(sample_rules, finance_api):
+    answer = finance_api.client.post(
+        "/api/v1/billing-imports/import/",
+        {
+            "file": [
+                SimpleUploadedFile("good.csv", sample_bytes()),
+                SimpleUploadedFile("bad.csv", b"a,b\n1,2\n"),
+            ]
+        },
+        headers={"Authorization": f"Bearer {finance_api.token}"},
+    )
+
+    assert answer.status_code == 400
+    assert not FocusLine.objects.exists() and not CostItem.objects.filter(source="focus").exists()

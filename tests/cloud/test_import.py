@@ -295,3 +295,20 @@ def test_import_focus_command_imports_files_and_names_a_bad_one(sample_rules, tm
         call_command("import_focus", str(bad), stdout=io.StringIO())
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_focus", str(tmp_path / "missing.csv"), stdout=io.StringIO())
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_parquet_cost_that_is_not_a_number_is_refused_naming_the_column(sample_rules, value):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(sample_parquet())).slice(0, 2)
+    costs = pa.array([value, 1.5], pa.float64())
+    table = table.set_column(table.schema.get_field_index("EffectiveCost"), "EffectiveCost", costs)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+
+    with pytest.raises(ValidationError) as refused:
+        import_sample(buffer.getvalue(), name="bill.parquet")
+    assert "not a number" in str(refused.value.message_dict["EffectiveCost"])
+    assert not FocusLine.objects.exists()

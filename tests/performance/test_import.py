@@ -71,3 +71,13 @@ def test_import_measurements_needs_the_right_to_change_the_item(tmp_path, item, 
 def test_import_measurements_refuses_a_file_without_the_columns(tmp_path, service_owner):
     with pytest.raises(CommandError, match="The header lacks the columns start, end"):
         run(tmp_path, "external_id,item,value\nx,avail,1\n", service_owner)
+
+
+@pytest.mark.django_db
+def test_import_measurements_refuses_a_line_with_more_values_than_the_header(
+    tmp_path, item, service_owner
+):
+    text = GOOD + "fig-3,avail,2026-11-01,2026-11-30,99.5,November,stray\n"
+    with pytest.raises(CommandError, match="Line 4 has more values than the header"):
+        run(tmp_path, text, service_owner)
+    assert Measurement.objects.count() == 0
