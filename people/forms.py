@@ -32,10 +32,16 @@ def unit_choice() -> forms.ModelChoiceField:
 
 
 class PersonForm(PorticoModelForm):
-    """A person's account as a Portfolio manager invites or changes it: names, e-mail, role
+    """A person's account as a Portfolio manager invites or changes it: names, e-mail, roles
     and unit. A new person sets their own password through the e-mailed link."""
 
-    role = forms.ChoiceField(choices=[(role, role) for role in ROLES])
+    # Every role the person holds: a sync, the API or a sign-in may have given several, and
+    # changing a name here must not drop any of them.
+    role = forms.MultipleChoiceField(
+        choices=[(role, role) for role in ROLES],
+        widget=forms.CheckboxSelectMultiple,
+        label="Roles",
+    )
     unit = unit_choice()
 
     class Meta:
@@ -47,7 +53,9 @@ class PersonForm(PorticoModelForm):
         self.fields["email"].required = True
         user = self.instance
         if user.pk is not None:
-            self.initial["role"] = next(iter(user.groups.values_list("name", flat=True)), "")
+            self.initial["role"] = list(
+                user.groups.filter(name__in=ROLES).values_list("name", flat=True)
+            )
             profile = getattr(user, "profile", None)
             self.initial["unit"] = profile.unit_id if profile else None
 

@@ -171,19 +171,19 @@ def save_person(
     return user
 
 
-def invite_person(*, user, by, role: str, unit: OrganisationUnit | None, site: str):
+def invite_person(*, user, by, role_names: list[str], unit: OrganisationUnit | None, site: str):
     """Create an account without a usable password and e-mail its person a link to set one
     (Django's password-reset token: it stops working once the password is set). ``site``
     is the address the link starts with (``https://portico.example.org``)."""
     if not user.email.strip():
         raise ValidationError({"email": "Give the e-mail address the invitation goes to."})
-    person = save_person(user=user, by=by, role_names=[role], unit=unit)
+    person = save_person(user=user, by=by, role_names=role_names, unit=unit)
     uid = urlsafe_base64_encode(force_bytes(person.pk))
     token = default_token_generator.make_token(person)
     link = site.rstrip("/") + reverse("password_reset_confirm", args=[uid, token])
     body = render_to_string(
         "people/invitation_email.txt",
-        {"person": person, "by": by, "link": link, "role": role},
+        {"person": person, "by": by, "link": link, "role": " and ".join(role_names)},
     )
     message = EmailMessage(
         subject="You are invited to Portico",

@@ -143,7 +143,7 @@ class PersonDetailView(PersonMixin, ObjectDetailView):
 
 class PersonEditView(PersonMixin, ObjectEditView):
     """Invite a person (a new account, e-mailed a link to set a password) or change one's
-    names, e-mail, role and unit."""
+    names, e-mail, roles and unit."""
 
     form_class = PersonForm
     template_name = "people/person_form.html"
@@ -153,10 +153,14 @@ class PersonEditView(PersonMixin, ObjectEditView):
         if self.is_create():
             site = f"{self.request.scheme}://{self.request.get_host()}"
             return services.invite_person(
-                user=user, by=self.request.user, role=data["role"], unit=data["unit"], site=site
+                user=user,
+                by=self.request.user,
+                role_names=data["role"],
+                unit=data["unit"],
+                site=site,
             )
         return services.save_person(
-            user=user, by=self.request.user, role_names=[data["role"]], unit=data["unit"]
+            user=user, by=self.request.user, role_names=data["role"], unit=data["unit"]
         )
 
     def get_success_url(self, obj) -> str:

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from core import roles
@@ -85,6 +86,32 @@ def test_change_role_and_unit_is_change_logged(client, portfolio_manager):
     assert (change.before["roles"], change.after["roles"]) == ([roles.VIEWER], [roles.FINANCE])
     assert change.after["unit_id"] == unit.pk and change.channel == "web"
     assert "password" not in change.after
+
+
+def test_changing_a_persons_email_keeps_every_role_they_hold(client, portfolio_manager):
+    person = UserFactory(username="dual", first_name="Dee", last_name="Al", role=roles.FINANCE)
+    person.groups.add(Group.objects.get(name=roles.SERVICE_OWNER))
+    client.force_login(portfolio_manager)
+    url = reverse("people:person_edit", args=[person.pk])
+    form = client.get(url).context["form"]
+    assert sorted(form.initial["role"]) == sorted([roles.FINANCE, roles.SERVICE_OWNER])
+
+    response = client.post(
+        url,
+        {
+            "first_name": "Dee",
+            "last_name": "Al",
+            "username": "dual",
+            "email": "dee@example.org",
+            "role": [roles.FINANCE, roles.SERVICE_OWNER],
+        },
+    )
+
+    assert response.status_code == 302
+    assert set(person.groups.values_list("name", flat=True)) == {
+        roles.FINANCE,
+        roles.SERVICE_OWNER,
+    }
 
 
 def test_deactivate_refuses_without_successor_then_hands_over(client, portfolio_manager):
