@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core import number_hints
 from core import signin
 from core.numbers import month_label
 
@@ -48,6 +49,30 @@ def possible_owners(model, *, current=None) -> QuerySet:
     if current is not None:
         allowed |= Q(pk=current)
     return active_users().filter(pk__in=get_user_model().objects.filter(allowed).values("pk"))
+
+
+def hint_numbers(form: forms.BaseForm) -> None:
+    """Let the form's number fields refuse ``12,5`` or ``1,234.50`` with what to type
+    instead (core.number_hints, the API's hint too) rather than Django's "Enter a number"."""
+    for field in form.fields.values():
+        if isinstance(field, forms.DecimalField | forms.IntegerField | forms.FloatField):
+            field.to_python = _hinting(field)  # type: ignore[method-assign]
+
+
+def _hinting(field: forms.Field):
+    plain = field.to_python
+    integer = isinstance(field, forms.IntegerField) and not isinstance(field, forms.DecimalField)
+
+    def to_python(value):
+        try:
+            return plain(value)
+        except ValidationError:
+            message = number_hints.hint(value, integer=integer)
+            if message is None:
+                raise
+            raise ValidationError(message, code="invalid") from None
+
+    return to_python
 
 
 class PorticoModelForm(forms.ModelForm):
@@ -92,6 +117,7 @@ class PorticoModelForm(forms.ModelForm):
             # tall for inline forms).
             if isinstance(field.widget, forms.Textarea) and str(field.widget.attrs["rows"]) == "10":
                 field.widget.attrs["rows"] = 3
+        hint_numbers(self)
         self.conflicts: list[tuple[str, object, object]] = []
         if self.instance.pk is not None and self._version() is not None:
             self.fields[VERSION] = forms.CharField(
@@ -192,6 +218,7 @@ class ChangeFromMonthForm(forms.Form):
 
     def __init__(self, *args, edge=None, **kwargs):
         super().__init__(*args, **kwargs)
+        hint_numbers(self)
         if edge is not None:
             today = timezone.localdate()
             following = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)

@@ -23,6 +23,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core import number_hints
+
 MAX_ID = 2**63 - 1
 USERNAME_MAX = 150
 
@@ -126,7 +128,7 @@ def integer_converter(model_field, *, null=False):
             number = int(value)
         elif isinstance(value, str):
             if not _INTEGER.fullmatch(value):
-                raise FieldInvalid(INTEGER_TEXT)
+                raise FieldInvalid(number_hints.hint(value, integer=True) or INTEGER_TEXT)
             number = int(value)
         else:
             raise FieldInvalid("Expected an integer.")
@@ -158,7 +160,7 @@ def decimal_converter(model_field, *, null=False):
             number = Decimal(repr(value))
         elif isinstance(value, str):
             if not _DECIMAL.fullmatch(value):
-                raise FieldInvalid(DECIMAL_TEXT)
+                raise FieldInvalid(number_hints.hint(value) or DECIMAL_TEXT)
             number = Decimal(value)
         else:
             raise FieldInvalid("Expected a decimal number.")
