@@ -15,3 +15,10 @@ class ChangeAction(models.TextChoices):
     CREATE = "create", "Created"
     UPDATE = "update", "Updated"
     DELETE = "delete", "Deleted"
+
+
+class SyncSessionState(models.TextChoices):
+    OPEN = "open", "Open"
+    COMMITTED = "committed", "Committed"
+    EXPIRED = "expired", "Expired"
+    FAILED = "failed", "Failed"

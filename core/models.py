@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from core.choices import ChangeAction
 from core.choices import Channel
+from core.choices import SyncSessionState
 from core.permissions import RestrictedQuerySet
 from core.rules import ENDS_BEFORE_START
 from core.slugs import validate_not_reserved
@@ -362,3 +363,54 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and not self.is_expired and self.user.is_active
+
+
+class SyncSession(models.Model):
+    """A sync sent in several requests and written at once, when it is committed: a full
+    sync larger than one request retires only what the whole export left out
+    (core.api.sessions). Not committed by ``expires_at``, it expires and its items go."""
+
+    # CASCADE: a session is its opener's unfinished work, nobody else's to finish.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sync_sessions"
+    )
+    resource = models.CharField(max_length=100)
+    source = models.CharField(max_length=100)
+    mode = models.CharField(max_length=10)
+    state = models.CharField(
+        max_length=10, choices=SyncSessionState.choices, default=SyncSessionState.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    batch_count = models.PositiveIntegerField(default=0)
+    item_count = models.PositiveIntegerField(default=0)
+    # What the commit wrote (created, updated, unchanged, retired, deleted), or why it failed
+    counts = models.JSONField(default=dict, blank=True)
+    failure = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"sync session {self.pk} ({self.resource} from {self.source}, {self.state})"
+
+
+class SyncSessionBatch(models.Model):
+    """One batch of a session's items as it was sent: a JSONB row, read back at commit."""
+
+    session = models.ForeignKey(SyncSession, on_delete=models.CASCADE, related_name="batches")
+    position = models.PositiveIntegerField()
+    first_index = models.PositiveIntegerField()  # of its first item in the whole session
+    items = models.JSONField()
+
+    class Meta:
+        ordering = ["session", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "position"], name="core_syncsessionbatch_unique_position"
+            )
+        ]
+
+    def __str__(self):
+        return f"batch {self.position} of sync session {self.session_id}"

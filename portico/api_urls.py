@@ -2,6 +2,7 @@
 sync endpoints, the change feed, the OpenAPI schema and its docs. See docs/api.md."""
 
 from cloud.api import views as cloud_views
+from core.api import session_views
 from core.api import views
 from core.api.resources import autodiscover
 from people.api import users
@@ -9,6 +10,11 @@ from people.api import users
 app_name = "api"
 
 # Users are Django's accounts, not a registered resource, and the actions beside the
-# resources (a FOCUS import, a tag rule's test) come first: the resources' patterns end with a
-# catch-all 404.
-urlpatterns = [*users.urlpatterns, *cloud_views.urlpatterns, *views.urlpatterns(autodiscover())]
+# resources (a FOCUS import, a tag rule's test, sync sessions) come first: the resources'
+# patterns end with a catch-all 404.
+urlpatterns = [
+    *users.urlpatterns,
+    *cloud_views.urlpatterns,
+    *session_views.urlpatterns,
+    *views.urlpatterns(autodiscover()),
+]

@@ -366,6 +366,8 @@ PORTICO_NOTIFICATION_LOOKBACK_DAYS = env.integer("PORTICO_NOTIFICATION_LOOKBACK_
 # A message claimed longer ago than this, and not sent, is claimed again (its worker died).
 PORTICO_OUTBOX_LEASE_SECONDS = env.integer("PORTICO_OUTBOX_LEASE_SECONDS", 300, minimum=3)
 PORTICO_OUTBOX_MAX_ATTEMPTS = env.integer("PORTICO_OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+# Hours an API sync session may stay open before it expires and its stored items are deleted.
+PORTICO_SYNC_SESSION_HOURS = env.integer("PORTICO_SYNC_SESSION_HOURS", 24, minimum=1)
 
 # --- Security (HTTPS) --------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", False)
@@ -449,6 +451,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "core.api.schema.add_components",
         "people.api.schema.add_components",
+        "core.api.session_views.add_components",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -47,7 +47,9 @@ if TYPE_CHECKING:
     from core.api.resources import Extra
     from core.api.resources import Resource
 
-ENVELOPE = frozenset({"source", "mode", "items", "allow_mass_retire", "adopt", "dry_run"})
+ENVELOPE = frozenset({"source", "mode", "items", "allow_mass_retire", "adopt"})
+# A resource's sync also takes a dry run (people.api.users, which shares ENVELOPE, does not).
+SYNC_ENVELOPE = ENVELOPE | {"dry_run"}
 
 
 def list_parameters(resource) -> frozenset:
@@ -292,7 +294,7 @@ class SyncView(ResourceView):
         data = request.data
         if not isinstance(data, dict):
             raise Invalid(errors={"non_field_errors": ["Expected a JSON object."]})
-        errors = {name: ["Unknown field."] for name in sorted(set(data) - ENVELOPE)}
+        errors = {name: ["Unknown field."] for name in sorted(set(data) - SYNC_ENVELOPE)}
         source = data.get("source")
         if not isinstance(source, str) or not source.strip() or len(source) > 100:
             errors["source"] = ["Name the source: a non-empty string of up to 100 characters."]

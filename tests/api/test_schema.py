@@ -157,8 +157,9 @@ def test_schemathesis_finds_no_server_error_and_no_answer_against_the_schema(
     # Each resource: list, create, read, replace, change, delete, sync (read-only: list and
     # read) and its extra addresses; then the index, the change feed, the users' list,
     # create, read, change, deactivate and sync (people.api.users), and the actions beside
-    # the resources (a FOCUS import, a tag rule's test).
-    assert operations == 2 + 6 + len(cloud_api_views.urlpatterns) + sum(
+    # the resources (a FOCUS import, a tag rule's test), and the sync sessions' five (open,
+    # read, abort, add a batch, commit).
+    assert operations == 2 + 6 + 5 + len(cloud_api_views.urlpatterns) + sum(
         (7 if resource.writes is not None else 2) + len(resource.reads.extras)
         for resource in autodiscover()
     )
