@@ -29,10 +29,21 @@ class ServiceFilterSet(SearchFilterSet):
     owner = OwnerFilter("owned_services")
     unit = UnitFilter()
     complete = django_filters.BooleanFilter(field_name="is_complete", label="Fully specified")
+    live_on = django_filters.ChoiceFilter(
+        label="Live since",
+        choices=[("unknown", "date unknown"), ("known", "date known")],
+        method="filter_live_on",
+    )
 
     class Meta:
         model = Service
-        fields = ["q", "kind", "lifecycle", "criticality", "owner", "unit", "complete"]
+        fields = ["q", "kind", "lifecycle", "live_on", "criticality", "owner", "unit", "complete"]
+
+    def filter_live_on(self, queryset, name: str, value: str):
+        """Live or retired services whose go-live date is (not) recorded; a service in the
+        pipeline has no such date to know."""
+        gone_live = queryset.exclude(lifecycle=ServiceLifecycle.PIPELINE)
+        return gone_live.filter(live_on__isnull=value == "unknown")
 
 
 # --- Customers, suppliers and contracts, applications -----------------------------------------

@@ -43,6 +43,9 @@ def application_picker(**kwargs) -> forms.ModelChoiceField:
     return slug_picker(Application, "application-options", **kwargs)
 
 
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class ServiceForm(PorticoModelForm):
     person_fields = ("owner", "delegates")
 
@@ -53,12 +56,19 @@ class ServiceForm(PorticoModelForm):
             "summary",
             "kind",
             "lifecycle",
+            "pipeline_on",
+            "live_on",
+            "retired_on",
             "criticality",
             "owner",
             "delegates",
             "unit",
         ]
-        help_texts = {"owner": "The one person accountable for this service."}
+        widgets = {"pipeline_on": DATE, "live_on": DATE, "retired_on": DATE}
+        help_texts = {
+            "owner": "The one person accountable for this service.",
+            "live_on": "Leave empty when unknown; a change of lifecycle records today's date.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,8 +103,6 @@ class DependencyForm(PorticoModelForm):
 
 
 # --- Customers, suppliers and contracts, applications -----------------------------------------
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class PlainDecimalsMixin:

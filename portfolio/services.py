@@ -83,15 +83,19 @@ def may_hand_over(writer: ServiceWriter, user, stored_owner_id) -> bool:
 @rules.rule(Service, facts=service_writer)
 def service_rule(change: Change, writer: ServiceWriter) -> None:
     """A service owner who creates a service without naming an owner becomes its owner; only
-    the owner or a Portfolio manager changes the owner; a lifecycle change stamps its date
-    (and leaving "retired" clears the retirement date)."""
+    the owner or a Portfolio manager changes the owner; a lifecycle change of a stored
+    service stamps its date unless one is given (and leaving "retired" clears the retirement
+    date). A new service keeps the dates it is given and no others: a service recorded (or
+    imported) today did not go live today, and an unknown date is shown as unknown."""
     row, user = change.row, change.writer.user
     if change.is_new and row["owner_id"] is None and writer.is_service_owner:
         row["owner_id"] = user.pk
     if change.moved("owner_id") and not may_hand_over(writer, user, change.before["owner_id"]):
         change.error("owner", HANDOVER)
-    previous = change.before["lifecycle"] if change.before else None
-    if row["lifecycle"] != previous:
+    if change.before is None:
+        if row["lifecycle"] != ServiceLifecycle.RETIRED:
+            row["retired_on"] = None
+    elif row["lifecycle"] != change.before["lifecycle"]:
         date_field = LIFECYCLE_DATE_FIELD[row["lifecycle"]]
         row[date_field] = row[date_field] or change.writer.today
         if row["lifecycle"] != ServiceLifecycle.RETIRED:
@@ -130,6 +134,12 @@ def _set_delegates(service: Service, delegates) -> None:
         before={"delegates": before},
         after={"delegates": after},
     )
+
+
+def service_retirement(now) -> dict:
+    """What a full sync's retirement sets on each service it retires, in one UPDATE for all
+    (service_rule then stamps the retirement date, as for any lifecycle change)."""
+    return {"lifecycle": ServiceLifecycle.RETIRED}
 
 
 def retire_service(service: Service) -> None:
@@ -505,6 +515,12 @@ def application_is_retired(row: dict) -> bool:
 def save_application(*, application: Application) -> Application:
     """Create or update an application; retiring it through its lifecycle retires it."""
     return rules.save_checked(application)
+
+
+def application_retirement(now) -> dict:
+    """What a full sync's retirement sets on each application it retires, in one UPDATE for
+    all (application_rule then sets ``retired_at``)."""
+    return {"lifecycle": ApplicationLifecycle.RETIRED}
 
 
 def retire_application(application: Application) -> None:

@@ -32,12 +32,23 @@ class ServiceTable(tables.Table):
 
     name = tables.Column(linkify=True)
     owner = PersonColumn("owner")
+    # Empty for a service live (or retired) since a date nobody recorded: "unknown"
+    live_on = tables.DateColumn(format="Y-m-d", verbose_name="Live since", default="unknown")
     is_complete = CompletenessColumn(verbose_name="Specification")
     updated_at = tables.DateTimeColumn(format="Y-m-d", verbose_name="Updated")
 
     class Meta:
         model = Service
-        fields = ("name", "kind", "lifecycle", "criticality", "owner", "is_complete", "updated_at")
+        fields = (
+            "name",
+            "kind",
+            "lifecycle",
+            "live_on",
+            "criticality",
+            "owner",
+            "is_complete",
+            "updated_at",
+        )
         order_by = ("name",)
         template_name = "portfolio/service_list_table.html"
 

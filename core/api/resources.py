@@ -18,6 +18,7 @@ and ``portico/api_urls.py`` picks it up (``autodiscover``). See docs/api.md, "Ad
 resource".
 """
 
+import datetime
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -176,6 +177,10 @@ class Writes:
                   sends; default: set ``retired_at`` (RetirableModel), else delete
     retired_when: ``retired_when(row) -> bool`` when retirement is not ``retired_at`` (a
                   service is retired by its lifecycle)
+    retirement:   ``retirement(now) -> {attname: value}``, what retiring one record sets
+                  when that is all ``retire`` does: a full sync then retires its records
+                  in sets (the model's rules run on each, one UPDATE for all) rather than
+                  calling ``retire`` on each
     key:          link resources only: the references that identify a record (its pair);
                   other resources are keyed by (source, external_id)
     required:     of the fields, those a new record must be given although the model has a
@@ -188,6 +193,7 @@ class Writes:
     remove: Remove | None = None
     retire: Retire | None = None
     retired_when: RowTest | None = None
+    retirement: Callable[[datetime.datetime], dict] | None = None
     key: Sequence[str] = ()
     required: Sequence[str] = ()
     error_names: Mapping[str, str] = field(default_factory=dict)

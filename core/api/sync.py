@@ -814,33 +814,91 @@ class Engine:
             after=self.snapshot(after_row) if after_row is not None else None,
         )
 
+    def _retire_in_sets(
+        self, batch: Batch, retirees: list[dict], values: dict, *, rules_apply: bool
+    ) -> None:
+        """Retire ``retirees`` with a number of statements that does not grow with them:
+        the model's write rules run on each record's retirement (facts loaded for all at
+        once, as for a batch), then ONE ``UPDATE … FROM unnest(…) … RETURNING`` writes every
+        changed column and ONE ``COPY`` logs the changes."""
+        now = batch.now
+        afters = [{**row, **values} for row in retirees]
+        if "updated_at" in self.attnames:
+            for after in afters:
+                after["updated_at"] = now
+        if rules_apply:
+            writer = rules.Writer(user=batch.user, now=now)
+            changes = [
+                rules.Change(row=after, before=row, writer=writer, index=row["id"])
+                for row, after in zip(retirees, afters, strict=True)
+            ]
+            rules.apply(self.model, changes)
+            refused = {
+                f"retirements.{change.before['id']}.{name}": messages
+                for change in changes
+                if change.before is not None
+                for name, messages in change.errors.items()
+            }
+            if refused:
+                raise Invalid(
+                    f"{len({k.split('.')[1] for k in refused})} of the records this full sync "
+                    "would retire may not be retired; nothing was written.",
+                    errors=refused,
+                )
+        columns = [
+            f
+            for f in self.concrete
+            if f.attname != "id"
+            and any(a[f.attname] != r[f.attname] for a, r in zip(afters, retirees, strict=True))
+        ]
+        names = ["id", *(f.attname for f in columns)]
+        types = [self.model._meta.pk.db_type(connection), *(f.db_type(connection) for f in columns)]
+        sets = ", ".join(f'"{n}" = v."{n}"' for n in names[1:])
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        returned = ", ".join(f't."{c}"' for c in self.attnames)
+        alias = ", ".join(f'"{n}"' for n in names)
+        json_columns = {f.attname for f in columns if isinstance(f, models.JSONField)}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{self.table}" AS t SET {sets} FROM unnest({arrays}) AS v({alias}) '
+                f"WHERE t.id = v.id RETURNING {returned}",
+                [
+                    [None if after[n] is None else Jsonb(after[n]) for after in afters]
+                    if n in json_columns
+                    else [after[n] for after in afters]
+                    for n in names
+                ],
+            )
+            written = {row[0]: dict(zip(self.attnames, row, strict=True)) for row in cursor}
+        if len(written) != len(retirees):
+            raise Conflict(
+                "Records changed while this full sync was retiring them: send it again.",
+                code="concurrent_change",
+            )
+        afters = [written[row["id"]] for row in retirees]
+        instances = self._instances(batch.resolver, afters)
+        self._load_what_names_read(instances)
+        ctx = context.current()
+        changes_logged = []
+        for row, after, instance in zip(retirees, afters, instances, strict=True):
+            batch.changes.append((row, after))
+            changes_logged.append(self._change(ctx, instance, ChangeAction.UPDATE, row, after, now))
+        changelog.write_rows(changes_logged)
+
     def _retire(self, batch: Batch, retirees: list[dict], now) -> list[dict]:
         resource, model = self.resource, self.model
         ids = [row["id"] for row in retirees]
-        if resource.writes.retire is not None:
-            # The services.py rule, record by record (it may do more, as retiring a customer
+        if resource.writes.retirement is not None:
+            self._retire_in_sets(batch, retirees, resource.writes.retirement(now), rules_apply=True)
+            outcome = RETIRED
+        elif resource.writes.retire is not None:
+            # The services.py rule, record by record (it does more, as retiring a customer
             # ends its subscriptions); the change log records each through the signals.
             for obj in model._base_manager.filter(pk__in=ids).order_by("pk"):
                 resource.writes.retire(obj)
             outcome = RETIRED
         elif issubclass(model, RetirableModel):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f'UPDATE "{self.table}" SET retired_at = %s, updated_at = %s '
-                    "WHERE id = ANY(%s)",
-                    [now, now, ids],
-                )
-                ctx = context.current()
-                afters = [{**row, "retired_at": now, "updated_at": now} for row in retirees]
-                instances = self._instances(batch.resolver, afters)
-                self._load_what_names_read(instances)
-                changes = []
-                for row, after, instance in zip(retirees, afters, instances, strict=True):
-                    batch.changes.append((row, after))
-                    changes.append(
-                        self._change(ctx, instance, ChangeAction.UPDATE, row, after, now)
-                    )
-                changelog.write_rows(changes)
+            self._retire_in_sets(batch, retirees, {"retired_at": now}, rules_apply=False)
             outcome = RETIRED
         elif not model._meta.related_objects:
             instances = self._instances(batch.resolver, retirees)

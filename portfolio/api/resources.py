@@ -60,6 +60,7 @@ register(
             remove=services.remove_service,
             retire=services.retire_service,
             retired_when=services.service_is_retired,
+            retirement=services.service_retirement,
         ),
     )
 )
@@ -266,6 +267,7 @@ register(
             remove=lambda obj: services.remove_application(application=obj),
             retire=services.retire_application,
             retired_when=services.application_is_retired,
+            retirement=services.application_retirement,
         ),
     )
 )

@@ -2,11 +2,13 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core.api import sync as engine
 from core.api.errors import Conflict
 from core.api.errors import Invalid
-from core.api.resources import registry
+from core.api.resources import autodiscover
 from core.choices import ChangeAction
 from core.choices import Channel
 from core.models import ObjectChange
@@ -74,7 +76,7 @@ def test_a_dry_run_refuses_as_the_real_run_does(pm_api):
 
 
 def test_a_dry_run_inside_a_transaction_rolls_back_its_savepoint_only(portfolio_manager):
-    resource = registry["services"]
+    resource = autodiscover()["services"]
     engine.sync(
         resource, user=portfolio_manager, source="cmdb", mode="upsert", items=[service_item(1)]
     )
@@ -93,7 +95,7 @@ def test_a_dry_run_inside_a_transaction_rolls_back_its_savepoint_only(portfolio_
 
 def test_the_channel_is_recorded_in_the_change_log(portfolio_manager):
     engine.sync(
-        registry["services"],
+        autodiscover()["services"],
         user=portfolio_manager,
         source="file",
         mode="upsert",
@@ -112,7 +114,7 @@ def small_chunks(monkeypatch):
 def test_sync_many_writes_in_chunks_and_answers_once(portfolio_manager, small_chunks):
     told = []
     answer = engine.sync_many(
-        registry["services"],
+        autodiscover()["services"],
         user=portfolio_manager,
         source="cmdb",
         mode="upsert",
@@ -135,7 +137,11 @@ def test_sync_many_errors_keep_the_global_index_and_nothing_is_written(
     items.append(service_item(1))  # the key of item 1, in another chunk
     with pytest.raises(Invalid) as raised:
         engine.sync_many(
-            registry["services"], user=portfolio_manager, source="cmdb", mode="upsert", items=items
+            autodiscover()["services"],
+            user=portfolio_manager,
+            source="cmdb",
+            mode="upsert",
+            items=items,
         )
     errors = raised.value.errors
     assert set(errors) == {"items.4.criticality", "items.7.name", "items.8.external_id"}
@@ -147,7 +153,7 @@ def test_sync_many_errors_keep_the_global_index_and_nothing_is_written(
 def test_sync_many_full_retires_once_over_all_chunks_with_the_guard_on_the_whole(
     portfolio_manager, small_chunks
 ):
-    resource = registry["services"]
+    resource = autodiscover()["services"]
     kept = [service_item(n) for n in range(10)]
     engine.sync_many(resource, user=portfolio_manager, source="cmdb", mode="upsert", items=kept)
 
@@ -171,3 +177,24 @@ def test_sync_many_full_retires_once_over_all_chunks_with_the_guard_on_the_whole
         Service.objects.filter(lifecycle="retired").values_list("external_id", flat=True)
     ) == {"svc-0", "svc-1"}
     assert changes_of(Service, action=ChangeAction.UPDATE).count() == 2
+
+
+def _retiring_queries(api, source: str, count: int) -> tuple[int, list[str]]:
+    sync(api, "services", [service_item(n) for n in range(count)], source=source)
+    with CaptureQueriesContext(connection) as captured:
+        response = sync(api, "services", [], source=source, mode="full", allow_mass_retire=True)
+    assert response.status_code == 200, response.json()
+    assert response.json()["retired"] == count
+    return len(captured.captured_queries), [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_full_sync_retires_with_a_constant_number_of_statements(pm_api):
+    few, _ = _retiring_queries(pm_api, "few", 3)
+    many, statements = _retiring_queries(pm_api, "many", 40)
+    assert few == many, statements
+    updates = [sql for sql in statements if sql.startswith('UPDATE "portfolio_service"')]
+    assert len(updates) == 1 and "RETURNING" in updates[0]
+    retired = Service.objects.filter(source="many", lifecycle="retired")
+    assert retired.count() == 40
+    assert set(retired.values_list("retired_on", flat=True)) == {timezone.localdate()}
+    assert changes_of(Service, action=ChangeAction.UPDATE).count() == 43

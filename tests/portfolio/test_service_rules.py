@@ -1,9 +1,11 @@
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db import transaction
+from django.utils import timezone
 
 from portfolio import selectors
 from portfolio import services
@@ -120,10 +122,13 @@ def test_service_cannot_go_live_without_owner():
 @pytest.mark.django_db
 def test_lifecycle_changes_record_their_dates(service_owner):
     service = new_service("Claims", owner=service_owner)
-    assert service.pipeline_on is not None and service.live_on is None
+    # A new service keeps the dates it is given: none here, so they are unknown.
+    assert service.pipeline_on is None and service.live_on is None
     service.lifecycle = "live"
     services.save_service(service=service)
-    assert service.live_on is not None
+    assert service.live_on == timezone.localdate()
+    dated = new_service("Billing", owner=service_owner, pipeline_on=datetime.date(2020, 5, 1))
+    assert dated.pipeline_on == datetime.date(2020, 5, 1)
 
 
 @pytest.mark.django_db
