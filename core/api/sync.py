@@ -158,6 +158,9 @@ class Batch:
         self.source = source
         self.now = now
         self.resolver = resolver
+        # One writer for every Change of the batch: a Change made without one makes its own,
+        # and with it a timezone.now() call per item.
+        self.writer = rules.Writer(user=user, now=now)
         self.entries: list[Entry] = []
         self.errors: dict[str, list[str]] = {}
         self._bad: set[int] = set()
@@ -529,7 +532,7 @@ class Engine:
         refused unless it turns out unchanged (_refuse_locked): its field errors and its
         rules' are not told to someone who may not write it."""
         stored = [(e, e.existing) for e in batch.entries if e.existing is not None]
-        changes = [rules.Change(row=row, before=row) for _, row in stored]
+        changes = [rules.Change(row=row, before=row, writer=batch.writer) for _, row in stored]
         verdicts = permissions.refusals(batch.user, "change", self.model, changes)
         for (entry, _), verdict in zip(stored, verdicts, strict=True):
             entry.locked = verdict or ""
@@ -550,7 +553,9 @@ class Engine:
             ("add", [e for e in writable if e.existing is None]),
             ("change", [e for e in writable if e.existing is not None and e.row != e.existing]),
         ):
-            changes = [rules.Change(row=e.row, before=e.existing) for e in entries]
+            changes = [
+                rules.Change(row=e.row, before=e.existing, writer=batch.writer) for e in entries
+            ]
             verdicts = permissions.refusals(batch.user, action, self.model, changes)
             for entry, verdict in zip(entries, verdicts, strict=True):
                 if verdict is not None:
@@ -664,7 +669,7 @@ class Engine:
 
     def _check_retire_rights(self, batch: Batch, retirees: list[dict]) -> None:
         action = "change" if self.resource.is_retirable else "delete"
-        changes = [rules.Change(row=row, before=row) for row in retirees]
+        changes = [rules.Change(row=row, before=row, writer=batch.writer) for row in retirees]
         verdicts = permissions.refusals(batch.user, action, self.model, changes)
         refused = [row for row, verdict in zip(retirees, verdicts, strict=True) if verdict]
         if refused:
