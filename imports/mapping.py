@@ -311,9 +311,11 @@ def guess_columns(
         if best.get(header) in known:
             mapping[header] = best[header]
     by_alias: dict[str, str] = {}
+    own = str(resource.model._meta.verbose_name)
     for target in known.values():
         for alias in aliases(target):
             by_alias.setdefault(normalise(alias), target.name)
+            by_alias.setdefault(normalise(f"{own} {alias}"), target.name)  # "Service kind"
     taken = {target for target in mapping.values() if target}
     for header in headers:
         if mapping[header]:

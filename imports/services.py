@@ -232,6 +232,17 @@ def _sheets_to_sync(run: ImportRun) -> list[tuple[dict, Sheet]]:
 def _errors(exc: ApiError, described: dict, sheet: Sheet) -> list[dict]:
     """The engine's errors of one sheet, each as row, column and message."""
     resource = autodiscover()[described["resource"]]
+    if exc.default_code == "mass_retire":
+        told = " ".join(m for messages in exc.errors.values() for m in messages)
+        return [
+            {
+                "sheet": described["sheet"],
+                "row": None,
+                "column": "",
+                "message": f"This full import would retire too many records: {told} If the "
+                "file is complete, allow retiring more than a fifth and preview again.",
+            }
+        ]
     found = []
     for path, messages in exc.errors.items():
         row, column = mappings.locate(path, sheet, described["mapping"], resource)
