@@ -8,6 +8,7 @@ class Channel(models.TextChoices):
     TASK = "task", "Task"
     ADMIN = "admin", "Admin"
     COMMAND = "command", "Command"
+    IMPORT = "import", "Import"
 
 
 class ChangeAction(models.TextChoices):

@@ -120,6 +120,11 @@ SHARED = {
         "properties": {
             "source": {"type": "string"},
             "mode": {"type": "string", "enum": list(MODES)},
+            "dry_run": {
+                "type": "boolean",
+                "description": "True when nothing was written: the answer of a dry run "
+                "(resources' syncs always say it).",
+            },
             "created": {"type": "integer"},
             "updated": {"type": "integer"},
             "unchanged": {"type": "integer"},
@@ -302,6 +307,11 @@ def write_components(resource) -> dict:
                 "type": "boolean",
                 "default": False,
                 "description": "Link resources: take over links another source sent.",
+            },
+            "dry_run": {
+                "type": "boolean",
+                "default": False,
+                "description": "Check everything and answer as if written, but write nothing.",
             },
             "items": {"type": "array", "maxItems": MAX_ITEMS, "items": ref(f"{name}SyncItem")},
         },

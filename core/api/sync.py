@@ -28,8 +28,31 @@ An item identical to its stored row writes nothing, logs nothing and needs no ri
 the user may not write fails the whole batch (403, every such item listed by index); else
 any invalid item fails it (400, every bad item listed by index and field); either way
 nothing is written.
+
+Two entry points:
+
+- ``sync(resource, *, user, source, mode, items, allow_mass_retire=False, adopt=False,
+  dry_run=False, channel=Channel.SYNC)``: one batch of at most MAX_ITEMS items (one
+  request of ``POST /api/v1/sync/<resource>/``); more is refused with 413.
+- ``sync_many(...)``, the same arguments plus ``progress``: any number of items, in chunks
+  of MAX_ITEMS (steps 1 to 7 per chunk) inside ONE transaction, for a sync session or an
+  import. A chunk sees the rows the chunks before it wrote; a key is sent once in the whole
+  run. Errors name the item's index in the whole list (``items.<i>.<field>``), every
+  chunk's problems are listed (a chunk after a failing one is checked but not written),
+  and any problem rolls back every chunk. In ``full`` mode the records to retire are
+  computed ONCE, after the last chunk, over all items, and the 20 % guard weighs them
+  against the whole source as the run found it. The answer is one: counts, the outcome of
+  every item in order, the retirements. ``progress(done, total)`` is called after each
+  chunk. ``sync()`` is its one-chunk case.
+
+``dry_run=True`` does everything (reads, rights, rules, the 409 guards, the retirements) and
+answers the same, with ``"dry_run": true``, then rolls its transaction (or savepoint) back:
+no row, no change record, and the on_commit callbacks registered inside (a TCO
+recomputation, queued tasks) are discarded with it. ``channel`` is what the change log
+records the changes as (Channel.IMPORT for a file import).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -83,6 +106,9 @@ RETIRED, DELETED = "retired", "deleted"
 # instead and are not in ``changes``.
 rows_synced = Signal()
 
+# Told after each chunk: (items done, items in all)
+Progress = Callable[[int, int], None]
+
 
 @dataclass(eq=False)
 class Entry:
@@ -112,8 +138,22 @@ class Entry:
 class Batch:
     """The entries of one sync run on their way to the database, and the errors found."""
 
-    def __init__(self, resource, *, user, source: str, now, resolver: Resolver):
+    def __init__(
+        self,
+        resource,
+        *,
+        user,
+        source: str,
+        now,
+        resolver: Resolver,
+        offset: int = 0,
+        seen: dict[tuple, int] | None = None,
+    ):
         self.resource = resource
+        # The index of the chunk's first item in the whole run: errors name global indexes.
+        self.offset = offset
+        # The first index of each valid key, over the whole run: a key is sent once.
+        self.seen: dict[tuple, int] = {} if seen is None else seen
         self.user = user
         self.source = source
         self.now = now
@@ -142,6 +182,37 @@ class Batch:
 
     def is_valid(self, entry: Entry) -> bool:
         return entry.index not in self._bad
+
+
+class Run:
+    """What the chunks of one run add up to: their entries, errors and the records matched."""
+
+    def __init__(self, *, source: str, total: int):
+        self.source = source
+        self.total = total
+        self.entries: list[Entry] = []
+        self.errors: dict[str, list[str]] = {}
+        self.refused: dict[str, list[str]] = {}
+        self.seen: dict[tuple, int] = {}
+        # id -> the row as it was before the run, for every record an item matched
+        self.matched: dict[int, dict] = {}
+        self.created: set[int] = set()
+
+    def add(self, batch: Batch) -> None:
+        for entry in batch.entries:
+            self.entries.append(entry)
+            if entry.existing is not None:
+                self.matched[entry.existing["id"]] = entry.existing
+            elif entry.outcome == CREATED:
+                self.created.add(entry.row["id"])
+
+
+class _DryRunDone(Exception):
+    """Raised out of a dry run's transaction to roll it back; carries the answer."""
+
+    def __init__(self, answer: dict):
+        super().__init__("dry run")
+        self.answer = answer
 
 
 @dataclass
@@ -198,54 +269,126 @@ class Engine:
         items: list,
         allow_mass_retire: bool,
         adopt: bool = False,
-    ):
-        if len(items) > MAX_ITEMS:
-            raise PayloadTooLarge(
-                f"A batch holds at most {MAX_ITEMS} items; this one has {len(items)}. "
-                "Send it in several upsert batches.",
-                code="too_many_items",
+        dry_run: bool = False,
+        channel: str = Channel.SYNC,
+        progress: Progress | None = None,
+    ) -> dict:
+        """Sync ``items`` in chunks of MAX_ITEMS inside one transaction; a dry run rolls it
+        back (its savepoint, when called inside a transaction) and answers all the same."""
+        try:
+            with (
+                transaction.atomic(),
+                context.change_context(user=user, channel=channel, source=source),
+            ):
+                answer = self._run(
+                    user=user,
+                    source=source,
+                    mode=mode,
+                    items=items,
+                    allow_mass_retire=allow_mass_retire,
+                    adopt=adopt,
+                    progress=progress,
+                )
+                if dry_run:
+                    answer["dry_run"] = True
+                    # Leaving the block by an exception rolls back every row, change record
+                    # and on_commit callback (a TCO recomputation, queued tasks) made in it.
+                    raise _DryRunDone(answer)
+        except _DryRunDone as done:
+            return done.answer
+        answer["dry_run"] = False
+        return answer
+
+    def _run(
+        self,
+        *,
+        user,
+        source: str,
+        mode: str,
+        items: list,
+        allow_mass_retire: bool,
+        adopt: bool,
+        progress: Progress | None,
+    ) -> dict:
+        self._lock(source)
+        now = timezone.now()
+        run = Run(source=source, total=len(items))
+        for start in range(0, len(items), MAX_ITEMS):
+            chunk = items[start : start + MAX_ITEMS]
+            batch = Batch(
+                self.resource,
+                user=user,
+                source=source,
+                now=now,
+                resolver=Resolver(user=user),
+                offset=start,
+                seen=run.seen,
             )
-        with (
-            transaction.atomic(),
-            context.change_context(user=user, channel=Channel.SYNC, source=source),
-        ):
-            self._lock(source)
-            now = timezone.now()
-            resolver = Resolver(user=user)
-            batch = Batch(self.resource, user=user, source=source, now=now, resolver=resolver)
-            self._read(batch, items)
-            self._resolve(batch)
-            self._key(batch)
-            self._match(batch)
-            if self.resource.is_link and not adopt:
-                self._keep_other_sources_links(batch)
-            self._ask_rights(batch)
-            self._merge(batch)
-            self._check_rights(batch)
-            self._apply_rules(batch, rules.Writer(user=user, now=now))
-            self._classify(batch)
-            self._clean(batch)
-            self._refuse_locked(batch)
-            if batch.refused:
-                raise Forbidden(
-                    f"You may not write {len(batch.refused)} of these items; nothing was written.",
-                    errors=batch.refused,
-                )
-            if batch.errors:
-                bad = len({path.split(".")[1] for path in batch.errors if path.count(".") >= 1})
-                raise Invalid(
-                    f"{bad} of {len(items)} item{pluralize(len(items))} "
-                    f"{'is' if bad == 1 else 'are'} invalid; nothing was written.",
-                    errors=batch.errors,
-                )
-            retirees = self._retirees(batch, allow_mass_retire) if mode == FULL else []
-            self._write(batch, now)
-            retirements = self._retire(batch, retirees, now) if retirees else []
-            if batch.changes:
+            self._check(batch, chunk, adopt, rules.Writer(user=user, now=now))
+            run.refused.update(batch.refused)
+            run.errors.update(batch.errors)
+            if not (run.refused or run.errors):
+                # A chunk after a failed one is checked, for a complete answer, but not
+                # written: the whole run is rolled back anyway.
+                self._write(batch, now)
+                if batch.changes:
+                    rows_synced.send(
+                        sender=self.model,
+                        resource=self.resource,
+                        source=source,
+                        changes=batch.changes,
+                    )
+                run.add(batch)
+            if progress is not None:
+                progress(start + len(chunk), len(items))
+        if run.refused:
+            raise Forbidden(
+                f"You may not write {len(run.refused)} of these items; nothing was written.",
+                errors=run.refused,
+            )
+        if run.errors:
+            bad = len({path.split(".")[1] for path in run.errors if path.count(".") >= 1})
+            total = len(items)
+            raise Invalid(
+                f"{bad} of {total} item{pluralize(total)} "
+                f"{'is' if bad == 1 else 'are'} invalid; nothing was written.",
+                errors=run.errors,
+            )
+        retirements: list[dict] = []
+        if mode == FULL:
+            final = Batch(
+                self.resource,
+                user=user,
+                source=source,
+                now=now,
+                resolver=Resolver(user=user),
+                offset=len(items),
+                seen=run.seen,
+            )
+            retirees = self._retirees(final, run, allow_mass_retire)
+            if retirees:
+                retirements = self._retire(final, retirees, now)
+            if final.changes:
                 rows_synced.send(
-                    sender=self.model, resource=self.resource, source=source, changes=batch.changes
+                    sender=self.model, resource=self.resource, source=source, changes=final.changes
                 )
-            return self._result(batch, source, mode, retirements)
+        return self._result(run, source, mode, retirements)
+
+    def _check(self, batch: Batch, items: list, adopt: bool, writer) -> None:
+        """Steps 1 to 5 on one chunk: its errors and refusals end up on ``batch``."""
+        self._read(batch, items)
+        self._resolve(batch)
+        self._key(batch)
+        self._match(batch)
+        if self.resource.is_link and not adopt:
+            self._keep_other_sources_links(batch)
+        self._ask_rights(batch)
+        self._merge(batch)
+        self._check_rights(batch)
+        self._apply_rules(batch, writer)
+        self._classify(batch)
+        self._clean(batch)
+        self._refuse_locked(batch)
 
     def _lock(self, source: str) -> None:
         """One sync per (table, source) at a time: the second waits for the first."""
@@ -260,7 +403,7 @@ class Engine:
     def _read(self, batch: Batch, items: list) -> None:
         resource = self.resource
         synced_key = not resource.is_link
-        for index, item in enumerate(items):
+        for index, item in enumerate(items, start=batch.offset):
             prefix = f"items.{index}."
             values, refs, given, errors = parse_item(resource, item, prefix=prefix)
             entry = Entry(index=index, values=values, refs=refs, given=given)
@@ -296,8 +439,8 @@ class Engine:
 
     def _key(self, batch: Batch) -> None:
         """Each item's key, if it reads (an item bad elsewhere too: its stored record decides
-        the rights it needs); two valid items with one key are refused."""
-        seen: dict[tuple, int] = {}
+        the rights it needs); two valid items with one key are refused, in any chunks."""
+        seen = batch.seen
         for entry in batch.entries:
             key = self._key_of_entry(batch, entry)
             if key is None:
@@ -491,11 +634,21 @@ class Engine:
         retired_when = self.resource.writes.retired_when
         return bool(retired_when and retired_when(row))
 
-    def _retirees(self, batch: Batch, allow_mass_retire: bool) -> list[dict]:
-        matched = {e.existing["id"] for e in batch.entries if e.existing is not None}
+    def _retirees(self, batch: Batch, run: Run, allow_mass_retire: bool) -> list[dict]:
+        """The source's active records no item matched, read after the chunks were written:
+        the records the run created are left out, and a matched record counts as it was
+        before the run (the 20 % guard weighs the source as the run found it)."""
         rows = self.model._base_manager.filter(source=batch.source).values(*self.attnames)
-        active = [row for row in rows if not self._is_retired(row)]
-        retirees = [row for row in active if row["id"] not in matched]
+        active, retirees = [], []
+        for row in rows:
+            if row["id"] in run.created:
+                continue
+            before = run.matched.get(row["id"])
+            if self._is_retired(before if before is not None else row):
+                continue
+            active.append(row)
+            if before is None:
+                retirees.append(row)
         total = len(active)
         if retirees and not allow_mass_retire and len(retirees) > MASS_RETIRE_SHARE * total:
             raise Conflict(
@@ -716,10 +869,10 @@ class Engine:
             return {spec.name: row[spec.attname] for spec in self.key_specs}
         return {"source": row["source"], "external_id": row["external_id"]}
 
-    def _result(self, batch: Batch, source: str, mode: str, retirements: list) -> dict:
+    def _result(self, run: Run, source: str, mode: str, retirements: list) -> dict:
         counts = {CREATED: 0, UPDATED: 0, UNCHANGED: 0, RETIRED: 0, DELETED: 0}
         items = []
-        for entry in batch.entries:
+        for entry in run.entries:
             counts[entry.outcome] += 1
             row = entry.row
             items.append(
@@ -755,8 +908,44 @@ def sync(
     items: list,
     allow_mass_retire: bool = False,
     adopt: bool = False,
-):
-    """Run one sync batch for ``resource``; return the answer (counts and outcomes)."""
+    dry_run: bool = False,
+    channel: str = Channel.SYNC,
+) -> dict:
+    """Run one sync batch (at most MAX_ITEMS items) for ``resource``; return the answer."""
+    if len(items) > MAX_ITEMS:
+        raise PayloadTooLarge(
+            f"A batch holds at most {MAX_ITEMS} items; this one has {len(items)}. "
+            "Send it in several upsert batches, or through a sync session.",
+            code="too_many_items",
+        )
+    return sync_many(
+        resource,
+        user=user,
+        source=source,
+        mode=mode,
+        items=items,
+        allow_mass_retire=allow_mass_retire,
+        adopt=adopt,
+        dry_run=dry_run,
+        channel=channel,
+    )
+
+
+def sync_many(
+    resource,
+    *,
+    user,
+    source: str,
+    mode: str,
+    items: list,
+    allow_mass_retire: bool = False,
+    adopt: bool = False,
+    dry_run: bool = False,
+    channel: str = Channel.SYNC,
+    progress: Progress | None = None,
+) -> dict:
+    """Sync any number of items for ``resource`` in one transaction, MAX_ITEMS at a time;
+    return one answer for them all (see the module docstring)."""
     return engine_for(resource).run(
         user=user,
         source=source,
@@ -764,4 +953,7 @@ def sync(
         items=items,
         allow_mass_retire=allow_mass_retire,
         adopt=adopt,
+        dry_run=dry_run,
+        channel=channel,
+        progress=progress,
     )

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from core.api.resources import Extra
     from core.api.resources import Resource
 
-ENVELOPE = frozenset({"source", "mode", "items", "allow_mass_retire", "adopt"})
+ENVELOPE = frozenset({"source", "mode", "items", "allow_mass_retire", "adopt", "dry_run"})
 
 
 def list_parameters(resource) -> frozenset:
@@ -301,7 +301,7 @@ class SyncView(ResourceView):
         mode = data.get("mode", UPSERT)
         if mode not in MODES:
             errors["mode"] = [f"Use one of: {', '.join(MODES)}."]
-        flags = {name: data.get(name, False) for name in ("allow_mass_retire", "adopt")}
+        flags = {name: data.get(name, False) for name in ("allow_mass_retire", "adopt", "dry_run")}
         for name, value in flags.items():
             if not isinstance(value, bool):
                 errors[name] = ["Expected true or false."]
