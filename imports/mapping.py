@@ -316,14 +316,14 @@ def guess_columns(
         for alias in aliases(target):
             by_alias.setdefault(normalise(alias), target.name)
             by_alias.setdefault(normalise(f"{own} {alias}"), target.name)  # "Service kind"
-    taken = {target for target in mapping.values() if target}
+    taken = {name for name in mapping.values() if name}
     for header in headers:
         if mapping[header]:
             continue
-        target = by_alias.get(normalise(header), "")
-        if target and target not in taken:
-            mapping[header] = target
-            taken.add(target)
+        guessed = by_alias.get(normalise(header), "")
+        if guessed and guessed not in taken:
+            mapping[header] = guessed
+            taken.add(guessed)
     return mapping
 
 

@@ -7,7 +7,7 @@ and a CMDB sync; the commit writes every sheet or none, under the change log cha
 import logging
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
 from django.db import connections
@@ -53,7 +53,7 @@ class RunRefused(ValidationError):
 
 def start_run(
     *,
-    user: AbstractBaseUser,
+    user: User,
     filename: str,
     content: bytes,
     content_type: str = "",

@@ -29,6 +29,7 @@ from imports.workbooks import template_bytes
 
 ERRORS_PER_PAGE = 50
 RUNS_PER_PAGE = 50
+RUN_TEMPLATE = "imports/run.html"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -96,7 +97,6 @@ class RunDetailView(ObjectMixin, View):
     An htmx request gets the ``status`` partial, which polls while a task works."""
 
     model = ImportRun
-    template_name = "imports/run.html"
 
     def get_queryset(self):
         return ImportRun.objects.select_related("user")
@@ -105,17 +105,50 @@ class RunDetailView(ObjectMixin, View):
         run = self.get_object()
         return self.render_page(run)
 
+    def render_page(self, run: ImportRun, *, form=None, status=200):
+        return render_run(self.request, run, form=form, status=status)
+
+
+def render_run(request, run: ImportRun, *, form=None, status=200):
+    """The run's page, or its ``status`` partial for htmx."""
+    may_change = can(request.user, "change", run)
+    if form is None and may_change:
+        form = MappingForm(run)
+    preview = run.preview or {}
+    errors = Paginator(preview.get("errors", []), ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "run": run,
+        "title": f"Import of {run.filename}",
+        "form": form,
+        "may_change": may_change,
+        "preview": preview,
+        "errors": errors,
+        "result": run.result or {},
+    }
+    template = (
+        f"{RUN_TEMPLATE}#status" if request.htmx and not request.htmx.boosted else RUN_TEMPLATE
+    )
+    return render(request, template, context, status=status)
+
+
+class PreviewView(ObjectMixin, View):
+    """The mapping posted: saved, and the preview queued; or, with ``refresh``, only the
+    kinds of record the sheets hold (their columns guessed again)."""
+
+    http_method_names = ["post"]
+    model = ImportRun
+    action = "change"
+
     def post(self, request, *args, **kwargs):
-        self.action = "change"
         run = self.get_object()
-        form = MappingForm(run, request.POST)
         if "refresh" in request.POST:
             chosen = [request.POST.get(f"sheet{i}-resource", "") for i in range(len(run.sheets))]
             try:
                 services.choose_resources(run=run, chosen=chosen)
             except services.RunRefused as refused:
                 messages.error(request, str(refused.message))
-            return self.render_page(run)
+            return redirect_after_write(request, f"{run.get_absolute_url()}#mapping")
+        form = MappingForm(run, request.POST)
         if form.is_valid():
             try:
                 services.map_and_preview(
@@ -132,32 +165,7 @@ class RunDetailView(ObjectMixin, View):
                         form.add_error(None, f"Sheet “{where}”: {problem}" if where else problem)
             else:
                 return redirect_after_write(request, run.get_absolute_url())
-        return self.render_page(run, form=form, status=422)
-
-    def render_page(self, run: ImportRun, *, form=None, status=200):
-        request = self.request
-        may_change = can(request.user, "change", run)
-        if form is None and may_change:
-            form = MappingForm(run)
-        preview = run.preview or {}
-        errors = Paginator(preview.get("errors", []), ERRORS_PER_PAGE).get_page(
-            request.GET.get("page")
-        )
-        context = {
-            "run": run,
-            "title": f"Import of {run.filename}",
-            "form": form,
-            "may_change": may_change,
-            "preview": preview,
-            "errors": errors,
-            "result": run.result or {},
-        }
-        template = (
-            f"{self.template_name}#status"
-            if request.htmx and not request.htmx.boosted
-            else self.template_name
-        )
-        return render(request, template, context, status=status)
+        return render_run(request, run, form=form, status=422)
 
 
 class CommitView(ObjectActionView):

@@ -45,8 +45,9 @@ def example(resource: Resource, target: Target) -> Any:
         return 12
     if isinstance(model_field, models.DateField):
         return datetime.date(2026, 1, 31)
-    if model_field is not None and getattr(model_field, "verbose_name", ""):
-        return f"Example {model_field.verbose_name}"
+    verbose_name = getattr(model_field, "verbose_name", None)
+    if verbose_name:
+        return f"Example {verbose_name}"
     return "example"
 
 

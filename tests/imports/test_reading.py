@@ -26,7 +26,7 @@ def test_a_workbook_is_read_sheet_by_sheet_with_row_numbers():
 
 
 def test_a_csv_file_is_one_sheet_named_after_the_file():
-    (sheet,) = read_file("services.csv", "External id;Name\nA;Claims\n\nB;Pay\n".encode())
+    (sheet,) = read_file("services.csv", b"External id;Name\nA;Claims\n\nB;Pay\n")
     assert sheet.name == "services"
     assert sheet.rows == [(2, ["A", "Claims"]), (4, ["B", "Pay"])]
 
@@ -44,7 +44,7 @@ def test_a_csv_file_is_one_sheet_named_after_the_file():
         ("gap.csv", b"Name,,Kind\nA,B,C\n", "column 2 has no header"),
         ("wide.csv", b"Name\nA,B\n", "row 2 has more values than there are headers"),
         ("huge.csv", b"Name\n" + b"x" * (MAX_CELL + 1) + b"\n", "longer than"),
-        ("field.csv", b"Name\n\"" + b"x" * 200_000 + b"\"\n", "not a readable CSV file"),
+        ("field.csv", b'Name\n"' + b"x" * 200_000 + b'"\n', "not a readable CSV file"),
     ],
 )
 def test_a_file_that_cannot_be_read_is_refused_with_its_reason(name, content, problem):

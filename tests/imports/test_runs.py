@@ -98,8 +98,14 @@ def test_errors_are_told_by_row_and_column_in_the_files_terms(portfolio_manager)
     rows = {(e["row"], e["column"]): e["message"] for e in run.preview["errors"]}
     assert "“galactic” is not a valid choice" in rows[(3, "Kind")]
     assert (5, "Owner") in rows
-    assert rows[(4, "")] == "Name: This field is required. (no column fills it)"
+    # An empty cell is a field not given: a new record needs its name.
+    assert rows[(4, "Name")] == "This field is required."
     assert not Service.objects.exists()
+    # A required field no column fills is named.
+    content = workbook({"Services": [("Key", "Kind"), ("a", "internal")]})
+    (error,) = previewed(portfolio_manager, content).preview["errors"]
+    assert (error["row"], error["column"]) == (2, "")
+    assert error["message"] == "Name: This field is required. (no column fills it)"
     # No commit with errors.
     with pytest.raises(services.RunRefused):
         services.request_commit(run=run)
@@ -115,7 +121,9 @@ def test_a_full_import_previews_and_then_retires_what_the_file_leaves_out(portfo
     assert {r["external_id"] for r in sheet["retirements"]} == {"svc-8", "svc-9"}
     assert not Service.objects.filter(lifecycle="retired").exists()
     committed(run)
-    assert set(Service.objects.filter(lifecycle="retired").values_list("external_id", flat=True)) == {
+    assert set(
+        Service.objects.filter(lifecycle="retired").values_list("external_id", flat=True)
+    ) == {
         "svc-8",
         "svc-9",
     }
@@ -173,7 +181,10 @@ def test_a_named_mapping_is_saved_and_offered_for_the_next_file(portfolio_manage
     run = services.start_run(user=portfolio_manager, filename="x.xlsx", content=content, source="s")
     assert run.sheets[0]["mapping"] == {"Code": "", "Title": "", "Type": ""}
     choices = [
-        {"resource": "services", "mapping": {"Code": "external_id", "Title": "name", "Type": "kind"}}
+        {
+            "resource": "services",
+            "mapping": {"Code": "external_id", "Title": "name", "Type": "kind"},
+        }
     ]
     services.map_and_preview(run=run, choices=choices, mode="upsert", save_as="Our CMDB")
     assert ColumnMapping.objects.get(user=portfolio_manager, name="Our CMDB").columns == {
@@ -188,7 +199,7 @@ def test_a_named_mapping_is_saved_and_offered_for_the_next_file(portfolio_manage
 
 
 def test_the_errors_export_neutralises_formulas(client, portfolio_manager):
-    text = "External id,Name,Kind\n=1+2,=HYPERLINK(\"http://x\"),nope\n"
+    text = 'External id,Name,Kind\n=1+2,=HYPERLINK("http://x"),nope\n'
     run = previewed(portfolio_manager, text.encode(), name="=cmd.csv")
     client.force_login(portfolio_manager)
     answer = client.get(reverse("imports:errors", args=[run.pk]))

@@ -63,8 +63,9 @@ RUNS = ViewSpec(
         "detail": page("imports:run_detail"),
         "file": page("imports:file", shows=lambda run: ""),
         "errors": page("imports:errors", shows=lambda run: ""),
-        "template": page("imports:template", "add", args=lambda run: ["services"],
-                         shows=lambda run: ""),  # fmt: skip
+        "template": page(
+            "imports:template", "add", args=lambda run: ["services"], shows=lambda run: ""
+        ),
         "upload": add(
             "imports:upload",
             data=lambda run: {
@@ -75,9 +76,8 @@ RUNS = ViewSpec(
             done=uploaded,
             watch=(ImportRun,),
         ),
-        "preview": Action(
-            "imports:run_detail",
-            "change",
+        "preview": post(
+            "imports:preview",
             data=lambda run: dict(MAPPING),
             done=in_state(RunState.PREVIEWING),
             watch=(ImportRun,),
