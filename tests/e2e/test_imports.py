@@ -35,9 +35,9 @@ def celery_worker(tmp_path):
 
 def upload_and_preview(page, live_server, path):
     page.goto(f"{live_server.url}/imports/")
-    page.get_by_role("link", name="New import").click()
+    page.get_by_role("button", name="New import").click()
     page.get_by_label("File").set_input_files(str(path))
-    page.get_by_label("Source").fill("workbook")
+    page.get_by_role("textbox", name="Source").fill("workbook")
     page.get_by_role("button", name="Upload").click()
     # Both sheets were recognised by their names, their columns by their headers.
     expect(page.get_by_label("Sheet “Services” holds")).to_have_value("services")
