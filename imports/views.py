@@ -98,8 +98,8 @@ class RunDetailView(ObjectMixin, View):
 
     model = ImportRun
 
-    def get_queryset(self):
-        return ImportRun.objects.select_related("user")
+    # The file (up to 25 MB) is not read to draw a page polled every second.
+    queryset = ImportRun.objects.select_related("user").defer("content")
 
     def get(self, request, *args, **kwargs):
         run = self.get_object()
@@ -136,7 +136,7 @@ class PreviewView(ObjectMixin, View):
     kinds of record the sheets hold (their columns guessed again)."""
 
     http_method_names = ["post"]
-    model = ImportRun
+    queryset = ImportRun.objects.defer("content")
     action = "change"
 
     def post(self, request, *args, **kwargs):
@@ -169,7 +169,7 @@ class PreviewView(ObjectMixin, View):
 
 
 class CommitView(ObjectActionView):
-    model = ImportRun
+    queryset = ImportRun.objects.defer("content")
     perform_function = services.request_commit
 
 
