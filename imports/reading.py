@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from imports import xlsx
+
 MAX_BYTES = 25 * 1024 * 1024
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200
@@ -140,6 +142,46 @@ def _read_csv(filename: str, content: bytes, *, header_only: bool) -> Sheet:
 
 
 def _read_xlsx(content: bytes, *, header_only: bool) -> list[Sheet]:
+    try:
+        return _read_xlsx_fast(content, header_only=header_only)
+    except FileRefused:
+        raise
+    except Exception:  # anything unexpected: openpyxl reads it, or says what is wrong
+        return _read_xlsx_openpyxl(content, header_only=header_only)
+
+
+def _sheet_of(title: str, rows, *, header_only: bool) -> Sheet | None:
+    where = f"Sheet “{title}”: "
+    header = next(rows, None)
+    if header is None:
+        return None
+    sheet = Sheet(title, _headers(list(header), where))
+    if not sheet.headers:
+        return None
+    for number, cells in enumerate(rows, start=2):
+        row = _row(list(cells), len(sheet.headers), number, where)
+        if row is not None:
+            sheet.rows.append((number, row))
+        if header_only and len(sheet.rows) >= 3:
+            break
+        if len(sheet.rows) > MAX_ROWS:
+            raise FileRefused(f"{where}more than {MAX_ROWS} rows.")
+    return sheet
+
+
+def _read_xlsx_fast(content: bytes, *, header_only: bool) -> list[Sheet]:
+    book = xlsx.Workbook(content)
+    sheets = []
+    for title, state, path in book.sheets:
+        if state != "visible":
+            continue  # a template's lists of allowed values
+        sheet = _sheet_of(title, book.rows(path), header_only=header_only)
+        if sheet is not None:
+            sheets.append(sheet)
+    return sheets
+
+
+def _read_xlsx_openpyxl(content: bytes, *, header_only: bool) -> list[Sheet]:
     from openpyxl import load_workbook
 
     try:
@@ -152,24 +194,11 @@ def _read_xlsx(content: bytes, *, header_only: bool) -> list[Sheet]:
     try:
         for worksheet in workbook.worksheets:
             if worksheet.sheet_state != "visible":
-                continue  # a template's lists of allowed values
-            where = f"Sheet “{worksheet.title}”: "
+                continue
             rows = worksheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            if header is None:
-                continue
-            sheet = Sheet(worksheet.title, _headers(list(header), where))
-            if not sheet.headers:
-                continue
-            for number, cells in enumerate(rows, start=2):
-                row = _row(list(cells), len(sheet.headers), number, where)
-                if row is not None:
-                    sheet.rows.append((number, row))
-                if header_only and len(sheet.rows) >= 3:
-                    break
-                if len(sheet.rows) > MAX_ROWS:
-                    raise FileRefused(f"{where}more than {MAX_ROWS} rows.")
-            sheets.append(sheet)
+            sheet = _sheet_of(worksheet.title, rows, header_only=header_only)
+            if sheet is not None:
+                sheets.append(sheet)
     except FileRefused:
         raise
     except Exception as exc:

@@ -56,3 +56,26 @@ def test_a_huge_cell_in_a_workbook_is_refused_naming_its_row():
     content = workbook({"Services": [("Name",), ("ok",), ("x" * (MAX_CELL + 1),)]})
     with pytest.raises(FileRefused, match="Sheet “Services”: row 3 has a cell longer"):
         read_file("big.xlsx", content)
+
+
+def test_the_fast_reader_reads_what_openpyxl_reads():
+    from imports.reading import _read_xlsx_fast
+    from imports.reading import _read_xlsx_openpyxl
+
+    content = workbook(
+        {
+            "Services": [
+                ("External id", "Name", "Due", "Flag", "Amount"),
+                ("a", "A", datetime.date(2026, 1, 31), True, 12.5),
+                (None, None),
+                ("b", 12.0, datetime.datetime(2026, 3, 1, 10, 30), False, 3),
+            ],
+            "Other": [("X",), ("y",)],
+        }
+    )
+    fast = _read_xlsx_fast(content, header_only=False)
+    slow = _read_xlsx_openpyxl(content, header_only=False)
+    assert [(s.name, s.headers, s.rows) for s in fast] == [
+        (s.name, s.headers, s.rows) for s in slow
+    ]
+    assert fast[0].rows[1] == (4, ["b", 12, datetime.datetime(2026, 3, 1, 10, 30), False, 3])
