@@ -15,11 +15,15 @@ NAVIGATION = (
     ("Maturity", "maturity:overview"),
     ("Data quality", "attestation:steward"),
     ("Reports", "finance:report_list"),
+    ("Import", "imports:run_list"),
     ("Organisation", "people:unit_list"),
     ("People", "people:person_list"),
 )
 # Sections shown only to whom may open them: (URL name, the permission it needs).
-RESTRICTED = {"people:person_list": "auth.view_user"}
+RESTRICTED = {
+    "people:person_list": "auth.view_user",
+    "imports:run_list": "imports.add_importrun",
+}
 
 
 def portico(request):

@@ -33,6 +33,10 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
 }
 for _role in (SERVICE_OWNER, VALUE_STREAM_OWNER, FINANCE, VIEWER):
     ROLE_PERMISSIONS[_role].append(("people", "organisationunit", VIEW))
+# Whoever writes may import (the sync engine then asks the rights of every row); a run is
+# previewed and committed by the one who uploaded it (ImportRun.ownership_lookups).
+for _role in (PORTFOLIO_MANAGER, SERVICE_OWNER, VALUE_STREAM_OWNER, FINANCE):
+    ROLE_PERMISSIONS[_role].append(("imports", "importrun", ("view", "add")))
 
 # The roles whose people may own each kind of record ("app_label.model_name"): its owner
 # picker offers only them, and a hand-over goes only to one of them.

@@ -12,6 +12,7 @@ class EventKind(models.TextChoices):
     MATURITY_MISMATCH = "maturity_mismatch", "New maturity mismatch"
     TCO_CHANGE = "tco_change", "Service TCO changed between months"
     FINANCE_FAILURE = "finance_failure", "TCO run or report failed"
+    IMPORT = "import", "Import previewed, committed or failed"
 
 
 class Delivery(models.TextChoices):

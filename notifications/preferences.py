@@ -16,6 +16,8 @@ from notifications.models import NotificationPreference
 KIND_DEFAULTS: dict[str, str] = dict.fromkeys(EventKind.values, Delivery.DAILY) | {
     EventKind.CONTRACT_NOTICE: Delivery.IMMEDIATELY,
     EventKind.IMPROVEMENT: Delivery.WEEKLY,
+    # The one who started an import waits for it.
+    EventKind.IMPORT: Delivery.IMMEDIATELY,
 }
 
 # role -> kind -> delivery: what each role is likely to act on at once.

@@ -35,6 +35,7 @@ from core.api.tokens import issue_token
 from core.forms import ChangeFromMonthForm
 from finance import services as finance_services
 from finance.models import parse_label
+from imports import services as import_services
 from portfolio.models import Service
 from tests.api.conftest import ApiClient
 from tests.factories import cloud
@@ -315,6 +316,12 @@ def site(portfolio_manager, viewer, service_owner):
     team = OrganisationUnitFactory(name="Claims IT", slug="claims-it", parent=division)
     Service.objects.filter(pk=service.pk).update(unit=team)
     issue_token(user=portfolio_manager, name="script", write=True)
+    import_services.start_run(
+        user=portfolio_manager,
+        filename="services.csv",
+        content=b"External id,Name,Kind\nx-1,Imported,internal\n",
+        source="fuzz",
+    )
     return {"portfolio_manager": portfolio_manager, "viewer": viewer}
 
 
