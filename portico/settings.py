@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "valuestreams",
     "maturity",
     "cloud",
+    "ledger",
     "people",
     "performance",
     "notifications",
