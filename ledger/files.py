@@ -10,6 +10,7 @@ import datetime
 import io
 import re
 import zipfile
+from collections.abc import Generator
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -139,7 +140,7 @@ def read_lines(stream: IO[bytes], *, name: str = "") -> Iterator[Line]:
         rows.close()
 
 
-def _csv_rows(stream: IO[bytes]) -> Iterator[list[Any]]:
+def _csv_rows(stream: IO[bytes]) -> Generator[list[Any]]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
         try:
@@ -157,7 +158,7 @@ def _csv_rows(stream: IO[bytes]) -> Iterator[list[Any]]:
             text.detach()
 
 
-def _xlsx_rows(stream: IO[bytes]) -> Iterator[list[Any]]:
+def _xlsx_rows(stream: IO[bytes]) -> Generator[list[Any]]:
     """The first worksheet's rows, as values (dates and numbers as the cells hold them)."""
     import openpyxl
 

@@ -104,24 +104,41 @@ def ledger_rules(db):
     rules = {
         "hosting": LedgerRule(name="hosting", priority=10, account="6100", service=hosting),
         "claims development": LedgerRule(
-            name="claims development", priority=20, account="62",
-            account_match=MatchKind.PREFIX, cost_centre="CC-410", application=claims,
-            category=CostCategory.DEVELOPMENT, expenditure=Expenditure.CAPEX,
+            name="claims development",
+            priority=20,
+            account="62",
+            account_match=MatchKind.PREFIX,
+            cost_centre="CC-410",
+            application=claims,
+            category=CostCategory.DEVELOPMENT,
+            expenditure=Expenditure.CAPEX,
         ),
         "cloud contracts": LedgerRule(
-            name="cloud contracts", priority=30, vendor=r"(amazon web services|microsoft)\b.*",
-            vendor_match=MatchKind.REGEX, contract=contract, category=CostCategory.VENDOR,
+            name="cloud contracts",
+            priority=30,
+            vendor=r"(amazon web services|microsoft)\b.*",
+            vendor_match=MatchKind.REGEX,
+            contract=contract,
+            category=CostCategory.VENDOR,
         ),
         "service desk": LedgerRule(
-            name="service desk", priority=40, cost_centre="cc-5",
-            cost_centre_match=MatchKind.PREFIX, pool=desk, category=CostCategory.SUPPORT,
+            name="service desk",
+            priority=40,
+            cost_centre="cc-5",
+            cost_centre_match=MatchKind.PREFIX,
+            pool=desk,
+            category=CostCategory.SUPPORT,
             pool_type=PoolType.LABOUR,
         ),
         "hardware": LedgerRule(
-            name="hardware", priority=50, account="6", account_match=MatchKind.PREFIX,
-            vendor="dell", service=workplace,
+            name="hardware",
+            priority=50,
+            account="6",
+            account_match=MatchKind.PREFIX,
+            vendor="dell",
+            service=workplace,
         ),
-    }  # fmt: skip
+    }
     for rule in rules.values():
         services.save_rule(rule=rule)
     return {"rules": rules, "hosting": hosting, "workplace": workplace, "claims": claims,
@@ -136,8 +153,12 @@ def make_rule(**fields) -> LedgerRule:
     fields.setdefault("service", ServiceFactory(name=f"Ledger service {number}"))
     return services.save_rule(
         rule=LedgerRule(
-            **{"name": f"Ledger rule {number}", "priority": number, "account": f"6{number:03d}",
-               **fields}  # fmt: skip
+            **{
+                "name": f"Ledger rule {number}",
+                "priority": number,
+                "account": f"6{number:03d}",
+                **fields,
+            }
         )
     )
 
@@ -153,8 +174,14 @@ def make_import(**fields) -> LedgerImport:
         unmapped_count=1,
         totals={"EUR": {"total": "2.50", "mapped": "0", "unmapped": "2.50"}},
         top_unmapped=[
-            {"account": "6999", "cost_centre": "CC-1", "vendor": "Acme", "currency": "EUR",
-             "amount": "2.50", "lines": 1}  # fmt: skip
+            {
+                "account": "6999",
+                "cost_centre": "CC-1",
+                "vendor": "Acme",
+                "currency": "EUR",
+                "amount": "2.50",
+                "lines": 1,
+            }
         ],
         imported_at=timezone.now(),
         **fields,

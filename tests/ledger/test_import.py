@@ -188,7 +188,7 @@ def test_a_rule_with_a_bad_regex_or_no_criterion_is_refused_naming_the_field(led
         services.save_rule(
             rule=LedgerRule(
                 name="Bad", vendor="(amazon", vendor_match=MatchKind.REGEX, service=service
-            )  # fmt: skip
+            )
         )
     assert "not a valid regular expression" in str(refused.value.message_dict["vendor"])
     with pytest.raises(ValidationError) as refused:
@@ -201,8 +201,13 @@ def test_a_rule_with_a_bad_regex_or_no_criterion_is_refused_naming_the_field(led
 
 def test_rule_test_counts_lines_and_money_per_rule_and_writes_nothing(ledger_rules):
     rows = ledger_rows(1_000, seed=4)
-    candidate = LedgerRule(name="Everything 7", priority=5, account="7",
-                           account_match=MatchKind.PREFIX, service=ledger_rules["hosting"])  # fmt: skip
+    candidate = LedgerRule(
+        name="Everything 7",
+        priority=5,
+        account="7",
+        account_match=MatchKind.PREFIX,
+        service=ledger_rules["hosting"],
+    )
 
     outcome = services.try_rules(
         stream=io.BytesIO(ledger_csv(rows)), name="l.csv", candidate=candidate
@@ -294,7 +299,7 @@ def test_a_bad_line_late_in_a_big_file_leaves_everything_as_it_was(ledger_rules)
 
 
 def test_semicolon_csv_and_default_currency(ledger_rules, settings):
-    data = "Konto;Betrag;Periode\n".encode()
+    data = b"Konto;Betrag;Periode\n"
     with pytest.raises(ValidationError):
         services.import_ledger(stream=io.BytesIO(data), name="x.csv")
     data = b"account;cost centre;amount;period\n6100;CC-1;12.5;2025-03\n7100;;-2.25;2025-03\n"
