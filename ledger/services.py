@@ -60,7 +60,7 @@ from ledger.models import LedgerRule
 SOURCE = "ledger"  # the source of the cost items the import books, and of the unmapped pool
 UNMAPPED_POOL_ID = "unmapped"  # the unmapped pool's external id
 TOP_UNMAPPED = 5  # (account, cost centre, vendor) named per period
-MATCHES_KEPT = 200_000  # (account, cost centre, vendor) alike, matched once (Matcher.match)
+MATCHES_KEPT = 200_000  # distinct values of a field whose rules are remembered (Matcher.mask)
 CRITERION_LABELS = {"account": "account", "cost_centre": "cost centre", "vendor": "vendor"}
 
 
@@ -124,9 +124,6 @@ class CompiledRule:
     rule: LedgerRule
     criteria: tuple[Criterion, ...]
 
-    def matches(self, values: dict[str, str]) -> bool:
-        return all(criterion.matches(values[criterion.name]) for criterion in self.criteria)
-
 
 def compiled(rule: LedgerRule) -> CompiledRule:
     criteria = []
@@ -141,13 +138,21 @@ def compiled(rule: LedgerRule) -> CompiledRule:
 
 
 class Matcher:
-    """The rules by priority: which rule takes a line."""
+    """The rules by priority: which rule takes a line.
+
+    A line's values are few and repeat (hundreds of accounts over thousands of lines), so
+    each distinct value of each field is compared with the rules once: its mask has bit i set
+    when rule i (by priority) accepts the value (or names no criterion on the field). The
+    rules that take a line are then the AND of its three masks, and the first is the lowest
+    bit set.
+    """
 
     def __init__(self, ledger_rules: list[LedgerRule]):
         self.rules = [
             compiled(rule) for rule in sorted(ledger_rules, key=lambda r: (r.priority, r.pk or 0))
         ]
-        self.known: dict[tuple[str, str, str], LedgerRule | None] = {}
+        # field -> value -> mask
+        self.masks: dict[str, dict[str, int]] = {name: {} for name in CRITERIA}
 
     @classmethod
     def stored(cls, *, replacing: LedgerRule | None = None) -> "Matcher":
@@ -159,18 +164,30 @@ class Matcher:
                             replacing.pk is None] + [replacing]  # fmt: skip
         return cls(ledger_rules)
 
-    def match(self, line: files.Line) -> LedgerRule | None:
-        """The first rule that takes the line; lines alike (same account, cost centre and
-        vendor) are matched once."""
-        key = (line.account, line.cost_centre, line.vendor)
-        if key in self.known:
-            return self.known[key]
-        if len(self.known) >= MATCHES_KEPT:
-            self.known.clear()
-        values = {"account": line.account, "cost_centre": line.cost_centre, "vendor": line.vendor}
-        found = next((c.rule for c in self.rules if c.matches(values)), None)
-        self.known[key] = found
+    def mask(self, name: str, value: str) -> int:
+        """The rules (bits by priority) that accept ``value`` of the field ``name``."""
+        known = self.masks[name]
+        found = known.get(value)
+        if found is None:
+            if len(known) >= MATCHES_KEPT:
+                known.clear()
+            found = 0
+            for index, rule in enumerate(self.rules):
+                if all(c.matches(value) for c in rule.criteria if c.name == name):
+                    found |= 1 << index
+            known[value] = found
         return found
+
+    def match(self, line: files.Line) -> LedgerRule | None:
+        """The first rule that takes the line."""
+        taking = (
+            self.mask("account", line.account)
+            & self.mask("cost_centre", line.cost_centre)
+            & self.mask("vendor", line.vendor)
+        )
+        if not taking:
+            return None
+        return self.rules[(taking & -taking).bit_length() - 1].rule
 
     def fingerprint(self) -> str:
         """What the rules map and book lines by: a period imported again under other rules is
