@@ -155,3 +155,33 @@ def test_the_translations_field_offers_import_targets(french):
     assert with_translation({}, "fr.name", " Sinistres ") == {"fr": {"name": "Sinistres"}}
     assert with_translation({"fr": {"name": "x"}}, "fr.name", "") == {}
     assert CustomerFactory(translations={"fr": {"name": "Courtier"}}).translations
+
+
+def test_the_service_form_offers_and_saves_a_translation_per_extra_language(
+    french, client, portfolio_manager
+):
+    service = ServiceFactory(
+        name="Claims handling", owner=portfolio_manager, translations={"fr": {"name": "Old"}}
+    )
+    client.force_login(portfolio_manager)
+    edit_url = f"/services/{service.slug}/edit/"
+
+    form = client.get(edit_url).content.decode()
+    assert "Name (fr)" in form and "Summary (fr)" in form and 'value="Old"' in form
+
+    data = {
+        "name": "Claims handling",
+        "kind": "customer_facing",
+        "lifecycle": "pipeline",
+        "criticality": "high",
+        "owner": portfolio_manager.pk,
+        "translation_fr_name": " Gestion des sinistres ",
+        "translation_fr_summary": "",
+    }
+    answer = client.post(edit_url, data)
+
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    service.refresh_from_db()
+    assert service.translations == {"fr": {"name": "Gestion des sinistres"}}
+    change = ObjectChange.objects.filter(object_id=service.pk).order_by("-time").first()
+    assert "Gestion des sinistres" in str(change.after)
