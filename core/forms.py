@@ -137,7 +137,7 @@ class PorticoModelForm(forms.ModelForm):
                     text = self.cleaned_data[key] or ""
                     updated = translations.with_translation(updated, f"{language}.{name}", text)
             self.instance.translations = updated
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's private hook; the stubs omit it
 
     def _version(self) -> str | None:
         """The stored record's version: when it was last saved, to the microsecond."""
