@@ -6,7 +6,9 @@ from typing import cast
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Model
 from django.db.models import Q
 from django.db.models import QuerySet
@@ -14,6 +16,7 @@ from django.utils import timezone
 
 from core import number_hints
 from core import signin
+from core import translations
 from core.numbers import month_label
 
 VERSION = "version"
@@ -112,6 +115,9 @@ class PorticoModelForm(forms.ModelForm):
             for name in self.fixed_fields:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = ""
+        # Inputs of the record's translations, one per extra language and translatable field.
+        self.translation_fields: dict[str, tuple[str, str]] = {}
+        self._add_translation_fields()
         for field in self.fields.values():
             # Text areas three lines high unless a field asks for more (Django's ten is too
             # tall for inline forms).
@@ -123,6 +129,41 @@ class PorticoModelForm(forms.ModelForm):
             self.fields[VERSION] = forms.CharField(
                 widget=forms.HiddenInput, required=False, initial=self._version()
             )
+
+    def _add_translation_fields(self) -> None:
+        """A translatable model's form offers each of its translatable fields once per extra
+        language (PORTICO_LANGUAGES), filled from the record's translations."""
+        try:
+            model_field = self._meta.model._meta.get_field("translations")
+        except FieldDoesNotExist:
+            return
+        stored = getattr(self.instance, "translations", None) or {}
+        for language in translations.extra_languages():
+            for name in translations.translatable_fields(model_field):
+                original = self._meta.model._meta.get_field(name)
+                key = f"translation_{language}_{name}"
+                self.fields[key] = forms.CharField(
+                    required=False,
+                    label=f"{str(original.verbose_name).capitalize()} ({language})",
+                    max_length=getattr(original, "max_length", None),
+                    widget=forms.Textarea(attrs={"rows": 3})
+                    if isinstance(original, models.TextField)
+                    else forms.TextInput,
+                )
+                texts = stored.get(language)
+                self.initial[key] = texts.get(name, "") if isinstance(texts, dict) else ""
+                self.translation_fields[key] = (language, name)
+
+    def _post_clean(self):
+        # The translation inputs become the record's translations before it is validated.
+        if self.translation_fields:
+            updated = getattr(self.instance, "translations", None) or {}
+            for key, (language, name) in self.translation_fields.items():
+                if key in self.cleaned_data:
+                    text = self.cleaned_data[key] or ""
+                    updated = translations.with_translation(updated, f"{language}.{name}", text)
+            self.instance.translations = updated
+        super()._post_clean()  # type: ignore[misc]  # Django's private hook; the stubs omit it
 
     def _version(self) -> str | None:
         """The stored record's version: when it was last saved, to the microsecond."""

@@ -64,6 +64,7 @@ class UnallocatedReason(models.TextChoices):
     CLOSED_CYCLE = "closed_cycle", "Dependency cycle with no consumer outside it"
     NO_QUANTITIES = "no_quantities", "No driver quantities"
     UNTAGGED = "untagged", "Untagged cloud spend"
+    UNMAPPED = "unmapped", "Unmapped ledger lines"
 
 
 class ReportPeriodSelector(models.TextChoices):

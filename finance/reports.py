@@ -27,6 +27,7 @@ from core.exports import workbook_bytes
 from core.forms import person_name
 from core.money import format_amount
 from core.money import to_cents
+from core.translations import translated
 from finance import selectors
 from finance.choices import CostCategory
 from finance.choices import Expenditure
@@ -209,7 +210,7 @@ def render(data: ReportData, fmt: str) -> RenderedFile:
 
 # (header, key, kind): kind "text", "money" (2 places), "ratio" or "number".
 TCO_COLUMNS = (
-    ("Service", lambda r: r["service"].name, "text"),
+    ("Service", lambda r: translated(r["service"], "name"), "text"),
     ("Slug", lambda r: r["service"].slug, "text"),
     ("Owner", lambda r: person_name(r["service"].owner), "text"),
     ("Kind", lambda r: r["service"].get_kind_display(), "text"),

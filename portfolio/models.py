@@ -25,6 +25,7 @@ from core.models import protected_reference
 from core.models import unique_external_id
 from core.money import CurrencyField
 from core.money import MoneyField
+from core.translations import translations_field
 from portfolio.choices import ApplicationLifecycle
 from portfolio.choices import Aspect
 from portfolio.choices import Comparator
@@ -55,6 +56,7 @@ class Service(SluggedModel):
     """A supported facility: a facility the provider makes available, and its support."""
 
     summary = models.TextField(blank=True)
+    translations = translations_field("name", "summary")
     kind = models.CharField(max_length=20, choices=ServiceKind.choices)
     lifecycle = models.CharField(
         max_length=10, choices=ServiceLifecycle.choices, default=ServiceLifecycle.PIPELINE
@@ -219,6 +221,7 @@ class ServiceDependency(SyncedModel, EffectiveDatedModel):
 class Customer(SluggedModel, RetirableModel):
     kind = models.CharField(max_length=10, choices=CustomerKind.choices)
     segment = models.CharField(max_length=100, blank=True)
+    translations = translations_field("name")
     relationship_manager = accountable_user("managed_customers")
     unit = protected_reference("people.OrganisationUnit", "customers")
 
@@ -407,6 +410,7 @@ class Contract(SyncedModel, RetirableModel):
 
 class Application(SluggedModel, RetirableModel):
     description = models.TextField(blank=True)
+    translations = translations_field("name", "description")
     owner = accountable_user("owned_applications")
     unit = protected_reference("people.OrganisationUnit", "applications")
     lifecycle = models.CharField(

@@ -118,6 +118,22 @@ def currency(name: str, default=_MISSING) -> str:
     return value
 
 
+def languages(name: str, default=_MISSING) -> list[str]:
+    """Language codes separated by commas (``en,fr``), each one Django knows, none twice; the
+    first is the original language."""
+    from django.conf.locale import LANG_INFO
+
+    codes = [code.lower() for code in string_list(name, default)]
+    if not codes:
+        raise ImproperlyConfigured(f"{name} must name at least one language, such as en.")
+    for code in codes:
+        if code not in LANG_INFO or "fallback" in LANG_INFO[code]:
+            raise ImproperlyConfigured(f"{name}: {code!r} is not a language code such as en or fr.")
+    if len(set(codes)) != len(codes):
+        raise ImproperlyConfigured(f"{name} names a language twice: {','.join(codes)}.")
+    return codes
+
+
 def choice(name: str, default=_MISSING, *, choices: tuple[str, ...]) -> str:
     value = _raw(name, default)
     if value is None:

@@ -8,6 +8,7 @@ import dj_database_url
 import ldap
 from csp.constants import NONE
 from csp.constants import SELF
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 from django_auth_ldap.config import ActiveDirectoryGroupType
 from django_auth_ldap.config import GroupOfNamesType
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "valuestreams",
     "maturity",
     "cloud",
+    "ledger",
     "people",
     "performance",
     "notifications",
@@ -72,6 +74,7 @@ MIDDLEWARE = [
     "core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -289,7 +292,11 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
 # --- Internationalisation ----------------------------------------------------------------
-LANGUAGE_CODE = "en-gb"
+# The languages records may carry translations in; the first is the one they are written in
+# (docs/translations.md). Pages follow the browser's language (LocaleMiddleware).
+PORTICO_LANGUAGES = env.languages("PORTICO_LANGUAGES", ["en"])
+LANGUAGES = [(code, LANG_INFO[code]["name_local"]) for code in PORTICO_LANGUAGES]
+LANGUAGE_CODE = "en-gb" if PORTICO_LANGUAGES[0] == "en" else PORTICO_LANGUAGES[0]
 TIME_ZONE = env.string("TIME_ZONE", "UTC")
 try:
     zoneinfo.ZoneInfo(TIME_ZONE)

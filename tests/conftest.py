@@ -10,6 +10,7 @@ import pytest
 
 from tests.factories import UserFactory
 from tests.factories.cloud import sample_rules  # noqa: F401 (the cloud tests' fixture)
+from tests.factories.ledger import ledger_rules  # noqa: F401 (the ledger tests' fixture)
 from tests.views import view_people  # noqa: F401 (the view tests' fixture)
 
 

@@ -18,6 +18,7 @@ from core.models import SyncedModel
 from core.models import accountable_user
 from core.models import protected_reference
 from core.models import unique_external_id
+from core.translations import translations_field
 from finance.models import WEIGHT
 from valuestreams.choices import Effort
 from valuestreams.choices import Experience
@@ -41,6 +42,7 @@ class ValueStream(SluggedModel, RetirableModel):
     """The activities that deliver a good or service to a customer, with an accountable owner."""
 
     description = models.TextField(blank=True)
+    translations = translations_field("name", "description")
     # PROTECT: accountability is handed over on purpose, never lost with a deleted account.
     owner = accountable_user(
         "owned_value_streams",

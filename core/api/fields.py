@@ -434,6 +434,14 @@ class FieldSpec:
     def is_reference(self) -> bool:
         return self.kind in (USER, RECORD)
 
+    def import_targets(self) -> list[tuple[str, str]]:
+        """Where an import may map a column within this field, as (target, label): a
+        translations field offers ``("fr.name", "Name (fr)")`` per extra language and
+        translatable field (core.translations); any other field, nothing."""
+        from core.translations import import_targets
+
+        return import_targets(self.model_field) if self.model_field is not None else []
+
 
 def is_user_model(model) -> bool:
     return model._meta.label == settings.AUTH_USER_MODEL or model._meta.label_lower == (

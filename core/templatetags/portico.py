@@ -5,11 +5,18 @@ from django import template
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
+from core import translations
 from core.forms import person_name
 from core.money import format_amount
 from core.money import format_percent
 
 register = template.Library()
+
+
+@register.filter
+def translated(obj, field: str):
+    """``obj``'s ``field`` in the page's language, else the original (core.translations)."""
+    return translations.translated(obj, field)
 
 
 @register.filter

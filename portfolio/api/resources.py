@@ -6,6 +6,7 @@ from core.api.resources import Reads
 from core.api.resources import Resource
 from core.api.resources import Writes
 from core.api.resources import register
+from core.translations import translations_schema
 from performance.selectors import STATUS_SCHEMA
 from performance.selectors import with_item_status
 from performance.selectors import with_outcome_status
@@ -33,6 +34,7 @@ register(
             "name",
             "slug",
             "summary",
+            "translations",
             "kind",
             "lifecycle",
             "criticality",
@@ -42,6 +44,7 @@ register(
             "live_on",
             "retired_on",
         ),
+        schemas={"translations": translations_schema("name", "summary")},
         description="A supported facility: a facility and the support that comes with it.",
         reads=Reads(
             computed={
@@ -111,7 +114,8 @@ register(
     Resource(
         "customers",
         model=Customer,
-        fields=("name", "slug", "kind", "segment", "relationship_manager", "unit"),
+        fields=("name", "slug", "translations", "kind", "segment", "relationship_manager", "unit"),
+        schemas={"translations": translations_schema("name")},
         reads=Reads(
             filterset=filtersets.CustomerFilterSet,
         ),
@@ -250,6 +254,7 @@ register(
             "name",
             "slug",
             "description",
+            "translations",
             "owner",
             "unit",
             "lifecycle",
@@ -257,6 +262,7 @@ register(
             "criticality",
             "vendor",
         ),
+        schemas={"translations": translations_schema("name", "description")},
         reads=Reads(
             computed=QUALITY_SCHEMA,
             filterset=filtersets.ApplicationFilterSet,

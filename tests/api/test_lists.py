@@ -13,6 +13,7 @@ from tests.api.helpers import service_item
 from tests.api.helpers import sync
 from tests.api.test_cloud_resources import FACTORIES as CLOUD
 from tests.api.test_finance_resources import FACTORIES as FINANCE
+from tests.api.test_ledger_resources import FACTORIES as LEDGER
 from tests.api.test_maturity_resources import LIST_FACTORIES as MATURITY
 from tests.api.test_valuestream_resources import FACTORIES as VALUE_STREAMS
 from tests.factories.people import OrganisationUnitFactory
@@ -59,6 +60,7 @@ FACTORIES = {
     **MATURITY,
     **VALUE_STREAMS,
     **CLOUD,
+    **LEDGER,
     **PERFORMANCE,
     "organisation-units": OrganisationUnitFactory,
 }

@@ -39,6 +39,7 @@ from imports import services as import_services
 from portfolio.models import Service
 from tests.api.conftest import ApiClient
 from tests.factories import cloud
+from tests.factories import ledger
 from tests.factories.finance import CostItemFactory
 from tests.factories.finance import CostPoolFactory
 from tests.factories.finance import DriverFactory
@@ -312,6 +313,8 @@ def site(portfolio_manager, viewer, service_owner):
     cloud.make_tag_rule(service=service)
     cloud.make_synonym()
     cloud.import_sample()
+    ledger.make_rule(service=service)
+    ledger.import_rows(ledger.ledger_rows(20))
     division = OrganisationUnitFactory(name="Claims division", slug="claims-division")
     team = OrganisationUnitFactory(name="Claims IT", slug="claims-it", parent=division)
     Service.objects.filter(pk=service.pk).update(unit=team)

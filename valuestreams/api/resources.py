@@ -30,6 +30,7 @@ from core.api.resources import Reads
 from core.api.resources import Resource
 from core.api.resources import Writes
 from core.api.resources import register
+from core.translations import translations_schema
 from valuestreams import filtersets
 from valuestreams import services
 from valuestreams.api import filtersets as api_filtersets
@@ -125,10 +126,12 @@ register(
     Resource(
         "value-streams",
         model=ValueStream,
+        schemas={"translations": translations_schema("name", "description")},
         fields=(
             "name",
             "slug",
             "description",
+            "translations",
             "owner",
             "unit",
             "customer",
