@@ -18,6 +18,7 @@ from core.models import SyncedModel
 from core.models import accountable_user
 from core.models import protected_reference
 from core.models import unique_external_id
+from core.search import SearchIndex
 from finance.models import WEIGHT
 from valuestreams.choices import Effort
 from valuestreams.choices import Experience
@@ -74,6 +75,13 @@ class ValueStream(SluggedModel, RetirableModel):
 
     class Meta(SluggedModel.Meta):
         ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["name", "id"], name="valuestream_name"),
+            SearchIndex(
+                searched=("name", "slug", "segment", "trigger", "result", "external_id"),
+                name="valuestream_search",
+            ),
+        ]
         constraints = [
             unique_external_id("valuestream"),
             models.CheckConstraint(
@@ -337,6 +345,12 @@ class Process(SyncedModel):
     class Meta:
         verbose_name_plural = "processes"
         ordering = ["layer", "name", "id"]
+        indexes = [
+            SearchIndex(
+                searched=("name", "description", "trigger", "result", "external_id"),
+                name="process_search",
+            ),
+        ]
         constraints = [
             unique_external_id("process"),
             models.CheckConstraint(
