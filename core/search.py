@@ -24,6 +24,7 @@ search index is searched as before, field by field.
 
 from collections.abc import Iterable
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.indexes import GinIndex
@@ -82,8 +83,7 @@ def document_fields(model: type[models.Model]) -> tuple[str, ...]:
     for index in model._meta.indexes:
         if isinstance(index, SearchIndex):
             return index.searched
-    concrete = model._meta.concrete_model
-    return _REGISTERED.get(concrete, ())
+    return _REGISTERED.get(model._meta.concrete_model or model, ())
 
 
 class Contains(Lookup):
@@ -133,21 +133,20 @@ def matching(model: type[models.Model], paths: Iterable[str], value: str) -> Q:
     condition = Q()
     if local:
         exact = Q()
-        for field in local:
-            exact |= Q(Contains(F(field), Value(pattern)))
+        for name in local:
+            exact |= Q(Contains(F(name), Value(pattern)))
         indexed = document_fields(model)
         if indexed and set(local) <= set(indexed):
             exact = Q(Contains(document(*indexed), Value(pattern))) & exact
         condition |= exact
     for name, rests in related.items():
-        field = model._meta.get_field(name)
+        field: Any = model._meta.get_field(name)
         if field.concrete and (field.many_to_one or field.one_to_one):
-            target = field.related_model
-            assert isinstance(target, type)
+            target: Any = field.related_model
             keys = (
                 target._base_manager.filter(matching(target, rests, value))
                 .order_by()
-                .values(field.target_field.attname)  # type: ignore[union-attr]
+                .values(field.target_field.attname)
             )
             condition |= Q(AnyOf(F(field.attname), ArraySubquery(keys)))
         else:  # through a to-many relation: a join, as Django's lookups do it
@@ -170,11 +169,9 @@ def is_indexed(model: type[models.Model], paths: Iterable[str]) -> bool:
     if local and not set(local) <= set(document_fields(model)):
         return False
     for name, rests in related.items():
-        field = model._meta.get_field(name)
+        field: Any = model._meta.get_field(name)
         if not (field.concrete and (field.many_to_one or field.one_to_one)):
             return False
-        target = field.related_model
-        assert isinstance(target, type)
-        if not is_indexed(target, rests):
+        if not is_indexed(field.related_model, rests):
             return False
     return True
