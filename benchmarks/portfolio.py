@@ -110,15 +110,20 @@ def measure_search(bench, size: int) -> None:
         search()
         samples.append((time.perf_counter() - started) * 1000)
     timing = Timing("search", tuple(samples), SEARCH_TARGET_MS)
-    sql, params = searched.order_by("name")[:50].query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    indexed = "service_search" in plan
+    # Indexed: neither the page (PostgreSQL may walk the index of names when many match)
+    # nor the count reads the whole table.
+    plans = []
+    for queryset in (searched.order_by("name")[:50], searched.values("pk")):
+        sql, params = queryset.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql, params)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    indexed = not any("Seq Scan on portfolio_service" in plan for plan in plans)
+    reads = "the trigram index" if "service_search" in plans[1] else "an index"
     bench.figure(
         f"Search q={SEARCH_TERM} at {size:,} services (first 50 by name and the count)",
         f"median {timing.median_ms:.1f} ms, p90 {timing.p90_ms:.1f} ms ({RUNS} runs); "
-        + ("index scan on service_search" if indexed else "no index scan"),
+        + (f"page and count read {reads}" if indexed else "a sequential scan"),
         target=f"indexed, median < {SEARCH_TARGET_MS} ms",
         met=indexed and bool(timing.met),
         summary="search q= on lists",

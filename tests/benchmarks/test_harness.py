@@ -171,7 +171,8 @@ def test_portfolio_benchmark_runs_on_tiny_data(monkeypatch):
     assert len(timed) == 5
     search = timed[-1]
     assert search.summary == "search q= on lists"
-    assert "index scan on service_search" in search.value
+    # A table of 80 rows is read whole: whether the index is used shows at full size.
+    assert search.value.endswith(("the trigram index", "an index", "a sequential scan"))
     counts = [f for f in bench.figures if f.label.endswith(": queries")]
     assert [f.value.count(" at ") for f in counts] == [2, 2, 2, 2]
     assert all(f.met for f in counts), [f.value for f in counts]
