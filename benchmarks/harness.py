@@ -8,6 +8,7 @@ import contextlib
 import cProfile
 import datetime
 import importlib
+import json
 import os
 import pkgutil
 import platform
@@ -40,6 +41,19 @@ a database of their own that the harness creates, fills and drops; the load benc
 drives the production server (gunicorn) over loopback with concurrent connections and reports
 throughput and latency percentiles. How to run them and how to add one:
 `benchmarks/__init__.py`.
+"""
+
+SUMMARY_START, SUMMARY_END = "<!-- benchmark-summary -->", "<!-- /benchmark-summary -->"
+SUMMARY_HEADER = """\
+## Targets at a glance
+
+The figures that carry a target of the performance plan, gathered from the sections below
+(each row links its section; each section names the machine and the date it ran on). A
+figure is marked met or missed by the run that measured it, against the floor measured in
+that same run where the target is a share of one.
+
+| figure | target | measured | met | section |
+|---|---|---|---|---|
 """
 
 
@@ -88,6 +102,9 @@ class Figure:
     value: str
     target: str = ""
     met: bool | None = None  # None: no target
+    # The row of the summary at the top of docs/benchmarks.md this figure answers ("API list
+    # of 50 under 8 connections"); empty for figures only their section shows.
+    summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,9 +142,18 @@ class Bench:
 
     # --- recording ----------------------------------------------------------------------------
 
-    def figure(self, label: str, value: str, *, target: str = "", met: bool | None = None):
-        """Record one figure; ``target`` in words, ``met`` whether it was reached."""
-        figure = Figure(label, value, target, met)
+    def figure(
+        self,
+        label: str,
+        value: str,
+        *,
+        target: str = "",
+        met: bool | None = None,
+        summary: str = "",
+    ):
+        """Record one figure; ``target`` in words, ``met`` whether it was reached;
+        ``summary`` the row of the summary table it answers, if any."""
+        figure = Figure(label, value, target, met, summary)
         self.figures.append(figure)
         verdict = "" if met is None else ("  target met" if met else "  TARGET MISSED")
         aim = f" (target {target})" if target else ""
@@ -160,6 +186,7 @@ class Bench:
         warmup: int = 5,
         target_ms: float | None = None,
         profile_on_miss: bool = True,
+        summary: str = "",
     ) -> Timing:
         """Time ``request()`` ``runs`` times after ``warmup`` untimed calls; record the median
         and p90. A response other than 200 stops the benchmark. When the target is missed,
@@ -178,6 +205,7 @@ class Bench:
             f"median {timing.median_ms:.1f} ms, p90 {timing.p90_ms:.1f} ms ({runs} runs)",
             target="" if target_ms is None else f"median < {target_ms:g} ms",
             met=timing.met,
+            summary=summary,
         )
         if timing.met is False and profile_on_miss:
             self.note(f"Profile of one “{label}” request:\n\n" + profile(request))
@@ -233,7 +261,64 @@ class Bench:
             lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         for note in self.notes:
             lines += ["", note]
+        # The rows this section gives the summary table, read back by summary_table().
+        for figure in self.figures:
+            if figure.summary:
+                row = {
+                    "figure": figure.summary,
+                    "target": figure.target,
+                    "measured": figure.value,
+                    "met": figure.met,
+                    "section": self.title,
+                    "anchor": anchor_of(lines[0]),
+                }
+                lines += ["", f"<!-- summary: {json.dumps(row, ensure_ascii=False)} -->"]
         return "\n".join(lines) + "\n"
+
+
+def anchor_of(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to -."""
+    text = heading.lstrip("#").strip().lower()
+    kept = "".join(c for c in text if c.isalnum() or c in " -_")
+    return "#" + kept.replace(" ", "-")
+
+
+def summary_rows(document: str) -> list[dict]:
+    """The summary rows every section of ``document`` carries, in the sections' order."""
+    rows = []
+    for line in document.splitlines():
+        if line.startswith("<!-- summary: ") and line.endswith(" -->"):
+            rows.append(json.loads(line.removeprefix("<!-- summary: ").removesuffix(" -->")))
+    return rows
+
+
+def summary_table(document: str) -> str:
+    """The table at the top of docs/benchmarks.md, built from the sections it holds: one row
+    per figure a benchmark marked as answering a target of the plan."""
+    lines = [SUMMARY_HEADER.rstrip("\n")]
+    for row in summary_rows(document):
+        met = {None: "", True: "met", False: "**missed**"}[row["met"]]
+        cells = [
+            row["figure"],
+            row["target"],
+            row["measured"],
+            met,
+            f"[{row['section']}]({row['anchor']})",
+        ]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def with_summary(document: str) -> str:
+    """``document`` with its summary table (re)built, just below the header."""
+    block = f"{SUMMARY_START}\n{summary_table(document).rstrip()}\n{SUMMARY_END}"
+    if SUMMARY_START in document and SUMMARY_END in document:
+        before, rest = document.split(SUMMARY_START, 1)
+        return before + block + rest.split(SUMMARY_END, 1)[1]
+    first_section = document.find("<!-- benchmark:")
+    if first_section < 0:
+        return document.rstrip("\n") + "\n\n" + block + "\n"
+    return document[:first_section] + block + "\n\n" + document[first_section:]
 
 
 def check_response(label: str, response) -> None:
@@ -395,7 +480,7 @@ def write_sections(sections: dict[str, str], path: Path = DOCS_PATH) -> None:
     document = path.read_text() if path.exists() else ""
     for name, section in sections.items():
         document = replace_section(document, name, section)
-    path.write_text(document)
+    path.write_text(with_summary(document))
 
 
 # --- The command ------------------------------------------------------------------------------
@@ -449,6 +534,7 @@ def main(argv: list[str] | None = None, *, stdout: TextIO = sys.stdout) -> int:
     sections: dict[str, str] = {}
     missed: list[str] = []
     failed: list[str] = []
+    targets: list[tuple[str, Figure]] = []
     with benchmark_database(keepdb=args.keepdb) as database:
         stdout.write(f"Benchmark database: {database}\n")
         machine = describe_machine()
@@ -468,6 +554,7 @@ def main(argv: list[str] | None = None, *, stdout: TextIO = sys.stdout) -> int:
                 continue
             seconds = time.perf_counter() - started
             missed += [f"{bench.title}: {figure.label}" for figure in bench.missed]
+            targets += [(bench.title, f) for f in bench.figures if f.met is not None]
             sections[name] = bench.markdown(
                 machine=machine, ran_on=datetime.date.today(), seconds=seconds, load=load
             )
@@ -476,6 +563,11 @@ def main(argv: list[str] | None = None, *, stdout: TextIO = sys.stdout) -> int:
         stdout.write(f"\nWrote {', '.join(sections)} to {DOCS_PATH.relative_to(BASE_DIR)}.\n")
     elif sections:
         stdout.write("\nFigures not written (--no-write or --scale).\n")
+    if targets:
+        stdout.write(f"\nTargets on {cpu_model()}:\n")
+        for title, figure in targets:
+            verdict = "met   " if figure.met else "MISSED"
+            stdout.write(f"  {verdict} {title}: {figure.label}: {figure.value} ({figure.target})\n")
     stdout.write(
         f"{len(missed)} target(s) missed" + (": " + "; ".join(missed) if missed else "") + ".\n"
     )

@@ -5,8 +5,10 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.urls import reverse
 
+from benchmarks.harness import Timing
 from core import roles
 from core.choices import Channel
 from core.context import change_context
@@ -18,6 +20,7 @@ from portfolio.choices import Dimension
 from portfolio.choices import MeasurementWindow
 from portfolio.choices import ServiceKind
 from portfolio.choices import ServiceLifecycle
+from portfolio.filtersets import ServiceFilterSet
 from portfolio.generate import GENERATED
 from portfolio.generate import generate_portfolio
 from portfolio.models import Service
@@ -46,6 +49,9 @@ SEED = 1
 TARGET_MS = 150
 GENERATION_TARGET_S = 60
 RUNS = 60
+
+SEARCH_TERM = "claims"
+SEARCH_TARGET_MS = 30
 
 SHOWCASE_SLUG = "benchmark-showcase"
 SHOWCASE_ITEMS_PER_QUADRANT = 5
@@ -85,6 +91,43 @@ def run(bench) -> None:
         bench.timed(label, lambda url=url: client.get(url), runs=RUNS, target_ms=TARGET_MS)
     for label, counts in query_counts.items():
         bench.query_counts(label, counts)
+    measure_search(bench, full_size)
+
+
+def measure_search(bench, size: int) -> None:
+    """The services list's search by itself: the first page of 50 by name and the count of
+    matches, as the list asks them, and whether PostgreSQL reads the trigram index."""
+    searched = ServiceFilterSet({"q": SEARCH_TERM}, queryset=Service.objects.all()).qs
+
+    def search():
+        return list(searched.order_by("name")[:50]), searched.count()
+
+    for _ in range(5):  # warm-up, not measured
+        search()
+    samples = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        search()
+        samples.append((time.perf_counter() - started) * 1000)
+    timing = Timing("search", tuple(samples), SEARCH_TARGET_MS)
+    # Indexed: neither the page (PostgreSQL may walk the index of names when many match)
+    # nor the count reads the whole table.
+    plans = []
+    for queryset in (searched.order_by("name")[:50], searched.values("pk")):
+        sql, params = queryset.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql, params)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    indexed = not any("Seq Scan on portfolio_service" in plan for plan in plans)
+    reads = "the trigram index" if "service_search" in plans[1] else "an index"
+    bench.figure(
+        f"Search q={SEARCH_TERM} at {size:,} services (first 50 by name and the count)",
+        f"median {timing.median_ms:.1f} ms, p90 {timing.p90_ms:.1f} ms ({RUNS} runs); "
+        + (f"page and count read {reads}" if indexed else "a sequential scan"),
+        target=f"indexed, median < {SEARCH_TARGET_MS} ms",
+        met=indexed and bool(timing.met),
+        summary="search q= on lists",
+    )
 
 
 def measured_pages(showcase: Service) -> list[tuple[str, str]]:

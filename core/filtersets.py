@@ -2,8 +2,8 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import ForeignObjectRel
-from django.db.models import Q
 
+from core import search
 from core.forms import PersonChoiceField
 
 
@@ -16,13 +16,12 @@ class SearchFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
 
     def search(self, queryset, name, value):
+        """Records one of whose ``search_fields`` holds ``value`` (any case): on the model's
+        trigram index where it has one (core.search)."""
         value = value.strip()
         if not value:
             return queryset
-        condition = Q()
-        for field in self.search_fields:
-            condition |= Q(**{f"{field}__icontains": value})
-        return queryset.filter(condition)
+        return queryset.filter(search.matching(queryset.model, self.search_fields, value))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -118,7 +118,7 @@ def redirect_after_write(request, url: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
-MAX_PER_PAGE = 500
+MAX_PER_PAGE = 1000
 
 
 def paginate(table, request, *, default_per_page: int) -> None:

@@ -46,8 +46,6 @@ class ChangeLoggedModel(TimestampedModel):
 
     # Fields left out of change records: bookkeeping, not portfolio data.
     changelog_exclude: tuple[str, ...] = ("created_at", "updated_at")
-    # The snapshot as loaded or last saved (core.signals); absent on a record never loaded.
-    _loaded_snapshot: dict[str, Any]
     # The attribute that names the record in its page's address: "pk", "slug", a property.
     url_key: str = "pk"
     # The page's view, when it is not "<app label>:<model name>_detail".
@@ -69,15 +67,52 @@ class ChangeLoggedModel(TimestampedModel):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        instance._loaded_snapshot = instance.changelog_snapshot()
+        if len(values) == len(cls._meta.concrete_fields):
+            field_names = [field.attname for field in cls._meta.concrete_fields]
+        loaded = {
+            name: value
+            for name, value in zip(field_names, values, strict=True)
+            if value is not models.DEFERRED
+        }
+        if any(isinstance(value, dict | list | set | bytearray) for value in loaded.values()):
+            # A value that can change in place (a JSON field's) is copied now.
+            instance._loaded_snapshot = instance.changelog_snapshot()
+        else:
+            # Written out only when a save asks for it: a page listing 1,000 records saves
+            # none, and the snapshot was most of the cost of loading them.
+            instance.__dict__["_loaded_values"] = loaded
         return instance
 
+    @property
+    def _loaded_snapshot(self) -> dict[str, Any]:
+        """The snapshot as loaded or last saved (core.signals); absent (AttributeError) on
+        a record never loaded."""
+        try:
+            return self.__dict__["_snapshot"]
+        except KeyError:
+            pass
+        try:
+            loaded = self.__dict__["_loaded_values"]
+        except KeyError:
+            raise AttributeError("_loaded_snapshot") from None
+        snapshot = self._snapshot_of(loaded)
+        self.__dict__["_snapshot"] = snapshot
+        return snapshot
+
+    @_loaded_snapshot.setter
+    def _loaded_snapshot(self, snapshot: dict[str, Any]) -> None:
+        self.__dict__["_snapshot"] = snapshot
+
     def changelog_snapshot(self) -> dict:
+        return self._snapshot_of(self.__dict__)
+
+    def _snapshot_of(self, values: dict[str, Any]) -> dict:
+        """The change log's copy of ``values`` (by attname) of the fields it records."""
         data = {}
         for field in self._meta.concrete_fields:
-            if field.name in self.changelog_exclude or field.attname not in self.__dict__:
+            if field.name in self.changelog_exclude or field.attname not in values:
                 continue
-            data[field.attname] = field.value_from_object(self)
+            data[field.attname] = values[field.attname]
         return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 

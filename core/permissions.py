@@ -22,8 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 from typing import Self
 
+from django.contrib.auth.models import Permission
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import OuterRef
+from django.db.models import Value
+from django.db.models.functions import Concat
 
 from core.rules import Change
 from core.rules import row_of
@@ -39,6 +44,50 @@ def perm_name(model, action: str) -> str:
 
 def is_active(user) -> bool:
     return user is not None and user.is_authenticated and user.is_active
+
+
+# --- A user's role rights, read with the user ------------------------------------------------
+
+USER_PERMISSIONS = "_portico_user_permissions"
+GROUP_PERMISSIONS = "_portico_group_permissions"
+
+
+def _permission_names(relation: str, user_id: str) -> ArraySubquery:
+    names = (
+        Permission.objects.filter(**{relation: OuterRef(user_id)})
+        .order_by()
+        .values(full_name=Concat("content_type__app_label", Value("."), "codename"))
+    )
+    return ArraySubquery(names)
+
+
+def with_permissions(queryset: models.QuerySet, user: str = "") -> models.QuerySet:
+    """``queryset`` (of users, or of rows whose ``user`` leads to one) with the names of the
+    user's own and role permissions, so that reading the user costs no further query for
+    its rights: Django's backend asks two queries a request otherwise (the API's token and
+    the browser's session both load the user on every request)."""
+    user_id = f"{user}__pk" if user else "pk"
+    return queryset.annotate(
+        **{
+            USER_PERMISSIONS: _permission_names("user", user_id),
+            GROUP_PERMISSIONS: _permission_names("group__user", user_id),
+        }
+    )
+
+
+def remember_permissions(user, row=None) -> None:
+    """Give ``user`` the permission names ``with_permissions`` read (on ``row``, or on the
+    user itself), as Django's ModelBackend caches them: it then asks no query. A superuser's
+    rights are all permissions, left to the backend."""
+    row = user if row is None else row
+    if not hasattr(row, USER_PERMISSIONS) or user.is_superuser:
+        return
+    if not user.is_active:
+        user._perm_cache = set()
+        return
+    user._user_perm_cache = set(getattr(row, USER_PERMISSIONS))
+    user._group_perm_cache = set(getattr(row, GROUP_PERMISSIONS))
+    user._perm_cache = user._user_perm_cache | user._group_perm_cache
 
 
 @dataclass(frozen=True)

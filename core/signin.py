@@ -26,6 +26,8 @@ from django_auth_ldap.backend import LDAPBackend
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from core import roles as portico_roles
+from core.permissions import remember_permissions
+from core.permissions import with_permissions
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +120,16 @@ class LocalPasswordBackend(ModelBackend):
         if not settings.LOGIN_LOCAL_PASSWORDS:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id):
+        """The signed-in user of a session, with their rights read in the same query
+        (core.permissions.with_permissions): a page asks no more queries for them."""
+        users = with_permissions(get_user_model()._default_manager.all())
+        user = users.filter(pk=user_id).first()
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        remember_permissions(user)
+        return user
 
 
 # --- OpenID Connect ------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from core.money import MoneyField
 from core.numbers import MONTH_FORMAT
 from core.numbers import month_label
 from core.permissions import RestrictedQuerySet
+from core.search import SearchIndex
 from finance.choices import CostCategory
 from finance.choices import Expenditure
 from finance.choices import NodeKind
@@ -182,6 +183,13 @@ class CostPool(SluggedModel, RetirableModel):
     ownership_lookups = ("owner",)
     url_name = "finance:pool_detail"
 
+    class Meta(SluggedModel.Meta):
+        indexes = [
+            SearchIndex(
+                searched=("name", "description", "slug", "external_id"), name="costpool_search"
+            ),
+        ]
+
 
 class Driver(SluggedModel, RetirableModel):
     """A measure of consumption (sites, VM-hours, tickets, users, TB): a driven edge shares
@@ -191,6 +199,14 @@ class Driver(SluggedModel, RetirableModel):
     description = models.TextField(blank=True)
 
     url_name = "finance:driver_edit"
+
+    class Meta(SluggedModel.Meta):
+        indexes = [
+            SearchIndex(
+                searched=("name", "unit", "description", "slug", "external_id"),
+                name="driver_search",
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -1,7 +1,7 @@
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
+from core import search
 from core.filtersets import AlwaysBoundFilterSet
 from core.filtersets import RetiredFilter
 from core.roles import ROLES
@@ -71,10 +71,6 @@ class PersonFilterSet(AlwaysBoundFilterSet):
         fields = ["q", "role", "unit", "active"]
 
     def search(self, queryset, name, value):
-        words = value.split()
-        for word in words:
-            condition = Q()
-            for field in self.search_fields:
-                condition |= Q(**{f"{field}__icontains": word})
-            queryset = queryset.filter(condition)
+        for word in value.split():
+            queryset = queryset.filter(search.matching(queryset.model, self.search_fields, word))
         return queryset

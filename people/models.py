@@ -7,6 +7,7 @@ from core.models import SluggedModel
 from core.models import accountable_user
 from core.models import protected_reference
 from core.models import unique_external_id
+from core.search import SearchIndex
 from people.choices import UnitKind
 
 
@@ -27,6 +28,9 @@ class OrganisationUnit(SluggedModel, RetirableModel):
 
     class Meta(SluggedModel.Meta):
         verbose_name = "organisation unit"
+        indexes = [
+            SearchIndex(searched=("name", "slug", "level", "external_id"), name="unit_search"),
+        ]
         constraints = [unique_external_id("organisationunit")]
 
     def clean(self):

@@ -25,6 +25,7 @@ from core.models import protected_reference
 from core.models import unique_external_id
 from core.money import CurrencyField
 from core.money import MoneyField
+from core.search import SearchIndex
 from core.translations import translations_field
 from portfolio.choices import ApplicationLifecycle
 from portfolio.choices import Aspect
@@ -77,6 +78,10 @@ class Service(SluggedModel):
     ownership_lookups = ("owner", "delegates")
 
     class Meta(SluggedModel.Meta):
+        indexes = [
+            models.Index(fields=["name"], name="service_name"),
+            SearchIndex(searched=("name", "summary", "slug", "external_id"), name="service_search"),
+        ]
         constraints = [
             unique_external_id("service"),
             models.CheckConstraint(
@@ -227,6 +232,14 @@ class Customer(SluggedModel, RetirableModel):
 
     ownership_lookups = ("relationship_manager",)
 
+    class Meta(SluggedModel.Meta):
+        indexes = [
+            models.Index(fields=["name"], name="customer_name"),
+            SearchIndex(
+                searched=("name", "slug", "segment", "external_id"), name="customer_search"
+            ),
+        ]
+
 
 class Subscription(SyncedModel, RetirableModel):
     """The customer consumes the service: how much, at what price."""
@@ -363,6 +376,14 @@ class Supplier(SluggedModel, RetirableModel):
 
     ownership_lookups = ("owner",)
 
+    class Meta(SluggedModel.Meta):
+        indexes = [
+            models.Index(fields=["name"], name="supplier_name"),
+            SearchIndex(
+                searched=("name", "slug", "website", "external_id"), name="supplier_search"
+            ),
+        ]
+
 
 class Contract(SyncedModel, RetirableModel):
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="contracts")
@@ -381,6 +402,9 @@ class Contract(SyncedModel, RetirableModel):
 
     class Meta:
         ordering = ["supplier", "reference"]
+        indexes = [
+            SearchIndex(searched=("reference", "title", "external_id"), name="contract_search"),
+        ]
         constraints = [
             unique_external_id("contract"),
             models.UniqueConstraint(fields=["supplier", "reference"], name="contract_unique_ref"),
@@ -423,6 +447,14 @@ class Application(SluggedModel, RetirableModel):
     vendor = protected_reference(Supplier, "applications")
 
     ownership_lookups = ("owner",)
+
+    class Meta(SluggedModel.Meta):
+        indexes = [
+            models.Index(fields=["name"], name="application_name"),
+            SearchIndex(
+                searched=("name", "slug", "description", "external_id"), name="application_search"
+            ),
+        ]
 
 
 class ContractCoverage(SyncedModel, EffectiveDatedModel):

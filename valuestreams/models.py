@@ -18,6 +18,7 @@ from core.models import SyncedModel
 from core.models import accountable_user
 from core.models import protected_reference
 from core.models import unique_external_id
+from core.search import SearchIndex
 from core.translations import translations_field
 from finance.models import WEIGHT
 from valuestreams.choices import Effort
@@ -76,6 +77,13 @@ class ValueStream(SluggedModel, RetirableModel):
 
     class Meta(SluggedModel.Meta):
         ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["name", "id"], name="valuestream_name"),
+            SearchIndex(
+                searched=("name", "slug", "segment", "trigger", "result", "external_id"),
+                name="valuestream_search",
+            ),
+        ]
         constraints = [
             unique_external_id("valuestream"),
             models.CheckConstraint(
@@ -339,6 +347,12 @@ class Process(SyncedModel):
     class Meta:
         verbose_name_plural = "processes"
         ordering = ["layer", "name", "id"]
+        indexes = [
+            SearchIndex(
+                searched=("name", "description", "trigger", "result", "external_id"),
+                name="process_search",
+            ),
+        ]
         constraints = [
             unique_external_id("process"),
             models.CheckConstraint(

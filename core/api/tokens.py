@@ -13,6 +13,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from core.models import ApiToken
+from core.permissions import remember_permissions
+from core.permissions import with_permissions
 
 TOKEN_PREFIX = "ptk"
 PREFIX_LENGTH = 8
@@ -58,11 +60,14 @@ def find_token(text: str) -> ApiToken | None:
     parts = text.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not PREFIX_PATTERN.fullmatch(parts[1]):
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
+    # The token, its user and the user's rights in one query: every API request reads them.
+    tokens = with_permissions(ApiToken.objects.select_related("user"), "user")
+    token = tokens.filter(prefix=parts[1]).first()
     if token is None or not hmac.compare_digest(token.digest, digest(text)):
         return None
     if not token.is_active:
         return None
+    remember_permissions(token.user, token)
     return token
 
 

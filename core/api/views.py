@@ -20,7 +20,6 @@ from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -37,6 +36,7 @@ from core.api.fields import parse_iso_datetime
 from core.api.pagination import PARAMETERS as PAGE_PARAMETERS
 from core.api.pagination import KeysetPage
 from core.api.permissions import TokenRights
+from core.api.renderers import JSONRenderer
 from core.api.sync import MODES
 from core.api.sync import UPSERT
 from core.api.sync import sync

@@ -1,5 +1,6 @@
 """The benchmark harness finds, runs and reports benchmarks; no timing is asserted here."""
 
+import contextlib
 import datetime
 import http.server
 import threading
@@ -62,6 +63,61 @@ def test_bench_records_figures_and_query_counts_in_markdown():
     assert "TARGET MISSED" in out.getvalue()
 
 
+def test_summary_table_gathers_the_rows_sections_mark(tmp_path):
+    api = harness.Bench("api", "REST API", stdout=StringIO())
+    api.figure("Raw upsert", "33,000 rows/s")
+    api.figure("Sync", "5,000 rows/s = 15% of raw", target="≥ 10% of raw", met=True, summary="sync")
+    load = harness.Bench("load", "Under load", stdout=StringIO())
+    load.figure("API list", "150 req/s", target="≥ 200 req/s", met=False, summary="API list")
+    day = datetime.date(2025, 1, 2)
+    path = tmp_path / "benchmarks.md"
+
+    harness.write_sections({"api": api.markdown(machine="CPU", ran_on=day, seconds=1)}, path)
+    harness.write_sections({"load": load.markdown(machine="CPU", ran_on=day, seconds=1)}, path)
+
+    text = path.read_text()
+    summary = text.split(harness.SUMMARY_START)[1].split(harness.SUMMARY_END)[0]
+    assert "| sync | ≥ 10% of raw | 5,000 rows/s = 15% of raw | met | [REST API](#" in summary
+    assert "| API list | ≥ 200 req/s | 150 req/s | **missed** | [Under load](#" in summary
+    assert "Raw upsert" not in summary
+    assert text.index(harness.SUMMARY_START) < text.index("<!-- benchmark:api -->")
+    # Rewritten in place, with a section's new figures.
+    load = harness.Bench("load", "Under load", stdout=StringIO())
+    load.figure("API list", "250 req/s", target="≥ 200 req/s", met=True, summary="API list")
+    harness.write_sections({"load": load.markdown(machine="CPU", ran_on=day, seconds=1)}, path)
+    text = path.read_text()
+    assert text.count(harness.SUMMARY_START) == 1
+    assert "| API list | ≥ 200 req/s | 250 req/s | met |" in text
+    assert "150 req/s" not in text
+
+
+def test_main_prints_every_target_with_the_cpu_model(monkeypatch):
+    class Module:
+        TITLE = "Tiny"
+
+        @staticmethod
+        def run(bench):
+            bench.figure("Fast", "1 ms", target="< 2 ms", met=True)
+            bench.figure("Slow", "9 ms", target="< 2 ms", met=False)
+
+    monkeypatch.setattr(harness, "discover", lambda: {"tiny": Module})
+    monkeypatch.setattr(harness, "benchmark_database", lambda keepdb: _nothing())
+    monkeypatch.setattr(harness, "describe_machine", lambda: "Some CPU")
+    out = StringIO()
+
+    assert harness.main(["tiny", "--no-write", "--strict"], stdout=out) == 1
+
+    text = out.getvalue()
+    assert f"Targets on {harness.cpu_model()}:" in text
+    assert "met    Tiny: Fast: 1 ms (< 2 ms)" in text
+    assert "MISSED Tiny: Slow: 9 ms (< 2 ms)" in text
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield "no database"
+
+
 def test_replace_section_appends_then_replaces_in_place():
     document = harness.replace_section("", "portfolio", "## Portfolio\n\nfirst")
     document = harness.replace_section(document, "api", "## API\n\nfirst")
@@ -112,7 +168,11 @@ def test_portfolio_benchmark_runs_on_tiny_data(monkeypatch):
     labels = [figure.label for figure in bench.figures]
     assert labels[0].startswith("Generating 80 services, 400 items, 240 dependencies")
     timed = [f for f in bench.figures if f.value.startswith("median ")]
-    assert len(timed) == 4
+    assert len(timed) == 5
+    search = timed[-1]
+    assert search.summary == "search q= on lists"
+    # A table of 80 rows is read whole: whether the index is used shows at full size.
+    assert search.value.endswith(("the trigram index", "an index", "a sequential scan"))
     counts = [f for f in bench.figures if f.label.endswith(": queries")]
     assert [f.value.count(" at ") for f in counts] == [2, 2, 2, 2]
     assert all(f.met for f in counts), [f.value for f in counts]
@@ -145,6 +205,21 @@ def test_load_benchmark_runs_the_image_commands():
     variables, argv = load_benchmark.dockerfile_collectstatic()
     assert argv[:3] == ["python", "manage.py", "collectstatic"]
     assert {"DATABASE_URL", "SECRET_KEY"} <= set(variables)
+
+
+def test_load_benchmark_compares_the_other_worker_class_and_the_bare_stack():
+    image = load_benchmark.dockerfile_command()
+    other = load_benchmark.other_worker_class(image)
+    assert {load_benchmark.worker_class(image), load_benchmark.worker_class(other)} == {
+        "sync",
+        "gthread",
+    }
+    assert other[other.index("--workers") + 1] == image[image.index("--workers") + 1]
+    assert load_benchmark.describe(image) == "2 gthread workers of 4 threads"
+    assert load_benchmark.describe(other) == "2 sync workers"
+    bare = load_benchmark.bare_stack_command(image)
+    assert bare[:2] == ["gunicorn", "benchmarks.barestack.wsgi:application"]
+    assert bare[2:] == image[2:]
 
 
 class Answer(http.server.BaseHTTPRequestHandler):

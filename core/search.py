@@ -1,0 +1,177 @@
+"""The lists' ``q=`` search on an index: a substring of any searched field, found through a
+trigram index (PostgreSQL's ``pg_trgm``) instead of reading the whole table.
+
+A model declares the text it is searched by once, as an index in its ``Meta``::
+
+    indexes = [SearchIndex(searched=("name", "summary", "slug", "external_id"),
+                           name="service_search")]
+
+That is a GIN trigram index over the fields joined into one text (its *document*). A search
+for ``claims`` over some of those fields then reads::
+
+    document ILIKE '%claims%' AND (name ILIKE '%claims%' OR summary ILIKE '%claims%' …)
+
+The first condition is answered by the index (a handful of candidate rows); the second keeps
+the meaning exact: a match inside one field, never across two. A field of a related record
+(``supplier__name``) is searched in the related table, by its own index where it has one, and
+joined back by key (``supplier_id = ANY(ARRAY(SELECT id FROM supplier WHERE …))``), which the
+foreign key's index answers, so a search over several tables is still a few index scans.
+
+Django's ``icontains`` compares ``UPPER()`` of both sides, which no trigram index serves;
+``ILIKE`` matches the same way without case and is what the index answers. A model with no
+search index is searched as before, field by field.
+"""
+
+from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import OpClass
+from django.db import models
+from django.db.models import F
+from django.db.models import Lookup
+from django.db.models import Q
+from django.db.models import Value
+from django.db.models.functions import Concat
+
+# Between two fields in a document. A match across it is found by the index only as a
+# candidate: the per-field condition decides.
+SEPARATOR = "\n"
+
+# Documents of models whose Meta is not ours (Django's users): model -> searched fields; the
+# index itself is created by a migration of the app that registers it.
+_REGISTERED: dict[type[models.Model], tuple[str, ...]] = {}
+
+
+def document(*fields: str) -> models.Expression:
+    """The searched fields joined into one text: the expression the index is built on, and
+    the one a search compares (the same SQL, so PostgreSQL uses the index)."""
+    parts: list = []
+    for field in fields:
+        if parts:
+            parts.append(Value(SEPARATOR))
+        parts.append(F(field))
+    if len(parts) == 1:
+        parts.append(Value(""))
+    return Concat(*parts, output_field=models.TextField())
+
+
+class SearchIndex(GinIndex):
+    """A GIN trigram index on the document of ``searched`` (fields of the model itself)."""
+
+    def __init__(self, *, searched: Sequence[str], name: str, **kwargs):
+        self.searched = tuple(searched)
+        super().__init__(OpClass(document(*self.searched), name="gin_trgm_ops"), name=name)
+
+    def deconstruct(self):
+        return "core.search.SearchIndex", (), {"searched": self.searched, "name": self.name}
+
+    def clone(self):
+        return SearchIndex(searched=self.searched, name=self.name)
+
+
+def register(model: type[models.Model], searched: Sequence[str]) -> None:
+    """Declare the document of a model whose Meta is not ours; its app's migration creates
+    the index on ``document(*searched)`` with the ``gin_trgm_ops`` class."""
+    _REGISTERED[model] = tuple(searched)
+
+
+def document_fields(model: type[models.Model]) -> tuple[str, ...]:
+    """The fields of ``model``'s search index, or () when it has none."""
+    for index in model._meta.indexes:
+        if isinstance(index, SearchIndex):
+            return index.searched
+    return _REGISTERED.get(model._meta.concrete_model or model, ())
+
+
+class Contains(Lookup):
+    """``lhs ILIKE pattern``: the rhs is the finished pattern (``contains_pattern``)."""
+
+    lookup_name = "search_contains"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
+
+
+class AnyOf(Lookup):
+    """``lhs = ANY(array)``: a key among those an array subquery finds. Unlike ``IN
+    (SELECT …)`` inside an OR, an index on the key answers it, so it joins a bitmap OR."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+def contains_pattern(value: str) -> str:
+    """The ILIKE pattern of a substring: its wildcards and the escape character escaped."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def matching(model: type[models.Model], paths: Iterable[str], value: str) -> Q:
+    """Records of ``model`` one of whose ``paths`` (fields, or ``relation__field`` through
+    foreign keys) holds ``value``, ignoring case: indexed where the model has a search index
+    covering its own fields, exact in every case."""
+    pattern = contains_pattern(value)
+    local: list[str] = []
+    related: dict[str, list[str]] = {}
+    for path in paths:
+        first, _, rest = path.partition("__")
+        if rest:
+            related.setdefault(first, []).append(rest)
+        else:
+            local.append(path)
+    condition = Q()
+    if local:
+        exact = Q()
+        for name in local:
+            exact |= Q(Contains(F(name), Value(pattern)))
+        indexed = document_fields(model)
+        if indexed and set(local) <= set(indexed):
+            exact = Q(Contains(document(*indexed), Value(pattern))) & exact
+        condition |= exact
+    for name, rests in related.items():
+        field: Any = model._meta.get_field(name)
+        if field.concrete and (field.many_to_one or field.one_to_one):
+            target: Any = field.related_model
+            keys = (
+                target._base_manager.filter(matching(target, rests, value))
+                .order_by()
+                .values(field.target_field.attname)
+            )
+            condition |= Q(AnyOf(F(field.attname), ArraySubquery(keys)))
+        else:  # through a to-many relation: a join, as Django's lookups do it
+            for rest in rests:
+                condition |= Q(**{f"{name}__{rest}__icontains": value})
+    return condition
+
+
+def is_indexed(model: type[models.Model], paths: Iterable[str]) -> bool:
+    """Whether ``matching(model, paths, …)`` is answered by indexes alone: the model's own
+    fields by its search index, each related field by its model's (through foreign keys)."""
+    local: list[str] = []
+    related: dict[str, list[str]] = {}
+    for path in paths:
+        first, _, rest = path.partition("__")
+        if rest:
+            related.setdefault(first, []).append(rest)
+        else:
+            local.append(path)
+    if local and not set(local) <= set(document_fields(model)):
+        return False
+    for name, rests in related.items():
+        field: Any = model._meta.get_field(name)
+        if not (field.concrete and (field.many_to_one or field.one_to_one)):
+            return False
+        if not is_indexed(field.related_model, rests):
+            return False
+    return True
