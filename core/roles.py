@@ -16,7 +16,15 @@ ROLES = (PORTFOLIO_MANAGER, SERVICE_OWNER, VALUE_STREAM_OWNER, FINANCE, VIEWER)
 
 ALL: tuple[str, ...] = ("view", "add", "change", "delete")
 VIEW: tuple[str, ...] = ("view",)
-PORTFOLIO_APPS = ("portfolio", "finance", "valuestreams", "maturity", "cloud", "performance")
+PORTFOLIO_APPS = (
+    "portfolio",
+    "finance",
+    "valuestreams",
+    "maturity",
+    "cloud",
+    "performance",
+    "customfields",
+)
 
 # role -> list of (app_label, model_name or "*", actions)
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {

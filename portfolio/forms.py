@@ -7,6 +7,7 @@ from core.forms import EDGE_DAYS
 from core.forms import PorticoModelForm
 from core.forms import live_drivers
 from core.templatetags.portico import plain_number
+from customfields.forms import CustomFieldsFormMixin
 from portfolio.models import Application
 from portfolio.models import ApplicationSupport
 from portfolio.models import Contract
@@ -43,7 +44,7 @@ def application_picker(**kwargs) -> forms.ModelChoiceField:
     return slug_picker(Application, "application-options", **kwargs)
 
 
-class ServiceForm(PorticoModelForm):
+class ServiceForm(CustomFieldsFormMixin, PorticoModelForm):
     person_fields = ("owner", "delegates")
 
     class Meta:
@@ -108,7 +109,7 @@ class PlainDecimalsMixin:
                 self.initial[name] = plain_number(value)
 
 
-class CustomerForm(PorticoModelForm):
+class CustomerForm(CustomFieldsFormMixin, PorticoModelForm):
     person_fields = ("relationship_manager",)
 
     class Meta:
@@ -174,7 +175,7 @@ class OutcomeForm(PlainDecimalsMixin, PorticoModelForm):
         ).order_by("aspect", "dimension", "position", "id")
 
 
-class SupplierForm(PorticoModelForm):
+class SupplierForm(CustomFieldsFormMixin, PorticoModelForm):
     website = forms.URLField(required=False, assume_scheme="https")
 
     person_fields = ("owner",)
@@ -185,7 +186,7 @@ class SupplierForm(PorticoModelForm):
         help_texts = {"owner": "Who manages this supplier relationship."}
 
 
-class ContractForm(PorticoModelForm):
+class ContractForm(CustomFieldsFormMixin, PorticoModelForm):
     supplier = forms.ModelChoiceField(queryset=Supplier.objects.all(), to_field_name="slug")
 
     person_fields = ("owner",)
@@ -241,7 +242,7 @@ class CoverageForm(PlainDecimalsMixin, PorticoModelForm):
             del self.fields[unused]
 
 
-class ApplicationForm(PorticoModelForm):
+class ApplicationForm(CustomFieldsFormMixin, PorticoModelForm):
     vendor = forms.ModelChoiceField(
         queryset=Supplier.objects.all(), to_field_name="slug", required=False
     )

@@ -25,6 +25,8 @@ from core.models import protected_reference
 from core.models import unique_external_id
 from core.money import CurrencyField
 from core.money import MoneyField
+from customfields.fields import CustomFieldsField
+from customfields.fields import custom_fields_index
 from portfolio.choices import ApplicationLifecycle
 from portfolio.choices import Aspect
 from portfolio.choices import Comparator
@@ -72,9 +74,12 @@ class Service(SluggedModel):
         max_length=10, choices=Criticality.choices, default=Criticality.MEDIUM
     )
 
+    custom_fields = CustomFieldsField()
+
     ownership_lookups = ("owner", "delegates")
 
     class Meta(SluggedModel.Meta):
+        indexes = [custom_fields_index("service")]
         constraints = [
             unique_external_id("service"),
             models.CheckConstraint(
@@ -221,8 +226,12 @@ class Customer(SluggedModel, RetirableModel):
     segment = models.CharField(max_length=100, blank=True)
     relationship_manager = accountable_user("managed_customers")
     unit = protected_reference("people.OrganisationUnit", "customers")
+    custom_fields = CustomFieldsField()
 
     ownership_lookups = ("relationship_manager",)
+
+    class Meta(SluggedModel.Meta):
+        indexes = [custom_fields_index("customer")]
 
 
 class Subscription(SyncedModel, RetirableModel):
@@ -357,8 +366,12 @@ class Supplier(SluggedModel, RetirableModel):
     website = models.URLField(blank=True)
     owner = accountable_user("managed_suppliers")
     unit = protected_reference("people.OrganisationUnit", "suppliers")
+    custom_fields = CustomFieldsField()
 
     ownership_lookups = ("owner",)
+
+    class Meta(SluggedModel.Meta):
+        indexes = [custom_fields_index("supplier")]
 
 
 class Contract(SyncedModel, RetirableModel):
@@ -373,11 +386,13 @@ class Contract(SyncedModel, RetirableModel):
     annual_value = MoneyField(validators=[MinValueValidator(0)])
     currency = CurrencyField()
     owner = accountable_user("managed_contracts")
+    custom_fields = CustomFieldsField()
 
     ownership_lookups = ("owner", "supplier__owner")
 
     class Meta:
         ordering = ["supplier", "reference"]
+        indexes = [custom_fields_index("contract")]
         constraints = [
             unique_external_id("contract"),
             models.UniqueConstraint(fields=["supplier", "reference"], name="contract_unique_ref"),
@@ -417,8 +432,12 @@ class Application(SluggedModel, RetirableModel):
         max_length=10, choices=Criticality.choices, default=Criticality.MEDIUM
     )
     vendor = protected_reference(Supplier, "applications")
+    custom_fields = CustomFieldsField()
 
     ownership_lookups = ("owner",)
+
+    class Meta(SluggedModel.Meta):
+        indexes = [custom_fields_index("application")]
 
 
 class ContractCoverage(SyncedModel, EffectiveDatedModel):

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "performance",
     "notifications",
     "attestation",
+    "customfields",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("performance/", include("performance.urls")),
     path("notifications/", include("notifications.urls")),
     path("data-quality/", include("attestation.urls")),
+    path("", include("customfields.urls")),
     path("api/v1/", include("portico.api_urls")),
     path("admin/", admin.site.urls),
 ]

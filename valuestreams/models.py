@@ -18,6 +18,8 @@ from core.models import SyncedModel
 from core.models import accountable_user
 from core.models import protected_reference
 from core.models import unique_external_id
+from customfields.fields import CustomFieldsField
+from customfields.fields import custom_fields_index
 from finance.models import WEIGHT
 from valuestreams.choices import Effort
 from valuestreams.choices import Experience
@@ -69,11 +71,13 @@ class ValueStream(SluggedModel, RetirableModel):
     )
     # PROTECT: a current state with future-state variants is retired, not deleted.
     current_state = protected_reference("self", "future_states", editable=False)
+    custom_fields = CustomFieldsField()
 
     ownership_lookups = ("owner",)
 
     class Meta(SluggedModel.Meta):
         ordering = ["name", "id"]
+        indexes = [custom_fields_index("valuestream")]
         constraints = [
             unique_external_id("valuestream"),
             models.CheckConstraint(

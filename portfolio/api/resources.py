@@ -41,6 +41,7 @@ register(
             "pipeline_on",
             "live_on",
             "retired_on",
+            "custom_fields",
         ),
         description="A supported facility: a facility and the support that comes with it.",
         reads=Reads(
@@ -110,7 +111,15 @@ register(
     Resource(
         "customers",
         model=Customer,
-        fields=("name", "slug", "kind", "segment", "relationship_manager", "unit"),
+        fields=(
+            "name",
+            "slug",
+            "kind",
+            "segment",
+            "relationship_manager",
+            "unit",
+            "custom_fields",
+        ),
         reads=Reads(
             filterset=filtersets.CustomerFilterSet,
         ),
@@ -176,7 +185,7 @@ register(
     Resource(
         "suppliers",
         model=Supplier,
-        fields=("name", "slug", "website", "owner", "unit"),
+        fields=("name", "slug", "website", "owner", "unit", "custom_fields"),
         reads=Reads(
             filterset=filtersets.SupplierFilterSet,
         ),
@@ -203,6 +212,7 @@ register(
             "annual_value",
             "currency",
             "owner",
+            "custom_fields",
         ),
         reads=Reads(
             computed={
@@ -255,6 +265,7 @@ register(
             "disposition",
             "criticality",
             "vendor",
+            "custom_fields",
         ),
         reads=Reads(
             computed=QUALITY_SCHEMA,
