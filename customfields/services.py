@@ -6,6 +6,7 @@ definitions, the records references name), so the browser's forms, the API's sin
 its sync and the imports all refuse a value the same way, under ``custom_fields.<name>``.
 """
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -51,9 +52,36 @@ def carries_custom_fields(model: type[models.Model]) -> bool:
     return label_of(model) in TargetModel.values
 
 
+# The definitions read during one request, by model: a list page's filters and columns, or a
+# form and the rule that checks it, read them once. Outside a request (a task, a command)
+# nothing is kept: a worker must see a definition changed since.
+_request = threading.local()
+
+
+def request_started(**kwargs) -> None:
+    _request.definitions = {}
+
+
+def request_finished(**kwargs) -> None:
+    _request.definitions = None
+
+
 def definitions(model: type[models.Model]) -> list[CustomField]:
-    """The custom fields of ``model``, in their order (one query)."""
-    return list(CustomField.objects.filter(model=label_of(model)))
+    """The custom fields of ``model``, in their order (one query, once per request)."""
+    label = label_of(model)
+    kept = getattr(_request, "definitions", None)
+    if kept is not None and label in kept:
+        return list(kept[label])
+    found = list(CustomField.objects.filter(model=label))
+    if kept is not None:
+        kept[label] = found
+    return list(found)
+
+
+def forget_definitions() -> None:
+    """After a definition is saved or deleted: the rest of the request reads them again."""
+    if getattr(_request, "definitions", None) is not None:
+        _request.definitions = {}
 
 
 def definitions_stamp() -> tuple:
@@ -242,6 +270,7 @@ def save_custom_field(*, custom_field: CustomField) -> CustomField:
         .exists()
     ):
         raise ValidationError({"name": "Another custom field of these records has this name."})
+    forget_definitions()
     return rules.save_checked(custom_field, validate_unique=False)
 
 
@@ -271,6 +300,7 @@ def remove_custom_field(*, custom_field: CustomField) -> str:
         )
         changelog.record_many(changes)
     custom_field.delete()
+    forget_definitions()
     return "deleted"
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django import template
 from django.apps import apps
+from django.db.models import Model
 
 from customfields import services
 from customfields import values
@@ -33,7 +34,7 @@ def custom_field_facts(record) -> dict:
     """The custom fields of ``record``'s model with its values (nothing for a model without
     custom fields); a reference links to its record, a web address to itself."""
     model = type(record)
-    if not services.carries_custom_fields(model):
+    if not isinstance(record, Model) or not services.carries_custom_fields(model):
         return {"facts": []}
     stored = getattr(record, services.FIELD, None) or {}
     facts = []
