@@ -52,6 +52,16 @@ class CustomFieldsSpec(FieldSpec):
         ``custom_fields.<name>`` fills that field."""
         return [(d.name, d.label) for d in services.definitions(self.model)]
 
+    def import_value(self, name: str, cell: Any) -> Any:
+        """A spreadsheet cell of the column ``custom_fields.<name>`` as the API takes the
+        value: a cell holds text where JSON has a type (``yes`` for true, ``pci, sox`` for
+        two choices, ``12`` for a record's id). What it cannot read is passed on as it is,
+        for the custom-field rule to refuse with the reason."""
+        definition = next((d for d in services.definitions(self.model) if d.name == name), None)
+        if definition is None or not isinstance(cell, str):
+            return cell
+        return values.from_text(definition, cell)
+
 
 class CustomFieldsField(models.JSONField):
     """A record's custom-field values (customfields.values says how each is stored),

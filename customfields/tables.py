@@ -1,9 +1,15 @@
 """The list columns of custom fields, and the table of the Custom fields page."""
 
+from typing import Any
+
 import django_tables2 as tables
+from django.db import models
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from customfields import services
 from customfields import values
+from customfields.choices import FieldType
 from customfields.models import CustomField
 
 PREFIX = "cf_"
@@ -18,7 +24,6 @@ class CustomFieldColumn(tables.Column):
         super().__init__(
             accessor=f"{services.FIELD}",
             verbose_name=definition.label,
-            order_by=(f"{services.FIELD}__{definition.name}",),
             default="—",
             empty_values=(),
             **kwargs,
@@ -26,6 +31,18 @@ class CustomFieldColumn(tables.Column):
 
     def render(self, value):
         return values.shown(self.definition, (value or {}).get(self.definition.name))
+
+    def order(self, queryset, is_descending):
+        """By value: numbers and dates as such (stored as text, they would sort as text),
+        records without a value last."""
+        kind = self.definition.type
+        read: Any = KeyTextTransform(self.definition.name, services.FIELD)
+        if kind in values.NUMERIC:
+            read = Cast(read, models.DecimalField(max_digits=40, decimal_places=6))
+        elif kind == FieldType.DATE:
+            read = Cast(read, models.DateField())
+        key = read.desc(nulls_last=True) if is_descending else read.asc(nulls_last=True)
+        return queryset.order_by(key, "pk"), True
 
     def value(self, value):
         return values.export_value(self.definition, (value or {}).get(self.definition.name))

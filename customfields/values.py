@@ -216,6 +216,24 @@ def convert(definition, value: Any) -> Any:
     raise ValueRefused("This field's type is unknown.")  # pragma: no cover - choices hold it
 
 
+YES = frozenset({"yes", "y", "true", "1"})
+NO = frozenset({"no", "n", "false", "0"})
+
+
+def from_text(definition, text: str) -> Any:
+    """A value written as text (an imported cell) as the API takes it, where the type is not
+    text: yes or no, several choices (separated by commas, semicolons or new lines), a
+    record's id. Anything else is returned as it is."""
+    word = text.strip()
+    if definition.type == FieldType.BOOLEAN and word.lower() in YES | NO:
+        return word.lower() in YES
+    if definition.type == FieldType.MULTIPLE_CHOICE:
+        return [part.strip() for part in re.split(r"[,;\n]", word) if part.strip()]
+    if definition.type == FieldType.REFERENCE and word.isdigit() and len(word) < 20:
+        return int(word)
+    return text
+
+
 def python_value(definition, stored: Any) -> Any:
     """A stored value as a form field takes it (a Decimal, a date)."""
     if stored is None:

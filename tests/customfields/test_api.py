@@ -248,3 +248,16 @@ def test_import_targets_name_each_defined_field(fields):
     # In the definitions' order: their order, then their labels.
     assert [label for _, label in targets] == sorted(label for _, label in targets)
     assert len(targets) == len(fields)
+
+
+def test_import_values_read_cells_as_the_api_takes_them(fields):
+    from core.api.resources import registry
+
+    spec = registry["services"].writable["custom_fields"]
+    assert spec.import_value("hosted", "Yes") is True
+    assert spec.import_value("hosted", "no") is False
+    assert spec.import_value("tags", "sox; pci") == ["sox", "pci"]
+    assert spec.import_value("account", "12") == 12
+    assert spec.import_value("fee", "12.50") == "12.50"
+    assert spec.import_value("hosted", "perhaps") == "perhaps"  # for the rule to refuse
+    assert spec.import_value("seats", 12) == 12

@@ -211,3 +211,18 @@ def test_hostile_filters_never_fail(client, viewer, define, query):
     ServiceFactory(custom_fields={"fee": "1", "note": "plain"})
     client.force_login(viewer)
     assert client.get(reverse("portfolio:service_list"), query).status_code == 200
+
+
+def test_a_custom_column_sorts_numbers_as_numbers(client, viewer, define):
+    define("fee", FieldType.DECIMAL)
+    for name, fee in (("Hundred", "100"), ("Twelve", "12.5"), ("Nine", "9"), ("None", None)):
+        ServiceFactory(name=name, custom_fields={"fee": fee} if fee else {})
+    client.force_login(viewer)
+    rows = csv_rows(
+        client.get(reverse("portfolio:service_list"), {"sort": "cf_fee", "export": "csv"})
+    )
+    assert [row[0] for row in rows[1:]] == ["Nine", "Twelve", "Hundred", "None"]
+    rows = csv_rows(
+        client.get(reverse("portfolio:service_list"), {"sort": "-cf_fee", "export": "csv"})
+    )
+    assert [row[0] for row in rows[1:]] == ["Hundred", "Twelve", "Nine", "None"]
