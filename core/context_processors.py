@@ -18,11 +18,14 @@ NAVIGATION = (
     ("Import", "imports:run_list"),
     ("Organisation", "people:unit_list"),
     ("People", "people:person_list"),
+    ("Custom fields", "customfields:customfield_list"),
 )
 # Sections shown only to whom may open them: (URL name, the permission it needs).
 RESTRICTED = {
     "people:person_list": "auth.view_user",
     "imports:run_list": "imports.add_importrun",
+    # Portfolio managers define the custom fields; the others meet them in the forms.
+    "customfields:customfield_list": "customfields.change_customfield",
 }
 
 

@@ -24,6 +24,7 @@ PORTFOLIO_APPS = (
     "cloud",
     "ledger",
     "performance",
+    "customfields",
 )
 
 # role -> list of (app_label, model_name or "*", actions)

@@ -5,6 +5,7 @@ from core.filtersets import OwnerFilter
 from core.filtersets import RetiredFilter
 from core.filtersets import SearchFilterSet
 from core.filtersets import yes_no_filter
+from customfields.filtersets import CustomFieldFiltersMixin
 from people.filtersets import UnitFilter
 from portfolio import selectors
 from portfolio.choices import ApplicationLifecycle
@@ -20,7 +21,7 @@ from portfolio.models import Service
 from portfolio.models import Supplier
 
 
-class ServiceFilterSet(SearchFilterSet):
+class ServiceFilterSet(CustomFieldFiltersMixin, SearchFilterSet):
     search_fields = ("name", "summary", "slug", "external_id")
 
     kind = django_filters.ChoiceFilter(choices=ServiceKind.choices)
@@ -59,7 +60,7 @@ def customer_segments():
     return [(segment, segment) for segment in segments]
 
 
-class CustomerFilterSet(AlwaysBoundFilterSet):
+class CustomerFilterSet(CustomFieldFiltersMixin, AlwaysBoundFilterSet):
     search_fields = ("name", "slug", "segment", "external_id")
 
     kind = django_filters.ChoiceFilter(empty_label="Any", choices=CustomerKind.choices)
@@ -75,7 +76,7 @@ class CustomerFilterSet(AlwaysBoundFilterSet):
         fields = ["q", "kind", "segment", "relationship_manager", "unit", "retired"]
 
 
-class SupplierFilterSet(AlwaysBoundFilterSet):
+class SupplierFilterSet(CustomFieldFiltersMixin, AlwaysBoundFilterSet):
     search_fields = ("name", "slug", "website", "external_id")
 
     owner = OwnerFilter("managed_suppliers", empty_label="Any")
@@ -87,7 +88,7 @@ class SupplierFilterSet(AlwaysBoundFilterSet):
         fields = ["q", "owner", "unit", "retired"]
 
 
-class ContractFilterSet(AlwaysBoundFilterSet):
+class ContractFilterSet(CustomFieldFiltersMixin, AlwaysBoundFilterSet):
     """Needs the queryset annotated with ``notice_deadline`` (selectors.with_notice_deadline)."""
 
     search_fields = ("reference", "title", "supplier__name", "external_id")
@@ -113,7 +114,7 @@ class ContractFilterSet(AlwaysBoundFilterSet):
         return queryset.filter(due) if value else queryset.exclude(due)
 
 
-class ApplicationFilterSet(AlwaysBoundFilterSet):
+class ApplicationFilterSet(CustomFieldFiltersMixin, AlwaysBoundFilterSet):
     search_fields = ("name", "slug", "description", "external_id")
 
     lifecycle = django_filters.ChoiceFilter(empty_label="Any", choices=ApplicationLifecycle.choices)

@@ -7,6 +7,7 @@ from core.forms import EDGE_DAYS
 from core.forms import PorticoModelForm
 from core.forms import live_drivers
 from core.templatetags.portico import plain_number
+from customfields.forms import CustomFieldsFormMixin
 from portfolio.models import Application
 from portfolio.models import ApplicationSupport
 from portfolio.models import Contract
@@ -46,7 +47,7 @@ def application_picker(**kwargs) -> forms.ModelChoiceField:
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ServiceForm(PorticoModelForm):
+class ServiceForm(CustomFieldsFormMixin, PorticoModelForm):
     person_fields = ("owner", "delegates")
 
     class Meta:
@@ -116,7 +117,7 @@ class PlainDecimalsMixin:
                 self.initial[name] = plain_number(value)
 
 
-class CustomerForm(PorticoModelForm):
+class CustomerForm(CustomFieldsFormMixin, PorticoModelForm):
     person_fields = ("relationship_manager",)
 
     class Meta:
@@ -182,7 +183,7 @@ class OutcomeForm(PlainDecimalsMixin, PorticoModelForm):
         ).order_by("aspect", "dimension", "position", "id")
 
 
-class SupplierForm(PorticoModelForm):
+class SupplierForm(CustomFieldsFormMixin, PorticoModelForm):
     website = forms.URLField(required=False, assume_scheme="https")
 
     person_fields = ("owner",)
@@ -193,7 +194,7 @@ class SupplierForm(PorticoModelForm):
         help_texts = {"owner": "Who manages this supplier relationship."}
 
 
-class ContractForm(PorticoModelForm):
+class ContractForm(CustomFieldsFormMixin, PorticoModelForm):
     supplier = forms.ModelChoiceField(queryset=Supplier.objects.all(), to_field_name="slug")
 
     person_fields = ("owner",)
@@ -249,7 +250,7 @@ class CoverageForm(PlainDecimalsMixin, PorticoModelForm):
             del self.fields[unused]
 
 
-class ApplicationForm(PorticoModelForm):
+class ApplicationForm(CustomFieldsFormMixin, PorticoModelForm):
     vendor = forms.ModelChoiceField(
         queryset=Supplier.objects.all(), to_field_name="slug", required=False
     )

@@ -27,6 +27,8 @@ from core.money import CurrencyField
 from core.money import MoneyField
 from core.search import SearchIndex
 from core.translations import translations_field
+from customfields.fields import CustomFieldsField
+from customfields.fields import custom_fields_index
 from portfolio.choices import ApplicationLifecycle
 from portfolio.choices import Aspect
 from portfolio.choices import Comparator
@@ -75,6 +77,8 @@ class Service(SluggedModel):
         max_length=10, choices=Criticality.choices, default=Criticality.MEDIUM
     )
 
+    custom_fields = CustomFieldsField()
+
     ownership_lookups = ("owner", "delegates")
 
     class Meta(SluggedModel.Meta):
@@ -82,6 +86,7 @@ class Service(SluggedModel):
             models.Index(fields=["name"], name="service_name"),
             SearchIndex(searched=("name", "summary", "slug", "external_id"), name="service_search"),
         ]
+        indexes = [custom_fields_index("service")]
         constraints = [
             unique_external_id("service"),
             models.CheckConstraint(
@@ -229,6 +234,7 @@ class Customer(SluggedModel, RetirableModel):
     translations = translations_field("name")
     relationship_manager = accountable_user("managed_customers")
     unit = protected_reference("people.OrganisationUnit", "customers")
+    custom_fields = CustomFieldsField()
 
     ownership_lookups = ("relationship_manager",)
 
@@ -239,6 +245,7 @@ class Customer(SluggedModel, RetirableModel):
                 searched=("name", "slug", "segment", "external_id"), name="customer_search"
             ),
         ]
+        indexes = [custom_fields_index("customer")]
 
 
 class Subscription(SyncedModel, RetirableModel):
@@ -373,6 +380,7 @@ class Supplier(SluggedModel, RetirableModel):
     website = models.URLField(blank=True)
     owner = accountable_user("managed_suppliers")
     unit = protected_reference("people.OrganisationUnit", "suppliers")
+    custom_fields = CustomFieldsField()
 
     ownership_lookups = ("owner",)
 
@@ -383,6 +391,7 @@ class Supplier(SluggedModel, RetirableModel):
                 searched=("name", "slug", "website", "external_id"), name="supplier_search"
             ),
         ]
+        indexes = [custom_fields_index("supplier")]
 
 
 class Contract(SyncedModel, RetirableModel):
@@ -397,6 +406,7 @@ class Contract(SyncedModel, RetirableModel):
     annual_value = MoneyField(validators=[MinValueValidator(0)])
     currency = CurrencyField()
     owner = accountable_user("managed_contracts")
+    custom_fields = CustomFieldsField()
 
     ownership_lookups = ("owner", "supplier__owner")
 
@@ -405,6 +415,7 @@ class Contract(SyncedModel, RetirableModel):
         indexes = [
             SearchIndex(searched=("reference", "title", "external_id"), name="contract_search"),
         ]
+        indexes = [custom_fields_index("contract")]
         constraints = [
             unique_external_id("contract"),
             models.UniqueConstraint(fields=["supplier", "reference"], name="contract_unique_ref"),
@@ -445,6 +456,7 @@ class Application(SluggedModel, RetirableModel):
         max_length=10, choices=Criticality.choices, default=Criticality.MEDIUM
     )
     vendor = protected_reference(Supplier, "applications")
+    custom_fields = CustomFieldsField()
 
     ownership_lookups = ("owner",)
 
@@ -455,6 +467,7 @@ class Application(SluggedModel, RetirableModel):
                 searched=("name", "slug", "description", "external_id"), name="application_search"
             ),
         ]
+        indexes = [custom_fields_index("application")]
 
 
 class ContractCoverage(SyncedModel, EffectiveDatedModel):

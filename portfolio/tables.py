@@ -10,6 +10,7 @@ from core.money import reporting_currency
 from core.tables import NUMBER
 from core.tables import MoneyColumn
 from core.tables import PersonColumn
+from customfields.tables import CustomFieldColumnsMixin
 from portfolio import selectors
 from portfolio.models import Application
 from portfolio.models import Contract
@@ -25,7 +26,7 @@ class CompletenessColumn(tables.BooleanColumn):
         return "complete" if value else "incomplete"
 
 
-class ServiceTable(tables.Table):
+class ServiceTable(CustomFieldColumnsMixin, tables.Table):
     """The columns make the headers, the sorting and the exports; the table's template writes
     the rows out with the cells the columns render: django-tables2's work for each cell was
     most of the services page's time, fifty rows of seven."""
@@ -108,7 +109,7 @@ class StatusColumn(tables.Column):
         return "retired" if value else "in use"
 
 
-class CustomerTable(tables.Table):
+class CustomerTable(CustomFieldColumnsMixin, tables.Table):
     name = tables.Column(linkify=True)
     relationship_manager = PersonColumn("relationship_manager")
     subscription_count = CountColumn(verbose_name="Subscriptions")
@@ -128,7 +129,7 @@ class CustomerTable(tables.Table):
         order_by = ("name",)
 
 
-class SupplierTable(tables.Table):
+class SupplierTable(CustomFieldColumnsMixin, tables.Table):
     name = tables.Column(linkify=True)
     website = tables.Column(default="")
     owner = PersonColumn("owner")
@@ -156,7 +157,7 @@ class NoticeDeadlineColumn(DayColumn):
         return value.isoformat()
 
 
-class ContractTable(tables.Table):
+class ContractTable(CustomFieldColumnsMixin, tables.Table):
     reference = tables.Column(linkify=True)
     title = tables.Column(linkify=True)
     supplier = tables.Column(linkify=True, order_by=("supplier__name",))
@@ -186,7 +187,7 @@ class ContractTable(tables.Table):
         order_by = ("notice_deadline",)
 
 
-class ApplicationTable(tables.Table):
+class ApplicationTable(CustomFieldColumnsMixin, tables.Table):
     name = tables.Column(linkify=True)
     disposition = tables.Column(verbose_name="TIME", default="—")
     vendor = tables.Column(linkify=True, default="—", order_by=("vendor__name",))

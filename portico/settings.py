@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "notifications",
     "attestation",
     "imports",
+    "customfields",
 ]
 
 MIDDLEWARE = [

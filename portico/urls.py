@@ -15,6 +15,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("data-quality/", include("attestation.urls")),
     path("imports/", include("imports.urls")),
+    path("", include("customfields.urls")),
     path("api/v1/", include("portico.api_urls")),
     path("admin/", admin.site.urls),
 ]

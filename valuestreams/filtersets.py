@@ -2,6 +2,7 @@ import django_filters
 
 from core.filtersets import OwnerFilter
 from core.filtersets import SearchFilterSet
+from customfields.filtersets import CustomFieldFiltersMixin
 from people.filtersets import UnitFilter
 from portfolio.models import Customer
 from valuestreams.choices import Experience
@@ -12,7 +13,7 @@ from valuestreams.models import ValueStream
 from valuestreams.models import VerbList
 
 
-class ValueStreamFilterSet(SearchFilterSet):
+class ValueStreamFilterSet(CustomFieldFiltersMixin, SearchFilterSet):
     search_fields = ("name", "slug", "segment", "trigger", "result", "external_id")
 
     experience = django_filters.ChoiceFilter(choices=Experience.choices)

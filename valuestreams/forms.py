@@ -7,6 +7,7 @@ from django.db.models import Q
 from core.forms import PorticoModelForm
 from core.permissions import can
 from core.templatetags.portico import plain_number
+from customfields.forms import CustomFieldsFormMixin
 from portfolio.choices import Dimension
 from portfolio.choices import ServiceLifecycle
 from portfolio.forms import application_picker
@@ -26,7 +27,7 @@ from valuestreams.models import ValueStream
 from valuestreams.models import VerbList
 
 
-class ValueStreamForm(PorticoModelForm):
+class ValueStreamForm(CustomFieldsFormMixin, PorticoModelForm):
     person_fields = ("owner",)
 
     class Meta:

@@ -20,6 +20,8 @@ from core.models import protected_reference
 from core.models import unique_external_id
 from core.search import SearchIndex
 from core.translations import translations_field
+from customfields.fields import CustomFieldsField
+from customfields.fields import custom_fields_index
 from finance.models import WEIGHT
 from valuestreams.choices import Effort
 from valuestreams.choices import Experience
@@ -72,6 +74,7 @@ class ValueStream(SluggedModel, RetirableModel):
     )
     # PROTECT: a current state with future-state variants is retired, not deleted.
     current_state = protected_reference("self", "future_states", editable=False)
+    custom_fields = CustomFieldsField()
 
     ownership_lookups = ("owner",)
 
@@ -84,6 +87,7 @@ class ValueStream(SluggedModel, RetirableModel):
                 name="valuestream_search",
             ),
         ]
+        indexes = [custom_fields_index("valuestream")]
         constraints = [
             unique_external_id("valuestream"),
             models.CheckConstraint(

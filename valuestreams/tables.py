@@ -4,6 +4,7 @@ from django.utils.html import format_html
 
 from core.money import format_amount
 from core.tables import PersonColumn
+from customfields.tables import CustomFieldColumnsMixin
 from valuestreams.models import Process
 from valuestreams.models import ValueStream
 from valuestreams.models import VerbList
@@ -23,7 +24,7 @@ class PercentColumn(tables.Column):
         return percent(value)
 
 
-class ValueStreamTable(tables.Table):
+class ValueStreamTable(CustomFieldColumnsMixin, tables.Table):
     name = tables.Column(linkify=True)
     state = tables.Column(verbose_name="State")
     owner = PersonColumn("owner")

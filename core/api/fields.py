@@ -441,6 +441,10 @@ class FieldSpec:
         from core.translations import import_targets
 
         return import_targets(self.model_field) if self.model_field is not None else []
+    def openapi(self, *, writable: bool) -> dict:
+        """The schema as the API shows the field, or (``writable``) as it accepts it. A spec
+        whose shape is defined at run time (custom fields) builds it here."""
+        return self.input_schema if writable and self.input_schema else self.schema
 
 
 def is_user_model(model) -> bool:
@@ -486,7 +490,11 @@ def enum_name(model, model_field) -> str:
 
 
 def spec_for_model_field(model, model_field, *, read_only=False, optional=False) -> FieldSpec:
-    """The spec of one model field (a ForeignKey becomes a reference)."""
+    """The spec of one model field (a ForeignKey becomes a reference; a field that knows its
+    own API form, such as the custom fields' object, gives it with ``api_spec``)."""
+    own_spec = getattr(model_field, "api_spec", None)
+    if own_spec is not None:
+        return own_spec(model, read_only=read_only)
     null = model_field.null
     has_default = model_field.has_default() or getattr(model_field, "auto_now_add", False)
     required = not (read_only or optional or null or model_field.blank or has_default)

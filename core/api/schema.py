@@ -7,6 +7,9 @@ cannot drift from what the API accepts and answers. Request bodies forbid unknow
 (``additionalProperties: false``), as the API does.
 """
 
+from collections.abc import Callable
+from collections.abc import Hashable
+
 import django_filters
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
@@ -23,6 +26,30 @@ from core.api.sync import MAX_ITEMS
 from core.api.sync import MODES
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+
+# What the schema depends on besides the resources, which are declared at start-up: the
+# custom fields portfolio managers define while Portico runs. Each function answers a value
+# that changes when its part of the schema does (core.api.views.SchemaView generates the
+# schema again then).
+_stamps: list[Callable[[], Hashable]] = []
+
+
+def add_stamp(function: Callable[[], Hashable]) -> None:
+    if function not in _stamps:
+        _stamps.append(function)
+
+
+def stamp() -> tuple:
+    return tuple(function() for function in _stamps)
+
+
+def filters_of(filterset) -> dict:
+    """A FilterSet's filters: its declared ones, and those it makes at run time
+    (``dynamic_filters()``: a custom field's ``cf_<name>``)."""
+    if filterset is None:
+        return {}
+    dynamic = getattr(filterset, "dynamic_filters", None)
+    return {**filterset.base_filters, **(dynamic() if dynamic is not None else {})}
 
 
 def ref(name: str) -> dict:
@@ -203,7 +230,7 @@ def _properties(resource, *, writable: bool) -> dict:
     for spec in resource.specs:
         if writable and spec.read_only:
             continue
-        schema = spec.input_schema if writable and spec.input_schema else spec.schema
+        schema = spec.openapi(writable=writable)
         props[spec.name] = {k: v for k, v in schema.items() if not (writable and k == "readOnly")}
     return props
 
@@ -330,6 +357,7 @@ def add_components(result, generator, request, public):
     schemas.update(SHARED)
     for resource in registry:
         schemas.update(resource_components(resource))
+    add_dynamic_parameters(result)
     result["components"]["schemas"] = dict(sorted(schemas.items()))
     return result
 
@@ -405,23 +433,46 @@ def list_parameters(resource) -> list[OpenApiParameter]:
 def filter_parameters(filterset) -> list[OpenApiParameter]:
     if filterset is None:
         return []
-    parameters = []
-    for name, filter_ in filterset.base_filters.items():
-        schema: dict = {"type": "string"}
-        if isinstance(filter_, django_filters.BooleanFilter):
-            schema = {"type": "boolean"}
-        elif isinstance(filter_, django_filters.NumberFilter):
-            schema = {"type": "number"}
-        elif isinstance(filter_, django_filters.DateFilter):
-            schema = {"type": "string", "format": "date"}
-        elif isinstance(filter_, django_filters.ChoiceFilter):
-            choices = filter_.extra.get("choices")
-            if choices is not None and not callable(choices):
-                schema = {"type": "string", "enum": [value for value, _ in choices]}
-        parameters.append(
-            OpenApiParameter(name, schema, description=str(filter_.label or "").strip())
-        )
-    return parameters
+    return [filter_parameter(name, f) for name, f in filterset.base_filters.items()]
+
+
+def filter_parameter(name: str, filter_) -> OpenApiParameter:
+    schema: dict = {"type": "string"}
+    if isinstance(filter_, django_filters.BooleanFilter):
+        schema = {"type": "boolean"}
+    elif isinstance(filter_, django_filters.NumberFilter):
+        schema = {"type": "number"}
+    elif isinstance(filter_, django_filters.DateFilter):
+        schema = {"type": "string", "format": "date"}
+    elif isinstance(filter_, django_filters.ChoiceFilter):
+        choices = filter_.extra.get("choices")
+        if choices is not None and not callable(choices):
+            schema = {"type": "string", "enum": [value for value, _ in choices]}
+    return OpenApiParameter(name, schema, description=str(filter_.label or "").strip())
+
+
+def add_dynamic_parameters(result) -> None:
+    """The filters a list makes at run time (a custom field's ``cf_<name>``), added to its
+    operation: the operations' parameters are fixed when the views are declared."""
+    paths = result.get("paths", {})
+    for resource in registry:
+        dynamic = getattr(resource.reads.filterset, "dynamic_filters", None)
+        if dynamic is None:
+            continue
+        operation = paths.get(f"/api/v1/{resource.name}/", {}).get("get")
+        if operation is None:
+            continue
+        parameters = operation.setdefault("parameters", [])
+        for name, filter_ in dynamic().items():
+            parameter = filter_parameter(name, filter_)
+            parameters.append(
+                {
+                    "in": "query",
+                    "name": name,
+                    "schema": parameter.type,
+                    "description": parameter.description,
+                }
+            )
 
 
 def list_schema(resource):

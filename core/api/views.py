@@ -148,7 +148,7 @@ class ResourceListView(ResourceView):
         resource = self.resource
         require_view_right(request.user, resource.model)
         params = request.query_params
-        filters = set(resource.reads.filterset.base_filters) if resource.reads.filterset else set()
+        filters = set(schema.filters_of(resource.reads.filterset))
         standard = list_parameters(resource)
         refuse_unknown(params, standard | filters)
         rows = queryset = resource.base_queryset(request.user)
@@ -448,20 +448,23 @@ class RootView(ApiView):
 class SchemaView(SpectacularAPIView):
     """The OpenAPI schema, generated once per process: it follows from the resources, which
     are declared at start-up and never change while it runs (generating it takes about a
-    third of a second)."""
+    third of a second), and again when what else it describes changes (core.api.schema's
+    stamp: the custom fields defined since)."""
 
     _schemas: dict = {}
 
     def _get_schema_response(self, request):
         version = self.api_version or request.version or self._get_version_parameter(request)
-        if version not in self._schemas:
+        key = (version, schema.stamp())
+        if key not in self._schemas:
             generator = self.generator_class(
                 urlconf=self.urlconf, api_version=version, patterns=self.patterns
             )
-            self._schemas[version] = generator.get_schema(request=request, public=self.serve_public)
+            self._schemas.clear()  # one schema a version is kept: the stamp's latest
+            self._schemas[key] = generator.get_schema(request=request, public=self.serve_public)
         filename = self._get_filename(request, version)
         return Response(
-            data=self._schemas[version],
+            data=self._schemas[key],
             headers={"Content-Disposition": f'inline; filename="{filename}"'},
         )
 

@@ -43,6 +43,7 @@ register(
             "pipeline_on",
             "live_on",
             "retired_on",
+            "custom_fields",
         ),
         schemas={"translations": translations_schema("name", "summary")},
         description="A supported facility: a facility and the support that comes with it.",
@@ -116,6 +117,15 @@ register(
         model=Customer,
         fields=("name", "slug", "translations", "kind", "segment", "relationship_manager", "unit"),
         schemas={"translations": translations_schema("name")},
+        fields=(
+            "name",
+            "slug",
+            "kind",
+            "segment",
+            "relationship_manager",
+            "unit",
+            "custom_fields",
+        ),
         reads=Reads(
             filterset=filtersets.CustomerFilterSet,
         ),
@@ -181,7 +191,7 @@ register(
     Resource(
         "suppliers",
         model=Supplier,
-        fields=("name", "slug", "website", "owner", "unit"),
+        fields=("name", "slug", "website", "owner", "unit", "custom_fields"),
         reads=Reads(
             filterset=filtersets.SupplierFilterSet,
         ),
@@ -208,6 +218,7 @@ register(
             "annual_value",
             "currency",
             "owner",
+            "custom_fields",
         ),
         reads=Reads(
             computed={
@@ -261,6 +272,7 @@ register(
             "disposition",
             "criticality",
             "vendor",
+            "custom_fields",
         ),
         schemas={"translations": translations_schema("name", "description")},
         reads=Reads(

@@ -33,6 +33,7 @@ from django.urls.exceptions import Resolver404
 from core.api.resources import autodiscover
 from core.api.tokens import issue_token
 from core.forms import ChangeFromMonthForm
+from customfields.models import CustomField
 from finance import services as finance_services
 from finance.models import parse_label
 from imports import services as import_services
@@ -279,6 +280,16 @@ def site(portfolio_manager, viewer, service_owner):
     VerbList.objects.get_or_create(
         name="Fuzzing verbs", defaults={"language": "en", "verbs": "register assess pay"}
     )
+    # Custom fields of services: their form fields and list filters are fuzzed too.
+    for name, kind, extra in (
+        ("fuzz_fee", "decimal", {"minimum": "0"}),
+        ("fuzz_tier", "multiple_choice", {"choices": "gold\nsilver"}),
+        ("fuzz_account", "reference", {"reference_model": "portfolio.customer"}),
+        ("fuzz_due", "date", {}),
+    ):
+        CustomField.objects.get_or_create(
+            model="portfolio.service", name=name, defaults={"label": name, "type": kind, **extra}
+        )
     supplier = SupplierFactory(name="Vendor", slug="vendor")
     contract = ContractFactory(supplier=supplier)
     ContractCoverageFactory(contract=contract, service=service)

@@ -141,6 +141,7 @@ register(
             "result",
             "state",
             "current_state",
+            "custom_fields",
         ),
         read_only=("state", "current_state"),
         description="The activities that deliver a good or service to a customer, with an "
