@@ -85,8 +85,8 @@ class Service(SluggedModel):
         indexes = [
             models.Index(fields=["name"], name="service_name"),
             SearchIndex(searched=("name", "summary", "slug", "external_id"), name="service_search"),
+            custom_fields_index("service"),
         ]
-        indexes = [custom_fields_index("service")]
         constraints = [
             unique_external_id("service"),
             models.CheckConstraint(
@@ -244,8 +244,8 @@ class Customer(SluggedModel, RetirableModel):
             SearchIndex(
                 searched=("name", "slug", "segment", "external_id"), name="customer_search"
             ),
+            custom_fields_index("customer"),
         ]
-        indexes = [custom_fields_index("customer")]
 
 
 class Subscription(SyncedModel, RetirableModel):
@@ -390,8 +390,8 @@ class Supplier(SluggedModel, RetirableModel):
             SearchIndex(
                 searched=("name", "slug", "website", "external_id"), name="supplier_search"
             ),
+            custom_fields_index("supplier"),
         ]
-        indexes = [custom_fields_index("supplier")]
 
 
 class Contract(SyncedModel, RetirableModel):
@@ -414,8 +414,8 @@ class Contract(SyncedModel, RetirableModel):
         ordering = ["supplier", "reference"]
         indexes = [
             SearchIndex(searched=("reference", "title", "external_id"), name="contract_search"),
+            custom_fields_index("contract"),
         ]
-        indexes = [custom_fields_index("contract")]
         constraints = [
             unique_external_id("contract"),
             models.UniqueConstraint(fields=["supplier", "reference"], name="contract_unique_ref"),
@@ -466,8 +466,8 @@ class Application(SluggedModel, RetirableModel):
             SearchIndex(
                 searched=("name", "slug", "description", "external_id"), name="application_search"
             ),
+            custom_fields_index("application"),
         ]
-        indexes = [custom_fields_index("application")]
 
 
 class ContractCoverage(SyncedModel, EffectiveDatedModel):

@@ -86,8 +86,8 @@ class ValueStream(SluggedModel, RetirableModel):
                 searched=("name", "slug", "segment", "trigger", "result", "external_id"),
                 name="valuestream_search",
             ),
+            custom_fields_index("valuestream"),
         ]
-        indexes = [custom_fields_index("valuestream")]
         constraints = [
             unique_external_id("valuestream"),
             models.CheckConstraint(

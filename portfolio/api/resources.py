@@ -115,17 +115,17 @@ register(
     Resource(
         "customers",
         model=Customer,
-        fields=("name", "slug", "translations", "kind", "segment", "relationship_manager", "unit"),
-        schemas={"translations": translations_schema("name")},
         fields=(
             "name",
             "slug",
+            "translations",
             "kind",
             "segment",
             "relationship_manager",
             "unit",
             "custom_fields",
         ),
+        schemas={"translations": translations_schema("name")},
         reads=Reads(
             filterset=filtersets.CustomerFilterSet,
         ),
