@@ -24,7 +24,6 @@ from django.views import View
 
 from core.api.errors import ApiError
 from core.generic import ChangeFromMonthView
-from core.generic import ChildEditView
 from core.generic import ObjectActionView
 from core.generic import ObjectDeleteView
 from core.generic import ObjectDetailView
@@ -83,6 +82,8 @@ from finance.models import TcoResult
 from finance.models import TcoRun
 from finance.models import month_serial
 from finance.models import parse_label
+from finance.previews import PreviewChildEditView
+from finance.previews import PreviewObjectEditView
 from finance.selectors import review_packs
 from finance.services.report_spans import parse_report_period
 from finance.services.report_spans import span_containing
@@ -423,7 +424,7 @@ class AllocationSection(SectionMixin):
 
 
 @register_model_view("add")
-class AllocationAddView(AllocationSection, ChildEditView):
+class AllocationAddView(PreviewChildEditView, AllocationSection):
     """Allocate the pool to a service (the form is always open on the pool's page)."""
 
     http_method_names = ["post"]
@@ -432,7 +433,7 @@ class AllocationAddView(AllocationSection, ChildEditView):
 
 
 @register_model_view("edit")
-class AllocationEditView(ObjectEditView):
+class AllocationEditView(PreviewObjectEditView):
     """Change an allocation's weight, on a page of its own."""
 
     form_class = PoolAllocationForm
@@ -449,6 +450,7 @@ class AllocationEditView(ObjectEditView):
             "object": allocation,
             "model_meta": PoolAllocation._meta,
             "cancel_url": allocation.pool.get_absolute_url(),
+            **self.get_form_context(allocation, form),
         }
         return render(self.request, self.template_name, context, status=status)
 
