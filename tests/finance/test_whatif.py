@@ -4,11 +4,14 @@ preview writes nothing, and it applies the save's rules and rights."""
 
 import datetime
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from benchmarks import harness
+from benchmarks import whatif as whatif_benchmark
 from core.models import ObjectChange
 from finance import services as finance_services
 from finance.choices import CostCategory
@@ -352,3 +355,12 @@ def test_the_category_columns_follow_the_cost_categories(portfolio):
     assert preview.category_labels == [str(label) for _, label in CostCategory.choices]
     row = next(row for row in preview.services if row.slug == "portal")
     assert sum(row.category_deltas) == row.delta["tco"]
+
+
+def test_the_whatif_benchmark_runs_on_tiny_data(db):
+    """A smoke test of the benchmark's own code: no timing is asserted, but its check that
+    the preview equals the saved outcome must hold."""
+    bench = harness.Bench("whatif", whatif_benchmark.TITLE, scale=0.01, stdout=StringIO())
+    whatif_benchmark.run(bench)
+    check = bench.figures[-1]
+    assert check.label.startswith("Previewed TCO = stored TCO") and check.met is True
