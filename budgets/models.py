@@ -16,7 +16,6 @@ from django.db.models import Q
 
 from budgets.choices import BudgetOrigin
 from budgets.choices import BudgetStatus
-from core.models import ChangeLoggedModel
 from core.models import SyncedModel
 from core.models import acting_user
 from core.models import protected_reference
@@ -51,7 +50,7 @@ def fiscal_year_serials(fiscal_year: int) -> list[int]:
     return list(range(first, first + 12))
 
 
-class BudgetVersion(ChangeLoggedModel):
+class BudgetVersion(SyncedModel):
     """One budget of a fiscal year. A draft is built and edited; approving it freezes its
     lines and its results (no line write, no rebuild, no roll-up); a new draft starts from
     an approved version."""
@@ -88,6 +87,7 @@ class BudgetVersion(ChangeLoggedModel):
     class Meta:
         ordering = ["-fiscal_year", "name"]
         constraints = [
+            unique_external_id("budgetversion"),
             models.UniqueConstraint(
                 fields=["fiscal_year", "name"],
                 name="budget_version_unique_name",

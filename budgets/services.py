@@ -22,6 +22,7 @@ from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
 from budgets.choices import BUILT_ORIGINS
@@ -33,6 +34,7 @@ from budgets.models import BudgetUnallocated
 from budgets.models import BudgetVersion
 from budgets.models import fiscal_year_serials
 from core import rules
+from core.api.sync import rows_synced
 from core.money import CENT
 from core.money import from_cents
 from core.rules import Change
@@ -271,18 +273,44 @@ def add_line(*, line: BudgetLine, user=None) -> BudgetLine:
     """A planned line (one-off or capex, spread as a cost item is) entered by finance."""
     if line.origin in BUILT_ORIGINS or not line.origin:
         line.origin = BudgetOrigin.PLANNED
-    return rules.save_checked(line, user=user)
+    rules.save_checked(line, user=user)
+    queue_roll_up(line.version_id)
+    return line
 
 
 def update_line(*, line: BudgetLine, user=None) -> BudgetLine:
     """Edit a line; a contract or run-rate line edited by hand turns manual."""
-    return rules.save_checked(line, user=user)
+    before = BudgetLine.objects.filter(pk=line.pk).values_list("version_id", flat=True).first()
+    rules.save_checked(line, user=user)
+    for version_id in {line.version_id, before}:
+        if version_id is not None:
+            queue_roll_up(version_id)
+    return line
+
+
+def save_line(*, line: BudgetLine, user=None) -> BudgetLine:
+    """add_line for a new line, update_line for a stored one (the API's single writes)."""
+    return add_line(line=line, user=user) if line.pk is None else update_line(line=line, user=user)
 
 
 def delete_line(*, line: BudgetLine, user=None) -> None:
+    """Remove a line of a draft (an approved version's lines are locked)."""
     version = BudgetVersion.objects.get(pk=line.version_id)
     refuse_if_approved(version, "deleting a line")
     line.delete()
+    queue_roll_up(version.pk)
+
+
+@receiver(rows_synced, sender=BudgetLine)
+def _lines_synced(sender, changes, **kwargs) -> None:
+    """A bulk sync of lines asks for the roll-up of every version it wrote into."""
+    versions = set()
+    for before, after in changes:
+        for row in (before, after):
+            if row and row.get("version_id"):
+                versions.add(row["version_id"])
+    for version_id in sorted(versions):
+        queue_roll_up(version_id)
 
 
 # --- The build ---------------------------------------------------------------------------------
