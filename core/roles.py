@@ -16,7 +16,15 @@ ROLES = (PORTFOLIO_MANAGER, SERVICE_OWNER, VALUE_STREAM_OWNER, FINANCE, VIEWER)
 
 ALL: tuple[str, ...] = ("view", "add", "change", "delete")
 VIEW: tuple[str, ...] = ("view",)
-PORTFOLIO_APPS = ("portfolio", "finance", "valuestreams", "maturity", "cloud", "performance")
+PORTFOLIO_APPS = (
+    "portfolio",
+    "finance",
+    "valuestreams",
+    "maturity",
+    "cloud",
+    "performance",
+    "budgets",
+)
 
 # role -> list of (app_label, model_name or "*", actions)
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
@@ -28,7 +36,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     VALUE_STREAM_OWNER: [(app, "*", VIEW) for app in PORTFOLIO_APPS]
     + [("valuestreams", "valuestream", ("add",))],
     FINANCE: [(app, "*", VIEW) for app in PORTFOLIO_APPS]
-    + [("finance", "*", ALL), ("cloud", "*", ALL)],
+    + [("finance", "*", ALL), ("cloud", "*", ALL), ("budgets", "*", ALL)],
     VIEWER: [(app, "*", VIEW) for app in PORTFOLIO_APPS],
 }
 for _role in (SERVICE_OWNER, VALUE_STREAM_OWNER, FINANCE, VIEWER):

@@ -1,6 +1,7 @@
 """The versioned API (/api/v1/): every registered resource (each app's api/resources.py), the
 sync endpoints, the change feed, the OpenAPI schema and its docs. See docs/api.md."""
 
+from budgets.api import views as budget_views
 from cloud.api import views as cloud_views
 from core.api import views
 from core.api.resources import autodiscover
@@ -11,4 +12,9 @@ app_name = "api"
 # Users are Django's accounts, not a registered resource, and the actions beside the
 # resources (a FOCUS import, a tag rule's test) come first: the resources' patterns end with a
 # catch-all 404.
-urlpatterns = [*users.urlpatterns, *cloud_views.urlpatterns, *views.urlpatterns(autodiscover())]
+urlpatterns = [
+    *users.urlpatterns,
+    *cloud_views.urlpatterns,
+    *budget_views.urlpatterns,
+    *views.urlpatterns(autodiscover()),
+]
