@@ -1,5 +1,7 @@
 """Thin views: the Fund services page, lineage drill-down, cost data, periods and runs."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -22,6 +24,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views import View
 
+from budgets import selectors as budget_selectors
 from core.api.errors import ApiError
 from core.generic import ChangeFromMonthView
 from core.generic import ObjectActionView
@@ -42,6 +45,7 @@ from core.models import mark_shares_in_force
 from core.numbers import whole_number
 from core.permissions import can
 from core.permissions import require
+from finance import charts
 from finance import reports
 from finance import review_pack_reports
 from finance import selectors
@@ -82,6 +86,7 @@ from finance.models import TcoResult
 from finance.models import TcoRun
 from finance.models import month_serial
 from finance.models import parse_label
+from finance.models import serial_label
 from finance.previews import PreviewChildEditView
 from finance.previews import PreviewObjectEditView
 from finance.selectors import review_packs
@@ -141,7 +146,58 @@ FUND_VIEWS = {
     "stream": "By value stream",
     "customer": "By customer",
     "unit": "By organisation unit",
+    "budget": "Budget against actual",
+    "variances": "Variances",
 }
+
+
+def budget_context(request, period: Period, shown: str) -> dict:
+    """The Fund services page's budget views: the fiscal year asked for (``?fiscal_year=``,
+    default the period's) against one of its budget versions (``?budget_version=``, default
+    its latest approved, else its latest draft): per service the year's budget, actual,
+    forecast and variance (budgets.selectors, the figures of the API and the report pack),
+    the months of all services as a chart, and the variances beyond the thresholds."""
+    fiscal_year = whole_number(request.GET.get("fiscal_year")) or period.fiscal_year
+    versions = list(budget_selectors.versions_of(fiscal_year).order_by("-created_at", "-pk"))
+    asked = request.GET.get("budget_version", "")
+    version = next((v for v in versions if str(v.pk) == asked), None)
+    version = version or budget_selectors.default_version(fiscal_year)
+    context: dict = {
+        "fiscal_year": fiscal_year,
+        "budget_versions": versions,
+        "budget_version": version,
+        "variance_percent": settings.PORTICO_BUDGET_VARIANCE_PERCENT,
+        "variance_amount": settings.PORTICO_BUDGET_VARIANCE_AMOUNT,
+    }
+    if version is None:
+        return context
+    if shown == "variances":
+        context["flagged"] = budget_selectors.flagged_variances(fiscal_year, version=version)
+        return context
+    rows = budget_selectors.budget_vs_actual(fiscal_year, version=version)
+    year = [
+        figures
+        for figures in budget_selectors.year_figures(rows)
+        if figures.category == budget_selectors.TOTAL
+    ]
+    context["budget_services"] = year
+    context["budget_totals"] = {
+        name: sum((getattr(figures, name) for figures in year), Decimal(0))
+        for name in ("budget", "actual", "forecast", "variance")
+    }
+    with_actuals = {row.serial for row in rows if row.actual is not None}
+    context["budget_chart"] = charts.month_bars(
+        [
+            (
+                serial_label(serial),
+                month["budget"],
+                month["actual"] if serial in with_actuals else None,
+                month["forecast"],
+            )
+            for serial, month in budget_selectors.month_totals(rows).items()
+        ]
+    )
+    return context
 
 
 class OverviewView(PageView):
@@ -166,6 +222,8 @@ class OverviewView(PageView):
         if period is None:
             return context
         version = _version_from(request, period)
+        if shown in ("budget", "variances"):
+            context.update(budget_context(request, period, shown))
         if shown != "service":
             context.update(
                 {
