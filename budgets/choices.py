@@ -19,3 +19,23 @@ class BudgetOrigin(models.TextChoices):
 
 
 BUILT_ORIGINS = (BudgetOrigin.CONTRACT.value, BudgetOrigin.RUN_RATE.value)
+
+
+class ScenarioChangeKind(models.TextChoices):
+    """What a scenario changes against its base version: a contract's value (its budgeted
+    lines scaled), the weight of a dependency, a new dependency, a retired service or a
+    retired dependency (the last four change the graph the budget rolls up through)."""
+
+    CONTRACT_VALUE = "contract_value", "Contract value"
+    EDGE_WEIGHT = "edge_weight", "Dependency weight"
+    NEW_DEPENDENCY = "new_dependency", "New dependency"
+    RETIRED_SERVICE = "retired_service", "Retired service"
+    RETIRED_DEPENDENCY = "retired_dependency", "Retired dependency"
+
+
+GRAPH_CHANGES = (
+    ScenarioChangeKind.EDGE_WEIGHT.value,
+    ScenarioChangeKind.NEW_DEPENDENCY.value,
+    ScenarioChangeKind.RETIRED_SERVICE.value,
+    ScenarioChangeKind.RETIRED_DEPENDENCY.value,
+)

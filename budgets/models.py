@@ -16,6 +16,8 @@ from django.db.models import Q
 
 from budgets.choices import BudgetOrigin
 from budgets.choices import BudgetStatus
+from budgets.choices import ScenarioChangeKind
+from core.models import ChangeLoggedModel
 from core.models import SyncedModel
 from core.models import acting_user
 from core.models import protected_reference
@@ -283,3 +285,93 @@ class BudgetUnallocated(models.Model):
 
     def __str__(self):
         return f"{self.source_label} {serial_label(self.serial)}: {self.get_reason_display()}"
+
+
+class Scenario(ChangeLoggedModel):
+    """A named what-if on a budget version: its changes (ScenarioChange) applied in memory to
+    the base version's lines and the graph they roll up through, never written to either;
+    the scenario page shows the difference per service and bucket, and a scenario can be
+    turned into a new draft version (docs/whatif.md)."""
+
+    name = models.CharField(max_length=200)
+    # CASCADE: a scenario is a what-if on its base and means nothing without it.
+    base = models.ForeignKey(BudgetVersion, on_delete=models.CASCADE, related_name="scenarios")
+    note = models.CharField(max_length=500, blank=True)
+    created_by = acting_user(editable=False)
+
+    url_name = "finance:scenario_detail"
+
+    class Meta:
+        ordering = ["base", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["base", "name"],
+                name="scenario_unique_name",
+                violation_error_message="This budget version already has a scenario of this name.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.base})"
+
+
+class ScenarioChange(ChangeLoggedModel):
+    """One change of a scenario: ``kind`` says which targets it names and what ``value``
+    means (a contract's new annual value, a dependency's weight; none for a retirement)."""
+
+    # CASCADE: changes are parts of their scenario.
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=20, choices=ScenarioChangeKind.choices)
+    contract = protected_reference("portfolio.Contract", "scenario_changes")
+    dependency = protected_reference("portfolio.ServiceDependency", "scenario_changes")
+    service = protected_reference("portfolio.Service", "scenario_changes")
+    provider = protected_reference("portfolio.Service", "scenario_provider_changes")
+    value = models.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="A contract's new annual value, or a dependency's weight.",
+    )
+
+    class Meta:
+        ordering = ["scenario", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} in {self.scenario.name}"
+
+    def get_absolute_url(self) -> str:
+        return self.scenario.get_absolute_url()
+
+    def clean(self):
+        """Each kind names its targets and its value, and nothing else."""
+        needs = {
+            ScenarioChangeKind.CONTRACT_VALUE.value: ({"contract"}, True),
+            ScenarioChangeKind.EDGE_WEIGHT.value: ({"dependency"}, True),
+            ScenarioChangeKind.NEW_DEPENDENCY.value: ({"service", "provider"}, True),
+            ScenarioChangeKind.RETIRED_SERVICE.value: ({"service"}, False),
+            ScenarioChangeKind.RETIRED_DEPENDENCY.value: ({"dependency"}, False),
+        }.get(str(self.kind))
+        if needs is None:
+            return
+        targets, valued = needs
+        errors: dict[str, str] = {}
+        for name in ("contract", "dependency", "service", "provider"):
+            given = getattr(self, f"{name}_id") is not None
+            if name in targets and not given:
+                errors[name] = f"A {self.get_kind_display().lower()} names its {name}."
+            elif name not in targets and given:
+                errors[name] = f"A {self.get_kind_display().lower()} names no {name}."
+        if valued and self.value is None:
+            errors["value"] = "Give the new value."
+        elif not valued and self.value is not None:
+            errors["value"] = "A retirement takes no value."
+        if (
+            self.kind == ScenarioChangeKind.NEW_DEPENDENCY
+            and self.service_id is not None
+            and self.service_id == self.provider_id
+        ):
+            errors["provider"] = "A service cannot depend on itself."
+        if errors:
+            raise ValidationError(errors)
