@@ -25,6 +25,7 @@ PORTFOLIO_APPS = (
     "ledger",
     "performance",
     "customfields",
+    "budgets",
 )
 
 # role -> list of (app_label, model_name or "*", actions)
@@ -37,7 +38,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     VALUE_STREAM_OWNER: [(app, "*", VIEW) for app in PORTFOLIO_APPS]
     + [("valuestreams", "valuestream", ("add",))],
     FINANCE: [(app, "*", VIEW) for app in PORTFOLIO_APPS]
-    + [("finance", "*", ALL), ("cloud", "*", ALL), ("ledger", "*", ALL)],
+    + [("finance", "*", ALL), ("cloud", "*", ALL), ("ledger", "*", ALL), ("budgets", "*", ALL)],
     VIEWER: [(app, "*", VIEW) for app in PORTFOLIO_APPS],
 }
 for _role in (SERVICE_OWNER, VALUE_STREAM_OWNER, FINANCE, VIEWER):

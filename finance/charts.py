@@ -338,3 +338,82 @@ def _layout(chart: Sankey) -> None:
         link.title = f"{source.label} → {target.label}: {format_amount(link.amount)}"
         link.source_label, link.target_label = source.label, target.label
     chart.height = int(max((n.y + n.height for n in chart.nodes.values()), default=0)) + 4
+
+
+# --- Budget against actual per month ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthBars:
+    """One month of the budget chart: its label, the budget and actual bars (x, y, height;
+    no actual bar for a month without a period) and the forecast's mark (y)."""
+
+    label: str
+    x: float
+    actual_x: float  # also the middle of the month, where its label goes
+    end_x: float
+    budget: Decimal
+    actual: Decimal | None
+    forecast: Decimal
+    budget_y: float
+    budget_height: float
+    actual_y: float
+    actual_height: float
+    forecast_y: float
+
+
+def month_bars(months: list[tuple[str, Decimal, Decimal | None, Decimal]]) -> dict | None:
+    """Geometry of the budget against actual chart: per month (label, budget, actual or None,
+    forecast), a budget bar and an actual bar side by side, and the forecast as a mark across
+    them; the scale runs from zero (or the lowest figure, when below) to the highest. Only
+    coordinates here; templates/finance/inc/budget_chart.html draws them. None without
+    months."""
+    if not months:
+        return None
+    width, height, left, right, top, bottom = 640, 200, 56, 10, 10, 24
+    values = [value for _, budget, actual, forecast in months for value in (budget, forecast)]
+    values += [actual for _, _, actual, _ in months if actual is not None]
+    high, low = max([Decimal(0), *values]), min([Decimal(0), *values])
+    if high == low:
+        high = low + 1
+    inner_w, inner_h = width - left - right, height - top - bottom
+    slot = inner_w / len(months)
+    bar = slot * 0.35
+
+    def y_of(value: Decimal) -> float:
+        return round(float(top + inner_h * (high - value) / (high - low)), 1)
+
+    zero = y_of(Decimal(0))
+    bars = []
+    for index, (label, budget, actual, forecast) in enumerate(months):
+        x = round(left + slot * index + slot * 0.15, 1)
+        budget_y, actual_y = y_of(budget), y_of(actual if actual is not None else Decimal(0))
+        bars.append(
+            MonthBars(
+                label=label,
+                x=x,
+                actual_x=round(x + bar, 1),
+                end_x=round(x + 2 * bar, 1),
+                budget=budget,
+                actual=actual,
+                forecast=forecast,
+                budget_y=min(budget_y, zero),
+                budget_height=abs(zero - budget_y),
+                actual_y=min(actual_y, zero),
+                actual_height=abs(zero - actual_y) if actual is not None else 0,
+                forecast_y=y_of(forecast),
+            )
+        )
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "zero": zero,
+        "bar": round(bar, 1),
+        "bars": bars,
+        "high": high,
+        "low": low,
+        "top": top,
+        "label_y": height - 8,
+    }

@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from budgets import selectors as budget_selectors
 from core.exports import XLSX_TYPE
 from core.exports import csv_text
 from core.exports import workbook_bytes
@@ -74,6 +75,10 @@ class ReportData:
     mismatches: list[dict]
     lineage: list[dict] = field(default_factory=list)
     lineage_note: str = ""
+    # Budget against actual of the fiscal year of the report's last month (budgets.selectors)
+    budget_year: int | None = None
+    budget_version: object = None
+    budget_rows: list = field(default_factory=list)
     generated_at: datetime.datetime = field(default_factory=timezone.now)
 
     @property
@@ -130,7 +135,29 @@ def gather(*, definition, span, periods) -> ReportData:
     )
     if ReportFormat.XLSX in definition.formats:
         data.lineage, data.lineage_note = _lineage_rows(rows, periods)
+        _budget_rows(data)
     return data
+
+
+def _budget_rows(data: ReportData) -> None:
+    """The variance sheet's figures: per service in the report's scope, the fiscal year's
+    budget, actual, forecast and variance (the year of the report's last month, against its
+    default version), as budgets.selectors gives them to the Fund services page."""
+    if not data.periods:
+        return
+    fiscal_year = max(data.periods, key=lambda period: period.serial).fiscal_year
+    data.budget_year = fiscal_year
+    data.budget_version = budget_selectors.default_version(fiscal_year)
+    if data.budget_version is None:
+        return
+    in_scope = {row["service"].pk for row in data.rows}
+    data.budget_rows = [
+        figures
+        for figures in budget_selectors.year_figures(
+            budget_selectors.budget_vs_actual(fiscal_year, version=data.budget_version)
+        )
+        if figures.category == budget_selectors.TOTAL and figures.service_id in in_scope
+    ]
 
 
 def _lineage_rows(rows: list[dict], periods: list) -> tuple[list[dict], str]:
@@ -288,7 +315,40 @@ def render_xlsx(data: ReportData) -> bytes:
     _reconciliation_sheet(workbook.create_sheet("Reconciliation"), data)
     _lineage_sheet(workbook.create_sheet("Lineage"), data)
     _mismatch_sheet(workbook.create_sheet("Maturity mismatches"), data)
+    _variance_sheet(workbook.create_sheet("Budget variance"), data)
     return workbook_bytes(workbook)
+
+
+VARIANCE_HEADERS = ["Service", "Budget", "Actual to date", "Forecast", "Variance", "Flagged"]
+
+
+def _variance_sheet(sheet, data: ReportData) -> None:
+    """Budget against actual of the fiscal year, per service in scope: the Fund services
+    page's budget view as a sheet."""
+    _title(sheet, data, f"Budget variance, fiscal {data.budget_year or ''}".rstrip(", "))
+    version = data.budget_version
+    if version is None:
+        sheet.cell(row=3, column=1, value="The fiscal year has no budget version.")
+        return
+    sheet.cell(
+        row=3,
+        column=1,
+        value=(
+            f"Against {version.name} ({version.get_status_display().lower()}): forecast = "
+            "actuals of the closed months + budget of the others; variance = forecast − budget."
+        ),
+    )
+    header_row(sheet, HEADER_ROW, VARIANCE_HEADERS)
+    for number, figures in enumerate(data.budget_rows, start=HEADER_ROW + 1):
+        put_cell(sheet, number, 1, figures.service)
+        for column, value in enumerate(
+            (figures.budget, figures.actual, figures.forecast, figures.variance), start=2
+        ):
+            put_cell(sheet, number, column, value, "money")
+        put_cell(sheet, number, 6, "beyond the thresholds" if figures.flagged else "")
+    if not data.budget_rows:
+        sheet.cell(row=HEADER_ROW + 1, column=1, value="No service in scope has a budget.")
+    set_widths(sheet, [30, 16, 16, 16, 16, 22])
 
 
 def _title(sheet, data: ReportData, what: str) -> None:

@@ -1,5 +1,7 @@
 """Thin views: the Fund services page, lineage drill-down, cost data, periods and runs."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -22,9 +24,11 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views import View
 
+from budgets import scenarios
+from budgets import selectors as budget_selectors
+from budgets.models import Scenario
 from core.api.errors import ApiError
 from core.generic import ChangeFromMonthView
-from core.generic import ChildEditView
 from core.generic import ObjectActionView
 from core.generic import ObjectDeleteView
 from core.generic import ObjectDetailView
@@ -43,11 +47,13 @@ from core.models import mark_shares_in_force
 from core.numbers import whole_number
 from core.permissions import can
 from core.permissions import require
+from finance import charts
 from finance import reports
 from finance import review_pack_reports
 from finance import selectors
 from finance import services
 from finance import statement_reports
+from finance.choices import CostCategory
 from finance.filtersets import CostItemFilterSet
 from finance.filtersets import CostPoolFilterSet
 from finance.filtersets import DriverFilterSet
@@ -83,6 +89,9 @@ from finance.models import TcoResult
 from finance.models import TcoRun
 from finance.models import month_serial
 from finance.models import parse_label
+from finance.models import serial_label
+from finance.previews import PreviewChildEditView
+from finance.previews import PreviewObjectEditView
 from finance.selectors import review_packs
 from finance.services.report_spans import parse_report_period
 from finance.services.report_spans import span_containing
@@ -140,7 +149,59 @@ FUND_VIEWS = {
     "stream": "By value stream",
     "customer": "By customer",
     "unit": "By organisation unit",
+    "budget": "Budget against actual",
+    "variances": "Variances",
 }
+
+
+def budget_context(request, period: Period, shown: str) -> dict:
+    """The Fund services page's budget views: the fiscal year asked for (``?fiscal_year=``,
+    default the period's) against one of its budget versions (``?budget_version=``, default
+    its latest approved, else its latest draft): per service the year's budget, actual,
+    forecast and variance (budgets.selectors, the figures of the API and the report pack),
+    the months of all services as a chart, and the variances beyond the thresholds."""
+    fiscal_year = whole_number(request.GET.get("fiscal_year")) or period.fiscal_year
+    versions = list(budget_selectors.versions_of(fiscal_year).order_by("-created_at", "-pk"))
+    asked = request.GET.get("budget_version", "")
+    version = next((v for v in versions if str(v.pk) == asked), None)
+    version = version or budget_selectors.default_version(fiscal_year)
+    context: dict = {
+        "fiscal_year": fiscal_year,
+        "budget_versions": versions,
+        "budget_version": version,
+        "variance_percent": settings.PORTICO_BUDGET_VARIANCE_PERCENT,
+        "variance_amount": settings.PORTICO_BUDGET_VARIANCE_AMOUNT,
+    }
+    if version is None:
+        return context
+    context["scenarios"] = list(version.scenarios.order_by("name"))
+    if shown == "variances":
+        context["flagged"] = budget_selectors.flagged_variances(fiscal_year, version=version)
+        return context
+    rows = budget_selectors.budget_vs_actual(fiscal_year, version=version)
+    year = [
+        figures
+        for figures in budget_selectors.year_figures(rows)
+        if figures.category == budget_selectors.TOTAL
+    ]
+    context["budget_services"] = year
+    context["budget_totals"] = {
+        name: sum((getattr(figures, name) for figures in year), Decimal(0))
+        for name in ("budget", "actual", "forecast", "variance")
+    }
+    with_actuals = {row.serial for row in rows if row.actual is not None}
+    context["budget_chart"] = charts.month_bars(
+        [
+            (
+                serial_label(serial),
+                month["budget"],
+                month["actual"] if serial in with_actuals else None,
+                month["forecast"],
+            )
+            for serial, month in budget_selectors.month_totals(rows).items()
+        ]
+    )
+    return context
 
 
 class OverviewView(PageView):
@@ -165,6 +226,8 @@ class OverviewView(PageView):
         if period is None:
             return context
         version = _version_from(request, period)
+        if shown in ("budget", "variances"):
+            context.update(budget_context(request, period, shown))
         if shown != "service":
             context.update(
                 {
@@ -423,7 +486,7 @@ class AllocationSection(SectionMixin):
 
 
 @register_model_view("add")
-class AllocationAddView(AllocationSection, ChildEditView):
+class AllocationAddView(PreviewChildEditView, AllocationSection):
     """Allocate the pool to a service (the form is always open on the pool's page)."""
 
     http_method_names = ["post"]
@@ -432,7 +495,7 @@ class AllocationAddView(AllocationSection, ChildEditView):
 
 
 @register_model_view("edit")
-class AllocationEditView(ObjectEditView):
+class AllocationEditView(PreviewObjectEditView):
     """Change an allocation's weight, on a page of its own."""
 
     form_class = PoolAllocationForm
@@ -449,6 +512,7 @@ class AllocationEditView(ObjectEditView):
             "object": allocation,
             "model_meta": PoolAllocation._meta,
             "cancel_url": allocation.pool.get_absolute_url(),
+            **self.get_form_context(allocation, form),
         }
         return render(self.request, self.template_name, context, status=status)
 
@@ -1101,3 +1165,43 @@ class ReviewPackView(ObjectMixin, View):
             )
             return response
         return render(request, "finance/review_pack.html", {"pack": pack, "object": customer})
+
+
+# --- Budget scenarios ----------------------------------------------------------------------------
+
+
+class ScenarioDetailView(ObjectDetailView):
+    """A scenario: its changes, and the difference they make to its base version's budgeted
+    TCO per service and bucket over the fiscal year (budgets.scenarios, in memory)."""
+
+    queryset = Scenario.objects.select_related("base", "created_by")
+    template_name = "finance/scenario_detail.html"
+
+    def get_extra_context(self, scenario) -> dict:
+        return {
+            "effect": scenarios.scenario_effect(scenario),
+            "changes": list(
+                scenario.changes.select_related("contract", "dependency", "service", "provider")
+            ),
+            "graph_changes": scenarios.graph_changes(scenario),
+            "category_labels": [str(label) for _, label in CostCategory.choices],
+        }
+
+
+class ScenarioDraftView(ObjectActionView):
+    """Turn a scenario into a new draft version of its base's fiscal year."""
+
+    queryset = Scenario.objects.select_related("base")
+
+    def perform(self, scenario):
+        return scenarios.scenario_to_draft(
+            scenario, user=self.request.user, name=f"{scenario.name} (scenario)"[:200]
+        )
+
+    def done(self, scenario, draft) -> HttpResponse:
+        messages.success(self.request, f"Created the draft “{draft}” from “{scenario.name}”.")
+        url = (
+            reverse("finance:overview")
+            + f"?view=budget&fiscal_year={draft.fiscal_year}&budget_version={draft.pk}"
+        )
+        return redirect_after_write(self.request, url)

@@ -405,6 +405,21 @@ class Contract(SyncedModel, RetirableModel):
     auto_renewal = models.BooleanField(default=False)
     annual_value = MoneyField(validators=[MinValueValidator(0)])
     currency = CurrencyField()
+    # Budgets (budgets.services.build_budget): an auto-renewing contract renews at this rise
+    # of its annual value, compounded term by term, until notice is given.
+    escalation_percent = models.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="The rise of the annual value at each renewal, in percent.",
+    )
+    notice_given_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day notice was given: the contract ends with the term whose notice "
+        "deadline is on or after it.",
+    )
     owner = accountable_user("managed_contracts")
     custom_fields = CustomFieldsField()
 
@@ -422,6 +437,11 @@ class Contract(SyncedModel, RetirableModel):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="contract_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(escalation_percent__gte=0),
+                name="contract_escalation_not_negative",
+                violation_error_message="The escalation cannot be negative.",
             ),
         ]
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "attestation",
     "imports",
     "customfields",
+    "budgets",
 ]
 
 MIDDLEWARE = [
@@ -320,6 +321,12 @@ PORTICO_PERIOD_YEARS_AHEAD = env.integer("PORTICO_PERIOD_YEARS_AHEAD", 5, minimu
 # Days after a figure is due (one window after the last one ended) before the item or
 # outcome reads "stale" (performance.selectors).
 PORTICO_MEASUREMENT_GRACE_DAYS = env.integer("PORTICO_MEASUREMENT_GRACE_DAYS", 14, minimum=0)
+# Budgets (budgets.services): how many closed months before a fiscal year a new budget's run
+# rate averages, and when a variance between budget and actual is listed for finance: beyond
+# both this percentage of the budget and this amount in the reporting currency.
+PORTICO_BUDGET_RUN_RATE_MONTHS = env.integer("PORTICO_BUDGET_RUN_RATE_MONTHS", 3, minimum=1)
+PORTICO_BUDGET_VARIANCE_PERCENT = env.integer("PORTICO_BUDGET_VARIANCE_PERCENT", 10, minimum=0)
+PORTICO_BUDGET_VARIANCE_AMOUNT = env.integer("PORTICO_BUDGET_VARIANCE_AMOUNT", 1000, minimum=0)
 # Months an owner's confirmation of a record holds before it is due again (attestation).
 PORTICO_ATTESTATION_MONTHS = {
     kind: env.integer(f"PORTICO_ATTESTATION_MONTHS_{kind.upper()}", 12, minimum=1)

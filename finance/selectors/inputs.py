@@ -260,10 +260,11 @@ def revenue_by_service(period: Period):
     )
 
 
-def load_inputs(*, period: Period) -> LoadedInputs:
-    """Everything the engine needs for ``period``, in a fixed number of set-based queries."""
-    serial = period.serial
-
+def load_graph(period: Period) -> tco.Inputs:
+    """The engine's nodes (retired or not), the edges in force in ``period`` (edges_in_force:
+    only its mid-month day is read, so a month without a Period row will do) and the driver
+    quantities of ``period``, without costs: what actuals and budgets (budgets.services) put
+    their own costs on, so both flow along the same edges."""
     nodes: dict[tco.Node, bool] = {}
     for pk, lifecycle in Service.objects.values_list("pk", "lifecycle"):
         nodes[(tco.SERVICE, pk)] = lifecycle == ServiceLifecycle.RETIRED
@@ -306,7 +307,15 @@ def load_inputs(*, period: Period) -> LoadedInputs:
         edges.append(
             tco.Edge((tco.SERVICE, provider_id), (tco.SERVICE, consumer_id), weight, driver_id)
         )
-    quantities = driver_quantities(period) if any(e.driver is not None for e in edges) else {}
+    has_drivers = period.pk is not None and any(e.driver is not None for e in edges)
+    quantities = driver_quantities(period) if has_drivers else {}
+    return tco.Inputs(nodes=nodes, costs={}, edges=edges, quantities=quantities)
+
+
+def load_inputs(*, period: Period) -> LoadedInputs:
+    """Everything the engine needs for ``period``, in a fixed number of set-based queries."""
+    serial = period.serial
+    graph = load_graph(period)
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -315,9 +324,7 @@ def load_inputs(*, period: Period) -> LoadedInputs:
         )
         groups = cursor.fetchall()
     rates = monthly_rates(period_ids={period.pk} | {row[7] for row in groups})
-    loaded = LoadedInputs(
-        inputs=tco.Inputs(nodes=nodes, costs={}, edges=edges, quantities=quantities)
-    )
+    loaded = LoadedInputs(inputs=graph)
     loaded.cost_groups = len(groups)
     costs = loaded.inputs.costs
     cell_index = tco.CELL_INDEX

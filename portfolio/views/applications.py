@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from core.generic import ChangeFromMonthView
 from core.generic import ChildDeleteView
-from core.generic import ChildEditView
 from core.generic import ObjectDeleteView
 from core.generic import ObjectDetailView
 from core.generic import ObjectEditView
@@ -17,6 +16,7 @@ from core.generic import register_model_view
 from core.models import in_force_on
 from core.models import mark_shares_in_force
 from core.permissions import can
+from finance.previews import PreviewChildEditView
 from portfolio import services
 from portfolio.filtersets import ApplicationFilterSet
 from portfolio.forms import ApplicationForm
@@ -103,7 +103,7 @@ class SupportSection(SectionMixin):
 
 
 @register_model_view("add", "edit")
-class SupportEditView(SupportSection, ChildEditView):
+class SupportEditView(PreviewChildEditView, SupportSection):
     """Record a service the application supports, or change the weight of one."""
 
     form_class = ApplicationSupportForm

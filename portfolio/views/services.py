@@ -17,6 +17,7 @@ from core.generic import SectionMixin
 from core.generic import register_model_view
 from core.models import in_force_on
 from core.permissions import can
+from finance.previews import PreviewChildEditView
 from performance.selectors import with_item_status
 from performance.selectors import with_outcome_status
 from portfolio import selectors
@@ -234,7 +235,7 @@ class DependencySection(SectionMixin):
 
 
 @register_model_view("add")
-class DependencyAddView(DependencySection, ChildEditView):
+class DependencyAddView(PreviewChildEditView, DependencySection):
     """Record a service this one depends on (its form is always open on the service page)."""
 
     http_method_names = ["post"]

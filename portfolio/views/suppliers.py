@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from core.generic import ChangeFromMonthView
 from core.generic import ChildDeleteView
-from core.generic import ChildEditView
 from core.generic import ObjectDeleteView
 from core.generic import ObjectDetailView
 from core.generic import ObjectEditView
@@ -18,6 +17,8 @@ from core.generic import SectionMixin
 from core.generic import register_model_view
 from core.models import mark_shares_in_force
 from core.permissions import can
+from finance.previews import PreviewChildEditView
+from finance.previews import PreviewObjectEditView
 from portfolio import selectors
 from portfolio import services
 from portfolio.filtersets import ContractFilterSet
@@ -116,7 +117,7 @@ class ContractDetailView(ObjectDetailView):
 
 
 @register_model_view("add", "edit")
-class ContractEditView(ObjectEditView):
+class ContractEditView(PreviewObjectEditView):
     model = Contract
     form_class = ContractForm
     save_function = services.save_contract
@@ -171,7 +172,7 @@ class CoverageSection(SectionMixin):
 
 
 @register_model_view("add", "edit")
-class CoverageEditView(CoverageSection, ChildEditView):
+class CoverageEditView(PreviewChildEditView, CoverageSection):
     """Add a service or application the contract covers, or change a coverage's weight."""
 
     form_class = CoverageForm

@@ -30,6 +30,8 @@ from django.urls import resolve
 from django.urls.converters import get_converters
 from django.urls.exceptions import Resolver404
 
+from budgets import services as budget_services
+from budgets.models import Scenario
 from core.api.resources import autodiscover
 from core.api.tokens import issue_token
 from core.forms import ChangeFromMonthForm
@@ -336,6 +338,9 @@ def site(portfolio_manager, viewer, service_owner):
         content=b"External id,Name,Kind\nx-1,Imported,internal\n",
         source="fuzz",
     )
+    # A budget of the year and a scenario on it: the Fund services budget view links it.
+    plan = budget_services.create_version(fiscal_year=2025, name="Plan", user=None)
+    Scenario.objects.create(name="What if", base=plan)
     return {"portfolio_manager": portfolio_manager, "viewer": viewer}
 
 

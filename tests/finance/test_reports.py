@@ -46,7 +46,13 @@ from tests.factories.finance import ReportDefinitionFactory
 from tests.finance.mailbox import free_port
 from tests.finance.scenarios import make_quarter
 
-XLSX_SHEETS = ["TCO by service", "Reconciliation", "Lineage", "Maturity mismatches"]
+XLSX_SHEETS = [
+    "TCO by service",
+    "Reconciliation",
+    "Lineage",
+    "Maturity mismatches",
+    "Budget variance",
+]
 HEADER_ROW = reports.HEADER_ROW
 
 

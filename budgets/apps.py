@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class BudgetsConfig(AppConfig):
+    name = "budgets"
+    verbose_name = "Budgets"
+
+    def ready(self):
+        # Registers the write rules (core.rules) of budget lines and versions.
+        from budgets import services  # noqa: F401
+        from budgets.panels import service_budget_context
+        from core import panels
+
+        panels.register(
+            "service",
+            panels.Panel("Budget", "budgets/inc/service_budget.html", service_budget_context, 55),
+        )
