@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("portfolio.urls")),
     path("", include("finance.urls")),
     path("", include("cloud.urls")),
+    path("", include("budgets.urls")),
     path("value-streams/", include("valuestreams.urls")),
     path("maturity/", include("maturity.urls")),
     path("people/", include("people.urls")),

@@ -11,6 +11,7 @@ from core.api.resources import autodiscover
 from portfolio.models import Service
 from tests.api.helpers import service_item
 from tests.api.helpers import sync
+from tests.api.test_budget_resources import FACTORIES as BUDGETS
 from tests.api.test_cloud_resources import FACTORIES as CLOUD
 from tests.api.test_finance_resources import FACTORIES as FINANCE
 from tests.api.test_maturity_resources import LIST_FACTORIES as MATURITY
@@ -60,6 +61,7 @@ FACTORIES = {
     **VALUE_STREAMS,
     **CLOUD,
     **PERFORMANCE,
+    **BUDGETS,
     "organisation-units": OrganisationUnitFactory,
 }
 
