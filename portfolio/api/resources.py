@@ -202,6 +202,8 @@ register(
             "auto_renewal",
             "annual_value",
             "currency",
+            "escalation_percent",
+            "notice_given_on",
             "owner",
         ),
         reads=Reads(
