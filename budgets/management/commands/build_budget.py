@@ -15,6 +15,10 @@ class Command(BaseCommand):
         "by origin and its reconciliation."
     )
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # --version names a budget version here, in place of Django's own --version.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser):
         parser.add_argument("--fiscal-year", type=int, required=True, help="Such as 2027.")
         parser.add_argument(
