@@ -212,9 +212,16 @@ class ContractForm(CustomFieldsFormMixin, PorticoModelForm):
             "auto_renewal",
             "annual_value",
             "currency",
+            "escalation_percent",
+            "notice_given_on",
             "owner",
         ]
-        widgets = {"start_date": DATE, "end_date": DATE, "renewal_date": DATE}
+        widgets = {
+            "start_date": DATE,
+            "end_date": DATE,
+            "renewal_date": DATE,
+            "notice_given_on": DATE,
+        }
         help_texts = {
             "renewal_date": "When it renews (or ends) unless notice is given.",
             "notice_period_days": "Days before the renewal (or end) date that notice is due.",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("finance.urls")),
     path("", include("cloud.urls")),
     path("", include("ledger.urls")),
+    path("", include("budgets.urls")),
     path("value-streams/", include("valuestreams.urls")),
     path("maturity/", include("maturity.urls")),
     path("people/", include("people.urls")),

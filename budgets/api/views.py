@@ -170,7 +170,7 @@ class BudgetResultsView(ApiView):
         refuse_unknown(params, ("fiscal_year", "version", "service", "by"))
         writes.require(request.user, "view", BudgetResult)
         fiscal_year = _integer(params, "fiscal_year")
-        if fiscal_year is None:
+        if fiscal_year is None or not 1900 <= fiscal_year <= 9999:
             raise Invalid(errors={"fiscal_year": ["Give the fiscal year, such as 2026."]})
         by = params.get("by") or "year"
         if by not in ("year", "month"):

@@ -217,6 +217,8 @@ register(
             "auto_renewal",
             "annual_value",
             "currency",
+            "escalation_percent",
+            "notice_given_on",
             "owner",
             "custom_fields",
         ),

@@ -11,6 +11,7 @@ from core.api.resources import autodiscover
 from portfolio.models import Service
 from tests.api.helpers import service_item
 from tests.api.helpers import sync
+from tests.api.test_budget_resources import FACTORIES as BUDGETS
 from tests.api.test_cloud_resources import FACTORIES as CLOUD
 from tests.api.test_finance_resources import FACTORIES as FINANCE
 from tests.api.test_ledger_resources import FACTORIES as LEDGER
@@ -62,6 +63,7 @@ FACTORIES = {
     **CLOUD,
     **LEDGER,
     **PERFORMANCE,
+    **BUDGETS,
     "organisation-units": OrganisationUnitFactory,
 }
 

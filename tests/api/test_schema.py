@@ -22,6 +22,7 @@ from schemathesis.checks import response_headers_conformance
 from schemathesis.checks import response_schema_conformance
 from schemathesis.checks import status_code_conformance
 
+from budgets.api import views as budget_api_views
 from cloud.api import views as cloud_api_views
 from core.api.resources import autodiscover
 from core.api.tokens import issue_token
@@ -158,9 +159,14 @@ def test_schemathesis_finds_no_server_error_and_no_answer_against_the_schema(
     # Each resource: list, create, read, replace, change, delete, sync (read-only: list and
     # read) and its extra addresses; then the index, the change feed, the users' list,
     # create, read, change, deactivate and sync (people.api.users), and the actions beside
-    # the resources (a FOCUS or ledger import, a rule's test), and the sync sessions' five
-    # (open, read, abort, add a batch, commit).
-    actions = len(cloud_api_views.urlpatterns) + len(ledger_api_views.urlpatterns)
+    # the resources (a FOCUS or ledger import, a rule's test, a budget's build and approval,
+    # the budget results), and the sync sessions' five (open, read, abort, add a batch,
+    # commit).
+    actions = (
+        len(cloud_api_views.urlpatterns)
+        + len(ledger_api_views.urlpatterns)
+        + len(budget_api_views.urlpatterns)
+    )
     assert operations == 2 + 6 + 5 + actions + sum(
         (7 if resource.writes is not None else 2) + len(resource.reads.extras)
         for resource in autodiscover()

@@ -4,17 +4,22 @@ hand-computed fiscal year of tests.budgets.scenario."""
 
 import datetime
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError
+from django.core.management import call_command
 
 from budgets import selectors
 from budgets import services
+from budgets import tasks
 from budgets.choices import BudgetOrigin
 from budgets.choices import BudgetStatus
 from budgets.models import BudgetLine
 from budgets.models import BudgetResult
 from budgets.models import BudgetUnallocated
+from budgets.models import BudgetVersion
 from finance.choices import CostCategory
 from finance.models import Period
 from finance.models import month_serial
@@ -271,3 +276,25 @@ def test_without_a_rate_the_budget_stays_unallocated_in_its_currency():
     assert (row.reason, row.amount, row.original_currency, row.original_amount) == (
         "no_rate", None, "GBP", D("10.00")
     )  # fmt: skip
+
+
+def test_the_command_builds_and_rolls_up_the_years_draft():
+    year = build_year()
+    out = StringIO()
+    call_command("build_budget", "--fiscal-year", "2026", stdout=out)
+    assert "contract 12, run_rate 12, planned 1, manual 0" in out.getvalue()
+    assert "Input 25300.05 = kept 25300.05 + unallocated 0.00" in out.getvalue()
+    with pytest.raises(CommandError, match="fiscal year 2026"):
+        call_command("build_budget", "--fiscal-year", "2027", "--version", str(year.version.pk))
+    call_command("build_budget", "--fiscal-year", "2027", stdout=StringIO())
+    assert BudgetVersion.objects.filter(fiscal_year=2027, name="Draft").exists()
+
+
+def test_the_roll_up_task_leaves_an_approved_version_alone():
+    year = build_year()
+    BudgetResult.objects.filter(version=year.version).delete()
+    assert tasks.roll_up_budget(year.version.pk) == year.version.pk
+    assert BudgetResult.objects.filter(version=year.version).exists()
+    services.approve(year.version, user=None)
+    assert tasks.roll_up_budget(year.version.pk) is None
+    assert tasks.roll_up_budget(999999) is None

@@ -43,6 +43,8 @@ from portfolio.models import Service
 from tests.api.conftest import ApiClient
 from tests.factories import cloud
 from tests.factories import ledger
+from tests.factories.budgets import BudgetLineFactory
+from tests.factories.budgets import BudgetVersionFactory
 from tests.factories.finance import CostItemFactory
 from tests.factories.finance import CostPoolFactory
 from tests.factories.finance import DriverFactory
@@ -331,6 +333,7 @@ def site(portfolio_manager, viewer, service_owner):
     division = OrganisationUnitFactory(name="Claims division", slug="claims-division")
     team = OrganisationUnitFactory(name="Claims IT", slug="claims-it", parent=division)
     Service.objects.filter(pk=service.pk).update(unit=team)
+    BudgetLineFactory(version=BudgetVersionFactory(fiscal_year=2025), service=service)
     issue_token(user=portfolio_manager, name="script", write=True)
     import_services.start_run(
         user=portfolio_manager,

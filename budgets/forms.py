@@ -1,0 +1,88 @@
+from typing import cast
+
+from django import forms
+
+from budgets.models import BudgetLine
+from budgets.models import BudgetVersion
+from core.forms import PorticoModelForm
+from finance.forms import slug_choice
+from finance.models import LABEL_FORMAT
+from finance.models import TARGET_FIELDS
+from finance.models import CostPool
+from finance.models import month_serial
+from finance.models import parse_label
+from finance.models import serial_label
+from portfolio.models import Application
+from portfolio.models import Contract
+from portfolio.models import Service
+
+
+class BudgetVersionForm(PorticoModelForm):
+    class Meta:
+        model = BudgetVersion
+        fields = ["fiscal_year", "name", "run_rate_months"]
+
+
+class BudgetLineForm(PorticoModelForm):
+    """A planned line, or an edit of any line (which turns a built one manual). The month is
+    written YYYY-MM and stored as its serial."""
+
+    month = forms.CharField(
+        max_length=7, help_text=f"The month, {LABEL_FORMAT}, in the version's fiscal year."
+    )
+    service = slug_choice(Service.objects.all(), "service")
+    application = slug_choice(Application.objects.all(), "application")
+
+    slug_fields = ("service", "application")
+
+    class Meta:
+        model = BudgetLine
+        fields = [
+            "month",
+            "amount",
+            "currency",
+            "category",
+            "expenditure",
+            "spread_months",
+            "pool_type",
+            "service",
+            "application",
+            "contract",
+            "pool",
+            "note",
+        ]
+        help_texts = {
+            "service": "Exactly one target: a service, an application, a contract or a pool.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["month"].widget.attrs.update(
+            {"placeholder": LABEL_FORMAT, "pattern": r"\d{4}-\d{2}"}
+        )
+        if self.instance.serial is not None:
+            self.initial["month"] = serial_label(self.instance.serial)
+        contract = cast(forms.ModelChoiceField, self.fields["contract"])
+        contract.queryset = Contract.objects.select_related("supplier")
+        pool = cast(forms.ModelChoiceField, self.fields["pool"])
+        pool.queryset = CostPool.objects.filter(retired_at__isnull=True)
+
+    def clean_month(self) -> int:
+        year, month = parse_label(self.cleaned_data["month"])
+        return month_serial(year, month)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "month" in cleaned:
+            self.instance.serial = cleaned["month"]
+        chosen = [name for name in TARGET_FIELDS if cleaned.get(name)]
+        if not chosen and not any(name in self.errors for name in TARGET_FIELDS):
+            self.add_error(
+                "service",
+                "Choose what the budget is for: a service, an application, a contract or a pool.",
+            )
+        for name in chosen[1:]:
+            self.add_error(name, f"Choose one target only: this line is already for a {chosen[0]}.")
+        if cleaned.get("expenditure") == "opex" and (cleaned.get("spread_months") or 1) != 1:
+            self.add_error("spread_months", "Only capex is spread over several months.")
+        return cleaned
