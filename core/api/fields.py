@@ -441,6 +441,7 @@ class FieldSpec:
         from core.translations import import_targets
 
         return import_targets(self.model_field) if self.model_field is not None else []
+
     def openapi(self, *, writable: bool) -> dict:
         """The schema as the API shows the field, or (``writable``) as it accepts it. A spec
         whose shape is defined at run time (custom fields) builds it here."""

@@ -21,7 +21,7 @@ def remove_person_index(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("people", "0001_initial"),
-        ("core", "0004_trigram_search"),
+        ("core", "0006_trigram_search"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

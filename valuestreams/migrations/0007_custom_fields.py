@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('people', '0001_initial'),
-        ('portfolio', '0007_custom_fields'),
+        ('portfolio', '0008_custom_fields'),
         ('valuestreams', '0006_measured_stages_verb_lists_improvements'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,9 +8,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_trigram_search'),
+        ('core', '0006_trigram_search'),
         ('people', '0002_search_indexes'),
-        ('portfolio', '0006_measurement_series'),
+        ('portfolio', '0009_record_translations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('valuestreams', '0006_measured_stages_verb_lists_improvements'),
+        ('valuestreams', '0007_custom_fields'),
     ]
 
     operations = [

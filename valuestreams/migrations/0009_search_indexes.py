@@ -8,10 +8,10 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_trigram_search'),
+        ('core', '0006_trigram_search'),
         ('people', '0002_search_indexes'),
-        ('portfolio', '0007_search_indexes'),
-        ('valuestreams', '0006_measured_stages_verb_lists_improvements'),
+        ('portfolio', '0010_search_indexes'),
+        ('valuestreams', '0008_record_translations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

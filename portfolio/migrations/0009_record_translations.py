@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolio', '0006_measurement_series'),
+        ('portfolio', '0008_custom_fields'),
     ]
 
     operations = [

@@ -8,8 +8,8 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_trigram_search'),
-        ('finance', '0017_review_pack_reports'),
+        ('core', '0006_trigram_search'),
+        ('finance', '0018_unmapped_ledger_lines'),
         ('people', '0002_search_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

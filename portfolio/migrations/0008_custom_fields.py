@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('people', '0001_initial'),
-        ('portfolio', '0006_measurement_series'),
+        ('portfolio', '0007_contract_escalation_and_notice'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,6 +5,6 @@ from django.db import migrations
 class Migration(migrations.Migration):
     """pg_trgm, for the lists' search indexes (core.search)."""
 
-    dependencies = [("core", "0003_apitoken")]
+    dependencies = [("core", "0005_sync_sessions")]
 
     operations = [TrigramExtension()]
