@@ -9,6 +9,8 @@ from django.db import connection
 from django.db import transaction
 
 from core import roles
+from core.api.resources import autodiscover
+from core.api.sync import sync
 from core.api.tokens import issue_token
 from core.models import ObjectChange
 from portfolio.models import Service
@@ -145,12 +147,24 @@ def retire_and_session(bench, client, auth: dict, *, scale: float) -> None:
         f"{left_out / seconds:,.0f} records/s ({seconds * 1000:,.0f} ms)",
     )
     statements = {}
-    for count in (10, 1000):
-        source = f"bench-retire-{count}"
+    resources, user = autodiscover(), portfolio_manager()
+    # The first run warms the caches (content types, rights): counted apart, and left out.
+    for count, label in ((10, ""), (10, "10 retired"), (1000, "1,000 retired")):
+        source = f"bench-retire-{count}-{label[:2]}"
         items = [service_item(n, "bench-owner-0", name=f"Gone {count}") for n in range(count)]
         post({"source": source, "items": items})
-        full = {"source": source, "mode": "full", "allow_mass_retire": True, "items": []}
-        statements[f"{count:,} retired"] = bench.count_queries(lambda full=full: post(full))
+        # The engine itself: a request also updates its token's last use once a minute.
+        statements[label] = bench.count_queries(
+            lambda source=source: sync(
+                resources["services"],
+                user=user,
+                source=source,
+                mode="full",
+                items=[],
+                allow_mass_retire=True,
+            )
+        )
+    statements.pop("")
     bench.query_counts("Full sync retirement", statements)
 
     total = max(SESSION_BATCH, round(SESSION * scale))

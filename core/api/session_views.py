@@ -151,20 +151,20 @@ class SessionView(ApiView):
         return syncable_resources()[session.resource]
 
 
-@extend_schema(
-    operation_id="open_sync_session",
-    summary="Open a sync session: send a sync in several batches, written at once",
-    description=(
-        "Then add the items with `POST /sync-sessions/{id}/batches/` (each batch at most "
-        f"{MAX_ITEMS} items) and write them all in one transaction with "
-        "`POST /sync-sessions/{id}/commit/`. A session not committed in "
-        "PORTICO_SYNC_SESSION_HOURS (24 by default) expires."
-    ),
-    request={"application/json": ref("SyncSessionOpen")},
-    responses={201: ref("SyncSession"), **error_responses(400, 401, 403, 415)},
-    tags=[TAG],
-)
 class SessionListView(ApiView):
+    @extend_schema(
+        operation_id="open_sync_session",
+        summary="Open a sync session: send a sync in several batches, written at once",
+        description=(
+            "Then add the items with `POST /sync-sessions/{id}/batches/` (each batch at most "
+            f"{MAX_ITEMS} items) and write them all in one transaction with "
+            "`POST /sync-sessions/{id}/commit/`. A session not committed in "
+            "PORTICO_SYNC_SESSION_HOURS (24 by default) expires."
+        ),
+        request={"application/json": ref("SyncSessionOpen")},
+        responses={201: ref("SyncSession"), **error_responses(400, 401, 403, 415)},
+        tags=[TAG],
+    )
     def post(self, request):
         data = _body(request, {"resource", "source", "mode"})
         errors: dict[str, list[str]] = {}
