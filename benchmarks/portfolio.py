@@ -1,5 +1,6 @@
 """The service list and the service page on a generated portfolio of 10,000 services."""
 
+import datetime
 import time
 from decimal import Decimal
 
@@ -192,7 +193,8 @@ def create_showcase() -> Service:
                 add_specification_item(item=item)
                 if dimension == Dimension.FUNCTIONING and n % 2:
                     value = Decimal("99.8") + Decimal(n) / 100
-                    end = showcase.live_on
+                    # A generated service's start is unknown: its figures end today.
+                    end = datetime.date.today()
                     save_measurement(
                         measurement=Measurement(
                             item=item, start=end.replace(day=1), end=end, value=value

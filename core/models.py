@@ -1,3 +1,4 @@
+import copy
 import datetime
 import json
 from decimal import Decimal
@@ -69,18 +70,16 @@ class ChangeLoggedModel(TimestampedModel):
         instance = super().from_db(db, field_names, values)
         if len(values) == len(cls._meta.concrete_fields):
             field_names = [field.attname for field in cls._meta.concrete_fields]
-        loaded = {
-            name: value
+        # A value that can change in place (a JSON field's) is copied now; the snapshot is
+        # written out only when a save asks for it: a page listing 1,000 records saves none,
+        # and the snapshot was most of the cost of loading them.
+        instance.__dict__["_loaded_values"] = {
+            name: copy.deepcopy(value)
+            if isinstance(value, dict | list | set | bytearray)
+            else value
             for name, value in zip(field_names, values, strict=True)
             if value is not models.DEFERRED
         }
-        if any(isinstance(value, dict | list | set | bytearray) for value in loaded.values()):
-            # A value that can change in place (a JSON field's) is copied now.
-            instance._loaded_snapshot = instance.changelog_snapshot()
-        else:
-            # Written out only when a save asks for it: a page listing 1,000 records saves
-            # none, and the snapshot was most of the cost of loading them.
-            instance.__dict__["_loaded_values"] = loaded
         return instance
 
     @property

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import models
@@ -179,17 +180,26 @@ def field_label(spec: FieldSpec) -> str:
     return label[:1].upper() + label[1:]
 
 
+def _part_value(reader: Callable[[str, Any], Any], key: str, cell: Any) -> Any:
+    return reader(key, plain_json(cell))
+
+
 def targets(resource: Resource) -> list[Target]:
     """Every target of ``resource``, in the order of its fields."""
     found: list[Target] = []
     for spec in resource.writable.values():
         if spec.name == "source":
             continue  # every item carries the run's source
+        # An object-valued field (custom fields, translations) offers the parts a column may
+        # fill; any other field is one column.
         offer = getattr(spec, "import_targets", None)
-        if callable(offer):
+        if callable(offer) and isinstance(getattr(spec, "model_field", None), models.JSONField):
+            # A part's cell is read as the field reads text (custom fields: "yes", "pci; sox").
+            reader = getattr(spec, "import_value", None)
             for sub_key, label in offer():
+                convert = partial(_part_value, reader, sub_key) if callable(reader) else plain_json
                 found.append(
-                    Target(f"{spec.name}.{sub_key}", str(label), spec.name, sub_key, plain_json)
+                    Target(f"{spec.name}.{sub_key}", str(label), spec.name, sub_key, convert)
                 )
             continue
         label = field_label(spec)

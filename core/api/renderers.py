@@ -18,6 +18,11 @@ OPTIONS = (
 
 
 def _default(value: Any) -> Any:
+    # Subclasses of the JSON types (a TextChoices member, an OrderedDict, a ReturnList) are
+    # passed through to here: write them as the plain value, as ``json`` does.
+    for plain in (str, int, float, dict, list, tuple):
+        if isinstance(value, plain):
+            return plain(value)
     return _fallback(value)
 
 

@@ -52,6 +52,7 @@ recomputation, queued tasks) are discarded with it. ``channel`` is what the chan
 records the changes as (Channel.IMPORT for a file import).
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
@@ -875,6 +876,12 @@ class Engine:
                 ],
             )
             written = {row[0]: dict(zip(self.attnames, row, strict=True)) for row in cursor}
+        # Django has psycopg hand JSON columns over as text (its JSONField decodes them).
+        every_json = [f.attname for f in self.concrete if isinstance(f, models.JSONField)]
+        for after in written.values():
+            for name in every_json:
+                if isinstance(after[name], str):
+                    after[name] = json.loads(after[name])
         if len(written) != len(retirees):
             raise Conflict(
                 "Records changed while this full sync was retiring them: send it again.",

@@ -37,6 +37,7 @@ from core.api.tokens import issue_token
 from core.forms import ChangeFromMonthForm
 from customfields.models import CustomField
 from finance import services as finance_services
+from finance.models import Period
 from finance.models import parse_label
 from imports import services as import_services
 from portfolio.models import Service
@@ -341,9 +342,11 @@ def site(portfolio_manager, viewer, service_owner):
         content=b"External id,Name,Kind\nx-1,Imported,internal\n",
         source="fuzz",
     )
-    # A budget of the year and a scenario on it: the Fund services budget view links it.
-    plan = budget_services.create_version(fiscal_year=2025, name="Plan", user=None)
-    Scenario.objects.create(name="What if", base=plan)
+    # A budget of each year and a scenario on it: the Fund services budget view of the
+    # period it opens on links it.
+    for fiscal_year in sorted({period.fiscal_year for period in Period.objects.all()} | {2025}):
+        plan = budget_services.create_version(fiscal_year=fiscal_year, name="Plan", user=None)
+        Scenario.objects.create(name="What if", base=plan)
     return {"portfolio_manager": portfolio_manager, "viewer": viewer}
 
 

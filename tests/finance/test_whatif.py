@@ -334,6 +334,7 @@ def test_the_contract_form_previews_a_new_annual_value(client, portfolio, portfo
         "notice_period_days": "90",
         "annual_value": "24000.00",
         "currency": "EUR",
+        "escalation_percent": "0",
         "preview": "1",
     }
     response = client.post(url, data, **HTMX)

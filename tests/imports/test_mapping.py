@@ -5,11 +5,15 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import models
 
 from core.api.fields import FieldSpec
 from core.api.resources import autodiscover
 from imports import mapping
 from imports.reading import Sheet
+
+# The targets read the custom fields defined in the database.
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -78,8 +82,9 @@ def test_cells_become_the_apis_values(services):
 
 
 def test_an_object_valued_field_offers_its_parts_as_targets(services):
-    """A spec that offers import_targets() (custom fields, translations) gets one target per
-    part, and the columns mapped to them are nested into one object."""
+    """An object-valued spec (a JSON field: custom fields, translations) that offers
+    import_targets() gets one target per part, and the columns mapped to them are nested into
+    one object."""
 
     @dataclasses.dataclass
     class PartsSpec(FieldSpec):
@@ -89,7 +94,7 @@ def test_an_object_valued_field_offers_its_parts_as_targets(services):
     resource = dataclasses.replace(services)
     resource.__dict__["writable"] = {
         **services.writable,
-        "custom": PartsSpec(name="custom", attname="custom"),
+        "custom": PartsSpec(name="custom", attname="custom", model_field=models.JSONField()),
     }
     names = {target.name: target.label for target in mapping.targets(resource)}
     assert names["custom.colour"] == "Colour" and names["custom.floor"] == "Floor"
