@@ -2,6 +2,7 @@
 (filtered), its budgeted TCO against actual per service, and its actions (build, approve,
 start a new draft); adding a planned line and editing any line."""
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -73,6 +74,7 @@ class BudgetVersionDetailView(ObjectDetailView):
             "can_write": writable,
             "can_approve": writable,
             "can_draft": can(request.user, "add", BudgetVersion),
+            "scenarios": list(version.scenarios.order_by("name")),
         }
 
 
@@ -129,9 +131,12 @@ class NewDraftView(BudgetActionView):
 
     def perform(self, version):
         require(self.request.user, "add", BudgetVersion)
-        name = (self.request.POST.get("name") or "").strip()
-        if not name:
-            raise ValidationError({"name": "Name the new draft."})
+        # Read as a form reads a name: stripped, at most 200 characters, no NUL.
+        field = forms.CharField(max_length=200, error_messages={"required": "Name the new draft."})
+        try:
+            name = field.clean(self.request.POST.get("name"))
+        except ValidationError as error:
+            raise ValidationError({"name": error.messages}) from None
         self.draft = services.new_draft(version, user=self.request.user, name=name)
         services.queue_roll_up(self.draft.pk)
         messages.success(self.request, f"Started the draft “{self.draft.name}”.")

@@ -42,7 +42,7 @@ class StoredValueField(forms.CharField):
             return None
         raw: Any = text
         if self.definition.type == FieldType.REFERENCE:
-            if not text.isdigit():
+            if not (text.isascii() and text.isdigit()):
                 raise ValidationError("Expected a record id (a positive integer).")
             raw = int(text)
         try:

@@ -79,7 +79,7 @@ class CustomFieldForm(PorticoModelForm):
             elif kind == FieldType.MULTIPLE_CHOICE:
                 default = [line.strip() for line in text.splitlines() if line.strip()]
             elif kind == FieldType.INTEGER:
-                default = text if not text.lstrip("-").isdigit() else int(text)
+                default = int(text) if text.isascii() and text.lstrip("-").isdigit() else text
             else:
                 default = text
         self.instance.default = default

@@ -229,7 +229,12 @@ def from_text(definition, text: str) -> Any:
         return word.lower() in YES
     if definition.type == FieldType.MULTIPLE_CHOICE:
         return [part.strip() for part in re.split(r"[,;\n]", word) if part.strip()]
-    if definition.type == FieldType.REFERENCE and word.isdigit() and len(word) < 20:
+    if (
+        definition.type == FieldType.REFERENCE
+        and word.isascii()
+        and word.isdigit()
+        and len(word) < 20
+    ):
         return int(word)
     return text
 
