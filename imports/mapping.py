@@ -197,9 +197,11 @@ def targets(resource: Resource) -> list[Target]:
             # A part's cell is read as the field reads text (custom fields: "yes", "pci; sox").
             reader = getattr(spec, "import_value", None)
             for sub_key, label in offer():
-                convert = partial(_part_value, reader, sub_key) if callable(reader) else plain_json
+                read_part: Callable[[Any], Any] = (
+                    partial(_part_value, reader, sub_key) if callable(reader) else plain_json
+                )
                 found.append(
-                    Target(f"{spec.name}.{sub_key}", str(label), spec.name, sub_key, convert)
+                    Target(f"{spec.name}.{sub_key}", str(label), spec.name, sub_key, read_part)
                 )
             continue
         label = field_label(spec)
