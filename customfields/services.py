@@ -16,6 +16,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.db import ProgrammingError
 from django.db import models
 from django.db.models import Func
 from django.db.models import Max
@@ -72,7 +73,11 @@ def definitions(model: type[models.Model]) -> list[CustomField]:
     kept = getattr(_request, "definitions", None)
     if kept is not None and label in kept:
         return list(kept[label])
-    found = list(CustomField.objects.filter(model=label))
+    try:
+        found = list(CustomField.objects.filter(model=label))
+    except ProgrammingError:
+        # Not migrated yet (a deploy check generating the schema): no custom fields.
+        return []
     if kept is not None:
         kept[label] = found
     return list(found)
@@ -87,7 +92,10 @@ def forget_definitions() -> None:
 def definitions_stamp() -> tuple:
     """Changes whenever a definition is added, changed or deleted: the OpenAPI schema is
     generated again then (core.api.schema.add_stamp)."""
-    found = CustomField.objects.aggregate(count=models.Count("id"), last=Max("updated_at"))
+    try:
+        found = CustomField.objects.aggregate(count=models.Count("id"), last=Max("updated_at"))
+    except ProgrammingError:
+        return (0, None)  # not migrated yet
     return (found["count"], found["last"])
 
 

@@ -310,8 +310,8 @@ def test_detail_pages_extend_the_generic_detail_page(path):
     assert "{% block content %}" not in text and "{% block details %}" in text
 
 
-def test_there_are_eighteen_detail_pages():
-    assert len(DETAIL_PAGES) == 18
+def test_there_are_twenty_one_detail_pages():
+    assert len(DETAIL_PAGES) == 21
 
 
 @pytest.mark.django_db

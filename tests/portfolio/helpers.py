@@ -76,6 +76,7 @@ def contract_data(supplier, **overrides) -> dict:
         "auto_renewal": "on",
         "annual_value": "24000.00",
         "currency": "EUR",
+        "escalation_percent": "0",
         "owner": "",
     }
     return {**data, **overrides}
