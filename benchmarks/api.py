@@ -254,6 +254,8 @@ RAW_COLUMNS = (
     "lifecycle",
     "criticality",
     "owner_id",
+    "custom_fields",
+    "translations",
     "created_at",
     "updated_at",
 )
@@ -293,6 +295,8 @@ def raw_upsert(items: list[dict], source: str) -> float:
                             item["lifecycle"],
                             item["criticality"],
                             owner_ids[item["owner"]],
+                            "{}",
+                            "{}",
                             now,
                             now,
                         )
