@@ -8,8 +8,6 @@ ever written by finance.services.recompute_tco, per period and version.
 
 import calendar
 import datetime
-import functools
-import operator
 from decimal import Decimal
 
 from django.conf import settings
@@ -32,6 +30,7 @@ from core.models import accountable_user
 from core.models import acting_user
 from core.models import driver_reference
 from core.models import effective_dated_constraints
+from core.models import exactly_one_of
 from core.models import protected_reference
 from core.models import unique_external_id
 from core.money import FIGURE_DIGITS
@@ -249,22 +248,12 @@ class PoolAllocation(SyncedModel, EffectiveDatedModel):
 TARGET_FIELDS = ("service", "application", "contract", "pool")
 
 
-def _exactly_one_target() -> Q:
-    return functools.reduce(
-        operator.or_,
-        (
-            Q(**{f"{name}__isnull": name != chosen for name in TARGET_FIELDS})
-            for chosen in TARGET_FIELDS
-        ),
-    )
-
-
 def cost_target_constraints(prefix: str, noun: str) -> list[models.CheckConstraint]:
     """The database's side of CostTarget.clean: exactly one target, a spread of at least one
     month, and only capex spread; ``prefix`` names the constraints, ``noun`` the record."""
     return [
         models.CheckConstraint(
-            condition=_exactly_one_target(),
+            condition=exactly_one_of(TARGET_FIELDS),
             name=f"{prefix}_exactly_one_target",
             violation_error_message=(
                 f"{noun} targets exactly one service, application, contract or pool."
