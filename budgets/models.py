@@ -26,13 +26,10 @@ from core.money import FIGURE_DIGITS
 from core.money import CurrencyField
 from core.money import MoneyField
 from core.permissions import RestrictedQuerySet
-from finance.choices import CostCategory
-from finance.choices import Expenditure
 from finance.choices import NodeKind
-from finance.choices import PoolType
 from finance.choices import UnallocatedReason
-from finance.models import TARGET_FIELDS
-from finance.models import _exactly_one_target
+from finance.models import CostTarget
+from finance.models import cost_target_constraints
 from finance.models import fiscal_start_month
 from finance.models import month_serial
 from finance.models import serial_label
@@ -109,7 +106,7 @@ class BudgetVersion(SyncedModel):
         return fiscal_year_serials(self.fiscal_year)
 
 
-class BudgetLine(SyncedModel):
+class BudgetLine(CostTarget, SyncedModel):
     """An amount budgeted in one month of the version's year against exactly one service,
     application, contract or cost pool: a cost item that has not happened yet, with where it
     comes from. The month is a serial, not a period: budget months lie in the future."""
@@ -121,18 +118,6 @@ class BudgetLine(SyncedModel):
     )
     amount = MoneyField(help_text="Negative for an expected credit.")
     currency = CurrencyField()
-    category = models.CharField(max_length=20, choices=CostCategory.choices)
-    expenditure = models.CharField(
-        max_length=5, choices=Expenditure.choices, default=Expenditure.OPEX
-    )
-    spread_months = models.PositiveSmallIntegerField(
-        default=1,
-        validators=[MinValueValidator(1), MaxValueValidator(240)],
-        help_text="Capex is spread evenly over this many months, starting with its month.",
-    )
-    pool_type = models.CharField(
-        max_length=30, choices=PoolType.choices, blank=True, verbose_name="cost pool type"
-    )
     service = protected_reference("portfolio.Service", "budget_lines")
     application = protected_reference("portfolio.Application", "budget_lines")
     contract = protected_reference("portfolio.Contract", "budget_lines")
@@ -151,21 +136,7 @@ class BudgetLine(SyncedModel):
         indexes = [models.Index(fields=["version", "serial"])]
         constraints = [
             unique_external_id("budgetline"),
-            models.CheckConstraint(
-                condition=_exactly_one_target(),
-                name="budgetline_exactly_one_target",
-                violation_error_message=(
-                    "A budget line targets exactly one service, application, contract or pool."
-                ),
-            ),
-            models.CheckConstraint(
-                condition=Q(spread_months__gte=1), name="budgetline_spread_positive"
-            ),
-            models.CheckConstraint(
-                condition=Q(expenditure=Expenditure.CAPEX) | Q(spread_months=1),
-                name="budgetline_opex_not_spread",
-                violation_error_message="Only capex is spread over several months.",
-            ),
+            *cost_target_constraints("budgetline", "A budget line"),
             models.CheckConstraint(
                 condition=Q(origin_contract__isnull=True)
                 | Q(origin=BudgetOrigin.CONTRACT)
@@ -181,28 +152,6 @@ class BudgetLine(SyncedModel):
     @property
     def month(self) -> str:
         return serial_label(self.serial) if self.serial is not None else ""
-
-    @property
-    def target(self):
-        for name in TARGET_FIELDS:
-            if getattr(self, f"{name}_id") is not None:
-                return getattr(self, name)
-        return None
-
-    @property
-    def target_kind(self) -> str:
-        for name in TARGET_FIELDS:
-            if getattr(self, f"{name}_id") is not None:
-                return name
-        return ""
-
-    def clean(self):
-        chosen = [name for name in TARGET_FIELDS if getattr(self, f"{name}_id") is not None]
-        if len(chosen) != 1:
-            message = "Choose exactly one target: a service, an application, a contract or a pool."
-            raise ValidationError(dict.fromkeys(chosen or ["service"], message))
-        if self.expenditure == Expenditure.OPEX and self.spread_months != 1:
-            raise ValidationError({"spread_months": "Only capex is spread over several months."})
 
 
 class BudgetResult(models.Model):

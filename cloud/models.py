@@ -6,22 +6,20 @@ A FOCUS line keeps the FOCUS 1.0 columns Portico uses, under the specification's
 untagged effective cost as finance cost items, so the roll-up needs nothing of its own.
 """
 
-import functools
-import operator
-
-from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.urls import reverse
 
+from core.models import ImportedFile
 from core.models import SluggedModel
 from core.models import SyncedModel
+from core.models import booked_cost_item
+from core.models import exactly_one_of
 from core.models import protected_reference
+from core.models import rule_taking_lines
 from core.models import unique_external_id
 from core.permissions import RestrictedQuerySet
 from finance.choices import CostCategory
 from finance.choices import Expenditure
-from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import Period
 
@@ -94,7 +92,7 @@ class CloudAccount(SluggedModel):
         return f"{self.provider_name} {self.name}"
 
 
-class BillingImport(models.Model):
+class BillingImport(ImportedFile):
     """One account's lines of one billing period, as last imported: re-importing the period
     replaces them; the same lines and rules again write nothing."""
 
@@ -103,23 +101,12 @@ class BillingImport(models.Model):
     period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="cloud_imports")
     billing_period_start = models.DateTimeField(verbose_name="BillingPeriodStart")
     billing_period_end = models.DateTimeField(verbose_name="BillingPeriodEnd")
-    file_name = models.CharField(max_length=300, blank=True)
-    # Of the lines as read and of the rules they were mapped with.
-    digest = models.CharField(max_length=64)
-    line_count = models.PositiveIntegerField(default=0)
     untagged_count = models.PositiveIntegerField(default=0)
-    # Per BillingCurrency, as exact decimal strings: {"USD": {"effective": "…", "billed": "…",
-    # "allocated": "…", "untagged": "…"}}.
-    totals = models.JSONField(default=dict)
+    # totals: per BillingCurrency, as exact decimal strings: {"USD": {"effective": "…",
+    # "billed": "…", "allocated": "…", "untagged": "…"}}.
     # The largest untagged resources: [{"resource_id", "resource_name", "service_name",
     # "currency", "effective_cost"}], largest first.
     top_untagged = models.JSONField(default=list)
-    imported_at = models.DateTimeField()
-    imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-period__serial", "account__name"]
@@ -132,16 +119,6 @@ class BillingImport(models.Model):
 
     def get_absolute_url(self):
         return reverse("cloud:billingimport_detail", args=[self.pk])
-
-
-def _exactly_one_target() -> Q:
-    return functools.reduce(
-        operator.or_,
-        (
-            Q(**{f"{name}__isnull": name != chosen for name in TARGET_FIELDS})
-            for chosen in TARGET_FIELDS
-        ),
-    )
 
 
 class TagRule(SyncedModel):
@@ -191,7 +168,7 @@ class TagRule(SyncedModel):
         constraints = [
             unique_external_id("tagrule"),
             models.CheckConstraint(
-                condition=_exactly_one_target(),
+                condition=exactly_one_of(TARGET_FIELDS),
                 name="tagrule_exactly_one_target",
                 violation_error_message=(
                     "A tag rule maps lines to exactly one service, application or pool."
@@ -270,28 +247,9 @@ class FocusLine(models.Model):
         verbose_name="ListCost",
     )
     billing_currency = models.CharField(max_length=3, verbose_name="BillingCurrency")
-    # What the import made of the line: the rule that took it (none: untagged) and the cost
-    # item it is part of (the lineage from a TCO figure back to its lines). No database
-    # constraint: the import writes both from rows it has just read or written, in one
-    # transaction, and a million lines need no two more lookups each; deletes go through
-    # Django's SET_NULL.
-    rule = models.ForeignKey(
-        TagRule,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="lines",
-        db_constraint=False,
-    )
+    rule = rule_taking_lines(TagRule)
     untagged = models.BooleanField(default=False)
-    cost_item = models.ForeignKey(
-        CostItem,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="focus_lines",
-        db_constraint=False,
-    )
+    cost_item = booked_cost_item("focus_lines")
 
     objects = RestrictedQuerySet.as_manager()
 

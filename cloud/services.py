@@ -53,7 +53,6 @@ from finance import tco
 from finance.choices import CostCategory
 from finance.choices import Expenditure
 from finance.choices import PoolType
-from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import month_serial
 from finance.models import serial_label
@@ -496,20 +495,17 @@ def _rounded(exact: dict[tuple, Decimal]) -> dict[tuple, Decimal]:
 
 
 def _book(group: Group, account: CloudAccount, period, rule_by_id) -> dict[tuple[int, str], int]:
-    """Book the group's cost items (upserted under their external id, stale ones removed);
+    """Book the group's cost items (in bulk, under their external id; stale ones removed);
     bucket -> cost item id."""
     exact, key_of = _cost_item_keys(group, account, rule_by_id)
     rounded = _rounded(exact)
     prefix = f"{account.pk}/{period.label}/"
-    stored = {
-        item.external_id: item
-        for item in CostItem.objects.filter(source=SOURCE, external_id__startswith=prefix)
-    }
-    ids: dict[tuple, int] = {}
     names: dict[tuple, list[str]] = defaultdict(list)
     for (rule_id, _currency), key in key_of.items():
         if rule_id:
             names[key].append(rule_by_id[rule_id].name)
+    external_ids: dict[tuple, str] = {}
+    wanted: dict[str, dict] = {}
     for key, amount in rounded.items():
         target, target_id, category, expenditure, currency = key
         external_id = f"{prefix}{target}-{target_id}/{category}/{expenditure}/{currency}"
@@ -519,24 +515,19 @@ def _book(group: Group, account: CloudAccount, period, rule_by_id) -> dict[tuple
             description = f"Cloud {account.provider_name} {account.name}: " + ", ".join(
                 sorted(set(names[key]))
             )
-        item = stored.pop(external_id, None)
-        if item is None:
-            item = CostItem(source=SOURCE, external_id=external_id, period=period)
-            for name in TARGET_FIELDS:
-                setattr(item, f"{name}_id", target_id if name == target else None)
-        elif item.amount == amount and item.description == description[:200]:
-            ids[key] = item.pk
-            continue
-        item.description = description[:200]
-        item.amount = amount
-        item.currency = currency
-        item.category = category
-        item.expenditure = expenditure
-        finance_services.save_cost_item(item=item)
-        ids[key] = item.pk
-    for item in stored.values():
-        finance_services.remove_cost_item(item=item)
-    return {bucket: ids[key] for bucket, key in key_of.items()}
+        wanted[external_id] = {
+            "description": description[:200],
+            "amount": amount,
+            "currency": currency,
+            "category": category,
+            "expenditure": expenditure,
+            **{f"{name}_id": target_id if name == target else None for name in TARGET_FIELDS},
+        }
+        external_ids[key] = external_id
+    ids = finance_services.book_cost_items(
+        source=SOURCE, prefix=prefix, period=period, wanted=wanted
+    )
+    return {bucket: ids[external_ids[key]] for bucket, key in key_of.items()}
 
 
 def _totals(group: Group) -> dict:

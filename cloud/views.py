@@ -4,12 +4,7 @@ are saved) and the key synonyms."""
 
 from decimal import Decimal
 
-from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
-from django.shortcuts import render
 from django.urls import reverse
-from django.views import View
 
 from cloud import selectors
 from cloud import services
@@ -31,25 +26,11 @@ from core.generic import ObjectDetailView
 from core.generic import ObjectEditView
 from core.generic import ObjectListView
 from core.generic import PageView
-from core.generic import partial_or_page
-from core.generic import redirect_after_write
 from core.generic import register_model_view
 from core.permissions import can
-from core.permissions import require
 from core.permissions import restricted
-
-
-def file_errors(form, exc: ValidationError, *, field: str = "test_file") -> None:
-    """A services error beside its field; a FOCUS column's or a line's beside the file."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(field, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        texts = [text for error in errors for text in error.messages]
-        if name in form.fields:
-            form.add_error(name, texts)
-        else:
-            form.add_error(field, [f"{name}: {text}" for text in texts])
+from core.uploads import FileImportView
+from core.uploads import RuleEditView
 
 
 class CloudOverviewView(PageView):
@@ -73,39 +54,21 @@ class CloudOverviewView(PageView):
         }
 
 
-class FocusUploadView(LoginRequiredMixin, View):
+class FocusUploadView(FileImportView):
     """POST a FOCUS file: every billing account's billing period in it is imported."""
 
+    model = BillingImport
+    form_class = FocusUploadForm
     template_name = "cloud/upload.html"
+    section = "cloud"
+    import_function = services.import_focus
+    overview_url_name = "cloud:overview"
 
-    def get(self, request, *args, **kwargs):
-        require(request.user, "add", BillingImport)
-        return self.render_form(FocusUploadForm())
-
-    def render_form(self, form, status=200):
-        template = partial_or_page(self.request, self.template_name, "form")
-        return render(self.request, template, {"form": form, "section": "cloud"}, status=status)
-
-    def post(self, request, *args, **kwargs):
-        require(request.user, "add", BillingImport)
-        form = FocusUploadForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return self.render_form(form, status=422)
-        upload = form.cleaned_data["file"]
-        try:
-            results = services.import_focus(
-                stream=upload, name=upload.name or "", user=request.user
-            )
-        except ValidationError as exc:
-            file_errors(form, exc, field="file")
-            return self.render_form(form, status=422)
-        for result in results:
-            messages.success(
-                request,
-                f"{result.account} {result.period_label}: {result.outcome}, {result.lines} "
-                f"lines ({result.untagged_lines} untagged).",
-            )
-        return redirect_after_write(request, reverse("cloud:overview"))
+    def result_message(self, result) -> str:
+        return (
+            f"{result.account} {result.period_label}: {result.outcome}, {result.lines} "
+            f"lines ({result.untagged_lines} untagged)."
+        )
 
 
 @register_model_view("detail")
@@ -176,44 +139,13 @@ class TagRuleListView(ObjectListView):
 
 
 @register_model_view("add", "edit")
-class TagRuleEditView(ObjectEditView):
-    """The rule's form; sent with "Test" and a file, it shows what each rule would take of
-    the file with this one in its place, and saves nothing."""
-
+class TagRuleEditView(RuleEditView):
     model = TagRule
     form_class = TagRuleForm
     save_function = services.save_rule
+    try_rules = services.try_rules
     template_name = "cloud/tagrule_edit.html"
-
-    def get_form(self, obj, data=None):
-        files = self.request.FILES if data is not None else None
-        return self.form_class(data, files, instance=obj, user=self.request.user)
-
-    def get_success_url(self, obj) -> str:
-        return reverse("cloud:tagrule_list")
-
-    outcome: services.RuleTest | None = None
-
-    def get_form_context(self, obj, form) -> dict:
-        return {"outcome": self.outcome}
-
-    def post(self, request, *args, **kwargs):
-        if "test" not in request.POST:
-            return super().post(request, *args, **kwargs)
-        obj = self.get_object()
-        form = self.get_form(obj, request.POST)
-        if form.is_valid():
-            upload = form.cleaned_data.get("test_file")
-            if upload is None:
-                form.add_error("test_file", "Choose the file to test the rule against.")
-            else:
-                try:
-                    self.outcome = services.try_rules(
-                        stream=upload, name=upload.name or "", candidate=form.save(commit=False)
-                    )
-                except ValidationError as exc:
-                    file_errors(form, exc)
-        return self.render_form(obj, form, status=200 if self.outcome is not None else 422)
+    list_url_name = "cloud:tagrule_list"
 
 
 @register_model_view("delete")

@@ -1,6 +1,9 @@
 import copy
 import datetime
+import functools
 import json
+import operator
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -137,6 +140,14 @@ class SyncedModel(ChangeLoggedModel):
         constraints = [unique_external_id("%(class)s")]
 
 
+def exactly_one_of(names: Sequence[str]) -> models.Q:
+    """A check constraint's condition: exactly one of the references ``names`` is set."""
+    return functools.reduce(
+        operator.or_,
+        (models.Q(**{f"{name}__isnull": name != chosen for name in names}) for chosen in names),
+    )
+
+
 def protected_reference(to, related_name: str, **options: Any) -> models.ForeignKey:
     """An optional reference to a record that is retired, not deleted, while it is named.
 
@@ -184,6 +195,58 @@ def acting_user(**options: Any) -> models.ForeignKey:
         on_delete=models.SET_NULL,
         related_name="+",
         **options,
+    )
+
+
+class ImportedFile(models.Model):
+    """What a file import (a services function reading an uploaded file) last wrote for one
+    period: the file, a digest of its lines and of the rules they were mapped with (the same
+    lines under the same rules write nothing), the count and totals of its lines, who
+    imported it and when. Importing the period again replaces it. Its lines name it, each
+    with the rule that took it (``rule_taking_lines``) and the cost item it is booked in
+    (``booked_cost_item``)."""
+
+    file_name = models.CharField(max_length=300, blank=True)
+    # Of the lines as read and of the rules they were mapped with.
+    digest = models.CharField(max_length=64)
+    line_count = models.PositiveIntegerField(default=0)
+    totals = models.JSONField(default=dict)
+    imported_at = models.DateTimeField()
+    imported_by = acting_user()
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+# An imported line's lineage: the rule that took it and the cost item it is part of (from a
+# TCO figure back to its lines). No database constraint: the import writes both from rows it
+# has just read or written, in one transaction, and a million lines need no two more lookups
+# each; deletes go through Django's SET_NULL.
+
+
+def rule_taking_lines(rule_model) -> models.ForeignKey:
+    """The rule that took an imported line; none: no rule did (the line is unmapped)."""
+    return models.ForeignKey(
+        rule_model,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lines",
+        db_constraint=False,
+    )
+
+
+def booked_cost_item(related_name: str) -> models.ForeignKey:
+    """The finance cost item an imported line is booked in."""
+    return models.ForeignKey(
+        "finance.CostItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name=related_name,
+        db_constraint=False,
     )
 
 

@@ -8,8 +8,6 @@ ever written by finance.services.recompute_tco, per period and version.
 
 import calendar
 import datetime
-import functools
-import operator
 from decimal import Decimal
 
 from django.conf import settings
@@ -32,6 +30,7 @@ from core.models import accountable_user
 from core.models import acting_user
 from core.models import driver_reference
 from core.models import effective_dated_constraints
+from core.models import exactly_one_of
 from core.models import protected_reference
 from core.models import unique_external_id
 from core.money import FIGURE_DIGITS
@@ -249,17 +248,71 @@ class PoolAllocation(SyncedModel, EffectiveDatedModel):
 TARGET_FIELDS = ("service", "application", "contract", "pool")
 
 
-def _exactly_one_target() -> Q:
-    return functools.reduce(
-        operator.or_,
-        (
-            Q(**{f"{name}__isnull": name != chosen for name in TARGET_FIELDS})
-            for chosen in TARGET_FIELDS
+def cost_target_constraints(prefix: str, noun: str) -> list[models.CheckConstraint]:
+    """The database's side of CostTarget.clean: exactly one target, a spread of at least one
+    month, and only capex spread; ``prefix`` names the constraints, ``noun`` the record."""
+    return [
+        models.CheckConstraint(
+            condition=exactly_one_of(TARGET_FIELDS),
+            name=f"{prefix}_exactly_one_target",
+            violation_error_message=(
+                f"{noun} targets exactly one service, application, contract or pool."
+            ),
         ),
+        models.CheckConstraint(condition=Q(spread_months__gte=1), name=f"{prefix}_spread_positive"),
+        models.CheckConstraint(
+            condition=Q(expenditure=Expenditure.CAPEX) | Q(spread_months=1),
+            name=f"{prefix}_opex_not_spread",
+            violation_error_message="Only capex is spread over several months.",
+        ),
+    ]
+
+
+class CostTarget(models.Model):
+    """An amount's shape as the roll-up reads it, shared by cost items and budget lines: its
+    category, opex or capex (capex spread over months), its pool type, and exactly one target
+    among TARGET_FIELDS. Each model declares the four references itself (with
+    ``protected_reference``), for their related names, and adds ``cost_target_constraints``
+    to its Meta."""
+
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    expenditure = models.CharField(
+        max_length=5, choices=Expenditure.choices, default=Expenditure.OPEX
+    )
+    spread_months = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text="Capex is spread evenly over this many months, starting with its month.",
+    )
+    pool_type = models.CharField(
+        max_length=30, choices=PoolType.choices, blank=True, verbose_name="cost pool type"
     )
 
+    class Meta:
+        abstract = True
 
-class CostItem(SyncedModel):
+    @property
+    def target_kind(self) -> str:
+        for name in TARGET_FIELDS:
+            if getattr(self, f"{name}_id") is not None:
+                return name
+        return ""
+
+    @property
+    def target(self):
+        kind = self.target_kind
+        return getattr(self, kind) if kind else None
+
+    def clean(self):
+        chosen = [name for name in TARGET_FIELDS if getattr(self, f"{name}_id") is not None]
+        if len(chosen) != 1:
+            message = "Choose exactly one target: a service, an application, a contract or a pool."
+            raise ValidationError(dict.fromkeys(chosen or ["service"], message))
+        if self.expenditure == Expenditure.OPEX and self.spread_months != 1:
+            raise ValidationError({"spread_months": "Only capex is spread over several months."})
+
+
+class CostItem(CostTarget, SyncedModel):
     """An amount of money booked in a period against exactly one service, application,
     contract or cost pool."""
 
@@ -268,18 +321,6 @@ class CostItem(SyncedModel):
     # Negative for a credit note or a reversal: it lowers the cost of its target.
     amount = MoneyField(help_text="Negative for a credit note or a reversal.")
     currency = CurrencyField()
-    category = models.CharField(max_length=20, choices=CostCategory.choices)
-    expenditure = models.CharField(
-        max_length=5, choices=Expenditure.choices, default=Expenditure.OPEX
-    )
-    spread_months = models.PositiveSmallIntegerField(
-        default=1,
-        validators=[MinValueValidator(1), MaxValueValidator(240)],
-        help_text="Capex is spread evenly over this many months, starting with its period.",
-    )
-    pool_type = models.CharField(
-        max_length=30, choices=PoolType.choices, blank=True, verbose_name="cost pool type"
-    )
     # PROTECT on every target: cost history must not vanish; the target is retired instead.
     service = protected_reference("portfolio.Service", "cost_items")
     application = protected_reference("portfolio.Application", "cost_items")
@@ -292,47 +333,11 @@ class CostItem(SyncedModel):
         ordering = ["-period__serial", "description", "id"]
         constraints = [
             unique_external_id("costitem"),
-            models.CheckConstraint(
-                condition=_exactly_one_target(),
-                name="costitem_exactly_one_target",
-                violation_error_message=(
-                    "A cost item targets exactly one service, application, contract or pool."
-                ),
-            ),
-            models.CheckConstraint(
-                condition=Q(spread_months__gte=1), name="costitem_spread_positive"
-            ),
-            models.CheckConstraint(
-                condition=Q(expenditure=Expenditure.CAPEX) | Q(spread_months=1),
-                name="costitem_opex_not_spread",
-                violation_error_message="Only capex is spread over several months.",
-            ),
+            *cost_target_constraints("costitem", "A cost item"),
         ]
 
     def __str__(self):
         return f"{self.description} ({self.period})"
-
-    @property
-    def target(self):
-        for name in TARGET_FIELDS:
-            if getattr(self, f"{name}_id") is not None:
-                return getattr(self, name)
-        return None
-
-    @property
-    def target_kind(self) -> str:
-        for name in TARGET_FIELDS:
-            if getattr(self, f"{name}_id") is not None:
-                return name
-        return ""
-
-    def clean(self):
-        chosen = [name for name in TARGET_FIELDS if getattr(self, f"{name}_id") is not None]
-        if len(chosen) != 1:
-            message = "Choose exactly one target: a service, an application, a contract or a pool."
-            raise ValidationError(dict.fromkeys(chosen or ["service"], message))
-        if self.expenditure == Expenditure.OPEX and self.spread_months != 1:
-            raise ValidationError({"spread_months": "Only capex is spread over several months."})
 
 
 class DriverQuantity(SyncedModel):

@@ -1181,7 +1181,13 @@ class ScenarioDetailView(ObjectDetailView):
         return {
             "effect": scenarios.scenario_effect(scenario),
             "changes": list(
-                scenario.changes.select_related("contract", "dependency", "service", "provider")
+                scenario.changes.select_related(
+                    "contract",
+                    "dependency__consumer",
+                    "dependency__provider",
+                    "service",
+                    "provider",
+                )
             ),
             "graph_changes": scenarios.graph_changes(scenario),
             "category_labels": [str(label) for _, label in CostCategory.choices],

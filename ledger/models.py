@@ -7,22 +7,20 @@ lines per rule and currency, and the unmapped rest on the unmapped pool, so the 
 nothing of its own and the file reconciles to the cent.
 """
 
-import functools
-import operator
-
-from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.urls import reverse
 
+from core.models import ImportedFile
 from core.models import SyncedModel
+from core.models import booked_cost_item
+from core.models import exactly_one_of
 from core.models import protected_reference
+from core.models import rule_taking_lines
 from core.models import unique_external_id
 from core.permissions import RestrictedQuerySet
 from finance.choices import CostCategory
 from finance.choices import Expenditure
 from finance.choices import PoolType
-from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import Period
 from ledger.choices import MatchKind
@@ -32,16 +30,6 @@ AMOUNT_DIGITS, AMOUNT_PLACES = 30, 12
 TARGET_FIELDS = ("service", "application", "contract", "pool")
 # The line's fields a rule may match on, each with its kind of match.
 CRITERIA = ("account", "cost_centre", "vendor")
-
-
-def _exactly_one_target() -> Q:
-    return functools.reduce(
-        operator.or_,
-        (
-            Q(**{f"{name}__isnull": name != chosen for name in TARGET_FIELDS})
-            for chosen in TARGET_FIELDS
-        ),
-    )
 
 
 def _match_field(label: str) -> models.CharField:
@@ -90,7 +78,7 @@ class LedgerRule(SyncedModel):
         constraints = [
             unique_external_id("ledgerrule"),
             models.CheckConstraint(
-                condition=_exactly_one_target(),
+                condition=exactly_one_of(TARGET_FIELDS),
                 name="ledgerrule_exactly_one_target",
                 violation_error_message=(
                     "A ledger rule maps lines to exactly one service, application, contract or "
@@ -110,29 +98,18 @@ class LedgerRule(SyncedModel):
         return None
 
 
-class LedgerImport(models.Model):
+class LedgerImport(ImportedFile):
     """A period's ledger lines as last imported: importing the period again replaces them;
     the same lines under the same rules write nothing."""
 
     # PROTECT: the period holds the cost items the lines were booked as.
     period = models.OneToOneField(Period, on_delete=models.PROTECT, related_name="ledger_import")
-    file_name = models.CharField(max_length=300, blank=True)
-    # Of the lines as read and of the rules they were mapped with.
-    digest = models.CharField(max_length=64)
-    line_count = models.PositiveIntegerField(default=0)
     unmapped_count = models.PositiveIntegerField(default=0)
-    # Per currency, as exact decimal strings: {"EUR": {"total": "…", "mapped": "…",
+    # totals: per currency, as exact decimal strings: {"EUR": {"total": "…", "mapped": "…",
     # "unmapped": "…"}}; total = mapped + unmapped.
-    totals = models.JSONField(default=dict)
     # The largest unmapped (account, cost centre, vendor) combinations, largest first:
     # [{"account", "cost_centre", "vendor", "currency", "amount", "lines"}].
     top_unmapped = models.JSONField(default=list)
-    imported_at = models.DateTimeField()
-    imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-period__serial"]
@@ -157,27 +134,9 @@ class LedgerLine(models.Model):
     amount = models.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES)
     currency = models.CharField(max_length=3)
     posting_date = models.DateField(null=True, blank=True)
-    # The rule that took the line (none: unmapped) and the cost item it is part of: the
-    # lineage from a TCO figure back to its lines. No database constraint: the import writes
-    # both from rows it has just read or written, in one transaction; deletes go through
-    # Django's SET_NULL.
-    rule = models.ForeignKey(
-        LedgerRule,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="lines",
-        db_constraint=False,
-    )
+    rule = rule_taking_lines(LedgerRule)
     unmapped = models.BooleanField(default=False)
-    cost_item = models.ForeignKey(
-        CostItem,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="ledger_lines",
-        db_constraint=False,
-    )
+    cost_item = booked_cost_item("ledger_lines")
 
     objects = RestrictedQuerySet.as_manager()
 

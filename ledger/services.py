@@ -43,7 +43,6 @@ from finance import tco
 from finance.choices import CostCategory
 from finance.choices import Expenditure
 from finance.choices import PoolType
-from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import Period
 from finance.models import month_serial
@@ -377,14 +376,11 @@ def _rounded(buckets: dict[tuple[int, str], Decimal]) -> dict[tuple[int, str], D
 def _book(
     group: Group, period: Period, rule_by_id: dict[int, LedgerRule], pool: CostPool
 ) -> dict[tuple[int, str], int]:
-    """Book the period's cost items (upserted under their external id, stale ones removed);
+    """Book the period's cost items (in bulk, under their external id; stale ones removed);
     bucket -> cost item id."""
     prefix = f"{period.label}/"
-    stored = {
-        item.external_id: item
-        for item in CostItem.objects.filter(source=SOURCE, external_id__startswith=prefix)
-    }
-    ids = {}
+    external_ids = {}
+    wanted = {}
     for (rule_id, currency), amount in _rounded(group.buckets).items():
         if rule_id:
             rule = rule_by_id[rule_id]
@@ -399,24 +395,16 @@ def _book(
             category, expenditure, pool_type = (
                 CostCategory.INFRASTRUCTURE, Expenditure.OPEX, PoolType.OTHER
             )  # fmt: skip
-        wanted = {
+        wanted[external_id] = {
             "description": description[:200], "amount": amount, "currency": currency,
             "category": category, "expenditure": expenditure, "pool_type": pool_type,
             "spread_months": 1, **{f"{name}_id": value for name, value in targets.items()},
         }  # fmt: skip
-        item = stored.pop(external_id, None)
-        if item is None:
-            item = CostItem(source=SOURCE, external_id=external_id, period=period)
-        elif all(getattr(item, name) == value for name, value in wanted.items()):
-            ids[(rule_id, currency)] = item.pk
-            continue
-        for name, value in wanted.items():
-            setattr(item, name, value)
-        finance_services.save_cost_item(item=item)
-        ids[(rule_id, currency)] = item.pk
-    for item in stored.values():
-        finance_services.remove_cost_item(item=item)
-    return ids
+        external_ids[(rule_id, currency)] = external_id
+    ids = finance_services.book_cost_items(
+        source=SOURCE, prefix=prefix, period=period, wanted=wanted
+    )
+    return {bucket: ids[external_id] for bucket, external_id in external_ids.items()}
 
 
 def _totals(group: Group) -> dict:

@@ -4,25 +4,18 @@ saved) and a page that tests the stored rules against a file."""
 
 from decimal import Decimal
 
-from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
-from django.shortcuts import render
 from django.urls import reverse
-from django.views import View
 
-from cloud.views import file_errors
 from core.generic import ObjectDeleteView
 from core.generic import ObjectDetailView
-from core.generic import ObjectEditView
 from core.generic import ObjectListView
 from core.generic import PageView
-from core.generic import partial_or_page
-from core.generic import redirect_after_write
 from core.generic import register_model_view
 from core.permissions import can
-from core.permissions import require
 from core.permissions import restricted
+from core.uploads import FileFormView
+from core.uploads import FileImportView
+from core.uploads import RuleEditView
 from ledger import files
 from ledger import selectors
 from ledger import services
@@ -62,69 +55,42 @@ class LedgerOverviewView(PageView):
         }
 
 
-class LedgerUploadView(LoginRequiredMixin, View):
+class LedgerUploadView(FileImportView):
     """POST a ledger file: every period in it is imported, all or nothing."""
 
+    model = LedgerImport
+    form_class = LedgerUploadForm
     template_name = "ledger/upload.html"
+    section = SECTION
+    import_function = services.import_ledger
+    overview_url_name = "ledger:overview"
 
-    def get(self, request, *args, **kwargs):
-        require(request.user, "add", LedgerImport)
-        return self.render_form(LedgerUploadForm())
+    def get_context(self) -> dict:
+        return {"columns": column_help()}
 
-    def render_form(self, form, status=200):
-        template = partial_or_page(self.request, self.template_name, "form")
-        context = {"form": form, "section": SECTION, "columns": column_help()}
-        return render(self.request, template, context, status=status)
-
-    def post(self, request, *args, **kwargs):
-        require(request.user, "add", LedgerImport)
-        form = LedgerUploadForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return self.render_form(form, status=422)
-        upload = form.cleaned_data["file"]
-        try:
-            results = services.import_ledger(
-                stream=upload, name=upload.name or "", user=request.user
-            )
-        except ValidationError as exc:
-            file_errors(form, exc, field="file")
-            return self.render_form(form, status=422)
-        for result in results:
-            messages.success(
-                request,
-                f"Ledger {result.period_label}: {result.outcome}, {result.lines} lines "
-                f"({result.unmapped_lines} unmapped).",
-            )
-        return redirect_after_write(request, reverse("ledger:overview"))
+    def result_message(self, result) -> str:
+        return (
+            f"Ledger {result.period_label}: {result.outcome}, {result.lines} lines "
+            f"({result.unmapped_lines} unmapped)."
+        )
 
 
-class LedgerTestView(LoginRequiredMixin, View):
+class LedgerTestView(FileFormView):
     """POST a ledger file: what each stored rule, by priority, would take of it, and what
     would stay unmapped. Saves nothing."""
 
+    model = LedgerRule
+    action = "view"
+    form_class = LedgerTestForm
     template_name = "ledger/test.html"
+    section = SECTION
 
-    def render_page(self, form, outcome=None, status=200):
-        template = partial_or_page(self.request, self.template_name, "form")
-        context = {"form": form, "outcome": outcome, "section": SECTION}
-        return render(self.request, template, context, status=status)
+    def get_context(self) -> dict:
+        return {"outcome": None}
 
-    def get(self, request, *args, **kwargs):
-        require(request.user, "view", LedgerRule)
-        return self.render_page(LedgerTestForm())
-
-    def post(self, request, *args, **kwargs):
-        require(request.user, "view", LedgerRule)
-        form = LedgerTestForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return self.render_page(form, status=422)
-        upload = form.cleaned_data["file"]
-        try:
-            outcome = services.try_rules(stream=upload, name=upload.name or "")
-        except ValidationError as exc:
-            file_errors(form, exc, field="file")
-            return self.render_page(form, status=422)
-        return self.render_page(form, outcome)
+    def done(self, form, upload):
+        outcome = services.try_rules(stream=upload, name=upload.name or "")
+        return self.render_form(form, outcome=outcome)
 
 
 @register_model_view("detail")
@@ -182,44 +148,13 @@ class LedgerRuleListView(ObjectListView):
 
 
 @register_model_view("add", "edit")
-class LedgerRuleEditView(ObjectEditView):
-    """The rule's form; sent with "Test" and a file, it shows what each rule would take of
-    the file with this one in its place, and saves nothing."""
-
+class LedgerRuleEditView(RuleEditView):
     model = LedgerRule
     form_class = LedgerRuleForm
     save_function = services.save_rule
+    try_rules = services.try_rules
     template_name = "ledger/ledgerrule_edit.html"
-
-    def get_form(self, obj, data=None):
-        files_ = self.request.FILES if data is not None else None
-        return self.form_class(data, files_, instance=obj, user=self.request.user)
-
-    def get_success_url(self, obj) -> str:
-        return reverse("ledger:ledgerrule_list")
-
-    outcome: services.RuleTest | None = None
-
-    def get_form_context(self, obj, form) -> dict:
-        return {"outcome": self.outcome}
-
-    def post(self, request, *args, **kwargs):
-        if "test" not in request.POST:
-            return super().post(request, *args, **kwargs)
-        obj = self.get_object()
-        form = self.get_form(obj, request.POST)
-        if form.is_valid():
-            upload = form.cleaned_data.get("test_file")
-            if upload is None:
-                form.add_error("test_file", "Choose the file to test the rule against.")
-            else:
-                try:
-                    self.outcome = services.try_rules(
-                        stream=upload, name=upload.name or "", candidate=form.save(commit=False)
-                    )
-                except ValidationError as exc:
-                    file_errors(form, exc)
-        return self.render_form(obj, form, status=200 if self.outcome is not None else 422)
+    list_url_name = "ledger:ledgerrule_list"
 
 
 @register_model_view("delete")

@@ -13,29 +13,26 @@ from core.api.resources import Reads
 from core.api.resources import Resource
 from core.api.resources import Writes
 from core.api.resources import register
+from core.uploads import imported_file_fields
+from core.uploads import largest_schema
+from core.uploads import lineage_fields
+from core.uploads import rule_writes
+from core.uploads import totals_schema
 
-TOTALS = {
-    "type": "object",
-    "description": (
-        'Per BillingCurrency, exact decimal strings: {"USD": {"effective": "…", "billed": "…", '
-        '"allocated": "…", "untagged": "…"}}; effective = allocated + untagged.'
-    ),
-    "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
-}
-TOP_UNTAGGED = {
-    "type": "array",
-    "description": "The largest untagged resources of the billing period, largest first.",
-    "items": {
-        "type": "object",
-        "properties": {
-            "resource_id": {"type": "string"},
-            "resource_name": {"type": "string"},
-            "service_name": {"type": "string"},
-            "currency": {"type": "string"},
-            "effective_cost": {"type": "string", "format": "decimal"},
-        },
+TOTALS = totals_schema(
+    'Per BillingCurrency, exact decimal strings: {"USD": {"effective": "…", "billed": "…", '
+    '"allocated": "…", "untagged": "…"}}; effective = allocated + untagged.'
+)
+TOP_UNTAGGED = largest_schema(
+    "The largest untagged resources of the billing period, largest first.",
+    {
+        "resource_id": {"type": "string"},
+        "resource_name": {"type": "string"},
+        "service_name": {"type": "string"},
+        "currency": {"type": "string"},
+        "effective_cost": {"type": "string", "format": "decimal"},
     },
-}
+)
 
 register(
     Resource(
@@ -59,13 +56,7 @@ register(
             "period",
             "billing_period_start",
             "billing_period_end",
-            "file_name",
-            "digest",
-            "line_count",
-            "untagged_count",
-            "totals",
-            "top_untagged",
-            "imported_at",
+            *imported_file_fields(count="untagged_count", largest="top_untagged"),
         ),
         schemas={"totals": TOTALS, "top_untagged": TOP_UNTAGGED},
         description=(
@@ -83,9 +74,7 @@ register(
         fields=(
             "billing_import",
             *FOCUS_COLUMNS.values(),
-            "rule",
-            "untagged",
-            "cost_item",
+            *lineage_fields("untagged"),
         ),
         schemas={
             "tags": {
@@ -126,10 +115,7 @@ register(
             "file before saving it: POST /api/v1/tag-rules/test/."
         ),
         reads=Reads(filterset=filtersets.TagRuleFilterSet),
-        writes=Writes(
-            save=lambda rule, user: services.save_rule(rule=rule),
-            remove=lambda rule: services.remove_rule(rule=rule),
-        ),
+        writes=rule_writes(services.save_rule, services.remove_rule),
     )
 )
 

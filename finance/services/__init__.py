@@ -3,6 +3,7 @@ their rules live, one module per topic. Callers use ``from finance import servic
 ``services.<function>``; the names are re-exported here."""
 
 from finance.services import statements as _statements  # noqa: F401 (registers rights)
+from finance.services.cost_data import book_cost_items
 from finance.services.cost_data import change_allocation_from_month
 from finance.services.cost_data import create_period
 from finance.services.cost_data import open_periods
@@ -69,6 +70,7 @@ __all__ = [
     "STALE_AFTER",
     "PendingRecompute",
     "ReportSpan",
+    "book_cost_items",
     "change_allocation_from_month",
     "clean_report_scope",
     "close_period",

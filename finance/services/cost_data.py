@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core import changelog
 from core import rules
+from core.choices import ChangeAction
 from core.rules import Change
 from core.rules import first_with
 from core.rules import pair_taken
@@ -33,6 +34,7 @@ from finance.models import PoolAllocation
 from finance.models import month_serial
 from finance.models import parse_label
 from finance.models import serial_label
+from finance.services.recompute import request_recompute
 from portfolio.models import Service
 from portfolio.services import service_is_retired
 
@@ -151,6 +153,89 @@ def save_cost_item(*, item: CostItem) -> CostItem:
 def remove_cost_item(*, item: CostItem) -> str:
     item.delete()
     return "deleted"
+
+
+# Checked by clean_fields in Python; the references are the import's own (read or made in
+# its transaction), so asking the database whether each exists is left out.
+COST_ITEM_REFERENCES = ["period", "service", "application", "contract", "pool"]
+
+
+def book_cost_items(
+    *, source: str, prefix: str, period: Period, wanted: dict[str, dict]
+) -> dict[str, int]:
+    """Book a file import's cost items of one period in bulk: ``wanted`` maps each item's
+    external id (of ``source``, starting with ``prefix``) to its values by attname; stored
+    items under the prefix that ``wanted`` leaves out are removed. External id -> cost item
+    id.
+
+    The same checks as ``save_cost_item``, for the batch at once: the cost items' rules
+    (core.rules, facts read once), each new or changed item's fields and ``clean()``; a
+    refusal raises ValidationError. New items are written with one INSERT, changed ones with
+    one UPDATE, their change records with one COPY, and the recomputation of the months they
+    touch is requested as their saves would; an unchanged item writes nothing."""
+    stored = {
+        item.external_id: item
+        for item in CostItem.objects.filter(source=source, external_id__startswith=prefix)
+    }
+    ids: dict[str, int] = {}
+    new: list[CostItem] = []
+    changed: list[tuple[CostItem, dict]] = []
+    for external_id, values in wanted.items():
+        item = stored.pop(external_id, None)
+        if item is None:
+            new.append(CostItem(source=source, external_id=external_id, period=period, **values))
+            continue
+        if all(getattr(item, name) == value for name, value in values.items()):
+            ids[external_id] = item.pk
+            continue
+        before = rules.row_of(item)
+        for name, value in values.items():
+            setattr(item, name, value)
+        changed.append((item, before))
+    writes = [(item, None) for item in new] + changed
+    checks = [Change(row=rules.row_of(item), before=before) for item, before in writes]
+    rules.apply(CostItem, checks)
+    for (item, _), check in zip(writes, checks, strict=True):
+        if check.refused:
+            raise ValidationError(check.errors)
+        for attname, value in check.row.items():
+            setattr(item, attname, value)
+        item.clean_fields(exclude=COST_ITEM_REFERENCES)
+        item.clean()
+    CostItem.objects.bulk_create(new)
+    if changed:
+        now = timezone.now()
+        moved = {"updated_at"}
+        for item, before in changed:
+            item.updated_at = now
+            moved |= {name for name, value in rules.row_of(item).items() if before[name] != value}
+        CostItem.objects.bulk_update(
+            [item for item, _ in changed],
+            [f.name for f in CostItem._meta.concrete_fields if f.attname in moved],
+        )
+    records = [
+        changelog.build(
+            item, action=ChangeAction.CREATE, before=None, after=item.changelog_snapshot()
+        )
+        for item in new
+    ]
+    for item, _ in changed:
+        after = item.changelog_snapshot()
+        records.append(
+            changelog.build(
+                item, action=ChangeAction.UPDATE, before=item._loaded_snapshot, after=after
+            )
+        )
+        item._loaded_snapshot = after
+    changelog.record_many(records)
+    for item, _ in writes:
+        request_recompute(period_id=item.period_id, months=item.spread_months)
+        ids[item.external_id] = item.pk
+    if stored:
+        # Deleted one by one, as remove_cost_item does: their lines let go of them
+        # (SET_NULL) and each leaves its change record and its recomputation.
+        CostItem.objects.filter(pk__in=[item.pk for item in stored.values()]).delete()
+    return ids
 
 
 generate_slugs(CostPool, "name")

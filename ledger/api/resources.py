@@ -4,52 +4,39 @@ test are ledger.api.views."""
 
 from core.api.resources import Reads
 from core.api.resources import Resource
-from core.api.resources import Writes
 from core.api.resources import register
+from core.uploads import imported_file_fields
+from core.uploads import largest_schema
+from core.uploads import lineage_fields
+from core.uploads import rule_writes
+from core.uploads import totals_schema
 from ledger import filtersets
 from ledger import services
 from ledger.models import LedgerImport
 from ledger.models import LedgerLine
 from ledger.models import LedgerRule
 
-TOTALS = {
-    "type": "object",
-    "description": (
-        'Per currency, exact decimal strings: {"EUR": {"total": "…", "mapped": "…", '
-        '"unmapped": "…"}}; total = mapped + unmapped.'
-    ),
-    "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
-}
-TOP_UNMAPPED = {
-    "type": "array",
-    "description": "The period's largest unmapped (account, cost centre, vendor), largest first.",
-    "items": {
-        "type": "object",
-        "properties": {
-            "account": {"type": "string"},
-            "cost_centre": {"type": "string"},
-            "vendor": {"type": "string"},
-            "currency": {"type": "string"},
-            "amount": {"type": "string", "format": "decimal"},
-            "lines": {"type": "integer"},
-        },
+TOTALS = totals_schema(
+    'Per currency, exact decimal strings: {"EUR": {"total": "…", "mapped": "…", '
+    '"unmapped": "…"}}; total = mapped + unmapped.'
+)
+TOP_UNMAPPED = largest_schema(
+    "The period's largest unmapped (account, cost centre, vendor), largest first.",
+    {
+        "account": {"type": "string"},
+        "cost_centre": {"type": "string"},
+        "vendor": {"type": "string"},
+        "currency": {"type": "string"},
+        "amount": {"type": "string", "format": "decimal"},
+        "lines": {"type": "integer"},
     },
-}
+)
 
 register(
     Resource(
         "ledger-imports",
         model=LedgerImport,
-        fields=(
-            "period",
-            "file_name",
-            "digest",
-            "line_count",
-            "unmapped_count",
-            "totals",
-            "top_unmapped",
-            "imported_at",
-        ),
+        fields=("period", *imported_file_fields(count="unmapped_count", largest="top_unmapped")),
         schemas={"totals": TOTALS, "top_unmapped": TOP_UNMAPPED},
         description=(
             "A period's general-ledger lines as last imported, with its totals (mapped + "
@@ -73,9 +60,7 @@ register(
             "amount",
             "currency",
             "posting_date",
-            "rule",
-            "unmapped",
-            "cost_item",
+            *lineage_fields("unmapped"),
         ),
         description=(
             "A line of a general-ledger file, the ledger rule that took it (none: unmapped) "
@@ -113,9 +98,6 @@ register(
             "POST /api/v1/ledger-rules/test/."
         ),
         reads=Reads(filterset=filtersets.LedgerRuleFilterSet),
-        writes=Writes(
-            save=lambda rule, user: services.save_rule(rule=rule),
-            remove=lambda rule: services.remove_rule(rule=rule),
-        ),
+        writes=rule_writes(services.save_rule, services.remove_rule),
     )
 )

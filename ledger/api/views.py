@@ -3,22 +3,16 @@ rules (with a candidate among them) against a file before saving. Both take
 multipart/form-data (a file), answer JSON and refuse bad input as every other address does
 (core.api.errors)."""
 
-import json
-
-from django.db import transaction
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse
 from drf_spectacular.utils import extend_schema
-from rest_framework.parsers import MultiPartParser
-from rest_framework.response import Response
+from drf_spectacular.utils import extend_schema_view
 
-from core import context
 from core.api import schema
-from core.api import writes
-from core.api.errors import Invalid
-from core.api.resources import registry
-from core.api.views import ApiView
-from core.choices import Channel
+from core.uploads import FILE_BODY
+from core.uploads import RULE_TEST_BODY
+from core.uploads import FileImportApiView
+from core.uploads import RuleTestApiView
 from ledger import services
 from ledger.models import LedgerImport
 from ledger.models import LedgerRule
@@ -66,26 +60,10 @@ IMPORT_RESULT = {
         }
     },
 }
-FILE_BODY = {
-    "multipart/form-data": {
-        "type": "object",
-        "properties": {"file": {"type": "string", "format": "binary"}},
-        "required": ["file"],
-    }
-}
 
 
-def uploaded_files(request) -> list:
-    files = request.FILES.getlist("file")
-    if not files:
-        raise Invalid(errors={"file": ["Send a ledger file (CSV or XLSX) as `file`."]})
-    return files
-
-
-class LedgerImportView(ApiView):
-    parser_classes = [MultiPartParser]
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="import_ledger_files",
         summary="Import general-ledger files",
         description=(
@@ -97,22 +75,15 @@ class LedgerImportView(ApiView):
         responses={200: OpenApiResponse(IMPORT_RESULT), **schema.errors(400, 401, 403, 413)},
         tags=["ledger-imports"],
     )
-    def post(self, request):
-        writes.require(request.user, "add", LedgerImport)
-        results = []
-        # All the files or none: a refused file undoes the ones before it.
-        with transaction.atomic(), context.change_context(user=request.user, channel=Channel.API):
-            for upload in uploaded_files(request):
-                results += services.import_ledger(
-                    stream=upload, name=upload.name or "", user=request.user
-                )
-        return Response({"results": [result.as_json() for result in results]})
+)
+class LedgerImportView(FileImportApiView):
+    model = LedgerImport
+    import_function = services.import_ledger
+    missing_file = "Send a ledger file (CSV or XLSX) as `file`."
 
 
-class LedgerRuleTestView(ApiView):
-    parser_classes = [MultiPartParser]
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="test_ledger_rules",
         summary="Test the ledger rules against a file before saving a rule",
         description=(
@@ -121,54 +92,18 @@ class LedgerRuleTestView(ApiView):
             "/ledger-rules/ takes it; `id` in it tests an edit of that rule) in its place by "
             "priority. Saves nothing."
         ),
-        request={
-            "multipart/form-data": {
-                "type": "object",
-                "properties": {
-                    "file": {"type": "string", "format": "binary"},
-                    "rule": {"type": "string", "description": "The candidate rule, JSON."},
-                },
-                "required": ["file"],
-            }
-        },
+        request=RULE_TEST_BODY,
         responses={200: OpenApiResponse(RULE_TEST), **schema.errors(400, 401, 403, 404, 413)},
         tags=["ledger-rules"],
     )
-    def post(self, request):
-        writes.require(request.user, "view", LedgerRule)
-        (upload,) = uploaded_files(request)[:1]
-        candidate = None
-        text = request.data.get("rule")
-        if text:
-            # Testing a candidate asks what its form asks: the right to add or change rules.
-            writes.require(request.user, "add", LedgerRule)
-            try:
-                body = json.loads(text)
-            except ValueError:
-                raise Invalid(errors={"rule": ["Give the rule as a JSON object."]}) from None
-            if not isinstance(body, dict):
-                raise Invalid(errors={"rule": ["Give the rule as a JSON object."]})
-            candidate = LedgerRule()
-            rule_id = body.pop("id", None)
-            if rule_id is not None:
-                stored = (
-                    LedgerRule.objects.filter(pk=rule_id).first()
-                    if isinstance(rule_id, int)
-                    else None
-                )
-                if stored is None:
-                    raise Invalid(errors={"rule": [f"There is no ledger rule {rule_id!r}."]})
-                writes.require(request.user, "change", stored)
-                candidate = stored
-            writes.apply_body(
-                registry["ledger-rules"],
-                user=request.user,
-                data=body,
-                instance=candidate,
-                partial=rule_id is not None,
-            )
-        outcome = services.try_rules(stream=upload, name=upload.name or "", candidate=candidate)
-        return Response(outcome.as_json())
+)
+class LedgerRuleTestView(RuleTestApiView):
+    model = LedgerRule
+    resource = "ledger-rules"
+    noun = "ledger rule"
+    right = "view"
+    try_rules = services.try_rules
+    missing_file = "Send a ledger file (CSV or XLSX) as `file`."
 
 
 urlpatterns = [

@@ -2,6 +2,7 @@
 variance list, each service page's budget panel and the report pack's variance sheet show
 the figures of budgets.selectors, on the hand-computed fiscal year (tests/budgets/scenario.py)."""
 
+import csv
 import io
 import re
 from decimal import Decimal
@@ -15,7 +16,9 @@ from core.money import format_amount
 from finance import reports
 from finance import services as finance_services
 from finance.models import Period
+from portfolio.models import Service
 from tests.budgets.scenario import build_year
+from tests.factories.budgets import BudgetVersionFactory
 from tests.factories.finance import ReportDefinitionFactory
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +153,33 @@ def test_the_report_pack_has_a_variance_sheet(db):
             row.variance,
         ]
         assert (flag == "beyond the thresholds") == row.flagged
+
+
+def test_the_variance_sheet_neutralises_formulas(db):
+    year = build_year()
+    Service.objects.filter(pk=year.claims.pk).update(name="=1+1")
+    definition = ReportDefinitionFactory(name="Pack", formats=["xlsx"])
+    data = reports.gather(
+        definition=definition,
+        span=finance_services.parse_report_period("2026-04"),
+        periods=[Period.objects.get(year=2026, month=4)],
+    )
+    sheet = load_workbook(io.BytesIO(reports.render_xlsx(data)))["Budget variance"]
+    names = [row[0] for row in sheet.iter_rows(min_row=reports.HEADER_ROW + 1, values_only=True)]
+    assert "'=1+1" in names and "=1+1" not in names
+
+
+def test_the_versions_export_neutralises_formulas(client, viewer):
+    BudgetVersionFactory(name="=1+1")
+    client.force_login(viewer)
+    url = reverse("budgets:budgetversion_list")
+
+    answer = client.get(url, {"export": "csv"})
+
+    assert answer.status_code == 200
+    cells = [cell for row in csv.reader(io.StringIO(answer.content.decode())) for cell in row]
+    assert "'=1+1" in cells and "=1+1" not in cells
+    xlsx = client.get(url, {"export": "xlsx"})
+    assert xlsx.status_code == 200
+    values = [cell for row in load_workbook(io.BytesIO(xlsx.content)).active.values for cell in row]
+    assert "'=1+1" in values and "=1+1" not in values

@@ -1,4 +1,5 @@
-"""Who may do what on the cloud bills' pages, and their queries (tests/views.py)."""
+"""Who may do what on the cloud bills' pages, and their queries (tests/views.py, with the
+specs every file import shares: tests/uploads.py)."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -6,37 +7,21 @@ from cloud.models import BillingImport
 from cloud.models import FocusLine
 from cloud.models import TagKeySynonym
 from cloud.models import TagRule
-from core import roles
 from tests.factories import cloud
-from tests.views import GRANTS
-from tests.views import Queries
-from tests.views import ViewSpec
+from tests.uploads import imports_spec
+from tests.uploads import lines_spec
+from tests.uploads import rules_spec
 from tests.views import add
-from tests.views import delete
-from tests.views import edit
 from tests.views import fresh
-from tests.views import listing
 from tests.views import read
 from tests.views import view_tests
 
-CLOUD_GRANTS = {
-    **GRANTS,
-    "add": (roles.FINANCE, roles.PORTFOLIO_MANAGER),
-    "change": (roles.FINANCE, roles.PORTFOLIO_MANAGER),
-    "delete": (roles.FINANCE, roles.PORTFOLIO_MANAGER),
-}
-OTHER_ROLES = (roles.FINANCE, roles.SERVICE_OWNER)
-FILTERED = "q="
 ONE_LINE_FILE = (
     b"BillingAccountId,BillingAccountName,ProviderName,BillingPeriodStart,BillingPeriodEnd,"
     b"ChargePeriodStart,ChargePeriodEnd,BilledCost,EffectiveCost,BillingCurrency,Tags\n"
     b"777,Matrix,AWS,2025-04-01 00:00:00,2025-05-01 00:00:00,2025-04-02 00:00:00,"
     b'2025-04-02 01:00:00,1.50,1.25,USD,"{""env"": ""prod""}"\n'
 )
-
-
-def cloud_spec(**options) -> ViewSpec:
-    return ViewSpec(**{"grants": CLOUD_GRANTS, "other_roles": OTHER_ROLES, **options})
 
 
 # --- Billing periods, lines and the upload -----------------------------------------------------
@@ -50,14 +35,9 @@ def imported(record, user=None, response=None) -> None:
     )
 
 
-def more_imports(record, owner):
-    for _ in range(10):
-        cloud.make_billing_import()
-
-
-BILLING_IMPORT = cloud_spec(
+BILLING_IMPORT = imports_spec(
     name="cloud billing imports",
-    make=lambda owner: cloud.make_billing_import(),
+    make=cloud.make_billing_import,
     label=lambda billing_import: "web-1",
     actions={
         "overview": read("cloud:overview", args=lambda record: []),
@@ -74,29 +54,17 @@ BILLING_IMPORT = cloud_spec(
             watch=(BillingImport, FocusLine),
         ),
     },
-    queries={
-        "overview": Queries(bound=12, populate=more_imports),
-        "detail": Queries(
-            bound=12,
-            populate=lambda record, owner: [cloud.make_focus_line(record) for _ in range(10)],
-        ),
-    },
+    detail_line=cloud.make_focus_line,
+    detail_bound=12,
 )
 test_billing_import_views = view_tests(BILLING_IMPORT)
 
 
-FOCUS_LINE = cloud_spec(
+FOCUS_LINE = lines_spec(
     name="FOCUS lines",
-    make=lambda owner: cloud.make_focus_line(),
+    url_name="cloud:focusline_list",
+    make=cloud.make_focus_line,
     label=lambda line: "web-1",
-    actions={"list": listing("cloud:focusline_list", query=FILTERED)},
-    queries={
-        "list": Queries(
-            bound=12,
-            populate=lambda record, owner: [cloud.make_focus_line() for _ in range(10)],
-            rows=11,
-        )
-    },
 )
 test_focus_line_views = view_tests(FOCUS_LINE)
 
@@ -125,23 +93,13 @@ def rule_changed(rule) -> None:
     assert fresh(rule).name == "Claims platform" and fresh(rule).priority == 5
 
 
-TAG_RULE = cloud_spec(
+TAG_RULE = rules_spec(
     name="tag rules",
-    make=lambda owner: cloud.make_tag_rule(),
-    label=lambda rule: rule.name,
-    actions={
-        "list": listing("cloud:tagrule_list", query=FILTERED),
-        "add": add("cloud:tagrule_add", data=rule_data, done=rule_added),
-        "edit": edit("cloud:tagrule_edit", data=rule_data, done=rule_changed),
-        "delete": delete("cloud:tagrule_delete"),
-    },
-    queries={
-        "list": Queries(
-            bound=12,
-            populate=lambda record, owner: [cloud.make_tag_rule() for _ in range(10)],
-            rows=11,
-        )
-    },
+    prefix="cloud:tagrule",
+    make=cloud.make_tag_rule,
+    data=rule_data,
+    added=rule_added,
+    changed=rule_changed,
 )
 test_tag_rule_views = view_tests(TAG_RULE)
 
@@ -154,30 +112,14 @@ def synonym_changed(synonym) -> None:
     assert fresh(synonym).synonym == "stage"
 
 
-SYNONYM = cloud_spec(
+SYNONYM = rules_spec(
     name="tag key synonyms",
-    make=lambda owner: cloud.make_synonym(),
+    prefix="cloud:tagkeysynonym",
+    make=cloud.make_synonym,
     label=lambda synonym: synonym.synonym,
-    actions={
-        "list": listing("cloud:tagkeysynonym_list", query=FILTERED),
-        "add": add(
-            "cloud:tagkeysynonym_add",
-            data=lambda s: {"synonym": "Stage", "key": "Environment"},
-            done=synonym_added,
-        ),
-        "edit": edit(
-            "cloud:tagkeysynonym_edit",
-            data=lambda s: {"synonym": "stage", "key": "environment"},
-            done=synonym_changed,
-        ),
-        "delete": delete("cloud:tagkeysynonym_delete"),
-    },
-    queries={
-        "list": Queries(
-            bound=12,
-            populate=lambda record, owner: [cloud.make_synonym() for _ in range(10)],
-            rows=11,
-        )
-    },
+    data=lambda synonym: {"synonym": "Stage", "key": "Environment"},
+    edit_data=lambda synonym: {"synonym": "stage", "key": "environment"},
+    added=synonym_added,
+    changed=synonym_changed,
 )
 test_synonym_views = view_tests(SYNONYM)

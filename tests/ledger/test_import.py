@@ -9,7 +9,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 
 from core.models import ObjectChange
 from core.money import to_cents
@@ -30,6 +32,7 @@ from tests.factories.ledger import expected_rule
 from tests.factories.ledger import import_rows
 from tests.factories.ledger import ledger_csv
 from tests.factories.ledger import ledger_rows
+from tests.factories.ledger import make_rule
 
 pytestmark = pytest.mark.django_db
 
@@ -347,3 +350,35 @@ def test_lines_keep_their_lineage_to_rule_and_cost_item(ledger_rules):
             assert item.pool == services.unmapped_pool()
         else:
             assert item.target == LedgerRule.objects.get(pk=rule_id).target
+
+
+def rule_rows(rules: list[LedgerRule], month: int) -> list[dict]:
+    """One line of 1.25 EUR for each rule's account, in 2025-``month``."""
+    return [
+        {"Account": rule.account, "Cost Centre": "", "Vendor": "", "Description": rule.name,
+         "Amount": "1.25", "Currency": "EUR", "Posting Date": f"2025-{month:02d}-01"}
+        for rule in rules
+    ]  # fmt: skip
+
+
+def test_the_import_books_20_cost_items_in_as_many_queries_as_2(db):
+    rules = [make_rule() for _ in range(2)]
+    import_rows(rule_rows(rules, 1))  # the unmapped pool is made, the caches warmed
+    with CaptureQueriesContext(connection) as few:
+        import_rows(rule_rows(rules, 2))
+    rules += [make_rule() for _ in range(18)]
+    with CaptureQueriesContext(connection) as many:
+        import_rows(rule_rows(rules, 3))
+
+    assert len(many) == len(few), f"{len(few)} queries for 2 cost items, {len(many)} for 20"
+    items = ledger_items(Period.objects.get(year=2025, month=3))
+    assert sorted(item.description for item in items) == sorted(
+        f"Ledger: {rule.name}" for rule in rules
+    )
+    assert all(item.amount == Decimal("1.25") for item in items)
+    logged = ObjectChange.objects.filter(
+        content_type__model="costitem",
+        action="create",
+        object_id__in=[str(pk) for pk in items.values_list("pk", flat=True)],
+    )
+    assert logged.count() == 20

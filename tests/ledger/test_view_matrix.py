@@ -1,38 +1,23 @@
-"""Who may do what on the general ledger's pages, and their queries (tests/views.py)."""
+"""Who may do what on the general ledger's pages, and their queries (tests/views.py, with the
+specs every file import shares: tests/uploads.py)."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from core import roles
 from ledger.models import LedgerImport
 from ledger.models import LedgerLine
 from ledger.models import LedgerRule
 from tests.factories import ledger
-from tests.views import GRANTS
-from tests.views import Queries
-from tests.views import ViewSpec
+from tests.uploads import imports_spec
+from tests.uploads import lines_spec
+from tests.uploads import rules_spec
 from tests.views import add
-from tests.views import delete
-from tests.views import edit
 from tests.views import fresh
-from tests.views import listing
 from tests.views import read
 from tests.views import view_tests
 
-LEDGER_GRANTS = {
-    **GRANTS,
-    "add": (roles.FINANCE, roles.PORTFOLIO_MANAGER),
-    "change": (roles.FINANCE, roles.PORTFOLIO_MANAGER),
-    "delete": (roles.FINANCE, roles.PORTFOLIO_MANAGER),
-}
-OTHER_ROLES = (roles.FINANCE, roles.SERVICE_OWNER)
-FILTERED = "q="
 ONE_LINE_FILE = (
     b"account,cost centre,vendor,amount,currency,period\n8888,CC-9,Acme,1.25,EUR,2025-04\n"
 )
-
-
-def ledger_spec(**options) -> ViewSpec:
-    return ViewSpec(**{"grants": LEDGER_GRANTS, "other_roles": OTHER_ROLES, **options})
 
 
 # --- Imported periods, lines and the upload ----------------------------------------------------
@@ -43,14 +28,9 @@ def imported(record, user=None, response=None) -> None:
     assert line.amount == 1.25 and line.unmapped and line.ledger_import.period.label == "2025-04"
 
 
-def more_imports(record, owner):
-    for _ in range(10):
-        ledger.make_import()
-
-
-LEDGER_IMPORT = ledger_spec(
+LEDGER_IMPORT = imports_spec(
     name="ledger imports",
-    make=lambda owner: ledger.make_import(),
+    make=ledger.make_import,
     label=lambda ledger_import: ledger_import.period.label,
     actions={
         "overview": read("ledger:overview", args=lambda record: []),
@@ -63,29 +43,17 @@ LEDGER_IMPORT = ledger_spec(
             watch=(LedgerImport, LedgerLine),
         ),
     },
-    queries={
-        "overview": Queries(bound=12, populate=more_imports),
-        "detail": Queries(
-            bound=14,
-            populate=lambda record, owner: [ledger.make_line(record) for _ in range(10)],
-        ),
-    },
+    detail_line=ledger.make_line,
+    detail_bound=14,
 )
 test_ledger_import_views = view_tests(LEDGER_IMPORT)
 
 
-LEDGER_LINE = ledger_spec(
+LEDGER_LINE = lines_spec(
     name="ledger lines",
-    make=lambda owner: ledger.make_line(),
+    url_name="ledger:ledgerline_list",
+    make=ledger.make_line,
     label=lambda line: line.account,
-    actions={"list": listing("ledger:ledgerline_list", query=FILTERED)},
-    queries={
-        "list": Queries(
-            bound=12,
-            populate=lambda record, owner: [ledger.make_line() for _ in range(10)],
-            rows=11,
-        )
-    },
 )
 test_ledger_line_views = view_tests(LEDGER_LINE)
 
@@ -119,22 +87,12 @@ def rule_changed(rule) -> None:
     assert fresh(rule).name == "Cloud vendors" and fresh(rule).priority == 5
 
 
-LEDGER_RULE = ledger_spec(
+LEDGER_RULE = rules_spec(
     name="ledger rules",
-    make=lambda owner: ledger.make_rule(),
-    label=lambda rule: rule.name,
-    actions={
-        "list": listing("ledger:ledgerrule_list", query=FILTERED),
-        "add": add("ledger:ledgerrule_add", data=rule_data, done=rule_added),
-        "edit": edit("ledger:ledgerrule_edit", data=rule_data, done=rule_changed),
-        "delete": delete("ledger:ledgerrule_delete"),
-    },
-    queries={
-        "list": Queries(
-            bound=12,
-            populate=lambda record, owner: [ledger.make_rule() for _ in range(10)],
-            rows=11,
-        )
-    },
+    prefix="ledger:ledgerrule",
+    make=ledger.make_rule,
+    data=rule_data,
+    added=rule_added,
+    changed=rule_changed,
 )
 test_ledger_rule_views = view_tests(LEDGER_RULE)
