@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.core.identity_servers import directory  # noqa: F401 (fixture: a real slapd)
 from tests.core.identity_servers import identity_provider  # noqa: F401 (a real OpenID provider)
@@ -38,6 +39,9 @@ CHROMIUM_ARGS = [
 ]
 
 TIMEOUT_MS = 15_000
+# Assertions wait as long as actions do: a busy machine renders a page in more than
+# Playwright's default five seconds.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
