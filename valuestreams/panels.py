@@ -29,16 +29,22 @@ def stream_flow_context(request) -> dict:
     counts = selectors.open_improvement_counts(streams)
     rows = []
     for stream in streams:
-        months = history[stream.pk]
+        # The lines start at the first month the stream had stages in Portico.
+        months = [m for m in history[stream.pk] if m.lead_time_hours is not None]
         labels = [m.month for m in months]
-        latest = months[-1] if months else None
+        drawn = len(months) > 1
         rows.append(
             {
                 "stream": stream,
-                "latest": latest,
+                "latest": months[-1] if months else None,
+                "since": labels[0] if labels else None,
                 "open_improvements": counts.get(stream.pk, 0),
-                "lead_time": charts.line(labels, [m.lead_time_hours for m in months]),
-                "activity_ratio": charts.line(labels, [m.activity_ratio for m in months]),
+                "lead_time": charts.line(labels, [m.lead_time_hours for m in months])
+                if drawn
+                else None,
+                "activity_ratio": charts.line(labels, [m.activity_ratio for m in months])
+                if drawn
+                else None,
             }
         )
     return {"streams": rows}

@@ -211,6 +211,16 @@ def test_a_value_stream_owner_sees_lead_time_and_activity_ratio_over_time(
     assert "Skip the second review" in body and "Rejected already" not in body
 
 
+def test_a_stream_recorded_this_month_only_has_no_lines_yet(client, value_stream_owner):
+    stream = ValueStreamFactory(name="Settle a claim", owner=value_stream_owner)
+    StageFactory(value_stream=stream)
+    client.force_login(value_stream_owner)
+    body = client.get(reverse("dashboard")).content.decode()
+    assert "<strong data-lead-time>2 h</strong>" in body
+    assert f"Recorded since {timezone.localdate():%Y-%m}" in body
+    assert "<svg" not in body
+
+
 def test_someone_with_several_roles_sees_each_roles_panels_once(client, service_owner):
     service_owner.groups.add(Group.objects.get(name="Finance"))
     client.force_login(service_owner)

@@ -1,12 +1,15 @@
 """The dashboard per role in a real browser, at 1440 px and at a phone's 390 px: its charts are
 drawn, and nothing makes the page wider than the screen."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from core.models import ObjectChange
 from finance import services
 from tests.factories import TEST_PASSWORD
 from tests.factories import UserFactory
@@ -53,7 +56,13 @@ def everyone():
         CostItemFactory(period=period, pool=pool, amount=Decimal("250.00"))
         services.recompute_tco(period=period)
     stream = ValueStreamFactory(name="Settle a claim", slug="settle-a-claim", owner=user)
-    StageFactory(value_stream=stream)
+    stage = StageFactory(value_stream=stream)
+    # Entered two months ago and changed since: the lines by month have figures to draw.
+    ObjectChange.objects.filter(object_id=str(stage.pk)).update(
+        time=timezone.now() - datetime.timedelta(days=62)
+    )
+    stage.lead_time_minutes = Decimal(240)
+    stage.save()
     ImprovementFactory(value_stream=stream, title="Skip the second review")
     return user
 
