@@ -61,6 +61,15 @@ OWNER_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
+def roles_of(user) -> list[str]:
+    """The roles ``user`` holds, in the order of ROLES (one query); a superuser without a
+    role is shown a Portfolio manager's view."""
+    held = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+    if not held and user.is_superuser:
+        held = {PORTFOLIO_MANAGER}
+    return [role for role in ROLES if role in held]
+
+
 def owner_roles(model) -> tuple[str, ...]:
     """The roles that may own records of ``model`` (every role where none is declared)."""
     return OWNER_ROLES.get(f"{model._meta.app_label}.{model._meta.model_name}", ROLES)

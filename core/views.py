@@ -25,6 +25,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 from core import changelog
 from core import health
 from core import panels
+from core import roles
 from core import signin
 from core.api.forms import ApiTokenForm
 from core.api.tokens import issue_token
@@ -39,10 +40,14 @@ logger = logging.getLogger(__name__)
 
 
 class DashboardView(PageView):
+    """Each of the signed-in person's roles with its panels (core.panels): someone holding
+    several roles sees each one's."""
+
     template_name = "core/dashboard.html"
 
     def get_context(self) -> dict:
-        return {"panels": panels.render_context("dashboard", self.request)}
+        held = roles.roles_of(self.request.user)
+        return {"roles": held, "sections": panels.dashboard_sections(self.request, held)}
 
 
 def _primary_key(model, text: str):

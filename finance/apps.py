@@ -17,6 +17,8 @@ class FinanceConfig(AppConfig):
                 f"{settings.PORTICO_FISCAL_YEAR_START_MONTH!r}."
             )
         from core import panels
+        from core import roles
+        from finance import panels as finance_panels
         from finance import signals
         from finance.panels import customer_statement_context
         from finance.panels import service_tco_context
@@ -34,3 +36,20 @@ class FinanceConfig(AppConfig):
                 "Statement", "finance/inc/customer_statement.html", customer_statement_context, 50
             ),
         )
+        for title, name, context, order, for_roles in (
+            ("Cost of the portfolio", "cost", finance_panels.portfolio_cost_context, 20,
+             (roles.PORTFOLIO_MANAGER,)),
+            ("TCO of your services", "my_tco", finance_panels.my_services_tco_context, 12,
+             (roles.SERVICE_OWNER,)),
+            ("Periods", "periods", finance_panels.period_status_context, 1, (roles.FINANCE,)),
+            ("Input, kept and unallocated", "months", finance_panels.finance_months_context, 2,
+             (roles.FINANCE,)),
+            ("Largest movers", "largest_movers", finance_panels.largest_movers_context, 3,
+             (roles.FINANCE,)),
+        ):  # fmt: skip
+            panels.register(
+                "dashboard",
+                panels.Panel(
+                    title, f"finance/inc/dashboard_{name}.html", context, order, roles=for_roles
+                ),
+            )

@@ -8,6 +8,7 @@ class PerformanceConfig(AppConfig):
     def ready(self):
         # Registers the write rules (core.rules), the rights and the sync listeners.
         from core import panels
+        from core import roles
         from performance import services  # noqa: F401
         from performance import signals
 
@@ -24,6 +25,10 @@ class PerformanceConfig(AppConfig):
         panels.register(
             "dashboard",
             panels.Panel(
-                "Targets", "performance/inc/dashboard_panel.html", dashboard_panel, order=15
+                "Targets",
+                "performance/inc/dashboard_panel.html",
+                dashboard_panel,
+                order=15,
+                roles=(roles.PORTFOLIO_MANAGER, roles.SERVICE_OWNER),
             ),
         )

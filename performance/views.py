@@ -27,6 +27,7 @@ from performance import charts
 from performance import selectors
 from performance import services
 from performance.choices import SeriesGrain
+from performance.choices import Standing
 from performance.filtersets import AttentionItemFilterSet
 from performance.filtersets import AttentionOutcomeFilterSet
 from performance.forms import MeasurementForm
@@ -40,6 +41,7 @@ from portfolio.choices import Dimension
 from portfolio.models import Outcome
 from portfolio.models import Service
 from portfolio.models import SpecificationItem
+from portfolio.selectors import service_ids_of
 
 # The small charts of the service page show the last two years.
 PANEL_MONTHS = 24
@@ -315,14 +317,26 @@ class AttentionOutcomeListView(AttentionListView):
     selector = staticmethod(selectors.attention_outcomes)
 
 
+# The missed targets a dashboard lists; the attention list has them all.
+MISSED_SHOWN = 5
+
+
 def dashboard_panel(request) -> dict:
     """The dashboard's performance panel: the signed-in owner's targets missed last month and
-    stale; for whoever may change every service, the portfolio's counts."""
+    stale, and the first of their missed targets; for whoever may change every service, the
+    portfolio's counts and the first of its missed targets."""
     today = timezone.localdate()
     user = request.user
+    every = may_every(user, "change", Service)
+    missed = selectors.attention_items(today).filter(status=Standing.MISSED)
+    mine = selectors.owner_summary(user, today)
     return {
-        "mine": selectors.owner_summary(user, today),
-        "portfolio": (
-            selectors.attention_counts(today) if may_every(user, "change", Service) else None
+        "mine": mine,
+        "my_missed": (
+            list(missed.filter(service__in=service_ids_of(user))[:MISSED_SHOWN])
+            if mine.items
+            else []
         ),
+        "portfolio": selectors.attention_counts(today) if every else None,
+        "missed": list(missed[:MISSED_SHOWN]) if every else [],
     }

@@ -1,45 +1,36 @@
 from django.apps import AppConfig
 
 
-def contracts_to_act_on(request) -> dict:
-    """Dashboard: live contracts whose notice deadline falls within the horizon."""
-    from django.utils import timezone
-
-    from core.permissions import can
-    from portfolio import selectors
-    from portfolio.models import Contract
-
-    contracts = []
-    if can(request.user, "view", Contract):
-        contracts = selectors.contracts_near_notice(days=selectors.NOTICE_HORIZON_DAYS)
-    today = timezone.localdate()
-    for contract in contracts:
-        contract.days_left = (contract.notice_deadline - today).days
-    return {"contracts": contracts, "horizon_days": selectors.NOTICE_HORIZON_DAYS}
-
-
-def my_services_summary(request) -> dict:
-    """Dashboard: how many services the signed-in user is accountable for, how many incomplete."""
-    from portfolio import selectors
-
-    return selectors.service_summary_for(request.user)
-
-
 class PortfolioConfig(AppConfig):
     name = "portfolio"
 
     def ready(self):
         # Registers the write rules (core.rules) and rights (core.permissions) of the app.
         from core import panels
+        from core import roles
         from portfolio import services  # noqa: F401
+        from portfolio.panels import contracts_to_act_on
+        from portfolio.panels import my_services
+        from portfolio.panels import services_by_lifecycle
 
+        panels.register(
+            "dashboard",
+            panels.Panel(
+                "Services by lifecycle",
+                "portfolio/inc/dashboard_lifecycle.html",
+                services_by_lifecycle,
+                order=5,
+                roles=(roles.PORTFOLIO_MANAGER, roles.VIEWER),
+            ),
+        )
         panels.register(
             "dashboard",
             panels.Panel(
                 "My services",
                 "portfolio/inc/dashboard_my_services.html",
-                my_services_summary,
+                my_services,
                 order=10,
+                roles=(roles.SERVICE_OWNER,),
             ),
         )
         panels.register(
@@ -48,6 +39,7 @@ class PortfolioConfig(AppConfig):
                 "Contracts to act on",
                 "portfolio/inc/dashboard_contracts.html",
                 contracts_to_act_on,
-                order=20,
+                order=40,
+                roles=(roles.PORTFOLIO_MANAGER, roles.FINANCE, roles.VIEWER),
             ),
         )

@@ -102,10 +102,17 @@ def missing_parts(service) -> list[str]:
     return missing
 
 
+def service_ids_of(user) -> QuerySet:
+    """The ids of the services ``user`` owns or is a delegate of, for a subquery."""
+    return Service.objects.filter(
+        Q(owner=user) | Q(pk__in=user.delegated_services.values("pk"))
+    ).values("pk")
+
+
 def services_owned_by(user) -> QuerySet:
-    return with_completeness(
-        Service.objects.filter(Q(owner=user) | Q(pk__in=user.delegated_services.values("pk")))
-    ).order_by("is_complete", "name")
+    return with_completeness(Service.objects.filter(pk__in=service_ids_of(user))).order_by(
+        "is_complete", "name"
+    )
 
 
 def in_dependency_cycle(service: Service) -> bool:
@@ -252,6 +259,16 @@ def totals_by_currency(amounts) -> list[tuple[str, object]]:
         totals[currency] = totals.get(currency, Decimal(0)) + amount
     first = reporting_currency()
     return sorted(totals.items(), key=lambda pair: (pair[0] != first, pair[0]))
+
+
+def services_by_lifecycle() -> dict[str, dict[str, int]]:
+    """Lifecycle -> how many services are fully specified and how many are not (one query)."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = with_completeness(Service.objects.order_by()).values("lifecycle", "is_complete")
+    for row in rows.annotate(n=Count("pk")):
+        complete = "complete" if row["is_complete"] else "incomplete"
+        counts.setdefault(row["lifecycle"], {"complete": 0, "incomplete": 0})[complete] = row["n"]
+    return counts
 
 
 def service_summary_for(user) -> dict:

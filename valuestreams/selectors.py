@@ -7,8 +7,12 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import time
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import BooleanField
 from django.db.models import Case
 from django.db.models import Count
@@ -27,8 +31,10 @@ from django.db.models.functions import Exp
 from django.db.models.functions import Ln
 from django.db.models.functions import NullIf
 from django.urls import reverse
+from django.utils import timezone
 
 from core import permissions
+from core.models import ObjectChange
 from core.rules import Change
 from core.rules import row_of
 from portfolio.choices import CustomerKind
@@ -632,3 +638,107 @@ def improvement_board(*, user, value_stream: ValueStream | None = None) -> list[
         item.can_edit = edit_refused is None
         columns[item.status].items.append(item)
     return list(columns.values())
+
+
+# --- Flow measures over time (the value-stream owner's dashboard) ----------------------------
+
+
+@dataclass(frozen=True)
+class MonthMeasures:
+    """A stream's lead time (hours) and activity ratio (%) as its stages stood at the end of
+    a month; None before the stream had stages."""
+
+    month: str  # YYYY-MM
+    lead_time_hours: Decimal | None
+    activity_ratio: Decimal | None
+
+
+def _month_ends(today: date, months: int) -> list[tuple[str, datetime]]:
+    """The last ``months`` calendar months up to today's, oldest first, each with the moment
+    it ends (today's month: now)."""
+    ends = []
+    year, month = today.year, today.month
+    for _ in range(months):
+        following = date(year + (month == 12), month % 12 + 1, 1)
+        end = datetime.combine(following, time.min, tzinfo=timezone.get_current_timezone())
+        ends.append((f"{year:04d}-{month:02d}", end))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return list(reversed(ends))
+
+
+def measures_over_time(
+    streams: Sequence[ValueStream], *, today: date, months: int = 12
+) -> dict[int, list[MonthMeasures]]:
+    """Each stream's lead time and activity ratio at the end of each of the last ``months``
+    months, replayed from the change log of its stages (core.ObjectChange keeps every stage
+    row before and after each write, through the browser, the API and the sync alike), in
+    one query. The current month shows the stages as they are now."""
+    ids = {stream.pk for stream in streams}
+    if not ids:
+        return {}
+    stage_type = ContentType.objects.get_for_model(Stage)
+    changes = (
+        ObjectChange.objects.filter(content_type=stage_type)
+        .filter(Q(after__value_stream_id__in=list(ids)) | Q(before__value_stream_id__in=list(ids)))
+        .order_by("time", "id")
+        .values_list("time", "object_id", "before", "after")
+    )
+    # stream -> stage -> (lead time, process time), as the replay reaches each moment
+    state: dict[int, dict[str, tuple[Decimal, Decimal]]] = defaultdict(dict)
+    seen: set[int] = set()
+    history: dict[int, list[MonthMeasures]] = {pk: [] for pk in ids}
+    month_ends = _month_ends(today, months)
+    position = 0
+
+    def close_month(label: str) -> None:
+        for pk in ids:
+            stages = state[pk].values()
+            if pk not in seen:
+                history[pk].append(MonthMeasures(label, None, None))
+                continue
+            lead = sum((lt for lt, _ in stages), Decimal(0))
+            process = sum((pt for _, pt in stages), Decimal(0))
+            history[pk].append(
+                MonthMeasures(
+                    label,
+                    (lead / 60).quantize(Decimal("0.1")),
+                    (process / lead * HUNDRED).quantize(Decimal("0.1")) if lead > 0 else None,
+                )
+            )
+
+    for moment, object_id, before, after in changes:
+        while position < len(month_ends) and moment >= month_ends[position][1]:
+            close_month(month_ends[position][0])
+            position += 1
+        if before and before.get("value_stream_id") in ids:
+            state[before["value_stream_id"]].pop(object_id, None)
+        if after and after.get("value_stream_id") in ids:
+            stream = after["value_stream_id"]
+            seen.add(stream)
+            state[stream][object_id] = (
+                Decimal(str(after.get("lead_time_minutes") or 0)),
+                Decimal(str(after.get("process_time_minutes") or 0)),
+            )
+    while position < len(month_ends):
+        close_month(month_ends[position][0])
+        position += 1
+    return history
+
+
+def open_improvement_counts(streams: Sequence[ValueStream]) -> dict[int, int]:
+    """Stream -> how many of its improvements are open (one query)."""
+    return dict(
+        Improvement.objects.filter(value_stream__in=streams, status__in=OPEN_STATUSES)
+        .order_by()
+        .values("value_stream")
+        .annotate(n=Count("pk"))
+        .values_list("value_stream", "n")
+    )
+
+
+def open_improvements_of(streams: Sequence[ValueStream], *, limit: int) -> list[Improvement]:
+    """The open improvements of ``streams``, highest priority first (one query)."""
+    items = Improvement.objects.filter(
+        value_stream__in=streams, status__in=OPEN_STATUSES
+    ).select_related("value_stream")
+    return by_priority(items)[:limit]

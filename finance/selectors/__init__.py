@@ -31,16 +31,20 @@ from finance.selectors.results import MONEY
 from finance.selectors.results import applications_with_cost
 from finance.selectors.results import cost_completeness
 from finance.selectors.results import default_period
+from finance.selectors.results import largest_movers
+from finance.selectors.results import monthly_totals
 from finance.selectors.results import negative_cost_reason
 from finance.selectors.results import period_totals
 from finance.selectors.results import period_versions
 from finance.selectors.results import periods_with_results
 from finance.selectors.results import previous_period
+from finance.selectors.results import recent_periods
 from finance.selectors.results import results_for
 from finance.selectors.results import sankey
 from finance.selectors.results import service_panel
 from finance.selectors.results import services_with_tco
 from finance.selectors.results import supports_in_use
+from finance.selectors.results import tco_by_month
 from finance.selectors.results import tco_categories
 from finance.selectors.results import unallocated_for
 from finance.selectors.results import version_differences
@@ -84,6 +88,7 @@ __all__ = [
     "default_period",
     "driven_share_json",
     "edges_in_force",
+    "largest_movers",
     "last_report_runs",
     "lineage",
     "lineage_url",
@@ -91,6 +96,7 @@ __all__ = [
     "mid_month_start",
     "monthly_rates",
     "monthly_share_cents",
+    "monthly_totals",
     "negative_cost_reason",
     "node_for",
     "node_labels",
@@ -99,6 +105,7 @@ __all__ = [
     "periods_with_results",
     "prepare_lines",
     "previous_period",
+    "recent_periods",
     "reconciliation_by_category",
     "report_already_emailed",
     "report_mismatches",
@@ -114,6 +121,7 @@ __all__ = [
     "statement_change",
     "statements_in",
     "supports_in_use",
+    "tco_by_month",
     "tco_categories",
     "totals_of",
     "unallocated_for",

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import DecimalField
+from django.db.models import F
 from django.db.models import OuterRef
 from django.db.models import Q
 from django.db.models import QuerySet
 from django.db.models import Subquery
 from django.db.models import Sum
+from django.db.models.functions import Abs
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
@@ -116,6 +118,86 @@ def period_totals(*, period: Period, version: int | None = None) -> dict:
     allocated = totals["kept"] + totals["unallocated"]
     totals["input"] = allocated if run is None or run.input_total is None else run.input_total
     return totals
+
+
+def recent_periods(*, months: int = 12) -> list[Period]:
+    """The last ``months`` periods with results, oldest first: the months the dashboard's
+    trends show."""
+    return list(reversed(periods_with_results()[:months]))
+
+
+def _current_versions(periods: list[Period]) -> Q:
+    wanted = Q(pk__in=[])
+    for period in periods:
+        wanted |= Q(period=period, version=period.current_version)
+    return wanted
+
+
+def monthly_totals(*, periods: list[Period]) -> list[dict]:
+    """``period_totals``' input, kept and unallocated of each of ``periods`` (current
+    versions) in three queries however many months: one dict per period, in their order."""
+    if not periods:
+        return []
+    wanted = _current_versions(periods)
+    kept = dict(
+        TcoResult.objects.filter(wanted)
+        .order_by()
+        .values("period")
+        .annotate(total=Coalesce(Sum("kept"), Decimal(0), output_field=MONEY))
+        .values_list("period", "total")
+    )
+    unallocated = dict(
+        TcoUnallocated.objects.filter(wanted, amount__isnull=False)
+        .order_by()
+        .values("period")
+        .annotate(total=Coalesce(Sum("amount"), Decimal(0), output_field=MONEY))
+        .values_list("period", "total")
+    )
+    inputs = dict(
+        TcoRun.objects.filter(wanted, outcome="succeeded")
+        .order_by("period", "-started_at")
+        .distinct("period")
+        .values_list("period", "input_total")
+    )
+    rows = []
+    for period in periods:
+        row = {
+            "period": period,
+            "kept": kept.get(period.pk, Decimal(0)),
+            "unallocated": unallocated.get(period.pk, Decimal(0)),
+        }
+        recorded = inputs.get(period.pk)
+        row["input"] = row["kept"] + row["unallocated"] if recorded is None else recorded
+        rows.append(row)
+    return rows
+
+
+def tco_by_month(*, periods: list[Period], services: QuerySet) -> list[Decimal]:
+    """The summed TCO of ``services`` in each of ``periods`` (current versions; zero where
+    they have no result), in one query."""
+    if not periods:
+        return []
+    totals = dict(
+        TcoResult.objects.filter(_current_versions(periods), service__in=services)
+        .order_by()
+        .values("period")
+        .annotate(total=Sum("tco"))
+        .values_list("period", "total")
+    )
+    return [totals.get(period.pk, Decimal(0)) for period in periods]
+
+
+def largest_movers(*, period: Period, services: QuerySet | None = None, limit: int = 5):
+    """The services whose TCO moved most since the month before ``period`` (a service new
+    this month moved by all of it), largest change first: ``services_with_tco`` rows with
+    ``change``."""
+    rows = services_with_tco(period=period)
+    if services is not None:
+        rows = rows.filter(service__in=services)
+    rows = rows.annotate(
+        change=F("tco") - Coalesce(F("previous_tco"), Decimal(0), output_field=MONEY)
+    ).annotate(size=Abs("change"))
+    return list(rows.exclude(size=0).order_by("-size", "service__name")[:limit])
 
 
 def unallocated_for(*, period: Period, version: int | None = None) -> list[TcoUnallocated]:

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -45,8 +46,8 @@ def test_dashboard_counts_my_services_and_the_incomplete_ones(client, service_ow
     assert reverse("portfolio:my_services") in body
 
 
-def test_dashboard_my_services_for_someone_who_owns_none(client, viewer):
-    client.force_login(viewer)
+def test_dashboard_my_services_for_someone_who_owns_none(client, service_owner):
+    client.force_login(service_owner)
     body = client.get(reverse("dashboard")).content.decode()
     assert "You own no services yet." in body
 
@@ -78,12 +79,19 @@ def test_dashboard_shows_no_contracts_to_someone_without_a_role(client):
     client.force_login(UserFactory(username="no-role"))
     body = client.get(reverse("dashboard")).content.decode()
     assert "H-1" not in body
-    assert "No contract needs notice within 90 days." in body
+    assert "Your account holds no role yet" in body
+
+
+def test_dashboard_shows_no_contracts_to_a_service_owner(client, service_owner):
+    ContractFactory(reference="H-1", renewal_date=in_days(100))
+    client.force_login(service_owner)
+    assert "H-1" not in client.get(reverse("dashboard")).content.decode()
 
 
 def test_dashboard_queries_do_not_grow_with_contracts_and_services(
     client, service_owner, django_assert_num_queries
 ):
+    service_owner.groups.add(Group.objects.get(name="Portfolio manager"))
     client.force_login(service_owner)
     url = reverse("dashboard")
     ContractFactory(renewal_date=in_days(100))
