@@ -463,13 +463,14 @@ def scores(model: type[Model], today: datetime.date) -> list[Scored]:
         .order_by()
     )
     since = valid_since(model, today).value
+    url_of = model.url_of_key()
     found = []
     for pk, label, owner_id, unit_id, key_value, attested_at, broken_by_id, *values in rows:
         status = status_from(attested_at, broken_by_id, since)
         met = dict(zip((c.key for c in in_sql), values, strict=True))
         met.update({k: rule(status) for k, rule in BY_STATUS.items()})
         failed = [c.label for c in criteria if met[c.key] is False]
-        url = model(**{"pk": pk, key: key_value}).get_absolute_url()
+        url = url_of(key_value)
         score = score_of(met, criteria)
         found.append(Scored(kind, pk, str(label), owner_id, unit_id, score, status, url, failed))
     return found
