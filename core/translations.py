@@ -9,6 +9,7 @@ field, naming it, everywhere alike. Pages and reports read a field through ``tra
 templates the ``translated`` filter), which falls back to the original.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -89,14 +90,29 @@ def translatable_fields(model_field: Any) -> tuple[str, ...]:
 
 
 def translated(obj: Any, field: str, language: str | None = None) -> Any:
-    """``obj``'s ``field`` in ``language`` (default: the active one), else the original."""
-    original = getattr(obj, field, "")
+    """``obj``'s ``field`` in ``language`` (default: the active one), else the original.
+    ``obj`` is a record or a row read as values (a mapping with ``field`` and
+    ``translations``), so a list read with ``values_list`` needs no model instances."""
+    if isinstance(obj, Mapping):
+        original, stored = obj.get(field, ""), obj.get("translations")
+    else:
+        original, stored = getattr(obj, field, ""), getattr(obj, "translations", None)
     language = base_language(language or translation.get_language())
     if language == original_language():
         return original
-    texts = (getattr(obj, "translations", None) or {}).get(language) or {}
+    texts = (stored if isinstance(stored, dict) else {}).get(language) or {}
     text = texts.get(field) if isinstance(texts, dict) else None
     return text if isinstance(text, str) and text.strip() else original
+
+
+def name_of(obj: Any) -> str:
+    """How a record is named to the reader: a translatable record's name in the active
+    language (``translated``), any other record as it names itself."""
+    if obj is None:
+        return ""
+    if hasattr(obj, "translations") and hasattr(obj, "name"):
+        return translated(obj, "name")
+    return str(obj)
 
 
 def import_targets(model_field: Any) -> list[tuple[str, str]]:
