@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.RefuseNullCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -297,7 +298,8 @@ AXES_VERBOSE = False
 
 # --- Internationalisation ----------------------------------------------------------------
 # The languages records may carry translations in; the first is the one they are written in
-# (docs/translations.md). Pages follow the browser's language (LocaleMiddleware).
+# (docs/translations.md). Pages follow the person's chosen language (PreferredLanguageMiddleware),
+# else the browser's (LocaleMiddleware).
 PORTICO_LANGUAGES = env.languages("PORTICO_LANGUAGES", ["en"])
 LANGUAGES = [(code, LANG_INFO[code]["name_local"]) for code in PORTICO_LANGUAGES]
 LANGUAGE_CODE = "en-gb" if PORTICO_LANGUAGES[0] == "en" else PORTICO_LANGUAGES[0]

@@ -11,6 +11,7 @@ from core.translations import translated
 from core.translations import with_translation
 from finance import services as finance_services
 from finance.models import ReportRun
+from people import services as people_services
 from portfolio.models import Service
 from tests.api.helpers import service_item
 from tests.api.helpers import sync
@@ -185,3 +186,21 @@ def test_the_service_form_offers_and_saves_a_translation_per_extra_language(
     assert service.translations == {"fr": {"name": "Gestion des sinistres"}}
     change = ObjectChange.objects.filter(object_id=service.pk).order_by("-time").first()
     assert "Gestion des sinistres" in str(change.after)
+
+
+def test_the_api_speaks_the_token_persons_language(french, api_for, viewer):
+    claims = ServiceFactory(name="Claims", translations={"fr": {"name": "Sinistres"}})
+    people_services.set_language(user=viewer, language="fr")
+    api = api_for(viewer, write=False)
+
+    answer = api.get(f"/api/v1/services/{claims.pk}/", headers={"accept-language": "en"})
+
+    assert answer.status_code == 200
+    assert answer["Content-Language"] == "fr"
+    people_services.set_language(user=viewer, language="")
+    assert (
+        api.get(f"/api/v1/services/{claims.pk}/", headers={"accept-language": "en"})[
+            "Content-Language"
+        ]
+        == "en"
+    )
