@@ -388,6 +388,9 @@ PORTICO_OUTBOX_LEASE_SECONDS = env.integer("PORTICO_OUTBOX_LEASE_SECONDS", 300, 
 PORTICO_OUTBOX_MAX_ATTEMPTS = env.integer("PORTICO_OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 # Hours an API sync session may stay open before it expires and its stored items are deleted.
 PORTICO_SYNC_SESSION_HOURS = env.integer("PORTICO_SYNC_SESSION_HOURS", 24, minimum=1)
+# Minutes an import run may preview or commit without progress before it is marked failed
+# (its worker died): imports.tasks.fail_stale_runs, every five minutes by beat.
+PORTICO_IMPORT_STALE_MINUTES = env.integer("PORTICO_IMPORT_STALE_MINUTES", 60, minimum=1)
 
 # --- Security (HTTPS) --------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", False)
