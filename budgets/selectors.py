@@ -26,6 +26,7 @@ from budgets.models import BudgetLine
 from budgets.models import BudgetResult
 from budgets.models import BudgetVersion
 from budgets.models import fiscal_year_serials
+from core.translations import translated
 from finance import tco
 from finance.choices import PeriodStatus
 from finance.models import Period
@@ -162,9 +163,14 @@ def budget_vs_actual(
     budgets = _budgets(version, service)
     actuals = _actuals(periods, service)
     service_ids = {key[0] for key in budgets} | {key[0] for key in actuals}
-    names = dict(Service.objects.filter(pk__in=service_ids).values_list("pk", "name"))
+    stored = Service.objects.filter(pk__in=service_ids).values_list("pk", "name", "translations")
+    originals = {pk: name for pk, name, _ in stored}
+    # Shown in the reader's language (core.translations), sorted by the originals.
+    names = {
+        pk: translated({"name": name, "translations": texts}, "name") for pk, name, texts in stored
+    }
     rows: list[BudgetActualRow] = []
-    for service_id in sorted(service_ids, key=lambda pk: (names.get(pk, ""), pk)):
+    for service_id in sorted(service_ids, key=lambda pk: (originals.get(pk, ""), pk)):
         categories = [
             category
             for category in CATEGORIES

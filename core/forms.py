@@ -321,3 +321,20 @@ class CsvImportForm(forms.Form):
             return upload.read().decode("utf-8")
         except UnicodeDecodeError:
             raise ValidationError("The file is not UTF-8 text.") from None
+
+
+class LanguageForm(forms.Form):
+    """A person's language (people.Profile.language): the browser's, or one of
+    PORTICO_LANGUAGES."""
+
+    language = forms.ChoiceField(
+        required=False,
+        label="Language",
+        help_text="Pages, the API and the e-mails Portico sends you use it for the names and "
+        "summaries that carry a translation; “Follow the browser” uses your browser's.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["language"])
+        field.choices = translations.language_choices()

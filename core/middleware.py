@@ -6,6 +6,19 @@ from django.utils.cache import patch_vary_headers
 from core.api.errors import body
 from core.choices import Channel
 from core.context import change_context
+from core.translations import activate_preferred_language
+
+
+class PreferredLanguageMiddleware:
+    """After LocaleMiddleware and AuthenticationMiddleware: a signed-in person's chosen
+    language. The API's token users are seen by core.api.auth, which does the same."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        activate_preferred_language(request, getattr(request, "user", None))
+        return self.get_response(request)
 
 
 class ChangeContextMiddleware:

@@ -28,6 +28,8 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from core import roles as portico_roles
 from core.permissions import remember_permissions
 from core.permissions import with_permissions
+from core.translations import remember_preferred_language
+from core.translations import with_preferred_language
 
 logger = logging.getLogger(__name__)
 
@@ -125,10 +127,11 @@ class LocalPasswordBackend(ModelBackend):
         """The signed-in user of a session, with their rights read in the same query
         (core.permissions.with_permissions): a page asks no more queries for them."""
         users = with_permissions(get_user_model()._default_manager.all())
-        user = users.filter(pk=user_id).first()
+        user = with_preferred_language(users).filter(pk=user_id).first()
         if user is None or not self.user_can_authenticate(user):
             return None
         remember_permissions(user)
+        remember_preferred_language(user)
         return user
 
 

@@ -1,10 +1,13 @@
 """Table columns every app shares (django-tables2)."""
 
 import django_tables2 as tables
+from django.db import models
+from django_tables2.utils import Accessor
 
 from core.forms import person_name
 from core.money import format_amount
 from core.money import to_cents
+from core.translations import translated
 
 NUMBER = {"td": {"class": "num"}, "th": {"class": "num"}}
 
@@ -42,3 +45,23 @@ class PersonColumn(tables.Column):
 
     def value(self, value):
         return person_name(value)
+
+
+def translated_cell(value, record, accessor: str):
+    """The cell of ``accessor`` (``name``, ``service__name``, or a record such as
+    ``service``) in the reader's language, from the row already loaded: no query."""
+    if isinstance(value, models.Model):
+        return translated(value, "name")
+    path, _, field = str(accessor).rpartition("__")
+    owner = Accessor(path).resolve(record, quiet=True) if path else record
+    if owner is None or not hasattr(owner, "translations"):
+        return value
+    return translated(owner, field)
+
+
+class TranslatedColumn(tables.Column):
+    """A translatable name (core.translations) shown and exported in the reader's language,
+    else the original; sorted by the original, the text the database holds."""
+
+    def render(self, value, record, bound_column):
+        return translated_cell(value, record, bound_column.accessor)

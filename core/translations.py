@@ -9,11 +9,14 @@ field, naming it, everywhere alike. Pages and reports read a field through ``tra
 templates the ``translated`` filter), which falls back to the original.
 """
 
+from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import translation
 from django.utils.deconstruct import deconstructible
 
@@ -89,14 +92,111 @@ def translatable_fields(model_field: Any) -> tuple[str, ...]:
 
 
 def translated(obj: Any, field: str, language: str | None = None) -> Any:
-    """``obj``'s ``field`` in ``language`` (default: the active one), else the original."""
-    original = getattr(obj, field, "")
+    """``obj``'s ``field`` in ``language`` (default: the active one), else the original.
+    ``obj`` is a record or a row read as values (a mapping with ``field`` and
+    ``translations``), so a list read with ``values_list`` needs no model instances."""
+    if isinstance(obj, Mapping):
+        original, stored = obj.get(field, ""), obj.get("translations")
+    else:
+        original, stored = getattr(obj, field, ""), getattr(obj, "translations", None)
     language = base_language(language or translation.get_language())
     if language == original_language():
         return original
-    texts = (getattr(obj, "translations", None) or {}).get(language) or {}
+    texts = (stored if isinstance(stored, dict) else {}).get(language) or {}
     text = texts.get(field) if isinstance(texts, dict) else None
     return text if isinstance(text, str) and text.strip() else original
+
+
+def name_of(obj: Any) -> str:
+    """How a record is named to the reader: a translatable record's name in the active
+    language (``translated``), any other record as it names itself."""
+    if obj is None:
+        return ""
+    if hasattr(obj, "translations") and hasattr(obj, "name"):
+        return translated(obj, "name")
+    return str(obj)
+
+
+# --- A person's language -----------------------------------------------------------------
+# A person may choose one of PORTICO_LANGUAGES on their profile (people.Profile.language,
+# blank: follow the browser). It is read with the user, in the query that loads them for a
+# request (the session's backend, the API's token), as this annotation.
+PREFERRED_LANGUAGE = "portico_preferred_language"
+
+
+def with_preferred_language(queryset: models.QuerySet, user: str = "") -> models.QuerySet:
+    """``queryset`` (of users, or of rows whose ``user`` leads to one) with the person's
+    chosen language, read in the same query."""
+    path = f"{user}__profile__language" if user else "profile__language"
+    return queryset.annotate(**{PREFERRED_LANGUAGE: models.F(path)})
+
+
+def remember_preferred_language(user: Any, row: Any = None) -> None:
+    """Give ``user`` the language ``with_preferred_language`` read (on ``row``, or on the
+    user itself)."""
+    row = user if row is None else row
+    if hasattr(row, PREFERRED_LANGUAGE):
+        setattr(user, PREFERRED_LANGUAGE, getattr(row, PREFERRED_LANGUAGE) or "")
+
+
+def preferred_language(user: Any) -> str:
+    """The language ``user`` chose, if it is one the deployment lists; else "" (follow the
+    browser, or the original language outside a request)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    if hasattr(user, PREFERRED_LANGUAGE):
+        language = getattr(user, PREFERRED_LANGUAGE) or ""
+    else:  # a user loaded some other way (a task's recipient): one query
+        profile = (
+            type(user)
+            ._default_manager.filter(pk=user.pk)
+            .values_list("profile__language", flat=True)
+        )
+        language = profile.first() or ""
+        setattr(user, PREFERRED_LANGUAGE, language)
+    return language if language in settings.PORTICO_LANGUAGES else ""
+
+
+def activate_preferred_language(request, user) -> None:
+    """Show the request in the language ``user`` chose (people.Profile.language), if any:
+    it wins over the browser's Accept-Language, which LocaleMiddleware activated."""
+    language = preferred_language(user)
+    if language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+
+
+def speaking(language: str | None = None) -> translation.override:
+    """Work done outside a request (a task's e-mail) in ``language``, or the original."""
+    return translation.override(language or original_language())
+
+
+def languages_by_address(addresses: Iterable[str]) -> dict[str, str]:
+    """The language each e-mail address's person chose (lower-cased addresses of active
+    accounts with a listed language; the others are absent), in one query."""
+    from django.contrib.auth import get_user_model
+
+    wanted = {address.strip().lower() for address in addresses if address and address.strip()}
+    if not wanted:
+        return {}
+    rows = (
+        get_user_model()
+        ._default_manager.filter(is_active=True)
+        .annotate(address=Lower("email"))
+        .filter(address__in=wanted)
+        .order_by("pk")
+        .values_list("address", "profile__language")
+    )
+    found: dict[str, str] = {}
+    for address, language in rows:
+        if language and language in settings.PORTICO_LANGUAGES:
+            found.setdefault(address, language)
+    return found
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The choices of a person's language: the browser's, or one of PORTICO_LANGUAGES."""
+    return [("", "Follow the browser"), *settings.LANGUAGES]
 
 
 def import_targets(model_field: Any) -> list[tuple[str, str]]:

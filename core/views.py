@@ -30,11 +30,13 @@ from core import signin
 from core.api.forms import ApiTokenForm
 from core.api.tokens import issue_token
 from core.api.tokens import revoke_token
+from core.forms import LanguageForm
 from core.forms import SignInForm
 from core.generic import ObjectMixin
 from core.generic import PageView
 from core.models import ApiToken
 from core.permissions import can
+from core.translations import preferred_language
 
 logger = logging.getLogger(__name__)
 
@@ -128,9 +130,12 @@ class ProfileView(PageView):
     template_name = "core/profile.html"
     partial = "tokens"
 
-    def get_context(self, *, form=None, new_token=None, new_secret="") -> dict:
+    def get_context(self, *, form=None, new_token=None, new_secret="", language_form=None) -> dict:
         user = self.request.user
+        if language_form is None:
+            language_form = LanguageForm(initial={"language": preferred_language(user)})
         return {
+            "language_form": language_form,
             "roles": list(user.groups.order_by("name").values_list("name", flat=True)),
             "tokens": list(ApiToken.objects.filter(user=user).select_related("user")),
             "form": form or ApiTokenForm(),

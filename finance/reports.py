@@ -28,6 +28,7 @@ from core.exports import workbook_bytes
 from core.forms import person_name
 from core.money import format_amount
 from core.money import to_cents
+from core.translations import name_of
 from core.translations import translated
 from finance import selectors
 from finance.choices import CostCategory
@@ -118,7 +119,7 @@ def gather(*, definition, span, periods) -> ReportData:
     for row in rows:
         row["mismatches"] = by_service.get(row["service"].pk, [])
         row["mismatch_text"] = "; ".join(
-            f"{r.customer} ({r.mismatch.label.lower()}, {r.mismatch.gap} levels apart)"
+            f"{name_of(r.customer)} ({r.mismatch.label.lower()}, {r.mismatch.gap} levels apart)"
             for r in row["mismatches"]
         )
     data = ReportData(
@@ -170,7 +171,7 @@ def _lineage_rows(rows: list[dict], periods: list) -> tuple[list[dict], str]:
                 service=row["service"], period=period, limit=LINEAGE_ROWS, loaded=loaded
             )
             stored = found["stored"].tco if found["stored"] else None
-            base = {"service": row["service"].name, "month": period.label}
+            base = {"service": translated(row["service"], "name"), "month": period.label}
             lines.append(
                 {
                     **base,
@@ -507,7 +508,7 @@ def _mismatch_sheet(sheet, data: ReportData) -> None:
         if relationship.provider_is_fallback:
             provider += " (the organisation's level: the unit is not assessed yet)"
         values = (
-            (str(relationship.customer), "text"),
+            (name_of(relationship.customer), "text"),
             (relationship.level, "number"),
             (provider, "text"),
             (relationship.provider_level, "number"),
@@ -561,7 +562,7 @@ def chart(rows: list[dict]) -> dict:
             x += width
         bars.append(
             {
-                "label": _shorten(row["service"].name, 28),
+                "label": _shorten(translated(row["service"], "name"), 28),
                 "y": y,
                 "text_y": y + CHART_BAR - 4,
                 "segments": segments,

@@ -21,6 +21,7 @@ from openpyxl.styles import Font
 from core.exports import csv_text
 from core.exports import workbook_bytes
 from core.money import format_amount
+from core.translations import translated
 from finance.choices import ReportFormat
 from finance.reports import CONTENT_TYPES
 from finance.reports import RenderedFile
@@ -46,7 +47,9 @@ class PackSet:
 
 def one(pack) -> PackSet:
     """The set of a single pack, as the customer's page downloads it."""
-    return PackSet(title=pack.title, subtitle=pack.customer.name, key=pack.key, packs=[pack])
+    return PackSet(
+        title=pack.title, subtitle=translated(pack.customer, "name"), key=pack.key, packs=[pack]
+    )
 
 
 def render(packs: PackSet, fmt: str) -> RenderedFile:
@@ -70,9 +73,9 @@ def figures_text(figures) -> str:
 
 # (header, value of (pack, service review), kind): the Services sheet.
 SERVICE_COLUMNS = (
-    ("Customer", lambda p, s: p.customer.name, "text"),
+    ("Customer", lambda p, s: translated(p.customer, "name"), "text"),
     ("Period", lambda p, s: p.span.key, "text"),
-    ("Service", lambda p, s: s.service.name, "text"),
+    ("Service", lambda p, s: translated(s.service, "name"), "text"),
     ("Service owner", lambda p, s: person_name(s.service.owner), "text"),
     ("Subscriptions", lambda p, s: len(s.subscriptions), "number"),
     ("Charge", lambda p, s: s.charge, "money"),
@@ -82,8 +85,8 @@ SERVICE_COLUMNS = (
 # (header, value of (pack, service review, quadrant, item review), kind): the Items sheet
 # and the CSV.
 ITEM_COLUMNS = (
-    ("Customer", lambda p, s, q, i: p.customer.name, "text"),
-    ("Service", lambda p, s, q, i: s.service.name, "text"),
+    ("Customer", lambda p, s, q, i: translated(p.customer, "name"), "text"),
+    ("Service", lambda p, s, q, i: translated(s.service, "name"), "text"),
     ("Quadrant", lambda p, s, q, i: q.label, "text"),
     ("Item", lambda p, s, q, i: i.item.title, "text"),
     ("Target", lambda p, s, q, i: i.item.target, "number"),
@@ -94,16 +97,16 @@ ITEM_COLUMNS = (
     ("Figures", lambda p, s, q, i: figures_text(i.figures), "text"),
 )
 OUTCOME_COLUMNS = (
-    ("Customer", lambda p, s, o: p.customer.name, "text"),
-    ("Service", lambda p, s, o: s.service.name, "text"),
+    ("Customer", lambda p, s, o: translated(p.customer, "name"), "text"),
+    ("Service", lambda p, s, o: translated(s.service, "name"), "text"),
     ("Outcome", lambda p, s, o: o.outcome.statement, "text"),
     ("Agreement", lambda p, s, o: o.outcome.get_agreement_display(), "text"),
     ("Status", lambda p, s, o: o.status, "text"),
     ("Figures", lambda p, s, o: figures_text(o.figures), "text"),
 )
 IMPROVEMENT_COLUMNS = (
-    ("Customer", lambda p, s, m: p.customer.name, "text"),
-    ("Service", lambda p, s, m: s.service.name, "text"),
+    ("Customer", lambda p, s, m: translated(p.customer, "name"), "text"),
+    ("Service", lambda p, s, m: translated(s.service, "name"), "text"),
     ("Improvement", lambda p, s, m: m.title, "text"),
     ("Status", lambda p, s, m: m.get_status_display(), "text"),
     ("Concerns", lambda p, s, m: str(m.item or m.outcome or m.value_stream or ""), "text"),

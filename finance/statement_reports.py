@@ -23,6 +23,7 @@ from core.exports import csv_text
 from core.exports import workbook_bytes
 from core.forms import person_name
 from core.money import format_amount
+from core.translations import translated
 from finance.choices import ReportFormat
 from finance.reports import BOLD
 from finance.reports import CONTENT_TYPES
@@ -76,7 +77,7 @@ def render(pack: StatementPack, fmt: str) -> RenderedFile:
 
 # (header, value of a statement, kind), the summary sheet's columns.
 STATEMENT_COLUMNS = (
-    ("Customer", lambda s: s.customer.name, "text"),
+    ("Customer", lambda s: translated(s.customer, "name"), "text"),
     ("Relationship manager", lambda s: person_name(s.customer.relationship_manager), "text"),
     ("Period", lambda s: s.period.label, "text"),
     ("Version", lambda s: s.version, "number"),
@@ -87,10 +88,10 @@ STATEMENT_COLUMNS = (
 )
 # (header, value of (statement, line), kind), the lines sheet's and the CSV's columns.
 LINE_COLUMNS = (
-    ("Customer", lambda s, line: s.customer.name, "text"),
+    ("Customer", lambda s, line: translated(s.customer, "name"), "text"),
     ("Period", lambda s, line: s.period.label, "text"),
     ("Version", lambda s, line: s.version, "number"),
-    ("Service", lambda s, line: line.service.name, "text"),
+    ("Service", lambda s, line: translated(line.service, "name"), "text"),
     ("Subscription", lambda s, line: line.subscription_id, "number"),
     ("Units", lambda s, line: line.units, "number"),
     ("Unit", lambda s, line: line.unit_name, "text"),

@@ -9,7 +9,9 @@ from core.money import format_percent
 from core.tables import NUMBER
 from core.tables import MoneyColumn
 from core.tables import PersonColumn
+from core.tables import TranslatedColumn
 from core.templatetags.portico import plain_number
+from core.translations import name_of
 from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import CustomerStatement
@@ -63,11 +65,11 @@ class CostItemTable(tables.Table):
         kind = record._meta.get_field(record.target_kind).verbose_name
         url = target.get_absolute_url() if hasattr(target, "get_absolute_url") else ""
         if url:
-            return format_html('{}: <a href="{}">{}</a>', kind.capitalize(), url, target)
-        return f"{kind.capitalize()}: {target}"
+            return format_html('{}: <a href="{}">{}</a>', kind.capitalize(), url, name_of(target))
+        return f"{kind.capitalize()}: {name_of(target)}"
 
     def value_target(self, record):
-        return f"{record.target_kind}: {record.target}"
+        return f"{record.target_kind}: {name_of(record.target)}"
 
 
 class CostPoolTable(tables.Table):
@@ -108,11 +110,14 @@ class DriverQuantityTable(tables.Table):
     def render_consumer(self, record):
         kind = "Service" if record.service_id is not None else "Application"
         return format_html(
-            '{}: <a href="{}">{}</a>', kind, record.consumer.get_absolute_url(), record.consumer
+            '{}: <a href="{}">{}</a>',
+            kind,
+            record.consumer.get_absolute_url(),
+            name_of(record.consumer),
         )
 
     def value_consumer(self, record):
-        return str(record.consumer)
+        return name_of(record.consumer)
 
     def render_quantity(self, value):
         return plain_number(value)
@@ -206,7 +211,7 @@ class TcoRunTable(tables.Table):
 
 
 class StatementTable(tables.Table):
-    customer = tables.Column(
+    customer = TranslatedColumn(
         accessor="customer__name",
         linkify=lambda record: page_url(CustomerStatement, "detail", record),
     )

@@ -4,9 +4,11 @@ so an import applies the same field checks, rights and write rules as the API, t
 and a CMDB sync; the commit writes every sheet or none, under the change log channel
 ``import``."""
 
+import datetime
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
@@ -20,6 +22,7 @@ from core.api.resources import autodiscover
 from core.choices import Channel
 from finance.services.outbox import queue_task
 from imports import mapping as mappings
+from imports.choices import WORKING
 from imports.choices import RunMode
 from imports.choices import RunState
 from imports.models import ColumnMapping
@@ -203,11 +206,12 @@ class Progress:
         return report
 
     def _write(self, done: int, text: str) -> None:
+        # updated_at moves with the progress: a run that stops moving is stale (fail_stale_runs).
         with self.connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {ImportRun._meta.db_table} SET progress_done = %s, "
-                "progress_total = %s, progress_step = %s WHERE id = %s",
-                [done, self.total, text[:200], self.run_id],
+                "progress_total = %s, progress_step = %s, updated_at = %s WHERE id = %s",
+                [done, self.total, text[:200], timezone.now(), self.run_id],
             )
 
     def close(self) -> None:
@@ -398,6 +402,38 @@ def fail_unexpectedly(*, run: ImportRun, exc: BaseException) -> None:
         run,
         f"The import stopped on an unexpected error ({type(exc).__name__}); nothing was written.",
     )
+
+
+def stale_message(minutes: int) -> str:
+    return (
+        f"The import made no progress for {minutes} minutes: the worker running it stopped "
+        "(or none took it). Nothing was written; start it again."
+    )
+
+
+def fail_stale_runs(*, now: datetime.datetime | None = None) -> int:
+    """Mark failed every run previewing or committing that has made no progress for
+    PORTICO_IMPORT_STALE_MINUTES (its worker died: nothing else would ever end it), telling
+    its user as any failure does; the number failed. A commit is one transaction, so a run
+    whose worker died wrote nothing. A run a task is finishing right now (its row locked) is
+    left to it."""
+    now = now or timezone.now()
+    minutes = settings.PORTICO_IMPORT_STALE_MINUTES
+    limit = now - datetime.timedelta(minutes=minutes)
+    failed = 0
+    with transaction.atomic():
+        stale = list(
+            ImportRun.objects.select_for_update(skip_locked=True)
+            .filter(state__in=WORKING, updated_at__lt=limit)
+            .order_by("pk")
+        )
+        for run in stale:
+            logger.warning(
+                "Import run %s made no progress since %s: failed", run.pk, run.updated_at
+            )
+            _fail(run, stale_message(minutes))
+            failed += 1
+    return failed
 
 
 def _counts_sentence(outcome: dict) -> str:

@@ -2,6 +2,7 @@
 run is gone or no longer waits for them, and attribute what they write to the run's user."""
 
 from celery import shared_task
+from django.db import OperationalError
 
 from core.choices import Channel
 from core.context import change_context
@@ -42,3 +43,14 @@ def commit_run(run_id: int) -> str | None:
     except Exception as exc:
         services.fail_unexpectedly(run=run, exc=exc)
         return RunState.FAILED
+
+
+@shared_task(
+    autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=600, max_retries=5
+)
+def fail_stale_runs() -> int:
+    """Fail the runs whose worker died mid-way (no progress for PORTICO_IMPORT_STALE_MINUTES);
+    every five minutes by beat (see imports/migrations). Idempotent: a failed run is no longer
+    working."""
+    with change_context(user=None, channel=Channel.TASK):
+        return services.fail_stale_runs()

@@ -8,6 +8,7 @@ takes as an argument, so tests and demos move the clock by passing a later day."
 
 import dataclasses
 import datetime
+import functools
 import itertools
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ from attestation.choices import AttestationStatus
 from attestation.selectors import due_or_broken
 from core import roles
 from core.models import ObjectChange
+from core.translations import name_of
 from finance.choices import ReportOutcome
 from finance.choices import RunOutcome
 from finance.models import Period
@@ -47,6 +49,21 @@ class Event:
     subject: str
     body: str
     path: str
+    # For texts naming records that may be translated (core.translations): gives (subject,
+    # body) in the active language, so services.record_events writes each person's in theirs.
+    compose: Callable[[], tuple[str, str]] | None = dataclasses.field(default=None, compare=False)
+
+    def texts(self) -> tuple[str, str]:
+        return self.compose() if self.compose is not None else (self.subject, self.body)
+
+
+def named_event(
+    *, kind: str, key: str, recipients: frozenset[int], path: str, compose: Callable
+) -> Event:
+    """An event whose texts name translated records: written in the active language here,
+    and again in each recipient's (Event.texts)."""
+    subject, body = compose()
+    return Event(kind, key, recipients, subject, body, path, compose=compose)
 
 
 def people(*user_ids: int | None) -> frozenset[int]:
@@ -113,26 +130,37 @@ def attestations_due_or_broken(today: datetime.date) -> list[Event]:
             change = changes.get(due.broken_by_id)
             who = (change.user_name or change.get_channel_display()) if change else "someone"
             key = f"attestation-broken:{due.kind}:{record.pk}:{due.broken_by_id}"
-            subject = f"{record}: check needed after a change by {who}"
-            body = (
-                f"{record} was changed by {who} since you confirmed it: check the change "
-                "and confirm it again."
-            )
+            compose = functools.partial(_attestation_broken_texts, record, who)
         else:
             key = f"attestation-due:{due.kind}:{record.pk}:{attested}"
-            subject = f"{record}: your confirmation is due"
-            body = f"Your confirmation that {record} is correct has expired: confirm it again."
+            compose = functools.partial(_attestation_due_texts, record)
         events.append(
-            Event(
+            named_event(
                 kind=EventKind.ATTESTATION,
                 key=key,
                 recipients=people(getattr(record, "owner_id", None)),
-                subject=subject,
-                body=body,
                 path=record.get_absolute_url(),
+                compose=compose,
             )
         )
     return events
+
+
+def _attestation_broken_texts(record, who: str) -> tuple[str, str]:
+    name = name_of(record)
+    return (
+        f"{name}: check needed after a change by {who}",
+        f"{name} was changed by {who} since you confirmed it: check the change and confirm "
+        "it again.",
+    )
+
+
+def _attestation_due_texts(record) -> tuple[str, str]:
+    name = name_of(record)
+    return (
+        f"{name}: your confirmation is due",
+        f"Your confirmation that {name} is correct has expired: confirm it again.",
+    )
 
 
 # --- Targets and outcomes ----------------------------------------------------------------------
@@ -143,20 +171,25 @@ def missed_or_stale_targets(today: datetime.date) -> list[Event]:
     next figure is overdue: once per item, status and latest figure."""
     items = attention_items(today).filter(status__in=[Standing.MISSED, Standing.STALE])
     return [
-        Event(
+        named_event(
             kind=EventKind.TARGET,
             key=f"target-{item.status}:{item.pk}:{item.measured_until}",
             recipients=people(item.service.owner_id),
-            subject=f"{item.service}: {item} is {Standing(item.status).label.lower()}",
-            body=(
-                f"The target of {item} ({item.service}) was missed by its latest figure."
-                if item.status == Standing.MISSED
-                else f"The next figure of {item} ({item.service}) is overdue."
-            ),
             path=item.service.get_absolute_url(),
+            compose=functools.partial(_target_texts, item),
         )
         for item in items
     ]
+
+
+def _target_texts(item) -> tuple[str, str]:
+    service = name_of(item.service)
+    return (
+        f"{service}: {item} is {Standing(item.status).label.lower()}",
+        f"The target of {item} ({service}) was missed by its latest figure."
+        if item.status == Standing.MISSED
+        else f"The next figure of {item} ({service}) is overdue.",
+    )
 
 
 def outcomes_at_risk(today: datetime.date) -> list[Event]:
@@ -164,7 +197,7 @@ def outcomes_at_risk(today: datetime.date) -> list[Event]:
     customer's relationship manager, once per outcome and latest figures."""
     outcomes = attention_outcomes(today).filter(status=Standing.AT_RISK)
     return [
-        Event(
+        named_event(
             kind=EventKind.OUTCOME_AT_RISK,
             key=(
                 f"outcome-at-risk:{outcome.pk}:{outcome.measured_until}"
@@ -174,15 +207,20 @@ def outcomes_at_risk(today: datetime.date) -> list[Event]:
                 outcome.subscription.service.owner_id,
                 outcome.subscription.customer.relationship_manager_id,
             ),
-            subject=f"{outcome.subscription.customer}: {outcome} is at risk",
-            body=(
-                f"The outcome {outcome} of {outcome.subscription.customer} relies on "
-                f"{outcome.specification_item}, which is missed or stale."
-            ),
             path=outcome.subscription.service.get_absolute_url(),
+            compose=functools.partial(_outcome_texts, outcome),
         )
         for outcome in outcomes
     ]
+
+
+def _outcome_texts(outcome) -> tuple[str, str]:
+    customer = name_of(outcome.subscription.customer)
+    return (
+        f"{customer}: {outcome} is at risk",
+        f"The outcome {outcome} of {customer} relies on {outcome.specification_item}, which "
+        "is missed or stale.",
+    )
 
 
 # --- Improvements ------------------------------------------------------------------------------
@@ -212,16 +250,22 @@ def decided_improvements(today: datetime.date) -> list[Event]:
             continue
         label = ImprovementStatus(status).label.lower()
         events.append(
-            Event(
+            named_event(
                 kind=EventKind.IMPROVEMENT,
                 key=f"improvement:{pk}:{status}",
                 recipients=people(improvement.suggested_by_id),
-                subject=f"Your improvement “{improvement}” is {label}",
-                body=f"The improvement you suggested in {improvement.value_stream} is {label}.",
                 path=improvement.get_absolute_url(),
+                compose=functools.partial(_improvement_texts, improvement, label),
             )
         )
     return events
+
+
+def _improvement_texts(improvement, label: str) -> tuple[str, str]:
+    return (
+        f"Your improvement “{improvement}” is {label}",
+        f"The improvement you suggested in {name_of(improvement.value_stream)} is {label}.",
+    )
 
 
 # --- Maturity ----------------------------------------------------------------------------------
@@ -237,19 +281,25 @@ def new_mismatches(today: datetime.date) -> list[Event]:
         assert mismatch is not None and relationship.assessment is not None
         assert relationship.provider_assessment is not None
         events.append(
-            Event(
+            named_event(
                 kind=EventKind.MATURITY_MISMATCH,
                 key=(
                     f"mismatch:{customer.pk}:{relationship.assessment.pk}"
                     f":{relationship.provider_assessment.pk}"
                 ),
                 recipients=people(customer.relationship_manager_id),
-                subject=f"Maturity mismatch with {customer}: {mismatch.label.lower()}",
-                body=mismatch.explanation,
                 path=customer.get_absolute_url(),
+                compose=functools.partial(_mismatch_texts, customer, mismatch),
             )
         )
     return events
+
+
+def _mismatch_texts(customer, mismatch) -> tuple[str, str]:
+    return (
+        f"Maturity mismatch with {name_of(customer)}: {mismatch.label.lower()}",
+        mismatch.explanation,
+    )
 
 
 # --- Finance -----------------------------------------------------------------------------------
@@ -293,20 +343,32 @@ def tco_changes(today: datetime.date) -> list[Event]:
             service = result.service
             label = f"{month[0]}-{month[1]:02d}"
             events.append(
-                Event(
+                named_event(
                     kind=EventKind.TCO_CHANGE,
                     key=f"tco-change:{service_id}:{label}",
                     recipients=people(service.owner_id) | finance,
-                    subject=f"TCO of {service} changed by {change:+.0f}% in {label}",
-                    body=(
-                        f"The TCO of {service} went from {before.tco} to {result.tco} "
-                        f"{settings.PORTICO_CURRENCY} between {previous[0]}-{previous[1]:02d} "
-                        f"and {label}."
-                    ),
                     path=service.get_absolute_url(),
+                    compose=functools.partial(
+                        _tco_change_texts,
+                        service,
+                        change,
+                        label,
+                        before.tco,
+                        result.tco,
+                        f"{previous[0]}-{previous[1]:02d}",
+                    ),
                 )
             )
     return events
+
+
+def _tco_change_texts(service, change, label, before, after, previous) -> tuple[str, str]:
+    name = name_of(service)
+    return (
+        f"TCO of {name} changed by {change:+.0f}% in {label}",
+        f"The TCO of {name} went from {before} to {after} {settings.PORTICO_CURRENCY} between "
+        f"{previous} and {label}.",
+    )
 
 
 def finance_failures(today: datetime.date) -> list[Event]:

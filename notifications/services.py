@@ -8,7 +8,11 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils import translation
 
+from core.translations import original_language
+from core.translations import preferred_language
+from core.translations import with_preferred_language
 from finance.services.outbox import queue_task
 from notifications import messages
 from notifications.choices import Delivery
@@ -26,10 +30,13 @@ def record_events(events: Iterable[Event]) -> list[Notification]:
     """One notification per event and person, with the delivery the person chose; a
     notification to send at once gets its message in the same transaction. An event already
     recorded for a person is skipped (the unique key decides, even between concurrent runs).
-    The new notifications."""
+    Each person's texts are in the language they chose (people.Profile.language), so their
+    digests are too. The new notifications."""
     events = list(events)
     recipients = {pk for event in events for pk in event.recipients}
-    users = get_user_model().objects.filter(pk__in=recipients, is_active=True).in_bulk()
+    users = with_preferred_language(
+        get_user_model().objects.filter(pk__in=recipients, is_active=True)
+    ).in_bulk()
     deliveries = Deliveries(users)
     now = timezone.now()
     made: list[Notification] = []
@@ -39,13 +46,15 @@ def record_events(events: Iterable[Event]) -> list[Notification]:
                 user = users.get(user_id)
                 if user is None:
                     continue
+                with translation.override(preferred_language(user) or original_language()):
+                    subject, body = event.texts()
                 notification, created = Notification.objects.get_or_create(
                     event_key=event.key,
                     recipient=user,
                     defaults={
                         "kind": event.kind,
-                        "subject": event.subject[:250],
-                        "body": event.body,
+                        "subject": subject[:250],
+                        "body": body,
                         "path": event.path,
                         "delivery": deliveries.of(user_id, event.kind),
                         "created_at": now,
@@ -61,7 +70,7 @@ def record_events(events: Iterable[Event]) -> list[Notification]:
                         to=user.email,
                         available_at=now,
                         created_at=now,
-                        **messages.compose(subject=event.subject[:250], notifications=[event]),
+                        **messages.compose(subject=subject[:250], notifications=[notification]),
                     )
                     notification.save(update_fields=["message"])
         if any(n.message_id for n in made):

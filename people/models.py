@@ -46,8 +46,9 @@ class OrganisationUnit(SluggedModel, RetirableModel):
 
 
 class Profile(models.Model):
-    """What Portico knows of an account beyond Django's user: its organisation unit, and the
-    source (an HR system, the identity provider) that syncs it, keyed by its external id."""
+    """What Portico knows of an account beyond Django's user: its organisation unit, the
+    language it reads Portico in, and the source (an HR system, the identity provider) that
+    syncs it, keyed by its external id."""
 
     # CASCADE: a profile describes its account and means nothing without it.
     user = models.OneToOneField(
@@ -57,6 +58,15 @@ class Profile(models.Model):
     unit = protected_reference(OrganisationUnit, "members")
     source = models.CharField(max_length=100, blank=True, default="")
     external_id = models.CharField(max_length=200, blank=True, default="")
+    # One of PORTICO_LANGUAGES (checked by people.services.set_language, as the list is the
+    # deployment's); blank: pages follow the browser's language.
+    language = models.CharField(
+        max_length=12,
+        blank=True,
+        default="",
+        help_text="The language pages, the API and e-mails speak to this person; blank: "
+        "the browser's.",
+    )
 
     class Meta:
         constraints = [unique_external_id("profile")]

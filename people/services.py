@@ -171,6 +171,23 @@ def save_person(
     return user
 
 
+def set_language(*, user, language: str) -> Profile:
+    """The language ``user`` reads Portico in: one of PORTICO_LANGUAGES, or "" to follow the
+    browser. Anyone chooses their own (the profile page); a language the deployment does not
+    list is refused, naming it."""
+    language = (language or "").strip()
+    if language and language not in settings.PORTICO_LANGUAGES:
+        listed = ", ".join(settings.PORTICO_LANGUAGES)
+        raise ValidationError(
+            {"language": f"{language!r} is not a language of this site (they are: {listed})."}
+        )
+    profile, _ = Profile.objects.get_or_create(user=user)
+    if profile.language != language:
+        profile.language = language
+        profile.save(update_fields=["language"])
+    return profile
+
+
 def invite_person(*, user, by, role_names: list[str], unit: OrganisationUnit | None, site: str):
     """Create an account without a usable password and e-mail its person a link to set one
     (Django's password-reset token: it stops working once the password is set). ``site``

@@ -12,5 +12,6 @@ urlpatterns = [
     path("new/", views.PersonEditView.as_view(), name="person_add"),
     path("<int:pk>/", views.PersonDetailView.as_view(), name="person_detail"),
     path("<int:pk>/edit/", views.PersonEditView.as_view(), name="person_edit"),
+    path("language/", views.LanguageView.as_view(), name="language"),
     path("<int:pk>/deactivate/", views.PersonDeactivateView.as_view(), name="person_deactivate"),
 ]

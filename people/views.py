@@ -5,9 +5,11 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
+from core.forms import LanguageForm
 from core.generic import ObjectDeleteView
 from core.generic import ObjectDetailView
 from core.generic import ObjectEditView
@@ -18,6 +20,7 @@ from core.generic import partial_or_page
 from core.generic import redirect_after_write
 from core.generic import register_model_view
 from core.permissions import can
+from core.views import ProfileView
 from people import selectors
 from people import services
 from people.filtersets import OrganisationUnitFilterSet
@@ -214,3 +217,24 @@ class PersonDeactivateView(PersonMixin):
                     request, reverse("people:person_detail", args=[person.pk])
                 )
         return self.render_form(person, form, status=422)
+
+
+# --- One's own language ------------------------------------------------------------------------
+
+
+class LanguageView(ProfileView):
+    """The language a person reads Portico in, chosen on their profile page; the page is
+    answered again in it."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = LanguageForm(request.POST)
+        if form.is_valid():
+            try:
+                services.set_language(user=request.user, language=form.cleaned_data["language"])
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                return HttpResponseRedirect(reverse("profile"))
+        return render(request, self.template_name, self.get_context(language_form=form), status=422)

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from core.tables import PersonColumn
+from core.tables import TranslatedColumn
 from core.templatetags.portico import plain_number
 from performance.choices import Standing
 from portfolio.models import Outcome
@@ -34,7 +35,7 @@ class AttentionItemTable(tables.Table):
 
     status = StatusColumn()
     title = tables.Column(verbose_name="Item")
-    service = tables.Column(linkify=True, order_by="service__name")
+    service = TranslatedColumn(linkify=True, order_by="service__name")
     owner = PersonColumn("service__owner", verbose_name="Owner", orderable=False)
     target = tables.Column(orderable=False)
     measured_until = tables.DateColumn(format="Y-m-d", verbose_name="Latest figure to")
@@ -60,10 +61,10 @@ class AttentionItemTable(tables.Table):
 class AttentionOutcomeTable(tables.Table):
     status = StatusColumn()
     statement = tables.Column(verbose_name="Outcome")
-    customer = tables.Column(
+    customer = TranslatedColumn(
         accessor="subscription__customer", linkify=True, order_by="subscription__customer__name"
     )
-    service = tables.Column(
+    service = TranslatedColumn(
         accessor="subscription__service", linkify=True, order_by="subscription__service__name"
     )
     specification_item = tables.Column(verbose_name="Relies on", orderable=False)

@@ -10,6 +10,7 @@ from core.money import reporting_currency
 from core.tables import NUMBER
 from core.tables import MoneyColumn
 from core.tables import PersonColumn
+from core.tables import TranslatedColumn
 from customfields.tables import CustomFieldColumnsMixin
 from portfolio import selectors
 from portfolio.models import Application
@@ -31,7 +32,7 @@ class ServiceTable(CustomFieldColumnsMixin, tables.Table):
     the rows out with the cells the columns render: django-tables2's work for each cell was
     most of the services page's time, fifty rows of seven."""
 
-    name = tables.Column(linkify=True)
+    name = TranslatedColumn(linkify=True)
     owner = PersonColumn("owner")
     # Empty for a service live (or retired) since a date nobody recorded: "unknown"
     live_on = tables.DateColumn(format="Y-m-d", verbose_name="Live since", default="unknown")
@@ -110,7 +111,7 @@ class StatusColumn(tables.Column):
 
 
 class CustomerTable(CustomFieldColumnsMixin, tables.Table):
-    name = tables.Column(linkify=True)
+    name = TranslatedColumn(linkify=True)
     relationship_manager = PersonColumn("relationship_manager")
     subscription_count = CountColumn(verbose_name="Subscriptions")
     annual_revenue = MoneyColumn(verbose_name=in_reporting_currency("Annual revenue"))
@@ -188,7 +189,7 @@ class ContractTable(CustomFieldColumnsMixin, tables.Table):
 
 
 class ApplicationTable(CustomFieldColumnsMixin, tables.Table):
-    name = tables.Column(linkify=True)
+    name = TranslatedColumn(linkify=True)
     disposition = tables.Column(verbose_name="TIME", default="—")
     vendor = tables.Column(linkify=True, default="—", order_by=("vendor__name",))
     owner = PersonColumn("owner")

@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.RefuseNullCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -297,7 +298,8 @@ AXES_VERBOSE = False
 
 # --- Internationalisation ----------------------------------------------------------------
 # The languages records may carry translations in; the first is the one they are written in
-# (docs/translations.md). Pages follow the browser's language (LocaleMiddleware).
+# (docs/translations.md). Pages follow the person's chosen language (PreferredLanguageMiddleware),
+# else the browser's (LocaleMiddleware).
 PORTICO_LANGUAGES = env.languages("PORTICO_LANGUAGES", ["en"])
 LANGUAGES = [(code, LANG_INFO[code]["name_local"]) for code in PORTICO_LANGUAGES]
 LANGUAGE_CODE = "en-gb" if PORTICO_LANGUAGES[0] == "en" else PORTICO_LANGUAGES[0]
@@ -386,6 +388,9 @@ PORTICO_OUTBOX_LEASE_SECONDS = env.integer("PORTICO_OUTBOX_LEASE_SECONDS", 300, 
 PORTICO_OUTBOX_MAX_ATTEMPTS = env.integer("PORTICO_OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 # Hours an API sync session may stay open before it expires and its stored items are deleted.
 PORTICO_SYNC_SESSION_HOURS = env.integer("PORTICO_SYNC_SESSION_HOURS", 24, minimum=1)
+# Minutes an import run may preview or commit without progress before it is marked failed
+# (its worker died): imports.tasks.fail_stale_runs, every five minutes by beat.
+PORTICO_IMPORT_STALE_MINUTES = env.integer("PORTICO_IMPORT_STALE_MINUTES", 60, minimum=1)
 
 # --- Security (HTTPS) --------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", False)

@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString
 from django.utils.safestring import mark_safe
 
 from core.money import format_amount
+from core.translations import translated
 from valuestreams.selectors import FlowMeasures
 from valuestreams.selectors import StreamCosts
 from valuestreams.templatetags.valuestreams_tags import duration
@@ -340,14 +341,16 @@ def draw(map: MapLayout, *, standalone: bool = False) -> SafeString:
         f'width="{map.width}" height="{map.height}" viewBox="0 0 {map.width} {map.height}" '
         f'role="img" aria-labelledby="map-title-{pk} map-desc-{pk}" '
         f'data-filename="{esc(stream.slug)}-map" font-family="{esc(FONT)}" font-size="12">'
-        f'<title id="map-title-{pk}">Value stream map: {esc(stream.name)}</title>'
+        f'<title id="map-title-{pk}">Value stream map: {esc(translated(stream, "name"))}</title>'
         f'<desc id="map-desc-{pk}">{esc(description)}</desc>'
         f'<defs><marker id="vsm-arrow-{pk}" viewBox="0 0 10 10" refX="9" refY="5" '
         f'markerWidth="7" markerHeight="7" orient="auto">'
         f'<path d="M0,0 L10,5 L0,10 z" fill="{LINE}"/></marker></defs>'
         f'<rect x="0" y="0" width="{map.width}" height="{map.height}" fill="#ffffff"/>'
     )
-    out.append(text(MARGIN, 30, stream.name, font_size=17, font_weight="bold", fill=INK))
+    out.append(
+        text(MARGIN, 30, translated(stream, "name"), font_size=17, font_weight="bold", fill=INK)
+    )
     out.append(text(MARGIN, 48, subtitle, font_size=11, fill=MUTED))
     for end in map.ends:
         out.append(

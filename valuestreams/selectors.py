@@ -37,6 +37,7 @@ from core import permissions
 from core.models import ObjectChange
 from core.rules import Change
 from core.rules import row_of
+from core.translations import translated
 from portfolio.choices import CustomerKind
 from portfolio.choices import ServiceKind
 from portfolio.choices import ServiceLifecycle
@@ -122,28 +123,34 @@ def stages_of(value_stream: ValueStream) -> list[Stage]:
     url = reverse("portfolio:service_detail", args=["__slug__"])
     current_state = value_stream.state == StreamState.CURRENT
     services: dict[int, list[ServiceRef]] = defaultdict(list)
-    for stage_id, pk, name, slug, lifecycle in (
+    # Names in the reader's language (core.translations), in the order of the originals.
+    for stage_id, pk, name, names, slug, lifecycle in (
         Stage.services.through.objects.filter(stage__value_stream=value_stream)
         .order_by("service__name", "service_id")
         .values_list(
-            "stage_id", "service_id", "service__name", "service__slug", "service__lifecycle"
+            "stage_id",
+            "service_id",
+            "service__name",
+            "service__translations",
+            "service__slug",
+            "service__lifecycle",
         )
     ):
         services[stage_id].append(
             ServiceRef(
                 pk,
-                name,
+                translated({"name": name, "translations": names}, "name"),
                 url.replace("__slug__", slug),
                 lifecycle_flag(lifecycle, current_state=current_state),
             )
         )
     applications: dict[int, list[str]] = defaultdict(list)
-    for stage_id, name in (
+    for stage_id, name, names in (
         Stage.applications.through.objects.filter(stage__value_stream=value_stream)
         .order_by("application__name")
-        .values_list("stage_id", "application__name")
+        .values_list("stage_id", "application__name", "application__translations")
     ):
-        applications[stage_id].append(name)
+        applications[stage_id].append(translated({"name": name, "translations": names}, "name"))
     for stage in stages:
         stage.service_refs = services[stage.pk]
         stage.application_names = applications[stage.pk]

@@ -4,6 +4,8 @@ from django.utils.html import format_html
 
 from core.money import format_amount
 from core.tables import PersonColumn
+from core.tables import TranslatedColumn
+from core.translations import translated
 from customfields.tables import CustomFieldColumnsMixin
 from valuestreams.models import Process
 from valuestreams.models import ValueStream
@@ -25,7 +27,7 @@ class PercentColumn(tables.Column):
 
 
 class ValueStreamTable(CustomFieldColumnsMixin, tables.Table):
-    name = tables.Column(linkify=True)
+    name = TranslatedColumn(linkify=True)
     state = tables.Column(verbose_name="State")
     owner = PersonColumn("owner")
     served = tables.Column(accessor="served", verbose_name="Serves", orderable=False, default="—")
@@ -69,22 +71,23 @@ class ValueStreamTable(CustomFieldColumnsMixin, tables.Table):
         return value
 
     def render_name(self, value, record):
+        name = translated(record, "name")
         if record.retired_at:
             return format_html(
                 '<a href="{}">{}</a> <span class="badge">Retired</span>',
                 record.get_absolute_url(),
-                value,
+                name,
             )
-        return format_html('<a href="{}">{}</a>', record.get_absolute_url(), value)
+        return format_html('<a href="{}">{}</a>', record.get_absolute_url(), name)
 
-    def value_name(self, value):
-        return value
+    def value_name(self, record):
+        return translated(record, "name")
 
 
 class ProcessTable(tables.Table):
     name = tables.Column(linkify=True)
     layer = tables.Column(verbose_name="Layer")
-    value_stream = tables.Column(linkify=True, default="—")
+    value_stream = TranslatedColumn(linkify=True, default="—")
     moment_count = tables.Column(verbose_name="Moments of Truth", attrs={"td": {"class": "num"}})
 
     class Meta:

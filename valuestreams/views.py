@@ -420,7 +420,7 @@ def board_context(request, *, errors: dict | None = None) -> dict:
         "board_stream": value_stream,
         "streams": ValueStream.objects.filter(retired_at__isnull=True)
         .order_by("name")
-        .only("slug", "name"),
+        .only("slug", "name", "translations"),
         "status_choices": ImprovementStatus.choices,
         "errors": errors or {},
         "can_suggest": can(request.user, "add", Improvement),

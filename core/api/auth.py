@@ -6,6 +6,7 @@ from rest_framework import exceptions
 
 from core.api.tokens import find_token
 from core.api.tokens import mark_used
+from core.translations import activate_preferred_language
 
 KEYWORDS = ("bearer", "token")
 
@@ -27,6 +28,9 @@ class TokenAuthentication(authentication.BaseAuthentication):
         if token is None:
             raise exceptions.AuthenticationFailed("The token is not valid, expired or revoked.")
         mark_used(token)
+        # The person's chosen language wins over the request's Accept-Language, as on pages
+        # (core.middleware.PreferredLanguageMiddleware, which sees no token).
+        activate_preferred_language(request, token.user)
         return token.user, token
 
     def authenticate_header(self, request):

@@ -15,6 +15,8 @@ from django.utils import timezone
 from core.models import ApiToken
 from core.permissions import remember_permissions
 from core.permissions import with_permissions
+from core.translations import remember_preferred_language
+from core.translations import with_preferred_language
 
 TOKEN_PREFIX = "ptk"
 PREFIX_LENGTH = 8
@@ -62,12 +64,14 @@ def find_token(text: str) -> ApiToken | None:
         return None
     # The token, its user and the user's rights in one query: every API request reads them.
     tokens = with_permissions(ApiToken.objects.select_related("user"), "user")
+    tokens = with_preferred_language(tokens, "user")
     token = tokens.filter(prefix=parts[1]).first()
     if token is None or not hmac.compare_digest(token.digest, digest(text)):
         return None
     if not token.is_active:
         return None
     remember_permissions(token.user, token)
+    remember_preferred_language(token.user, token)
     return token
 
 

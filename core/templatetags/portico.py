@@ -20,6 +20,12 @@ def translated(obj, field: str):
 
 
 @register.filter
+def name_of(obj):
+    """How a record is named in the page's language (core.translations.name_of)."""
+    return translations.name_of(obj)
+
+
+@register.filter
 def plain_number(value):
     """A Decimal as people write it: 90 not 9E+1, 99.9 not 99.9000."""
     if value is None or value == "":

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.db.models import QuerySet
 
 from core.money import from_cents
+from core.translations import translated
 from finance import tco
 from finance.choices import PeriodStatus
 from finance.filtersets import FundServicesFilterSet
@@ -200,14 +201,16 @@ def report_mismatches(*, service_ids) -> tuple[dict[int, list], list[dict]]:
         Subscription.objects.filter(
             customer_id__in=found, service_id__in=list(service_ids), retired_at__isnull=True
         )
-        .values_list("service_id", "customer_id", "service__name")
+        .values_list("service_id", "customer_id", "service__name", "service__translations")
         .distinct()
         .order_by("service__name")
     )
     by_service: dict[int, list] = {}
     services_of: dict[int, list[str]] = {}
-    for service_id, customer_id, service_name in pairs:
+    for service_id, customer_id, original, texts in pairs:
         by_service.setdefault(service_id, []).append(found[customer_id])
+        # The reader's language (core.translations), in the order of the originals.
+        service_name = translated({"name": original, "translations": texts}, "name")
         names = services_of.setdefault(customer_id, [])
         if service_name not in names:
             names.append(service_name)

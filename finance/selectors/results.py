@@ -19,6 +19,7 @@ from django.urls import reverse
 from core.money import FIGURE_DIGITS
 from core.money import format_amount
 from core.money import from_cents
+from core.translations import translated
 from finance import charts
 from finance import tco
 from finance.choices import CostCategory
@@ -318,9 +319,12 @@ def cost_completeness(*, service: Service, period: Period | None) -> dict:
             "detail": "" if result is not None and result.tco > 0 else "No cost at all.",
         }
     )
-    supports = list(
-        supports_in_use(period, service=service).values_list("application_id", "application__name")
-    )
+    supports = [
+        (pk, translated({"name": name, "translations": texts}, "name"))
+        for pk, name, texts in supports_in_use(period, service=service).values_list(
+            "application_id", "application__name", "application__translations"
+        )
+    ]
     application_ids = [pk for pk, _ in supports]
     with_cost = applications_with_cost(application_ids, period)
     missing = [name for pk, name in supports if pk not in with_cost]
@@ -495,10 +499,13 @@ def sankey(*, period: Period, version: int | None = None):
     )
     pattern = reverse("portfolio:service_detail", args=["slug-placeholder"])
     services = {
-        pk: (name, pattern.replace("slug-placeholder", slug))
-        for pk, name, slug in Service.objects.filter(
+        pk: (
+            translated({"name": name, "translations": texts}, "name"),
+            pattern.replace("slug-placeholder", slug),
+        )
+        for pk, name, texts, slug in Service.objects.filter(
             pk__in=[r.service_id for r in results]
-        ).values_list("pk", "name", "slug")
+        ).values_list("pk", "name", "translations", "slug")
     }
     return charts.build(
         inputs_by_kind=run.inputs_by_kind if run else {},

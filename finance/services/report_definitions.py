@@ -13,6 +13,9 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule
 from django_celery_beat.models import PeriodicTask
 
+from core.translations import languages_by_address
+from core.translations import original_language
+from core.translations import speaking
 from finance import reports
 from finance import review_pack_reports
 from finance import selectors
@@ -180,20 +183,22 @@ def run_report(
         periods, reason = report_periods(span)
         if reason:
             return _finish_run(run, ReportOutcome.SKIPPED, error=reason)
-        if definition.kind == ReportKind.STATEMENTS:
-            statements = list(selectors.statements_in(periods=periods))
-            data = statement_pack(definition, span, statements, for_whom="every customer")
-            rendered = [statement_reports.render(data, fmt) for fmt in definition.formats]
-        elif definition.kind == ReportKind.REVIEW_PACKS:
-            packs = [
-                review_packs.review_pack(customer=customer, span=span)
-                for customer in review_packs.customers_in_force(span)
-            ]
-            data = pack_set(definition, span, packs, for_whom="every customer")
-            rendered = [review_pack_reports.render(data, fmt) for fmt in definition.formats]
-        else:
-            data = reports.gather(definition=definition, span=span, periods=periods)
-            rendered = [reports.render(data, fmt) for fmt in definition.formats]
+        # The kept files are in the original language; each e-mail in its reader's (below).
+        with speaking():
+            if definition.kind == ReportKind.STATEMENTS:
+                statements = list(selectors.statements_in(periods=periods))
+                data = statement_pack(definition, span, statements, for_whom="every customer")
+                rendered = [statement_reports.render(data, fmt) for fmt in definition.formats]
+            elif definition.kind == ReportKind.REVIEW_PACKS:
+                packs = [
+                    review_packs.review_pack(customer=customer, span=span)
+                    for customer in review_packs.customers_in_force(span)
+                ]
+                data = pack_set(definition, span, packs, for_whom="every customer")
+                rendered = [review_pack_reports.render(data, fmt) for fmt in definition.formats]
+            else:
+                data = reports.gather(definition=definition, span=span, periods=periods)
+                rendered = [reports.render(data, fmt) for fmt in definition.formats]
         with transaction.atomic():
             now = timezone.now()
             for item in rendered:
@@ -215,26 +220,30 @@ def run_report(
 
     if definition.kind == ReportKind.STATEMENTS:
         groups = recipients_by_manager(definition, statements)
+        languages = languages_by_address(groups)
 
         def send_statements(address, for_whom, group):
-            pack = statement_pack(definition, span, group, for_whom=for_whom)
-            files = [statement_reports.render(pack, fmt) for fmt in definition.formats]
-            statement_reports.email(
-                pack, files, to=[address], subject=f"{definition.name} · {span.label}"
-            )
+            with speaking(languages.get(address.lower())):
+                pack = statement_pack(definition, span, group, for_whom=for_whom)
+                files = [statement_reports.render(pack, fmt) for fmt in definition.formats]
+                statement_reports.email(
+                    pack, files, to=[address], subject=f"{definition.name} · {span.label}"
+                )
 
         return _deliver_by_manager(
             run, span, groups, send_statements, resend=resend, what="a statement"
         )
     if definition.kind == ReportKind.REVIEW_PACKS:
         groups = recipients_by_manager(definition, packs)
+        languages = languages_by_address(groups)
 
         def send_packs(address, for_whom, group):
-            packs_of = pack_set(definition, span, group, for_whom=for_whom)
-            files = [review_pack_reports.render(packs_of, fmt) for fmt in definition.formats]
-            review_pack_reports.email(
-                packs_of, files, to=[address], subject=f"{definition.name} · {span.label}"
-            )
+            with speaking(languages.get(address.lower())):
+                packs_of = pack_set(definition, span, group, for_whom=for_whom)
+                files = [review_pack_reports.render(packs_of, fmt) for fmt in definition.formats]
+                review_pack_reports.email(
+                    packs_of, files, to=[address], subject=f"{definition.name} · {span.label}"
+                )
 
         return _deliver_by_manager(
             run, span, groups, send_packs, resend=resend, what="a subscribed service"
@@ -252,7 +261,7 @@ def run_report(
             )[:500]
             return _finish_run(run, ReportOutcome.SUCCEEDED)
         try:
-            reports.email(data, rendered, recipients=definition.recipients)
+            _email_by_language(definition, span, periods, data, rendered)
         except Exception as exc:
             run.delivery_failed = True
             return _finish_run(
@@ -266,6 +275,23 @@ def run_report(
             f" (time {run.email_count})." if run.email_count > 1 else "."
         )
         return _finish_run(run, ReportOutcome.SUCCEEDED, emailed=True)
+
+
+def _email_by_language(definition, span, periods, data, rendered) -> None:
+    """The report to its recipients: one message per language they chose (their profile),
+    the files made again in each; those who chose none get the kept files."""
+    languages = languages_by_address(definition.recipients)
+    by_language: dict[str, list[str]] = {}
+    for recipient in definition.recipients:
+        by_language.setdefault(languages.get(recipient.lower(), ""), []).append(recipient)
+    for language, recipients in by_language.items():
+        if not language or language == original_language():
+            reports.email(data, rendered, recipients=recipients)
+            continue
+        with speaking(language):
+            theirs = reports.gather(definition=definition, span=span, periods=periods)
+            files = [reports.render(theirs, fmt) for fmt in definition.formats]
+            reports.email(theirs, files, recipients=recipients)
 
 
 # --- Customer statements: one message per relationship manager and period ------------------

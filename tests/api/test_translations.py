@@ -2,15 +2,21 @@
 reader's language and falls back to the original, a report shows them, and imports can map
 columns into them (core.translations)."""
 
+import io
+
 import pytest
 from django.utils import translation
+from openpyxl import load_workbook
 
 from core.api.resources import registry
 from core.models import ObjectChange
 from core.translations import translated
 from core.translations import with_translation
+from finance import reports
 from finance import services as finance_services
 from finance.models import ReportRun
+from finance.services.report_spans import parse_report_period
+from people import services as people_services
 from portfolio.models import Service
 from tests.api.helpers import service_item
 from tests.api.helpers import sync
@@ -130,19 +136,28 @@ def test_translated_falls_back_to_the_original(french):
         assert translated(service, "name") == "Sinistres"
 
 
-def test_a_report_shows_the_translated_name(french):
+def test_a_report_shows_the_translated_name_and_keeps_its_files_in_the_original(french):
     service = ServiceFactory(name="Claims handling", translations={"fr": {"name": "Sinistres"}})
     period = PeriodFactory(year=2025, month=3)
     CostItemFactory(period=period, service=service)
     finance_services.close_period(period=period)
-    definition = ReportDefinitionFactory(name="Pack", formats=["csv"])
+    definition = ReportDefinitionFactory(name="Pack", formats=["csv", "xlsx", "pdf"])
 
     with translation.override("fr"):
         finance_services.run_report(definition, period="2025-03")
+        span = parse_report_period("2025-03")
+        data = reports.gather(definition=definition, span=span, periods=[period])
+        french = {fmt: reports.render(data, fmt).content for fmt in ("csv", "xlsx")}
 
+    assert b"Sinistres" in french["csv"] and b"Claims handling" not in french["csv"]
+    sheet = load_workbook(io.BytesIO(french["xlsx"])).worksheets[0]
+    cells = {str(cell.value) for row in sheet.iter_rows() for cell in row}
+    assert "Sinistres" in cells and "Claims handling" not in cells
+    # The files kept with the run are in the original language, whoever ran it (each
+    # reader's e-mail is in theirs: tests/finance/test_report_languages.py).
     report = ReportRun.objects.get(definition=definition)
     content = bytes(report.files.get(format="csv").content).decode()
-    assert "Sinistres" in content and "Claims handling" not in content
+    assert "Claims handling" in content and "Sinistres" not in content
 
 
 def test_the_translations_field_offers_import_targets(french):
@@ -185,3 +200,21 @@ def test_the_service_form_offers_and_saves_a_translation_per_extra_language(
     assert service.translations == {"fr": {"name": "Gestion des sinistres"}}
     change = ObjectChange.objects.filter(object_id=service.pk).order_by("-time").first()
     assert "Gestion des sinistres" in str(change.after)
+
+
+def test_the_api_speaks_the_token_persons_language(french, api_for, viewer):
+    claims = ServiceFactory(name="Claims", translations={"fr": {"name": "Sinistres"}})
+    people_services.set_language(user=viewer, language="fr")
+    api = api_for(viewer, write=False)
+
+    answer = api.get(f"/api/v1/services/{claims.pk}/", headers={"accept-language": "en"})
+
+    assert answer.status_code == 200
+    assert answer["Content-Language"] == "fr"
+    people_services.set_language(user=viewer, language="")
+    assert (
+        api.get(f"/api/v1/services/{claims.pk}/", headers={"accept-language": "en"})[
+            "Content-Language"
+        ]
+        == "en"
+    )

@@ -20,6 +20,7 @@ from notifications.choices import MessageStatus
 from notifications.models import Notification
 from notifications.models import OutboxMessage
 from notifications.selectors import unread_count
+from people import services as people_services
 from tests.factories import UserFactory
 from tests.factories.finance import PeriodFactory
 from tests.factories.finance import TcoResultFactory
@@ -377,3 +378,32 @@ def test_beat_runs_detection_digests_and_delivery_by_registered_task_names(db):
     registered = {tasks.detect_events.name, tasks.send_digests.name, tasks.deliver_outbox.name}
     assert {task for task, _, _ in entries.values()} == registered
     assert tasks.deliver_outbox.name == services.DELIVER_TASK
+
+
+def test_each_persons_notifications_and_digest_are_in_their_language(db, settings, finance_user):
+    settings.PORTICO_LANGUAGES = ["en", "fr"]
+    settings.LANGUAGES = [("en", "English"), ("fr", "français")]
+    settings.PORTICO_TCO_CHANGE_PERCENT = 20
+    owner = UserFactory(username="svc-owner", role="Service owner")
+    people_services.set_language(user=owner, language="fr")
+    service = ServiceFactory(
+        name="Claims handling", owner=owner, translations={"fr": {"name": "Sinistres"}}
+    )
+    january, february = PeriodFactory(year=2027, month=1), PeriodFactory(year=2027, month=2)
+    TcoResultFactory(period=january, service=service, tco=Decimal("100.00"))
+    TcoResultFactory(period=february, service=service, tco=Decimal("150.00"))
+    for person in (owner, finance_user):
+        services.save_preferences(user=person, choices={EventKind.TCO_CHANGE: Delivery.DAILY})
+
+    made = {n.recipient.username: n for n in detect_on(datetime.date(2027, 3, 5))}
+
+    assert made["svc-owner"].subject == "TCO of Sinistres changed by +50% in 2027-02"
+    assert "The TCO of Sinistres went from" in made["svc-owner"].body
+    assert made["finance"].subject == "TCO of Claims handling changed by +50% in 2027-02"
+    day = datetime.date(2027, 3, 5)
+    assert services.build_digests(frequency=Delivery.DAILY, today=day) == 2
+    french = OutboxMessage.objects.get(key=f"digest:daily:{owner.pk}:{day}")
+    english = OutboxMessage.objects.get(key=f"digest:daily:{finance_user.pk}:{day}")
+    assert "Sinistres" in french.text and "Claims handling" not in french.text
+    assert "Sinistres" in french.html
+    assert "Claims handling" in english.text and "Sinistres" not in english.text
