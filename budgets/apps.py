@@ -6,7 +6,8 @@ class BudgetsConfig(AppConfig):
     verbose_name = "Budgets"
 
     def ready(self):
-        # Registers the write rules (core.rules) of budget lines and versions.
+        # Registers the write rules (core.rules) of budget lines, versions and scenarios.
+        from budgets import scenarios  # noqa: F401
         from budgets import services  # noqa: F401
         from budgets.panels import service_budget_context
         from core import panels

@@ -39,3 +39,13 @@ GRAPH_CHANGES = (
     ScenarioChangeKind.RETIRED_SERVICE.value,
     ScenarioChangeKind.RETIRED_DEPENDENCY.value,
 )
+
+# What each kind of change names, and whether it takes a value (ScenarioChange.clean; the
+# change form shows only these fields for the kind chosen).
+CHANGE_NEEDS: dict[str, tuple[tuple[str, ...], bool]] = {
+    ScenarioChangeKind.CONTRACT_VALUE.value: (("contract",), True),
+    ScenarioChangeKind.EDGE_WEIGHT.value: (("dependency",), True),
+    ScenarioChangeKind.NEW_DEPENDENCY.value: (("service", "provider"), True),
+    ScenarioChangeKind.RETIRED_SERVICE.value: (("service",), False),
+    ScenarioChangeKind.RETIRED_DEPENDENCY.value: (("dependency",), False),
+}

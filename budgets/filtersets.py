@@ -4,8 +4,11 @@ import django_filters
 
 from budgets.choices import BudgetOrigin
 from budgets.choices import BudgetStatus
+from budgets.choices import ScenarioChangeKind
 from budgets.models import BudgetLine
 from budgets.models import BudgetVersion
+from budgets.models import Scenario
+from budgets.models import ScenarioChange
 from core.filtersets import SearchFilterSet
 from core.filtersets import id_filter
 from finance.choices import CostCategory
@@ -59,3 +62,25 @@ class BudgetLineFilterSet(SearchFilterSet):
 
     def filter_target(self, queryset, name, value):
         return queryset.filter(**{f"{value}__isnull": False}) if value else queryset
+
+
+class ScenarioFilterSet(SearchFilterSet):
+    search_fields = ("name", "note")
+
+    base = id_filter("base", "Budget version id")
+    fiscal_year = django_filters.NumberFilter(field_name="base__fiscal_year")
+
+    class Meta:
+        model = Scenario
+        fields = ["q", "base", "fiscal_year"]
+
+
+class ScenarioChangeFilterSet(SearchFilterSet):
+    search_fields = ("scenario__name", "contract__reference", "service__name", "provider__name")
+
+    scenario = id_filter("scenario", "Scenario id")
+    kind = django_filters.ChoiceFilter(choices=ScenarioChangeKind.choices)
+
+    class Meta:
+        model = ScenarioChange
+        fields = ["q", "scenario", "kind"]

@@ -1,9 +1,13 @@
+import json
 from typing import cast
 
 from django import forms
 
+from budgets.choices import CHANGE_NEEDS
 from budgets.models import BudgetLine
 from budgets.models import BudgetVersion
+from budgets.models import Scenario
+from budgets.models import ScenarioChange
 from core.forms import PorticoModelForm
 from finance.forms import slug_choice
 from finance.models import LABEL_FORMAT
@@ -15,6 +19,7 @@ from finance.models import serial_label
 from portfolio.models import Application
 from portfolio.models import Contract
 from portfolio.models import Service
+from portfolio.models import ServiceDependency
 
 
 class BudgetVersionForm(PorticoModelForm):
@@ -86,3 +91,68 @@ class BudgetLineForm(PorticoModelForm):
         if cleaned.get("expenditure") == "opex" and (cleaned.get("spread_months") or 1) != 1:
             self.add_error("spread_months", "Only capex is spread over several months.")
         return cleaned
+
+
+class ScenarioForm(PorticoModelForm):
+    """A scenario's name and note (its base is the version it was made from)."""
+
+    class Meta:
+        model = Scenario
+        fields = ["name", "note"]
+
+
+class DependencyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.consumer.name} depends on {obj.provider.name}"
+
+
+class ScenarioChangeForm(PorticoModelForm):
+    """One change of a scenario. Its kind says which of the other fields it names (the
+    model's clean refuses the others on their field): a contract value names a contract; a
+    dependency weight and a retired dependency a dependency; a new dependency a service and
+    its provider; a retired service a service; all but the retirements a value."""
+
+    dependency = DependencyChoiceField(
+        queryset=ServiceDependency.objects.none(),
+        required=False,
+        help_text="For a dependency weight or a retired dependency.",
+    )
+    service = slug_choice(Service.objects.all(), "service")
+    provider = slug_choice(Service.objects.all(), "provider service")
+
+    slug_fields = ("service", "provider")
+
+    class Meta:
+        model = ScenarioChange
+        fields = ["kind", "contract", "dependency", "service", "provider", "value"]
+        help_texts = {
+            "contract": "For a contract value.",
+            "value": "A contract's new annual value, or a dependency's weight (none for a "
+            "retirement).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        contract = cast(forms.ModelChoiceField, self.fields["contract"])
+        contract.queryset = Contract.objects.select_related("supplier").order_by("reference")
+        dependency = cast(forms.ModelChoiceField, self.fields["dependency"])
+        dependency.queryset = ServiceDependency.objects.select_related(
+            "consumer", "provider"
+        ).order_by("consumer__name", "provider__name", "valid_from", "pk")
+        self.fields[
+            "service"
+        ].help_text = (
+            "The slug of the service: the consumer of a new dependency, or the retired service."
+        )
+        self.fields["provider"].help_text = "For a new dependency: the slug of the provider."
+
+    @property
+    def kind_fields(self) -> str:
+        """The fields each kind names (with ``value`` where it takes one), as JSON for the
+        page's script, which shows only those of the kind chosen."""
+        return json.dumps(
+            {
+                kind: [*targets, *(["value"] if valued else [])]
+                for kind, (targets, valued) in CHANGE_NEEDS.items()
+            }
+        )

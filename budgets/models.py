@@ -14,6 +14,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from budgets.choices import CHANGE_NEEDS
 from budgets.choices import BudgetOrigin
 from budgets.choices import BudgetStatus
 from budgets.choices import ScenarioChangeKind
@@ -248,7 +249,9 @@ class Scenario(ChangeLoggedModel):
     note = models.CharField(max_length=500, blank=True)
     created_by = acting_user(editable=False)
 
-    url_name = "finance:scenario_detail"
+    # Whoever may change budget versions may add scenarios on them (an approved one too: a
+    # scenario never writes its base).
+    parent_lookups = ("base",)
 
     class Meta:
         ordering = ["base", "name"]
@@ -284,6 +287,8 @@ class ScenarioChange(ChangeLoggedModel):
         help_text="A contract's new annual value, or a dependency's weight.",
     )
 
+    parent_lookups = ("scenario",)
+
     class Meta:
         ordering = ["scenario", "id"]
 
@@ -295,13 +300,7 @@ class ScenarioChange(ChangeLoggedModel):
 
     def clean(self):
         """Each kind names its targets and its value, and nothing else."""
-        needs = {
-            ScenarioChangeKind.CONTRACT_VALUE.value: ({"contract"}, True),
-            ScenarioChangeKind.EDGE_WEIGHT.value: ({"dependency"}, True),
-            ScenarioChangeKind.NEW_DEPENDENCY.value: ({"service", "provider"}, True),
-            ScenarioChangeKind.RETIRED_SERVICE.value: ({"service"}, False),
-            ScenarioChangeKind.RETIRED_DEPENDENCY.value: ({"dependency"}, False),
-        }.get(str(self.kind))
+        needs = CHANGE_NEEDS.get(str(self.kind))
         if needs is None:
             return
         targets, valued = needs

@@ -13,6 +13,7 @@ the portfolio, not to a budget, and are not written: the draft lists them to be 
 """
 
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
@@ -29,6 +30,7 @@ from budgets.models import ScenarioChange
 from core import rules
 from core.money import CENT
 from core.money import from_cents
+from core.rules import Change
 from finance import tco
 from finance.services.whatif import BUCKETS
 from finance.services.whatif import ServiceDelta
@@ -37,14 +39,40 @@ from portfolio.models import Service
 from portfolio.models import ServiceDependency
 
 
+def scenario_facts(changes: Sequence[Change]) -> dict[tuple[int, str], int]:
+    """The stored scenarios named as the changes' are, on the same bases: (base, name) -> id."""
+    bases = {c.row["base_id"] for c in changes if c.row["base_id"] is not None}
+    return {
+        (base, name): pk
+        for pk, base, name in Scenario.objects.filter(base_id__in=bases).values_list(
+            "pk", "base_id", "name"
+        )
+    }
+
+
+@rules.rule(Scenario, facts=scenario_facts)
+def scenario_rule(change: Change, facts: dict[tuple[int, str], int]) -> None:
+    """A scenario's name is unique on its base (said on the name, not the pair)."""
+    owner = facts.get((change.row["base_id"], change.row["name"]))
+    if owner is not None and owner != change.row.get("id"):
+        change.error("name", "This budget version already has a scenario of this name.")
+
+
 def save_scenario(*, scenario: Scenario, user=None) -> Scenario:
+    """Make or rename a scenario: whatever the status of its base, which it never writes."""
     if scenario.pk is None and user is not None and user.is_authenticated:
         scenario.created_by = user
-    return rules.save_checked(scenario, validate_unique=True)
+    return rules.save_checked(scenario, user=user, validate_unique=True)
 
 
-def save_scenario_change(*, change: ScenarioChange) -> ScenarioChange:
-    return rules.save_checked(change)
+def remove_scenario(*, scenario: Scenario) -> None:
+    """Delete a scenario and its changes; its base and any draft made from it stay."""
+    scenario.delete()
+
+
+def save_scenario_change(*, change: ScenarioChange, user=None) -> ScenarioChange:
+    """Add or change one change of a scenario: it names what its kind needs (clean)."""
+    return rules.save_checked(change, user=user)
 
 
 def remove_scenario_change(*, change: ScenarioChange) -> None:

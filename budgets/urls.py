@@ -18,4 +18,18 @@ urlpatterns = [
         add_route="costs/budgets/<int:version>/lines/new/",
     ),
     *model_paths("costs/budgets/", models.BudgetVersion),
+    path(
+        "costs/scenarios/<int:pk>/draft/", views.ScenarioDraftView.as_view(), name="scenario_draft"
+    ),
+    *model_paths(
+        "costs/scenarios/",
+        models.Scenario,
+        add_route="costs/budgets/<int:version>/scenarios/new/",
+    ),
+    *model_paths(
+        "costs/scenarios/<int:scenario>/changes/",
+        models.ScenarioChange,
+        name="scenario_change",
+        add_route="costs/scenarios/<int:scenario>/changes/new/",
+    ),
 ]

@@ -1,6 +1,8 @@
 """Budgets in the browser: the versions of each fiscal year; a version's page with its lines
 (filtered), its budgeted TCO against actual per service, and its actions (build, approve,
-start a new draft); adding a planned line and editing any line."""
+start a new draft); adding a planned line and editing any line; scenarios on a version, their
+changes and the difference they make (budgets.scenarios), and a scenario turned into a
+draft."""
 
 from django import forms
 from django.contrib import messages
@@ -11,26 +13,36 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django_tables2 import RequestConfig
 
+from budgets import scenarios
 from budgets import selectors
 from budgets import services
+from budgets.choices import GRAPH_CHANGES
 from budgets.filtersets import BudgetLineFilterSet
 from budgets.filtersets import BudgetVersionFilterSet
 from budgets.forms import BudgetLineForm
 from budgets.forms import BudgetVersionForm
+from budgets.forms import ScenarioChangeForm
+from budgets.forms import ScenarioForm
 from budgets.models import BudgetLine
 from budgets.models import BudgetVersion
+from budgets.models import Scenario
+from budgets.models import ScenarioChange
 from budgets.tables import BudgetLineTable
 from budgets.tables import BudgetVersionTable
+from core.generic import ChildDeleteView
+from core.generic import ChildEditView
 from core.generic import ObjectActionView
 from core.generic import ObjectDeleteView
 from core.generic import ObjectDetailView
 from core.generic import ObjectEditView
 from core.generic import ObjectListView
+from core.generic import SectionMixin
 from core.generic import paginate
 from core.generic import redirect_after_write
 from core.generic import register_model_view
 from core.permissions import can
 from core.permissions import require
+from finance.choices import CostCategory
 
 
 @register_model_view("list")
@@ -75,6 +87,7 @@ class BudgetVersionDetailView(ObjectDetailView):
             "can_approve": writable,
             "can_draft": can(request.user, "add", BudgetVersion),
             "scenarios": list(version.scenarios.order_by("name")),
+            "can_add_scenario": can(request.user, "add", Scenario(base=version)),
         }
 
 
@@ -186,3 +199,119 @@ class BudgetLineDeleteView(ObjectDeleteView):
             line = self.get_object()
             messages.error(request, " ".join(exc.messages))
             return redirect_after_write(request, line.version.get_absolute_url())
+
+
+# --- Scenarios ---------------------------------------------------------------------------------
+
+
+def scenario_context(request, scenario: Scenario, *, form=None) -> dict:
+    """The scenario page's changes and their effect (the ``changes`` section): its changes,
+    the form adding one (open for whoever may add it), the changes a draft leaves to the
+    portfolio, and the difference per service and bucket, computed in memory."""
+    changes = list(
+        scenario.changes.select_related(
+            "contract", "dependency__consumer", "dependency__provider", "service", "provider"
+        )
+    )
+    may_add = can(request.user, "add", ScenarioChange(scenario=scenario))
+    if form is None and may_add:
+        form = ScenarioChangeForm(instance=ScenarioChange(scenario=scenario), user=request.user)
+    return {
+        "object": scenario,
+        "effect": scenarios.scenario_effect(scenario),
+        "changes": changes,
+        "graph_changes": [change for change in changes if change.kind in GRAPH_CHANGES],
+        "category_labels": [str(label) for _, label in CostCategory.choices],
+        "change_form": form,
+        "can_remove_change": can(request.user, "delete", ScenarioChange),
+    }
+
+
+@register_model_view("detail")
+class ScenarioDetailView(ObjectDetailView):
+    """A scenario: its changes, and the difference they make to its base version's budgeted
+    TCO per service and bucket over the fiscal year (budgets.scenarios, in memory)."""
+
+    queryset = Scenario.objects.select_related("base", "created_by")
+
+    def get_extra_context(self, scenario) -> dict:
+        return {**scenario_context(self.request, scenario), "section": "budgets"}
+
+
+@register_model_view("add", "edit")
+class ScenarioEditView(ObjectEditView):
+    """A new scenario on a budget version (from the version's page or the budget view), or
+    its name and note. An approved version takes scenarios too: they never write it."""
+
+    model = Scenario
+    form_class = ScenarioForm
+    save_function = scenarios.save_scenario
+
+    def get_object(self):
+        if self.is_create():
+            version = get_object_or_404(BudgetVersion, pk=self.kwargs["version"])
+            scenario = Scenario(base=version)
+            require(self.request.user, "add", scenario)
+            return scenario
+        return super().get_object()
+
+    def get_form_context(self, obj, form) -> dict:
+        return {"cancel_url": obj.get_absolute_url() if obj.pk else obj.base.get_absolute_url()}
+
+
+@register_model_view("delete")
+class ScenarioDeleteView(ObjectDeleteView):
+    """Delete a scenario and its changes; its base version stays as it is."""
+
+    queryset = Scenario.objects.select_related("base")
+    remove_function = scenarios.remove_scenario
+
+    def get_success_url(self, obj, outcome: str) -> str:
+        return obj.base.get_absolute_url()
+
+
+class ScenarioDraftView(ObjectActionView):
+    """Turn a scenario into a new draft version of its base's fiscal year."""
+
+    queryset = Scenario.objects.select_related("base")
+
+    def perform(self, scenario):
+        require(self.request.user, "add", BudgetVersion)
+        return scenarios.scenario_to_draft(
+            scenario, user=self.request.user, name=f"{scenario.name} (scenario)"[:200]
+        )
+
+    def done(self, scenario, draft) -> HttpResponse:
+        messages.success(self.request, f"Created the draft “{draft}” from “{scenario.name}”.")
+        url = (
+            reverse("finance:overview")
+            + f"?view=budget&fiscal_year={draft.fiscal_year}&budget_version={draft.pk}"
+        )
+        return redirect_after_write(self.request, url)
+
+
+class ScenarioChangeSection(SectionMixin):
+    """The scenario page's changes and their effect, answered again after each change."""
+
+    section = "changes"
+    model = ScenarioChange
+    parent_field = "scenario"
+    parent_lookup = "pk"
+    parent_kwarg = "scenario"
+    parent_queryset = Scenario.objects.select_related("base", "created_by")
+
+    def section_context(self, scenario, *, form=None, row=None) -> dict:
+        return scenario_context(self.request, scenario, form=form)
+
+
+@register_model_view("add")
+class ScenarioChangeAddView(ScenarioChangeSection, ChildEditView):
+    """Add a change to the scenario (its form is open on the scenario page)."""
+
+    form_class = ScenarioChangeForm
+    save_function = scenarios.save_scenario_change
+
+
+@register_model_view("remove")
+class ScenarioChangeRemoveView(ScenarioChangeSection, ChildDeleteView):
+    remove_function = scenarios.remove_scenario_change

@@ -36,10 +36,6 @@ urlpatterns = [
     path(f"{PERIOD}restate/", views.PeriodRestateView.as_view(), name="period_restate"),
     path(f"{PERIOD}recompute/", views.PeriodRecomputeView.as_view(), name="period_recompute"),
     path("costs/runs/", views.TcoRunListView.as_view(), name="run_list"),
-    path("costs/scenarios/<int:pk>/", views.ScenarioDetailView.as_view(), name="scenario_detail"),
-    path(
-        "costs/scenarios/<int:pk>/draft/", views.ScenarioDraftView.as_view(), name="scenario_draft"
-    ),
     *model_paths("costs/statements/", models.CustomerStatement, name="statement"),
     *model_paths("reports/", models.ReportDefinition, name="report"),
     path("reports/<int:pk>/run/", views.ReportRunView.as_view(), name="report_run"),

@@ -24,7 +24,6 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views import View
 
-from budgets import scenarios
 from budgets import selectors as budget_selectors
 from budgets.models import Scenario
 from core.api.errors import ApiError
@@ -53,7 +52,6 @@ from finance import review_pack_reports
 from finance import selectors
 from finance import services
 from finance import statement_reports
-from finance.choices import CostCategory
 from finance.filtersets import CostItemFilterSet
 from finance.filtersets import CostPoolFilterSet
 from finance.filtersets import DriverFilterSet
@@ -175,6 +173,7 @@ def budget_context(request, period: Period, shown: str) -> dict:
     if version is None:
         return context
     context["scenarios"] = list(version.scenarios.order_by("name"))
+    context["can_add_scenario"] = can(request.user, "add", Scenario(base=version))
     if shown == "variances":
         context["flagged"] = budget_selectors.flagged_variances(fiscal_year, version=version)
         return context
@@ -1165,49 +1164,3 @@ class ReviewPackView(ObjectMixin, View):
             )
             return response
         return render(request, "finance/review_pack.html", {"pack": pack, "object": customer})
-
-
-# --- Budget scenarios ----------------------------------------------------------------------------
-
-
-class ScenarioDetailView(ObjectDetailView):
-    """A scenario: its changes, and the difference they make to its base version's budgeted
-    TCO per service and bucket over the fiscal year (budgets.scenarios, in memory)."""
-
-    queryset = Scenario.objects.select_related("base", "created_by")
-    template_name = "finance/scenario_detail.html"
-
-    def get_extra_context(self, scenario) -> dict:
-        return {
-            "effect": scenarios.scenario_effect(scenario),
-            "changes": list(
-                scenario.changes.select_related(
-                    "contract",
-                    "dependency__consumer",
-                    "dependency__provider",
-                    "service",
-                    "provider",
-                )
-            ),
-            "graph_changes": scenarios.graph_changes(scenario),
-            "category_labels": [str(label) for _, label in CostCategory.choices],
-        }
-
-
-class ScenarioDraftView(ObjectActionView):
-    """Turn a scenario into a new draft version of its base's fiscal year."""
-
-    queryset = Scenario.objects.select_related("base")
-
-    def perform(self, scenario):
-        return scenarios.scenario_to_draft(
-            scenario, user=self.request.user, name=f"{scenario.name} (scenario)"[:200]
-        )
-
-    def done(self, scenario, draft) -> HttpResponse:
-        messages.success(self.request, f"Created the draft “{draft}” from “{scenario.name}”.")
-        url = (
-            reverse("finance:overview")
-            + f"?view=budget&fiscal_year={draft.fiscal_year}&budget_version={draft.pk}"
-        )
-        return redirect_after_write(self.request, url)

@@ -213,7 +213,9 @@ class Resource:
     reads:       Reads
     writes:      Writes; None for a resource that is only read (results computed by
                  Portico): its list and detail answer GET only, it has no sync address, and
-                 every field is read-only
+                 every field is read-only. A written resource whose model is neither a
+                 SyncedModel nor a link (no key a source could send) has single writes and
+                 no sync address either
 
     A generated slug (core.slugs.generate_slugs on the model) makes ``slug`` optional.
     """
@@ -245,6 +247,13 @@ class Resource:
     @property
     def is_link(self) -> bool:
         return bool(self.writes and self.writes.key)
+
+    @property
+    def is_syncable(self) -> bool:
+        """Whether the resource has a sync address: it is written and its records have a
+        key a source can send (SyncedModel's (source, external_id), or a link's pair). A
+        record people make in Portico alone (a budget scenario) is written one at a time."""
+        return self.writes is not None and (self.is_link or self.is_synced)
 
     @property
     def is_retirable(self) -> bool:

@@ -293,7 +293,8 @@ def resource_components(resource) -> dict:
 
 
 def write_components(resource) -> dict:
-    """The bodies a writable resource accepts: one record, a patch, a sync batch."""
+    """The bodies a writable resource accepts: one record, a patch, a sync batch (when it has
+    a sync address)."""
     name = resource.component
     write_props = _properties(resource, writable=True)
     required = [spec.name for spec in resource.writable.values() if spec.required]
@@ -301,6 +302,8 @@ def write_components(resource) -> dict:
     if required:
         write["required"] = required
     patched = {"type": "object", "additionalProperties": False, "properties": write_props}
+    if not resource.is_syncable:  # written one record at a time: no sync batch
+        return {f"{name}Write": write, f"Patched{name}Write": patched}
     # An item needs its key; the other required fields only to create a record.
     if resource.is_link:
         item_required = [k for k in resource.key if not resource.writable[k].nullable]

@@ -45,7 +45,7 @@ def lifetime() -> datetime.timedelta:
 
 
 def syncable(resource) -> bool:
-    return resource.writes is not None and (resource.is_link or resource.is_synced)
+    return resource.is_syncable
 
 
 def visible_sessions(user):

@@ -432,7 +432,7 @@ class RootView(ApiView):
                         "list": absolute(reverse(f"api:{r.name}-list")),
                         **(
                             {"sync": absolute(reverse(f"api:sync-{r.name}"))}
-                            if r.writes is not None
+                            if r.is_syncable
                             else {}
                         ),
                     }
@@ -471,7 +471,7 @@ class SchemaView(SpectacularAPIView):
 
 def views_for(resource):
     """The view classes of one resource, with their OpenAPI description: list, detail and
-    sync (None for a read-only resource)."""
+    sync (None for a read-only resource, or one with no sync key: Resource.is_syncable)."""
     camel = resource.component
     if resource.writes is None:
         list_view = extend_schema_view(get=schema.list_schema(resource))(
@@ -490,6 +490,8 @@ def views_for(resource):
         patch=schema.update_schema(resource, partial=True),
         delete=schema.destroy_schema(resource),
     )(type(f"{camel}DetailView", (WritableResourceDetailView,), {"resource": resource}))
+    if not resource.is_syncable:
+        return list_view, detail_view, None
     sync_view = extend_schema_view(post=schema.sync_schema(resource))(
         type(f"{camel}SyncView", (SyncView,), {"resource": resource})
     )

@@ -24,6 +24,37 @@
     event.detail.parameters.q = input ? input.value : "";
   });
 
+  // <form data-kind-fields='{"kind": ["field", …]}'>: only the fields the chosen kind names
+  // are shown and sent (all of them before a kind is chosen); the server refuses the others
+  // on their field all the same.
+  function showKindFields(form) {
+    var needs = JSON.parse(form.dataset.kindFields);
+    var chosen = needs[form.elements.kind ? form.elements.kind.value : ""];
+    var names = {};
+    Object.keys(needs).forEach(function (kind) {
+      needs[kind].forEach(function (name) { names[name] = true; });
+    });
+    Object.keys(names).forEach(function (name) {
+      var input = form.elements[name];
+      if (!input) return;
+      var unused = Boolean(chosen) && chosen.indexOf(name) < 0;
+      input.disabled = unused;
+      var label = input.closest("label");
+      if (label) label.hidden = unused;
+    });
+  }
+
+  function showAllKindFields() {
+    document.querySelectorAll("form[data-kind-fields]").forEach(showKindFields);
+  }
+
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("form[data-kind-fields]");
+    if (form && event.target.name === "kind") showKindFields(form);
+  });
+  document.addEventListener("DOMContentLoaded", showAllKindFields);
+  document.addEventListener("htmx:afterSettle", showAllKindFields);
+
   // Value stream map as PNG: draw its SVG on a canvas and save the canvas. No library; the SVG
   // download link works without JavaScript, this button needs it.
   var MAX_CANVAS_SIDE = 16000; // browsers refuse larger canvases

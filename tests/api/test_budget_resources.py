@@ -1,14 +1,19 @@
 """The budget API: versions with their build and approval, lines written singly and in bulk
-through the same rules (an approved version refused), and budget against actual on the
-hand-computed fiscal year of tests.budgets.scenario."""
+through the same rules (an approved version refused), budget against actual on the
+hand-computed fiscal year of tests.budgets.scenario, and scenarios with their changes and
+effect."""
 
 from decimal import Decimal
 
 import pytest
 
+from budgets import scenarios
+from budgets import services as budget_services
 from budgets.choices import BudgetOrigin
 from budgets.models import BudgetLine
 from budgets.models import BudgetVersion
+from budgets.models import Scenario
+from budgets.models import ScenarioChange
 from finance.models import month_serial
 from tests.api.helpers import sync
 from tests.budgets.scenario import CLAIMS_ACTUAL
@@ -16,6 +21,9 @@ from tests.budgets.scenario import CLAIMS_BUDGET
 from tests.budgets.scenario import build_year
 from tests.factories.budgets import BudgetLineFactory
 from tests.factories.budgets import BudgetVersionFactory
+from tests.factories.budgets import ScenarioChangeFactory
+from tests.factories.budgets import ScenarioFactory
+from tests.factories.portfolio import ServiceDependencyFactory
 from tests.factories.portfolio import ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +32,8 @@ pytestmark = pytest.mark.django_db
 FACTORIES = {
     "budget-versions": BudgetVersionFactory,
     "budget-lines": BudgetLineFactory,
+    "scenarios": ScenarioFactory,
+    "scenario-changes": ScenarioChangeFactory,
 }
 APRIL = month_serial(2026, 4)
 
@@ -158,3 +168,90 @@ def test_lines_sync_in_bulk_and_an_approved_version_is_refused(finance_api):
     full = sync(finance_api, "budget-lines", items[:1], source="erp", mode="full",
                 allow_mass_retire=True)  # fmt: skip
     assert full.status_code == 400 and BudgetLine.objects.filter(version=version).count() == 3
+
+
+def test_scenarios_and_their_changes_round_trip_with_their_effect(finance_api, viewer, api_for):
+    year = build_year()
+    portal = ServiceFactory(name="Portal")
+    ServiceDependencyFactory(consumer=year.claims, provider=year.hosting)
+    to_portal = ServiceDependencyFactory(consumer=portal, provider=year.hosting)
+    budget_services.approve(year.version, user=None)  # a scenario never writes its base
+    created = finance_api.post(
+        "/api/v1/scenarios/", {"name": "Leaner", "base": year.version.pk, "note": "Q3 review"}
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["base"]["id"] == year.version.pk and body["created_by"].startswith("finance")
+    scenario = body["id"]
+    again = finance_api.post("/api/v1/scenarios/", {"name": "Leaner", "base": year.version.pk})
+    assert (
+        again.status_code == 400 and "already has a scenario" in again.json()["errors"]["name"][0]
+    )
+    other = ScenarioFactory()
+    listed = finance_api.get("/api/v1/scenarios/", base=year.version.pk).json()["results"]
+    assert [row["id"] for row in listed] == [scenario]
+    assert finance_api.get("/api/v1/sync/scenarios/").status_code == 404  # no sync
+
+    url = "/api/v1/scenario-changes/"
+    changes = [
+        {"kind": "contract_value", "contract": year.contract.pk, "value": "24000.02"},
+        {"kind": "edge_weight", "dependency": to_portal.pk, "value": "3"},
+        {"kind": "new_dependency", "service": portal.pk, "provider": year.claims.pk, "value": "1"},
+        {"kind": "retired_dependency", "dependency": to_portal.pk},
+        {"kind": "retired_service", "service": portal.pk},
+    ]
+    for change in changes:
+        response = finance_api.post(url, {"scenario": scenario, **change})
+        assert response.status_code == 201, response.json()
+        assert response.json()["kind"] == change["kind"]
+    wrong = [
+        ({"kind": "contract_value", "contract": year.contract.pk, "value": "-1"}, "value"),
+        ({"kind": "contract_value", "value": "1"}, "contract"),
+        ({"kind": "retired_service", "service": portal.pk, "value": "1"}, "value"),
+        ({"kind": "new_dependency", "service": portal.pk, "value": "1"}, "provider"),
+        ({"kind": "edge_weight", "dependency": to_portal.pk, "value": "abc"}, "value"),
+        ({"kind": "nope"}, "kind"),
+        ({"kind": "retired_service", "service": 999999}, "service"),
+    ]
+    for change, field in wrong:
+        response = finance_api.post(url, {"scenario": scenario, **change})
+        assert response.status_code == 400, (change, response.status_code)
+        assert field in response.json()["errors"], (change, response.json())
+    assert ScenarioChange.objects.filter(scenario_id=scenario).count() == 5
+
+    effect = finance_api.get(f"/api/v1/scenarios/{scenario}/effect/")
+    assert effect.status_code == 200, effect.json()
+    body = effect.json()
+    assert (body["scenario"], body["base"], body["fiscal_year"]) == (
+        scenario,
+        year.version.pk,
+        2026,
+    )
+    expected = scenarios.scenario_effect(Scenario.objects.get(pk=scenario)).services
+    assert expected, "the changes move some service's budget"
+    assert [row["service"]["id"] for row in body["services"]] == [r.service_id for r in expected]
+    for shown, row in zip(body["services"], expected, strict=True):
+        assert shown["base"]["tco"] == f"{row.before['tco']:.2f}"
+        assert shown["scenario"]["tco"] == f"{row.after['tco']:.2f}"
+        assert {k: Decimal(v) for k, v in shown["delta"].items()} == row.delta
+
+    # A viewer reads scenarios and their effect and writes none.
+    viewer_api = api_for(viewer)
+    assert viewer_api.get(f"/api/v1/scenarios/{scenario}/effect/").status_code == 200
+    assert viewer_api.get(url, scenario=scenario).json()["results"]
+    refused = [
+        viewer_api.post("/api/v1/scenarios/", {"name": "Mine", "base": year.version.pk}),
+        viewer_api.patch(f"/api/v1/scenarios/{scenario}/", {"name": "Mine"}),
+        viewer_api.delete(f"/api/v1/scenarios/{scenario}/"),
+        viewer_api.post(url, {"scenario": scenario, **changes[0]}),
+    ]
+    assert [response.status_code for response in refused] == [403] * 4
+
+    renamed = finance_api.patch(f"/api/v1/scenarios/{scenario}/", {"name": "Leaner still"})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Leaner still"
+    first = ScenarioChange.objects.filter(scenario_id=scenario).order_by("pk").first()
+    assert finance_api.delete(f"{url}{first.pk}/").status_code == 204
+    assert finance_api.delete(f"/api/v1/scenarios/{scenario}/").status_code == 204
+    assert not ScenarioChange.objects.filter(scenario_id=scenario).exists()
+    assert BudgetVersion.objects.filter(pk=year.version.pk, status="approved").exists()
+    assert Scenario.objects.filter(pk=other.pk).exists()

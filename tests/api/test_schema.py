@@ -93,13 +93,14 @@ def test_schema_describes_every_resource_and_refuses_unknown_properties(served_s
             assert f"/api/v1/sync/{resource.name}/" not in paths
             assert set(paths[f"/api/v1/{resource.name}/{{id}}/"]) == {"get"}
             continue
-        assert f"/api/v1/sync/{resource.name}/" in paths
-        for body in (
-            f"{name}Write",
-            f"Patched{name}Write",
-            f"{name}SyncItem",
-            f"{name}SyncRequest",
-        ):
+        bodies = [f"{name}Write", f"Patched{name}Write"]
+        if resource.is_syncable:
+            assert f"/api/v1/sync/{resource.name}/" in paths
+            bodies += [f"{name}SyncItem", f"{name}SyncRequest"]
+        else:  # written one record at a time (scenarios)
+            assert f"/api/v1/sync/{resource.name}/" not in paths
+            assert f"{name}SyncItem" not in components
+        for body in bodies:
             assert components[body]["additionalProperties"] is False, body
         assert set(components[name]["properties"]) >= {"id", "created_at", "updated_at"}
     assert {"tokenAuth", "cookieAuth"} <= set(served_schema["components"]["securitySchemes"])
@@ -157,18 +158,18 @@ def test_schemathesis_finds_no_server_error_and_no_answer_against_the_schema(
         except Exception as exc:  # every failing operation is reported, not only the first
             failures.append(f"{operation.label}: {str(exc)[:2000]}")
     # Each resource: list, create, read, replace, change, delete, sync (read-only: list and
-    # read) and its extra addresses; then the index, the change feed, the users' list,
-    # create, read, change, deactivate and sync (people.api.users), and the actions beside
-    # the resources (a FOCUS or ledger import, a rule's test, a budget's build and approval,
-    # the budget results), and the sync sessions' five (open, read, abort, add a batch,
-    # commit).
+    # read; no sync for one without a sync key) and its extra addresses; then the index, the
+    # change feed, the users' list, create, read, change, deactivate and sync
+    # (people.api.users), and the actions beside the resources (a FOCUS or ledger import, a
+    # rule's test, a budget's build and approval, the budget results), and the sync sessions'
+    # five (open, read, abort, add a batch, commit).
     actions = (
         len(cloud_api_views.urlpatterns)
         + len(ledger_api_views.urlpatterns)
         + len(budget_api_views.urlpatterns)
     )
     assert operations == 2 + 6 + 5 + actions + sum(
-        (7 if resource.writes is not None else 2) + len(resource.reads.extras)
+        (2 + 4 * (resource.writes is not None) + resource.is_syncable) + len(resource.reads.extras)
         for resource in autodiscover()
     )
     assert not failures, "\n\n".join(failures)

@@ -93,7 +93,7 @@ def test_the_scenario_page_reads_as_many_queries_for_20_changes_as_for_2(client,
     scenario = Scenario.objects.create(name="Cheaper hosting", base=plan)
     add_changes(scenario, 2)
     client.force_login(viewer)
-    url = reverse("finance:scenario_detail", args=[scenario.pk])
+    url = reverse("budgets:scenario_detail", args=[scenario.pk])
     client.get(url)  # caches warmed (content types, the user's rights)
 
     few = queries_of(client, url)

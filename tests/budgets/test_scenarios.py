@@ -1,7 +1,8 @@
 """Scenarios on the hand-computed fiscal year (tests/budgets/scenario.py): the difference
-per service and bucket against the base version, computed in memory, and a scenario turned
-into a new draft version."""
+per service and bucket against the base version, computed in memory, a scenario turned
+into a new draft version, and scenarios made, changed and removed in the browser."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -19,6 +20,8 @@ from core.money import format_amount
 from tests.budgets.scenario import CLAIMS_BUDGET
 from tests.budgets.scenario import HOSTING_BUDGET
 from tests.budgets.scenario import build_year
+from tests.factories.portfolio import ServiceDependencyFactory
+from tests.factories.portfolio import ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +145,122 @@ def test_the_scenario_page_shows_the_difference_and_makes_a_draft(client, financ
         assert f"data-after>{format_amount(row.after['tco'])}<" in html
         assert f"data-delta>+{format_amount(row.delta['tco'])}<" in html
     assert "make it on the services" in html
-    response = client.post(reverse("finance:scenario_draft", args=[scenario.pk]))
+    response = client.post(reverse("budgets:scenario_draft", args=[scenario.pk]))
     assert response.status_code == 302
     draft = BudgetVersion.objects.get(based_on=year.version)
     assert draft.name == "What if (scenario)" and draft.rolled_up_at is not None
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def shown_effect(html: str) -> dict[str, tuple[str, str]]:
+    """The scenario page's table: service slug -> (scenario's TCO, Δ TCO) as shown."""
+    return {
+        slug: (after, delta)
+        for slug, after, delta in re.findall(
+            r'<tr data-service="([^"]+)">.*?data-after>([^<]*)<.*?data-delta>([^<]*)<', html
+        )
+    }
+
+
+def test_a_scenario_is_made_changed_drafted_and_removed_in_the_browser(client, finance_user):
+    year = build_year()
+    portal = ServiceFactory(name="Portal", slug="portal")
+    ServiceDependencyFactory(consumer=year.claims, provider=year.hosting)
+    to_portal = ServiceDependencyFactory(consumer=portal, provider=year.hosting)
+    client.force_login(finance_user)
+    version_page = client.get(year.version.get_absolute_url()).content.decode()
+    add_url = reverse("budgets:scenario_add", args=[year.version.pk])
+    assert f'href="{add_url}"' in version_page
+    budget = client.get(
+        reverse("finance:overview"), {"period": "2026-04", "view": "budget", "fiscal_year": "2026"}
+    ).content.decode()
+    assert f'href="{add_url}"' in budget
+
+    assert client.get(add_url).status_code == 200
+    refused = client.post(add_url, {"name": ""})
+    assert refused.status_code == 422 and 'id="id_name_error"' in refused.content.decode()
+    made = client.post(add_url, {"name": "Leaner", "note": "Q3 review"})
+    scenario = Scenario.objects.get(base=year.version, name="Leaner")
+    assert made.status_code == 302 and made["Location"] == scenario.get_absolute_url()
+    assert scenario.created_by == finance_user
+    page = client.get(scenario.get_absolute_url()).content.decode()
+    assert "No change yet" in page and "data-scenario-change-form" in page
+
+    change_url = reverse("budgets:scenario_change_add", args=[scenario.pk])
+    wrong = client.post(change_url, {"kind": "contract_value", "value": "1"}, **HTMX)
+    assert wrong.status_code == 422
+    assert 'id="id_contract_error"' in wrong.content.decode()
+    wrong = client.post(
+        change_url, {"kind": "retired_service", "service": "portal", "value": "2"}, **HTMX
+    )
+    assert wrong.status_code == 422 and "A retirement takes no value" in wrong.content.decode()
+    for data in (
+        {"kind": "contract_value", "contract": year.contract.pk, "value": "24000.02"},
+        {"kind": "edge_weight", "dependency": to_portal.pk, "value": "3"},
+        {"kind": "new_dependency", "service": "portal", "provider": year.claims.slug, "value": "1"},
+        {"kind": "retired_dependency", "dependency": to_portal.pk},
+        {"kind": "retired_service", "service": "portal"},
+    ):
+        section = client.post(change_url, data, **HTMX)
+        assert section.status_code == 200, section.content.decode()[:2000]
+        assert f'data-change="{data["kind"]}"' in section.content.decode()
+    assert scenario.changes.count() == 5
+
+    html = client.get(scenario.get_absolute_url()).content.decode()
+    rows = scenarios.scenario_effect(scenario).services
+    assert rows and shown_effect(html) == {
+        row.slug: (
+            format_amount(row.after["tco"]),
+            ("+" if row.delta["tco"] > 0 else "") + format_amount(row.delta["tco"]),
+        )
+        for row in rows
+    }
+    assert "make them on the services" in html
+
+    first = scenario.changes.order_by("pk").first()
+    removed = client.post(reverse("budgets:scenario_change_remove", args=[scenario.pk, first.pk]))
+    assert removed.status_code == 302 and scenario.changes.count() == 4
+
+    edit_url = reverse("budgets:scenario_edit", args=[scenario.pk])
+    assert client.post(edit_url, {"name": "Leaner still", "note": ""}).status_code == 302
+    scenario.refresh_from_db()
+    assert scenario.name == "Leaner still"
+
+    drafted = client.post(reverse("budgets:scenario_draft", args=[scenario.pk]))
+    assert drafted.status_code == 302
+    assert BudgetVersion.objects.filter(name="Leaner still (scenario)").exists()
+
+    delete_url = reverse("budgets:scenario_delete", args=[scenario.pk])
+    assert client.get(delete_url).status_code == 200
+    deleted = client.post(delete_url)
+    assert deleted.status_code == 302 and deleted["Location"] == year.version.get_absolute_url()
+    assert not Scenario.objects.filter(pk=scenario.pk).exists()
+    assert not ScenarioChange.objects.filter(scenario_id=scenario.pk).exists()
+
+
+def test_a_viewer_reads_a_scenario_and_changes_nothing(client, viewer):
+    year = build_year()
+    scenario = scenario_with(year, {"kind": "retired_service", "service": year.claims})
+    client.force_login(viewer)
+    page = client.get(scenario.get_absolute_url())
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "data-scenario-change-form" not in html and "Turn into a new draft" not in html
+    version_page = client.get(year.version.get_absolute_url()).content.decode()
+    assert reverse("budgets:scenario_add", args=[year.version.pk]) not in version_page
+    change = scenario.changes.get()
+    refused = [
+        client.post(reverse("budgets:scenario_add", args=[year.version.pk]), {"name": "Mine"}),
+        client.post(reverse("budgets:scenario_edit", args=[scenario.pk]), {"name": "Mine"}),
+        client.post(reverse("budgets:scenario_delete", args=[scenario.pk])),
+        client.post(
+            reverse("budgets:scenario_change_add", args=[scenario.pk]),
+            {"kind": "retired_service", "service": year.hosting.slug},
+        ),
+        client.post(reverse("budgets:scenario_change_remove", args=[scenario.pk, change.pk])),
+        client.post(reverse("budgets:scenario_draft", args=[scenario.pk])),
+    ]
+    assert [response.status_code for response in refused] == [403] * 6
+    assert scenario.changes.count() == 1 and Scenario.objects.count() == 1

@@ -1,5 +1,6 @@
 """Who may do what on the budget pages, and their queries (tests/views.py): every role reads
-budgets; Finance and Portfolio managers write them."""
+budgets and their scenarios; Finance and Portfolio managers write them (a Viewer is refused
+with 403)."""
 
 from decimal import Decimal
 
@@ -7,8 +8,13 @@ from budgets.choices import BudgetOrigin
 from budgets.choices import BudgetStatus
 from budgets.models import BudgetLine
 from budgets.models import BudgetVersion
+from budgets.models import Scenario
+from budgets.models import ScenarioChange
 from core import roles
 from tests.factories.budgets import BudgetLineFactory
+from tests.factories.budgets import ScenarioChangeFactory
+from tests.factories.budgets import ScenarioFactory
+from tests.factories.portfolio import ContractFactory
 from tests.views import GRANTS
 from tests.views import Queries
 from tests.views import ViewSpec
@@ -16,6 +22,7 @@ from tests.views import add
 from tests.views import delete
 from tests.views import edit
 from tests.views import fresh
+from tests.views import gone
 from tests.views import listing
 from tests.views import post
 from tests.views import read
@@ -140,3 +147,73 @@ LINE = budget_spec(
     },
 )
 test_budget_line_views = view_tests(LINE)
+
+
+# --- Scenarios and their changes -----------------------------------------------------------
+
+
+def scenario_added(scenario) -> None:
+    added = Scenario.objects.get(name="Dearer hosting")
+    assert added.base_id == scenario.base_id and added.note == "K-1 at twice the price"
+
+
+def scenario_changed(scenario) -> None:
+    assert fresh(scenario).name == "Dearer hosting"
+
+
+def drafted(scenario) -> None:
+    draft = BudgetVersion.objects.get(based_on=scenario.base, status=BudgetStatus.DRAFT)
+    assert draft.name == f"{scenario.name} (scenario)"
+
+
+SCENARIO_DATA = {"name": "Dearer hosting", "note": "K-1 at twice the price"}
+
+SCENARIO = budget_spec(
+    name="budget scenarios",
+    make=lambda owner: ScenarioFactory(),
+    label=lambda scenario: scenario.name,
+    actions={
+        "detail": read("budgets:scenario_detail"),
+        "add": add(
+            "budgets:scenario_add",
+            args=lambda scenario: [scenario.base_id],
+            data=lambda scenario: SCENARIO_DATA,
+            done=scenario_added,
+        ),
+        "edit": edit(
+            "budgets:scenario_edit", data=lambda scenario: SCENARIO_DATA, done=scenario_changed
+        ),
+        "delete": delete("budgets:scenario_delete"),
+        "draft": post(
+            "budgets:scenario_draft", done=drafted, watch=(Scenario, BudgetVersion, BudgetLine)
+        ),
+    },
+)
+test_scenario_views = view_tests(SCENARIO)
+
+
+def change_added(change) -> None:
+    added = ScenarioChange.objects.get(scenario=change.scenario, kind="contract_value")
+    assert added.value == Decimal("2400.00") and added.contract is not None
+
+
+SCENARIO_CHANGE = budget_spec(
+    name="scenario changes",
+    make=lambda owner: ScenarioChangeFactory(),
+    url_args=lambda change: [change.scenario_id, change.pk],
+    label=lambda change: change.service.name,
+    actions={
+        "add": add(
+            "budgets:scenario_change_add",
+            args=lambda change: [change.scenario_id],
+            data=lambda change: {
+                "kind": "contract_value",
+                "contract": str(ContractFactory().pk),
+                "value": "2400.00",
+            },
+            done=change_added,
+        ),
+        "remove": post("budgets:scenario_change_remove", needs="delete", done=gone),
+    },
+)
+test_scenario_change_views = view_tests(SCENARIO_CHANGE)

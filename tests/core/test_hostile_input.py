@@ -32,6 +32,7 @@ from django.urls.exceptions import Resolver404
 
 from budgets import services as budget_services
 from budgets.models import Scenario
+from budgets.models import ScenarioChange
 from core.api.resources import autodiscover
 from core.api.tokens import issue_token
 from core.forms import ChangeFromMonthForm
@@ -342,11 +343,12 @@ def site(portfolio_manager, viewer, service_owner):
         content=b"External id,Name,Kind\nx-1,Imported,internal\n",
         source="fuzz",
     )
-    # A budget of each year and a scenario on it: the Fund services budget view of the
-    # period it opens on links it.
+    # A budget of each year and a scenario on it, with a change: the Fund services budget
+    # view of the period it opens on links it.
     for fiscal_year in sorted({period.fiscal_year for period in Period.objects.all()} | {2025}):
         plan = budget_services.create_version(fiscal_year=fiscal_year, name="Plan", user=None)
-        Scenario.objects.create(name="What if", base=plan)
+        scenario = Scenario.objects.create(name="What if", base=plan)
+        ScenarioChange.objects.create(scenario=scenario, kind="retired_service", service=service)
     return {"portfolio_manager": portfolio_manager, "viewer": viewer}
 
 

@@ -1,12 +1,16 @@
-"""Factories of budgets: a draft version of fiscal year 2026 and a planned line in it."""
+"""Factories of budgets: a draft version of fiscal year 2026, a planned line in it, and a
+scenario on it with a change."""
 
 from decimal import Decimal
 
 import factory
 
 from budgets.choices import BudgetOrigin
+from budgets.choices import ScenarioChangeKind
 from budgets.models import BudgetLine
 from budgets.models import BudgetVersion
+from budgets.models import Scenario
+from budgets.models import ScenarioChange
 from finance.choices import CostCategory
 from finance.models import month_serial
 from tests.factories.portfolio import ServiceFactory
@@ -33,3 +37,24 @@ class BudgetLineFactory(factory.django.DjangoModelFactory):
     category = CostCategory.DEVELOPMENT
     service = factory.SubFactory(ServiceFactory)
     origin = BudgetOrigin.PLANNED
+
+
+class ScenarioFactory(factory.django.DjangoModelFactory):
+    """A scenario on a new draft of 2026, with no change yet."""
+
+    class Meta:
+        model = Scenario
+
+    name = factory.Sequence(lambda n: f"What if {n}")
+    base = factory.SubFactory(BudgetVersionFactory)
+
+
+class ScenarioChangeFactory(factory.django.DjangoModelFactory):
+    """A new service retired in a new scenario."""
+
+    class Meta:
+        model = ScenarioChange
+
+    scenario = factory.SubFactory(ScenarioFactory)
+    kind = ScenarioChangeKind.RETIRED_SERVICE
+    service = factory.SubFactory(ServiceFactory)

@@ -9,9 +9,6 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from budgets import services as budget_services
-from budgets.models import BudgetVersion
-from budgets.models import Scenario
 from core import roles
 from finance import services
 from finance.choices import ReportFormat
@@ -662,28 +659,3 @@ DRIVER_QUANTITY = finance_spec(
     queries={"list": Queries(bound=20, populate=ten_more_quantities)},
 )
 test_driver_quantity_views = view_tests(DRIVER_QUANTITY)
-
-
-# --- Budget scenarios --------------------------------------------------------------------------
-
-
-def made_scenario(owner):
-    """A scenario on a plan of fiscal 2025 (no line: its difference is nothing)."""
-    plan = budget_services.create_version(fiscal_year=2025, name="Plan", user=None)
-    return Scenario.objects.create(name="Cheaper hosting", base=plan)
-
-
-def drafted(scenario) -> None:
-    assert BudgetVersion.objects.filter(based_on=scenario.base, status="draft").exists()
-
-
-SCENARIO = finance_spec(
-    name="budget scenarios",
-    make=made_scenario,
-    label=lambda scenario: scenario.name,
-    actions={
-        "detail": read("finance:scenario_detail"),
-        "draft": post("finance:scenario_draft", done=drafted),
-    },
-)
-test_scenario_views = view_tests(SCENARIO)
