@@ -204,13 +204,23 @@ class TokenRevokeView(ProfileView):
 
 
 def signin_options() -> dict:
-    """The ways in this installation offers, for the log-in page."""
-    return {
+    """The ways in this installation offers, for the log-in page, which names them all."""
+    options = {
         "local_passwords": settings.LOGIN_LOCAL_PASSWORDS,
         "directory": bool(settings.LDAP_SERVER_URI),
         "single_sign_on": bool(settings.OIDC_ISSUER),
         "single_sign_on_label": settings.OIDC_BUTTON_LABEL,
     }
+    options["signin_ways"] = [
+        way
+        for on, way in (
+            (options["single_sign_on"], "Single sign-on (OpenID Connect), with the button below"),
+            (options["directory"], "Your directory account (LDAP / Active Directory)"),
+            (options["local_passwords"], "A local Portico account and its password"),
+        )
+        if on
+    ]
+    return options
 
 
 class LoginView(auth_views.LoginView):
