@@ -178,7 +178,9 @@ def _branch(kind: Kind, records: models.QuerySet, query, limit: int) -> models.Q
             hit_title=Cast(kind.title if kind.title is not None else F("name"), TextField()),
             hit_owner=person_name(kind.owner) if kind.owner else Value("", TextField()),
             hit_context=(
-                Cast(kind.context, TextField()) if kind.context else Value("", TextField())
+                Coalesce(Cast(kind.context, TextField()), Value(""), output_field=TextField())
+                if kind.context
+                else Value("", TextField())
             ),
             hit_retired=ExpressionWrapper(kind.retired, output_field=BooleanField()),
             hit_rank=SearchRank(vector, query),
