@@ -129,13 +129,19 @@ def query_words(value: str) -> list[str]:
     return [word.lower() for word in WORD.findall(value)][:MOST_WORDS]
 
 
+def raw_prefix_query(value: str) -> str:
+    """``to_tsquery``'s text for the words of ``value`` ("" when it has none): each word as
+    the beginning of a word, but a single letter or digit as a whole word (as the beginning
+    of one it would match most records, and rank them all)."""
+    return " & ".join(
+        f"'{word}':*" if len(word) > 1 else f"'{word}'" for word in query_words(value)
+    )
+
+
 def prefix_query(value: str) -> SearchQuery | None:
     """Records having a word that begins with each word of ``value`` (None: no word in it)."""
-    found = query_words(value)
-    if not found:
-        return None
-    raw = " & ".join(f"'{word}':*" for word in found)
-    return SearchQuery(raw, search_type="raw", config=TEXT_CONFIG)
+    raw = raw_prefix_query(value)
+    return SearchQuery(raw, search_type="raw", config=TEXT_CONFIG) if raw else None
 
 
 def register(model: type[models.Model], searched: Sequence[str]) -> None:

@@ -195,6 +195,14 @@ def test_the_header_asks_for_suggestions_which_are_a_listbox_of_links(client, vi
     assert f'href="{world["service"].get_absolute_url()}"' in html
 
 
+def test_a_single_letter_is_a_whole_word(client, viewer):
+    ServiceFactory(name="Plan B")
+    ServiceFactory(name="Billing")
+    client.force_login(viewer)
+    assert found(client.get(URL, {"q": "b"})) == {"service": ["Plan B"]}
+    assert found(client.get(URL, {"q": "bi"})) == {"service": ["Billing"]}
+
+
 def test_one_query_whatever_the_kinds_and_matches(client, portfolio_manager):
     client.force_login(portfolio_manager)
     client.get(URL, {"q": "harbour"})  # the session and the rights, read once
@@ -263,6 +271,8 @@ def test_query_words_keep_letters_and_digits_only():
         "ünïcode",
     ]
     assert search.prefix_query("!!") is None
+    # A single letter is a whole word: as a beginning it would match nearly everything.
+    assert search.raw_prefix_query("b x2") == "'b' & 'x2':*"
     assert len(search.query_words("a " * 50)) == search.MOST_WORDS
 
 
@@ -280,3 +290,27 @@ def test_a_contract_is_found_by_its_reference(db):
     manager = UserFactory(username="m2", role="Portfolio manager")
     (group,) = finder.find(manager, "zx")
     assert group.hits[0].title == "ZX-2024 Maintenance"
+
+
+def test_a_kind_seen_in_part_is_restricted_as_its_list(client, monkeypatch):
+    """Rights on some records only (a grant's rows): the branch is built for the user."""
+    from django.db.models import Q
+
+    from core import permissions
+    from portfolio.models import Service
+
+    seen_in_part = permissions.Grant(
+        allows=lambda user, action, before, after: False,
+        rows=lambda user, action: Q(name__startswith="Mine") if action == "view" else None,
+    )
+    monkeypatch.setitem(permissions._grants, Service, [seen_in_part])
+    ServiceFactory(name="Mine harbour")
+    ServiceFactory(name="Theirs harbour")
+    someone = UserFactory(username="partial")
+    someone.user_permissions.add(Permission.objects.get(codename="view_customer"))
+    CustomerFactory(name="Harbour customer")
+    client.force_login(someone)
+    assert found(client.get(URL, {"q": "harbour"})) == {
+        "service": ["Mine harbour"],
+        "customer": ["Harbour customer"],
+    }
