@@ -14,7 +14,9 @@ from django.db.models import Q
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core import finder
 from core import number_hints
+from core import search
 from core import signin
 from core import translations
 from core.numbers import month_label
@@ -338,3 +340,30 @@ class LanguageForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = cast(forms.ChoiceField, self.fields["language"])
         field.choices = translations.language_choices()
+
+
+class SearchForm(forms.Form):
+    """The header's search (core.finder): the words to find, and optionally one kind."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=finder.MAX_QUERY_LENGTH,
+        error_messages={
+            "max_length": "A search is at most %(limit_value)d characters long "
+            "(this one has %(show_value)d)."
+        },
+    )
+    kind = forms.ChoiceField(label="Kind", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.input_type = "search"
+        kind = cast(forms.ChoiceField, self.fields["kind"])
+        kind.choices = [("", "Every kind")] + [(kind.name, kind.plural) for kind in finder.kinds()]
+
+    def clean_q(self) -> str:
+        value = self.cleaned_data["q"]
+        if value and not search.query_words(value):
+            raise ValidationError("Search for a word: it needs at least one letter or digit.")
+        return value

@@ -20,8 +20,16 @@ foreign key's index answers, so a search over several tables is still a few inde
 Django's ``icontains`` compares ``UPPER()`` of both sides, which no trigram index serves;
 ``ILIKE`` matches the same way without case and is what the index answers. A model with no
 search index is searched as before, field by field.
+
+The header's search (core.finder) reads the same declaration as words: a model's
+``search_indexes(searched=…, name=…)`` gives it the trigram index above and a GIN full-text
+index on ``words(*searched)``, the fields as a ``tsvector`` whose first field (the name) weighs
+more than the others. A search for ``cla pay`` asks ``'cla':* & 'pay':*``: every word the user
+typed, each as the beginning of a word of the record, ranked by ``ts_rank``. The ``simple``
+configuration keeps words as they are written (no stemming), as names in any language are.
 """
 
+import re
 from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import Any
@@ -29,6 +37,8 @@ from typing import Any
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.indexes import OpClass
+from django.contrib.postgres.search import SearchQuery
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import F
 from django.db.models import Lookup
@@ -70,6 +80,68 @@ class SearchIndex(GinIndex):
 
     def clone(self):
         return SearchIndex(searched=self.searched, name=self.name)
+
+
+# The text search configuration of every document: words as written, lower-cased.
+TEXT_CONFIG = "simple"
+# At most this many of the words a user types are looked for (the rest are left out).
+MOST_WORDS = 8
+# A word of the query: letters and digits (what PostgreSQL's parser also splits words at).
+WORD = re.compile(r"[^\W_]+")
+
+
+def words(*fields: str) -> models.Expression:
+    """The searched fields as weighted words: the first (the record's name) weighs A, the
+    others B. The expression the full-text index is built on, and the one a search compares."""
+    first, *rest = fields
+    vector: models.Expression = SearchVector(first, config=TEXT_CONFIG, weight="A")
+    if rest:
+        vector = vector + SearchVector(*rest, config=TEXT_CONFIG, weight="B")
+    return vector
+
+
+class WordsIndex(GinIndex):
+    """A GIN full-text index on ``words(*searched)`` (fields of the model itself)."""
+
+    def __init__(self, *, searched: Sequence[str], name: str, **kwargs):
+        self.searched = tuple(searched)
+        super().__init__(words(*self.searched), name=name)
+
+    def deconstruct(self):
+        return "core.search.WordsIndex", (), {"searched": self.searched, "name": self.name}
+
+    def clone(self):
+        return WordsIndex(searched=self.searched, name=self.name)
+
+
+def search_indexes(*, searched: Sequence[str], name: str) -> list[GinIndex]:
+    """What a model is searched by, declared once: the lists' trigram index (``<name>_search``)
+    and the header search's full-text index (``<name>_words``) on the same fields."""
+    return [
+        SearchIndex(searched=searched, name=f"{name}_search"),
+        WordsIndex(searched=searched, name=f"{name}_words"),
+    ]
+
+
+def query_words(value: str) -> list[str]:
+    """The words of a query as the full-text search looks for them (lower case, at most
+    MOST_WORDS): the user's punctuation never reaches ``to_tsquery``'s syntax."""
+    return [word.lower() for word in WORD.findall(value)][:MOST_WORDS]
+
+
+def raw_prefix_query(value: str) -> str:
+    """``to_tsquery``'s text for the words of ``value`` ("" when it has none): each word as
+    the beginning of a word, but a single letter or digit as a whole word (as the beginning
+    of one it would match most records, and rank them all)."""
+    return " & ".join(
+        f"'{word}':*" if len(word) > 1 else f"'{word}'" for word in query_words(value)
+    )
+
+
+def prefix_query(value: str) -> SearchQuery | None:
+    """Records having a word that begins with each word of ``value`` (None: no word in it)."""
+    raw = raw_prefix_query(value)
+    return SearchQuery(raw, search_type="raw", config=TEXT_CONFIG) if raw else None
 
 
 def register(model: type[models.Model], searched: Sequence[str]) -> None:

@@ -23,6 +23,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
 from core import changelog
+from core import finder
 from core import health
 from core import panels
 from core import roles
@@ -31,6 +32,7 @@ from core.api.forms import ApiTokenForm
 from core.api.tokens import issue_token
 from core.api.tokens import revoke_token
 from core.forms import LanguageForm
+from core.forms import SearchForm
 from core.forms import SignInForm
 from core.generic import ObjectMixin
 from core.generic import PageView
@@ -39,6 +41,35 @@ from core.permissions import can
 from core.translations import preferred_language
 
 logger = logging.getLogger(__name__)
+
+
+class SearchView(PageView):
+    """Everything the user may see, found by words (core.finder): the page, grouped by kind,
+    and its ``suggestions`` partial for the header's search box."""
+
+    template_name = "core/search.html"
+    partial = "suggestions"
+
+    def get_context(self) -> dict:
+        form = SearchForm(self.request.GET)
+        groups: list[finder.Group] = []
+        text, kind = "", None
+        if form.is_valid():
+            text = form.cleaned_data["q"]
+            kind = finder.kind_named(form.cleaned_data["kind"])
+            if self.request.htmx and not self.request.htmx.boosted:
+                limit = finder.SUGGESTED
+            else:
+                limit = finder.LISTED_OF_ONE_KIND if kind else finder.LISTED
+            groups = finder.find(self.request.user, text, only=kind, limit=limit)
+        return {
+            "form": form,
+            "q": text,
+            "search_text": text,
+            "only": kind,
+            "groups": groups,
+            "total": sum(group.count for group in groups),
+        }
 
 
 class DashboardView(PageView):
@@ -183,13 +214,23 @@ class TokenRevokeView(ProfileView):
 
 
 def signin_options() -> dict:
-    """The ways in this installation offers, for the log-in page."""
-    return {
+    """The ways in this installation offers, for the log-in page, which names them all."""
+    options = {
         "local_passwords": settings.LOGIN_LOCAL_PASSWORDS,
         "directory": bool(settings.LDAP_SERVER_URI),
         "single_sign_on": bool(settings.OIDC_ISSUER),
         "single_sign_on_label": settings.OIDC_BUTTON_LABEL,
     }
+    options["signin_ways"] = [
+        way
+        for on, way in (
+            (options["single_sign_on"], "Single sign-on (OpenID Connect), with the button below"),
+            (options["directory"], "Your directory account (LDAP / Active Directory)"),
+            (options["local_passwords"], "A local Portico account and its password"),
+        )
+        if on
+    ]
+    return options
 
 
 class LoginView(auth_views.LoginView):

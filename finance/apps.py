@@ -16,10 +16,14 @@ class FinanceConfig(AppConfig):
                 "PORTICO_FISCAL_YEAR_START_MONTH must be a month from 1 to 12, not "
                 f"{settings.PORTICO_FISCAL_YEAR_START_MONTH!r}."
             )
+        from core import finder
         from core import panels
         from core import roles
         from finance import panels as finance_panels
         from finance import signals
+        from finance.models import CostPool
+
+        finder.register(finder.Kind("costpool", CostPool, "Cost pools", owner="owner", order=80))
         from finance.panels import customer_statement_context
         from finance.panels import service_tco_context
 

@@ -40,6 +40,7 @@ from core.numbers import MONTH_FORMAT
 from core.numbers import month_label
 from core.permissions import RestrictedQuerySet
 from core.search import SearchIndex
+from core.search import search_indexes
 from finance.choices import CostCategory
 from finance.choices import Expenditure
 from finance.choices import NodeKind
@@ -184,8 +185,8 @@ class CostPool(SluggedModel, RetirableModel):
 
     class Meta(SluggedModel.Meta):
         indexes = [
-            SearchIndex(
-                searched=("name", "description", "slug", "external_id"), name="costpool_search"
+            *search_indexes(
+                searched=("name", "description", "slug", "external_id"), name="costpool"
             ),
         ]
 

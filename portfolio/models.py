@@ -25,7 +25,7 @@ from core.models import protected_reference
 from core.models import unique_external_id
 from core.money import CurrencyField
 from core.money import MoneyField
-from core.search import SearchIndex
+from core.search import search_indexes
 from core.translations import translations_field
 from customfields.fields import CustomFieldsField
 from customfields.fields import custom_fields_index
@@ -84,7 +84,7 @@ class Service(SluggedModel):
     class Meta(SluggedModel.Meta):
         indexes = [
             models.Index(fields=["name"], name="service_name"),
-            SearchIndex(searched=("name", "summary", "slug", "external_id"), name="service_search"),
+            *search_indexes(searched=("name", "summary", "slug", "external_id"), name="service"),
             custom_fields_index("service"),
         ]
         constraints = [
@@ -241,9 +241,7 @@ class Customer(SluggedModel, RetirableModel):
     class Meta(SluggedModel.Meta):
         indexes = [
             models.Index(fields=["name"], name="customer_name"),
-            SearchIndex(
-                searched=("name", "slug", "segment", "external_id"), name="customer_search"
-            ),
+            *search_indexes(searched=("name", "slug", "segment", "external_id"), name="customer"),
             custom_fields_index("customer"),
         ]
 
@@ -387,9 +385,7 @@ class Supplier(SluggedModel, RetirableModel):
     class Meta(SluggedModel.Meta):
         indexes = [
             models.Index(fields=["name"], name="supplier_name"),
-            SearchIndex(
-                searched=("name", "slug", "website", "external_id"), name="supplier_search"
-            ),
+            *search_indexes(searched=("name", "slug", "website", "external_id"), name="supplier"),
             custom_fields_index("supplier"),
         ]
 
@@ -428,7 +424,7 @@ class Contract(SyncedModel, RetirableModel):
     class Meta:
         ordering = ["supplier", "reference"]
         indexes = [
-            SearchIndex(searched=("reference", "title", "external_id"), name="contract_search"),
+            *search_indexes(searched=("reference", "title", "external_id"), name="contract"),
             custom_fields_index("contract"),
         ]
         constraints = [
@@ -483,8 +479,8 @@ class Application(SluggedModel, RetirableModel):
     class Meta(SluggedModel.Meta):
         indexes = [
             models.Index(fields=["name"], name="application_name"),
-            SearchIndex(
-                searched=("name", "slug", "description", "external_id"), name="application_search"
+            *search_indexes(
+                searched=("name", "slug", "description", "external_id"), name="application"
             ),
             custom_fields_index("application"),
         ]

@@ -487,12 +487,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"expected_refusals": {"()": "core.logs.ExpectedRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # WeasyPrint and its font subsetter narrate every PDF at INFO.
     "loggers": {
-        name: {"level": "WARNING" if LOG_LEVEL in ("DEBUG", "INFO") else LOG_LEVEL}
-        for name in ("weasyprint", "fontTools")
+        # WeasyPrint and its font subsetter narrate every PDF at INFO.
+        **{
+            name: {"level": "WARNING" if LOG_LEVEL in ("DEBUG", "INFO") else LOG_LEVEL}
+            for name in ("weasyprint", "fontTools")
+        },
+        # A refused request (403) is one line, not a traceback.
+        "django.request": {"filters": ["expected_refusals"]},
     },
 }
 

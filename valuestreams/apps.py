@@ -7,9 +7,35 @@ class ValueStreamsConfig(AppConfig):
 
     def ready(self):
         # Registers the write rules (core.rules) and rights (core.permissions) of the app.
+        from django.db.models import Q
+        from django.urls import reverse
+
+        from core import finder
         from core import panels
         from core import roles
         from valuestreams import services  # noqa: F401
+        from valuestreams.models import Stage
+        from valuestreams.models import ValueStream
+
+        finder.register(
+            finder.Kind("valuestream", ValueStream, "Value streams", owner="owner", order=60)
+        )
+        # A stage is shown on its value stream's page, at its anchor.
+        finder.register(
+            finder.Kind(
+                "stage",
+                Stage,
+                "Stages",
+                owner="value_stream__owner",
+                context="value_stream__name",
+                retired=Q(value_stream__retired_at__isnull=False),
+                link_key="value_stream__slug",
+                link=lambda key, ident: (
+                    reverse("valuestreams:valuestream_detail", args=[key]) + f"#stage-{ident}"
+                ),
+                order=70,
+            )
+        )
         from valuestreams import signals
         from valuestreams.panels import open_improvements_context
         from valuestreams.panels import stream_flow_context

@@ -19,6 +19,7 @@ from core.models import accountable_user
 from core.models import protected_reference
 from core.models import unique_external_id
 from core.search import SearchIndex
+from core.search import search_indexes
 from core.translations import translations_field
 from customfields.fields import CustomFieldsField
 from customfields.fields import custom_fields_index
@@ -82,9 +83,9 @@ class ValueStream(SluggedModel, RetirableModel):
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["name", "id"], name="valuestream_name"),
-            SearchIndex(
+            *search_indexes(
                 searched=("name", "slug", "segment", "trigger", "result", "external_id"),
-                name="valuestream_search",
+                name="valuestream",
             ),
             custom_fields_index("valuestream"),
         ]
@@ -179,7 +180,10 @@ class Stage(SyncedModel):
 
     class Meta:
         ordering = ["value_stream", "position", "id"]
-        indexes = [models.Index(fields=["value_stream", "position"])]
+        indexes = [
+            models.Index(fields=["value_stream", "position"]),
+            *search_indexes(searched=("name", "responsible_party", "external_id"), name="stage"),
+        ]
         constraints = [
             unique_external_id("stage"),
             models.CheckConstraint(

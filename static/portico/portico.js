@@ -102,4 +102,67 @@
   document.addEventListener("DOMContentLoaded", revealPngButtons);
   // The map is swapped in again after every stage edit.
   document.addEventListener("htmx:afterSettle", revealPngButtons);
+
+  // The header's search (templates/inc/site_search.html): htmx puts the suggestions under the
+  // box; the arrow keys move through them while the focus stays in the box, Enter opens the
+  // one chosen (else the form goes to the results page), Escape closes them.
+  function searchOptions(box) {
+    var list = document.getElementById(box.getAttribute("aria-controls"));
+    return list ? Array.prototype.slice.call(list.querySelectorAll("[role=option]")) : [];
+  }
+
+  function chooseOption(box, options, index) {
+    options.forEach(function (option, i) {
+      option.setAttribute("aria-selected", i === index ? "true" : "false");
+    });
+    if (index >= 0) {
+      box.setAttribute("aria-activedescendant", options[index].id);
+      options[index].scrollIntoView({ block: "nearest" });
+    } else {
+      box.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function closeSuggestions(box) {
+    var list = document.getElementById(box.getAttribute("aria-controls"));
+    if (list) list.replaceChildren();
+    box.setAttribute("aria-expanded", "false");
+    box.removeAttribute("aria-activedescendant");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var box = event.target.closest && event.target.closest("#site-search-q");
+    if (!box) return;
+    var options = searchOptions(box);
+    var current = options.findIndex(function (option) {
+      return option.getAttribute("aria-selected") === "true";
+    });
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!options.length) return;
+      event.preventDefault();
+      var step = event.key === "ArrowDown" ? 1 : -1;
+      var next = current < 0 ? (step > 0 ? 0 : options.length - 1) : current + step;
+      chooseOption(box, options, (next + options.length) % options.length);
+    } else if (event.key === "Enter" && current >= 0) {
+      event.preventDefault();
+      window.location.assign(options[current].href);
+    } else if (event.key === "Escape") {
+      closeSuggestions(box);
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "site-search-suggestions") return;
+    var box = document.getElementById("site-search-q");
+    if (box) {
+      box.setAttribute("aria-expanded", searchOptions(box).length ? "true" : "false");
+      box.removeAttribute("aria-activedescendant");
+    }
+  });
+
+  // A click elsewhere closes the suggestions.
+  document.addEventListener("click", function (event) {
+    var box = document.getElementById("site-search-q");
+    if (box && !event.target.closest(".site-search")) closeSuggestions(box);
+  });
 })();
