@@ -37,6 +37,7 @@ from attestation.selectors import status_from
 from attestation.selectors import valid_since
 from attestation.selectors import with_attestation
 from attestation.selectors import with_confirmation
+from core import translations
 from finance.choices import PeriodStatus
 from finance.models import Period
 from finance.models import TcoResult
@@ -454,18 +455,21 @@ def scores(model: type[Model], today: datetime.date) -> list[Scored]:
     key = model.url_key
     in_sql = [c for c in criteria if c.key not in BY_STATUS]
     checks = {column(c): _check(c, today) for c in in_sql}
+    # A record named in the reader's language reads its translations last in the row.
+    named = translations.is_translatable(model)
+    columns = ("pk", name, "owner_id", UNIT_OF[kind], key, "attested_at", "broken_by_id")
     rows = (
         with_confirmation(model._default_manager.filter(in_use(model)))
         .annotate(**checks)
-        .values_list(
-            "pk", name, "owner_id", UNIT_OF[kind], key, "attested_at", "broken_by_id", *checks
-        )
+        .values_list(*columns, *checks, *(["translations"] if named else []))
         .order_by()
     )
     since = valid_since(model, today).value
     url_of = model.url_of_key()
     found = []
     for pk, label, owner_id, unit_id, key_value, attested_at, broken_by_id, *values in rows:
+        if named:
+            label = translations.translated({"name": label, "translations": values.pop()}, "name")
         status = status_from(attested_at, broken_by_id, since)
         met = dict(zip((c.key for c in in_sql), values, strict=True))
         met.update({k: rule(status) for k, rule in BY_STATUS.items()})

@@ -110,6 +110,15 @@ class PorticoModelForm(forms.ModelForm):
                 current = getattr(self.instance, self._meta.model._meta.get_field(name).attname)
                 chooser.queryset = possible_owners(self._meta.model, current=current)
             chooser.label_from_instance = person_name  # type: ignore[assignment]
+        # Records offered by name are named in the reader's language (core.translations).
+        for field in self.fields.values():
+            if (
+                isinstance(field, forms.ModelChoiceField)
+                and "label_from_instance" not in vars(field)
+                and type(field).label_from_instance is forms.ModelChoiceField.label_from_instance
+                and translations.is_translatable(getattr(field.queryset, "model", None))
+            ):
+                field.label_from_instance = translations.name_of  # type: ignore[method-assign]
         if self.instance.pk is not None:
             for name in self.slug_fields:
                 chosen = getattr(self.instance, name)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
@@ -197,6 +198,17 @@ def languages_by_address(addresses: Iterable[str]) -> dict[str, str]:
 def language_choices() -> list[tuple[str, str]]:
     """The choices of a person's language: the browser's, or one of PORTICO_LANGUAGES."""
     return [("", "Follow the browser"), *settings.LANGUAGES]
+
+
+def is_translatable(model: Any) -> bool:
+    """Whether ``model``'s records carry translations of their name."""
+    if model is None:
+        return False
+    try:
+        field = model._meta.get_field("translations")
+    except FieldDoesNotExist:
+        return False
+    return "name" in translatable_fields(field)
 
 
 def import_targets(model_field: Any) -> list[tuple[str, str]]:

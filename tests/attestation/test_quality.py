@@ -233,3 +233,16 @@ def test_the_daily_snapshot_is_scheduled_and_runs_as_a_task(five_services):
     assert scheduled.task == "attestation.tasks.record_quality_snapshot"
     pk = record_quality_snapshot.apply().get()
     assert QualitySnapshot.objects.get(pk=pk).taken_on == timezone.localdate()
+
+
+def test_the_steward_page_names_records_in_the_readers_language(client, settings):
+    settings.PORTICO_LANGUAGES = ["en", "fr"]
+    settings.LANGUAGES = [("en", "English"), ("fr", "français")]
+    ServiceFactory(name="Claims", translations={"fr": {"name": "Sinistres"}})
+    ServiceFactory(name="Payroll")
+    client.force_login(UserFactory(username="pm", role="Portfolio manager"))
+    french = client.get(reverse("attestation:steward"), headers={"accept-language": "fr"})
+    text = french.content.decode()
+    assert "Sinistres" in text and "Payroll" in text and ">Claims<" not in text
+    english = client.get(reverse("attestation:steward"), headers={"accept-language": "en"})
+    assert "Claims" in english.content.decode() and "Sinistres" not in english.content.decode()

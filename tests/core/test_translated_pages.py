@@ -138,3 +138,24 @@ def test_the_value_stream_map_names_stream_and_services_in_the_readers_language(
     assert ">Sinis<" in page and ">Payments<" in page
     english = client.get(stream.get_absolute_url(), headers={"accept-language": "en"})
     assert "Value stream map: Settle a claim" in english.content.decode()
+
+
+def test_a_form_offers_records_by_their_translated_name(french):
+    from django.utils import translation
+
+    from core.forms import PorticoModelForm
+    from portfolio.models import ApplicationSupport
+
+    class SupportForm(PorticoModelForm):
+        class Meta:
+            model = ApplicationSupport
+            fields = ["application"]
+
+    ApplicationFactory(name="Claims portal", translations={"fr": {"name": "Portail sinistres"}})
+    ApplicationFactory(name="Ledger")
+    with translation.override("fr"):
+        labels = [label for _, label in SupportForm().fields["application"].choices][1:]
+    assert sorted(labels) == ["Ledger", "Portail sinistres"]
+    with translation.override("en"):
+        labels = [label for _, label in SupportForm().fields["application"].choices][1:]
+    assert sorted(labels) == ["Claims portal", "Ledger"]
