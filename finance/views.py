@@ -914,7 +914,7 @@ def report_page(request, definition, *, run_form=None, status=200):
     requested, requested_at = _requested_at(request)
     pending = selectors.report_run_pending(definition=definition, requested_at=requested_at)
     runs = list(selectors.report_runs_with_files(definition.runs.all()))
-    if request.htmx and not request.htmx.boosted:  # the runs list following a run
+    if request.method == "GET" and request.htmx and not request.htmx.boosted:  # following a run
         context = {
             "object": definition,
             "runs": runs,
