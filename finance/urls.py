@@ -35,6 +35,10 @@ urlpatterns = [
     path(f"{PERIOD}close/", views.PeriodCloseView.as_view(), name="period_close"),
     path(f"{PERIOD}restate/", views.PeriodRestateView.as_view(), name="period_restate"),
     path(f"{PERIOD}recompute/", views.PeriodRecomputeView.as_view(), name="period_recompute"),
+    path(f"{PERIOD}recomputing/", views.PeriodRecomputingView.as_view(), name="period_recomputing"),
+    path(
+        "costs/services/<slug:slug>/tco/", views.ServiceTcoPanelView.as_view(), name="service_tco"
+    ),
     path("costs/runs/", views.TcoRunListView.as_view(), name="run_list"),
     *model_paths("costs/statements/", models.CustomerStatement, name="statement"),
     *model_paths("reports/", models.ReportDefinition, name="report"),

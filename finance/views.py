@@ -1,5 +1,6 @@
 """Thin views: the Fund services page, lineage drill-down, cost data, periods and runs."""
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -224,6 +225,7 @@ class OverviewView(PageView):
         }
         if period is None:
             return context
+        context["recomputing"] = selectors.recomputation_state(period=period)
         version = _version_from(request, period)
         if shown in ("budget", "variances"):
             context.update(budget_context(request, period, shown))
@@ -288,6 +290,40 @@ class OverviewView(PageView):
         if not (request.htmx and not request.htmx.boosted):  # the chart is the page's alone
             context["chart"] = selectors.sankey(period=period, version=version)
         return context
+
+
+class PeriodRecomputingView(View):
+    """The "being recomputed" note of a period, polled by the pages that show its figures.
+    The answer that finds nothing pending any more carries the ``tco-recomputed`` event, on
+    which those pages reload their figures; it no longer polls."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, label):
+        require(request.user, "view", TcoResult)
+        period = _period_or_404(label)
+        recomputing = selectors.recomputation_state(period=period)
+        context = {"period": period, "recomputing": recomputing}
+        response = render(request, "finance/inc/recomputing.html", context)
+        if not recomputing:
+            response["HX-Trigger"] = "tco-recomputed"
+        return response
+
+
+class ServiceTcoPanelView(ObjectMixin, View):
+    """A service's TCO panel alone, swapped in when its figures have been recomputed."""
+
+    http_method_names = ["get", "head"]
+    model = Service
+
+    def get(self, request, *args, **kwargs):
+        require(request.user, "view", TcoResult)
+        service = self.get_object()
+        context = {
+            "object": service,
+            "panel_context": selectors.service_panel(request=request, service=service),
+        }
+        return render(request, "finance/inc/service_tco.html", context)
 
 
 class ServiceLineageView(ObjectMixin, View):
@@ -864,9 +900,30 @@ class ReportListView(PageView):
 REPORT_RUNS_SHOWN = 30
 
 
+def _requested_at(request) -> tuple[str, datetime.datetime | None]:
+    """``?requested=`` (seconds since the epoch, set by *Run now*): when a run was asked for;
+    anything else is ignored."""
+    raw = request.GET.get("requested", "")
+    try:
+        return raw, datetime.datetime.fromtimestamp(int(raw), tz=datetime.UTC)
+    except (ValueError, OverflowError, OSError):
+        return "", None
+
+
 def report_page(request, definition, *, run_form=None, status=200):
-    can_run = can(request.user, "change", definition)
+    requested, requested_at = _requested_at(request)
+    pending = selectors.report_run_pending(definition=definition, requested_at=requested_at)
     runs = list(selectors.report_runs_with_files(definition.runs.all()))
+    if request.method == "GET" and request.htmx and not request.htmx.boosted:  # following a run
+        context = {
+            "object": definition,
+            "runs": runs,
+            "pending": pending,
+            "requested_at": requested if pending else "",
+            "can_download": can(request.user, "view", ReportFile),
+        }
+        return render(request, "finance/report_detail.html#runs", context, status=status)
+    can_run = can(request.user, "change", definition)
     span = services.resolve_report_period(selector=definition.period_selector)
     context = {
         "object": definition,
@@ -881,6 +938,8 @@ def report_page(request, definition, *, run_form=None, status=200):
         "can_download": can(request.user, "view", ReportFile),
         "run_form": run_form or (RunReportForm() if can_run else None),
         "time_zone": settings.TIME_ZONE,
+        "pending": pending,
+        "requested_at": requested if pending else "",
     }
     return render(request, "finance/report_detail.html", context, status=status)
 
@@ -936,7 +995,7 @@ class ReportRunView(ObjectActionView):
             messages.success(
                 self.request,
                 f"“{definition}” for {what} is running in the background: its files appear "
-                "below when it is done (reload the page).",
+                "below when it is done.",
             )
         else:
             messages.warning(
@@ -944,7 +1003,10 @@ class ReportRunView(ObjectActionView):
                 f"“{definition}” for {what} is queued; it will run when the job queue is back "
                 "(within a minute of it): its files then appear below.",
             )
-        return redirect_after_write(self.request, definition.get_absolute_url() + "#runs")
+        requested = int(timezone.now().timestamp())  # the runs list follows runs from then
+        return redirect_after_write(
+            self.request, f"{definition.get_absolute_url()}?requested={requested}#runs"
+        )
 
 
 class ReportDownloadView(ObjectMixin, View):

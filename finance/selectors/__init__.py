@@ -22,6 +22,7 @@ from finance.selectors.report_data import last_report_runs
 from finance.selectors.report_data import reconciliation_by_category
 from finance.selectors.report_data import report_already_emailed
 from finance.selectors.report_data import report_mismatches
+from finance.selectors.report_data import report_run_pending
 from finance.selectors.report_data import report_runs_with_files
 from finance.selectors.report_data import report_services
 from finance.selectors.report_data import report_totals
@@ -39,6 +40,7 @@ from finance.selectors.results import period_versions
 from finance.selectors.results import periods_with_results
 from finance.selectors.results import previous_period
 from finance.selectors.results import recent_periods
+from finance.selectors.results import recomputation_state
 from finance.selectors.results import results_for
 from finance.selectors.results import sankey
 from finance.selectors.results import service_panel
@@ -106,9 +108,11 @@ __all__ = [
     "prepare_lines",
     "previous_period",
     "recent_periods",
+    "recomputation_state",
     "reconciliation_by_category",
     "report_already_emailed",
     "report_mismatches",
+    "report_run_pending",
     "report_runs_with_files",
     "report_services",
     "report_totals",

@@ -1,6 +1,8 @@
 """The figures of a finance report over one or more closed months, and the reads of report
 runs."""
 
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -8,13 +10,16 @@ from django.db.models import F
 from django.db.models import Prefetch
 from django.db.models import Q
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from core.money import from_cents
 from core.translations import translated
 from finance import tco
 from finance.choices import PeriodStatus
+from finance.choices import ReportOutcome
 from finance.filtersets import FundServicesFilterSet
 from finance.models import Period
+from finance.models import QueuedTask
 from finance.models import ReportFile
 from finance.models import ReportRun
 from finance.models import TcoResult
@@ -226,6 +231,26 @@ def report_mismatches(*, service_ids) -> tuple[dict[int, list], list[dict]]:
 
 
 # --- Scheduled reports ---------------------------------------------------------------------
+
+
+# A page waits this long for a run it asked for to start before it stops following it.
+REPORT_RUN_WAIT = timedelta(minutes=10)
+
+
+def report_run_pending(*, definition, requested_at: datetime | None = None) -> bool:
+    """Whether a run of the report is still to come or under way: a request waiting for the
+    job queue, a run still running, or (``requested_at``: when *Run now* was asked) no run
+    started since then yet. Two queries at most; a page polls it until it answers False."""
+    if ReportRun.objects.filter(definition=definition, outcome=ReportOutcome.RUNNING).exists():
+        return True
+    # The task name services.report_definitions.REPORT_TASK queues (selectors import no services).
+    if QueuedTask.objects.filter(task="finance.tasks.run_report", args__0=definition.pk).exists():
+        return True
+    if requested_at is None or timezone.now() - requested_at > REPORT_RUN_WAIT:
+        return False
+    return not ReportRun.objects.filter(
+        definition=definition, started_at__gte=requested_at
+    ).exists()
 
 
 def last_report_runs(definitions) -> dict[int, ReportRun]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import DecimalField
+from django.db.models import Exists
 from django.db.models import F
 from django.db.models import OuterRef
 from django.db.models import Q
@@ -24,6 +25,7 @@ from finance import charts
 from finance import tco
 from finance.choices import CostCategory
 from finance.choices import PeriodStatus
+from finance.choices import RunOutcome
 from finance.choices import UnallocatedReason
 from finance.models import CostItem
 from finance.models import Period
@@ -390,6 +392,27 @@ def cost_completeness(*, service: Service, period: Period | None) -> dict:
     }
 
 
+def recomputation_state(*, period: Period | None) -> str:
+    """Whether a period's figures are being recomputed: "running" while a run computes it,
+    "queued" while a change waits for its run (the dirty marker), "" when nothing is pending.
+    One query, read fresh: a page polls it until it answers ""."""
+    if period is None or period.status == PeriodStatus.CLOSED:
+        return ""
+    row = (
+        Period.objects.filter(pk=period.pk)
+        .annotate(
+            running=Exists(TcoRun.objects.filter(period=OuterRef("pk"), outcome=RunOutcome.RUNNING))
+        )
+        .values("recompute_requested_at", "running")
+        .first()
+    )
+    if row is None:
+        return ""
+    if row["running"]:
+        return "running"
+    return "queued" if row["recompute_requested_at"] is not None else ""
+
+
 def service_panel(*, request, service: Service) -> dict:
     """The TCO panel of a service page: the period asked for (``?tco_period=``) or the
     latest with a result for this service."""
@@ -437,6 +460,7 @@ def service_panel(*, request, service: Service) -> dict:
         "versions": versions if len(versions) > 1 else [],
         "completeness": cost_completeness(service=service, period=period),
         "closed": period is not None and period.status == PeriodStatus.CLOSED,
+        "recomputing": recomputation_state(period=period),
     }
 
 

@@ -4,6 +4,7 @@ it; the owner of a cost pool changes and removes it, and adds, changes and remov
 allocations (core.permissions: the owner of the parent adds a child)."""
 
 import datetime
+import re
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -430,8 +431,11 @@ def report_renamed(definition):
 
 
 def run_queued(definition, user, response):
-    """Queued after commit, which a test's transaction never reaches: the answer tells."""
-    assert response.url == definition.get_absolute_url() + "#runs"
+    """Queued after commit, which a test's transaction never reaches: the answer tells, and
+    leads to the runs list following the run asked for."""
+    assert re.fullmatch(
+        re.escape(definition.get_absolute_url()) + r"\?requested=\d+#runs", response.url
+    )
 
 
 REPORT = finance_spec(
