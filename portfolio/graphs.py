@@ -24,8 +24,8 @@ LEVELS = (-2, -1, 0, 1, 2)
 PER_LEVEL = 12
 NAME_CHARS = 24  # a name longer than this is shortened, whole in its tooltip
 
-NODE_WIDTH, NODE_HEIGHT = 176, 34
-COLUMN_GAP, ROW_GAP = 64, 12
+NODE_WIDTH, NODE_HEIGHT = 168, 34
+COLUMN_GAP, ROW_GAP = 56, 12
 PAD = 12
 
 LEVEL_HEADINGS = {
@@ -87,6 +87,8 @@ class Graph:
     width: int
     height: int
     in_cycle: bool  # the service is on a dependency cycle
+    node_width: int = NODE_WIDTH
+    node_height: int = NODE_HEIGHT
 
     @property
     def nodes(self) -> list[Node]:
