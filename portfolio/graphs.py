@@ -27,6 +27,8 @@ NAME_CHARS = 24  # a name longer than this is shortened, whole in its tooltip
 NODE_WIDTH, NODE_HEIGHT = 168, 34
 COLUMN_GAP, ROW_GAP = 56, 12
 PAD = 12
+# Room on either side for the curves of edges that run backwards (cycles) or within a column.
+SIDE = 44
 
 LEVEL_HEADINGS = {
     -2: "Providers of providers",
@@ -178,13 +180,13 @@ def _layout(columns: list[Column], edges: list[Edge], *, in_cycle: bool) -> Grap
     tallest = max(len(column.nodes) for column in columns)
     height = 2 * PAD + 18 + tallest * (NODE_HEIGHT + ROW_GAP) - ROW_GAP
     for index, column in enumerate(columns):
-        column.x = PAD + index * (NODE_WIDTH + COLUMN_GAP)
+        column.x = SIDE + index * (NODE_WIDTH + COLUMN_GAP)
         used = len(column.nodes) * (NODE_HEIGHT + ROW_GAP) - ROW_GAP
         top = PAD + 18 + (height - 2 * PAD - 18 - used) // 2
         for row, node in enumerate(column.nodes):
             node.x = column.x
             node.y = top + row * (NODE_HEIGHT + ROW_GAP)
-    width = 2 * PAD + len(columns) * NODE_WIDTH + (len(columns) - 1) * COLUMN_GAP
+    width = 2 * SIDE + len(columns) * NODE_WIDTH + (len(columns) - 1) * COLUMN_GAP
     for edge in edges:
         edge.path = _path(edge.provider, edge.consumer)
     # Cycle edges last, so they are drawn over the others.
@@ -197,7 +199,7 @@ def _path(provider: Node, consumer: Node) -> str:
     backwards (a cycle) or within a column bows out to the side."""
     x1, y1 = provider.x + NODE_WIDTH, provider.y + NODE_HEIGHT // 2
     x2, y2 = consumer.x, consumer.y + NODE_HEIGHT // 2
-    bend = max(COLUMN_GAP // 2, (x2 - x1) // 2) if x2 > x1 else NODE_WIDTH // 2 + COLUMN_GAP
+    bend = max(COLUMN_GAP // 2, (x2 - x1) // 2) if x2 > x1 else COLUMN_GAP
     return f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"
 
 
