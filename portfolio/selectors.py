@@ -27,6 +27,7 @@ from django.db.models import When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.models import in_force_on
 from core.money import reporting_currency
 from portfolio.choices import Aspect
 from portfolio.choices import Dimension
@@ -136,6 +137,123 @@ def in_dependency_cycle(service: Service) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(sql, {"service": service.pk, "today": timezone.localdate()})
         return cursor.fetchone()[0]
+
+
+IN_FORCE_SQL = """(d.valid_from IS NULL OR d.valid_from <= %(today)s)
+                  AND (d.valid_to IS NULL OR d.valid_to >= %(today)s)"""
+
+
+def dependency_levels(service: Service, *, levels: int = 2) -> dict[int, int]:
+    """The services around ``service`` along the dependencies in force today, up to ``levels``
+    steps each way, by level: -1 its providers, -2 theirs; 1 its consumers, 2 theirs. A
+    service found both ways (a cycle through ``service``) takes the nearer side, the provider
+    side on a tie; ``service`` itself is left out. One query, whatever the neighbourhood's
+    size: the depth bound ends the recursion, cycles included."""
+    table = ServiceDependency._meta.db_table
+    sql = f"""
+        WITH RECURSIVE up(service_id, depth) AS (
+            SELECT d.provider_id, 1 FROM {table} d
+             WHERE d.consumer_id = %(service)s AND {IN_FORCE_SQL}
+            UNION
+            SELECT d.provider_id, u.depth + 1
+              FROM up u JOIN {table} d ON d.consumer_id = u.service_id
+             WHERE u.depth < %(levels)s AND {IN_FORCE_SQL}
+        ), down(service_id, depth) AS (
+            SELECT d.consumer_id, 1 FROM {table} d
+             WHERE d.provider_id = %(service)s AND {IN_FORCE_SQL}
+            UNION
+            SELECT d.consumer_id, w.depth + 1
+              FROM down w JOIN {table} d ON d.provider_id = w.service_id
+             WHERE w.depth < %(levels)s AND {IN_FORCE_SQL}
+        )
+        SELECT service_id, -MIN(depth) FROM up GROUP BY service_id
+        UNION ALL
+        SELECT service_id, MIN(depth) FROM down GROUP BY service_id
+    """
+    params = {"service": service.pk, "today": timezone.localdate(), "levels": levels}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found: dict[int, int] = {}
+    for service_id, level in rows:
+        if service_id == service.pk:
+            continue
+        known = found.get(service_id)
+        if known is None or (abs(level), level) < (abs(known), known):
+            found[service_id] = level
+    return found
+
+
+def dependency_cycle_members(service: Service) -> set[int]:
+    """The services on a dependency cycle (in force today) through ``service``: its strongly
+    connected component, the services it reaches along its providers that also reach it
+    along their providers; ``service`` itself is in the set when it is on a cycle. One
+    query; UNION visits each service once."""
+    table = ServiceDependency._meta.db_table
+    sql = f"""
+        WITH RECURSIVE up(service_id) AS (
+            SELECT d.provider_id FROM {table} d
+             WHERE d.consumer_id = %(service)s AND {IN_FORCE_SQL}
+            UNION
+            SELECT d.provider_id FROM up u JOIN {table} d ON d.consumer_id = u.service_id
+             WHERE {IN_FORCE_SQL}
+        ), down(service_id) AS (
+            SELECT d.consumer_id FROM {table} d
+             WHERE d.provider_id = %(service)s AND {IN_FORCE_SQL}
+            UNION
+            SELECT d.consumer_id FROM down w JOIN {table} d ON d.provider_id = w.service_id
+             WHERE {IN_FORCE_SQL}
+        )
+        SELECT service_id FROM up INTERSECT SELECT service_id FROM down
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"service": service.pk, "today": timezone.localdate()})
+        return {row[0] for row in cursor.fetchall()}
+
+
+def dependants_by_level(service: Service) -> dict[int, int]:
+    """Every service that depends on ``service`` directly or through others (dependencies in
+    force today), with its level: 1 for a direct consumer, 2 for a consumer of one, and so
+    on (the shortest way). Two queries whatever the size: the consumers reached (UNION visits
+    each once, so cycles end), then the edges among them, walked breadth first here."""
+    table = ServiceDependency._meta.db_table
+    sql = f"""
+        WITH RECURSIVE down(service_id) AS (
+            SELECT d.consumer_id FROM {table} d
+             WHERE d.provider_id = %(service)s AND {IN_FORCE_SQL}
+            UNION
+            SELECT d.consumer_id FROM down w JOIN {table} d ON d.provider_id = w.service_id
+             WHERE {IN_FORCE_SQL}
+        )
+        SELECT service_id FROM down
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"service": service.pk, "today": timezone.localdate()})
+        reached = {row[0] for row in cursor.fetchall()}
+    reached.discard(service.pk)
+    if not reached:
+        return {}
+    consumers_of: dict[int, list[int]] = {}
+    edges = ServiceDependency.objects.filter(
+        in_force_on(timezone.localdate()),
+        provider_id__in=reached | {service.pk},
+        consumer_id__in=reached,
+    ).values_list("provider_id", "consumer_id")
+    for provider_id, consumer_id in edges:
+        consumers_of.setdefault(provider_id, []).append(consumer_id)
+    levels: dict[int, int] = {}
+    frontier = [service.pk]
+    level = 0
+    while frontier:
+        level += 1
+        following = []
+        for provider_id in frontier:
+            for consumer_id in consumers_of.get(provider_id, ()):
+                if consumer_id not in levels:
+                    levels[consumer_id] = level
+                    following.append(consumer_id)
+        frontier = following
+    return levels
 
 
 # --- Customers, suppliers and contracts, applications -----------------------------------------

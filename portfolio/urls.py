@@ -15,6 +15,7 @@ urlpatterns = [
     path("services/mine/", views.services.MyServicesView.as_view(), name="my_services"),
     path("services/options/", views.services.ServiceOptionsView.as_view(), name="service_options"),
     *model_paths("services/", models.Service),
+    path(f"{SERVICE}impact/", views.services.ServiceImpactView.as_view(), name="service_impact"),
     *model_paths(
         f"{SERVICE}items/",
         models.SpecificationItem,

@@ -1,4 +1,5 @@
-"""Screenshots of the dashboard of each role, from the demo organisation, for docs/screenshots/.
+"""Screenshots of the dashboard of each role, and of a service's dependency graph, from the demo
+organisation, for docs/screenshots/.
 
     DATABASE_URL=postgresql://.../portico_screens SECRET_KEY=... \
         .venv/bin/python scripts/screenshots.py
@@ -45,6 +46,9 @@ PEOPLE = (
     ("victor", "dashboard-viewer.png"),
 )
 WIDTH = 1440
+# A service's dependency graph (its page's section), shot as the first person sees it: the
+# CRM platform is on the demo's dependency cycle.
+GRAPHS = (("/services/crm-platform/", "#dependency-graph", "dependency-graph.png"),)
 
 
 class ThreadingServer(ThreadingMixIn, WSGIServer):
@@ -85,8 +89,17 @@ def serve() -> tuple[ThreadingServer, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
-def shoot(base_url: str, folder: Path) -> list[Path]:
+def reduce(path: Path) -> Path:
+    """The PNG at ``path`` reduced to 256 colours, small enough to commit."""
     from PIL import Image
+
+    with Image.open(path) as shot:
+        small = shot.convert("RGB").quantize(colors=256)
+    small.save(path, optimize=True)
+    return path
+
+
+def shoot(base_url: str, folder: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     from core.demo import DEMO_PASSWORD
@@ -109,10 +122,13 @@ def shoot(base_url: str, folder: Path) -> list[Path]:
             page.wait_for_load_state("networkidle")
             path = folder / filename
             page.screenshot(path=str(path), full_page=True)
-            with Image.open(path) as shot:
-                small = shot.convert("RGB").quantize(colors=256)
-            small.save(path, optimize=True)
-            saved.append(path)
+            saved.append(reduce(path))
+            if username == PEOPLE[0][0]:
+                for address, selector, graph_file in GRAPHS:
+                    page.goto(f"{base_url}{address}")
+                    path = folder / graph_file
+                    page.locator(selector).screenshot(path=str(path))
+                    saved.append(reduce(path))
             context.close()
         browser.close()
     return saved

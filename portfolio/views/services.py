@@ -20,6 +20,7 @@ from core.permissions import can
 from finance.previews import PreviewChildEditView
 from performance.selectors import with_item_status
 from performance.selectors import with_outcome_status
+from portfolio import graphs
 from portfolio import selectors
 from portfolio import services
 from portfolio.choices import Aspect
@@ -52,7 +53,23 @@ class ServiceDetailView(ObjectDetailView):
 
     def get_extra_context(self, service):
         context = service_page_context(service, can(self.request.user, "change", service))
-        return {**context, "panels": service_panels(self.request, service)}
+        return {
+            **context,
+            "graph": graphs.neighbourhood(service),
+            "panels": service_panels(self.request, service),
+        }
+
+
+class ServiceImpactView(ObjectDetailView):
+    """What depends on a service, directly or through others (portfolio.graphs.impact): seen
+    by whoever may see the service page."""
+
+    queryset = Service.objects.select_related("owner")
+    template_name = "portfolio/service_impact.html"
+
+    def get_extra_context(self, service):
+        levels = graphs.impact(service)
+        return {"levels": levels, "total": sum(level.count for level in levels)}
 
 
 def service_page_context(service, can_change: bool) -> dict:

@@ -124,6 +124,7 @@ SERVICE = ViewSpec(
             expect=dict.fromkeys((NO_ROLE, OTHER_OWNER, *map(role_persona, roles.ROLES)), EMPTY),
         ),
         "detail": read("portfolio:service_detail"),
+        "impact": read("portfolio:service_impact"),
         "add": add(
             "portfolio:service_add",
             data=lambda service: {**SERVICE_DATA, "name": "Hosting", "kind": "supporting"},
