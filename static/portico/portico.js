@@ -24,6 +24,27 @@
     if (window.confirm(form.dataset.confirm)) event.detail.issueRequest(true);
   });
 
+  // <a data-confirm="Question?" href="…/delete/">: the link to a removal's confirmation page
+  // (what it does without JavaScript) asks in the same dialog as every other removal and,
+  // answered yes, posts to that page.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-confirm]");
+    if (!link) return;
+    event.preventDefault();
+    if (!window.confirm(link.dataset.confirm)) return;
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = link.href;
+    var token = document.createElement("input");
+    token.type = "hidden";
+    token.name = "csrfmiddlewaretoken";
+    token.value = headers["X-CSRFToken"] || "";
+    form.appendChild(token);
+    document.body.appendChild(form);
+    form.submit();
+  });
+
   // <details class="filters-fold" open>: a list's filters, open on a wide screen, folded on a
   // phone (without JavaScript they stay open).
   var PHONE = "(max-width: 768px)";

@@ -212,3 +212,40 @@ def test_stage_actions_are_a_menu_and_removal_asks_once(wide, live_server, world
         ["Report the claim", "Pay the claim"]
     )
     assert questions == ["Remove the stage “Pay the claim”?"]
+
+
+def test_removing_a_record_asks_in_the_same_dialog_and_posts(wide, live_server, world):
+    from portfolio.models import Service
+
+    payments = Service.objects.get(slug="payments-platform")
+    wide.goto(f"{live_server.url}{payments.get_absolute_url()}")
+    questions: list[str] = []
+
+    def answer(accept):
+        def handle(dialog):
+            questions.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        return handle
+
+    remove = wide.get_by_role("button", name="Remove")
+    wide.once("dialog", answer(False))
+    remove.click()
+    expect(wide).to_have_url(f"{live_server.url}{payments.get_absolute_url()}")
+    wide.once("dialog", answer(True))
+    remove.click()
+    # It has TCO figures (of nothing), so it is retired rather than deleted.
+    expect(wide.get_by_text("Retired service “Payments platform”.")).to_be_visible()
+    assert Service.objects.get(slug="payments-platform").is_retired
+    assert questions[0].startswith("Remove Payments platform?")
+    assert questions == [questions[0], questions[0]]
+
+
+def test_without_javascript_a_removal_asks_on_its_confirmation_page(browser, live_server, world):
+    context, page = open_browser(browser, live_server, world, WIDE, javascript=False)
+    try:
+        page.goto(f"{live_server.url}/services/payments-platform/")
+        page.get_by_role("button", name="Remove").click()
+        expect(page.get_by_role("heading", name="Remove Payments platform?")).to_be_visible()
+    finally:
+        context.close()
