@@ -9,10 +9,74 @@
     if (select && select.form) select.form.requestSubmit();
   });
 
-  // <form data-confirm="Question?">: asks before it posts.
+  // <form data-confirm="Question?">: asks before it posts, the one way every removal asks.
+  // A plain form asks on submit; a form that htmx sends asks on htmx:confirm (htmx has
+  // already taken the submit over, so the first handler leaves it alone).
   document.addEventListener("submit", function (event) {
+    if (event.defaultPrevented) return;
     var form = event.target.closest("form[data-confirm]");
     if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+  document.addEventListener("htmx:confirm", function (event) {
+    var form = event.detail.elt.closest && event.detail.elt.closest("form[data-confirm]");
+    if (!form) return;
+    event.preventDefault();
+    if (window.confirm(form.dataset.confirm)) event.detail.issueRequest(true);
+  });
+
+  // <a data-confirm="Question?" href="…/delete/">: the link to a removal's confirmation page
+  // (what it does without JavaScript) asks in the same dialog as every other removal and,
+  // answered yes, posts to that page.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-confirm]");
+    if (!link) return;
+    event.preventDefault();
+    if (!window.confirm(link.dataset.confirm)) return;
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = link.href;
+    var token = document.createElement("input");
+    token.type = "hidden";
+    token.name = "csrfmiddlewaretoken";
+    token.value = headers["X-CSRFToken"] || "";
+    form.appendChild(token);
+    document.body.appendChild(form);
+    form.submit();
+  });
+
+  // <details class="filters-fold" open>: a list's filters, open on a wide screen, folded on a
+  // phone (without JavaScript they stay open).
+  var PHONE = "(max-width: 768px)";
+  function foldFilters() {
+    if (!window.matchMedia(PHONE).matches) return;
+    document.querySelectorAll("details.filters-fold[open]").forEach(function (details) {
+      details.open = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", foldFilters);
+
+  // A row's compact action menu (<details class="dropdown row-actions">) closes, as a menu
+  // does, when a click lands elsewhere or once one of its actions is chosen (after the click
+  // has done its work).
+  document.addEventListener("click", function (event) {
+    var chosen = event.target.closest("details.row-actions > ul a, details.row-actions > ul button");
+    document.querySelectorAll("details.row-actions[open]").forEach(function (details) {
+      if (!details.contains(event.target)) details.open = false;
+      else if (chosen) setTimeout(function () { details.open = false; }, 0);
+    });
+  });
+
+  // An element swapped in with data-scroll-into-view (the item or stage editor) is brought
+  // into view and focused at its first field, so the editor opens where the item is.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.elt;
+    if (!target || !target.querySelector) return;
+    var editor = target.matches("[data-scroll-into-view]") ? target : target.querySelector("[data-scroll-into-view]");
+    if (!editor) return;
+    editor.scrollIntoView({ block: "center" });
+    var field = editor.querySelector("input:not([type=hidden]), select, textarea");
+    if (field) field.focus({ preventScroll: true });
   });
 
   // <datalist data-options-for="id_of_input">: htmx asks for suggestions with the term the

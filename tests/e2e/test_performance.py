@@ -97,6 +97,7 @@ def test_owner_adds_a_figure_to_an_outcome_measured_directly(page, live_server, 
     added = Measurement.objects.get(outcome=outcome)
     assert (added.value, added.met, added.recorded_by) == (Decimal("93.5"), False, owner)
 
+    page.once("dialog", lambda dialog: dialog.accept())  # removing asks first
     figures.get_by_role("button", name="Remove the figure to 2026-10-31").click()
     expect(page.locator("#figures").get_by_text("No figures yet.")).to_be_visible()
     assert not Measurement.objects.filter(outcome=outcome).exists()

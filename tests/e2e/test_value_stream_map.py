@@ -89,6 +89,7 @@ def test_add_a_stage_then_reorder_it_and_see_totals_and_map_change(
     # The form is empty again, ready for the next stage.
     expect(page.locator("#id_new-name")).to_have_value("")
 
+    page.get_by_role("button", name="Actions for Assess the damage").click()
     page.get_by_role("button", name="Move Assess the damage earlier").click()
 
     expect(page.locator("#stages li .stage-name")).to_have_text(
@@ -131,6 +132,7 @@ def test_a_bad_complete_accurate_shows_an_error_beside_the_field_and_saves_nothi
 
 def test_edit_a_stage_in_place_and_remove_another(page, live_server, login, stream):
     open_stream(page, live_server, login, stream)
+    page.get_by_role("button", name="Actions for Pay the claim").click()
     page.get_by_role("link", name="Edit Pay the claim").click()
     form = page.get_by_role("form", name="Edit stage Pay the claim")
     # 960 minutes, entered in hours (the factory's unit): shown as entered.
@@ -142,6 +144,7 @@ def test_edit_a_stage_in_place_and_remove_another(page, live_server, login, stre
     expect(page.locator("#map svg text", has_text="2. Pay the claimant")).to_have_count(1)
 
     page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Actions for Report the claim").click()
     page.get_by_role("button", name="Remove Report the claim").click()
     expect(page.locator('#totals [data-measure="stages"]')).to_have_text("1")
     expect(page.locator("#map svg text", has_text="1. Pay the claimant")).to_have_count(1)
@@ -175,6 +178,7 @@ def test_link_a_service_to_a_stage_by_typing_its_name_and_unlink_it_by_unticking
     pay = stream.stages.get(name="Pay the claim")
     open_stream(page, live_server, login, stream)
 
+    page.get_by_role("button", name="Actions for Pay the claim").click()
     page.get_by_role("link", name="Edit Pay the claim").click()
     form = page.get_by_role("form", name="Edit stage Pay the claim")
     box = form.get_by_label("Add a service that underpins it")
@@ -190,6 +194,7 @@ def test_link_a_service_to_a_stage_by_typing_its_name_and_unlink_it_by_unticking
     expect(row).to_contain_text("Services: Payments platform")
     assert [s.name for s in pay.services.all()] == ["Payments platform"]
 
+    page.get_by_role("button", name="Actions for Pay the claim").click()
     page.get_by_role("link", name="Edit Pay the claim").click()
     form = page.get_by_role("form", name="Edit stage Pay the claim")
     linked = form.get_by_role("checkbox", name="Payments platform")
