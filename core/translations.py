@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -148,8 +149,9 @@ def preferred_language(user: Any) -> str:
     if hasattr(user, PREFERRED_LANGUAGE):
         language = getattr(user, PREFERRED_LANGUAGE) or ""
     else:  # a user loaded some other way (a task's recipient): one query
+        # get_user_model(), not type(user): a request's user is a lazy object.
         profile = (
-            type(user)
+            get_user_model()
             ._default_manager.filter(pk=user.pk)
             .values_list("profile__language", flat=True)
         )

@@ -19,6 +19,6 @@ class MaturityConfig(AppConfig):
                 "maturity/inc/dashboard_panel.html",
                 dashboard_panel,
                 order=60,
-                roles=(roles.PORTFOLIO_MANAGER, roles.VIEWER),
+                roles=(roles.PORTFOLIO_MANAGER, roles.SERVICE_OWNER, roles.VIEWER),
             ),
         )
