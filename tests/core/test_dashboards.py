@@ -147,7 +147,12 @@ def test_a_service_owner_sees_their_services_targets_and_tco_trend(client, servi
     client.force_login(service_owner)
     body = client.get(reverse("dashboard")).content.decode()
     assert headings(body) == ["Service owner"]
-    assert panel_titles(body) == ["My services", "TCO of your services", "Targets", "Value maturity"]
+    assert panel_titles(body) == [
+        "My services",
+        "TCO of your services",
+        "Targets",
+        "Value maturity",
+    ]
     assert "<strong>2</strong> services" in body
     assert "0/4" in body or "1/4" in body  # the quadrants filled, per service
     assert "Claims answered within a day" in body and "Someone else&#x27;s" not in body
