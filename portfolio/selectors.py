@@ -116,6 +116,11 @@ def services_owned_by(user) -> QuerySet:
     )
 
 
+# A dependency (alias ``d``) in force on ``%(today)s``, in the raw reads below.
+IN_FORCE_SQL = """(d.valid_from IS NULL OR d.valid_from <= %(today)s)
+                  AND (d.valid_to IS NULL OR d.valid_to >= %(today)s)"""
+
+
 def in_dependency_cycle(service: Service) -> bool:
     """Whether ``service`` can reach itself along its dependencies in force today.
 
@@ -123,24 +128,19 @@ def in_dependency_cycle(service: Service) -> bool:
     UNION ALL) visits each service once, so dense portfolios stay cheap.
     """
     table = ServiceDependency._meta.db_table
-    in_force = """(d.valid_from IS NULL OR d.valid_from <= %(today)s)
-                  AND (d.valid_to IS NULL OR d.valid_to >= %(today)s)"""
     sql = f"""
         WITH RECURSIVE reach(service_id) AS (
-            SELECT d.provider_id FROM {table} d WHERE d.consumer_id = %(service)s AND {in_force}
+            SELECT d.provider_id FROM {table} d
+             WHERE d.consumer_id = %(service)s AND {IN_FORCE_SQL}
             UNION
             SELECT d.provider_id FROM reach r JOIN {table} d ON d.consumer_id = r.service_id
-             WHERE {in_force}
+             WHERE {IN_FORCE_SQL}
         )
         SELECT EXISTS (SELECT 1 FROM reach WHERE service_id = %(service)s)
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, {"service": service.pk, "today": timezone.localdate()})
         return cursor.fetchone()[0]
-
-
-IN_FORCE_SQL = """(d.valid_from IS NULL OR d.valid_from <= %(today)s)
-                  AND (d.valid_to IS NULL OR d.valid_to >= %(today)s)"""
 
 
 def dependency_levels(service: Service, *, levels: int = 2) -> dict[int, int]:
