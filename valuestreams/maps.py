@@ -12,15 +12,14 @@ Every text is escaped (``esc``); colours and sizes are inline attributes, so the
 alone as a downloaded file and draws the same on a canvas (the PNG download).
 """
 
-import textwrap
 from dataclasses import dataclass
 from dataclasses import field
 from html import escape
-from typing import TypeVar
 
 from django.utils.safestring import SafeString
 from django.utils.safestring import mark_safe
 
+from core import textwidth
 from core.money import format_amount
 from core.translations import translated
 from valuestreams.selectors import FlowMeasures
@@ -28,23 +27,30 @@ from valuestreams.selectors import StreamCosts
 from valuestreams.templatetags.valuestreams_tags import duration
 from valuestreams.templatetags.valuestreams_tags import percent
 
-T = TypeVar("T")
-
 MARGIN = 16
 TITLE_HEIGHT = 44
 END_WIDTH = 150
 STAGE_WIDTH = 168
 GAP = 48
-BOX_HEIGHT = 116
+BOX_HEIGHT = 116  # the least: a box grows with its wrapped name and responsible party
 LINE_HEIGHT = 15
 LADDER_STEP = 34
 TOTALS_WIDTH = 230
 TOTALS_ROW = 22
+TOTALS_LINE = 16  # between the lines of one totals row
 MAX_SERVICE_LINES = 12
 
-NAME_CHARS = 22
-LABEL_CHARS = 26
-END_CHARS = 20
+PAD = 8  # between a box's edge and its text
+TEXT_SIZE = 12
+SERVICE_SIZE = 11
+SMALL_SIZE = 10
+NAME_LINES = 4  # a stage's name wraps onto at most this many lines, the rest in its tooltip
+RESPONSIBLE_LINES = 2
+END_LINES = 8
+VALUE_CLASS_WIDTH = 84  # the value class, right of %C&A on a stage's last line
+# A service's name may run on under the gap to the next stage, whose own list starts there.
+SERVICE_WIDTH = STAGE_WIDTH + GAP - 2 * PAD
+VALUE_GAP = 12  # at least this between a totals label and its value
 
 VALUE_CLASS_COLOURS = {
     "value_adding": "#2e7d32",
@@ -53,22 +59,43 @@ VALUE_CLASS_COLOURS = {
 }
 
 
-def wrap(text: str, width: int, lines: int) -> list[str]:
-    """``text`` in at most ``lines`` lines of ``width`` characters, the last one cut with …"""
-    wrapped = textwrap.wrap(" ".join(text.split()), width=width) or [""]
-    if len(wrapped) > lines:
-        wrapped = wrapped[:lines]
-        wrapped[-1] = shorten(wrapped[-1] + " …", width)
-    return wrapped
+@dataclass
+class Label:
+    """Text laid out in lines (y of each baseline, the line), and the whole text when the
+    lines had to cut it: drawn as the tooltip."""
+
+    lines: list[tuple[int, str]]
+    full: str = ""
+
+    @property
+    def first(self) -> str:
+        return self.lines[0][1] if self.lines else ""
 
 
-def shorten(text: str, width: int) -> str:
+def wrapped(
+    text: str, *, width: float, top: int, lines: int, size: int = TEXT_SIZE, bold: bool = False
+) -> Label:
+    """``text`` wrapped to ``width`` pixels in at most ``lines`` lines from baseline ``top``."""
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+    kept, cut = textwidth.wrap(text, width, size, bold=bold, lines=lines)
+    return Label(
+        [(top + i * LINE_HEIGHT, line) for i, line in enumerate(kept)], text if cut else ""
+    )
 
 
-def lines_at(texts: list[T], *, top: int, step: int = LINE_HEIGHT) -> list[tuple[int, T]]:
-    return [(top + i * step, text) for i, text in enumerate(texts)]
+def fitted(text: str, *, width: float, y: int, size: int = TEXT_SIZE, bold: bool = False) -> Label:
+    """``text`` on one line at baseline ``y``, cut with … (whole in the tooltip) if wider than
+    ``width`` pixels."""
+    text = " ".join(text.split())
+    line = textwidth.fit(text, width, size, bold=bold)
+    return Label([(y, line)], text if line != text else "")
+
+
+@dataclass
+class ServiceLine:
+    label: Label
+    name: str
+    flag: str
 
 
 @dataclass
@@ -76,10 +103,12 @@ class StageBox:
     stage: object
     number: int
     x: int
-    name_lines: list[tuple[int, str]]
-    responsible: str
-    services: list[tuple[int, str, str]]  # (y, name, flag)
+    name: Label
+    responsible: Label
+    services: list[ServiceLine]
+    services_heading: Label
     colour: str
+    value_class: Label
     process_time: str
     lead_time: str
     complete_accurate: str
@@ -98,7 +127,7 @@ class StageBox:
 class EndBox:
     x: int
     label: str
-    lines: list[tuple[int, str]]
+    text: Label
 
     @property
     def right(self) -> int:
@@ -107,6 +136,18 @@ class EndBox:
     @property
     def centre(self) -> int:
         return self.x + END_WIDTH // 2
+
+
+@dataclass
+class TotalsRow:
+    """One line of the Totals box: its label's lines, and its value right-aligned on the
+    label's line when both fit side by side, else on a line of its own below."""
+
+    number: int
+    label: str
+    value: str
+    label_lines: list[tuple[int, str]]
+    value_y: int
 
 
 @dataclass
@@ -119,18 +160,23 @@ class MapLayout:
     width: int
     height: int
     box_top: int
+    box_height: int
+    responsible_y: int
+    measure_y: int
     services_top: int
     ladder_high: int
     ladder_low: int
     ladder_points: str
     totals_x: int
-    totals: list[tuple[int, str, str]]
+    totals: list[TotalsRow]
+    totals_height: int
+    title: Label
+    subtitle: Label
     arrows: list[tuple[int, int]] = field(default_factory=list)
 
     # Fixed offsets the template uses, so it needs no arithmetic.
     stage_width: int = STAGE_WIDTH
     end_width: int = END_WIDTH
-    box_height: int = BOX_HEIGHT
     totals_width: int = TOTALS_WIDTH
 
     @property
@@ -144,23 +190,15 @@ class MapLayout:
 
     @property
     def box_bottom(self) -> int:
-        return self.box_top + BOX_HEIGHT
+        return self.box_top + self.box_height
 
     @property
     def box_middle(self) -> int:
-        return self.box_top + BOX_HEIGHT // 2
+        return self.box_top + self.box_height // 2
 
     @property
     def label_top(self) -> int:
         return self.box_top + 20
-
-    @property
-    def responsible_y(self) -> int:
-        return self.box_top + 80
-
-    @property
-    def measure_y(self) -> int:
-        return self.box_top + 102
 
     @property
     def band_y(self) -> int:
@@ -182,58 +220,127 @@ class MapLayout:
     def process_label_y(self) -> int:
         return self.ladder_low + 18
 
-    @property
-    def totals_height(self) -> int:
-        return 36 + TOTALS_ROW * len(self.totals)
+
+def totals_rows(rows: list[tuple[str, str]], *, top: int) -> tuple[list[TotalsRow], int]:
+    """The Totals box's rows from baseline ``top`` on, measured so that no label runs into its
+    value, and the baseline after the last."""
+    inner = TOTALS_WIDTH - 2 * 12
+    out = []
+    y = top
+    for number, (label, value) in enumerate(rows, start=1):
+        value_width = textwidth.text_width(value, TEXT_SIZE, bold=True)
+        beside = inner - value_width - VALUE_GAP
+        lines, _ = textwidth.wrap(label, beside, TEXT_SIZE) if beside > inner / 3 else ([], True)
+        if lines and len(lines) <= 2:
+            # The label (on one or two lines), its value right-aligned on the last of them.
+            label_lines = [(y + i * TOTALS_LINE, line) for i, line in enumerate(lines)]
+            value_y = label_lines[-1][0]
+        else:
+            # Too wide together: the label on its lines, the value on a line of its own.
+            lines, _ = textwidth.wrap(label, inner, TEXT_SIZE)
+            label_lines = [(y + i * TOTALS_LINE, line) for i, line in enumerate(lines)]
+            value_y = label_lines[-1][0] + TOTALS_LINE
+        out.append(TotalsRow(number, label, value, label_lines, value_y))
+        y = value_y + TOTALS_ROW
+    return out, y
 
 
 def layout(
     value_stream, stages, measures: FlowMeasures, costs: StreamCosts | None = None
 ) -> MapLayout:
     """The geometry of ``value_stream``'s map, for stages from selectors.stages_of.
-    With ``costs``, each stage shows the cost it carries (selectors.stream_costs)."""
+    With ``costs``, each stage shows the cost it carries (selectors.stream_costs).
+
+    Every text is measured (core.textwidth) and wrapped or cut to the room it has; a cut text
+    keeps its whole in a tooltip. The boxes grow with the longest wrapped name."""
     box_top = MARGIN + TITLE_HEIGHT
+    name_top = box_top + 24
+    inner = STAGE_WIDTH - 2 * PAD
+    names = [
+        wrapped(f"{n}. {stage.name}", width=inner, top=name_top, lines=NAME_LINES, bold=True)
+        for n, stage in enumerate(stages, start=1)
+    ]
+    name_lines = max((len(name.lines) for name in names), default=1)
+    responsible_y = name_top + name_lines * LINE_HEIGHT + 6
+    responsibles = [
+        wrapped(
+            stage.responsible_party or "no one named",
+            width=inner,
+            top=responsible_y,
+            lines=RESPONSIBLE_LINES,
+        )
+        for stage in stages
+    ]
+    responsible_lines = max((len(label.lines) for label in responsibles), default=1)
+    measure_y = responsible_y + (responsible_lines - 1) * LINE_HEIGHT + 22
+
     text_top = box_top + 40
-    trigger = EndBox(
-        MARGIN, "Trigger", lines_at(wrap(value_stream.trigger or "—", END_CHARS, 5), top=text_top)
-    )
-    services_top = box_top + BOX_HEIGHT + 30
+    end_texts = [
+        wrapped(text or "—", width=END_WIDTH - 24, top=text_top, lines=END_LINES)
+        for text in (value_stream.trigger, value_stream.result)
+    ]
+    end_bottom = max(label.lines[-1][0] for label in end_texts) + 14
+    box_height = max(BOX_HEIGHT, measure_y + 14 - box_top, end_bottom - box_top)
+    trigger = EndBox(MARGIN, "Trigger", end_texts[0])
+
+    services_top = box_top + box_height + 30
     boxes = []
     x = trigger.right + GAP
     for number, stage in enumerate(stages, start=1):
         # A flagged service (retired or pipeline under a current state) is never hidden in
         # "+ n more": flagged ones come first when the list is cut.
         refs = sorted(stage.service_refs, key=lambda ref: not ref.flag)
-        names = [(service.name, service.flag) for service in refs]
-        if len(names) > MAX_SERVICE_LINES:
-            names = [
-                *names[: MAX_SERVICE_LINES - 1],
-                (f"+ {len(names) - MAX_SERVICE_LINES + 1} more", ""),
+        listed = [(service.name, service.flag) for service in refs]
+        if len(listed) > MAX_SERVICE_LINES:
+            listed = [
+                *listed[: MAX_SERVICE_LINES - 1],
+                (f"+ {len(listed) - MAX_SERVICE_LINES + 1} more", ""),
             ]
+        services = [
+            ServiceLine(
+                fitted(
+                    f"{'⚠' if flag else '▪'} {name}",
+                    width=SERVICE_WIDTH,
+                    y=services_top + 12 + i * LINE_HEIGHT,
+                    size=SERVICE_SIZE,
+                ),
+                name,
+                flag,
+            )
+            for i, (name, flag) in enumerate(listed)
+        ]
+        cost = stage_cost(costs, stage)
         boxes.append(
             StageBox(
                 stage=stage,
                 number=number,
                 x=x,
-                name_lines=lines_at(wrap(stage.name, NAME_CHARS, 3), top=box_top + 24),
-                responsible=shorten(stage.responsible_party, LABEL_CHARS),
-                services=[
-                    (y, shorten(name, LABEL_CHARS - (2 if flag else 0)), flag)
-                    for y, (name, flag) in lines_at(names, top=services_top + 12)
-                ],
+                name=names[number - 1],
+                responsible=responsibles[number - 1],
+                services=services,
+                services_heading=fitted(
+                    "Services" + (f" · cost {cost}" if cost else ""),
+                    width=SERVICE_WIDTH,
+                    y=services_top - 6,
+                    size=SMALL_SIZE,
+                ),
                 colour=VALUE_CLASS_COLOURS.get(stage.value_class, "#757575"),
+                value_class=fitted(
+                    stage.get_value_class_display(),
+                    width=VALUE_CLASS_WIDTH,
+                    y=measure_y,
+                    size=SMALL_SIZE,
+                ),
                 process_time=duration(stage.process_time_minutes),
                 lead_time=duration(stage.lead_time_minutes),
                 complete_accurate=percent(stage.complete_accurate),
-                cost=stage_cost(costs, stage),
+                cost=cost,
             )
         )
         x += STAGE_WIDTH + GAP
     if not boxes:
         x += STAGE_WIDTH + GAP  # room for the "no stages yet" note
-    result = EndBox(
-        x, "Result", lines_at(wrap(value_stream.result or "—", END_CHARS, 5), top=text_top)
-    )
+    result = EndBox(x, "Result", end_texts[1])
     totals_x = result.right + GAP
 
     service_lines = max((len(box.services) for box in boxes), default=0)
@@ -256,7 +363,7 @@ def layout(
         rights = [*(box.x for box in boxes), result.x]
         arrows = list(zip(lefts, rights, strict=True))
 
-    totals_rows = [
+    rows = [
         ("Total lead time", duration(measures.lead_time)),
         ("Total process time", duration(measures.process_time)),
         ("Activity ratio", percent(measures.activity_ratio)),
@@ -266,28 +373,43 @@ def layout(
     if costs is not None and costs.period is not None:
         total = "—" if costs.total is None else format_amount(costs.total, costs.currency)
         label = f"Cost {costs.period}" + (" (what-if)" if costs.what_if else "")
-        totals_rows.append((label, total))
-    totals = [
-        (box_top + 42 + i * TOTALS_ROW, label, value)
-        for i, (label, value) in enumerate(totals_rows)
-    ]
+        rows.append((label, total))
+    totals, after = totals_rows(rows, top=box_top + 42)
+    totals_height = after - TOTALS_ROW + 16 - box_top
+    width = totals_x + TOTALS_WIDTH + MARGIN
     return MapLayout(
         value_stream=value_stream,
         measures=measures,
         trigger=trigger,
         result=result,
         stages=boxes,
-        width=totals_x + TOTALS_WIDTH + MARGIN,
-        height=max(ladder_low + 40, box_top + 36 + TOTALS_ROW * len(totals) + MARGIN),
+        width=width,
+        height=max(ladder_low + 40, box_top + totals_height + MARGIN),
         box_top=box_top,
+        box_height=box_height,
+        responsible_y=responsible_y,
+        measure_y=measure_y,
         services_top=services_top,
         ladder_high=ladder_high,
         ladder_low=ladder_low,
         ladder_points=" ".join(f"{px},{py}" for px, py in points),
         totals_x=totals_x,
         totals=totals,
+        totals_height=totals_height,
+        title=fitted(
+            translated(value_stream, "name"), width=width - 2 * MARGIN, y=30, size=17, bold=True
+        ),
+        subtitle=fitted(subtitle_of(value_stream), width=width - 2 * MARGIN, y=48, size=11),
         arrows=arrows,
     )
+
+
+def subtitle_of(stream) -> str:
+    owner = stream.owner.get_full_name() or stream.owner.username
+    subtitle = f"{stream.get_state_display()} · {stream.get_experience_display()} · owner {owner}"
+    if stream.served:
+        subtitle += f" · serves {stream.served}"
+    return subtitle
 
 
 def stage_cost(costs: StreamCosts | None, stage) -> str:
@@ -318,14 +440,19 @@ def plural(count: int) -> str:
     return "" if count == 1 else "s"
 
 
+def label_text(x, label: Label, **attributes) -> str:
+    """The lines of ``label``, one <text> each; a cut label in a group whose tooltip is its
+    whole text."""
+    lines = "".join(text(x, y, line, **attributes) for y, line in label.lines)
+    if not label.full:
+        return lines
+    return f'<g class="vsm-cut"><title>{esc(label.full)}</title>{lines}</g>'
+
+
 def draw(map: MapLayout, *, standalone: bool = False) -> SafeString:
     """The SVG of ``map``; ``standalone`` adds the XML declaration of a file of its own."""
     stream, m = map.value_stream, map.measures
     pk = stream.pk
-    owner = stream.owner.get_full_name() or stream.owner.username
-    subtitle = f"{stream.get_state_display()} · {stream.get_experience_display()} · owner {owner}"
-    if stream.served:
-        subtitle += f" · serves {stream.served}"
     description = (
         f"{m.stage_count} stage{plural(m.stage_count)}; total lead time "
         f"{duration(m.lead_time)}, total process time {duration(m.process_time)}, activity "
@@ -348,18 +475,16 @@ def draw(map: MapLayout, *, standalone: bool = False) -> SafeString:
         f'<path d="M0,0 L10,5 L0,10 z" fill="{LINE}"/></marker></defs>'
         f'<rect x="0" y="0" width="{map.width}" height="{map.height}" fill="#ffffff"/>'
     )
-    out.append(
-        text(MARGIN, 30, translated(stream, "name"), font_size=17, font_weight="bold", fill=INK)
-    )
-    out.append(text(MARGIN, 48, subtitle, font_size=11, fill=MUTED))
+    out.append(label_text(MARGIN, map.title, font_size=17, font_weight="bold", fill=INK))
+    out.append(label_text(MARGIN, map.subtitle, font_size=11, fill=MUTED))
     for end in map.ends:
         out.append(
             f'<g class="vsm-end"><rect x="{end.x}" y="{map.box_top}" width="{END_WIDTH}" '
-            f'height="{BOX_HEIGHT}" rx="18" fill="#e3f2fd" stroke="#1565c0" '
+            f'height="{map.box_height}" rx="18" fill="#e3f2fd" stroke="#1565c0" '
             f'stroke-width="1.5"/>'
         )
         out.append(text(end.x + 12, map.label_top, end.label, font_weight="bold", fill="#0d47a1"))
-        out.extend(text(end.x + 12, y, line, fill=INK) for y, line in end.lines)
+        out.append(label_text(end.x + 12, end.text, fill=INK))
         out.append("</g>")
     for left, right in map.arrows:
         out.append(
@@ -402,17 +527,20 @@ def draw(map: MapLayout, *, standalone: bool = False) -> SafeString:
         f'stroke="#ff8f00" stroke-width="1.2"/>'
     )
     out.append(text(map.totals_x + 12, map.label_top, "Totals", font_weight="bold", fill="#e65100"))
-    for number, (y, label, value) in enumerate(map.totals, start=1):
-        out.append(text(map.totals_x + 12, y, label, fill="#37474f"))
+    for row in map.totals:
+        out.extend(
+            text(map.totals_x + 12, y, line, fill="#37474f", data_total_label=row.number)
+            for y, line in row.label_lines
+        )
         out.append(
             text(
                 map.totals_x + TOTALS_WIDTH - 12,
-                y,
-                value,
+                row.value_y,
+                row.value,
                 text_anchor="end",
                 font_weight="bold",
                 fill=INK,
-                data_total=number,
+                data_total=row.number,
             )
         )
     out.append("</g></svg>")
@@ -424,33 +552,18 @@ def draw_stage(map: MapLayout, box: StageBox) -> str:
     moment = stage.moment_of_truth
     out = [
         f'<g class="vsm-stage" data-stage="{stage.pk}">'
-        f'<rect x="{box.x}" y="{map.box_top}" width="{STAGE_WIDTH}" height="{BOX_HEIGHT}" '
+        f'<rect x="{box.x}" y="{map.box_top}" width="{STAGE_WIDTH}" height="{map.box_height}" '
         f'rx="4" fill="#fafafa" stroke="{MOMENT if moment else "#37474f"}" '
         f'stroke-width="{3 if moment else 1.2}"/>'
         f'<rect x="{box.x}" y="{map.band_y}" width="{STAGE_WIDTH}" height="6" '
         f'fill="{box.colour}"><title>{esc(stage.get_value_class_display())}</title></rect>'
     ]
-    for index, (y, line) in enumerate(box.name_lines):
-        label = f"{box.number}. {line}" if index == 0 else line
-        out.append(text(box.x + 8, y, label, font_weight="bold", fill=INK))
+    out.append(label_text(box.x + PAD, box.name, font_weight="bold", fill=INK))
+    out.append(label_text(box.x + PAD, box.responsible, font_style="italic", fill="#37474f"))
+    out.append(text(box.x + PAD, map.measure_y, f"%C&A {box.complete_accurate}", fill=INK))
     out.append(
-        text(
-            box.x + 8,
-            map.responsible_y,
-            box.responsible or "no one named",
-            font_style="italic",
-            fill="#37474f",
-        )
-    )
-    out.append(text(box.x + 8, map.measure_y, f"%C&A {box.complete_accurate}", fill=INK))
-    out.append(
-        text(
-            box.right - 8,
-            map.measure_y,
-            shorten(stage.get_value_class_display(), 14),
-            text_anchor="end",
-            font_size=10,
-            fill=box.colour,
+        label_text(
+            box.right - PAD, box.value_class, text_anchor="end", font_size=10, fill=box.colour
         )
     )
     if moment:
@@ -469,18 +582,18 @@ def draw_stage(map: MapLayout, box: StageBox) -> str:
             + "<title>Moment of Truth</title></g>"
         )
     if box.services:
-        heading = "Services" + (f" · cost {box.cost}" if box.cost else "")
-        out.append(text(box.x, map.services_label_y, heading, font_size=10, fill=MUTED))
-        for y, name, flag in box.services:
-            if flag:
+        out.append(label_text(box.x, box.services_heading, font_size=10, fill=MUTED))
+        for service in box.services:
+            if service.flag:
+                ((y, line),) = service.label.lines
                 out.append(
-                    f'<g class="vsm-flag" data-flag="{esc(flag)}">'
-                    + text(box.x + 4, y, f"⚠ {name}", font_size=11, fill=FLAG)
-                    + f"<title>{esc(name)} is {esc(flag)}: a current state maps live "
-                    "services</title></g>"
+                    f'<g class="vsm-flag" data-flag="{esc(service.flag)}">'
+                    + text(box.x + 4, y, line, font_size=11, fill=FLAG)
+                    + f"<title>{esc(service.name)} is {esc(service.flag)}: a current state maps "
+                    "live services</title></g>"
                 )
             else:
-                out.append(text(box.x + 4, y, f"▪ {name}", font_size=11, fill="#263238"))
+                out.append(label_text(box.x + 4, service.label, font_size=11, fill="#263238"))
     out.append(
         text(
             box.centre,

@@ -133,7 +133,9 @@
     var width = Number(svg.getAttribute("width"));
     var height = Number(svg.getAttribute("height"));
     var scale = Math.min(2, MAX_CANVAS_SIDE / width, MAX_CANVAS_SIDE / height);
-    var xml = new XMLSerializer().serializeToString(svg);
+    var copy = svg.cloneNode(true);
+    copy.removeAttribute("style"); // the page's zoom: the PNG is of the drawn size
+    var xml = new XMLSerializer().serializeToString(copy);
     var image = new Image();
     image.onload = function () {
       var canvas = document.createElement("canvas");
@@ -166,6 +168,126 @@
   document.addEventListener("DOMContentLoaded", revealPngButtons);
   // The map is swapped in again after every stage edit.
   document.addEventListener("htmx:afterSettle", revealPngButtons);
+
+  // Value stream maps (templates/valuestreams/inc/map_figure.html): drawn fit to the width
+  // (all there is without JavaScript); here the tools zoom them (+, −, Fit, or the keys +, −
+  // and 0 in the map's box), the box is moved by the arrow keys (it scrolls) or by dragging,
+  // and Full screen shows one map alone. A map that would be unreadably small fitted to the
+  // width opens at the smallest readable zoom, at its start.
+  var MIN_READABLE = 0.75; // of the drawn size: 12 px text shows at 9 px
+  var ZOOM_STEP = 1.25;
+  var ZOOM_MAX = 4;
+
+  function mapParts(element) {
+    var figure = element.closest("[data-map]");
+    if (!figure) return null;
+    var viewport = figure.querySelector("[data-map-viewport]");
+    var svg = viewport && viewport.querySelector("svg");
+    return svg ? { figure: figure, viewport: viewport, svg: svg } : null;
+  }
+
+  function drawnWidth(svg) {
+    return Number(svg.getAttribute("width")) || svg.viewBox.baseVal.width;
+  }
+
+  function fitScale(parts) {
+    return parts.viewport.clientWidth / drawnWidth(parts.svg);
+  }
+
+  // Zoom to ``scale`` of the drawn size (null: fit to the width), keeping the point at the
+  // middle of the box where it was.
+  function zoomTo(parts, scale) {
+    var viewport = parts.viewport;
+    var before = parts.svg.getBoundingClientRect().width || 1;
+    var middleX = (viewport.scrollLeft + viewport.clientWidth / 2) / before;
+    var middleY = (viewport.scrollTop + viewport.clientHeight / 2) / before;
+    var fit = fitScale(parts);
+    if (scale === null || scale <= fit) {
+      parts.svg.style.width = "";
+      viewport.classList.remove("zoomed");
+      viewport.dataset.zoom = "fit";
+    } else {
+      scale = Math.min(scale, ZOOM_MAX);
+      parts.svg.style.width = Math.round(drawnWidth(parts.svg) * scale) + "px";
+      viewport.classList.add("zoomed");
+      viewport.dataset.zoom = scale.toFixed(3);
+    }
+    var after = parts.svg.getBoundingClientRect().width;
+    viewport.scrollLeft = middleX * after - viewport.clientWidth / 2;
+    viewport.scrollTop = middleY * after - viewport.clientHeight / 2;
+  }
+
+  function zoom(parts, how) {
+    var scale = parts.svg.getBoundingClientRect().width / drawnWidth(parts.svg);
+    if (how === "in") zoomTo(parts, scale * ZOOM_STEP);
+    else if (how === "out") zoomTo(parts, scale / ZOOM_STEP);
+    else zoomTo(parts, null);
+  }
+
+  function setUpMaps() {
+    document.querySelectorAll("[data-map]").forEach(function (figure) {
+      var tools = figure.querySelector(".vsm-tools");
+      if (tools) tools.hidden = false;
+      var parts = mapParts(figure);
+      if (!parts || parts.viewport.dataset.zoom) return;
+      parts.viewport.dataset.zoom = "fit";
+      if (fitScale(parts) < MIN_READABLE) zoomTo(parts, MIN_READABLE);
+      parts.viewport.scrollLeft = 0;
+      parts.viewport.scrollTop = 0;
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-map-zoom], [data-map-fullscreen]");
+    var parts = button && mapParts(button);
+    if (!parts) return;
+    if (button.dataset.mapZoom) zoom(parts, button.dataset.mapZoom);
+    else if (document.fullscreenElement === parts.figure) document.exitFullscreen();
+    else if (parts.figure.requestFullscreen) parts.figure.requestFullscreen();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var viewport = event.target.closest && event.target.closest("[data-map-viewport]");
+    var parts = viewport && mapParts(viewport);
+    if (!parts || event.ctrlKey || event.metaKey || event.altKey) return;
+    var how = { "+": "in", "=": "in", "-": "out", "−": "out", "0": "fit" }[event.key];
+    if (!how) return;
+    event.preventDefault();
+    zoom(parts, how);
+  });
+
+  // Dragging a zoomed map moves it (a mouse or a pen; a finger scrolls the box as it would).
+  var drag = null;
+  document.addEventListener("pointerdown", function (event) {
+    if (event.pointerType === "touch" || event.button !== 0) return;
+    var viewport = event.target.closest && event.target.closest("[data-map-viewport].zoomed");
+    if (!viewport || event.target.closest("a")) return;
+    drag = { viewport: viewport, x: event.clientX, y: event.clientY,
+             left: viewport.scrollLeft, top: viewport.scrollTop };
+    viewport.classList.add("dragging");
+  });
+  document.addEventListener("pointermove", function (event) {
+    if (!drag) return;
+    drag.viewport.scrollLeft = drag.left - (event.clientX - drag.x);
+    drag.viewport.scrollTop = drag.top - (event.clientY - drag.y);
+  });
+  document.addEventListener("pointerup", function () {
+    if (drag) drag.viewport.classList.remove("dragging");
+    drag = null;
+  });
+
+  // Full screen: the button says how to leave it; leaving it, the map fits again.
+  document.addEventListener("fullscreenchange", function () {
+    document.querySelectorAll("[data-map]").forEach(function (figure) {
+      var button = figure.querySelector("[data-map-fullscreen]");
+      var full = document.fullscreenElement === figure;
+      if (button) button.textContent = full ? "Leave full screen" : "Full screen";
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", setUpMaps);
+  // The map is swapped in again after every stage edit.
+  document.addEventListener("htmx:afterSettle", setUpMaps);
 
   // The header's search (templates/inc/site_search.html): htmx puts the suggestions under the
   // box; the arrow keys move through them while the focus stays in the box, Enter opens the

@@ -281,10 +281,12 @@ def test_amounts_in_the_map_totals_follow_the_money_rule(db):
         period="2025-03", currency="EUR", total=Decimal("1234.125"), per_stage={}
     )
     layout = maps.layout(stream, stages, selectors.flow_measures(stages), costs)
-    assert ("Cost 2025-03", "1,234.12 EUR") in [row[1:] for row in layout.totals]
+    assert ("Cost 2025-03", "1,234.12 EUR") in [(row.label, row.value) for row in layout.totals]
     what_if = selectors.StreamCosts("2025-03", "EUR", {}, Decimal("0.125"), what_if=True)
     layout = maps.layout(stream, stages, selectors.flow_measures(stages), what_if)
-    assert ("Cost 2025-03 (what-if)", "0.12 EUR") in [row[1:] for row in layout.totals]
+    assert ("Cost 2025-03 (what-if)", "0.12 EUR") in [
+        (row.label, row.value) for row in layout.totals
+    ]
 
 
 # --- One detail page, extended ------------------------------------------------------------
