@@ -4,7 +4,14 @@ JavaScript and no chart library.
 Columns, left to right: cost categories; contracts; applications, cost pools and cost
 recorded on services; services that pass their cost on, by depth of dependency; services
 that keep their cost (and what stayed unallocated). Each column shows its largest nodes;
-the rest are merged into one "other" node, so a portfolio of thousands still draws.
+the rest, and any too small to see beside them, are merged into one "other" node, so a
+portfolio of thousands still draws.
+
+Every node carries its label (its name, cut to the room between its column and the next, and
+its amount) on its right. Each node has a slot at least as tall as its label and the slots of
+a column never overlap, so neither do the labels; the labels of one column end before the
+next column starts. A node links to the Fund services table filtered by it (``filter``, the
+value of its ``node`` filter).
 """
 
 from collections import defaultdict
@@ -12,17 +19,23 @@ from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
+from core import textwidth
 from core.money import format_amount
 from finance import tco
 from finance.choices import CostCategory
 
 WIDTH = 1100
 HEIGHT = 600
-MIN_LABELLED_HEIGHT = 8
 NODE_WIDTH = 12
 GAP = 6
-LABEL_ROOM = 150
+LABEL_ROOM = 150  # right of the last column, for its labels
+LABEL_PAD = 4  # between a node and its label
+LABEL_SIZE = 11  # the name; the amount beneath it is a size smaller
+AMOUNT_SIZE = 10
+LABEL_HEIGHT = 26  # two lines: a node's slot is at least this tall
 TOP_PER_COLUMN = 10
+SMALL_SHARE = Decimal("0.01")  # a service below this share of its column goes into "other"
+FONT = "'Liberation Sans', Arial, Helvetica, sans-serif"
 COLOURS = {
     "category": "#607d8b",
     tco.CONTRACT: "#8e24aa",
@@ -49,7 +62,12 @@ class Node:
     height: float = 0
     members: int = 1
     last: bool = False
+    filter: str = ""  # the value of the Fund services table's ``node`` filter
     short_label: str = ""
+    amount_label: str = ""
+    slot_y: float = 0  # the node's slot: its label's box, vertically
+    slot_height: float = 0
+    label_room: float = 0
 
     @property
     def value(self) -> Decimal:
@@ -57,16 +75,35 @@ class Node:
 
     @property
     def label_x(self) -> float:
-        return round(self.x - 4 if self.last else self.x + NODE_WIDTH + 4, 1)
-
-    @property
-    def label_anchor(self) -> str:
-        return "end" if self.last else "start"
+        return round(self.x + NODE_WIDTH + LABEL_PAD, 1)
 
     @property
     def label_y(self) -> float:
-        return round(self.y + self.height / 2, 2)
+        """The baseline of the name; the amount's is a line below."""
+        return round(self.slot_y + self.slot_height / 2 - 2, 1)
 
+    @property
+    def amount_y(self) -> float:
+        return round(self.label_y + LABEL_SIZE + 1, 1)
+
+    @property
+    def label_box(self) -> tuple[float, float, float, float]:
+        """Where the label is drawn (left, top, right, bottom), by measured text widths."""
+        width = max(
+            textwidth.text_width(self.short_label, LABEL_SIZE),
+            textwidth.text_width(self.amount_label, AMOUNT_SIZE),
+        )
+        top = self.label_y - LABEL_SIZE * 0.8
+        return (self.label_x, top, self.label_x + width, self.amount_y + AMOUNT_SIZE * 0.25)
+
+
+# The roads cost takes to services: group node label and column, by kind.
+GROUPS = {
+    tco.CONTRACT: ("Contracts", 1),
+    tco.APPLICATION: ("Applications", 2),
+    tco.POOL: ("Cost pools", 2),
+    tco.SERVICE: ("Recorded on services", 2),
+}
 
 LAST = 99  # the column of services that keep their cost: always the right-most
 
@@ -91,11 +128,12 @@ class Sankey:
     height: int = HEIGHT
     node_width: int = NODE_WIDTH
     hidden_cycle_flows: int = 0
+    font: str = FONT
 
-    def add_node(self, key, label, column, colour, url="") -> Node:
+    def add_node(self, key, label, column, colour, url="", filter="") -> Node:
         node = self.nodes.get(key)
         if node is None:
-            node = self.nodes[key] = Node(key, label, column, colour, url)
+            node = self.nodes[key] = Node(key, label, column, colour, url, filter=filter)
         return node
 
     def add_link(self, source, target, amount: Decimal) -> None:
@@ -120,16 +158,12 @@ def build(
     ``unallocated``: (source kind, id, amount); ``services``: id → (name, url)."""
     chart = Sankey()
     for category, label in CostCategory.choices:
-        chart.add_node(("category", category), label, 0, COLOURS["category"])
-    groups = {
-        tco.CONTRACT: ("Contracts", 1),
-        tco.APPLICATION: ("Applications", 2),
-        tco.POOL: ("Cost pools", 2),
-        tco.SERVICE: ("Recorded on services", 2),
-    }
-    for kind, (label, column) in groups.items():
+        chart.add_node(
+            ("category", category), label, 0, COLOURS["category"], filter=f"category:{category}"
+        )
+    for kind, (label, column) in GROUPS.items():
         colour = COLOURS["direct"] if kind == tco.SERVICE else COLOURS[kind]
-        chart.add_node(("group", kind), label, column, colour)
+        chart.add_node(("group", kind), label, column, colour, filter=f"road:{kind}")
     for kind, by_category in inputs_by_kind.items():
         for category, amount in by_category.items():
             chart.add_link(("category", category), ("group", kind), Decimal(amount))
@@ -149,12 +183,11 @@ def build(
         if r.tco <= 0 and r.unallocated <= 0:
             continue
         name, url = services.get(r.service_id, (str(r.service_id), ""))
-        if r.service_id in passing:
-            chart.add_node(
-                ("service", r.service_id), name, 3 + level[r.service_id], COLOURS["passing"], url
-            )
-        else:
-            chart.add_node(("service", r.service_id), name, LAST, COLOURS["keeping"], url)
+        column = 3 + level[r.service_id] if r.service_id in passing else LAST
+        colour = COLOURS["passing"] if r.service_id in passing else COLOURS["keeping"]
+        chart.add_node(
+            ("service", r.service_id), name, column, colour, url, f"service:{r.service_id}"
+        )
     chart.add_node(("unallocated",), "Unallocated", LAST, COLOURS["unallocated"])
 
     for r in results:
@@ -230,10 +263,11 @@ def _merge_small(chart: Sankey) -> None:
             by_column[node.column].append(node)
     replace: dict[tuple, tuple] = {}
     for column, nodes in by_column.items():
-        if len(nodes) <= TOP_PER_COLUMN + 1:
-            continue
         nodes.sort(key=lambda n: (-n.value, n.label))
-        rest = nodes[TOP_PER_COLUMN:]
+        least = SMALL_SHARE * sum((n.value for n in nodes), Decimal(0))
+        rest = [n for i, n in enumerate(nodes) if i >= TOP_PER_COLUMN or n.value < least]
+        if len(rest) < 2:
+            continue
         key = ("other", column)
         colour = rest[0].colour
         merged = chart.add_node(key, "", column, colour)
@@ -268,22 +302,28 @@ def _layout(chart: Sankey) -> None:
         node.column = renumber[node.column]
         node.last = node.column == last_index and count > 1
         by_column[node.column].append(node)
-    usable = WIDTH - 2 * LABEL_ROOM
-    step = usable / max(count - 1, 1)
+    # Every label is right of its node: a column's labels have the room up to the next
+    # column, the last column's the room kept for them at the right.
+    step = (WIDTH - NODE_WIDTH - LABEL_ROOM) / max(count - 1, 1)
+    inner_room = step - NODE_WIDTH - 2 * LABEL_PAD
     totals = [float(sum((n.value for n in by_column[i]), Decimal(0))) for i in range(count)] or [
         1.0
     ]
     most_nodes = max((len(by_column[i]) for i in range(count)), default=1)
-    scale = (HEIGHT - GAP * most_nodes) / max(max(totals), 1e-9)
-    max_chars = max(int(step / 6.5), 8)
+    room = max(HEIGHT - (GAP + LABEL_HEIGHT / 2) * most_nodes, HEIGHT / 2)
+    scale = room / max(max(totals), 1e-9)
 
     def place(nodes: list[Node], index: int) -> None:
+        """Stack the column's slots: a slot is as tall as its node, at least as its label,
+        and the node sits in the middle of it."""
         y = 0.0
         for node in nodes:
-            node.x = LABEL_ROOM + index * step - (NODE_WIDTH if index == last_index else 0)
+            node.x = index * step
             node.height = max(float(node.value) * scale, 1.0)
-            node.y = y
-            y += node.height + GAP
+            node.slot_y = y
+            node.slot_height = max(node.height, LABEL_HEIGHT)
+            node.y = y + (node.slot_height - node.height) / 2
+            y += node.slot_height + GAP
 
     def settled_last(node: Node) -> bool:
         return node.key[0] in ("other", "unallocated")
@@ -314,8 +354,10 @@ def _layout(chart: Sankey) -> None:
     for node in chart.nodes.values():
         # A tenth of a pixel is finer than any screen draws: the SVG stays short.
         node.x, node.y, node.height = round(node.x, 1), round(node.y, 1), round(node.height, 1)
-        label = node.label if node.height >= MIN_LABELLED_HEIGHT else ""
-        node.short_label = label if len(label) <= max_chars else label[: max_chars - 1] + "…"
+        node.slot_y, node.slot_height = round(node.slot_y, 1), round(node.slot_height, 1)
+        node.label_room = LABEL_ROOM - 2 * LABEL_PAD if node.column == last_index else inner_room
+        node.short_label = textwidth.fit(node.label, node.label_room, LABEL_SIZE)
+        node.amount_label = textwidth.fit(format_amount(node.value), node.label_room, AMOUNT_SIZE)
     outgoing_offset: dict[tuple, float] = defaultdict(float)
     incoming_offset: dict[tuple, float] = defaultdict(float)
     chart.links.sort(key=lambda link: (chart.nodes[link.source].y, chart.nodes[link.target].y))
@@ -337,7 +379,7 @@ def _layout(chart: Sankey) -> None:
         link.colour = source.colour
         link.title = f"{source.label} → {target.label}: {format_amount(link.amount)}"
         link.source_label, link.target_label = source.label, target.label
-    chart.height = int(max((n.y + n.height for n in chart.nodes.values()), default=0)) + 4
+    chart.height = int(max((n.slot_y + n.slot_height for n in chart.nodes.values()), default=0)) + 4
 
 
 # --- Budget against actual per month ------------------------------------------------------------

@@ -1,9 +1,12 @@
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 
 from core.filtersets import AlwaysBoundFilterSet
 from core.filtersets import OwnerFilter
 from core.filtersets import SearchFilterSet
+from core.translations import translated
+from finance.charts import GROUPS
 from finance.choices import CostCategory
 from finance.choices import Expenditure
 from finance.choices import NodeKind
@@ -25,6 +28,7 @@ from finance.models import parse_label
 from people.filtersets import UnitFilter
 from portfolio.choices import ServiceKind
 from portfolio.models import Customer
+from portfolio.models import Service
 from portfolio.models import Subscription
 from valuestreams.models import Stage
 from valuestreams.models import ValueStream
@@ -162,8 +166,53 @@ class TcoRunFilterSet(SearchFilterSet):
         _period_placeholder(self)
 
 
+# A road of the flow chart (its group node) -> the figure of what reached services by it.
+ROAD_FIGURES = {
+    NodeKind.CONTRACT.value: "received_contracts",
+    NodeKind.APPLICATION.value: "received_applications",
+    NodeKind.POOL.value: "received_pools",
+    NodeKind.SERVICE.value: "direct",
+}
+NODE_ERROR = (
+    "Choose a node of the flow chart: service:<number>, category:<category> or road:<road>."
+)
+
+
+def parse_node(value: str) -> tuple[str, str]:
+    """A flow chart node's filter value (finance.charts: ``service:12``, ``category:vendor``,
+    ``road:contract``) as (kind, key); ValidationError naming what is wrong."""
+    kind, _, key = value.strip().partition(":")
+    if kind == "service" and key.isdigit():
+        return kind, key
+    if kind == "category" and key in CostCategory.values:
+        return kind, key
+    if kind == "road" and key in ROAD_FIGURES:
+        return kind, key
+    raise ValidationError(NODE_ERROR, code="invalid")
+
+
+def describe_node(value: str) -> str:
+    """The name of the flow chart node ``value`` stands for (empty when it is not one)."""
+    try:
+        kind, key = parse_node(value)
+    except ValidationError:
+        return ""
+    if kind == "category":
+        return str(CostCategory(key).label)
+    if kind == "road":
+        return GROUPS[key][0]
+    service = Service.objects.filter(pk=int(key)).first()
+    return translated(service, "name") if service else ""
+
+
+def validate_node(value: str) -> None:
+    if value:
+        parse_node(value)
+
+
 class FundServicesFilterSet(SearchFilterSet):
-    """The filters of the Fund services page, over one period's results."""
+    """The filters of the Fund services page, over one period's results. ``node``: the
+    services of one node of the flow chart (a link on the node; hidden in the form)."""
 
     search_fields = ("service__name", "service__slug")
 
@@ -184,9 +233,29 @@ class FundServicesFilterSet(SearchFilterSet):
         label="Value stream",
     )
 
+    node = django_filters.CharFilter(
+        method="filter_node",
+        label="Flow chart node",
+        widget=forms.HiddenInput,
+        validators=[validate_node],
+    )
+
     class Meta:
         model = TcoResult
-        fields = ["q", "kind", "owner", "unit", "customer", "value_stream"]
+        fields = ["q", "kind", "owner", "unit", "customer", "value_stream", "node"]
+
+    def filter_node(self, queryset, name, value):
+        """A service node: that service; a category: the services whose TCO has some of it;
+        a road (contracts, applications, pools, recorded on services): the services cost
+        reached by it."""
+        if not value:
+            return queryset
+        kind, key = parse_node(value)
+        if kind == "service":
+            return queryset.filter(service_id=int(key))
+        if kind == "category":
+            return queryset.filter(**{f"tco_{key}__gt": 0})
+        return queryset.filter(**{f"{ROAD_FIGURES[key]}__gt": 0})
 
     def filter_customer(self, queryset, name, value):
         if not value:

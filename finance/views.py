@@ -62,6 +62,7 @@ from finance.filtersets import FundServicesFilterSet
 from finance.filtersets import PeriodFilterSet
 from finance.filtersets import StatementFilterSet
 from finance.filtersets import TcoRunFilterSet
+from finance.filtersets import describe_node
 from finance.forms import CostItemForm
 from finance.forms import CostPoolForm
 from finance.forms import DriverForm
@@ -274,6 +275,8 @@ class OverviewView(PageView):
         query = request.GET.copy()
         query.pop("page", None)
         query.pop("sort", None)
+        without_node = query.copy()
+        without_node.pop("node", None)
         context.update(
             {
                 "version": version,
@@ -285,6 +288,9 @@ class OverviewView(PageView):
                 "totals": selectors.period_totals(period=period, version=version),
                 "unallocated": selectors.unallocated_for(period=period, version=version),
                 "previous": selectors.previous_period(period),
+                "chosen_node": request.GET.get("node", ""),
+                "chosen_node_label": describe_node(request.GET.get("node", "")),
+                "all_services_query": without_node.urlencode(),
             }
         )
         if not (request.htmx and not request.htmx.boosted):  # the chart is the page's alone

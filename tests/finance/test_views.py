@@ -480,3 +480,39 @@ def test_rates_are_shown_as_people_write_them(client, viewer):
     page = client.get(reverse("finance:rate_list")).content.decode()
     assert ">100<" in page and "1E+2" not in page
     assert str(rate).endswith(": 100")
+
+
+def test_overview_filters_by_a_node_of_the_flow_chart(client, viewer, rolled_up):
+    """Each node of the chart links to the table filtered by it: a service, a cost category,
+    a road; the link works as a plain link and the table says which node it shows."""
+    client.force_login(viewer)
+    url = reverse("finance:overview")
+    platform = rolled_up["platform"]
+
+    def names(node):
+        response = client.get(url, {"period": "2025-03", "node": node})
+        assert response.status_code == 200
+        return sorted(row.service.name for row in response.context["page"].object_list)
+
+    page = client.get(url, {"period": "2025-03"}).content.decode()
+    assert f'&amp;node=service%3A{platform.pk}#services-title"' in page
+    assert '&amp;node=road%3Aservice#services-title"' in page
+    assert names(f"service:{platform.pk}") == ["Platform"]
+    # The platform's cost was recorded on it, and reaches the other two through it.
+    assert names("road:service") == ["Platform"]
+    assert names("category:development") == ["Claims", "Platform", "Quotes"]
+    assert names("category:vendor") == []
+    response = client.get(url, {"period": "2025-03", "node": f"service:{platform.pk}"})
+    page = response.content.decode()
+    assert "The services of the flow chart's node <strong>Platform</strong>" in page
+    assert 'class="sankey-node chosen"' in page
+
+
+@pytest.mark.parametrize("node", ["service:x", "category:nothing", "road:", "elsewhere"])
+def test_a_bad_flow_chart_node_names_the_field_and_shows_no_rows(client, viewer, rolled_up, node):
+    client.force_login(viewer)
+    response = client.get(reverse("finance:overview"), {"period": "2025-03", "node": node})
+    assert response.status_code == 200
+    assert list(response.context["page"].object_list) == []
+    page = response.content.decode()
+    assert "<strong>Flow chart node</strong>: Choose a node of the flow chart" in page
