@@ -165,7 +165,15 @@ def test_download_the_map_as_svg_and_png(page, live_server, login, stream):
         png_button.click()
     assert re.fullmatch(r"settle-a-claim-map\.png", png_download.value.suggested_filename)
     with open(png_download.value.path(), "rb") as png:
-        assert png.read(8) == b"\x89PNG\r\n\x1a\n"
+        head = png.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    # Twice the drawn size, whatever the zoom on the page: the map as the SVG file draws it.
+    svg = page.locator("#map svg.vsm")
+    drawn = int(svg.get_attribute("width")), int(svg.get_attribute("height"))
+    assert (int.from_bytes(head[16:20]), int.from_bytes(head[20:24])) == (
+        2 * drawn[0],
+        2 * drawn[1],
+    )
 
 
 def test_link_a_service_to_a_stage_by_typing_its_name_and_unlink_it_by_unticking(
@@ -205,3 +213,194 @@ def test_link_a_service_to_a_stage_by_typing_its_name_and_unlink_it_by_unticking
     expect(row).to_contain_text("Services: none")
     assert not pay.services.exists()
     assert still_same_document(page)
+
+
+# --- Fit, zoom, pan, full screen; labels that fit; the future state below ---------------------
+
+WIDTHS = [1440, 390]
+
+MAP_GEOMETRY = """(figure) => {
+    const viewport = figure.querySelector("[data-map-viewport]");
+    const svg = viewport.querySelector("svg");
+    return {
+        viewport: viewport.clientWidth,
+        scrollWidth: viewport.scrollWidth,
+        scrollLeft: viewport.scrollLeft,
+        shown: svg.getBoundingClientRect().width,
+        drawn: Number(svg.getAttribute("width")),
+        zoom: viewport.dataset.zoom || "",
+    };
+}"""
+
+# Each pair of boxes (in the SVG's own units) that overlap: a Totals label and its value, or
+# any two texts of the Totals box; and each stage's texts outside the stage's box.
+MAP_CLASHES = """(svg) => {
+    const box = (e) => e.getBBox();
+    const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width
+        && a.y < b.y + b.height && b.y < a.y + a.height;
+    const clashes = [];
+    const totals = [...svg.querySelectorAll(".vsm-totals text")];
+    totals.forEach((a, i) => totals.slice(i + 1).forEach((b) => {
+        if (overlap(box(a), box(b))) clashes.push(a.textContent + " / " + b.textContent);
+    }));
+    const frame = box(svg.querySelector(".vsm-totals rect"));
+    totals.forEach((t) => {
+        const b = box(t);
+        if (b.x < frame.x || b.x + b.width > frame.x + frame.width
+            || b.y + b.height > frame.y + frame.height)
+            clashes.push(t.textContent + " outside the Totals box");
+    });
+    svg.querySelectorAll(".vsm-stage").forEach((stage) => {
+        const rect = box(stage.querySelector("rect"));
+        stage.querySelectorAll("text").forEach((t) => {
+            const b = box(t);
+            if (b.y > rect.y + rect.height) return;  // the services and times, below the box
+            if (b.x < rect.x || b.x + b.width > rect.x + rect.width
+                || b.y + b.height > rect.y + rect.height)
+                clashes.push(t.textContent + " outside its stage");
+        });
+    });
+    return clashes;
+}"""
+
+
+@pytest.fixture
+def costed_stream(stream):
+    """The stream with a long stage name and a large cost on its first stage's service, so
+    its Totals box shows a cost row as wide as they come."""
+    from finance import services as finance_services
+    from tests.factories.finance import CostItemFactory
+    from tests.factories.finance import PeriodFactory
+    from tests.factories.portfolio import ServiceFactory
+
+    march = PeriodFactory(year=2025, month=3)
+    platform = ServiceFactory(name="Claims platform of the commercial lines in Europe")
+    CostItemFactory(period=march, service=platform, amount=Decimal("98765432109.87"))
+    first = stream.stages.get(position=0)
+    first.name = (
+        "Report the claim with photos, the police report, the other driver's details and "
+        "every document the policy asks for"
+    )
+    first.save()
+    first.services.add(platform)
+    finance_services.recompute_tco(period=march)
+    return stream
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_map_fits_zooms_pans_and_goes_full_screen(
+    page, live_server, login, costed_stream, width
+):
+    page.set_viewport_size({"width": width, "height": 900})
+    open_stream(page, live_server, login, costed_stream)
+    figure = page.locator("#map [data-map]")
+    tools = figure.get_by_role("toolbar")
+    expect(tools).to_be_visible()
+    start = figure.evaluate(MAP_GEOMETRY)
+    if width == 1440:
+        # Fitted to the width: readable at this size.
+        assert start["zoom"] == "fit" and abs(start["shown"] - start["viewport"]) <= 1
+        assert start["shown"] / start["drawn"] >= 0.75
+    else:
+        # Fitted, it would be too small to read: it opens at the smallest readable zoom.
+        assert start["zoom"] == "0.750" and start["scrollWidth"] > start["viewport"]
+        assert abs(start["shown"] - 0.75 * start["drawn"]) <= 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    tools.get_by_role("button", name="Fit").click()
+    fitted = figure.evaluate(MAP_GEOMETRY)
+    assert abs(fitted["shown"] - fitted["viewport"]) <= 1 and fitted["zoom"] == "fit"
+    tools.get_by_role("button", name="Zoom in").click()
+    tools.get_by_role("button", name="Zoom in").click()
+    zoomed = figure.evaluate(MAP_GEOMETRY)
+    assert zoomed["shown"] > fitted["shown"] * 1.2
+    assert zoomed["scrollWidth"] > zoomed["viewport"]
+
+    # Dragged with the mouse, the map moves.
+    viewport = figure.locator("[data-map-viewport]")
+    viewport.evaluate("(v) => { v.scrollLeft = 0; }")
+    viewport.scroll_into_view_if_needed()
+    area = viewport.bounding_box()
+    page.mouse.move(area["x"] + area["width"] * 0.8, area["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] * 0.2, area["y"] + 40, steps=5)
+    page.mouse.up()
+    assert figure.evaluate(MAP_GEOMETRY)["scrollLeft"] > 0
+
+    # The keys of the buttons, in the map's box.
+    viewport.focus()
+    before = figure.evaluate(MAP_GEOMETRY)["shown"]
+    page.keyboard.press("-")
+    assert figure.evaluate(MAP_GEOMETRY)["shown"] < before
+    page.keyboard.press("+")
+    assert abs(figure.evaluate(MAP_GEOMETRY)["shown"] - before) <= 2
+    page.keyboard.press("0")
+    assert figure.evaluate(MAP_GEOMETRY)["zoom"] == "fit"
+
+    tools.get_by_role("button", name="Full screen").click()
+    page.wait_for_function("document.fullscreenElement !== null")
+    assert figure.evaluate("(f) => document.fullscreenElement === f")
+    tools.get_by_role("button", name="Leave full screen").click()
+    page.wait_for_function("document.fullscreenElement === null")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_label_of_the_map_leaves_its_box_or_overprints_another(
+    page, live_server, login, costed_stream, width
+):
+    page.set_viewport_size({"width": width, "height": 900})
+    open_stream(page, live_server, login, costed_stream)
+    svg = page.locator("#map svg.vsm")
+    expect(svg.locator(".vsm-totals text[data-total='6']")).to_have_text("98,765,432,109.87 EUR")
+    assert svg.evaluate(MAP_CLASHES) == []
+    # The long stage name wraps; what its four lines cannot hold is in its tooltip.
+    first = costed_stream.stages.get(position=0)
+    expect(svg.locator(".vsm-cut > title").first).to_have_text(f"1. {first.name}")
+
+    # The same in the SVG file downloaded, drawn on its own.
+    answer = page.request.get(f"{live_server.url}/value-streams/{costed_stream.slug}/map.svg")
+    assert answer.ok
+    page.set_content(answer.text())
+    assert page.locator("svg.vsm").evaluate(MAP_CLASHES) == []
+
+
+def test_the_future_state_comes_below_the_current_one_as_wide(page, live_server, login):
+    owner = UserFactory(username="browser-vso", role="Value-stream owner")
+    future = ValueStreamFactory(name="Settle a claim (future)", owner=owner, future=True)
+    for stream in (future.current_state, future):
+        for position in range(5):
+            StageFactory(value_stream=stream, position=position, name=f"Stage {position + 1}")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    open_stream(page, live_server, login, future)
+    figures = page.locator("#map [data-map]")
+    expect(figures).to_have_count(2)
+    current, planned = figures.nth(0).bounding_box(), figures.nth(1).bounding_box()
+    assert planned["y"] >= current["y"] + current["height"]
+    assert abs(planned["x"] - current["x"]) <= 1 and abs(planned["width"] - current["width"]) <= 1
+    for index in range(2):
+        geometry = figures.nth(index).evaluate(MAP_GEOMETRY)
+        assert geometry["shown"] / geometry["drawn"] >= 0.75
+    expect(figures.nth(0)).to_contain_text("Current state:")
+    expect(figures.nth(1)).to_contain_text("Future state: Settle a claim (future)")
+
+
+def test_without_javascript_the_map_is_fitted_to_the_width(browser, live_server, stream):
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 390, "height": 900}, locale="en-GB"
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill(stream.owner.username)
+        page.get_by_label("Password").fill(TEST_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{live_server.url}/")
+        page.goto(f"{live_server.url}{stream.get_absolute_url()}")
+        figure = page.locator("#map [data-map]")
+        expect(figure.get_by_role("toolbar", include_hidden=True)).to_be_hidden()
+        viewport = figure.locator("[data-map-viewport]").bounding_box()
+        shown = figure.locator("svg").bounding_box()
+        assert abs(shown["width"] - (viewport["width"] - 2)) <= 1  # inside its border
+        assert page.get_by_role("link", name="Download SVG").is_visible()
+    finally:
+        context.close()
