@@ -1,5 +1,6 @@
-"""Screenshots of the dashboard of each role, and of a service's dependency graph, from the demo
-organisation, for docs/screenshots/.
+"""Screenshots of the dashboard of each role, of a service's dependency graph, of a value
+stream map and of the Fund services flow chart, from the demo organisation, for
+docs/screenshots/.
 
     DATABASE_URL=postgresql://.../portico_screens SECRET_KEY=... \
         .venv/bin/python scripts/screenshots.py
@@ -46,9 +47,14 @@ PEOPLE = (
     ("victor", "dashboard-viewer.png"),
 )
 WIDTH = 1440
-# A service's dependency graph (its page's section), shot as the first person sees it: the
-# CRM platform is on the demo's dependency cycle.
-GRAPHS = (("/services/crm-platform/", "#dependency-graph", "dependency-graph.png"),)
+# Sections of pages, shot as the first person sees them: a service's dependency graph (the
+# CRM platform is on the demo's dependency cycle); the map of a future state, below its current
+# state's; the flow chart of the demo's latest period.
+SECTIONS = (
+    ("/services/crm-platform/", "#dependency-graph", "dependency-graph.png"),
+    ("/value-streams/settle-a-motor-claim-future/", "#map", "value-stream-map.png"),
+    ("/costs/", "#flow", "fund-services-flow.png"),
+)
 
 
 class ThreadingServer(ThreadingMixIn, WSGIServer):
@@ -124,9 +130,10 @@ def shoot(base_url: str, folder: Path) -> list[Path]:
             page.screenshot(path=str(path), full_page=True)
             saved.append(reduce(path))
             if username == PEOPLE[0][0]:
-                for address, selector, graph_file in GRAPHS:
+                for address, selector, section_file in SECTIONS:
                     page.goto(f"{base_url}{address}")
-                    path = folder / graph_file
+                    page.wait_for_load_state("networkidle")
+                    path = folder / section_file
                     page.locator(selector).screenshot(path=str(path))
                     saved.append(reduce(path))
             context.close()
