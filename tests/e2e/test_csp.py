@@ -136,6 +136,14 @@ def test_a_value_stream_map_its_stages_and_downloads(page, live_server, login, w
     with page.expect_download() as png:
         page.get_by_role("button", name="Download PNG").click()
     assert png.value.suggested_filename == "settle-a-claim-map.png"
+
+    # Zoomed by portico.js (the map's width set through the CSSOM, never a style attribute).
+    tools = page.get_by_role("toolbar", name=re.compile("Zoom the map"))
+    tools.get_by_role("button", name="Zoom in").click()
+    expect(page.locator("#map [data-map-viewport]")).to_have_class(re.compile("zoomed"))
+    tools.get_by_role("button", name="Fit").click()
+    tools.get_by_role("button", name="Full screen").click()
+    page.wait_for_function("document.fullscreenElement !== null")
     assert violations == []
 
 
@@ -150,6 +158,8 @@ def test_fund_services_the_period_menu_and_closing_a_period(
     expect(page.get_by_role("heading", name="Fund services · 2025-02")).to_be_visible()
     page.get_by_role("link", name="Kept").click()  # sorted in place by htmx
     expect(page).to_have_url(re.compile(r"/costs/\?period=2025-02.*&sort=kept$"))
+    page.locator('#flow .sankey-node[data-node="road:service"] a').click()  # a plain link
+    expect(page.locator("#chosen-node")).to_contain_text("Recorded on services")
 
     # Closing asks first (portico.js): dismissed, nothing happens; accepted, it closes.
     page.goto(f"{live_server.url}/costs/periods/2025-02/")
