@@ -172,9 +172,11 @@
   // Value stream maps (templates/valuestreams/inc/map_figure.html): drawn fit to the width
   // (all there is without JavaScript); here the tools zoom them (+, −, Fit, or the keys +, −
   // and 0 in the map's box), the box is moved by the arrow keys (it scrolls) or by dragging,
-  // and Full screen shows one map alone. A map that would be unreadably small fitted to the
-  // width opens at the smallest readable zoom, at its start.
+  // and Full screen shows one map alone. On a wide screen a map opens fitted to the width; on a
+  // phone, a map that would be unreadably small fitted opens at the smallest readable zoom, at
+  // its start.
   var MIN_READABLE = 0.75; // of the drawn size: 12 px text shows at 9 px
+  var PHONE_WIDTH = 768; // px of the window, as the stylesheet's phone layout
   var ZOOM_STEP = 1.25;
   var ZOOM_MAX = 4;
 
@@ -231,7 +233,9 @@
       var parts = mapParts(figure);
       if (!parts || parts.viewport.dataset.zoom) return;
       parts.viewport.dataset.zoom = "fit";
-      if (fitScale(parts) < MIN_READABLE) zoomTo(parts, MIN_READABLE);
+      if (window.innerWidth <= PHONE_WIDTH && fitScale(parts) < MIN_READABLE) {
+        zoomTo(parts, MIN_READABLE);
+      }
       parts.viewport.scrollLeft = 0;
       parts.viewport.scrollTop = 0;
     });
