@@ -148,8 +148,11 @@ class ResourceListView(ResourceView):
         resource = self.resource
         require_view_right(request.user, resource.model)
         params = request.query_params
-        filters = set(schema.filters_of(resource.reads.filterset))
         standard = list_parameters(resource)
+        # The filters (custom fields' among them, which a query reads) only when the request
+        # names a parameter beyond the list's own: a plain page asks nothing more.
+        asked = set(params) - standard
+        filters = set(schema.filters_of(resource.reads.filterset)) if asked else set()
         refuse_unknown(params, standard | filters)
         rows = queryset = resource.base_queryset(request.user)
         if resource.reads.filterset and filters & set(params):
