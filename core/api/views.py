@@ -175,7 +175,12 @@ class ResourceListView(ResourceView):
         page = KeysetPage(
             request, queryset, time_field=time_field, time_key="updated_at", rows=rows
         )
-        return Response(page.paginate(resource.representation.rows(page.queryset)))
+        if request.user.has_perm(permissions.perm_name(resource.model, "view")):
+            # Every record is the user's to see: the rows' SQL compiled once serves.
+            found = resource.representation.rows_by_id(page.ids, page.order)
+        else:
+            found = resource.representation.rows(page.queryset)
+        return Response(page.paginate(found))
 
 
 class WritableResourceListView(ResourceListView):
