@@ -164,3 +164,23 @@ def test_a_records_address_follows_the_script_prefix():
     finally:
         set_script_prefix("/")
     assert service.get_absolute_url() == "/services/harbour-billing/"
+
+
+@pytest.mark.django_db
+def test_rows_by_compiled_sql_are_those_the_queryset_reads():
+    """A list's rows for a user who sees every record come from SQL compiled once: the same
+    values, converted the same way (JSON fields, lists of usernames), in the same order."""
+    from core.api.resources import autodiscover
+    from tests.factories import UserFactory
+
+    services = ServiceFactory.create_batch(3, translations={"fr": {"name": "Facturation"}})
+    services[0].delegates.add(UserFactory(username="zoe"), UserFactory(username="adam"))
+    for resource in autodiscover():
+        order = ("updated_at", "pk") if resource.has_timestamps else ("pk",)
+        records = resource._annotated.all().order_by(*order)
+        ids = list(records.values_list("pk", flat=True)[:51])
+        read = resource.representation.rows(records.filter(pk__in=ids))
+        assert resource.representation.rows_by_id(ids, order) == read, resource.name
+        if resource.name == "services":
+            assert [row["translations"] for row in read] == [{"fr": {"name": "Facturation"}}] * 3
+            assert any(row["delegates"] == ["adam", "zoe"] for row in read)
