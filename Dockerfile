@@ -58,4 +58,4 @@ RUN DATABASE_URL=postgresql://build@localhost/build \
 
 USER portico:portico
 EXPOSE 8000
-CMD ["gunicorn", "portico.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--worker-class", "gthread", "--threads", "4"]
+CMD ["gunicorn", "portico.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--worker-class", "sync"]

@@ -169,7 +169,7 @@ class Group:
 
 def _branch(kind: Kind, records: models.QuerySet, query, limit: int) -> models.QuerySet:
     """The best ``limit`` matches of ``kind`` among ``records``, in the COLUMNS."""
-    vector = search.words(*search.document_fields(kind.model))
+    vector = search.stored_words()
     link_key = kind.link_key or getattr(kind.model, "url_key", "pk")
     return (
         records.alias(found=vector)

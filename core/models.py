@@ -17,6 +17,8 @@ from django.contrib.postgres.fields import RangeOperators
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.urls import get_script_prefix
+from django.urls import get_urlconf
 from django.urls import reverse
 
 from core.choices import ChangeAction
@@ -33,6 +35,15 @@ class TimestampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+@functools.lru_cache(maxsize=512)
+def _route(view: str, prefix: str, urlconf: Any) -> Callable[[Any], str]:
+    """The address of ``view`` from its one argument, reversed once under ``prefix`` (the
+    script's) and ``urlconf`` (the request's), which reversing reads too."""
+    placeholder = "9081726354"  # matches an int, a slug and a str converter alike
+    head, _, tail = reverse(view, args=[placeholder]).partition(placeholder)
+    return lambda key: f"{head}{key}{tail}"
 
 
 class ChangeLoggedModel(TimestampedModel):
@@ -66,18 +77,15 @@ class ChangeLoggedModel(TimestampedModel):
         return super().__str__()
 
     def get_absolute_url(self) -> str:
-        view = self.url_name or f"{self._meta.app_label}:{self._meta.model_name}_detail"
-        return reverse(view, args=[getattr(self, self.url_key)])
+        return self.url_of_key()(getattr(self, self.url_key))
 
     @classmethod
     def url_of_key(cls) -> Callable[[Any], str]:
         """The page address of a record of this model from its ``url_key`` value alone, the
-        route reversed once: a list of 10,000 records builds no instance and reverses no URL
-        per row. The keys are numbers or slugs, which an address carries as they are."""
+        route reversed once per process (and script prefix): a list of records reverses no
+        URL per row. The keys are numbers or slugs, which an address carries as they are."""
         view = cls.url_name or f"{cls._meta.app_label}:{cls._meta.model_name}_detail"
-        placeholder = "9081726354"  # matches an int, a slug and a str converter alike
-        head, _, tail = reverse(view, args=[placeholder]).partition(placeholder)
-        return lambda key: f"{head}{key}{tail}"
+        return _route(view, get_script_prefix(), get_urlconf(settings.ROOT_URLCONF))
 
     @classmethod
     def from_db(cls, db, field_names, values):

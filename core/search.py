@@ -6,15 +6,20 @@ A model declares the text it is searched by once, as an index in its ``Meta``::
     indexes = [SearchIndex(searched=("name", "summary", "slug", "external_id"),
                            name="service_search")]
 
-That is a GIN trigram index over the fields joined into one text (its *document*). A search
-for ``claims`` over some of those fields then reads::
+That is a GIN trigram index on a column PostgreSQL generates from the fields joined into one
+text (its *document*) and stores with each record (``search_document``; creating the index
+adds the column). A search for ``claims`` over all of those fields then reads::
 
-    document ILIKE '%claims%' AND (name ILIKE '%claims%' OR summary ILIKE '%claims%' …)
+    search_document ILIKE '%claims%'
 
-The first condition is answered by the index (a handful of candidate rows); the second keeps
-the meaning exact: a match inside one field, never across two. A field of a related record
-(``supplier__name``) is searched in the related table, by its own index where it has one, and
-joined back by key (``supplier_id = ANY(ARRAY(SELECT id FROM supplier WHERE …))``), which the
+answered by the index: the fields are joined by a line break, so text without one matches
+the document only inside one field. Over some of the fields, each is asked too::
+
+    search_document ILIKE '%claims%' AND (name ILIKE '%claims%' OR summary ILIKE '%claims%' …)
+
+A field of a related record (``supplier__name``) is searched in the related table, by its own
+index where it has one, and joined back by key
+(``supplier_id = ANY(ARRAY(SELECT id FROM supplier WHERE …))``), which the
 foreign key's index answers, so a search over several tables is still a few index scans.
 
 Django's ``icontains`` compares ``UPPER()`` of both sides, which no trigram index serves;
@@ -24,8 +29,9 @@ search index is searched as before, field by field.
 The header's search (core.finder) reads the same declaration as words: a model's
 ``search_indexes(searched=…, name=…)`` gives it the trigram index above and a GIN full-text
 index on ``words(*searched)``, the fields as a ``tsvector`` whose first field (the name) weighs
-more than the others. A search for ``cla pay`` asks ``'cla':* & 'pay':*``: every word the user
-typed, each as the beginning of a word of the record, ranked by ``ts_rank``. The ``simple``
+more than the others, stored the same way (``search_words``). A search for ``cla pay`` asks
+``'cla':* & 'pay':*``: every word the user typed, each as the beginning of a word of the
+record, ranked by ``ts_rank``. The ``simple``
 configuration keeps words as they are written (no stemming), as names in any language are.
 """
 
@@ -39,12 +45,14 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.indexes import OpClass
 from django.contrib.postgres.search import SearchQuery
 from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F
 from django.db.models import Lookup
 from django.db.models import Q
 from django.db.models import Value
 from django.db.models.functions import Concat
+from django.db.models.sql import Query
 
 # Between two fields in a document. A match across it is found by the index only as a
 # candidate: the per-field condition decides.
@@ -68,18 +76,135 @@ def document(*fields: str) -> models.Expression:
     return Concat(*parts, output_field=models.TextField())
 
 
-class SearchIndex(GinIndex):
-    """A GIN trigram index on the document of ``searched`` (fields of the model itself)."""
+class Stored(models.Expression):
+    """A column the search indexes add to a model's table (``DOCUMENT`` or ``WORDS``), which
+    the model does not declare: it is never read with the records, only searched."""
 
-    def __init__(self, *, searched: Sequence[str], name: str, **kwargs):
+    def __init__(self, column: str, output_field: models.Field):
+        super().__init__(output_field=output_field)
+        self.column = column
+        self.alias: str | None = None
+
+    def resolve_expression(
+        self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False
+    ):
+        resolved = self.copy()
+        resolved.alias = query.get_initial_alias() if query is not None else None
+        return resolved
+
+    def relabeled_clone(self, change_map):
+        clone = self.copy()
+        clone.alias = change_map.get(self.alias, self.alias)
+        return clone
+
+    def as_sql(self, compiler, connection):
+        column = connection.ops.quote_name(self.column)
+        if self.alias is None or not compiler.query.alias_cols:
+            return column, []
+        return f"{compiler.quote_name_unless_alias(self.alias)}.{column}", []
+
+    def get_group_by_cols(self):
+        return [self]
+
+    def __eq__(self, other):
+        return isinstance(other, Stored) and (self.column, self.alias) == (
+            other.column,
+            other.alias,
+        )
+
+    def __hash__(self):
+        return hash((Stored, self.column, self.alias))
+
+
+# The stored columns: the document (text) of the lists' search, the words (tsvector) of the
+# header's.
+DOCUMENT = "search_document"
+WORDS = "search_words"
+
+
+def stored_document() -> Stored:
+    return Stored(DOCUMENT, models.TextField())
+
+
+def stored_words() -> Stored:
+    return Stored(WORDS, SearchVectorField())
+
+
+def _sql_of(model: type[models.Model], expression: models.Expression, schema_editor) -> str:
+    """``expression`` over ``model``'s columns as SQL with its values inlined, as Django
+    writes an index's expressions."""
+    query = Query(model, alias_cols=False)
+    compiler = query.get_compiler(connection=schema_editor.connection)
+    sql, params = compiler.compile(expression.resolve_expression(query, allow_joins=False))
+    return sql % tuple(schema_editor.quote_value(value) for value in params)
+
+
+class _StoredIndex(GinIndex):
+    """A GIN index on a column generated from ``searched`` (``stored``), which creating the
+    index adds to the table and removing it drops: PostgreSQL keeps it up to date on every
+    write, and a search reads it instead of computing it again for each row. ``stored=False``
+    is the index on the expression itself, as the first search migrations created it."""
+
+    column = ""
+    column_type = ""
+    opclass = ""
+
+    def __init__(self, *, searched: Sequence[str], name: str, stored: bool = True, **kwargs):
         self.searched = tuple(searched)
-        super().__init__(OpClass(document(*self.searched), name="gin_trgm_ops"), name=name)
+        self.stored = stored
+        expression = self.expression(*self.searched)
+        super().__init__(
+            OpClass(expression, name=self.opclass) if self.opclass else expression, name=name
+        )
+
+    @staticmethod
+    def expression(*fields: str) -> models.Expression:
+        raise NotImplementedError
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if not self.stored:
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        table = schema_editor.quote_name(model._meta.db_table)
+        column = schema_editor.quote_name(self.column)
+        generated = _sql_of(model, self.expression(*self.searched), schema_editor)
+        opclass = f" {self.opclass}" if self.opclass else ""
+        return (
+            f"ALTER TABLE {table} ADD COLUMN {column} {self.column_type} "
+            f"GENERATED ALWAYS AS ({generated}) STORED; "
+            f"CREATE INDEX {schema_editor.quote_name(self.name)} ON {table} "
+            f"USING gin ({column}{opclass})"
+        )
+
+    def remove_sql(self, model, schema_editor, **kwargs):
+        dropped = super().remove_sql(model, schema_editor, **kwargs)
+        if not self.stored:
+            return dropped
+        table = schema_editor.quote_name(model._meta.db_table)
+        column = schema_editor.quote_name(self.column)
+        return f"{dropped}; ALTER TABLE {table} DROP COLUMN IF EXISTS {column}"
 
     def deconstruct(self):
-        return "core.search.SearchIndex", (), {"searched": self.searched, "name": self.name}
+        path = f"core.search.{type(self).__name__}"
+        kwargs: dict[str, Any] = {"searched": self.searched, "name": self.name}
+        if not self.stored:
+            kwargs["stored"] = False
+        return path, (), kwargs
 
     def clone(self):
-        return SearchIndex(searched=self.searched, name=self.name)
+        return type(self)(searched=self.searched, name=self.name, stored=self.stored)
+
+
+class SearchIndex(_StoredIndex):
+    """A GIN trigram index on the document of ``searched`` (fields of the model itself),
+    stored in the column ``search_document``."""
+
+    column = DOCUMENT
+    column_type = "text"
+    opclass = "gin_trgm_ops"
+
+    @staticmethod
+    def expression(*fields: str) -> models.Expression:
+        return document(*fields)
 
 
 # The text search configuration of every document: words as written, lower-cased.
@@ -100,18 +225,16 @@ def words(*fields: str) -> models.Expression:
     return vector
 
 
-class WordsIndex(GinIndex):
-    """A GIN full-text index on ``words(*searched)`` (fields of the model itself)."""
+class WordsIndex(_StoredIndex):
+    """A GIN full-text index on ``words(*searched)`` (fields of the model itself), stored in
+    the column ``search_words``."""
 
-    def __init__(self, *, searched: Sequence[str], name: str, **kwargs):
-        self.searched = tuple(searched)
-        super().__init__(words(*self.searched), name=name)
+    column = WORDS
+    column_type = "tsvector"
 
-    def deconstruct(self):
-        return "core.search.WordsIndex", (), {"searched": self.searched, "name": self.name}
-
-    def clone(self):
-        return WordsIndex(searched=self.searched, name=self.name)
+    @staticmethod
+    def expression(*fields: str) -> models.Expression:
+        return words(*fields)
 
 
 def search_indexes(*, searched: Sequence[str], name: str) -> list[GinIndex]:
@@ -209,7 +332,11 @@ def matching(model: type[models.Model], paths: Iterable[str], value: str) -> Q:
             exact |= Q(Contains(F(name), Value(pattern)))
         indexed = document_fields(model)
         if indexed and set(local) <= set(indexed):
-            exact = Q(Contains(document(*indexed), Value(pattern))) & exact
+            found = Q(Contains(stored_document(), Value(pattern)))
+            # A value without the separator matches the document only inside one field: when
+            # the list searches every field of it, the document alone is the exact condition.
+            whole = set(local) == set(indexed) and SEPARATOR not in value
+            exact = found if whole else found & exact
         condition |= exact
     for name, rests in related.items():
         field: Any = model._meta.get_field(name)

@@ -75,6 +75,7 @@ class KeysetPage:
                 queryset = queryset.filter(pk__gt=pk)
         page_ids = list(queryset.order_by(*order).values_list("pk", flat=True)[: self.size + 1])
         rows = queryset if rows is None else rows
+        self.ids, self.order = page_ids, order
         self.queryset = rows.filter(pk__in=page_ids).order_by(*order)
 
     def paginate(self, rows: list[dict]) -> dict:

@@ -10,11 +10,17 @@ import re
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils import timezone
 
+from core import compiled
 from core.models import ApiToken
+from core.permissions import GROUP_PERMISSIONS
+from core.permissions import USER_PERMISSIONS
 from core.permissions import remember_permissions
 from core.permissions import with_permissions
+from core.translations import PREFERRED_LANGUAGE
 from core.translations import remember_preferred_language
 from core.translations import with_preferred_language
 
@@ -56,6 +62,36 @@ def revoke_token(*, token: ApiToken) -> None:
         token.save(update_fields=["revoked_at"])
 
 
+def _tokens_with_prefix() -> models.QuerySet:
+    """The token with a prefix (compiled.PARAMETER), its user, and the user's rights and
+    language: every API request reads them, in one query."""
+    tokens = with_preferred_language(with_permissions(ApiToken.objects.all(), "user"), "user")
+    return tokens.filter(prefix=compiled.PARAMETER).values_list(
+        *compiled.columns(ApiToken),
+        *(f"user__{name}" for name in compiled.columns(get_user_model())),
+        USER_PERMISSIONS,
+        GROUP_PERMISSIONS,
+        PREFERRED_LANGUAGE,
+    )
+
+
+def _token_with_prefix(prefix: str) -> ApiToken | None:
+    """The token with ``prefix``, its user loaded with it, the user's rights and language on
+    it (for core.permissions.remember_permissions and remember_preferred_language)."""
+    row = compiled.first_row(_tokens_with_prefix, prefix)
+    if row is None:
+        return None
+    users = get_user_model()
+    token_end = len(compiled.columns(ApiToken))
+    user_end = token_end + len(compiled.columns(users))
+    token = compiled.loaded(ApiToken, row[:token_end])
+    token.user = compiled.loaded(users, row[token_end:user_end])
+    extras = (USER_PERMISSIONS, GROUP_PERMISSIONS, PREFERRED_LANGUAGE)
+    for name, value in zip(extras, row[user_end:], strict=True):
+        setattr(token, name, value)
+    return token
+
+
 def find_token(text: str) -> ApiToken | None:
     """The live token ``text`` stands for, with its user; None when unknown, wrong, revoked or
     expired (the caller does not learn which)."""
@@ -63,9 +99,7 @@ def find_token(text: str) -> ApiToken | None:
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not PREFIX_PATTERN.fullmatch(parts[1]):
         return None
     # The token, its user and the user's rights in one query: every API request reads them.
-    tokens = with_permissions(ApiToken.objects.select_related("user"), "user")
-    tokens = with_preferred_language(tokens, "user")
-    token = tokens.filter(prefix=parts[1]).first()
+    token = _token_with_prefix(parts[1])
     if token is None or not hmac.compare_digest(token.digest, digest(text)):
         return None
     if not token.is_active:

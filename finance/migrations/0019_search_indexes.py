@@ -17,10 +17,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='costpool',
-            index=core.search.SearchIndex(name='costpool_search', searched=('name', 'description', 'slug', 'external_id')),
+            index=core.search.SearchIndex(stored=False, name='costpool_search', searched=('name', 'description', 'slug', 'external_id')),
         ),
         migrations.AddIndex(
             model_name='driver',
-            index=core.search.SearchIndex(name='driver_search', searched=('name', 'unit', 'description', 'slug', 'external_id')),
+            index=core.search.SearchIndex(stored=False, name='driver_search', searched=('name', 'unit', 'description', 'slug', 'external_id')),
         ),
     ]

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="costpool",
             index=core.search.WordsIndex(
-                name="costpool_words", searched=("name", "description", "slug", "external_id")
+                stored=False, name="costpool_words", searched=("name", "description", "slug", "external_id")
             ),
         ),
     ]

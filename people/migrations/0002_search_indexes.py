@@ -6,7 +6,7 @@ import core.search
 # Django's users are searched on the people page by these (people.filtersets.PersonFilterSet);
 # their model is not ours, so the index is created here rather than declared in its Meta.
 PERSON_SEARCH = core.search.SearchIndex(
-    searched=("username", "first_name", "last_name", "email"), name="person_search"
+    stored=False, searched=("username", "first_name", "last_name", "email"), name="person_search"
 )
 
 
@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="organisationunit",
             index=core.search.SearchIndex(
-                name="unit_search", searched=("name", "slug", "level", "external_id")
+                stored=False, name="unit_search", searched=("name", "slug", "level", "external_id")
             ),
         ),
         migrations.RunPython(add_person_index, remove_person_index),

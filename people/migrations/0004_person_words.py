@@ -7,7 +7,7 @@ import core.search
 # (people.filtersets.PersonFilterSet); Django's user model is not ours, so its full-text index
 # is created here, as its trigram index was (0002_search_indexes).
 PERSON_WORDS = core.search.WordsIndex(
-    searched=("username", "first_name", "last_name", "email"), name="person_words"
+    stored=False, searched=("username", "first_name", "last_name", "email"), name="person_words"
 )
 
 

@@ -21,11 +21,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='application',
-            index=core.search.SearchIndex(name='application_search', searched=('name', 'slug', 'description', 'external_id')),
+            index=core.search.SearchIndex(stored=False, name='application_search', searched=('name', 'slug', 'description', 'external_id')),
         ),
         migrations.AddIndex(
             model_name='contract',
-            index=core.search.SearchIndex(name='contract_search', searched=('reference', 'title', 'external_id')),
+            index=core.search.SearchIndex(stored=False, name='contract_search', searched=('reference', 'title', 'external_id')),
         ),
         migrations.AddIndex(
             model_name='customer',
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='customer',
-            index=core.search.SearchIndex(name='customer_search', searched=('name', 'slug', 'segment', 'external_id')),
+            index=core.search.SearchIndex(stored=False, name='customer_search', searched=('name', 'slug', 'segment', 'external_id')),
         ),
         migrations.AddIndex(
             model_name='service',
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='service',
-            index=core.search.SearchIndex(name='service_search', searched=('name', 'summary', 'slug', 'external_id')),
+            index=core.search.SearchIndex(stored=False, name='service_search', searched=('name', 'summary', 'slug', 'external_id')),
         ),
         migrations.AddIndex(
             model_name='supplier',
@@ -49,6 +49,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='supplier',
-            index=core.search.SearchIndex(name='supplier_search', searched=('name', 'slug', 'website', 'external_id')),
+            index=core.search.SearchIndex(stored=False, name='supplier_search', searched=('name', 'slug', 'website', 'external_id')),
         ),
     ]

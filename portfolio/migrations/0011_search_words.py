@@ -16,31 +16,31 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="application",
             index=core.search.WordsIndex(
-                name="application_words", searched=("name", "slug", "description", "external_id")
+                stored=False, name="application_words", searched=("name", "slug", "description", "external_id")
             ),
         ),
         migrations.AddIndex(
             model_name="contract",
             index=core.search.WordsIndex(
-                name="contract_words", searched=("reference", "title", "external_id")
+                stored=False, name="contract_words", searched=("reference", "title", "external_id")
             ),
         ),
         migrations.AddIndex(
             model_name="customer",
             index=core.search.WordsIndex(
-                name="customer_words", searched=("name", "slug", "segment", "external_id")
+                stored=False, name="customer_words", searched=("name", "slug", "segment", "external_id")
             ),
         ),
         migrations.AddIndex(
             model_name="service",
             index=core.search.WordsIndex(
-                name="service_words", searched=("name", "summary", "slug", "external_id")
+                stored=False, name="service_words", searched=("name", "summary", "slug", "external_id")
             ),
         ),
         migrations.AddIndex(
             model_name="supplier",
             index=core.search.WordsIndex(
-                name="supplier_words", searched=("name", "slug", "website", "external_id")
+                stored=False, name="supplier_words", searched=("name", "slug", "website", "external_id")
             ),
         ),
     ]

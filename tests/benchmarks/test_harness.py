@@ -215,8 +215,8 @@ def test_load_benchmark_compares_the_other_worker_class_and_the_bare_stack():
         "gthread",
     }
     assert other[other.index("--workers") + 1] == image[image.index("--workers") + 1]
-    assert load_benchmark.describe(image) == "2 gthread workers of 4 threads"
-    assert load_benchmark.describe(other) == "2 sync workers"
+    assert load_benchmark.describe(image) == "2 sync workers"
+    assert load_benchmark.describe(other) == "2 gthread workers of 4 threads"
     bare = load_benchmark.bare_stack_command(image)
     assert bare[:2] == ["gunicorn", "benchmarks.barestack.wsgi:application"]
     assert bare[2:] == image[2:]

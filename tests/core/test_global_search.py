@@ -247,7 +247,7 @@ def test_every_kind_declares_its_words_index(db):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname FROM pg_indexes "
-            "WHERE schemaname = current_schema() AND indexdef LIKE '%to_tsvector%'"
+            "WHERE schemaname = current_schema() AND indexdef LIKE '%USING gin (search_words)'"
         )
         indexes = {row[0] for row in cursor.fetchall()}
     for kind in finder.kinds():

@@ -6,6 +6,7 @@ from django.db import connection
 from django.db import transaction
 from django.urls import reverse
 
+from core import finder
 from core import search
 from core.filtersets import SearchFilterSet
 from finance.filtersets import CostPoolFilterSet
@@ -175,3 +176,37 @@ def test_services_list_search_finds_what_it_did(client, viewer):
     page = response.content.decode()
     assert "Claims Handling" in page
     assert "Payments" not in page
+
+
+def test_both_searches_follow_a_records_changes(portfolio_manager):
+    """The document and the words are columns PostgreSQL writes with the record: a renamed
+    service is found by its new name and no longer by its old one, by either search."""
+
+    def headed(text: str) -> set[str]:
+        return {hit.title for group in finder.find(portfolio_manager, text) for hit in group.hits}
+
+    service = ServiceFactory(name="Harbour billing", slug="svc-1", summary="", external_id="")
+    assert headed("harbour") == {"Harbour billing"}
+    service.name = "Quayside billing"
+    service.save()
+    assert found("harbour") == set()
+    assert found("quays") == {"Quayside billing"}
+    assert headed("harbour") == set()
+    assert headed("quay bill") == {"Quayside billing"}
+    Service.objects.filter(pk=service.pk).update(summary="Moved from the harbour")
+    assert found("harbour") == {"Quayside billing"}
+    assert headed("harbour") == {"Quayside billing"}
+
+
+def test_people_are_searched_by_their_stored_document_too():
+    people = get_user_model().objects
+    person = people.create(username="wkemp", first_name="Walter")
+    person.first_name = "Wilhelmina"
+    person.save()
+
+    def named(text: str) -> set[str]:
+        condition = search.matching(people.model, PersonFilterSet.search_fields, text)
+        return set(people.filter(condition).values_list("username", flat=True))
+
+    assert named("walter") == set()
+    assert named("WILHEL") == {"wkemp"}

@@ -698,8 +698,8 @@ def differences(topology: dict, one_process: dict) -> list:
 # --- The test --------------------------------------------------------------------------------
 
 
-# The web nodes now run gthread workers, which keep client connections alive; the sockets
-# the test's clients leave open to them are closed with the process, not leaked by Portico.
+# Sockets the test's clients leave open to the web nodes (a gthread worker keeps a client's
+# connection alive) are closed with the process, not leaked by Portico.
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_topology_loses_nothing_and_computes_each_period_once(topology):

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='process',
-            index=core.search.SearchIndex(name='process_search', searched=('name', 'description', 'trigger', 'result', 'external_id')),
+            index=core.search.SearchIndex(stored=False, name='process_search', searched=('name', 'description', 'trigger', 'result', 'external_id')),
         ),
         migrations.AddIndex(
             model_name='valuestream',
@@ -26,6 +26,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='valuestream',
-            index=core.search.SearchIndex(name='valuestream_search', searched=('name', 'slug', 'segment', 'trigger', 'result', 'external_id')),
+            index=core.search.SearchIndex(stored=False, name='valuestream_search', searched=('name', 'slug', 'segment', 'trigger', 'result', 'external_id')),
         ),
     ]

@@ -17,19 +17,19 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="stage",
             index=core.search.SearchIndex(
-                name="stage_search", searched=("name", "responsible_party", "external_id")
+                stored=False, name="stage_search", searched=("name", "responsible_party", "external_id")
             ),
         ),
         migrations.AddIndex(
             model_name="stage",
             index=core.search.WordsIndex(
-                name="stage_words", searched=("name", "responsible_party", "external_id")
+                stored=False, name="stage_words", searched=("name", "responsible_party", "external_id")
             ),
         ),
         migrations.AddIndex(
             model_name="valuestream",
             index=core.search.WordsIndex(
-                name="valuestream_words",
+                stored=False, name="valuestream_words",
                 searched=("name", "slug", "segment", "trigger", "result", "external_id"),
             ),
         ),
