@@ -358,7 +358,7 @@ def test_subscription_bad_input_answers_422_with_errors_and_saves_nothing(
 
     unknown = client.post(url, {**subscription_data(service), "service": "no-such-service"})
     assert unknown.status_code == 422
-    assert "No service has this slug." in unknown.content.decode()
+    assert "No service named" in unknown.content.decode()
     assert not is_partial(unknown)  # without htmx: the form on a page of its own
     assert not Subscription.objects.exists()
 
