@@ -328,7 +328,7 @@ def test_subscription_added_in_place_with_htmx(client, service_owner, customer, 
     form = client.get(url, **HTMX)
     assert form.status_code == 200 and is_partial(form)
     assert 'id="subscriptions"' in form.content.decode()
-    assert 'list="service-options"' in form.content.decode()
+    assert 'hx-get="/pick/service/"' in form.content.decode()
 
     response = client.post(url, subscription_data(service), **HTMX)
     assert response.status_code == 200 and is_partial(response)
