@@ -9,16 +9,15 @@ from budgets.models import BudgetVersion
 from budgets.models import Scenario
 from budgets.models import ScenarioChange
 from core.forms import PorticoModelForm
-from finance.forms import slug_choice
 from finance.models import LABEL_FORMAT
 from finance.models import TARGET_FIELDS
 from finance.models import CostPool
 from finance.models import month_serial
 from finance.models import parse_label
 from finance.models import serial_label
-from portfolio.models import Application
+from portfolio.forms import application_picker
+from portfolio.forms import service_picker
 from portfolio.models import Contract
-from portfolio.models import Service
 from portfolio.models import ServiceDependency
 
 
@@ -35,10 +34,8 @@ class BudgetLineForm(PorticoModelForm):
     month = forms.CharField(
         max_length=7, help_text=f"The month, {LABEL_FORMAT}, in the version's fiscal year."
     )
-    service = slug_choice(Service.objects.all(), "service")
-    application = slug_choice(Application.objects.all(), "application")
-
-    slug_fields = ("service", "application")
+    service = service_picker(required=False)
+    application = application_picker(required=False)
 
     class Meta:
         model = BudgetLine
@@ -117,10 +114,8 @@ class ScenarioChangeForm(PorticoModelForm):
         required=False,
         help_text="For a dependency weight or a retired dependency.",
     )
-    service = slug_choice(Service.objects.all(), "service")
-    provider = slug_choice(Service.objects.all(), "provider service")
-
-    slug_fields = ("service", "provider")
+    service = service_picker(required=False)
+    provider = service_picker(required=False)
 
     class Meta:
         model = ScenarioChange
@@ -141,10 +136,8 @@ class ScenarioChangeForm(PorticoModelForm):
         ).order_by("consumer__name", "provider__name", "valid_from", "pk")
         self.fields[
             "service"
-        ].help_text = (
-            "The slug of the service: the consumer of a new dependency, or the retired service."
-        )
-        self.fields["provider"].help_text = "For a new dependency: the slug of the provider."
+        ].help_text = "The consumer of a new dependency, or the retired service: type its name."
+        self.fields["provider"].help_text = "For a new dependency: the provider's name."
 
     @property
     def kind_fields(self) -> str:

@@ -150,6 +150,7 @@ def visible(model: type[models.Model], user) -> models.QuerySet:
 @dataclass(frozen=True)
 class Hit:
     title: str
+    key: str  # what the record's page address takes (a service's slug), as pickers send it
     url: str
     owner: str
     context: str
@@ -258,6 +259,7 @@ def find(user, text: str, *, only: Kind | None = None, limit: int = LISTED) -> l
         hits = [
             Hit(
                 title=row["hit_title"],
+                key=str(row["hit_key"]),
                 url=kind.url(row["hit_key"], row["hit_id"]),
                 owner=row["hit_owner"],
                 context=row["hit_context"],

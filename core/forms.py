@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core import finder
 from core import number_hints
+from core import pickers
 from core import search
 from core import signin
 from core import translations
@@ -90,7 +91,7 @@ class PorticoModelForm(forms.ModelForm):
     person_fields: the fields that choose people (an owner, delegates): they offer the active
                    users
     slug_fields:   the foreign keys chosen by slug: an existing record's start from its
-                   choice's slug
+                   choice's slug (a picker, core.pickers, starts from its choice's name)
     fixed_fields:  the fields an existing record keeps (another service makes another
                    subscription): shown, not editable
     """
@@ -119,6 +120,13 @@ class PorticoModelForm(forms.ModelForm):
                 and translations.is_translatable(getattr(field.queryset, "model", None))
             ):
                 field.label_from_instance = translations.name_of  # type: ignore[method-assign]
+        for name, field in self.fields.items():
+            if isinstance(field, pickers.RecordPickerField):
+                if user is not None:
+                    field.restrict(user)
+                chosen = getattr(self.instance, name, None) if self.instance.pk else None
+                if isinstance(chosen, Model):
+                    self.initial[name] = chosen  # shown by its name
         if self.instance.pk is not None:
             for name in self.slug_fields:
                 chosen = getattr(self.instance, name)

@@ -35,13 +35,16 @@ from django_htmx.middleware import HtmxDetails
 from django_tables2 import RequestConfig
 from django_tables2 import Table
 
+from core import services as core_services
 from core.exports import export_table
+from core.finder import visible
 from core.forms import ChangeFromMonthForm
 from core.forms import PorticoModelForm
 from core.numbers import whole_number
 from core.permissions import can
 from core.permissions import require
 from core.permissions import restricted
+from core.slugs import generated_from
 from core.templatetags.portico import plain_number
 
 if TYPE_CHECKING:
@@ -54,6 +57,10 @@ class PageRequest(HttpRequest):
 
     user: "User"
     htmx: HtmxDetails
+
+
+# The button that creates a record although others have its name (ObjectEditView.namesakes).
+CREATE_ANYWAY = "create_anyway"
 
 
 def add_service_errors(form, exc: ValidationError) -> None:
@@ -288,14 +295,32 @@ class ObjectEditView(ObjectMixin, View):
         verb = "Created" if self.is_create() else "Saved"
         return f"{verb} {self.model._meta.verbose_name} “{obj}”."
 
+    def namesakes(self, form) -> dict:
+        """On creating a record whose slug is made from its name (core.slugs), the records
+        of that name already there: the form asks to confirm (CREATE_ANYWAY) before making
+        a second one. {} when there are none, or the person confirmed."""
+        field = generated_from(self.model)
+        if not field or not self.is_create() or self.request.POST.get(CREATE_ANYWAY):
+            return {}
+        if not form.is_valid() or form.cleaned_data.get("slug"):
+            return {}
+        same = core_services.namesakes(self.model, str(form.cleaned_data.get(field) or ""))
+        seen = list(same.filter(pk__in=visible(self.model, self.request.user).values("pk"))[:5])
+        total = same.count()
+        if not total:
+            return {}
+        return {"name": form.cleaned_data[field], "records": seen, "unseen": total - len(seen)}
+
     def get_form_context(self, obj, form) -> dict:
         """What the form's page shows besides the form (a rule's test against a file)."""
         return {}
 
-    def render_form(self, obj, form, status=200):
+    def render_form(self, obj, form, status=200, namesakes=None):
         context = {
             "object": obj if obj.pk else None,
             "form": form,
+            "namesakes": namesakes or {},
+            "create_anyway": CREATE_ANYWAY,
             "model_meta": self.model._meta,
             "cancel_url": obj.get_absolute_url() if obj.pk else "",
             **self.get_form_context(obj, form),
@@ -310,6 +335,9 @@ class ObjectEditView(ObjectMixin, View):
     def post(self, request, *args, **kwargs):
         obj = self.get_object()
         form = self.get_form(obj, request.POST)
+        namesakes = self.namesakes(form)
+        if namesakes:
+            return self.render_form(obj, form, status=422, namesakes=namesakes)
         saved, result = save_with(form, self.save, user=request.user)
         if saved:
             messages.success(request, self.success_message(result))
@@ -319,12 +347,15 @@ class ObjectEditView(ObjectMixin, View):
 
 class ObjectDeleteView(ObjectMixin, View):
     """Confirm, then delete, or retire when cost, history or another record refers to it:
-    ``remove_function`` is the services function that does it (``call_service``)."""
+    ``remove_function`` is the services function that does it (``call_service``). Given a
+    ``dependents_function`` (what keeps the record from being deleted), the page says
+    beforehand which it will be, and why."""
 
     action = "delete"
     template_name = "generic/object_delete.html"
     list_url_name = ""  # where to go after deleting; default: the model's list
     remove_function: ClassVar[Callable[..., Any]]
+    dependents_function: ClassVar[Callable[..., list[str]] | None] = None
 
     def delete(self, obj) -> str | None:
         """Remove or retire ``obj``; return what happened ("deleted" or "retired"; None:
@@ -341,7 +372,16 @@ class ObjectDeleteView(ObjectMixin, View):
 
     def get(self, request, *args, **kwargs):
         obj = self.get_object()
-        return render(request, self.template_name, {"object": obj})
+        context: dict[str, Any] = {
+            "object": obj,
+            "noun": obj._meta.verbose_name,
+            "explained": False,
+        }
+        dependents_function = type(self).dependents_function
+        if dependents_function is not None:
+            context["explained"] = True
+            context["dependents"] = call_service(dependents_function, obj)
+        return render(request, self.template_name, context)
 
     def post(self, request, *args, **kwargs):
         obj = self.get_object()
@@ -725,9 +765,12 @@ def record_pages(record: Model) -> dict[str, Any]:
     """What generic/object_detail.html links a record's page to: its model's list, and its
     own edit and delete pages."""
     model = type(record)
+    delete_view: Any = model_views.get(model, {}).get("delete")
     return {
         "model_meta": model._meta,
         "list_url": page_url(model, "list"),
         "edit_url": page_url(model, "edit", record),
         "delete_url": page_url(model, "delete", record),
+        # The remove page says whether it deletes or retires, and why: the button leads there.
+        "delete_explained": getattr(delete_view, "dependents_function", None) is not None,
     }

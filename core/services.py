@@ -7,9 +7,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core import permissions
+from core import search
 
 
 def referencing_relations(obj, *, parts: tuple = ()) -> list[str]:
@@ -27,13 +29,52 @@ def referencing_relations(obj, *, parts: tuple = ()) -> list[str]:
     return found
 
 
-def delete_or_retire(obj, *, parts: tuple = (), retire=None) -> str:
-    """Delete ``obj`` unless another record refers to it; then retire it instead.
+def namesakes(model, name: str) -> QuerySet:
+    """The records of ``model`` already named ``name`` (ignoring case and the spaces around
+    it), found through its search index: a new record of the same name would be a second one,
+    its slug numbered (``billing-and-payments-2``)."""
+    name = name.strip()
+    if not name:
+        return model._default_manager.none()
+    return model._default_manager.filter(search.matching(model, ["name"], name), name__iexact=name)
+
+
+def changes_since_creation(obj) -> int:
+    """How many changes the change log holds of ``obj`` besides those of the request that
+    created it (which may have set its delegates as well)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.choices import ChangeAction
+    from core.models import ObjectChange
+
+    changes = ObjectChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
+        object_id=str(obj.pk),
+    )
+    created_by = changes.filter(action=ChangeAction.CREATE).values("request_id")[:1]
+    return changes.exclude(action=ChangeAction.CREATE).exclude(request_id__in=created_by).count()
+
+
+def dependents(obj, *, parts: tuple = (), history: bool = False) -> list[str]:
+    """What keeps ``obj`` from being deleted (it is retired instead): the other records that
+    refer to it (its own ``parts`` aside, which go with it) and, with ``history``, its
+    changes since it was created. [] for a record made by mistake and left alone."""
+    found = list(dict.fromkeys(referencing_relations(obj, parts=parts)))
+    if history:
+        edits = changes_since_creation(obj)
+        if edits:
+            found.append(f"{edits} change{'s' if edits > 1 else ''} since it was created")
+    return found
+
+
+def delete_or_retire(obj, *, parts: tuple = (), retire=None, history: bool = False) -> str:
+    """Delete ``obj`` unless something depends on it (``dependents``); then retire it
+    instead. The change log records either.
 
     ``retire`` marks the object retired (default: set ``retired_at``). Returns "deleted"
     or "retired".
     """
-    if referencing_relations(obj, parts=parts):
+    if dependents(obj, parts=parts, history=history):
         if retire is not None:
             retire(obj)
         else:

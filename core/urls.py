@@ -6,6 +6,7 @@ from core import views
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("search/", views.SearchView.as_view(), name="search"),
+    path("pick/<slug:kind>/", views.PickView.as_view(), name="pick"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("login/sso/", views.SingleSignOnStartView.as_view(), name="oidc_authentication_init"),

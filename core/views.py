@@ -26,6 +26,7 @@ from core import changelog
 from core import finder
 from core import health
 from core import panels
+from core import pickers
 from core import roles
 from core import signin
 from core.api.forms import ApiTokenForm
@@ -70,6 +71,21 @@ class SearchView(PageView):
             "groups": groups,
             "total": sum(group.count for group in groups),
         }
+
+
+class PickView(PageView):
+    """The suggestions under a picker (core.pickers): the records of one kind the user may
+    see whose words begin with the words typed (``q``), with their kind and owner."""
+
+    template_name = "core/pick_options.html"
+
+    def get_context(self) -> dict:
+        kind = finder.kind_named(self.kwargs["kind"])
+        if kind is None:
+            raise Http404("No such kind of record.")
+        text = self.request.GET.get("q", "")[: finder.MAX_QUERY_LENGTH]
+        groups = finder.find(self.request.user, text, only=kind, limit=pickers.SUGGESTED)
+        return {"kind": kind, "q": text.strip(), "hits": groups[0].hits if groups else []}
 
 
 class DashboardView(PageView):

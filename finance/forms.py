@@ -9,6 +9,7 @@ from core.forms import EDGE_DAYS
 from core.forms import CsvImportForm
 from core.forms import PorticoModelForm
 from core.forms import live_drivers
+from core.pickers import RecordPickerField
 from finance import services
 from finance.choices import ReportFormat
 from finance.choices import ReportKind
@@ -26,7 +27,8 @@ from finance.models import PoolAllocation
 from finance.models import ReportDefinition
 from finance.models import TcoResult
 from finance.models import parse_label
-from portfolio.models import Application
+from portfolio.forms import application_picker
+from portfolio.forms import service_picker
 from portfolio.models import Contract
 from portfolio.models import Service
 
@@ -74,23 +76,10 @@ class PeriodLabelFormMixin:
         return exclude
 
 
-def slug_choice(queryset, noun: str) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
-        queryset=queryset,
-        to_field_name="slug",
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        help_text=f"The slug of the {noun}.",
-        error_messages={"invalid_choice": f"No {noun} has this slug."},
-    )
-
-
 class CostItemForm(PeriodLabelFormMixin, PorticoModelForm):
     period_label = PeriodLabelField(label="Period")
-    service = slug_choice(Service.objects.all(), "service")
-    application = slug_choice(Application.objects.all(), "application")
-
-    slug_fields = ("service", "application")
+    service = service_picker(required=False)
+    application = application_picker(required=False)
 
     class Meta:
         model = CostItem
@@ -152,15 +141,12 @@ class CostPoolForm(PorticoModelForm):
 
 
 class PoolAllocationForm(PorticoModelForm):
-    service = forms.ModelChoiceField(
-        queryset=Service.objects.exclude(lifecycle="retired"),
-        to_field_name="slug",
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        help_text="The slug of the service that carries a share of the pool.",
-        error_messages={"invalid_choice": "No live service has this slug."},
+    service = RecordPickerField(
+        "service",
+        Service.objects.exclude(lifecycle="retired"),
+        help_text="The service that carries a share of the pool: type its name and choose it "
+        "from the list.",
     )
-
-    slug_fields = ("service",)
 
     class Meta:
         model = PoolAllocation
@@ -181,10 +167,8 @@ class DriverForm(PorticoModelForm):
 
 class DriverQuantityForm(PeriodLabelFormMixin, PorticoModelForm):
     period_label = PeriodLabelField(label="Period")
-    service = slug_choice(Service.objects.all(), "service")
-    application = slug_choice(Application.objects.all(), "application")
-
-    slug_fields = ("service", "application")
+    service = service_picker(required=False)
+    application = application_picker(required=False)
 
     class Meta:
         model = DriverQuantity

@@ -6,6 +6,7 @@ from core.forms import EDGE_DAY_WIDGETS
 from core.forms import EDGE_DAYS
 from core.forms import PorticoModelForm
 from core.forms import live_drivers
+from core.pickers import RecordPickerField
 from core.templatetags.portico import plain_number
 from customfields.forms import CustomFieldsFormMixin
 from portfolio.models import Application
@@ -21,27 +22,16 @@ from portfolio.models import Subscription
 from portfolio.models import Supplier
 
 
-def slug_picker(model, options_id: str, **kwargs) -> forms.ModelChoiceField:
-    """A ``model`` row chosen by slug in a text box with suggestions (the datalist
-    ``options_id``, filled by the portfolio:service_options or application_options view), so a
-    page never renders thousands of <option>s."""
-    noun = model._meta.verbose_name
-    kwargs.setdefault("help_text", f"The slug of the {noun} (type to search).")
-    return forms.ModelChoiceField(
-        queryset=model.objects.all(),
-        to_field_name="slug",
-        widget=forms.TextInput(attrs={"list": options_id, "autocomplete": "off"}),
-        error_messages={"invalid_choice": f"No {noun} has this slug."},
-        **kwargs,
-    )
+def service_picker(**kwargs) -> RecordPickerField:
+    """A service chosen by name (core.pickers)."""
+    kwargs.setdefault("help_text", "Type its name and choose it from the list.")
+    return RecordPickerField("service", Service.objects.all(), **kwargs)
 
 
-def service_picker(**kwargs) -> forms.ModelChoiceField:
-    return slug_picker(Service, "service-options", **kwargs)
-
-
-def application_picker(**kwargs) -> forms.ModelChoiceField:
-    return slug_picker(Application, "application-options", **kwargs)
+def application_picker(**kwargs) -> RecordPickerField:
+    """An application chosen by name (core.pickers)."""
+    kwargs.setdefault("help_text", "Type its name and choose it from the list.")
+    return RecordPickerField("application", Application.objects.all(), **kwargs)
 
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -90,7 +80,7 @@ class SpecificationItemForm(PorticoModelForm):
 
 class DependencyForm(PorticoModelForm):
     provider = service_picker(
-        help_text="The slug of the service this one depends on (type to search)."
+        help_text="The service this one depends on: type its name and choose it from the list."
     )
 
     class Meta:
@@ -133,7 +123,7 @@ class SubscriptionForm(PlainDecimalsMixin, PorticoModelForm):
     service = service_picker()
 
     # Another service makes another subscription: end this one and add a new one.
-    slug_fields = fixed_fields = ("service",)
+    fixed_fields = ("service",)
 
     class Meta:
         model = Subscription
@@ -242,7 +232,7 @@ class CoverageForm(PlainDecimalsMixin, PorticoModelForm):
     service = service_picker(required=False)
     application = application_picker(required=False)
 
-    slug_fields = fixed_fields = ("service", "application")
+    fixed_fields = ("service", "application")
 
     class Meta:
         model = ContractCoverage
@@ -293,7 +283,7 @@ class ApplicationForm(CustomFieldsFormMixin, PorticoModelForm):
 class ApplicationSupportForm(PlainDecimalsMixin, PorticoModelForm):
     service = service_picker()
 
-    slug_fields = fixed_fields = ("service",)
+    fixed_fields = ("service",)
 
     class Meta:
         model = ApplicationSupport

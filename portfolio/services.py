@@ -26,6 +26,7 @@ from core.rules import stored_pairs
 from core.rules import values_by_id
 from core.services import change_edge_from_month
 from core.services import delete_or_retire
+from core.services import dependents
 from core.services import move_within
 from core.services import renumber
 from core.slugs import generate_slugs
@@ -148,9 +149,18 @@ def retire_service(service: Service) -> None:
     service.save()
 
 
+def service_dependents(service: Service) -> list[str]:
+    """What keeps a service from being deleted: the records that refer to it (dependencies,
+    cost items, contracts, stages, subscriptions …; its specification items go with it) and
+    its changes since it was created. None: a service made by mistake, deleted for good."""
+    return dependents(service, parts=(SpecificationItem,), history=True)
+
+
 def remove_service(service: Service) -> str:
-    """Delete a draft service; retire one that anything refers to."""
-    return delete_or_retire(service, parts=(SpecificationItem,), retire=retire_service)
+    """Delete a service nothing depends on (``service_dependents``); retire any other."""
+    return delete_or_retire(
+        service, parts=(SpecificationItem,), retire=retire_service, history=True
+    )
 
 
 # --- Specification items (the four quadrants) ---------------------------------------------
@@ -529,10 +539,18 @@ def retire_application(application: Application) -> None:
     application.save()
 
 
+def application_dependents(*, application: Application) -> list[str]:
+    """What keeps an application from being deleted: a contract covering it, cost, stages,
+    its changes since it was created (the services it supports are its own links)."""
+    return dependents(application, parts=(ApplicationSupport,), history=True)
+
+
 def remove_application(*, application: Application) -> str:
-    """Delete an application nothing refers to (the services it supports are its own links);
-    retire it when a contract covers it or cost and history refer to it."""
-    return delete_or_retire(application, parts=(ApplicationSupport,), retire=retire_application)
+    """Delete an application nothing depends on (``application_dependents``); retire any
+    other."""
+    return delete_or_retire(
+        application, parts=(ApplicationSupport,), retire=retire_application, history=True
+    )
 
 
 # The application supports a service at most once for any day.

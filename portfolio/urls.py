@@ -13,7 +13,6 @@ APPLICATION = "applications/<slug:slug>/"
 
 urlpatterns = [
     path("services/mine/", views.services.MyServicesView.as_view(), name="my_services"),
-    path("services/options/", views.services.ServiceOptionsView.as_view(), name="service_options"),
     *model_paths("services/", models.Service),
     path(f"{SERVICE}impact/", views.services.ServiceImpactView.as_view(), name="service_impact"),
     *model_paths(
@@ -53,11 +52,6 @@ urlpatterns = [
     *model_paths("contracts/", models.Contract),
     *model_paths(f"{CONTRACT}coverages/", models.ContractCoverage, name="coverage"),
     # --- Applications and the services they support ---
-    path(
-        "applications/options/",
-        views.applications.ApplicationOptionsView.as_view(),
-        name="application_options",
-    ),
     *model_paths("applications/", models.Application),
     *model_paths(f"{APPLICATION}supports/", models.ApplicationSupport, name="support"),
 ]

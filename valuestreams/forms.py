@@ -58,8 +58,8 @@ class StageForm(PorticoModelForm):
     """A stage with its times entered in a unit of the user's choice; stored in minutes.
 
     Its services and applications are check boxes of those linked now (untick to unlink), and
-    one more of each is named by slug with suggestions as the user types: the form never lists
-    every service or application of the portfolio."""
+    one more of each is chosen by name with suggestions as the user types (core.pickers): the
+    form never lists every service or application of the portfolio."""
 
     process_time = forms.DecimalField(
         max_digits=14, decimal_places=4, help_text="Hands-on time of the stage."
@@ -109,9 +109,6 @@ class StageForm(PorticoModelForm):
             self.add_weight_fields(stage)
         else:
             del self.fields["services"], self.fields["applications"]
-        for name, options in (("add_service", "service"), ("add_application", "application")):
-            # One suggestion list per form: an add form and an edit form can be open together.
-            self.fields[name].widget.attrs["list"] = f"{self.prefix or 'stage'}-{options}-options"
         for name in ("process_time", "lead_time", "complete_accurate"):
             self.fields[name].widget.attrs.update({"step": "any", "inputmode": "decimal"})
 

@@ -24,7 +24,6 @@ from portfolio.forms import ApplicationSupportForm
 from portfolio.models import Application
 from portfolio.models import ApplicationSupport
 from portfolio.tables import ApplicationTable
-from portfolio.views.services import SlugOptionsView
 
 
 @register_model_view("list")
@@ -65,6 +64,7 @@ class ApplicationEditView(ObjectEditView):
 class ApplicationDeleteView(ObjectDeleteView):
     model = Application
     remove_function = services.remove_application
+    dependents_function = services.application_dependents
 
 
 # --- Services the application supports, in place on the application page ------------------
@@ -126,10 +126,3 @@ class SupportChangeFromMonthView(ChangeFromMonthView):
 
     def parent_of(self, support):
         return support.application
-
-
-class ApplicationOptionsView(SlugOptionsView):
-    """Suggestions for an application field."""
-
-    model = Application
-    field = "application"

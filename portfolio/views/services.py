@@ -1,5 +1,4 @@
 from django.db.models import Prefetch
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -148,6 +147,7 @@ class ServiceEditView(ObjectEditView):
 class ServiceDeleteView(ObjectDeleteView):
     model = Service
     remove_function = services.remove_service
+    dependents_function = services.service_dependents
 
 
 class MyServicesView(PageView):
@@ -158,34 +158,6 @@ class MyServicesView(PageView):
         for service in owned:
             service.missing = selectors.missing_parts(service)
         return {"services": owned}
-
-
-OPTIONS_LIMIT = 20
-
-
-class SlugOptionsView(PageView):
-    """Suggestions for a slug picker (forms.slug_picker): a datalist of the first matching
-    live rows the user may see, by name or slug; the term is in ``field`` or ``q``."""
-
-    template_name = "portfolio/inc/slug_options.html"
-    field = ""
-
-    def get_context(self) -> dict:
-        params = self.request.GET
-        term = params.get(self.field, params.get("q", "")).strip()
-        matches = self.model.objects.restrict(self.request.user, "view").exclude(
-            lifecycle="retired"
-        )
-        if term:
-            matches = matches.filter(Q(name__icontains=term) | Q(slug__icontains=term))
-        return {"options": matches.order_by("name").values("slug", "name")[:OPTIONS_LIMIT]}
-
-
-class ServiceOptionsView(SlugOptionsView):
-    """Suggestions for a service field."""
-
-    model = Service
-    field = "provider"
 
 
 # --- Specification items: edited in place in the 2×2 grid -----------------------------------

@@ -79,13 +79,77 @@
     if (field) field.focus({ preventScroll: true });
   });
 
-  // <datalist data-options-for="id_of_input">: htmx asks for suggestions with the term the
-  // user typed as ``q`` (what hx-vals="js:…" did, without eval).
+  // Pickers (core.pickers): <input data-picker> asks htmx for suggestions with what was typed
+  // as ``q`` (what hx-vals="js:…" would do, without eval); typing over a chosen record forgets
+  // its key; choosing a suggestion puts its name in the box and its key in the hidden input.
+  // The arrow keys move between the box and the suggestions, Escape closes them.
+  function pickerOf(element) {
+    var picker = element.closest && element.closest(".picker");
+    return picker ? {
+      box: picker.querySelector("[data-picker]"),
+      key: picker.querySelector("[data-picker-key]"),
+      list: picker.querySelector(".picker-options")
+    } : null;
+  }
+
+  function closePicker(picker) {
+    picker.list.replaceChildren();
+    picker.box.setAttribute("aria-expanded", "false");
+  }
+
   document.addEventListener("htmx:configRequest", function (event) {
-    var source = event.detail.elt.dataset && event.detail.elt.dataset.optionsFor;
-    if (!source) return;
-    var input = document.getElementById(source);
-    event.detail.parameters.q = input ? input.value : "";
+    var box = event.detail.elt;
+    if (!box.matches || !box.matches("[data-picker]")) return;
+    Object.keys(event.detail.parameters).forEach(function (name) {
+      delete event.detail.parameters[name];
+    });
+    event.detail.parameters.q = box.value;
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var picker = pickerOf(event.detail.target);
+    if (picker && picker.list === event.detail.target) {
+      picker.box.setAttribute("aria-expanded", picker.list.children.length ? "true" : "false");
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    var picker = event.target.matches && event.target.matches("[data-picker]") && pickerOf(event.target);
+    if (picker) picker.key.value = "";
+  });
+
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest("[data-pick-key]");
+    if (option) {
+      var picker = pickerOf(option);
+      picker.box.value = option.dataset.pickName;
+      picker.key.value = option.dataset.pickKey;
+      closePicker(picker);
+      picker.box.focus();
+      return;
+    }
+    document.querySelectorAll(".picker").forEach(function (element) {
+      if (!element.contains(event.target)) closePicker(pickerOf(element.firstChild));
+    });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var picker = pickerOf(event.target);
+    if (!picker) return;
+    var options = Array.prototype.slice.call(picker.list.querySelectorAll("[data-pick-key]"));
+    var index = options.indexOf(event.target);
+    if (event.key === "Escape" && picker.list.children.length) {
+      event.preventDefault();
+      closePicker(picker);
+      picker.box.focus();
+    } else if (event.key === "ArrowDown" && options.length) {
+      event.preventDefault();
+      options[Math.min(index + 1, options.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && index >= 0) {
+      event.preventDefault();
+      if (index === 0) picker.box.focus();
+      else options[index - 1].focus();
+    }
   });
 
   // <form data-kind-fields='{"kind": ["field", …]}'>: only the fields the chosen kind names

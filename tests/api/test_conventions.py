@@ -55,8 +55,10 @@ def test_if_match_answers_412_when_stale_and_writes_when_current(pm_api):
     service.refresh_from_db()
     assert service.name == "First"
     current = pm_api.get(url).headers["ETag"]
-    assert pm_api.delete(url, headers={"If-Match": current}).status_code == 204
-    assert not Service.objects.filter(pk=service.pk).exists()
+    # Changed since it was created: retired, not deleted.
+    assert pm_api.delete(url, headers={"If-Match": current}).status_code == 200
+    service.refresh_from_db()
+    assert service.lifecycle == "retired"
 
 
 def test_delete_retires_what_is_referred_to(pm_api):
@@ -306,3 +308,19 @@ def test_references_in_single_writes_take_the_records_source_by_default(pm_api):
     )
     assert again.status_code == 400
     assert again.json()["errors"] == {"provider": ["This dependency is already recorded."]}
+
+
+def test_a_second_service_of_a_name_is_created_without_a_question(pm_api):
+    ServiceFactory(name="Billing and payments")
+    created = pm_api.post("/api/v1/services/", {"name": "Billing and payments", "kind": "internal"})
+    assert created.status_code == 201 and created.json()["slug"] == "billing-and-payments-2"
+
+
+def test_the_api_deletes_a_service_nothing_depends_on_and_retires_another(pm_api):
+    alone = ServiceFactory(name="Alone")
+    assert pm_api.delete(f"/api/v1/services/{alone.pk}/").status_code == 204
+    assert not Service.objects.filter(pk=alone.pk).exists()
+    used = ServiceFactory(name="Used")
+    pm_api.patch(f"/api/v1/services/{used.pk}/", {"summary": "Changed"})
+    response = pm_api.delete(f"/api/v1/services/{used.pk}/")
+    assert response.status_code == 200 and response.json()["lifecycle"] == "retired"

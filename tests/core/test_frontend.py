@@ -331,7 +331,7 @@ def test_the_generic_detail_page_gives_each_record_its_actions(client):
     )
     for label, url in (
         ("Edit", reverse("portfolio:service_edit", args=["claims"])),
-        ("Remove", reverse("portfolio:service_delete", args=["claims"])),
+        ("Remove…", reverse("portfolio:service_delete", args=["claims"])),  # says what it does
         ("History", reverse("object_history", args=["portfolio", "service", service.pk])),
     ):
         assert re.search(rf'href="{re.escape(url)}">{label}</a>', page), label

@@ -228,17 +228,20 @@ def test_removing_a_record_asks_in_the_same_dialog_and_posts(wide, live_server, 
 
         return handle
 
-    remove = wide.get_by_role("button", name="Remove")
-    wide.once("dialog", answer(False))
-    remove.click()
-    expect(wide).to_have_url(f"{live_server.url}{payments.get_absolute_url()}")
-    wide.once("dialog", answer(True))
-    remove.click()
+    # The service's Remove… leads to the page that says what removing it will do.
+    wide.get_by_role("button", name="Remove").click()
     # It has TCO figures (of nothing), so it is retired rather than deleted.
+    expect(wide.get_by_role("heading", name="Retire Payments platform?")).to_be_visible()
+    remove_page = wide.url
+    retire = wide.get_by_role("button", name="Retire")
+    wide.once("dialog", answer(False))
+    retire.click()
+    expect(wide).to_have_url(remove_page)
+    wide.once("dialog", answer(True))
+    retire.click()
     expect(wide.get_by_text("Retired service “Payments platform”.")).to_be_visible()
     assert Service.objects.get(slug="payments-platform").is_retired
-    assert questions[0].startswith("Remove Payments platform?")
-    assert questions == [questions[0], questions[0]]
+    assert questions == ["Retire Payments platform?", "Retire Payments platform?"]
 
 
 def test_without_javascript_a_removal_asks_on_its_confirmation_page(browser, live_server, world):
@@ -246,6 +249,6 @@ def test_without_javascript_a_removal_asks_on_its_confirmation_page(browser, liv
     try:
         page.goto(f"{live_server.url}/services/payments-platform/")
         page.get_by_role("button", name="Remove").click()
-        expect(page.get_by_role("heading", name="Remove Payments platform?")).to_be_visible()
+        expect(page.get_by_role("heading", name="Retire Payments platform?")).to_be_visible()
     finally:
         context.close()

@@ -29,12 +29,12 @@ def test_relationship_manager_adds_a_subscription_and_an_outcome_in_place(page, 
     page.get_by_role("button", name="Add subscription").click()
     service = page.get_by_label("Service")
     service.press_sequentially("roadside", delay=20)
-    # The suggestions arrive as a datalist, filled by htmx as the user types.
-    expect(page.locator("#service-options option")).to_have_count(1)
-    expect(page.locator("#service-options option")).to_have_attribute(
-        "value", "roadside-assistance"
-    )
-    service.fill("roadside-assistance")
+    # The suggestions arrive under the box, filled by htmx as the user types.
+    options = page.locator("#subscriptions .picker-options [role=option]")
+    expect(options).to_have_count(1)
+    expect(options).to_have_attribute("data-pick-key", "roadside-assistance")
+    options.click()
+    expect(service).to_have_value("Roadside assistance")
     page.get_by_label("Units").fill("40")
     page.get_by_label("Unit name").fill("vehicle")
     page.get_by_label("Start date").fill("2025-01-01")

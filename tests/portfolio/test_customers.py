@@ -328,7 +328,7 @@ def test_subscription_added_in_place_with_htmx(client, service_owner, customer, 
     form = client.get(url, **HTMX)
     assert form.status_code == 200 and is_partial(form)
     assert 'id="subscriptions"' in form.content.decode()
-    assert 'list="service-options"' in form.content.decode()
+    assert 'hx-get="/pick/service/"' in form.content.decode()
 
     response = client.post(url, subscription_data(service), **HTMX)
     assert response.status_code == 200 and is_partial(response)
@@ -358,7 +358,7 @@ def test_subscription_bad_input_answers_422_with_errors_and_saves_nothing(
 
     unknown = client.post(url, {**subscription_data(service), "service": "no-such-service"})
     assert unknown.status_code == 422
-    assert "No service has this slug." in unknown.content.decode()
+    assert "No service named" in unknown.content.decode()
     assert not is_partial(unknown)  # without htmx: the form on a page of its own
     assert not Subscription.objects.exists()
 

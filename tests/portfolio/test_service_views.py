@@ -115,7 +115,7 @@ def test_dependency_add_and_cycle_warning(client, service, service_owner, portfo
     response = client.post(url, {"provider": service.slug, "weight": "1"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 422 and "cannot depend on itself" in response.content.decode()
     response = client.post(url, {"provider": "nope", "weight": "1"}, HTTP_HX_REQUEST="true")
-    assert response.status_code == 422 and "No service has this slug" in response.content.decode()
+    assert response.status_code == 422 and "No service named “nope”" in response.content.decode()
 
     services.save_dependency(dependency=ServiceDependency(consumer=hosting, provider=service))
     client.force_login(portfolio_manager)

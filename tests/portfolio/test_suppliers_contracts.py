@@ -259,7 +259,7 @@ def test_coverage_added_in_place_with_htmx(client, service_owner, contract):
     form = client.get(url, **HTMX)
     assert is_partial(form)
     body = form.content.decode()
-    assert 'list="service-options"' in body and 'list="application-options"' in body
+    assert 'hx-get="/pick/service/"' in body and 'hx-get="/pick/application/"' in body
     assert "<option" not in body  # no select of every service or application
 
     response = client.post(url, {"service": service.slug, "weight": "2"}, **HTMX)
