@@ -26,7 +26,6 @@ class UnitFilter(django_filters.ModelChoiceFilter):
 
     def __init__(self, field_name: str = "unit", **kwargs):
         kwargs.setdefault("label", "Organisation unit")
-        kwargs.setdefault("empty_label", "Any")
         super().__init__(
             field_name=field_name,
             queryset=units,
@@ -44,7 +43,7 @@ class UnitFilter(django_filters.ModelChoiceFilter):
 class OrganisationUnitFilterSet(AlwaysBoundFilterSet):
     search_fields = ("name", "slug", "level", "external_id")
 
-    kind = django_filters.ChoiceFilter(empty_label="Any", choices=UnitKind.choices)
+    kind = django_filters.ChoiceFilter(choices=UnitKind.choices)
     within = UnitFilter(field_name="parent", label="Within")
     retired = RetiredFilter()
 
@@ -56,9 +55,7 @@ class OrganisationUnitFilterSet(AlwaysBoundFilterSet):
 class PersonFilterSet(AlwaysBoundFilterSet):
     search_fields = ("username", "first_name", "last_name", "email")
 
-    role = django_filters.ChoiceFilter(
-        empty_label="Any", choices=[(r, r) for r in ROLES], field_name="groups__name"
-    )
+    role = django_filters.ChoiceFilter(choices=[(r, r) for r in ROLES], field_name="groups__name")
     unit = UnitFilter(field_name="profile__unit")
     active = django_filters.BooleanFilter(
         field_name="is_active",

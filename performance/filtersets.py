@@ -21,20 +21,18 @@ class AttentionFilterSet(AlwaysBoundFilterSet):
 
     service_path = ""
 
-    status = django_filters.ChoiceFilter(choices=Standing.choices, empty_label="Any")
-    owner = OwnerFilter("owned_services", method="by_owner", empty_label="Any")
+    status = django_filters.ChoiceFilter(choices=Standing.choices)
+    owner = OwnerFilter("owned_services", method="by_owner")
     service = django_filters.CharFilter(method="by_service", label="Service (slug)")
     customer = django_filters.ModelChoiceFilter(
         queryset=Customer.objects.filter(retired_at__isnull=True).order_by("name"),
         to_field_name="slug",
         method="by_customer",
-        empty_label="Any",
     )
     value_stream = django_filters.ModelChoiceFilter(
         queryset=ValueStream.objects.filter(retired_at__isnull=True).order_by("name"),
         to_field_name="slug",
         method="by_value_stream",
-        empty_label="Any",
     )
 
     def by_owner(self, queryset, name, value):

@@ -6,7 +6,7 @@ from core.forms import EDGE_DAY_WIDGETS
 from core.forms import EDGE_DAYS
 from core.forms import PorticoModelForm
 from core.forms import live_drivers
-from core.templatetags.portico import plain_number
+from core.money import format_number
 from customfields.forms import CustomFieldsFormMixin
 from portfolio.models import Application
 from portfolio.models import ApplicationSupport
@@ -114,7 +114,7 @@ class PlainDecimalsMixin:
         for name, field in self.fields.items():
             value = self.initial.get(name)
             if isinstance(field, forms.DecimalField) and isinstance(value, Decimal):
-                self.initial[name] = plain_number(value)
+                self.initial[name] = format_number(value, grouping=False)
 
 
 class CustomerForm(CustomFieldsFormMixin, PorticoModelForm):

@@ -27,7 +27,6 @@ class ValueStreamFilterSet(CustomFieldFiltersMixin, SearchFilterSet):
         choices=(("active", "Active"), ("retired", "Retired")),
         method="filter_status",
         label="Status",
-        empty_label="Active and retired",
     )
 
     class Meta:
