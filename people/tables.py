@@ -63,6 +63,8 @@ class PersonTable(tables.Table):
     """The columns make the headers, the sorting and the exports; the table's template
     writes the rows out with what the columns render."""
 
+    row_names = ("person", "people")  # the page's words, not the account model's
+
     name = PersonNameColumn(
         accessor="pk",
         verbose_name="Name",

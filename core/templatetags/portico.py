@@ -39,11 +39,13 @@ def plain_number(value):
 
 @register.filter
 def result_count(table) -> str:
-    """How many rows a list has, every page of it, named by what they are: “1,234 services”."""
+    """How many rows a list has, every page of it, named by what they are: “1,234 services”
+    (the model's names, unless the table has ``row_names``, singular and plural, of its own)."""
     paginator = getattr(table, "paginator", None)
     count = paginator.count if paginator is not None else len(table.rows)
     data = table.data
-    return format_count(count, str(data.verbose_name), str(data.verbose_name_plural))
+    singular, plural = getattr(table, "row_names", (data.verbose_name, data.verbose_name_plural))
+    return format_count(count, str(singular), str(plural))
 
 
 @register.filter
