@@ -46,7 +46,9 @@ class ListData(TableQuerysetData):
             keys += [key_of(a.bare.for_queryset(), a.is_descending) for a in accessors]
         if keys:
             queryset = cast(QuerySet, self.data)  # type: ignore[has-type]
-            self.data = queryset.order_by(*keys, "pk")
+            # The tie-break runs the way the last key does: an index on (name, id) then gives
+            # a page either way round.
+            self.data = queryset.order_by(*keys, "-pk" if keys[-1].descending else "pk")
 
 
 class NumberColumn(tables.Column):
