@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from core import search
 from core.filtersets import AlwaysBoundFilterSet
 from core.filtersets import RetiredFilter
+from core.ordering import natural
 from core.roles import ROLES
 from people.choices import UnitKind
 from people.models import OrganisationUnit
@@ -16,7 +17,7 @@ def units(request=None):
     offered = (
         OrganisationUnit.objects.filter(retired_at__isnull=True)
         .only("pk", "name", "slug")
-        .order_by("name")
+        .order_by(natural("name"))
     )
     return offered.restrict(request.user, "view") if request is not None else offered
 

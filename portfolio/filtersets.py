@@ -5,6 +5,7 @@ from core.filtersets import OwnerFilter
 from core.filtersets import RetiredFilter
 from core.filtersets import SearchFilterSet
 from core.filtersets import yes_no_filter
+from core.ordering import natural
 from customfields.filtersets import CustomFieldFiltersMixin
 from people.filtersets import UnitFilter
 from portfolio import selectors
@@ -92,7 +93,7 @@ class ContractFilterSet(CustomFieldFiltersMixin, AlwaysBoundFilterSet):
     search_fields = ("reference", "title", "supplier__name", "external_id")
 
     supplier = django_filters.ModelChoiceFilter(
-        queryset=lambda request: Supplier.objects.order_by("name"),
+        queryset=lambda request: Supplier.objects.order_by(natural("name")),
         to_field_name="slug",
     )
     owner = OwnerFilter("managed_contracts")
@@ -120,9 +121,9 @@ class ApplicationFilterSet(CustomFieldFiltersMixin, AlwaysBoundFilterSet):
     )
     criticality = django_filters.ChoiceFilter(choices=Criticality.choices)
     vendor = django_filters.ModelChoiceFilter(
-        queryset=lambda request: (
-            Supplier.objects.filter(applications__isnull=False).distinct().order_by("name")
-        ),
+        queryset=lambda request: Supplier.objects.filter(
+            pk__in=Application.objects.values("vendor_id")
+        ).order_by(natural("name")),
         to_field_name="slug",
     )
     owner = OwnerFilter("owned_applications")

@@ -39,6 +39,7 @@ from tests.factories.finance import CostItemFactory
 from tests.factories.finance import PeriodFactory
 from tests.factories.finance import ReportDefinitionFactory
 from tests.factories.portfolio import ServiceFactory
+from tests.factories.portfolio import SupplierFactory
 
 
 def list_urls(resolver=None, prefix="") -> list[str]:
@@ -254,3 +255,14 @@ def test_finance_report_sheets_each_filter_from_their_header_row():
     for sheet in workbook.worksheets:
         assert sheet.auto_filter.ref, sheet.title
     assert workbook["TCO by service"].auto_filter.ref.startswith("A4:")
+
+
+@pytest.mark.django_db
+def test_filters_offer_records_in_natural_order(client, admin):
+    for number in (10, 9, 1):
+        SupplierFactory(name=f"Supplier {number}", slug=f"supplier-{number}")
+    client.force_login(admin)
+    page = client.get(reverse("portfolio:contract_list")).content.decode()
+    supplier_filter = re.search(r'<select name="supplier"[^>]*>(.*?)</select>', page, re.S)[1]
+    offered = re.findall(r"<option[^>]*>([^<]*)</option>", supplier_filter)
+    assert offered == ["Any", "Supplier 1", "Supplier 9", "Supplier 10"]
