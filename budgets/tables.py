@@ -5,10 +5,11 @@ from django.utils.html import format_html
 from budgets.models import BudgetLine
 from budgets.models import BudgetVersion
 from core.tables import MoneyColumn
+from core.tables import NameColumn
 
 
 class BudgetVersionTable(tables.Table):
-    name = tables.Column(linkify=lambda record: record.get_absolute_url())
+    name = NameColumn(linkify=lambda record: record.get_absolute_url())
     kept_total = MoneyColumn(verbose_name="Budgeted TCO")
 
     class Meta:

@@ -42,6 +42,7 @@ from core.generic import redirect_after_write
 from core.generic import register_model_view
 from core.permissions import can
 from core.permissions import require
+from core.tables import ListData
 from finance.choices import CostCategory
 
 
@@ -72,7 +73,7 @@ class BudgetVersionDetailView(ObjectDetailView):
         filterset = BudgetLineFilterSet(request.GET or None, lines, request=request)
         valid = filterset.is_valid() or not filterset.is_bound
         table = RequestConfig(request, paginate=False).configure(
-            BudgetLineTable(filterset.qs if valid else lines.none())
+            BudgetLineTable(ListData(filterset.qs if valid else lines.none()))
         )
         paginate(table, request, default_per_page=100)
         del filterset.form.fields["version"]

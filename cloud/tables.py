@@ -5,18 +5,17 @@ from cloud.models import BillingImport
 from cloud.models import FocusLine
 from cloud.models import TagKeySynonym
 from cloud.models import TagRule
-from core.tables import NUMBER
+from core.tables import NameColumn
+from core.tables import NumberColumn
 from finance.tables import PeriodColumn
 
 
 class BillingImportTable(tables.Table):
-    account = tables.Column(
-        accessor="account__name", linkify=lambda record: record.get_absolute_url()
-    )
+    account = NameColumn(accessor="account__name", linkify=lambda record: record.get_absolute_url())
     provider = tables.Column(accessor="account__provider_name", verbose_name="ProviderName")
     period = PeriodColumn()
-    line_count = tables.Column(verbose_name="Lines", attrs=NUMBER)
-    untagged_count = tables.Column(verbose_name="Untagged lines", attrs=NUMBER)
+    line_count = NumberColumn(verbose_name="Lines")
+    untagged_count = NumberColumn(verbose_name="Untagged lines")
     file_name = tables.Column(verbose_name="File")
     imported_at = tables.DateTimeColumn(format="Y-m-d H:i")
 
@@ -28,9 +27,9 @@ class BillingImportTable(tables.Table):
 
 
 class TagRuleTable(tables.Table):
-    name = tables.Column(linkify=lambda record: record.get_absolute_url())
-    priority = tables.Column(attrs=NUMBER)
-    account = tables.Column(accessor="account__name", default="any")
+    name = NameColumn(linkify=lambda record: record.get_absolute_url())
+    priority = NumberColumn()
+    account = NameColumn(accessor="account__name", default="any")
     target = tables.Column(accessor="pk", verbose_name="Maps to", orderable=False)
 
     class Meta:
@@ -58,16 +57,16 @@ class TagKeySynonymTable(tables.Table):
 
 
 class FocusLineTable(tables.Table):
-    billing_import = tables.Column(
+    billing_import = NameColumn(
         accessor="billing_import__account__name",
         verbose_name="Account",
         linkify=lambda record: reverse(
             "cloud:billingimport_detail", args=[record.billing_import_id]
         ),
     )
-    rule = tables.Column(accessor="rule__name", default="untagged", verbose_name="Tag rule")
-    effective_cost = tables.Column(attrs=NUMBER)
-    billed_cost = tables.Column(attrs=NUMBER)
+    rule = NameColumn(accessor="rule__name", default="untagged", verbose_name="Tag rule")
+    effective_cost = NumberColumn()
+    billed_cost = NumberColumn()
 
     class Meta:
         model = FocusLine

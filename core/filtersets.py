@@ -2,9 +2,15 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import ForeignObjectRel
+from django_filters.conf import settings as filter_settings
+from django_filters.widgets import BooleanWidget
 
 from core import search
 from core.forms import PersonChoiceField
+from core.ordering import by_name
+
+# What a filter's empty choice reads, on every list: FILTERS_EMPTY_CHOICE_LABEL.
+ANY = filter_settings.EMPTY_CHOICE_LABEL
 
 
 class SearchFilterSet(django_filters.FilterSet):
@@ -28,6 +34,11 @@ class SearchFilterSet(django_filters.FilterSet):
         if "q" in self.form.fields:
             self.form.fields["q"].widget.input_type = "search"
             self.form.fields["q"].widget.attrs.setdefault("placeholder", "Search…")
+        for field in self.form.fields.values():
+            # A yes/no filter's empty choice reads "Unknown" in Django and django-filter.
+            if isinstance(field.widget, forms.NullBooleanSelect | BooleanWidget):
+                (empty, _), *others = field.widget.choices
+                field.widget.choices = [(empty, ANY), *others]
 
 
 class AlwaysBoundFilterSet(SearchFilterSet):
@@ -44,11 +55,11 @@ def id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
 
 
 class EitherWay(forms.NullBooleanSelect):
-    """A yes/no filter whose empty choice reads "Any" (not "Unknown"), with labels of its own."""
+    """A yes/no filter whose empty choice reads ANY (not "Unknown"), with labels of its own."""
 
     def __init__(self, *, yes: str = "Yes", no: str = "No", attrs=None):
         super().__init__(attrs)
-        self.choices = [("unknown", "Any"), ("true", yes), ("false", no)]
+        self.choices = [("unknown", ANY), ("true", yes), ("false", no)]
 
 
 def yes_no_filter(**kwargs) -> django_filters.BooleanFilter:
@@ -73,7 +84,7 @@ def users_who(related_name: str):
     relation = users._meta.get_field(related_name)
     assert isinstance(relation, ForeignObjectRel), f"{related_name} is not a reverse relation"
     owned = relation.field.model._base_manager.values(relation.field.attname)
-    return users.objects.filter(pk__in=owned).order_by("first_name", "last_name", "username")
+    return by_name(users.objects.filter(pk__in=owned))
 
 
 class OwnerFilter(django_filters.ModelChoiceFilter):

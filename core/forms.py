@@ -21,6 +21,7 @@ from core import search
 from core import signin
 from core import translations
 from core.numbers import month_label
+from core.ordering import by_name
 
 VERSION = "version"
 
@@ -39,11 +40,7 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 def active_users() -> QuerySet:
     """The people a record can be given to: active accounts, by name."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .order_by("first_name", "last_name", "username")
-    )
+    return by_name(get_user_model().objects.filter(is_active=True))
 
 
 def possible_owners(model, *, current=None) -> QuerySet:

@@ -45,6 +45,7 @@ from core.permissions import can
 from core.permissions import require
 from core.permissions import restricted
 from core.slugs import generated_from
+from core.tables import ListData
 from core.templatetags.portico import plain_number
 
 if TYPE_CHECKING:
@@ -178,7 +179,7 @@ class ObjectListView(LoginRequiredMixin, View):
         valid = filterset.is_valid() or not filterset.is_bound
         rows = filterset.qs if valid else filterset.queryset.none()
         # Not Table(request=…): that paginates with the query's numbers unchecked.
-        table = RequestConfig(request, paginate=False).configure(self.table_class(rows))
+        table = RequestConfig(request, paginate=False).configure(self.table_class(ListData(rows)))
         export = request.GET.get("export")
         if export in ("csv", "xlsx"):
             name = self.export_name or slugify(str(self.model._meta.verbose_name_plural))

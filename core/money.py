@@ -94,6 +94,53 @@ def format_amount(amount, currency: str = "", *, places: int = 2, grouping: bool
     return f"{text} {currency}" if currency else text
 
 
+def format_number(value, *, grouping: bool = True) -> str:
+    """A count or a measure (not money, which keeps its cents: ``format_amount``) as people
+    write it: every digit it has and no more, thousands grouped as amounts are, 1,234.5 not
+    1234.5000, 90 not 9E+1. ``None`` shows as nothing; ``grouping=False`` gives the digits a
+    form field takes back."""
+    if value is None or value == "":
+        return ""
+    number = as_decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number.")
+    # Every digit kept: normalize rounds to its context's precision.
+    room = Context(prec=max(28, len(number.as_tuple().digits)))
+    number = Decimal(0) if number.is_zero() else number.normalize(room)
+    return format(number, ",f" if grouping else "f")
+
+
+def format_count(count, singular: str, plural: str) -> str:
+    """How many of something there are: “1 service”, “1,234 services”, “0 services”,
+    “0.5 services” (English has the singular for one alone)."""
+    return f"{format_number(count)} {singular if count == 1 else plural}"
+
+
+_SIBILANT_ENDS = ("s", "x", "z", "ch", "sh")
+
+
+def plural_noun(noun: str) -> str:
+    """The regular English plural of a unit someone named (“user”, “policy”, “app user”,
+    “mailbox”): its last word takes -s, -es or -ies; a plural already (“users”) stays."""
+    head, space, word = noun.rpartition(" ")
+    lower = word.lower()
+    if not word or (lower.endswith("s") and not lower.endswith(("ss", "us", "is"))):
+        return noun
+    if lower.endswith("y") and len(word) > 1 and lower[-2] not in "aeiou":
+        word = word[:-1] + "ies"
+    elif lower.endswith(_SIBILANT_ENDS):
+        word += "es"
+    else:
+        word += "s"
+    return f"{head}{space}{word}"
+
+
+def format_units(count, unit: str) -> str:
+    """A number of a subscription's units with its unit's name: “1 policy”, “412,000
+    policies”, “2.5 hours”."""
+    return format_count(count, unit, plural_noun(unit))
+
+
 def format_percent(ratio) -> str:
     """A ratio as a whole percentage, by format_amount's rule (half to even): 0.295 is
     “30%”, 1.2 is “120%”. ``None`` shows as nothing."""

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
+from core.filtersets import ANY
 from core.filtersets import EitherWay
 from core.filtersets import SearchFilterSet
 from customfields import services
@@ -76,7 +77,7 @@ class CustomValueFilter(django_filters.Filter):
             kwargs.setdefault("widget", EitherWay())
         elif kind in values.CHOOSING:
             self.field_class = forms.ChoiceField
-            kwargs.setdefault("choices", [("", "Any"), *((c, c) for c in definition.choice_list)])
+            kwargs.setdefault("choices", [("", ANY), *((c, c) for c in definition.choice_list)])
         else:
             self.field_class = StoredValueField
             kwargs.setdefault("definition", definition)

@@ -4,9 +4,12 @@ from typing import Any
 
 import django_tables2 as tables
 from django.db import models
+from django.db.models.expressions import OrderBy
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
+from core.tables import NameColumn
+from core.tables import NumberColumn
 from customfields import services
 from customfields import values
 from customfields.choices import FieldType
@@ -32,17 +35,16 @@ class CustomFieldColumn(tables.Column):
     def render(self, value):
         return values.shown(self.definition, (value or {}).get(self.definition.name))
 
-    def order(self, queryset, is_descending):
-        """By value: numbers and dates as such (stored as text, they would sort as text),
-        records without a value last."""
+    def sort_key(self, path: str, descending: bool) -> OrderBy:
+        """By value (core.tables.ListData): numbers and dates as such (stored as text, they
+        would sort as text), records without a value last."""
         kind = self.definition.type
         read: Any = KeyTextTransform(self.definition.name, services.FIELD)
         if kind in values.NUMERIC:
             read = Cast(read, models.DecimalField(max_digits=40, decimal_places=6))
         elif kind == FieldType.DATE:
             read = Cast(read, models.DateField())
-        key = read.desc(nulls_last=True) if is_descending else read.asc(nulls_last=True)
-        return queryset.order_by(key, "pk"), True
+        return read.desc(nulls_last=True) if descending else read.asc(nulls_last=True)
 
     def value(self, value):
         return values.export_value(self.definition, (value or {}).get(self.definition.name))
@@ -61,13 +63,13 @@ class CustomFieldColumnsMixin(tables.Table):
 
 
 class CustomFieldTable(tables.Table):
-    label = tables.Column(linkify=True)
+    label = NameColumn(linkify=True)
     name = tables.Column(verbose_name="Name (key)")
     model = tables.Column(verbose_name="Applies to")
     type = tables.Column()
     required = tables.BooleanColumn()
     show_in_list = tables.BooleanColumn(verbose_name="In the list")
-    order = tables.Column(attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    order = NumberColumn()
 
     class Meta:
         model = CustomField

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from core.filtersets import AlwaysBoundFilterSet
 from core.filtersets import OwnerFilter
 from core.filtersets import SearchFilterSet
+from core.ordering import natural
 from core.translations import translated
 from finance.charts import GROUPS
 from finance.choices import CostCategory
@@ -276,7 +277,7 @@ def _visible_customers(request):
     fields alone)."""
     if request is None:
         return Customer.objects.all()
-    return Customer.objects.restrict(request.user, "view").order_by("name")
+    return Customer.objects.restrict(request.user, "view").order_by(natural("name"))
 
 
 def validate_period_label(value: str) -> None:

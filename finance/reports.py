@@ -282,7 +282,10 @@ BOLD = Font(bold=True)
 
 
 def header_row(sheet, row: int, headers: list[str]) -> None:
-    """A sheet's bold, wrapped header ``row`` (finance.statement_reports uses it too)."""
+    """A sheet's bold, wrapped header ``row`` (finance.statement_reports uses it too); the
+    first a sheet has is where its autofilter starts (core.exports)."""
+    if not sheet.auto_filter.ref:
+        sheet.auto_filter.ref = f"A{row}:A{row}"
     for column, text in enumerate(headers, start=1):
         cell = sheet.cell(row=row, column=column, value=text)
         cell.font = BOLD

@@ -8,9 +8,10 @@ from core.money import format_amount
 from core.money import format_percent
 from core.tables import NUMBER
 from core.tables import MoneyColumn
+from core.tables import NameColumn
+from core.tables import NumberColumn
 from core.tables import PersonColumn
 from core.tables import TranslatedColumn
-from core.templatetags.portico import plain_number
 from core.translations import name_of
 from finance.models import CostItem
 from finance.models import CostPool
@@ -37,7 +38,7 @@ class PeriodColumn(tables.Column):
 
 
 class CostItemTable(tables.Table):
-    description = tables.Column(linkify=lambda record: record.get_absolute_url())
+    description = NameColumn(linkify=lambda record: record.get_absolute_url())
     period = PeriodColumn()
     target = tables.Column(accessor="pk", verbose_name="For", orderable=False)
     amount = MoneyColumn()
@@ -73,9 +74,9 @@ class CostItemTable(tables.Table):
 
 
 class CostPoolTable(tables.Table):
-    name = tables.Column(linkify=True)
+    name = NameColumn(linkify=True)
     owner = PersonColumn("owner")
-    allocations = tables.Column(accessor="allocation_count", verbose_name="Services")
+    allocations = NumberColumn(accessor="allocation_count", verbose_name="Services")
     retired_at = tables.DateTimeColumn(format="Y-m-d", verbose_name="Retired", default="")
 
     class Meta:
@@ -85,9 +86,9 @@ class CostPoolTable(tables.Table):
 
 
 class DriverTable(tables.Table):
-    name = tables.Column(linkify=lambda record: record.get_absolute_url())
-    edges = tables.Column(accessor="edge_count", verbose_name="Driven edges")
-    quantities = tables.Column(accessor="quantity_count", verbose_name="Quantities")
+    name = NameColumn(linkify=lambda record: record.get_absolute_url())
+    edges = NumberColumn(accessor="edge_count", verbose_name="Driven edges")
+    quantities = NumberColumn(accessor="quantity_count", verbose_name="Quantities")
     retired_at = tables.DateTimeColumn(format="Y-m-d", verbose_name="Retired", default="")
 
     class Meta:
@@ -97,10 +98,10 @@ class DriverTable(tables.Table):
 
 
 class DriverQuantityTable(tables.Table):
-    driver = tables.Column(accessor="driver__name")
+    driver = NameColumn(accessor="driver__name")
     period = PeriodColumn()
     consumer = tables.Column(accessor="pk", verbose_name="Consumer", orderable=False)
-    quantity = tables.Column(attrs=NUMBER, linkify=lambda record: record.get_absolute_url())
+    quantity = NumberColumn(linkify=lambda record: record.get_absolute_url())
 
     class Meta:
         model = DriverQuantity
@@ -119,22 +120,16 @@ class DriverQuantityTable(tables.Table):
     def value_consumer(self, record):
         return name_of(record.consumer)
 
-    def render_quantity(self, value):
-        return plain_number(value)
-
 
 class ExchangeRateTable(tables.Table):
     period = PeriodColumn()
     currency = tables.Column(linkify=lambda record: record.get_absolute_url())
-    rate = tables.Column(attrs=NUMBER)
+    rate = NumberColumn()
 
     class Meta:
         model = ExchangeRate
         fields = ("period", "currency", "rate", "source")
         order_by = ("-period", "currency")
-
-    def render_rate(self, value):
-        return plain_number(value)
 
 
 class PeriodTable(tables.Table):
@@ -171,6 +166,7 @@ class TcoRunTable(tables.Table):
     period = PeriodColumn()
     started_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="Started")
     duration = tables.Column()
+    services_count = NumberColumn(verbose_name="Services")
     input_total = MoneyColumn(verbose_name="Input")
     kept_total = MoneyColumn(verbose_name="Kept")
     unallocated_total = MoneyColumn(verbose_name="Unallocated")
@@ -217,7 +213,7 @@ class StatementTable(tables.Table):
     )
     relationship_manager = PersonColumn("customer__relationship_manager")
     period = PeriodColumn()
-    version = tables.Column(attrs=NUMBER)
+    version = NumberColumn()
     revenue = MoneyColumn(verbose_name="Revenue")
     cost_to_serve = MoneyColumn(verbose_name="Cost to serve")
     margin = MoneyColumn()

@@ -1,7 +1,9 @@
 import django_tables2 as tables
 from django.urls import reverse
 
-from core.tables import NUMBER
+from core.tables import MoneyColumn
+from core.tables import NameColumn
+from core.tables import NumberColumn
 from finance.tables import PeriodColumn
 from ledger.models import LedgerImport
 from ledger.models import LedgerLine
@@ -10,8 +12,8 @@ from ledger.models import LedgerRule
 
 class LedgerImportTable(tables.Table):
     period = PeriodColumn(linkify=lambda record: record.get_absolute_url())
-    line_count = tables.Column(verbose_name="Lines", attrs=NUMBER)
-    unmapped_count = tables.Column(verbose_name="Unmapped lines", attrs=NUMBER)
+    line_count = NumberColumn(verbose_name="Lines")
+    unmapped_count = NumberColumn(verbose_name="Unmapped lines")
     file_name = tables.Column(verbose_name="File")
     imported_at = tables.DateTimeColumn(format="Y-m-d H:i")
 
@@ -29,8 +31,8 @@ def _criterion(record, name: str) -> str:
 
 
 class LedgerRuleTable(tables.Table):
-    priority = tables.Column(attrs=NUMBER)
-    name = tables.Column(linkify=lambda record: record.get_absolute_url())
+    priority = NumberColumn()
+    name = NameColumn(linkify=lambda record: record.get_absolute_url())
     account = tables.Column(empty_values=())
     cost_centre = tables.Column(empty_values=())
     vendor = tables.Column(empty_values=())
@@ -75,9 +77,9 @@ class LedgerLineTable(tables.Table):
             "ledger:ledgerimport_detail", args=[record.ledger_import_id]
         ),
     )
-    row_number = tables.Column(verbose_name="Row", attrs=NUMBER)
-    amount = tables.Column(attrs=NUMBER)
-    rule = tables.Column(accessor="rule__name", default="unmapped", verbose_name="Ledger rule")
+    row_number = NumberColumn(verbose_name="Row")
+    amount = MoneyColumn()
+    rule = NameColumn(accessor="rule__name", default="unmapped", verbose_name="Ledger rule")
 
     class Meta:
         model = LedgerLine

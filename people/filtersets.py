@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from core import search
 from core.filtersets import AlwaysBoundFilterSet
 from core.filtersets import RetiredFilter
+from core.ordering import natural
 from core.roles import ROLES
 from people.choices import UnitKind
 from people.models import OrganisationUnit
@@ -16,7 +17,7 @@ def units(request=None):
     offered = (
         OrganisationUnit.objects.filter(retired_at__isnull=True)
         .only("pk", "name", "slug")
-        .order_by("name")
+        .order_by(natural("name"))
     )
     return offered.restrict(request.user, "view") if request is not None else offered
 
@@ -26,7 +27,6 @@ class UnitFilter(django_filters.ModelChoiceFilter):
 
     def __init__(self, field_name: str = "unit", **kwargs):
         kwargs.setdefault("label", "Organisation unit")
-        kwargs.setdefault("empty_label", "Any")
         super().__init__(
             field_name=field_name,
             queryset=units,
@@ -44,7 +44,7 @@ class UnitFilter(django_filters.ModelChoiceFilter):
 class OrganisationUnitFilterSet(AlwaysBoundFilterSet):
     search_fields = ("name", "slug", "level", "external_id")
 
-    kind = django_filters.ChoiceFilter(empty_label="Any", choices=UnitKind.choices)
+    kind = django_filters.ChoiceFilter(choices=UnitKind.choices)
     within = UnitFilter(field_name="parent", label="Within")
     retired = RetiredFilter()
 
@@ -56,9 +56,7 @@ class OrganisationUnitFilterSet(AlwaysBoundFilterSet):
 class PersonFilterSet(AlwaysBoundFilterSet):
     search_fields = ("username", "first_name", "last_name", "email")
 
-    role = django_filters.ChoiceFilter(
-        empty_label="Any", choices=[(r, r) for r in ROLES], field_name="groups__name"
-    )
+    role = django_filters.ChoiceFilter(choices=[(r, r) for r in ROLES], field_name="groups__name")
     unit = UnitFilter(field_name="profile__unit")
     active = django_filters.BooleanFilter(
         field_name="is_active",

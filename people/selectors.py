@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.db.models import Subquery
 from django.db.models.functions import Coalesce
 
+from core.ordering import by_name
 from people.models import OrganisationUnit
 
 # Who owns what: (label, model path, owner field, the records still in use). The kinds of
@@ -139,12 +140,11 @@ def people() -> QuerySet:
             .values("n")
         )
         counts[owns_attribute(label)] = Coalesce(Subquery(owned), 0)
-    return (
+    return by_name(
         get_user_model()
         .objects.select_related("profile__unit")
         .prefetch_related("groups")
         .annotate(**counts)
-        .order_by("first_name", "last_name", "username")
     )
 
 
@@ -154,9 +154,4 @@ def owns_attribute(kind: str) -> str:
 
 
 def unit_members(unit) -> QuerySet:
-    return (
-        get_user_model()
-        .objects.filter(profile__unit=unit)
-        .prefetch_related("groups")
-        .order_by("first_name", "last_name", "username")
-    )
+    return by_name(get_user_model().objects.filter(profile__unit=unit).prefetch_related("groups"))

@@ -1,9 +1,13 @@
 import django_tables2 as tables
+from django.db.models.expressions import OrderBy
 from django.urls import reverse
 from django.utils.html import format_html
 
 from core.forms import person_name
-from core.tables import NUMBER
+from core.ordering import natural
+from core.ordering import person_name as person_name_sql
+from core.tables import NameColumn
+from core.tables import NumberColumn
 from core.tables import PersonColumn
 from people.models import OrganisationUnit
 from people.selectors import OWNED_KINDS
@@ -11,11 +15,11 @@ from people.selectors import owns_attribute
 
 
 class OrganisationUnitTable(tables.Table):
-    name = tables.Column(linkify=True)
+    name = NameColumn(linkify=True)
     kind = tables.Column(verbose_name="Level", accessor="level_name", order_by=("kind", "level"))
-    parent = tables.Column(linkify=True, verbose_name="Belongs to")
+    parent = NameColumn(linkify=True, verbose_name="Belongs to", order_by=("parent__name",))
     manager = PersonColumn("manager")
-    member_count = tables.Column(verbose_name="People", attrs=NUMBER)
+    member_count = NumberColumn(verbose_name="People")
     retired_at = tables.DateTimeColumn(format="Y-m-d", verbose_name="Retired")
 
     class Meta:
@@ -46,20 +50,30 @@ class OwnsColumn(tables.Column):
         return self.text(record)
 
 
+class PersonNameColumn(tables.Column):
+    """The person the row is, sorted by name as people are everywhere (core.ordering)."""
+
+    @staticmethod
+    def sort_key(path: str, descending: bool) -> OrderBy:
+        key = natural(person_name_sql())
+        return key.desc() if descending else key.asc()
+
+
 class PersonTable(tables.Table):
     """The columns make the headers, the sorting and the exports; the table's template
     writes the rows out with what the columns render."""
 
-    name = tables.Column(
+    row_names = ("person", "people")  # the page's words, not the account model's
+
+    name = PersonNameColumn(
         accessor="pk",
         verbose_name="Name",
-        order_by=("first_name", "last_name", "username"),
         linkify=lambda record: reverse("people:person_detail", args=[record.pk]),
     )
     username = tables.Column()
     email = tables.Column(verbose_name="E-mail")
     roles = tables.Column(accessor="pk", verbose_name="Role", orderable=False)
-    unit = tables.Column(
+    unit = NameColumn(
         accessor="profile__unit", verbose_name="Organisation unit", order_by="profile__unit__name"
     )
     owns = OwnsColumn()

@@ -7,6 +7,7 @@ from django.db.models import OuterRef
 
 from core.filtersets import AlwaysBoundFilterSet
 from core.filtersets import OwnerFilter
+from core.ordering import natural
 from performance.choices import Standing
 from portfolio.models import Customer
 from portfolio.models import Outcome
@@ -21,20 +22,18 @@ class AttentionFilterSet(AlwaysBoundFilterSet):
 
     service_path = ""
 
-    status = django_filters.ChoiceFilter(choices=Standing.choices, empty_label="Any")
-    owner = OwnerFilter("owned_services", method="by_owner", empty_label="Any")
+    status = django_filters.ChoiceFilter(choices=Standing.choices)
+    owner = OwnerFilter("owned_services", method="by_owner")
     service = django_filters.CharFilter(method="by_service", label="Service (slug)")
     customer = django_filters.ModelChoiceFilter(
-        queryset=Customer.objects.filter(retired_at__isnull=True).order_by("name"),
+        queryset=Customer.objects.filter(retired_at__isnull=True).order_by(natural("name")),
         to_field_name="slug",
         method="by_customer",
-        empty_label="Any",
     )
     value_stream = django_filters.ModelChoiceFilter(
-        queryset=ValueStream.objects.filter(retired_at__isnull=True).order_by("name"),
+        queryset=ValueStream.objects.filter(retired_at__isnull=True).order_by(natural("name")),
         to_field_name="slug",
         method="by_value_stream",
-        empty_label="Any",
     )
 
     def by_owner(self, queryset, name, value):

@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.tables import NameColumn
 from core.tables import PersonColumn
 from core.tables import TranslatedColumn
 from core.templatetags.portico import plain_number
@@ -34,7 +35,7 @@ class AttentionItemTable(tables.Table):
     time, as on the services list)."""
 
     status = StatusColumn()
-    title = tables.Column(verbose_name="Item")
+    title = NameColumn(verbose_name="Item")
     service = TranslatedColumn(linkify=True, order_by="service__name")
     owner = PersonColumn("service__owner", verbose_name="Owner", orderable=False)
     target = tables.Column(orderable=False)

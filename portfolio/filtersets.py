@@ -5,6 +5,7 @@ from core.filtersets import OwnerFilter
 from core.filtersets import RetiredFilter
 from core.filtersets import SearchFilterSet
 from core.filtersets import yes_no_filter
+from core.ordering import natural
 from customfields.filtersets import CustomFieldFiltersMixin
 from people.filtersets import UnitFilter
 from portfolio import selectors
@@ -63,11 +64,9 @@ def customer_segments():
 class CustomerFilterSet(CustomFieldFiltersMixin, AlwaysBoundFilterSet):
     search_fields = ("name", "slug", "segment", "external_id")
 
-    kind = django_filters.ChoiceFilter(empty_label="Any", choices=CustomerKind.choices)
-    segment = django_filters.ChoiceFilter(empty_label="Any", choices=customer_segments)
-    relationship_manager = OwnerFilter(
-        "managed_customers", empty_label="Any", label="Relationship manager"
-    )
+    kind = django_filters.ChoiceFilter(choices=CustomerKind.choices)
+    segment = django_filters.ChoiceFilter(choices=customer_segments)
+    relationship_manager = OwnerFilter("managed_customers", label="Relationship manager")
     unit = UnitFilter()
     retired = RetiredFilter()
 
@@ -79,7 +78,7 @@ class CustomerFilterSet(CustomFieldFiltersMixin, AlwaysBoundFilterSet):
 class SupplierFilterSet(CustomFieldFiltersMixin, AlwaysBoundFilterSet):
     search_fields = ("name", "slug", "website", "external_id")
 
-    owner = OwnerFilter("managed_suppliers", empty_label="Any")
+    owner = OwnerFilter("managed_suppliers")
     unit = UnitFilter()
     retired = RetiredFilter()
 
@@ -94,11 +93,10 @@ class ContractFilterSet(CustomFieldFiltersMixin, AlwaysBoundFilterSet):
     search_fields = ("reference", "title", "supplier__name", "external_id")
 
     supplier = django_filters.ModelChoiceFilter(
-        empty_label="Any",
-        queryset=lambda request: Supplier.objects.order_by("name"),
+        queryset=lambda request: Supplier.objects.order_by(natural("name")),
         to_field_name="slug",
     )
-    owner = OwnerFilter("managed_contracts", empty_label="Any")
+    owner = OwnerFilter("managed_contracts")
     auto_renewal = yes_no_filter(label="Renews automatically")
     notice_due = yes_no_filter(
         method="filter_notice_due", label=f"Notice within {selectors.NOTICE_HORIZON_DAYS} days"
@@ -117,19 +115,18 @@ class ContractFilterSet(CustomFieldFiltersMixin, AlwaysBoundFilterSet):
 class ApplicationFilterSet(CustomFieldFiltersMixin, AlwaysBoundFilterSet):
     search_fields = ("name", "slug", "description", "external_id")
 
-    lifecycle = django_filters.ChoiceFilter(empty_label="Any", choices=ApplicationLifecycle.choices)
+    lifecycle = django_filters.ChoiceFilter(choices=ApplicationLifecycle.choices)
     disposition = django_filters.ChoiceFilter(
-        empty_label="Any", choices=TimeDisposition.choices, label="TIME disposition"
+        choices=TimeDisposition.choices, label="TIME disposition"
     )
-    criticality = django_filters.ChoiceFilter(empty_label="Any", choices=Criticality.choices)
+    criticality = django_filters.ChoiceFilter(choices=Criticality.choices)
     vendor = django_filters.ModelChoiceFilter(
-        empty_label="Any",
-        queryset=lambda request: (
-            Supplier.objects.filter(applications__isnull=False).distinct().order_by("name")
-        ),
+        queryset=lambda request: Supplier.objects.filter(
+            pk__in=Application.objects.values("vendor_id")
+        ).order_by(natural("name")),
         to_field_name="slug",
     )
-    owner = OwnerFilter("owned_applications", empty_label="Any")
+    owner = OwnerFilter("owned_applications")
     unit = UnitFilter()
     retired = RetiredFilter()
 

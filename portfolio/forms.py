@@ -6,8 +6,8 @@ from core.forms import EDGE_DAY_WIDGETS
 from core.forms import EDGE_DAYS
 from core.forms import PorticoModelForm
 from core.forms import live_drivers
+from core.money import format_number
 from core.pickers import RecordPickerField
-from core.templatetags.portico import plain_number
 from customfields.forms import CustomFieldsFormMixin
 from portfolio.models import Application
 from portfolio.models import ApplicationSupport
@@ -104,7 +104,7 @@ class PlainDecimalsMixin:
         for name, field in self.fields.items():
             value = self.initial.get(name)
             if isinstance(field, forms.DecimalField) and isinstance(value, Decimal):
-                self.initial[name] = plain_number(value)
+                self.initial[name] = format_number(value, grouping=False)
 
 
 class CustomerForm(CustomFieldsFormMixin, PorticoModelForm):

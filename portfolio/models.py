@@ -25,6 +25,7 @@ from core.models import protected_reference
 from core.models import unique_external_id
 from core.money import CurrencyField
 from core.money import MoneyField
+from core.ordering import natural_name_index
 from core.search import search_indexes
 from core.translations import translations_field
 from customfields.fields import CustomFieldsField
@@ -84,6 +85,7 @@ class Service(SluggedModel):
     class Meta(SluggedModel.Meta):
         indexes = [
             models.Index(fields=["name"], name="service_name"),
+            natural_name_index("service"),
             *search_indexes(searched=("name", "summary", "slug", "external_id"), name="service"),
             custom_fields_index("service"),
         ]
@@ -241,6 +243,7 @@ class Customer(SluggedModel, RetirableModel):
     class Meta(SluggedModel.Meta):
         indexes = [
             models.Index(fields=["name"], name="customer_name"),
+            natural_name_index("customer"),
             *search_indexes(searched=("name", "slug", "segment", "external_id"), name="customer"),
             custom_fields_index("customer"),
         ]
@@ -385,6 +388,7 @@ class Supplier(SluggedModel, RetirableModel):
     class Meta(SluggedModel.Meta):
         indexes = [
             models.Index(fields=["name"], name="supplier_name"),
+            natural_name_index("supplier"),
             *search_indexes(searched=("name", "slug", "website", "external_id"), name="supplier"),
             custom_fields_index("supplier"),
         ]
@@ -479,6 +483,7 @@ class Application(SluggedModel, RetirableModel):
     class Meta(SluggedModel.Meta):
         indexes = [
             models.Index(fields=["name"], name="application_name"),
+            natural_name_index("application"),
             *search_indexes(
                 searched=("name", "slug", "description", "external_id"), name="application"
             ),

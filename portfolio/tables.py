@@ -7,8 +7,9 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 
 from core.money import reporting_currency
-from core.tables import NUMBER
 from core.tables import MoneyColumn
+from core.tables import NameColumn
+from core.tables import NumberColumn
 from core.tables import PersonColumn
 from core.tables import TranslatedColumn
 from customfields.tables import CustomFieldColumnsMixin
@@ -62,15 +63,6 @@ def in_reporting_currency(label: str):
     return format_lazy("{} ({})", label, lazy(reporting_currency, str)())
 
 
-class CountColumn(tables.Column):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", NUMBER)
-        super().__init__(*args, **kwargs)
-
-    def value(self, value):
-        return value
-
-
 class DayColumn(tables.Column):
     """A date shown as YYYY-MM-DD and exported as a date (a real date in XLSX)."""
 
@@ -113,7 +105,7 @@ class StatusColumn(tables.Column):
 class CustomerTable(CustomFieldColumnsMixin, tables.Table):
     name = TranslatedColumn(linkify=True)
     relationship_manager = PersonColumn("relationship_manager")
-    subscription_count = CountColumn(verbose_name="Subscriptions")
+    subscription_count = NumberColumn(verbose_name="Subscriptions")
     annual_revenue = MoneyColumn(verbose_name=in_reporting_currency("Annual revenue"))
     status = StatusColumn()
 
@@ -131,10 +123,10 @@ class CustomerTable(CustomFieldColumnsMixin, tables.Table):
 
 
 class SupplierTable(CustomFieldColumnsMixin, tables.Table):
-    name = tables.Column(linkify=True)
+    name = NameColumn(linkify=True)
     website = tables.Column(default="")
     owner = PersonColumn("owner")
-    contract_count = CountColumn(verbose_name="Live contracts")
+    contract_count = NumberColumn(verbose_name="Live contracts")
     annual_value = MoneyColumn(verbose_name=in_reporting_currency("Annual value"))
     status = StatusColumn()
 
@@ -159,9 +151,9 @@ class NoticeDeadlineColumn(DayColumn):
 
 
 class ContractTable(CustomFieldColumnsMixin, tables.Table):
-    reference = tables.Column(linkify=True)
-    title = tables.Column(linkify=True)
-    supplier = tables.Column(linkify=True, order_by=("supplier__name",))
+    reference = NameColumn(linkify=True)
+    title = NameColumn(linkify=True)
+    supplier = NameColumn(linkify=True, order_by=("supplier__name",))
     owner = PersonColumn("owner")
     end_date = DayColumn(verbose_name="End", default="")
     renewal_date = DayColumn(verbose_name="Renewal", default="")
@@ -191,9 +183,9 @@ class ContractTable(CustomFieldColumnsMixin, tables.Table):
 class ApplicationTable(CustomFieldColumnsMixin, tables.Table):
     name = TranslatedColumn(linkify=True)
     disposition = tables.Column(verbose_name="TIME", default="—")
-    vendor = tables.Column(linkify=True, default="—", order_by=("vendor__name",))
+    vendor = NameColumn(linkify=True, default="—", order_by=("vendor__name",))
     owner = PersonColumn("owner")
-    support_count = CountColumn(verbose_name="Services supported")
+    support_count = NumberColumn(verbose_name="Services supported")
     status = StatusColumn()
 
     class Meta:

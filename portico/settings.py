@@ -502,3 +502,5 @@ LOGGING = {
 }
 
 DJANGO_TABLES2_TEMPLATE = "inc/table.html"
+# The empty choice of every list's filters: one wording on every page.
+FILTERS_EMPTY_CHOICE_LABEL = "Any"

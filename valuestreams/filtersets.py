@@ -2,6 +2,7 @@ import django_filters
 
 from core.filtersets import OwnerFilter
 from core.filtersets import SearchFilterSet
+from core.ordering import natural
 from customfields.filtersets import CustomFieldFiltersMixin
 from people.filtersets import UnitFilter
 from portfolio.models import Customer
@@ -21,13 +22,12 @@ class ValueStreamFilterSet(CustomFieldFiltersMixin, SearchFilterSet):
     owner = OwnerFilter("owned_value_streams")
     unit = UnitFilter()
     customer = django_filters.ModelChoiceFilter(
-        queryset=Customer.objects.order_by("name"), to_field_name="slug"
+        queryset=Customer.objects.order_by(natural("name")), to_field_name="slug"
     )
     status = django_filters.ChoiceFilter(
         choices=(("active", "Active"), ("retired", "Retired")),
         method="filter_status",
         label="Status",
-        empty_label="Active and retired",
     )
 
     class Meta:
@@ -43,7 +43,7 @@ class ProcessFilterSet(SearchFilterSet):
 
     layer = django_filters.ChoiceFilter(choices=ProcessLayer.choices)
     value_stream = django_filters.ModelChoiceFilter(
-        queryset=ValueStream.objects.order_by("name"), to_field_name="slug"
+        queryset=ValueStream.objects.order_by(natural("name")), to_field_name="slug"
     )
 
     class Meta:

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from core.forms import PorticoModelForm
+from core.money import format_number
 from core.permissions import can
-from core.templatetags.portico import plain_number
 from customfields.forms import CustomFieldsFormMixin
 from portfolio.choices import Dimension
 from portfolio.choices import ServiceLifecycle
@@ -102,8 +102,12 @@ class StageForm(PorticoModelForm):
         stage = self.instance
         if stage.pk:
             # In the unit entered, as people write it: 10, not 1E+1 (Decimal.normalize's).
-            self.fields["process_time"].initial = Decimal(plain_number(stage.process_time))
-            self.fields["lead_time"].initial = Decimal(plain_number(stage.lead_time))
+            self.fields["process_time"].initial = Decimal(
+                format_number(stage.process_time, grouping=False)
+            )
+            self.fields["lead_time"].initial = Decimal(
+                format_number(stage.lead_time, grouping=False)
+            )
             self.fields["services"].queryset = stage.services.order_by("name")
             self.fields["applications"].queryset = stage.applications.order_by("name")
             self.add_weight_fields(stage)

@@ -18,6 +18,7 @@ from core.models import SyncedModel
 from core.models import accountable_user
 from core.models import protected_reference
 from core.models import unique_external_id
+from core.ordering import natural_name_index
 from core.search import SearchIndex
 from core.search import search_indexes
 from core.translations import translations_field
@@ -83,6 +84,7 @@ class ValueStream(SluggedModel, RetirableModel):
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["name", "id"], name="valuestream_name"),
+            natural_name_index("valuestream"),
             *search_indexes(
                 searched=("name", "slug", "segment", "trigger", "result", "external_id"),
                 name="valuestream",

@@ -3,6 +3,8 @@ from django.conf import settings
 from django.utils.html import format_html
 
 from core.money import format_amount
+from core.tables import NameColumn
+from core.tables import NumberColumn
 from core.tables import PersonColumn
 from core.tables import TranslatedColumn
 from core.translations import translated
@@ -31,16 +33,14 @@ class ValueStreamTable(CustomFieldColumnsMixin, tables.Table):
     state = tables.Column(verbose_name="State")
     owner = PersonColumn("owner")
     served = tables.Column(accessor="served", verbose_name="Serves", orderable=False, default="—")
-    stage_count = tables.Column(verbose_name="Stages", attrs={"td": {"class": "num"}})
+    stage_count = NumberColumn(verbose_name="Stages")
     total_lead_time = DurationColumn(verbose_name="Lead time", attrs={"td": {"class": "num"}})
     total_process_time = DurationColumn(verbose_name="Process time", attrs={"td": {"class": "num"}})
     activity_ratio = PercentColumn(verbose_name="Activity ratio", attrs={"td": {"class": "num"}})
     rolled_complete_accurate = PercentColumn(
         verbose_name="Rolled %C&A", attrs={"td": {"class": "num"}}
     )
-    moment_of_truth_count = tables.Column(
-        verbose_name="Moments of Truth", attrs={"td": {"class": "num"}}
-    )
+    moment_of_truth_count = NumberColumn(verbose_name="Moments of Truth")
     cost = tables.Column(verbose_name="Cost", attrs={"td": {"class": "num"}}, default="—")
 
     class Meta:
@@ -85,10 +85,10 @@ class ValueStreamTable(CustomFieldColumnsMixin, tables.Table):
 
 
 class ProcessTable(tables.Table):
-    name = tables.Column(linkify=True)
+    name = NameColumn(linkify=True)
     layer = tables.Column(verbose_name="Layer")
     value_stream = TranslatedColumn(linkify=True, default="—")
-    moment_count = tables.Column(verbose_name="Moments of Truth", attrs={"td": {"class": "num"}})
+    moment_count = NumberColumn(verbose_name="Moments of Truth")
 
     class Meta:
         model = Process
@@ -108,11 +108,9 @@ class ProcessTable(tables.Table):
 
 
 class VerbListTable(tables.Table):
-    name = tables.Column(linkify=True)
+    name = NameColumn(linkify=True)
     language = tables.Column()
-    verb_count = tables.Column(
-        accessor="verb_count", verbose_name="Verbs", orderable=False, attrs={"td": {"class": "num"}}
-    )
+    verb_count = NumberColumn(accessor="verb_count", verbose_name="Verbs", orderable=False)
     verb_last = tables.BooleanColumn(verbose_name="Verb may come last")
     in_use = tables.BooleanColumn(verbose_name="In use")
 

@@ -1,4 +1,3 @@
-from decimal import Decimal
 from pathlib import Path
 
 from django import template
@@ -8,7 +7,10 @@ from django.urls import reverse
 from core import translations
 from core.forms import person_name
 from core.money import format_amount
+from core.money import format_count
+from core.money import format_number
 from core.money import format_percent
+from core.money import format_units
 
 register = template.Library()
 
@@ -27,12 +29,39 @@ def name_of(obj):
 
 @register.filter
 def plain_number(value):
-    """A Decimal as people write it: 90 not 9E+1, 99.9 not 99.9000."""
-    if value is None or value == "":
+    """A count or a measure as people write it (core.money.format_number): 90 not 9E+1,
+    1,299.9 not 1299.9000."""
+    try:
+        return format_number(value)
+    except (TypeError, ValueError):
+        return ""  # as ``amount``: a page shows nothing rather than fail on a bad figure
+
+
+@register.filter
+def result_count(table) -> str:
+    """How many rows a list has, every page of it, named by what they are: “1,234 services”
+    (the model's names, unless the table has ``row_names``, singular and plural, of its own)."""
+    paginator = getattr(table, "paginator", None)
+    count = paginator.count if paginator is not None else len(table.rows)
+    data = table.data
+    singular, plural = getattr(table, "row_names", (data.verbose_name, data.verbose_name_plural))
+    return format_count(count, str(singular), str(plural))
+
+
+@register.filter
+def counted(count, nouns: str) -> str:
+    """``{{ runs|counted:"import,imports" }}``: “1 import”, “12 imports” (format_count)."""
+    singular, _, plural = nouns.partition(",")
+    return format_count(count, singular, plural or f"{singular}s")
+
+
+@register.filter
+def units(count, unit: str) -> str:
+    """``{{ sub.units|units:sub.unit_name }}``: “1 policy”, “412,000 policies”."""
+    try:
+        return format_units(count, unit)
+    except (TypeError, ValueError):
         return ""
-    if not isinstance(value, Decimal):
-        value = Decimal(str(value))
-    return format(value.normalize(), "f")
 
 
 @register.filter

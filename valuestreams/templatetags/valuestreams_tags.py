@@ -8,6 +8,7 @@ from django import template
 from django.urls import NoReverseMatch
 from django.utils.html import format_html
 
+from core.money import format_number
 from valuestreams.choices import WORKING_DAY_MINUTES
 
 register = template.Library()
@@ -16,9 +17,9 @@ TENTH = Decimal("0.1")
 
 
 def number(value) -> str:
-    """``value`` to one decimal, without a trailing “.0”."""
-    text = f"{Decimal(value).quantize(TENTH, rounding=ROUND_HALF_EVEN):f}"
-    return text[:-2] if text.endswith(".0") else text
+    """``value`` to one decimal, written as every number is (core.money.format_number):
+    thousands grouped, without a trailing “.0”."""
+    return format_number(Decimal(value).quantize(TENTH, rounding=ROUND_HALF_EVEN))
 
 
 @register.filter
@@ -56,8 +57,7 @@ def input_number(value) -> str:
     """A stored number as typed into a field: exact, without trailing zeros; blank for none."""
     if value is None or value == "":
         return ""
-    text = f"{Decimal(value).normalize():f}"
-    return text
+    return format_number(value, grouping=False)
 
 
 @register.filter

@@ -1,0 +1,24 @@
+from django.db import migrations
+from django.db import models
+from django.db.models.functions import Collate
+
+
+class Migration(migrations.Migration):
+    """The value streams list sorted by name reads a page from an index in natural order
+    (core.ordering)."""
+
+    dependencies = [
+        ("core", "0007_natural_collation"),
+        ("valuestreams", "0011_stored_search_columns"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="valuestream",
+            index=models.Index(
+                Collate(models.F("name"), "natural"),
+                models.F("id"),
+                name="valuestream_name_natural",
+            ),
+        ),
+    ]
