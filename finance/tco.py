@@ -496,14 +496,19 @@ def reallocate(
     downstream closure, along the edges of both (which takes in whole every cycle it enters).
     The rest is reused as it is, and the reached nodes are computed by the same operations in
     the same order as ``allocate``, so the result is the same to the last digit. ``graph``:
-    Graph.build(inputs) when the caller has it (a cost change leaves the graph as it was).
+    Graph.build(inputs) when the caller has it (a cost change leaves the graph as it was; the
+    nodes and edges it was built from are then not checked again).
     ``previous_graph``: when an edit changed the graph, the graph of the previous inputs; a
     target whose sources now settle in another order (the topological order of the
     components may change far from the edit) is recomputed too, for its cost is added up in
     that order. Returns the allocation and the reached nodes."""
-    inputs.validate()
     if graph is None:
+        inputs.validate()
         graph = Graph.build(inputs)
+    else:  # the graph was built from these nodes and edges: only the costs may be new
+        for node in seeds:
+            if node in inputs.costs and node not in inputs.nodes:
+                raise ValueError(f"Cost recorded against unknown {node[0]} {node[1]}")
     if previous_graph is not None and previous_graph is not graph:
         seeds = set(seeds)
         before = previous_graph.incoming

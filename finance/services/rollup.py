@@ -739,12 +739,28 @@ def _write(period, version, run, computed: Computed, previous: Computed | None =
             links=loaded.stage_links,
             what_if_links=loaded.what_if_links,
         )
-        rows = list(_result_rows(period, version, run, loaded, rounded, wanted, served, streams))
-        computed.rows = {row[SERVICE_COLUMN]: _without_run(row, RUN_COLUMN) for row in rows}
         computed.served, computed.streams = served, streams
-        services_count = len(rows)
+        services_count = len(wanted)
+        fresh = wanted
         if previous is not None:
-            gone = sorted(set(previous.rows) - set(computed.rows))
+            # A row is worked out again only if its figures may have moved: the rounding
+            # reuses a service's figures (the same object) when none of its cents moved.
+            before = previous.rounded.services
+            fresh = [
+                pk
+                for pk in wanted
+                if pk not in previous.rows
+                or rounded.services.get((tco.SERVICE, pk)) is not before.get((tco.SERVICE, pk))
+                or served.not_charged.get(pk) != previous.served.not_charged.get(pk)
+                or streams.in_no_value_stream.get(pk) != previous.streams.in_no_value_stream.get(pk)
+            ]
+        rows = list(_result_rows(period, version, run, loaded, rounded, fresh, served, streams))
+        computed.rows = {} if previous is None else dict(previous.rows)
+        computed.rows.update((row[SERVICE_COLUMN], _without_run(row, RUN_COLUMN)) for row in rows)
+        if previous is not None:
+            gone = sorted(set(previous.rows) - set(wanted))
+            for pk in gone:
+                del computed.rows[pk]
             rows = [
                 row
                 for row in rows
