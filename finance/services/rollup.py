@@ -140,7 +140,10 @@ def _recompute_held(period: Period, *, trigger: str, user=None, note: str = "") 
             Period.objects.filter(pk=period.pk, change_serial=changes_seen).update(
                 recompute_requested_at=None, changed_nodes=[]
             )
-        _remember(period.pk, locked.current_version, run.pk, computed)
+        if trigger in KEEPS_FIGURES:
+            _remember(period.pk, locked.current_version, run.pk, computed)
+        else:
+            _snapshots.pop(period.pk, None)  # no longer the stored figures
     return run
 
 
@@ -173,8 +176,10 @@ class Snapshot:
 
 # The last figures of the last few periods this process computed, by period id (several
 # processes each keep their own: a process without the figures of the run that wrote the
-# stored results computes the period in full).
+# stored results computes the period in full). Only the runs of the worker's tasks keep them:
+# a web process that computes a period when asked does not hold its figures afterwards.
 SNAPSHOT_PERIODS = 3
+KEEPS_FIGURES = {RunTrigger.CHANGE, RunTrigger.NIGHTLY}
 _snapshots: OrderedDict[int, Snapshot] = OrderedDict()
 
 

@@ -18,6 +18,7 @@ from finance.models import TcoFlow
 from finance.models import TcoResult
 from finance.models import TcoRun
 from finance.models import TcoUnallocated
+from finance.services import recompute
 from tests.factories.finance import CostItemFactory
 from tests.factories.finance import CostPoolFactory
 from tests.factories.finance import ExchangeRateFactory
@@ -64,7 +65,8 @@ def portfolio(settle):
     SubscriptionFactory(service=claims, units=10, price_per_unit=Decimal("12.50"))
     SubscriptionFactory(service=archive, units=1, price_per_unit=Decimal("5"))
     settle()
-    first = services.recompute_tco(period=march)  # full: the figures the next run starts from
+    # The nightly full roll-up: the figures the next run starts from.
+    (first,) = services.recompute_open_periods()
     return {
         "march": march,
         "item": item,
@@ -137,7 +139,7 @@ def test_a_cost_edit_recomputes_what_it_reaches_and_equals_a_full_roll_up(
     assert Period.objects.get(pk=march.pk).changed_nodes == []
     incremental = stored(march)
 
-    full = services.recompute_tco(period=march)
+    (full,) = services.recompute_open_periods()  # the reference
     assert not full.note
     assert stored(march) == incremental
 
@@ -163,7 +165,7 @@ def test_an_edit_inside_a_cycle_recomputes_the_cycle_and_downstream(
     assert run.note.startswith("Incremental")
     assert rewritten_by(run) == {"Claims", "Hosting", "Identity"}
     incremental = stored(march)
-    services.recompute_tco(period=march)
+    services.recompute_open_periods()
     assert stored(march) == incremental
 
     # Moved from the pool to archive: both are reached, archive's row is rewritten too.
@@ -177,7 +179,7 @@ def test_an_edit_inside_a_cycle_recomputes_the_cycle_and_downstream(
     assert run.note.startswith("Incremental")
     assert "Archive" in rewritten_by(run)
     incremental = stored(march)
-    services.recompute_tco(period=march)
+    services.recompute_open_periods()
     assert stored(march) == incremental
 
     # Removed: the item's node is read again and has no cost left.
@@ -185,7 +187,7 @@ def test_an_edit_inside_a_cycle_recomputes_the_cycle_and_downstream(
     run = run_after_changes(march)
     assert run.note.startswith("Incremental")
     incremental = stored(march)
-    services.recompute_tco(period=march)
+    services.recompute_open_periods()
     assert stored(march) == incremental
 
 
@@ -208,3 +210,39 @@ def test_a_global_change_or_a_process_without_the_figures_computes_in_full(
     run = run_after_changes(march)
     assert not run.note  # this process no longer holds the last run's figures
     assert TcoResult.objects.get(period=march, service=portfolio["claims"]).run == run
+
+    # A run asked for in the browser is a full one, and the next run after an edit too: the
+    # web process that computed it does not keep its figures, and those kept are not the
+    # stored ones any more.
+    services.recompute_tco(period=march)
+    item.amount = Decimal("20.00")
+    edit(django_capture_on_commit_callbacks, lambda: services.save_cost_item(item=item))
+    run = run_after_changes(march)
+    assert not run.note
+    item.amount = Decimal("30.00")
+    edit(django_capture_on_commit_callbacks, lambda: services.save_cost_item(item=item))
+    assert run_after_changes(march).note.startswith("Incremental")
+
+
+def test_changed_nodes_gather_once_each_and_too_many_make_a_full_run(
+    settle, monkeypatch, django_capture_on_commit_callbacks
+):
+    march = PeriodFactory(year=2025, month=3)
+    first, second, third = ServiceFactory(), ServiceFactory(), ServiceFactory()
+    settle()
+    for service in (first, first, second):  # three transactions, two nodes
+        edit(
+            django_capture_on_commit_callbacks,
+            lambda service=service: CostItemFactory(period=march, service=service),
+        )
+    assert sorted(Period.objects.get(pk=march.pk).changed_nodes) == sorted(
+        [f"service:{first.pk}", f"service:{second.pk}"]
+    )
+    monkeypatch.setattr(recompute, "MAX_CHANGED_NODES", 2)
+    edit(django_capture_on_commit_callbacks, lambda: CostItemFactory(period=march, service=third))
+    assert Period.objects.get(pk=march.pk).changed_nodes is None
+    # Null stays null until a run: a full one.
+    edit(django_capture_on_commit_callbacks, lambda: CostItemFactory(period=march, service=first))
+    assert Period.objects.get(pk=march.pk).changed_nodes is None
+    assert not run_after_changes(march).note
+    assert Period.objects.get(pk=march.pk).changed_nodes == []
