@@ -184,6 +184,8 @@ _snapshots: OrderedDict[int, Snapshot] = OrderedDict()
 
 
 def _remember(period_id: int, version: int, run_id: int, computed: Computed) -> None:
+    # Each target's edges in, worked out now (after the write) rather than after the next edit.
+    _ = computed.graph.incoming
     _snapshots.pop(period_id, None)
     _snapshots[period_id] = Snapshot(run_id, version, computed)
     while len(_snapshots) > SNAPSHOT_PERIODS:
@@ -663,14 +665,16 @@ def _without_run(row: tuple, column: int) -> tuple:
     return row[:column] + row[column + 1 :]
 
 
-def _write_flows(cursor, period, version, rounded: tco.Rounded, previous: Computed | None):
+def _write_flows(cursor, period, version, computed: Computed, previous: Computed | None):
     """Replace the flows of (period, version); after an incremental run, only those whose
-    amount changed."""
+    amount changed (the flows from the nodes it reached, when the graph is the previous
+    one: the others kept their cents)."""
+    rounded = computed.rounded
     columns = (
         "period_id", "version", "source_kind", "source_id", "target_kind", "target_id",
         "amount",
     )  # fmt: skip
-    flows = {edge: cents for edge, cents in rounded.flows.items() if cents}
+    flows = rounded.flows
 
     def rows(edges):
         return (
@@ -687,11 +691,19 @@ def _write_flows(cursor, period, version, rounded: tco.Rounded, previous: Comput
         )
 
     if previous is None:
-        _replace(cursor, TcoFlow, period, version, columns, rows(flows))
+        _replace(cursor, TcoFlow, period, version, columns, rows(e for e in flows if flows[e]))
         return
-    before = {edge: cents for edge, cents in previous.rounded.flows.items() if cents}
+    if computed.graph is previous.graph and computed.reached is not None:
+        candidates = {
+            (source, share.target)
+            for source in computed.reached
+            for share in computed.graph.shares.get(source, ())
+        }
+    else:
+        candidates = rounded.flows.keys() | previous.rounded.flows.keys()
+    before = previous.rounded.flows
     changed = sorted(
-        edge for edge in flows.keys() | before.keys() if flows.get(edge) != before.get(edge)
+        edge for edge in candidates if (flows.get(edge) or 0) != (before.get(edge) or 0)
     )
     if not changed:
         return
@@ -708,7 +720,7 @@ def _write_flows(cursor, period, version, rounded: tco.Rounded, previous: Comput
             [target[1] for _, target in changed],
         ],
     )
-    _copy(cursor, TcoFlow._meta.db_table, columns, rows(e for e in changed if e in flows))
+    _copy(cursor, TcoFlow._meta.db_table, columns, rows(e for e in changed if flows.get(e)))
 
 
 def _write(period, version, run, computed: Computed, previous: Computed | None = None) -> None:
@@ -836,7 +848,7 @@ def _write(period, version, run, computed: Computed, previous: Computed | None =
                 ),
                 unallocated_rows,
             )  # fmt: skip
-        _write_flows(cursor, period, version, rounded, previous)
+        _write_flows(cursor, period, version, computed, previous)
         if previous is None or (previous.served, previous.loaded.subscriptions) != (
             served,
             loaded.subscriptions,
@@ -847,7 +859,9 @@ def _write(period, version, run, computed: Computed, previous: Computed | None =
     Period.objects.filter(pk=period.pk).update(computed_by=run.pk)
 
     inputs_by_kind: dict[str, dict[str, Decimal]] = {}
-    for node, vector in loaded.inputs.costs.items():
+    # In the nodes' order, whatever order the inputs were read in: an incremental run adds
+    # up the same amounts in the same order as a full one.
+    for node, vector in sorted(loaded.inputs.costs.items()):
         by_category = inputs_by_kind.setdefault(node[0], {})
         for (category, _), amount in zip(tco.CELLS, vector, strict=True):
             if amount:

@@ -118,9 +118,19 @@ def assert_same_rounding(incremental: tco.Rounded, full: tco.Rounded) -> None:
 
 def incremental_step(before, allocation, rounded, after):
     seeds = tco.changed_nodes(before, after)
-    allocation, reached = tco.reallocate(
-        after, allocation, seeds, previous_graph=tco.Graph.build(before)
+    same = (before.nodes, before.edges, before.quantities) == (
+        after.nodes,
+        after.edges,
+        after.quantities,
     )
+    if same:  # a change of cost only: the graph is the previous one, as the roll-up keeps it
+        allocation, reached = tco.reallocate(
+            after, allocation, seeds, graph=tco.Graph.build(before)
+        )
+    else:
+        allocation, reached = tco.reallocate(
+            after, allocation, seeds, previous_graph=tco.Graph.build(before)
+        )
     assert seeds <= reached
     return allocation, tco.round_allocation(allocation, reuse=(rounded, reached))
 
