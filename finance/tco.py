@@ -746,6 +746,9 @@ class Rounded:
     services: dict[Node, dict[str, list[int]]]
     unallocated: dict[tuple[Node, str], list[int]]
     flows: dict[tuple[Node, Node], int]
+    # The exact total of each row apportioned to the input total, ("kept", node) or
+    # ("unallocated", (node, reason)): what rounding again after a change reuses.
+    row_sums: dict[tuple, Decimal] = field(default_factory=dict)
 
     @property
     def kept_total(self) -> int:
@@ -785,7 +788,15 @@ def round_allocation(
         allocation.kept[key] if what == "kept" else allocation.unallocated[key]
         for what, key in rows
     ]
-    row_totals = _apportion([sum(vector, ZERO) for vector in vectors], total)
+    # Each row's exact total; a row the change did not reach has the total it had.
+    sums = previous.row_sums if previous is not None else {}
+    row_sums = {
+        row: sums[row]
+        if row in sums and (row[1] if row[0] == "kept" else row[1][0]) not in reached
+        else sum(vector, ZERO)
+        for row, vector in zip(rows, vectors, strict=True)
+    }
+    row_totals = _apportion(list(row_sums.values()), total)
     kept: dict[Node, list[int]] = {}
     unallocated: dict[tuple[Node, str], list[int]] = {}
     for (what, key), vector, row_total in zip(rows, vectors, row_totals, strict=True):
@@ -860,7 +871,7 @@ def round_allocation(
         else round_half_even_cents(amount)
         for edge, amount in allocation.flows.items()
     }
-    return Rounded(total, services, unallocated, flows)
+    return Rounded(total, services, unallocated, flows, row_sums)
 
 
 # --- Lineage: where one service's figure came from, computed on demand ----------------------
