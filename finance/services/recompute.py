@@ -121,6 +121,9 @@ def mark_dirty(pending: PendingRecompute) -> bool:
     """Mark the affected open periods dirty, with the nodes the changes touched (or null
     when some change is not known node by node); True when a task should be enqueued."""
     open_periods = Period.objects.filter(status=PeriodStatus.OPEN)
+    # The nodes are recorded before the change is counted (change_serial, below): a run that
+    # reads the count after it has read the nodes too, and one that read the nodes without
+    # the count leaves them for the next run.
     if pending.all_periods:
         unknown = open_periods
     else:
@@ -224,7 +227,10 @@ def recompute_changed_periods() -> list[TcoRun]:
     ).values_list("changed_nodes", flat=True)
     if again:
         quick = all(nodes for nodes in again)
-        enqueue_recompute(countdown=QUICK_COALESCE_SECONDS if quick else COALESCE_SECONDS)
+        try:
+            enqueue_recompute(countdown=QUICK_COALESCE_SECONDS if quick else COALESCE_SECONDS)
+        except Exception as exc:  # the marker stays: the minute's sweep takes it up
+            logger.warning("Could not schedule the TCO recomputation: %s", exc)
     return runs
 
 
