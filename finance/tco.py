@@ -26,6 +26,11 @@ The rules (also in docs/tco.md, and tested in tests/finance/test_tco_engine.py):
 Arithmetic is Decimal with PRECISION significant digits (far below a millionth of a cent
 for any ledger); rounding to the cent happens once, in ``round_allocation``, by largest
 remainder so that the input total equals kept plus unallocated to the cent.
+
+After a change that touches a few nodes, ``reallocate`` recomputes only what they reach from
+the previous allocation, with the same result as ``allocate`` to the last digit, and
+``round_allocation`` rounds the whole period again reusing what did not move
+(tests/finance/test_incremental_tco.py).
 """
 
 import functools
