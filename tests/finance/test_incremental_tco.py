@@ -188,3 +188,30 @@ def test_a_removed_edge_recomputes_its_former_target():
     assert reached == {POOL, A, B}
     assert_same_allocation(allocation, tco.allocate(after))
     assert A not in allocation.kept and allocation.kept[B][DEV_OPEX] == D(90)
+
+
+def test_a_cycle_larger_than_the_fraction_limit_is_recomputed_the_same_way():
+    """A ring of services longer than FRACTION_LIMIT (solved over Decimals) with a way out,
+    fed by a pool, beside a chain the edit does not reach."""
+    size = tco.FRACTION_LIMIT + 5
+    ring = [(tco.SERVICE, i) for i in range(size)]
+    chain = [(tco.SERVICE, 1000 + i) for i in range(5)]
+    outside = (tco.SERVICE, 999)
+    edges = [tco.Edge(ring[i], ring[(i + 1) % size], D(i % 7 + 1)) for i in range(size)]
+    edges += [tco.Edge(ring[i], outside, D(1)) for i in range(0, size, 9)]
+    edges += [tco.Edge(POOL, ring[i], D(i % 3 + 1)) for i in range(0, size, 4)]
+    edges += [tco.Edge(chain[i], chain[i + 1], D(3)) for i in range(4)]
+    before = tco.Inputs(
+        nodes=dict.fromkeys([*ring, *chain, outside, POOL], False),
+        costs={POOL: cost("1000.01"), ring[5]: cost("-3.33"), chain[0]: cost("77.7")},
+        edges=edges,
+    )
+    after = copy(before)
+    after.costs[POOL] = cost("1234.57")
+    allocation, rounded = incremental_step(
+        before, tco.allocate(before), tco.round_allocation(tco.allocate(before)), after
+    )
+    full = tco.allocate(after)
+    assert_same_allocation(allocation, full)
+    assert_same_rounding(rounded, tco.round_allocation(full))
+    assert all(node not in tco.reallocate(after, tco.allocate(before), {POOL})[1] for node in chain)
