@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.db import reset_queries
+from django.db import transaction
 from django.db.models.functions import Mod
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -53,7 +54,11 @@ DESCRIPTION = (
     "statements and stream costs adds. The driven variant then makes every pool allocation, "
     "every application support and the dependencies of every other provider driven (three "
     "drivers, each service's quantity of each one in the period, every tenth service without "
-    "quantities) and times the same roll-up again."
+    "quantities) and times the same roll-up again. At full size, one cost edit on each kind "
+    "of target (a service, an application, a contract, a pool), twice, is timed from its "
+    "commit until the incremental run (`finance.services.recompute_changed_periods`, the "
+    "task's work) has stored the service's new TCO, the coalescing wait added; the figures "
+    "are then checked against a full roll-up's."
 )
 
 FULL = {
@@ -155,6 +160,7 @@ def run(bench) -> None:
                 target=f"≤ {TARGET_RATIO}×",
                 met=rollups[1.0] / group_bys[1.0] <= TARGET_RATIO,
             )
+            measure_edit(bench, period)
             measure_memory(bench, period)
             bench.timed(
                 "Fund services page, full size", lambda url=url: client.get(url), runs=5, warmup=1
@@ -316,6 +322,63 @@ def measure_driven(bench, period: Period, wall_weighted: float, cpu_weighted: fl
     finally:
         undrive_edges()
         services.recompute_tco(period=period)
+
+
+EDIT_TARGET_SECONDS = 1
+# One edit of cost booked on each kind of node: a service, an application, a contract and a
+# pool (which reaches the most services), twice over.
+EDITED_TARGETS = ("service", "application", "contract", "pool") * 2
+
+
+def measure_edit(bench, period: Period) -> None:
+    """One cost edit until it is visible in the service's TCO: the edit committed and its
+    period marked dirty with the node it touched (what the commit hook does, the task
+    being run here instead of enqueued), then the task's work, an incremental run from the
+    figures of the run before. The coalescing wait before the task is added to the figure.
+    The stored figures are then checked against a full roll-up's, to the cent."""
+    items = []
+    for target in EDITED_TARGETS:
+        candidates = CostItem.objects.filter(
+            period=period, spread_months=1, currency="EUR", **{f"{target}__isnull": False}
+        ).exclude(pk__in=[item.pk for item in items])
+        item = candidates.order_by("pk").first()
+        if item is not None:
+            items.append(item)
+    services.discard_scheduled_recompute()  # the set-up's changes: computed in full here
+    services.recompute_open_periods()  # nightly: the figures the first edit starts from
+    walls, notes = [], []
+    for number, item in enumerate(items, start=1):
+        started = time.perf_counter()
+        with transaction.atomic():
+            item.amount += Decimal("12.34")
+            services.save_cost_item(item=item)
+            (pending,) = [
+                waiting
+                for waiting in services.waiting_for_commit(services.PendingRecompute)
+                if not waiting.done
+            ]
+            pending.done = True  # marked below, the task run in this process instead
+        services.mark_dirty(pending)
+        (run,) = services.recompute_changed_periods()
+        walls.append(time.perf_counter() - started + pending.countdown)
+        if not run.note.startswith("Incremental"):
+            raise AssertionError(f"edit {number} was not computed incrementally: {run.note!r}")
+        notes.append(run.note)
+    fields = ("service_id", "tco", "kept", "passed_on", "unallocated", "breakdown")
+    incremental = sorted(TcoResult.objects.filter(period=period).values_list(*fields))
+    services.recompute_tco(period=period)
+    if sorted(TcoResult.objects.filter(period=period).values_list(*fields)) != incremental:
+        raise AssertionError("the incremental figures differ from the full roll-up's")
+    median = statistics.median(walls)
+    bench.figure(
+        "One cost edit → visible in the service's TCO, full size",
+        f"median {median:.2f} s, at most {max(walls):.2f} s over {len(walls)} edits (one of "
+        f"each kind of target, twice; the {services.QUICK_COALESCE_SECONDS:g} s coalescing "
+        "wait included); the same figures as the full roll-up",
+        target=f"< {EDIT_TARGET_SECONDS} s",
+        met=max(walls) < EDIT_TARGET_SECONDS,
+    )
+    bench.note("Incremental runs of the edits: " + "; ".join(notes))
 
 
 def measure_memory(bench, period: Period) -> None:

@@ -96,8 +96,22 @@ class Period(ChangeLoggedModel):
     # Counts the changes that reached the period; a run clears the marker only if the count
     # did not move while it ran.
     change_serial = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
+    # What the changes since the last run touched, for the incremental roll-up: the nodes
+    # ("service:12") whose cost changed; null when a change reached further (a rate, an edge,
+    # a record's lifecycle...) or is unknown, and the next run is a full one.
+    changed_nodes = models.JSONField(null=True, blank=True, default=list, editable=False)
+    # The run whose figures the stored results of the current version are (the last to write
+    # them): an incremental run starts from that run's figures only.
+    computed_by = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
 
-    changelog_exclude = ("created_at", "updated_at", "recompute_requested_at", "change_serial")
+    changelog_exclude = (
+        "created_at",
+        "updated_at",
+        "recompute_requested_at",
+        "change_serial",
+        "changed_nodes",
+        "computed_by",
+    )
     url_key = "label"
 
     class Meta:

@@ -14,6 +14,7 @@ from finance.models import DriverQuantity
 from finance.models import ExchangeRate
 from finance.selectors import EDGE_MODELS
 from finance.selectors import RELEVANT_FIELDS
+from finance.selectors import node_for
 
 
 def remember_loaded_values(sender, instance, raw=False, **kwargs):
@@ -36,17 +37,42 @@ def _changed(instance, names, created: bool) -> bool:
     return any(before.get(name) != after.get(name) for name in names)
 
 
-def cost_item_changed(sender, instance, raw=False, **kwargs):
+def _item_node(values: dict):
+    """The node a cost item's values (by attname) record it against."""
+    return node_for(
+        values.get("service_id"),
+        values.get("application_id"),
+        values.get("contract_id"),
+        values.get("pool_id"),
+    )
+
+
+def cost_item_changed(sender, instance, raw=False, created=False, **kwargs):
     if raw:
         return
-    services.request_recompute(period_id=instance.period_id, months=instance.spread_months)
-    before = _before(instance) or {}
+    # Only the cost of its target (and of its former one) changes: the run recomputes what
+    # they reach. When what it was recorded against before is unknown, the run is a full one.
+    if kwargs.get("signal") is post_delete:
+        loaded = getattr(instance, "_loaded_snapshot", None)
+    else:
+        loaded = _before(instance)
+    nodes = {_item_node(vars(instance))}
+    if loaded is not None:
+        nodes.add(_item_node(loaded))
+    elif not created:
+        nodes = set()
+    if any(pk is None for _, pk in nodes):
+        nodes = set()
+    before = loaded or {}
+    services.request_recompute(
+        period_id=instance.period_id, months=instance.spread_months, nodes=nodes
+    )
     if before.get("period_id") and (
         before.get("period_id") != instance.period_id
         or before.get("spread_months") != instance.spread_months
     ):
         services.request_recompute(
-            period_id=before["period_id"], months=before.get("spread_months") or 1
+            period_id=before["period_id"], months=before.get("spread_months") or 1, nodes=nodes
         )
 
 
@@ -91,9 +117,11 @@ def rows_written(sender, changes, **kwargs):
     batch. Every request joins the transaction's one pending recomputation."""
     rows = [row for pair in changes for row in pair if row is not None]
     if sender is CostItem:
-        # An item moved to another month or spread changes the months before and after.
+        # An item moved to another month or spread changes the months before and after, and
+        # one moved to another target the cost of both.
+        nodes = {_item_node(row) for row in rows}
         for span in {(row["period_id"], row["spread_months"]) for row in rows}:
-            services.request_recompute(period_id=span[0], months=span[1])
+            services.request_recompute(period_id=span[0], months=span[1], nodes=nodes)
     elif sender is DriverQuantity:
         for period_id in {row["period_id"] for row in rows}:
             services.request_recompute(period_id=period_id)

@@ -30,7 +30,7 @@ ROLLUP = {
 def recompute_dirty_periods() -> int:
     """Recompute every open period whose data changed since its last run (coalesced)."""
     with change_context(channel=Channel.TASK):
-        return len(services.recompute_dirty_periods(trigger=RunTrigger.CHANGE))
+        return len(services.recompute_changed_periods())
 
 
 @shared_task(**ROLLUP)

@@ -26,6 +26,11 @@ The rules (also in docs/tco.md, and tested in tests/finance/test_tco_engine.py):
 Arithmetic is Decimal with PRECISION significant digits (far below a millionth of a cent
 for any ledger); rounding to the cent happens once, in ``round_allocation``, by largest
 remainder so that the input total equals kept plus unallocated to the cent.
+
+After a change that touches a few nodes, ``reallocate`` recomputes only what they reach from
+the previous allocation, with the same result as ``allocate`` to the last digit, and
+``round_allocation`` rounds the whole period again reusing what did not move
+(tests/finance/test_incremental_tco.py).
 """
 
 import functools
@@ -211,6 +216,29 @@ class Graph:
     def passes_on(self, node: Node) -> bool:
         return node in self.shares and node not in self.closed
 
+    @functools.cached_property
+    def incoming(self) -> dict[Node, list[tuple[Node, Share]]]:
+        """Each target's live edges in, with their sources in the order ``allocate`` settles
+        them (contracts, applications, pools, then the services' components in topological
+        order): the order in which their cost reaches the target."""
+        place = {
+            node: (index, position)
+            for index, component in enumerate(self.components)
+            for position, node in enumerate(component)
+        }
+        order = {CONTRACT: 0, APPLICATION: 1, POOL: 2}
+
+        def rank(node: Node) -> tuple[int, int, int]:
+            if node[0] == SERVICE:
+                return (3, *place[node])
+            return (order[node[0]], node[1], 0)
+
+        incoming: dict[Node, list[tuple[Node, Share]]] = defaultdict(list)
+        for source in sorted(self.shares, key=rank):
+            for share in self.shares[source]:
+                incoming[share.target].append((source, share))
+        return dict(incoming)
+
 
 def strongly_connected_components(
     nodes: list[Node], successors: dict[Node, list[Node]]
@@ -339,10 +367,12 @@ class Allocation:
     closed: set[Node] = field(default_factory=set)
 
 
-def allocate(inputs: Inputs) -> Allocation:
-    """Run the allocation rules over ``inputs``; deterministic for the same inputs."""
+def allocate(inputs: Inputs, graph: Graph | None = None) -> Allocation:
+    """Run the allocation rules over ``inputs``; deterministic for the same inputs.
+    ``graph``: Graph.build(inputs), when the caller has built it."""
     inputs.validate()
-    graph = Graph.build(inputs)
+    if graph is None:
+        graph = Graph.build(inputs)
     result = Allocation(components=graph.components, closed=set(graph.closed))
     with localcontext() as ctx:
         ctx.prec = PRECISION
@@ -420,6 +450,194 @@ def _solve_cycle(component, graph, inflow, result, send) -> None:
             send(node, vector)
         else:
             result.kept[node] = list(vector)
+
+
+# --- Incremental: recompute only what a change reaches ----------------------------------------
+
+
+def changed_nodes(before: Inputs, after: Inputs) -> set[Node]:
+    """The nodes whose own figures a change from ``before`` to ``after`` moves first: their
+    cost, or the split of their cost (their edges out, a target retired or restored, a
+    quantity their driven edges read), or the node itself appeared, retired or went.
+    Everything else a change moves lies downstream of these (``reallocate``)."""
+    seeds = {
+        node
+        for node in before.costs.keys() | after.costs.keys()
+        if before.costs.get(node) != after.costs.get(node)
+    }
+    edges_out: dict[Node, list[set[Edge]]] = defaultdict(lambda: [set(), set()])
+    sources_of: dict[Node, set[Node]] = defaultdict(set)
+    for side, inputs in enumerate((before, after)):
+        for edge in inputs.edges:
+            edges_out[edge.source][side].add(edge)
+            sources_of[edge.target].add(edge.source)
+    seeds.update(source for source, (old, new) in edges_out.items() if old != new)
+    for node in before.nodes.keys() | after.nodes.keys():
+        if before.nodes.get(node) != after.nodes.get(node):
+            seeds.add(node)
+            seeds.update(sources_of[node])
+    moved = {
+        key
+        for key in before.quantities.keys() | after.quantities.keys()
+        if before.quantities.get(key) != after.quantities.get(key)
+    }
+    if moved:
+        for inputs in (before, after):
+            seeds.update(
+                edge.source for edge in inputs.edges if (edge.driver, edge.target) in moved
+            )
+    return seeds
+
+
+def reallocate(
+    inputs: Inputs,
+    previous: Allocation,
+    seeds: set[Node],
+    graph: Graph | None = None,
+    previous_graph: Graph | None = None,
+) -> tuple[Allocation, set[Node]]:
+    """``allocate(inputs)`` when ``previous`` is the allocation of inputs that differ from
+    these only at ``seeds`` (``changed_nodes``), recomputing only what the seeds reach: their
+    downstream closure, along the edges of both (which takes in whole every cycle it enters).
+    The rest is reused as it is, and the reached nodes are computed by the same operations in
+    the same order as ``allocate``, so the result is the same to the last digit. ``graph``:
+    the graph of both the previous inputs and these, when the caller has it (a change of cost
+    only leaves the graph as it was; its nodes and edges are then not checked again).
+    ``previous_graph``: when an edit changed the graph, the graph of the previous inputs; a
+    target whose sources now settle in another order (the topological order of the
+    components may change far from the edit) is recomputed too, for its cost is added up in
+    that order. Returns the allocation and the reached nodes."""
+    same_graph = graph is not None and previous_graph in (None, graph)
+    if not same_graph or graph is None:
+        inputs.validate()
+        graph = graph or Graph.build(inputs)
+    else:  # the graph was built from these nodes and edges: only the costs may be new
+        for node in seeds:
+            if node in inputs.costs and node not in inputs.nodes:
+                raise ValueError(f"Cost recorded against unknown {node[0]} {node[1]}")
+    if previous_graph is not None and previous_graph is not graph:
+        seeds = set(seeds)
+        before = previous_graph.incoming
+        for target, sources in graph.incoming.items():
+            if [source for source, _ in sources] != [
+                source for source, _ in before.get(target, ())
+            ]:
+                seeds.add(target)
+    # Where the previous allocation sent cost: along the same edges when the graph is the
+    # previous one too (``same_graph``), along its recorded flows otherwise.
+    sent_before: dict[Node, list[Node]] = defaultdict(list)
+    if not same_graph:
+        for source, target in previous.flows:
+            sent_before[source].append(target)
+    reached: set[Node] = set()
+    stack = list(seeds)
+    while stack:
+        node = stack.pop()
+        if node in reached:
+            continue
+        reached.add(node)
+        stack.extend(share.target for share in graph.shares.get(node, ()))
+        stack.extend(sent_before.get(node, ()))
+
+    result = Allocation(components=graph.components, closed=set(graph.closed))
+    if same_graph:
+        # Copied whole, then the reached nodes' entries dropped: fewer steps than a filter
+        # when a change reaches a small part of the graph.
+        for name in ("gross", "passed_on", "kept", "received"):
+            kept_on = dict(getattr(previous, name))
+            for node in reached:
+                kept_on.pop(node, None)
+            setattr(result, name, kept_on)
+        result.unallocated = dict(previous.unallocated)
+        result.flows = dict(previous.flows)
+        for node in reached:
+            for reason in UnallocatedReason.values:
+                result.unallocated.pop((node, reason), None)
+            for share in graph.shares.get(node, ()):
+                result.flows.pop((node, share.target), None)
+    else:
+        for name in ("gross", "passed_on", "kept", "received"):
+            kept_on = {n: v for n, v in getattr(previous, name).items() if n not in reached}
+            setattr(result, name, kept_on)
+        result.unallocated = {
+            key: vector for key, vector in previous.unallocated.items() if key[0] not in reached
+        }
+        result.flows = {
+            edge: amount for edge, amount in previous.flows.items() if edge[0] not in reached
+        }
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        for node in sorted(inputs.costs):
+            vector = list(inputs.costs[node])
+            result.direct[node] = vector
+            result.input_total += sum(vector, ZERO)
+
+        def inflow(node: Node, members: frozenset = frozenset()) -> Vector | None:
+            """What reaches ``node`` from outside its component, added up as ``allocate``
+            adds it: its own cost, then each source's part in the order they settle."""
+            vector = None
+            direct = result.direct.get(node)
+            if direct is not None:
+                vector = zeros()
+                add_into(vector, direct)
+            for source, share in graph.incoming.get(node, ()):
+                sent = result.passed_on.get(source)
+                if sent is None or source in members:
+                    continue
+                if vector is None:
+                    vector = zeros()
+                add_into(vector, scaled(sent, share.share))
+            return vector
+
+        def settle(node: Node, vector: Vector | None) -> None:
+            if vector is None or not any(vector):
+                return
+            result.gross[node] = vector
+            if node in graph.closed:
+                result.unallocated[(node, UnallocatedReason.CLOSED_CYCLE.value)] = list(vector)
+            elif node in graph.shares:
+                result.passed_on[node] = list(vector)
+            elif node in graph.dead_end_reason:
+                result.unallocated[(node, graph.dead_end_reason[node])] = list(vector)
+            else:
+                result.kept[node] = list(vector)
+
+        for kind in (CONTRACT, APPLICATION, POOL):
+            for node in sorted(n for n in reached if n[0] == kind and n in inputs.nodes):
+                settle(node, inflow(node))
+        for component in graph.components:
+            if component[0] not in reached:
+                continue
+            if len(component) == 1 or component[0] in graph.closed:
+                for node in component:
+                    settle(node, inflow(node))
+                continue
+            members = frozenset(component)
+            rhs = [inflow(node, members) or zeros() for node in component]
+            position = {node: i for i, node in enumerate(component)}
+            inside: dict[tuple[int, int], Share] = {}
+            for node in component:
+                for share in graph.shares.get(node, ()):
+                    if share.target in position:
+                        inside[(position[share.target], position[node])] = share
+            gross = solve_component(component, lambda i, j, inside=inside: inside.get((i, j)), rhs)
+            for node, vector in zip(component, gross, strict=True):
+                settle(node, vector)
+
+        for target in sorted(reached):
+            roads: dict[str, Vector] = {}
+            for source, share in graph.incoming.get(target, ()):
+                sent = result.passed_on.get(source)
+                if sent is not None:
+                    add_into(roads.setdefault(source[0], zeros()), scaled(sent, share.share))
+            if roads:
+                result.received[target] = roads
+        for source in sorted(reached):
+            sent = result.passed_on.get(source)
+            if sent is not None:
+                for share in graph.shares[source]:
+                    result.flows[(source, share.target)] = sum(scaled(sent, share.share), ZERO)
+    return result, reached
 
 
 # --- Rounding ------------------------------------------------------------------------------
@@ -533,6 +751,9 @@ class Rounded:
     services: dict[Node, dict[str, list[int]]]
     unallocated: dict[tuple[Node, str], list[int]]
     flows: dict[tuple[Node, Node], int]
+    # The exact total of each row apportioned to the input total, ("kept", node) or
+    # ("unallocated", (node, reason)): what rounding again after a change reuses.
+    row_sums: dict[tuple, Decimal] = field(default_factory=dict)
 
     @property
     def kept_total(self) -> int:
@@ -544,7 +765,9 @@ class Rounded:
 
 
 @precise
-def round_allocation(allocation: Allocation) -> Rounded:
+def round_allocation(
+    allocation: Allocation, reuse: tuple[Rounded, set[Node]] | None = None
+) -> Rounded:
     """To the cent, preserving totals (largest remainder at every level).
 
     1. The input total is rounded half to even. The rows that hold money at the end — what
@@ -555,7 +778,13 @@ def round_allocation(allocation: Allocation) -> Rounded:
        cells. The TCO of each cell is kept + passed on + unallocated (one of the three is
        non-zero), and its parts (direct and each road received) are apportioned to it, so
        direct + received = TCO = kept + passed on + unallocated on every row and cell.
+
+    ``reuse``: the rounding of a previous allocation and the nodes ``reallocate`` reached
+    since. The rows are apportioned to the total again, all of them; a row that was not
+    reached and whose total in cents did not move keeps its cells, and a service none of
+    whose rows moved keeps its figures: the same cents, without working them out again.
     """
+    previous, reached = reuse if reuse is not None else (None, set())
     total = round_half_even_cents(allocation.input_total)
     rows: list[tuple] = [("kept", node) for node in sorted(allocation.kept)] + [
         ("unallocated", key) for key in sorted(allocation.unallocated)
@@ -564,11 +793,29 @@ def round_allocation(allocation: Allocation) -> Rounded:
         allocation.kept[key] if what == "kept" else allocation.unallocated[key]
         for what, key in rows
     ]
-    row_totals = _apportion([sum(vector, ZERO) for vector in vectors], total)
+    # Each row's exact total; a row the change did not reach has the total it had.
+    sums = previous.row_sums if previous is not None else {}
+    row_sums = {
+        row: sums[row]
+        if row in sums and (row[1] if row[0] == "kept" else row[1][0]) not in reached
+        else sum(vector, ZERO)
+        for row, vector in zip(rows, vectors, strict=True)
+    }
+    row_totals = _apportion(list(row_sums.values()), total)
     kept: dict[Node, list[int]] = {}
     unallocated: dict[tuple[Node, str], list[int]] = {}
     for (what, key), vector, row_total in zip(rows, vectors, row_totals, strict=True):
-        cells = _apportion(vector, row_total)
+        cells = None
+        if previous is not None and (key if what == "kept" else key[0]) not in reached:
+            if what == "kept":
+                figures = previous.services.get(key)
+                before = figures["kept"] if figures is not None else None
+            else:
+                before = previous.unallocated.get(key)
+            if before is not None and sum(before) == row_total:
+                cells = before
+        if cells is None:
+            cells = _apportion(vector, row_total)
         if what == "kept":
             kept[key] = cells
         else:
@@ -581,12 +828,19 @@ def round_allocation(allocation: Allocation) -> Rounded:
         if node[0] == SERVICE
     }
     for node in sorted(touched):
-        figures = {name: [0] * NCELLS for name in FIGURES}
-        passed = allocation.passed_on.get(node)
         # A service's own unallocated row: a closed cycle, or driven edges without quantities.
         own_unallocated = unallocated.get(
             (node, UnallocatedReason.CLOSED_CYCLE.value)
         ) or unallocated.get((node, UnallocatedReason.NO_QUANTITIES.value))
+        if previous is not None and node not in reached and node in previous.services:
+            figures = previous.services[node]
+            if figures["kept"] == kept.get(node, [0] * NCELLS) and figures["unallocated"] == (
+                own_unallocated or [0] * NCELLS
+            ):
+                services[node] = figures
+                continue
+        figures = {name: [0] * NCELLS for name in FIGURES}
+        passed = allocation.passed_on.get(node)
         roads = allocation.received.get(node, {})
         direct = allocation.direct.get(node)
         passed_cells = (
@@ -616,8 +870,13 @@ def round_allocation(allocation: Allocation) -> Rounded:
             for offset, kind in enumerate(ROAD_FIGURE, start=1):
                 figures[ROAD_FIGURE[kind]][cell] = split[offset]
         services[node] = figures
-    flows = {edge: round_half_even_cents(amount) for edge, amount in allocation.flows.items()}
-    return Rounded(total, services, unallocated, flows)
+    flows = {
+        edge: previous.flows[edge]
+        if previous is not None and edge[0] not in reached and edge in previous.flows
+        else round_half_even_cents(amount)
+        for edge, amount in allocation.flows.items()
+    }
+    return Rounded(total, services, unallocated, flows, row_sums)
 
 
 # --- Lineage: where one service's figure came from, computed on demand ----------------------

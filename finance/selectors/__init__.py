@@ -9,6 +9,7 @@ from finance.selectors.inputs import LoadedInputs
 from finance.selectors.inputs import MonthlyRates
 from finance.selectors.inputs import contracts_in_force
 from finance.selectors.inputs import edges_in_force
+from finance.selectors.inputs import load_costs
 from finance.selectors.inputs import load_inputs
 from finance.selectors.inputs import mid_month_start
 from finance.selectors.inputs import monthly_rates
@@ -94,6 +95,7 @@ __all__ = [
     "last_report_runs",
     "lineage",
     "lineage_url",
+    "load_costs",
     "load_inputs",
     "mid_month_start",
     "monthly_rates",

@@ -110,6 +110,7 @@ class LoadedInputs:
     unit_names: dict[int, str] = field(default_factory=dict)
     revenue_unconverted: dict[str, Decimal] = field(default_factory=dict)
     cost_groups: int = 0
+    node_groups: dict[tco.Node, int] = field(default_factory=dict)  # cost groups by node
     # Showback (finance.showback): the subscriptions in force, the stage links of current
     # states and of future states, and every stage of the streams in force by stream and state.
     subscriptions: list[showback.Subscription] = field(default_factory=list)
@@ -231,7 +232,7 @@ COST_SHARES_SQL = f"""
            SUM({ITEM_SHARE_CENTS_SQL}) AS cents
       FROM {{items}} ci
       JOIN {{periods}} p ON p.id = ci.period_id
-     WHERE {ITEM_IN_MONTH_SQL}
+     WHERE {ITEM_IN_MONTH_SQL} {{nodes}}
      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
 """
@@ -312,34 +313,54 @@ def load_graph(period: Period) -> tco.Inputs:
     return tco.Inputs(nodes=nodes, costs={}, edges=edges, quantities=quantities)
 
 
-def load_inputs(*, period: Period) -> LoadedInputs:
-    """Everything the engine needs for ``period``, in a fixed number of set-based queries."""
-    serial = period.serial
-    graph = load_graph(period)
+@dataclass
+class NodeCosts:
+    """The cost recorded against nodes in one period (``load_costs``)."""
 
+    costs: dict[tco.Node, tco.Vector]
+    # (node, currency, source period label) → original amount without a rate
+    unconverted: dict[tuple[tco.Node, str, str], Decimal]
+    groups: dict[tco.Node, int]  # cost groups (target, cell, currency, month) by node
+    rates: MonthlyRates
+
+
+def load_costs(period: Period, nodes: set[tco.Node] | None = None) -> NodeCosts:
+    """The cost recorded against every node in ``period`` (or against ``nodes`` only), in
+    the reporting currency by cell: each cost item's share of the month (capex spread) at
+    its own month's rate, and the contracts' twelfths. A node's vector is added up in the
+    same order whether it is read alone or with all the others, so it is the same to the
+    last digit. Cost without a rate is left apart, unconverted."""
+    params: dict = {"serial": period.serial}
+    where = ""
+    if nodes is not None:
+        ids = {kind: sorted(pk for k, pk in nodes if k == kind) for kind in NodeKind.values}
+        where = (
+            "AND (ci.service_id = ANY(%(service)s) OR ci.application_id = ANY(%(application)s)"
+            " OR ci.contract_id = ANY(%(contract)s) OR ci.pool_id = ANY(%(pool)s))"
+        )
+        params.update(ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            COST_SHARES_SQL.format(items=CostItem._meta.db_table, periods=Period._meta.db_table),
-            {"serial": serial},
+            COST_SHARES_SQL.format(
+                items=CostItem._meta.db_table, periods=Period._meta.db_table, nodes=where
+            ),
+            params,
         )
         groups = cursor.fetchall()
     rates = monthly_rates(period_ids={period.pk} | {row[7] for row in groups})
-    loaded = LoadedInputs(inputs=graph)
-    loaded.cost_groups = len(groups)
-    costs = loaded.inputs.costs
+    found = NodeCosts(costs={}, unconverted={}, groups={}, rates=rates)
+    costs = found.costs
+    unconverted: dict[tuple[tco.Node, str, int], Decimal] = {}
     cell_index = tco.CELL_INDEX
-    unconverted_periods: set[int] = set()
     with localcontext() as ctx:
         ctx.prec = tco.PRECISION
         for s_id, a_id, c_id, p_id, category, expenditure, currency, period_id, cents in groups:
             node = node_for(s_id, a_id, c_id, p_id)
+            found.groups[node] = found.groups.get(node, 0) + 1
             rate = rates.rate(currency, period_id)
             if rate is None:
                 key = (node, currency, period_id)
-                loaded.unconverted[key] = loaded.unconverted.get(key, Decimal(0)) + Decimal(
-                    cents
-                ).scaleb(-2)
-                unconverted_periods.add(period_id)
+                unconverted[key] = unconverted.get(key, Decimal(0)) + Decimal(cents).scaleb(-2)
                 continue
             vector = costs.get(node)
             if vector is None:
@@ -347,9 +368,10 @@ def load_inputs(*, period: Period) -> LoadedInputs:
             vector[cell_index[(category, expenditure)]] += (Decimal(cents) * rate).scaleb(-2)
 
         vendor_cell = tco.CELL_INDEX[(CostCategory.VENDOR.value, Expenditure.OPEX.value)]
-        for pk, currency, annual_value in Contract.objects.filter(
-            contracts_in_force(period)
-        ).values_list("pk", "currency", "annual_value"):
+        contracts = Contract.objects.filter(contracts_in_force(period))
+        if nodes is not None:
+            contracts = contracts.filter(pk__in=ids[tco.CONTRACT])
+        for pk, currency, annual_value in contracts.values_list("pk", "currency", "annual_value"):
             cents = monthly_share_cents(int(annual_value * 100), period.month)
             if not cents:
                 continue
@@ -357,16 +379,37 @@ def load_inputs(*, period: Period) -> LoadedInputs:
             rate = rates.rate(currency, period.pk)
             if rate is None:
                 key = (node, currency, period.pk)
-                loaded.unconverted[key] = loaded.unconverted.get(key, Decimal(0)) + Decimal(
-                    cents
-                ).scaleb(-2)
-                unconverted_periods.add(period.pk)
+                unconverted[key] = unconverted.get(key, Decimal(0)) + Decimal(cents).scaleb(-2)
                 continue
             vector = costs.get(node)
             if vector is None:
                 vector = costs[node] = tco.zeros()
             vector[vendor_cell] += Decimal(cents) * rate / 100
+    # The unconverted amounts name the month whose rate is missing by its label.
+    labels = {
+        pk: f"{year:04d}-{month:02d}"
+        for pk, year, month in Period.objects.filter(
+            pk__in={period_id for _, _, period_id in unconverted}
+        ).values_list("pk", "year", "month")
+    }
+    found.unconverted = {
+        (node, currency, labels[period_id]): amount
+        for (node, currency, period_id), amount in unconverted.items()
+    }
+    return found
 
+
+def load_inputs(*, period: Period) -> LoadedInputs:
+    """Everything the engine needs for ``period``, in a fixed number of set-based queries."""
+    graph = load_graph(period)
+    found = load_costs(period)
+    graph.costs = found.costs
+    loaded = LoadedInputs(inputs=graph, unconverted=found.unconverted)
+    loaded.node_groups = found.groups
+    loaded.cost_groups = sum(found.groups.values())
+    rates = found.rates
+    with localcontext() as ctx:
+        ctx.prec = tco.PRECISION
         for service_id, currency, annual, monthly, units, first, last in revenue_by_service(period):
             amount = annual / 12 + monthly
             rate = rates.rate(currency, period.pk)
@@ -384,17 +427,6 @@ def load_inputs(*, period: Period) -> LoadedInputs:
             previous = loaded.unit_names.get(service_id)
             loaded.unit_names[service_id] = name if previous in (None, name) else ""
         load_showback(loaded, period, rates)
-    # The unconverted amounts name the month whose rate is missing by its label.
-    labels = {
-        pk: f"{year:04d}-{month:02d}"
-        for pk, year, month in Period.objects.filter(pk__in=unconverted_periods).values_list(
-            "pk", "year", "month"
-        )
-    }
-    loaded.unconverted = {
-        (node, currency, labels[period_id]): amount
-        for (node, currency, period_id), amount in loaded.unconverted.items()
-    }
     return loaded
 
 

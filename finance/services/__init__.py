@@ -31,12 +31,15 @@ from finance.services.outbox import send_queued_tasks
 from finance.services.periods import close_period
 from finance.services.periods import restate_period
 from finance.services.recompute import COALESCE_SECONDS
+from finance.services.recompute import MAX_CHANGED_NODES
+from finance.services.recompute import QUICK_COALESCE_SECONDS
 from finance.services.recompute import RECOMPUTE_TASK
 from finance.services.recompute import STALE_AFTER
 from finance.services.recompute import PendingRecompute
 from finance.services.recompute import discard_scheduled_recompute
 from finance.services.recompute import enqueue_recompute
 from finance.services.recompute import mark_dirty
+from finance.services.recompute import recompute_changed_periods
 from finance.services.recompute import request_recompute
 from finance.services.recompute import sweep
 from finance.services.recompute import waiting_for_commit
@@ -54,6 +57,7 @@ from finance.services.report_spans import report_periods
 from finance.services.report_spans import resolve_report_period
 from finance.services.report_spans import span_containing
 from finance.services.rollup import INTERRUPTED
+from finance.services.rollup import forget_snapshots
 from finance.services.rollup import mark_period_dirty
 from finance.services.rollup import period_lock
 from finance.services.rollup import reap_interrupted_runs
@@ -64,7 +68,9 @@ from finance.services.rollup import recompute_tco
 __all__ = [
     "COALESCE_SECONDS",
     "INTERRUPTED",
+    "MAX_CHANGED_NODES",
     "PERIOD_KEY_FORMS",
+    "QUICK_COALESCE_SECONDS",
     "RECOMPUTE_TASK",
     "REPORT_TASK",
     "STALE_AFTER",
@@ -78,6 +84,7 @@ __all__ = [
     "delete_report_definition",
     "discard_scheduled_recompute",
     "enqueue_recompute",
+    "forget_snapshots",
     "import_quantities",
     "import_summary",
     "is_sent",
@@ -92,6 +99,7 @@ __all__ = [
     "queue_report_run",
     "queue_task",
     "reap_interrupted_runs",
+    "recompute_changed_periods",
     "recompute_dirty_periods",
     "recompute_open_periods",
     "recompute_tco",

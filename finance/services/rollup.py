@@ -1,13 +1,17 @@
 """The TCO roll-up of a period: a run recorded from start to end, the engine fed from the
 selectors, and its results written set-based."""
 
+import dataclasses
 import datetime
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN
 from decimal import Context
@@ -96,22 +100,151 @@ def _recompute_held(period: Period, *, trigger: str, user=None, note: str = "") 
     The dirty marker is cleared in the transaction that writes the results, and only when no
     change reached the period since the run read its inputs (Period.change_serial): a change
     that arrives during the run keeps the period dirty, and a run that dies clears nothing.
+
+    A run after changes (trigger ``change``) that are all known node by node
+    (Period.changed_nodes) is incremental when this process holds the figures of the run
+    that wrote the stored results: it reads the cost of the changed nodes only and
+    recomputes what they reach (tco.reallocate), rounds the whole period again, and writes
+    the rows that changed. Any other run is a full one.
     """
     _reap_held(period.pk)
     run = _start_run(period, trigger=trigger, user=user, note=note)
     with _recorded(run):
         # Read before the inputs: any change counted after this is not in these results.
-        changes_seen = Period.objects.values_list("change_serial", flat=True).get(pk=period.pk)
-        loaded, rounded = _allocate(period)
+        changes_seen, changed_nodes, computed_by, version = Period.objects.values_list(
+            "change_serial", "changed_nodes", "computed_by", "current_version"
+        ).get(pk=period.pk)
+        previous = None
+        computed = None
+        if trigger == RunTrigger.CHANGE and changed_nodes:
+            previous = _snapshot(period.pk, version, computed_by)
+            if previous is not None:
+                computed = _reallocate(period, previous, changed_nodes)
+        if computed is None:
+            previous = None
+            computed = _allocate(period)
+        else:
+            run.note = (
+                run.note
+                or (
+                    f"Incremental: {len(computed.reached or ())} of "
+                    f"{len(computed.loaded.inputs.nodes)} nodes recomputed after changes to "
+                    f"{len(changed_nodes)}."
+                )[:500]
+            )
         with transaction.atomic():
             locked = Period.objects.select_for_update().get(pk=period.pk)
             if locked.is_closed:
                 raise ValidationError(f"{locked} was closed meanwhile: its results are frozen.")
-            _write(locked, locked.current_version, run, loaded, rounded)
+            _write(locked, locked.current_version, run, computed, previous)
             Period.objects.filter(pk=period.pk, change_serial=changes_seen).update(
-                recompute_requested_at=None
+                recompute_requested_at=None, changed_nodes=[]
             )
+        if trigger in KEEPS_FIGURES:
+            _remember(period.pk, locked.current_version, run.pk, computed)
+        else:
+            _snapshots.pop(period.pk, None)  # no longer the stored figures
     return run
+
+
+# --- The figures a run leaves for the next one ---------------------------------------------
+
+
+@dataclass
+class Computed:
+    """A period's figures as one run computes them (exact and rounded), with its inputs and
+    the rows it writes: what the next run of the period may start from."""
+
+    loaded: LoadedInputs
+    graph: tco.Graph
+    allocation: tco.Allocation
+    rounded: tco.Rounded
+    reached: set[tco.Node] | None = None  # None: everything was computed
+    # Filled in by _write: the rows as written, without the run's id.
+    rows: dict[int, tuple] = field(default_factory=dict)
+    unallocated_rows: list[tuple] = field(default_factory=list)
+    served: showback.CostToServe | None = None
+    streams: showback.StreamCost | None = None
+
+
+@dataclass
+class Snapshot:
+    run_id: int
+    version: int
+    computed: Computed
+
+
+# The last figures of the last few periods this process computed, by period id (several
+# processes each keep their own: a process without the figures of the run that wrote the
+# stored results computes the period in full). Only the runs of the worker's tasks keep them:
+# a web process that computes a period when asked does not hold its figures afterwards.
+SNAPSHOT_PERIODS = 3
+KEEPS_FIGURES = {RunTrigger.CHANGE, RunTrigger.NIGHTLY}
+_snapshots: OrderedDict[int, Snapshot] = OrderedDict()
+
+
+def _remember(period_id: int, version: int, run_id: int, computed: Computed) -> None:
+    # Each target's edges in, worked out now (after the write) rather than after the next edit.
+    _ = computed.graph.incoming
+    _snapshots.pop(period_id, None)
+    _snapshots[period_id] = Snapshot(run_id, version, computed)
+    while len(_snapshots) > SNAPSHOT_PERIODS:
+        _snapshots.popitem(last=False)
+
+
+def forget_snapshots() -> None:
+    """Drop every period's remembered figures: the next run of each is a full one."""
+    _snapshots.clear()
+
+
+def _snapshot(period_id: int, version: int, computed_by: int | None) -> Computed | None:
+    """This process's figures of the run that wrote the stored results of the period's
+    current version, if it has them."""
+    snapshot = _snapshots.get(period_id)
+    if snapshot is None or (snapshot.run_id, snapshot.version) != (computed_by, version):
+        return None
+    if TcoRun.objects.filter(
+        period_id=period_id, pk__gt=snapshot.run_id, outcome=RunOutcome.SUCCEEDED
+    ).exists():
+        return None  # a later run wrote results (its marker was overwritten)
+    return snapshot.computed
+
+
+def _reallocate(period: Period, previous: Computed, changed_nodes: list[str]) -> Computed | None:
+    """The period's figures after changes to the cost recorded against ``changed_nodes``
+    only, from ``previous``: the same figures as a full run's. None when a node is not one
+    of the previous inputs' (the run is then a full one)."""
+    before = previous.loaded.inputs
+    seeds: set[tco.Node] = set()
+    for key in changed_nodes:
+        kind, _, pk = key.partition(":")
+        node = (kind, int(pk))
+        if node not in before.nodes:
+            return None
+        seeds.add(node)
+    found = selectors.load_costs(period, seeds)
+    costs = {node: vector for node, vector in before.costs.items() if node not in seeds}
+    costs.update(found.costs)
+    inputs = tco.Inputs(
+        nodes=before.nodes, costs=costs, edges=before.edges, quantities=before.quantities
+    )
+    groups = {node: n for node, n in previous.loaded.node_groups.items() if node not in seeds}
+    groups.update(found.groups)
+    loaded = dataclasses.replace(
+        previous.loaded,
+        inputs=inputs,
+        unconverted={
+            key: amount
+            for key, amount in previous.loaded.unconverted.items()
+            if key[0] not in seeds
+        }
+        | found.unconverted,
+        node_groups=groups,
+        cost_groups=sum(groups.values()),
+    )
+    allocation, reached = tco.reallocate(inputs, previous.allocation, seeds, graph=previous.graph)
+    rounded = tco.round_allocation(allocation, reuse=(previous.rounded, reached))
+    return Computed(loaded, previous.graph, allocation, rounded, reached)
 
 
 def recompute_dirty_periods(
@@ -167,7 +300,7 @@ def mark_period_dirty(period_id: int, *, since: datetime.datetime | None = None)
     earlier marker."""
     Period.objects.filter(
         pk=period_id, status=PeriodStatus.OPEN, recompute_requested_at__isnull=True
-    ).update(recompute_requested_at=since or timezone.now())
+    ).update(recompute_requested_at=since or timezone.now(), changed_nodes=None)
 
 
 def reap_interrupted_runs() -> list[TcoRun]:
@@ -260,16 +393,17 @@ def _cells_json(cells: list[int]) -> dict:
     return by_category
 
 
-def _allocate(period: Period) -> tuple[LoadedInputs, tco.Rounded]:
+def _allocate(period: Period) -> Computed:
     """Load the period's inputs, allocate and round: everything but the writing."""
     loaded = selectors.load_inputs(period=period)
-    return loaded, tco.round_allocation(tco.allocate(loaded.inputs))
+    graph = tco.Graph.build(loaded.inputs)
+    allocation = tco.allocate(loaded.inputs, graph=graph)
+    return Computed(loaded, graph, allocation, tco.round_allocation(allocation))
 
 
 def _compute(period: Period, version: int, run: TcoRun) -> None:
     """Load, allocate, round and write one period's results under ``version``."""
-    loaded, rounded = _allocate(period)
-    _write(period, version, run, loaded, rounded)
+    _write(period, version, run, _allocate(period))
 
 
 REASON_DETAIL = {
@@ -523,10 +657,81 @@ def _write_stream_costs(cursor, period, version, run, loaded, streams: showback.
     )
 
 
-def _write(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded) -> None:
+RUN_COLUMN = RESULT_COLUMNS.index("run_id")
+SERVICE_COLUMN = RESULT_COLUMNS.index("service_id")
+
+
+def _without_run(row: tuple, column: int) -> tuple:
+    return row[:column] + row[column + 1 :]
+
+
+def _write_flows(cursor, period, version, computed: Computed, previous: Computed | None):
+    """Replace the flows of (period, version); after an incremental run, only those whose
+    amount changed (the flows from the nodes it reached, when the graph is the previous
+    one: the others kept their cents)."""
+    rounded = computed.rounded
+    columns = (
+        "period_id", "version", "source_kind", "source_id", "target_kind", "target_id",
+        "amount",
+    )  # fmt: skip
+    flows = rounded.flows
+
+    def rows(edges):
+        return (
+            (
+                period.pk,
+                version,
+                source[0],
+                source[1],
+                target[0],
+                target[1],
+                _cents(flows[(source, target)]),
+            )
+            for source, target in sorted(edges)
+        )
+
+    if previous is None:
+        _replace(cursor, TcoFlow, period, version, columns, rows(e for e in flows if flows[e]))
+        return
+    if computed.graph is previous.graph and computed.reached is not None:
+        candidates = {
+            (source, share.target)
+            for source in computed.reached
+            for share in computed.graph.shares.get(source, ())
+        }
+    else:
+        candidates = rounded.flows.keys() | previous.rounded.flows.keys()
+    before = previous.rounded.flows
+    changed = sorted(
+        edge for edge in candidates if (flows.get(edge) or 0) != (before.get(edge) or 0)
+    )
+    if not changed:
+        return
+    cursor.execute(
+        f"DELETE FROM {TcoFlow._meta.db_table} WHERE period_id = %s AND version = %s AND "
+        "(source_kind, source_id, target_kind, target_id) IN "
+        "(SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[]))",
+        [
+            period.pk,
+            version,
+            [source[0] for source, _ in changed],
+            [source[1] for source, _ in changed],
+            [target[0] for _, target in changed],
+            [target[1] for _, target in changed],
+        ],
+    )
+    _copy(cursor, TcoFlow._meta.db_table, columns, rows(e for e in changed if flows.get(e)))
+
+
+def _write(period, version, run, computed: Computed, previous: Computed | None = None) -> None:
     """Upsert the results of (period, version) and replace its unallocated rows and flows,
     set-based: COPY into a temporary table, then one INSERT ... ON CONFLICT and one DELETE
-    of the rows of services that have none any more."""
+    of the rows of services that have none any more. After an incremental run (``previous``:
+    the figures it started from, which are the stored ones), only the rows that changed are
+    written: a stored row keeps the run that last changed it.
+
+    The period records the run as the one whose figures its results are (computed_by)."""
+    loaded, rounded = computed.loaded, computed.rounded
     table = TcoResult._meta.db_table
     columns = ", ".join(RESULT_COLUMNS)
     updates = ", ".join(
@@ -551,21 +756,55 @@ def _write(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded) -> 
             links=loaded.stage_links,
             what_if_links=loaded.what_if_links,
         )
-        rows = list(_result_rows(period, version, run, loaded, rounded, wanted, served, streams))
-        services_count = _copy(cursor, "finance_result_load", RESULT_COLUMNS, rows)
-        # A fresh temporary table has no statistics: without them the planner may check each
-        # stored result against every loaded row (a second at 5,000 services) below.
-        cursor.execute("ANALYZE finance_result_load")
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM finance_result_load "
-            f"ON CONFLICT (period_id, version, service_id) DO UPDATE SET {updates}"
-        )
-        cursor.execute(
-            f"DELETE FROM {table} AS result WHERE result.period_id = %s AND result.version = %s "
-            "AND NOT EXISTS (SELECT 1 FROM finance_result_load AS fresh "
-            "WHERE fresh.service_id = result.service_id)",
-            [period.pk, version],
-        )
+        computed.served, computed.streams = served, streams
+        services_count = len(wanted)
+        fresh = wanted
+        if previous is not None:
+            # A row is worked out again only if its figures may have moved: the rounding
+            # reuses a service's figures (the same object) when none of its cents moved.
+            before = previous.rounded.services
+            fresh = [
+                pk
+                for pk in wanted
+                if pk not in previous.rows
+                or rounded.services.get((tco.SERVICE, pk)) is not before.get((tco.SERVICE, pk))
+                or served.not_charged.get(pk) != previous.served.not_charged.get(pk)
+                or streams.in_no_value_stream.get(pk) != previous.streams.in_no_value_stream.get(pk)
+            ]
+        rows = list(_result_rows(period, version, run, loaded, rounded, fresh, served, streams))
+        computed.rows = {} if previous is None else dict(previous.rows)
+        computed.rows.update((row[SERVICE_COLUMN], _without_run(row, RUN_COLUMN)) for row in rows)
+        if previous is not None:
+            gone = sorted(set(previous.rows) - set(wanted))
+            for pk in gone:
+                del computed.rows[pk]
+            rows = [
+                row
+                for row in rows
+                if previous.rows.get(row[SERVICE_COLUMN]) != computed.rows[row[SERVICE_COLUMN]]
+            ]
+            if gone:
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE period_id = %s AND version = %s "
+                    "AND service_id = ANY(%s)",
+                    [period.pk, version, gone],
+                )
+        if rows:
+            _copy(cursor, "finance_result_load", RESULT_COLUMNS, rows)
+            # A fresh temporary table has no statistics: without them the planner may check
+            # each stored result against every loaded row (a second at 5,000 services).
+            cursor.execute("ANALYZE finance_result_load")
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM finance_result_load "
+                f"ON CONFLICT (period_id, version, service_id) DO UPDATE SET {updates}"
+            )
+        if previous is None:
+            cursor.execute(
+                f"DELETE FROM {table} AS result WHERE result.period_id = %s "
+                "AND result.version = %s AND NOT EXISTS (SELECT 1 FROM finance_result_load "
+                "AS fresh WHERE fresh.service_id = result.service_id)",
+                [period.pk, version],
+            )
 
         labels = node_labels(
             {node for node, _ in rounded.unallocated} | {node for node, _, _ in loaded.unconverted}
@@ -595,38 +834,34 @@ def _write(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded) -> 
                     None, currency, amount, "{}",
                 )
             )  # fmt: skip
-        _replace(
-            cursor,
-            TcoUnallocated,
-            period,
-            version,
-            (
-                "period_id", "version", "run_id", "source_kind", "source_id", "source_label",
-                "reason", "detail", "amount", "original_currency", "original_amount",
-                "breakdown",
-            ),
-            unallocated_rows,
-        )  # fmt: skip
-        _replace(
-            cursor,
-            TcoFlow,
-            period,
-            version,
-            (
-                "period_id", "version", "source_kind", "source_id", "target_kind",
-                "target_id", "amount",
-            ),
-            (
-                (period.pk, version, source[0], source[1], target[0], target[1], _cents(cents))
-                for (source, target), cents in sorted(rounded.flows.items())
-                if cents
-            ),
-        )  # fmt: skip
-        _write_statements(cursor, period, version, run, loaded, served)
-        _write_stream_costs(cursor, period, version, run, loaded, streams)
+        computed.unallocated_rows = [_without_run(row, 2) for row in unallocated_rows]
+        if previous is None or previous.unallocated_rows != computed.unallocated_rows:
+            _replace(
+                cursor,
+                TcoUnallocated,
+                period,
+                version,
+                (
+                    "period_id", "version", "run_id", "source_kind", "source_id",
+                    "source_label", "reason", "detail", "amount", "original_currency",
+                    "original_amount", "breakdown",
+                ),
+                unallocated_rows,
+            )  # fmt: skip
+        _write_flows(cursor, period, version, computed, previous)
+        if previous is None or (previous.served, previous.loaded.subscriptions) != (
+            served,
+            loaded.subscriptions,
+        ):
+            _write_statements(cursor, period, version, run, loaded, served)
+        if previous is None or previous.streams != streams:
+            _write_stream_costs(cursor, period, version, run, loaded, streams)
+    Period.objects.filter(pk=period.pk).update(computed_by=run.pk)
 
     inputs_by_kind: dict[str, dict[str, Decimal]] = {}
-    for node, vector in loaded.inputs.costs.items():
+    # In the nodes' order, whatever order the inputs were read in: an incremental run adds
+    # up the same amounts in the same order as a full one.
+    for node, vector in sorted(loaded.inputs.costs.items()):
         by_category = inputs_by_kind.setdefault(node[0], {})
         for (category, _), amount in zip(tco.CELLS, vector, strict=True):
             if amount:
@@ -653,6 +888,7 @@ def _write(period, version, run, loaded: LoadedInputs, rounded: tco.Rounded) -> 
     run.cost_groups_count = loaded.cost_groups
     run.save(
         update_fields=[
+            "note",
             "version",
             "input_total",
             "kept_total",

@@ -259,7 +259,7 @@ def settle(enqueued):
         for _savepoints, callback, _robust in list(connection.run_on_commit):
             if isinstance(callback, services.PendingRecompute) and not callback.done:
                 callback()
-        Period.objects.update(recompute_requested_at=None)
+        Period.objects.update(recompute_requested_at=None, changed_nodes=[])
         enqueued.clear()
 
     return run

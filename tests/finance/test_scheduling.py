@@ -63,8 +63,10 @@ def test_schedule_thousand_edits_in_one_transaction_enqueue_one_task(
                 service=service,
             )
     assert len(callbacks) == 1
-    assert enqueued == [{"countdown": services.COALESCE_SECONDS}]
+    # Known node by node (cost on one service): a short wait, for an incremental run.
+    assert enqueued == [{"countdown": services.QUICK_COALESCE_SECONDS}]
     assert dirty_labels() == ["2025-02"]
+    assert Period.objects.get(pk=months[2].pk).changed_nodes == [f"service:{service.pk}"]
 
 
 def test_schedule_nothing_more_while_a_run_is_waiting(

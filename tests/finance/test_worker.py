@@ -40,7 +40,7 @@ def test_worker_runs_the_coalesced_recomputation(worker, monkeypatch):
     monkeypatch.setattr(
         recompute,
         "enqueue_recompute",
-        lambda: tasks.recompute_dirty_periods.apply_async(queue=queue),
+        lambda countdown=None: tasks.recompute_dirty_periods.apply_async(queue=queue),
     )
     service = ServiceFactory()  # no period yet: nothing to recompute
     period = PeriodFactory(year=2025, month=3)
@@ -64,6 +64,70 @@ def test_worker_runs_the_coalesced_recomputation(worker, monkeypatch):
     assert TcoRun.objects.filter(period=period).count() == 1
     assert TcoResult.objects.get(period=period, service=service).kept == Decimal("150.00")
     assert Period.objects.get(pk=period.pk).recompute_requested_at is None
+
+
+def finished_runs(period, count: int, log) -> list[TcoRun]:
+    """The period's first ``count`` finished runs, oldest first, once the worker made them."""
+    deadline = time.monotonic() + RUN_SECONDS
+    while time.monotonic() < deadline:
+        runs = list(
+            TcoRun.objects.filter(period=period)
+            .exclude(outcome=RunOutcome.RUNNING)
+            .order_by("started_at", "pk")
+        )
+        if len(runs) >= count:
+            return runs
+        time.sleep(0.1)
+    raise AssertionError(f"the worker did not finish {count} run(s):\n{log.read_text()}")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_shows_a_cost_edit_through_an_incremental_run(worker, monkeypatch):
+    """The worker's first run of the period is a full one; the next edit of cost, enqueued
+    with the short wait, is computed incrementally from the figures the worker kept, and is
+    visible in the service's TCO once the task has run. The figures are a full roll-up's."""
+    queue, log = worker
+    countdowns = []
+
+    def enqueue(countdown=services.COALESCE_SECONDS):
+        countdowns.append(countdown)
+        tasks.recompute_dirty_periods.apply_async(queue=queue, countdown=countdown)
+
+    monkeypatch.setattr(recompute, "enqueue_recompute", enqueue)
+    consumer, provider = ServiceFactory(), ServiceFactory()
+    ServiceDependencyFactory(provider=provider, consumer=consumer)
+    period = PeriodFactory(year=2025, month=4)
+    from django.db import transaction
+
+    with transaction.atomic():
+        CostItemFactory(period=period, service=provider, amount=Decimal("100.00"))
+    (first,) = finished_runs(period, 1, log)
+    assert (first.outcome, first.note) == (RunOutcome.SUCCEEDED, "")
+
+    with transaction.atomic():
+        item = CostItemFactory(period=period, service=provider, amount=Decimal("23.45"))
+    assert countdowns[-1] == services.QUICK_COALESCE_SECONDS
+    second = finished_runs(period, 2, log)[1]
+    assert second.outcome == RunOutcome.SUCCEEDED, second.error
+    assert second.note.startswith("Incremental: 2 of ")
+    assert TcoResult.objects.get(period=period, service=consumer).kept == Decimal("123.45")
+    assert TcoResult.objects.get(period=period, service=provider).passed_on == Decimal("123.45")
+    assert item.pk and Period.objects.get(pk=period.pk).recompute_requested_at is None
+
+    figures = sorted(
+        TcoResult.objects.filter(period=period).values_list(
+            "service_id", "tco", "kept", "breakdown"
+        )
+    )
+    services.recompute_tco(period=period)  # the reference: a full roll-up, here
+    assert (
+        sorted(
+            TcoResult.objects.filter(period=period).values_list(
+                "service_id", "tco", "kept", "breakdown"
+            )
+        )
+        == figures
+    )
 
 
 @contextmanager
