@@ -238,6 +238,12 @@ def test_workers_serve_every_queue_tasks_are_routed_to():
     assert queues_of(rollups) == {config["CELERY_ROLLUP_QUEUE"]}
 
 
+def test_one_roll_up_process_keeps_the_figures_an_incremental_run_starts_from():
+    # docs/tco.md: a run after an edit is incremental only in the process that made the last.
+    assert objects("Deployment")["portico-worker-rollups"]["spec"]["replicas"] == 1
+    assert "--concurrency=1" in main_container("portico-worker-rollups")["command"]
+
+
 def test_worker_liveness_pings_the_worker_as_compose_does():
     compose = COMPOSE["worker"]["healthcheck"]["test"]
     assert compose[0] == "CMD-SHELL"
