@@ -28,6 +28,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from core import finder
+from core import search
 from core import translations
 
 # The suffix of the hidden input that carries the chosen record's key.
@@ -304,6 +305,21 @@ class PersonPickerField(RecordPickerField):
 
     def _tell_apart(self, named: list) -> str:
         return "type their username: " + ", ".join(person.username for person in named)
+
+
+def found_by_what_is_shown(text: str, hits: list[finder.Hit]) -> list[finder.Hit]:
+    """The suggested people whose name or username (what a suggestion shows) has a word
+    beginning with each word typed: no one is found by what is not shown (their e-mail)."""
+    typed = search.query_words(text)
+
+    def shown(hit: finder.Hit) -> bool:
+        words = search.query_words(f"{hit.title} {hit.context}")
+        return all(
+            any(word.startswith(part) if len(part) > 1 else word == part for word in words)
+            for part in typed
+        )
+
+    return [hit for hit in hits if shown(hit)]
 
 
 class PeoplePickerInput(PickerInput):

@@ -93,7 +93,8 @@ class PickView(PageView):
             people = people_for_picker(self.request.user, target)
             shown = dataclasses.replace(kind, context="username")
             group = finder.find_among(shown, people, text, pickers.SUGGESTED)
-            return {"kind": kind, "q": text.strip(), "hits": group.hits if group else []}
+            hits = pickers.found_by_what_is_shown(text, group.hits) if group else []
+            return {"kind": kind, "q": text.strip(), "hits": hits}
         groups = finder.find(self.request.user, text, only=kind, limit=pickers.SUGGESTED)
         return {"kind": kind, "q": text.strip(), "hits": groups[0].hits if groups else []}
 

@@ -165,6 +165,11 @@ def test_pick_suggests_the_people_the_field_offers_with_their_username(client, p
     assert "Ada Lovelace" in delegates and "Adam Smith" in delegates
     assert "Adele" not in delegates
     assert "@" not in delegates  # no e-mail
+    UserFactory(username="zed", first_name="Zed", email="secret.agent@example.org")
+    assert "Zed" in pick_person(client, "ze", SERVICE_DELEGATES).content.decode()
+    # Nor is anyone found by their e-mail, which the suggestions do not show.
+    by_mail = pick_person(client, "secret", SERVICE_DELEGATES).content.decode()
+    assert "Zed" not in by_mail and "No person matches" in by_mail
 
 
 def test_pick_of_people_is_for_whoever_may_use_a_form_that_chooses_them(client, service_owner):
