@@ -248,24 +248,32 @@ def find(user, text: str, *, only: Kind | None = None, limit: int = LISTED) -> l
     found: dict[str, list[dict]] = {}
     for row in _rows(user, text, chosen, limit):
         found.setdefault(row["hit_kind"], []).append(row)
-    groups = []
-    for kind in chosen:
-        matches = found.get(kind.name)
-        if not matches:
-            continue
-        matches.sort(
-            key=lambda row: (row["hit_retired"], -row["hit_rank"], row["hit_title"], row["hit_id"])
+    return [_group(kind, found[kind.name]) for kind in chosen if found.get(kind.name)]
+
+
+def find_among(kind: Kind, records: models.QuerySet, text: str, limit: int) -> Group | None:
+    """The best ``limit`` of ``records`` (of ``kind``, already restricted to what may be
+    offered) matching every word of ``text``, as ``find`` ranks them: one query."""
+    if not search.raw_prefix_query(text):
+        return None
+    query = SearchQuery(search.raw_prefix_query(text), search_type="raw", config=search.TEXT_CONFIG)
+    matches = list(_branch(kind, records, query, limit))
+    return _group(kind, matches) if matches else None
+
+
+def _group(kind: Kind, matches: list[dict]) -> Group:
+    matches.sort(
+        key=lambda row: (row["hit_retired"], -row["hit_rank"], row["hit_title"], row["hit_id"])
+    )
+    hits = [
+        Hit(
+            title=row["hit_title"],
+            key=str(row["hit_key"]),
+            url=kind.url(row["hit_key"], row["hit_id"]),
+            owner=row["hit_owner"],
+            context=row["hit_context"],
+            retired=row["hit_retired"],
         )
-        hits = [
-            Hit(
-                title=row["hit_title"],
-                key=str(row["hit_key"]),
-                url=kind.url(row["hit_key"], row["hit_id"]),
-                owner=row["hit_owner"],
-                context=row["hit_context"],
-                retired=row["hit_retired"],
-            )
-            for row in matches
-        ]
-        groups.append(Group(kind=kind, count=matches[0]["hit_total"], hits=hits))
-    return groups
+        for row in matches
+    ]
+    return Group(kind=kind, count=matches[0]["hit_total"], hits=hits)

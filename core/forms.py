@@ -4,9 +4,11 @@ from typing import Any
 from typing import cast
 
 from django import forms
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Model
@@ -52,6 +54,49 @@ def possible_owners(model, *, current=None) -> QuerySet:
     if current is not None:
         allowed |= Q(pk=current)
     return active_users().filter(pk__in=get_user_model().objects.filter(allowed).values("pk"))
+
+
+def person_target(model, field: str) -> str:
+    """How a people picker names the field it fills, for the pick view: ``app.model.field``."""
+    return f"{model._meta.label_lower}.{field}"
+
+
+def people_offered(model, field: str, *, current=None) -> QuerySet:
+    """The people a form may put in ``field`` of ``model``: anyone active among several (a
+    service's delegates), else one whose role may own such a record (and the current one)."""
+    if model._meta.get_field(field).many_to_many:
+        return active_users()
+    return possible_owners(model, current=current)
+
+
+def _person_forms(form_class) -> Iterable:
+    for subclass in form_class.__subclasses__():
+        yield subclass
+        yield from _person_forms(subclass)
+
+
+def people_for_picker(user, target: str) -> QuerySet:
+    """The people a pick view suggests for ``target`` (``app.model.field``, as
+    ``person_target`` names it): the choices of a form's people field, for whoever may use
+    that form (add a record of the model, or change one): the people its select showed.
+    Http404 for no such field of a form, PermissionDenied for who may not use it."""
+    from django.http import Http404
+
+    from core import permissions
+
+    label, _, field = target.rpartition(".")
+    fields = {
+        (form._meta.model._meta.label_lower, name)
+        for form in _person_forms(PorticoModelForm)
+        if getattr(form, "_meta", None) is not None and form._meta.model is not None
+        for name in form.person_fields
+    }
+    if (label, field) not in fields:
+        raise Http404("No form chooses people by this name.")
+    model = apps.get_model(label)
+    if not permissions.may_edit_some(user, model):
+        raise PermissionDenied(f"You may not add or change {model._meta.verbose_name_plural}.")
+    return people_offered(model, field)
 
 
 def hint_numbers(form: forms.BaseForm) -> None:
@@ -101,13 +146,7 @@ class PorticoModelForm(forms.ModelForm):
         self.user = user
         super().__init__(*args, **kwargs)
         for name in self.person_fields:
-            chooser = cast(forms.ModelChoiceField, self.fields[name])
-            if isinstance(chooser, forms.ModelMultipleChoiceField):
-                chooser.queryset = active_users()
-            else:  # an owner: only people whose role may own such a record
-                current = getattr(self.instance, self._meta.model._meta.get_field(name).attname)
-                chooser.queryset = possible_owners(self._meta.model, current=current)
-            chooser.label_from_instance = person_name  # type: ignore[assignment]
+            self.fields[name] = self._person_picker(name, self.fields[name])
         # Records offered by name are named in the reader's language (core.translations).
         for field in self.fields.values():
             if (
@@ -145,6 +184,23 @@ class PorticoModelForm(forms.ModelForm):
             self.fields[VERSION] = forms.CharField(
                 widget=forms.HiddenInput, required=False, initial=self._version()
             )
+
+    def _person_picker(self, name: str, chooser: forms.Field) -> forms.Field:
+        """The field ``name`` (a person, or people) chosen by name (core.pickers)."""
+        model = self._meta.model
+        target = person_target(model, name)
+        common: dict[str, Any] = {
+            "required": chooser.required,
+            "label": chooser.label,
+            "help_text": chooser.help_text,
+            "disabled": chooser.disabled,
+        }
+        if isinstance(chooser, forms.ModelMultipleChoiceField):
+            return pickers.PeoplePickerField(people_offered(model, name), target=target, **common)
+        # An owner: only people whose role may own such a record, and the current one.
+        current = getattr(self.instance, model._meta.get_field(name).attname)
+        queryset = people_offered(model, name, current=current)
+        return pickers.PersonPickerField(queryset, target=target, **common)
 
     def _add_translation_fields(self) -> None:
         """A translatable model's form offers each of its translatable fields once per extra

@@ -291,6 +291,11 @@ def _can_model(user, action: str, model) -> bool:
     return False
 
 
+def may_edit_some(user, model: type[models.Model]) -> bool:
+    """Whether ``user`` may add a record of ``model`` or change one: who may open its form."""
+    return is_active(user) and (_can_model(user, "add", model) or _changes_some(model, user))
+
+
 def _changes_some(model, user) -> bool:
     if user.has_perm(perm_name(model, "change")):
         return True

@@ -1,6 +1,7 @@
 """The pages of core: the dashboard, a record's history, the profile with its API tokens, the
 health check, and signing in (log-in page, single sign-on, password reset)."""
 
+import dataclasses
 import logging
 
 import requests
@@ -35,6 +36,7 @@ from core.api.tokens import revoke_token
 from core.forms import LanguageForm
 from core.forms import SearchForm
 from core.forms import SignInForm
+from core.forms import people_for_picker
 from core.generic import ObjectMixin
 from core.generic import PageView
 from core.models import ApiToken
@@ -84,6 +86,15 @@ class PickView(PageView):
         if kind is None:
             raise Http404("No such kind of record.")
         text = self.request.GET.get("q", "")[: finder.MAX_QUERY_LENGTH]
+        target = self.request.GET.get("for", "")[: finder.MAX_QUERY_LENGTH]
+        if kind.name == pickers.PERSON and target:
+            # A form's people: those its field offers, to whoever may use the form, each
+            # shown with their username.
+            people = people_for_picker(self.request.user, target)
+            shown = dataclasses.replace(kind, context="username")
+            group = finder.find_among(shown, people, text, pickers.SUGGESTED)
+            hits = pickers.found_by_what_is_shown(text, group.hits) if group else []
+            return {"kind": kind, "q": text.strip(), "hits": hits}
         groups = finder.find(self.request.user, text, only=kind, limit=pickers.SUGGESTED)
         return {"kind": kind, "q": text.strip(), "hits": groups[0].hits if groups else []}
 

@@ -83,14 +83,55 @@
   // as ``q`` (what hx-vals="js:…" would do, without eval); typing over a chosen record forgets
   // its key; choosing a suggestion puts its name in the box and its key in the hidden input.
   // The arrow keys move between the box and the suggestions, Escape closes them.
+  // A picker of several people (data-picker-many) shows each chosen one as a chip with a
+  // remove button and the hidden input of their key; choosing a suggestion adds a chip and
+  // empties the box (without JavaScript the box holds their names, separated by commas).
   function pickerOf(element) {
     var picker = element.closest && element.closest(".picker");
     return picker ? {
       box: picker.querySelector("[data-picker]"),
       key: picker.querySelector("[data-picker-key]"),
-      list: picker.querySelector(".picker-options")
+      list: picker.querySelector(".picker-options"),
+      many: picker.matches("[data-picker-many]") ? picker : null
     } : null;
   }
+
+  function addChip(many, key, name) {
+    var chips = many.querySelector("[data-picker-chips]");
+    var present = Array.prototype.some.call(chips.querySelectorAll("input"), function (input) {
+      return input.value === key;
+    });
+    if (present) return;
+    var chip = document.createElement("span");
+    chip.className = "picker-chip";
+    var label = document.createElement("span");
+    label.textContent = name;
+    var remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "picker-remove";
+    remove.setAttribute("data-picker-remove", "");
+    remove.setAttribute("aria-label", "Remove " + name);
+    remove.textContent = "×";
+    var hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = many.dataset.pickerName;
+    hidden.value = key;
+    chip.append(label, remove, hidden);
+    chips.append(chip);
+  }
+
+  function setUpPeoplePickers(root) {
+    if (!root.querySelectorAll) return;
+    root.querySelectorAll("[data-picker-many]:not([data-picker-ready])").forEach(function (many) {
+      many.setAttribute("data-picker-ready", "");
+      JSON.parse(many.dataset.pickerChosen || "[]").forEach(function (person) {
+        addChip(many, person.key, person.name);
+      });
+      many.querySelector("[data-picker]").value = many.dataset.pickerTyped || "";
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { setUpPeoplePickers(document); });
+  document.addEventListener("htmx:load", function (event) { setUpPeoplePickers(event.detail.elt); });
 
   function closePicker(picker) {
     picker.list.replaceChildren();
@@ -115,17 +156,29 @@
 
   document.addEventListener("input", function (event) {
     var picker = event.target.matches && event.target.matches("[data-picker]") && pickerOf(event.target);
-    if (picker) picker.key.value = "";
+    if (picker && picker.key) picker.key.value = "";
   });
 
   document.addEventListener("click", function (event) {
     var option = event.target.closest("[data-pick-key]");
     if (option) {
       var picker = pickerOf(option);
-      picker.box.value = option.dataset.pickName;
-      picker.key.value = option.dataset.pickKey;
+      if (picker.many) {
+        addChip(picker.many, option.dataset.pickKey, option.dataset.pickName);
+        picker.box.value = "";
+      } else {
+        picker.box.value = option.dataset.pickName;
+        picker.key.value = option.dataset.pickKey;
+      }
       closePicker(picker);
       picker.box.focus();
+      return;
+    }
+    var remove = event.target.closest("[data-picker-remove]");
+    if (remove) {
+      var box = pickerOf(remove).box;
+      remove.closest(".picker-chip").remove();
+      box.focus();
       return;
     }
     document.querySelectorAll(".picker").forEach(function (element) {

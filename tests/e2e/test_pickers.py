@@ -76,3 +76,47 @@ def test_a_second_service_of_a_name_is_created_only_when_confirmed(page, live_se
     page.get_by_role("button", name="Create anyway").click()
     expect(page).to_have_url(f"{live_server.url}/services/billing-and-payments-2/")
     assert Service.objects.count() == 2
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_an_owner_and_a_delegate_are_picked_by_typing_their_names(page, live_server, login, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    manager = UserFactory(username="browser-pm", role="Portfolio manager")
+    UserFactory(username="ada", first_name="Ada", last_name="Lovelace", role="Service owner")
+    UserFactory(username="adam", first_name="Adam", last_name="Smith", role="Viewer")
+    bob = UserFactory(username="bob", first_name="Bob", last_name="Byte", role="Viewer")
+    former = UserFactory(username="cy", first_name="Cy", last_name="Press", role="Viewer")
+    service = ServiceFactory(name="Claims intake", slug="claims-intake")
+    service.delegates.add(former)
+    login(manager.username, TEST_PASSWORD)
+    page.goto(f"{live_server.url}/services/claims-intake/edit/")
+
+    owner = page.get_by_role("combobox", name="Owner")
+    owner.fill("")
+    owner.press_sequentially("ada lo")
+    option = page.get_by_role("option", name="Ada Lovelace")
+    expect(option).to_be_visible()
+    expect(option).to_contain_text("Person")
+    expect(option).to_contain_text("ada")
+    expect(page.get_by_role("option", name="Adam Smith")).to_have_count(0)  # may not own it
+    bounds = option.bounding_box()
+    assert bounds and bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= width + 1
+    option.click()
+    expect(owner).to_have_value("Ada Lovelace")
+
+    delegates = page.get_by_role("combobox", name="Delegates")
+    expect(delegates).to_have_value("")  # the chosen are chips, not text
+    page.get_by_role("button", name="Remove Cy Press").click()
+    delegates.press_sequentially("bob")
+    page.get_by_role("option", name="Bob Byte").click()
+    expect(delegates).to_have_value("")
+    chip = page.locator(".picker-chip", has_text="Bob Byte")
+    expect(chip).to_be_visible()
+    chip_bounds = chip.bounding_box()
+    assert chip_bounds and chip_bounds["x"] + chip_bounds["width"] <= width + 1
+    page.get_by_role("button", name="Save").click()
+
+    expect(page).to_have_url(f"{live_server.url}/services/claims-intake/")
+    service.refresh_from_db()
+    assert service.owner.username == "ada"
+    assert [person.pk for person in service.delegates.all()] == [bob.pk]

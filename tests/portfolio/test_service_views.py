@@ -164,7 +164,7 @@ def test_a_delegate_takes_no_service_over(client, service, service_owner, viewer
     assert client.post(url, {**form, "owner": service_owner.pk}).status_code == 302
     taken = client.post(url, {**form, "owner": viewer.pk})
     assert taken.status_code == 422  # a Viewer is not even offered as an owner
-    assert "not one of the available choices" in taken.context["form"].errors["owner"][0]
+    assert "No one who may be chosen here is named" in taken.context["form"].errors["owner"][0]
     other_owner = UserFactory(role=roles.SERVICE_OWNER)
     handed = client.post(url, {**form, "owner": other_owner.pk})
     assert handed.status_code == 422
