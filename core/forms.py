@@ -24,13 +24,9 @@ from core import signin
 from core import translations
 from core.numbers import month_label
 from core.ordering import by_name
+from core.translations import person_name
 
 VERSION = "version"
-
-
-def person_name(user) -> str:
-    """A person as every page shows them: the full name, else the username."""
-    return (user.get_full_name() or user.username) if user else ""
 
 
 class PersonChoiceField(forms.ModelChoiceField):

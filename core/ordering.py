@@ -1,15 +1,18 @@
 """The order people expect names in: "service 2" before "service 10", "alpha" beside "Alpha".
 
-PostgreSQL sorts them so by the ICU collation ``natural`` (``und-u-kn-true``: the root
-locale with numeric ordering), which core's migration 0007 creates. Sorting in the database,
-not in Python, keeps a list's pages in order, and an index on ``natural(name)`` can answer a
-page of a long list sorted by name.
+PostgreSQL sorts them so by ``natural_sort_key(name)``, a plain SQL function that core's
+migration 0007 creates (no ICU needed): each run of digits becomes its length and its value,
+the rest is lower-cased, and the keys compare byte by byte (collation "C"). Sorting in the
+database, not in Python, keeps a list's pages in order, and an index on ``natural(name)`` can
+answer a page of a long list sorted by name. Letters beyond ASCII sort after "z".
 """
 
 from django.db.models import CharField
 from django.db.models import F
+from django.db.models import Func
 from django.db.models import Index
 from django.db.models import QuerySet
+from django.db.models import TextField
 from django.db.models import Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
@@ -18,12 +21,13 @@ from django.db.models.functions import Concat
 from django.db.models.functions import NullIf
 from django.db.models.functions import Trim
 
-NATURAL = "natural"
+NATURAL_SORT_KEY = "natural_sort_key"
 
 
 def natural(expression: str | Combinable) -> Collate:
     """``expression`` (a field's path or an expression) to be compared in natural order."""
-    return Collate(F(expression) if isinstance(expression, str) else expression, NATURAL)
+    value = F(expression) if isinstance(expression, str) else expression
+    return Collate(Func(value, function=NATURAL_SORT_KEY, output_field=TextField()), "C")
 
 
 def natural_name_index(prefix: str) -> Index:

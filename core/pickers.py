@@ -45,10 +45,8 @@ def record_label(kind: finder.Kind, record) -> str:
     """What the picker shows of a chosen record: its name as the reader reads it."""
     if kind.title is None:
         return translations.name_of(record)
-    if hasattr(record, "get_full_name"):  # a person: as core.forms.person_name names them
-        from core.forms import person_name
-
-        return person_name(record)
+    if hasattr(record, "get_full_name"):  # a person: as every page names them
+        return translations.person_name(record)
     return str(record)
 
 
@@ -443,10 +441,8 @@ class PeoplePickerField(forms.ModelMultipleChoiceField):
         """The chosen people as (key, name, name as typed back) and the text that named
         nobody: a name two chosen people share, or that holds a comma, is typed back as the
         username."""
-        from core.forms import person_name
-
         people, _, unread = self._read(value)
-        labels = [person_name(person) for person in people]
+        labels = [translations.person_name(person) for person in people]
         shared = {label.lower() for label in labels if labels.count(label) > 1}
         if labels:
             assert self.queryset is not None

@@ -11,12 +11,12 @@ from django_tables2.data import TableQuerysetData
 from django_tables2.utils import Accessor
 from django_tables2.utils import OrderBy
 
-from core.forms import person_name
 from core.money import format_amount
 from core.money import format_number
 from core.money import to_cents
 from core.ordering import natural
 from core.ordering import person_name as person_name_sql
+from core.translations import person_name
 from core.translations import translated
 
 NUMBER = {"td": {"class": "num"}, "th": {"class": "num"}}

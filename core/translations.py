@@ -257,3 +257,8 @@ def translations_schema(*fields: str) -> dict:
             "additionalProperties": False,
         },
     }
+
+
+def person_name(user) -> str:
+    """A person as every page shows them: the full name, else the username."""
+    return (user.get_full_name() or user.username) if user else ""

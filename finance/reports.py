@@ -25,10 +25,10 @@ from budgets import selectors as budget_selectors
 from core.exports import XLSX_TYPE
 from core.exports import csv_text
 from core.exports import workbook_bytes
-from core.forms import person_name
 from core.money import format_amount
 from core.money import to_cents
 from core.translations import name_of
+from core.translations import person_name
 from core.translations import translated
 from finance import selectors
 from finance.choices import CostCategory

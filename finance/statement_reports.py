@@ -21,8 +21,8 @@ from openpyxl.styles import Font
 
 from core.exports import csv_text
 from core.exports import workbook_bytes
-from core.forms import person_name
 from core.money import format_amount
+from core.translations import person_name
 from core.translations import translated
 from finance.choices import ReportFormat
 from finance.reports import BOLD

@@ -2,7 +2,6 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.forms import person_name
 from core.generic import page_url
 from core.money import format_amount
 from core.money import format_percent
@@ -13,6 +12,7 @@ from core.tables import NumberColumn
 from core.tables import PersonColumn
 from core.tables import TranslatedColumn
 from core.translations import name_of
+from core.translations import person_name
 from finance.models import CostItem
 from finance.models import CostPool
 from finance.models import CustomerStatement

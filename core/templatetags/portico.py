@@ -5,12 +5,12 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from core import translations
-from core.forms import person_name
 from core.money import format_amount
 from core.money import format_count
 from core.money import format_number
 from core.money import format_percent
 from core.money import format_units
+from core.translations import person_name
 
 register = template.Library()
 
