@@ -39,7 +39,7 @@ def test_a_driver_set_on_a_pool_allocation_shows_in_the_lineage(page, live_serve
     login(user.username, TEST_PASSWORD)
     page.goto(f"{live_server.url}/costs/pools/data-centre/")
     allocations = page.locator("#allocations")
-    allocations.get_by_role("textbox", name=re.compile(r"^Service")).fill("billing")
+    allocations.get_by_role("combobox", name=re.compile(r"^Service")).fill("billing")
     allocations.get_by_role("combobox", name=re.compile(r"^Driver")).select_option(label="Sites")
     allocations.get_by_role("button", name="Allocate to this service").click()
     expect(allocations.get_by_role("link", name="Billing", exact=True)).to_be_visible()
@@ -57,7 +57,7 @@ def test_a_driver_set_on_a_pool_allocation_shows_in_the_lineage(page, live_serve
     # Weights cannot be mixed in: the form says why, naming the driver.
     page.goto(f"{live_server.url}/costs/pools/data-centre/")
     ServiceFactory(name="Portal", slug="portal")
-    allocations.get_by_role("textbox", name=re.compile(r"^Service")).fill("portal")
+    allocations.get_by_role("combobox", name=re.compile(r"^Service")).fill("portal")
     allocations.get_by_role("button", name="Allocate to this service").click()
     expect(allocations).to_contain_text("is driven by Sites")
     assert not PoolAllocation.objects.filter(service__slug="portal").exists()
