@@ -80,6 +80,19 @@ class CostItemForm(PeriodLabelFormMixin, PorticoModelForm):
     period_label = PeriodLabelField(label="Period")
     service = service_picker(required=False)
     application = application_picker(required=False)
+    contract = RecordPickerField(
+        "contract",
+        Contract.objects.select_related("supplier"),
+        required=False,
+        help_text="Type its reference or title and choose it from the list.",
+    )
+    pool = RecordPickerField(
+        "costpool",
+        CostPool.objects.filter(retired_at__isnull=True),
+        required=False,
+        label="Pool",
+        help_text="Type its name and choose it from the list.",
+    )
 
     class Meta:
         model = CostItem
@@ -103,11 +116,6 @@ class CostItemForm(PeriodLabelFormMixin, PorticoModelForm):
             "service": "Exactly one target: a service, an application, a contract or a pool.",
             "source": "Where the line comes from (a ledger), with its key there.",
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["contract"].queryset = Contract.objects.select_related("supplier")
-        self.fields["pool"].queryset = CostPool.objects.filter(retired_at__isnull=True)
 
     def clean(self):
         cleaned = super().clean()

@@ -201,7 +201,7 @@ def test_cost_item_form_needs_exactly_one_target(client, finance_user):
         "expenditure": "opex",
         "spread_months": "1",
         "service": service.slug,
-        "pool": pool.pk,
+        "pool": pool.name,
     }
     response = client.post(reverse("finance:costitem_add"), data, HTTP_HX_REQUEST="true")
     assert response.status_code == 422
@@ -210,7 +210,7 @@ def test_cost_item_form_needs_exactly_one_target(client, finance_user):
     response = client.post(reverse("finance:costitem_add"), data)
     assert response.status_code == 422
     assert "Choose what the cost is for" in response.content.decode()
-    data.update(pool=pool.pk, expenditure="opex", spread_months="12")
+    data.update(pool=pool.name, expenditure="opex", spread_months="12")
     response = client.post(reverse("finance:costitem_add"), data)
     assert "Only capex is spread" in response.content.decode()
     data.update(period_label="03/2025", spread_months="1")
