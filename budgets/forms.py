@@ -9,13 +9,14 @@ from budgets.models import BudgetVersion
 from budgets.models import Scenario
 from budgets.models import ScenarioChange
 from core.forms import PorticoModelForm
+from finance.forms import pool_picker
 from finance.models import LABEL_FORMAT
 from finance.models import TARGET_FIELDS
-from finance.models import CostPool
 from finance.models import month_serial
 from finance.models import parse_label
 from finance.models import serial_label
 from portfolio.forms import application_picker
+from portfolio.forms import contract_picker
 from portfolio.forms import service_picker
 from portfolio.models import Contract
 from portfolio.models import ServiceDependency
@@ -36,6 +37,8 @@ class BudgetLineForm(PorticoModelForm):
     )
     service = service_picker(required=False)
     application = application_picker(required=False)
+    contract = contract_picker(required=False)
+    pool = pool_picker(required=False)
 
     class Meta:
         model = BudgetLine
@@ -64,10 +67,6 @@ class BudgetLineForm(PorticoModelForm):
         )
         if self.instance.serial is not None:
             self.initial["month"] = serial_label(self.instance.serial)
-        contract = cast(forms.ModelChoiceField, self.fields["contract"])
-        contract.queryset = Contract.objects.select_related("supplier")
-        pool = cast(forms.ModelChoiceField, self.fields["pool"])
-        pool.queryset = CostPool.objects.filter(retired_at__isnull=True)
 
     def clean_month(self) -> int:
         year, month = parse_label(self.cleaned_data["month"])

@@ -28,9 +28,15 @@ from finance.models import ReportDefinition
 from finance.models import TcoResult
 from finance.models import parse_label
 from portfolio.forms import application_picker
+from portfolio.forms import contract_picker
 from portfolio.forms import service_picker
-from portfolio.models import Contract
 from portfolio.models import Service
+
+
+def pool_picker(**kwargs) -> RecordPickerField:
+    """A cost pool in use chosen by name (core.pickers)."""
+    kwargs.setdefault("help_text", "Type its name and choose it from the list.")
+    return RecordPickerField("costpool", CostPool.objects.filter(retired_at__isnull=True), **kwargs)
 
 
 class PeriodLabelField(forms.CharField):
@@ -80,19 +86,8 @@ class CostItemForm(PeriodLabelFormMixin, PorticoModelForm):
     period_label = PeriodLabelField(label="Period")
     service = service_picker(required=False)
     application = application_picker(required=False)
-    contract = RecordPickerField(
-        "contract",
-        Contract.objects.select_related("supplier"),
-        required=False,
-        help_text="Type its reference or title and choose it from the list.",
-    )
-    pool = RecordPickerField(
-        "costpool",
-        CostPool.objects.filter(retired_at__isnull=True),
-        required=False,
-        label="Pool",
-        help_text="Type its name and choose it from the list.",
-    )
+    contract = contract_picker(required=False)
+    pool = pool_picker(required=False)
 
     class Meta:
         model = CostItem

@@ -34,6 +34,12 @@ def application_picker(**kwargs) -> RecordPickerField:
     return RecordPickerField("application", Application.objects.all(), **kwargs)
 
 
+def contract_picker(**kwargs) -> RecordPickerField:
+    """A contract chosen by its reference or title (core.pickers)."""
+    kwargs.setdefault("help_text", "Type its reference or title and choose it from the list.")
+    return RecordPickerField("contract", Contract.objects.select_related("supplier"), **kwargs)
+
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
