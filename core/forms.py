@@ -264,7 +264,9 @@ class PorticoModelForm(forms.ModelForm):
         differences: list[tuple[str, object, object]] = []
         for name, yours in cleaned.items():
             field = self.fields[name]
-            stored = field.prepare_value(self.get_initial_for_field(field, name))
+            # As stored, not as the widget shows it: a field's has_changed prepares it itself
+            # (a picker's prepared value is what its widget renders, not a value).
+            stored = self.get_initial_for_field(field, name)
             sent = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
             if field.has_changed(stored, sent):
                 differences.append(

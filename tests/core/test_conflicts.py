@@ -6,6 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from core.pickers import KEY_SUFFIX
+from core.pickers import PeoplePickerInput
 from portfolio import services
 from portfolio.models import Service
 from portfolio.models import SpecificationItem
@@ -23,7 +25,11 @@ def opened_form(client, url, **headers) -> dict:
         value = form[name].value()
         if value is None:
             continue
-        if isinstance(value, list):
+        if isinstance(field.widget, PeoplePickerInput):
+            # The chosen people's keys in hidden inputs beside an empty box.
+            people, _ = value  # as the field prepares it: (key, name, typed back) each
+            data[name], data[name + KEY_SUFFIX] = "", [key for key, *_ in people]
+        elif isinstance(value, list):
             data[name] = [str(v) for v in value]
         else:
             shown = field.widget.format_value(value) if name != "version" else value
