@@ -41,9 +41,11 @@ def start_worker(tmp_path):
         worker.stop()
 
 
+@pytest.mark.parametrize("width", [1440, 390])
 def test_a_cost_edit_shows_being_recomputed_then_the_new_tco(
-    page, live_server, login, start_worker
+    page, live_server, login, start_worker, width
 ):
+    page.set_viewport_size({"width": width, "height": 900})
     user = UserFactory(username="browser-finance", role="Finance")
     march = PeriodFactory(year=2025, month=3)
     quotes = ServiceFactory(name="Quotes", slug="quotes")
