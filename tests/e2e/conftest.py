@@ -20,6 +20,7 @@ from tests.core.identity_servers import directory  # noqa: F401 (fixture: a real
 from tests.core.identity_servers import identity_provider  # noqa: F401 (a real OpenID provider)
 from tests.core.identity_servers import ldap_server  # noqa: F401
 from tests.core.identity_servers import openid_provider  # noqa: F401
+from tests.factories import TEST_PASSWORD
 from tests.finance.mailbox import smtp  # noqa: F401 (fixture: a real SMTP server)
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -88,6 +89,22 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def signed_in_context(browser, live_server, username: str, viewport: dict, *, javascript=True):
+    """A browser context of its own (a viewport, JavaScript on or off) signed in as
+    ``username`` through the login form; returns (context, page): the caller closes it."""
+    context = browser.new_context(
+        viewport=viewport, locale="en-GB", timezone_id="UTC", java_script_enabled=javascript
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+    return context, page
 
 
 @pytest.fixture

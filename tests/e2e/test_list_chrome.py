@@ -10,8 +10,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import TIMEOUT_MS
-from tests.factories import TEST_PASSWORD
+from tests.e2e.conftest import signed_in_context
 from tests.factories import UserFactory
 from tests.factories.finance import CostPoolFactory
 from tests.factories.finance import DriverFactory
@@ -63,21 +62,11 @@ def world():
     return {"manager": manager}
 
 
-def signed_in(browser, live_server, world, viewport):
-    context = browser.new_context(viewport=viewport, locale="en-GB", timezone_id="UTC")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(world["manager"].username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").click()
-    return context, page
-
-
 @pytest.fixture(params=[WIDE, PHONE], ids=["1440px", "390px"])
 def screen(request, browser, live_server, world):
-    context, page = signed_in(browser, live_server, world, request.param)
+    context, page = signed_in_context(
+        browser, live_server, world["manager"].username, request.param
+    )
     yield page, request.param
     context.close()
 

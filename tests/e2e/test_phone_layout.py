@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 
 from finance import services
 from portfolio.models import SpecificationItem
-from tests.e2e.conftest import TIMEOUT_MS
-from tests.factories import TEST_PASSWORD
+from tests.e2e.conftest import signed_in_context
 from tests.factories import UserFactory
 from tests.factories.finance import CostItemFactory
 from tests.factories.finance import PeriodFactory
@@ -58,17 +57,9 @@ def world():
 
 
 def open_browser(browser, live_server, world, viewport, *, javascript=True):
-    context = browser.new_context(
-        viewport=viewport, locale="en-GB", timezone_id="UTC", java_script_enabled=javascript
+    return signed_in_context(
+        browser, live_server, world["manager"].username, viewport, javascript=javascript
     )
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(world["manager"].username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").click()
-    return context, page
 
 
 @pytest.fixture
